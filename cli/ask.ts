@@ -1,0 +1,21 @@
+import { ask, openSession } from './session.ts';
+
+const question = process.argv.slice(2).join(' ').trim();
+if (!question) {
+  console.error('Usage: npm run ask -- "What time is it in Tokyo?"');
+  process.exit(2);
+}
+
+const runtime = await openSession();
+let code = 0;
+try {
+  const result = await ask(runtime, question);
+  console.log(result.answer);
+  console.error(`  · ${result.steps} model call(s), ${result.toolCalls} tool call(s), ${result.usage.totalTokens} tokens, stop: ${result.stopReason}`);
+} catch (error) {
+  console.error(`The run failed: ${(error as Error).message}`);
+  code = 1;
+} finally {
+  await runtime.close();
+}
+process.exit(code);

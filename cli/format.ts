@@ -1,0 +1,18 @@
+import type { RunEvent } from '../core/run-events.ts';
+import { summarise } from '../core/run-events.ts';
+
+const dim = (text: string) => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[0m` : text);
+
+/** One line of live progress for a terminal, or undefined for events shown otherwise. */
+export function formatEvent(event: RunEvent): string | undefined {
+  switch (event.kind) {
+    case 'model':
+      return dim(`  · step ${event.step}: model call`);
+    case 'tool':
+      return dim(`  · step ${event.step}: ${event.tool}(${summarise(JSON.stringify(event.args), 120)})`);
+    case 'tool_result':
+      return dim(`    ${event.ok ? '→' : '✗'} ${event.excerpt}`);
+    case 'answer':
+      return undefined;
+  }
+}

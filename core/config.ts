@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+const optionalUrl = (variable: string) =>
+  z
+    .string()
+    .trim()
+    .transform((value) => (value === '' ? undefined : value))
+    .pipe(z.url({ message: `${variable} must be a URL, e.g. http://127.0.0.1:8080` }).optional())
+    .optional();
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : ['true', '1', 'yes'].includes(value)));
+
+/** Every setting, its variable, and its default. The README's configuration table mirrors it. */
+export const settingsSchema = z.object({
+  GOOGLE_API_KEY: optionalText,
+  GEMINI_BASE_URL: optionalUrl('GEMINI_BASE_URL'),
+  GEMINI_MODEL: optionalText,
+  TEMPORAL_ADDRESS: optionalText,
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('agents'),
+  TEMPORAL_CLI_PATH: optionalText,
+  TEMPORAL_UI: flag(true),
+  EMBEDDED_WORKER: flag(true),
+  AGENT: optionalText,
+  DOCS_DIR: optionalText,
+  NWS_BASE_URL: optionalUrl('NWS_BASE_URL'),
+  IP_API_BASE_URL: optionalUrl('IP_API_BASE_URL'),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment once; a bad value names the variable to fix. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = settingsSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+  throw new ConfigError(`Invalid configuration; set these environment variables:\n${problems}`);
+}

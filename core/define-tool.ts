@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { Duration, RetrySpec, ToolSpec } from './spec.ts';
+
+/** What a tool handler receives besides its arguments. */
+export interface ToolContext {
+  /** Aborted when the run is cancelled or the activity times out: pass it to every HTTP call. */
+  signal: AbortSignal;
+  /** Records liveness (and optional progress) for long tools. */
+  heartbeat(details?: unknown): void;
+}
+
+export interface ToolOptions<Schema extends z.ZodObject> {
+  /** Wire name: the model calls the tool by it. Never rename in place. */
+  name: string;
+  /** What the tool does, for the model. */
+  description: string;
+  /** Arguments; give every field a `.describe()`. */
+  input: Schema;
+  handler(args: z.infer<Schema>, context: ToolContext): Promise<unknown> | unknown;
+  /** Start-to-close timeout of one attempt. @default '1 minute' */
+  timeout?: Duration;
+  /** Set for tools that run long and call `context.heartbeat()`. @default undefined */
+  heartbeatTimeout?: Duration;
+  /** @default { maximumAttempts: 3 } */
+  retry?: RetrySpec;
+  /**
+   * Whether a person must approve a call before it runs: `true`, or a predicate on the
+   * arguments (evaluated in the worker). @default false
+   */
+  approval?: boolean | ((args: z.infer<Schema>) => boolean);
+}
+
+export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> extends ToolOptions<Schema> {
+  readonly kind: 'tool';
+}
+
+const TOOL_NAME = /^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/;
+
+export function defineTool<Schema extends z.ZodObject>(options: ToolOptions<Schema>): ToolDefinition<Schema> {
+  if (!TOOL_NAME.test(options.name)) {
+    throw new TypeError(`Tool name "${options.name}" must match ${TOOL_NAME} (Gemini function-name rules).`);
+  }
+  for (const [field, schema] of Object.entries(options.input.shape)) {
+    if (!(schema as z.ZodType).description) {
+      throw new TypeError(`Tool "${options.name}": field "${field}" needs .describe() so the model knows what it is.`);
+    }
+  }
+  return { kind: 'tool', ...options };
+}
+
+export function compileTool(tool: ToolDefinition): ToolSpec {
+  const parameters = z.toJSONSchema(tool.input, { target: 'draft-2020-12' }) as Record<string, unknown>;
+  delete parameters.$schema;
+  return {
+    name: tool.name,
+    description: tool.description,
+    parameters,
+    timeout: tool.timeout ?? '1 minute',
+    ...(tool.heartbeatTimeout === undefined ? {} : { heartbeatTimeout: tool.heartbeatTimeout }),
+    retry: tool.retry ?? { maximumAttempts: 3 },
+    approval: tool.approval === undefined || tool.approval === false ? 'never' : tool.approval === true ? 'always' : 'predicate',
+  };
+}
+
+/**
+ * Thrown by a handler when the arguments are well-formed but unusable ("no such time zone"):
+ * the model gets the message and can try again; the activity is not retried.
+ */
+export class ToolInputError extends Error {
+  readonly type: string;
+  constructor(message: string, type = 'ToolInputError') {
+    super(message);
+    this.name = 'ToolInputError';
+    this.type = type;
+  }
+}

@@ -1,0 +1,12 @@
+/** Progress events an agent run exposes through its `progress` query. Pure module. */
+export type RunEvent =
+  | { kind: 'model'; step: number }
+  | { kind: 'tool'; step: number; tool: string; args: Record<string, unknown> }
+  | { kind: 'tool_result'; step: number; tool: string; ok: boolean; excerpt: string }
+  | { kind: 'answer'; stopReason: string; text: string };
+
+/** A one-line excerpt of at most `max` characters. */
+export function summarise(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}

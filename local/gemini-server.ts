@@ -1,0 +1,140 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Content } from '../core/spec.ts';
+
+/** The parts of a `generateContent` request body this server reads. */
+export interface GenerateContentBody {
+  contents: Content[];
+  systemInstruction?: { parts?: { text?: string }[] };
+  tools?: { functionDeclarations?: { name: string; description?: string; parametersJsonSchema?: unknown; parameters?: unknown }[] }[];
+  toolConfig?: unknown;
+  generationConfig?: unknown;
+}
+
+export interface GeminiRequest {
+  model: string;
+  body: GenerateContentBody;
+  /** 0-based, over the server's lifetime. */
+  index: number;
+}
+
+export type GeminiReply =
+  | { content: Content; usage?: { promptTokens: number; outputTokens: number }; finishReason?: string; delayMs?: number }
+  | { status: number; message: string; headers?: Record<string, string>; delayMs?: number };
+
+export type GeminiResponder = (request: GeminiRequest) => GeminiReply | Promise<GeminiReply>;
+
+export interface GeminiServer {
+  /** Base URL to give `@google/genai` as `httpOptions.baseUrl`. */
+  url: string;
+  /** Every request received, in order (including ones answered with an error). */
+  requests: GeminiRequest[];
+  close(): Promise<void>;
+}
+
+export interface GeminiServerOptions {
+  respond: GeminiResponder;
+  /** @default 0 (any free port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** When set, requests must carry it as `x-goog-api-key`. */
+  apiKey?: string;
+}
+
+const MAX_BODY_BYTES = 20 * 1024 * 1024;
+const ROUTE = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):generateContent$/;
+const STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
+
+/**
+ * A local server that speaks the Gemini REST API's `generateContent`, answering from a
+ * responder function: the offline model of `npm start`, and the scripted model of tests.
+ */
+export async function startGeminiServer(options: GeminiServerOptions): Promise<GeminiServer> {
+  const requests: GeminiRequest[] = [];
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      sendError(response, 500, `scripted model failed: ${(error as Error).message}`);
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse) {
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    const match = ROUTE.exec(path);
+    if (request.method !== 'POST' || !match) return sendError(response, 404, `No route for ${request.method} ${path}.`);
+    if (options.apiKey && request.headers['x-goog-api-key'] !== options.apiKey) {
+      return sendError(response, 403, 'API key not valid.');
+    }
+    const raw = await readBody(request);
+    if (raw === undefined) return sendError(response, 413, 'Request body too large.');
+    let body: GenerateContentBody;
+    try {
+      body = JSON.parse(raw) as GenerateContentBody;
+    } catch {
+      return sendError(response, 400, 'Invalid JSON payload received.');
+    }
+    if (!Array.isArray(body.contents) || body.contents.length === 0) {
+      return sendError(response, 400, '* GenerateContentRequest.contents: contents is not specified');
+    }
+    const entry: GeminiRequest = { model: decodeURIComponent(match[1]!), body, index: requests.length };
+    requests.push(entry);
+    const reply = await options.respond(entry);
+    if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    if ('status' in reply) return sendError(response, reply.status, reply.message, reply.headers);
+    const promptTokens = reply.usage?.promptTokens ?? estimateTokens(body.contents);
+    const outputTokens = reply.usage?.outputTokens ?? estimateTokens([reply.content]);
+    send(response, 200, {
+      candidates: [{ content: reply.content, finishReason: reply.finishReason ?? 'STOP', index: 0 }],
+      usageMetadata: { promptTokenCount: promptTokens, candidatesTokenCount: outputTokens, totalTokenCount: promptTokens + outputTokens },
+      modelVersion: entry.model,
+      responseId: `scripted-${entry.index}`,
+    });
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function readBody(request: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  response.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
+  response.end(JSON.stringify(body));
+}
+
+function sendError(response: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
+  send(response, status, { error: { code: status, message, status: STATUS_NAMES[status] ?? 'UNKNOWN' } }, headers);
+}
+
+/** About four characters a token: good enough for budgets in offline runs and tests. */
+export function estimateTokens(contents: Content[]): number {
+  return Math.max(1, Math.ceil(JSON.stringify(contents).length / 4));
+}

@@ -1,0 +1,119 @@
+import type { Content, FunctionResponse } from '../core/spec.ts';
+import type { GeminiReply, GeminiRequest } from './gemini-server.ts';
+
+/**
+ * The model of offline mode: a few rules that pick a declared tool from the user's words
+ * and phrase an answer from the tool results. Enough to show a durable run end to end
+ * without an API key; not a language model.
+ */
+export function offlineModel(request: GeminiRequest): GeminiReply {
+  const declared = new Set(request.body.tools?.flatMap((tool) => tool.functionDeclarations ?? []).map((d) => d.name) ?? []);
+  const last = request.body.contents.at(-1);
+  const responses = last?.parts.flatMap((part) => (part.functionResponse ? [part.functionResponse] : [])) ?? [];
+  if (responses.length > 0) return say(responses.map(describeResult).join('\n'));
+
+  const question = lastUserText(request.body.contents);
+  const call = pickTool(question, declared);
+  if (call) return { content: { role: 'model', parts: [{ functionCall: { name: call.name, args: call.args } }] } };
+  return say(
+    `(offline model) I can answer questions about the time in a city, arithmetic, the team handbook, US weather alerts and IP locations. I could not match "${question.slice(0, 120)}" to any of them.`,
+  );
+}
+
+function say(text: string): GeminiReply {
+  return { content: { role: 'model', parts: [{ text }] } };
+}
+
+function lastUserText(contents: Content[]): string {
+  for (let index = contents.length - 1; index >= 0; index -= 1) {
+    const text = contents[index]!.parts.map((part) => part.text ?? '').join(' ').trim();
+    if (contents[index]!.role === 'user' && text) return text;
+  }
+  return '';
+}
+
+const CITY_ZONES: Record<string, string> = {
+  tokyo: 'Asia/Tokyo',
+  osaka: 'Asia/Tokyo',
+  seoul: 'Asia/Seoul',
+  beijing: 'Asia/Shanghai',
+  shanghai: 'Asia/Shanghai',
+  'hong kong': 'Asia/Hong_Kong',
+  singapore: 'Asia/Singapore',
+  mumbai: 'Asia/Kolkata',
+  delhi: 'Asia/Kolkata',
+  dubai: 'Asia/Dubai',
+  moscow: 'Europe/Moscow',
+  istanbul: 'Europe/Istanbul',
+  berlin: 'Europe/Berlin',
+  paris: 'Europe/Paris',
+  madrid: 'Europe/Madrid',
+  rome: 'Europe/Rome',
+  amsterdam: 'Europe/Amsterdam',
+  london: 'Europe/London',
+  dublin: 'Europe/Dublin',
+  lisbon: 'Europe/Lisbon',
+  'new york': 'America/New_York',
+  boston: 'America/New_York',
+  chicago: 'America/Chicago',
+  denver: 'America/Denver',
+  'los angeles': 'America/Los_Angeles',
+  'san francisco': 'America/Los_Angeles',
+  seattle: 'America/Los_Angeles',
+  toronto: 'America/Toronto',
+  'mexico city': 'America/Mexico_City',
+  'sao paulo': 'America/Sao_Paulo',
+  sydney: 'Australia/Sydney',
+  melbourne: 'Australia/Melbourne',
+  auckland: 'Pacific/Auckland',
+  utc: 'UTC',
+};
+
+const STATE_NAMES: Record<string, string> = {
+  california: 'CA', texas: 'TX', florida: 'FL', 'new york': 'NY', washington: 'WA', oregon: 'OR', colorado: 'CO',
+  alaska: 'AK', hawaii: 'HI', arizona: 'AZ', illinois: 'IL', ohio: 'OH', georgia: 'GA', michigan: 'MI', nevada: 'NV',
+};
+
+function pickTool(question: string, declared: Set<string>): { name: string; args: Record<string, unknown> } | undefined {
+  const lower = question.toLowerCase();
+  if (declared.has('get_current_time') && /\btime\b|\bclock\b|\bdate\b/.test(lower)) {
+    const zone = Object.entries(CITY_ZONES).find(([city]) => lower.includes(city))?.[1] ?? /\b([A-Z][a-z]+\/[A-Za-z_]+)\b/.exec(question)?.[1];
+    if (zone) return { name: 'get_current_time', args: { timezone: zone } };
+  }
+  const ip = /\b(\d{1,3}(?:\.\d{1,3}){3})\b/.exec(question)?.[1];
+  if (ip && declared.has('get_ip_location')) return { name: 'get_ip_location', args: { ip } };
+  if (declared.has('get_weather_alerts') && /weather|alert|storm|warning/.test(lower)) {
+    const state = Object.entries(STATE_NAMES).find(([name]) => lower.includes(name))?.[1] ?? /\b([A-Z]{2})\b/.exec(question)?.[1];
+    if (state) return { name: 'get_weather_alerts', args: { state } };
+  }
+  const expression = /(-?[\d.]+(?:\s*[-+*/%^]\s*\(?\s*-?[\d.]+\s*\)?)+)/.exec(question)?.[1];
+  if (expression && declared.has('calculate')) return { name: 'calculate', args: { expression: expression.trim() } };
+  if (declared.has('search_docs') && lower.length > 0) return { name: 'search_docs', args: { query: question.slice(0, 300), limit: 2 } };
+  return undefined;
+}
+
+function describeResult(result: FunctionResponse): string {
+  const { output, error } = result.response as { output?: Record<string, unknown>; error?: { message?: string } };
+  if (error) return `The ${result.name} tool failed: ${error.message ?? 'unknown error'}.`;
+  const value = output ?? {};
+  switch (result.name) {
+    case 'get_current_time':
+      return `It is ${String(value.local)} in ${String(value.timezone)} (from the get_current_time tool).`;
+    case 'calculate':
+      return `${String(value.expression)} = ${String(value.value)} (from the calculate tool).`;
+    case 'get_ip_location':
+      return `${String(value.ip)} is near ${[value.city, value.region, value.country].filter(Boolean).join(', ')} (from the get_ip_location tool).`;
+    case 'get_weather_alerts': {
+      const alerts = (value.alerts as { headline?: string; event?: string }[] | undefined) ?? [];
+      if (alerts.length === 0) return `There are no active weather alerts for ${String(value.state)}.`;
+      return `${String(value.count)} active alert(s) for ${String(value.state)}: ${alerts.map((alert) => alert.headline ?? alert.event).join('; ')}.`;
+    }
+    case 'search_docs': {
+      const matches = (value.matches as { file: string; heading: string; excerpt: string }[] | undefined) ?? [];
+      if (matches.length === 0) return 'The handbook has nothing on that.';
+      return matches.map((match) => `From ${match.file} (${match.heading}): ${match.excerpt.slice(0, 300)}`).join('\n');
+    }
+    default:
+      return `The ${result.name} tool returned ${JSON.stringify(value).slice(0, 300)}.`;
+  }
+}

@@ -1,0 +1,82 @@
+import { accessSync, constants } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+
+/** Where `.ci/run` builds the Temporal CLI (`go install …/cli/cmd/temporal@v1.5.1`). */
+export const CACHED_TEMPORAL_CLI = join(homedir(), '.cache', 'durable-agents', 'temporal-cli-1.5.1', 'temporal');
+
+/**
+ * The Temporal CLI to run the dev server with: `TEMPORAL_CLI_PATH`, then `temporal` on
+ * PATH, then the cache `.ci/run` fills. Undefined means "let the SDK download it".
+ */
+export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.TEMPORAL_CLI_PATH) {
+    if (!isExecutable(env.TEMPORAL_CLI_PATH)) {
+      throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file.`);
+    }
+    return env.TEMPORAL_CLI_PATH;
+  }
+  for (const directory of (env.PATH ?? '').split(delimiter)) {
+    if (directory && isExecutable(join(directory, 'temporal'))) return join(directory, 'temporal');
+  }
+  return isExecutable(CACHED_TEMPORAL_CLI) ? CACHED_TEMPORAL_CLI : undefined;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface DevServerOptions {
+  /** Serve the Web UI too. @default false */
+  ui?: boolean;
+  /** @default 'default' */
+  namespace?: string;
+}
+
+export interface DevServer {
+  env: TestWorkflowEnvironment;
+  address: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a Temporal dev server as a child process, on free ports. */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const cli = findTemporalCli();
+  const uiPort = options.ui ? await freePort() : undefined;
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ...(cli ? { executable: { type: 'existing-path', path: cli } } : {}),
+      namespace: options.namespace ?? 'default',
+      ip: '127.0.0.1',
+      ui: options.ui ?? false,
+      ...(uiPort ? { uiPort } : {}),
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  const address = env.address;
+  return {
+    env,
+    address,
+    ...(uiPort ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
+    stop: () => env.teardown(),
+  };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
