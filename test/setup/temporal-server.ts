@@ -1,0 +1,44 @@
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { startDevServer } from '../../local/temporal-dev-server.ts';
+import { WORKFLOWS_PATH } from '../../worker/create-worker.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** host:port of the dev server, or '' when it could not start outside CI. */
+    temporalAddress: string;
+    temporalUnavailable: string;
+    workflowBundleCode: string;
+  }
+}
+
+/**
+ * One Temporal dev server for the whole test run, and one workflow bundle. Under CI=true a
+ * server that cannot start fails the run; elsewhere the Temporal tests skip and say why.
+ */
+export default async function setup(project: TestProject) {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  project.provide('workflowBundleCode', code);
+  try {
+    const server = await startDevServer();
+    project.provide('temporalAddress', server.address);
+    project.provide('temporalUnavailable', '');
+    return () => server.stop();
+  } catch (error) {
+    const reason = `Temporal dev server did not start: ${(error as Error).message}. Set TEMPORAL_CLI_PATH or run .ci/run once.`;
+    if (process.env.CI === 'true') throw new Error(reason);
+    console.warn(reason);
+    project.provide('temporalAddress', '');
+    project.provide('temporalUnavailable', reason);
+    return undefined;
+  }
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
