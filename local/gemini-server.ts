@@ -29,6 +29,8 @@ export interface GeminiServer {
   url: string;
   /** Every request received, in order (including ones answered with an error). */
   requests: GeminiRequest[];
+  /** Requests whose client hung up before the answer was sent (cancellation reached the HTTP call). */
+  readonly abortedCount: number;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ const STATUS_NAMES: Record<number, string> = {
  */
 export async function startGeminiServer(options: GeminiServerOptions): Promise<GeminiServer> {
   const requests: GeminiRequest[] = [];
+  let abortedCount = 0;
   const server: Server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       sendError(response, 500, `scripted model failed: ${(error as Error).message}`);
@@ -86,8 +89,12 @@ export async function startGeminiServer(options: GeminiServerOptions): Promise<G
     }
     const entry: GeminiRequest = { model: decodeURIComponent(match[1]!), body, index: requests.length };
     requests.push(entry);
+    response.once('close', () => {
+      if (!response.writableFinished) abortedCount += 1;
+    });
     const reply = await options.respond(entry);
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    if (response.destroyed) return;
     if ('status' in reply) return sendError(response, reply.status, reply.message, reply.headers);
     const promptTokens = reply.usage?.promptTokens ?? estimateTokens(body.contents);
     const outputTokens = reply.usage?.outputTokens ?? estimateTokens([reply.content]);
@@ -104,6 +111,9 @@ export async function startGeminiServer(options: GeminiServerOptions): Promise<G
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     requests,
+    get abortedCount() {
+      return abortedCount;
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

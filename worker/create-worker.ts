@@ -31,6 +31,8 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
       ...createModelActivities(options.model),
       ...createToolActivities(options.tools),
     },
+    // Cancellation reaches a running activity with its next heartbeat sent to the server.
+    maxHeartbeatThrottleInterval: '5 seconds',
     ...options.tuning,
   });
 }

@@ -53,6 +53,8 @@ interface ModelActivities {
 
 const { callModel } = proxyActivities<ModelActivities>({
   startToCloseTimeout: '2 minutes',
+  // The model activity beats every 2 s; a dead worker is noticed in 15 s, not 2 minutes.
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 });
 

@@ -36,6 +36,8 @@ export function createModelActivities(deps: ModelActivityDeps) {
     async callModel(input: ModelCallInput): Promise<ModelCallResult> {
       const slot: { headers?: Headers } = {};
       let response: GenerateContentResponse;
+      // Cancellation reaches an activity through its heartbeats: beat while the call is open.
+      const stopBeating = heartbeatWhileWaiting();
       try {
         response = await responseHeaders.run(slot, () =>
           client.models.generateContent({
@@ -57,10 +59,26 @@ export function createModelActivities(deps: ModelActivityDeps) {
       } catch (error) {
         if (activitySignal()?.aborted) throw error;
         throw classifyModelError(error, slot.headers?.get('retry-after'));
+      } finally {
+        stopBeating();
       }
       return toResult(response);
     },
   };
+}
+
+const HEARTBEAT_EVERY_MS = 2_000;
+
+function heartbeatWhileWaiting(): () => void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return () => undefined;
+  }
+  context.heartbeat();
+  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+  return () => clearInterval(timer);
 }
 
 function activitySignal(): AbortSignal | undefined {
