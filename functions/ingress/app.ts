@@ -1,0 +1,101 @@
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { InboundEvent } from '../../core/inbound-event.ts';
+import type { SlackIngressConfig } from './config.ts';
+import type { EventQueue } from './event-queue.ts';
+import { jsonLog, type Log } from './log.ts';
+import { rawBody, type IngressVariables } from './raw-body.ts';
+import { parseFormBody, parseJsonBody } from './request-body.ts';
+import { normaliseSlackCommand } from './slack-commands.ts';
+import { normaliseSlackEvent } from './slack-events.ts';
+import { normaliseSlackInteraction } from './slack-interactivity.ts';
+import { verifySlackSignature } from './slack-signature.ts';
+
+export interface IngressDependencies {
+  config: SlackIngressConfig;
+  queue: EventQueue;
+  /** @default jsonLog */
+  log?: Log;
+  /** Clock, in milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+type IngressContext = Context<{ Variables: IngressVariables }>;
+
+/**
+ * The Slack edge: verify, normalise, queue, answer. Nothing here waits on an agent; the 200
+ * means "SQS holds it", and a 503 means it does not, so Slack retries.
+ */
+export function createIngressApp(dependencies: IngressDependencies) {
+  const { config, queue } = dependencies;
+  const log = dependencies.log ?? jsonLog;
+  const now = dependencies.now ?? Date.now;
+  const readBody = rawBody({ maxBytes: config.INGRESS_MAX_BODY_BYTES });
+  const verify = verifySlackSignature({
+    signingSecret: config.SLACK_SIGNING_SECRET,
+    toleranceSeconds: config.SLACK_TIMESTAMP_TOLERANCE_SECONDS,
+    now,
+  });
+
+  async function enqueue(c: IngressContext, event: InboundEvent): Promise<void> {
+    try {
+      await queue.send(event);
+    } catch (error) {
+      log({ msg: 'queue refused event', id: event.id, error: (error as Error).name, detail: (error as Error).message });
+      throw new HTTPException(503, { message: 'queue unavailable; the event was not accepted, retry later' });
+    }
+    const retry = c.req.header('x-slack-retry-num');
+    log({ msg: 'queued', id: event.id, kind: event.kind, conversationId: event.conversationId, ...(retry ? { slackRetry: retry } : {}) });
+    c.header('x-ingress-outcome', 'queued');
+  }
+
+  function dropped(c: IngressContext, reason: string): void {
+    log({ msg: 'dropped', path: c.req.path, reason });
+    c.header('x-ingress-outcome', `dropped: ${reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}`);
+  }
+
+  const app = new Hono<{ Variables: IngressVariables }>();
+
+  app.get('/health', (c) => c.json({ ok: true }));
+
+  app.post('/slack/events', readBody, verify, async (c) => {
+    const outcome = normaliseSlackEvent(parseJsonBody(c.var.rawBody), { defaultAgent: config.SLACK_DEFAULT_AGENT, botUserId: config.SLACK_BOT_USER_ID, now });
+    if (outcome.type === 'challenge') return c.json({ challenge: outcome.challenge });
+    if (outcome.type === 'dropped') {
+      dropped(c, outcome.reason);
+      return c.json({ ok: true });
+    }
+    await enqueue(c, outcome.event);
+    return c.json({ ok: true });
+  });
+
+  app.post('/slack/interactivity', readBody, verify, async (c) => {
+    const outcome = normaliseSlackInteraction(parseFormBody(c.var.rawBody), { approvalTokenSecret: config.APPROVAL_TOKEN_SECRET, now });
+    if (outcome.type === 'dropped') dropped(c, outcome.reason);
+    else await enqueue(c, outcome.event);
+    return c.body(null, 200);
+  });
+
+  app.post('/slack/commands', readBody, verify, async (c) => {
+    const outcome = normaliseSlackCommand(parseFormBody(c.var.rawBody), { defaultAgent: config.SLACK_DEFAULT_AGENT, now });
+    if (outcome.type === 'ssl-check') return c.body(null, 200);
+    if (outcome.type === 'reply') return c.json({ response_type: 'ephemeral', text: outcome.text });
+    await enqueue(c, outcome.event);
+    return c.body(null, 200);
+  });
+
+  app.all('/slack/*', (c) => {
+    c.header('allow', 'POST');
+    throw new HTTPException(405, { message: `${c.req.method} is not allowed on ${c.req.path}; Slack sends POST` });
+  });
+  app.notFound((c) => c.json({ ok: false, error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      log({ msg: 'refused', path: c.req.path, status: error.status, reason: error.message });
+      return c.json({ ok: false, error: error.message }, error.status);
+    }
+    log({ msg: 'ingress error', path: c.req.path, error: error.name, detail: error.message });
+    return c.json({ ok: false, error: 'internal error' }, 500);
+  });
+  return app;
+}

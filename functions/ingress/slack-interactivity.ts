@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import {
+  APPROVAL_ACTION_IDS,
+  APPROVAL_TOKEN_PURPOSE,
+  approvalTokenClaimsSchema,
+  parseInboundEvent,
+  type InboundEvent,
+} from '../../core/inbound-event.ts';
+import { verifyToken } from '../../core/signed-token.ts';
+import { badRequest, parseJsonBody, requireShape } from './request-body.ts';
+
+export type SlackInteractionOutcome = { type: 'dropped'; reason: string } | { type: 'event'; event: InboundEvent };
+
+export interface SlackInteractionOptions {
+  /** Secret the worker signed the approval buttons with. */
+  approvalTokenSecret: string;
+  now: () => number;
+}
+
+const interactionSchema = z.looseObject({ type: z.string() });
+const blockActionsSchema = z.looseObject({
+  user: z.looseObject({ id: z.string().min(1), username: z.string().optional(), name: z.string().optional(), team_id: z.string().optional() }),
+  team: z.looseObject({ id: z.string().min(1) }).nullish(),
+  channel: z.looseObject({ id: z.string().min(1) }).nullish(),
+  container: z.looseObject({ channel_id: z.string().optional() }).optional(),
+  message: z.looseObject({ ts: z.string(), thread_ts: z.string().optional() }).optional(),
+  actions: z.array(z.looseObject({ action_id: z.string(), value: z.string().optional() })),
+  response_url: z.url().optional(),
+  trigger_id: z.string().optional(),
+});
+
+const DECISIONS = new Map<string, 'approve' | 'deny'>([
+  [APPROVAL_ACTION_IDS.approve, 'approve'],
+  [APPROVAL_ACTION_IDS.deny, 'deny'],
+]);
+
+/**
+ * An interactivity request (`payload=<JSON>`): a click on an approve or deny button becomes
+ * an approval event for the conversation named inside the button's signed token; every other
+ * interaction is acknowledged and dropped.
+ */
+export function normaliseSlackInteraction(form: Map<string, string>, options: SlackInteractionOptions): SlackInteractionOutcome {
+  const payloadText = form.get('payload');
+  if (payloadText === undefined) throw badRequest('form field payload is missing');
+  const payload = parseJsonBody(payloadText, 'form field payload');
+  const interaction = requireShape(interactionSchema, payload, 'payload');
+  if (interaction.type !== 'block_actions') return { type: 'dropped', reason: `interaction type ${interaction.type} is not handled` };
+  const actions = requireShape(blockActionsSchema, payload, 'payload');
+  const action = actions.actions.find((candidate) => DECISIONS.has(candidate.action_id));
+  if (!action) return { type: 'dropped', reason: 'block action is not an approval button' };
+  const decision = DECISIONS.get(action.action_id) as 'approve' | 'deny';
+  if (!action.value) throw badRequest('approval button carries no token');
+  const verified = verifyToken(action.value, options.approvalTokenSecret, { purpose: APPROVAL_TOKEN_PURPOSE, now: options.now });
+  if (!verified.ok) throw badRequest(`approval token rejected: ${verified.reason}`);
+  const claims = requireShape(approvalTokenClaimsSchema, verified.claims, 'approval token');
+  const teamId = actions.team?.id ?? actions.user.team_id;
+  const channelId = actions.channel?.id ?? actions.container?.channel_id;
+  if (!teamId || !channelId) throw badRequest('approval click carries no team or channel');
+  const approver = actions.user.id;
+  return {
+    type: 'event',
+    event: parseInboundEvent({
+      version: 1,
+      // One decision per person per request: a double click is stored once.
+      id: `slack-approval:${claims.requestId}:${approver}:${decision}`,
+      source: 'slack',
+      kind: 'approval',
+      conversationId: claims.conversationId,
+      receivedAt: new Date(options.now()).toISOString(),
+      user: { id: approver, ...nameOf(actions.user) },
+      text: decision === 'approve' ? 'approved' : 'denied',
+      slack: {
+        teamId,
+        channelId,
+        ...(actions.message ? { threadTs: actions.message.thread_ts ?? actions.message.ts, ts: actions.message.ts } : {}),
+        ...(actions.response_url ? { responseUrl: actions.response_url } : {}),
+        ...(actions.trigger_id ? { triggerId: actions.trigger_id } : {}),
+      },
+      approval: { requestId: claims.requestId, decision, approver, token: action.value },
+    }),
+  };
+}
+
+function nameOf(user: { username?: string | undefined; name?: string | undefined }): { name?: string } {
+  const name = user.username ?? user.name;
+  return name ? { name } : {};
+}
