@@ -112,7 +112,7 @@ export function createCachedStore(store: TranscriptStore, options: CachedStoreOp
     async putMany(messages) {
       const encoded = messages.map((message) => ({ message, ...encode(message) }));
       const unknown = encoded.filter(({ ref }) => !isCached(messageKey(ref)));
-      await store.putMany(unknown.map(({ message }) => message));
+      if (unknown.length > 0) await store.putMany(unknown.map(({ message }) => message));
       for (const { ref, json } of unknown) rememberMessage(ref, json);
       return encoded.map(({ ref }) => ref);
     },
@@ -133,6 +133,7 @@ export function createCachedStore(store: TranscriptStore, options: CachedStoreOp
         else missing.set(ref, [...(missing.get(ref) ?? []), index]);
       });
       const missingRefs = [...missing.keys()];
+      if (missingRefs.length === 0) return results;
       counters.misses += missingRefs.length;
       const loaded = await store.getMany<T>(missingRefs);
       missingRefs.forEach((ref, position) => {
