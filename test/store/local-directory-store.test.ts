@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { createLocalDirectoryStore } from '../../store/local-directory-store.ts';
+import { refOf } from '../../store/transcript-store.ts';
 import { describeTranscriptStoreContract } from './transcript-store-contract.ts';
 
 const directories: string[] = [];
@@ -51,4 +52,27 @@ it('stores the canonical JSON, sorted keys and no spaces, so the file hashes to 
   await store.put({ role: 'user', parts: [{ text: 'hi', thought: false }] });
   const [path] = await listFiles(directory);
   expect(await readFile(join(directory, path as string), 'utf8')).toBe('{"parts":[{"text":"hi","thought":false}],"role":"user"}');
+});
+
+it('never shows a partly written file: readers racing writers see nothing or everything', async () => {
+  const directory = await freshDirectory();
+  const store = createLocalDirectoryStore({ directory });
+  const messages = Array.from({ length: 20 }, (_, index) => ({ index, text: `${index}`.repeat(1024 * 1024) }));
+  const outcomes = new Map<string, number>();
+  let writing = true;
+  const readers = messages.map(async (message) => {
+    const ref = refOf(message);
+    while (writing) {
+      const outcome = await store.get(ref).then(
+        () => 'whole',
+        (error: Error) => error.name,
+      );
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+  });
+  await Promise.all(messages.map((message) => store.put(message)));
+  writing = false;
+  await Promise.all(readers);
+  expect([...outcomes.keys()].sort()).toEqual(expect.arrayContaining(['MessageNotFound']));
+  expect([...outcomes.keys()].filter((outcome) => outcome !== 'whole' && outcome !== 'MessageNotFound')).toEqual([]);
 });
