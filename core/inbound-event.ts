@@ -14,7 +14,7 @@ export const slackOriginSchema = z.object({
   /** ts of the message itself. Absent for slash commands. */
   ts: z.string().min(1).optional(),
   /** Slash commands and interactions: where an answer can be posted for 30 minutes. */
-  responseUrl: z.url().optional(),
+  responseUrl: z.url({ protocol: /^https$/ }).optional(),
   /** Slash commands and interactions. */
   triggerId: z.string().min(1).optional(),
 });

@@ -84,10 +84,12 @@ export function createIngressApp(dependencies: IngressDependencies) {
     return c.body(null, 200);
   });
 
-  app.all('/slack/*', (c) => {
-    c.header('allow', 'POST');
-    throw new HTTPException(405, { message: `${c.req.method} is not allowed on ${c.req.path}; Slack sends POST` });
-  });
+  for (const path of ['/slack/events', '/slack/interactivity', '/slack/commands']) {
+    app.all(path, (c) => {
+      c.header('allow', 'POST');
+      throw new HTTPException(405, { message: `${c.req.method} is not allowed on ${c.req.path}; Slack sends POST` });
+    });
+  }
   app.notFound((c) => c.json({ ok: false, error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
     if (error instanceof HTTPException) {

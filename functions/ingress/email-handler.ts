@@ -89,7 +89,7 @@ export function createEmailHandler(dependencies: EmailHandlerDependencies) {
           return undefined;
         } catch (error) {
           if (error instanceof PermanentFailure) {
-            log({ msg: 'email dropped', reason: error.message, sqsMessageId: record.messageId });
+            log({ msg: 'email rejected', reason: error.message, sqsMessageId: record.messageId });
             return undefined;
           }
           log({ msg: 'email failed, will retry', error: (error as Error).name, detail: (error as Error).message, sqsMessageId: record.messageId });

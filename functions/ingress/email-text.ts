@@ -24,7 +24,7 @@ export function stripQuotedReply(text: string): string {
     const line = lines[index] as string;
     const next = lines[index + 1] ?? '';
     // Mail clients wrap a long attribution line, so "wrote:" may end the next line.
-    if (/^On\s.+\swrote:\s*$/.test(line) || (/^On\s/.test(line) && /\swrote:\s*$/.test(next))) break;
+    if (/^On\s.+\swrote:\s*$/.test(line) || (/^On\s/.test(line) && /(^|\s)wrote:\s*$/.test(next))) break;
     if (/^-{2,}\s*Original Message\s*-{2,}\s*$/i.test(line) || line === '-- ') break;
     if (line.startsWith('>')) continue;
     kept.push(line);

@@ -21,7 +21,7 @@ const commandSchema = z.object({
   user_id: z.string().min(1),
   user_name: z.string().optional(),
   trigger_id: z.string().min(1),
-  response_url: z.url(),
+  response_url: z.url({ protocol: /^https$/, message: 'expected an https URL' }),
 });
 
 /**

@@ -25,7 +25,7 @@ const blockActionsSchema = z.looseObject({
   container: z.looseObject({ channel_id: z.string().optional() }).optional(),
   message: z.looseObject({ ts: z.string(), thread_ts: z.string().optional() }).optional(),
   actions: z.array(z.looseObject({ action_id: z.string(), value: z.string().optional() })),
-  response_url: z.url().optional(),
+  response_url: z.url({ protocol: /^https$/, message: 'expected an https URL' }).optional(),
   trigger_id: z.string().optional(),
 });
 
