@@ -31,6 +31,10 @@ export const settingsSchema = z.object({
   TEMPORAL_CLI_PATH: optionalText,
   TEMPORAL_UI: flag(true),
   EMBEDDED_WORKER: flag(true),
+  MODEL_CALLS_PER_SECOND: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.coerce.number({ message: 'MODEL_CALLS_PER_SECOND must be a number' }).positive().optional(),
+  ),
   AGENT: optionalText,
   DOCS_DIR: optionalText,
   NWS_BASE_URL: optionalUrl('NWS_BASE_URL'),

@@ -3,8 +3,10 @@
  * functions only: workflows import this module, so it must stay deterministic.
  */
 
+import type { Duration } from '@temporalio/common';
+
 /** A duration as Temporal reads it: `'30 seconds'`, `'5 minutes'`, or milliseconds. */
-export type Duration = string | number;
+export type { Duration };
 
 export interface RetrySpec {
   /** @default 3 */
@@ -60,7 +62,9 @@ export function toolActivityType(toolName: string): string {
   return `tool:${toolName}`;
 }
 
+/** Activity types: wire contracts, never renamed in place. */
 export const MODEL_ACTIVITY = 'callModel';
+export const APPEND_ACTIVITY = 'appendToTranscript';
 
 /** The subset of Gemini's `Content` this system stores and passes around. */
 export interface Content {
@@ -104,20 +108,73 @@ export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
   };
 }
 
-export interface ModelCallInput {
-  model: string;
-  instructions: string;
-  tools: Pick<ToolSpec, 'name' | 'description' | 'parameters'>[];
-  contents: Content[];
+/** A stored message or blob: `sha256:<hex>` (see store/message-ref.ts). */
+export type MessageRef = string;
+
+/** A tool call as the workflow schedules it: arguments inline when small, by reference when not. */
+export interface PlannedCall {
+  id?: string;
+  name: string;
+  args?: Record<string, unknown>;
+  argsRef?: MessageRef;
 }
 
-export interface ModelCallResult {
-  content: Content;
+/** What a tool activity returns: where its result is stored, and a line for progress. */
+export interface ToolResultRef {
+  id?: string;
+  name: string;
+  ok: boolean;
+  /** The whole outcome (a `ToolOutcome`), stored; absent when the activity itself failed. */
+  resultRef?: MessageRef;
+  /** Set, inline, when the activity failed for good: the workflow tells the model. */
+  error?: { type: string; message: string };
+  /** A short excerpt for live progress; never what the model reads. */
+  excerpt: string;
+  /** Size of the stored outcome's JSON. */
+  bytes: number;
+}
+
+/** Input of the model activity: references only, so history grows by a constant per step. */
+export interface ModelStepInput {
+  /** The stored AgentSpec (instructions, tool declarations, model id). */
+  specRef: MessageRef;
+  /** The transcript so far: the newest node of a chain in the store. */
+  head: MessageRef;
+  /** Results of the previous step's tool calls, appended before the model is called. */
+  toolResults?: ToolResultRef[];
+}
+
+export interface ModelStepResult {
+  /** The transcript with the model's response appended. */
+  head: MessageRef;
+  calls: PlannedCall[];
+  /** The answer when there are no calls (cut at `MAX_INLINE_TEXT_BYTES`, see `textRef`). */
+  text: string;
+  /** Set when `text` was cut: the whole response text is stored here. */
+  textRef?: MessageRef;
   usage: TokenUsage;
   finishReason?: string;
 }
 
-/** What a tool activity returns: a result, or an error the model can read and correct. */
+/** Input of the activity that starts (or extends) a transcript. */
+export interface AppendInput {
+  head?: MessageRef;
+  messages: Content[];
+  /** Stored alongside, and its ref returned: the run's agent spec. */
+  spec?: AgentSpec;
+}
+
+export interface AppendResult {
+  head: MessageRef;
+  specRef?: MessageRef;
+}
+
+/** A tool activity's input. */
+export interface ToolInput {
+  call: PlannedCall;
+}
+
+/** What a tool produced: a result, or an error the model can read and correct. */
 export type ToolOutcome =
   | { ok: true; result: unknown }
   | { ok: false; error: { type: string; message: string } };

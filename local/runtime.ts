@@ -1,10 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Settings } from '../core/config.ts';
 import type { ModelActivityDeps } from '../worker/activities/model.ts';
-import { createAgentWorker } from '../worker/create-worker.ts';
+import { createAgentWorker, type AgentWorker } from '../worker/create-worker.ts';
+import { createTranscriptStore } from '../store/create-store.ts';
 import { startGeminiServer, type GeminiServer } from './gemini-server.ts';
 import { offlineModel } from './offline-model.ts';
 import { startDevServer, type DevServer } from './temporal-dev-server.ts';
@@ -19,7 +20,7 @@ export interface Runtime {
   model: ModelActivityDeps;
   offline: boolean;
   devServer?: DevServer;
-  worker?: Worker;
+  worker?: AgentWorker;
   close(): Promise<void>;
 }
 
@@ -62,15 +63,16 @@ export async function startRuntime(settings: Settings, options: RuntimeOptions):
       options.announce(`Temporal: local dev server at ${devServer.address}${devServer.uiUrl ? `, Web UI ${devServer.uiUrl}` : ''}`);
     }
 
+    const store = createTranscriptStore(process.env);
     let model: ModelActivityDeps;
     let offline = false;
     if (settings.GOOGLE_API_KEY) {
-      model = { apiKey: settings.GOOGLE_API_KEY, ...(settings.GEMINI_BASE_URL ? { baseUrl: settings.GEMINI_BASE_URL } : {}) };
+      model = { apiKey: settings.GOOGLE_API_KEY, store, ...(settings.GEMINI_BASE_URL ? { baseUrl: settings.GEMINI_BASE_URL } : {}) };
       options.announce(`Model: Gemini${settings.GEMINI_BASE_URL ? ` at ${settings.GEMINI_BASE_URL}` : ''}`);
     } else {
       const server: GeminiServer = await startGeminiServer({ respond: offlineModel });
       closers.push(() => server.close());
-      model = { apiKey: 'offline', baseUrl: server.url };
+      model = { apiKey: 'offline', baseUrl: server.url, store };
       offline = true;
       options.announce(`Model: OFFLINE. No GOOGLE_API_KEY is set, so a scripted Gemini-compatible model at ${server.url} answers. Set GOOGLE_API_KEY to use Gemini.`);
     }
@@ -82,9 +84,16 @@ export async function startRuntime(settings: Settings, options: RuntimeOptions):
       ...(settings.GEMINI_MODEL ? { model: settings.GEMINI_MODEL } : {}),
     });
 
-    let worker: Worker | undefined;
+    let worker: AgentWorker | undefined;
     if (options.worker) {
-      worker = await createAgentWorker({ connection, namespace, taskQueue: settings.TEMPORAL_TASK_QUEUE, tools: registry.tools, model });
+      worker = await createAgentWorker({
+        connection,
+        namespace,
+        taskQueue: settings.TEMPORAL_TASK_QUEUE,
+        tools: registry.tools,
+        model,
+        ...(settings.MODEL_CALLS_PER_SECOND ? { modelCallsPerSecond: settings.MODEL_CALLS_PER_SECOND } : {}),
+      });
       const running = worker.run();
       closers.push(async () => {
         worker!.shutdown();

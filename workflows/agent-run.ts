@@ -1,7 +1,10 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  continueAsNew,
   defineQuery,
+  isCancellation,
   proxyActivities,
   scheduleActivity,
   setHandler,
@@ -10,127 +13,222 @@ import {
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import {
   addUsage,
-  functionCalls,
-  textOf,
   toolActivityType,
   ZERO_USAGE,
   type AgentSpec,
+  type AppendInput,
+  type AppendResult,
   type Content,
-  type FunctionCall,
-  type ModelCallInput,
-  type ModelCallResult,
-  type ToolOutcome,
+  type MessageRef,
+  type ModelStepInput,
+  type ModelStepResult,
+  type PlannedCall,
   type TokenUsage,
+  type ToolResultRef,
 } from '../core/spec.ts';
-import type { RunEvent } from '../core/run-events.ts';
-import { summarise } from '../core/run-events.ts';
+import { summarise, type RunEvent } from '../core/run-events.ts';
+
+export interface ContinueAsNewPolicy {
+  /** Continue as new once history has this many events (or Temporal suggests it). @default 10_000 */
+  maxHistoryEvents?: number;
+  /** …or this many bytes. @default 20 MiB */
+  maxHistoryBytes?: number;
+}
 
 export interface AgentRunInput {
   spec: AgentSpec;
   /** The user's message for this run. */
   prompt: string;
-  /** Earlier turns of the conversation, oldest first. @default [] */
+  /** Earlier turns, by reference: the head of a stored transcript. */
+  transcriptHead?: MessageRef;
+  /** Earlier turns, inline (a small chat); stored at the start of the run. */
   history?: Content[];
+  /** Task queue of the model activity. @default `<this run's task queue>-model` */
+  modelTaskQueue?: string;
+  continueAsNew?: ContinueAsNewPolicy;
+  /** Set by the run itself when it continues as new; callers leave it out. */
+  carried?: CarriedState;
+}
+
+/** What a run carries across continue-as-new: refs and counters, never messages. */
+export interface CarriedState {
+  specRef: MessageRef;
+  head: MessageRef;
+  pending: ToolResultRef[];
+  steps: number;
+  toolCalls: number;
+  usage: TokenUsage;
+  startedAt: number;
+  eventOffset: number;
+  continuedCount: number;
 }
 
 export type StopReason = 'answer' | 'max_steps' | 'max_tokens' | 'max_duration';
 
 export interface AgentRunResult {
   answer: string;
+  /** Set when the answer was too large for history: the whole text is stored here. */
+  answerRef?: MessageRef;
   stopReason: StopReason;
   /** Model calls made. */
   steps: number;
   toolCalls: number;
   usage: TokenUsage;
+  /** The transcript including this run's messages. */
+  transcriptHead: MessageRef;
+  /** How many times the run continued as new. */
+  continuedCount: number;
 }
 
-/** Live progress for UIs: every step so far, oldest first. */
+/** Live progress for UIs: events from `fromIndex` on (indexes continue across continue-as-new). */
 export const progressQuery = defineQuery<RunEvent[], [fromIndex?: number]>('progress');
 
+interface TranscriptActivities {
+  appendToTranscript(input: AppendInput): Promise<AppendResult>;
+}
 interface ModelActivities {
-  callModel(input: ModelCallInput): Promise<ModelCallResult>;
+  callModel(input: ModelStepInput): Promise<ModelStepResult>;
 }
 
-const { callModel } = proxyActivities<ModelActivities>({
-  startToCloseTimeout: '2 minutes',
-  // The model activity beats every 2 s; a dead worker is noticed in 15 s, not 2 minutes.
-  heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+const { appendToTranscript } = proxyActivities<TranscriptActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
+const MAX_EVENTS_KEPT = 500;
+
 /**
- * A ReAct loop: call the model; run the function calls it asks for (in parallel, each a
- * tool activity); feed the results back; stop at an answer or at a named limit.
+ * A ReAct loop over references: the model activity reads the transcript from the store and
+ * writes its response there; tool activities store their results. The workflow holds the
+ * transcript's head and counters only, so each step adds the same few hundred bytes of
+ * history however long the conversation. Stops at an answer or at a named limit.
  */
 export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   const { spec } = input;
+  const info = workflowInfo();
   const events: RunEvent[] = [];
-  setHandler(progressQuery, (fromIndex = 0) => events.slice(fromIndex));
-
-  const startedAt = workflowInfo().runStartTime.getTime();
-  const deadline = startedAt + msToNumber(spec.limits.maxDuration);
-  const contents: Content[] = [...(input.history ?? []), { role: 'user', parts: [{ text: input.prompt }] }];
-  let usage = ZERO_USAGE;
-  let steps = 0;
-  let toolCalls = 0;
-
-  const finish = (stopReason: StopReason, answer: string): AgentRunResult => {
-    events.push({ kind: 'answer', stopReason, text: summarise(answer, 400) });
-    return { answer, stopReason, steps, toolCalls, usage };
+  let eventOffset = input.carried?.eventOffset ?? 0;
+  const emit = (event: RunEvent) => {
+    events.push(event);
+    if (events.length > MAX_EVENTS_KEPT) {
+      events.shift();
+      eventOffset += 1;
+    }
   };
+  setHandler(progressQuery, (fromIndex = 0) => events.slice(Math.max(0, fromIndex - eventOffset)));
+
+  const { callModel } = proxyActivities<ModelActivities>({
+    taskQueue: input.modelTaskQueue ?? `${info.taskQueue}-model`,
+    startToCloseTimeout: '2 minutes',
+    // The model activity beats every 2 s; a dead worker is noticed in 15 s, not 2 minutes.
+    heartbeatTimeout: '15 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+  });
+
+  let state: CarriedState;
+  if (input.carried) {
+    state = input.carried;
+  } else {
+    const started = await appendToTranscript({
+      ...(input.transcriptHead ? { head: input.transcriptHead } : {}),
+      messages: [...(input.history ?? []), { role: 'user', parts: [{ text: input.prompt }] }],
+      spec,
+    });
+    state = {
+      specRef: started.specRef!,
+      head: started.head,
+      pending: [],
+      steps: 0,
+      toolCalls: 0,
+      usage: ZERO_USAGE,
+      startedAt: info.runStartTime.getTime(),
+      eventOffset: 0,
+      continuedCount: 0,
+    };
+  }
+  const deadline = state.startedAt + msToNumber(spec.limits.maxDuration);
+
+  const finish = (stopReason: StopReason, answer: string, answerRef?: MessageRef): AgentRunResult => {
+    emit({ kind: 'answer', stopReason, text: summarise(answer, 400) });
+    return {
+      answer,
+      ...(answerRef ? { answerRef } : {}),
+      stopReason,
+      steps: state.steps,
+      toolCalls: state.toolCalls,
+      usage: state.usage,
+      transcriptHead: state.head,
+      continuedCount: state.continuedCount,
+    };
+  };
+  const timeLimit = () => finish('max_duration', `I stopped because this run reached its time limit of ${String(spec.limits.maxDuration)}.`);
 
   for (;;) {
-    if (steps >= spec.limits.maxSteps) {
-      return finish('max_steps', `I stopped after ${steps} steps, the step limit of this agent, before reaching an answer.`);
+    if (state.steps >= spec.limits.maxSteps) {
+      return finish('max_steps', `I stopped after ${state.steps} steps, the step limit of this agent, before reaching an answer.`);
     }
-    if (usage.totalTokens >= spec.limits.maxTokens) {
-      return finish('max_tokens', `I stopped after using ${usage.totalTokens} tokens, over this agent's limit of ${spec.limits.maxTokens}.`);
+    if (state.usage.totalTokens >= spec.limits.maxTokens) {
+      return finish('max_tokens', `I stopped after using ${state.usage.totalTokens} tokens, over this agent's limit of ${spec.limits.maxTokens}.`);
     }
-    if (Date.now() >= deadline) {
-      return finish('max_duration', `I stopped because this run reached its time limit of ${String(spec.limits.maxDuration)}.`);
+    if (Date.now() >= deadline) return timeLimit();
+    if (shouldContinueAsNew(input.continueAsNew)) {
+      await continueAsNew<typeof agentRun>({
+        ...input,
+        carried: { ...state, eventOffset: eventOffset + events.length, continuedCount: state.continuedCount + 1 },
+      });
     }
 
-    steps += 1;
-    events.push({ kind: 'model', step: steps });
-    const response = await callModel({
-      model: spec.model,
-      instructions: spec.instructions,
-      tools: spec.tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
-      contents,
-    });
-    usage = addUsage(usage, response.usage);
-    contents.push(response.content);
+    state.steps += 1;
+    emit({ kind: 'model', step: state.steps });
+    const step = await withinDeadline(deadline, () =>
+      callModel({ specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}) }),
+    );
+    if (!step) return timeLimit();
+    state.head = step.head;
+    state.pending = [];
+    state.usage = addUsage(state.usage, step.usage);
 
-    const calls = functionCalls(response.content);
-    if (calls.length === 0) return finish('answer', textOf(response.content));
+    if (step.calls.length === 0) return finish('answer', step.text, step.textRef);
 
-    toolCalls += calls.length;
-    const outcomes = await Promise.all(calls.map((call) => runTool(spec, call, steps, events)));
-    contents.push({
-      role: 'user',
-      parts: calls.map((call, index) => ({
-        functionResponse: {
-          ...(call.id === undefined ? {} : { id: call.id }),
-          name: call.name,
-          response: toFunctionResponse(outcomes[index]!),
-        },
-      })),
-    });
+    state.toolCalls += step.calls.length;
+    const stepNumber = state.steps;
+    const results = await withinDeadline(deadline, () => Promise.all(step.calls.map((call) => runTool(spec, call, stepNumber, emit))));
+    if (!results) return timeLimit();
+    state.pending = results;
   }
 }
 
-async function runTool(spec: AgentSpec, call: FunctionCall, step: number, events: RunEvent[]): Promise<ToolOutcome> {
-  events.push({ kind: 'tool', step, tool: call.name, args: call.args ?? {} });
+function shouldContinueAsNew(policy: ContinueAsNewPolicy = {}): boolean {
+  const info = workflowInfo();
+  return (
+    info.continueAsNewSuggested ||
+    info.historyLength >= (policy.maxHistoryEvents ?? 10_000) ||
+    info.historySize >= (policy.maxHistoryBytes ?? 20 * 1024 * 1024)
+  );
+}
+
+/** Runs `work` in a scope cancelled at `deadline`; undefined when the deadline cut it off. */
+async function withinDeadline<T>(deadline: number, work: () => Promise<T>): Promise<T | undefined> {
+  const remaining = deadline - Date.now();
+  if (remaining <= 0) return undefined;
+  try {
+    return await CancellationScope.withTimeout(remaining, work);
+  } catch (error) {
+    if (isCancellation(error) && Date.now() >= deadline && !CancellationScope.current().consideredCancelled) return undefined;
+    throw error;
+  }
+}
+
+async function runTool(spec: AgentSpec, call: PlannedCall, step: number, emit: (event: RunEvent) => void): Promise<ToolResultRef> {
+  emit({ kind: 'tool', step, tool: call.name, args: call.args ?? { argsRef: call.argsRef } });
   const tool = spec.tools.find((candidate) => candidate.name === call.name);
-  let outcome: ToolOutcome;
+  let result: ToolResultRef;
   if (!tool) {
-    outcome = {
-      ok: false,
-      error: { type: 'UnknownTool', message: `There is no tool named "${call.name}". Tools: ${spec.tools.map((t) => t.name).join(', ') || 'none'}.` },
-    };
+    const message = `There is no tool named "${call.name}". Tools: ${spec.tools.map((t) => t.name).join(', ') || 'none'}.`;
+    result = failed(call, 'UnknownTool', message);
   } else {
     try {
-      outcome = await scheduleActivity<ToolOutcome>(toolActivityType(tool.name), [call.args ?? {}], {
+      result = await scheduleActivity<ToolResultRef>(toolActivityType(tool.name), [{ call }], {
         startToCloseTimeout: tool.timeout,
         ...(tool.heartbeatTimeout === undefined ? {} : { heartbeatTimeout: tool.heartbeatTimeout }),
         retry: tool.retry,
@@ -138,19 +236,20 @@ async function runTool(spec: AgentSpec, call: FunctionCall, step: number, events
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       const cause = error.cause;
-      outcome = {
-        ok: false,
-        error: {
-          type: cause instanceof ApplicationFailure && cause.type ? cause.type : 'ToolFailed',
-          message: cause?.message ?? error.message,
-        },
-      };
+      result = failed(call, cause instanceof ApplicationFailure && cause.type ? cause.type : 'ToolFailed', cause?.message ?? error.message);
     }
   }
-  events.push({ kind: 'tool_result', step, tool: call.name, ok: outcome.ok, excerpt: summarise(JSON.stringify(outcome.ok ? outcome.result : outcome.error), 160) });
-  return outcome;
+  emit({ kind: 'tool_result', step, tool: call.name, ok: result.ok, excerpt: result.excerpt });
+  return result;
 }
 
-function toFunctionResponse(outcome: ToolOutcome): Record<string, unknown> {
-  return outcome.ok ? { output: outcome.result } : { error: outcome.error };
+function failed(call: PlannedCall, type: string, message: string): ToolResultRef {
+  return {
+    ...(call.id ? { id: call.id } : {}),
+    name: call.name,
+    ok: false,
+    error: { type, message },
+    excerpt: summarise(`${type}: ${message}`, 160),
+    bytes: 0,
+  };
 }

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentRegistry } from '../../agents/index.ts';
@@ -73,6 +76,7 @@ describe.skipIf(noTemporal)('a worker killed in the middle of a run', () => {
       GEMINI_BASE_URL: model.url,
       NWS_BASE_URL: weather.url,
       IP_API_BASE_URL: ipLocation.url,
+      TRANSCRIPT_DIR: mkdtempSync(join(tmpdir(), 'crash-transcripts-')),
     };
     const first = await startWorkerProcess(env);
     workers.push(first);
@@ -102,6 +106,6 @@ describe.skipIf(noTemporal)('a worker killed in the middle of a run', () => {
     expect(perStep).toEqual([1, 1, 2, 1, 1]);
 
     const history = await summariseHistory(handle);
-    expect(history.completed).toEqual({ callModel: 5, 'tool:get_ip_location': 2, 'tool:get_weather_alerts': 2 });
+    expect(history.completed).toEqual({ appendToTranscript: 1, callModel: 5, 'tool:get_ip_location': 2, 'tool:get_weather_alerts': 2 });
   });
 });

@@ -1,8 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { ToolDefinition } from '../../core/define-tool.ts';
-import { createAgentWorker, type AgentWorkerOptions } from '../../worker/create-worker.ts';
+import { createCachedStore, type CachedTranscriptStore } from '../../store/cached-store.ts';
+import { createLocalDirectoryStore } from '../../store/local-directory-store.ts';
+import { createAgentWorker, type AgentWorker, type AgentWorkerOptions } from '../../worker/create-worker.ts';
 
 export const temporalAddress = inject('temporalAddress');
 /** Use as `describe.skipIf(noTemporal)`: true only outside CI when the server could not start. */
@@ -16,31 +21,34 @@ export interface TemporalTestContext {
   /** A task queue no other test uses. */
   taskQueue(prefix?: string): string;
   /** Starts a worker on the shared bundle; it stops after the file's tests. */
-  startWorker(options: { taskQueue: string; tools: ToolDefinition[]; modelUrl: string } & Partial<AgentWorkerOptions>): Promise<Worker>;
+  /** The transcript store the file's workers share (a temporary folder). */
+  store: CachedTranscriptStore;
+  startWorker(options: { taskQueue: string; tools: ToolDefinition[]; modelUrl: string } & Partial<AgentWorkerOptions>): Promise<AgentWorker>;
 }
 
 /** Connects a test file to the shared dev server; closes everything after the file. */
 export function useTemporal(): TemporalTestContext {
   const context = {} as TemporalTestContext;
-  const running: { worker: Worker; done: Promise<void> }[] = [];
+  const running: { worker: AgentWorker; done: Promise<void> }[] = [];
   let clientConnection: Connection | undefined;
 
   beforeAll(async () => {
     if (noTemporal) return;
     if (!runtimeInstalled) {
-      Runtime.install({ logger: new DefaultLogger('WARN') });
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
       runtimeInstalled = true;
     }
     context.connection = await NativeConnection.connect({ address: temporalAddress });
     clientConnection = await Connection.connect({ address: temporalAddress });
     context.client = new Client({ connection: clientConnection });
+    context.store = createCachedStore(createLocalDirectoryStore({ directory: join(mkdtempSync(join(tmpdir(), 'transcripts-')), 'store') }));
     context.taskQueue = (prefix = 'test') => `${prefix}-${crypto.randomUUID()}`;
     context.startWorker = async ({ taskQueue, tools, modelUrl, ...rest }) => {
       const worker = await createAgentWorker({
         connection: context.connection,
         taskQueue,
         tools,
-        model: { apiKey: 'test-key', baseUrl: modelUrl },
+        model: { apiKey: 'test-key', baseUrl: modelUrl, store: context.store },
         workflowBundle: { code: inject('workflowBundleCode') },
         ...rest,
       });
@@ -51,7 +59,7 @@ export function useTemporal(): TemporalTestContext {
 
   afterAll(async () => {
     for (const { worker, done } of running) {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      worker.shutdown();
       await done;
     }
     await clientConnection?.close();

@@ -66,8 +66,8 @@ describe.skipIf(noTemporal)('agent run workflow', () => {
     expect(output.usage.totalTokens).toBeGreaterThan(0);
 
     const history = await summariseHistory(handle);
-    expect(history.scheduled).toEqual(['callModel', 'tool:get_current_time', 'callModel']);
-    expect(history.completed).toEqual({ callModel: 2, 'tool:get_current_time': 1 });
+    expect(history.scheduled).toEqual(['appendToTranscript', 'callModel', 'tool:get_current_time', 'callModel']);
+    expect(history.completed).toEqual({ appendToTranscript: 1, callModel: 2, 'tool:get_current_time': 1 });
 
     // The second model call saw the tool's result as a function response.
     const contents = model.requests[1]!.body.contents as Content[];
@@ -149,10 +149,13 @@ describe.skipIf(noTemporal)('agent run workflow', () => {
     expect((await result).answer).toBe('Done.');
     expect(model.requests).toHaveLength(2);
     const history = await summariseHistory(handle);
-    const started = history.events.find((event) => event.activityTaskStartedEventAttributes)!;
+    const scheduled = history.events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel')!;
+    const started = history.events.find(
+      (event) => String(event.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled.eventId),
+    )!;
     expect(started.activityTaskStartedEventAttributes!.attempt).toBe(2);
     // The retry came after the provider's delay (2 s), not the policy's first backoff (1 s).
-    const scheduledAt = Number(history.events.find((event) => event.activityTaskScheduledEventAttributes)!.eventTime!.seconds);
+    const scheduledAt = Number(scheduled.eventTime!.seconds);
     const startedAt = Number(started.eventTime!.seconds);
     expect(startedAt - scheduledAt).toBeGreaterThanOrEqual(2);
   });

@@ -47,6 +47,7 @@ describe.skipIf(noTemporal)('the weather example tools', () => {
       const alerts = (model.requests[2]!.body.contents as Content[]).at(-1)!.parts[0]!.functionResponse!.response.output as { count: number };
       expect(alerts.count).toBe(1);
       expect((await summariseHistory(handle)).scheduled).toEqual([
+        'appendToTranscript',
         'callModel',
         'tool:get_ip_location',
         'callModel',

@@ -1,14 +1,40 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
 import { FunctionCallingConfigMode, GoogleGenAI, type GenerateContentResponse } from '@google/genai';
-import type { Content, ModelCallInput, ModelCallResult } from '../../core/spec.ts';
+import {
+  functionCalls,
+  textOf,
+  type AgentSpec,
+  type AppendInput,
+  type AppendResult,
+  type Content,
+  type ModelStepInput,
+  type ModelStepResult,
+  type Part,
+  type PlannedCall,
+  type ToolOutcome,
+  type ToolResultRef,
+} from '../../core/spec.ts';
+import { boundResult } from '../../store/excerpt.ts';
+import type { TranscriptStore } from '../../store/transcript-store.ts';
 import { classifyModelError } from '../model-errors.ts';
+import { appendMessages, loadContext } from '../transcript.ts';
 
 export interface ModelActivityDeps {
   apiKey: string;
   /** Gemini API base URL. @default 'https://generativelanguage.googleapis.com' */
   baseUrl?: string;
+  store: TranscriptStore;
+  /** Most bytes of transcript JSON sent to the model per call. @default 400_000 */
+  contextBytes?: number;
+  /** A tool result larger than this is shown to the model as a bounded excerpt. @default 32_768 */
+  toolResultBytes?: number;
 }
+
+/** Function-call arguments larger than this travel by reference. */
+export const MAX_INLINE_ARGS_BYTES = 4_096;
+/** Answers larger than this are cut in the workflow's history; the whole text is stored. */
+export const MAX_INLINE_TEXT_BYTES = 32_768;
 
 /** The last response's headers, per call, so a 429's `Retry-After` reaches the classifier. */
 const responseHeaders = new AsyncLocalStorage<{ headers?: Headers }>();
@@ -22,6 +48,7 @@ function recordingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<R
 }
 
 export function createModelActivities(deps: ModelActivityDeps) {
+  const { store } = deps;
   const client = new GoogleGenAI({
     apiKey: deps.apiKey,
     httpOptions: {
@@ -32,37 +59,86 @@ export function createModelActivities(deps: ModelActivityDeps) {
     },
   });
 
-  return {
-    async callModel(input: ModelCallInput): Promise<ModelCallResult> {
-      const slot: { headers?: Headers } = {};
-      let response: GenerateContentResponse;
-      // Cancellation reaches an activity through its heartbeats: beat while the call is open.
-      const stopBeating = heartbeatWhileWaiting();
-      try {
-        response = await responseHeaders.run(slot, () =>
-          client.models.generateContent({
-            model: input.model,
-            contents: input.contents,
-            config: {
-              systemInstruction: input.instructions,
-              ...(input.tools.length === 0
-                ? {}
-                : {
-                    tools: [{ functionDeclarations: input.tools.map((tool) => ({ name: tool.name, description: tool.description, parametersJsonSchema: tool.parameters })) }],
-                    toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.AUTO } },
-                  }),
-              automaticFunctionCalling: { disable: true },
-              abortSignal: activitySignal(),
-            },
-          }),
-        );
-      } catch (error) {
-        if (activitySignal()?.aborted) throw error;
-        throw classifyModelError(error, slot.headers?.get('retry-after'));
-      } finally {
-        stopBeating();
+  async function generate(spec: AgentSpec, contents: Content[]): Promise<GenerateContentResponse> {
+    const slot: { headers?: Headers } = {};
+    // Cancellation reaches an activity through its heartbeats: beat while the call is open.
+    const stopBeating = heartbeatWhileWaiting();
+    try {
+      return await responseHeaders.run(slot, () =>
+        client.models.generateContent({
+          model: spec.model,
+          contents,
+          config: {
+            systemInstruction: spec.instructions,
+            ...(spec.tools.length === 0
+              ? {}
+              : {
+                  tools: [{ functionDeclarations: spec.tools.map((tool) => ({ name: tool.name, description: tool.description, parametersJsonSchema: tool.parameters })) }],
+                  toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.AUTO } },
+                }),
+            automaticFunctionCalling: { disable: true },
+            abortSignal: activitySignal(),
+          },
+        }),
+      );
+    } catch (error) {
+      if (activitySignal()?.aborted) throw error;
+      throw classifyModelError(error, slot.headers?.get('retry-after'));
+    } finally {
+      stopBeating();
+    }
+  }
+
+  async function toolResponses(results: ToolResultRef[]): Promise<Content> {
+    const parts: Part[] = [];
+    for (const result of results) {
+      let response: Record<string, unknown>;
+      if (result.resultRef) {
+        const outcome = await store.get<ToolOutcome>(result.resultRef);
+        response = outcome.ok ? { output: boundResult(outcome.result, deps.toolResultBytes ?? 32_768, result.resultRef) } : { error: outcome.error };
+      } else {
+        response = { error: result.error ?? { type: 'ToolFailed', message: 'The tool failed.' } };
       }
-      return toResult(response);
+      parts.push({ functionResponse: { ...(result.id ? { id: result.id } : {}), name: result.name, response } });
+    }
+    return { role: 'user', parts };
+  }
+
+  return {
+    /** One model step: append the last tool results, call Gemini on the context, store the response. */
+    async callModel(input: ModelStepInput): Promise<ModelStepResult> {
+      const spec = await store.get<AgentSpec>(input.specRef);
+      let head = input.head;
+      if (input.toolResults?.length) head = await appendMessages(store, head, [await toolResponses(input.toolResults)]);
+      const contents = await loadContext(store, head, { maxBytes: deps.contextBytes ?? 400_000 });
+      const response = await generate(spec, contents);
+      const { content, usage, finishReason } = toContent(response);
+      head = await appendMessages(store, head, [content]);
+
+      const calls: PlannedCall[] = [];
+      for (const call of functionCalls(content)) {
+        const args = call.args ?? {};
+        const planned: PlannedCall = { name: call.name, ...(call.id ? { id: call.id } : {}) };
+        if (JSON.stringify(args).length > MAX_INLINE_ARGS_BYTES) planned.argsRef = await store.put(args);
+        else planned.args = args;
+        calls.push(planned);
+      }
+      const text = textOf(content);
+      const cut = Buffer.byteLength(text) > MAX_INLINE_TEXT_BYTES;
+      return {
+        head,
+        calls,
+        text: cut ? `${Buffer.from(text).subarray(0, MAX_INLINE_TEXT_BYTES).toString('utf8')}…` : text,
+        ...(cut ? { textRef: await store.put(text) } : {}),
+        usage,
+        ...(finishReason ? { finishReason } : {}),
+      };
+    },
+
+    /** Starts or extends a transcript; stores the run's spec so model steps can pass its ref. */
+    async appendToTranscript(input: AppendInput): Promise<AppendResult> {
+      const head = await appendMessages(store, input.head, input.messages);
+      return { head, ...(input.spec ? { specRef: await store.put(input.spec) } : {}) };
     },
   };
 }
@@ -89,10 +165,10 @@ function activitySignal(): AbortSignal | undefined {
   }
 }
 
-function toResult(response: GenerateContentResponse): ModelCallResult {
+function toContent(response: GenerateContentResponse): { content: Content; usage: ModelStepResult['usage']; finishReason?: string } {
   const candidate = response.candidates?.[0];
   const parts = (candidate?.content?.parts ?? []).flatMap((part) => {
-    const kept: Content['parts'][number] = {};
+    const kept: Part = {};
     if (part.text !== undefined) kept.text = part.text;
     if (part.thought) kept.thought = true;
     if (part.thoughtSignature) kept.thoughtSignature = part.thoughtSignature;
