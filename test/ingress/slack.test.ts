@@ -340,3 +340,39 @@ describe('the local runner', () => {
     expect(logged.some((entry) => entry.msg === 'queued' && entry.id === event.id)).toBe(true);
   });
 });
+
+describe('the Lambda entry', () => {
+  it('verifies a base64-encoded Function URL body and queues the command', async () => {
+    const queueUrl = await createFifoQueue(sqs, 'lambda');
+    Object.assign(process.env, {
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      APPROVAL_TOKEN_SECRET: APPROVAL_SECRET,
+      INGRESS_QUEUE_URL: queueUrl,
+      AWS_ENDPOINT_URL_SQS: moto.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+    });
+    const { handler } = await import('../../functions/ingress/lambda.ts');
+    const body = form({ team_id: TEAM, channel_id: GENERAL, user_id: ANA, command: '/agent', text: 'hello from a Function URL', response_url: 'https://hooks.slack.com/commands/x', trigger_id: '42.42.lambda' });
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', host: 'abc.lambda-url.us-east-1.on.aws', ...slackPost(body, { form: true }).headers as Record<string, string> };
+    const functionUrlEvent = {
+      version: '2.0', routeKey: '$default', rawPath: '/slack/commands', rawQueryString: '', headers,
+      requestContext: {
+        // A public Function URL (auth type NONE): no authentication, an empty authorizer.
+        authentication: null, authorizer: {},
+        accountId: 'anonymous', apiId: 'abc', domainName: 'abc.lambda-url.us-east-1.on.aws', domainPrefix: 'abc', requestId: 'req-1', routeKey: '$default', stage: '$default',
+        time: '08/Apr/2024:10:00:00 +0000', timeEpoch: 1_712_570_400_000,
+        http: { method: 'POST', path: '/slack/commands', protocol: 'HTTP/1.1', sourceIp: '3.3.3.3', userAgent: 'Slackbot 1.0' },
+      },
+      body: Buffer.from(body).toString('base64'),
+      isBase64Encoded: true,
+    };
+    const result = await handler(functionUrlEvent);
+    expect(result.statusCode).toBe(200);
+    const { event } = await onlyEvent(queueUrl);
+    expect(event).toMatchObject({ text: 'hello from a Function URL', conversationId: `slack:${TEAM}:${GENERAL}:command-42.42.lambda` });
+    const forged = await handler({ ...functionUrlEvent, body: Buffer.from(body.replace('hello', 'HELLO')).toString('base64') });
+    expect(forged.statusCode).toBe(401);
+  });
+});
