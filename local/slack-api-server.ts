@@ -1,0 +1,354 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local server that speaks the parts of the Slack Web API the agents use
+ * (`chat.postMessage`, `chat.update`, `conversations.replies`, `auth.test`), so the real
+ * `@slack/web-api` client runs offline: point it at `url` as `slackApiUrl`. It keeps the
+ * messages it is sent, per channel and thread, and answers errors the way Slack does
+ * (HTTP 200 with `ok: false`, or 429 with `Retry-After`).
+ */
+
+export interface SlackMessageMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
+}
+
+export interface SlackStoredMessage {
+  channel: string;
+  ts: string;
+  /** Root ts of the thread; absent for a top-level message. */
+  threadTs?: string;
+  text: string;
+  blocks?: unknown[];
+  metadata?: SlackMessageMetadata;
+  /** `U…` for people, the bot user for the app. */
+  user: string;
+  botId?: string;
+  /** How many times `chat.update` changed it, and when it last did (ms). */
+  edits: number;
+  updatedAt: number;
+}
+
+export interface SlackApiCall {
+  method: string;
+  /** Milliseconds since the epoch. */
+  at: number;
+  /** `ok`, an error code such as `invalid_auth`, or `ratelimited`. */
+  outcome: string;
+  args: Record<string, unknown>;
+}
+
+export interface SlackApiServerOptions {
+  /** Bot tokens accepted as `Authorization: Bearer …` (or a `token` argument). @default ['xoxb-local-token'] */
+  tokens?: string[];
+  /** When set, other channels answer `channel_not_found`. @default any channel */
+  channels?: string[];
+  /** @default 0 (any free port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 'T0LOCAL' */
+  teamId?: string;
+  /** @default 'U0LOCALBOT' */
+  botUserId?: string;
+}
+
+export interface SlackApiServer {
+  /** Base URL for `new WebClient(token, { slackApiUrl: url })`, ending in `/api/`. */
+  url: string;
+  botUserId: string;
+  /** Every call, in arrival order. */
+  calls: SlackApiCall[];
+  /** Messages of a thread (root first, then replies by ts), or top-level messages of a channel. */
+  messages(channel: string, threadTs?: string): SlackStoredMessage[];
+  /** Adds a message as a person would write it (the root of a thread, say); returns its ts. */
+  addUserMessage(input: { channel: string; user: string; text: string; threadTs?: string }): string;
+  /** The next `times` calls of `method` answer 429 with `Retry-After: retryAfterSeconds`. */
+  rateLimit(method: string, retryAfterSeconds: number, times?: number): void;
+  /** After `after` calls that pass, the next `times` calls of `method` answer `{ ok: false, error }`. */
+  failNext(method: string, error: string, times?: number, after?: number): void;
+  close(): Promise<void>;
+}
+
+/** Slack refuses `text` longer than this. */
+const MAX_TEXT_CHARS = 40_000;
+/** Slack's limits on Block Kit: blocks per message, characters per section text. */
+const MAX_BLOCKS = 50;
+const MAX_SECTION_TEXT_CHARS = 3000;
+const MAX_BUTTON_VALUE_CHARS = 2000;
+const MAX_BODY_BYTES = 1024 * 1024;
+/** Page size of `conversations.replies` when the caller gives no `limit`. */
+const DEFAULT_PAGE_SIZE = 1000;
+
+class SlackApiError extends Error {}
+
+export async function startSlackApiServer(options: SlackApiServerOptions = {}): Promise<SlackApiServer> {
+  const tokens = new Set(options.tokens ?? ['xoxb-local-token']);
+  const channels = options.channels ? new Set(options.channels) : undefined;
+  const teamId = options.teamId ?? 'T0LOCAL';
+  const botUserId = options.botUserId ?? 'U0LOCALBOT';
+  const botId = 'B0LOCALBOT';
+  const stored: SlackStoredMessage[] = [];
+  const calls: SlackApiCall[] = [];
+  const rateLimits = new Map<string, { retryAfterSeconds: number; times: number }>();
+  const failures = new Map<string, { error: string; times: number; after: number }>();
+  let lastTs = 0;
+
+  /** Slack ts: seconds and a 6-digit fraction, unique and increasing within the server. */
+  function nextTs(): string {
+    lastTs = Math.max(lastTs + 1, Date.now() * 1000);
+    return `${Math.floor(lastTs / 1_000_000)}.${String(lastTs % 1_000_000).padStart(6, '0')}`;
+  }
+
+  function find(channel: string, ts: string): SlackStoredMessage | undefined {
+    return stored.find((message) => message.channel === channel && message.ts === ts);
+  }
+
+  function threadOf(channel: string, threadTs: string): SlackStoredMessage[] {
+    return stored
+      .filter((message) => message.channel === channel && (message.ts === threadTs || message.threadTs === threadTs))
+      .sort((a, b) => (a.ts === threadTs ? -1 : b.ts === threadTs ? 1 : compareTs(a.ts, b.ts)));
+  }
+
+  function requireChannel(args: Record<string, unknown>): string {
+    const channel = args.channel;
+    if (typeof channel !== 'string' || channel === '') throw new SlackApiError('channel_not_found');
+    if (channels && !channels.has(channel)) throw new SlackApiError('channel_not_found');
+    return channel;
+  }
+
+  function messageContent(args: Record<string, unknown>): { text: string; blocks?: unknown[] } {
+    const text = typeof args.text === 'string' ? args.text : '';
+    const blocks = parseJsonArgument(args.blocks);
+    if (blocks !== undefined) checkBlocks(blocks);
+    if (text === '' && blocks === undefined) throw new SlackApiError('no_text');
+    if (text.length > MAX_TEXT_CHARS) throw new SlackApiError('msg_too_long');
+    return { text, ...(blocks !== undefined ? { blocks: blocks as unknown[] } : {}) };
+  }
+
+  function view(message: SlackStoredMessage, withMetadata: boolean): Record<string, unknown> {
+    return {
+      type: 'message',
+      user: message.user,
+      ...(message.botId ? { bot_id: message.botId, app_id: 'A0LOCALAPP' } : {}),
+      text: message.text,
+      ts: message.ts,
+      ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
+      ...(message.blocks ? { blocks: message.blocks } : {}),
+      ...(message.edits > 0 ? { edited: { user: message.user, ts: message.ts } } : {}),
+      ...(withMetadata && message.metadata ? { metadata: message.metadata } : {}),
+    };
+  }
+
+  const methods: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {
+    'auth.test': () => ({ url: 'http://localhost/', team: 'Local', user: 'agent', team_id: teamId, user_id: botUserId, bot_id: botId, is_enterprise_install: false }),
+
+    'chat.postMessage': (args) => {
+      const channel = requireChannel(args);
+      const content = messageContent(args);
+      const threadTs = typeof args.thread_ts === 'string' && args.thread_ts !== '' ? args.thread_ts : undefined;
+      const metadata = parseMetadata(args.metadata);
+      const message: SlackStoredMessage = {
+        channel,
+        ts: nextTs(),
+        ...(threadTs ? { threadTs } : {}),
+        ...content,
+        ...(metadata ? { metadata } : {}),
+        user: botUserId,
+        botId,
+        edits: 0,
+        updatedAt: Date.now(),
+      };
+      stored.push(message);
+      return { channel, ts: message.ts, message: view(message, true) };
+    },
+
+    'chat.update': (args) => {
+      const channel = requireChannel(args);
+      const ts = typeof args.ts === 'string' ? args.ts : '';
+      const message = find(channel, ts);
+      if (!message) throw new SlackApiError('message_not_found');
+      if (message.user !== botUserId) throw new SlackApiError('cant_update_message');
+      const content = messageContent(args);
+      message.text = content.text;
+      if (content.blocks) message.blocks = content.blocks;
+      else delete message.blocks;
+      const metadata = parseMetadata(args.metadata);
+      if (metadata) message.metadata = metadata;
+      message.edits += 1;
+      message.updatedAt = Date.now();
+      return { channel, ts, text: message.text, message: view(message, true) };
+    },
+
+    'conversations.replies': (args) => {
+      const channel = requireChannel(args);
+      const ts = typeof args.ts === 'string' ? args.ts : '';
+      if (ts === '') throw new SlackApiError('invalid_arguments');
+      const thread = threadOf(channel, ts);
+      if (thread.length === 0) throw new SlackApiError('thread_not_found');
+      const limit = Math.max(1, Math.min(Number(args.limit) || DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE));
+      const offset = typeof args.cursor === 'string' && args.cursor !== '' ? Number(Buffer.from(args.cursor, 'base64url').toString('utf8')) : 0;
+      if (!Number.isInteger(offset) || offset < 0) throw new SlackApiError('invalid_cursor');
+      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+      const page = thread.slice(offset, offset + limit).map((message) => view(message, withMetadata));
+      const more = offset + limit < thread.length;
+      return {
+        messages: page,
+        has_more: more,
+        response_metadata: { next_cursor: more ? Buffer.from(String(offset + limit), 'utf8').toString('base64url') : '' },
+      };
+    },
+  };
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://slack.local');
+    const match = /^\/api\/([a-zA-Z.]+)$/.exec(url.pathname);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+      response.end(JSON.stringify(body));
+    };
+    if (!match) return send(404, { ok: false, error: 'unknown_method' });
+    const method = match[1] as string;
+    const args = { ...Object.fromEntries(url.searchParams), ...(await readArguments(request)) };
+    const record = (outcome: string) => calls.push({ method, at: Date.now(), outcome, args: redactToken(args) });
+
+    const limited = rateLimits.get(method);
+    if (limited && limited.times > 0) {
+      limited.times -= 1;
+      record('ratelimited');
+      return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limited.retryAfterSeconds) });
+    }
+    const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    const token = bearer ?? (typeof args.token === 'string' ? args.token : undefined);
+    const implementation = methods[method];
+    let outcome: { ok: true; body: Record<string, unknown> } | { ok: false; error: string };
+    if (!implementation) outcome = { ok: false, error: 'unknown_method' };
+    else if (!token) outcome = { ok: false, error: 'not_authed' };
+    else if (!tokens.has(token)) outcome = { ok: false, error: 'invalid_auth' };
+    else {
+      const failure = failures.get(method);
+      const failing = failure !== undefined && failure.times > 0 && failure.after-- <= 0;
+      if (failing) {
+        failure.times -= 1;
+        outcome = { ok: false, error: failure.error };
+      } else {
+        try {
+          outcome = { ok: true, body: implementation(args) };
+        } catch (error) {
+          if (!(error instanceof SlackApiError)) throw error;
+          outcome = { ok: false, error: error.message };
+        }
+      }
+    }
+    record(outcome.ok ? 'ok' : outcome.error);
+    if (outcome.ok) return send(200, { ok: true, ...outcome.body });
+    return send(200, { ok: false, error: outcome.error });
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(error instanceof BodyError ? 413 : 500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ ok: false, error: error instanceof BodyError ? error.message : 'internal_error' }));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+
+  return {
+    url: `http://${address.address}:${address.port}/api/`,
+    botUserId,
+    calls,
+    messages: (channel, threadTs) =>
+      threadTs === undefined ? stored.filter((message) => message.channel === channel && message.threadTs === undefined) : threadOf(channel, threadTs),
+    addUserMessage: ({ channel, user, text, threadTs }) => {
+      const ts = nextTs();
+      stored.push({ channel, ts, ...(threadTs ? { threadTs } : {}), text, user, edits: 0, updatedAt: Date.now() });
+      return ts;
+    },
+    rateLimit: (method, retryAfterSeconds, times = 1) => void rateLimits.set(method, { retryAfterSeconds, times }),
+    failNext: (method, error, times = 1, after = 0) => void failures.set(method, { error, times, after }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+class BodyError extends Error {}
+
+/** Form (`@slack/web-api`'s default) or JSON bodies; form values holding objects are JSON text. */
+async function readArguments(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new BodyError('request_too_large');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return {};
+  const type = request.headers['content-type'] ?? '';
+  if (type.includes('application/json')) {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  }
+  return Object.fromEntries(new URLSearchParams(text));
+}
+
+function parseJsonArgument(value: unknown): unknown {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new SlackApiError('invalid_blocks_format');
+  }
+}
+
+function parseMetadata(value: unknown): SlackMessageMetadata | undefined {
+  const parsed = (() => {
+    try {
+      return parseJsonArgument(value);
+    } catch {
+      throw new SlackApiError('invalid_metadata_format');
+    }
+  })();
+  if (parsed === undefined) return undefined;
+  const metadata = parsed as Partial<SlackMessageMetadata>;
+  if (typeof metadata.event_type !== 'string' || typeof metadata.event_payload !== 'object' || metadata.event_payload === null) {
+    throw new SlackApiError('invalid_metadata_schema');
+  }
+  return { event_type: metadata.event_type, event_payload: metadata.event_payload };
+}
+
+/** The Block Kit checks Slack applies that a reply is most likely to trip over. */
+function checkBlocks(blocks: unknown): void {
+  if (!Array.isArray(blocks) || blocks.length > MAX_BLOCKS) throw new SlackApiError('invalid_blocks');
+  for (const block of blocks as { type?: unknown; text?: { text?: unknown }; elements?: { value?: unknown; action_id?: unknown }[] }[]) {
+    if (typeof block?.type !== 'string') throw new SlackApiError('invalid_blocks');
+    if (block.type === 'section' && typeof block.text?.text === 'string' && block.text.text.length > MAX_SECTION_TEXT_CHARS) {
+      throw new SlackApiError('invalid_blocks');
+    }
+    if (block.type === 'actions') {
+      for (const element of block.elements ?? []) {
+        if (typeof element.value === 'string' && element.value.length > MAX_BUTTON_VALUE_CHARS) throw new SlackApiError('invalid_blocks');
+      }
+    }
+  }
+}
+
+function compareTs(a: string, b: string): number {
+  const [aSeconds = 0, aFraction = 0] = a.split('.').map(Number);
+  const [bSeconds = 0, bFraction = 0] = b.split('.').map(Number);
+  return aSeconds - bSeconds || aFraction - bFraction;
+}
+
+function redactToken(args: Record<string, unknown>): Record<string, unknown> {
+  const { token: _token, ...rest } = args;
+  return rest;
+}

@@ -1,0 +1,52 @@
+import { APPROVAL_ACTION_IDS } from '../../core/inbound-event.ts';
+import { escapeSlackText } from './markdown.ts';
+import type { ApprovalRequest, TurnStatus } from './reply-channel.ts';
+
+/** How a turn's status reads in its Slack status message. */
+export function statusText(status: TurnStatus): string {
+  switch (status.state) {
+    case 'thinking':
+      return `:hourglass_flowing_sand: Thinking… (step ${status.step})`;
+    case 'tool':
+      return `:hammer_and_wrench: Running \`${escapeSlackText(status.tool)}\` (step ${status.step})`;
+    case 'waiting_for_approval':
+      return `:raised_hand: Waiting for approval to run \`${escapeSlackText(status.tool)}\``;
+    case 'done':
+      return ':white_check_mark: Done';
+    case 'stopped':
+      return ':octagonal_sign: Stopped';
+  }
+}
+
+/** Characters of tool arguments shown in an approval request; the rest is cut with a note. */
+const MAX_ARGUMENT_CHARS = 2500;
+
+/** Block Kit of an approval request: what would run, who may decide, and two buttons carrying the signed token. */
+export function approvalBlocks(request: ApprovalRequest, token: string): { text: string; blocks: unknown[] } {
+  let args = JSON.stringify(request.args, null, 2);
+  if (args.length > MAX_ARGUMENT_CHARS) args = `${args.slice(0, MAX_ARGUMENT_CHARS)}\n… (${args.length - MAX_ARGUMENT_CHARS} more characters)`;
+  const approvers = request.approvers.length ? request.approvers.map(mention).join(', ') : 'the person who asked';
+  const expires = Math.floor(Date.parse(request.expiresAt) / 1000);
+  const expiry = Number.isFinite(expires) ? `<!date^${expires}^{date_short_pretty} {time}|${escapeSlackText(request.expiresAt)}>` : escapeSlackText(request.expiresAt);
+  const tool = escapeSlackText(request.tool);
+  return {
+    text: `Approval needed: run ${tool}?`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `:raised_hand: *Approval needed:* run \`${tool}\` with\n\`\`\`${escapeSlackText(args)}\`\`\`` } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `May decide: ${approvers}. Denied if nobody decides by ${expiry}.` }] },
+      {
+        type: 'actions',
+        block_id: `approval:${request.requestId}`.slice(0, 255),
+        elements: [
+          { type: 'button', action_id: APPROVAL_ACTION_IDS.approve, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: token },
+          { type: 'button', action_id: APPROVAL_ACTION_IDS.deny, style: 'danger', text: { type: 'plain_text', text: 'Deny' }, value: token },
+        ],
+      },
+    ],
+  };
+}
+
+/** Slack user ids become mentions; anything else (an email address) is shown as text. */
+function mention(approver: string): string {
+  return /^[UW][A-Z0-9]{2,}$/.test(approver) ? `<@${approver}>` : escapeSlackText(approver);
+}

@@ -1,0 +1,73 @@
+import type { WebClient } from '@slack/web-api';
+import { slackErrorCode, type SlackCaller } from './slack-client.ts';
+
+/**
+ * Every message the agent posts carries Slack message metadata naming the turn (`key`) and
+ * its place in it, so a retried activity can find what an earlier attempt already posted by
+ * reading the thread: no store of its own, and it survives a worker crash.
+ */
+export const REPLY_EVENT_TYPE = 'durable_agents_reply';
+
+export type ReplyRole = 'status' | 'answer' | 'approval';
+
+export interface ReplyMark {
+  key: string;
+  role: ReplyRole;
+  /** 0-based part of a split answer; 0 otherwise. */
+  part: number;
+}
+
+export function replyMetadata(mark: ReplyMark, parts = 1) {
+  return { event_type: REPLY_EVENT_TYPE, event_payload: { key: mark.key, role: mark.role, part: mark.part, parts } };
+}
+
+export function markId(channelId: string, threadTs: string, mark: ReplyMark): string {
+  return `${channelId}\u0000${threadTs}\u0000${mark.key}\u0000${mark.role}\u0000${mark.part}`;
+}
+
+/** Pages of a thread read when looking for earlier replies, and messages per page: the bound on one lookup. */
+const MAX_THREAD_PAGES = 10;
+const THREAD_PAGE_SIZE = 200;
+
+interface ThreadMessage {
+  ts?: string;
+  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
+}
+
+/** The ts of every reply in the thread marked with `key`, by `markId`. */
+export async function findMarkedReplies(
+  client: WebClient,
+  callSlack: SlackCaller,
+  where: { channelId: string; threadTs: string },
+  key: string,
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_THREAD_PAGES; page++) {
+    let result;
+    try {
+      result = await callSlack('conversations.replies', () =>
+        client.conversations.replies({
+          channel: where.channelId,
+          ts: where.threadTs,
+          include_all_metadata: true,
+          limit: THREAD_PAGE_SIZE,
+          ...(cursor ? { cursor } : {}),
+        }),
+      );
+    } catch (error) {
+      // The root may not be visible to the bot (or not exist yet in a stand-in): nothing posted.
+      if (slackErrorCode(error) === 'thread_not_found') return found;
+      throw error;
+    }
+    for (const message of (result.messages ?? []) as ThreadMessage[]) {
+      const payload = message.metadata?.event_type === REPLY_EVENT_TYPE ? message.metadata.event_payload : undefined;
+      if (!payload || payload.key !== key || !message.ts) continue;
+      const role = payload.role as ReplyRole;
+      found.set(markId(where.channelId, where.threadTs, { key, role, part: Number(payload.part ?? 0) }), message.ts);
+    }
+    cursor = result.response_metadata?.next_cursor || undefined;
+    if (!cursor) break;
+  }
+  return found;
+}

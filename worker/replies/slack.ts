@@ -1,0 +1,162 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { WebClient } from '@slack/web-api';
+import type { ReplyChannel } from '../../core/conversation.ts';
+import { APPROVAL_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
+import { signToken } from '../../core/signed-token.ts';
+import { markdownToMrkdwn, splitMessage } from './markdown.ts';
+import type { ApprovalRequest, ReplyAdapter, TurnStatus } from './reply-channel.ts';
+import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
+import { approvalBlocks, statusText } from './slack-messages.ts';
+import { findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
+import { createCoalescingThrottle } from './slack-throttle.ts';
+
+export interface SlackReplyAdapterOptions {
+  /** A client from `createSlackWebClient` (no retries of its own, 429s thrown). */
+  client: WebClient;
+  /** Signs the approval buttons; the ingress verifies with the same secret (`APPROVAL_TOKEN_SECRET`). */
+  approvalTokenSecret: string;
+  /** Least time between two updates of one status message. @default 1000 ms */
+  statusIntervalMs?: number;
+  /** Longest message; longer answers are split on paragraph boundaries. @default 3000 */
+  maxMessageChars?: number;
+  /** How 429s are waited out. @default createSlackCaller's defaults */
+  rateLimits?: SlackCallerOptions;
+  /** Replies remembered in process before the thread is read again. @default 10000 */
+  maxRememberedReplies?: number;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+type SlackChannel = Extract<ReplyChannel, { kind: 'slack' }>;
+
+/**
+ * Replies in a Slack thread: one status message per turn, edited as the turn moves on
+ * (throttled and coalesced); the answer as mrkdwn, split into several messages when long;
+ * approval requests as buttons. Each message is marked with its turn key in Slack message
+ * metadata, and a retried call first looks for the mark, so nothing is posted twice.
+ */
+export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): ReplyAdapter {
+  const { client } = options;
+  const now = options.now ?? Date.now;
+  const maxMessageChars = options.maxMessageChars ?? 3000;
+  const maxRemembered = options.maxRememberedReplies ?? 10_000;
+  const callSlack = createSlackCaller({ now, ...options.rateLimits });
+  /** markId → ts of replies this process posted or found. */
+  const posted = new Map<string, string>();
+  /** Turns whose status reached done or stopped: a late retry of an older status must not undo it. */
+  const finished = new Set<string>();
+  const locks = new Map<string, Promise<unknown>>();
+
+  function remember(id: string, ts: string): void {
+    posted.set(id, ts);
+    for (const oldest of posted.keys()) {
+      if (posted.size <= maxRemembered) break;
+      posted.delete(oldest);
+    }
+  }
+
+  /** One call at a time per key in this process, so two attempts never both post. */
+  async function serially<Result>(key: string, work: () => Promise<Result>): Promise<Result> {
+    const previous = locks.get(key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(work);
+    locks.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (locks.get(key) === current) locks.delete(key);
+    }
+  }
+
+  /** ts of each mark already in the thread: from memory, else by reading the thread once. */
+  async function existing(channel: SlackChannel, key: string, marks: ReplyMark[]): Promise<(string | undefined)[]> {
+    const ids = marks.map((mark) => markId(channel.channelId, channel.threadTs, mark));
+    if (ids.every((id) => posted.has(id))) return ids.map((id) => posted.get(id));
+    const found = await findMarkedReplies(client, callSlack, channel, key);
+    for (const [id, ts] of found) remember(id, ts);
+    return ids.map((id) => found.get(id));
+  }
+
+  async function post(channel: SlackChannel, mark: ReplyMark, parts: number, content: { text: string; blocks?: unknown[] }): Promise<string> {
+    const result = await callSlack('chat.postMessage', () =>
+      client.chat.postMessage({
+        channel: channel.channelId,
+        thread_ts: channel.threadTs,
+        text: content.text,
+        ...(content.blocks ? { blocks: content.blocks as never } : {}),
+        metadata: replyMetadata(mark, parts),
+        unfurl_links: false,
+      }),
+    );
+    if (!result.ts) throw new Error('Slack chat.postMessage answered without a ts');
+    remember(markId(channel.channelId, channel.threadTs, mark), result.ts);
+    return result.ts;
+  }
+
+  const sendStatus = createCoalescingThrottle<{ channel: SlackChannel; text: string }>({
+    intervalMs: options.statusIntervalMs ?? 1000,
+    now,
+    send: (key, { channel, text }) =>
+      serially(`status\u0000${key}`, async () => {
+        const mark: ReplyMark = { key, role: 'status', part: 0 };
+        const [ts] = await existing(channel, key, [mark]);
+        if (!ts) return void (await post(channel, mark, 1, { text }));
+        await callSlack('chat.update', () => client.chat.update({ channel: channel.channelId, ts, text, metadata: replyMetadata(mark) }));
+      }),
+  });
+
+  return {
+    async status(channel, key, status: TurnStatus) {
+      const slack = slackChannel(channel);
+      const turn = `${slack.channelId}\u0000${slack.threadTs}\u0000${key}`;
+      const terminal = status.state === 'done' || status.state === 'stopped';
+      if (finished.has(turn) && !terminal) return;
+      if (terminal) finished.add(turn);
+      if (finished.size > maxRemembered) finished.delete(finished.values().next().value as string);
+      await sendStatus(turn, { channel: slack, text: statusText(status) }).catch((error: unknown) => {
+        if (terminal) finished.delete(turn);
+        throw error;
+      });
+    },
+
+    async answer(channel, key, text) {
+      const slack = slackChannel(channel);
+      const converted = markdownToMrkdwn(text);
+      const parts = converted === '' ? ['_(The agent gave no answer.)_'] : splitMessage(converted, maxMessageChars);
+      await serially(`answer\u0000${key}`, async () => {
+        const marks = parts.map((_, part): ReplyMark => ({ key, role: 'answer', part }));
+        const already = await existing(slack, key, marks);
+        for (const [index, part] of parts.entries()) {
+          if (already[index] === undefined) await post(slack, marks[index] as ReplyMark, parts.length, { text: part });
+        }
+      });
+    },
+
+    async requestApproval(channel, request: ApprovalRequest) {
+      const slack = slackChannel(channel);
+      const key = `approval:${request.requestId}`;
+      await serially(key, async () => {
+        const mark: ReplyMark = { key, role: 'approval', part: 0 };
+        const [ts] = await existing(slack, key, [mark]);
+        if (ts) return;
+        const token = signToken({ requestId: request.requestId, conversationId: request.conversationId }, options.approvalTokenSecret, {
+          purpose: APPROVAL_TOKEN_PURPOSE,
+          expiresInSeconds: approvalTokenLifetime(request.expiresAt, now()),
+          now,
+        });
+        await post(slack, mark, 1, approvalBlocks(request, token));
+      });
+    },
+  };
+}
+
+/** The token outlives the request by a minute, so a click just before the deadline still reaches the workflow, which decides. */
+function approvalTokenLifetime(expiresAt: string, nowMs: number): number {
+  const expires = Date.parse(expiresAt);
+  if (!Number.isFinite(expires)) return 24 * 60 * 60;
+  return Math.max(60, Math.ceil((expires - nowMs) / 1000) + 60);
+}
+
+function slackChannel(channel: ReplyChannel): SlackChannel {
+  if (channel.kind !== 'slack') throw ApplicationFailure.nonRetryable(`The Slack reply adapter cannot answer on a ${channel.kind} channel`, 'WrongReplyChannel');
+  return channel;
+}
