@@ -1,0 +1,147 @@
+import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import PostalMime from 'postal-mime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReplyChannel } from '../../core/conversation.ts';
+import { EMAIL_REPLY_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
+import { verifyToken } from '../../core/signed-token.ts';
+import { parseInboundEmail } from '../../functions/ingress/email.ts';
+import { emailApprovalCode, parseEmailApprovalReply } from '../../worker/replies/email-approval.ts';
+import { replySubject } from '../../worker/replies/email-mime.ts';
+import { createEmailReplyAdapter } from '../../worker/replies/email.ts';
+import { emailConfig, REPLY_SECRET } from '../ingress/support.ts';
+import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
+
+const APPROVAL_SECRET = 'test-approval-secret-51c2';
+const AGENT = 'assistant@agents.example.com';
+
+let moto: MotoServer;
+let ses: SESv2Client;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  ses = new SESv2Client({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
+  await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: 'agents.example.com' }));
+});
+afterAll(async () => {
+  ses?.destroy();
+  await moto?.stop();
+});
+
+/** What moto's SES stored, newest last: its `/moto-api/data.json` keeps every raw message sent. */
+async function sentMessages(): Promise<{ source: string; destinations: string[]; raw_data: string }[]> {
+  const data = (await (await fetch(`${moto.endpoint}/moto-api/data.json`)).json()) as { ses: { RawMessage: { source: string; destinations: string[]; raw_data: string }[] } };
+  return data.ses.RawMessage;
+}
+
+function adapter() {
+  return createEmailReplyAdapter({ ses, replyTokenSecret: REPLY_SECRET, approvalSecret: APPROVAL_SECRET });
+}
+
+function thread(id: string, subject = 'Launch plan'): Extract<ReplyChannel, { kind: 'email' }> {
+  return {
+    kind: 'email',
+    from: AGENT,
+    to: ['ana@example.com'],
+    subject,
+    inReplyTo: `second-${id}@mail.example.com`,
+    references: [`root-${id}@mail.example.com`, `first-reply-${id}@agents.example.com`],
+  };
+}
+
+describe('email reply adapter through SES v2 (moto)', () => {
+  it('sends a threaded reply: In-Reply-To, References, one "Re:", and a signed Reply-To that leads back to the conversation', async () => {
+    const before = (await sentMessages()).length;
+    const channel = thread('a1');
+    await adapter().answer(channel, 'email:root-a1@mail.example.com#2', 'The launch is on **Tuesday**.\n\nSee you there.');
+
+    const sent = (await sentMessages()).slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.source).toBe(AGENT);
+    const mail = await PostalMime.parse(sent[0]!.raw_data);
+    expect(mail.subject).toBe('Re: Launch plan');
+    expect(mail.from?.address).toBe(AGENT);
+    expect(mail.to?.map((address) => address.address)).toEqual(['ana@example.com']);
+    expect(mail.inReplyTo).toBe('<second-a1@mail.example.com>');
+    expect(mail.references).toBe('<root-a1@mail.example.com> <first-reply-a1@agents.example.com> <second-a1@mail.example.com>');
+    expect(mail.messageId).toMatch(/^<reply\.[0-9a-f]{32}@agents\.example\.com>$/);
+    expect(mail.headers.find((header) => header.key === 'auto-submitted')?.value).toBe('auto-replied');
+    expect(mail.text?.replace(/\r\n/g, '\n').trim()).toBe('The launch is on **Tuesday**.\n\nSee you there.');
+
+    const replyTo = mail.replyTo?.[0]?.address ?? '';
+    const match = /^assistant\+([A-Za-z0-9_.-]+)@agents\.example\.com$/.exec(replyTo);
+    expect(match).not.toBeNull();
+    const verified = verifyToken<{ conversationId: string }>(match![1]!, REPLY_SECRET, { purpose: EMAIL_REPLY_TOKEN_PURPOSE });
+    expect(verified.ok && verified.claims.conversationId).toBe('email:root-a1@mail.example.com');
+
+    // Ana answers, and her mail client drops the threading headers: the Reply-To still finds the conversation.
+    const answer = [
+      'From: Ana <ana@example.com>',
+      `To: ${replyTo}`,
+      'Subject: Re: Launch plan',
+      'Message-ID: <ana-answer-a1@mail.example.com>',
+      '',
+      'Thanks, and what time?',
+    ].join('\r\n');
+    const inbound = await parseInboundEmail({
+      raw: answer,
+      receipt: { recipients: [replyTo], spfVerdict: { status: 'PASS' }, dkimVerdict: { status: 'PASS' }, dmarcVerdict: { status: 'PASS' } },
+      config: emailConfig('https://sqs.us-east-1.amazonaws.com/1/q.fifo'),
+    });
+    expect('accepted' in inbound && inbound.accepted.conversationId).toBe('email:root-a1@mail.example.com');
+  });
+
+  it('does not double "Re:" and encodes a non-ASCII subject', async () => {
+    expect(replySubject('Re: Launch plan')).toBe('Re: Launch plan');
+    expect(replySubject('RE:Launch plan')).toBe('RE:Launch plan');
+    expect(replySubject('Launch plan')).toBe('Re: Launch plan');
+    const before = (await sentMessages()).length;
+    await adapter().answer(thread('a2', 'Re: Über den Plan'), 'turn-a2', 'Ja.');
+    const [sent] = (await sentMessages()).slice(before);
+    expect(sent!.raw_data).toMatch(/^Subject: =\?UTF-8\?B\?/m);
+    expect((await PostalMime.parse(sent!.raw_data)).subject).toBe('Re: Über den Plan');
+  });
+
+  it('sends once per key: a retried activity does not send again, and status updates send nothing', async () => {
+    const replies = adapter();
+    const before = (await sentMessages()).length;
+    const channel = thread('a3');
+    await replies.status(channel, 'turn-a3', { state: 'thinking', step: 1 });
+    await Promise.all([replies.answer(channel, 'turn-a3', 'Once.'), replies.answer(channel, 'turn-a3', 'Once.')]);
+    await replies.answer(channel, 'turn-a3', 'Once.');
+    await replies.status(channel, 'turn-a3', { state: 'done' });
+    expect((await sentMessages()).slice(before)).toHaveLength(1);
+  });
+
+  it('asks for approval with a reply code that the dispatcher can check', async () => {
+    const before = (await sentMessages()).length;
+    const request = {
+      requestId: 'req-email-7',
+      conversationId: 'email:root-a4@mail.example.com',
+      tool: 'send_invoice',
+      args: { customer: 'ACME', amount: 1200 },
+      approvers: ['boss@example.com'],
+      expiresAt: '2030-01-01T00:00:00.000Z',
+    };
+    await adapter().requestApproval(thread('a4'), request);
+    await adapter().requestApproval(thread('a4'), request);
+    const sent = (await sentMessages()).slice(before);
+    // Two adapters (two worker processes) remember nothing of each other: SES has no idempotency key.
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    const mail = await PostalMime.parse(sent[0]!.raw_data);
+    const code = emailApprovalCode('req-email-7', APPROVAL_SECRET);
+    expect(mail.text).toContain(`APPROVE ${code}`);
+    expect(mail.text).toContain(`DENY ${code}`);
+    expect(mail.text).toContain('"customer": "ACME"');
+    expect(parseEmailApprovalReply(`approve ${code.toLowerCase()}\n\nthanks`)).toEqual({ decision: 'approve', code });
+    expect(parseEmailApprovalReply(`\nDENY ${code}`)).toEqual({ decision: 'deny', code });
+    expect(parseEmailApprovalReply('I approve of this plan')).toBeUndefined();
+    expect(emailApprovalCode('req-email-7', 'another-secret')).not.toBe(code);
+  });
+
+  it('refuses for good when SES refuses the sender', async () => {
+    const failure = await adapter()
+      .answer({ ...thread('a5'), from: 'assistant@unverified.example.net' }, 'turn-a5', 'hi')
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ type: 'EmailRefused', nonRetryable: true });
+  });
+});

@@ -1,0 +1,131 @@
+import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ReplyChannel } from '../../core/conversation.ts';
+import { EMAIL_REPLY_TOKEN_PURPOSE, emailConversationId } from '../../core/inbound-event.ts';
+import { signToken } from '../../core/signed-token.ts';
+import { emailApprovalCode } from './email-approval.ts';
+import { buildReplyMime, plusAddress } from './email-mime.ts';
+import type { ApprovalRequest, ReplyAdapter } from './reply-channel.ts';
+
+export interface EmailReplyAdapterOptions {
+  ses: SESv2Client;
+  /** Signs the Reply-To plus-address; the ingress verifies it (`EMAIL_REPLY_TOKEN_SECRET`). */
+  replyTokenSecret: string;
+  /** Makes the approval codes; the dispatcher checks them (`APPROVAL_TOKEN_SECRET`). */
+  approvalSecret: string;
+  /** Lifetime of the Reply-To token. @default 30 days */
+  replyTokenLifetimeSeconds?: number;
+  /** SES configuration set (event publishing, suppression). @default none */
+  configurationSetName?: string;
+  /** Replies remembered as sent, so a retried call does not send again. @default 10000 */
+  maxRememberedReplies?: number;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+type EmailChannel = Extract<ReplyChannel, { kind: 'email' }>;
+
+/** SES errors no retry can fix. */
+const PERMANENT_SES_ERRORS = new Set([
+  'MessageRejected',
+  'MailFromDomainNotVerifiedException',
+  'AccountSuspendedException',
+  'SendingPausedException',
+  'BadRequestException',
+  'NotFoundException',
+]);
+
+/**
+ * Replies by email through SES v2, in the thread: `In-Reply-To` and `References` name the
+ * message answered, the subject gains one `Re:`, and `Reply-To` is the agent's address with a
+ * signed token, so an answer comes back to this conversation whatever the mail client does
+ * with the headers. Status updates are no-ops: mail is not for progress bars.
+ *
+ * SES takes no idempotency key, so replies sent are remembered in process by key: a retry
+ * after a timeout does not send twice. A worker that dies between SES's answer and the
+ * activity's completion can still send one reply twice; the Message-ID is derived from the
+ * key so a mail client may fold the pair.
+ */
+export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): ReplyAdapter {
+  const now = options.now ?? Date.now;
+  const maxRemembered = options.maxRememberedReplies ?? 10_000;
+  const sent = new Set<string>();
+  const inFlight = new Map<string, Promise<void>>();
+
+  async function sendOnce(key: string, channel: EmailChannel, text: string): Promise<void> {
+    if (sent.has(key)) return;
+    const running = inFlight.get(key);
+    if (running) return running;
+    const sending = send(key, channel, text)
+      .then(() => {
+        sent.add(key);
+        if (sent.size > maxRemembered) sent.delete(sent.values().next().value as string);
+      })
+      .finally(() => inFlight.delete(key));
+    inFlight.set(key, sending);
+    return sending;
+  }
+
+  async function send(key: string, channel: EmailChannel, text: string): Promise<void> {
+    const conversationId = emailConversationId(channel.references[0] ?? channel.inReplyTo);
+    const token = signToken({ conversationId }, options.replyTokenSecret, {
+      purpose: EMAIL_REPLY_TOKEN_PURPOSE,
+      expiresInSeconds: options.replyTokenLifetimeSeconds ?? 30 * 24 * 60 * 60,
+      now,
+    });
+    const raw = buildReplyMime({ ...channel, replyTo: plusAddress(channel.from, token), text, key, date: new Date(now()) });
+    try {
+      await options.ses.send(
+        new SendEmailCommand({
+          FromEmailAddress: channel.from,
+          Destination: { ToAddresses: channel.to },
+          Content: { Raw: { Data: Buffer.from(raw, 'utf8') } },
+          ...(options.configurationSetName ? { ConfigurationSetName: options.configurationSetName } : {}),
+        }),
+      );
+    } catch (error) {
+      const name = (error as Error).name;
+      if (PERMANENT_SES_ERRORS.has(name)) throw ApplicationFailure.nonRetryable(`SES refused the reply: ${name}: ${(error as Error).message}`, 'EmailRefused');
+      throw error;
+    }
+  }
+
+  return {
+    async status(channel) {
+      emailChannel(channel);
+    },
+
+    async answer(channel, key, text) {
+      await sendOnce(`answer:${key}`, emailChannel(channel), text.trim() === '' ? '(The agent gave no answer.)' : text);
+    },
+
+    async requestApproval(channel, request: ApprovalRequest) {
+      const code = emailApprovalCode(request.requestId, options.approvalSecret);
+      await sendOnce(`approval:${request.requestId}`, emailChannel(channel), approvalText(request, code));
+    },
+  };
+}
+
+function approvalText(request: ApprovalRequest, code: string): string {
+  const args = JSON.stringify(request.args, null, 2);
+  return [
+    `Approval needed: the agent wants to run ${request.tool} with`,
+    '',
+    args.length > 4000 ? `${args.slice(0, 4000)}\n… (${args.length - 4000} more characters)` : args,
+    '',
+    'Reply to this email with one line:',
+    '',
+    `    APPROVE ${code}`,
+    '',
+    'or',
+    '',
+    `    DENY ${code}`,
+    '',
+    `${request.approvers.length ? `May decide: ${request.approvers.join(', ')}. ` : ''}Without a decision by ${request.expiresAt}, the request is denied.`,
+  ].join('\n');
+}
+
+function emailChannel(channel: ReplyChannel): EmailChannel {
+  if (channel.kind !== 'email') throw ApplicationFailure.nonRetryable(`The email reply adapter cannot answer on a ${channel.kind} channel`, 'WrongReplyChannel');
+  return channel;
+}
