@@ -1,0 +1,109 @@
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, isGrpcServiceError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Workflow } from '@temporalio/common';
+import {
+  APPROVAL_UPDATE,
+  CONVERSATION_WORKFLOW,
+  MESSAGE_UPDATE,
+  PENDING_APPROVALS_QUERY,
+  STOP_UPDATE,
+  type ApprovalDecision,
+  type MessageAccepted,
+  type PendingApproval,
+} from '../../core/conversation.ts';
+import { emailApprovalCode } from '../../worker/replies/email-approval.ts';
+import type { DispatchAction } from './route.ts';
+
+/** gRPC status NOT_FOUND: the conversation has closed or never existed. */
+const GRPC_NOT_FOUND = 5;
+
+export type DeliveryResult =
+  | { outcome: 'delivered'; update: string; duplicate?: boolean; turn?: number }
+  | { outcome: 'refused'; update: string; reason: string };
+
+export interface DeliverOptions {
+  taskQueue: string;
+  /** Checks email approval codes. */
+  approvalSecret: string;
+}
+
+/**
+ * Sends one action to its conversation. A message goes in by update-with-start (the
+ * conversation starts if it is not running) with the source event id as update id, so a
+ * redelivered event lands once. Refusals by the workflow (a validator saying no, a
+ * conversation that no longer exists for an approval) come back as `refused`; anything else
+ * throws, and the record is retried.
+ */
+export async function deliver(client: Client, action: DispatchAction, options: DeliverOptions): Promise<DeliveryResult> {
+  if (action.type === 'message' && action.emailApproval) {
+    const decision = await emailApprovalDecision(client, action, options.approvalSecret);
+    if (decision) return decide(client, action.conversationId, action.message.id, decision);
+  }
+  switch (action.type) {
+    case 'message': {
+      try {
+        const accepted = await client.workflow.executeUpdateWithStart<Workflow, MessageAccepted, [typeof action.message]>(MESSAGE_UPDATE, {
+          args: [action.message],
+          updateId: action.message.id,
+          startWorkflowOperation: new WithStartWorkflowOperation<Workflow>(CONVERSATION_WORKFLOW, {
+            workflowId: action.conversationId,
+            taskQueue: options.taskQueue,
+            args: [action.start],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        });
+        return { outcome: 'delivered', update: MESSAGE_UPDATE, duplicate: accepted?.duplicate, turn: accepted?.turn };
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) return refused(MESSAGE_UPDATE, error);
+        throw error;
+      }
+    }
+    case 'approval':
+      return decide(client, action.conversationId, action.updateId, action.decision);
+    case 'stop':
+      return updateRunning(client, action.conversationId, STOP_UPDATE, action.updateId, action.request);
+  }
+}
+
+function decide(client: Client, conversationId: string, updateId: string, decision: ApprovalDecision): Promise<DeliveryResult> {
+  return updateRunning(client, conversationId, APPROVAL_UPDATE, updateId, decision);
+}
+
+/** An update to a conversation that must already exist: approvals and stops never start one. */
+async function updateRunning(client: Client, conversationId: string, update: string, updateId: string, argument: unknown): Promise<DeliveryResult> {
+  try {
+    await client.workflow.getHandle(conversationId).executeUpdate(update, { args: [argument], updateId });
+    return { outcome: 'delivered', update };
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError || isGone(error)) return refused(update, error as Error);
+    throw error;
+  }
+}
+
+/** The pending request whose code the reply quotes, if any: otherwise the reply is an ordinary message. */
+async function emailApprovalDecision(
+  client: Client,
+  action: Extract<DispatchAction, { type: 'message' }>,
+  secret: string,
+): Promise<ApprovalDecision | undefined> {
+  let pending: PendingApproval[];
+  try {
+    pending = await client.workflow.getHandle(action.conversationId).query<PendingApproval[]>(PENDING_APPROVALS_QUERY);
+  } catch (error) {
+    if (isGone(error)) return undefined;
+    throw error;
+  }
+  const reply = action.emailApproval!;
+  const request = pending.find((candidate) => emailApprovalCode(candidate.requestId, secret) === reply.code);
+  if (!request) return undefined;
+  return { requestId: request.requestId, decision: reply.decision, approver: action.message.user.email ?? action.message.user.id };
+}
+
+function isGone(error: unknown): boolean {
+  if (error instanceof WorkflowNotFoundError) return true;
+  return isGrpcServiceError(error) && error.code === GRPC_NOT_FOUND;
+}
+
+function refused(update: string, error: Error): DeliveryResult {
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return { outcome: 'refused', update, reason: `${error.message}${cause}` };
+}

@@ -1,0 +1,97 @@
+import type { ApprovalDecision, ConversationStart, IncomingMessage, ReplyChannel, StopRequest } from '../../core/conversation.ts';
+import { APPROVAL_TOKEN_PURPOSE, approvalTokenClaimsSchema, bareMessageId, type InboundEvent } from '../../core/inbound-event.ts';
+import { verifyToken } from '../../core/signed-token.ts';
+import { parseEmailApprovalReply, type EmailApprovalReply } from '../../worker/replies/email-approval.ts';
+import type { DispatchConfig } from './config.ts';
+
+/** What one event asks of Temporal. */
+export type DispatchAction =
+  | {
+      type: 'message';
+      conversationId: string;
+      start: ConversationStart;
+      message: IncomingMessage;
+      /** An email reply that reads like `APPROVE <code>`: a decision if the code matches a pending request. */
+      emailApproval?: EmailApprovalReply;
+    }
+  | { type: 'approval'; conversationId: string; updateId: string; decision: ApprovalDecision }
+  | { type: 'stop'; conversationId: string; updateId: string; request: StopRequest };
+
+/** An event that can never be delivered: logged and acknowledged, never retried. */
+export class UndeliverableEvent extends Error {
+  override name = 'UndeliverableEvent';
+}
+
+/**
+ * Decides what an event asks for, without touching Temporal: the agent (the event's, or the
+ * default), the conversation, the reply channel, and for approvals a second check of the
+ * signed token (the ingress checked it; the dispatcher trusts no queue).
+ */
+export function routeEvent(event: InboundEvent, config: Pick<DispatchConfig, 'APPROVAL_TOKEN_SECRET' | 'DISPATCH_DEFAULT_AGENT' | 'DISPATCH_AGENTS' | 'EMAIL_AGENT_DOMAIN'>, now: () => number = Date.now): DispatchAction {
+  const conversationId = event.conversationId;
+  if (event.kind === 'approval') {
+    const approval = event.approval!;
+    const verified = verifyToken(approval.token, config.APPROVAL_TOKEN_SECRET, { purpose: APPROVAL_TOKEN_PURPOSE, now });
+    if (!verified.ok) throw new UndeliverableEvent(`approval token rejected: ${verified.reason}`);
+    const claims = approvalTokenClaimsSchema.safeParse(verified.claims);
+    if (!claims.success) throw new UndeliverableEvent('approval token names no request');
+    if (claims.data.requestId !== approval.requestId || claims.data.conversationId !== conversationId) {
+      throw new UndeliverableEvent('approval token names another request or conversation than the event');
+    }
+    return { type: 'approval', conversationId, updateId: event.id, decision: { requestId: approval.requestId, decision: approval.decision, approver: approval.approver } };
+  }
+  if (event.kind === 'stop') return { type: 'stop', conversationId, updateId: event.id, request: { by: event.user.id } };
+
+  const agent = (event.agent ?? config.DISPATCH_DEFAULT_AGENT).toLowerCase();
+  if (config.DISPATCH_AGENTS.length > 0 && !config.DISPATCH_AGENTS.includes(agent)) {
+    throw new UndeliverableEvent(`agent "${agent}" is not in DISPATCH_AGENTS`);
+  }
+  const channel = replyChannelOf(event, agent, config.EMAIL_AGENT_DOMAIN);
+  const emailApproval = event.source === 'email' ? parseEmailApprovalReply(event.text) : undefined;
+  return {
+    type: 'message',
+    conversationId,
+    start: { conversationId, agent, channel },
+    message: {
+      id: event.id,
+      text: event.text,
+      user: event.user,
+      receivedAt: event.receivedAt,
+      ...(channel.kind === 'email' ? { channel } : {}),
+    },
+    ...(emailApproval ? { emailApproval } : {}),
+  };
+}
+
+/**
+ * Where the answer goes. Email: to the sender, from the agent's own address, threaded under
+ * the message; `references[0]` is always the conversation's root, from which the reply
+ * adapter signs the Reply-To token.
+ */
+export function replyChannelOf(event: InboundEvent, agent: string, emailAgentDomain?: string): ReplyChannel {
+  if (event.source === 'slack') {
+    const slack = event.slack!;
+    const threadTs = slack.threadTs ?? slack.ts;
+    if (!threadTs) throw new UndeliverableEvent('Slack event names no thread to answer in');
+    return { kind: 'slack', teamId: slack.teamId, channelId: slack.channelId, threadTs };
+  }
+  const email = event.email!;
+  const root = event.conversationId.startsWith('email:') ? event.conversationId.slice('email:'.length) : bareMessageId(email.references[0] ?? email.messageId);
+  return {
+    kind: 'email',
+    from: agentAddress(agent, email.to, emailAgentDomain),
+    to: [email.from],
+    subject: email.subject,
+    inReplyTo: email.messageId,
+    references: [root, ...email.references.filter((id) => id !== root)],
+  };
+}
+
+function agentAddress(agent: string, to: string[], domain?: string): string {
+  for (const address of to) {
+    const match = /^([^@+\s]+)(?:\+[^@\s]*)?@([^@\s]+)$/.exec(address.trim().toLowerCase());
+    if (match && match[1] === agent) return `${agent}@${match[2]}`;
+  }
+  if (domain) return `${agent}@${domain}`;
+  throw new UndeliverableEvent(`no address of agent "${agent}" among the recipients, and EMAIL_AGENT_DOMAIN is not set`);
+}
