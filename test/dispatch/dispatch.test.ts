@@ -208,7 +208,9 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     expect((await handler({ Records: [sqsRecord(slackMessageEvent())] })).batchItemFailures).toEqual([]);
     expect((await handler({ Records: [sqsRecord(slackMessageEvent())] })).batchItemFailures).toEqual([]);
     expect(reads).toBe(1);
-    expect((await temporalProvider.get()).connection.options.apiKey).toBe('test-api-key');
+    // The key from the secret is what the connection sends as its Authorization.
+    const connection = (await temporalProvider.get()).connection as unknown as { apiKeyFnRef: { fn?: () => string } };
+    expect(connection.apiKeyFnRef.fn?.()).toBe('test-api-key');
 
     const bad = await secrets.send(new CreateSecretCommand({ Name: `temporal-${crypto.randomUUID()}`, SecretString: JSON.stringify({ tlsCert: 'only half' }) }));
     const broken = createTemporalClientProvider({ env: { TEMPORAL_ADDRESS: temporalAddress }, secrets, secretArn: bad.ARN!, connectTimeoutMs: 1500 });

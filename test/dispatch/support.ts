@@ -104,7 +104,7 @@ export function emailMessageEvent(options: { messageId: string; root?: string; t
 }
 
 /** An SQS record as Lambda hands it over, group = conversation. */
-export function sqsRecord(event: unknown, messageId = crypto.randomUUID()): SqsRecord {
+export function sqsRecord(event: unknown, messageId: string = crypto.randomUUID()): SqsRecord {
   const conversationId = (event as { conversationId?: string }).conversationId ?? 'unknown';
   return { messageId, body: typeof event === 'string' ? event : JSON.stringify(event), attributes: { MessageGroupId: sqsFifoId(conversationId), ApproximateReceiveCount: '1' } };
 }
