@@ -3,6 +3,8 @@
  * the conversation workflow. Wire names here are never renamed in place. Pure module.
  */
 
+import type { Duration, MessageRef } from './spec.ts';
+
 /** Workflow type of a conversation; its workflow id is the conversation id. */
 export const CONVERSATION_WORKFLOW = 'conversation';
 
@@ -31,7 +33,9 @@ export type ReplyChannel =
       inReplyTo: string;
       references: string[];
     }
-  | { kind: 'none' };
+  | { kind: 'none' }
+  /** The terminal chat: replies reach the chat process (see worker/replies/terminal.ts). */
+  | { kind: 'terminal'; session: string };
 
 export interface ConversationStart {
   conversationId: string;
@@ -40,6 +44,20 @@ export interface ConversationStart {
   channel: ReplyChannel;
   /** People who may approve tool calls; empty means "the person who asked". @default [] */
   approvers?: string[];
+  options?: ConversationOptions;
+}
+
+export interface ConversationOptions {
+  /** The conversation completes after this long without a message; the next one resumes it. @default the worker's CONVERSATION_IDLE_TIMEOUT ('24 hours') */
+  idleTimeout?: Duration;
+  /** Approval timeout of tools and agents that set none. @default the worker's APPROVAL_TIMEOUT ('1 hour') */
+  approvalTimeout?: Duration;
+  /** Continue as new, between turns, once history has this many events (or Temporal suggests it). @default 10_000 */
+  maxHistoryEvents?: number;
+  /** …or this many bytes. @default 20 MiB */
+  maxHistoryBytes?: number;
+  /** Task queue of model calls. @default `<the conversation's task queue>-model` */
+  modelTaskQueue?: string;
 }
 
 export interface IncomingMessage {
@@ -64,4 +82,139 @@ export interface ApprovalDecision {
   decision: 'approve' | 'deny';
   /** A Slack user id or an email address. */
   approver: string;
+}
+
+/** What `stop` may say; all optional. */
+export interface StopRequest {
+  /** Who asked, for the history and the transcript note. */
+  by?: string;
+}
+
+export interface StopResult {
+  /** False when no turn was running. */
+  stopped: boolean;
+  turn?: number;
+}
+
+/** What `decideApproval` answers once the decision is recorded. */
+export interface ApprovalRecorded extends ApprovalDecision {
+  /** Workflow time of the decision (ISO). */
+  decidedAt: string;
+}
+
+export type TurnState = 'queued' | 'running' | 'answered' | 'stopped' | 'failed';
+
+/** One turn as the `turns` query shows it. */
+export interface TurnSummary {
+  turn: number;
+  /** Ids of the messages this turn answers (several when they arrived during an earlier turn). */
+  messageIds: string[];
+  status: TurnState;
+  /** Workflow id of the turn's agent run (child workflow). */
+  runWorkflowId?: string;
+  /** The first few hundred characters of the answer (or of why there is none). */
+  answerExcerpt?: string;
+  stopReason?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** A request waiting for a person, as the `pendingApprovals` query shows it. */
+export interface PendingApproval {
+  requestId: string;
+  tool: string;
+  args: Record<string, unknown>;
+  /** Who may decide. */
+  approvers: string[];
+  expiresAt: string;
+  turn: number;
+  /** The run that waits: the turn's run, or one of its sub-agents. */
+  runWorkflowId: string;
+}
+
+/** What the conversation is doing now (the `currentStep` query). */
+export interface CurrentStep {
+  state: 'idle' | 'thinking' | 'tool' | 'waiting_for_approval';
+  /** The running turn, or the last one when idle. */
+  turn: number;
+  /** Model calls of the running turn so far. */
+  step?: number;
+  tools?: string[];
+  runWorkflowId?: string;
+  /** Messages waiting for the next turn. */
+  queued: number;
+}
+
+/** Signals between a conversation and its agent runs: wire names, never renamed in place. */
+export const TURN_PROGRESS_SIGNAL = 'turnProgress';
+export const APPROVAL_REQUESTED_SIGNAL = 'approvalRequested';
+export const APPROVAL_DECIDED_SIGNAL = 'approvalDecided';
+export const APPROVAL_CLOSED_SIGNAL = 'approvalClosed';
+
+/** Sent by a turn's run to its conversation as it moves. */
+export interface TurnProgress {
+  runWorkflowId: string;
+  step: number;
+  state: 'thinking' | 'tool';
+  tools?: string[];
+}
+
+/** Sent by a run to its conversation before it asks a person. */
+export interface ApprovalRequested {
+  runWorkflowId: string;
+  requestId: string;
+  tool: string;
+  args: Record<string, unknown>;
+  approvers: string[];
+  expiresAt: string;
+}
+
+/** Sent by the conversation to the waiting run once a decision is accepted. */
+export type ApprovalVerdict = ApprovalRecorded;
+
+/** Sent by a run when a request closes without a decision (timed out). */
+export interface ApprovalClosed {
+  requestId: string;
+  outcome: 'timed_out';
+}
+
+/** Activity types of the reply channel (see worker/replies/reply-channel.ts): wire contracts. */
+export const REPLY_STATUS_ACTIVITY = 'reply:status';
+export const REPLY_ANSWER_ACTIVITY = 'reply:answer';
+export const REPLY_APPROVAL_ACTIVITY = 'reply:requestApproval';
+
+/** Activity types of the conversation: wire contracts. */
+export const LOAD_CONVERSATION_ACTIVITY = 'conversation:load';
+export const SAVE_CONVERSATION_ACTIVITY = 'conversation:save';
+
+/** What a conversation keeps between its runs (after an idle close), by conversation id. */
+export interface SavedConversation {
+  conversationId: string;
+  transcriptHead?: MessageRef;
+  /** Turns started so far: the next is `turns + 1`. */
+  turns: number;
+  /** Recent message ids and the turn each landed in, oldest first: dedupe after a restart. */
+  recentMessageIds: [id: string, turn: number][];
+  updatedAt: string;
+}
+
+export interface LoadConversationResult {
+  saved?: SavedConversation;
+  /** The worker's defaults, recorded in history with the rest. */
+  defaults: { idleTimeout: Duration; approvalTimeout: Duration };
+}
+
+export interface SaveConversationInput {
+  conversationId: string;
+  transcriptHead?: MessageRef;
+  turns: number;
+  /** Ids that landed since the last save; the store keeps the newest few hundred. */
+  messageIds: [id: string, turn: number][];
+}
+
+/** Whether `approver` may decide: a configured approver, or, when none are configured, a requester. */
+export function mayApprove(approver: string, approvers: readonly string[], requesters: readonly string[]): boolean {
+  const who = approver.trim().toLowerCase();
+  const allowed = approvers.length > 0 ? approvers : requesters;
+  return who !== '' && allowed.some((candidate) => candidate.trim().toLowerCase() === who);
 }

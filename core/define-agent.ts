@@ -1,5 +1,5 @@
-import type { AgentLimits, AgentSpec } from './spec.ts';
-import { compileTool, type ToolDefinition } from './define-tool.ts';
+import { MAX_AGENT_DEPTH, type AgentLimits, type AgentSpec, type Duration, type McpServerSpec, type ToolSpec } from './spec.ts';
+import { compileTool, TOOL_NAME_PATTERN, type ToolDefinition } from './define-tool.ts';
 
 export interface AgentOptions {
   /** Unique name; also the routing key for triggers. */
@@ -12,23 +12,58 @@ export interface AgentOptions {
   tools?: ToolDefinition[];
   /** @default { maxSteps: 10, maxTokens: 200_000, maxDuration: '10 minutes' } */
   limits?: Partial<AgentLimits>;
+  /** What the agent does, for a parent agent that calls it as a tool. @default the first sentence of `instructions` */
+  description?: string;
+  /**
+   * Agents this one may call as tools (by their names, with one `task` argument); each call is
+   * a child run whose budget is the smaller of its own and what is left of this one's. @default []
+   */
+  subAgents?: AgentDefinition[];
+  /** MCP servers whose tools this agent may call; listed at the start of every run. @default [] */
+  mcpServers?: McpServerSpec[];
+  /** Approval timeout of this agent's tools that set none. @default the conversation's ('1 hour') */
+  approvalTimeout?: Duration;
 }
 
-export interface AgentDefinition extends Required<Omit<AgentOptions, 'limits'>> {
+export interface AgentDefinition extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout'>> {
   readonly kind: 'agent';
   limits: AgentLimits;
+  description: string;
+  approvalTimeout?: Duration;
 }
 
 export const DEFAULT_MODEL = 'gemini-2.5-flash';
 
 export const DEFAULT_LIMITS: AgentLimits = { maxSteps: 10, maxTokens: 200_000, maxDuration: '10 minutes' };
 
+/** The one argument of an agent called as a tool. */
+export const SUB_AGENT_PARAMETERS = {
+  type: 'object',
+  properties: { task: { type: 'string', description: 'What the agent should do, with every detail it needs: it sees nothing else of this conversation.' } },
+  required: ['task'],
+} as const;
+
 export function defineAgent(options: AgentOptions): AgentDefinition {
   const tools = options.tools ?? [];
+  const subAgents = options.subAgents ?? [];
+  const mcpServers = options.mcpServers ?? [];
   const seen = new Set<string>();
-  for (const tool of tools) {
-    if (seen.has(tool.name)) throw new TypeError(`Agent "${options.name}" lists tool "${tool.name}" twice.`);
-    seen.add(tool.name);
+  for (const name of [...tools.map((tool) => tool.name), ...subAgents.map((agent) => agent.name)]) {
+    if (seen.has(name)) throw new TypeError(`Agent "${options.name}" lists tool "${name}" twice.`);
+    seen.add(name);
+  }
+  for (const agent of subAgents) {
+    if (!TOOL_NAME_PATTERN.test(agent.name)) {
+      throw new TypeError(`Agent "${options.name}": sub-agent "${agent.name}" is called as a tool, so its name must match ${TOOL_NAME_PATTERN}.`);
+    }
+  }
+  const servers = new Set<string>();
+  for (const server of mcpServers) {
+    if (!/^[a-zA-Z][a-zA-Z0-9-]{0,23}$/.test(server.name)) {
+      throw new TypeError(`Agent "${options.name}": MCP server name "${server.name}" must be 1-24 letters, digits or dashes, starting with a letter.`);
+    }
+    if (servers.has(server.name)) throw new TypeError(`Agent "${options.name}" lists MCP server "${server.name}" twice.`);
+    servers.add(server.name);
   }
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (!Number.isInteger(limits.maxSteps) || limits.maxSteps < 1) {
@@ -39,18 +74,55 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     name: options.name,
     model: options.model ?? DEFAULT_MODEL,
     instructions: options.instructions,
+    description: options.description ?? firstSentence(options.instructions),
     tools,
     limits,
+    subAgents,
+    mcpServers,
+    ...(options.approvalTimeout === undefined ? {} : { approvalTimeout: options.approvalTimeout }),
   };
 }
 
 /** The pure-JSON form a workflow receives: tool declarations as JSON Schema, no handlers. */
-export function compileAgent(agent: AgentDefinition, overrides: { model?: string } = {}): AgentSpec {
+export function compileAgent(agent: AgentDefinition, overrides: { model?: string } = {}, depth = 0): AgentSpec {
+  // Below the deepest level a run may start, sub-agents are left out: the model never sees them.
+  const subAgents = depth < MAX_AGENT_DEPTH ? (agent.subAgents ?? []) : [];
+  const subAgentTools: ToolSpec[] = subAgents.map((subAgent) => ({
+    name: subAgent.name,
+    description: subAgent.description,
+    parameters: { ...SUB_AGENT_PARAMETERS },
+    timeout: subAgent.limits.maxDuration,
+    retry: { maximumAttempts: 1 },
+    approval: 'never',
+    subAgent: subAgent.name,
+  }));
   return {
     name: agent.name,
     model: overrides.model ?? agent.model,
     instructions: agent.instructions,
-    tools: agent.tools.map(compileTool),
+    tools: [...agent.tools.map(compileTool), ...subAgentTools],
     limits: agent.limits,
+    ...(subAgents.length ? { subAgents: subAgents.map((subAgent) => compileAgent(subAgent, overrides, depth + 1)) } : {}),
+    ...(agent.mcpServers?.length ? { mcpServers: agent.mcpServers } : {}),
+    ...(agent.approvalTimeout === undefined ? {} : { approvalTimeout: agent.approvalTimeout }),
   };
+}
+
+/** Every tool of these agents and of their sub-agents, once each: what a worker registers. */
+export function toolsOf(agents: Iterable<AgentDefinition>): ToolDefinition[] {
+  const tools = new Map<string, ToolDefinition>();
+  const visited = new Set<AgentDefinition>();
+  const visit = (agent: AgentDefinition) => {
+    if (visited.has(agent)) return;
+    visited.add(agent);
+    for (const tool of agent.tools) if (!tools.has(tool.name)) tools.set(tool.name, tool);
+    for (const subAgent of agent.subAgents ?? []) visit(subAgent);
+  };
+  for (const agent of agents) visit(agent);
+  return [...tools.values()];
+}
+
+function firstSentence(text: string): string {
+  const sentence = /^[^\n.!?]*[.!?]?/.exec(text.trim())?.[0] ?? text;
+  return sentence.slice(0, 500);
 }

@@ -28,6 +28,8 @@ export interface ToolOptions<Schema extends z.ZodObject> {
    * arguments (evaluated in the worker). @default false
    */
   approval?: boolean | ((args: z.infer<Schema>) => boolean);
+  /** How long a person has to decide; no decision by then means denied. @default the agent's, then the conversation's */
+  approvalTimeout?: Duration;
 }
 
 export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> extends ToolOptions<Schema> {
@@ -35,6 +37,9 @@ export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> extend
 }
 
 const TOOL_NAME = /^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/;
+
+/** Tool names as Gemini accepts them; agents called as tools follow the same rule. */
+export const TOOL_NAME_PATTERN = TOOL_NAME;
 
 export function defineTool<Schema extends z.ZodObject>(options: ToolOptions<Schema>): ToolDefinition<Schema> {
   if (!TOOL_NAME.test(options.name)) {
@@ -59,6 +64,7 @@ export function compileTool(tool: ToolDefinition): ToolSpec {
     ...(tool.heartbeatTimeout === undefined ? {} : { heartbeatTimeout: tool.heartbeatTimeout }),
     retry: tool.retry ?? { maximumAttempts: 3 },
     approval: tool.approval === undefined || tool.approval === false ? 'never' : tool.approval === true ? 'always' : 'predicate',
+    ...(tool.approvalTimeout === undefined ? {} : { approvalTimeout: tool.approvalTimeout }),
   };
 }
 

@@ -3,7 +3,17 @@ export type RunEvent =
   | { kind: 'model'; step: number }
   | { kind: 'tool'; step: number; tool: string; args: Record<string, unknown> }
   | { kind: 'tool_result'; step: number; tool: string; ok: boolean; excerpt: string }
-  | { kind: 'answer'; stopReason: string; text: string };
+  | { kind: 'answer'; stopReason: string; text: string }
+  | {
+      kind: 'approval';
+      step: number;
+      tool: string;
+      requestId: string;
+      outcome: 'requested' | 'approved' | 'denied' | 'timed_out' | 'unavailable';
+      /** Who decided, when someone did. */
+      by?: string;
+    }
+  | { kind: 'sub_agent'; step: number; agent: string; runWorkflowId: string };
 
 /** A one-line excerpt of at most `max` characters. */
 export function summarise(text: string, max: number): string {

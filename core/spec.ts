@@ -36,7 +36,42 @@ export interface ToolSpec {
   retry: RetrySpec;
   /** Whether a person must approve each call. */
   approval: 'never' | 'always' | 'predicate';
+  /** How long a person has to decide; no decision by then means denied. @default the agent's, then the conversation's */
+  approvalTimeout?: Duration;
+  /** Set when the tool is a sub-agent: a call starts a child run of `subAgents[name]`. */
+  subAgent?: string;
+  /** Set when the tool comes from an MCP server: the server's name and the tool's name there. */
+  mcp?: { server: string; tool: string };
 }
+
+/** An MCP server an agent's tools come from, as data: it travels in workflow history, so no secrets. */
+export type McpServerSpec = (
+  | {
+      transport: 'stdio';
+      /** Program to start, e.g. `node` or `npx`. */
+      command: string;
+      /** @default [] */
+      args?: string[];
+      /** @default the worker's working directory */
+      cwd?: string;
+    }
+  | {
+      transport: 'http';
+      /** Streamable HTTP endpoint, e.g. `http://127.0.0.1:3000/mcp`. */
+      url: string;
+    }
+) & {
+  /** Short name; tool names the model sees are `<name>_<tool>`. */
+  name: string;
+  /** Only these tools, by their name on the server. @default every tool the server lists */
+  tools?: string[];
+  /** Start-to-close timeout of one call. @default '1 minute' */
+  timeout?: Duration;
+  /** @default { maximumAttempts: 3 } */
+  retry?: RetrySpec;
+  /** Whether a person must approve each call to this server's tools. @default false */
+  approval?: boolean;
+};
 
 export interface AgentLimits {
   /** Model calls in one run. @default 10 */
@@ -55,7 +90,19 @@ export interface AgentSpec {
   instructions: string;
   tools: ToolSpec[];
   limits: AgentLimits;
+  /** Agents this one calls as tools (the tools with `subAgent` set), compiled down to `MAX_AGENT_DEPTH`. */
+  subAgents?: AgentSpec[];
+  /** MCP servers whose tools are listed at the start of each run. */
+  mcpServers?: McpServerSpec[];
+  /** Approval timeout of this agent's tools that set none. @default the conversation's */
+  approvalTimeout?: Duration;
 }
+
+/** How deep agent runs nest: a run at this depth calls no sub-agents. */
+export const MAX_AGENT_DEPTH = 3;
+
+/** Time a person has to decide when neither tool, agent nor conversation says. */
+export const DEFAULT_APPROVAL_TIMEOUT: Duration = '1 hour';
 
 /** Activity type of a tool. A wire contract: never renamed in place. */
 export function toolActivityType(toolName: string): string {
@@ -65,6 +112,14 @@ export function toolActivityType(toolName: string): string {
 /** Activity types: wire contracts, never renamed in place. */
 export const MODEL_ACTIVITY = 'callModel';
 export const APPEND_ACTIVITY = 'appendToTranscript';
+/** Evaluates a tool's approval predicate on a call's arguments (in the worker). */
+export const NEEDS_APPROVAL_ACTIVITY = 'needsApproval';
+/** Compiles a registered agent, by name, into an `AgentSpec`. */
+export const RESOLVE_AGENT_ACTIVITY = 'resolveAgent';
+/** Lists the tools of an agent's MCP servers. */
+export const MCP_LIST_TOOLS_ACTIVITY = 'mcp:listTools';
+/** Calls one tool on an MCP server. */
+export const MCP_CALL_ACTIVITY = 'mcp:call';
 
 /** The subset of Gemini's `Content` this system stores and passes around. */
 export interface Content {
@@ -128,6 +183,8 @@ export interface ToolResultRef {
   resultRef?: MessageRef;
   /** Set, inline, when the activity failed for good: the workflow tells the model. */
   error?: { type: string; message: string };
+  /** Set, inline, when the workflow itself produced the result (a sub-agent's answer). */
+  result?: unknown;
   /** A short excerpt for live progress; never what the model reads. */
   excerpt: string;
   /** Size of the stored outcome's JSON. */
@@ -171,6 +228,28 @@ export interface AppendResult {
 
 /** A tool activity's input. */
 export interface ToolInput {
+  call: PlannedCall;
+}
+
+/** Input of the `needsApproval` activity. */
+export interface NeedsApprovalInput {
+  tool: string;
+  call: PlannedCall;
+}
+
+export interface McpListToolsInput {
+  servers: McpServerSpec[];
+}
+
+export interface McpListToolsResult {
+  /** Tool specs with `mcp` set, named `<server>_<tool>`. */
+  tools: ToolSpec[];
+}
+
+export interface McpCallInput {
+  server: McpServerSpec;
+  /** The tool's name on the server. */
+  tool: string;
   call: PlannedCall;
 }
 

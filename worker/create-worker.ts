@@ -1,8 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
+import { toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
+import { createAgentActivities } from './activities/agents.ts';
+import { createConversationActivities, type ConversationDefaults } from './activities/conversations.ts';
+import { createMcpActivities, type McpActivityOptions } from './activities/mcp.ts';
 import { createModelActivities, type ModelActivityDeps } from './activities/model.ts';
-import { createToolActivities } from './activities/tools.ts';
+import { createReplyActivities } from './activities/replies.ts';
+import { createApprovalActivities, createToolActivities } from './activities/tools.ts';
+import { createMemoryConversationIndex, type ConversationIndex } from './conversation-index.ts';
+import { noneReplyAdapter } from './replies/none.ts';
+import type { ReplyAdapters } from './replies/reply-channel.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -23,8 +31,22 @@ export interface AgentWorkerOptions {
    * server enforces it), so a fleet stays under the provider's rate limit. @default unlimited
    */
   modelCallsPerSecond?: number;
-  /** Every tool any agent may call; each becomes the activity `tool:<name>`. */
-  tools: Iterable<ToolDefinition>;
+  /** Tools besides those of `agents` (and their sub-agents); each becomes the activity `tool:<name>`. @default [] */
+  tools?: Iterable<ToolDefinition>;
+  /** Agents conversations may name; `resolveAgent` compiles them, and their tools are registered. @default [] */
+  agents?: Iterable<AgentDefinition>;
+  /** Overrides every resolved agent's model (e.g. `GEMINI_MODEL`). @default each agent's own */
+  agentModel?: string;
+  /** Reply adapters by channel kind; `none` is always there. @default { none } */
+  replyAdapters?: ReplyAdapters;
+  /**
+   * Where a conversation finds its transcript after an idle close. @default in memory: enough
+   * for one process; give the store's (`createConversationIndex`) anywhere else.
+   */
+  conversationIndex?: ConversationIndex;
+  /** Idle and approval timeouts of conversations that set none. @default { idleTimeout: '24 hours', approvalTimeout: '1 hour' } */
+  conversationDefaults?: ConversationDefaults;
+  mcp?: McpActivityOptions;
   model: ModelActivityDeps;
   /** A prebuilt bundle (tests build one per run); by default the worker bundles `workflows/`. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -44,19 +66,31 @@ export interface AgentWorker {
 }
 
 /**
- * Creates the workers of one process: one runs agent workflows, the transcript activity and
- * every tool activity; the other runs model calls on their own task queue, where one rate
- * limit holds for every worker.
+ * Creates the workers of one process: one runs the workflows (conversations, agent runs) and
+ * every other activity (transcript, tools, approvals, MCP, replies, the conversation index);
+ * the other runs model calls on their own task queue, where one rate limit holds for every worker.
  */
 export async function createAgentWorker(options: AgentWorkerOptions): Promise<AgentWorker> {
   const namespace = options.namespace ?? 'default';
+  const { store } = options.model;
   const { callModel, appendToTranscript } = createModelActivities(options.model);
+  const agents = [...(options.agents ?? [])];
+  const tools = [...(options.tools ?? []), ...toolsOf(agents)];
+  const { close: closeMcp, ...mcpActivities } = createMcpActivities(store, options.mcp);
   const main = await Worker.create({
     connection: options.connection,
     namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH }),
-    activities: { appendToTranscript, ...createToolActivities(options.tools, options.model.store) },
+    activities: {
+      appendToTranscript,
+      ...createToolActivities(tools, store),
+      ...createApprovalActivities(tools, store),
+      ...createAgentActivities(agents, options.agentModel ? { model: options.agentModel } : {}),
+      ...createReplyActivities({ none: noneReplyAdapter, ...options.replyAdapters }),
+      ...createConversationActivities(options.conversationIndex ?? createMemoryConversationIndex(), options.conversationDefaults),
+      ...mcpActivities,
+    },
     // Cancellation reaches a running activity with its next heartbeat sent to the server.
     maxHeartbeatThrottleInterval: '5 seconds',
     ...options.tuning,
@@ -74,7 +108,11 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   return {
     workers,
     run: async () => {
-      await Promise.all(workers.map((worker) => worker.run()));
+      try {
+        await Promise.all(workers.map((worker) => worker.run()));
+      } finally {
+        await closeMcp();
+      }
     },
     shutdown: () => {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();

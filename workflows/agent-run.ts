@@ -1,32 +1,34 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   continueAsNew,
   defineQuery,
+  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
-  scheduleActivity,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import {
   addUsage,
-  toolActivityType,
+  MCP_LIST_TOOLS_ACTIVITY,
   ZERO_USAGE,
   type AgentSpec,
   type AppendInput,
   type AppendResult,
   type Content,
+  type McpListToolsInput,
+  type McpListToolsResult,
   type MessageRef,
   type ModelStepInput,
   type ModelStepResult,
-  type PlannedCall,
   type TokenUsage,
   type ToolResultRef,
 } from '../core/spec.ts';
+import { TURN_PROGRESS_SIGNAL, type TurnProgress } from '../core/conversation.ts';
 import { summarise, type RunEvent } from '../core/run-events.ts';
+import { openApprovalDesk, type RunConversation } from './approvals.ts';
+import { approveCalls, executeCall, type ToolCallContext } from './tool-calls.ts';
 
 export interface ContinueAsNewPolicy {
   /** Continue as new once history has this many events (or Temporal suggests it). @default 10_000 */
@@ -46,6 +48,10 @@ export interface AgentRunInput {
   /** Task queue of the model activity. @default `<this run's task queue>-model` */
   modelTaskQueue?: string;
   continueAsNew?: ContinueAsNewPolicy;
+  /** Nesting depth: 0 for a run started by a person, 1 for its sub-agents, … @default 0 */
+  depth?: number;
+  /** Set when the run answers a conversation's turn: where approvals and progress go. */
+  conversation?: RunConversation;
   /** Set by the run itself when it continues as new; callers leave it out. */
   carried?: CarriedState;
 }
@@ -61,6 +67,8 @@ export interface CarriedState {
   startedAt: number;
   eventOffset: number;
   continuedCount: number;
+  /** Time spent waiting for people to approve calls, which the time budget does not count. */
+  waitedMs?: number;
 }
 
 export type StopReason = 'answer' | 'max_steps' | 'max_tokens' | 'max_duration';
@@ -89,10 +97,17 @@ interface TranscriptActivities {
 interface ModelActivities {
   callModel(input: ModelStepInput): Promise<ModelStepResult>;
 }
+interface McpActivities {
+  [MCP_LIST_TOOLS_ACTIVITY](input: McpListToolsInput): Promise<McpListToolsResult>;
+}
 
 const { appendToTranscript } = proxyActivities<TranscriptActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+const { [MCP_LIST_TOOLS_ACTIVITY]: listMcpTools } = proxyActivities<McpActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
 
 const MAX_EVENTS_KEPT = 500;
@@ -104,18 +119,22 @@ const MAX_EVENTS_KEPT = 500;
  * history however long the conversation. Stops at an answer or at a named limit.
  */
 export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
-  const { spec } = input;
   const info = workflowInfo();
   const events: RunEvent[] = [];
   let eventOffset = input.carried?.eventOffset ?? 0;
+  const report = progressReporter(input.conversation);
   const emit = (event: RunEvent) => {
     events.push(event);
     if (events.length > MAX_EVENTS_KEPT) {
       events.shift();
       eventOffset += 1;
     }
+    report(event);
   };
   setHandler(progressQuery, (fromIndex = 0) => events.slice(Math.max(0, fromIndex - eventOffset)));
+  const desk = openApprovalDesk(input.conversation, emit);
+  // MCP tools are listed once, at the start; the list is in history and travels across continue-as-new.
+  const spec = input.carried || !input.spec.mcpServers?.length ? input.spec : await withMcpTools(input.spec);
 
   const { callModel } = proxyActivities<ModelActivities>({
     taskQueue: input.modelTaskQueue ?? `${info.taskQueue}-model`,
@@ -146,7 +165,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       continuedCount: 0,
     };
   }
-  const deadline = state.startedAt + msToNumber(spec.limits.maxDuration);
+  const deadline = () => state.startedAt + msToNumber(spec.limits.maxDuration) + (state.waitedMs ?? 0);
 
   const finish = (stopReason: StopReason, answer: string, answerRef?: MessageRef): AgentRunResult => {
     emit({ kind: 'answer', stopReason, text: summarise(answer, 400) });
@@ -170,17 +189,18 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     if (state.usage.totalTokens >= spec.limits.maxTokens) {
       return finish('max_tokens', `I stopped after using ${state.usage.totalTokens} tokens, over this agent's limit of ${spec.limits.maxTokens}.`);
     }
-    if (Date.now() >= deadline) return timeLimit();
+    if (Date.now() >= deadline()) return timeLimit();
     if (shouldContinueAsNew(input.continueAsNew)) {
       await continueAsNew<typeof agentRun>({
         ...input,
+        spec,
         carried: { ...state, eventOffset: eventOffset + events.length, continuedCount: state.continuedCount + 1 },
       });
     }
 
     state.steps += 1;
     emit({ kind: 'model', step: state.steps });
-    const step = await withinDeadline(deadline, () =>
+    const step = await withinDeadline(deadline(), () =>
       callModel({ specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}) }),
     );
     if (!step) return timeLimit();
@@ -191,11 +211,56 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     if (step.calls.length === 0) return finish('answer', step.text, step.textRef);
 
     state.toolCalls += step.calls.length;
-    const stepNumber = state.steps;
-    const results = await withinDeadline(deadline, () => Promise.all(step.calls.map((call) => runTool(spec, call, stepNumber, emit))));
+    const context: ToolCallContext = {
+      spec,
+      step: state.steps,
+      depth: input.depth ?? 0,
+      emit,
+      desk,
+      ...(input.conversation ? { conversation: input.conversation } : {}),
+      ...(input.modelTaskQueue ? { modelTaskQueue: input.modelTaskQueue } : {}),
+      remaining: () => ({
+        steps: spec.limits.maxSteps - state.steps,
+        tokens: spec.limits.maxTokens - state.usage.totalTokens,
+        ms: deadline() - Date.now(),
+      }),
+      charge: (spent) => {
+        state.usage = addUsage(state.usage, spent.usage);
+        state.steps += spent.steps;
+        state.toolCalls += spent.toolCalls;
+      },
+    };
+    const waitStarted = Date.now();
+    const refusals = await approveCalls(context, step.calls);
+    state.waitedMs = (state.waitedMs ?? 0) + (Date.now() - waitStarted);
+    const results = await withinDeadline(deadline(), () =>
+      Promise.all(step.calls.map((call, index) => refusals[index] ?? executeCall(context, call))),
+    );
     if (!results) return timeLimit();
     state.pending = results;
   }
+}
+
+async function withMcpTools(spec: AgentSpec): Promise<AgentSpec> {
+  const { tools } = await listMcpTools({ servers: spec.mcpServers ?? [] });
+  const taken = new Set(spec.tools.map((tool) => tool.name));
+  return { ...spec, tools: [...spec.tools, ...tools.filter((tool) => !taken.has(tool.name))] };
+}
+
+/** Tells the conversation (when this run is its turn) which step the run is on; never awaited, never fatal. */
+function progressReporter(conversation: RunConversation | undefined): (event: RunEvent) => void {
+  if (!conversation?.reportProgress) return () => undefined;
+  const handle = getExternalWorkflowHandle(conversation.workflowId);
+  let lastToolStep = 0;
+  return (event) => {
+    let progress: TurnProgress | undefined;
+    if (event.kind === 'model') progress = { runWorkflowId: workflowInfo().workflowId, step: event.step, state: 'thinking' };
+    if (event.kind === 'tool' && event.step !== lastToolStep) {
+      lastToolStep = event.step;
+      progress = { runWorkflowId: workflowInfo().workflowId, step: event.step, state: 'tool', tools: [event.tool] };
+    }
+    if (progress) void handle.signal(TURN_PROGRESS_SIGNAL, progress).catch(() => undefined);
+  };
 }
 
 function shouldContinueAsNew(policy: ContinueAsNewPolicy = {}): boolean {
@@ -217,39 +282,4 @@ async function withinDeadline<T>(deadline: number, work: () => Promise<T>): Prom
     if (isCancellation(error) && Date.now() >= deadline && !CancellationScope.current().consideredCancelled) return undefined;
     throw error;
   }
-}
-
-async function runTool(spec: AgentSpec, call: PlannedCall, step: number, emit: (event: RunEvent) => void): Promise<ToolResultRef> {
-  emit({ kind: 'tool', step, tool: call.name, args: call.args ?? { argsRef: call.argsRef } });
-  const tool = spec.tools.find((candidate) => candidate.name === call.name);
-  let result: ToolResultRef;
-  if (!tool) {
-    const message = `There is no tool named "${call.name}". Tools: ${spec.tools.map((t) => t.name).join(', ') || 'none'}.`;
-    result = failed(call, 'UnknownTool', message);
-  } else {
-    try {
-      result = await scheduleActivity<ToolResultRef>(toolActivityType(tool.name), [{ call }], {
-        startToCloseTimeout: tool.timeout,
-        ...(tool.heartbeatTimeout === undefined ? {} : { heartbeatTimeout: tool.heartbeatTimeout }),
-        retry: tool.retry,
-      });
-    } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      const cause = error.cause;
-      result = failed(call, cause instanceof ApplicationFailure && cause.type ? cause.type : 'ToolFailed', cause?.message ?? error.message);
-    }
-  }
-  emit({ kind: 'tool_result', step, tool: call.name, ok: result.ok, excerpt: result.excerpt });
-  return result;
-}
-
-function failed(call: PlannedCall, type: string, message: string): ToolResultRef {
-  return {
-    ...(call.id ? { id: call.id } : {}),
-    name: call.name,
-    ok: false,
-    error: { type, message },
-    excerpt: summarise(`${type}: ${message}`, 160),
-    bytes: 0,
-  };
 }

@@ -1,2 +1,4 @@
 export { agentRun, progressQuery } from './agent-run.ts';
 export type { AgentRunInput, AgentRunResult, StopReason } from './agent-run.ts';
+export { conversation } from './conversation.ts';
+export type { ConversationInput, ConversationResult } from './conversation.ts';

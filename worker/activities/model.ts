@@ -96,6 +96,8 @@ export function createModelActivities(deps: ModelActivityDeps) {
       if (result.resultRef) {
         const outcome = await store.get<ToolOutcome>(result.resultRef);
         response = outcome.ok ? { output: boundResult(outcome.result, deps.toolResultBytes ?? 32_768, result.resultRef) } : { error: outcome.error };
+      } else if (result.ok && result.result !== undefined) {
+        response = { output: result.result };
       } else {
         response = { error: result.error ?? { type: 'ToolFailed', message: 'The tool failed.' } };
       }

@@ -2,10 +2,21 @@ import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { ToolInputError, type ToolDefinition } from '../../core/define-tool.ts';
 import { summarise } from '../../core/run-events.ts';
-import { toolActivityType, type ToolInput, type ToolOutcome, type ToolResultRef } from '../../core/spec.ts';
+import {
+  NEEDS_APPROVAL_ACTIVITY,
+  toolActivityType,
+  type NeedsApprovalInput,
+  type PlannedCall,
+  type ToolInput,
+  type ToolOutcome,
+  type ToolResultRef,
+} from '../../core/spec.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
 
 export type ToolActivities = Record<string, (input: ToolInput) => Promise<ToolResultRef>>;
+
+/** How often a running tool tells the server it is alive, which is also how it hears of a cancellation. */
+const HEARTBEAT_EVERY_MS = 2_000;
 
 /**
  * One activity per tool, registered as `tool:<name>`. Arguments are checked against the
@@ -20,18 +31,48 @@ export function createToolActivities(tools: Iterable<ToolDefinition>, store: Tra
     activities[type] = async ({ call }: ToolInput): Promise<ToolResultRef> => {
       const args = call.argsRef ? await store.get(call.argsRef) : (call.args ?? {});
       const outcome = await runTool(tool, args);
-      const json = JSON.stringify(outcome);
-      return {
-        ...(call.id ? { id: call.id } : {}),
-        name: call.name,
-        ok: outcome.ok,
-        resultRef: await store.put(outcome),
-        excerpt: summarise(json.slice(0, 1_000), 160),
-        bytes: Buffer.byteLength(json),
-      };
+      return storeOutcome(store, call, outcome);
     };
   }
   return activities;
+}
+
+/** Stores a tool's outcome and describes it for the workflow: by reference, with an excerpt. */
+export async function storeOutcome(store: TranscriptStore, call: PlannedCall, outcome: ToolOutcome): Promise<ToolResultRef> {
+  const json = JSON.stringify(outcome);
+  return {
+    ...(call.id ? { id: call.id } : {}),
+    name: call.name,
+    ok: outcome.ok,
+    resultRef: await store.put(outcome),
+    excerpt: summarise(json.slice(0, 1_000), 160),
+    bytes: Buffer.byteLength(json),
+  };
+}
+
+/**
+ * `needsApproval`: evaluates a tool's approval predicate on a call's arguments, in the worker,
+ * so the workflow (which never sees handlers) learns the answer through history. Arguments
+ * that fail the schema need no approval: the tool will refuse them without running. A
+ * predicate that throws asks a person, to be safe.
+ */
+export function createApprovalActivities(tools: Iterable<ToolDefinition>, store: TranscriptStore) {
+  const byName = new Map<string, ToolDefinition>();
+  for (const tool of tools) if (!byName.has(tool.name)) byName.set(tool.name, tool);
+  return {
+    async [NEEDS_APPROVAL_ACTIVITY]({ tool: name, call }: NeedsApprovalInput): Promise<boolean> {
+      const tool = byName.get(name);
+      if (!tool) return true;
+      if (typeof tool.approval !== 'function') return tool.approval === true;
+      const parsed = tool.input.safeParse(call.argsRef ? await store.get(call.argsRef) : (call.args ?? {}));
+      if (!parsed.success) return false;
+      try {
+        return Boolean(tool.approval(parsed.data));
+      } catch {
+        return true;
+      }
+    },
+  };
 }
 
 async function runTool(tool: ToolDefinition, args: unknown): Promise<ToolOutcome> {
@@ -40,14 +81,28 @@ async function runTool(tool: ToolDefinition, args: unknown): Promise<ToolOutcome
     return { ok: false, error: { type: 'InvalidArguments', message: z.prettifyError(parsed.error) } };
   }
   const context = Context.current();
+  let details: unknown;
+  const beat = () => context.heartbeat(details);
+  beat();
+  const beating = setInterval(beat, HEARTBEAT_EVERY_MS);
   try {
-    const result = await tool.handler(parsed.data, {
-      signal: context.cancellationSignal,
-      heartbeat: (details) => context.heartbeat(details),
-    });
+    const handled = Promise.resolve(
+      tool.handler(parsed.data, {
+        signal: context.cancellationSignal,
+        heartbeat: (progress) => {
+          details = progress;
+          beat();
+        },
+      }),
+    );
+    // A handler that ignores its signal still lets the activity end when cancelled; its late failure is dropped.
+    handled.catch(() => undefined);
+    const result = await Promise.race([handled, context.cancelled]);
     return { ok: true, result: result ?? null };
   } catch (error) {
     if (error instanceof ToolInputError) return { ok: false, error: { type: error.type, message: error.message } };
     throw error;
+  } finally {
+    clearInterval(beating);
   }
 }

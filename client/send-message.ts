@@ -1,0 +1,62 @@
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import {
+  APPROVAL_UPDATE,
+  CONVERSATION_WORKFLOW,
+  MESSAGE_UPDATE,
+  STOP_UPDATE,
+  type ApprovalDecision,
+  type ApprovalRecorded,
+  type ConversationStart,
+  type IncomingMessage,
+  type MessageAccepted,
+  type StopRequest,
+  type StopResult,
+} from '../core/conversation.ts';
+import type { ConversationInput, conversation } from '../workflows/conversation.ts';
+
+export interface SendMessageOptions {
+  /** Workflow id of the conversation: `slack:{team}:{channel}:{thread_ts}`, `email:{root id}`, … */
+  conversationId: string;
+  /** How to start the conversation if it is not running (its first message, or one after an idle close). */
+  start: Omit<ConversationStart, 'conversationId'> & { conversationId?: string };
+  message: IncomingMessage;
+  taskQueue: string;
+}
+
+/**
+ * Delivers one message: update-with-start, so the first message starts the conversation and
+ * later ones join it, with the source event id as the update id. A message delivered again
+ * (a Slack retry, an SQS redelivery) lands once: Temporal answers a repeated update id with
+ * the first outcome, and the conversation's own memory of ids catches what Temporal's cannot
+ * see (across continue-as-new and idle closes), answering `{ duplicate: true }`.
+ */
+export function sendMessage(client: Client, options: SendMessageOptions): Promise<MessageAccepted> {
+  const input: ConversationInput = { ...options.start, conversationId: options.conversationId };
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof conversation>(CONVERSATION_WORKFLOW, {
+    workflowId: options.conversationId,
+    taskQueue: options.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  return client.workflow.executeUpdateWithStart<typeof conversation, MessageAccepted, [IncomingMessage]>(MESSAGE_UPDATE, {
+    args: [options.message],
+    updateId: options.message.id,
+    startWorkflowOperation,
+  });
+}
+
+/**
+ * Delivers a person's decision on an approval request. The conversation's validator refuses
+ * unknown or decided requests and people who may not approve: the promise rejects
+ * (`WorkflowUpdateFailedError`) and history keeps no trace of the attempt.
+ */
+export function sendApproval(client: Client, conversationId: string, decision: ApprovalDecision, updateId?: string): Promise<ApprovalRecorded> {
+  return client.workflow
+    .getHandle(conversationId)
+    .executeUpdate<ApprovalRecorded, [ApprovalDecision]>(APPROVAL_UPDATE, { args: [decision], ...(updateId ? { updateId } : {}) });
+}
+
+/** Asks the conversation to cancel the turn in progress; `{ stopped: false }` when none runs. */
+export function sendStop(client: Client, conversationId: string, request: StopRequest = {}, updateId?: string): Promise<StopResult> {
+  return client.workflow.getHandle(conversationId).executeUpdate<StopResult, [StopRequest]>(STOP_UPDATE, { args: [request], ...(updateId ? { updateId } : {}) });
+}

@@ -1,0 +1,131 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { SavedConversation, SaveConversationInput } from '../core/conversation.ts';
+import { loadTranscriptStoreSettings } from '../store/create-store.ts';
+
+/**
+ * Where a conversation finds its transcript after it closed for idleness: one small mutable
+ * record per conversation id, next to the transcript store (`conversations/ab/cdef….json`,
+ * named by the SHA-256 of the id). The transcript itself stays content-addressed and
+ * immutable; this is the one pointer that moves. Only the conversation's own workflow
+ * writes it, one turn at a time, so a plain overwrite is enough; a retried, older save
+ * (fewer turns) is ignored.
+ */
+export interface ConversationIndex {
+  load(conversationId: string): Promise<SavedConversation | undefined>;
+  save(input: SaveConversationInput): Promise<void>;
+}
+
+/** Message ids kept per conversation for dedupe after a restart. */
+export const MAX_SAVED_MESSAGE_IDS = 256;
+
+/** Reads and writes whole small files by key. */
+interface RecordFiles {
+  read(key: string): Promise<string | undefined>;
+  write(key: string, text: string): Promise<void>;
+}
+
+function createIndex(files: RecordFiles, now: () => Date = () => new Date()): ConversationIndex {
+  const keyOf = (conversationId: string) => {
+    const digest = createHash('sha256').update(conversationId).digest('hex');
+    return `conversations/${digest.slice(0, 2)}/${digest.slice(2)}.json`;
+  };
+  const load = async (conversationId: string) => {
+    const text = await files.read(keyOf(conversationId));
+    return text === undefined ? undefined : (JSON.parse(text) as SavedConversation);
+  };
+  return {
+    load,
+    async save(input) {
+      const previous = await load(input.conversationId);
+      if (previous && previous.turns > input.turns) return;
+      const ids = new Map(previous?.recentMessageIds ?? []);
+      for (const [id, turn] of input.messageIds) {
+        ids.delete(id);
+        ids.set(id, turn);
+      }
+      const record: SavedConversation = {
+        conversationId: input.conversationId,
+        ...(input.transcriptHead ? { transcriptHead: input.transcriptHead } : {}),
+        turns: input.turns,
+        recentMessageIds: [...ids].slice(-MAX_SAVED_MESSAGE_IDS),
+        updatedAt: now().toISOString(),
+      };
+      await files.write(keyOf(input.conversationId), JSON.stringify(record));
+    },
+  };
+}
+
+/** Records in a folder; written to a temporary file and renamed, so a reader sees a whole record. */
+export function createLocalConversationIndex(options: { directory: string }): ConversationIndex {
+  const root = resolve(options.directory);
+  return createIndex({
+    async read(key) {
+      try {
+        return await readFile(join(root, key), 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    },
+    async write(key, text) {
+      const path = join(root, key);
+      const temporary = join(root, '.tmp', randomUUID());
+      await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(dirname(temporary), { recursive: true })]);
+      try {
+        await writeFile(temporary, text, { flush: true });
+        await rename(temporary, path);
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+      }
+    },
+  });
+}
+
+/** Records in an S3 bucket (read-after-write consistent), under the transcript store's prefix. */
+export function createS3ConversationIndex(options: { client: S3Client; bucket: string; prefix?: string }): ConversationIndex {
+  const prefix = (options.prefix ?? '').replace(/^\/+/, '');
+  const keyPrefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+  return createIndex({
+    async read(key) {
+      try {
+        const response = await options.client.send(new GetObjectCommand({ Bucket: options.bucket, Key: keyPrefix + key }));
+        return await response.Body?.transformToString('utf8');
+      } catch (error) {
+        const candidate = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+        if (candidate.name === 'NoSuchKey' || candidate.$metadata?.httpStatusCode === 404) return undefined;
+        throw error;
+      }
+    },
+    async write(key, text) {
+      await options.client.send(new PutObjectCommand({ Bucket: options.bucket, Key: keyPrefix + key, Body: text, ContentType: 'application/json' }));
+    },
+  });
+}
+
+/** Records in memory: for one process that never restarts (tests of a single worker). */
+export function createMemoryConversationIndex(): ConversationIndex {
+  const records = new Map<string, string>();
+  return createIndex({
+    read: async (key) => records.get(key),
+    write: async (key, text) => {
+      records.set(key, text);
+    },
+  });
+}
+
+/** The index that sits next to the transcript store the same variables describe (TRANSCRIPT_STORE, TRANSCRIPT_DIR, TRANSCRIPT_BUCKET, TRANSCRIPT_PREFIX). */
+export function createConversationIndex(config: Record<string, unknown> = process.env, deps: { s3Client?: S3Client } = {}): ConversationIndex {
+  const settings = loadTranscriptStoreSettings(config);
+  if (settings.TRANSCRIPT_STORE === 's3') {
+    return createS3ConversationIndex({
+      client: deps.s3Client ?? new S3Client(settings.AWS_ENDPOINT_URL_S3 === undefined ? {} : { forcePathStyle: true }),
+      bucket: settings.TRANSCRIPT_BUCKET as string,
+      prefix: settings.TRANSCRIPT_PREFIX,
+    });
+  }
+  return createLocalConversationIndex({ directory: settings.TRANSCRIPT_DIR });
+}

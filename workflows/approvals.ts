@@ -1,0 +1,120 @@
+import {
+  ActivityFailure,
+  condition,
+  defineSignal,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import {
+  APPROVAL_CLOSED_SIGNAL,
+  APPROVAL_DECIDED_SIGNAL,
+  APPROVAL_REQUESTED_SIGNAL,
+  REPLY_APPROVAL_ACTIVITY,
+  type ApprovalClosed,
+  type ApprovalRequested,
+  type ApprovalVerdict,
+  type ReplyChannel,
+} from '../core/conversation.ts';
+import type { RunEvent } from '../core/run-events.ts';
+import { DEFAULT_APPROVAL_TIMEOUT, type AgentSpec, type Duration, type PlannedCall, type ToolSpec } from '../core/spec.ts';
+import type { ApprovalRequest } from '../worker/replies/reply-channel.ts';
+
+/** Sent by the conversation to the run that waits, once a decision passed its validator. */
+export const approvalDecidedSignal = defineSignal<[ApprovalVerdict]>(APPROVAL_DECIDED_SIGNAL);
+/** Sent by a run to its conversation before anyone is asked, so the conversation can check decisions. */
+export const approvalRequestedSignal = defineSignal<[ApprovalRequested]>(APPROVAL_REQUESTED_SIGNAL);
+/** Sent by a run to its conversation when a request closes without a decision. */
+export const approvalClosedSignal = defineSignal<[ApprovalClosed]>(APPROVAL_CLOSED_SIGNAL);
+
+/** What a run knows of the conversation it answers in: where approvals and progress go. */
+export interface RunConversation {
+  /** Workflow id of the conversation. */
+  workflowId: string;
+  /** Where approval requests are posted. */
+  channel: ReplyChannel;
+  /** Who may decide (shown in the request; the conversation checks it). */
+  approvers: string[];
+  /** Approval timeout when neither tool nor agent sets one. @default '1 hour' */
+  approvalTimeout?: Duration;
+  /** Whether this run reports its steps to the conversation (the turn's own run does; sub-agents do not). @default false */
+  reportProgress?: boolean;
+}
+
+export type ApprovalOutcome =
+  | { outcome: 'approved' | 'denied'; by: string; at: string }
+  | { outcome: 'timed_out'; timeout: Duration }
+  | { outcome: 'unavailable' };
+
+interface ReplyActivities {
+  [REPLY_APPROVAL_ACTIVITY](input: { channel: ReplyChannel; request: ApprovalRequest }): Promise<void>;
+}
+
+const replies = proxyActivities<ReplyActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
+
+export interface ApprovalDesk {
+  /** Asks a person about one call and waits for the decision or the timeout. */
+  ask(spec: AgentSpec, tool: ToolSpec, call: PlannedCall, step: number): Promise<ApprovalOutcome>;
+}
+
+/**
+ * The run's side of approvals. The decision arrives as a signal from the conversation, whose
+ * `decideApproval` validator has already checked the request id and the approver; the run only
+ * waits, with a timer, and treats silence as a refusal.
+ */
+export function openApprovalDesk(conversation: RunConversation | undefined, emit: (event: RunEvent) => void): ApprovalDesk {
+  const waiting = new Map<string, ApprovalVerdict | undefined>();
+  setHandler(approvalDecidedSignal, (verdict) => {
+    if (waiting.has(verdict.requestId) && waiting.get(verdict.requestId) === undefined) waiting.set(verdict.requestId, verdict);
+  });
+
+  return {
+    async ask(spec, tool, call, step) {
+      if (!conversation) {
+        emit({ kind: 'approval', step, tool: tool.name, requestId: '', outcome: 'unavailable' });
+        return { outcome: 'unavailable' };
+      }
+      const timeout = tool.approvalTimeout ?? spec.approvalTimeout ?? conversation.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT;
+      const requestId = uuid4();
+      const requested: ApprovalRequested = {
+        runWorkflowId: workflowInfo().workflowId,
+        requestId,
+        tool: tool.name,
+        args: call.args ?? (call.argsRef ? { argsRef: call.argsRef } : {}),
+        approvers: conversation.approvers,
+        expiresAt: new Date(Date.now() + msToNumber(timeout)).toISOString(),
+      };
+      waiting.set(requestId, undefined);
+      emit({ kind: 'approval', step, tool: tool.name, requestId, outcome: 'requested' });
+      const conversationHandle = getExternalWorkflowHandle(conversation.workflowId);
+      // The conversation learns of the request before any person can see it.
+      await conversationHandle.signal(approvalRequestedSignal, requested);
+      try {
+        const { runWorkflowId: _run, ...request } = requested;
+        await replies[REPLY_APPROVAL_ACTIVITY]({ channel: conversation.channel, request: { ...request, conversationId: conversation.workflowId } });
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        // Nobody saw the request: it will time out, and the model hears that.
+        log.warn('Could not post an approval request', { requestId, error: error.cause?.message ?? error.message });
+      }
+      const decided = await condition(() => waiting.get(requestId) !== undefined, timeout);
+      const verdict = waiting.get(requestId);
+      waiting.delete(requestId);
+      if (!decided || !verdict) {
+        emit({ kind: 'approval', step, tool: tool.name, requestId, outcome: 'timed_out' });
+        await conversationHandle.signal(approvalClosedSignal, { requestId, outcome: 'timed_out' }).catch(() => undefined);
+        return { outcome: 'timed_out', timeout };
+      }
+      const outcome = verdict.decision === 'approve' ? 'approved' : 'denied';
+      emit({ kind: 'approval', step, tool: tool.name, requestId, outcome, by: verdict.approver });
+      return { outcome, by: verdict.approver, at: verdict.decidedAt };
+    },
+  };
+}

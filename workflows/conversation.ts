@@ -1,0 +1,394 @@
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  executeChild,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  APPROVAL_UPDATE,
+  CURRENT_STEP_QUERY,
+  LOAD_CONVERSATION_ACTIVITY,
+  mayApprove,
+  MESSAGE_UPDATE,
+  PENDING_APPROVALS_QUERY,
+  REPLY_ANSWER_ACTIVITY,
+  REPLY_STATUS_ACTIVITY,
+  SAVE_CONVERSATION_ACTIVITY,
+  STOP_UPDATE,
+  TURN_PROGRESS_SIGNAL,
+  TURNS_QUERY,
+  type ApprovalDecision,
+  type ApprovalRecorded,
+  type ConversationOptions,
+  type ConversationStart,
+  type CurrentStep,
+  type IncomingMessage,
+  type LoadConversationResult,
+  type MessageAccepted,
+  type PendingApproval,
+  type ReplyChannel,
+  type SaveConversationInput,
+  type StopRequest,
+  type StopResult,
+  type TurnProgress,
+  type TurnSummary,
+} from '../core/conversation.ts';
+import { summarise } from '../core/run-events.ts';
+import { RESOLVE_AGENT_ACTIVITY, type AgentSpec, type AppendInput, type AppendResult, type MessageRef } from '../core/spec.ts';
+import type { TurnStatus } from '../worker/replies/reply-channel.ts';
+import { agentRun, type AgentRunResult } from './agent-run.ts';
+import { approvalClosedSignal, approvalDecidedSignal, approvalRequestedSignal } from './approvals.ts';
+import { BoundedSet, RecentMessageIds, type QueuedMessage } from './conversation-state.ts';
+
+export const messageUpdate = defineUpdate<MessageAccepted, [IncomingMessage]>(MESSAGE_UPDATE);
+export const decideApprovalUpdate = defineUpdate<ApprovalRecorded, [ApprovalDecision]>(APPROVAL_UPDATE);
+export const stopUpdate = defineUpdate<StopResult, [StopRequest?]>(STOP_UPDATE);
+export const turnsQuery = defineQuery<TurnSummary[]>(TURNS_QUERY);
+export const pendingApprovalsQuery = defineQuery<PendingApproval[]>(PENDING_APPROVALS_QUERY);
+export const currentStepQuery = defineQuery<CurrentStep>(CURRENT_STEP_QUERY);
+export const turnProgressSignal = defineSignal<[TurnProgress]>(TURN_PROGRESS_SIGNAL);
+
+/** Messages that may wait for the next turn; more are refused by the update's validator. */
+export const MAX_QUEUED_MESSAGES = 50;
+/** Message ids remembered for dedupe, carried across continue-as-new (and saved between runs). */
+export const MAX_REMEMBERED_MESSAGE_IDS = 256;
+/** Turn summaries kept for the `turns` query. */
+export const MAX_TURNS_KEPT = 50;
+/** Decided or expired approval request ids remembered, so a late decision is refused by name. */
+export const MAX_DECIDED_REQUESTS = 200;
+const ANSWER_EXCERPT = 300;
+
+export interface ConversationInput extends ConversationStart {
+  /** Set by the conversation itself when it continues as new; callers leave it out. */
+  carried?: CarriedConversation;
+}
+
+/** What a conversation carries across continue-as-new: refs, ids and counters, never messages' history. */
+export interface CarriedConversation {
+  transcriptHead?: MessageRef;
+  turns: number;
+  queue: QueuedMessage[];
+  recentMessageIds: [id: string, turn: number][];
+  turnSummaries: TurnSummary[];
+  decidedRequests: string[];
+  defaults: LoadConversationResult['defaults'];
+  continuedCount: number;
+}
+
+export interface ConversationResult {
+  transcriptHead?: MessageRef;
+  turns: number;
+  closedBy: 'idle';
+  continuedCount: number;
+}
+
+interface ConversationActivities {
+  [LOAD_CONVERSATION_ACTIVITY](input: { conversationId: string }): Promise<LoadConversationResult>;
+  [SAVE_CONVERSATION_ACTIVITY](input: SaveConversationInput): Promise<void>;
+  [RESOLVE_AGENT_ACTIVITY](input: { name: string }): Promise<AgentSpec>;
+  appendToTranscript(input: AppendInput): Promise<AppendResult>;
+}
+interface ReplyActivities {
+  [REPLY_STATUS_ACTIVITY](input: { channel: ReplyChannel; key: string; status: TurnStatus }): Promise<void>;
+  [REPLY_ANSWER_ACTIVITY](input: { channel: ReplyChannel; key: string; text: string }): Promise<void>;
+}
+
+const activities = proxyActivities<ConversationActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+const replies = proxyActivities<ReplyActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
+
+interface RunningTurn {
+  turn: number;
+  scope: CancellationScope;
+  runWorkflowId: string;
+  /** Who may approve this turn's calls. */
+  approvers: string[];
+  progress: Omit<TurnProgress, 'runWorkflowId'>;
+  stop?: StopRequest;
+}
+
+/**
+ * One conversation (a Slack thread, an email thread, a terminal session): messages arrive as
+ * updates, deduplicated by id, and queue; turns run one at a time, each as a child `agentRun`
+ * that continues the conversation's transcript. Approvals are decided here (the validator
+ * checks who may), and forwarded to the run that waits. Continues as new between turns when
+ * history grows; completes after `idleTimeout` without a message, and the next message's
+ * update-with-start opens a new run that finds the transcript through `conversation:load`.
+ */
+export async function conversation(input: ConversationInput): Promise<ConversationResult> {
+  const workflowId = workflowInfo().workflowId;
+  const carried = input.carried;
+  let ready = carried !== undefined;
+  let head = carried?.transcriptHead;
+  let turns = carried?.turns ?? 0;
+  let defaults = carried?.defaults;
+  const queue: QueuedMessage[] = carried?.queue ?? [];
+  const recent = new RecentMessageIds(carried?.recentMessageIds ?? [], MAX_REMEMBERED_MESSAGE_IDS);
+  const summaries: TurnSummary[] = carried?.turnSummaries ?? [];
+  const decided = new BoundedSet(carried?.decidedRequests ?? [], MAX_DECIDED_REQUESTS);
+  const pending = new Map<string, PendingApproval>();
+  let running: RunningTurn | undefined;
+
+  const summaryOf = (turn: number): TurnSummary => {
+    let summary = summaries.find((candidate) => candidate.turn === turn);
+    if (!summary) {
+      summary = { turn, messageIds: [], status: 'queued' };
+      summaries.push(summary);
+      if (summaries.length > MAX_TURNS_KEPT) summaries.shift();
+    }
+    return summary;
+  };
+
+  setHandler(
+    messageUpdate,
+    async (message) => {
+      await condition(() => ready);
+      const known = recent.turnOf(message.id);
+      if (known !== undefined) return { duplicate: true, turn: known };
+      const turn = turns + 1;
+      queue.push({ message, turn });
+      recent.add(message.id, turn);
+      summaryOf(turn).messageIds.push(message.id);
+      return { duplicate: false, turn };
+    },
+    {
+      validator: (message) => {
+        if (typeof message?.id !== 'string' || message.id === '') throw new Error('A message needs an id: the source event id.');
+        if (typeof message.text !== 'string') throw new Error(`Message ${message.id} has no text.`);
+        if (typeof message.user?.id !== 'string' || message.user.id === '') throw new Error(`Message ${message.id} names no user.`);
+        if (queue.length >= MAX_QUEUED_MESSAGES && recent.turnOf(message.id) === undefined) {
+          throw new Error(`${MAX_QUEUED_MESSAGES} messages are already waiting in this conversation; send this one after the current turn.`);
+        }
+      },
+    },
+  );
+
+  setHandler(stopUpdate, (request) => {
+    if (!running) return { stopped: false };
+    if (!running.stop) {
+      running.stop = request ?? {};
+      running.scope.cancel();
+    }
+    return { stopped: true, turn: running.turn };
+  });
+
+  setHandler(
+    decideApprovalUpdate,
+    async (decision) => {
+      const request = pending.get(decision.requestId)!;
+      pending.delete(decision.requestId);
+      decided.add(decision.requestId);
+      const recorded: ApprovalRecorded = {
+        requestId: decision.requestId,
+        decision: decision.decision,
+        approver: decision.approver,
+        decidedAt: new Date().toISOString(),
+      };
+      try {
+        await getExternalWorkflowHandle(request.runWorkflowId).signal(approvalDecidedSignal, recorded);
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        throw ApplicationFailure.nonRetryable(`The run that asked (${request.runWorkflowId}) has already finished.`, 'ApprovalNoLongerPending');
+      }
+      return recorded;
+    },
+    {
+      // A refused decision never reaches history: no event, no trace of who tried.
+      validator: (decision) => {
+        if (decision?.decision !== 'approve' && decision?.decision !== 'deny') throw new Error('A decision is "approve" or "deny".');
+        const request = pending.get(decision.requestId);
+        if (!request) {
+          if (decided.has(decision.requestId)) throw new Error(`Approval request ${decision.requestId} has already been decided or has expired.`);
+          throw new Error(`There is no approval request ${decision.requestId} in this conversation.`);
+        }
+        if (!mayApprove(decision.approver ?? '', request.approvers, [])) {
+          throw new Error(`${decision.approver} may not decide on approval request ${decision.requestId}.`);
+        }
+      },
+    },
+  );
+
+  setHandler(approvalRequestedSignal, (requested) => {
+    if (!running) return;
+    pending.set(requested.requestId, {
+      requestId: requested.requestId,
+      tool: requested.tool,
+      args: requested.args,
+      approvers: running.approvers,
+      expiresAt: requested.expiresAt,
+      turn: running.turn,
+      runWorkflowId: requested.runWorkflowId,
+    });
+  });
+  setHandler(approvalClosedSignal, ({ requestId }) => {
+    if (pending.delete(requestId)) decided.add(requestId);
+  });
+  setHandler(turnProgressSignal, ({ runWorkflowId, ...progress }) => {
+    if (running?.runWorkflowId === runWorkflowId) running.progress = progress;
+  });
+
+  setHandler(turnsQuery, () => summaries);
+  setHandler(pendingApprovalsQuery, () => [...pending.values()]);
+  setHandler(currentStepQuery, (): CurrentStep => {
+    if (!running) return { state: 'idle', turn: turns, queued: queue.length };
+    const waiting = [...pending.values()].some((request) => request.turn === running!.turn);
+    return {
+      state: waiting ? 'waiting_for_approval' : running.progress.state,
+      turn: running.turn,
+      step: running.progress.step,
+      ...(running.progress.tools ? { tools: running.progress.tools } : {}),
+      runWorkflowId: running.runWorkflowId,
+      queued: queue.length,
+    };
+  });
+
+  if (!defaults) {
+    const loaded = await activities[LOAD_CONVERSATION_ACTIVITY]({ conversationId: workflowId });
+    defaults = loaded.defaults;
+    if (loaded.saved) {
+      head = loaded.saved.transcriptHead;
+      turns = loaded.saved.turns;
+      for (const [id, turn] of loaded.saved.recentMessageIds) recent.add(id, turn);
+    }
+    ready = true;
+  }
+  const settings = { ...defaults, ...input.options };
+
+  async function runTurn(): Promise<void> {
+    const batch = queue.splice(0, queue.length);
+    turns += 1;
+    const turn = turns;
+    const last = batch.at(-1)!.message;
+    const channel = last.channel ?? input.channel;
+    const key = `${workflowId}#${turn}`;
+    const runWorkflowId = `${workflowId}/turn-${turn}`;
+    const requesters = [...new Set(batch.flatMap(({ message }) => [message.user.id, ...(message.user.email ? [message.user.email] : [])]))];
+    const approvers = input.approvers?.length ? input.approvers : requesters;
+    const summary = Object.assign(summaryOf(turn), { status: 'running', runWorkflowId, startedAt: new Date().toISOString() } as const);
+    const scope = new CancellationScope();
+    running = { turn, scope, runWorkflowId, approvers, progress: { step: 0, state: 'thinking' } };
+    const prompt = batch.length === 1 ? last.text : batch.map(({ message }) => `${message.user.name ?? message.user.id}: ${message.text}`).join('\n\n');
+    const thinking = reply(REPLY_STATUS_ACTIVITY, { channel, key, status: { state: 'thinking', step: 1 } });
+
+    let result: AgentRunResult | undefined;
+    let failure: string | undefined;
+    try {
+      result = await scope.run(async () => {
+        const spec = await activities[RESOLVE_AGENT_ACTIVITY]({ name: input.agent });
+        return executeChild(agentRun, {
+          workflowId: runWorkflowId,
+          args: [
+            {
+              spec,
+              prompt,
+              ...(head ? { transcriptHead: head } : {}),
+              ...(settings.modelTaskQueue ? { modelTaskQueue: settings.modelTaskQueue } : {}),
+              conversation: { workflowId, channel, approvers, approvalTimeout: settings.approvalTimeout, reportProgress: true },
+            },
+          ],
+          // A stop waits until the run (and its tool activities) have acknowledged, so history shows them cancelled.
+          cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        });
+      });
+    } catch (error) {
+      if (CancellationScope.current().consideredCancelled) throw error;
+      if (!(running.stop && isCancellation(error))) failure = describe(error);
+    }
+    const stop = running.stop;
+    running = undefined;
+    for (const [requestId, request] of pending) {
+      if (request.turn === turn) {
+        pending.delete(requestId);
+        decided.add(requestId);
+      }
+    }
+    await thinking;
+
+    if (result) {
+      head = result.transcriptHead;
+      Object.assign(summary, { status: 'answered', answerExcerpt: summarise(result.answer, ANSWER_EXCERPT), stopReason: result.stopReason, finishedAt: new Date().toISOString() });
+      await Promise.all([reply(REPLY_ANSWER_ACTIVITY, { channel, key, text: result.answer }), reply(REPLY_STATUS_ACTIVITY, { channel, key, status: { state: 'done' } })]);
+    } else {
+      // The run's own messages are dropped whole; the transcript records the question and why it has no answer.
+      const note = failure === undefined ? `(Stopped${stop?.by ? ` by ${stop.by}` : ''} before answering.)` : `(This turn failed: ${failure})`;
+      head = (await activities.appendToTranscript({ ...(head ? { head } : {}), messages: [{ role: 'user', parts: [{ text: prompt }] }, { role: 'model', parts: [{ text: note }] }] })).head;
+      Object.assign(summary, { status: failure === undefined ? 'stopped' : 'failed', answerExcerpt: summarise(note, ANSWER_EXCERPT), finishedAt: new Date().toISOString() });
+      await (failure === undefined
+        ? reply(REPLY_STATUS_ACTIVITY, { channel, key, status: { state: 'stopped' } })
+        : reply(REPLY_ANSWER_ACTIVITY, { channel, key, text: `Sorry, I could not finish: ${failure}` }));
+    }
+    try {
+      await activities[SAVE_CONVERSATION_ACTIVITY]({ conversationId: workflowId, ...(head ? { transcriptHead: head } : {}), turns, messageIds: batch.map(({ message }) => [message.id, turn]) });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      log.warn('Could not save the conversation; after an idle close it would start afresh', { error: error.cause?.message ?? error.message });
+    }
+  }
+
+  const idleTimeout = settings.idleTimeout;
+  for (;;) {
+    if (queue.length === 0 && !(await condition(() => queue.length > 0, idleTimeout))) {
+      await condition(allHandlersFinished);
+      if (queue.length === 0) return { ...(head ? { transcriptHead: head } : {}), turns, closedBy: 'idle', continuedCount: carried?.continuedCount ?? 0 };
+      continue;
+    }
+    await runTurn();
+    if (shouldContinueAsNew(settings)) {
+      await condition(allHandlersFinished);
+      const { carried: _previous, ...start } = input;
+      await continueAsNew<typeof conversation>({
+        ...start,
+        carried: {
+          ...(head ? { transcriptHead: head } : {}),
+          turns,
+          queue,
+          recentMessageIds: recent.entries(),
+          turnSummaries: summaries,
+          decidedRequests: decided.values(),
+          defaults,
+          continuedCount: (carried?.continuedCount ?? 0) + 1,
+        },
+      });
+    }
+  }
+}
+
+/** Posts through the reply channel; a reply that cannot be posted is logged, never fatal to the conversation. */
+async function reply<Name extends keyof ReplyActivities>(name: Name, input: Parameters<ReplyActivities[Name]>[0]): Promise<void> {
+  try {
+    await (replies[name] as (input: Parameters<ReplyActivities[Name]>[0]) => Promise<void>)(input);
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    log.warn('Could not post a reply', { activity: name, error: error.cause?.message ?? error.message });
+  }
+}
+
+function shouldContinueAsNew(options: ConversationOptions): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength >= (options.maxHistoryEvents ?? 10_000) || info.historySize >= (options.maxHistoryBytes ?? 20 * 1024 * 1024);
+}
+
+function describe(error: unknown): string {
+  let current = error as { message?: string; cause?: unknown } | undefined;
+  // The innermost cause says what went wrong; the wrappers say where.
+  while (current?.cause && typeof current.cause === 'object') current = current.cause as typeof current;
+  return current?.message ?? String(error);
+}

@@ -1,0 +1,186 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  scheduleActivity,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import { summarise, type RunEvent } from '../core/run-events.ts';
+import {
+  MAX_AGENT_DEPTH,
+  MCP_CALL_ACTIVITY,
+  NEEDS_APPROVAL_ACTIVITY,
+  toolActivityType,
+  type AgentSpec,
+  type McpCallInput,
+  type NeedsApprovalInput,
+  type PlannedCall,
+  type TokenUsage,
+  type ToolResultRef,
+  type ToolSpec,
+} from '../core/spec.ts';
+import type { agentRun } from './agent-run.ts';
+import type { ApprovalDesk, ApprovalOutcome, RunConversation } from './approvals.ts';
+
+/** What one step's tool calls need from their run. */
+export interface ToolCallContext {
+  spec: AgentSpec;
+  step: number;
+  /** Nesting depth of the run: 0 for a turn's run, 1 for its sub-agents, … */
+  depth: number;
+  emit(event: RunEvent): void;
+  desk: ApprovalDesk;
+  conversation?: RunConversation;
+  modelTaskQueue?: string;
+  /** What is left of the run's budgets; a sub-agent gets no more. */
+  remaining(): { steps: number; tokens: number; ms: number };
+  /** Adds a sub-agent's spending to the run's. */
+  charge(spent: { usage: TokenUsage; steps: number; toolCalls: number }): void;
+}
+
+interface ApprovalActivities {
+  [NEEDS_APPROVAL_ACTIVITY](input: NeedsApprovalInput): Promise<boolean>;
+}
+
+const { [NEEDS_APPROVAL_ACTIVITY]: needsApproval } = proxyActivities<ApprovalActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
+
+/**
+ * First phase of a step: announces every call and asks a person about those that need it,
+ * all at once. A call that may not run gets its result here (the model is told why); the
+ * others get undefined and run in the second phase. Time spent here waits for people, so
+ * the run does not count it against its time budget.
+ */
+export async function approveCalls(context: ToolCallContext, calls: PlannedCall[]): Promise<(ToolResultRef | undefined)[]> {
+  for (const call of calls) context.emit({ kind: 'tool', step: context.step, tool: call.name, args: call.args ?? { argsRef: call.argsRef } });
+  return Promise.all(
+    calls.map(async (call) => {
+      const tool = context.spec.tools.find((candidate) => candidate.name === call.name);
+      if (!tool || tool.approval === 'never') return undefined;
+      if (tool.approval === 'predicate' && !(await needsApproval({ tool: tool.name, call }))) return undefined;
+      const outcome = await context.desk.ask(context.spec, tool, call, context.step);
+      if (outcome.outcome === 'approved') return undefined;
+      const result = refused(call, outcome);
+      context.emit({ kind: 'tool_result', step: context.step, tool: call.name, ok: false, excerpt: result.excerpt });
+      return result;
+    }),
+  );
+}
+
+/** Second phase: runs one call as its activity, an MCP call, or a sub-agent's child run. */
+export async function executeCall(context: ToolCallContext, call: PlannedCall): Promise<ToolResultRef> {
+  const tool = context.spec.tools.find((candidate) => candidate.name === call.name);
+  let result: ToolResultRef;
+  if (!tool) {
+    const message = `There is no tool named "${call.name}". Tools: ${context.spec.tools.map((t) => t.name).join(', ') || 'none'}.`;
+    result = failed(call, 'UnknownTool', message);
+  } else if (tool.subAgent) {
+    result = await callSubAgent(context, tool, call);
+  } else {
+    result = await callActivity(context, tool, call);
+  }
+  context.emit({ kind: 'tool_result', step: context.step, tool: call.name, ok: result.ok, excerpt: result.excerpt });
+  return result;
+}
+
+async function callActivity(context: ToolCallContext, tool: ToolSpec, call: PlannedCall): Promise<ToolResultRef> {
+  let type = toolActivityType(tool.name);
+  let input: unknown = { call };
+  if (tool.mcp) {
+    const server = context.spec.mcpServers?.find((candidate) => candidate.name === tool.mcp!.server);
+    if (!server) return failed(call, 'UnknownTool', `The MCP server "${tool.mcp.server}" of tool "${tool.name}" is not configured.`);
+    type = MCP_CALL_ACTIVITY;
+    input = { server, tool: tool.mcp.tool, call } satisfies McpCallInput;
+  }
+  try {
+    return await scheduleActivity<ToolResultRef>(type, [input], {
+      startToCloseTimeout: tool.timeout,
+      ...(tool.heartbeatTimeout === undefined ? {} : { heartbeatTimeout: tool.heartbeatTimeout }),
+      retry: tool.retry,
+      // A stop or a time limit waits for the tool to acknowledge, so history shows it cancelled.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    });
+  } catch (error) {
+    if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
+    const cause = error.cause;
+    return failed(call, cause instanceof ApplicationFailure && cause.type ? cause.type : 'ToolFailed', cause?.message ?? error.message);
+  }
+}
+
+/** A sub-agent's call: a child run with the smaller of its own budget and what is left of this run's. */
+async function callSubAgent(context: ToolCallContext, tool: ToolSpec, call: PlannedCall): Promise<ToolResultRef> {
+  const subAgent = context.spec.subAgents?.find((candidate) => candidate.name === tool.subAgent);
+  if (!subAgent) return failed(call, 'UnknownTool', `The agent "${tool.subAgent}" is not among ${context.spec.name}'s sub-agents.`);
+  if (context.depth >= MAX_AGENT_DEPTH) {
+    return failed(call, 'NestingTooDeep', `Agents call agents at most ${MAX_AGENT_DEPTH} levels deep; ${tool.name} cannot be called from here.`);
+  }
+  if (call.argsRef) return failed(call, 'TaskTooLong', `The task for ${tool.name} is too long; describe it in under 4 KB.`);
+  const task = call.args?.task;
+  if (typeof task !== 'string' || task.trim() === '') return failed(call, 'InvalidArguments', `${tool.name} needs a "task": a non-empty string.`);
+  const left = context.remaining();
+  if (left.steps < 1 || left.tokens < 1 || left.ms < 1_000) {
+    return failed(call, 'BudgetExhausted', `This run has no budget left for ${tool.name} (steps ${left.steps}, tokens ${left.tokens}).`);
+  }
+  const limits = {
+    maxSteps: Math.min(subAgent.limits.maxSteps, left.steps),
+    maxTokens: Math.min(subAgent.limits.maxTokens, left.tokens),
+    maxDuration: Math.min(msToNumber(subAgent.limits.maxDuration), left.ms),
+  };
+  const workflowId = `${workflowInfo().workflowId}/${subAgent.name}-${uuid4().slice(0, 8)}`;
+  context.emit({ kind: 'sub_agent', step: context.step, agent: subAgent.name, runWorkflowId: workflowId });
+  try {
+    const result = await executeChild<typeof agentRun>('agentRun', {
+      workflowId,
+      args: [
+        {
+          spec: { ...subAgent, limits },
+          prompt: task,
+          depth: context.depth + 1,
+          ...(context.conversation ? { conversation: { ...context.conversation, reportProgress: false } } : {}),
+          ...(context.modelTaskQueue ? { modelTaskQueue: context.modelTaskQueue } : {}),
+        },
+      ],
+    });
+    context.charge(result);
+    return {
+      ...(call.id ? { id: call.id } : {}),
+      name: call.name,
+      ok: true,
+      result: { answer: result.answer, stopReason: result.stopReason },
+      excerpt: summarise(result.answer, 160),
+      bytes: result.answer.length,
+    };
+  } catch (error) {
+    if (isCancellation(error) || !(error instanceof ChildWorkflowFailure)) throw error;
+    return failed(call, 'SubAgentFailed', error.cause?.message ?? error.message);
+  }
+}
+
+function refused(call: PlannedCall, outcome: ApprovalOutcome): ToolResultRef {
+  if (outcome.outcome === 'timed_out') {
+    return failed(call, 'ApprovalTimedOut', `No one decided on this call within ${String(outcome.timeout)}, so it was denied; it did not run.`);
+  }
+  if (outcome.outcome === 'unavailable') {
+    return failed(call, 'ApprovalUnavailable', 'This call needs a person to approve it, and this run has no one to ask; it did not run.');
+  }
+  return failed(call, 'ApprovalDenied', `${outcome.by} denied this call at ${outcome.at}; it did not run.`);
+}
+
+export function failed(call: PlannedCall, type: string, message: string): ToolResultRef {
+  return {
+    ...(call.id ? { id: call.id } : {}),
+    name: call.name,
+    ok: false,
+    error: { type, message },
+    excerpt: summarise(`${type}: ${message}`, 160),
+    bytes: 0,
+  };
+}
