@@ -1,0 +1,195 @@
+import { Duration, IgnoreMode, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { DeploymentSecrets } from './deployment-secrets.ts';
+import type { TemporalTarget } from './dispatcher.ts';
+import { REPOSITORY_ROOT, retentionOf } from './node-lambda.ts';
+import type { TranscriptBucket } from './transcript-bucket.ts';
+
+export interface AgentWorkerServiceProps {
+  bucket: TranscriptBucket;
+  secrets: DeploymentSecrets;
+  temporal: TemporalTarget;
+  /** `mtls`: TEMPORAL_TLS_CLIENT_CERT_DATA/KEY_DATA from the Temporal secret; `api-key`: TEMPORAL_API_KEY. @default 'mtls' */
+  temporalAuth?: 'mtls' | 'api-key';
+  /** Keys of the app secret passed as environment variables of the same name. @default ['GOOGLE_API_KEY'] */
+  appSecretKeys?: string[];
+  /** Further plain environment variables (no secrets). @default none */
+  environment?: Record<string, string>;
+  /** The domain (SES identity) replies are sent from; unset allows every identity of the account. @default every identity */
+  emailDomain?: string;
+  /** @default 512 (0.5 vCPU) */
+  cpu?: number;
+  /** @default 1024 */
+  memoryLimitMiB?: number;
+  /** @default 1 */
+  desiredCount?: number;
+  /** @default 'arm64' */
+  architecture?: 'arm64' | 'x86_64';
+  /** An existing VPC; otherwise one with two AZs is created. @default a new VPC */
+  vpc?: ec2.IVpc;
+  /** NAT gateways of the new VPC. 0 puts tasks in public subnets with a public IP. @default 0 */
+  natGateways?: number;
+  /** @default false */
+  containerInsights?: boolean;
+  /** @default 30 */
+  logRetentionDays?: number;
+}
+
+/**
+ * The agent worker (worker/main.ts) as an ECS Fargate service: the image is built from
+ * worker/Dockerfile at deploy time (synth only stages the context), the deployment circuit
+ * breaker rolls a failing release back, and tasks get SIGTERM with two minutes to finish
+ * their activities before they are killed.
+ *
+ * Networking: the worker only dials out (Temporal Cloud on 7233, Gemini, Slack, SES, S3), so
+ * by default tasks run in public subnets with a public IP and a security group that admits
+ * nothing, which costs nothing; NAT gateways (about 32 USD a month each, plus data) put
+ * them in private subnets instead. An S3 gateway endpoint (free) keeps transcript traffic
+ * inside the VPC either way.
+ */
+export class AgentWorkerService extends Construct {
+  readonly vpc: ec2.IVpc;
+  readonly cluster: ecs.Cluster;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly service: ecs.FargateService;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: AgentWorkerServiceProps) {
+    super(scope, id);
+    const natGateways = props.natGateways ?? 0;
+    const arm = (props.architecture ?? 'arm64') === 'arm64';
+    const retention = retentionOf(props.logRetentionDays ?? 30);
+
+    this.vpc = props.vpc ?? this.createVpc(natGateways, retention);
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: this.vpc,
+      containerInsightsV2: props.containerInsights ? ecs.ContainerInsights.ENABLED : ecs.ContainerInsights.DISABLED,
+    });
+    if (!props.containerInsights) {
+      Validations.of(this.cluster).acknowledge({
+        id: 'AwsSolutions-ECS4',
+        reason: 'Container Insights is a paid option (containerInsights=true turns it on); the service logs to CloudWatch and ECS reports CPU and memory without it.',
+      });
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: props.cpu ?? 512,
+      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
+      runtimePlatform: {
+        cpuArchitecture: arm ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+
+    const temporalSecrets: Record<string, ecs.Secret> =
+      (props.temporalAuth ?? 'mtls') === 'mtls'
+        ? { TEMPORAL_TLS_CLIENT_CERT_DATA: props.secrets.temporalForContainer('tlsCert'), TEMPORAL_TLS_CLIENT_KEY_DATA: props.secrets.temporalForContainer('tlsKey') }
+        : { TEMPORAL_API_KEY: props.secrets.temporalForContainer('apiKey') };
+    const appSecrets = Object.fromEntries((props.appSecretKeys ?? ['GOOGLE_API_KEY']).map((key) => [key, props.secrets.appForContainer(key)]));
+
+    this.taskDefinition.addContainer('Worker', {
+      image: ecs.ContainerImage.fromAsset(REPOSITORY_ROOT, {
+        file: 'worker/Dockerfile',
+        platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
+        ignoreMode: IgnoreMode.DOCKER,
+      }),
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'worker' }),
+      environment: {
+        TEMPORAL_ADDRESS: props.temporal.address,
+        TEMPORAL_NAMESPACE: props.temporal.namespace,
+        TEMPORAL_TASK_QUEUE: props.temporal.taskQueue,
+        ...props.bucket.transcriptStoreEnvironment(),
+        ...props.environment,
+      },
+      secrets: { ...temporalSecrets, ...appSecrets },
+      // Fargate's longest: the worker drains its activities on SIGTERM.
+      stopTimeout: Duration.seconds(120),
+    });
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason: 'The plain environment holds addresses, names and the bucket; every secret value comes from Secrets Manager through the container secrets.',
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: this.vpc,
+      description: 'Agent worker: outbound only',
+      allowAllOutbound: true,
+    });
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: props.desiredCount ?? 1,
+      securityGroups: [securityGroup],
+      assignPublicIp: natGateways === 0 && props.vpc === undefined,
+      vpcSubnets: { subnetType: natGateways === 0 && props.vpc === undefined ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      circuitBreaker: { enable: true, rollback: true },
+      // A new task starts before an old one stops: Temporal spreads work over both.
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      enableExecuteCommand: false,
+    });
+
+    const taskRole = this.taskDefinition.taskRole;
+    props.bucket.grantTranscriptReadWrite(taskRole);
+    props.bucket.grantRawMailRead(taskRole);
+    this.grantSendEmail(taskRole, props.emailDomain);
+    Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken, which the execution role needs to pull the image, has no resource to scope it to.',
+    });
+  }
+
+  private createVpc(natGateways: number, retention: logs.RetentionDays): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways,
+      subnetConfiguration:
+        natGateways === 0
+          ? [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }]
+          : [
+              { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+              { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+            ],
+      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
+      // Nothing uses the default security group; restricting it takes a custom-resource Lambda.
+      restrictDefaultSecurityGroup: false,
+    });
+    // Rejected traffic only: enough to see what was refused, without paying to log every packet.
+    vpc.addFlowLog('RejectedTraffic', {
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy: RemovalPolicy.DESTROY })),
+    });
+    return vpc;
+  }
+
+  /** SES v2 SendEmail with raw content is authorised as ses:SendEmail and ses:SendRawEmail. */
+  private grantSendEmail(role: iam.IRole, emailDomain: string | undefined): void {
+    const stack = Stack.of(this);
+    iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+      resourceArns: [
+        stack.formatArn({ service: 'ses', resource: 'identity', resourceName: emailDomain ?? '*' }),
+        stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: '*' }),
+      ],
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/*]',
+      reason: 'A reply may name an SES configuration set (event publishing, suppression) chosen by configuration, not known to the stack.',
+    });
+    if (!emailDomain) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+        reason: 'No emailDomain was given, so the worker may send as any identity verified in this account and region; set emailDomain to narrow it.',
+      });
+    }
+  }
+
+
+}

@@ -1,0 +1,66 @@
+import { Duration } from 'aws-cdk-lib';
+import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import type { DeploymentSecrets } from './deployment-secrets.ts';
+import type { IngressQueue } from './ingress-queue.ts';
+import { createNodeLambda } from './node-lambda.ts';
+import { acknowledgeBasicExecutionRole } from './slack-ingress.ts';
+
+/** Where the Temporal clients connect. */
+export interface TemporalTarget {
+  /** `TEMPORAL_ADDRESS`, e.g. `ns.acct.tmprl.cloud:7233`. */
+  address: string;
+  /** `TEMPORAL_NAMESPACE`. */
+  namespace: string;
+  /** `TEMPORAL_TASK_QUEUE` the conversation workflows run on. */
+  taskQueue: string;
+}
+
+export interface DispatcherProps {
+  queue: IngressQueue;
+  secrets: DeploymentSecrets;
+  temporal: TemporalTarget;
+  /** `DISPATCH_DEFAULT_AGENT`. @default 'assistant' */
+  defaultAgent?: string;
+  /** `EMAIL_AGENT_DOMAIN`. @default unset */
+  emailAgentDomain?: string;
+  /** @default 30 */
+  logRetentionDays?: number;
+}
+
+/**
+ * functions/dispatch/lambda.ts on the ingress FIFO queue: batches of 10, failures reported
+ * per message so one stuck conversation does not redeliver the others. It reads the
+ * Temporal Cloud credentials from the Temporal secret at cold start (TEMPORAL_SECRET_ARN)
+ * and connects over gRPC (@grpc/grpc-js is pure JavaScript, so the bundle needs no
+ * native module).
+ */
+export class Dispatcher extends Construct {
+  readonly function: nodejs.NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: DispatcherProps) {
+    super(scope, id);
+    this.function = createNodeLambda(this, 'Function', {
+      entry: 'functions/dispatch/lambda.ts',
+      description: 'Dispatcher: ingress FIFO → Temporal update-with-start',
+      memorySize: 512,
+      // Records of one conversation run in order, each bounded by DISPATCH_UPDATE_TIMEOUT_MS
+      // (20 s); the queue's visibility timeout (3 minutes) is longer than this.
+      timeout: Duration.seconds(60),
+      environment: {
+        TEMPORAL_ADDRESS: props.temporal.address,
+        TEMPORAL_NAMESPACE: props.temporal.namespace,
+        TEMPORAL_TASK_QUEUE: props.temporal.taskQueue,
+        TEMPORAL_SECRET_ARN: props.secrets.temporal.secretArn,
+        APPROVAL_TOKEN_SECRET: props.secrets.appValue('APPROVAL_TOKEN_SECRET'),
+        DISPATCH_DEFAULT_AGENT: props.defaultAgent ?? 'assistant',
+        ...(props.emailAgentDomain ? { EMAIL_AGENT_DOMAIN: props.emailAgentDomain } : {}),
+      },
+      ...(props.logRetentionDays ? { logRetentionDays: props.logRetentionDays } : {}),
+    });
+    this.function.addEventSource(new lambdaEvents.SqsEventSource(props.queue.queue, { batchSize: 10, reportBatchItemFailures: true }));
+    props.secrets.temporal.grantRead(this.function);
+    acknowledgeBasicExecutionRole(this.function);
+  }
+}

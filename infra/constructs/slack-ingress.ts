@@ -1,0 +1,59 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import type { DeploymentSecrets } from './deployment-secrets.ts';
+import type { IngressQueue } from './ingress-queue.ts';
+import { createNodeLambda } from './node-lambda.ts';
+
+export interface SlackIngressProps {
+  queue: IngressQueue;
+  secrets: DeploymentSecrets;
+  /** `SLACK_DEFAULT_AGENT`. @default 'assistant' */
+  defaultAgent?: string;
+  /** `SLACK_BOT_USER_ID`. @default unset */
+  botUserId?: string;
+  /** @default 30 */
+  logRetentionDays?: number;
+}
+
+/**
+ * Slack's Events, Interactivity and slash-command endpoint: the Hono app of
+ * functions/ingress/lambda.ts behind a Function URL. The URL has no IAM auth because Slack
+ * cannot sign with SigV4; the function verifies Slack's HMAC signature on every request
+ * and refuses to start without its signing secret. It can only send to the ingress queue.
+ */
+export class SlackIngress extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly functionUrl: lambda.FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: SlackIngressProps) {
+    super(scope, id);
+    this.function = createNodeLambda(this, 'Function', {
+      entry: 'functions/ingress/lambda.ts',
+      description: 'Slack ingress: verify, normalise, queue (FIFO)',
+      // Slack gives up after 3 s; the SQS send has 2.5 s (INGRESS_QUEUE_TIMEOUT_MS).
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+      environment: {
+        ...props.queue.producerEnvironment(),
+        SLACK_SIGNING_SECRET: props.secrets.appValue('SLACK_SIGNING_SECRET'),
+        APPROVAL_TOKEN_SECRET: props.secrets.appValue('APPROVAL_TOKEN_SECRET'),
+        SLACK_DEFAULT_AGENT: props.defaultAgent ?? 'assistant',
+        ...(props.botUserId ? { SLACK_BOT_USER_ID: props.botUserId } : {}),
+      },
+      ...(props.logRetentionDays ? { logRetentionDays: props.logRetentionDays } : {}),
+    });
+    props.queue.grantSend(this.function);
+    this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    acknowledgeBasicExecutionRole(this.function);
+  }
+}
+
+/** Every function's role carries AWSLambdaBasicExecutionRole; cdk-nag asks for a reason. */
+export function acknowledgeBasicExecutionRole(fn: lambda.Function): void {
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: 'The AWS managed basic execution policy only lets the function write its own CloudWatch logs; a hand-written copy would add nothing.',
+  });
+}

@@ -1,0 +1,95 @@
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AgentWorkerService } from './constructs/agent-worker-service.ts';
+import { DeploymentSecrets } from './constructs/deployment-secrets.ts';
+import { Dispatcher } from './constructs/dispatcher.ts';
+import { EmailIngress } from './constructs/email-ingress.ts';
+import { IngressQueue } from './constructs/ingress-queue.ts';
+import { SlackIngress } from './constructs/slack-ingress.ts';
+import { TranscriptBucket } from './constructs/transcript-bucket.ts';
+import { placeholdersInUse, type DeploymentSettings } from './settings.ts';
+
+export interface DurableAgentsStackProps extends StackProps {
+  settings: DeploymentSettings;
+}
+
+/** Slack and email in, the FIFO queue, the dispatcher, the worker and its bucket: composed, nothing more. */
+export class DurableAgentsStack extends Stack {
+  readonly bucket: TranscriptBucket;
+  readonly ingressQueue: IngressQueue;
+  readonly secrets: DeploymentSecrets;
+  readonly slackIngress: SlackIngress;
+  readonly emailIngress: EmailIngress;
+  readonly dispatcher: Dispatcher;
+  readonly worker: AgentWorkerService;
+
+  constructor(scope: Construct, id: string, props: DurableAgentsStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const temporal = { address: settings.temporalAddress, namespace: settings.temporalNamespace, taskQueue: settings.temporalTaskQueue };
+    const logRetentionDays = settings.logRetentionDays;
+
+    this.bucket = new TranscriptBucket(this, 'Transcripts', { rawMailExpirationDays: settings.rawMailExpirationDays });
+    this.ingressQueue = new IngressQueue(this, 'Ingress', { maxReceiveCount: settings.maxReceiveCount });
+    this.secrets = new DeploymentSecrets(this, 'Secrets', { temporalSecretArn: settings.temporalSecretArn, appSecretArn: settings.appSecretArn });
+
+    this.slackIngress = new SlackIngress(this, 'Slack', {
+      queue: this.ingressQueue,
+      secrets: this.secrets,
+      defaultAgent: settings.slackDefaultAgent,
+      ...(settings.slackBotUserId ? { botUserId: settings.slackBotUserId } : {}),
+      logRetentionDays,
+    });
+    const recipients = settings.emailRecipients ?? (settings.emailDomain ? [settings.emailDomain] : undefined);
+    this.emailIngress = new EmailIngress(this, 'Email', {
+      bucket: this.bucket,
+      queue: this.ingressQueue,
+      secrets: this.secrets,
+      allowedSenders: settings.emailAllowedSenders,
+      ...(recipients ? { recipients } : {}),
+      ...(settings.sesRuleSetName ? { ruleSetName: settings.sesRuleSetName } : {}),
+      maxReceiveCount: settings.maxReceiveCount,
+      logRetentionDays,
+    });
+    this.dispatcher = new Dispatcher(this, 'Dispatch', {
+      queue: this.ingressQueue,
+      secrets: this.secrets,
+      temporal,
+      defaultAgent: settings.slackDefaultAgent,
+      ...(settings.emailDomain ? { emailAgentDomain: settings.emailDomain } : {}),
+      logRetentionDays,
+    });
+    this.worker = new AgentWorkerService(this, 'Worker', {
+      bucket: this.bucket,
+      secrets: this.secrets,
+      temporal,
+      temporalAuth: settings.temporalAuth,
+      appSecretKeys: settings.workerSecretKeys,
+      ...(settings.emailDomain ? { emailDomain: settings.emailDomain } : {}),
+      cpu: settings.workerCpu,
+      memoryLimitMiB: settings.workerMemoryMiB,
+      desiredCount: settings.workerDesiredCount,
+      architecture: settings.workerArchitecture,
+      natGateways: settings.natGateways,
+      containerInsights: settings.containerInsights,
+      logRetentionDays,
+    });
+
+    new CfnOutput(this, 'SlackRequestUrl', { value: this.slackIngress.functionUrl.url, description: 'Request URL for Slack events, interactivity and slash commands' });
+    new CfnOutput(this, 'IngressQueueUrl', { value: this.ingressQueue.queue.queueUrl, description: 'SQS FIFO queue: ingress → dispatcher' });
+    new CfnOutput(this, 'IngressDeadLetterQueueUrl', { value: this.ingressQueue.deadLetterQueue.queueUrl, description: 'Events the dispatcher could not deliver' });
+    new CfnOutput(this, 'EmailQueueUrl', { value: this.emailIngress.notificationQueue.queueUrl, description: 'SES notifications → email ingress' });
+    new CfnOutput(this, 'EmailDeadLetterQueueUrl', { value: this.emailIngress.deadLetterQueue.queueUrl, description: 'SES notifications the email ingress could not process' });
+    new CfnOutput(this, 'ReceiptRuleSetName', { value: this.emailIngress.ruleSet.receiptRuleSetName, description: 'Activate once: aws ses set-active-receipt-rule-set --rule-set-name <this>' });
+    new CfnOutput(this, 'TranscriptBucketName', { value: this.bucket.bucket.bucketName });
+    new CfnOutput(this, 'WorkerLogGroup', { value: this.worker.logGroup.logGroupName });
+
+    const placeholders = placeholdersInUse(settings);
+    if (placeholders.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'durable-agents:placeholder-settings',
+        `Placeholder settings in use (${placeholders.join(', ')}): the stack synthesises but cannot work when deployed. Set them with -c key=value or in infra/cdk.json.`,
+      );
+    }
+  }
+}

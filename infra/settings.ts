@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/**
+ * Deployment settings, read once from CDK context (`cdk.json` or `-c key=value`) and
+ * validated with zod. Every key has a default so `cdk synth` works offline with none set;
+ * the keys marked "placeholder" must be set for a deploy that works, and the app warns
+ * (a `cdk deploy --strict` fails) while they are not.
+ */
+
+/** Context keys whose defaults are placeholders: a deploy with them cannot work. */
+export const PLACEHOLDER_KEYS = ['temporalAddress', 'temporalNamespace', 'temporalSecretArn', 'appSecretArn'] as const;
+
+const PLACEHOLDER_SECRET_ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-000000`;
+
+export const PLACEHOLDERS = {
+  temporalAddress: 'your-namespace.your-account.tmprl.cloud:7233',
+  temporalNamespace: 'your-namespace.your-account',
+  temporalSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/temporal'),
+  appSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/app'),
+} as const satisfies Record<(typeof PLACEHOLDER_KEYS)[number], string>;
+
+const text = z.string().trim().min(1);
+
+/** Context from `-c key=value` is always a string; from cdk.json it may be a number or boolean. */
+const integer = (minimum: number, maximum: number) => z.coerce.number().int().min(minimum).max(maximum);
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
+const list = z.union([z.array(text), z.string().transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))]);
+
+const completeSecretArn = z
+  .string()
+  .trim()
+  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/, {
+    message: 'must be the complete ARN of a Secrets Manager secret, ending in the 6-character suffix (…:secret:name-AbC123); ECS cannot read a secret by partial ARN',
+  });
+
+export const deploymentSettingsSchema = z.object({
+  /** AWS account; unset leaves the stack environment-agnostic. */
+  account: z.string().trim().regex(/^\d{12}$/).optional(),
+  /** AWS region; unset leaves the stack environment-agnostic. SES receiving exists in a few regions only. */
+  region: text.optional(),
+  stackName: text.default('DurableAgents'),
+
+  /** Temporal Cloud endpoint, `namespace.account.tmprl.cloud:7233` (mTLS) or the regional API-key endpoint. */
+  temporalAddress: text.default(PLACEHOLDERS.temporalAddress),
+  temporalNamespace: text.default(PLACEHOLDERS.temporalNamespace),
+  temporalTaskQueue: text.default('agents'),
+  /** How workers and the dispatcher authenticate: `mtls` uses `tlsCert`/`tlsKey` of the secret, `api-key` its `apiKey`. */
+  temporalAuth: z.enum(['mtls', 'api-key']).default('mtls'),
+  /** Secret holding JSON `{ "tlsCert": "…PEM…", "tlsKey": "…PEM…", "apiKey"?: "…" }`. */
+  temporalSecretArn: completeSecretArn.default(PLACEHOLDERS.temporalSecretArn),
+  /** Secret holding JSON with the app's shared secrets: `SLACK_SIGNING_SECRET`, `APPROVAL_TOKEN_SECRET`, `EMAIL_REPLY_TOKEN_SECRET`, `GOOGLE_API_KEY`, … */
+  appSecretArn: completeSecretArn.default(PLACEHOLDERS.appSecretArn),
+  /** Keys of the app secret the worker receives as environment variables of the same name. Every key must exist in the secret, or the task does not start. */
+  workerSecretKeys: list.default(['GOOGLE_API_KEY', 'APPROVAL_TOKEN_SECRET', 'EMAIL_REPLY_TOKEN_SECRET', 'SLACK_BOT_TOKEN']),
+
+  /** Domain the agents receive and send mail as; scopes the SES receipt rule and the worker's SES permission. */
+  emailDomain: text.optional(),
+  /** Receipt rule recipients (addresses or domains); defaults to `emailDomain`, or every verified recipient when neither is set. */
+  emailRecipients: list.optional(),
+  /** `EMAIL_ALLOWED_SENDERS` of the email ingress. The default `@invalid` accepts nobody. */
+  emailAllowedSenders: text.default('@invalid'),
+  /** Add the receipt rule to this existing (active) rule set instead of creating one. */
+  sesRuleSetName: text.optional(),
+  /** Days raw inbound mail is kept. */
+  rawMailExpirationDays: integer(1, 3650).default(90),
+
+  /** SQS receives of one message before it moves to the dead-letter queue. */
+  maxReceiveCount: integer(1, 1000).default(5),
+  slackDefaultAgent: text.default('assistant'),
+  slackBotUserId: text.optional(),
+
+  workerCpu: integer(256, 16384).default(512),
+  workerMemoryMiB: integer(512, 122880).default(1024),
+  workerDesiredCount: integer(0, 100).default(1),
+  workerArchitecture: z.enum(['arm64', 'x86_64']).default('arm64'),
+  /** 0: public subnets and a public IP per task (no NAT cost); 1 or 2: private subnets behind NAT gateways. */
+  natGateways: integer(0, 2).default(0),
+  containerInsights: flag.default(false),
+  logRetentionDays: integer(1, 3653).default(30),
+});
+
+export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;
+
+export class DeploymentSettingsError extends Error {
+  override name = 'DeploymentSettingsError';
+}
+
+/** Validates context values; a bad one names the context key to fix. */
+export function parseDeploymentSettings(context: Record<string, unknown>): DeploymentSettings {
+  const given = Object.fromEntries(Object.entries(context).filter((entry) => entry[1] !== undefined));
+  const parsed = deploymentSettingsSchema.safeParse(given);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+  throw new DeploymentSettingsError(`Invalid deployment settings; set these with -c key=value or in infra/cdk.json "context":\n${problems}`);
+}
+
+/** The placeholder keys still at their defaults. */
+export function placeholdersInUse(settings: DeploymentSettings): string[] {
+  return PLACEHOLDER_KEYS.filter((key) => settings[key] === PLACEHOLDERS[key]);
+}
