@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { ToolDefinition } from '../core/define-tool.ts';
+import { startGeminiServer, type GeminiResponder, type GeminiServer } from '../local/gemini-server.ts';
+import { findTemporalCli, startDevServer, type DevServer } from '../local/temporal-dev-server.ts';
+import { createCachedStore, type CachedTranscriptStore } from '../store/cached-store.ts';
+import { createLocalDirectoryStore } from '../store/local-directory-store.ts';
+import { createAgentWorker, type AgentWorker, type AgentWorkerOptions } from '../worker/create-worker.ts';
+import { createNaiveActivities } from './naive/activities.ts';
+
+/** The bench's workflow index: `agentRun` and the naive loop. */
+export const BENCH_WORKFLOWS_PATH = fileURLToPath(new URL('./workflows.ts', import.meta.url));
+export const API_KEY = 'bench-key';
+
+let runtimeInstalled = false;
+
+/** Worker logs at ERROR: the tables are the output. */
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  runtimeInstalled = true;
+}
+
+/** A dev server, a transcript store in a temporary folder, and a scripted model: what every part needs. */
+export interface BenchEnvironment {
+  server: DevServer;
+  client: Client;
+  connection: NativeConnection;
+  address: string;
+  store: CachedTranscriptStore;
+  storeDirectory: string;
+  model: GeminiServer;
+  close(): Promise<void>;
+}
+
+/**
+ * The dev server reads each history shard's transfer queue at most 20 times a second
+ * (`history.transferProcessorMaxPollRPS`), and it has one shard: a lone run waits about 45 ms
+ * for every activity and workflow task it schedules. Parts that measure latency run on a
+ * server with this raised too, to show what the rest of Temporal costs.
+ */
+export const FAST_TRANSFER_QUEUE = { 'history.transferProcessorMaxPollRPS': 1000 };
+
+export interface BenchEnvironmentOptions {
+  /** Dynamic config values for the dev server; without them it is `startDevServer()`'s, as tests and `npm start` run it. */
+  dynamicConfig?: Record<string, string | number | boolean>;
+}
+
+export async function startBenchEnvironment(respond: GeminiResponder, options: BenchEnvironmentOptions = {}): Promise<BenchEnvironment> {
+  installQuietRuntime();
+  const server = options.dynamicConfig ? await startConfiguredDevServer(options.dynamicConfig) : await startDevServer();
+  const root = mkdtempSync(join(tmpdir(), 'bench-transcripts-'));
+  const storeDirectory = join(root, 'store');
+  const model = await startGeminiServer({ apiKey: API_KEY, respond });
+  // The naive loop's history pages pass gRPC's default 4 MB limit on messages received.
+  const clientConnection = await Connection.connect({ address: server.address, channelArgs: { 'grpc.max_receive_message_length': 512 * 1024 * 1024 } });
+  return {
+    server,
+    client: new Client({ connection: clientConnection }),
+    connection: server.env.nativeConnection,
+    address: server.address,
+    store: createCachedStore(createLocalDirectoryStore({ directory: storeDirectory })),
+    storeDirectory,
+    model,
+    close: async () => {
+      await model.close();
+      await clientConnection.close();
+      await server.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RunningWorkers {
+  taskQueue: string;
+  /** Task queue of the naive loop's activities. */
+  naiveTaskQueue: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The agent worker on the bench's workflow index, plus a worker for the naive loop's
+ * activities on `<taskQueue>-naive`, all in this process.
+ */
+export async function startBenchWorkers(
+  environment: BenchEnvironment,
+  tools: ToolDefinition[],
+  options: Pick<AgentWorkerOptions, 'tuning' | 'modelTuning'> = {},
+): Promise<RunningWorkers> {
+  const taskQueue = `bench-${crypto.randomUUID()}`;
+  const naiveTaskQueue = `${taskQueue}-naive`;
+  const agent: AgentWorker = await createAgentWorker({
+    connection: environment.connection,
+    taskQueue,
+    tools,
+    model: { apiKey: API_KEY, baseUrl: environment.model.url, store: environment.store },
+    workflowsPath: BENCH_WORKFLOWS_PATH,
+    ...options,
+  });
+  const naive = await Worker.create({
+    connection: environment.connection,
+    taskQueue: naiveTaskQueue,
+    activities: { ...createNaiveActivities({ apiKey: API_KEY, baseUrl: environment.model.url, tools }) },
+  });
+  const done = Promise.all([agent.run(), naive.run()]);
+  return {
+    taskQueue,
+    naiveTaskQueue,
+    stop: async () => {
+      agent.shutdown();
+      naive.shutdown();
+      await done;
+    },
+  };
+}
+
+/** A dev server like `startDevServer()`'s, with dynamic config values set. */
+async function startConfiguredDevServer(dynamicConfig: Record<string, string | number | boolean>): Promise<DevServer> {
+  const cli = findTemporalCli();
+  const values = Object.entries(dynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ...(cli ? { executable: { type: 'existing-path', path: cli } } : {}),
+      ip: '127.0.0.1',
+      extraArgs: ['--log-level', 'error', ...values],
+    },
+  });
+  return { env, address: env.address, stop: () => env.teardown() };
+}
