@@ -22,7 +22,8 @@ let runtimeInstalled = false;
 /** Worker logs at ERROR: the tables are the output. */
 export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // Core's warnings (TMPRL1103: the naive loop's payloads pass 512 KB) would bury the tables.
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
   runtimeInstalled = true;
 }
 

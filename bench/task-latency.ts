@@ -21,7 +21,11 @@ export async function taskLatencies(handles: WorkflowHandle[]): Promise<Record<s
       const completed = event.activityTaskCompletedEventAttributes;
       if (completed) add(`${kind(typeOf(completed.scheduledEventId))} run`, millis(event) - millis(byId.get(String(completed.startedEventId))));
       const taskStarted = event.workflowTaskStartedEventAttributes;
-      if (taskStarted) add('workflow task wait', millis(event) - millis(byId.get(String(Number(event.eventId) - 1))));
+      // The first task of a run waits behind every other run started at once; later ones show the steady state.
+      if (taskStarted) add(Number(event.eventId) <= 3 ? 'first workflow task wait' : 'workflow task wait', millis(event) - millis(byId.get(String(Number(event.eventId) - 1))));
+      if (event.workflowTaskTimedOutEventAttributes) add('workflow task timed out (count)', 0);
+      if (event.workflowTaskFailedEventAttributes) add('workflow task failed (count)', 0);
+      if (event.activityTaskTimedOutEventAttributes) add('activity timed out (count)', 0);
       const taskCompleted = event.workflowTaskCompletedEventAttributes;
       if (taskCompleted) add('workflow task run', millis(event) - millis(byId.get(String(taskCompleted.startedEventId))));
     }
