@@ -1,15 +1,7 @@
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, isGrpcServiceError, type Client } from '@temporalio/client';
-import { WorkflowNotFoundError, type Workflow } from '@temporalio/common';
-import {
-  APPROVAL_UPDATE,
-  CONVERSATION_WORKFLOW,
-  MESSAGE_UPDATE,
-  PENDING_APPROVALS_QUERY,
-  STOP_UPDATE,
-  type ApprovalDecision,
-  type MessageAccepted,
-  type PendingApproval,
-} from '../../core/conversation.ts';
+import { WorkflowUpdateFailedError, isGrpcServiceError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { sendApproval, sendMessage, sendStop } from '../../client/send-message.ts';
+import { APPROVAL_UPDATE, MESSAGE_UPDATE, PENDING_APPROVALS_QUERY, STOP_UPDATE, type ApprovalDecision, type PendingApproval } from '../../core/conversation.ts';
 import { emailApprovalCode } from '../../worker/replies/email-approval.ts';
 import type { DispatchAction } from './route.ts';
 
@@ -41,17 +33,8 @@ export async function deliver(client: Client, action: DispatchAction, options: D
   switch (action.type) {
     case 'message': {
       try {
-        const accepted = await client.workflow.executeUpdateWithStart<Workflow, MessageAccepted, [typeof action.message]>(MESSAGE_UPDATE, {
-          args: [action.message],
-          updateId: action.message.id,
-          startWorkflowOperation: new WithStartWorkflowOperation<Workflow>(CONVERSATION_WORKFLOW, {
-            workflowId: action.conversationId,
-            taskQueue: options.taskQueue,
-            args: [action.start],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-          }),
-        });
-        return { outcome: 'delivered', update: MESSAGE_UPDATE, duplicate: accepted?.duplicate, turn: accepted?.turn };
+        const accepted = await sendMessage(client, { conversationId: action.conversationId, start: action.start, message: action.message, taskQueue: options.taskQueue });
+        return { outcome: 'delivered', update: MESSAGE_UPDATE, duplicate: accepted.duplicate, turn: accepted.turn };
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) return refused(MESSAGE_UPDATE, error);
         throw error;
@@ -60,18 +43,18 @@ export async function deliver(client: Client, action: DispatchAction, options: D
     case 'approval':
       return decide(client, action.conversationId, action.updateId, action.decision);
     case 'stop':
-      return updateRunning(client, action.conversationId, STOP_UPDATE, action.updateId, action.request);
+      return refusedWhenGone(STOP_UPDATE, () => sendStop(client, action.conversationId, action.request, action.updateId));
   }
 }
 
 function decide(client: Client, conversationId: string, updateId: string, decision: ApprovalDecision): Promise<DeliveryResult> {
-  return updateRunning(client, conversationId, APPROVAL_UPDATE, updateId, decision);
+  return refusedWhenGone(APPROVAL_UPDATE, () => sendApproval(client, conversationId, decision, updateId));
 }
 
-/** An update to a conversation that must already exist: approvals and stops never start one. */
-async function updateRunning(client: Client, conversationId: string, update: string, updateId: string, argument: unknown): Promise<DeliveryResult> {
+/** Approvals and stops go to a conversation that must already run: they never start one. */
+async function refusedWhenGone(update: string, send: () => Promise<unknown>): Promise<DeliveryResult> {
   try {
-    await client.workflow.getHandle(conversationId).executeUpdate(update, { args: [argument], updateId });
+    await send();
     return { outcome: 'delivered', update };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError || isGone(error)) return refused(update, error as Error);

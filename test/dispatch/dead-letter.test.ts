@@ -7,8 +7,8 @@ import { createSqsEventQueue } from '../../functions/ingress/event-queue.ts';
 import { queueDepth, sqsClient } from '../ingress/support.ts';
 import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../support/moto.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
-import { stubStateQuery } from './conversation-stub-workflow.ts';
-import { APPROVAL_SECRET, emailMessageEvent, slackMessageEvent, startStubWorker } from './support.ts';
+import type { GeminiServer } from '../../local/gemini-server.ts';
+import { APPROVAL_SECRET, emailMessageEvent, slackMessageEvent, startConversationWorker, waitForTurn } from './support.ts';
 
 const DISPATCH_ENTRY = fileURLToPath(new URL('../../functions/dispatch/local.ts', import.meta.url));
 const MAX_RECEIVES = 3;
@@ -19,17 +19,17 @@ describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and 
   let sqs: SQSClient;
   let taskQueue: string;
   const children: ChildProcess[] = [];
-  const stops: (() => Promise<void>)[] = [];
+  let model: GeminiServer;
 
   beforeAll(async () => {
     moto = await startMoto();
     sqs = sqsClient(moto.endpoint);
     taskQueue = temporal.taskQueue('dispatch-dlq');
-    stops.push((await startStubWorker(temporal.connection, taskQueue)).stop);
+    ({ model } = await startConversationWorker(temporal, taskQueue));
   }, 120_000);
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    for (const stop of stops) await stop();
+    await model?.close();
     sqs?.destroy();
     await moto?.stop();
   });
@@ -133,12 +133,13 @@ describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and 
     await waitFor('the queue to drain', async () => (await queueDepth(sqs, queueUrl)) === 0 && up.lines.filter((line) => line.msg === 'delivered').length === 3);
     await up.stop();
 
-    const slackState = await temporal.client.workflow.getHandle(first.conversationId).query(stubStateQuery);
     // Each once. Order is not kept across a DLQ: messages of one group reach it at different
     // times (in SQS as in moto), so the redrive may hand them back in another order.
-    expect(slackState.messages.map((message) => message.text).sort()).toEqual(['first', 'second']);
-    const emailState = await temporal.client.workflow.getHandle(email.conversationId).query(stubStateQuery);
-    expect(emailState.messages.map((message) => message.id)).toEqual([email.id]);
+    const slackTurns = await waitForTurn(temporal.client, first.conversationId, 1);
+    const lastTurn = slackTurns.at(-1)!.turn;
+    const delivered = (await waitForTurn(temporal.client, first.conversationId, lastTurn)).flatMap((turn) => turn.messageIds);
+    expect(delivered.sort()).toEqual([first.id, second.id].sort());
+    expect((await waitForTurn(temporal.client, email.conversationId, 1)).map((turn) => turn.messageIds)).toEqual([[email.id]]);
     expect(await queueDepth(sqs, dlqUrl)).toBe(0);
   }, 120_000);
 });

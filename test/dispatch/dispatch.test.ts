@@ -1,21 +1,24 @@
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Client } from '@temporalio/client';
+import { CURRENT_STEP_QUERY, PENDING_APPROVALS_QUERY, type CurrentStep, type PendingApproval } from '../../core/conversation.ts';
+import type { GeminiServer } from '../../local/gemini-server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatchHandler } from '../../functions/dispatch/handler.ts';
 import { createTemporalClientProvider, type TemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
 import { emailApprovalCode } from '../../worker/replies/email-approval.ts';
 import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../support/moto.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
-import { STUB_PENDING_REQUEST, stubStateQuery, type StubState } from './conversation-stub-workflow.ts';
 import {
   APPROVAL_SECRET,
   dispatchConfig,
   emailMessageEvent,
   slackApprovalEvent,
+  sentInvoices,
   slackMessageEvent,
   sqsRecord,
-  startStubWorker,
+  startConversationWorker,
   switchablePort,
+  waitForTurn,
+  type RecordedReply,
 } from './support.ts';
 
 describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the conversation workflow', () => {
@@ -24,16 +27,18 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
   const stops: (() => Promise<void>)[] = [];
   let taskQueue: string;
   let moto: MotoServer;
+  let model: GeminiServer;
+  let replies: RecordedReply[];
 
   beforeAll(async () => {
     taskQueue = temporal.taskQueue('dispatch');
-    const worker = await startStubWorker(temporal.connection, taskQueue);
-    stops.push(worker.stop);
+    ({ model, replies } = await startConversationWorker(temporal, taskQueue));
     moto = await startMoto();
   }, 120_000);
   afterAll(async () => {
     for (const provider of providers) await provider.close();
     for (const stop of stops) await stop();
+    await model?.close();
     await moto?.stop();
   });
 
@@ -49,8 +54,15 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     return { handler, logs };
   }
 
-  function stubState(client: Client, conversationId: string): Promise<StubState> {
-    return client.workflow.getHandle(conversationId).query(stubStateQuery);
+  const messageIdsOf = async (conversationId: string, turn: number) => (await waitForTurn(temporal.client, conversationId, turn)).flatMap((summary) => summary.messageIds);
+  const answersIn = (conversationId: string) => replies.filter((reply) => reply.method === 'answer' && reply.key?.startsWith(`${conversationId}#`));
+
+  async function pendingRequest(conversationId: string): Promise<PendingApproval> {
+    let pending: PendingApproval[] = [];
+    await expect
+      .poll(async () => (pending = await temporal.client.workflow.getHandle(conversationId).query<PendingApproval[]>(PENDING_APPROVALS_QUERY)).length, { timeout: 20_000, interval: 100 })
+      .toBe(1);
+    return pending[0]!;
   }
 
   it('starts a conversation per thread and delivers each message once, with the reply channel of its source', async () => {
@@ -62,28 +74,23 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     const response = await handler({ Records: [sqsRecord(first), sqsRecord(second), sqsRecord(email)] });
     expect(response.batchItemFailures).toEqual([]);
 
-    const slackState = await stubState(temporal.client, first.conversationId);
-    expect(slackState.start).toEqual({
-      conversationId: first.conversationId,
-      agent: 'assistant',
-      channel: { kind: 'slack', teamId: 'T0TEAM', channelId: 'C0GENERAL', threadTs: first.slack!.threadTs },
-    });
-    expect(slackState.messages.map((message) => [message.id, message.text])).toEqual([
-      [first.id, 'first'],
-      [second.id, 'second'],
-    ]);
+    // Both messages reach the thread's conversation, in order (the second may join the first's turn).
+    const turns = await waitForTurn(temporal.client, first.conversationId, 1);
+    const lastTurn = turns.at(-1)!.turn;
+    expect(await messageIdsOf(first.conversationId, lastTurn)).toEqual([first.id, second.id]);
+    const slackChannel = { kind: 'slack', teamId: 'T0TEAM', channelId: 'C0GENERAL', threadTs: first.slack!.threadTs };
+    await expect.poll(() => answersIn(first.conversationId).map((reply) => reply.channel), { timeout: 10_000 }).toEqual(Array(lastTurn).fill(slackChannel));
 
-    const emailState = await stubState(temporal.client, email.conversationId);
+    await waitForTurn(temporal.client, email.conversationId, 1);
     const root = email.email!.messageId;
-    expect(emailState.start.channel).toEqual({
-      kind: 'email',
-      from: 'assistant@agents.example.com',
-      to: ['ana@example.com'],
-      subject: 'Launch date',
-      inReplyTo: root,
-      references: [root],
-    });
-    expect(emailState.messages[0]).toMatchObject({ id: email.id, channel: emailState.start.channel, user: { email: 'ana@example.com' } });
+    await expect.poll(() => answersIn(email.conversationId), { timeout: 10_000 }).toEqual([
+      {
+        method: 'answer',
+        key: `${email.conversationId}#1`,
+        text: 'You said: What is the launch date?',
+        channel: { kind: 'email', from: 'assistant@agents.example.com', to: ['ana@example.com'], subject: 'Launch date', inReplyTo: root, references: [root] },
+      },
+    ]);
     expect(logs.filter((line) => line.msg === 'delivered')).toHaveLength(3);
   });
 
@@ -95,53 +102,84 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     }
     // Twice in one batch too (a redrive can do that).
     expect((await handler({ Records: [sqsRecord(event), sqsRecord(event)] })).batchItemFailures).toEqual([]);
-    const state = await stubState(temporal.client, event.conversationId);
-    expect(state.messages.map((message) => message.id)).toEqual([event.id]);
+    const turns = await waitForTurn(temporal.client, event.conversationId, 1);
+    expect(turns.map((turn) => turn.messageIds)).toEqual([[event.id]]);
     expect(logs.filter((line) => line.msg === 'delivered')).toHaveLength(5);
+    await expect.poll(() => answersIn(event.conversationId).length, { timeout: 10_000 }).toBe(1);
+    expect(model.requests.filter((request) => JSON.stringify(request.body.contents).includes(event.text))).toHaveLength(1);
   });
 
-  it('turns approval clicks into decideApproval after checking the token again, and stop into stop', async () => {
+  it('turns approval clicks into decideApproval after checking the token again', async () => {
     const { handler, logs } = dispatcher();
-    const message = slackMessageEvent();
+    const message = slackMessageEvent({ text: 'invoice ACME please' });
     await handler({ Records: [sqsRecord(message)] });
     const conversationId = message.conversationId;
+    const { requestId } = await pendingRequest(conversationId);
 
-    const approve = slackApprovalEvent(conversationId, STUB_PENDING_REQUEST);
-    const forged = slackApprovalEvent(conversationId, STUB_PENDING_REQUEST, { secret: 'someone-elses-secret' });
-    const elsewhere = slackApprovalEvent(conversationId, STUB_PENDING_REQUEST, { tokenConversation: 'slack:T0TEAM:C0OTHER:1.1' });
+    const forged = slackApprovalEvent(conversationId, requestId, { secret: 'someone-elses-secret' });
+    const elsewhere = slackApprovalEvent(conversationId, requestId, { tokenConversation: 'slack:T0TEAM:C0OTHER:1.1' });
+    const notAnApprover = slackApprovalEvent(conversationId, requestId, { approver: 'U0MALLORY' });
     const unknownRequest = slackApprovalEvent(conversationId, 'req-never-asked');
-    const stop = { ...slackMessageEvent({ threadTs: message.slack!.threadTs! }), kind: 'stop' as const, text: 'stop' };
-    const response = await handler({ Records: [sqsRecord(approve), sqsRecord(forged), sqsRecord(elsewhere), sqsRecord(unknownRequest), sqsRecord(stop)] });
-    expect(response.batchItemFailures).toEqual([]);
-
-    const state = await stubState(temporal.client, conversationId);
-    expect(state.decisions).toEqual([{ requestId: STUB_PENDING_REQUEST, decision: 'approve', approver: 'U0BOSS' }]);
-    expect(state.stops).toEqual([{ by: 'U0ANA' }]);
+    expect((await handler({ Records: [sqsRecord(forged), sqsRecord(elsewhere), sqsRecord(notAnApprover), sqsRecord(unknownRequest)] })).batchItemFailures).toEqual([]);
     expect(logs.filter((line) => line.msg === 'undeliverable event dropped').map((line) => line.reason)).toEqual([
       'approval token rejected: token signature does not match',
       'approval token names another request or conversation than the event',
     ]);
-    expect(logs.find((line) => line.msg === 'conversation refused event')).toMatchObject({ update: 'decideApproval', id: unknownRequest.id });
+    expect(logs.filter((line) => line.msg === 'conversation refused event').map((line) => [line.update, line.id])).toEqual([
+      ['decideApproval', notAnApprover.id],
+      ['decideApproval', unknownRequest.id],
+    ]);
+    expect(sentInvoices).toEqual([]);
 
-    // An approval or a stop for a conversation that does not exist is acknowledged, not retried, and starts nothing.
-    const orphan = slackApprovalEvent('slack:T0TEAM:C0GENERAL:999.000001', STUB_PENDING_REQUEST);
+    const approve = slackApprovalEvent(conversationId, requestId);
+    // A double click arrives twice; it decides once.
+    expect((await handler({ Records: [sqsRecord(approve)] })).batchItemFailures).toEqual([]);
+    expect((await handler({ Records: [sqsRecord(approve)] })).batchItemFailures).toEqual([]);
+    await waitForTurn(temporal.client, conversationId, 1);
+    expect(sentInvoices).toEqual([{ customer: 'ACME', amount: 1200 }]);
+    await expect.poll(() => answersIn(conversationId).map((reply) => reply.text), { timeout: 10_000 }).toEqual(['Done: send_invoice.']);
+
+    // An approval for a conversation that does not exist is acknowledged, not retried, and starts nothing.
+    const orphan = slackApprovalEvent('slack:T0TEAM:C0GENERAL:999.000001', requestId);
     expect((await handler({ Records: [sqsRecord(orphan)] })).batchItemFailures).toEqual([]);
+    expect(logs.at(-1)).toMatchObject({ msg: 'conversation refused event', update: 'decideApproval' });
     await expect(temporal.client.workflow.getHandle(orphan.conversationId).describe()).rejects.toThrow(/not found/i);
+  });
+
+  it('turns "stop" into the stop update, which ends the running turn', async () => {
+    const { handler, logs } = dispatcher();
+    const message = slackMessageEvent({ text: 'wait for the rollout' });
+    await handler({ Records: [sqsRecord(message)] });
+    const handle = temporal.client.workflow.getHandle(message.conversationId);
+    await expect.poll(async () => (await handle.query<CurrentStep>(CURRENT_STEP_QUERY)).state, { timeout: 20_000, interval: 100 }).toBe('tool');
+
+    const stop = { ...slackMessageEvent({ threadTs: message.slack!.threadTs!, text: 'stop' }), kind: 'stop' as const };
+    expect((await handler({ Records: [sqsRecord(stop)] })).batchItemFailures).toEqual([]);
+    await waitForTurn(temporal.client, message.conversationId, 1, 'stopped');
+    expect(logs.at(-1)).toMatchObject({ msg: 'delivered', update: 'stop', id: stop.id });
+
+    const nowhere = { ...slackMessageEvent({ text: 'stop' }), kind: 'stop' as const };
+    expect((await handler({ Records: [sqsRecord(nowhere)] })).batchItemFailures).toEqual([]);
+    expect(logs.at(-1)).toMatchObject({ msg: 'conversation refused event', update: 'stop' });
   });
 
   it('turns an email reply "APPROVE <code>" into a decision when the code matches a pending request', async () => {
     const { handler } = dispatcher();
     const root = `root-${crypto.randomUUID()}@mail.example.com`;
-    await handler({ Records: [sqsRecord(emailMessageEvent({ messageId: root }))] });
-    const code = emailApprovalCode(STUB_PENDING_REQUEST, APPROVAL_SECRET);
-    const approve = emailMessageEvent({ messageId: `a-${crypto.randomUUID()}@mail.example.com`, root, text: `approve ${code}\n\nthanks` });
-    const wrongCode = emailMessageEvent({ messageId: `b-${crypto.randomUUID()}@mail.example.com`, root, text: 'APPROVE ABCDEFGH' });
-    await handler({ Records: [sqsRecord(approve), sqsRecord(wrongCode)] });
+    const conversationId = `email:${root}`;
+    await handler({ Records: [sqsRecord(emailMessageEvent({ messageId: root, text: 'send the invoice' }))] });
+    const { requestId } = await pendingRequest(conversationId);
+    const invoicesBefore = sentInvoices.length;
 
-    const state = await stubState(temporal.client, `email:${root}`);
-    expect(state.decisions).toEqual([{ requestId: STUB_PENDING_REQUEST, decision: 'approve', approver: 'ana@example.com' }]);
-    // A code that matches nothing is an ordinary message for the agent.
-    expect(state.messages.map((message) => message.text)).toEqual(['What is the launch date?', 'APPROVE ABCDEFGH']);
+    const wrongCode = emailMessageEvent({ messageId: `b-${crypto.randomUUID()}@mail.example.com`, root, text: 'APPROVE ABCDEFGH' });
+    const approve = emailMessageEvent({ messageId: `a-${crypto.randomUUID()}@mail.example.com`, root, text: `approve ${emailApprovalCode(requestId, APPROVAL_SECRET)}\n\nthanks` });
+    await handler({ Records: [sqsRecord(wrongCode), sqsRecord(approve)] });
+
+    const turns = await waitForTurn(temporal.client, conversationId, 2);
+    expect(sentInvoices.length).toBe(invoicesBefore + 1);
+    // A code that matches nothing is an ordinary message for the agent: it became the next turn.
+    expect(turns.map((turn) => turn.messageIds)).toEqual([[`email-message:${root}`], [wrongCode.id]]);
+    await expect.poll(() => answersIn(conversationId).map((reply) => reply.text), { timeout: 10_000 }).toEqual(['Done: send_invoice.', 'You said: APPROVE ABCDEFGH']);
   });
 
   it('acknowledges records that can never succeed, and logs why', async () => {
@@ -178,7 +216,7 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     expect((await handler({ Records: records })).batchItemFailures).toEqual([]);
     expect((await handler({ Records: [sqsRecord(slackMessageEvent())] })).batchItemFailures).toEqual([]);
     expect(temporalProvider.connects).toBe(2);
-    for (const event of events) expect((await stubState(temporal.client, event.conversationId)).messages).toHaveLength(1);
+    for (const event of events) expect(await messageIdsOf(event.conversationId, 1)).toEqual([event.id]);
   });
 
   it('within one conversation, fails the records after a failed one so none overtakes it', async () => {

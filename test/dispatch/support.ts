@@ -1,14 +1,22 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { Worker, bundleWorkflowCode, type NativeConnection } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { expect } from 'vitest';
+import { z } from 'zod';
+import { TURNS_QUERY, type ReplyChannel, type TurnState, type TurnSummary } from '../../core/conversation.ts';
+import { defineAgent } from '../../core/define-agent.ts';
+import { defineTool } from '../../core/define-tool.ts';
+import type { Content } from '../../core/spec.ts';
 import { APPROVAL_TOKEN_PURPOSE, slackConversationId, type InboundEvent } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
 import type { DispatchConfig } from '../../functions/dispatch/config.ts';
 import type { SqsRecord } from '../../functions/dispatch/handler.ts';
 import { sqsFifoId } from '../../functions/ingress/event-queue.ts';
+import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
+import type { ReplyAdapter } from '../../worker/replies/reply-channel.ts';
+import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
+import type { TemporalTestContext } from '../support/temporal.ts';
 
 export const APPROVAL_SECRET = 'test-approval-secret-51c2';
-const STUB_WORKFLOW = fileURLToPath(new URL('./conversation-stub-workflow.ts', import.meta.url));
 
 export function dispatchConfig(taskQueue: string, overrides: Partial<DispatchConfig> = {}): DispatchConfig {
   return {
@@ -24,19 +32,88 @@ export function dispatchConfig(taskQueue: string, overrides: Partial<DispatchCon
   };
 }
 
-let stubBundle: Promise<{ code: string }> | undefined;
+/** Tools of the test agent: an invoice that needs approval, and a rollout that waits until stopped. */
+export const sentInvoices: { customer: string; amount: number }[] = [];
+const sendInvoice = defineTool({
+  name: 'send_invoice',
+  description: 'Sends an invoice.',
+  input: z.object({ customer: z.string().describe('Who pays.'), amount: z.number().describe('Euros.') }),
+  approval: true,
+  async handler(args) {
+    sentInvoices.push(args);
+    return { sent: true };
+  },
+});
+const waitForRollout = defineTool({
+  name: 'wait_for_rollout',
+  description: 'Waits until a rollout finishes.',
+  input: z.object({ rollout: z.string().describe('Rollout id.') }),
+  timeout: '1 minute',
+  async handler(_args, { signal }) {
+    await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+  },
+});
 
-/** A worker running the stub conversation workflow on `taskQueue`; shut it down after the file. */
-export async function startStubWorker(connection: NativeConnection, taskQueue: string): Promise<{ stop(): Promise<void> }> {
-  stubBundle ??= bundleWorkflowCode({ workflowsPath: STUB_WORKFLOW, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle: await stubBundle });
-  const running = worker.run();
+export const testAssistant = defineAgent({ name: 'assistant', instructions: 'Be brief.', tools: [sendInvoice, waitForRollout], limits: { maxSteps: 4 } });
+
+/** The scripted model: "invoice" asks for the approval-gated tool, "rollout" blocks in a tool, anything else is echoed. */
+export function respond(request: GeminiRequest) {
+  const contents = request.body.contents as Content[];
+  const response = contents.at(-1)!.parts.find((part) => part.functionResponse)?.functionResponse;
+  if (response) return answer(`Done: ${response.name}.`);
+  const question = [...contents].reverse().flatMap((content) => (content.role === 'user' ? content.parts.flatMap((part) => (part.text === undefined ? [] : [part.text])) : []))[0] ?? '';
+  if (question.includes('invoice')) return callTools({ name: 'send_invoice', args: { customer: 'ACME', amount: 1200 } });
+  if (question.includes('rollout')) return callTools({ name: 'wait_for_rollout', args: { rollout: 'r-1' } });
+  return answer(`You said: ${question}`);
+}
+
+export interface RecordedReply {
+  method: 'status' | 'answer' | 'requestApproval';
+  channel: ReplyChannel;
+  key?: string;
+  text?: string;
+}
+
+/** A reply adapter that keeps what it is asked to send: the test's peer of Slack and SES. */
+export function recordingReplies(): { adapter: ReplyAdapter; replies: RecordedReply[] } {
+  const replies: RecordedReply[] = [];
   return {
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
+    replies,
+    adapter: {
+      async status(channel, key) {
+        replies.push({ method: 'status', channel, key });
+      },
+      async answer(channel, key, text) {
+        replies.push({ method: 'answer', channel, key, text });
+      },
+      async requestApproval(channel) {
+        replies.push({ method: 'requestApproval', channel });
+      },
     },
   };
+}
+
+/** The real conversation workflow on `taskQueue`, with the scripted model and recording replies for Slack and email. */
+export async function startConversationWorker(temporal: TemporalTestContext, taskQueue: string): Promise<{ model: GeminiServer; replies: RecordedReply[] }> {
+  const model = await startScriptedModel(respond);
+  const { adapter, replies } = recordingReplies();
+  await temporal.startWorker({ taskQueue, tools: [], agents: [testAssistant], modelUrl: model.url, replyAdapters: { slack: adapter, email: adapter } });
+  return { model, replies };
+}
+
+/** The turns of a conversation, once `turn` has reached `status`. */
+export async function waitForTurn(client: Client, conversationId: string, turn: number, status: TurnState = 'answered'): Promise<TurnSummary[]> {
+  let turns: TurnSummary[] = [];
+  await expect
+    .poll(
+      async () => {
+        turns = await client.workflow.getHandle(conversationId).query<TurnSummary[]>(TURNS_QUERY);
+        return turns.find((summary) => summary.turn === turn)?.status;
+      },
+      { timeout: 20_000, interval: 100 },
+    )
+    .toBe(status);
+  return turns;
 }
 
 let counter = 0;
@@ -63,19 +140,25 @@ export function slackMessageEvent(options: { threadTs?: string; ts?: string; tex
   };
 }
 
-export function slackApprovalEvent(conversationId: string, requestId: string, options: { secret?: string; tokenConversation?: string } = {}): InboundEvent {
+export function slackApprovalEvent(
+  conversationId: string,
+  requestId: string,
+  options: { secret?: string; tokenConversation?: string; approver?: string; decision?: 'approve' | 'deny' } = {},
+): InboundEvent {
   const token = signToken({ requestId, conversationId: options.tokenConversation ?? conversationId }, options.secret ?? APPROVAL_SECRET, { purpose: APPROVAL_TOKEN_PURPOSE });
+  const approver = options.approver ?? 'U0ANA';
+  const decision = options.decision ?? 'approve';
   return {
     version: 1,
-    id: `slack-approval:${requestId}:U0BOSS:approve:${Math.random()}`,
+    id: `slack-approval:${requestId}:${approver}:${decision}:${crypto.randomUUID()}`,
     source: 'slack',
     kind: 'approval',
     conversationId,
     receivedAt: new Date().toISOString(),
-    user: { id: 'U0BOSS' },
-    text: 'approved',
+    user: { id: approver },
+    text: decision === 'approve' ? 'approved' : 'denied',
     slack: { teamId: 'T0TEAM', channelId: 'C0GENERAL' },
-    approval: { requestId, decision: 'approve', approver: 'U0BOSS', token },
+    approval: { requestId, decision, approver, token },
   };
 }
 
