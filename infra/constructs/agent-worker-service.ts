@@ -9,6 +9,7 @@ import type { DeploymentSecrets } from './deployment-secrets.ts';
 import type { TemporalTarget } from './dispatcher.ts';
 import { REPOSITORY_ROOT, retentionOf } from './node-lambda.ts';
 import type { TranscriptBucket } from './transcript-bucket.ts';
+import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
 
 export interface AgentWorkerServiceProps {
   bucket: TranscriptBucket;
@@ -171,25 +172,12 @@ export class AgentWorkerService extends Construct {
   /** SES v2 SendEmail with raw content is authorised as ses:SendEmail and ses:SendRawEmail. */
   private grantSendEmail(role: iam.IRole, emailDomain: string | undefined): void {
     const stack = Stack.of(this);
-    iam.Grant.addToPrincipal({
-      grantee: role,
-      actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-      resourceArns: [
-        stack.formatArn({ service: 'ses', resource: 'identity', resourceName: emailDomain ?? '*' }),
-        stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: '*' }),
-      ],
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/*]',
-      reason: 'A reply may name an SES configuration set (event publishing, suppression) chosen by configuration, not known to the stack.',
-    });
+    const identities = stack.formatArn({ service: 'ses', resource: 'identity', resourceName: emailDomain ?? '*' });
+    const configurationSets = stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: '*' });
+    iam.Grant.addToPrincipal({ grantee: role, actions: ['ses:SendEmail', 'ses:SendRawEmail'], resourceArns: [identities, configurationSets] });
+    acknowledgeWildcardResource(role, configurationSets, 'A reply may name an SES configuration set (event publishing, suppression) chosen by configuration, not known to the stack.');
     if (!emailDomain) {
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
-        reason: 'No emailDomain was given, so the worker may send as any identity verified in this account and region; set emailDomain to narrow it.',
-      });
+      acknowledgeWildcardResource(role, identities, 'No emailDomain was given, so the worker may send as any identity verified in this account and region; set emailDomain to narrow it.');
     }
   }
-
-
 }

@@ -1,7 +1,8 @@
-import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
 
 export interface TranscriptBucketProps {
   /** Prefix of transcript objects (`TRANSCRIPT_PREFIX`). @default 'transcripts/' */
@@ -82,9 +83,7 @@ export class TranscriptBucket extends Construct {
   /** A prefix grant is a wildcard to cdk-nag (AwsSolutions-IAM5); each says why on the grantee's role. */
   private acknowledgePrefixWildcard(grantee: iam.IGrantable, prefix: string, reason: string): void {
     const principal = grantee.grantPrincipal;
-    if (!Construct.isConstruct(principal)) return;
-    const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement);
-    Validations.of(principal).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`, reason });
+    if (Construct.isConstruct(principal)) acknowledgeWildcardResource(principal, this.bucket.arnForObjects(`${prefix}*`), reason);
   }
 
   /** The environment the transcript store reads (store/create-store.ts). */

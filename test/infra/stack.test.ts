@@ -1,0 +1,348 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_SECRET_ARN, DEPLOYED_CONTEXT, synthesize, TEMPORAL_SECRET_ARN, type Synthesized } from './synth.ts';
+
+type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
+
+/** Every statement of the identity policies attached to a role. */
+function statementsOf(synthesized: Synthesized, roleLogicalId: string): Statement[] {
+  const policies = synthesized.template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId }]) } });
+  return Object.values(policies).flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
+}
+
+const actionsOf = (statements: Statement[]) => statements.flatMap((statement) => [statement.Action].flat());
+
+describe('the stack, as deployed with real settings', () => {
+  let synthesized: Synthesized;
+  beforeAll(() => {
+    synthesized = synthesize(DEPLOYED_CONTEXT);
+  });
+  afterAll(() => synthesized?.dispose());
+
+  const role = (fn: { role?: unknown }) => synthesized.logicalId(fn.role as never);
+
+  it('runs every function on Node.js 24, arm64, as an ESM bundle built by the local esbuild', () => {
+    const functions = synthesized.template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(3);
+    for (const fn of Object.values(functions) as { Properties: Record<string, unknown> }[]) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', LoggingConfig: { LogFormat: 'JSON' } });
+    }
+    for (const name of ['Slack/Function/Code', 'Email/Function/Code', 'Dispatch/Function/Code']) {
+      expect(readdirSync(synthesized.assetFolder(name))).toEqual(['index.mjs']);
+    }
+    // The edge stays small; the dispatcher carries the gRPC client.
+    expect(statSync(join(synthesized.assetFolder('Slack/Function/Code'), 'index.mjs')).size).toBeLessThan(1.5 * 1024 * 1024);
+  });
+
+  it('serves Slack from a Function URL without IAM auth, with the queue and secrets in its environment', () => {
+    synthesized.template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      TargetFunctionArn: { 'Fn::GetAtt': [synthesized.logicalId(synthesized.stack.slackIngress.function), 'Arn'] },
+    });
+    synthesized.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          INGRESS_QUEUE_URL: { Ref: synthesized.logicalId(synthesized.stack.ingressQueue.queue) },
+          SLACK_SIGNING_SECRET: `{{resolve:secretsmanager:${APP_SECRET_ARN}:SecretString:SLACK_SIGNING_SECRET::}}`,
+          APPROVAL_TOKEN_SECRET: `{{resolve:secretsmanager:${APP_SECRET_ARN}:SecretString:APPROVAL_TOKEN_SECRET::}}`,
+        }),
+      },
+    });
+    synthesized.template.hasOutput('SlackRequestUrl', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('FunctionUrl'), 'FunctionUrl'] } });
+  });
+
+  it('queues FIFO without content-based deduplication, into a FIFO dead-letter queue after 5 receives', () => {
+    const { queue, deadLetterQueue } = synthesized.stack.ingressQueue;
+    synthesized.template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [synthesized.logicalId(deadLetterQueue), 'Arn'] }, maxReceiveCount: 5 },
+    });
+    expect(synthesized.template.toJSON().Resources[synthesized.logicalId(deadLetterQueue)].Properties).toMatchObject({ FifoQueue: true });
+    // TLS only, on every queue.
+    synthesized.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: synthesized.logicalId(queue) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    synthesized.template.hasOutput('IngressQueueUrl', { Value: { Ref: synthesized.logicalId(queue) } });
+  });
+
+  it('lets the edge functions send to the ingress queue and nothing more', () => {
+    for (const fn of [synthesized.stack.slackIngress.function, synthesized.stack.emailIngress.function]) {
+      const onIngressQueue = statementsOf(synthesized, role(fn)).filter((statement) => JSON.stringify(statement.Resource).includes(synthesized.logicalId(synthesized.stack.ingressQueue.queue)));
+      expect(actionsOf(onIngressQueue).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    }
+    expect(actionsOf(statementsOf(synthesized, role(synthesized.stack.slackIngress.function)))).not.toContain('sqs:ReceiveMessage');
+    expect(actionsOf(statementsOf(synthesized, role(synthesized.stack.slackIngress.function))).filter((action) => !action.startsWith('sqs:'))).toEqual([]);
+  });
+
+  it('runs the dispatcher on the FIFO queue in batches of 10, reporting failures per message', () => {
+    synthesized.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [synthesized.logicalId(synthesized.stack.ingressQueue.queue), 'Arn'] },
+      FunctionName: { Ref: synthesized.logicalId(synthesized.stack.dispatcher.function) },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    synthesized.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          TEMPORAL_ADDRESS: 'agents.a1b2c.tmprl.cloud:7233',
+          TEMPORAL_NAMESPACE: 'agents.a1b2c',
+          TEMPORAL_TASK_QUEUE: 'agents',
+          TEMPORAL_SECRET_ARN: TEMPORAL_SECRET_ARN,
+          EMAIL_AGENT_DOMAIN: 'agents.example.com',
+        }),
+      },
+    });
+  });
+
+  it('lets the dispatcher read the Temporal secret and consume the FIFO queue', () => {
+    const dispatcherRole = role(synthesized.stack.dispatcher.function);
+    synthesized.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: dispatcherRole }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: Match.arrayWith(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']),
+            Resource: { 'Fn::GetAtt': [synthesized.logicalId(synthesized.stack.ingressQueue.queue), 'Arn'] },
+          }),
+          Match.objectLike({ Effect: 'Allow', Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: TEMPORAL_SECRET_ARN }),
+        ]),
+      },
+    });
+    expect(actionsOf(statementsOf(synthesized, dispatcherRole))).not.toContain('sqs:SendMessage');
+  });
+
+  it('stores inbound mail in the bucket under its prefix and notifies SNS, which feeds the email function', () => {
+    const { emailIngress, bucket } = synthesized.stack;
+    synthesized.template.hasResourceProperties('AWS::SES::ReceiptRule', {
+      Rule: Match.objectLike({
+        Enabled: true,
+        ScanEnabled: true,
+        Recipients: ['agents.example.com'],
+        Actions: [{ S3Action: { BucketName: { Ref: synthesized.logicalId(bucket.bucket) }, ObjectKeyPrefix: 'inbound-mail/', TopicArn: { Ref: synthesized.logicalId(emailIngress.topic) } } }],
+      }),
+    });
+    synthesized.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'ses.amazonaws.com' }, Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [synthesized.logicalId(bucket.bucket), 'Arn'] }, '/inbound-mail/*']] } }),
+        ]),
+      },
+    });
+    synthesized.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'ses.amazonaws.com' }, Action: 'sns:Publish' })]) },
+    });
+    synthesized.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    synthesized.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      RawMessageDelivery: true,
+      TopicArn: { Ref: synthesized.logicalId(emailIngress.topic) },
+      Endpoint: { 'Fn::GetAtt': [synthesized.logicalId(emailIngress.notificationQueue), 'Arn'] },
+    });
+    synthesized.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [synthesized.logicalId(emailIngress.notificationQueue), 'Arn'] },
+      FunctionName: { Ref: synthesized.logicalId(emailIngress.function) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // The email function reads raw mail only, under its prefix.
+    const emailStatements = statementsOf(synthesized, role(emailIngress.function)).filter((statement) => JSON.stringify(statement.Resource).includes(synthesized.logicalId(bucket.bucket)));
+    expect(emailStatements).toEqual([
+      expect.objectContaining({ Action: 's3:ListBucket' }),
+      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [synthesized.logicalId(bucket.bucket), 'Arn'] }, '/inbound-mail/*']] } }),
+    ]);
+  });
+
+  it('keeps the bucket private, encrypted and TLS-only', () => {
+    synthesized.template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'inbound-mail/', ExpirationInDays: 90, Status: 'Enabled' })]) },
+    });
+    synthesized.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('lets the worker read and write transcripts, read raw mail and send mail as the domain', () => {
+    const { worker, bucket } = synthesized.stack;
+    const bucketArn = { 'Fn::GetAtt': [synthesized.logicalId(bucket.bucket), 'Arn'] };
+    synthesized.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: synthesized.logicalId(worker.taskDefinition.taskRole) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn }),
+          Match.objectLike({ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', [bucketArn, '/transcripts/*']] } }),
+          Match.objectLike({ Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/inbound-mail/*']] } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+            Resource: Match.arrayWith(['arn:aws:ses:eu-west-1:123456789012:identity/agents.example.com']),
+          }),
+        ]),
+      },
+    });
+    // The secrets are read by the execution role when a task starts, not by the code.
+    synthesized.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: synthesized.logicalId(worker.taskDefinition.obtainExecutionRole()) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: Match.arrayWith([APP_SECRET_ARN, TEMPORAL_SECRET_ARN]) }),
+        ]),
+      },
+    });
+  });
+
+  it('runs the worker on Fargate arm64 with Temporal Cloud mTLS, the S3 store, and a rollback on failed deploys', () => {
+    const { worker, bucket } = synthesized.stack;
+    synthesized.template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '512',
+      Memory: '1024',
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [
+        Match.objectLike({
+          StopTimeout: 120,
+          Environment: Match.arrayWith([
+            { Name: 'TEMPORAL_ADDRESS', Value: 'agents.a1b2c.tmprl.cloud:7233' },
+            { Name: 'TEMPORAL_NAMESPACE', Value: 'agents.a1b2c' },
+            { Name: 'TRANSCRIPT_STORE', Value: 's3' },
+            { Name: 'TRANSCRIPT_BUCKET', Value: { Ref: synthesized.logicalId(bucket.bucket) } },
+            { Name: 'TRANSCRIPT_PREFIX', Value: 'transcripts/' },
+          ]),
+          Secrets: Match.arrayWith([
+            { Name: 'TEMPORAL_TLS_CLIENT_CERT_DATA', ValueFrom: `${TEMPORAL_SECRET_ARN}:tlsCert::` },
+            { Name: 'TEMPORAL_TLS_CLIENT_KEY_DATA', ValueFrom: `${TEMPORAL_SECRET_ARN}:tlsKey::` },
+            { Name: 'GOOGLE_API_KEY', ValueFrom: `${APP_SECRET_ARN}:GOOGLE_API_KEY::` },
+          ]),
+          LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+        }),
+      ],
+    });
+    synthesized.template.hasResourceProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      DesiredCount: 1,
+      DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100, MaximumPercent: 200 },
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
+    });
+    // Nothing may connect in.
+    const securityGroup = synthesized.template.toJSON().Resources[synthesized.logicalId(worker.service.connections.securityGroups[0]!)];
+    expect(securityGroup.Properties.SecurityGroupIngress).toBeUndefined();
+    synthesized.template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    synthesized.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    const image = readdirSync(synthesized.outdir).find((name) => name.startsWith('asset.') && existsSync(join(synthesized.outdir, name, 'worker', 'Dockerfile')));
+    expect(image, 'the worker image context is staged').toBeDefined();
+    const context = readdirSync(join(synthesized.outdir, image!));
+    expect(context).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'worker', 'workflows', 'core', 'store', 'agents']));
+    expect(context).not.toEqual(expect.arrayContaining(['node_modules']));
+    for (const excluded of ['node_modules', 'test', 'infra', 'bench', '.git', 'cdk.out']) expect(context).not.toContain(excluded);
+  });
+
+  it('passes cdk-nag AwsSolutions: every finding is fixed or acknowledged with a reason', () => {
+    const report = new AwsSolutionsChecks().validateScope(synthesized.app);
+    expect(report.violations.map((violation) => `${violation.ruleName} at ${violation.violatingResources.map((resource) => resource.constructPath).join(', ')}`)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('warns about no placeholder once the settings are given', () => {
+    Annotations.fromStack(synthesized.stack).hasNoWarning('*', Match.stringLikeRegexp('Placeholder settings'));
+  });
+
+  it('keeps logical ids stable (a changed id replaces the resource)', () => {
+    const resources = synthesized.template.toJSON().Resources as Record<string, { Type: string }>;
+    const ids = Object.fromEntries(Object.entries(resources).map(([id, resource]) => [id, resource.Type]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+    expect(ids).toMatchSnapshot();
+  });
+
+  it('produces bundles that load and answer in the Lambda runtime layout', async () => {
+    // Lambda provides @aws-sdk/*; here the repository's node_modules does, so the bundles
+    // are loaded from a folder inside it.
+    const folder = join(import.meta.dirname, '..', '..', '.data', `infra-bundles-${process.pid}`);
+    mkdirSync(folder, { recursive: true });
+    const environment = {
+      AWS_REGION: 'eu-west-1',
+      INGRESS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingress.fifo',
+      SLACK_SIGNING_SECRET: 'signing',
+      APPROVAL_TOKEN_SECRET: 'approval',
+      EMAIL_ALLOWED_SENDERS: '@example.com',
+      EMAIL_REPLY_TOKEN_SECRET: 'reply',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    };
+    const saved = Object.fromEntries(Object.keys(environment).map((key) => [key, process.env[key]]));
+    try {
+      Object.assign(process.env, environment);
+      const load = async (name: string, file: string) => {
+        copyFileSync(join(synthesized.assetFolder(name), 'index.mjs'), join(folder, file));
+        return (await import(join(folder, file))) as { handler: (...args: unknown[]) => Promise<unknown> };
+      };
+      const dispatch = await load('Dispatch/Function/Code', 'dispatch.mjs');
+      await expect(dispatch.handler({ Records: [] })).resolves.toEqual({ batchItemFailures: [] });
+      const email = await load('Email/Function/Code', 'email.mjs');
+      await expect(email.handler({ Records: [] })).resolves.toEqual({ batchItemFailures: [] });
+      const slack = await load('Slack/Function/Code', 'slack.mjs');
+      const unsigned = await slack.handler(
+        { version: '2.0', rawPath: '/slack/events', headers: { 'content-type': 'application/json' }, body: '{}', isBase64Encoded: false, requestContext: { http: { method: 'POST', path: '/slack/events' } } },
+        {},
+      );
+      expect(unsigned).toMatchObject({ statusCode: 401 });
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('variants', () => {
+  it('api-key auth, x86_64, NAT gateways and no email domain: still clean under cdk-nag', () => {
+    const synthesized = synthesize(
+      { ...DEPLOYED_CONTEXT, emailDomain: undefined, temporalAuth: 'api-key', workerArchitecture: 'x86_64', natGateways: '2', workerDesiredCount: '3', maxReceiveCount: '8' },
+      { bundle: false },
+    );
+    try {
+      const { template } = synthesized;
+      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        RuntimePlatform: { CpuArchitecture: 'X86_64' },
+        ContainerDefinitions: [Match.objectLike({ Secrets: Match.arrayWith([{ Name: 'TEMPORAL_API_KEY', ValueFrom: `${TEMPORAL_SECRET_ARN}:apiKey::` }]) })],
+      });
+      const secrets = (template.toJSON().Resources[synthesized.logicalId(synthesized.stack.worker.taskDefinition)].Properties.ContainerDefinitions[0].Secrets as { Name: string }[]).map((secret) => secret.Name);
+      expect(secrets).not.toContain('TEMPORAL_TLS_CLIENT_CERT_DATA');
+      template.resourceCountIs('AWS::EC2::NatGateway', 2);
+      template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 3, NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) } });
+      template.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }) });
+      // Without a domain the rule takes every recipient, and the worker may send as any identity.
+      template.hasResourceProperties('AWS::SES::ReceiptRule', { Rule: Match.objectLike({ Recipients: Match.absent() }) });
+      expect(new AwsSolutionsChecks().validateScope(synthesized.app).violations).toEqual([]);
+    } finally {
+      synthesized.dispose();
+    }
+  });
+
+  it('synthesises with no settings at all, and says which placeholders remain', () => {
+    const synthesized = synthesize({}, { bundle: false });
+    try {
+      Annotations.fromStack(synthesized.stack).hasWarning('*', Match.stringLikeRegexp('Placeholder settings in use \\(temporalAddress, temporalNamespace, temporalSecretArn, appSecretArn\\)'));
+      expect(synthesized.stack.resolve(synthesized.stack.account)).toEqual({ Ref: 'AWS::AccountId' });
+    } finally {
+      synthesized.dispose();
+    }
+  });
+
+  it('fails the synth on an unacknowledged cdk-nag finding', () => {
+    const looseBucket = (stack: Stack) => new s3.Bucket(stack, 'Loose');
+    expect(() => synthesize(DEPLOYED_CONTEXT, { bundle: false, extend: looseBucket })).toThrow(/AwsSolutions-S10/);
+  });
+
+  it('rejects a setting it cannot use, naming the key', () => {
+    expect(() => synthesize({ temporalSecretArn: 'durable-agents/temporal' }, { bundle: false })).toThrow(/temporalSecretArn: must be the complete ARN/);
+    expect(() => synthesize({ natGateways: 'three' }, { bundle: false })).toThrow(/natGateways/);
+  });
+});

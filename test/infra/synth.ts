@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { createApp, type CreatedApp } from '../../infra/create-app.ts';
+
+const cdkJson = JSON.parse(readFileSync(new URL('../../infra/cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
+
+export const TEMPORAL_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/temporal-AbC123';
+export const APP_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/app-XyZ789';
+
+/** Settings as an operator would give them: every placeholder replaced. */
+export const DEPLOYED_CONTEXT = {
+  account: '123456789012',
+  region: 'eu-west-1',
+  temporalAddress: 'agents.a1b2c.tmprl.cloud:7233',
+  temporalNamespace: 'agents.a1b2c',
+  temporalSecretArn: TEMPORAL_SECRET_ARN,
+  appSecretArn: APP_SECRET_ARN,
+  emailDomain: 'agents.example.com',
+  emailAllowedSenders: '@example.com',
+};
+
+export interface Synthesized extends CreatedApp {
+  template: Template;
+  outdir: string;
+  /** The logical id of a construct's CloudFormation resource (its default child for L2s). */
+  logicalId(construct: IConstruct): string;
+  /** The files manifest: asset display name → staged folder. */
+  assetFolder(displayName: string): string;
+  dispose(): void;
+}
+
+/**
+ * Builds the app exactly as infra/app.ts does, with infra/cdk.json's feature flags and the
+ * given settings, and synthesises it into a temporary folder; cdk-nag runs as part of the
+ * synth, so an unacknowledged finding throws here.
+ */
+export interface SynthesizeOptions {
+  /** Run esbuild; off for variants that only look at the template. @default true */
+  bundle?: boolean;
+  /** Adds to the stack before the synth, e.g. a resource cdk-nag should refuse. */
+  extend?: (stack: Stack) => void;
+}
+
+export function synthesize(context: Record<string, unknown>, options: SynthesizeOptions = {}): Synthesized {
+  const bundle = options.bundle ?? true;
+  const outdir = mkdtempSync(join(tmpdir(), 'durable-agents-cdk-'));
+  const created = createApp(
+    new App({
+      outdir,
+      context: { ...cdkJson.context, ...context, ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+    }),
+  );
+  options.extend?.(created.stack);
+  try {
+    created.app.synth();
+  } catch (error) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw error;
+  }
+  const template = Template.fromStack(created.stack);
+  const assets = JSON.parse(readFileSync(join(outdir, `${created.stack.artifactId}.assets.json`), 'utf8')) as {
+    files: Record<string, { displayName?: string; source: { path: string } }>;
+  };
+  return {
+    ...created,
+    template,
+    outdir,
+    logicalId(construct) {
+      const element = (construct.node.defaultChild ?? construct) as CfnElement;
+      return Stack.of(construct).getLogicalId(element);
+    },
+    assetFolder(displayName) {
+      const asset = Object.values(assets.files).find((file) => file.displayName === displayName);
+      if (!asset) throw new Error(`no asset named ${displayName}`);
+      return join(outdir, asset.source.path);
+    },
+    dispose() {
+      rmSync(outdir, { recursive: true, force: true });
+    },
+  };
+}
