@@ -56,15 +56,8 @@ export function createDispatchHandler(dependencies: DispatchDependencies) {
       return 'done';
     }
     const eventContext = { ...context, id: event.id, kind: event.kind, conversationId: event.conversationId };
-    let action;
     try {
-      action = routeEvent(event, config, now);
-    } catch (error) {
-      if (!(error instanceof UndeliverableEvent)) throw error;
-      log({ msg: 'undeliverable event dropped', reason: error.message, ...eventContext });
-      return 'done';
-    }
-    try {
+      const action = routeEvent(event, config, now);
       const client = await temporal.get();
       const result = await client.withAbortSignal(AbortSignal.timeout(config.DISPATCH_UPDATE_TIMEOUT_MS), () =>
         deliver(client, action, { taskQueue: config.TEMPORAL_TASK_QUEUE, approvalSecret: config.APPROVAL_TOKEN_SECRET }),
@@ -73,6 +66,11 @@ export function createDispatchHandler(dependencies: DispatchDependencies) {
       else log({ msg: 'delivered', update: result.update, duplicate: result.duplicate, turn: result.turn, ...eventContext });
       return 'done';
     } catch (error) {
+      if (error instanceof UndeliverableEvent) {
+        log({ msg: 'undeliverable event dropped', reason: error.message, ...eventContext });
+        return 'done';
+      }
+      // Anything else, a bug included, fails this record alone: SQS retries it, then the DLQ keeps it.
       log({ msg: 'delivery failed, will retry', error: (error as Error).name, detail: (error as Error).message.slice(0, 500), ...eventContext });
       return 'retry';
     }

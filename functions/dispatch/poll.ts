@@ -61,7 +61,14 @@ export async function pollQueue(options: PollQueueOptions): Promise<void> {
         },
       })),
     };
-    const { batchItemFailures } = await options.handler(batch);
+    let batchItemFailures: SqsBatchResponse['batchItemFailures'];
+    try {
+      ({ batchItemFailures } = await options.handler(batch));
+    } catch (error) {
+      // As in Lambda: a handler that throws fails the whole batch, which comes back after the visibility timeout.
+      log({ msg: 'batch failed', error: (error as Error).name, detail: (error as Error).message });
+      continue;
+    }
     const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
     const handled = messages.filter((message) => !failed.has(message.MessageId as string));
     if (handled.length === 0) continue;
