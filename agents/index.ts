@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { defineAgent, type AgentDefinition } from '../core/define-agent.ts';
+import { defineAgent, toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
 import { calculatorTool } from './tools/calculator.ts';
 import { currentTimeTool } from './tools/current-time.ts';
 import { createIpLocationTool } from './tools/ip-location.ts';
 import { createSearchDocsTool } from './tools/search-docs.ts';
+import { createSubmitExpenseTool } from './tools/submit-expense.ts';
 import { createWeatherAlertsTool } from './tools/weather-alerts.ts';
 
 export interface AgentSettings {
@@ -14,6 +15,8 @@ export interface AgentSettings {
   ipLocationBaseUrl?: string;
   /** Overrides every agent's model (e.g. `GEMINI_MODEL`). */
   model?: string;
+  /** Where the expenses agent files claims. @default '.data/expenses.jsonl' */
+  expensesFile?: string;
 }
 
 export const DEFAULT_DOCS_DIRECTORY = fileURLToPath(new URL('./docs', import.meta.url));
@@ -32,6 +35,18 @@ export function createAgentRegistry(settings: AgentSettings = {}): AgentRegistry
   const ipLocation = createIpLocationTool({ ...(settings.ipLocationBaseUrl ? { baseUrl: settings.ipLocationBaseUrl } : {}) });
   const model = settings.model ? { model: settings.model } : {};
 
+  const expenses = defineAgent({
+    name: 'expenses',
+    ...model,
+    description: 'Answers questions about the expense policy and files expense claims (large claims wait for approval).',
+    instructions: [
+      'You handle expenses: check the policy in the handbook, then file the claim with submit_expense when asked to.',
+      'If a claim is denied or times out, say so plainly; never file it again unasked.',
+    ].join(' '),
+    tools: [searchDocs, createSubmitExpenseTool({ file: settings.expensesFile ?? '.data/expenses.jsonl' })],
+    limits: { maxSteps: 6 },
+  });
+
   const list = [
     defineAgent({
       name: 'assistant',
@@ -39,10 +54,13 @@ export function createAgentRegistry(settings: AgentSettings = {}): AgentRegistry
       instructions: [
         'You are a helpful assistant for a software team.',
         'Use the tools for anything they cover: the time in a place, arithmetic, the team handbook, US weather alerts, the location of an IP address.',
+        'Hand expense claims to the expenses agent.',
         'Answer briefly and say which tool results you relied on.',
       ].join(' '),
       tools: [currentTimeTool, calculatorTool, searchDocs, weatherAlerts, ipLocation],
+      subAgents: [expenses],
     }),
+    expenses,
     defineAgent({
       name: 'weather',
       ...model,
@@ -53,7 +71,7 @@ export function createAgentRegistry(settings: AgentSettings = {}): AgentRegistry
   ];
 
   const agents = new Map(list.map((agent) => [agent.name, agent]));
-  const tools = [...new Map(list.flatMap((agent) => agent.tools).map((tool) => [tool.name, tool])).values()];
+  const tools = toolsOf(list);
   return {
     agents,
     tools,

@@ -1,34 +1,80 @@
-import { createInterface } from 'node:readline/promises';
-import type { Content } from '../core/spec.ts';
-import { ask, openSession } from './session.ts';
+import { userInfo } from 'node:os';
+import { createInterface } from 'node:readline';
+import { sendApproval, sendMessage, sendStop } from '../client/send-message.ts';
+import { loadSettings } from '../core/config.ts';
+import type { PendingApproval } from '../core/conversation.ts';
+import { summarise } from '../core/run-events.ts';
+import { followTurn } from './follow-turn.ts';
+import { formatEvent } from './format.ts';
+import { lineReader } from './lines.ts';
+import { openSession } from './session.ts';
 
 const runtime = await openSession();
+const agent = runtime.registry.get(loadSettings().AGENT ?? runtime.registry.defaultAgent).name;
+const session = crypto.randomUUID();
+const conversationId = `terminal:${session}`;
+const me = { id: userInfo().username || 'you' };
 const terminal = createInterface({ input: process.stdin, output: process.stdout });
-const history: Content[] = [];
-console.error('Chat with the agent. Each message is a durable run. Ctrl-D or "exit" quits.');
+const lines = lineReader(terminal);
+console.error(`Chat with the ${agent} agent: conversation ${conversationId}, each message a turn. Ctrl-C stops a turn; Ctrl-D or "exit" quits.`);
 
+let turnRunning = false;
 const shutdown = async () => {
   terminal.close();
   await runtime.close();
   process.exit(0);
 };
-process.once('SIGINT', () => void shutdown());
+const interrupt = () => {
+  if (!turnRunning) return void shutdown();
+  void sendStop(runtime.client, conversationId, { by: me.id }).then(
+    () => console.error('  · stopping the turn…'),
+    (error: unknown) => console.error(`  · could not stop: ${(error as Error).message}`),
+  );
+};
+terminal.on('SIGINT', interrupt);
+process.on('SIGINT', interrupt);
+
+// The worker in this process hands approval requests straight here; followTurn also finds them by query.
+const asked = new Set<string>();
+async function askApproval(request: Pick<PendingApproval, 'requestId' | 'tool' | 'args' | 'expiresAt'>): Promise<void> {
+  if (asked.has(request.requestId)) return;
+  asked.add(request.requestId);
+  const until = new Date(request.expiresAt).toLocaleTimeString();
+  const line = await lines.ask(`  ? ${request.tool}(${summarise(JSON.stringify(request.args), 160)}) needs your approval (until ${until}). Approve? [y/N] `);
+  const decision = /^\s*y(es)?\s*$/i.test(line ?? '') ? 'approve' : 'deny';
+  try {
+    await sendApproval(runtime.client, conversationId, { requestId: request.requestId, decision, approver: me.id });
+  } catch (error) {
+    console.error(`  · the decision was not taken: ${(error as { cause?: Error }).cause?.message ?? (error as Error).message}`);
+  }
+}
+runtime.terminal?.subscribe(session, (reply) => {
+  if (reply.kind === 'approval') void askApproval(reply.request);
+});
 
 for (;;) {
-  let line: string;
-  try {
-    line = (await terminal.question('you> ')).trim();
-  } catch {
-    break;
-  }
-  if (line === 'exit' || line === 'quit') break;
+  const line = (await lines.ask('you> '))?.trim();
+  if (line === undefined || line === 'exit' || line === 'quit') break;
   if (!line) continue;
   try {
-    const result = await ask(runtime, line, history);
-    console.log(`agent> ${result.answer}`);
-    history.push({ role: 'user', parts: [{ text: line }] }, { role: 'model', parts: [{ text: result.answer }] });
+    const message = { id: crypto.randomUUID(), text: line, user: me, receivedAt: new Date().toISOString() };
+    const { turn } = await sendMessage(runtime.client, { conversationId, taskQueue: runtime.taskQueue, message, start: { agent, channel: { kind: 'terminal', session } } });
+    turnRunning = true;
+    const outcome = await followTurn({
+      client: runtime.client,
+      conversationId,
+      turn,
+      onEvent: (event) => {
+        const progress = formatEvent(event);
+        if (progress) console.error(progress);
+      },
+      onApproval: askApproval,
+    });
+    console.log(`agent> ${outcome.answer ?? outcome.summary.answerExcerpt ?? `(turn ${outcome.summary.status})`}`);
   } catch (error) {
-    console.error(`The run failed: ${(error as Error).message}`);
+    console.error(`The message was not delivered: ${(error as Error).message}`);
+  } finally {
+    turnRunning = false;
   }
 }
 await shutdown();

@@ -12,6 +12,11 @@ export function formatEvent(event: RunEvent): string | undefined {
       return dim(`  · step ${event.step}: ${event.tool}(${summarise(JSON.stringify(event.args), 120)})`);
     case 'tool_result':
       return dim(`    ${event.ok ? '→' : '✗'} ${event.excerpt}`);
+    case 'approval':
+      if (event.outcome === 'requested') return dim(`    ? ${event.tool} waits for approval`);
+      return dim(`    ${event.outcome === 'approved' ? '✓' : '✗'} ${event.tool}: ${event.outcome.replace('_', ' ')}${event.by ? ` by ${event.by}` : ''}`);
+    case 'sub_agent':
+      return dim(`  · step ${event.step}: asks the ${event.agent} agent`);
     case 'answer':
       return undefined;
   }

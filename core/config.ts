@@ -20,6 +20,17 @@ const flag = (fallback: boolean) =>
     .optional()
     .transform((value) => (value === undefined || value === '' ? fallback : ['true', '1', 'yes'].includes(value)));
 
+/** A Temporal duration such as '30 seconds', '24 hours' or '1h'. */
+const duration = (variable: string, fallback: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : value))
+    .refine((value) => /^\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)$/i.test(value), {
+      message: `${variable} must be a duration such as '30 seconds', '1 hour' or '24h'`,
+    });
+
 /** Every setting, its variable, and its default. The README's configuration table mirrors it. */
 export const settingsSchema = z.object({
   GOOGLE_API_KEY: optionalText,
@@ -39,6 +50,10 @@ export const settingsSchema = z.object({
   DOCS_DIR: optionalText,
   NWS_BASE_URL: optionalUrl('NWS_BASE_URL'),
   IP_API_BASE_URL: optionalUrl('IP_API_BASE_URL'),
+  /** A conversation with no message for this long completes; its next message resumes it. */
+  CONVERSATION_IDLE_TIMEOUT: duration('CONVERSATION_IDLE_TIMEOUT', '24 hours'),
+  /** How long a person has to decide on a tool call that tool and agent give no timeout of their own; then it is denied. */
+  APPROVAL_TIMEOUT: duration('APPROVAL_TIMEOUT', '1 hour'),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -3,8 +3,14 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Settings } from '../core/config.ts';
+import type { Duration } from '../core/spec.ts';
 import type { ModelActivityDeps } from '../worker/activities/model.ts';
 import { createAgentWorker, type AgentWorker } from '../worker/create-worker.ts';
+import { createConversationIndex } from '../worker/conversation-index.ts';
+import { emailReplyAdapterFromEnv } from '../worker/replies/email-settings.ts';
+import type { ReplyAdapters } from '../worker/replies/reply-channel.ts';
+import { slackReplyAdapterFromEnv } from '../worker/replies/slack-settings.ts';
+import { createTerminalReplies, type TerminalReplies } from '../worker/replies/terminal.ts';
 import { createTranscriptStore } from '../store/create-store.ts';
 import { startGeminiServer, type GeminiServer } from './gemini-server.ts';
 import { offlineModel } from './offline-model.ts';
@@ -21,6 +27,8 @@ export interface Runtime {
   offline: boolean;
   devServer?: DevServer;
   worker?: AgentWorker;
+  /** Replies to terminal conversations, when this process runs the worker. */
+  terminal?: TerminalReplies;
   close(): Promise<void>;
 }
 
@@ -85,12 +93,23 @@ export async function startRuntime(settings: Settings, options: RuntimeOptions):
     });
 
     let worker: AgentWorker | undefined;
+    let terminal: TerminalReplies | undefined;
     if (options.worker) {
+      terminal = createTerminalReplies();
+      const slack = slackReplyAdapterFromEnv();
+      const email = emailReplyAdapterFromEnv();
+      const replyAdapters: ReplyAdapters = { terminal: terminal.adapter, ...(slack ? { slack } : {}), ...(email ? { email } : {}) };
+      options.announce(`Replies: ${['none', ...Object.keys(replyAdapters)].join(', ')}`);
       worker = await createAgentWorker({
         connection,
         namespace,
         taskQueue: settings.TEMPORAL_TASK_QUEUE,
         tools: registry.tools,
+        agents: registry.agents.values(),
+        replyAdapters,
+        conversationIndex: createConversationIndex(process.env),
+        // Both are checked against the duration format by the settings schema.
+        conversationDefaults: { idleTimeout: settings.CONVERSATION_IDLE_TIMEOUT as Duration, approvalTimeout: settings.APPROVAL_TIMEOUT as Duration },
         model,
         ...(settings.MODEL_CALLS_PER_SECOND ? { modelCallsPerSecond: settings.MODEL_CALLS_PER_SECOND } : {}),
       });
@@ -101,7 +120,7 @@ export async function startRuntime(settings: Settings, options: RuntimeOptions):
       });
     }
 
-    return { client, connection, namespace, taskQueue: settings.TEMPORAL_TASK_QUEUE, registry, model, offline, devServer, worker, close };
+    return { client, connection, namespace, taskQueue: settings.TEMPORAL_TASK_QUEUE, registry, model, offline, devServer, worker, terminal, close };
   } catch (error) {
     await close();
     throw error;

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { followTurn } from '../../cli/follow-turn.ts';
+import { sendApproval, sendMessage } from '../../client/send-message.ts';
+import { defineAgent } from '../../core/define-agent.ts';
+import { defineTool } from '../../core/define-tool.ts';
+import type { RunEvent } from '../../core/run-events.ts';
+import type { Content } from '../../core/spec.ts';
+import type { GeminiServer } from '../../local/gemini-server.ts';
+import { createTerminalReplies, type TerminalReply } from '../../worker/replies/terminal.ts';
+import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
+import { noTemporal, useTemporal } from '../support/temporal.ts';
+
+const restart = defineTool({
+  name: 'restart_service',
+  description: 'Restarts a service.',
+  input: z.object({ service: z.string().describe('Service name.') }),
+  approval: true,
+  handler: ({ service }) => ({ restarted: service }),
+});
+const agent = defineAgent({ name: 'terminal-ops', instructions: 'Operate.', tools: [restart] });
+
+describe.skipIf(noTemporal)('the terminal chat path', () => {
+  const temporal = useTemporal();
+  const terminal = createTerminalReplies();
+  let model: GeminiServer;
+  let taskQueue: string;
+  beforeAll(async () => {
+    model = await startScriptedModel((request) =>
+      (request.body.contents as Content[]).at(-1)!.parts.some((part) => part.functionResponse)
+        ? answer('Restarted the api service.')
+        : callTools({ name: 'restart_service', args: { service: 'api' } }),
+    );
+    taskQueue = temporal.taskQueue('terminal');
+    await temporal.startWorker({ taskQueue, tools: [], agents: [agent], modelUrl: model.url, replyAdapters: { terminal: terminal.adapter } });
+  });
+  afterAll(async () => {
+    await model?.close();
+  });
+
+  it('asks for approval through the terminal adapter, takes the y as a decision update, and follows the turn to its answer', async () => {
+    const session = crypto.randomUUID();
+    const conversationId = `terminal:${session}`;
+    const replies: TerminalReply[] = [];
+    const stop = terminal.subscribe(session, (reply) => {
+      replies.push(reply);
+      if (reply.kind === 'approval') void sendApproval(temporal.client, conversationId, { requestId: reply.request.requestId, decision: 'approve', approver: 'me' });
+    });
+    const message = { id: crypto.randomUUID(), text: 'restart the api', user: { id: 'me' }, receivedAt: new Date().toISOString() };
+    const { turn } = await sendMessage(temporal.client, { conversationId, taskQueue, message, start: { agent: agent.name, channel: { kind: 'terminal', session } } });
+    const events: RunEvent[] = [];
+    const outcome = await followTurn({ client: temporal.client, conversationId, turn, onEvent: (event) => events.push(event), onApproval: async () => undefined });
+    expect(outcome).toMatchObject({ answer: 'Restarted the api service.', summary: { status: 'answered', turn: 1 } });
+    expect(events.map((event) => event.kind)).toEqual(['model', 'tool', 'approval', 'approval', 'tool_result', 'model', 'answer']);
+    expect(events.filter((event) => event.kind === 'approval')).toMatchObject([{ outcome: 'requested' }, { outcome: 'approved', by: 'me' }]);
+    const kinds = () => replies.map((reply) => (reply.kind === 'status' ? `status:${reply.status.state}` : reply.kind));
+    await expect.poll(() => kinds().length, { timeout: 5_000 }).toBe(4);
+    // The answer and the final status are posted together, in either order.
+    expect(kinds().slice(0, 2)).toEqual(['status:thinking', 'approval']);
+    expect(kinds().slice(2).sort()).toEqual(['answer', 'status:done']);
+    stop();
+  });
+});
