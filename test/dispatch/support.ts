@@ -15,8 +15,10 @@ import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import type { ReplyAdapter } from '../../worker/replies/reply-channel.ts';
 import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
 import type { TemporalTestContext } from '../support/temporal.ts';
+import { APPROVAL_SECRET } from '../ingress/support.ts';
 
-export const APPROVAL_SECRET = 'test-approval-secret-51c2';
+export { APPROVAL_SECRET };
+
 
 export function dispatchConfig(taskQueue: string, overrides: Partial<DispatchConfig> = {}): DispatchConfig {
   return {
