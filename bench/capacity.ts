@@ -19,6 +19,10 @@ export interface CapacityOptions {
   modelCalls?: number;
   /** Latency of every model call. @default 2000 */
   modelDelayMs?: number;
+  /** Worker options laid over the chosen tuning of the main worker (`--tuning '{…}'`), for experiments. */
+  tuning?: Record<string, unknown>;
+  /** …and of the model worker (`--model-tuning '{…}'`). */
+  modelTuning?: Record<string, unknown>;
   log?: (line: string) => void;
 }
 
@@ -39,8 +43,8 @@ export async function runCapacity(options: CapacityOptions = {}) {
   // Tools and transcript appends are short; workflow tasks are CPU work on one thread, so more
   // slots than the default would only queue inside the worker. The cache holds every open run,
   // so no workflow task replays a run from its start.
-  const tuning = { maxCachedWorkflows: runs + 50, maxConcurrentWorkflowTaskExecutions: 40, maxConcurrentActivityTaskExecutions: 200 };
-  const modelTuning = { maxConcurrentActivityTaskExecutions: runs + 50 };
+  const tuning = { maxCachedWorkflows: runs + 50, maxConcurrentWorkflowTaskExecutions: 40, maxConcurrentActivityTaskExecutions: 200, ...options.tuning };
+  const modelTuning = { maxConcurrentActivityTaskExecutions: runs + 50, ...options.modelTuning };
 
   const arrivals: number[] = [];
   const environment = await startBenchEnvironment(loopResponder({ delayMs: modelDelayMs, onRequest: () => arrivals.push(performance.now()) }));
@@ -65,6 +69,7 @@ export async function runCapacity(options: CapacityOptions = {}) {
     worker = child;
     const messages = messagesOf(child);
     await messages.next('ready');
+    const idleRss = memoryOf(child.pid!)?.rss ?? 0;
     const sampler = sampleMemory(child.pid!);
 
     const spec = loopAgentSpec(createLoopTool(TOOL_RESULT_BYTES), modelCalls + 2);
@@ -112,6 +117,7 @@ export async function runCapacity(options: CapacityOptions = {}) {
       runs_per_second: round(completed / wall, 2),
       latency_seconds: { p50: round(percentile(latencies, 50), 2), p95: round(percentile(latencies, 95), 2), max: round(Math.max(...latencies), 2), min: round(Math.min(...latencies), 2) },
       worker_peak_rss_bytes: peakRss,
+      worker_rss_idle_bytes: idleRss,
       worker_rss_at_end_bytes: memory.lastRss,
       worker_heap_used_at_exit_bytes: stopped.heapUsedBytes,
       peak_concurrent_model_calls: peakConcurrency(arrivals, modelDelayMs),
@@ -143,6 +149,7 @@ export async function runCapacity(options: CapacityOptions = {}) {
         Object.entries(tasks).map(([name, value]) => [name, value.p50_ms, value.p95_ms, value.count]),
       ),
       `Tuning: main worker ${JSON.stringify(tuning)}; model worker ${JSON.stringify(modelTuning)}`,
+      `Worker RSS: ${formatBytes(idleRss)} idle after start, ${formatBytes(peakRss)} at peak, ${formatBytes(memory.lastRss)} when the last run closed.`,
       check(`${runs} concurrent runs complete within 1.5 GiB`, completed === runs && peakRss <= MEMORY_TARGET_BYTES, `${completed}/${runs} completed, peak RSS ${formatBytes(peakRss)}`),
     ];
     return { section, text: text.join('\n') };

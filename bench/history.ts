@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { AgentRunInput } from '../workflows/agent-run.ts';
 import { measureChain, type ChainMeasure } from './history-chain.ts';
@@ -44,6 +45,7 @@ export async function runHistory(options: HistoryOptions = {}) {
   const environment = await startBenchEnvironment(loopResponder());
   const workers = await startBenchWorkers(environment, [tool]);
   const results: Record<Loop, Record<string, HistoryEntry>> = { ours: {}, naive: {} };
+  const loadBefore = loadavg();
   try {
     for (const steps of counts) {
       const spec = loopAgentSpec(tool, steps + 5);
@@ -61,7 +63,8 @@ export async function runHistory(options: HistoryOptions = {}) {
     await workers.stop();
     await environment.close();
   }
-  return summarise(counts, results, options.toolResultBytes ?? 20 * 1024);
+  const summary = summarise(counts, results, options.toolResultBytes ?? 20 * 1024);
+  return { ...summary, section: { ...summary.section, load_average: { before: loadBefore.map((value) => round(value, 2)), after: loadavg().map((value) => round(value, 2)) } } };
 }
 
 async function runToEnd(client: Client, workflowType: string, args: unknown[], taskQueue: string, stallMs = 60_000) {

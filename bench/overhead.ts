@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { toolActivityType, type AgentSpec, type AppendInput, type AppendResult, type ModelStepInput, type ModelStepResult, type ToolResultRef } from '../core/spec.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
@@ -49,11 +50,13 @@ interface Samples {
 export async function runOverhead(options: OverheadOptions = {}) {
   const settings = { runs: options.runs ?? 30, steps: options.steps ?? 10, warmup: options.warmup ?? 3 };
   const log = options.log ?? (() => undefined);
+  const loadBefore = loadavg();
   log('overhead: dev server with its default config');
   const defaults = await measure(settings, log, {});
   log(`overhead: dev server with ${JSON.stringify(FAST_TRANSFER_QUEUE)}`);
   const fast = await measure(settings, log, { dynamicConfig: FAST_TRANSFER_QUEUE });
-  return summarise(settings, { default_server: defaults, fast_transfer_queue: fast });
+  const summary = summarise(settings, { default_server: defaults, fast_transfer_queue: fast });
+  return { ...summary, section: { ...summary.section, load_average: { before: loadBefore.map((value) => round(value, 2)), after: loadavg().map((value) => round(value, 2)) } } };
 }
 
 async function measure(settings: { runs: number; steps: number; warmup: number }, log: (line: string) => void, serverOptions: BenchEnvironmentOptions) {

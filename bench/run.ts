@@ -1,8 +1,9 @@
+import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runHistory } from './history.ts';
 import { runOverhead } from './overhead.ts';
 import { runCapacity } from './capacity.ts';
-import { saveSection, type Section } from './report.ts';
+import { RESULTS_PATH, saveSection, type Section } from './report.ts';
 
 const PARTS: Section[] = ['history', 'overhead', 'capacity'];
 
@@ -10,6 +11,8 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     runs: { type: 'string' },
+    tuning: { type: 'string' },
+    'model-tuning': { type: 'string' },
     steps: { type: 'string' },
     quiet: { type: 'boolean', default: false },
   },
@@ -23,12 +26,19 @@ if (unknown.length) {
 const parts = positionals.length ? (positionals as Section[]) : PARTS;
 const log = values.quiet ? undefined : (line: string) => console.error(`[bench] ${line}`);
 
+console.log(`durable-agents benchmarks: ${parts.join(', ')} on ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
 for (const part of parts) {
   log?.(`${part}: starting`);
-  const { section, text } = await runPart(part);
-  saveSection(part, section);
-  console.log(`\n== ${part} ==\n${text}\n`);
+  try {
+    const { section, text } = await runPart(part);
+    saveSection(part, section);
+    console.log(`\n== ${part} ==\n${text}\n`);
+  } catch (error) {
+    console.error(`\n== ${part} ==\nFAILED: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  }
 }
+console.log(`Results: ${RESULTS_PATH}`);
 
 async function runPart(part: Section): Promise<{ section: unknown; text: string }> {
   switch (part) {
@@ -37,6 +47,11 @@ async function runPart(part: Section): Promise<{ section: unknown; text: string 
     case 'overhead':
       return runOverhead({ ...(log ? { log } : {}) });
     case 'capacity':
-      return runCapacity({ ...(values.runs ? { runs: Number(values.runs) } : {}), ...(log ? { log } : {}) });
+      return runCapacity({
+        ...(values.runs ? { runs: Number(values.runs) } : {}),
+        ...(values.tuning ? { tuning: JSON.parse(values.tuning) as Record<string, unknown> } : {}),
+        ...(values['model-tuning'] ? { modelTuning: JSON.parse(values['model-tuning']) as Record<string, unknown> } : {}),
+        ...(log ? { log } : {}),
+      });
   }
 }
