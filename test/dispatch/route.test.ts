@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { routeEvent, UndeliverableEvent } from '../../functions/dispatch/route.ts';
+import { dispatchConfig, emailMessageEvent, slackMessageEvent } from './support.ts';
+
+const config = dispatchConfig('agents');
+
+describe('routing an event', () => {
+  it('sends a message to the agent it names, or the default, lower-cased', () => {
+    expect(routeEvent(slackMessageEvent(), config)).toMatchObject({ type: 'message', start: { agent: 'assistant' } });
+    expect(routeEvent(slackMessageEvent({ agent: 'Research' }), config)).toMatchObject({ type: 'message', start: { agent: 'research' } });
+    expect(() => routeEvent(slackMessageEvent({ agent: 'research' }), { ...config, DISPATCH_AGENTS: ['assistant'] })).toThrow(UndeliverableEvent);
+  });
+
+  it('answers email from the agent address the mail was sent to, without its plus token, threaded root first', () => {
+    const event = emailMessageEvent({ messageId: 'third@mail.example.com', root: 'root@mail.example.com' });
+    event.email!.to = ['ana@example.com', 'Assistant+tok.en_1@Agents.Example.com'];
+    event.email!.references = ['root@mail.example.com', 'second@agents.example.com'];
+    const action = routeEvent(event, config);
+    expect(action.type === 'message' && action.start.channel).toEqual({
+      kind: 'email',
+      from: 'assistant@agents.example.com',
+      to: ['ana@example.com'],
+      subject: 'Launch',
+      inReplyTo: 'third@mail.example.com',
+      references: ['root@mail.example.com', 'second@agents.example.com'],
+    });
+    // The message carries its own channel: the threading headers move on with each message.
+    expect(action.type === 'message' && action.message.channel).toEqual(action.type === 'message' && action.start.channel);
+  });
+
+  it('falls back to EMAIL_AGENT_DOMAIN when the agent was only in Bcc, and refuses without it', () => {
+    const event = emailMessageEvent({ messageId: 'm@mail.example.com' });
+    event.email!.to = ['team@example.com'];
+    expect(() => routeEvent(event, config)).toThrow(/EMAIL_AGENT_DOMAIN/);
+    const action = routeEvent(event, { ...config, EMAIL_AGENT_DOMAIN: 'agents.example.com' });
+    expect(action.type === 'message' && action.start.channel).toMatchObject({ from: 'assistant@agents.example.com' });
+  });
+
+  it('reads "APPROVE <code>" in an email as a possible decision, and nothing else', () => {
+    const approve = routeEvent(emailMessageEvent({ messageId: 'a@x', root: 'r@x', text: 'Approve k7p2m9qx\n\nsent from my phone' }), config);
+    expect(approve).toMatchObject({ type: 'message', emailApproval: { decision: 'approve', code: 'K7P2M9QX' } });
+    expect(routeEvent(emailMessageEvent({ messageId: 'b@x', text: 'I approve of this' }), config)).not.toHaveProperty('emailApproval');
+    expect(routeEvent(slackMessageEvent({ text: 'approve K7P2M9QX' }), config)).not.toHaveProperty('emailApproval');
+  });
+});
