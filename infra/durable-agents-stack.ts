@@ -66,6 +66,8 @@ export class DurableAgentsStack extends Stack {
       temporalAuth: settings.temporalAuth,
       appSecretKeys: settings.workerSecretKeys,
       ...(settings.emailDomain ? { emailDomain: settings.emailDomain } : {}),
+      ...(settings.emailConfigurationSet ? { emailConfigurationSet: settings.emailConfigurationSet } : {}),
+      environment: settings.workerEnvironment,
       cpu: settings.workerCpu,
       memoryLimitMiB: settings.workerMemoryMiB,
       desiredCount: settings.workerDesiredCount,

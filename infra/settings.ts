@@ -59,6 +59,8 @@ export const deploymentSettingsSchema = z.object({
   emailRecipients: list.optional(),
   /** `EMAIL_ALLOWED_SENDERS` of the email ingress. The default `@invalid` accepts nobody. */
   emailAllowedSenders: text.default('@invalid'),
+  /** SES configuration set replies are sent with (`EMAIL_CONFIGURATION_SET`); also narrows the worker's SES permission to it. */
+  emailConfigurationSet: text.optional(),
   /** Add the receipt rule to this existing (active) rule set instead of creating one. */
   sesRuleSetName: text.optional(),
   /** Days raw inbound mail is kept. */
@@ -69,6 +71,10 @@ export const deploymentSettingsSchema = z.object({
   slackDefaultAgent: text.default('assistant'),
   slackBotUserId: text.optional(),
 
+  /** Further plain (not secret) worker variables as a JSON object, e.g. `{"GEMINI_MODEL":"…","MODEL_CALLS_PER_SECOND":"5"}`. */
+  workerEnvironment: z
+    .preprocess(parseJsonText, z.record(z.string(), z.string(), { message: 'must be a JSON object of strings, e.g. {"GEMINI_MODEL":"gemini-2.5-flash"}' }))
+    .default({}),
   workerCpu: integer(256, 16384).default(512),
   workerMemoryMiB: integer(512, 122880).default(1024),
   workerDesiredCount: integer(0, 100).default(1),
@@ -80,6 +86,16 @@ export const deploymentSettingsSchema = z.object({
 });
 
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;
+
+/** Context from `-c key={…}` arrives as text; anything not JSON is left for the schema to refuse. */
+function parseJsonText(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
 
 export class DeploymentSettingsError extends Error {
   override name = 'DeploymentSettingsError';

@@ -23,6 +23,8 @@ export interface AgentWorkerServiceProps {
   environment?: Record<string, string>;
   /** The domain (SES identity) replies are sent from; unset allows every identity of the account. @default every identity */
   emailDomain?: string;
+  /** SES configuration set of replies (`EMAIL_CONFIGURATION_SET`); unset allows any, as an identity's default set needs authorising too. @default any */
+  emailConfigurationSet?: string;
   /** @default 512 (0.5 vCPU) */
   cpu?: number;
   /** @default 1024 */
@@ -106,6 +108,7 @@ export class AgentWorkerService extends Construct {
         TEMPORAL_NAMESPACE: props.temporal.namespace,
         TEMPORAL_TASK_QUEUE: props.temporal.taskQueue,
         ...props.bucket.transcriptStoreEnvironment(),
+        ...(props.emailConfigurationSet ? { EMAIL_CONFIGURATION_SET: props.emailConfigurationSet } : {}),
         ...props.environment,
       },
       secrets: { ...temporalSecrets, ...appSecrets },
@@ -139,7 +142,7 @@ export class AgentWorkerService extends Construct {
     const taskRole = this.taskDefinition.taskRole;
     props.bucket.grantTranscriptReadWrite(taskRole);
     props.bucket.grantRawMailRead(taskRole);
-    this.grantSendEmail(taskRole, props.emailDomain);
+    this.grantSendEmail(taskRole, props.emailDomain, props.emailConfigurationSet);
     Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ecr:GetAuthorizationToken, which the execution role needs to pull the image, has no resource to scope it to.',
@@ -170,12 +173,14 @@ export class AgentWorkerService extends Construct {
   }
 
   /** SES v2 SendEmail with raw content is authorised as ses:SendEmail and ses:SendRawEmail. */
-  private grantSendEmail(role: iam.IRole, emailDomain: string | undefined): void {
+  private grantSendEmail(role: iam.IRole, emailDomain: string | undefined, configurationSet: string | undefined): void {
     const stack = Stack.of(this);
     const identities = stack.formatArn({ service: 'ses', resource: 'identity', resourceName: emailDomain ?? '*' });
-    const configurationSets = stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: '*' });
+    const configurationSets = stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet ?? '*' });
     iam.Grant.addToPrincipal({ grantee: role, actions: ['ses:SendEmail', 'ses:SendRawEmail'], resourceArns: [identities, configurationSets] });
-    acknowledgeWildcardResource(role, configurationSets, 'A reply may name an SES configuration set (event publishing, suppression) chosen by configuration, not known to the stack.');
+    if (!configurationSet) {
+      acknowledgeWildcardResource(role, configurationSets, 'No emailConfigurationSet was given: a send through an identity with a default configuration set is authorised against that set too, which the stack does not know; set emailConfigurationSet to narrow it.');
+    }
     if (!emailDomain) {
       acknowledgeWildcardResource(role, identities, 'No emailDomain was given, so the worker may send as any identity verified in this account and region; set emailDomain to narrow it.');
     }

@@ -184,7 +184,7 @@ describe('the stack, as deployed with real settings', () => {
           Match.objectLike({
             Effect: 'Allow',
             Action: ['ses:SendEmail', 'ses:SendRawEmail'],
-            Resource: Match.arrayWith(['arn:aws:ses:eu-west-1:123456789012:identity/agents.example.com']),
+            Resource: ['arn:aws:ses:eu-west-1:123456789012:configuration-set/agent-replies', 'arn:aws:ses:eu-west-1:123456789012:identity/agents.example.com'],
           }),
         ]),
       },
@@ -215,6 +215,9 @@ describe('the stack, as deployed with real settings', () => {
             { Name: 'TRANSCRIPT_STORE', Value: 's3' },
             { Name: 'TRANSCRIPT_BUCKET', Value: { Ref: synthesized.logicalId(bucket.bucket) } },
             { Name: 'TRANSCRIPT_PREFIX', Value: 'transcripts/' },
+            { Name: 'EMAIL_CONFIGURATION_SET', Value: 'agent-replies' },
+            { Name: 'GEMINI_MODEL', Value: 'gemini-2.5-flash' },
+            { Name: 'APPROVAL_TIMEOUT', Value: '2 hours' },
           ]),
           Secrets: Match.arrayWith([
             { Name: 'TEMPORAL_TLS_CLIENT_CERT_DATA', ValueFrom: `${TEMPORAL_SECRET_ARN}:tlsCert::` },
@@ -304,7 +307,7 @@ describe('the stack, as deployed with real settings', () => {
 describe('variants', () => {
   it('api-key auth, x86_64, NAT gateways and no email domain: still clean under cdk-nag', () => {
     const synthesized = synthesize(
-      { ...DEPLOYED_CONTEXT, emailDomain: undefined, temporalAuth: 'api-key', workerArchitecture: 'x86_64', natGateways: '2', workerDesiredCount: '3', maxReceiveCount: '8' },
+      { ...DEPLOYED_CONTEXT, emailDomain: undefined, emailConfigurationSet: undefined, temporalAuth: 'api-key', workerArchitecture: 'x86_64', natGateways: '2', workerDesiredCount: '3', maxReceiveCount: '8' },
       { bundle: false },
     );
     try {
@@ -320,6 +323,14 @@ describe('variants', () => {
       template.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }) });
       // Without a domain the rule takes every recipient, and the worker may send as any identity.
       template.hasResourceProperties('AWS::SES::ReceiptRule', { Rule: Match.objectLike({ Recipients: Match.absent() }) });
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: synthesized.logicalId(synthesized.stack.worker.taskDefinition.taskRole) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Action: ['ses:SendEmail', 'ses:SendRawEmail'], Resource: ['arn:aws:ses:eu-west-1:123456789012:configuration-set/*', 'arn:aws:ses:eu-west-1:123456789012:identity/*'] }),
+          ]),
+        },
+      });
       expect(new AwsSolutionsChecks().validateScope(synthesized.app).violations).toEqual([]);
     } finally {
       synthesized.dispose();
@@ -344,5 +355,6 @@ describe('variants', () => {
   it('rejects a setting it cannot use, naming the key', () => {
     expect(() => synthesize({ temporalSecretArn: 'durable-agents/temporal' }, { bundle: false })).toThrow(/temporalSecretArn: must be the complete ARN/);
     expect(() => synthesize({ natGateways: 'three' }, { bundle: false })).toThrow(/natGateways/);
+    expect(() => synthesize({ workerEnvironment: 'GEMINI_MODEL=x' }, { bundle: false })).toThrow(/workerEnvironment: must be a JSON object of strings/);
   });
 });

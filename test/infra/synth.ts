@@ -21,6 +21,8 @@ export const DEPLOYED_CONTEXT = {
   appSecretArn: APP_SECRET_ARN,
   emailDomain: 'agents.example.com',
   emailAllowedSenders: '@example.com',
+  emailConfigurationSet: 'agent-replies',
+  workerEnvironment: '{"GEMINI_MODEL":"gemini-2.5-flash","APPROVAL_TIMEOUT":"2 hours"}',
 };
 
 export interface Synthesized extends CreatedApp {
