@@ -57,6 +57,7 @@ export class DurableAgentsStack extends Stack {
       temporal,
       defaultAgent: settings.slackDefaultAgent,
       ...(settings.emailDomain ? { emailAgentDomain: settings.emailDomain } : {}),
+      ...(settings.dispatchAgents ? { agents: settings.dispatchAgents } : {}),
       logRetentionDays,
     });
     this.worker = new AgentWorkerService(this, 'Worker', {

@@ -68,7 +68,10 @@ export const deploymentSettingsSchema = z.object({
 
   /** SQS receives of one message before it moves to the dead-letter queue. */
   maxReceiveCount: integer(1, 1000).default(5),
+  /** Agent of events that name none (`SLACK_DEFAULT_AGENT`, `DISPATCH_DEFAULT_AGENT`). */
   slackDefaultAgent: text.default('assistant'),
+  /** Agents events may name (`DISPATCH_AGENTS`, comma-separated); others are dropped. Unset: any. */
+  dispatchAgents: list.optional(),
   slackBotUserId: text.optional(),
 
   /** Further plain (not secret) worker variables as a JSON object, e.g. `{"GEMINI_MODEL":"…","MODEL_CALLS_PER_SECOND":"5"}`. */

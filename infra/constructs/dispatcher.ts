@@ -25,6 +25,8 @@ export interface DispatcherProps {
   defaultAgent?: string;
   /** `EMAIL_AGENT_DOMAIN`. @default unset */
   emailAgentDomain?: string;
+  /** `DISPATCH_AGENTS`: the agents events may name. @default any */
+  agents?: string[];
   /** @default 30 */
   logRetentionDays?: number;
 }
@@ -56,6 +58,7 @@ export class Dispatcher extends Construct {
         APPROVAL_TOKEN_SECRET: props.secrets.appValue('APPROVAL_TOKEN_SECRET'),
         DISPATCH_DEFAULT_AGENT: props.defaultAgent ?? 'assistant',
         ...(props.emailAgentDomain ? { EMAIL_AGENT_DOMAIN: props.emailAgentDomain } : {}),
+        ...(props.agents && props.agents.length > 0 ? { DISPATCH_AGENTS: props.agents.join(',') } : {}),
       },
       ...(props.logRetentionDays ? { logRetentionDays: props.logRetentionDays } : {}),
     });

@@ -46,7 +46,7 @@ export class TranscriptBucket extends Construct {
     });
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'No server access logs: they need a second bucket and duplicate what CloudTrail S3 data events give when an audit needs them; objects are private, TLS-only and written by two known roles.',
+      reason: 'No server access logs: they need a second bucket and duplicate what CloudTrail S3 data events give when an audit needs them; objects are private, TLS-only, and written only by SES (raw mail) and the worker role (transcripts).',
     });
   }
 

@@ -97,6 +97,7 @@ describe('the stack, as deployed with real settings', () => {
           TEMPORAL_TASK_QUEUE: 'agents',
           TEMPORAL_SECRET_ARN: TEMPORAL_SECRET_ARN,
           EMAIL_AGENT_DOMAIN: 'agents.example.com',
+          DISPATCH_AGENTS: 'assistant,researcher',
         }),
       },
     });

@@ -22,6 +22,7 @@ export const DEPLOYED_CONTEXT = {
   emailDomain: 'agents.example.com',
   emailAllowedSenders: '@example.com',
   emailConfigurationSet: 'agent-replies',
+  dispatchAgents: 'assistant,researcher',
   workerEnvironment: '{"GEMINI_MODEL":"gemini-2.5-flash","APPROVAL_TIMEOUT":"2 hours"}',
 };
 
