@@ -110,6 +110,11 @@ const activities = proxyActivities<ConversationActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
+// Without what an earlier run saved, a conversation would answer with amnesia: retry until the store answers.
+const { [LOAD_CONVERSATION_ACTIVITY]: loadConversation } = proxyActivities<Pick<ConversationActivities, typeof LOAD_CONVERSATION_ACTIVITY>>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
 const replies = proxyActivities<ReplyActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
@@ -261,7 +266,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   });
 
   if (!defaults) {
-    const loaded = await activities[LOAD_CONVERSATION_ACTIVITY]({ conversationId: workflowId });
+    const loaded = await loadConversation({ conversationId: workflowId });
     defaults = loaded.defaults;
     if (loaded.saved) {
       head = loaded.saved.transcriptHead;

@@ -1,0 +1,71 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createLocalConversationIndex,
+  createMemoryConversationIndex,
+  createS3ConversationIndex,
+  MAX_SAVED_MESSAGE_IDS,
+  type ConversationIndex,
+} from '../../worker/conversation-index.ts';
+import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
+
+const HEAD_1 = `sha256:${'1'.repeat(64)}`;
+const HEAD_2 = `sha256:${'2'.repeat(64)}`;
+
+function describeIndex(name: string, create: () => ConversationIndex) {
+  describe(`conversation index: ${name}`, () => {
+    it('finds nothing for a conversation it has never seen', async () => {
+      expect(await create().load('slack:T:C:1')).toBeUndefined();
+    });
+
+    it('keeps the newest head, turn count and message ids; an older save that arrives late changes nothing', async () => {
+      const index = create();
+      const id = `email:${crypto.randomUUID()}@example.com`;
+      await index.save({ conversationId: id, transcriptHead: HEAD_1, turns: 1, messageIds: [['m-1', 1]] });
+      await index.save({ conversationId: id, transcriptHead: HEAD_2, turns: 2, messageIds: [['m-2', 2], ['m-3', 2]] });
+      await index.save({ conversationId: id, transcriptHead: HEAD_1, turns: 1, messageIds: [['m-1', 1]] });
+      expect(await index.load(id)).toMatchObject({
+        conversationId: id,
+        transcriptHead: HEAD_2,
+        turns: 2,
+        recentMessageIds: [
+          ['m-1', 1],
+          ['m-2', 2],
+          ['m-3', 2],
+        ],
+      });
+    });
+
+    it(`remembers the newest ${MAX_SAVED_MESSAGE_IDS} message ids`, async () => {
+      const index = create();
+      const id = `slack:T:C:${crypto.randomUUID()}`;
+      const ids = Array.from({ length: MAX_SAVED_MESSAGE_IDS + 10 }, (_, n): [string, number] => [`m-${n}`, n + 1]);
+      await index.save({ conversationId: id, turns: ids.length, messageIds: ids });
+      const saved = (await index.load(id))!;
+      expect(saved.recentMessageIds).toHaveLength(MAX_SAVED_MESSAGE_IDS);
+      expect(saved.recentMessageIds[0]).toEqual(['m-10', 11]);
+      expect(saved.transcriptHead).toBeUndefined();
+    });
+  });
+}
+
+describeIndex('memory', () => createMemoryConversationIndex());
+const directory = mkdtempSync(join(tmpdir(), 'conversation-index-'));
+describeIndex('local directory', () => createLocalConversationIndex({ directory }));
+
+let moto: MotoServer | undefined;
+let client: S3Client;
+const bucket = 'conversations';
+beforeAll(async () => {
+  moto = await startMoto();
+  client = new S3Client({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint, forcePathStyle: true });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+});
+afterAll(async () => {
+  client?.destroy();
+  await moto?.stop();
+});
+describeIndex('S3 (moto)', () => createS3ConversationIndex({ client, bucket, prefix: 'prod' }));
