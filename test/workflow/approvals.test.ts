@@ -135,7 +135,8 @@ describe.skipIf(noTemporal)('approvals', () => {
     await chat.waitForTurn(1);
     expect(ran).toContain('deploy billing');
     expect(modelSaw('please deploy billing')).toEqual({ output: { deployed: 'billing' } });
-    expect(posted.answers).toContainEqual({ key: `${chat.conversationId}#1`, text: 'Tool said: {"output":{"deployed":"billing"}}' });
+    // The answer is posted right after the turn is marked answered.
+    await expect.poll(() => posted.answers, { timeout: 5_000 }).toContainEqual({ key: `${chat.conversationId}#1`, text: 'Tool said: {"output":{"deployed":"billing"}}' });
 
     // Who decided and when: in the conversation's history (the update) and the run's (the signal).
     const accepted = (await summariseHistory(chat.handle)).events.filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
