@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { ToolDefinition } from '../core/define-tool.ts';
 import { startGeminiServer, type GeminiResponder, type GeminiServer } from '../local/gemini-server.ts';
-import { findTemporalCli, startDevServer, type DevServer } from '../local/temporal-dev-server.ts';
+import { startDevServer, type DevServer } from '../local/temporal-dev-server.ts';
 import { createCachedStore, type CachedTranscriptStore } from '../store/cached-store.ts';
 import { createLocalDirectoryStore } from '../store/local-directory-store.ts';
 import { createAgentWorker, type AgentWorker, type AgentWorkerOptions } from '../worker/create-worker.ts';
@@ -39,22 +38,15 @@ export interface BenchEnvironment {
   close(): Promise<void>;
 }
 
-/**
- * The dev server reads each history shard's transfer queue at most 20 times a second
- * (`history.transferProcessorMaxPollRPS`), and it has one shard: a lone run waits about 45 ms
- * for every activity and workflow task it schedules. Parts that measure latency run on a
- * server with this raised too, to show what the rest of Temporal costs.
- */
-export const FAST_TRANSFER_QUEUE = { 'history.transferProcessorMaxPollRPS': 1000 };
 
 export interface BenchEnvironmentOptions {
-  /** Dynamic config values for the dev server; without them it is `startDevServer()`'s, as tests and `npm start` run it. */
+  /** Dynamic config values for the dev server; without them it is `startDevServer()`'s, as tests and `npm start` run it (`{}`: the server's own defaults). */
   dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export async function startBenchEnvironment(respond: GeminiResponder, options: BenchEnvironmentOptions = {}): Promise<BenchEnvironment> {
   installQuietRuntime();
-  const server = options.dynamicConfig ? await startConfiguredDevServer(options.dynamicConfig) : await startDevServer();
+  const server = await startDevServer(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {});
   const root = mkdtempSync(join(tmpdir(), 'bench-transcripts-'));
   const storeDirectory = join(root, 'store');
   const model = await startGeminiServer({ apiKey: API_KEY, respond });
@@ -121,15 +113,3 @@ export async function startBenchWorkers(
 }
 
 /** A dev server like `startDevServer()`'s, with dynamic config values set. */
-async function startConfiguredDevServer(dynamicConfig: Record<string, string | number | boolean>): Promise<DevServer> {
-  const cli = findTemporalCli();
-  const values = Object.entries(dynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(cli ? { executable: { type: 'existing-path', path: cli } } : {}),
-      ip: '127.0.0.1',
-      extraArgs: ['--log-level', 'error', ...values],
-    },
-  });
-  return { env, address: env.address, stop: () => env.teardown() };
-}

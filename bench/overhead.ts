@@ -5,7 +5,8 @@ import type { ToolDefinition } from '../core/define-tool.ts';
 import { createModelActivities } from '../worker/activities/model.ts';
 import { createToolActivities } from '../worker/activities/tools.ts';
 import type { AgentRunInput } from '../workflows/agent-run.ts';
-import { API_KEY, FAST_TRANSFER_QUEUE, startBenchEnvironment, startBenchWorkers, type BenchEnvironment, type BenchEnvironmentOptions } from './harness.ts';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../local/temporal-dev-server.ts';
+import { API_KEY, startBenchEnvironment, startBenchWorkers, type BenchEnvironment, type BenchEnvironmentOptions } from './harness.ts';
 import { percentile, round, table } from './report.ts';
 import { createLoopTool, loopAgentSpec, loopPrompt, loopResponder } from './scripted-loop.ts';
 
@@ -45,17 +46,17 @@ interface Samples {
  * tool, run as the `agentRun` workflow and as a plain for-loop calling the same activity
  * functions in this process, on the same store. A step is the time from one model request
  * to the next, as the model server sees it. Measured on the dev server as tests run it, and
- * on one whose transfer queue is read without the default 20-a-second limit.
+ * on one with the server's own defaults (its transfer queue read at most 20 times a second).
  */
 export async function runOverhead(options: OverheadOptions = {}) {
   const settings = { runs: options.runs ?? 30, steps: options.steps ?? 10, warmup: options.warmup ?? 3 };
   const log = options.log ?? (() => undefined);
   const loadBefore = loadavg();
-  log('overhead: dev server with its default config');
-  const defaults = await measure(settings, log, {});
-  log(`overhead: dev server with ${JSON.stringify(FAST_TRANSFER_QUEUE)}`);
-  const fast = await measure(settings, log, { dynamicConfig: FAST_TRANSFER_QUEUE });
-  const summary = summarise(settings, { default_server: defaults, fast_transfer_queue: fast });
+  log('overhead: dev server with its own default config');
+  const serverDefaults = await measure(settings, log, { dynamicConfig: {} });
+  log(`overhead: dev server as startDevServer() runs it, ${JSON.stringify(DEV_SERVER_DYNAMIC_CONFIG)}`);
+  const projectDefault = await measure(settings, log, {});
+  const summary = summarise(settings, { server_defaults: serverDefaults, project_default: projectDefault });
   return { ...summary, section: { ...summary.section, load_average: { before: loadBefore.map((value) => round(value, 2)), after: loadavg().map((value) => round(value, 2)) } } };
 }
 
@@ -146,12 +147,12 @@ function summarise(settings: { runs: number; steps: number; warmup: number }, me
   const section = {
     ...settings,
     step: 'time from one model request to the next (model response, tool, next model request), measured at the model server',
-    fast_transfer_queue_config: FAST_TRANSFER_QUEUE,
+    project_default_config: DEV_SERVER_DYNAMIC_CONFIG,
     ...configurations,
   };
   const text = table(
     `Per-step time, ${settings.runs} runs × ${settings.steps} model calls after ${settings.warmup} warm-up runs (zero-latency model, trivial tool)\n` +
-      `default_server: startDevServer() as tests run it; fast_transfer_queue: the same with ${JSON.stringify(FAST_TRANSFER_QUEUE)}`,
+      `server_defaults: the dev server's own config; project_default: startDevServer() as tests and npm start run it, ${JSON.stringify(DEV_SERVER_DYNAMIC_CONFIG)}`,
     ['server', 'loop', 'p50 ms', 'p95 ms', 'mean ms', 'steps', 'run p50 ms', 'run p95 ms'],
     rows,
   );
