@@ -116,7 +116,9 @@ describe.skipIf(noTemporal)('conversation workflow', () => {
     const message = incoming('before the continue-as-new');
     expect(await chat.send(message)).toEqual({ duplicate: false, turn: 1 });
     await chat.waitForTurn(1);
-    const firstRun = (await temporal.client.workflow.getHandle(chat.conversationId).describe()).runId;
+    // The run that answered turn 1 is the parent its child names (by now it may have continued as new).
+    const child = await temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`).fetchHistory();
+    const firstRun = child.events![0]!.workflowExecutionStartedEventAttributes!.parentWorkflowExecution!.runId!;
     await expect.poll(async () => (await chat.handle.describe()).runId, { timeout: 10_000 }).not.toBe(firstRun);
     const firstRunHandle = temporal.client.workflow.getHandle(chat.conversationId, firstRun);
     expect((await firstRunHandle.describe()).status.name).toBe('CONTINUED_AS_NEW');
@@ -185,7 +187,8 @@ describe.skipIf(noTemporal)('conversation workflow', () => {
     const first = incoming('remember the number 7');
     await chat.send(first);
     await chat.waitForTurn(1);
-    const firstRun = (await chat.handle.describe()).runId;
+    const child = await temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`).fetchHistory();
+    const firstRun = child.events![0]!.workflowExecutionStartedEventAttributes!.parentWorkflowExecution!.runId!;
     const closed = await temporal.client.workflow.getHandle(chat.conversationId, firstRun).result();
     expect(closed).toMatchObject({ closedBy: 'idle', turns: 1 });
 
