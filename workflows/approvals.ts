@@ -15,6 +15,7 @@ import {
   APPROVAL_DECIDED_SIGNAL,
   APPROVAL_REQUESTED_SIGNAL,
   REPLY_APPROVAL_ACTIVITY,
+  REPLY_STATUS_ACTIVITY,
   type ApprovalClosed,
   type ApprovalRequested,
   type ApprovalVerdict,
@@ -22,7 +23,7 @@ import {
 } from '../core/conversation.ts';
 import type { RunEvent } from '../core/run-events.ts';
 import { DEFAULT_APPROVAL_TIMEOUT, type AgentSpec, type Duration, type PlannedCall, type ToolSpec } from '../core/spec.ts';
-import type { ApprovalRequest } from '../worker/replies/reply-channel.ts';
+import type { ApprovalRequest, TurnStatus } from '../worker/replies/reply-channel.ts';
 
 /** Sent by the conversation to the run that waits, once a decision passed its validator. */
 export const approvalDecidedSignal = defineSignal<[ApprovalVerdict]>(APPROVAL_DECIDED_SIGNAL);
@@ -43,6 +44,8 @@ export interface RunConversation {
   approvalTimeout?: Duration;
   /** Whether this run reports its steps to the conversation (the turn's own run does; sub-agents do not). @default false */
   reportProgress?: boolean;
+  /** The turn's key on the reply channel, for status updates while a call waits for a person. @default no status updates */
+  replyKey?: string;
 }
 
 export type ApprovalOutcome =
@@ -52,6 +55,7 @@ export type ApprovalOutcome =
 
 interface ReplyActivities {
   [REPLY_APPROVAL_ACTIVITY](input: { channel: ReplyChannel; request: ApprovalRequest }): Promise<void>;
+  [REPLY_STATUS_ACTIVITY](input: { channel: ReplyChannel; key: string; status: TurnStatus }): Promise<void>;
 }
 
 const replies = proxyActivities<ReplyActivities>({
@@ -75,6 +79,17 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
     if (waiting.has(verdict.requestId) && waiting.get(verdict.requestId) === undefined) waiting.set(verdict.requestId, verdict);
   });
 
+  /** Status updates go one at a time, in order, so a later one never lands before an earlier one. */
+  const postStatus = async (status: TurnStatus) => {
+    if (!conversation?.replyKey) return;
+    try {
+      await replies[REPLY_STATUS_ACTIVITY]({ channel: conversation.channel, key: conversation.replyKey, status });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      log.warn('Could not post a status', { error: error.cause?.message ?? error.message });
+    }
+  };
+
   return {
     async ask(spec, tool, call, step) {
       if (!conversation) {
@@ -96,6 +111,7 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       const conversationHandle = getExternalWorkflowHandle(conversation.workflowId);
       // The conversation learns of the request before any person can see it.
       await conversationHandle.signal(approvalRequestedSignal, requested);
+      await postStatus({ state: 'waiting_for_approval', tool: tool.name, requestId });
       try {
         const { runWorkflowId: _run, ...request } = requested;
         await replies[REPLY_APPROVAL_ACTIVITY]({ channel: conversation.channel, request: { ...request, conversationId: conversation.workflowId } });
@@ -114,6 +130,7 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       }
       const outcome = verdict.decision === 'approve' ? 'approved' : 'denied';
       emit({ kind: 'approval', step, tool: tool.name, requestId, outcome, by: verdict.approver });
+      if (outcome === 'approved') await postStatus({ state: 'tool', step, tool: tool.name });
       return { outcome, by: verdict.approver, at: verdict.decidedAt };
     },
   };

@@ -306,7 +306,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
               prompt,
               ...(head ? { transcriptHead: head } : {}),
               ...(settings.modelTaskQueue ? { modelTaskQueue: settings.modelTaskQueue } : {}),
-              conversation: { workflowId, channel, approvers, approvalTimeout: settings.approvalTimeout, reportProgress: true },
+              conversation: { workflowId, channel, approvers, approvalTimeout: settings.approvalTimeout, reportProgress: true, replyKey: key },
             },
           ],
           // A stop waits until the run (and its tool activities) have acknowledged, so history shows them cancelled.

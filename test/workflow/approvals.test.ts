@@ -108,7 +108,7 @@ describe.skipIf(noTemporal)('approvals', () => {
     await chat.send(incoming('please deploy billing'));
     const request = await waitForRequest(chat);
     expect(request).toMatchObject({ tool: 'deploy', args: { service: 'billing' }, approvers: ['U-ASKER'], turn: 1 });
-    expect(posted.approvals.find((candidate) => candidate.requestId === request.requestId)).toMatchObject({
+    await expect.poll(() => posted.approvals.find((candidate) => candidate.requestId === request.requestId), { timeout: 5_000 }).toMatchObject({
       conversationId: chat.conversationId,
       approvers: ['U-ASKER'],
       tool: 'deploy',

@@ -54,10 +54,11 @@ describe.skipIf(noTemporal)('the terminal chat path', () => {
     expect(events.map((event) => event.kind)).toEqual(['model', 'tool', 'approval', 'approval', 'tool_result', 'model', 'answer']);
     expect(events.filter((event) => event.kind === 'approval')).toMatchObject([{ outcome: 'requested' }, { outcome: 'approved', by: 'me' }]);
     const kinds = () => replies.map((reply) => (reply.kind === 'status' ? `status:${reply.status.state}` : reply.kind));
-    await expect.poll(() => kinds().length, { timeout: 5_000 }).toBe(4);
+    await expect.poll(() => kinds().length, { timeout: 5_000 }).toBe(6);
     // The answer and the final status are posted together, in either order.
-    expect(kinds().slice(0, 2)).toEqual(['status:thinking', 'approval']);
-    expect(kinds().slice(2).sort()).toEqual(['answer', 'status:done']);
+    expect(kinds().slice(0, 4)).toEqual(['status:thinking', 'status:waiting_for_approval', 'approval', 'status:tool']);
+    expect(kinds().slice(4).sort()).toEqual(['answer', 'status:done']);
+    expect(new Set(replies.flatMap((reply) => ('key' in reply ? [reply.key] : [])))).toEqual(new Set([`${conversationId}#1`]));
     stop();
   });
 });
