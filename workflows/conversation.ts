@@ -1,7 +1,6 @@
 import {
   ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
   CancellationScope,
   ChildWorkflowCancellationType,
   condition,
@@ -10,7 +9,6 @@ import {
   defineSignal,
   defineUpdate,
   executeChild,
-  getExternalWorkflowHandle,
   isCancellation,
   log,
   proxyActivities,
@@ -18,27 +16,21 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
-  APPROVAL_UPDATE,
   CURRENT_STEP_QUERY,
   LOAD_CONVERSATION_ACTIVITY,
-  mayApprove,
   MESSAGE_UPDATE,
-  PENDING_APPROVALS_QUERY,
   REPLY_ANSWER_ACTIVITY,
   REPLY_STATUS_ACTIVITY,
   SAVE_CONVERSATION_ACTIVITY,
   STOP_UPDATE,
   TURN_PROGRESS_SIGNAL,
   TURNS_QUERY,
-  type ApprovalDecision,
-  type ApprovalRecorded,
   type ConversationOptions,
   type ConversationStart,
   type CurrentStep,
   type IncomingMessage,
   type LoadConversationResult,
   type MessageAccepted,
-  type PendingApproval,
   type ReplyChannel,
   type SaveConversationInput,
   type StopRequest,
@@ -50,14 +42,12 @@ import { summarise } from '../core/run-events.ts';
 import { RESOLVE_AGENT_ACTIVITY, type AgentSpec, type AppendInput, type AppendResult, type MessageRef } from '../core/spec.ts';
 import type { TurnStatus } from '../worker/replies/reply-channel.ts';
 import { agentRun, type AgentRunResult } from './agent-run.ts';
-import { approvalClosedSignal, approvalDecidedSignal, approvalRequestedSignal } from './approvals.ts';
-import { BoundedSet, RecentMessageIds, type QueuedMessage } from './conversation-state.ts';
+import { openApprovalBook } from './conversation-approvals.ts';
+import { RecentMessageIds, type QueuedMessage } from './conversation-state.ts';
 
 export const messageUpdate = defineUpdate<MessageAccepted, [IncomingMessage]>(MESSAGE_UPDATE);
-export const decideApprovalUpdate = defineUpdate<ApprovalRecorded, [ApprovalDecision]>(APPROVAL_UPDATE);
 export const stopUpdate = defineUpdate<StopResult, [StopRequest?]>(STOP_UPDATE);
 export const turnsQuery = defineQuery<TurnSummary[]>(TURNS_QUERY);
-export const pendingApprovalsQuery = defineQuery<PendingApproval[]>(PENDING_APPROVALS_QUERY);
 export const currentStepQuery = defineQuery<CurrentStep>(CURRENT_STEP_QUERY);
 export const turnProgressSignal = defineSignal<[TurnProgress]>(TURN_PROGRESS_SIGNAL);
 
@@ -67,8 +57,6 @@ export const MAX_QUEUED_MESSAGES = 50;
 export const MAX_REMEMBERED_MESSAGE_IDS = 256;
 /** Turn summaries kept for the `turns` query. */
 export const MAX_TURNS_KEPT = 50;
-/** Decided or expired approval request ids remembered, so a late decision is refused by name. */
-export const MAX_DECIDED_REQUESTS = 200;
 const ANSWER_EXCERPT = 300;
 
 export interface ConversationInput extends ConversationStart {
@@ -148,9 +136,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   const queue: QueuedMessage[] = carried?.queue ?? [];
   const recent = new RecentMessageIds(carried?.recentMessageIds ?? [], MAX_REMEMBERED_MESSAGE_IDS);
   const summaries: TurnSummary[] = carried?.turnSummaries ?? [];
-  const decided = new BoundedSet(carried?.decidedRequests ?? [], MAX_DECIDED_REQUESTS);
-  const pending = new Map<string, PendingApproval>();
   let running: RunningTurn | undefined;
+  const approvals = openApprovalBook(() => running, carried?.decidedRequests ?? []);
 
   const summaryOf = (turn: number): TurnSummary => {
     let summary = summaries.find((candidate) => candidate.turn === turn);
@@ -195,68 +182,15 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     return { stopped: true, turn: running.turn };
   });
 
-  setHandler(
-    decideApprovalUpdate,
-    async (decision) => {
-      const request = pending.get(decision.requestId)!;
-      pending.delete(decision.requestId);
-      decided.add(decision.requestId);
-      const recorded: ApprovalRecorded = {
-        requestId: decision.requestId,
-        decision: decision.decision,
-        approver: decision.approver,
-        decidedAt: new Date().toISOString(),
-      };
-      try {
-        await getExternalWorkflowHandle(request.runWorkflowId).signal(approvalDecidedSignal, recorded);
-      } catch (error) {
-        if (isCancellation(error)) throw error;
-        throw ApplicationFailure.nonRetryable(`The run that asked (${request.runWorkflowId}) has already finished.`, 'ApprovalNoLongerPending');
-      }
-      return recorded;
-    },
-    {
-      // A refused decision never reaches history: no event, no trace of who tried.
-      validator: (decision) => {
-        if (decision?.decision !== 'approve' && decision?.decision !== 'deny') throw new Error('A decision is "approve" or "deny".');
-        const request = pending.get(decision.requestId);
-        if (!request) {
-          if (decided.has(decision.requestId)) throw new Error(`Approval request ${decision.requestId} has already been decided or has expired.`);
-          throw new Error(`There is no approval request ${decision.requestId} in this conversation.`);
-        }
-        if (!mayApprove(decision.approver ?? '', request.approvers, [])) {
-          throw new Error(`${decision.approver} may not decide on approval request ${decision.requestId}.`);
-        }
-      },
-    },
-  );
-
-  setHandler(approvalRequestedSignal, (requested) => {
-    if (!running) return;
-    pending.set(requested.requestId, {
-      requestId: requested.requestId,
-      tool: requested.tool,
-      args: requested.args,
-      approvers: running.approvers,
-      expiresAt: requested.expiresAt,
-      turn: running.turn,
-      runWorkflowId: requested.runWorkflowId,
-    });
-  });
-  setHandler(approvalClosedSignal, ({ requestId }) => {
-    if (pending.delete(requestId)) decided.add(requestId);
-  });
   setHandler(turnProgressSignal, ({ runWorkflowId, ...progress }) => {
     if (running?.runWorkflowId === runWorkflowId) running.progress = progress;
   });
 
   setHandler(turnsQuery, () => summaries);
-  setHandler(pendingApprovalsQuery, () => [...pending.values()]);
   setHandler(currentStepQuery, (): CurrentStep => {
     if (!running) return { state: 'idle', turn: turns, queued: queue.length };
-    const waiting = [...pending.values()].some((request) => request.turn === running!.turn);
     return {
-      state: waiting ? 'waiting_for_approval' : running.progress.state,
+      state: approvals.waitingIn(running.turn) ? 'waiting_for_approval' : running.progress.state,
       turn: running.turn,
       step: running.progress.step,
       ...(running.progress.tools ? { tools: running.progress.tools } : {}),
@@ -319,12 +253,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     }
     const stop = running.stop;
     running = undefined;
-    for (const [requestId, request] of pending) {
-      if (request.turn === turn) {
-        pending.delete(requestId);
-        decided.add(requestId);
-      }
-    }
+    approvals.closeTurn(turn);
     await thinking;
 
     if (result) {
@@ -367,7 +296,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           queue,
           recentMessageIds: recent.entries(),
           turnSummaries: summaries,
-          decidedRequests: decided.values(),
+          decidedRequests: approvals.decidedIds(),
           defaults,
           continuedCount: (carried?.continuedCount ?? 0) + 1,
         },
