@@ -231,7 +231,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     let failure: string | undefined;
     try {
       result = await scope.run(async () => {
-        const spec = await activities[RESOLVE_AGENT_ACTIVITY]({ name: input.agent });
+        // The run posts statuses of its own (waiting for approval): "thinking" lands first.
+        const [spec] = await Promise.all([activities[RESOLVE_AGENT_ACTIVITY]({ name: input.agent }), thinking]);
         return executeChild(agentRun, {
           workflowId: runWorkflowId,
           args: [
