@@ -59,6 +59,11 @@ export const MAX_REMEMBERED_MESSAGE_IDS = 256;
 export const MAX_TURNS_KEPT = 50;
 const ANSWER_EXCERPT = 300;
 
+/** Identifies a shown status; step 0 (before the run's first model call) shows as step 1. */
+function statusKey(progress: { state: string; step: number; tools?: string[] }): string {
+  return `${progress.state}:${Math.max(1, progress.step)}:${progress.tools?.join(',') ?? ''}`;
+}
+
 export interface ConversationInput extends ConversationStart {
   /** Set by the conversation itself when it continues as new; callers leave it out. */
   carried?: CarriedConversation;
@@ -115,6 +120,8 @@ interface RunningTurn {
   /** Who may approve this turn's calls. */
   approvers: string[];
   progress: Omit<TurnProgress, 'runWorkflowId'>;
+  /** A tool step not yet shown on the reply channel: shown even if the run has moved on. */
+  unshownTool?: Omit<TurnProgress, 'runWorkflowId'>;
   stop?: StopRequest;
 }
 
@@ -183,7 +190,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   });
 
   setHandler(turnProgressSignal, ({ runWorkflowId, ...progress }) => {
-    if (running?.runWorkflowId === runWorkflowId) running.progress = progress;
+    if (running?.runWorkflowId !== runWorkflowId) return;
+    running.progress = progress;
+    if (progress.state === 'tool') running.unshownTool = progress;
   });
 
   setHandler(turnsQuery, () => summaries);
@@ -226,6 +235,28 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     running = { turn, scope, runWorkflowId, approvers, progress: { step: 0, state: 'thinking' } };
     const prompt = batch.length === 1 ? last.text : batch.map(({ message }) => `${message.user.name ?? message.user.id}: ${message.text}`).join('\n\n');
     const thinking = reply(REPLY_STATUS_ACTIVITY, { channel, key, status: { state: 'thinking', step: 1 } });
+    // Mirrors the run's progress (which step, which tool) on the reply channel, one post at a
+    // time and only the newest state; the adapter throttles further. Quiet while an approval
+    // waits: the run posts that status itself.
+    let turnOver = false;
+    const mirror = (async () => {
+      await thinking;
+      let shown = statusKey({ state: 'thinking', step: 1 });
+      for (;;) {
+        await condition(
+          () => turnOver || (running !== undefined && !approvals.waitingIn(turn) && (running.unshownTool !== undefined || statusKey(running.progress) !== shown)),
+        );
+        if (turnOver || !running) return;
+        const progress = running.unshownTool ?? running.progress;
+        running.unshownTool = undefined;
+        shown = statusKey(progress);
+        const status: TurnStatus =
+          progress.state === 'tool' && progress.tools?.length
+            ? { state: 'tool', step: progress.step, tool: progress.tools.join(', ') }
+            : { state: 'thinking', step: Math.max(1, progress.step) };
+        await reply(REPLY_STATUS_ACTIVITY, { channel, key, status });
+      }
+    })();
 
     let result: AgentRunResult | undefined;
     let failure: string | undefined;
@@ -255,7 +286,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     const stop = running.stop;
     running = undefined;
     approvals.closeTurn(turn);
-    await thinking;
+    turnOver = true;
+    await mirror;
 
     if (result) {
       head = result.transcriptHead;

@@ -91,6 +91,13 @@ describe.skipIf(noTemporal)('conversation workflow', () => {
     const children = history.events.filter((event) => event.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
     expect(children.map((event) => event.startChildWorkflowExecutionInitiatedEventAttributes!.workflowType!.name)).toEqual(['agentRun', 'agentRun']);
     expect(history.completed.resolveAgent).toBe(2);
+    // The reply channel is shown which tool runs, between "thinking" and "done".
+    const statuses = history.events
+      .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'reply:status')
+      .map((event) => JSON.parse(new TextDecoder().decode(event.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!)) as { key: string; status: { state: string; tool?: string } })
+      .filter(({ key }) => key.endsWith('#1'))
+      .map(({ status }) => (status.tool ? `${status.state}:${status.tool}` : status.state));
+    expect(statuses).toEqual(['thinking', 'tool:calculate', 'thinking', 'done']);
     expect(await chat.handle.query<CurrentStep>('currentStep')).toEqual({ state: 'idle', turn: 2, queued: 0 });
   });
 
