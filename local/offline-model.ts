@@ -16,7 +16,7 @@ export function offlineModel(request: GeminiRequest): GeminiReply {
   const call = pickTool(question, declared);
   if (call) return { content: { role: 'model', parts: [{ functionCall: { name: call.name, args: call.args } }] } };
   return say(
-    `(offline model) I can answer questions about the time in a city, arithmetic, the team handbook, US weather alerts and IP locations. I could not match "${question.slice(0, 120)}" to any of them.`,
+    `(offline model) I can answer questions about the time in a city, arithmetic, the team handbook, expense claims, US weather alerts and IP locations. I could not match "${question.slice(0, 120)}" to any of them.`,
   );
 }
 
@@ -86,6 +86,11 @@ function pickTool(question: string, declared: Set<string>): { name: string; args
     const state = Object.entries(STATE_NAMES).find(([name]) => lower.includes(name))?.[1] ?? /\b([A-Z]{2})\b/.exec(question)?.[1];
     if (state) return { name: 'get_weather_alerts', args: { state } };
   }
+  const amount = /(\d+(?:\.\d+)?)\s*(?:eur|euros?|€)/i.exec(question)?.[1];
+  if (amount && declared.has('submit_expense') && /expense|claim|reimburse/.test(lower)) {
+    return { name: 'submit_expense', args: { description: question.slice(0, 300), amountEur: Number(amount) } };
+  }
+  if (declared.has('expenses') && /expense|claim|reimburse/.test(lower)) return { name: 'expenses', args: { task: question.slice(0, 1_000) } };
   const expression = /(-?[\d.]+(?:\s*[-+*/%^]\s*\(?\s*-?[\d.]+\s*\)?)+)/.exec(question)?.[1];
   if (expression && declared.has('calculate')) return { name: 'calculate', args: { expression: expression.trim() } };
   if (declared.has('search_docs') && lower.length > 0) return { name: 'search_docs', args: { query: question.slice(0, 300), limit: 2 } };
@@ -94,7 +99,7 @@ function pickTool(question: string, declared: Set<string>): { name: string; args
 
 function describeResult(result: FunctionResponse): string {
   const { output, error } = result.response as { output?: Record<string, unknown>; error?: { message?: string } };
-  if (error) return `The ${result.name} tool failed: ${error.message ?? 'unknown error'}.`;
+  if (error) return `The ${result.name} tool did not run: ${error.message ?? 'unknown error'}.`;
   const value = output ?? {};
   switch (result.name) {
     case 'get_current_time':
@@ -113,6 +118,12 @@ function describeResult(result: FunctionResponse): string {
       if (matches.length === 0) return 'The handbook has nothing on that.';
       return matches.map((match) => `From ${match.file} (${match.heading}): ${match.excerpt.slice(0, 300)}`).join('\n');
     }
+    case 'submit_expense': {
+      const claim = value.claim as { id: string; amountEur: number } | undefined;
+      return claim ? `Filed expense claim ${claim.id} for ${claim.amountEur} EUR (from the submit_expense tool).` : 'The claim was not filed.';
+    }
+    case 'expenses':
+      return `The expenses agent says: ${String(value.answer)}`;
     default:
       return `The ${result.name} tool returned ${JSON.stringify(value).slice(0, 300)}.`;
   }
