@@ -10,6 +10,8 @@ export function formatEvent(event: RunEvent): string | undefined {
       return dim(`  · step ${event.step}: model call`);
     case 'tool':
       return dim(`  · step ${event.step}: ${event.tool}(${summarise(JSON.stringify(event.args), 120)})`);
+    case 'tool_start':
+      return undefined;
     case 'tool_result':
       return dim(`    ${event.ok ? '→' : '✗'} ${event.excerpt}`);
     case 'approval':

@@ -2,6 +2,8 @@
 export type RunEvent =
   | { kind: 'model'; step: number }
   | { kind: 'tool'; step: number; tool: string; args: Record<string, unknown> }
+  /** A call starts running (after any approval): what a status line shows as "running". */
+  | { kind: 'tool_start'; step: number; tool: string }
   | { kind: 'tool_result'; step: number; tool: string; ok: boolean; excerpt: string }
   | { kind: 'answer'; stopReason: string; text: string }
   | {

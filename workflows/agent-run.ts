@@ -255,7 +255,8 @@ function progressReporter(conversation: RunConversation | undefined): (event: Ru
   return (event) => {
     let progress: TurnProgress | undefined;
     if (event.kind === 'model') progress = { runWorkflowId: workflowInfo().workflowId, step: event.step, state: 'thinking' };
-    if (event.kind === 'tool' && event.step !== lastToolStep) {
+    // "Running" is reported when a call starts, after any approval, not when it is announced.
+    if (event.kind === 'tool_start' && event.step !== lastToolStep) {
       lastToolStep = event.step;
       progress = { runWorkflowId: workflowInfo().workflowId, step: event.step, state: 'tool', tools: [event.tool] };
     }

@@ -130,7 +130,6 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       }
       const outcome = verdict.decision === 'approve' ? 'approved' : 'denied';
       emit({ kind: 'approval', step, tool: tool.name, requestId, outcome, by: verdict.approver });
-      if (outcome === 'approved') await postStatus({ state: 'tool', step, tool: tool.name });
       return { outcome, by: verdict.approver, at: verdict.decidedAt };
     },
   };

@@ -78,6 +78,7 @@ export async function approveCalls(context: ToolCallContext, calls: PlannedCall[
 /** Second phase: runs one call as its activity, an MCP call, or a sub-agent's child run. */
 export async function executeCall(context: ToolCallContext, call: PlannedCall): Promise<ToolResultRef> {
   const tool = context.spec.tools.find((candidate) => candidate.name === call.name);
+  context.emit({ kind: 'tool_start', step: context.step, tool: call.name });
   let result: ToolResultRef;
   if (!tool) {
     const message = `There is no tool named "${call.name}". Tools: ${context.spec.tools.map((t) => t.name).join(', ') || 'none'}.`;

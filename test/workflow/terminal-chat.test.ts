@@ -51,13 +51,15 @@ describe.skipIf(noTemporal)('the terminal chat path', () => {
     const events: RunEvent[] = [];
     const outcome = await followTurn({ client: temporal.client, conversationId, turn, onEvent: (event) => events.push(event), onApproval: async () => undefined });
     expect(outcome).toMatchObject({ answer: 'Restarted the api service.', summary: { status: 'answered', turn: 1 } });
-    expect(events.map((event) => event.kind)).toEqual(['model', 'tool', 'approval', 'approval', 'tool_result', 'model', 'answer']);
+    expect(events.map((event) => event.kind)).toEqual(['model', 'tool', 'approval', 'approval', 'tool_start', 'tool_result', 'model', 'answer']);
     expect(events.filter((event) => event.kind === 'approval')).toMatchObject([{ outcome: 'requested' }, { outcome: 'approved', by: 'me' }]);
     const kinds = () => replies.map((reply) => (reply.kind === 'status' ? `status:${reply.status.state}` : reply.kind));
-    await expect.poll(() => kinds().length, { timeout: 5_000 }).toBe(6);
-    // The answer and the final status are posted together, in either order.
-    expect(kinds().slice(0, 4)).toEqual(['status:thinking', 'status:waiting_for_approval', 'approval', 'status:tool']);
-    expect(kinds().slice(4).sort()).toEqual(['answer', 'status:done']);
+    await expect.poll(() => kinds().filter((kind) => kind === 'answer' || kind === 'status:done').length, { timeout: 5_000 }).toBe(2);
+    // "Running" shows only once the call is approved. The status mirror may or may not catch
+    // the second step's "thinking" before the turn ends; the answer and "done" come together.
+    const shown = kinds().filter((kind, index) => !(kind === 'status:thinking' && index > 0));
+    expect(shown.slice(0, 4)).toEqual(['status:thinking', 'status:waiting_for_approval', 'approval', 'status:tool']);
+    expect(shown.slice(4).sort()).toEqual(['answer', 'status:done']);
     expect(new Set(replies.flatMap((reply) => ('key' in reply ? [reply.key] : [])))).toEqual(new Set([`${conversationId}#1`]));
     stop();
   });
