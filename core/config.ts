@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { loadSettingsFrom } from './load-settings.ts';
+
+export { ConfigError } from './load-settings.ts';
 
 const optionalUrl = (variable: string) =>
   z
@@ -58,14 +61,7 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
 /** Reads and validates the environment once; a bad value names the variable to fix. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const parsed = settingsSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
-  throw new ConfigError(`Invalid configuration; set these environment variables:\n${problems}`);
+  return loadSettingsFrom(settingsSchema, env, 'agent');
 }

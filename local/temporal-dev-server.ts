@@ -2,6 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { freePort } from './free-port.ts';
 
 /** Where `.ci/run` builds the Temporal CLI (`go install …/cli/cmd/temporal@v1.5.1`). */
 export const CACHED_TEMPORAL_CLI = join(homedir(), '.cache', 'durable-agents', 'temporal-cli-1.5.1', 'temporal');
@@ -82,16 +83,4 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     ...(uiPort ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
     stop: () => env.teardown(),
   };
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

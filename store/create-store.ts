@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { ConfigError } from '../core/config.ts';
+import { loadSettingsFrom } from '../core/load-settings.ts';
 import { createCachedStore, DEFAULT_CACHE_BYTES, type CachedTranscriptStore } from './cached-store.ts';
 import { createLocalDirectoryStore } from './local-directory-store.ts';
 import { createS3Store } from './s3-store.ts';
@@ -39,10 +39,7 @@ export type TranscriptStoreSettings = z.infer<typeof transcriptStoreSettingsSche
 
 /** Reads and validates the transcript store's variables; a bad value names the variable to fix. */
 export function loadTranscriptStoreSettings(env: Record<string, unknown> = process.env): TranscriptStoreSettings {
-  const parsed = transcriptStoreSettingsSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
-  throw new ConfigError(`Invalid transcript store configuration; set these environment variables:\n${problems}`);
+  return loadSettingsFrom(transcriptStoreSettingsSchema, env, 'transcript store');
 }
 
 export interface TranscriptStoreDeps {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loadSettingsFrom } from '../../core/load-settings.ts';
 
 /**
  * Settings of the dispatcher, read once at cold start; a missing or bad value names the
@@ -70,10 +71,6 @@ export const pollerSettingsSchema = z.object({
 
 export type PollerConfig = z.infer<typeof pollerSettingsSchema>;
 
-export class DispatchConfigError extends Error {
-  override name = 'DispatchConfigError';
-}
-
 export function loadDispatchConfig(env: NodeJS.ProcessEnv = process.env): DispatchConfig {
   return load(dispatchSettingsSchema, env);
 }
@@ -83,8 +80,5 @@ export function loadPollerConfig(env: NodeJS.ProcessEnv = process.env): PollerCo
 }
 
 function load<Schema extends z.ZodType>(schema: Schema, env: NodeJS.ProcessEnv): z.infer<Schema> {
-  const parsed = schema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
-  throw new DispatchConfigError(`Invalid dispatch configuration; set these environment variables:\n${problems}`);
+  return loadSettingsFrom(schema, env, 'dispatch');
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loadSettingsFrom } from '../../core/load-settings.ts';
 
 /**
  * Settings of the ingress edge, read once at cold start. A missing or bad value stops the
@@ -72,10 +73,6 @@ export const emailIngressSettingsSchema = z.object({
 
 export type EmailIngressConfig = z.infer<typeof emailIngressSettingsSchema>;
 
-export class IngressConfigError extends Error {
-  override name = 'IngressConfigError';
-}
-
 export function loadSlackIngressConfig(env: NodeJS.ProcessEnv = process.env): SlackIngressConfig {
   return load(slackIngressSettingsSchema, env);
 }
@@ -85,8 +82,5 @@ export function loadEmailIngressConfig(env: NodeJS.ProcessEnv = process.env): Em
 }
 
 function load<Schema extends z.ZodType>(schema: Schema, env: NodeJS.ProcessEnv): z.infer<Schema> {
-  const parsed = schema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
-  throw new IngressConfigError(`Invalid ingress configuration; set these environment variables:\n${problems}`);
+  return loadSettingsFrom(schema, env, 'ingress');
 }

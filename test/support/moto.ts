@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../local/free-port.ts';
+
+export { freePort };
 
 export interface MotoServer {
   /** e.g. http://127.0.0.1:45123: pass as `endpoint` to every `@aws-sdk/client-*`. */
@@ -53,15 +55,4 @@ export async function startMoto(): Promise<MotoServer> {
         child.kill('SIGTERM');
       }),
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,5 +1,6 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { z } from 'zod';
+import { loadSettingsFrom } from '../../core/load-settings.ts';
 import type { ReplyAdapter } from './reply-channel.ts';
 import { createEmailReplyAdapter } from './email.ts';
 
@@ -30,11 +31,7 @@ export const emailReplySettingsSchema = z
 
 /** The email adapter the settings describe, or undefined when `EMAIL_REPLY_TOKEN_SECRET` is not set. */
 export function emailReplyAdapterFromEnv(env: NodeJS.ProcessEnv = process.env, ses?: SESv2Client): ReplyAdapter | undefined {
-  const parsed = emailReplySettingsSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(`Invalid email reply configuration:\n${parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n')}`);
-  }
-  const settings = parsed.data;
+  const settings = loadSettingsFrom(emailReplySettingsSchema, env, 'email reply');
   if (!settings.EMAIL_REPLY_TOKEN_SECRET) return undefined;
   return createEmailReplyAdapter({
     ses: ses ?? new SESv2Client({}),

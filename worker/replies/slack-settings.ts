@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loadSettingsFrom } from '../../core/load-settings.ts';
 import type { ReplyAdapter } from './reply-channel.ts';
 import { createSlackWebClient } from './slack-client.ts';
 import { createSlackReplyAdapter } from './slack.ts';
@@ -30,11 +31,7 @@ export type SlackReplySettings = z.infer<typeof slackReplySettingsSchema>;
 
 /** The Slack adapter the settings describe, or undefined when `SLACK_BOT_TOKEN` is not set. */
 export function slackReplyAdapterFromEnv(env: NodeJS.ProcessEnv = process.env): ReplyAdapter | undefined {
-  const parsed = slackReplySettingsSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(`Invalid Slack reply configuration:\n${parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n')}`);
-  }
-  const settings = parsed.data;
+  const settings = loadSettingsFrom(slackReplySettingsSchema, env, 'Slack reply');
   if (!settings.SLACK_BOT_TOKEN) return undefined;
   return createSlackReplyAdapter({
     client: createSlackWebClient({ token: settings.SLACK_BOT_TOKEN, ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}) }),

@@ -1,0 +1,17 @@
+import type { z } from 'zod';
+
+/** A setting is missing or malformed; the message names every variable to set. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Validates environment variables against a zod schema, once, at the edge of a program.
+ * `what` names the part being configured ("ingress", "transcript store", …).
+ */
+export function loadSettingsFrom<Schema extends z.ZodType>(schema: Schema, env: Record<string, unknown>, what: string): z.infer<Schema> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+  throw new ConfigError(`Invalid ${what} configuration; set these environment variables:\n${problems}`);
+}
