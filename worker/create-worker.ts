@@ -14,8 +14,21 @@ import type { ReplyAdapters } from './replies/reply-channel.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-type Tuning = Partial<
-  Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'identity' | 'shutdownGraceTime'>
+/** Worker options a deployment may tune: concurrency, cache and pollers. */
+export type Tuning = Partial<
+  Pick<
+    WorkerOptions,
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxCachedWorkflows'
+    | 'maxConcurrentWorkflowTaskPolls'
+    | 'maxConcurrentActivityTaskPolls'
+    | 'nonStickyToStickyPollRatio'
+    | 'workflowTaskPollerBehavior'
+    | 'activityTaskPollerBehavior'
+    | 'identity'
+    | 'shutdownGraceTime'
+  >
 >;
 
 export interface AgentWorkerOptions {
