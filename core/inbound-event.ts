@@ -25,6 +25,8 @@ export const emailAttachmentSchema = z.object({
   size: z.number().int().nonnegative(),
   /** Where the attachment is stored, once a later step stores it. */
   s3Key: z.string().optional(),
+  /** The attachment's bytes in the transcript store (`sha256:…`), when the ingress stored them. */
+  ref: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
 });
 
 export const emailOriginSchema = z.object({

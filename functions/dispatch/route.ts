@@ -54,7 +54,7 @@ export function routeEvent(event: InboundEvent, config: Pick<DispatchConfig, 'AP
     start: { conversationId, agent, channel },
     message: {
       id: event.id,
-      text: event.text,
+      text: withAttachments(event),
       user: event.user,
       receivedAt: event.receivedAt,
       ...(channel.kind === 'email' ? { channel } : {}),
@@ -94,4 +94,12 @@ function agentAddress(agent: string, to: string[], domain?: string): string {
   }
   if (domain) return `${agent}@${domain}`;
   throw new UndeliverableEvent(`no address of agent "${agent}" among the recipients, and EMAIL_AGENT_DOMAIN is not set`);
+}
+
+/** The message text, with a line per stored email attachment so the agent knows it is there. */
+function withAttachments(event: InboundEvent): string {
+  const attachments = event.email?.attachments ?? [];
+  if (attachments.length === 0) return event.text;
+  const lines = attachments.map((attachment) => `- ${attachment.filename} (${attachment.contentType}, ${attachment.size} bytes${attachment.ref ? `, stored as ${attachment.ref}` : ''})`);
+  return `${event.text}\n\n[Attachments]\n${lines.join('\n')}`;
 }

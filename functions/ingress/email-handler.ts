@@ -1,5 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import type { TranscriptStore } from '../../store/transcript-store.ts';
 import type { EmailIngressConfig } from './config.ts';
 import { parseInboundEmail } from './email.ts';
 import type { EventQueue } from './event-queue.ts';
@@ -17,6 +18,8 @@ export interface EmailHandlerDependencies {
   config: EmailIngressConfig;
   s3: S3Client;
   queue: EventQueue;
+  /** Where attachments are stored (content-addressed); without it events carry metadata only. */
+  store?: Pick<TranscriptStore, 'putBlob'>;
   /** @default jsonLog */
   log?: Log;
   now?: () => number;
@@ -60,8 +63,13 @@ export function createEmailHandler(dependencies: EmailHandlerDependencies) {
       log({ msg: 'email rejected', reason: result.rejected, ...context });
       return;
     }
-    await queue.send(result.accepted);
     const event = result.accepted;
+    if (dependencies.store && event.email) {
+      // Stored before the event is queued: a retried record stores the same bytes under the same ref.
+      const refs = await Promise.all(result.attachments.map((attachment) => dependencies.store!.putBlob(attachment.content, attachment.contentType)));
+      event.email.attachments = event.email.attachments.map((attachment, index) => ({ ...attachment, ref: refs[index]! }));
+    }
+    await queue.send(event);
     log({ msg: 'email queued', id: event.id, kind: event.kind, agent: event.agent, conversationId: event.conversationId, attachments: result.attachments.length, ...context });
   }
 

@@ -36,6 +36,14 @@ describe('routing an event', () => {
     expect(action.type === 'message' && action.start.channel).toMatchObject({ from: 'assistant@agents.example.com' });
   });
 
+  it('lists stored email attachments in the message, with their refs', () => {
+    const event = emailMessageEvent({ messageId: 'att@x', text: 'See attached.' });
+    const ref = `sha256:${'ab'.repeat(32)}`;
+    event.email!.attachments = [{ filename: 'q1.pdf', contentType: 'application/pdf', size: 20, ref }];
+    const action = routeEvent(event, config);
+    expect(action.type === 'message' && action.message.text).toBe(`See attached.\n\n[Attachments]\n- q1.pdf (application/pdf, 20 bytes, stored as ${ref})`);
+  });
+
   it('reads "APPROVE <code>" in an email as a possible decision, and nothing else', () => {
     const approve = routeEvent(emailMessageEvent({ messageId: 'a@x', root: 'r@x', text: 'Approve k7p2m9qx\n\nsent from my phone' }), config);
     expect(approve).toMatchObject({ type: 'message', emailApproval: { decision: 'approve', code: 'K7P2M9QX' } });

@@ -153,11 +153,13 @@ describe('the stack, as deployed with real settings', () => {
       FunctionName: { Ref: synthesized.logicalId(emailIngress.function) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    // The email function reads raw mail only, under its prefix.
+    // The email function reads raw mail under its prefix, and stores attachments under the transcripts prefix; nothing else.
     const emailStatements = statementsOf(synthesized, role(emailIngress.function)).filter((statement) => JSON.stringify(statement.Resource).includes(synthesized.logicalId(bucket.bucket)));
+    const bucketArn = { 'Fn::GetAtt': [synthesized.logicalId(bucket.bucket), 'Arn'] };
     expect(emailStatements).toEqual([
       expect.objectContaining({ Action: 's3:ListBucket' }),
-      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [synthesized.logicalId(bucket.bucket), 'Arn'] }, '/inbound-mail/*']] } }),
+      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/inbound-mail/*']] } }),
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', [bucketArn, '/transcripts/*']] } }),
     ]);
   });
 

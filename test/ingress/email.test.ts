@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMAIL_REPLY_TOKEN_PURPOSE, inboundEventSchema, type InboundEvent } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
+import { createS3Store } from '../../store/s3-store.ts';
 import { createEmailHandler } from '../../functions/ingress/email-handler.ts';
 import { createSqsEventQueue } from '../../functions/ingress/event-queue.ts';
 import type { Log } from '../../functions/ingress/log.ts';
@@ -82,8 +83,9 @@ async function freshHandler(options: { sqsClient?: SQSClient } = {}) {
   const queueUrl = await createFifoQueue(sqs, 'email');
   const logged: Record<string, unknown>[] = [];
   const log: Log = (line) => logged.push(line);
-  const handler = createEmailHandler({ config: emailConfig(queueUrl), s3, queue: createSqsEventQueue({ client: options.sqsClient ?? sqs, queueUrl }), log });
-  return { handler, queueUrl, logged };
+  const store = createS3Store({ client: s3, bucket: BUCKET, prefix: 'transcripts/' });
+  const handler = createEmailHandler({ config: emailConfig(queueUrl), s3, store, queue: createSqsEventQueue({ client: options.sqsClient ?? sqs, queueUrl }), log });
+  return { handler, queueUrl, logged, store };
 }
 
 async function onlyEvent(queueUrl: string): Promise<{ event: InboundEvent; groupId?: string }> {
@@ -94,7 +96,7 @@ async function onlyEvent(queueUrl: string): Promise<{ event: InboundEvent; group
 
 describe('inbound email through S3, SNS and SQS', () => {
   it('queues a new request as a new conversation with its attachment listed', async () => {
-    const { handler, queueUrl, logged } = await freshHandler();
+    const { handler, queueUrl, logged, store } = await freshHandler();
     const key = await stored(mime(newRequest));
     const response = await handler({ Records: [sesRecord({ bucket: BUCKET, key })] });
     expect(response.batchItemFailures).toEqual([]);
@@ -118,6 +120,12 @@ describe('inbound email through S3, SNS and SQS', () => {
       },
     });
     expect(groupId).toBe(event.conversationId);
+    // The attachment's bytes went into the transcript store; the event carries their ref.
+    const attachmentRef = event.email!.attachments[0]!.ref!;
+    expect(attachmentRef).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const blob = await store.getBlob(attachmentRef);
+    expect(blob.contentType).toBe('application/pdf');
+    expect(blob.bytes.byteLength).toBe(20);
     const line = logged.find((entry) => entry.msg === 'email queued');
     expect(line).toMatchObject({ id: event.id, conversationId: event.conversationId, attachments: 1, s3Key: key });
     expect(JSON.stringify(logged)).not.toContain('summarise');
