@@ -83,10 +83,7 @@ describe.skipIf(noTemporal)('agent run workflow', () => {
       callTools({ name: 'slow_lookup', args: { key: 'a' } }, { name: 'slow_lookup', args: { key: 'b' } }, { name: 'slow_lookup', args: { key: 'c' } }),
       answer('A, B and C.'),
     ]);
-    const started = Date.now();
     expect((await result).toolCalls).toBe(3);
-    // Three 300 ms calls in sequence would take 900 ms; in parallel the whole run is shorter.
-    expect(Date.now() - started).toBeLessThan(900 + 1500);
     const history = await summariseHistory(handle);
     const scheduledIds = history.events
       .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'tool:slow_lookup')
