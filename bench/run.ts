@@ -3,9 +3,12 @@ import { parseArgs } from 'node:util';
 import { runHistory } from './history.ts';
 import { runOverhead } from './overhead.ts';
 import { runCapacity } from './capacity.ts';
+import { runIngress } from './ingress.ts';
 import { RESULTS_PATH, saveSection, type Section } from './report.ts';
 
-const PARTS: Section[] = ['history', 'overhead', 'capacity'];
+// report.ts's Section does not name 'ingress' yet; saveSection merges any section name.
+type Part = Section | 'ingress';
+const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -18,12 +21,12 @@ const { values, positionals } = parseArgs({
   },
 });
 
-const unknown = positionals.filter((part) => !PARTS.includes(part as Section));
+const unknown = positionals.filter((part) => !PARTS.includes(part as Part));
 if (unknown.length) {
   console.error(`Unknown part ${unknown.join(', ')}: use ${PARTS.join(', ')} (or none for all).`);
   process.exit(2);
 }
-const parts = positionals.length ? (positionals as Section[]) : PARTS;
+const parts = positionals.length ? (positionals as Part[]) : PARTS;
 const log = values.quiet ? undefined : (line: string) => console.error(`[bench] ${line}`);
 
 console.log(`durable-agents benchmarks: ${parts.join(', ')} on ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
@@ -31,7 +34,7 @@ for (const part of parts) {
   log?.(`${part}: starting`);
   try {
     const { section, text } = await runPart(part);
-    saveSection(part, section);
+    saveSection(part as Section, section);
     console.log(`\n== ${part} ==\n${text}\n`);
   } catch (error) {
     console.error(`\n== ${part} ==\nFAILED: ${(error as Error).stack ?? String(error)}\n`);
@@ -40,7 +43,7 @@ for (const part of parts) {
 }
 console.log(`Results: ${RESULTS_PATH}`);
 
-async function runPart(part: Section): Promise<{ section: unknown; text: string }> {
+async function runPart(part: Part): Promise<{ section: unknown; text: string }> {
   switch (part) {
     case 'history':
       return runHistory({ ...(values.steps ? { counts: values.steps.split(',').map(Number) } : {}), ...(log ? { log } : {}) });
@@ -53,5 +56,7 @@ async function runPart(part: Section): Promise<{ section: unknown; text: string 
         ...(values['model-tuning'] ? { modelTuning: JSON.parse(values['model-tuning']) as Record<string, unknown> } : {}),
         ...(log ? { log } : {}),
       });
+    case 'ingress':
+      return runIngress({ ...(log ? { log } : {}) });
   }
 }

@@ -1,0 +1,33 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
+import { loadSlackIngressConfig } from '../../functions/ingress/config.ts';
+import { createSqsEventQueue } from '../../functions/ingress/event-queue.ts';
+import { normaliseSlackEvent } from '../../functions/ingress/slack-events.ts';
+
+/**
+ * The Slack edge as Bolt's Lambda receiver builds it, for `npm run bench -- ingress`: the same
+ * settings, normaliser and SQS queue as functions/ingress/lambda.ts, with Bolt doing the
+ * signature check, the routing and the acknowledgement. The receiver returns only once the
+ * listener has finished, so here too a 200 means "SQS holds it".
+ */
+const config = loadSlackIngressConfig();
+const queue = createSqsEventQueue({ client: new SQSClient({}), queueUrl: config.INGRESS_QUEUE_URL, timeoutMs: config.INGRESS_QUEUE_TIMEOUT_MS });
+const receiver = new AwsLambdaReceiver({ signingSecret: config.SLACK_SIGNING_SECRET, logLevel: LogLevel.WARN });
+
+// Bolt authorizes every event with a bot token; with the bot's ids given it never calls auth.test.
+const botUserId = process.env.SLACK_BOT_USER_ID || 'U0BOT';
+const app = new App({
+  receiver,
+  token: process.env.SLACK_BOT_TOKEN || 'xoxb-bench',
+  botId: process.env.SLACK_BOT_ID || 'B0BOT',
+  botUserId,
+  tokenVerificationEnabled: false,
+  logLevel: LogLevel.WARN,
+});
+
+app.event('app_mention', async ({ body }) => {
+  const outcome = normaliseSlackEvent(body, { defaultAgent: config.SLACK_DEFAULT_AGENT, botUserId, now: Date.now });
+  if (outcome.type === 'event') await queue.send(outcome.event);
+});
+
+export const handler = receiver.toHandler();
