@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileAgent, defineAgent } from '../core/define-agent.ts';
 import { defineTool, type ToolDefinition } from '../core/define-tool.ts';
 import type { AgentSpec, Content } from '../core/spec.ts';

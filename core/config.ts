@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadSettingsFrom } from './load-settings.ts';
 
 export { ConfigError } from './load-settings.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Duration, RetrySpec, ToolSpec } from './spec.ts';
 
 /** What a tool handler receives besides its arguments. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The one shape every inbound message takes on its way from the ingress edge, through the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Deployment settings, read once from CDK context (`cdk.json` or `-c key=value`) and

@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadSettingsFrom } from '../core/load-settings.ts';
 import { createCachedStore, DEFAULT_CACHE_BYTES, type CachedTranscriptStore } from './cached-store.ts';
 import { createLocalDirectoryStore } from './local-directory-store.ts';

@@ -1,7 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import { loadSlackIngressConfig } from '../../functions/ingress/config.ts';
-import { createSqsEventQueue } from '../../functions/ingress/event-queue.ts';
+import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
 import { normaliseSlackEvent } from '../../functions/ingress/slack-events.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { handle } from 'hono/aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadSettingsFrom } from '../../core/load-settings.ts';
 import { createIngressApp } from '../../functions/ingress/app.ts';
 import { slackIngressSettingsSchema } from '../../functions/ingress/config.ts';

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface TemporalClientProviderOptions {
   /** Environment for `@temporalio/envconfig`. @default process.env */

@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadEmailIngressConfig } from './config.ts';
 import { createEmailHandler } from './email-handler.ts';
-import { createSqsEventQueue } from './event-queue.ts';
+import { createSqsEventQueue } from './sqs-sdk-queue.ts';
 import { createTranscriptStore } from '../../store/create-store.ts';
 
 // SQS-triggered (SES → S3 → SNS → SQS), with ReportBatchItemFailures on the event source.

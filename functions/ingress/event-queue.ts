@@ -1,43 +1,44 @@
 import { createHash } from 'node:crypto';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseInboundEvent, type InboundEvent } from '../../core/inbound-event.ts';
+import { createSignedSqsCall, type SignedSqsOptions } from './sqs-signed.ts';
 
 /** Where normalised events go. The edge answers 200 only after `send` resolved. */
 export interface EventQueue {
   send(event: InboundEvent): Promise<void>;
 }
 
-export interface SqsEventQueueOptions {
-  client: SQSClient;
+/**
+ * The SendMessage request for an event on the FIFO queue: one message group per
+ * conversation (order within a conversation, parallelism across them) and the source event
+ * id as deduplication id, so a Slack retry or a mention delivered twice within five minutes
+ * is stored once.
+ */
+export function sqsMessageOf(event: InboundEvent) {
+  const valid = parseInboundEvent(event);
+  return {
+    MessageBody: JSON.stringify(valid),
+    MessageGroupId: sqsFifoId(valid.conversationId),
+    MessageDeduplicationId: sqsFifoId(valid.id),
+    MessageAttributes: {
+      source: { DataType: 'String', StringValue: valid.source },
+      kind: { DataType: 'String', StringValue: valid.kind },
+    },
+  };
+}
+
+export interface SignedEventQueueOptions extends SignedSqsOptions {
   /** URL of the FIFO queue (`….fifo`). */
   queueUrl: string;
   /** Give up on SQS after this long, so the caller can answer before Slack's 3 s. @default 2500 */
   timeoutMs?: number;
 }
 
-/**
- * Sends each event to an SQS FIFO queue: one message group per conversation (order within a
- * conversation, parallelism across them) and the source event id as deduplication id, so a
- * Slack retry or a mention delivered twice within five minutes is stored once.
- */
-export function createSqsEventQueue(options: SqsEventQueueOptions): EventQueue {
-  const timeoutMs = options.timeoutMs ?? 2500;
+/** The edge's queue: SendMessage signed over `fetch`, without the AWS SDK (see sqs-signed.ts). */
+export function createSignedEventQueue(options: SignedEventQueueOptions): EventQueue {
+  const call = createSignedSqsCall(options);
   return {
     async send(event) {
-      const valid = parseInboundEvent(event);
-      await options.client.send(
-        new SendMessageCommand({
-          QueueUrl: options.queueUrl,
-          MessageBody: JSON.stringify(valid),
-          MessageGroupId: sqsFifoId(valid.conversationId),
-          MessageDeduplicationId: sqsFifoId(valid.id),
-          MessageAttributes: {
-            source: { DataType: 'String', StringValue: valid.source },
-            kind: { DataType: 'String', StringValue: valid.kind },
-          },
-        }),
-        { abortSignal: AbortSignal.timeout(timeoutMs) },
-      );
+      await call('SendMessage', options.queueUrl, sqsMessageOf(event), AbortSignal.timeout(options.timeoutMs ?? 2500));
     },
   };
 }

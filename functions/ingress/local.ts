@@ -1,7 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createIngressApp } from './app.ts';
 import { loadSlackIngressConfig } from './config.ts';
-import { createSqsEventQueue } from './event-queue.ts';
+import { createSqsEventQueue } from './sqs-sdk-queue.ts';
 import { jsonLog } from './log.ts';
 import { serveOnNode } from './node-server.ts';
 

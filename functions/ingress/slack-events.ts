@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isStopText, parseInboundEvent, slackConversationId, type InboundEvent } from '../../core/inbound-event.ts';
 import { requireShape } from './request-body.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   APPROVAL_ACTION_IDS,
   APPROVAL_TOKEN_PURPOSE,

@@ -5,7 +5,7 @@ import { serveLambdaHandler, type AnyLambdaHandler } from '../../bench/ingress/f
 import { appMentionRequest, BOT_USER, SIGNING_SECRET, TEAM } from '../../bench/ingress/slack-requests.ts';
 import { inboundEventSchema } from '../../core/inbound-event.ts';
 import { createIngressApp } from '../../functions/ingress/app.ts';
-import { createSqsEventQueue } from '../../functions/ingress/event-queue.ts';
+import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/ingress/log.ts';
 import { createFifoQueue, queueDepth, queuedMessages, slackConfig, sqsClient } from '../ingress/support.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redriveDeadLetters } from '../../functions/dispatch/redrive.ts';
-import { createSqsEventQueue } from '../../functions/ingress/event-queue.ts';
+import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
 import { queueDepth, sqsClient } from '../ingress/support.ts';
 import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../support/moto.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';

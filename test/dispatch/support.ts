@@ -1,7 +1,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { expect } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TURNS_QUERY, type ReplyChannel, type TurnState, type TurnSummary } from '../../core/conversation.ts';
 import { defineAgent } from '../../core/define-agent.ts';
 import { defineTool } from '../../core/define-tool.ts';

@@ -9,7 +9,7 @@ import { createDispatchHandler } from '../../functions/dispatch/handler.ts';
 import { pollQueue } from '../../functions/dispatch/poll.ts';
 import { createTemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
 import { createEmailHandler } from '../../functions/ingress/email-handler.ts';
-import { createSqsEventQueue } from '../../functions/ingress/event-queue.ts';
+import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/ingress/log.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import { createEmailReplyAdapter } from '../../worker/replies/email.ts';

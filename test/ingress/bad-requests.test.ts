@@ -7,7 +7,7 @@ import { signToken } from '../../core/signed-token.ts';
 import { createIngressApp } from '../../functions/ingress/app.ts';
 import { createEmailHandler } from '../../functions/ingress/email-handler.ts';
 import { parseInboundEmail, type ParseInboundEmailInput } from '../../functions/ingress/email.ts';
-import { createSqsEventQueue } from '../../functions/ingress/event-queue.ts';
+import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/ingress/log.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
 import { mime, receipt, sesRecord } from './email-fixtures.ts';

@@ -5,7 +5,7 @@ import { EMAIL_REPLY_TOKEN_PURPOSE, inboundEventSchema, type InboundEvent } from
 import { signToken } from '../../core/signed-token.ts';
 import { createS3Store } from '../../store/s3-store.ts';
 import { createEmailHandler } from '../../functions/ingress/email-handler.ts';
-import { createSqsEventQueue } from '../../functions/ingress/event-queue.ts';
+import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
 import type { Log } from '../../functions/ingress/log.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
 import { mime, receipt, sesRecord, type MimeOptions } from './email-fixtures.ts';

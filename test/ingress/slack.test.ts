@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_TOKEN_PURPOSE, inboundEventSchema, type InboundEvent } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
 import { createIngressApp } from '../../functions/ingress/app.ts';
-import { createSqsEventQueue } from '../../functions/ingress/event-queue.ts';
+import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/ingress/log.ts';
 import { freePort, startMoto, type MotoServer } from '../support/moto.ts';
 import {

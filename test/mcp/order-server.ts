@@ -1,5 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A small, real MCP server for the tests: order lookups, and a tool that always reports an error. */
 export function createOrderServer(): McpServer {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { z } from 'zod';
+import * as z from 'zod';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
 import { sendApproval, sendMessage, sendStop } from '../../client/send-message.ts';
 import type { CurrentStep, IncomingMessage, PendingApproval, TurnSummary } from '../../core/conversation.ts';

@@ -1,7 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileAgent, defineAgent } from '../../core/define-agent.ts';
 import { defineTool } from '../../core/define-tool.ts';
 import type { Content } from '../../core/spec.ts';

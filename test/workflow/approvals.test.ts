@@ -1,7 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sendApproval } from '../../client/send-message.ts';
 import type { ReplyChannel } from '../../core/conversation.ts';
 import { compileAgent, defineAgent } from '../../core/define-agent.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sendStop } from '../../client/send-message.ts';
 import type { CurrentStep } from '../../core/conversation.ts';
 import { defineAgent } from '../../core/define-agent.ts';

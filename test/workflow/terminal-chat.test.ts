@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { followTurn } from '../../cli/follow-turn.ts';
 import { sendApproval, sendMessage } from '../../client/send-message.ts';
 import { defineAgent } from '../../core/define-agent.ts';

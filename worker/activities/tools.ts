@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ToolInputError, type ToolDefinition } from '../../core/define-tool.ts';
 import { summarise } from '../../core/run-events.ts';
 import {

@@ -1,5 +1,5 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadSettingsFrom } from '../../core/load-settings.ts';
 import type { ReplyAdapter } from './reply-channel.ts';
 import { createEmailReplyAdapter } from './email.ts';

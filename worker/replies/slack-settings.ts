@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadSettingsFrom } from '../../core/load-settings.ts';
 import type { ReplyAdapter } from './reply-channel.ts';
 import { createSlackWebClient } from './slack-client.ts';
