@@ -6,6 +6,7 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
@@ -180,6 +181,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       continuedCount: state.continuedCount,
     };
   };
+  const timeBudget = createDeadline(deadline);
   const timeLimit = () => finish('max_duration', `I stopped because this run reached its time limit of ${String(spec.limits.maxDuration)}.`);
 
   for (;;) {
@@ -200,7 +202,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
 
     state.steps += 1;
     emit({ kind: 'model', step: state.steps });
-    const step = await withinDeadline(deadline(), () =>
+    const step = await timeBudget.within(() =>
       callModel({ specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}) }),
     );
     if (!step) return timeLimit();
@@ -233,7 +235,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     const waitStarted = Date.now();
     const refusals = await approveCalls(context, step.calls);
     state.waitedMs = (state.waitedMs ?? 0) + (Date.now() - waitStarted);
-    const results = await withinDeadline(deadline(), () =>
+    const results = await timeBudget.within(() =>
       Promise.all(step.calls.map((call, index) => refusals[index] ?? executeCall(context, call))),
     );
     if (!results) return timeLimit();
@@ -273,14 +275,49 @@ function shouldContinueAsNew(policy: ContinueAsNewPolicy = {}): boolean {
   );
 }
 
-/** Runs `work` in a scope cancelled at `deadline`; undefined when the deadline cut it off. */
-async function withinDeadline<T>(deadline: number, work: () => Promise<T>): Promise<T | undefined> {
-  const remaining = deadline - Date.now();
-  if (remaining <= 0) return undefined;
-  try {
-    return await CancellationScope.withTimeout(remaining, work);
-  } catch (error) {
-    if (isCancellation(error) && Date.now() >= deadline && !CancellationScope.current().consideredCancelled) return undefined;
-    throw error;
-  }
+/**
+ * The run's time limit as one timer, armed once per run (and again only when a person's
+ * wait moves the deadline), rather than a timer per step: that would add a start and a
+ * cancel event to every step. When it fires, the step in flight is cancelled.
+ */
+function createDeadline(deadlineAt: () => number) {
+  let step: CancellationScope | undefined;
+  let timer: CancellationScope | undefined;
+  let armedFor: number | undefined;
+  let expired = false;
+  const arm = () => {
+    const at = deadlineAt();
+    if (at === armedFor) return;
+    timer?.cancel();
+    armedFor = at;
+    expired = false;
+    const scope = new CancellationScope();
+    timer = scope;
+    scope
+      .run(() => sleep(Math.max(1, at - Date.now())))
+      .then(
+        () => {
+          expired = true;
+          step?.cancel();
+        },
+        () => undefined,
+      );
+  };
+  return {
+    /** Runs `work`, cancelled if the deadline passes; undefined when it did. */
+    async within<T>(work: () => Promise<T>): Promise<T | undefined> {
+      arm();
+      if (expired || Date.now() >= deadlineAt()) return undefined;
+      const scope = new CancellationScope();
+      step = scope;
+      try {
+        return await scope.run(work);
+      } catch (error) {
+        if (isCancellation(error) && expired && !CancellationScope.current().consideredCancelled) return undefined;
+        throw error;
+      } finally {
+        step = undefined;
+      }
+    },
+  };
 }
