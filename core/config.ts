@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { loadSettingsFrom } from './load-settings.ts';
+import { loadSettingsFrom, optionalText } from './load-settings.ts';
 
 export { ConfigError } from './load-settings.ts';
 
@@ -10,12 +10,6 @@ const optionalUrl = (variable: string) =>
     .transform((value) => (value === '' ? undefined : value))
     .pipe(z.url({ message: `${variable} must be a URL, e.g. http://127.0.0.1:8080` }).optional())
     .optional();
-
-const optionalText = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .optional();
 
 const flag = (fallback: boolean) =>
   z

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import * as z from 'zod';
 
 /** A setting is missing or malformed; the message names every variable to set. */
 export class ConfigError extends Error {
@@ -15,3 +15,19 @@ export function loadSettingsFrom<Schema extends z.ZodType>(schema: Schema, env: 
   const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
   throw new ConfigError(`Invalid ${what} configuration; set these environment variables:\n${problems}`);
 }
+
+/** A variable that may be unset; an empty or blank value counts as unset. */
+export const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+/** A whole number above zero, `fallback` when unset; a bad value names `variable`. */
+export const positiveInteger = (variable: string, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : Number(value)))
+    .pipe(z.number({ message: `${variable} must be a positive integer` }).int({ message: `${variable} must be a positive integer` }).positive({ message: `${variable} must be a positive integer` }));

@@ -1,15 +1,9 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import { loadSettingsFrom } from '../core/load-settings.ts';
+import { loadSettingsFrom, optionalText } from '../core/load-settings.ts';
 import { createCachedStore, DEFAULT_CACHE_BYTES, type CachedTranscriptStore } from './cached-store.ts';
 import { createLocalDirectoryStore } from './local-directory-store.ts';
 import { createS3Store } from './s3-store.ts';
-
-const optionalText = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .optional();
 
 /** The transcript store's settings, their variables and defaults. The README's configuration table mirrors it. */
 export const transcriptStoreSettingsSchema = z

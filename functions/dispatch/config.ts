@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { loadSettingsFrom } from '../../core/load-settings.ts';
+import { loadSettingsFrom, optionalText, positiveInteger } from '../../core/load-settings.ts';
 
 /**
  * Settings of the dispatcher, read once at cold start; a missing or bad value names the
@@ -7,20 +7,6 @@ import { loadSettingsFrom } from '../../core/load-settings.ts';
  * `TEMPORAL_TLS_*`, `TEMPORAL_API_KEY`, `TEMPORAL_PROFILE`…) are read by
  * `@temporalio/envconfig`, not here.
  */
-
-const optionalText = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .optional();
-
-const positiveInteger = (variable: string, fallback: number) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((value) => (value === undefined || value === '' ? fallback : Number(value)))
-    .pipe(z.number({ message: `${variable} must be a positive integer` }).int({ message: `${variable} must be a positive integer` }).positive({ message: `${variable} must be a positive integer` }));
 
 const list = z
   .string()

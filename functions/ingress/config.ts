@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { loadSettingsFrom } from '../../core/load-settings.ts';
+import { loadSettingsFrom, optionalText, positiveInteger } from '../../core/load-settings.ts';
 
 /**
  * Settings of the ingress edge, read once at cold start. A missing or bad value stops the
@@ -12,20 +12,6 @@ const secret = (variable: string, purpose: string) =>
     .string({ message: `${variable} is not set: ${purpose}` })
     .trim()
     .min(1, { message: `${variable} is empty: ${purpose}` });
-
-const optionalText = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .optional();
-
-const positiveInteger = (variable: string, fallback: number) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((value) => (value === undefined || value === '' ? fallback : Number(value)))
-    .pipe(z.number({ message: `${variable} must be a positive integer` }).int({ message: `${variable} must be a positive integer` }).positive({ message: `${variable} must be a positive integer` }));
 
 const queueUrl = z.url({ message: 'INGRESS_QUEUE_URL must be the URL of the SQS FIFO queue (…/name.fifo)' }).refine((url) => url.endsWith('.fifo'), {
   message: 'INGRESS_QUEUE_URL must name a FIFO queue (ending in .fifo): deduplication depends on it',

@@ -1,14 +1,8 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import * as z from 'zod';
-import { loadSettingsFrom } from '../../core/load-settings.ts';
+import { loadSettingsFrom, optionalText } from '../../core/load-settings.ts';
 import type { ReplyAdapter } from './reply-channel.ts';
 import { createEmailReplyAdapter } from './email.ts';
-
-const optionalText = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .optional();
 
 /**
  * Settings of email replies; without `EMAIL_REPLY_TOKEN_SECRET` the worker answers no email.

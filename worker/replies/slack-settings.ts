@@ -1,14 +1,8 @@
 import * as z from 'zod';
-import { loadSettingsFrom } from '../../core/load-settings.ts';
+import { loadSettingsFrom, optionalText } from '../../core/load-settings.ts';
 import type { ReplyAdapter } from './reply-channel.ts';
 import { createSlackWebClient } from './slack-client.ts';
 import { createSlackReplyAdapter } from './slack.ts';
-
-const optionalText = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .optional();
 
 /** Settings of Slack replies; without `SLACK_BOT_TOKEN` the worker answers no Slack thread. */
 export const slackReplySettingsSchema = z
