@@ -178,7 +178,7 @@ export interface ApprovalClosed {
   outcome: 'timed_out';
 }
 
-/** Activity types of the reply channel (see worker/replies/reply-channel.ts): wire contracts. */
+/** Activity types of the reply channel (see worker/replies/reply-channel.ts; types in core/replies.ts): wire contracts. */
 export const REPLY_STATUS_ACTIVITY = 'reply:status';
 export const REPLY_ANSWER_ACTIVITY = 'reply:answer';
 export const REPLY_APPROVAL_ACTIVITY = 'reply:requestApproval';

@@ -23,7 +23,7 @@ import {
 } from '../core/conversation.ts';
 import type { RunEvent } from '../core/run-events.ts';
 import { DEFAULT_APPROVAL_TIMEOUT, type AgentSpec, type Duration, type PlannedCall, type ToolSpec } from '../core/spec.ts';
-import type { ApprovalRequest, TurnStatus } from '../worker/replies/reply-channel.ts';
+import type { ApprovalRequest, TurnStatus } from '../core/replies.ts';
 
 /** Sent by the conversation to the run that waits, once a decision passed its validator. */
 export const approvalDecidedSignal = defineSignal<[ApprovalVerdict]>(APPROVAL_DECIDED_SIGNAL);

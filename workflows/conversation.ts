@@ -40,7 +40,7 @@ import {
 } from '../core/conversation.ts';
 import { summarise } from '../core/run-events.ts';
 import { RESOLVE_AGENT_ACTIVITY, type AgentSpec, type AppendInput, type AppendResult, type MessageRef } from '../core/spec.ts';
-import type { TurnStatus } from '../worker/replies/reply-channel.ts';
+import type { TurnStatus } from '../core/replies.ts';
 import { agentRun, type AgentRunResult } from './agent-run.ts';
 import { openApprovalBook } from './conversation-approvals.ts';
 import { RecentMessageIds, type QueuedMessage } from './conversation-state.ts';

@@ -2,7 +2,7 @@ import { WorkflowUpdateFailedError, isGrpcServiceError, type Client } from '@tem
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { sendApproval, sendMessage, sendStop } from '../../client/send-message.ts';
 import { APPROVAL_UPDATE, MESSAGE_UPDATE, PENDING_APPROVALS_QUERY, STOP_UPDATE, type ApprovalDecision, type PendingApproval } from '../../core/conversation.ts';
-import { emailApprovalCode } from '../../worker/replies/email-approval.ts';
+import { emailApprovalCode } from '../../core/email-approval.ts';
 import type { DispatchAction } from './route.ts';
 
 /** gRPC status NOT_FOUND: the conversation has closed or never existed. */

@@ -1,7 +1,7 @@
 import type { ApprovalDecision, ConversationStart, IncomingMessage, ReplyChannel, StopRequest } from '../../core/conversation.ts';
 import { APPROVAL_TOKEN_PURPOSE, approvalTokenClaimsSchema, bareMessageId, type InboundEvent } from '../../core/inbound-event.ts';
 import { verifyToken } from '../../core/signed-token.ts';
-import { parseEmailApprovalReply, type EmailApprovalReply } from '../../worker/replies/email-approval.ts';
+import { parseEmailApprovalReply, type EmailApprovalReply } from '../../core/email-approval.ts';
 import type { DispatchConfig } from './config.ts';
 
 /** What one event asks of Temporal. */

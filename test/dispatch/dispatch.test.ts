@@ -4,7 +4,7 @@ import type { GeminiServer } from '../../local/gemini-server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatchHandler } from '../../functions/dispatch/handler.ts';
 import { createTemporalClientProvider, type TemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
-import { emailApprovalCode } from '../../worker/replies/email-approval.ts';
+import { emailApprovalCode } from '../../core/email-approval.ts';
 import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../support/moto.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
 import {

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ReplyChannel } from '../../core/conversation.ts';
 import { EMAIL_REPLY_TOKEN_PURPOSE, emailConversationId } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
-import { emailApprovalCode } from './email-approval.ts';
+import { emailApprovalCode } from '../../core/email-approval.ts';
 import { buildReplyMime, plusAddress } from './email-mime.ts';
 import type { ApprovalRequest, ReplyAdapter } from './reply-channel.ts';
 

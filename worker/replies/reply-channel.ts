@@ -1,23 +1,7 @@
 import type { ReplyChannel } from '../../core/conversation.ts';
+import type { ApprovalRequest, TurnStatus } from '../../core/replies.ts';
 
-/** Progress of a turn, shown while it runs (a Slack status message, a terminal line). */
-export type TurnStatus =
-  | { state: 'thinking'; step: number }
-  | { state: 'tool'; step: number; tool: string }
-  | { state: 'waiting_for_approval'; tool: string; requestId: string }
-  | { state: 'done' }
-  | { state: 'stopped' };
-
-export interface ApprovalRequest {
-  requestId: string;
-  conversationId: string;
-  tool: string;
-  args: Record<string, unknown>;
-  /** Who may decide. */
-  approvers: string[];
-  /** ISO time after which no decision means denied. */
-  expiresAt: string;
-}
+export type { ApprovalRequest, TurnStatus };
 
 /**
  * One way of talking back to people. Every method may be called again for the same
