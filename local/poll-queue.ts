@@ -1,6 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { jsonLog, type Log } from '../ingress/log.ts';
-import type { SqsBatchEvent, SqsBatchResponse } from './handler.ts';
+import { jsonLog, type Log } from '../functions/shared/log.ts';
+import type { SqsBatchEvent, SqsBatchResponse } from '../functions/shared/sqs-batch.ts';
 
 export interface PollQueueOptions {
   sqs: SQSClient;
