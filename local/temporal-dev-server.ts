@@ -49,8 +49,6 @@ export interface DevServerOptions {
   ui?: boolean;
   /** Dynamic config values. @default DEV_SERVER_DYNAMIC_CONFIG */
   dynamicConfig?: Record<string, string | number | boolean>;
-  /** @default 'default' */
-  namespace?: string;
 }
 
 export interface DevServer {
@@ -67,7 +65,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       ...(cli ? { executable: { type: 'existing-path', path: cli } } : {}),
-      namespace: options.namespace ?? 'default',
+      namespace: 'default',
       ip: '127.0.0.1',
       ui: options.ui ?? false,
       ...(uiPort ? { uiPort } : {}),
