@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { ToolDefinition } from '../core/define-tool.ts';
 import { startGeminiServer, type GeminiResponder, type GeminiServer } from '../local/gemini-server.ts';
-import { startDevServer, type DevServer } from '../local/temporal-dev-server.ts';
+import { findTemporalCli, startDevServer, type DevServer } from '../local/temporal-dev-server.ts';
 import { createCachedStore, type CachedTranscriptStore } from '../store/cached-store.ts';
 import { createLocalDirectoryStore } from '../store/local-directory-store.ts';
 import { createAgentWorker, type AgentWorker, type AgentWorkerOptions } from '../worker/create-worker.ts';
@@ -46,7 +46,7 @@ export interface BenchEnvironmentOptions {
 
 export async function startBenchEnvironment(respond: GeminiResponder, options: BenchEnvironmentOptions = {}): Promise<BenchEnvironment> {
   installQuietRuntime();
-  const server = await startDevServer(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {});
+  const server = await startDevServer({ executable: findTemporalCli(process.env), ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}) });
   const root = mkdtempSync(join(tmpdir(), 'bench-transcripts-'));
   const storeDirectory = join(root, 'store');
   const model = await startGeminiServer({ apiKey: API_KEY, respond });

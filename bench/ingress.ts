@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { startDevServer, type DevServer } from '../local/temporal-dev-server.ts';
+import { findTemporalCli, startDevServer, type DevServer } from '../local/temporal-dev-server.ts';
 import { createFifoQueue, queueDepth, sqsClient } from '../test/ingress/support.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../test/support/moto.ts';
 import { installQuietRuntime } from './harness.ts';
@@ -27,7 +27,7 @@ export interface IngressOptions {
 }
 
 const IMPLEMENTATIONS = [
-  { name: 'ours', entry: 'functions/ingress/lambda.ts', holds: 'SQS (moto)' },
+  { name: 'ours', entry: 'functions/slack/handler.ts', holds: 'SQS (moto)' },
   { name: 'bolt', entry: 'bench/ingress/bolt-handler.ts', holds: 'SQS (moto)' },
   { name: 'direct', entry: 'bench/ingress/direct-handler.ts', holds: 'Temporal (dev server)' },
 ] as const;
@@ -93,7 +93,7 @@ export async function runIngress(options: IngressOptions = {}) {
   const served: ServedBundle[] = [];
   try {
     log('ingress: starting moto and the Temporal dev server');
-    [moto, temporal] = await Promise.all([startMoto(), startDevServer()]);
+    [moto, temporal] = await Promise.all([startMoto(), startDevServer({ executable: findTemporalCli(process.env) })]);
     sqs = sqsClient(moto.endpoint);
     const queues = { ours: await createFifoQueue(sqs, 'bench-ours'), bolt: await createFifoQueue(sqs, 'bench-bolt') };
     const environments: Record<Name, NodeJS.ProcessEnv> = {

@@ -1,7 +1,6 @@
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { sendApproval, sendMessage, sendStop } from '../client/send-message.ts';
-import { loadSettings } from '../core/config.ts';
 import type { PendingApproval } from '../core/conversation.ts';
 import { summarise } from '../core/run-events.ts';
 import { followTurn } from './follow-turn.ts';
@@ -9,8 +8,8 @@ import { formatEvent } from './format.ts';
 import { lineReader } from './lines.ts';
 import { openSession } from './session.ts';
 
-const runtime = await openSession();
-const agent = runtime.registry.get(loadSettings().AGENT ?? runtime.registry.defaultAgent).name;
+const runtime = await openSession(process.env);
+const agent = runtime.agent;
 const session = crypto.randomUUID();
 const conversationId = `terminal:${session}`;
 const me = { id: userInfo().username || 'you' };

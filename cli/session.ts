@@ -1,25 +1,35 @@
 import { DefaultLogger, Runtime as TemporalRuntime } from '@temporalio/worker';
-import { loadSettings } from '../core/config.ts';
+import { settingsOrExit } from '../core/load-settings.ts';
 import { compileAgent } from '../core/define-agent.ts';
 import type { Content } from '../core/spec.ts';
 import { followAgentRun, startAgentRun } from '../client/run-agent.ts';
 import { startRuntime, type Runtime } from '../local/runtime.ts';
+import { loadTerminalSettings } from '../local/settings.ts';
 import type { AgentRunResult } from '../workflows/agent-run.ts';
 import { formatEvent } from './format.ts';
 
-/** Starts the runtime for a terminal program, with start-up facts on stderr. */
-export async function openSession(): Promise<Runtime> {
-  const settings = loadSettings();
+/** A terminal program's session: its settings, read once, and the runtime they describe. */
+export interface Session extends Runtime {
+  /** The agent the program talks to (`AGENT`, or the registry's default). */
+  agent: string;
+}
+
+/**
+ * Reads the settings from the entry's environment and starts the runtime, with start-up
+ * facts on stderr. A bad setting ends the program with one line naming the variable.
+ */
+export async function openSession(env: Readonly<Record<string, string | undefined>>): Promise<Session> {
+  const settings = settingsOrExit(() => loadTerminalSettings(env));
   // The terminal shows the run's steps; the SDK's own chatter is only for warnings.
   TemporalRuntime.install({ logger: new DefaultLogger('WARN') });
-  return startRuntime(settings, { worker: settings.EMBEDDED_WORKER, announce: (line) => console.error(line) });
+  const runtime = await startRuntime(settings, { env, announce: (line) => console.error(line) });
+  return { ...runtime, agent: runtime.registry.get(settings.terminal.AGENT ?? runtime.registry.defaultAgent).name };
 }
 
 /** Runs one durable agent run and prints its steps as they happen. */
-export async function ask(runtime: Runtime, prompt: string, history: Content[] = []): Promise<AgentRunResult> {
-  const settings = loadSettings();
-  const agent = runtime.registry.get(settings.AGENT ?? runtime.registry.defaultAgent);
-  const handle = await startAgentRun(runtime.client, { spec: compileAgent(agent), prompt, history, taskQueue: runtime.taskQueue });
+export async function ask(session: Session, prompt: string, history: Content[] = []): Promise<AgentRunResult> {
+  const agent = session.registry.get(session.agent);
+  const handle = await startAgentRun(session.client, { spec: compileAgent(agent), prompt, history, taskQueue: session.taskQueue });
   console.error(`  · run ${handle.workflowId}`);
   return followAgentRun(handle, {
     onEvent: (event) => {

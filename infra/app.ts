@@ -3,23 +3,23 @@ import { App } from 'aws-cdk-lib';
 import { createApp } from './create-app.ts';
 
 /**
- * Run by a CDK CLI (`cd infra && cdk synth`), the CLI passes the output folder and the
- * context. Run directly (`npm run synth`, `node infra/app.ts -c key=value …`), the app reads
- * infra/cdk.json's context and the `-c` arguments itself and writes infra/cdk.out, so a synth
- * needs no CLI at all.
+ * Run by the CDK CLI from the repository root (`npx cdk synth`, `npm run cdk -- deploy`), the
+ * CLI reads cdk.json and passes the output folder and the context. Run directly (`npm run
+ * synth`, `node infra/app.ts -c key=value …`), the app reads cdk.json's context and the `-c`
+ * arguments itself and writes cdk.out at the root, as the CLI would, so a synth needs no CLI.
  */
 const launchedByCli = process.env.CDK_OUTDIR !== undefined;
 const app = launchedByCli
   ? new App()
   : new App({
-      outdir: new URL('cdk.out', import.meta.url).pathname,
+      outdir: new URL('../cdk.out', import.meta.url).pathname,
       context: { ...cdkJsonContext(), ...contextArguments(process.argv.slice(2)) },
     });
 createApp(app).app.synth();
 if (!launchedByCli) console.error(`Synthesised to ${app.outdir}`);
 
 function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(new URL('cdk.json', import.meta.url), 'utf8')) as { context?: Record<string, unknown> };
+  const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as { context?: Record<string, unknown> };
   return cdkJson.context ?? {};
 }
 

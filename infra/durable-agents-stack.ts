@@ -91,7 +91,7 @@ export class DurableAgentsStack extends Stack {
     if (placeholders.length > 0) {
       Annotations.of(this).addWarningV2(
         'durable-agents:placeholder-settings',
-        `Placeholder settings in use (${placeholders.join(', ')}): the stack synthesises but cannot work when deployed. Set them with -c key=value or in infra/cdk.json.`,
+        `Placeholder settings in use (${placeholders.join(', ')}): the stack synthesises but cannot work when deployed. Set them with -c key=value or in cdk.json.`,
       );
     }
   }

@@ -110,7 +110,7 @@ export function parseDeploymentSettings(context: Record<string, unknown>): Deplo
   const parsed = deploymentSettingsSchema.safeParse(given);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
-  throw new DeploymentSettingsError(`Invalid deployment settings; set these with -c key=value or in infra/cdk.json "context":\n${problems}`);
+  throw new DeploymentSettingsError(`Invalid deployment settings; set these with -c key=value or in cdk.json "context":\n${problems}`);
 }
 
 /** The placeholder keys still at their defaults. */

@@ -11,7 +11,7 @@ export const CACHED_TEMPORAL_CLI = join(homedir(), '.cache', 'durable-agents', '
  * The Temporal CLI to run the dev server with: `TEMPORAL_CLI_PATH`, then `temporal` on
  * PATH, then the cache `.ci/run` fills. Undefined means "let the SDK download it".
  */
-export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function findTemporalCli(env: { TEMPORAL_CLI_PATH?: string | undefined; PATH?: string | undefined }): string | undefined {
   if (env.TEMPORAL_CLI_PATH) {
     if (!isExecutable(env.TEMPORAL_CLI_PATH)) {
       throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file.`);
@@ -43,12 +43,12 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, string | number 
 };
 
 export interface DevServerOptions {
+  /** The `temporal` binary (`findTemporalCli(process.env)` at the entry). @default the SDK's download */
+  executable?: string;
   /** Serve the Web UI too. @default false */
   ui?: boolean;
   /** Dynamic config values. @default DEV_SERVER_DYNAMIC_CONFIG */
   dynamicConfig?: Record<string, string | number | boolean>;
-  /** @default 'default' */
-  namespace?: string;
 }
 
 export interface DevServer {
@@ -60,12 +60,12 @@ export interface DevServer {
 
 /** Starts a Temporal dev server as a child process, on free ports. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
-  const cli = findTemporalCli();
+  const cli = options.executable;
   const uiPort = options.ui ? await freePort() : undefined;
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       ...(cli ? { executable: { type: 'existing-path', path: cli } } : {}),
-      namespace: options.namespace ?? 'default',
+      namespace: 'default',
       ip: '127.0.0.1',
       ui: options.ui ?? false,
       ...(uiPort ? { uiPort } : {}),

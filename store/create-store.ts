@@ -32,7 +32,7 @@ export const transcriptStoreSettingsSchema = z
 export type TranscriptStoreSettings = z.infer<typeof transcriptStoreSettingsSchema>;
 
 /** Reads and validates the transcript store's variables; a bad value names the variable to fix. */
-export function loadTranscriptStoreSettings(env: Record<string, unknown> = process.env): TranscriptStoreSettings {
+export function loadTranscriptStoreSettings(env: Record<string, unknown>): TranscriptStoreSettings {
   return loadSettingsFrom(transcriptStoreSettingsSchema, env, 'transcript store');
 }
 
@@ -43,13 +43,10 @@ export interface TranscriptStoreDeps {
 
 /**
  * The transcript store the settings ask for (a local folder by default, or S3), behind an
- * in-memory cache of TRANSCRIPT_CACHE_BYTES (0 caches nothing).
+ * in-memory cache of TRANSCRIPT_CACHE_BYTES (0 caches nothing). The settings are read once
+ * by the program's entry (`loadTranscriptStoreSettings`).
  */
-export function createTranscriptStore(
-  config: Record<string, unknown> = process.env,
-  deps: TranscriptStoreDeps = {},
-): CachedTranscriptStore {
-  const settings = loadTranscriptStoreSettings(config);
+export function createTranscriptStore(settings: TranscriptStoreSettings, deps: TranscriptStoreDeps = {}): CachedTranscriptStore {
   const store =
     settings.TRANSCRIPT_STORE === 's3'
       ? createS3Store({

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SavedConversation, SaveConversationInput } from '../core/conversation.ts';
-import { loadTranscriptStoreSettings } from '../store/create-store.ts';
+import type { TranscriptStoreSettings } from '../store/create-store.ts';
 
 /**
  * Where a conversation finds its transcript after it closed for idleness: one small mutable
@@ -117,9 +117,8 @@ export function createMemoryConversationIndex(): ConversationIndex {
   });
 }
 
-/** The index that sits next to the transcript store the same variables describe (TRANSCRIPT_STORE, TRANSCRIPT_DIR, TRANSCRIPT_BUCKET, TRANSCRIPT_PREFIX). */
-export function createConversationIndex(config: Record<string, unknown> = process.env, deps: { s3Client?: S3Client } = {}): ConversationIndex {
-  const settings = loadTranscriptStoreSettings(config);
+/** The index that sits next to the transcript store the same settings describe (TRANSCRIPT_STORE, TRANSCRIPT_DIR, TRANSCRIPT_BUCKET, TRANSCRIPT_PREFIX). */
+export function createConversationIndex(settings: TranscriptStoreSettings, deps: { s3Client?: S3Client } = {}): ConversationIndex {
   if (settings.TRANSCRIPT_STORE === 's3') {
     return createS3ConversationIndex({
       client: deps.s3Client ?? new S3Client(settings.AWS_ENDPOINT_URL_S3 === undefined ? {} : { forcePathStyle: true }),

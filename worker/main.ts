@@ -1,9 +1,49 @@
-import { loadSettings } from '../core/config.ts';
-import { startRuntime } from '../local/runtime.ts';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+import { settingsOrExit } from '../core/load-settings.ts';
+import { registryFrom, createWorkerFromSettings } from './from-settings.ts';
+import { replyAdaptersFrom } from './replies/adapters.ts';
+import { loadWorkerSettings } from './settings.ts';
 
-const settings = loadSettings();
-const runtime = await startRuntime(settings, { worker: true, announce: (line) => console.error(line) });
-console.error(`Worker polling task queue "${runtime.taskQueue}".`);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void runtime.close().then(() => process.exit(0)));
+// The container's entry: connect, create, run, close. It refuses to start without a real
+// Temporal and a real Gemini; the embedded defaults belong to the local programs (local/, cli/).
+
+/** An expected failure: one line naming the fix, no stack trace, a non-zero exit. */
+function refuse(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+const settings = settingsOrExit(() => loadWorkerSettings(process.env), 'Worker not started. ');
+
+// Connect: address, namespace, mTLS or API key as the Temporal CLI reads them.
+const variables = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+const temporal = loadClientConnectConfig({ overrideEnvVars: variables });
+const namespace = temporal.namespace ?? 'default';
+const connection = await NativeConnection.connect(temporal.connectionOptions).catch((error: unknown) =>
+  refuse(`Worker not started: cannot reach Temporal at ${settings.connection.TEMPORAL_ADDRESS} (namespace ${namespace}): ${(error as Error).message}`),
+);
+
+// Create.
+const replyAdapters = replyAdaptersFrom(settings);
+const worker = await createWorkerFromSettings({
+  connection,
+  namespace,
+  settings: settings.agents,
+  registry: registryFrom(settings.agents),
+  transcripts: settings.transcripts,
+  gemini: { apiKey: settings.connection.GOOGLE_API_KEY, ...(settings.agents.GEMINI_BASE_URL ? { baseUrl: settings.agents.GEMINI_BASE_URL } : {}) },
+  replyAdapters,
+});
+
+// Run until SIGINT or SIGTERM; in-flight activities finish within the shutdown grace time.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
+console.error(
+  `Worker polling task queue "${settings.agents.TEMPORAL_TASK_QUEUE}" on ${settings.connection.TEMPORAL_ADDRESS} (namespace ${namespace}); replies: ${['none', ...Object.keys(replyAdapters)].join(', ')}.`,
+);
+try {
+  await worker.run();
+} finally {
+  // Close.
+  await connection.close();
 }

@@ -1,16 +1,16 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
-import { loadSlackIngressConfig } from '../../functions/ingress/config.ts';
-import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
-import { normaliseSlackEvent } from '../../functions/ingress/slack-events.ts';
+import { loadSlackEdgeSettings } from '../../functions/slack/settings.ts';
+import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
+import { normaliseSlackEvent } from '../../functions/slack/slack-events.ts';
 
 /**
  * The Slack edge as Bolt's Lambda receiver builds it, for `npm run bench -- ingress`: the same
- * settings, normaliser and SQS queue as functions/ingress/lambda.ts, with Bolt doing the
+ * settings, normaliser and SQS queue as functions/slack/handler.ts, with Bolt doing the
  * signature check, the routing and the acknowledgement. The receiver returns only once the
  * listener has finished, so here too a 200 means "SQS holds it".
  */
-const config = loadSlackIngressConfig();
+const config = loadSlackEdgeSettings(process.env);
 const queue = createSqsEventQueue({ client: new SQSClient({}), queueUrl: config.INGRESS_QUEUE_URL, timeoutMs: config.INGRESS_QUEUE_TIMEOUT_MS });
 const receiver = new AwsLambdaReceiver({ signingSecret: config.SLACK_SIGNING_SECRET, logLevel: LogLevel.WARN });
 

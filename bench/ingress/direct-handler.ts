@@ -3,9 +3,9 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { handle } from 'hono/aws-lambda';
 import * as z from 'zod';
 import { loadSettingsFrom } from '../../core/load-settings.ts';
-import { createIngressApp } from '../../functions/ingress/app.ts';
-import { slackIngressSettingsSchema } from '../../functions/ingress/config.ts';
-import type { EventQueue } from '../../functions/ingress/event-queue.ts';
+import { createSlackApp } from '../../functions/slack/app.ts';
+import { slackEdgeSettingsSchema } from '../../functions/slack/settings.ts';
+import type { EventQueue } from '../../functions/shared/event-queue.ts';
 
 /**
  * The Slack edge the design rules out, for `npm run bench -- ingress`: the same Hono app
@@ -14,7 +14,7 @@ import type { EventQueue } from '../../functions/ingress/event-queue.ts';
  * starting it if need be. Connection settings come from `@temporalio/envconfig`
  * (`TEMPORAL_ADDRESS`, …); the connection is made on the first request and kept.
  */
-const settingsSchema = slackIngressSettingsSchema.omit({ INGRESS_QUEUE_URL: true }).extend({
+const settingsSchema = slackEdgeSettingsSchema.omit({ INGRESS_QUEUE_URL: true }).extend({
   /** @default 'agents' */
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('agents'),
   /** Workflow type started for a new conversation; the bench runs no worker. @default 'conversation' */
@@ -49,6 +49,6 @@ const startInTemporal: EventQueue = {
 };
 
 // The app reads no queue setting; the URL is only there to fill the type.
-const app = createIngressApp({ config: { ...settings, INGRESS_QUEUE_URL: 'temporal' }, queue: startInTemporal });
+const app = createSlackApp({ config: { ...settings, INGRESS_QUEUE_URL: 'temporal' }, queue: startInTemporal });
 
 export const handler = handle(app);

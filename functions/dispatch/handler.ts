@@ -1,97 +1,15 @@
-import { parseInboundEvent, type InboundEvent } from '../../core/inbound-event.ts';
-import { jsonLog, type Log } from '../ingress/log.ts';
-import type { DispatchConfig } from './config.ts';
-import { deliver } from './deliver.ts';
-import { routeEvent, UndeliverableEvent } from './route.ts';
-import type { TemporalClientProvider } from './temporal-client.ts';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createDispatchBatchHandler } from './dispatch-batch.ts';
+import { loadDispatchSettings } from './settings.ts';
+import { createTemporalClientProvider } from './temporal-client.ts';
 
-/** The parts of Lambda's SQS event this handler reads. */
-export interface SqsRecord {
-  messageId: string;
-  body: string;
-  attributes?: { MessageGroupId?: string; ApproximateReceiveCount?: string };
-}
-export interface SqsBatchEvent {
-  Records: SqsRecord[];
-}
-export interface SqsBatchResponse {
-  batchItemFailures: { itemIdentifier: string }[];
-}
+// Cold start: settings are checked now; Temporal is connected on the first batch and the
+// connection is kept for the container's life (see temporal-client.ts).
+const settings = loadDispatchSettings(process.env);
+const temporal = createTemporalClientProvider({
+  env: process.env,
+  ...(settings.TEMPORAL_SECRET_ARN ? { secretArn: settings.TEMPORAL_SECRET_ARN, secrets: new SecretsManagerClient({}) } : {}),
+  connectTimeoutMs: settings.TEMPORAL_CONNECT_TIMEOUT_MS,
+});
 
-export interface DispatchDependencies {
-  config: DispatchConfig;
-  temporal: TemporalClientProvider;
-  /** @default jsonLog */
-  log?: Log;
-  /** Clock, in milliseconds. @default Date.now */
-  now?: () => number;
-}
-
-type RecordOutcome = 'done' | 'retry';
-
-/**
- * The SQS batch handler (event source with `ReportBatchItemFailures`). Each record becomes an
- * update of its conversation. Records that can never succeed (not an InboundEvent, a forged
- * approval, an agent not allowed) are logged and acknowledged: retrying cannot help, and the
- * DLQ stays for events that were valid but could not be delivered, so redriving it is always
- * worth doing. Anything else that fails (Temporal unreachable, a timeout) is reported in
- * `batchItemFailures`, and SQS delivers it again.
- *
- * FIFO order holds per conversation: records of one message group run one after another,
- * and after a failure the rest of that group is reported failed untried, so a later message
- * never overtakes an earlier one. Groups run side by side.
- */
-export function createDispatchHandler(dependencies: DispatchDependencies) {
-  const { config, temporal } = dependencies;
-  const log = dependencies.log ?? jsonLog;
-  const now = dependencies.now ?? Date.now;
-
-  async function handleRecord(record: SqsRecord): Promise<RecordOutcome> {
-    const context = { sqsMessageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount };
-    let event: InboundEvent;
-    try {
-      event = parseInboundEvent(JSON.parse(record.body));
-    } catch (error) {
-      log({ msg: 'malformed record dropped', reason: (error as Error).message.slice(0, 500), ...context });
-      return 'done';
-    }
-    const eventContext = { ...context, id: event.id, kind: event.kind, conversationId: event.conversationId };
-    try {
-      const action = routeEvent(event, config, now);
-      const client = await temporal.get();
-      const result = await client.withAbortSignal(AbortSignal.timeout(config.DISPATCH_UPDATE_TIMEOUT_MS), () =>
-        deliver(client, action, { taskQueue: config.TEMPORAL_TASK_QUEUE, approvalSecret: config.APPROVAL_TOKEN_SECRET }),
-      );
-      if (result.outcome === 'refused') log({ msg: 'conversation refused event', update: result.update, reason: result.reason, ...eventContext });
-      else log({ msg: 'delivered', update: result.update, duplicate: result.duplicate, turn: result.turn, ...eventContext });
-      return 'done';
-    } catch (error) {
-      if (error instanceof UndeliverableEvent) {
-        log({ msg: 'undeliverable event dropped', reason: error.message, ...eventContext });
-        return 'done';
-      }
-      // Anything else, a bug included, fails this record alone: SQS retries it, then the DLQ keeps it.
-      log({ msg: 'delivery failed, will retry', error: (error as Error).name, detail: (error as Error).message.slice(0, 500), ...eventContext });
-      return 'retry';
-    }
-  }
-
-  return async function handleDispatchBatch(batch: SqsBatchEvent): Promise<SqsBatchResponse> {
-    const groups = new Map<string, SqsRecord[]>();
-    for (const record of batch.Records) {
-      const group = record.attributes?.MessageGroupId ?? `record:${record.messageId}`;
-      groups.set(group, [...(groups.get(group) ?? []), record]);
-    }
-    const failures: { itemIdentifier: string }[] = [];
-    await Promise.all(
-      [...groups.values()].map(async (records) => {
-        for (const [index, record] of records.entries()) {
-          if ((await handleRecord(record)) === 'done') continue;
-          for (const failed of records.slice(index)) failures.push({ itemIdentifier: failed.messageId });
-          return;
-        }
-      }),
-    );
-    return { batchItemFailures: failures };
-  };
-}
+export const handler = createDispatchBatchHandler({ config: settings, temporal });

@@ -2,7 +2,7 @@ import type { ApprovalDecision, ConversationStart, IncomingMessage, ReplyChannel
 import { APPROVAL_TOKEN_PURPOSE, approvalTokenClaimsSchema, bareMessageId, type InboundEvent } from '../../core/inbound-event.ts';
 import { verifyToken } from '../../core/signed-token.ts';
 import { parseEmailApprovalReply, type EmailApprovalReply } from '../../core/email-approval.ts';
-import type { DispatchConfig } from './config.ts';
+import type { DispatchSettings } from './settings.ts';
 
 /** What one event asks of Temporal. */
 export type DispatchAction =
@@ -27,7 +27,7 @@ export class UndeliverableEvent extends Error {
  * default), the conversation, the reply channel, and for approvals a second check of the
  * signed token (the ingress checked it; the dispatcher trusts no queue).
  */
-export function routeEvent(event: InboundEvent, config: Pick<DispatchConfig, 'APPROVAL_TOKEN_SECRET' | 'DISPATCH_DEFAULT_AGENT' | 'DISPATCH_AGENTS' | 'EMAIL_AGENT_DOMAIN'>, now: () => number = Date.now): DispatchAction {
+export function routeEvent(event: InboundEvent, config: Pick<DispatchSettings, 'APPROVAL_TOKEN_SECRET' | 'DISPATCH_DEFAULT_AGENT' | 'DISPATCH_AGENTS' | 'EMAIL_AGENT_DOMAIN'>, now: () => number = Date.now): DispatchAction {
   const conversationId = event.conversationId;
   if (event.kind === 'approval') {
     const approval = event.approval!;

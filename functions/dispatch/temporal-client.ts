@@ -2,10 +2,11 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import * as z from 'zod';
+import type { Environment } from '../../core/load-settings.ts';
 
 export interface TemporalClientProviderOptions {
-  /** Environment for `@temporalio/envconfig`. @default process.env */
-  env?: NodeJS.ProcessEnv;
+  /** The variables `@temporalio/envconfig` reads (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, …): the entry's environment. */
+  env: Environment;
   /** With `secretArn`: where the mTLS certificate and key (or API key) come from. */
   secrets?: SecretsManagerClient;
   /** ARN of a JSON secret `{ "tlsCert": "...", "tlsKey": "...", "apiKey"?: "..." }`. */
@@ -32,7 +33,7 @@ const temporalSecretSchema = z
  * made on the first invocation and reused by every later one. A connect that fails is not
  * remembered, so the next invocation tries again instead of failing for the container's life.
  */
-export function createTemporalClientProvider(options: TemporalClientProviderOptions = {}): TemporalClientProvider {
+export function createTemporalClientProvider(options: TemporalClientProviderOptions): TemporalClientProvider {
   let client: Client | undefined;
   let connecting: Promise<Client> | undefined;
   let secretVariables: Record<string, string> | undefined;
@@ -60,7 +61,7 @@ export function createTemporalClientProvider(options: TemporalClientProviderOpti
 
   async function connect(): Promise<Client> {
     const overrides = await readSecret();
-    const env = Object.fromEntries(Object.entries({ ...(options.env ?? process.env), ...overrides }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+    const env = Object.fromEntries(Object.entries({ ...options.env, ...overrides }).filter((entry): entry is [string, string] => entry[1] !== undefined));
     const config = loadClientConnectConfig({ overrideEnvVars: env });
     connects += 1;
     const connection = await Connection.connect({ ...config.connectionOptions, connectTimeout: options.connectTimeoutMs ?? 5000 });

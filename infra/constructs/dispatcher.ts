@@ -32,7 +32,7 @@ export interface DispatcherProps {
 }
 
 /**
- * functions/dispatch/lambda.ts on the ingress FIFO queue: batches of 10, failures reported
+ * functions/dispatch/handler.ts on the ingress FIFO queue: batches of 10, failures reported
  * per message so one stuck conversation does not redeliver the others. It reads the
  * Temporal Cloud credentials from the Temporal secret at cold start (TEMPORAL_SECRET_ARN)
  * and connects over gRPC (@grpc/grpc-js is pure JavaScript, so the bundle needs no
@@ -44,7 +44,7 @@ export class Dispatcher extends Construct {
   constructor(scope: Construct, id: string, props: DispatcherProps) {
     super(scope, id);
     this.function = createNodeLambda(this, 'Function', {
-      entry: 'functions/dispatch/lambda.ts',
+      entry: 'functions/dispatch/handler.ts',
       description: 'Dispatcher: ingress FIFO → Temporal update-with-start',
       memorySize: 512,
       // Records of one conversation run in order, each bounded by DISPATCH_UPDATE_TIMEOUT_MS

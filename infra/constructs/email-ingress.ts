@@ -34,7 +34,7 @@ export interface EmailIngressProps {
 /**
  * Inbound mail: an SES receipt rule stores the raw MIME under the bucket's raw-mail prefix
  * and notifies an SNS topic; the topic feeds a standard SQS queue (with a dead-letter
- * queue) that invokes functions/ingress/email-lambda.ts in batches, failures reported per
+ * queue) that invokes functions/email/handler.ts in batches, failures reported per
  * message. The function reads the raw mail and sends accepted messages to the ingress FIFO.
  *
  * SES receiving exists in a few regions only, and CloudFormation cannot make a rule set
@@ -106,7 +106,7 @@ export class EmailIngress extends Construct {
     if (topicPolicy) this.rule.node.addDependency(topicPolicy);
 
     this.function = createNodeLambda(this, 'Function', {
-      entry: 'functions/ingress/email-lambda.ts',
+      entry: 'functions/email/handler.ts',
       description: 'Email ingress: read raw mail from S3, check, queue (FIFO)',
       memorySize: 512,
       timeout: functionTimeout,

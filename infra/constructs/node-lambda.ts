@@ -9,7 +9,7 @@ import type { Construct } from 'constructs';
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface NodeLambdaProps {
-  /** Entry file, relative to the repository root, e.g. `functions/ingress/lambda.ts`. */
+  /** Entry file, relative to the repository root, e.g. `functions/slack/handler.ts`. */
   entry: string;
   /** @default 'handler' */
   handler?: string;

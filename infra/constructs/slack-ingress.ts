@@ -19,7 +19,7 @@ export interface SlackIngressProps {
 
 /**
  * Slack's Events, Interactivity and slash-command endpoint: the Hono app of
- * functions/ingress/lambda.ts behind a Function URL. The URL has no IAM auth because Slack
+ * functions/slack/handler.ts behind a Function URL. The URL has no IAM auth because Slack
  * cannot sign with SigV4; the function verifies Slack's HMAC signature on every request
  * and refuses to start without its signing secret. It can only send to the ingress queue.
  */
@@ -30,7 +30,7 @@ export class SlackIngress extends Construct {
   constructor(scope: Construct, id: string, props: SlackIngressProps) {
     super(scope, id);
     this.function = createNodeLambda(this, 'Function', {
-      entry: 'functions/ingress/lambda.ts',
+      entry: 'functions/slack/handler.ts',
       description: 'Slack ingress: verify, normalise, queue (FIFO)',
       // Slack gives up after 3 s; the SQS send has 2.5 s (INGRESS_QUEUE_TIMEOUT_MS).
       memorySize: 256,

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serveLambdaHandler, type AnyLambdaHandler } from '../../bench/ingress/function-url.ts';
 import { appMentionRequest, BOT_USER, SIGNING_SECRET, TEAM } from '../../bench/ingress/slack-requests.ts';
 import { inboundEventSchema } from '../../core/inbound-event.ts';
-import { createIngressApp } from '../../functions/ingress/app.ts';
-import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
-import { silentLog } from '../../functions/ingress/log.ts';
+import { createSlackApp } from '../../functions/slack/app.ts';
+import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
+import { silentLog } from '../../functions/shared/log.ts';
 import { createFifoQueue, queueDepth, queuedMessages, slackConfig, sqsClient } from '../ingress/support.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
@@ -66,7 +66,7 @@ describe('the Bolt ingress', () => {
     const bolt = inboundEventSchema.parse(queued?.body);
 
     const oursQueue = await createFifoQueue(sqs, 'bench-ours');
-    const ours = createIngressApp({ config: slackConfig(oursQueue, { SLACK_BOT_USER_ID: BOT_USER }), queue: createSqsEventQueue({ client: sqs, queueUrl: oursQueue }), log: silentLog });
+    const ours = createSlackApp({ config: slackConfig(oursQueue, { SLACK_BOT_USER_ID: BOT_USER }), queue: createSqsEventQueue({ client: sqs, queueUrl: oursQueue }), log: silentLog });
     expect((await ours.request('/slack/events', { method: 'POST', ...request })).status).toBe(200);
     const [oursQueued] = await queuedMessages(sqs, oursQueue);
     const { receivedAt: _bolt, ...boltEvent } = bolt;

@@ -2,15 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redriveDeadLetters } from '../../functions/dispatch/redrive.ts';
-import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
+import { redriveDeadLetters } from '../../local/redrive-dead-letters.ts';
+import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { queueDepth, sqsClient } from '../ingress/support.ts';
 import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../support/moto.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import { APPROVAL_SECRET, emailMessageEvent, slackMessageEvent, startConversationWorker, waitForTurn } from './support.ts';
 
-const DISPATCH_ENTRY = fileURLToPath(new URL('../../functions/dispatch/local.ts', import.meta.url));
+const DISPATCH_ENTRY = fileURLToPath(new URL('../../local/dispatch.ts', import.meta.url));
 const MAX_RECEIVES = 3;
 
 describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and redrive (moto SQS)', () => {

@@ -2,7 +2,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { CURRENT_STEP_QUERY, PENDING_APPROVALS_QUERY, type CurrentStep, type PendingApproval } from '../../core/conversation.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDispatchHandler } from '../../functions/dispatch/handler.ts';
+import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
 import { createTemporalClientProvider, type TemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
 import { emailApprovalCode } from '../../core/email-approval.ts';
 import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../support/moto.ts';
@@ -42,7 +42,7 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     await moto?.stop();
   });
 
-  function provider(address = temporalAddress, options: Parameters<typeof createTemporalClientProvider>[0] = {}) {
+  function provider(address = temporalAddress, options: Partial<Parameters<typeof createTemporalClientProvider>[0]> = {}) {
     const created = createTemporalClientProvider({ env: { TEMPORAL_ADDRESS: address }, connectTimeoutMs: 1500, ...options });
     providers.push(created);
     return created;
@@ -50,7 +50,7 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
 
   function dispatcher(temporalProvider: TemporalClientProvider = provider(), overrides: Parameters<typeof dispatchConfig>[1] = {}) {
     const logs: Record<string, unknown>[] = [];
-    const handler = createDispatchHandler({ config: dispatchConfig(taskQueue, overrides), temporal: temporalProvider, log: (fields) => logs.push(fields) });
+    const handler = createDispatchBatchHandler({ config: dispatchConfig(taskQueue, overrides), temporal: temporalProvider, log: (fields) => logs.push(fields) });
     return { handler, logs };
   }
 

@@ -8,9 +8,9 @@ import { defineTool } from '../../core/define-tool.ts';
 import type { Content } from '../../core/spec.ts';
 import { APPROVAL_TOKEN_PURPOSE, slackConversationId, type InboundEvent } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
-import type { DispatchConfig } from '../../functions/dispatch/config.ts';
-import type { SqsRecord } from '../../functions/dispatch/handler.ts';
-import { sqsFifoId } from '../../functions/ingress/event-queue.ts';
+import type { DispatchSettings } from '../../functions/dispatch/settings.ts';
+import type { SqsRecord } from '../../functions/shared/sqs-batch.ts';
+import { sqsFifoId } from '../../functions/shared/event-queue.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import type { ReplyAdapter } from '../../worker/replies/reply-channel.ts';
 import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
@@ -20,7 +20,7 @@ import { APPROVAL_SECRET } from '../ingress/support.ts';
 export { APPROVAL_SECRET };
 
 
-export function dispatchConfig(taskQueue: string, overrides: Partial<DispatchConfig> = {}): DispatchConfig {
+export function dispatchConfig(taskQueue: string, overrides: Partial<DispatchSettings> = {}): DispatchSettings {
   return {
     APPROVAL_TOKEN_SECRET: APPROVAL_SECRET,
     TEMPORAL_TASK_QUEUE: taskQueue,

@@ -5,12 +5,12 @@ import PostalMime, { type Email } from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/define-agent.ts';
 import type { Content } from '../../core/spec.ts';
-import { createDispatchHandler } from '../../functions/dispatch/handler.ts';
-import { pollQueue } from '../../functions/dispatch/poll.ts';
+import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
+import { pollQueue } from '../../local/poll-queue.ts';
 import { createTemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
-import { createEmailHandler } from '../../functions/ingress/email-handler.ts';
-import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
-import { silentLog } from '../../functions/ingress/log.ts';
+import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
+import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
+import { silentLog } from '../../functions/shared/log.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import { createEmailReplyAdapter } from '../../worker/replies/email.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
@@ -36,7 +36,7 @@ describe.skipIf(noTemporal)('email thread end to end: SES → S3 → ingress →
   let s3: S3Client;
   let ses: SESv2Client;
   let model: GeminiServer;
-  let receiveEmail: ReturnType<typeof createEmailHandler>;
+  let receiveEmail: ReturnType<typeof createEmailBatchHandler>;
   const stopDispatch = new AbortController();
   let dispatching: Promise<void>;
   const temporalProvider = createTemporalClientProvider({ env: { TEMPORAL_ADDRESS: temporalAddress }, connectTimeoutMs: 2000 });
@@ -51,7 +51,7 @@ describe.skipIf(noTemporal)('email thread end to end: SES → S3 → ingress →
     await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: 'agents.example.com' }));
     model = await startScriptedModel(respond);
     const queueUrl = await createFifoQueue(sqs, 'e2e-email');
-    receiveEmail = createEmailHandler({ config: emailConfig(queueUrl), s3, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
+    receiveEmail = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
 
     const taskQueue = temporal.taskQueue('e2e-email');
     await temporal.startWorker({
@@ -61,7 +61,7 @@ describe.skipIf(noTemporal)('email thread end to end: SES → S3 → ingress →
       modelUrl: model.url,
       replyAdapters: { email: createEmailReplyAdapter({ ses, replyTokenSecret: REPLY_SECRET, approvalSecret: APPROVAL_SECRET }) },
     });
-    const handler = createDispatchHandler({ config: dispatchConfig(taskQueue), temporal: temporalProvider, log: silentLog });
+    const handler = createDispatchBatchHandler({ config: dispatchConfig(taskQueue), temporal: temporalProvider, log: silentLog });
     dispatching = pollQueue({ sqs, queueUrl, handler, signal: stopDispatch.signal, waitTimeSeconds: 1, log: silentLog });
   });
   afterAll(async () => {

@@ -7,13 +7,13 @@ import { defineAgent } from '../../core/define-agent.ts';
 import { defineTool } from '../../core/define-tool.ts';
 import type { Content } from '../../core/spec.ts';
 import { APPROVAL_ACTION_IDS } from '../../core/inbound-event.ts';
-import { createDispatchHandler } from '../../functions/dispatch/handler.ts';
-import { pollQueue } from '../../functions/dispatch/poll.ts';
+import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
+import { pollQueue } from '../../local/poll-queue.ts';
 import { createTemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
-import { createIngressApp } from '../../functions/ingress/app.ts';
-import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
-import { silentLog } from '../../functions/ingress/log.ts';
-import { serveOnNode } from '../../functions/ingress/node-server.ts';
+import { createSlackApp } from '../../functions/slack/app.ts';
+import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
+import { silentLog } from '../../functions/shared/log.ts';
+import { serveOnNode } from '../../local/node-server.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
@@ -85,7 +85,7 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
     slack = await startSlackApiServer({ tokens: [BOT_TOKEN], botUserId: BOT });
     model = await startScriptedModel(respond);
     const queueUrl = await createFifoQueue(sqs, 'e2e-slack');
-    ingress = await serveOnNode(createIngressApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog }), 0);
+    ingress = await serveOnNode(createSlackApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog }), 0);
     ingressUrl = `http://127.0.0.1:${(ingress.address() as AddressInfo).port}`;
 
     const taskQueue = temporal.taskQueue('e2e-slack');
@@ -96,7 +96,7 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
       modelUrl: model.url,
       replyAdapters: { slack: createSlackReplyAdapter({ client: createSlackWebClient({ token: BOT_TOKEN, apiUrl: slack.url }), approvalTokenSecret: APPROVAL_SECRET }) },
     });
-    const handler = createDispatchHandler({ config: dispatchConfig(taskQueue), temporal: temporalProvider, log: silentLog });
+    const handler = createDispatchBatchHandler({ config: dispatchConfig(taskQueue), temporal: temporalProvider, log: silentLog });
     dispatching = pollQueue({ sqs, queueUrl, handler, signal: stopDispatch.signal, waitTimeSeconds: 1, log: silentLog });
   });
   afterAll(async () => {

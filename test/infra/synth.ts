@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { createApp, type CreatedApp } from '../../infra/create-app.ts';
 
-const cdkJson = JSON.parse(readFileSync(new URL('../../infra/cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
 
 export const TEMPORAL_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/temporal-AbC123';
 export const APP_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/app-XyZ789';
@@ -37,7 +37,7 @@ export interface Synthesized extends CreatedApp {
 }
 
 /**
- * Builds the app exactly as infra/app.ts does, with infra/cdk.json's feature flags and the
+ * Builds the app exactly as infra/app.ts does, with cdk.json's feature flags and the
  * given settings, and synthesises it into a temporary folder; cdk-nag runs as part of the
  * synth, so an unacknowledged finding throws here.
  */

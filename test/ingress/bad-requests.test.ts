@@ -4,11 +4,11 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_TOKEN_PURPOSE, EMAIL_REPLY_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
-import { createIngressApp } from '../../functions/ingress/app.ts';
-import { createEmailHandler } from '../../functions/ingress/email-handler.ts';
-import { parseInboundEmail, type ParseInboundEmailInput } from '../../functions/ingress/email.ts';
-import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
-import { silentLog } from '../../functions/ingress/log.ts';
+import { createSlackApp } from '../../functions/slack/app.ts';
+import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
+import { parseInboundEmail, type ParseInboundEmailInput } from '../../functions/email/email.ts';
+import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
+import { silentLog } from '../../functions/shared/log.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
 import { mime, receipt, sesRecord } from './email-fixtures.ts';
 import {
@@ -115,14 +115,14 @@ let moto: MotoServer;
 let sqs: SQSClient;
 let s3: S3Client;
 let queueUrl: string;
-let app: ReturnType<typeof createIngressApp>;
+let app: ReturnType<typeof createSlackApp>;
 
 beforeAll(async () => {
   moto = await startMoto();
   sqs = sqsClient(moto.endpoint);
   s3 = new S3Client({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint, forcePathStyle: true });
   queueUrl = await createFifoQueue(sqs, 'bad');
-  app = createIngressApp({ config: slackConfig(queueUrl, { INGRESS_MAX_BODY_BYTES: MAX_BODY }), queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
+  app = createSlackApp({ config: slackConfig(queueUrl, { INGRESS_MAX_BODY_BYTES: MAX_BODY }), queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
 });
 afterAll(async () => {
   sqs?.destroy();
@@ -203,7 +203,7 @@ describe('hostile emails', () => {
       }),
     );
     const logged: Record<string, unknown>[] = [];
-    const handler = createEmailHandler({ config: emailConfig(queueUrl), s3, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: (line) => logged.push(line) });
+    const handler = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: (line) => logged.push(line) });
     const response = await handler({ Records: records });
     expect(response.batchItemFailures).toEqual([]);
     expect(logged.filter((line) => line.msg === 'email rejected')).toHaveLength(emailCases.length);

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 
 /** The ingress must stay small and start fast: no Temporal, no gRPC, no agent or worker code. */
 describe('the ingress bundles', () => {
-  it.each(['functions/ingress/lambda.ts', 'functions/ingress/email-lambda.ts'])('%s pulls in only the edge', async (entry) => {
+  it.each(['functions/slack/handler.ts', 'functions/email/handler.ts'])('%s pulls in only the edge', async (entry) => {
     const result = await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node24', write: false, metafile: true, minify: true, logLevel: 'silent' });
     const inputs = Object.keys(result.metafile.inputs);
     const packages = new Set(inputs.flatMap((input) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? []));
     expect([...packages].filter((name) => /^(@temporalio|@grpc|@google|@slack|@modelcontextprotocol|pino)/.test(name))).toEqual([]);
     const ownFiles = inputs.filter((input) => !input.includes('node_modules'));
-    expect(ownFiles.filter((input) => !/^(functions\/ingress\/|core\/(inbound-event|signed-token|load-settings)\.ts$|store\/)/.test(input))).toEqual([]);
+    expect(ownFiles.filter((input) => !/^(functions\/(slack|email|shared)\/|core\/(inbound-event|signed-token|load-settings)\.ts$|store\/)/.test(input))).toEqual([]);
     const bytes = result.outputFiles[0]?.contents.byteLength ?? 0;
     expect(bytes).toBeLessThan(1.5 * 1024 * 1024);
   });

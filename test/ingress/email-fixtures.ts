@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { SesReceipt } from '../../functions/ingress/email-checks.ts';
-import type { SqsBatchEvent } from '../../functions/ingress/email-handler.ts';
+import type { SesReceipt } from '../../functions/email/email-checks.ts';
+import type { SqsBatchEvent } from '../../functions/shared/sqs-batch.ts';
 
 export const AGENT_ADDRESS = 'assistant@agents.example.com';
 

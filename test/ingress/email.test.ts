@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMAIL_REPLY_TOKEN_PURPOSE, inboundEventSchema, type InboundEvent } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
 import { createS3Store } from '../../store/s3-store.ts';
-import { createEmailHandler } from '../../functions/ingress/email-handler.ts';
-import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
-import type { Log } from '../../functions/ingress/log.ts';
+import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
+import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
+import type { Log } from '../../functions/shared/log.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
 import { mime, receipt, sesRecord, type MimeOptions } from './email-fixtures.ts';
 import { REPLY_SECRET, closedEndpoint, createFifoQueue, emailConfig, queueDepth, queuedMessages, sqsClient } from './support.ts';
@@ -84,7 +84,7 @@ async function freshHandler(options: { sqsClient?: SQSClient } = {}) {
   const logged: Record<string, unknown>[] = [];
   const log: Log = (line) => logged.push(line);
   const store = createS3Store({ client: s3, bucket: BUCKET, prefix: 'transcripts/' });
-  const handler = createEmailHandler({ config: emailConfig(queueUrl), s3, store, queue: createSqsEventQueue({ client: options.sqsClient ?? sqs, queueUrl }), log });
+  const handler = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, store, queue: createSqsEventQueue({ client: options.sqsClient ?? sqs, queueUrl }), log });
   return { handler, queueUrl, logged, store };
 }
 
@@ -219,7 +219,7 @@ describe('inbound email through S3, SNS and SQS', () => {
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
     });
-    const { handler } = await import('../../functions/ingress/email-lambda.ts');
+    const { handler } = await import('../../functions/email/handler.ts');
     const key = await stored(mime({ ...newRequest, messageId: '<entry@mail.example.com>' }));
     const response = await handler({ Records: [sesRecord({ bucket: BUCKET, key })] });
     expect(response.batchItemFailures).toEqual([]);

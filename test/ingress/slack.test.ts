@@ -5,9 +5,9 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_TOKEN_PURPOSE, inboundEventSchema, type InboundEvent } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
-import { createIngressApp } from '../../functions/ingress/app.ts';
-import { createSqsEventQueue } from '../../functions/ingress/sqs-sdk-queue.ts';
-import { silentLog } from '../../functions/ingress/log.ts';
+import { createSlackApp } from '../../functions/slack/app.ts';
+import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
+import { silentLog } from '../../functions/shared/log.ts';
 import { freePort, startMoto, type MotoServer } from '../support/moto.ts';
 import {
   APPROVAL_SECRET,
@@ -116,7 +116,7 @@ afterAll(async () => {
 async function freshIngress(overrides: Parameters<typeof slackConfig>[1] = {}) {
   const queueUrl = await createFifoQueue(sqs);
   const config = slackConfig(queueUrl, overrides);
-  const app = createIngressApp({ config, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
+  const app = createSlackApp({ config, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
   return { app, queueUrl };
 }
 
@@ -211,7 +211,7 @@ describe('Slack events', () => {
     const endpoint = await closedEndpoint();
     const deadSqs = sqsClient(endpoint);
     const queueUrl = `${endpoint}/123456789012/ingress.fifo`;
-    const app = createIngressApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: deadSqs, queueUrl }), log: silentLog });
+    const app = createSlackApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: deadSqs, queueUrl }), log: silentLog });
     const started = Date.now();
     const response = await app.request('/slack/events', slackPost(JSON.stringify(mentionInChannel)));
     expect(response.status).toBe(503);
@@ -305,7 +305,7 @@ describe('the local runner', () => {
   it('serves the same app over real HTTP and queues a signed mention', async () => {
     const queueUrl = await createFifoQueue(sqs, 'local');
     const port = await freePort();
-    child = spawn(process.execPath, ['functions/ingress/local.ts'], {
+    child = spawn(process.execPath, ['local/slack-edge.ts'], {
       env: {
         PATH: process.env.PATH,
         PORT: String(port),
@@ -353,7 +353,7 @@ describe('the Lambda entry', () => {
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
     });
-    const { handler } = await import('../../functions/ingress/lambda.ts');
+    const { handler } = await import('../../functions/slack/handler.ts');
     const body = form({ team_id: TEAM, channel_id: GENERAL, user_id: ANA, command: '/agent', text: 'hello from a Function URL', response_url: 'https://hooks.slack.com/commands/x', trigger_id: '42.42.lambda' });
     const headers = { 'content-type': 'application/x-www-form-urlencoded', host: 'abc.lambda-url.us-east-1.on.aws', ...slackPost(body, { form: true }).headers as Record<string, string> };
     const functionUrlEvent = {

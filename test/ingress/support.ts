@@ -6,13 +6,14 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { MOTO_CLIENT_CONFIG, freePort } from '../support/moto.ts';
-import type { SlackIngressConfig, EmailIngressConfig } from '../../functions/ingress/config.ts';
+import type { EmailEdgeSettings } from '../../functions/email/settings.ts';
+import type { SlackEdgeSettings } from '../../functions/slack/settings.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-8f3a';
 export const APPROVAL_SECRET = 'test-approval-secret-51c2';
 export const REPLY_SECRET = 'test-reply-secret-0d9e';
 
-export function slackConfig(queueUrl: string, overrides: Partial<SlackIngressConfig> = {}): SlackIngressConfig {
+export function slackConfig(queueUrl: string, overrides: Partial<SlackEdgeSettings> = {}): SlackEdgeSettings {
   return {
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     APPROVAL_TOKEN_SECRET: APPROVAL_SECRET,
@@ -26,7 +27,7 @@ export function slackConfig(queueUrl: string, overrides: Partial<SlackIngressCon
   };
 }
 
-export function emailConfig(queueUrl: string, overrides: Partial<EmailIngressConfig> = {}): EmailIngressConfig {
+export function emailConfig(queueUrl: string, overrides: Partial<EmailEdgeSettings> = {}): EmailEdgeSettings {
   return {
     INGRESS_QUEUE_URL: queueUrl,
     EMAIL_ALLOWED_SENDERS: ['ana@example.com', '@trusted.example'],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import proto from '@temporalio/proto';
-import { startDevServer } from '../../local/temporal-dev-server.ts';
+import { findTemporalCli, startDevServer } from '../../local/temporal-dev-server.ts';
 import { startGeminiServer } from '../../local/gemini-server.ts';
 import { createCachedStore } from '../../store/cached-store.ts';
 import { createLocalDirectoryStore } from '../../store/local-directory-store.ts';
@@ -21,7 +21,7 @@ export const HISTORIES_DIRECTORY = fileURLToPath(new URL('./histories/', import.
 
 const only = process.argv.slice(2);
 Runtime.install({ logger: new DefaultLogger('WARN') });
-const server = await startDevServer();
+const server = await startDevServer({ executable: findTemporalCli(process.env) });
 const model = await startGeminiServer({ respond });
 const taskQueue = `replay-${crypto.randomUUID()}`;
 const store = createCachedStore(createLocalDirectoryStore({ directory: mkdtempSync(join(tmpdir(), 'replay-transcripts-')) }));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplyChannel } from '../../core/conversation.ts';
 import { EMAIL_REPLY_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
 import { verifyToken } from '../../core/signed-token.ts';
-import { parseInboundEmail } from '../../functions/ingress/email.ts';
+import { parseInboundEmail } from '../../functions/email/email.ts';
 import { emailApprovalCode, parseEmailApprovalReply } from '../../core/email-approval.ts';
 import { replySubject } from '../../worker/replies/email-mime.ts';
 import { createEmailReplyAdapter } from '../../worker/replies/email.ts';

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { markdownToMrkdwn, splitMessage } from '../../worker/replies/markdown.ts';
-import { slackReplyAdapterFromEnv } from '../../worker/replies/slack-settings.ts';
-import { emailReplyAdapterFromEnv } from '../../worker/replies/email-settings.ts';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { ConfigError } from '../../core/load-settings.ts';
+import { emailReplyAdapterFrom, replyAdaptersFrom } from '../../worker/replies/adapters.ts';
+import { loadWorkerSettings } from '../../worker/settings.ts';
 
 describe('Markdown → Slack mrkdwn', () => {
   const cases: [string, string, string][] = [
@@ -63,13 +65,27 @@ describe('splitting long messages', () => {
 });
 
 describe('reply settings', () => {
+  const worker = (env: Record<string, string>) => loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', ...env });
+
   it('builds no adapter without its token or secret, and names the missing variable otherwise', () => {
-    expect(slackReplyAdapterFromEnv({})).toBeUndefined();
-    expect(emailReplyAdapterFromEnv({})).toBeUndefined();
-    expect(() => slackReplyAdapterFromEnv({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/APPROVAL_TOKEN_SECRET/);
-    expect(() => emailReplyAdapterFromEnv({ EMAIL_REPLY_TOKEN_SECRET: 's' })).toThrow(/APPROVAL_TOKEN_SECRET/);
-    expect(() => slackReplyAdapterFromEnv({ SLACK_BOT_TOKEN: 'xoxb-1', APPROVAL_TOKEN_SECRET: 's', SLACK_API_URL: 'not a url' })).toThrow(/SLACK_API_URL/);
-    expect(slackReplyAdapterFromEnv({ SLACK_BOT_TOKEN: 'xoxb-1', APPROVAL_TOKEN_SECRET: 's' })).toBeDefined();
-    expect(emailReplyAdapterFromEnv({ EMAIL_REPLY_TOKEN_SECRET: 's', APPROVAL_TOKEN_SECRET: 's', AWS_REGION: 'us-east-1' })).toBeDefined();
+    expect(replyAdaptersFrom(worker({}))).toEqual({});
+    expect(() => worker({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/APPROVAL_TOKEN_SECRET/);
+    expect(() => worker({ EMAIL_REPLY_TOKEN_SECRET: 's' })).toThrow(/APPROVAL_TOKEN_SECRET/);
+    expect(() => worker({ SLACK_BOT_TOKEN: 'xoxb-1', APPROVAL_TOKEN_SECRET: 's', SLACK_API_URL: 'not a url' })).toThrow(/SLACK_API_URL/);
+    expect(Object.keys(replyAdaptersFrom(worker({ SLACK_BOT_TOKEN: 'xoxb-1', APPROVAL_TOKEN_SECRET: 's' })))).toEqual(['slack']);
+    expect(emailReplyAdapterFrom(worker({ EMAIL_REPLY_TOKEN_SECRET: 's', APPROVAL_TOKEN_SECRET: 's' }).email, new SESv2Client({ region: 'us-east-1' }))).toBeDefined();
+  });
+
+  it('names every missing variable of the worker in one error', () => {
+    let message = '';
+    try {
+      loadWorkerSettings({ SLACK_BOT_TOKEN: 'xoxb-1' });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/TEMPORAL_ADDRESS is not set/);
+    expect(message).toMatch(/GOOGLE_API_KEY is not set/);
+    expect(message).toMatch(/APPROVAL_TOKEN_SECRET is not set/);
   });
 });

@@ -1,6 +1,6 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { startDevServer } from '../../local/temporal-dev-server.ts';
+import { findTemporalCli, startDevServer } from '../../local/temporal-dev-server.ts';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.ts';
 
 declare module 'vitest' {
@@ -20,7 +20,7 @@ export default async function setup(project: TestProject) {
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   project.provide('workflowBundleCode', code);
   try {
-    const server = await startDevServer();
+    const server = await startDevServer({ executable: findTemporalCli(process.env) });
     project.provide('temporalAddress', server.address);
     project.provide('temporalUnavailable', '');
     return () => server.stop();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
-import { createTranscriptStore } from '../../store/create-store.ts';
+import { createTranscriptStore, loadTranscriptStoreSettings } from '../../store/create-store.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
 
 let moto: MotoServer;
@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 it('creates a cached local store in TRANSCRIPT_DIR by default', async () => {
-  const store = createTranscriptStore({ TRANSCRIPT_DIR: directory, TRANSCRIPT_CACHE_BYTES: '1000' });
+  const store = createTranscriptStore(loadTranscriptStoreSettings({ TRANSCRIPT_DIR: directory, TRANSCRIPT_CACHE_BYTES: '1000' }));
   const ref = await store.put({ role: 'user', parts: [{ text: 'hi' }] });
   expect(await readdir(join(directory, 'messages'))).toEqual([ref.slice('sha256:'.length, 'sha256:'.length + 2)]);
   expect(store.stats()).toMatchObject({ maxBytes: 1000, entries: 1 });
@@ -40,7 +40,7 @@ it('creates an S3 store whose client finds the endpoint in AWS_ENDPOINT_URL_S3, 
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', MOTO_CLIENT_CONFIG.credentials.secretAccessKey);
   vi.stubEnv('AWS_PROFILE', '');
 
-  const store = createTranscriptStore({ ...process.env, TRANSCRIPT_STORE: 's3', TRANSCRIPT_BUCKET: bucket, TRANSCRIPT_PREFIX: 'team-a' });
+  const store = createTranscriptStore(loadTranscriptStoreSettings({ ...process.env, TRANSCRIPT_STORE: 's3', TRANSCRIPT_BUCKET: bucket, TRANSCRIPT_PREFIX: 'team-a' }));
   const message = { role: 'model', parts: [{ text: 'stored in S3' }] };
   const ref = await store.put(message);
   store.clear();

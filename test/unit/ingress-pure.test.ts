@@ -1,11 +1,12 @@
 import { isValidSlackRequest } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { isStopText, parseInboundEvent } from '../../core/inbound-event.ts';
-import { loadEmailIngressConfig, loadSlackIngressConfig } from '../../functions/ingress/config.ts';
-import { isAllowedSender, routeFromRecipient, verdictProblem } from '../../functions/ingress/email-checks.ts';
-import { capText, stripQuotedReply } from '../../functions/ingress/email-text.ts';
-import { sqsFifoId } from '../../functions/ingress/event-queue.ts';
-import { slackSignature } from '../../functions/ingress/slack-signature.ts';
+import { loadEmailEdgeSettings } from '../../functions/email/settings.ts';
+import { loadSlackEdgeSettings } from '../../functions/slack/settings.ts';
+import { isAllowedSender, routeFromRecipient, verdictProblem } from '../../functions/email/email-checks.ts';
+import { capText, stripQuotedReply } from '../../functions/email/email-text.ts';
+import { sqsFifoId } from '../../functions/shared/event-queue.ts';
+import { slackSignature } from '../../functions/slack/slack-signature.ts';
 import { signSlack } from '../ingress/support.ts';
 
 describe('Slack signatures', () => {
@@ -22,19 +23,19 @@ describe('Slack signatures', () => {
 
 describe('ingress configuration', () => {
   it('names every missing variable', () => {
-    expect(() => loadSlackIngressConfig({})).toThrow(/SLACK_SIGNING_SECRET is not set[\s\S]*APPROVAL_TOKEN_SECRET is not set[\s\S]*INGRESS_QUEUE_URL/);
-    expect(() => loadEmailIngressConfig({})).toThrow(/INGRESS_QUEUE_URL[\s\S]*EMAIL_ALLOWED_SENDERS is not set[\s\S]*EMAIL_REPLY_TOKEN_SECRET is not set/);
+    expect(() => loadSlackEdgeSettings({})).toThrow(/SLACK_SIGNING_SECRET is not set[\s\S]*APPROVAL_TOKEN_SECRET is not set[\s\S]*INGRESS_QUEUE_URL/);
+    expect(() => loadEmailEdgeSettings({})).toThrow(/INGRESS_QUEUE_URL[\s\S]*EMAIL_ALLOWED_SENDERS is not set[\s\S]*EMAIL_REPLY_TOKEN_SECRET is not set/);
   });
 
   it('refuses an empty secret, a standard queue and a bad number', () => {
     const env = { SLACK_SIGNING_SECRET: '  ', APPROVAL_TOKEN_SECRET: 'a', INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ingress', INGRESS_MAX_BODY_BYTES: 'lots' };
-    expect(() => loadSlackIngressConfig(env)).toThrow(/SLACK_SIGNING_SECRET is empty[\s\S]*must name a FIFO queue[\s\S]*INGRESS_MAX_BODY_BYTES must be a positive integer/);
+    expect(() => loadSlackEdgeSettings(env)).toThrow(/SLACK_SIGNING_SECRET is empty[\s\S]*must name a FIFO queue[\s\S]*INGRESS_MAX_BODY_BYTES must be a positive integer/);
   });
 
   it('fills the defaults', () => {
-    const config = loadSlackIngressConfig({ SLACK_SIGNING_SECRET: 's', APPROVAL_TOKEN_SECRET: 'a', INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ingress.fifo' });
+    const config = loadSlackEdgeSettings({ SLACK_SIGNING_SECRET: 's', APPROVAL_TOKEN_SECRET: 'a', INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ingress.fifo' });
     expect(config).toMatchObject({ SLACK_DEFAULT_AGENT: 'assistant', INGRESS_MAX_BODY_BYTES: 1_048_576, SLACK_TIMESTAMP_TOLERANCE_SECONDS: 300, INGRESS_QUEUE_TIMEOUT_MS: 2500 });
-    const email = loadEmailIngressConfig({ INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ingress.fifo', EMAIL_ALLOWED_SENDERS: ' Ana@Example.com, @Example.org ', EMAIL_REPLY_TOKEN_SECRET: 'r' });
+    const email = loadEmailEdgeSettings({ INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ingress.fifo', EMAIL_ALLOWED_SENDERS: ' Ana@Example.com, @Example.org ', EMAIL_REPLY_TOKEN_SECRET: 'r' });
     expect(email).toMatchObject({ EMAIL_ALLOWED_SENDERS: ['ana@example.com', '@example.org'], EMAIL_DMARC_POLICY: 'reject-on-fail', EMAIL_MAX_BODY_CHARS: 20_000 });
   });
 });

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
+/** One redrive moves at most this many messages, so a queue refilled as fast as it drains cannot keep it running. */
+const MAX_REDRIVEN_MESSAGES = 10_000;
+
 export interface RedriveOptions {
   sqs: SQSClient;
   /** The dead-letter queue. */
   from: string;
   /** The queue the messages go back to. */
   to: string;
-  /** Stop after this many messages. @default 10000 */
-  limit?: number;
 }
 
 /**
@@ -20,7 +21,7 @@ export interface RedriveOptions {
  * the DLQ only after the re-send succeeded: a crash can duplicate, never lose.
  */
 export async function redriveDeadLetters(options: RedriveOptions): Promise<number> {
-  const limit = options.limit ?? 10_000;
+  const limit = MAX_REDRIVEN_MESSAGES;
   let moved = 0;
   while (moved < limit) {
     const received = await options.sqs.send(

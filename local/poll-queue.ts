@@ -1,6 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { jsonLog, type Log } from '../ingress/log.ts';
-import type { SqsBatchEvent, SqsBatchResponse } from './handler.ts';
+import { jsonLog, type Log } from '../functions/shared/log.ts';
+import type { SqsBatchEvent, SqsBatchResponse } from '../functions/shared/sqs-batch.ts';
 
 export interface PollQueueOptions {
   sqs: SQSClient;
@@ -13,14 +13,14 @@ export interface PollQueueOptions {
   waitTimeSeconds?: number;
   /** @default the queue's own */
   visibilityTimeoutSeconds?: number;
-  /** Pause after a failed ReceiveMessage (SQS unreachable). @default 1000 ms */
-  errorBackoffMs?: number;
   /** @default jsonLog */
   log?: Log;
 }
 
 /** SQS's largest batch. */
 const MAX_MESSAGES = 10;
+/** Pause after a failed ReceiveMessage (SQS unreachable). */
+const RECEIVE_ERROR_PAUSE_MS = 1000;
 
 /**
  * What Lambda's SQS event source does, as a loop for `npm run dispatch`: long-poll, hand
@@ -46,7 +46,7 @@ export async function pollQueue(options: PollQueueOptions): Promise<void> {
     } catch (error) {
       if (options.signal.aborted) return;
       log({ msg: 'receive failed', error: (error as Error).name, detail: (error as Error).message });
-      await new Promise((resolve) => setTimeout(resolve, options.errorBackoffMs ?? 1000));
+      await new Promise((resolve) => setTimeout(resolve, RECEIVE_ERROR_PAUSE_MS));
       continue;
     }
     const messages = (received.Messages ?? []).filter((message) => message.MessageId && message.ReceiptHandle);

@@ -9,7 +9,7 @@ import {
   type InboundEvent,
 } from '../../core/inbound-event.ts';
 import { verifyToken } from '../../core/signed-token.ts';
-import type { EmailIngressConfig } from './config.ts';
+import type { EmailEdgeSettings } from './settings.ts';
 import { isAllowedSender, pickRecipient, verdictProblem, type SesReceipt } from './email-checks.ts';
 import { bodyText, capText, stripQuotedReply } from './email-text.ts';
 
@@ -29,7 +29,7 @@ export interface ParseInboundEmailInput {
   receipt: SesReceipt;
   /** S3 key of the raw message, kept in the event. */
   s3Key?: string;
-  config: Pick<EmailIngressConfig, 'EMAIL_ALLOWED_SENDERS' | 'EMAIL_REPLY_TOKEN_SECRET' | 'EMAIL_DMARC_POLICY' | 'EMAIL_MAX_BODY_CHARS' | 'EMAIL_MAX_RAW_BYTES'>;
+  config: Pick<EmailEdgeSettings, 'EMAIL_ALLOWED_SENDERS' | 'EMAIL_REPLY_TOKEN_SECRET' | 'EMAIL_DMARC_POLICY' | 'EMAIL_MAX_BODY_CHARS' | 'EMAIL_MAX_RAW_BYTES'>;
   /** Clock, in milliseconds. @default Date.now */
   now?: () => number;
 }

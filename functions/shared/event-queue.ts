@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { parseInboundEvent, type InboundEvent } from '../../core/inbound-event.ts';
-import { createSignedSqsCall, type SignedSqsOptions } from './sqs-signed.ts';
 
 /** Where normalised events go. The edge answers 200 only after `send` resolved. */
 export interface EventQueue {
@@ -22,23 +21,6 @@ export function sqsMessageOf(event: InboundEvent) {
     MessageAttributes: {
       source: { DataType: 'String', StringValue: valid.source },
       kind: { DataType: 'String', StringValue: valid.kind },
-    },
-  };
-}
-
-export interface SignedEventQueueOptions extends SignedSqsOptions {
-  /** URL of the FIFO queue (`….fifo`). */
-  queueUrl: string;
-  /** Give up on SQS after this long, so the caller can answer before Slack's 3 s. @default 2500 */
-  timeoutMs?: number;
-}
-
-/** The edge's queue: SendMessage signed over `fetch`, without the AWS SDK (see sqs-signed.ts). */
-export function createSignedEventQueue(options: SignedEventQueueOptions): EventQueue {
-  const call = createSignedSqsCall(options);
-  return {
-    async send(event) {
-      await call('SendMessage', options.queueUrl, sqsMessageOf(event), AbortSignal.timeout(options.timeoutMs ?? 2500));
     },
   };
 }

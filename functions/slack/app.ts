@@ -1,18 +1,18 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { InboundEvent } from '../../core/inbound-event.ts';
-import type { SlackIngressConfig } from './config.ts';
-import type { EventQueue } from './event-queue.ts';
-import { jsonLog, type Log } from './log.ts';
+import type { EventQueue } from '../shared/event-queue.ts';
+import { jsonLog, type Log } from '../shared/log.ts';
 import { rawBody, type IngressVariables } from './raw-body.ts';
 import { parseFormBody, parseJsonBody } from './request-body.ts';
+import type { SlackEdgeSettings } from './settings.ts';
 import { normaliseSlackCommand } from './slack-commands.ts';
 import { normaliseSlackEvent } from './slack-events.ts';
 import { normaliseSlackInteraction } from './slack-interactivity.ts';
 import { verifySlackSignature } from './slack-signature.ts';
 
-export interface IngressDependencies {
-  config: SlackIngressConfig;
+export interface SlackAppDependencies {
+  config: SlackEdgeSettings;
   queue: EventQueue;
   /** @default jsonLog */
   log?: Log;
@@ -26,7 +26,7 @@ type IngressContext = Context<{ Variables: IngressVariables }>;
  * The Slack edge: verify, normalise, queue, answer. Nothing here waits on an agent; the 200
  * means "SQS holds it", and a 503 means it does not, so Slack retries.
  */
-export function createIngressApp(dependencies: IngressDependencies) {
+export function createSlackApp(dependencies: SlackAppDependencies) {
   const { config, queue } = dependencies;
   const log = dependencies.log ?? jsonLog;
   const now = dependencies.now ?? Date.now;

@@ -1,21 +1,14 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
-import type { EmailIngressConfig } from './config.ts';
+import type { EventQueue } from '../shared/event-queue.ts';
+import { jsonLog, type Log } from '../shared/log.ts';
+import type { SqsBatchEvent, SqsBatchResponse } from '../shared/sqs-batch.ts';
 import { parseInboundEmail } from './email.ts';
-import type { EventQueue } from './event-queue.ts';
-import { jsonLog, type Log } from './log.ts';
+import type { EmailEdgeSettings } from './settings.ts';
 
-/** The parts of Lambda's SQS event and batch response this handler uses. */
-export interface SqsBatchEvent {
-  Records: { messageId: string; body: string }[];
-}
-export interface SqsBatchResponse {
-  batchItemFailures: { itemIdentifier: string }[];
-}
-
-export interface EmailHandlerDependencies {
-  config: EmailIngressConfig;
+export interface EmailBatchDependencies {
+  config: EmailEdgeSettings;
   s3: S3Client;
   queue: EventQueue;
   /** Where attachments are stored (content-addressed); without it events carry metadata only. */
@@ -49,7 +42,7 @@ class PermanentFailure extends Error {}
  * record: read the raw MIME, decide, queue. Rejections are logged and dropped; S3 or SQS
  * trouble marks only that record failed, so Lambda retries it and not the whole batch.
  */
-export function createEmailHandler(dependencies: EmailHandlerDependencies) {
+export function createEmailBatchHandler(dependencies: EmailBatchDependencies) {
   const { config, s3, queue } = dependencies;
   const log = dependencies.log ?? jsonLog;
 

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import type { Environment } from '../../core/load-settings.ts';
 
 /** Credentials as Lambda hands them to a function, in its environment. */
 export interface AwsCredentials {
@@ -86,7 +87,7 @@ export function signRequest(input: SignInput): Record<string, string> {
 }
 
 /** Lambda's own credentials and region, from its environment; a missing one is named. */
-export function credentialsFromEnvironment(env: NodeJS.ProcessEnv = process.env): AwsCredentials {
+export function credentialsFromEnvironment(env: Environment): AwsCredentials {
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) throw new Error('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them for the function role).');

@@ -1,0 +1,49 @@
+import * as z from 'zod';
+import { loadSettingGroups, positiveInteger, requiredText, type Environment } from '../../core/load-settings.ts';
+import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from '../../store/create-store.ts';
+import { fifoQueueUrl } from '../shared/queue-url.ts';
+
+/**
+ * Settings of the email edge, read once at cold start by `handler.ts`; a missing or bad value
+ * stops the function from starting, naming the variable.
+ */
+
+const senderList = z
+  .string({ message: 'EMAIL_ALLOWED_SENDERS is not set: list who may write to the agents, e.g. "ana@example.com,@example.org"' })
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string()).min(1, { message: 'EMAIL_ALLOWED_SENDERS is empty: list addresses or @domains' }));
+
+export const emailEdgeSettingsSchema = z.object({
+  INGRESS_QUEUE_URL: fifoQueueUrl,
+  /** Exact addresses (`ana@example.com`) or whole domains (`@example.com`), comma-separated. */
+  EMAIL_ALLOWED_SENDERS: senderList,
+  EMAIL_REPLY_TOKEN_SECRET: requiredText('EMAIL_REPLY_TOKEN_SECRET', 'the secret that signs reply plus-addresses; the worker uses the same one'),
+  /** `reject-on-fail` drops mail whose DMARC verdict is FAIL; `ignore` leaves it to SPF/DKIM. */
+  EMAIL_DMARC_POLICY: z.enum(['ignore', 'reject-on-fail'], { message: 'EMAIL_DMARC_POLICY must be "ignore" or "reject-on-fail"' }).default('reject-on-fail'),
+  /** Characters of body text kept after quotes are stripped. @default 20000 */
+  EMAIL_MAX_BODY_CHARS: positiveInteger('EMAIL_MAX_BODY_CHARS', 20_000),
+  /** Largest raw message parsed. @default 20 MiB */
+  EMAIL_MAX_RAW_BYTES: positiveInteger('EMAIL_MAX_RAW_BYTES', 20 * 1024 * 1024),
+});
+
+export type EmailEdgeSettings = z.infer<typeof emailEdgeSettingsSchema>;
+
+export interface EmailLambdaSettings {
+  edge: EmailEdgeSettings;
+  /** Where attachments are stored: the transcript store the worker reads (`TRANSCRIPT_*`). */
+  transcripts: TranscriptStoreSettings;
+}
+
+export function loadEmailEdgeSettings(env: Environment): EmailEdgeSettings {
+  return loadSettingGroups({ edge: emailEdgeSettingsSchema }, env, 'email edge').edge;
+}
+
+/** Everything the email Lambda reads from its environment, checked together. */
+export function loadEmailLambdaSettings(env: Environment): EmailLambdaSettings {
+  return loadSettingGroups({ edge: emailEdgeSettingsSchema, transcripts: transcriptStoreSettingsSchema }, env, 'email edge');
+}

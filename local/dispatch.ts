@@ -1,0 +1,26 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { settingsOrExit } from '../core/load-settings.ts';
+import { createDispatchBatchHandler } from '../functions/dispatch/dispatch-batch.ts';
+import { createTemporalClientProvider } from '../functions/dispatch/temporal-client.ts';
+import { jsonLog } from '../functions/shared/log.ts';
+import { pollQueue } from './poll-queue.ts';
+import { loadDispatchRunnerSettings } from './settings.ts';
+
+// `npm run dispatch`: the Lambda's handler, fed by a long-poll loop on the same queue. Point
+// the SDK at a local SQS with AWS_ENDPOINT_URL_SQS, and Temporal with TEMPORAL_ADDRESS.
+const { dispatch, poller } = settingsOrExit(() => loadDispatchRunnerSettings(process.env));
+const temporal = createTemporalClientProvider({ env: process.env, connectTimeoutMs: dispatch.TEMPORAL_CONNECT_TIMEOUT_MS });
+const stop = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+
+jsonLog({ msg: 'dispatch polling', queueUrl: poller.DISPATCH_QUEUE_URL, taskQueue: dispatch.TEMPORAL_TASK_QUEUE });
+await pollQueue({
+  sqs: new SQSClient({}),
+  queueUrl: poller.DISPATCH_QUEUE_URL,
+  handler: createDispatchBatchHandler({ config: dispatch, temporal }),
+  signal: stop.signal,
+  waitTimeSeconds: poller.DISPATCH_WAIT_SECONDS,
+  ...(poller.DISPATCH_VISIBILITY_TIMEOUT_SECONDS !== undefined ? { visibilityTimeoutSeconds: poller.DISPATCH_VISIBILITY_TIMEOUT_SECONDS } : {}),
+});
+await temporal.close();
+jsonLog({ msg: 'dispatch stopped' });

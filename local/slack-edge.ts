@@ -1,0 +1,19 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { settingsOrExit } from '../core/load-settings.ts';
+import { createSlackApp } from '../functions/slack/app.ts';
+import { jsonLog } from '../functions/shared/log.ts';
+import { createSqsEventQueue } from '../functions/shared/sqs-sdk-queue.ts';
+import { serveOnNode } from './node-server.ts';
+import { loadSlackEdgeRunnerSettings } from './settings.ts';
+
+// `npm run ingress`: the Slack Lambda's app on a local port. Point the SDK at a local SQS with
+// AWS_ENDPOINT_URL_SQS (or AWS_ENDPOINT_URL); Slack reaches it through a tunnel.
+const settings = settingsOrExit(() => loadSlackEdgeRunnerSettings(process.env));
+const { PORT: port, HOST: host } = settings.server;
+const queue = createSqsEventQueue({ client: new SQSClient({}), queueUrl: settings.edge.INGRESS_QUEUE_URL, timeoutMs: settings.edge.INGRESS_QUEUE_TIMEOUT_MS });
+const server = await serveOnNode(createSlackApp({ config: settings.edge, queue }), port, host);
+jsonLog({ msg: 'ingress listening', url: `http://${host}:${port}` });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => server.close(() => process.exit(0)));
+}

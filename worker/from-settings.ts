@@ -1,0 +1,48 @@
+import type { NativeConnection } from '@temporalio/worker';
+import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
+import type { Duration } from '../core/spec.ts';
+import { createTranscriptStore, type TranscriptStoreSettings } from '../store/create-store.ts';
+import { createConversationIndex } from './conversation-index.ts';
+import { createAgentWorker, type AgentWorker } from './create-worker.ts';
+import type { ReplyAdapters } from './replies/reply-channel.ts';
+import type { AgentWorkerSettings } from './settings.ts';
+
+/** The agents, with the tool endpoints and model override the settings name. */
+export function registryFrom(settings: AgentWorkerSettings): AgentRegistry {
+  return createAgentRegistry({
+    ...(settings.DOCS_DIR ? { docsDirectory: settings.DOCS_DIR } : {}),
+    ...(settings.NWS_BASE_URL ? { weatherBaseUrl: settings.NWS_BASE_URL } : {}),
+    ...(settings.IP_API_BASE_URL ? { ipLocationBaseUrl: settings.IP_API_BASE_URL } : {}),
+    ...(settings.GEMINI_MODEL ? { model: settings.GEMINI_MODEL } : {}),
+  });
+}
+
+export interface WorkerFromSettingsOptions {
+  connection: NativeConnection;
+  namespace: string;
+  settings: AgentWorkerSettings;
+  registry: AgentRegistry;
+  /** Where transcripts live; the conversation index sits next to them. */
+  transcripts: TranscriptStoreSettings;
+  /** The Gemini API key, and a base URL other than Google's (a local Gemini-compatible server). */
+  gemini: { apiKey: string; baseUrl?: string };
+  replyAdapters: ReplyAdapters;
+}
+
+/** The agent worker the settings describe: the one wiring the container and the local programs share. */
+export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Promise<AgentWorker> {
+  const { settings, registry } = options;
+  return createAgentWorker({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: settings.TEMPORAL_TASK_QUEUE,
+    tools: registry.tools,
+    agents: registry.agents.values(),
+    replyAdapters: options.replyAdapters,
+    conversationIndex: createConversationIndex(options.transcripts),
+    // Both are checked against the duration format by the settings schema.
+    conversationDefaults: { idleTimeout: settings.CONVERSATION_IDLE_TIMEOUT as Duration, approvalTimeout: settings.APPROVAL_TIMEOUT as Duration },
+    model: { apiKey: options.gemini.apiKey, store: createTranscriptStore(options.transcripts), ...(options.gemini.baseUrl ? { baseUrl: options.gemini.baseUrl } : {}) },
+    ...(settings.MODEL_CALLS_PER_SECOND ? { modelCallsPerSecond: settings.MODEL_CALLS_PER_SECOND } : {}),
+  });
+}

@@ -1,0 +1,36 @@
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { EmailReplySettings, SlackReplySettings } from '../settings.ts';
+import { createEmailReplyAdapter } from './email.ts';
+import type { ReplyAdapter, ReplyAdapters } from './reply-channel.ts';
+import { createSlackWebClient } from './slack-client.ts';
+import { createSlackReplyAdapter } from './slack.ts';
+
+/** The Slack adapter the settings describe, or undefined when `SLACK_BOT_TOKEN` is not set. */
+export function slackReplyAdapterFrom(settings: SlackReplySettings): ReplyAdapter | undefined {
+  if (!settings.SLACK_BOT_TOKEN) return undefined;
+  return createSlackReplyAdapter({
+    client: createSlackWebClient({ token: settings.SLACK_BOT_TOKEN, ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}) }),
+    // The settings schema refuses a bot token without it.
+    approvalTokenSecret: settings.APPROVAL_TOKEN_SECRET as string,
+    statusIntervalMs: settings.SLACK_STATUS_INTERVAL_MS,
+  });
+}
+
+/** The email adapter the settings describe, or undefined when `EMAIL_REPLY_TOKEN_SECRET` is not set. */
+export function emailReplyAdapterFrom(settings: EmailReplySettings, ses: SESv2Client = new SESv2Client({})): ReplyAdapter | undefined {
+  if (!settings.EMAIL_REPLY_TOKEN_SECRET) return undefined;
+  return createEmailReplyAdapter({
+    ses,
+    replyTokenSecret: settings.EMAIL_REPLY_TOKEN_SECRET,
+    // The settings schema refuses a reply token secret without it.
+    approvalSecret: settings.APPROVAL_TOKEN_SECRET as string,
+    ...(settings.EMAIL_CONFIGURATION_SET ? { configurationSetName: settings.EMAIL_CONFIGURATION_SET } : {}),
+  });
+}
+
+/** The Slack and email adapters the settings turn on (`none` is always there in the worker). */
+export function replyAdaptersFrom(settings: { slack: SlackReplySettings; email: EmailReplySettings }): ReplyAdapters {
+  const slack = slackReplyAdapterFrom(settings.slack);
+  const email = emailReplyAdapterFrom(settings.email);
+  return { ...(slack ? { slack } : {}), ...(email ? { email } : {}) };
+}

@@ -1,0 +1,107 @@
+import * as z from 'zod';
+import { duration, loadSettingGroups, optionalText, optionalUrl, requiredText, type Environment } from '../core/load-settings.ts';
+import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from '../store/create-store.ts';
+
+/**
+ * Settings of the worker container (`worker/main.ts`), read once from its environment and
+ * validated with zod; a missing or bad value names the variable. Temporal's connection
+ * (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_TLS_*`, `TEMPORAL_API_KEY`, …) is read
+ * by `@temporalio/envconfig`, as the Temporal CLI reads it; the address is required here so a
+ * worker without one refuses to start. The README's configuration tables mirror these schemas.
+ */
+
+/** What the agents and their runs need, wherever the worker runs (the container, or `npm start`). */
+export const agentWorkerSettingsSchema = z.object({
+  /** Gemini API base URL. @default Google's */
+  GEMINI_BASE_URL: optionalUrl('GEMINI_BASE_URL'),
+  /** Overrides every agent's model id. @default each agent's own */
+  GEMINI_MODEL: optionalText,
+  /** Task queue of conversations and agent runs (model calls use `<queue>-model`). @default 'agents' */
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('agents'),
+  /** Model calls started per second across every worker (the model task queue's limit). @default unlimited */
+  MODEL_CALLS_PER_SECOND: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.coerce.number({ message: 'MODEL_CALLS_PER_SECOND must be a number' }).positive({ message: 'MODEL_CALLS_PER_SECOND must be above zero' }).optional(),
+  ),
+  /** Markdown folder `search_docs` reads. @default agents/docs */
+  DOCS_DIR: optionalText,
+  /** National Weather Service API. @default https://api.weather.gov */
+  NWS_BASE_URL: optionalUrl('NWS_BASE_URL'),
+  /** ip-api.com-compatible API. @default http://ip-api.com */
+  IP_API_BASE_URL: optionalUrl('IP_API_BASE_URL'),
+  /** A conversation with no message for this long completes; its next message resumes it. @default '24 hours' */
+  CONVERSATION_IDLE_TIMEOUT: duration('CONVERSATION_IDLE_TIMEOUT', '24 hours'),
+  /** How long a person has to decide on a tool call whose tool and agent give no timeout; then it is denied. @default '1 hour' */
+  APPROVAL_TIMEOUT: duration('APPROVAL_TIMEOUT', '1 hour'),
+});
+
+export type AgentWorkerSettings = z.infer<typeof agentWorkerSettingsSchema>;
+
+/** Slack replies; without `SLACK_BOT_TOKEN` the worker answers no Slack thread. */
+export const slackReplySettingsSchema = z
+  .object({
+    /** The bot token (`xoxb-…`) replies are posted with. */
+    SLACK_BOT_TOKEN: optionalText,
+    /** Base URL of the Slack Web API. @default https://slack.com/api/ (the local stand-in: http://127.0.0.1:PORT/api/) */
+    SLACK_API_URL: optionalText.pipe(z.url({ message: 'SLACK_API_URL must be a URL such as http://127.0.0.1:3000/api/' }).optional()),
+    /** Signs the approval buttons; the Slack edge and the dispatcher check it. */
+    APPROVAL_TOKEN_SECRET: optionalText,
+    /** Least time between two edits of one status message. @default 1000 ms */
+    SLACK_STATUS_INTERVAL_MS: z.coerce.number({ message: 'SLACK_STATUS_INTERVAL_MS must be a number of milliseconds' }).int().nonnegative().default(1000),
+  })
+  .refine((settings) => !settings.SLACK_BOT_TOKEN || settings.APPROVAL_TOKEN_SECRET, {
+    message: 'APPROVAL_TOKEN_SECRET is not set: Slack replies sign approval buttons with it (the same secret as the Slack edge)',
+    path: ['APPROVAL_TOKEN_SECRET'],
+  });
+
+export type SlackReplySettings = z.infer<typeof slackReplySettingsSchema>;
+
+/**
+ * Email replies; without `EMAIL_REPLY_TOKEN_SECRET` the worker answers no email. SES is
+ * reached with the SDK's usual settings (`AWS_REGION`, `AWS_ENDPOINT_URL_SESV2` for a local
+ * stand-in), which the SDK reads itself.
+ */
+export const emailReplySettingsSchema = z
+  .object({
+    /** Signs the Reply-To plus-address; the email edge checks it. */
+    EMAIL_REPLY_TOKEN_SECRET: optionalText,
+    /** Makes the approval reply codes; the dispatcher checks them. */
+    APPROVAL_TOKEN_SECRET: optionalText,
+    /** SES configuration set for replies. @default none */
+    EMAIL_CONFIGURATION_SET: optionalText,
+  })
+  .refine((settings) => !settings.EMAIL_REPLY_TOKEN_SECRET || settings.APPROVAL_TOKEN_SECRET, {
+    message: 'APPROVAL_TOKEN_SECRET is not set: email approval requests carry a code made with it (the same secret as the dispatcher)',
+    path: ['APPROVAL_TOKEN_SECRET'],
+  });
+
+export type EmailReplySettings = z.infer<typeof emailReplySettingsSchema>;
+
+/** What the container needs that a local program may default: a real Temporal and a real Gemini. */
+export const workerConnectionSchema = z.object({
+  TEMPORAL_ADDRESS: requiredText('TEMPORAL_ADDRESS', 'the Temporal frontend, e.g. my-namespace.a1b2c.tmprl.cloud:7233 (TLS and API key as the Temporal CLI reads them)'),
+  GOOGLE_API_KEY: requiredText('GOOGLE_API_KEY', 'the Gemini API key the model activities call Gemini with'),
+});
+
+export interface WorkerSettings {
+  connection: z.infer<typeof workerConnectionSchema>;
+  agents: AgentWorkerSettings;
+  transcripts: TranscriptStoreSettings;
+  slack: SlackReplySettings;
+  email: EmailReplySettings;
+}
+
+/** Reads and checks every setting of the worker at once; the error names every variable to fix. */
+export function loadWorkerSettings(env: Environment): WorkerSettings {
+  return loadSettingGroups(
+    {
+      connection: workerConnectionSchema,
+      agents: agentWorkerSettingsSchema,
+      transcripts: transcriptStoreSettingsSchema,
+      slack: slackReplySettingsSchema,
+      email: emailReplySettingsSchema,
+    },
+    env,
+    'worker',
+  );
+}
