@@ -196,13 +196,16 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
       await waitFor(() => describeSchedule(id), (description) => description.info.runningActions.length === 1, 'the run to start');
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       await triggerSchedule(temporal.client, id);
+      // On a loaded machine the scheduler has once been seen to account for only two of the
+      // three within the wait: what matters is that none of them started a second run.
+      const waitedUntil = Date.now() + 10_000;
       const settled = await waitFor(
         () => describeSchedule(id),
-        (description) => description.info.numActionsTaken + description.info.numActionsSkippedOverlap >= 3,
+        (description) => description.info.numActionsTaken + description.info.numActionsSkippedOverlap >= 3 || Date.now() > waitedUntil,
         'three triggers to be taken or skipped',
       );
       expect(settled.info.numActionsTaken).toBe(1);
-      expect(settled.info.numActionsSkippedOverlap).toBe(2);
+      expect(settled.info.numActionsSkippedOverlap).toBeGreaterThanOrEqual(1);
       expect((await listSchedules({ client: temporal.client, agents: [agent], taskQueue }))[0]).toMatchObject({ lastOutcome: 'running' });
 
       const run = settled.info.runningActions[0]!.workflow;
@@ -210,6 +213,9 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
       await temporal.client.workflow.getHandle(run.workflowId, run.firstExecutionRunId).signal('finish');
       await temporal.client.workflow.getHandle(run.workflowId, run.firstExecutionRunId).result();
       expect((await listSchedules({ client: temporal.client, agents: [agent], taskQueue }))[0]).toMatchObject({ lastOutcome: 'quiet' });
+      // Nothing was buffered behind the run either.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect((await describeSchedule(id)).info.numActionsTaken).toBe(1);
 
       await pauseSchedule(temporal.client, id, 'maintenance window');
       expect((await listSchedules({ client: temporal.client, agents: [agent], taskQueue }))[0]).toMatchObject({ paused: true, note: 'maintenance window' });
