@@ -49,7 +49,7 @@ try {
       break;
     }
     case 'list':
-      console.log(formatScheduleTable(await listSchedules({ client, agents: createAgentRegistry().agents.values() })));
+      console.log(formatScheduleTable(await listSchedules({ client, agents: createAgentRegistry().agents.values(), taskQueue })));
       break;
     case 'trigger':
       await triggerSchedule(client, id!);
