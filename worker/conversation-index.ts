@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { SavedConversation, SaveConversationInput } from '../core/conversation.ts';
+import type { SavedConversation, SaveConversationInput } from '../core/contracts/conversations.ts';
 import { loadTranscriptStoreSettings } from '../store/create-store.ts';
 
 /**

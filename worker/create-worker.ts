@@ -8,6 +8,7 @@ import { createMcpActivities, type McpActivityOptions } from './activities/mcp.t
 import { createModelActivities, type ModelActivityDeps } from './activities/model.ts';
 import { createReplyActivities } from './activities/replies.ts';
 import { createApprovalActivities, createToolActivities } from './activities/tools.ts';
+import { createTranscriptActivities } from './activities/transcript.ts';
 import { createMemoryConversationIndex, type ConversationIndex } from './conversation-index.ts';
 import { noneReplyAdapter } from './replies/none.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
@@ -86,7 +87,6 @@ export interface AgentWorker {
 export async function createAgentWorker(options: AgentWorkerOptions): Promise<AgentWorker> {
   const namespace = options.namespace ?? 'default';
   const { store } = options.model;
-  const { callModel, appendToTranscript } = createModelActivities(options.model);
   const agents = [...(options.agents ?? [])];
   const tools = [...(options.tools ?? []), ...toolsOf(agents)];
   const { close: closeMcp, ...mcpActivities } = createMcpActivities(store, options.mcp);
@@ -96,7 +96,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH }),
     activities: {
-      appendToTranscript,
+      ...createTranscriptActivities(store),
       ...createToolActivities(tools, store),
       ...createApprovalActivities(tools, store),
       ...createAgentActivities(agents, options.agentModel ? { model: options.agentModel } : {}),
@@ -112,7 +112,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     connection: options.connection,
     namespace,
     taskQueue: options.modelTaskQueue ?? `${options.taskQueue}-model`,
-    activities: { callModel },
+    activities: createModelActivities(options.model),
     maxHeartbeatThrottleInterval: '5 seconds',
     ...(options.modelCallsPerSecond ? { maxTaskQueueActivitiesPerSecond: options.modelCallsPerSecond } : {}),
     ...(options.modelTuning ?? options.tuning),

@@ -9,25 +9,13 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time.js';
-import {
-  addUsage,
-  MCP_LIST_TOOLS_ACTIVITY,
-  ZERO_USAGE,
-  type AgentSpec,
-  type AppendInput,
-  type AppendResult,
-  type Content,
-  type McpListToolsInput,
-  type McpListToolsResult,
-  type MessageRef,
-  type ModelStepInput,
-  type ModelStepResult,
-  type TokenUsage,
-  type ToolResultRef,
-} from '../core/spec.ts';
+import { MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../core/contracts/mcp.ts';
+import type { ModelActivities } from '../core/contracts/model.ts';
+import type { TranscriptActivities } from '../core/contracts/transcript.ts';
+import { durationMs } from '../core/duration.ts';
+import { addUsage, ZERO_USAGE, type AgentSpec, type Content, type MessageRef, type TokenUsage, type ToolResultRef } from '../core/spec.ts';
 import { TURN_PROGRESS_SIGNAL, type TurnProgress } from '../core/conversation.ts';
-import { summarise, type RunEvent } from '../core/run-events.ts';
+import { PROGRESS_QUERY, summarise, type RunEvent } from '../core/run-events.ts';
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
 import { approveCalls, executeCall, type ToolCallContext } from './tool-calls.ts';
 
@@ -90,17 +78,7 @@ export interface AgentRunResult {
 }
 
 /** Live progress for UIs: events from `fromIndex` on (indexes continue across continue-as-new). */
-export const progressQuery = defineQuery<RunEvent[], [fromIndex?: number]>('progress');
-
-interface TranscriptActivities {
-  appendToTranscript(input: AppendInput): Promise<AppendResult>;
-}
-interface ModelActivities {
-  callModel(input: ModelStepInput): Promise<ModelStepResult>;
-}
-interface McpActivities {
-  [MCP_LIST_TOOLS_ACTIVITY](input: McpListToolsInput): Promise<McpListToolsResult>;
-}
+export const progressQuery = defineQuery<RunEvent[], [fromIndex?: number]>(PROGRESS_QUERY);
 
 const { appendToTranscript } = proxyActivities<TranscriptActivities>({
   startToCloseTimeout: '1 minute',
@@ -166,7 +144,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       continuedCount: 0,
     };
   }
-  const deadline = () => state.startedAt + msToNumber(spec.limits.maxDuration) + (state.waitedMs ?? 0);
+  const deadline = () => state.startedAt + durationMs(spec.limits.maxDuration) + (state.waitedMs ?? 0);
 
   const finish = (stopReason: StopReason, answer: string, answerRef?: MessageRef): AgentRunResult => {
     emit({ kind: 'answer', stopReason, text: summarise(answer, 400) });

@@ -9,21 +9,20 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time.js';
 import {
   APPROVAL_CLOSED_SIGNAL,
   APPROVAL_DECIDED_SIGNAL,
   APPROVAL_REQUESTED_SIGNAL,
-  REPLY_APPROVAL_ACTIVITY,
-  REPLY_STATUS_ACTIVITY,
   type ApprovalClosed,
   type ApprovalRequested,
   type ApprovalVerdict,
   type ReplyChannel,
 } from '../core/conversation.ts';
+import { REPLY_APPROVAL_ACTIVITY, REPLY_STATUS_ACTIVITY, type ReplyActivities } from '../core/contracts/replies.ts';
+import { durationMs } from '../core/duration.ts';
 import type { RunEvent } from '../core/run-events.ts';
 import { DEFAULT_APPROVAL_TIMEOUT, type AgentSpec, type Duration, type PlannedCall, type ToolSpec } from '../core/spec.ts';
-import type { ApprovalRequest, TurnStatus } from '../core/replies.ts';
+import type { TurnStatus } from '../core/replies.ts';
 
 /** Sent by the conversation to the run that waits, once a decision passed its validator. */
 export const approvalDecidedSignal = defineSignal<[ApprovalVerdict]>(APPROVAL_DECIDED_SIGNAL);
@@ -52,11 +51,6 @@ export type ApprovalOutcome =
   | { outcome: 'approved' | 'denied'; by: string; at: string }
   | { outcome: 'timed_out'; timeout: Duration }
   | { outcome: 'unavailable' };
-
-interface ReplyActivities {
-  [REPLY_APPROVAL_ACTIVITY](input: { channel: ReplyChannel; request: ApprovalRequest }): Promise<void>;
-  [REPLY_STATUS_ACTIVITY](input: { channel: ReplyChannel; key: string; status: TurnStatus }): Promise<void>;
-}
 
 const replies = proxyActivities<ReplyActivities>({
   startToCloseTimeout: '30 seconds',
@@ -104,7 +98,7 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
         tool: tool.name,
         args: call.args ?? (call.argsRef ? { argsRef: call.argsRef } : {}),
         approvers: conversation.approvers,
-        expiresAt: new Date(Date.now() + msToNumber(timeout)).toISOString(),
+        expiresAt: new Date(Date.now() + durationMs(timeout)).toISOString(),
       };
       waiting.set(requestId, undefined);
       emit({ kind: 'approval', step, tool: tool.name, requestId, outcome: 'requested' });

@@ -17,11 +17,7 @@ import {
 } from '@temporalio/workflow';
 import {
   CURRENT_STEP_QUERY,
-  LOAD_CONVERSATION_ACTIVITY,
   MESSAGE_UPDATE,
-  REPLY_ANSWER_ACTIVITY,
-  REPLY_STATUS_ACTIVITY,
-  SAVE_CONVERSATION_ACTIVITY,
   STOP_UPDATE,
   TURN_PROGRESS_SIGNAL,
   TURNS_QUERY,
@@ -29,17 +25,23 @@ import {
   type ConversationStart,
   type CurrentStep,
   type IncomingMessage,
-  type LoadConversationResult,
   type MessageAccepted,
-  type ReplyChannel,
-  type SaveConversationInput,
   type StopRequest,
   type StopResult,
   type TurnProgress,
   type TurnSummary,
 } from '../core/conversation.ts';
 import { summarise } from '../core/run-events.ts';
-import { RESOLVE_AGENT_ACTIVITY, type AgentSpec, type AppendInput, type AppendResult, type MessageRef } from '../core/spec.ts';
+import type { AgentActivities } from '../core/contracts/agents.ts';
+import {
+  LOAD_CONVERSATION_ACTIVITY,
+  SAVE_CONVERSATION_ACTIVITY,
+  type ConversationStoreActivities,
+  type LoadConversationResult,
+} from '../core/contracts/conversations.ts';
+import { REPLY_ANSWER_ACTIVITY, REPLY_STATUS_ACTIVITY, type ReplyActivities } from '../core/contracts/replies.ts';
+import type { TranscriptActivities } from '../core/contracts/transcript.ts';
+import type { MessageRef } from '../core/spec.ts';
 import type { TurnStatus } from '../core/replies.ts';
 import { agentRun, type AgentRunResult } from './agent-run.ts';
 import { openApprovalBook } from './conversation-approvals.ts';
@@ -88,23 +90,12 @@ export interface ConversationResult {
   continuedCount: number;
 }
 
-interface ConversationActivities {
-  [LOAD_CONVERSATION_ACTIVITY](input: { conversationId: string }): Promise<LoadConversationResult>;
-  [SAVE_CONVERSATION_ACTIVITY](input: SaveConversationInput): Promise<void>;
-  [RESOLVE_AGENT_ACTIVITY](input: { name: string }): Promise<AgentSpec>;
-  appendToTranscript(input: AppendInput): Promise<AppendResult>;
-}
-interface ReplyActivities {
-  [REPLY_STATUS_ACTIVITY](input: { channel: ReplyChannel; key: string; status: TurnStatus }): Promise<void>;
-  [REPLY_ANSWER_ACTIVITY](input: { channel: ReplyChannel; key: string; text: string }): Promise<void>;
-}
-
-const activities = proxyActivities<ConversationActivities>({
+const activities = proxyActivities<ConversationStoreActivities & AgentActivities & TranscriptActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 // Without what an earlier run saved, a conversation would answer with amnesia: retry until the store answers.
-const { [LOAD_CONVERSATION_ACTIVITY]: loadConversation } = proxyActivities<Pick<ConversationActivities, typeof LOAD_CONVERSATION_ACTIVITY>>({
+const { [LOAD_CONVERSATION_ACTIVITY]: loadConversation } = proxyActivities<Pick<ConversationStoreActivities, typeof LOAD_CONVERSATION_ACTIVITY>>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -263,7 +254,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     try {
       result = await scope.run(async () => {
         // The run posts statuses of its own (waiting for approval): "thinking" lands first.
-        const [spec] = await Promise.all([activities[RESOLVE_AGENT_ACTIVITY]({ name: input.agent }), thinking]);
+        const [spec] = await Promise.all([activities.resolveAgent({ name: input.agent }), thinking]);
         return executeChild(agentRun, {
           workflowId: runWorkflowId,
           args: [
@@ -339,7 +330,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 }
 
 /** Posts through the reply channel; a reply that cannot be posted is logged, never fatal to the conversation. */
-async function reply<Name extends keyof ReplyActivities>(name: Name, input: Parameters<ReplyActivities[Name]>[0]): Promise<void> {
+async function reply<Name extends typeof REPLY_STATUS_ACTIVITY | typeof REPLY_ANSWER_ACTIVITY>(name: Name, input: Parameters<ReplyActivities[Name]>[0]): Promise<void> {
   try {
     await (replies[name] as (input: Parameters<ReplyActivities[Name]>[0]) => Promise<void>)(input);
   } catch (error) {

@@ -1,20 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { msToNumber } from '@temporalio/common/lib/time.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import {
-  MCP_CALL_ACTIVITY,
-  MCP_LIST_TOOLS_ACTIVITY,
-  type McpCallInput,
-  type McpListToolsInput,
-  type McpListToolsResult,
-  type McpServerSpec,
-  type ToolOutcome,
-  type ToolResultRef,
-  type ToolSpec,
-} from '../../core/spec.ts';
+import { MCP_CALL_ACTIVITY, MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../../core/contracts/mcp.ts';
+import { durationMs } from '../../core/duration.ts';
+import type { McpServerSpec, ToolOutcome, ToolSpec } from '../../core/spec.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
 import { storeOutcome } from './tools.ts';
 
@@ -28,13 +19,19 @@ export interface McpActivityOptions {
   clientName?: string;
 }
 
+/** The connections the MCP activities keep open, closed when the worker stops. */
+export interface McpConnections {
+  /** Closes every open connection (stdio servers exit). */
+  close(): Promise<void>;
+}
+
 /**
  * MCP tools as activities. `mcp:listTools` runs once at the start of an agent run, so the
  * tool list is in history and replay never asks a server again; `mcp:call` runs one call,
  * keyed by server and tool, and stores its outcome like any tool's. Connections are kept
  * per server configuration and reopened when one drops.
  */
-export function createMcpActivities(store: TranscriptStore, options: McpActivityOptions = {}) {
+export function createMcpActivities(store: TranscriptStore, options: McpActivityOptions = {}): McpActivities & McpConnections {
   const connections = new Map<string, Promise<Client>>();
 
   const keyOf = (server: McpServerSpec) =>
@@ -70,7 +67,7 @@ export function createMcpActivities(store: TranscriptStore, options: McpActivity
   }
 
   return {
-    async [MCP_LIST_TOOLS_ACTIVITY]({ servers }: McpListToolsInput): Promise<McpListToolsResult> {
+    async [MCP_LIST_TOOLS_ACTIVITY]({ servers }) {
       const tools: ToolSpec[] = [];
       const names = new Set<string>();
       for (const server of servers) {
@@ -105,7 +102,7 @@ export function createMcpActivities(store: TranscriptStore, options: McpActivity
       return { tools };
     },
 
-    async [MCP_CALL_ACTIVITY]({ server, tool, call }: McpCallInput): Promise<ToolResultRef> {
+    async [MCP_CALL_ACTIVITY]({ server, tool, call }) {
       const args = (call.argsRef ? await store.get(call.argsRef) : (call.args ?? {})) as Record<string, unknown>;
       const context = Context.current();
       const client = await connect(server);
@@ -115,7 +112,7 @@ export function createMcpActivities(store: TranscriptStore, options: McpActivity
       try {
         const calling = client.callTool({ name: tool, arguments: args }, undefined, {
           signal: context.cancellationSignal,
-          timeout: msToNumber(server.timeout ?? DEFAULT_TIMEOUT),
+          timeout: durationMs(server.timeout ?? DEFAULT_TIMEOUT),
         });
         calling.catch(() => undefined);
         const result = await Promise.race([calling, context.cancelled]);
@@ -140,7 +137,6 @@ export function createMcpActivities(store: TranscriptStore, options: McpActivity
       return storeOutcome(store, call, outcome);
     },
 
-    /** Closes every open connection (stdio servers exit). */
     async close(): Promise<void> {
       const open = [...connections.values()];
       connections.clear();

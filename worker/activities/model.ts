@@ -1,20 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
 import { FunctionCallingConfigMode, GoogleGenAI, type GenerateContentResponse } from '@google/genai';
-import {
-  functionCalls,
-  textOf,
-  type AgentSpec,
-  type AppendInput,
-  type AppendResult,
-  type Content,
-  type ModelStepInput,
-  type ModelStepResult,
-  type Part,
-  type PlannedCall,
-  type ToolOutcome,
-  type ToolResultRef,
-} from '../../core/spec.ts';
+import type { ModelActivities, ModelStepResult } from '../../core/contracts/model.ts';
+import { functionCalls, textOf, type AgentSpec, type Content, type Part, type PlannedCall, type ToolOutcome, type ToolResultRef } from '../../core/spec.ts';
 import { boundResult } from '../../store/excerpt.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
 import { classifyModelError } from '../model-errors.ts';
@@ -47,7 +35,7 @@ function recordingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<R
   });
 }
 
-export function createModelActivities(deps: ModelActivityDeps) {
+export function createModelActivities(deps: ModelActivityDeps): ModelActivities {
   const { store } = deps;
   const client = new GoogleGenAI({
     apiKey: deps.apiKey,
@@ -108,7 +96,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
 
   return {
     /** One model step: append the last tool results, call Gemini on the context, store the response. */
-    async callModel(input: ModelStepInput): Promise<ModelStepResult> {
+    async callModel(input) {
       const spec = await store.get<AgentSpec>(input.specRef);
       let head = input.head;
       if (input.toolResults?.length) head = await appendMessages(store, head, [await toolResponses(input.toolResults)]);
@@ -135,12 +123,6 @@ export function createModelActivities(deps: ModelActivityDeps) {
         usage,
         ...(finishReason ? { finishReason } : {}),
       };
-    },
-
-    /** Starts or extends a transcript; stores the run's spec so model steps can pass its ref. */
-    async appendToTranscript(input: AppendInput): Promise<AppendResult> {
-      const head = await appendMessages(store, input.head, input.messages);
-      return { head, ...(input.spec ? { specRef: await store.put(input.spec) } : {}) };
     },
   };
 }
