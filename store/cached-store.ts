@@ -1,3 +1,4 @@
+import { setNewest } from '../core/bounded.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { encodeBytes, objectPath } from './content-address.ts';
 import type { MessageRef } from './message-ref.ts';
@@ -59,10 +60,7 @@ export function createCachedStore(store: TranscriptStore, options: CachedStoreOp
 
   function lookup(key: string): Entry | undefined {
     const entry = entries.get(key);
-    if (entry) {
-      entries.delete(key);
-      entries.set(key, entry);
-    }
+    if (entry) setNewest(entries, key, entry);
     return entry;
   }
 

@@ -7,11 +7,11 @@ import { MCP_CALL_ACTIVITY, MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '
 import { durationMs } from '../../core/duration.ts';
 import type { McpServerSpec, ToolOutcome, ToolSpec } from '../../core/spec.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
+import { startHeartbeats } from './heartbeat.ts';
 import { storeOutcome } from './tools.ts';
 
 /** Pages of `tools/list` read per server; a server with more tools than this is cut off. */
 const MAX_TOOL_PAGES = 20;
-const HEARTBEAT_EVERY_MS = 2_000;
 const DEFAULT_TIMEOUT = '1 minute';
 
 export interface McpActivityOptions {
@@ -106,8 +106,7 @@ export function createMcpActivities(store: TranscriptStore, options: McpActivity
       const args = (call.argsRef ? await store.get(call.argsRef) : (call.args ?? {})) as Record<string, unknown>;
       const context = Context.current();
       const client = await connect(server);
-      context.heartbeat();
-      const beating = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+      const heartbeats = startHeartbeats();
       let outcome: ToolOutcome;
       try {
         const calling = client.callTool({ name: tool, arguments: args }, undefined, {
@@ -132,7 +131,7 @@ export function createMcpActivities(store: TranscriptStore, options: McpActivity
           throw error;
         }
       } finally {
-        clearInterval(beating);
+        heartbeats.stop();
       }
       return storeOutcome(store, call, outcome);
     },

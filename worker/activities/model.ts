@@ -7,6 +7,7 @@ import { boundResult } from '../../store/excerpt.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
 import { classifyModelError } from '../model-errors.ts';
 import { appendMessages, loadContext } from '../transcript.ts';
+import { startHeartbeats } from './heartbeat.ts';
 
 export interface ModelActivityDeps {
   apiKey: string;
@@ -50,7 +51,7 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
   async function generate(spec: AgentSpec, contents: Content[]): Promise<GenerateContentResponse> {
     const slot: { headers?: Headers } = {};
     // Cancellation reaches an activity through its heartbeats: beat while the call is open.
-    const stopBeating = heartbeatWhileWaiting();
+    const heartbeats = startHeartbeats();
     try {
       return await responseHeaders.run(slot, () =>
         client.models.generateContent({
@@ -73,7 +74,7 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       if (activitySignal()?.aborted) throw error;
       throw classifyModelError(error, slot.headers?.get('retry-after'));
     } finally {
-      stopBeating();
+      heartbeats.stop();
     }
   }
 
@@ -125,20 +126,6 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       };
     },
   };
-}
-
-const HEARTBEAT_EVERY_MS = 2_000;
-
-function heartbeatWhileWaiting(): () => void {
-  let context: Context;
-  try {
-    context = Context.current();
-  } catch {
-    return () => undefined;
-  }
-  context.heartbeat();
-  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
-  return () => clearInterval(timer);
 }
 
 function activitySignal(): AbortSignal | undefined {

@@ -5,9 +5,7 @@ import { summarise } from '../../core/run-events.ts';
 import { toolActivityType, type ApprovalActivities, type ToolActivities } from '../../core/contracts/tools.ts';
 import type { PlannedCall, ToolOutcome, ToolResultRef } from '../../core/spec.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
-
-/** How often a running tool tells the server it is alive, which is also how it hears of a cancellation. */
-const HEARTBEAT_EVERY_MS = 2_000;
+import { startHeartbeats } from './heartbeat.ts';
 
 /**
  * One activity per tool, registered as `tool:<name>`. Arguments are checked against the
@@ -73,16 +71,14 @@ async function runTool(tool: ToolDefinition, args: unknown): Promise<ToolOutcome
   }
   const context = Context.current();
   let details: unknown;
-  const beat = () => context.heartbeat(details);
-  beat();
-  const beating = setInterval(beat, HEARTBEAT_EVERY_MS);
+  const heartbeats = startHeartbeats(() => details);
   try {
     const handled = Promise.resolve(
       tool.handler(parsed.data, {
         signal: context.cancellationSignal,
         heartbeat: (progress) => {
           details = progress;
-          beat();
+          heartbeats.beat();
         },
       }),
     );
@@ -94,6 +90,6 @@ async function runTool(tool: ToolDefinition, args: unknown): Promise<ToolOutcome
     if (error instanceof ToolInputError) return { ok: false, error: { type: error.type, message: error.message } };
     throw error;
   } finally {
-    clearInterval(beating);
+    heartbeats.stop();
   }
 }
