@@ -14,7 +14,7 @@ export const decideApprovalUpdate = defineUpdate<ApprovalRecorded, [ApprovalDeci
 export const pendingApprovalsQuery = defineQuery<PendingApproval[]>(PENDING_APPROVALS_QUERY);
 
 /** Decided or expired approval request ids remembered, so a late decision is refused by name. */
-export const MAX_DECIDED_REQUESTS = 200;
+const MAX_DECIDED_REQUESTS = 200;
 
 /** The turn that may ask, and who may decide for it. */
 export interface AskingTurn {

@@ -7,11 +7,11 @@ export const messageUpdate = defineUpdate<MessageAccepted, [IncomingMessage]>(ME
 export const turnsQuery = defineQuery<TurnSummary[]>(TURNS_QUERY);
 
 /** Messages that may wait for the next turn; more are refused by the update's validator. */
-export const MAX_QUEUED_MESSAGES = 50;
+const MAX_QUEUED_MESSAGES = 50;
 /** Message ids remembered for dedupe, carried across continue-as-new (and saved between runs). */
-export const MAX_REMEMBERED_MESSAGE_IDS = 256;
+const MAX_REMEMBERED_MESSAGE_IDS = 256;
 /** Turn summaries kept for the `turns` query. */
-export const MAX_TURNS_KEPT = 50;
+const MAX_TURNS_KEPT = 50;
 
 /** A message waiting for its turn. */
 export interface QueuedMessage {

@@ -2,17 +2,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { compileAgent, type AgentDefinition } from '../../core/define-agent.ts';
 import type { AgentActivities } from '../../core/contracts/agents.ts';
 
-export interface AgentActivityOptions {
-  /** Overrides every agent's model (e.g. `GEMINI_MODEL`). @default each agent's own */
-  model?: string;
-}
-
 /**
  * `resolveAgent`: the conversation names its agent; the worker, which holds the definitions,
  * compiles it into the spec a turn's run receives. Each turn resolves again, so a deploy
  * reaches the next turn while a turn in flight keeps the spec it started with.
  */
-export function createAgentActivities(agents: Iterable<AgentDefinition>, options: AgentActivityOptions = {}): AgentActivities {
+export function createAgentActivities(agents: Iterable<AgentDefinition>): AgentActivities {
   const byName = new Map<string, AgentDefinition>();
   for (const agent of agents) byName.set(agent.name, agent);
   return {
@@ -21,7 +16,7 @@ export function createAgentActivities(agents: Iterable<AgentDefinition>, options
       if (!agent) {
         throw ApplicationFailure.nonRetryable(`No agent named "${name}" on this worker. Agents: ${[...byName.keys()].join(', ') || 'none'}.`, 'UnknownAgent');
       }
-      return compileAgent(agent, options.model ? { model: options.model } : {});
+      return compileAgent(agent);
     },
   };
 }

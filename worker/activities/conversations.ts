@@ -9,7 +9,7 @@ export interface ConversationDefaults {
   approvalTimeout?: Duration;
 }
 
-export const DEFAULT_IDLE_TIMEOUT: Duration = '24 hours';
+const DEFAULT_IDLE_TIMEOUT: Duration = '24 hours';
 
 /**
  * `conversation:load` runs once when a conversation's run opens fresh (not after

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 
 /** How often a working activity tells the server it is alive, which is also how it hears of a cancellation. */
-export const HEARTBEAT_EVERY_MS = 2_000;
+const HEARTBEAT_EVERY_MS = 2_000;
 
 export interface Heartbeats {
   /** Beats now (a tool reporting progress), besides the regular beats. */

@@ -14,10 +14,8 @@ import { storeOutcome } from './tools.ts';
 const MAX_TOOL_PAGES = 20;
 const DEFAULT_TIMEOUT = '1 minute';
 
-export interface McpActivityOptions {
-  /** Name this worker gives itself to MCP servers. @default 'durable-agents' */
-  clientName?: string;
-}
+/** The name this worker gives itself to MCP servers. */
+const CLIENT_NAME = 'durable-agents';
 
 /** The connections the MCP activities keep open, closed when the worker stops. */
 export interface McpConnections {
@@ -31,7 +29,7 @@ export interface McpConnections {
  * keyed by server and tool, and stores its outcome like any tool's. Connections are kept
  * per server configuration and reopened when one drops.
  */
-export function createMcpActivities(store: TranscriptStore, options: McpActivityOptions = {}): McpActivities & McpConnections {
+export function createMcpActivities(store: TranscriptStore): McpActivities & McpConnections {
   const connections = new Map<string, Promise<Client>>();
 
   const keyOf = (server: McpServerSpec) =>
@@ -41,7 +39,7 @@ export function createMcpActivities(store: TranscriptStore, options: McpActivity
     const key = keyOf(server);
     let connection = connections.get(key);
     if (!connection) {
-      const client = new Client({ name: options.clientName ?? 'durable-agents', version: '1.0.0' });
+      const client = new Client({ name: CLIENT_NAME, version: '1.0.0' });
       const transport =
         server.transport === 'stdio'
           ? new StdioClientTransport({ command: server.command, args: server.args ?? [], ...(server.cwd ? { cwd: server.cwd } : {}), stderr: 'ignore' })

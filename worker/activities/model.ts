@@ -14,14 +14,14 @@ export interface ModelActivityDeps {
   /** Gemini API base URL. @default 'https://generativelanguage.googleapis.com' */
   baseUrl?: string;
   store: TranscriptStore;
-  /** Most bytes of transcript JSON sent to the model per call. @default 400_000 */
-  contextBytes?: number;
-  /** A tool result larger than this is shown to the model as a bounded excerpt. @default 32_768 */
-  toolResultBytes?: number;
 }
 
+/** Most bytes of transcript JSON sent to the model per call. */
+const CONTEXT_BYTES = 400_000;
+/** A tool result larger than this is shown to the model as a bounded excerpt. */
+const TOOL_RESULT_BYTES = 32_768;
 /** Function-call arguments larger than this travel by reference. */
-export const MAX_INLINE_ARGS_BYTES = 4_096;
+const MAX_INLINE_ARGS_BYTES = 4_096;
 /** Answers larger than this are cut in the workflow's history; the whole text is stored. */
 export const MAX_INLINE_TEXT_BYTES = 32_768;
 
@@ -84,7 +84,7 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       let response: Record<string, unknown>;
       if (result.resultRef) {
         const outcome = await store.get<ToolOutcome>(result.resultRef);
-        response = outcome.ok ? { output: boundResult(outcome.result, deps.toolResultBytes ?? 32_768, result.resultRef) } : { error: outcome.error };
+        response = outcome.ok ? { output: boundResult(outcome.result, TOOL_RESULT_BYTES, result.resultRef) } : { error: outcome.error };
       } else if (result.ok && result.result !== undefined) {
         response = { output: result.result };
       } else {
@@ -101,7 +101,7 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       const spec = await store.get<AgentSpec>(input.specRef);
       let head = input.head;
       if (input.toolResults?.length) head = await appendMessages(store, head, [await toolResponses(input.toolResults)]);
-      const contents = await loadContext(store, head, { maxBytes: deps.contextBytes ?? 400_000 });
+      const contents = await loadContext(store, head, { maxBytes: CONTEXT_BYTES });
       const response = await generate(spec, contents);
       const { content, usage, finishReason } = toContent(response);
       head = await appendMessages(store, head, [content]);
