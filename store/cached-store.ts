@@ -1,4 +1,3 @@
-import { setNewest } from '../core/bounded.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { encodeBytes, objectPath } from './content-address.ts';
 import type { MessageRef } from './message-ref.ts';
@@ -60,7 +59,11 @@ export function createCachedStore(store: TranscriptStore, options: CachedStoreOp
 
   function lookup(key: string): Entry | undefined {
     const entry = entries.get(key);
-    if (entry) setNewest(entries, key, entry);
+    if (entry) {
+      // Re-inserted: now the most recently used.
+      entries.delete(key);
+      entries.set(key, entry);
+    }
     return entry;
   }
 
