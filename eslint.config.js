@@ -3,6 +3,29 @@ import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
+/** The SDK's internal paths change without notice between releases: values come from the packages' public entries. */
+const sdkInternals = {
+  group: ['@temporalio/*/lib/*', '@temporalio/*/lib/**'],
+  message: 'Import from the package itself (or core/), not from an SDK-internal path.',
+  allowTypeImports: true,
+};
+
+/**
+ * Everything the workflow bundle may reach: the workflows and the pure core modules they
+ * import (test/contracts/workflow-sandbox.test.ts walks the imports and fails when a file a
+ * workflow reaches is missing here).
+ */
+export const WORKFLOW_SANDBOX_FILES = [
+  'workflows/**/*.ts',
+  'core/contracts/**/*.ts',
+  'core/bounded.ts',
+  'core/conversation.ts',
+  'core/duration.ts',
+  'core/replies.ts',
+  'core/run-events.ts',
+  'core/spec.ts',
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'bench/out/', 'infra/cdk.out/'] },
   ...tseslint.configs.recommended,
@@ -10,19 +33,21 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-restricted-imports': ['error', { patterns: [sdkInternals] }],
     },
   },
   {
     // Workflows are replayed: only @temporalio/workflow, type imports and pure modules.
-    files: ['workflows/**/*.ts', 'core/spec.ts', 'core/run-events.ts'],
+    files: WORKFLOW_SANDBOX_FILES,
     rules: {
       'no-restricted-imports': [
         'error',
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code is deterministic: no Node built-ins.' })),
           patterns: [
+            sdkInternals,
             { group: ['@temporalio/worker', '@temporalio/client', '@temporalio/activity', '@temporalio/testing'], message: 'Workflow code imports only @temporalio/workflow.', allowTypeImports: true },
-            { group: ['**/worker/**', '**/agents/**', '**/functions/**', '**/local/**', '**/store/**', '**/cli/**'], message: 'Worker-side modules stay out of the workflow bundle.', allowTypeImports: true },
+            { group: ['**/worker/**', '**/agents/**', '**/functions/**', '**/local/**', '**/store/**', '**/cli/**', '**/client/**'], message: 'Worker-side modules stay out of the workflow bundle.', allowTypeImports: true },
             { group: ['@google/genai', '@aws-sdk/*', '@slack/*', 'hono', 'hono/*', 'zod', 'pino', '@modelcontextprotocol/*'], message: 'Worker-side libraries stay out of the workflow bundle.', allowTypeImports: true },
           ],
         },

@@ -1,8 +1,12 @@
 import { loadavg } from 'node:os';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { toolActivityType, type AgentSpec, type AppendInput, type AppendResult, type ModelStepInput, type ModelStepResult, type ToolResultRef } from '../core/spec.ts';
+import type { ModelStepInput, ModelStepResult } from '../core/contracts/model.ts';
+import { toolActivityType } from '../core/contracts/tools.ts';
+import type { AppendInput, AppendResult } from '../core/contracts/transcript.ts';
+import type { AgentSpec, ToolResultRef } from '../core/spec.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
 import { createModelActivities } from '../worker/activities/model.ts';
+import { createTranscriptActivities } from '../worker/activities/transcript.ts';
 import { createToolActivities } from '../worker/activities/tools.ts';
 import type { AgentRunInput } from '../workflows/agent-run.ts';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../local/temporal-dev-server.ts';
@@ -99,7 +103,8 @@ async function measure(settings: { runs: number; steps: number; warmup: number }
 
 /** The loop of `agentRun` without Temporal: the same activity functions, called in turn. */
 function createInProcessLoop(environment: BenchEnvironment, tool: ToolDefinition, spec: AgentSpec) {
-  const { callModel, appendToTranscript } = createModelActivities({ apiKey: API_KEY, baseUrl: environment.model.url, store: environment.store });
+  const { callModel } = createModelActivities({ apiKey: API_KEY, baseUrl: environment.model.url, store: environment.store });
+  const { appendToTranscript } = createTranscriptActivities(environment.store);
   const tools = createToolActivities([tool], environment.store);
   // Tool activities read Context.current() (cancellation, heartbeats): give them one in-process.
   const activity = new MockActivityEnvironment();

@@ -3,7 +3,7 @@
  * the conversation workflow. Wire names here are never renamed in place. Pure module.
  */
 
-import type { Duration, MessageRef } from './spec.ts';
+import type { Duration } from './spec.ts';
 
 /** Workflow type of a conversation; its workflow id is the conversation id. */
 export const CONVERSATION_WORKFLOW = 'conversation';
@@ -176,40 +176,6 @@ export type ApprovalVerdict = ApprovalRecorded;
 export interface ApprovalClosed {
   requestId: string;
   outcome: 'timed_out';
-}
-
-/** Activity types of the reply channel (see worker/replies/reply-channel.ts; types in core/replies.ts): wire contracts. */
-export const REPLY_STATUS_ACTIVITY = 'reply:status';
-export const REPLY_ANSWER_ACTIVITY = 'reply:answer';
-export const REPLY_APPROVAL_ACTIVITY = 'reply:requestApproval';
-
-/** Activity types of the conversation: wire contracts. */
-export const LOAD_CONVERSATION_ACTIVITY = 'conversation:load';
-export const SAVE_CONVERSATION_ACTIVITY = 'conversation:save';
-
-/** What a conversation keeps between its runs (after an idle close), by conversation id. */
-export interface SavedConversation {
-  conversationId: string;
-  transcriptHead?: MessageRef;
-  /** Turns started so far: the next is `turns + 1`. */
-  turns: number;
-  /** Recent message ids and the turn each landed in, oldest first: dedupe after a restart. */
-  recentMessageIds: [id: string, turn: number][];
-  updatedAt: string;
-}
-
-export interface LoadConversationResult {
-  saved?: SavedConversation;
-  /** The worker's defaults, recorded in history with the rest. */
-  defaults: { idleTimeout: Duration; approvalTimeout: Duration };
-}
-
-export interface SaveConversationInput {
-  conversationId: string;
-  transcriptHead?: MessageRef;
-  turns: number;
-  /** Ids that landed since the last save; the store keeps the newest few hundred. */
-  messageIds: [id: string, turn: number][];
 }
 
 /** Whether `approver` may decide: a configured approver, or, when none are configured, a requester. */

@@ -1,4 +1,11 @@
-/** Progress events an agent run exposes through its `progress` query. Pure module. */
+/** An agent run's wire names, and the progress events it exposes through its `progress` query. Pure module. */
+
+/** Workflow type of an agent run (a turn's run, a sub-agent, a scheduled run): the exported function's name. */
+export const AGENT_RUN_WORKFLOW = 'agentRun';
+/** Query that answers a run's progress events from an index on. */
+export const PROGRESS_QUERY = 'progress';
+
+/** One thing a run did, as its `progress` query shows it. */
 export type RunEvent =
   | { kind: 'model'; step: number }
   | { kind: 'tool'; step: number; tool: string; args: Record<string, unknown> }

@@ -104,23 +104,6 @@ export const MAX_AGENT_DEPTH = 3;
 /** Time a person has to decide when neither tool, agent nor conversation says. */
 export const DEFAULT_APPROVAL_TIMEOUT: Duration = '1 hour';
 
-/** Activity type of a tool. A wire contract: never renamed in place. */
-export function toolActivityType(toolName: string): string {
-  return `tool:${toolName}`;
-}
-
-/** Activity types: wire contracts, never renamed in place. */
-export const MODEL_ACTIVITY = 'callModel';
-export const APPEND_ACTIVITY = 'appendToTranscript';
-/** Evaluates a tool's approval predicate on a call's arguments (in the worker). */
-export const NEEDS_APPROVAL_ACTIVITY = 'needsApproval';
-/** Compiles a registered agent, by name, into an `AgentSpec`. */
-export const RESOLVE_AGENT_ACTIVITY = 'resolveAgent';
-/** Lists the tools of an agent's MCP servers. */
-export const MCP_LIST_TOOLS_ACTIVITY = 'mcp:listTools';
-/** Calls one tool on an MCP server. */
-export const MCP_CALL_ACTIVITY = 'mcp:call';
-
 /** The subset of Gemini's `Content` this system stores and passes around. */
 export interface Content {
   role: 'user' | 'model';
@@ -189,68 +172,6 @@ export interface ToolResultRef {
   excerpt: string;
   /** Size of the stored outcome's JSON. */
   bytes: number;
-}
-
-/** Input of the model activity: references only, so history grows by a constant per step. */
-export interface ModelStepInput {
-  /** The stored AgentSpec (instructions, tool declarations, model id). */
-  specRef: MessageRef;
-  /** The transcript so far: the newest node of a chain in the store. */
-  head: MessageRef;
-  /** Results of the previous step's tool calls, appended before the model is called. */
-  toolResults?: ToolResultRef[];
-}
-
-export interface ModelStepResult {
-  /** The transcript with the model's response appended. */
-  head: MessageRef;
-  calls: PlannedCall[];
-  /** The answer when there are no calls (cut at `MAX_INLINE_TEXT_BYTES`, see `textRef`). */
-  text: string;
-  /** Set when `text` was cut: the whole response text is stored here. */
-  textRef?: MessageRef;
-  usage: TokenUsage;
-  finishReason?: string;
-}
-
-/** Input of the activity that starts (or extends) a transcript. */
-export interface AppendInput {
-  head?: MessageRef;
-  messages: Content[];
-  /** Stored alongside, and its ref returned: the run's agent spec. */
-  spec?: AgentSpec;
-}
-
-export interface AppendResult {
-  head: MessageRef;
-  specRef?: MessageRef;
-}
-
-/** A tool activity's input. */
-export interface ToolInput {
-  call: PlannedCall;
-}
-
-/** Input of the `needsApproval` activity. */
-export interface NeedsApprovalInput {
-  tool: string;
-  call: PlannedCall;
-}
-
-export interface McpListToolsInput {
-  servers: McpServerSpec[];
-}
-
-export interface McpListToolsResult {
-  /** Tool specs with `mcp` set, named `<server>_<tool>`. */
-  tools: ToolSpec[];
-}
-
-export interface McpCallInput {
-  server: McpServerSpec;
-  /** The tool's name on the server. */
-  tool: string;
-  call: PlannedCall;
 }
 
 /** What a tool produced: a result, or an error the model can read and correct. */

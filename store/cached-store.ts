@@ -60,6 +60,7 @@ export function createCachedStore(store: TranscriptStore, options: CachedStoreOp
   function lookup(key: string): Entry | undefined {
     const entry = entries.get(key);
     if (entry) {
+      // Re-inserted: now the most recently used.
       entries.delete(key);
       entries.set(key, entry);
     }

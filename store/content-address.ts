@@ -43,7 +43,7 @@ export function decodeMessage<T>(ref: MessageRef, bytes: Uint8Array, where: stri
 }
 
 /** The hex digest of a ref; rejects anything else, so a ref can never become `../` in a path or key. */
-export function digestOf(ref: MessageRef): string {
+function digestOf(ref: MessageRef): string {
   if (!isMessageRef(ref)) throw new TypeError(`Not a message ref: ${JSON.stringify(ref)} (expected sha256:<64 hex digits>).`);
   return ref.slice('sha256:'.length);
 }

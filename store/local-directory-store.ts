@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeFileAtomically } from './atomic-file.ts';
 import { checkContentType, decodeMessage, encodeBytes, encodeMessage, mapWithConcurrency, objectPath, verify } from './content-address.ts';
 import { MessageNotFoundError } from './errors.ts';
 import { DEFAULT_CONCURRENCY, type StoredBlob, type TranscriptStore } from './transcript-store.ts';
@@ -26,17 +26,8 @@ export function createLocalDirectoryStore(options: LocalDirectoryStoreOptions = 
 
   async function writeOnce(path: string, bytes: Uint8Array | string): Promise<void> {
     if (await exists(path)) return;
-    await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(temporaryDirectory, { recursive: true })]);
-    const temporary = join(temporaryDirectory, randomUUID());
-    try {
-      // flush: an fsync before the rename, so a power cut cannot leave an empty file under a final name.
-      await writeFile(temporary, bytes, { flush: true });
-      // rename replaces atomically; a racing writer of the same ref wrote the same bytes.
-      await rename(temporary, path);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+    // A racing writer of the same ref writes the same bytes: whichever rename lands last, the file is whole and right.
+    await writeFileAtomically(path, bytes, temporaryDirectory);
   }
 
   async function read(path: string, ref: string): Promise<Buffer> {

@@ -1,8 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { SavedConversation, SaveConversationInput } from '../core/conversation.ts';
+import type { SavedConversation, SaveConversationInput } from '../core/contracts/conversations.ts';
+import { setNewest } from '../core/bounded.ts';
+import { writeFileAtomically } from '../store/atomic-file.ts';
 import type { TranscriptStoreSettings } from '../store/create-store.ts';
 
 /**
@@ -41,16 +43,13 @@ function createIndex(files: RecordFiles, now: () => Date = () => new Date()): Co
     async save(input) {
       const previous = await load(input.conversationId);
       if (previous && previous.turns > input.turns) return;
-      const ids = new Map(previous?.recentMessageIds ?? []);
-      for (const [id, turn] of input.messageIds) {
-        ids.delete(id);
-        ids.set(id, turn);
-      }
+      const ids = new Map<string, number>();
+      for (const [id, turn] of [...(previous?.recentMessageIds ?? []), ...input.messageIds]) setNewest(ids, id, turn, MAX_SAVED_MESSAGE_IDS);
       const record: SavedConversation = {
         conversationId: input.conversationId,
         ...(input.transcriptHead ? { transcriptHead: input.transcriptHead } : {}),
         turns: input.turns,
-        recentMessageIds: [...ids].slice(-MAX_SAVED_MESSAGE_IDS),
+        recentMessageIds: [...ids],
         updatedAt: now().toISOString(),
       };
       await files.write(keyOf(input.conversationId), JSON.stringify(record));
@@ -70,18 +69,7 @@ export function createLocalConversationIndex(options: { directory: string }): Co
         throw error;
       }
     },
-    async write(key, text) {
-      const path = join(root, key);
-      const temporary = join(root, '.tmp', randomUUID());
-      await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(dirname(temporary), { recursive: true })]);
-      try {
-        await writeFile(temporary, text, { flush: true });
-        await rename(temporary, path);
-      } catch (error) {
-        await rm(temporary, { force: true });
-        throw error;
-      }
-    },
+    write: (key, text) => writeFileAtomically(join(root, key), text, join(root, '.tmp')),
   });
 }
 

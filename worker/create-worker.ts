@@ -1,13 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
 import { createAgentActivities } from './activities/agents.ts';
 import { createConversationActivities, type ConversationDefaults } from './activities/conversations.ts';
-import { createMcpActivities, type McpActivityOptions } from './activities/mcp.ts';
+import { createMcpActivities } from './activities/mcp.ts';
 import { createModelActivities, type ModelActivityDeps } from './activities/model.ts';
 import { createReplyActivities } from './activities/replies.ts';
 import { createApprovalActivities, createToolActivities } from './activities/tools.ts';
+import { createTranscriptActivities } from './activities/transcript.ts';
 import { createMemoryConversationIndex, type ConversationIndex } from './conversation-index.ts';
 import { noneReplyAdapter } from './replies/none.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
@@ -48,8 +49,6 @@ export interface AgentWorkerOptions {
   tools?: Iterable<ToolDefinition>;
   /** Agents conversations may name; `resolveAgent` compiles them, and their tools are registered. @default [] */
   agents?: Iterable<AgentDefinition>;
-  /** Overrides every resolved agent's model (e.g. `GEMINI_MODEL`). @default each agent's own */
-  agentModel?: string;
   /** Reply adapters by channel kind; `none` is always there. @default { none } */
   replyAdapters?: ReplyAdapters;
   /**
@@ -59,7 +58,6 @@ export interface AgentWorkerOptions {
   conversationIndex?: ConversationIndex;
   /** Idle and approval timeouts of conversations that set none. @default { idleTimeout: '24 hours', approvalTimeout: '1 hour' } */
   conversationDefaults?: ConversationDefaults;
-  mcp?: McpActivityOptions;
   model: ModelActivityDeps;
   /** A prebuilt bundle (tests build one per run); by default the worker bundles `workflows/`. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -74,8 +72,6 @@ export interface AgentWorkerOptions {
 export interface AgentWorker {
   run(): Promise<void>;
   shutdown(): void;
-  getState(): State;
-  workers: Worker[];
 }
 
 /**
@@ -86,20 +82,19 @@ export interface AgentWorker {
 export async function createAgentWorker(options: AgentWorkerOptions): Promise<AgentWorker> {
   const namespace = options.namespace ?? 'default';
   const { store } = options.model;
-  const { callModel, appendToTranscript } = createModelActivities(options.model);
   const agents = [...(options.agents ?? [])];
   const tools = [...(options.tools ?? []), ...toolsOf(agents)];
-  const { close: closeMcp, ...mcpActivities } = createMcpActivities(store, options.mcp);
+  const { close: closeMcp, ...mcpActivities } = createMcpActivities(store);
   const main = await Worker.create({
     connection: options.connection,
     namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH }),
     activities: {
-      appendToTranscript,
+      ...createTranscriptActivities(store),
       ...createToolActivities(tools, store),
       ...createApprovalActivities(tools, store),
-      ...createAgentActivities(agents, options.agentModel ? { model: options.agentModel } : {}),
+      ...createAgentActivities(agents),
       ...createReplyActivities({ none: noneReplyAdapter, ...options.replyAdapters }),
       ...createConversationActivities(options.conversationIndex ?? createMemoryConversationIndex(), options.conversationDefaults),
       ...mcpActivities,
@@ -112,14 +107,13 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     connection: options.connection,
     namespace,
     taskQueue: options.modelTaskQueue ?? `${options.taskQueue}-model`,
-    activities: { callModel },
+    activities: createModelActivities(options.model),
     maxHeartbeatThrottleInterval: '5 seconds',
     ...(options.modelCallsPerSecond ? { maxTaskQueueActivitiesPerSecond: options.modelCallsPerSecond } : {}),
     ...(options.modelTuning ?? options.tuning),
   });
   const workers = [main, model];
   return {
-    workers,
     run: async () => {
       try {
         await Promise.all(workers.map((worker) => worker.run()));
@@ -130,6 +124,5 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     shutdown: () => {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     },
-    getState: () => main.getState(),
   };
 }

@@ -45,7 +45,7 @@ export function classifyModelError(error: unknown, retryAfter: string | null | u
 }
 
 /** `Retry-After` as seconds or an HTTP date, in milliseconds. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);

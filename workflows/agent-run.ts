@@ -9,34 +9,17 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time.js';
-import {
-  addUsage,
-  MCP_LIST_TOOLS_ACTIVITY,
-  ZERO_USAGE,
-  type AgentSpec,
-  type AppendInput,
-  type AppendResult,
-  type Content,
-  type McpListToolsInput,
-  type McpListToolsResult,
-  type MessageRef,
-  type ModelStepInput,
-  type ModelStepResult,
-  type TokenUsage,
-  type ToolResultRef,
-} from '../core/spec.ts';
+import { pushBounded } from '../core/bounded.ts';
+import { MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../core/contracts/mcp.ts';
+import type { ModelActivities } from '../core/contracts/model.ts';
+import type { TranscriptActivities } from '../core/contracts/transcript.ts';
+import { durationMs } from '../core/duration.ts';
+import { addUsage, ZERO_USAGE, type AgentSpec, type Content, type MessageRef, type TokenUsage, type ToolResultRef } from '../core/spec.ts';
 import { TURN_PROGRESS_SIGNAL, type TurnProgress } from '../core/conversation.ts';
-import { summarise, type RunEvent } from '../core/run-events.ts';
+import { PROGRESS_QUERY, summarise, type RunEvent } from '../core/run-events.ts';
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
+import { shouldContinueAsNew, type ContinueAsNewPolicy } from './continue-as-new.ts';
 import { approveCalls, executeCall, type ToolCallContext } from './tool-calls.ts';
-
-export interface ContinueAsNewPolicy {
-  /** Continue as new once history has this many events (or Temporal suggests it). @default 10_000 */
-  maxHistoryEvents?: number;
-  /** …or this many bytes. @default 20 MiB */
-  maxHistoryBytes?: number;
-}
 
 export interface AgentRunInput {
   spec: AgentSpec;
@@ -90,17 +73,7 @@ export interface AgentRunResult {
 }
 
 /** Live progress for UIs: events from `fromIndex` on (indexes continue across continue-as-new). */
-export const progressQuery = defineQuery<RunEvent[], [fromIndex?: number]>('progress');
-
-interface TranscriptActivities {
-  appendToTranscript(input: AppendInput): Promise<AppendResult>;
-}
-interface ModelActivities {
-  callModel(input: ModelStepInput): Promise<ModelStepResult>;
-}
-interface McpActivities {
-  [MCP_LIST_TOOLS_ACTIVITY](input: McpListToolsInput): Promise<McpListToolsResult>;
-}
+export const progressQuery = defineQuery<RunEvent[], [fromIndex?: number]>(PROGRESS_QUERY);
 
 const { appendToTranscript } = proxyActivities<TranscriptActivities>({
   startToCloseTimeout: '1 minute',
@@ -125,11 +98,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   let eventOffset = input.carried?.eventOffset ?? 0;
   const report = progressReporter(input.conversation);
   const emit = (event: RunEvent) => {
-    events.push(event);
-    if (events.length > MAX_EVENTS_KEPT) {
-      events.shift();
-      eventOffset += 1;
-    }
+    eventOffset += pushBounded(events, event, MAX_EVENTS_KEPT);
     report(event);
   };
   setHandler(progressQuery, (fromIndex = 0) => events.slice(Math.max(0, fromIndex - eventOffset)));
@@ -166,7 +135,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       continuedCount: 0,
     };
   }
-  const deadline = () => state.startedAt + msToNumber(spec.limits.maxDuration) + (state.waitedMs ?? 0);
+  const deadline = () => state.startedAt + durationMs(spec.limits.maxDuration) + (state.waitedMs ?? 0);
 
   const finish = (stopReason: StopReason, answer: string, answerRef?: MessageRef): AgentRunResult => {
     emit({ kind: 'answer', stopReason, text: summarise(answer, 400) });
@@ -264,15 +233,6 @@ function progressReporter(conversation: RunConversation | undefined): (event: Ru
     }
     if (progress) void handle.signal(TURN_PROGRESS_SIGNAL, progress).catch(() => undefined);
   };
-}
-
-function shouldContinueAsNew(policy: ContinueAsNewPolicy = {}): boolean {
-  const info = workflowInfo();
-  return (
-    info.continueAsNewSuggested ||
-    info.historyLength >= (policy.maxHistoryEvents ?? 10_000) ||
-    info.historySize >= (policy.maxHistoryBytes ?? 20 * 1024 * 1024)
-  );
 }
 
 /**

@@ -1,29 +1,19 @@
-import {
-  ActivityFailure,
-  condition,
-  defineSignal,
-  getExternalWorkflowHandle,
-  log,
-  proxyActivities,
-  setHandler,
-  uuid4,
-  workflowInfo,
-} from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { condition, defineSignal, getExternalWorkflowHandle, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
   APPROVAL_CLOSED_SIGNAL,
   APPROVAL_DECIDED_SIGNAL,
   APPROVAL_REQUESTED_SIGNAL,
-  REPLY_APPROVAL_ACTIVITY,
-  REPLY_STATUS_ACTIVITY,
   type ApprovalClosed,
   type ApprovalRequested,
   type ApprovalVerdict,
   type ReplyChannel,
 } from '../core/conversation.ts';
+import { REPLY_APPROVAL_ACTIVITY, REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
+import { durationMs } from '../core/duration.ts';
 import type { RunEvent } from '../core/run-events.ts';
 import { DEFAULT_APPROVAL_TIMEOUT, type AgentSpec, type Duration, type PlannedCall, type ToolSpec } from '../core/spec.ts';
-import type { ApprovalRequest, TurnStatus } from '../core/replies.ts';
+import type { TurnStatus } from '../core/replies.ts';
+import { postReply } from './replies.ts';
 
 /** Sent by the conversation to the run that waits, once a decision passed its validator. */
 export const approvalDecidedSignal = defineSignal<[ApprovalVerdict]>(APPROVAL_DECIDED_SIGNAL);
@@ -53,16 +43,6 @@ export type ApprovalOutcome =
   | { outcome: 'timed_out'; timeout: Duration }
   | { outcome: 'unavailable' };
 
-interface ReplyActivities {
-  [REPLY_APPROVAL_ACTIVITY](input: { channel: ReplyChannel; request: ApprovalRequest }): Promise<void>;
-  [REPLY_STATUS_ACTIVITY](input: { channel: ReplyChannel; key: string; status: TurnStatus }): Promise<void>;
-}
-
-const replies = proxyActivities<ReplyActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
-});
-
 export interface ApprovalDesk {
   /** Asks a person about one call and waits for the decision or the timeout. */
   ask(spec: AgentSpec, tool: ToolSpec, call: PlannedCall, step: number): Promise<ApprovalOutcome>;
@@ -81,13 +61,7 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
 
   /** Status updates go one at a time, in order, so a later one never lands before an earlier one. */
   const postStatus = async (status: TurnStatus) => {
-    if (!conversation?.replyKey) return;
-    try {
-      await replies[REPLY_STATUS_ACTIVITY]({ channel: conversation.channel, key: conversation.replyKey, status });
-    } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      log.warn('Could not post a status', { error: error.cause?.message ?? error.message });
-    }
+    if (conversation?.replyKey) await postReply(REPLY_STATUS_ACTIVITY, { channel: conversation.channel, key: conversation.replyKey, status });
   };
 
   return {
@@ -104,7 +78,7 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
         tool: tool.name,
         args: call.args ?? (call.argsRef ? { argsRef: call.argsRef } : {}),
         approvers: conversation.approvers,
-        expiresAt: new Date(Date.now() + msToNumber(timeout)).toISOString(),
+        expiresAt: new Date(Date.now() + durationMs(timeout)).toISOString(),
       };
       waiting.set(requestId, undefined);
       emit({ kind: 'approval', step, tool: tool.name, requestId, outcome: 'requested' });
@@ -112,14 +86,9 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       // The conversation learns of the request before any person can see it.
       await conversationHandle.signal(approvalRequestedSignal, requested);
       await postStatus({ state: 'waiting_for_approval', tool: tool.name, requestId });
-      try {
-        const { runWorkflowId: _run, ...request } = requested;
-        await replies[REPLY_APPROVAL_ACTIVITY]({ channel: conversation.channel, request: { ...request, conversationId: conversation.workflowId } });
-      } catch (error) {
-        if (!(error instanceof ActivityFailure)) throw error;
-        // Nobody saw the request: it will time out, and the model hears that.
-        log.warn('Could not post an approval request', { requestId, error: error.cause?.message ?? error.message });
-      }
+      // A request nobody saw times out, and the model hears that.
+      const { runWorkflowId: _run, ...request } = requested;
+      await postReply(REPLY_APPROVAL_ACTIVITY, { channel: conversation.channel, request: { ...request, conversationId: conversation.workflowId } }, { requestId });
       const decided = await condition(() => waiting.get(requestId) !== undefined, timeout);
       const verdict = waiting.get(requestId);
       waiting.delete(requestId);

@@ -1,4 +1,5 @@
 import { ApplicationFailure, defineQuery, defineUpdate, getExternalWorkflowHandle, isCancellation, setHandler } from '@temporalio/workflow';
+import { addNewest } from '../core/bounded.ts';
 import {
   APPROVAL_UPDATE,
   mayApprove,
@@ -8,13 +9,12 @@ import {
   type PendingApproval,
 } from '../core/conversation.ts';
 import { approvalClosedSignal, approvalDecidedSignal, approvalRequestedSignal } from './approvals.ts';
-import { BoundedSet } from './conversation-state.ts';
 
 export const decideApprovalUpdate = defineUpdate<ApprovalRecorded, [ApprovalDecision]>(APPROVAL_UPDATE);
 export const pendingApprovalsQuery = defineQuery<PendingApproval[]>(PENDING_APPROVALS_QUERY);
 
 /** Decided or expired approval request ids remembered, so a late decision is refused by name. */
-export const MAX_DECIDED_REQUESTS = 200;
+const MAX_DECIDED_REQUESTS = 200;
 
 /** The turn that may ask, and who may decide for it. */
 export interface AskingTurn {
@@ -40,9 +40,10 @@ export interface ApprovalBook {
  */
 export function openApprovalBook(currentTurn: () => AskingTurn | undefined, decided: string[]): ApprovalBook {
   const pending = new Map<string, PendingApproval>();
-  const closed = new BoundedSet(decided, MAX_DECIDED_REQUESTS);
+  const closed = new Set<string>();
+  for (const requestId of decided) addNewest(closed, requestId, MAX_DECIDED_REQUESTS);
   const close = (requestId: string) => {
-    if (pending.delete(requestId)) closed.add(requestId);
+    if (pending.delete(requestId)) addNewest(closed, requestId, MAX_DECIDED_REQUESTS);
   };
 
   setHandler(
@@ -102,6 +103,6 @@ export function openApprovalBook(currentTurn: () => AskingTurn | undefined, deci
     closeTurn(turn) {
       for (const [requestId, request] of pending) if (request.turn === turn) close(requestId);
     },
-    decidedIds: () => closed.values(),
+    decidedIds: () => [...closed],
   };
 }

@@ -1,30 +1,20 @@
 import {
   ActivityCancellationType,
+  type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
   ChildWorkflowFailure,
   executeChild,
   isCancellation,
   proxyActivities,
-  scheduleActivity,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time.js';
-import { summarise, type RunEvent } from '../core/run-events.ts';
-import {
-  MAX_AGENT_DEPTH,
-  MCP_CALL_ACTIVITY,
-  NEEDS_APPROVAL_ACTIVITY,
-  toolActivityType,
-  type AgentSpec,
-  type McpCallInput,
-  type NeedsApprovalInput,
-  type PlannedCall,
-  type TokenUsage,
-  type ToolResultRef,
-  type ToolSpec,
-} from '../core/spec.ts';
+import { MCP_CALL_ACTIVITY, type McpActivities } from '../core/contracts/mcp.ts';
+import { toolActivityType, type ApprovalActivities, type ToolActivities } from '../core/contracts/tools.ts';
+import { durationMs } from '../core/duration.ts';
+import { AGENT_RUN_WORKFLOW, summarise, type RunEvent } from '../core/run-events.ts';
+import { MAX_AGENT_DEPTH, type AgentSpec, type PlannedCall, type TokenUsage, type ToolResultRef, type ToolSpec } from '../core/spec.ts';
 import type { agentRun } from './agent-run.ts';
 import type { ApprovalDesk, ApprovalOutcome, RunConversation } from './approvals.ts';
 
@@ -44,11 +34,7 @@ export interface ToolCallContext {
   charge(spent: { usage: TokenUsage; steps: number; toolCalls: number }): void;
 }
 
-interface ApprovalActivities {
-  [NEEDS_APPROVAL_ACTIVITY](input: NeedsApprovalInput): Promise<boolean>;
-}
-
-const { [NEEDS_APPROVAL_ACTIVITY]: needsApproval } = proxyActivities<ApprovalActivities>({
+const { needsApproval } = proxyActivities<ApprovalActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
@@ -93,22 +79,24 @@ export async function executeCall(context: ToolCallContext, call: PlannedCall): 
 }
 
 async function callActivity(context: ToolCallContext, tool: ToolSpec, call: PlannedCall): Promise<ToolResultRef> {
-  let type = toolActivityType(tool.name);
-  let input: unknown = { call };
+  const options: ActivityOptions = {
+    startToCloseTimeout: tool.timeout,
+    ...(tool.heartbeatTimeout === undefined ? {} : { heartbeatTimeout: tool.heartbeatTimeout }),
+    retry: tool.retry,
+    // A stop or a time limit waits for the tool to acknowledge, so history shows it cancelled.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  };
+  let running: Promise<ToolResultRef>;
   if (tool.mcp) {
     const server = context.spec.mcpServers?.find((candidate) => candidate.name === tool.mcp!.server);
     if (!server) return failed(call, 'UnknownTool', `The MCP server "${tool.mcp.server}" of tool "${tool.name}" is not configured.`);
-    type = MCP_CALL_ACTIVITY;
-    input = { server, tool: tool.mcp.tool, call } satisfies McpCallInput;
+    running = proxyActivities<McpActivities>(options)[MCP_CALL_ACTIVITY]({ server, tool: tool.mcp.tool, call });
+  } else {
+    // The proxy answers every key; the index type alone cannot say so.
+    running = proxyActivities<ToolActivities>(options)[toolActivityType(tool.name)]!({ call });
   }
   try {
-    return await scheduleActivity<ToolResultRef>(type, [input], {
-      startToCloseTimeout: tool.timeout,
-      ...(tool.heartbeatTimeout === undefined ? {} : { heartbeatTimeout: tool.heartbeatTimeout }),
-      retry: tool.retry,
-      // A stop or a time limit waits for the tool to acknowledge, so history shows it cancelled.
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    });
+    return await running;
   } catch (error) {
     if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
     const cause = error.cause;
@@ -133,12 +121,12 @@ async function callSubAgent(context: ToolCallContext, tool: ToolSpec, call: Plan
   const limits = {
     maxSteps: Math.min(subAgent.limits.maxSteps, left.steps),
     maxTokens: Math.min(subAgent.limits.maxTokens, left.tokens),
-    maxDuration: Math.min(msToNumber(subAgent.limits.maxDuration), left.ms),
+    maxDuration: Math.min(durationMs(subAgent.limits.maxDuration), left.ms),
   };
   const workflowId = `${workflowInfo().workflowId}/${subAgent.name}-${uuid4().slice(0, 8)}`;
   context.emit({ kind: 'sub_agent', step: context.step, agent: subAgent.name, runWorkflowId: workflowId });
   try {
-    const result = await executeChild<typeof agentRun>('agentRun', {
+    const result = await executeChild<typeof agentRun>(AGENT_RUN_WORKFLOW, {
       workflowId,
       args: [
         {

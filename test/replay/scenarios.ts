@@ -3,9 +3,10 @@ import type { Client } from '@temporalio/client';
 import * as z from 'zod';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
 import { sendApproval, sendMessage, sendStop } from '../../client/send-message.ts';
-import type { CurrentStep, IncomingMessage, PendingApproval, TurnSummary } from '../../core/conversation.ts';
+import { CURRENT_STEP_QUERY, PENDING_APPROVALS_QUERY, TURNS_QUERY, type CurrentStep, type IncomingMessage, type PendingApproval, type TurnSummary } from '../../core/conversation.ts';
 import { compileAgent, defineAgent, type AgentDefinition } from '../../core/define-agent.ts';
 import { defineTool } from '../../core/define-tool.ts';
+import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiReply, GeminiRequest } from '../../local/gemini-server.ts';
 
@@ -106,7 +107,7 @@ function conversationOf({ client, taskQueue }: ScenarioContext, options: { maxHi
     /** Delivers the last message again. */
     resend: () => deliver(last!),
     turn: (turn: number, status: TurnSummary['status'] = 'answered') =>
-      poll(() => handle.query<TurnSummary[]>('turns'), (turns) => turns.some((summary) => summary.turn === turn && summary.status === status), `turn ${turn} ${status}`),
+      poll(() => handle.query<TurnSummary[]>(TURNS_QUERY), (turns) => turns.some((summary) => summary.turn === turn && summary.status === status), `turn ${turn} ${status}`),
     /** Waits for the idle close, so the recorded history is complete. */
     closed: () => handle.result(),
   };
@@ -114,7 +115,7 @@ function conversationOf({ client, taskQueue }: ScenarioContext, options: { maxHi
 
 async function runAgent({ client, taskQueue }: ScenarioContext, prompt: string, agent = replayAgents[0]!): Promise<string> {
   const workflowId = `replay-run:${crypto.randomUUID()}`;
-  await client.workflow.execute('agentRun', { taskQueue, workflowId, args: [{ spec: compileAgent(agent), prompt }] });
+  await client.workflow.execute(AGENT_RUN_WORKFLOW, { taskQueue, workflowId, args: [{ spec: compileAgent(agent), prompt }] });
   return workflowId;
 }
 
@@ -177,7 +178,7 @@ export const scenarios: Record<string, (context: ScenarioContext) => Promise<Rec
   async 'conversation-approval'(context) {
     const chat = conversationOf(context);
     await chat.send('approval: deploy the api');
-    const [request] = await poll(() => chat.handle.query<PendingApproval[]>('pendingApprovals'), (pending) => pending.length === 1, 'an approval request');
+    const [request] = await poll(() => chat.handle.query<PendingApproval[]>(PENDING_APPROVALS_QUERY), (pending) => pending.length === 1, 'an approval request');
     await sendApproval(context.client, chat.conversationId, { requestId: request!.requestId, decision: 'approve', approver: 'U-ASKER' });
     await chat.turn(1);
     await chat.closed();
@@ -189,7 +190,7 @@ export const scenarios: Record<string, (context: ScenarioContext) => Promise<Rec
   async 'conversation-stop'(context) {
     const chat = conversationOf(context);
     await chat.send('stop: watch the rollout');
-    await poll(() => chat.handle.query<CurrentStep>('currentStep'), (step) => step.state === 'tool', 'the tool to start');
+    await poll(() => chat.handle.query<CurrentStep>(CURRENT_STEP_QUERY), (step) => step.state === 'tool', 'the tool to start');
     // Give the tool activity time to start, so its cancellation is in history.
     await new Promise((resolve) => setTimeout(resolve, 500));
     await sendStop(context.client, chat.conversationId, { by: 'U-ASKER' });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { compileAgent, defineAgent } from '../../core/define-agent.ts';
 import { defineTool } from '../../core/define-tool.ts';
+import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
@@ -48,7 +49,7 @@ describe.skipIf(noTemporal)('agent run workflow', () => {
     model = await startScriptedModel(script);
     const taskQueue = temporal.taskQueue();
     await temporal.startWorker({ taskQueue, tools: agent.tools, modelUrl: model.url });
-    const handle = await temporal.client.workflow.start('agentRun', {
+    const handle = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
       taskQueue,
       workflowId: `test-${crypto.randomUUID()}`,
       args: [{ spec: compileAgent(agent), prompt }],

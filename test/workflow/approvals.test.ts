@@ -6,6 +6,7 @@ import { sendApproval } from '../../client/send-message.ts';
 import type { ReplyChannel } from '../../core/conversation.ts';
 import { compileAgent, defineAgent } from '../../core/define-agent.ts';
 import { defineTool } from '../../core/define-tool.ts';
+import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import type { ApprovalRequest, ReplyAdapter, TurnStatus } from '../../worker/replies/reply-channel.ts';
@@ -193,7 +194,7 @@ describe.skipIf(noTemporal)('approvals', () => {
   });
 
   it('refuses a call that needs approval in a run outside any conversation', async () => {
-    const handle = await temporal.client.workflow.start('agentRun', {
+    const handle = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
       taskQueue,
       workflowId: `test-${crypto.randomUUID()}`,
       args: [{ spec: compileAgent(agent), prompt: 'please deploy alone' }],

@@ -1,7 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
 import { sendMessage } from '../../client/send-message.ts';
-import type { ConversationOptions, IncomingMessage, PendingApproval, ReplyChannel, TurnState, TurnSummary } from '../../core/conversation.ts';
+import { PENDING_APPROVALS_QUERY, TURNS_QUERY, type ConversationOptions, type IncomingMessage, type PendingApproval, type ReplyChannel, type TurnState, type TurnSummary } from '../../core/conversation.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiRequest } from '../../local/gemini-server.ts';
 
@@ -26,7 +26,7 @@ export function conversationDriver(
 ): ConversationDriver {
   const conversationId = `test:${crypto.randomUUID()}`;
   const handle = client.workflow.getHandle(conversationId);
-  const turns = () => handle.query<TurnSummary[]>('turns');
+  const turns = () => handle.query<TurnSummary[]>(TURNS_QUERY);
   return {
     conversationId,
     handle,
@@ -56,7 +56,7 @@ export function conversationDriver(
         .toBe(status);
       return found!;
     },
-    pendingApprovals: () => handle.query<PendingApproval[]>('pendingApprovals'),
+    pendingApprovals: () => handle.query<PendingApproval[]>(PENDING_APPROVALS_QUERY),
   };
 }
 

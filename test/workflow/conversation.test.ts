@@ -5,7 +5,7 @@ import { temporal as proto } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { sendStop } from '../../client/send-message.ts';
-import type { CurrentStep } from '../../core/conversation.ts';
+import { CURRENT_STEP_QUERY, type CurrentStep } from '../../core/conversation.ts';
 import { defineAgent } from '../../core/define-agent.ts';
 import { defineTool } from '../../core/define-tool.ts';
 import type { Content } from '../../core/spec.ts';
@@ -100,7 +100,7 @@ describe.skipIf(noTemporal)('conversation workflow', () => {
       // The second step's "thinking" shows only if the mirror catches it before the turn ends.
       .filter((status, index) => !(status === 'thinking' && index > 0));
     expect(statuses).toEqual(['thinking', 'tool:calculate', 'done']);
-    expect(await chat.handle.query<CurrentStep>('currentStep')).toEqual({ state: 'idle', turn: 2, queued: 0 });
+    expect(await chat.handle.query<CurrentStep>(CURRENT_STEP_QUERY)).toEqual({ state: 'idle', turn: 2, queued: 0 });
   });
 
   it('answers a message delivered three times once', async () => {
@@ -151,7 +151,7 @@ describe.skipIf(noTemporal)('conversation workflow', () => {
     await chat.send(incoming('a slow question'));
     await expect.poll(() => requestsFor('a slow question').length, { timeout: 10_000 }).toBe(1);
     expect(await chat.send(incoming('a quick one'))).toEqual({ duplicate: false, turn: 2 });
-    expect(await chat.handle.query<CurrentStep>('currentStep')).toMatchObject({ state: 'thinking', turn: 1, step: 1, queued: 1 });
+    expect(await chat.handle.query<CurrentStep>(CURRENT_STEP_QUERY)).toMatchObject({ state: 'thinking', turn: 1, step: 1, queued: 1 });
     const [first, second] = [await chat.waitForTurn(1), await chat.waitForTurn(2)];
     expect(Date.parse(second.startedAt!)).toBeGreaterThanOrEqual(Date.parse(first.finishedAt!));
     // The queued message was answered with the first answer already in its transcript.
@@ -162,7 +162,7 @@ describe.skipIf(noTemporal)('conversation workflow', () => {
     const chat = conversationDriver(temporal.client, taskQueue, agent.name);
     const abortedBefore = toolState.aborted;
     await chat.send(incoming('watch the rollout'));
-    await expect.poll(async () => (await chat.handle.query<CurrentStep>('currentStep')).state, { timeout: 10_000 }).toBe('tool');
+    await expect.poll(async () => (await chat.handle.query<CurrentStep>(CURRENT_STEP_QUERY)).state, { timeout: 10_000 }).toBe('tool');
     await expect.poll(() => toolState.started, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await sendStop(temporal.client, chat.conversationId, { by: 'U-ASKER' })).toEqual({ stopped: true, turn: 1 });
     expect((await chat.waitForTurn(1, 'stopped')).answerExcerpt).toBe('(Stopped by U-ASKER before answering.)');

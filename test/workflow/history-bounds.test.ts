@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
 import { compileAgent, defineAgent } from '../../core/define-agent.ts';
 import { defineTool } from '../../core/define-tool.ts';
+import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunInput, AgentRunResult } from '../../workflows/agent-run.ts';
@@ -32,7 +33,7 @@ describe.skipIf(noTemporal)('history stays small', () => {
     model = await startScriptedModel(script);
     const taskQueue = temporal.taskQueue();
     await temporal.startWorker({ taskQueue, tools: input.spec.tools.length ? toolsOf(input.spec.name) : [], modelUrl: model.url, ...workerOptions });
-    return temporal.client.workflow.start('agentRun', {
+    return temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
       taskQueue,
       workflowId: `bounds-${crypto.randomUUID()}`,
       args: [{ prompt: 'go', ...input }],

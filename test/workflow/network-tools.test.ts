@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentRegistry } from '../../agents/index.ts';
 import { compileAgent } from '../../core/define-agent.ts';
+import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { Content } from '../../core/spec.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
 import { summariseHistory } from '../support/history.ts';
@@ -35,7 +36,7 @@ describe.skipIf(noTemporal)('the weather example tools', () => {
     try {
       const taskQueue = temporal.taskQueue();
       await temporal.startWorker({ taskQueue, tools: registry.tools, modelUrl: model.url });
-      const handle = await temporal.client.workflow.start('agentRun', {
+      const handle = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
         taskQueue,
         workflowId: `test-${crypto.randomUUID()}`,
         args: [{ spec: compileAgent(agent), prompt: 'Any weather alerts where 8.8.8.8 is?' }],

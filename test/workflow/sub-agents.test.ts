@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
 import { compileAgent, defineAgent, toolsOf } from '../../core/define-agent.ts';
+import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import { MAX_AGENT_DEPTH, type AgentSpec, type Content } from '../../core/spec.ts';
 import type { GeminiReply, GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
@@ -53,7 +54,7 @@ describe.skipIf(noTemporal)('sub-agents', () => {
     model = await startScriptedModel(respond);
     const taskQueue = temporal.taskQueue('sub-agents');
     await temporal.startWorker({ taskQueue, tools: [], agents: [lead], modelUrl: model.url });
-    const handle = await temporal.client.workflow.start('agentRun', {
+    const handle = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
       taskQueue,
       workflowId: `test-${crypto.randomUUID()}`,
       args: [{ spec: compileAgent(lead), prompt: 'How much is 6*7?' }],

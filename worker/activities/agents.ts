@@ -1,27 +1,22 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { compileAgent, type AgentDefinition } from '../../core/define-agent.ts';
-import { RESOLVE_AGENT_ACTIVITY, type AgentSpec } from '../../core/spec.ts';
-
-export interface AgentActivityOptions {
-  /** Overrides every agent's model (e.g. `GEMINI_MODEL`). @default each agent's own */
-  model?: string;
-}
+import type { AgentActivities } from '../../core/contracts/agents.ts';
 
 /**
  * `resolveAgent`: the conversation names its agent; the worker, which holds the definitions,
  * compiles it into the spec a turn's run receives. Each turn resolves again, so a deploy
  * reaches the next turn while a turn in flight keeps the spec it started with.
  */
-export function createAgentActivities(agents: Iterable<AgentDefinition>, options: AgentActivityOptions = {}) {
+export function createAgentActivities(agents: Iterable<AgentDefinition>): AgentActivities {
   const byName = new Map<string, AgentDefinition>();
   for (const agent of agents) byName.set(agent.name, agent);
   return {
-    async [RESOLVE_AGENT_ACTIVITY]({ name }: { name: string }): Promise<AgentSpec> {
+    async resolveAgent({ name }) {
       const agent = byName.get(name);
       if (!agent) {
         throw ApplicationFailure.nonRetryable(`No agent named "${name}" on this worker. Agents: ${[...byName.keys()].join(', ') || 'none'}.`, 'UnknownAgent');
       }
-      return compileAgent(agent, options.model ? { model: options.model } : {});
+      return compileAgent(agent);
     },
   };
 }

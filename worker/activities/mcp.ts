@@ -1,31 +1,26 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { msToNumber } from '@temporalio/common/lib/time.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import {
-  MCP_CALL_ACTIVITY,
-  MCP_LIST_TOOLS_ACTIVITY,
-  type McpCallInput,
-  type McpListToolsInput,
-  type McpListToolsResult,
-  type McpServerSpec,
-  type ToolOutcome,
-  type ToolResultRef,
-  type ToolSpec,
-} from '../../core/spec.ts';
+import { MCP_CALL_ACTIVITY, MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../../core/contracts/mcp.ts';
+import { durationMs } from '../../core/duration.ts';
+import type { McpServerSpec, ToolOutcome, ToolSpec } from '../../core/spec.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
+import { startHeartbeats } from './heartbeat.ts';
 import { storeOutcome } from './tools.ts';
 
 /** Pages of `tools/list` read per server; a server with more tools than this is cut off. */
 const MAX_TOOL_PAGES = 20;
-const HEARTBEAT_EVERY_MS = 2_000;
 const DEFAULT_TIMEOUT = '1 minute';
 
-export interface McpActivityOptions {
-  /** Name this worker gives itself to MCP servers. @default 'durable-agents' */
-  clientName?: string;
+/** The name this worker gives itself to MCP servers. */
+const CLIENT_NAME = 'durable-agents';
+
+/** The connections the MCP activities keep open, closed when the worker stops. */
+export interface McpConnections {
+  /** Closes every open connection (stdio servers exit). */
+  close(): Promise<void>;
 }
 
 /**
@@ -34,7 +29,7 @@ export interface McpActivityOptions {
  * keyed by server and tool, and stores its outcome like any tool's. Connections are kept
  * per server configuration and reopened when one drops.
  */
-export function createMcpActivities(store: TranscriptStore, options: McpActivityOptions = {}) {
+export function createMcpActivities(store: TranscriptStore): McpActivities & McpConnections {
   const connections = new Map<string, Promise<Client>>();
 
   const keyOf = (server: McpServerSpec) =>
@@ -44,7 +39,7 @@ export function createMcpActivities(store: TranscriptStore, options: McpActivity
     const key = keyOf(server);
     let connection = connections.get(key);
     if (!connection) {
-      const client = new Client({ name: options.clientName ?? 'durable-agents', version: '1.0.0' });
+      const client = new Client({ name: CLIENT_NAME, version: '1.0.0' });
       const transport =
         server.transport === 'stdio'
           ? new StdioClientTransport({ command: server.command, args: server.args ?? [], ...(server.cwd ? { cwd: server.cwd } : {}), stderr: 'ignore' })
@@ -70,7 +65,7 @@ export function createMcpActivities(store: TranscriptStore, options: McpActivity
   }
 
   return {
-    async [MCP_LIST_TOOLS_ACTIVITY]({ servers }: McpListToolsInput): Promise<McpListToolsResult> {
+    async [MCP_LIST_TOOLS_ACTIVITY]({ servers }) {
       const tools: ToolSpec[] = [];
       const names = new Set<string>();
       for (const server of servers) {
@@ -105,17 +100,16 @@ export function createMcpActivities(store: TranscriptStore, options: McpActivity
       return { tools };
     },
 
-    async [MCP_CALL_ACTIVITY]({ server, tool, call }: McpCallInput): Promise<ToolResultRef> {
+    async [MCP_CALL_ACTIVITY]({ server, tool, call }) {
       const args = (call.argsRef ? await store.get(call.argsRef) : (call.args ?? {})) as Record<string, unknown>;
       const context = Context.current();
       const client = await connect(server);
-      context.heartbeat();
-      const beating = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+      const heartbeats = startHeartbeats();
       let outcome: ToolOutcome;
       try {
         const calling = client.callTool({ name: tool, arguments: args }, undefined, {
           signal: context.cancellationSignal,
-          timeout: msToNumber(server.timeout ?? DEFAULT_TIMEOUT),
+          timeout: durationMs(server.timeout ?? DEFAULT_TIMEOUT),
         });
         calling.catch(() => undefined);
         const result = await Promise.race([calling, context.cancelled]);
@@ -135,12 +129,11 @@ export function createMcpActivities(store: TranscriptStore, options: McpActivity
           throw error;
         }
       } finally {
-        clearInterval(beating);
+        heartbeats.stop();
       }
       return storeOutcome(store, call, outcome);
     },
 
-    /** Closes every open connection (stdio servers exit). */
     async close(): Promise<void> {
       const open = [...connections.values()];
       connections.clear();

@@ -1,38 +1,27 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
 import { FunctionCallingConfigMode, GoogleGenAI, type GenerateContentResponse } from '@google/genai';
-import {
-  functionCalls,
-  textOf,
-  type AgentSpec,
-  type AppendInput,
-  type AppendResult,
-  type Content,
-  type ModelStepInput,
-  type ModelStepResult,
-  type Part,
-  type PlannedCall,
-  type ToolOutcome,
-  type ToolResultRef,
-} from '../../core/spec.ts';
+import type { ModelActivities, ModelStepResult } from '../../core/contracts/model.ts';
+import { functionCalls, textOf, type AgentSpec, type Content, type Part, type PlannedCall, type ToolOutcome, type ToolResultRef } from '../../core/spec.ts';
 import { boundResult } from '../../store/excerpt.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
 import { classifyModelError } from '../model-errors.ts';
 import { appendMessages, loadContext } from '../transcript.ts';
+import { startHeartbeats } from './heartbeat.ts';
 
 export interface ModelActivityDeps {
   apiKey: string;
   /** Gemini API base URL. @default 'https://generativelanguage.googleapis.com' */
   baseUrl?: string;
   store: TranscriptStore;
-  /** Most bytes of transcript JSON sent to the model per call. @default 400_000 */
-  contextBytes?: number;
-  /** A tool result larger than this is shown to the model as a bounded excerpt. @default 32_768 */
-  toolResultBytes?: number;
 }
 
+/** Most bytes of transcript JSON sent to the model per call. */
+const CONTEXT_BYTES = 400_000;
+/** A tool result larger than this is shown to the model as a bounded excerpt. */
+const TOOL_RESULT_BYTES = 32_768;
 /** Function-call arguments larger than this travel by reference. */
-export const MAX_INLINE_ARGS_BYTES = 4_096;
+const MAX_INLINE_ARGS_BYTES = 4_096;
 /** Answers larger than this are cut in the workflow's history; the whole text is stored. */
 export const MAX_INLINE_TEXT_BYTES = 32_768;
 
@@ -47,7 +36,7 @@ function recordingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<R
   });
 }
 
-export function createModelActivities(deps: ModelActivityDeps) {
+export function createModelActivities(deps: ModelActivityDeps): ModelActivities {
   const { store } = deps;
   const client = new GoogleGenAI({
     apiKey: deps.apiKey,
@@ -62,7 +51,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
   async function generate(spec: AgentSpec, contents: Content[]): Promise<GenerateContentResponse> {
     const slot: { headers?: Headers } = {};
     // Cancellation reaches an activity through its heartbeats: beat while the call is open.
-    const stopBeating = heartbeatWhileWaiting();
+    const heartbeats = startHeartbeats();
     try {
       return await responseHeaders.run(slot, () =>
         client.models.generateContent({
@@ -85,7 +74,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
       if (activitySignal()?.aborted) throw error;
       throw classifyModelError(error, slot.headers?.get('retry-after'));
     } finally {
-      stopBeating();
+      heartbeats.stop();
     }
   }
 
@@ -95,7 +84,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
       let response: Record<string, unknown>;
       if (result.resultRef) {
         const outcome = await store.get<ToolOutcome>(result.resultRef);
-        response = outcome.ok ? { output: boundResult(outcome.result, deps.toolResultBytes ?? 32_768, result.resultRef) } : { error: outcome.error };
+        response = outcome.ok ? { output: boundResult(outcome.result, TOOL_RESULT_BYTES, result.resultRef) } : { error: outcome.error };
       } else if (result.ok && result.result !== undefined) {
         response = { output: result.result };
       } else {
@@ -108,11 +97,11 @@ export function createModelActivities(deps: ModelActivityDeps) {
 
   return {
     /** One model step: append the last tool results, call Gemini on the context, store the response. */
-    async callModel(input: ModelStepInput): Promise<ModelStepResult> {
+    async callModel(input) {
       const spec = await store.get<AgentSpec>(input.specRef);
       let head = input.head;
       if (input.toolResults?.length) head = await appendMessages(store, head, [await toolResponses(input.toolResults)]);
-      const contents = await loadContext(store, head, { maxBytes: deps.contextBytes ?? 400_000 });
+      const contents = await loadContext(store, head, { maxBytes: CONTEXT_BYTES });
       const response = await generate(spec, contents);
       const { content, usage, finishReason } = toContent(response);
       head = await appendMessages(store, head, [content]);
@@ -136,27 +125,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
         ...(finishReason ? { finishReason } : {}),
       };
     },
-
-    /** Starts or extends a transcript; stores the run's spec so model steps can pass its ref. */
-    async appendToTranscript(input: AppendInput): Promise<AppendResult> {
-      const head = await appendMessages(store, input.head, input.messages);
-      return { head, ...(input.spec ? { specRef: await store.put(input.spec) } : {}) };
-    },
   };
-}
-
-const HEARTBEAT_EVERY_MS = 2_000;
-
-function heartbeatWhileWaiting(): () => void {
-  let context: Context;
-  try {
-    context = Context.current();
-  } catch {
-    return () => undefined;
-  }
-  context.heartbeat();
-  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
-  return () => clearInterval(timer);
 }
 
 function activitySignal(): AbortSignal | undefined {

@@ -1,12 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ACTIVITY, REPLY_STATUS_ACTIVITY, type ReplyChannel } from '../../core/conversation.ts';
-import type { ApprovalRequest, ReplyAdapter, ReplyAdapters, TurnStatus } from '../replies/reply-channel.ts';
+import type { ReplyChannel } from '../../core/conversation.ts';
+import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ACTIVITY, REPLY_STATUS_ACTIVITY, type ReplyActivities } from '../../core/contracts/replies.ts';
+import type { ReplyAdapter, ReplyAdapters } from '../replies/reply-channel.ts';
 
 /**
  * The reply channel as activities: each call goes to the adapter of the channel's kind. A
  * kind with no adapter on this worker is a non-retryable failure the workflow logs.
  */
-export function createReplyActivities(adapters: ReplyAdapters) {
+export function createReplyActivities(adapters: ReplyAdapters): ReplyActivities {
   const adapterFor = (channel: ReplyChannel): ReplyAdapter => {
     const adapter = adapters[channel.kind];
     if (!adapter) {
@@ -18,13 +19,13 @@ export function createReplyActivities(adapters: ReplyAdapters) {
     return adapter;
   };
   return {
-    async [REPLY_STATUS_ACTIVITY]({ channel, key, status }: { channel: ReplyChannel; key: string; status: TurnStatus }): Promise<void> {
+    async [REPLY_STATUS_ACTIVITY]({ channel, key, status }) {
       await adapterFor(channel).status(channel, key, status);
     },
-    async [REPLY_ANSWER_ACTIVITY]({ channel, key, text }: { channel: ReplyChannel; key: string; text: string }): Promise<void> {
+    async [REPLY_ANSWER_ACTIVITY]({ channel, key, text }) {
       await adapterFor(channel).answer(channel, key, text);
     },
-    async [REPLY_APPROVAL_ACTIVITY]({ channel, request }: { channel: ReplyChannel; request: ApprovalRequest }): Promise<void> {
+    async [REPLY_APPROVAL_ACTIVITY]({ channel, request }) {
       await adapterFor(channel).requestApproval(channel, request);
     },
   };

@@ -2,21 +2,10 @@ import { Context } from '@temporalio/activity';
 import * as z from 'zod';
 import { ToolInputError, type ToolDefinition } from '../../core/define-tool.ts';
 import { summarise } from '../../core/run-events.ts';
-import {
-  NEEDS_APPROVAL_ACTIVITY,
-  toolActivityType,
-  type NeedsApprovalInput,
-  type PlannedCall,
-  type ToolInput,
-  type ToolOutcome,
-  type ToolResultRef,
-} from '../../core/spec.ts';
+import { toolActivityType, type ApprovalActivities, type ToolActivities } from '../../core/contracts/tools.ts';
+import type { PlannedCall, ToolOutcome, ToolResultRef } from '../../core/spec.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
-
-export type ToolActivities = Record<string, (input: ToolInput) => Promise<ToolResultRef>>;
-
-/** How often a running tool tells the server it is alive, which is also how it hears of a cancellation. */
-const HEARTBEAT_EVERY_MS = 2_000;
+import { startHeartbeats } from './heartbeat.ts';
 
 /**
  * One activity per tool, registered as `tool:<name>`. Arguments are checked against the
@@ -28,7 +17,7 @@ export function createToolActivities(tools: Iterable<ToolDefinition>, store: Tra
   for (const tool of tools) {
     const type = toolActivityType(tool.name);
     if (activities[type]) continue;
-    activities[type] = async ({ call }: ToolInput): Promise<ToolResultRef> => {
+    activities[type] = async ({ call }) => {
       const args = call.argsRef ? await store.get(call.argsRef) : (call.args ?? {});
       const outcome = await runTool(tool, args);
       return storeOutcome(store, call, outcome);
@@ -56,11 +45,11 @@ export async function storeOutcome(store: TranscriptStore, call: PlannedCall, ou
  * that fail the schema need no approval: the tool will refuse them without running. A
  * predicate that throws asks a person, to be safe.
  */
-export function createApprovalActivities(tools: Iterable<ToolDefinition>, store: TranscriptStore) {
+export function createApprovalActivities(tools: Iterable<ToolDefinition>, store: TranscriptStore): ApprovalActivities {
   const byName = new Map<string, ToolDefinition>();
   for (const tool of tools) if (!byName.has(tool.name)) byName.set(tool.name, tool);
   return {
-    async [NEEDS_APPROVAL_ACTIVITY]({ tool: name, call }: NeedsApprovalInput): Promise<boolean> {
+    async needsApproval({ tool: name, call }) {
       const tool = byName.get(name);
       if (!tool) return true;
       if (typeof tool.approval !== 'function') return tool.approval === true;
@@ -82,16 +71,14 @@ async function runTool(tool: ToolDefinition, args: unknown): Promise<ToolOutcome
   }
   const context = Context.current();
   let details: unknown;
-  const beat = () => context.heartbeat(details);
-  beat();
-  const beating = setInterval(beat, HEARTBEAT_EVERY_MS);
+  const heartbeats = startHeartbeats(() => details);
   try {
     const handled = Promise.resolve(
       tool.handler(parsed.data, {
         signal: context.cancellationSignal,
         heartbeat: (progress) => {
           details = progress;
-          beat();
+          heartbeats.beat();
         },
       }),
     );
@@ -103,6 +90,6 @@ async function runTool(tool: ToolDefinition, args: unknown): Promise<ToolOutcome
     if (error instanceof ToolInputError) return { ok: false, error: { type: error.type, message: error.message } };
     throw error;
   } finally {
-    clearInterval(beating);
+    heartbeats.stop();
   }
 }

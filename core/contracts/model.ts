@@ -1,0 +1,33 @@
+/**
+ * The model activity: one Gemini call per agent step, on its own task queue. Wire contract:
+ * the key is the activity type, recorded in every history, never renamed in place.
+ */
+
+import type { MessageRef, PlannedCall, TokenUsage, ToolResultRef } from '../spec.ts';
+
+/** Input of the model activity: references only, so history grows by a constant per step. */
+export interface ModelStepInput {
+  /** The stored AgentSpec (instructions, tool declarations, model id). */
+  specRef: MessageRef;
+  /** The transcript so far: the newest node of a chain in the store. */
+  head: MessageRef;
+  /** Results of the previous step's tool calls, appended before the model is called. */
+  toolResults?: ToolResultRef[];
+}
+
+export interface ModelStepResult {
+  /** The transcript with the model's response appended. */
+  head: MessageRef;
+  calls: PlannedCall[];
+  /** The answer when there are no calls (cut at `MAX_INLINE_TEXT_BYTES`, see `textRef`). */
+  text: string;
+  /** Set when `text` was cut: the whole response text is stored here. */
+  textRef?: MessageRef;
+  usage: TokenUsage;
+  finishReason?: string;
+}
+
+export interface ModelActivities {
+  /** Appends the last tool results, calls the model on the context, stores its response. */
+  callModel: (input: ModelStepInput) => Promise<ModelStepResult>;
+}

@@ -1,0 +1,27 @@
+import { Context } from '@temporalio/activity';
+
+/** How often a working activity tells the server it is alive, which is also how it hears of a cancellation. */
+const HEARTBEAT_EVERY_MS = 2_000;
+
+export interface Heartbeats {
+  /** Beats now (a tool reporting progress), besides the regular beats. */
+  beat(): void;
+  stop(): void;
+}
+
+/**
+ * Heartbeats now and every `HEARTBEAT_EVERY_MS` until stopped, with `details()` as the
+ * progress. Outside an activity (a direct call in a test or a benchmark) it does nothing.
+ */
+export function startHeartbeats(details: () => unknown = () => undefined): Heartbeats {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return { beat: () => undefined, stop: () => undefined };
+  }
+  const beat = () => context.heartbeat(details());
+  beat();
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  return { beat, stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,22 @@
+import { workflowInfo } from '@temporalio/workflow';
+
+/** When a long-lived workflow starts afresh, carrying its state: history stays small and fast to replay. */
+export interface ContinueAsNewPolicy {
+  /** Continue as new once history has this many events (or Temporal suggests it). @default 10_000 */
+  maxHistoryEvents?: number;
+  /** …or this many bytes. @default 20 MiB */
+  maxHistoryBytes?: number;
+}
+
+const DEFAULT_MAX_HISTORY_EVENTS = 10_000;
+const DEFAULT_MAX_HISTORY_BYTES = 20 * 1024 * 1024;
+
+/** Whether Temporal suggests continuing as new, or history has reached either limit. */
+export function shouldContinueAsNew(policy: ContinueAsNewPolicy = {}): boolean {
+  const info = workflowInfo();
+  return (
+    info.continueAsNewSuggested ||
+    info.historyLength >= (policy.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS) ||
+    info.historySize >= (policy.maxHistoryBytes ?? DEFAULT_MAX_HISTORY_BYTES)
+  );
+}

@@ -1,0 +1,151 @@
+import {
+  ActivityFailure,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  defineSignal,
+  defineUpdate,
+  executeChild,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import { STOP_UPDATE, TURN_PROGRESS_SIGNAL, type ConversationOptions, type ConversationStart, type StopRequest, type StopResult, type TurnProgress } from '../core/conversation.ts';
+import type { AgentActivities } from '../core/contracts/agents.ts';
+import { SAVE_CONVERSATION_ACTIVITY, type ConversationStoreActivities } from '../core/contracts/conversations.ts';
+import { REPLY_ANSWER_ACTIVITY, REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
+import type { TranscriptActivities } from '../core/contracts/transcript.ts';
+import { summarise } from '../core/run-events.ts';
+import type { Duration } from '../core/spec.ts';
+import { agentRun, type AgentRunResult } from './agent-run.ts';
+import type { ApprovalBook } from './conversation-approvals.ts';
+import type { Intake } from './conversation-intake.ts';
+import type { ConversationState, RunningTurn } from './conversation-state.ts';
+import { mirrorStatus } from './conversation-status.ts';
+import { postReply } from './replies.ts';
+
+export const stopUpdate = defineUpdate<StopResult, [StopRequest?]>(STOP_UPDATE);
+export const turnProgressSignal = defineSignal<[TurnProgress]>(TURN_PROGRESS_SIGNAL);
+
+const ANSWER_EXCERPT = 300;
+
+const activities = proxyActivities<Pick<ConversationStoreActivities, typeof SAVE_CONVERSATION_ACTIVITY> & AgentActivities & TranscriptActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+
+/** Accepts `stop` (cancels the running turn) and the running turn's progress reports. */
+export function acceptTurnControls(state: ConversationState): void {
+  setHandler(stopUpdate, (request) => {
+    if (!state.running) return { stopped: false };
+    if (!state.running.stop) {
+      state.running.stop = request ?? {};
+      state.running.scope.cancel();
+    }
+    return { stopped: true, turn: state.running.turn };
+  });
+
+  setHandler(turnProgressSignal, ({ runWorkflowId, ...progress }) => {
+    const running = state.running;
+    if (running?.runWorkflowId !== runWorkflowId) return;
+    running.progress = progress;
+    if (progress.state === 'tool') running.unshownTool = progress;
+  });
+}
+
+export interface TurnContext {
+  state: ConversationState;
+  intake: Intake;
+  approvals: ApprovalBook;
+  start: ConversationStart;
+  /** The conversation's options over the worker's defaults. */
+  settings: Pick<ConversationOptions, 'modelTaskQueue'> & { approvalTimeout: Duration };
+}
+
+/**
+ * One turn: every waiting message, answered by a child `agentRun` that continues the
+ * conversation's transcript. The answer (or why there is none) is posted and recorded in the
+ * transcript, and the conversation is saved, so a later run finds it after an idle close.
+ */
+export async function runTurn({ state, intake, approvals, start, settings }: TurnContext): Promise<void> {
+  const { workflowId } = state;
+  const batch = intake.queue.splice(0, intake.queue.length);
+  state.turns += 1;
+  const turn = state.turns;
+  const last = batch.at(-1)!.message;
+  const channel = last.channel ?? start.channel;
+  const key = `${workflowId}#${turn}`;
+  const runWorkflowId = `${workflowId}/turn-${turn}`;
+  const requesters = [...new Set(batch.flatMap(({ message }) => [message.user.id, ...(message.user.email ? [message.user.email] : [])]))];
+  const approvers = start.approvers?.length ? start.approvers : requesters;
+  const summary = Object.assign(intake.summaryOf(turn), { status: 'running', runWorkflowId, startedAt: new Date().toISOString() } as const);
+  const scope = new CancellationScope();
+  const running: RunningTurn = { turn, scope, runWorkflowId, approvers, progress: { step: 0, state: 'thinking' } };
+  state.running = running;
+  const prompt = batch.length === 1 ? last.text : batch.map(({ message }) => `${message.user.name ?? message.user.id}: ${message.text}`).join('\n\n');
+  const status = mirrorStatus({ channel, key }, () => state.running, () => approvals.waitingIn(turn));
+
+  let result: AgentRunResult | undefined;
+  let failure: string | undefined;
+  try {
+    result = await scope.run(async () => {
+      // The run posts statuses of its own (waiting for approval): "thinking" lands first.
+      const [spec] = await Promise.all([activities.resolveAgent({ name: start.agent }), status.thinking]);
+      return executeChild(agentRun, {
+        workflowId: runWorkflowId,
+        args: [
+          {
+            spec,
+            prompt,
+            ...(state.transcriptHead ? { transcriptHead: state.transcriptHead } : {}),
+            ...(settings.modelTaskQueue ? { modelTaskQueue: settings.modelTaskQueue } : {}),
+            conversation: { workflowId, channel, approvers, approvalTimeout: settings.approvalTimeout, reportProgress: true, replyKey: key },
+          },
+        ],
+        // A stop waits until the run (and its tool activities) have acknowledged, so history shows them cancelled.
+        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+      });
+    });
+  } catch (error) {
+    if (CancellationScope.current().consideredCancelled) throw error;
+    if (!(running.stop && isCancellation(error))) failure = describe(error);
+  }
+  const stop = running.stop;
+  state.running = undefined;
+  approvals.closeTurn(turn);
+  await status.close();
+
+  if (result) {
+    state.transcriptHead = result.transcriptHead;
+    Object.assign(summary, { status: 'answered', answerExcerpt: summarise(result.answer, ANSWER_EXCERPT), stopReason: result.stopReason, finishedAt: new Date().toISOString() });
+    await Promise.all([
+      postReply(REPLY_ANSWER_ACTIVITY, { channel, key, text: result.answer }),
+      postReply(REPLY_STATUS_ACTIVITY, { channel, key, status: { state: 'done' } }),
+    ]);
+  } else {
+    // The run's own messages are dropped whole; the transcript records the question and why it has no answer.
+    const note = failure === undefined ? `(Stopped${stop?.by ? ` by ${stop.by}` : ''} before answering.)` : `(This turn failed: ${failure})`;
+    const head = state.transcriptHead;
+    state.transcriptHead = (
+      await activities.appendToTranscript({ ...(head ? { head } : {}), messages: [{ role: 'user', parts: [{ text: prompt }] }, { role: 'model', parts: [{ text: note }] }] })
+    ).head;
+    Object.assign(summary, { status: failure === undefined ? 'stopped' : 'failed', answerExcerpt: summarise(note, ANSWER_EXCERPT), finishedAt: new Date().toISOString() });
+    await (failure === undefined
+      ? postReply(REPLY_STATUS_ACTIVITY, { channel, key, status: { state: 'stopped' } })
+      : postReply(REPLY_ANSWER_ACTIVITY, { channel, key, text: `Sorry, I could not finish: ${failure}` }));
+  }
+  try {
+    const head = state.transcriptHead;
+    await activities[SAVE_CONVERSATION_ACTIVITY]({ conversationId: workflowId, ...(head ? { transcriptHead: head } : {}), turns: state.turns, messageIds: batch.map(({ message }) => [message.id, turn]) });
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    log.warn('Could not save the conversation; after an idle close it would start afresh', { error: error.cause?.message ?? error.message });
+  }
+}
+
+function describe(error: unknown): string {
+  let current = error as { message?: string; cause?: unknown } | undefined;
+  // The innermost cause says what went wrong; the wrappers say where.
+  while (current?.cause && typeof current.cause === 'object') current = current.cause as typeof current;
+  return current?.message ?? String(error);
+}
