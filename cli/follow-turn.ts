@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { PENDING_APPROVALS_QUERY, TURNS_QUERY, type PendingApproval, type TurnSummary } from '../core/conversation.ts';
-import type { RunEvent } from '../core/run-events.ts';
+import { PROGRESS_QUERY, type RunEvent } from '../core/run-events.ts';
 import type { AgentRunResult } from '../workflows/agent-run.ts';
 
 export interface FollowTurnOptions {
@@ -33,7 +33,7 @@ export async function followTurn(options: FollowTurnOptions): Promise<TurnOutcom
   const asked = new Set<string>();
   let seen = 0;
   const drain = async (runWorkflowId: string) => {
-    const events = await options.client.workflow.getHandle(runWorkflowId).query<RunEvent[], [number]>('progress', seen);
+    const events = await options.client.workflow.getHandle(runWorkflowId).query<RunEvent[], [number]>(PROGRESS_QUERY, seen);
     for (const event of events) options.onEvent(event);
     seen += events.length;
   };

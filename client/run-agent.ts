@@ -1,6 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { AgentSpec, Content } from '../core/spec.ts';
-import type { RunEvent } from '../core/run-events.ts';
+import { AGENT_RUN_WORKFLOW, PROGRESS_QUERY, type RunEvent } from '../core/run-events.ts';
 import type { AgentRunResult, agentRun } from '../workflows/agent-run.ts';
 
 export interface StartRunOptions {
@@ -13,7 +13,7 @@ export interface StartRunOptions {
 }
 
 export function startAgentRun(client: Client, options: StartRunOptions): Promise<WorkflowHandle<typeof agentRun>> {
-  return client.workflow.start<typeof agentRun>('agentRun', {
+  return client.workflow.start<typeof agentRun>(AGENT_RUN_WORKFLOW, {
     taskQueue: options.taskQueue,
     workflowId: options.workflowId ?? `run:${options.spec.name}:${crypto.randomUUID()}`,
     args: [{ spec: options.spec, prompt: options.prompt, ...(options.history ? { history: options.history } : {}) }],
@@ -35,7 +35,7 @@ export async function followAgentRun(handle: WorkflowHandle<typeof agentRun>, op
   let done = false;
   const drain = async () => {
     try {
-      const events = await handle.query<RunEvent[], [number]>('progress', seen);
+      const events = await handle.query<RunEvent[], [number]>(PROGRESS_QUERY, seen);
       for (const event of events) options.onEvent(event);
       seen += events.length;
     } catch {
