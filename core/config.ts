@@ -47,6 +47,8 @@ export const settingsSchema = z.object({
   DOCS_DIR: optionalText,
   NWS_BASE_URL: optionalUrl('NWS_BASE_URL'),
   IP_API_BASE_URL: optionalUrl('IP_API_BASE_URL'),
+  /** Domain of the agents' own addresses (`<agent>@<domain>`): where ambient runs' emails come from. */
+  EMAIL_AGENT_DOMAIN: optionalText,
   /** A conversation with no message for this long completes; its next message resumes it. */
   CONVERSATION_IDLE_TIMEOUT: duration('CONVERSATION_IDLE_TIMEOUT', '24 hours'),
   /** How long a person has to decide on a tool call that tool and agent give no timeout of their own; then it is denied. */

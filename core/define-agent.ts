@@ -1,5 +1,6 @@
 import { MAX_AGENT_DEPTH, type AgentLimits, type AgentSpec, type Duration, type McpServerSpec, type ToolSpec } from './spec.ts';
 import { compileTool, TOOL_NAME_PATTERN, type ToolDefinition } from './define-tool.ts';
+import type { AmbientCheck } from './ambient.ts';
 
 export interface AgentOptions {
   /** Unique name; also the routing key for triggers. */
@@ -23,13 +24,20 @@ export interface AgentOptions {
   mcpServers?: McpServerSpec[];
   /** Approval timeout of this agent's tools that set none. @default the conversation's ('1 hour') */
   approvalTimeout?: Duration;
+  /**
+   * Runs in the worker before an ambient run's first model call: quiet ends the run with
+   * nothing posted and no model call; otherwise it may hand on a cursor and add what changed
+   * to the prompt. @default none (every ambient run asks the model)
+   */
+  check?: AmbientCheck;
 }
 
-export interface AgentDefinition extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout'>> {
+export interface AgentDefinition extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'check'>> {
   readonly kind: 'agent';
   limits: AgentLimits;
   description: string;
   approvalTimeout?: Duration;
+  check?: AmbientCheck;
 }
 
 export const DEFAULT_MODEL = 'gemini-2.5-flash';
@@ -80,6 +88,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     subAgents,
     mcpServers,
     ...(options.approvalTimeout === undefined ? {} : { approvalTimeout: options.approvalTimeout }),
+    ...(options.check ? { check: options.check } : {}),
   };
 }
 

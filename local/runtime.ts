@@ -7,6 +7,7 @@ import type { Duration } from '../core/spec.ts';
 import type { ModelActivityDeps } from '../worker/activities/model.ts';
 import { createAgentWorker, type AgentWorker } from '../worker/create-worker.ts';
 import { createConversationIndex } from '../worker/conversation-index.ts';
+import { createAmbientMemoryStoreFromEnv } from '../worker/ambient-memory.ts';
 import { emailReplyAdapterFromEnv } from '../worker/replies/email-settings.ts';
 import type { ReplyAdapters } from '../worker/replies/reply-channel.ts';
 import { slackReplyAdapterFromEnv } from '../worker/replies/slack-settings.ts';
@@ -108,6 +109,8 @@ export async function startRuntime(settings: Settings, options: RuntimeOptions):
         agents: registry.agents.values(),
         replyAdapters,
         conversationIndex: createConversationIndex(process.env),
+        ambientMemory: createAmbientMemoryStoreFromEnv(process.env),
+        ...(settings.EMAIL_AGENT_DOMAIN ? { agentEmailDomain: settings.EMAIL_AGENT_DOMAIN } : {}),
         // Both are checked against the duration format by the settings schema.
         conversationDefaults: { idleTimeout: settings.CONVERSATION_IDLE_TIMEOUT as Duration, approvalTimeout: settings.APPROVAL_TIMEOUT as Duration },
         model,

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A local server that speaks the parts of the Slack Web API the agents use
- * (`chat.postMessage`, `chat.update`, `conversations.replies`, `auth.test`), so the real
+ * (`chat.postMessage`, `chat.update`, `conversations.replies`, `conversations.history`,
+ * `auth.test`), so the real
  * `@slack/web-api` client runs offline: point it at `url` as `slackApiUrl`. It keeps the
  * messages it is sent, per channel and thread, and answers errors the way Slack does
  * (HTTP 200 with `ok: false`, or 429 with `Retry-After`).
@@ -195,6 +196,27 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       const more = offset + limit < thread.length;
       return {
         messages: page,
+        has_more: more,
+        response_metadata: { next_cursor: more ? Buffer.from(String(offset + limit), 'utf8').toString('base64url') : '' },
+      };
+    },
+
+    'conversations.history': (args) => {
+      const channel = requireChannel(args);
+      const oldest = typeof args.oldest === 'string' && args.oldest !== '' ? args.oldest : undefined;
+      const latest = typeof args.latest === 'string' && args.latest !== '' ? args.latest : undefined;
+      // Top-level messages (thread roots included), newest first, as Slack answers.
+      const top = stored
+        .filter((message) => message.channel === channel && message.threadTs === undefined)
+        .filter((message) => (oldest === undefined || compareTs(message.ts, oldest) > 0) && (latest === undefined || compareTs(message.ts, latest) < 0))
+        .sort((a, b) => compareTs(b.ts, a.ts));
+      const limit = Math.max(1, Math.min(Number(args.limit) || 100, DEFAULT_PAGE_SIZE));
+      const offset = typeof args.cursor === 'string' && args.cursor !== '' ? Number(Buffer.from(args.cursor, 'base64url').toString('utf8')) : 0;
+      if (!Number.isInteger(offset) || offset < 0) throw new SlackApiError('invalid_cursor');
+      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+      const more = offset + limit < top.length;
+      return {
+        messages: top.slice(offset, offset + limit).map((message) => view(message, withMetadata)),
         has_more: more,
         response_metadata: { next_cursor: more ? Buffer.from(String(offset + limit), 'utf8').toString('base64url') : '' },
       };
