@@ -1,6 +1,7 @@
 import { MAX_AGENT_DEPTH, type AgentLimits, type AgentSpec, type Duration, type McpServerSpec, type ToolSpec } from './spec.ts';
 import { compileTool, TOOL_NAME_PATTERN, type ToolDefinition } from './define-tool.ts';
 import type { AmbientCheck } from './ambient.ts';
+import { validateTriggers, type TriggerOptions, type TriggerSpec } from './triggers.ts';
 
 export interface AgentOptions {
   /** Unique name; also the routing key for triggers. */
@@ -25,6 +26,11 @@ export interface AgentOptions {
   /** Approval timeout of this agent's tools that set none. @default the conversation's ('1 hour') */
   approvalTimeout?: Duration;
   /**
+   * When the agent runs with nobody asking: one Temporal Schedule each (`npm run schedules -- sync`).
+   * Validated here: cron syntax, time zone, interval length, daylight-saving gaps. @default []
+   */
+  triggers?: TriggerOptions[];
+  /**
    * Runs in the worker before an ambient run's first model call: quiet ends the run with
    * nothing posted and no model call; otherwise it may hand on a cursor and add what changed
    * to the prompt. @default none (every ambient run asks the model)
@@ -32,9 +38,10 @@ export interface AgentOptions {
   check?: AmbientCheck;
 }
 
-export interface AgentDefinition extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'check'>> {
+export interface AgentDefinition extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers' | 'check'>> {
   readonly kind: 'agent';
   limits: AgentLimits;
+  triggers: TriggerSpec[];
   description: string;
   approvalTimeout?: Duration;
   check?: AmbientCheck;
@@ -73,6 +80,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     if (servers.has(server.name)) throw new TypeError(`Agent "${options.name}" lists MCP server "${server.name}" twice.`);
     servers.add(server.name);
   }
+  const triggers = validateTriggers(options.name, options.triggers ?? []);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (!Number.isInteger(limits.maxSteps) || limits.maxSteps < 1) {
     throw new TypeError(`Agent "${options.name}": limits.maxSteps must be a positive integer.`);
@@ -87,6 +95,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     limits,
     subAgents,
     mcpServers,
+    triggers,
     ...(options.approvalTimeout === undefined ? {} : { approvalTimeout: options.approvalTimeout }),
     ...(options.check ? { check: options.check } : {}),
   };
