@@ -33,8 +33,7 @@ function ambientAnswer(prompt: string): string | undefined {
   if (!found) return NOTHING_NEW;
   const [heading, ...items] = found.split('\n');
   const bullets = items.filter((line) => line.startsWith('- ')).map((line) => `- ${line.slice(2, 300).trim()}`);
-  const previous = /you reported: (.*)$/m.exec(prompt)?.[1];
-  return [`**${heading}**`, '', ...bullets, ...(previous ? ['', `_(Last time: ${previous.slice(0, 120)})_`] : [])].join('\n');
+  return [`**${heading}**`, '', ...bullets].join('\n');
 }
 
 function say(text: string): GeminiReply {
