@@ -69,6 +69,8 @@ export interface SlackApiServer {
   rateLimit(method: string, retryAfterSeconds: number, times?: number): void;
   /** After `after` calls that pass, the next `times` calls of `method` answer `{ ok: false, error }`. */
   failNext(method: string, error: string, times?: number, after?: number): void;
+  /** The next `times` calls of `method` take effect at once but are answered `ms` later (a slow network, a caller that dies waiting). */
+  delayAnswers(method: string, ms: number, times?: number): void;
   close(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   const calls: SlackApiCall[] = [];
   const rateLimits = new Map<string, { retryAfterSeconds: number; times: number }>();
   const failures = new Map<string, { error: string; times: number; after: number }>();
+  const delays = new Map<string, { ms: number; times: number }>();
   let lastTs = 0;
 
   /** Slack ts: seconds and a 6-digit fraction, unique and increasing within the server. */
@@ -264,6 +267,11 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       }
     }
     record(outcome.ok ? 'ok' : outcome.error);
+    const delay = delays.get(method);
+    if (delay && delay.times > 0) {
+      delay.times -= 1;
+      await new Promise((resolve) => setTimeout(resolve, delay.ms));
+    }
     if (outcome.ok) return send(200, { ok: true, ...outcome.body });
     return send(200, { ok: false, error: outcome.error });
   }
@@ -293,6 +301,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     },
     rateLimit: (method, retryAfterSeconds, times = 1) => void rateLimits.set(method, { retryAfterSeconds, times }),
     failNext: (method, error, times = 1, after = 0) => void failures.set(method, { error, times, after }),
+    delayAnswers: (method, ms, times = 1) => void delays.set(method, { ms, times }),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -37,6 +37,12 @@ const { [AMBIENT_CHECK_ACTIVITY]: check } = proxyActivities<Pick<AmbientActiviti
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 3 },
 });
+// Delivery beats every 2 s: a worker that dies while Slack answers is noticed in 10 s, and the retry finds the post by its mark.
+const { [AMBIENT_DELIVER_ACTIVITY]: deliver } = proxyActivities<Pick<AmbientActivities, typeof AMBIENT_DELIVER_ACTIVITY>>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
 const shared = proxyActivities<SharedActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
@@ -99,7 +105,7 @@ export async function ambientRun(input: AmbientRunInput): Promise<AmbientRunResu
         reason = 'the model found nothing new';
         result = quiet(reason, nextCursor);
       } else {
-        const delivered = await ambient[AMBIENT_DELIVER_ACTIVITY]({
+        const delivered = await deliver({
           agent,
           trigger,
           key: ambientDeliveryKey(workflowId),

@@ -7,6 +7,7 @@ import {
   AMBIENT_REMEMBER_ACTIVITY,
   type AmbientActivities,
   type AmbientDelivered,
+  type AmbientDeliverInput,
 } from '../../core/contracts/ambient.ts';
 import type { ReplyChannel } from '../../core/conversation.ts';
 import type { AgentDefinition } from '../../core/define-agent.ts';
@@ -15,6 +16,9 @@ import type { TriggerSpec } from '../../core/triggers.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
 import type { AmbientMemoryStore } from '../ambient-memory.ts';
 import type { ReplyAdapter, ReplyAdapters } from '../replies/reply-channel.ts';
+
+/** How often delivery heartbeats; the workflow's heartbeat timeout is a few of these. */
+const DELIVERY_HEARTBEAT_MS = 2_000;
 
 export interface AmbientActivityDeps {
   /** The agents whose checks may run, by name. */
@@ -87,30 +91,41 @@ export function createAmbientActivities(deps: AmbientActivityDeps): AmbientActiv
       return { ...checked(agent, verdict), declared: true };
     },
 
-    async [AMBIENT_DELIVER_ACTIVITY]({ agent, trigger, key, text, textRef, emailThreadRoot }): Promise<AmbientDelivered> {
-      const whole = textRef ? await deps.store.get<string>(textRef) : text;
-      if (trigger.deliver.kind === 'slack') {
-        const started = await adapterFor('slack').startThread(
-          { kind: 'slack', channelId: trigger.deliver.channel, ...(trigger.deliver.team ? { teamId: trigger.deliver.team } : {}) },
-          key,
-          whole,
-        );
-        if (started.kind !== 'slack') throw new Error('The Slack adapter started a thread of another kind');
-        return { ...started, conversationId: slackConversationId(started.teamId, started.channelId, started.ts) };
+    async [AMBIENT_DELIVER_ACTIVITY](input): Promise<AmbientDelivered> {
+      // Beats while Slack or SES answers, so a worker that dies mid-delivery is noticed in seconds and the retry finds the post.
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), DELIVERY_HEARTBEAT_MS);
+      try {
+        return await deliver(input);
+      } finally {
+        clearInterval(beat);
       }
-      const started = await adapterFor('email').startThread(
-        { kind: 'email', from: agentAddress(agent), to: trigger.deliver.to, subject: subjectOf(agent, trigger), ...(emailThreadRoot ? { threadRoot: emailThreadRoot } : {}) },
-        key,
-        whole,
-      );
-      if (started.kind !== 'email') throw new Error('The email adapter started a thread of another kind');
-      return { kind: 'email', messageId: started.messageId, threadRoot: emailThreadRoot ?? started.messageId, conversationId: emailConversationId(started.messageId) };
     },
 
     async [AMBIENT_REMEMBER_ACTIVITY](input) {
       return deps.memory.remember(input);
     },
   };
+
+  async function deliver({ agent, trigger, key, text, textRef, emailThreadRoot }: AmbientDeliverInput): Promise<AmbientDelivered> {
+    const whole = textRef ? await deps.store.get<string>(textRef) : text;
+    if (trigger.deliver.kind === 'slack') {
+      const started = await adapterFor('slack').startThread(
+        { kind: 'slack', channelId: trigger.deliver.channel, ...(trigger.deliver.team ? { teamId: trigger.deliver.team } : {}) },
+        key,
+        whole,
+      );
+      if (started.kind !== 'slack') throw new Error('The Slack adapter started a thread of another kind');
+      return { ...started, conversationId: slackConversationId(started.teamId, started.channelId, started.ts) };
+    }
+    const started = await adapterFor('email').startThread(
+      { kind: 'email', from: agentAddress(agent), to: trigger.deliver.to, subject: subjectOf(agent, trigger), ...(emailThreadRoot ? { threadRoot: emailThreadRoot } : {}) },
+      key,
+      whole,
+    );
+    if (started.kind !== 'email') throw new Error('The email adapter started a thread of another kind');
+    return { kind: 'email', messageId: started.messageId, threadRoot: emailThreadRoot ?? started.messageId, conversationId: emailConversationId(started.messageId) };
+  }
 }
 
 /** A check's verdict as the workflow may record it: the right shape, a bounded cursor, a bounded context. */
