@@ -26,6 +26,13 @@ export interface ZoneTransition {
  */
 export function timeZoneProblem(zone: string): string | undefined {
   if (typeof zone !== 'string' || zone === '') return 'a time zone must be an IANA name such as "Europe/Paris" or "UTC"';
+  if (!zoneProblems.has(zone)) zoneProblems.set(zone, findZoneProblem(zone));
+  return zoneProblems.get(zone);
+}
+
+const zoneProblems = new Map<string, string | undefined>();
+
+function findZoneProblem(zone: string): string | undefined {
   if (/^[+-]/.test(zone)) return `"${zone}" is an offset, not a zone; use an IANA name such as "Etc/GMT-5" or "Asia/Karachi"`;
   let resolved: string;
   try {
@@ -102,6 +109,17 @@ export interface WallClockMinute {
  * (clocks go back), capped at one day.
  */
 export function affectedWallClock(transition: ZoneTransition): { kind: 'skipped' | 'repeated'; minutes: WallClockMinute[] } {
+  let affected = affectedCache.get(transition);
+  if (!affected) {
+    affected = computeAffected(transition);
+    affectedCache.set(transition, affected);
+  }
+  return affected;
+}
+
+const affectedCache = new WeakMap<ZoneTransition, { kind: 'skipped' | 'repeated'; minutes: WallClockMinute[] }>();
+
+function computeAffected(transition: ZoneTransition): { kind: 'skipped' | 'repeated'; minutes: WallClockMinute[] } {
   const { at, offsetBefore, offsetAfter } = transition;
   const kind = offsetAfter > offsetBefore ? 'skipped' : 'repeated';
   // Wall-clock times as if UTC: the skipped ones start at the old offset, the repeated at the new.
