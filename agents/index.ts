@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { defineAgent, toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
+import { createAlertWatchCheck } from './ambient/alert-watch.ts';
+import { createHandbookDigestCheck } from './ambient/handbook-digest.ts';
 import { calculatorTool } from './tools/calculator.ts';
 import { currentTimeTool } from './tools/current-time.ts';
 import { createIpLocationTool } from './tools/ip-location.ts';
@@ -17,6 +19,12 @@ export interface AgentSettings {
   model?: string;
   /** Where the expenses agent files claims. @default '.data/expenses.jsonl' */
   expensesFile?: string;
+  /** Slack channel the handbook digest is posted to. @default 'C0HANDBOOK' */
+  handbookDigestChannel?: string;
+  /** US states the weather watcher follows. @default ['CA'] */
+  weatherWatchStates?: string[];
+  /** Who the weather watcher emails. @default ['oncall@example.com'] */
+  weatherWatchRecipients?: string[];
 }
 
 export const DEFAULT_DOCS_DIRECTORY = fileURLToPath(new URL('./docs', import.meta.url));
@@ -69,6 +77,51 @@ export function createAgentRegistry(settings: AgentSettings = {}): AgentRegistry
       tools: [ipLocation, weatherAlerts],
     }),
   ];
+
+  const weatherWatchStates = settings.weatherWatchStates ?? ['CA'];
+  list.push(
+    defineAgent({
+      name: 'handbook-digest',
+      ...model,
+      description: 'Posts a digest of what changed in the team handbook.',
+      instructions: [
+        'You write a short digest of what changed in the team handbook for the team channel: one line per changed document, saying what it now says.',
+        'Use search_docs when a change needs more context. Never invent changes that the check did not report.',
+      ].join(' '),
+      tools: [searchDocs],
+      check: createHandbookDigestCheck({ directory: settings.docsDirectory ?? DEFAULT_DOCS_DIRECTORY }),
+      triggers: [
+        {
+          id: 'daily',
+          cron: '0 8 * * 1-5',
+          timezone: 'Europe/Berlin',
+          prompt: 'Post the daily digest of what changed in the team handbook since the last run.',
+          deliver: { kind: 'slack', channel: settings.handbookDigestChannel ?? 'C0HANDBOOK' },
+        },
+      ],
+      limits: { maxSteps: 4 },
+    }),
+    defineAgent({
+      name: 'weather-watch',
+      ...model,
+      description: 'Watches US weather alerts and speaks only when a new one appears.',
+      instructions: [
+        `You watch active US weather alerts for ${weatherWatchStates.join(', ')} and tell on-call about new ones: what, where, how severe, until when.`,
+        'Report only the alerts the check lists as new; use get_weather_alerts for details.',
+      ].join(' '),
+      tools: [weatherAlerts],
+      check: createAlertWatchCheck({ ...(settings.weatherBaseUrl ? { baseUrl: settings.weatherBaseUrl } : {}), states: weatherWatchStates }),
+      triggers: [
+        {
+          id: 'new-alerts',
+          every: '15 minutes',
+          prompt: `Report any new weather alert for ${weatherWatchStates.join(', ')}.`,
+          deliver: { kind: 'email', to: settings.weatherWatchRecipients ?? ['oncall@example.com'] },
+        },
+      ],
+      limits: { maxSteps: 4 },
+    }),
+  );
 
   const agents = new Map(list.map((agent) => [agent.name, agent]));
   const tools = toolsOf(list);

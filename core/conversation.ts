@@ -22,16 +22,24 @@ export const CURRENT_STEP_QUERY = 'currentStep';
 
 /** Where a conversation's replies go. Carried in the workflow's start arguments. */
 export type ReplyChannel =
-  | { kind: 'slack'; teamId: string; channelId: string; threadTs: string }
+  | {
+      kind: 'slack';
+      teamId: string;
+      channelId: string;
+      /** Root ts of the thread; '' posts at the top level of the channel (an ambient run's approval requests, before it has a thread). */
+      threadTs: string;
+    }
   | {
       kind: 'email';
       /** The agent's address replies come from. */
       from: string;
       to: string[];
       subject: string;
-      /** Message-ID (bare) of the message being answered, for In-Reply-To. */
+      /** Message-ID (bare) of the message being answered, for In-Reply-To; '' for a message that answers none. */
       inReplyTo: string;
       references: string[];
+      /** The conversation a reply reaches (signed into Reply-To). @default `email:<references[0] ?? inReplyTo>` */
+      conversationId?: string;
     }
   | { kind: 'none' }
   /** The terminal chat: replies reach the chat process (see worker/replies/terminal.ts). */

@@ -1,5 +1,6 @@
 import { MAX_AGENT_DEPTH, type AgentLimits, type AgentSpec, type Duration, type McpServerSpec, type ToolSpec } from './spec.ts';
 import { compileTool, TOOL_NAME_PATTERN, type ToolDefinition } from './define-tool.ts';
+import type { AmbientCheck } from './ambient.ts';
 import { validateTriggers, type TriggerOptions, type TriggerSpec } from './triggers.ts';
 
 export interface AgentOptions {
@@ -29,14 +30,21 @@ export interface AgentOptions {
    * Validated here: cron syntax, time zone, interval length, daylight-saving gaps. @default []
    */
   triggers?: TriggerOptions[];
+  /**
+   * Runs in the worker before an ambient run's first model call: quiet ends the run with
+   * nothing posted and no model call; otherwise it may hand on a cursor and add what changed
+   * to the prompt. @default none (every ambient run asks the model)
+   */
+  check?: AmbientCheck;
 }
 
-export interface AgentDefinition extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers'>> {
+export interface AgentDefinition extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers' | 'check'>> {
   readonly kind: 'agent';
   limits: AgentLimits;
   triggers: TriggerSpec[];
   description: string;
   approvalTimeout?: Duration;
+  check?: AmbientCheck;
 }
 
 export const DEFAULT_MODEL = 'gemini-2.5-flash';
@@ -89,6 +97,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     mcpServers,
     triggers,
     ...(options.approvalTimeout === undefined ? {} : { approvalTimeout: options.approvalTimeout }),
+    ...(options.check ? { check: options.check } : {}),
   };
 }
 

@@ -18,3 +18,21 @@ export interface ApprovalRequest {
   /** ISO time after which no decision means denied. */
   expiresAt: string;
 }
+
+/** Where an ambient run's result starts a new thread: a Slack channel, or email addresses. */
+export type ThreadStart =
+  | { kind: 'slack'; channelId: string; /** @default the bot's own workspace (auth.test) */ teamId?: string }
+  | {
+      kind: 'email';
+      /** The agent's address. */
+      from: string;
+      to: string[];
+      subject: string;
+      /** Bare Message-ID of an earlier message to thread under (the trigger's first email). @default a new thread */
+      threadRoot?: string;
+    };
+
+/** Where a new thread was started. */
+export type StartedThread =
+  | { kind: 'slack'; teamId: string; channelId: string; ts: string }
+  | { kind: 'email'; /** Bare Message-ID of the message sent. */ messageId: string };

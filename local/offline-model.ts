@@ -1,3 +1,4 @@
+import { NOTHING_NEW } from '../core/ambient.ts';
 import type { Content, FunctionResponse } from '../core/spec.ts';
 import type { GeminiReply, GeminiRequest } from './gemini-server.ts';
 
@@ -13,11 +14,26 @@ export function offlineModel(request: GeminiRequest): GeminiReply {
   if (responses.length > 0) return say(responses.map(describeResult).join('\n'));
 
   const question = lastUserText(request.body.contents);
+  const ambient = ambientAnswer(question);
+  if (ambient !== undefined) return say(ambient);
   const call = pickTool(question, declared);
   if (call) return { content: { role: 'model', parts: [{ functionCall: { name: call.name, args: call.args } }] } };
   return say(
     `(offline model) I can answer questions about the time in a city, arithmetic, the team handbook, expense claims, US weather alerts and IP locations. I could not match "${question.slice(0, 120)}" to any of them.`,
   );
+}
+
+/**
+ * A scheduled run's prompt (core/ambient.ts ambientPrompt): the check's findings become the
+ * post, one bullet per change; with no findings, nothing is new.
+ */
+function ambientAnswer(prompt: string): string | undefined {
+  if (!prompt.startsWith('[Scheduled run of trigger') || !prompt.includes(NOTHING_NEW)) return undefined;
+  const found = /\nWhat the check found:\n([\s\S]*?)\n\nIf nothing is new/.exec(prompt)?.[1]?.trim();
+  if (!found) return NOTHING_NEW;
+  const [heading, ...items] = found.split('\n');
+  const bullets = items.filter((line) => line.startsWith('- ')).map((line) => `- ${line.slice(2, 300).trim()}`);
+  return [`**${heading}**`, '', ...bullets].join('\n');
 }
 
 function say(text: string): GeminiReply {

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A local server that speaks the parts of the Slack Web API the agents use
- * (`chat.postMessage`, `chat.update`, `conversations.replies`, `auth.test`), so the real
+ * (`chat.postMessage`, `chat.update`, `conversations.replies`, `conversations.history`,
+ * `auth.test`), so the real
  * `@slack/web-api` client runs offline: point it at `url` as `slackApiUrl`. It keeps the
  * messages it is sent, per channel and thread, and answers errors the way Slack does
  * (HTTP 200 with `ok: false`, or 429 with `Retry-After`).
@@ -68,6 +69,8 @@ export interface SlackApiServer {
   rateLimit(method: string, retryAfterSeconds: number, times?: number): void;
   /** After `after` calls that pass, the next `times` calls of `method` answer `{ ok: false, error }`. */
   failNext(method: string, error: string, times?: number, after?: number): void;
+  /** The next `times` calls of `method` take effect at once but are answered `ms` later (a slow network, a caller that dies waiting). */
+  delayAnswers(method: string, ms: number, times?: number): void;
   close(): Promise<void>;
 }
 
@@ -93,6 +96,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   const calls: SlackApiCall[] = [];
   const rateLimits = new Map<string, { retryAfterSeconds: number; times: number }>();
   const failures = new Map<string, { error: string; times: number; after: number }>();
+  const delays = new Map<string, { ms: number; times: number }>();
   let lastTs = 0;
 
   /** Slack ts: seconds and a 6-digit fraction, unique and increasing within the server. */
@@ -199,6 +203,27 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
         response_metadata: { next_cursor: more ? Buffer.from(String(offset + limit), 'utf8').toString('base64url') : '' },
       };
     },
+
+    'conversations.history': (args) => {
+      const channel = requireChannel(args);
+      const oldest = typeof args.oldest === 'string' && args.oldest !== '' ? args.oldest : undefined;
+      const latest = typeof args.latest === 'string' && args.latest !== '' ? args.latest : undefined;
+      // Top-level messages (thread roots included), newest first, as Slack answers.
+      const top = stored
+        .filter((message) => message.channel === channel && message.threadTs === undefined)
+        .filter((message) => (oldest === undefined || compareTs(message.ts, oldest) > 0) && (latest === undefined || compareTs(message.ts, latest) < 0))
+        .sort((a, b) => compareTs(b.ts, a.ts));
+      const limit = Math.max(1, Math.min(Number(args.limit) || 100, DEFAULT_PAGE_SIZE));
+      const offset = typeof args.cursor === 'string' && args.cursor !== '' ? Number(Buffer.from(args.cursor, 'base64url').toString('utf8')) : 0;
+      if (!Number.isInteger(offset) || offset < 0) throw new SlackApiError('invalid_cursor');
+      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+      const more = offset + limit < top.length;
+      return {
+        messages: top.slice(offset, offset + limit).map((message) => view(message, withMetadata)),
+        has_more: more,
+        response_metadata: { next_cursor: more ? Buffer.from(String(offset + limit), 'utf8').toString('base64url') : '' },
+      };
+    },
   };
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -242,6 +267,11 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       }
     }
     record(outcome.ok ? 'ok' : outcome.error);
+    const delay = delays.get(method);
+    if (delay && delay.times > 0) {
+      delay.times -= 1;
+      await new Promise((resolve) => setTimeout(resolve, delay.ms));
+    }
     if (outcome.ok) return send(200, { ok: true, ...outcome.body });
     return send(200, { ok: false, error: outcome.error });
   }
@@ -271,6 +301,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     },
     rateLimit: (method, retryAfterSeconds, times = 1) => void rateLimits.set(method, { retryAfterSeconds, times }),
     failNext: (method, error, times = 1, after = 0) => void failures.set(method, { error, times, after }),
+    delayAnswers: (method, ms, times = 1) => void delays.set(method, { ms, times }),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SavedConversation, SaveConversationInput } from '../core/contracts/conversations.ts';
 import { setNewest } from '../core/bounded.ts';
-import { writeFileAtomically } from '../store/atomic-file.ts';
 import type { TranscriptStoreSettings } from '../store/create-store.ts';
+import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles, recordFilesFor, type RecordFiles } from './record-files.ts';
 
 /**
  * Where a conversation finds its transcript after it closed for idleness: one small mutable
@@ -22,12 +20,6 @@ export interface ConversationIndex {
 
 /** Message ids kept per conversation for dedupe after a restart. */
 export const MAX_SAVED_MESSAGE_IDS = 256;
-
-/** Reads and writes whole small files by key. */
-interface RecordFiles {
-  read(key: string): Promise<string | undefined>;
-  write(key: string, text: string): Promise<void>;
-}
 
 function createIndex(files: RecordFiles, now: () => Date = () => new Date()): ConversationIndex {
   const keyOf = (conversationId: string) => {
@@ -59,60 +51,20 @@ function createIndex(files: RecordFiles, now: () => Date = () => new Date()): Co
 
 /** Records in a folder; written to a temporary file and renamed, so a reader sees a whole record. */
 export function createLocalConversationIndex(options: { directory: string }): ConversationIndex {
-  const root = resolve(options.directory);
-  return createIndex({
-    async read(key) {
-      try {
-        return await readFile(join(root, key), 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw error;
-      }
-    },
-    write: (key, text) => writeFileAtomically(join(root, key), text, join(root, '.tmp')),
-  });
+  return createIndex(createLocalRecordFiles(options));
 }
 
 /** Records in an S3 bucket (read-after-write consistent), under the transcript store's prefix. */
 export function createS3ConversationIndex(options: { client: S3Client; bucket: string; prefix?: string }): ConversationIndex {
-  const prefix = (options.prefix ?? '').replace(/^\/+/, '');
-  const keyPrefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-  return createIndex({
-    async read(key) {
-      try {
-        const response = await options.client.send(new GetObjectCommand({ Bucket: options.bucket, Key: keyPrefix + key }));
-        return await response.Body?.transformToString('utf8');
-      } catch (error) {
-        const candidate = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-        if (candidate.name === 'NoSuchKey' || candidate.$metadata?.httpStatusCode === 404) return undefined;
-        throw error;
-      }
-    },
-    async write(key, text) {
-      await options.client.send(new PutObjectCommand({ Bucket: options.bucket, Key: keyPrefix + key, Body: text, ContentType: 'application/json' }));
-    },
-  });
+  return createIndex(createS3RecordFiles(options));
 }
 
 /** Records in memory: for one process that never restarts (tests of a single worker). */
 export function createMemoryConversationIndex(): ConversationIndex {
-  const records = new Map<string, string>();
-  return createIndex({
-    read: async (key) => records.get(key),
-    write: async (key, text) => {
-      records.set(key, text);
-    },
-  });
+  return createIndex(createMemoryRecordFiles());
 }
 
 /** The index that sits next to the transcript store the same settings describe (TRANSCRIPT_STORE, TRANSCRIPT_DIR, TRANSCRIPT_BUCKET, TRANSCRIPT_PREFIX). */
 export function createConversationIndex(settings: TranscriptStoreSettings, deps: { s3Client?: S3Client } = {}): ConversationIndex {
-  if (settings.TRANSCRIPT_STORE === 's3') {
-    return createS3ConversationIndex({
-      client: deps.s3Client ?? new S3Client(settings.AWS_ENDPOINT_URL_S3 === undefined ? {} : { forcePathStyle: true }),
-      bucket: settings.TRANSCRIPT_BUCKET as string,
-      prefix: settings.TRANSCRIPT_PREFIX,
-    });
-  }
-  return createLocalConversationIndex({ directory: settings.TRANSCRIPT_DIR });
+  return createIndex(recordFilesFor(settings, deps));
 }

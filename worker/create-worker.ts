@@ -3,6 +3,8 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
 import { createAgentActivities } from './activities/agents.ts';
+import { createAmbientActivities } from './activities/ambient.ts';
+import { createInMemoryAmbientMemoryStore, type AmbientMemoryStore } from './ambient-memory.ts';
 import { createConversationActivities, type ConversationDefaults } from './activities/conversations.ts';
 import { createMcpActivities } from './activities/mcp.ts';
 import { createModelActivities, type ModelActivityDeps } from './activities/model.ts';
@@ -56,6 +58,13 @@ export interface AgentWorkerOptions {
    * for one process; give the store's (`createConversationIndex`) anywhere else.
    */
   conversationIndex?: ConversationIndex;
+  /**
+   * What each trigger of an ambient agent remembers between runs. @default in memory: enough
+   * for one process; give the store's (`createAmbientMemoryStoreFor`) anywhere else.
+   */
+  ambientMemory?: AmbientMemoryStore;
+  /** Domain of the agents' own email addresses, for email triggers (`EMAIL_AGENT_DOMAIN`). @default none */
+  agentEmailDomain?: string;
   /** Idle and approval timeouts of conversations that set none. @default { idleTimeout: '24 hours', approvalTimeout: '1 hour' } */
   conversationDefaults?: ConversationDefaults;
   model: ModelActivityDeps;
@@ -75,8 +84,9 @@ export interface AgentWorker {
 }
 
 /**
- * Creates the workers of one process: one runs the workflows (conversations, agent runs) and
- * every other activity (transcript, tools, approvals, MCP, replies, the conversation index);
+ * Creates the workers of one process: one runs the workflows (conversations, agent runs, ambient
+ * runs) and every other activity (transcript, tools, approvals, MCP, replies, the conversation
+ * index, ambient memory, checks and delivery);
  * the other runs model calls on their own task queue, where one rate limit holds for every worker.
  */
 export async function createAgentWorker(options: AgentWorkerOptions): Promise<AgentWorker> {
@@ -85,6 +95,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const agents = [...(options.agents ?? [])];
   const tools = [...(options.tools ?? []), ...toolsOf(agents)];
   const { close: closeMcp, ...mcpActivities } = createMcpActivities(store);
+  const replyAdapters: ReplyAdapters = { none: noneReplyAdapter, ...options.replyAdapters };
   const main = await Worker.create({
     connection: options.connection,
     namespace,
@@ -95,8 +106,15 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
       ...createToolActivities(tools, store),
       ...createApprovalActivities(tools, store),
       ...createAgentActivities(agents),
-      ...createReplyActivities({ none: noneReplyAdapter, ...options.replyAdapters }),
+      ...createReplyActivities(replyAdapters),
       ...createConversationActivities(options.conversationIndex ?? createMemoryConversationIndex(), options.conversationDefaults),
+      ...createAmbientActivities({
+        agents,
+        memory: options.ambientMemory ?? createInMemoryAmbientMemoryStore(),
+        replyAdapters,
+        store,
+        ...(options.agentEmailDomain ? { emailDomain: options.agentEmailDomain } : {}),
+      }),
       ...mcpActivities,
     },
     // Cancellation reaches a running activity with its next heartbeat sent to the server.

@@ -29,6 +29,8 @@ export const agentWorkerSettingsSchema = z.object({
   NWS_BASE_URL: optionalUrl('NWS_BASE_URL'),
   /** ip-api.com-compatible API. @default http://ip-api.com */
   IP_API_BASE_URL: optionalUrl('IP_API_BASE_URL'),
+  /** Domain of the agents' own addresses (`<agent>@<domain>`): where ambient runs' emails come from. @default unset */
+  EMAIL_AGENT_DOMAIN: optionalText,
   /** A conversation with no message for this long completes; its next message resumes it. @default '24 hours' */
   CONVERSATION_IDLE_TIMEOUT: duration('CONVERSATION_IDLE_TIMEOUT', '24 hours'),
   /** How long a person has to decide on a tool call whose tool and agent give no timeout; then it is denied. @default '1 hour' */

@@ -6,9 +6,12 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { findTemporalCli, startDevServer } from '../../local/temporal-dev-server.ts';
 import { startGeminiServer } from '../../local/gemini-server.ts';
+import { startSlackApiServer } from '../../local/slack-api-server.ts';
 import { createCachedStore } from '../../store/cached-store.ts';
 import { createLocalDirectoryStore } from '../../store/local-directory-store.ts';
 import { createAgentWorker } from '../../worker/create-worker.ts';
+import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
+import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
 import { replayAgents, replayTools, respond, scenarios } from './scenarios.ts';
 
 /**
@@ -23,6 +26,7 @@ const only = process.argv.slice(2);
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const server = await startDevServer({ executable: findTemporalCli(process.env) });
 const model = await startGeminiServer({ respond });
+const slack = await startSlackApiServer({ tokens: ['xoxb-replay'] });
 const taskQueue = `replay-${crypto.randomUUID()}`;
 const store = createCachedStore(createLocalDirectoryStore({ directory: mkdtempSync(join(tmpdir(), 'replay-transcripts-')) }));
 const worker = await createAgentWorker({
@@ -31,6 +35,7 @@ const worker = await createAgentWorker({
   tools: replayTools,
   agents: replayAgents,
   model: { apiKey: 'replay', baseUrl: model.url, store },
+  replyAdapters: { slack: createSlackReplyAdapter({ client: createSlackWebClient({ token: 'xoxb-replay', apiUrl: slack.url }), approvalTokenSecret: 'replay-approval-secret' }) },
 });
 const running = worker.run();
 let failed = false;
@@ -57,6 +62,7 @@ try {
   worker.shutdown();
   await running;
   await model.close();
+  await slack.close();
   await server.stop();
 }
 process.exit(failed ? 1 : 0);

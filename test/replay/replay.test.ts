@@ -28,6 +28,8 @@ const EXPECTED = [
   'conversation-stop',
   'conversation-stop.turn-1',
   'conversation-stop.turn-2',
+  'ambient-run',
+  'ambient-run.run',
 ];
 
 function load(file: string): { workflowId: string; history: temporal.api.history.v1.History } {

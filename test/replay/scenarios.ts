@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import * as z from 'zod';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
 import { sendApproval, sendMessage, sendStop } from '../../client/send-message.ts';
+import { AMBIENT_RUN_WORKFLOW } from '../../core/ambient.ts';
 import { CURRENT_STEP_QUERY, PENDING_APPROVALS_QUERY, TURNS_QUERY, type CurrentStep, type IncomingMessage, type PendingApproval, type TurnSummary } from '../../core/conversation.ts';
 import { compileAgent, defineAgent, type AgentDefinition } from '../../core/define-agent.ts';
 import { defineTool } from '../../core/define-tool.ts';
@@ -41,12 +42,21 @@ const waitForRollout = defineTool({
 });
 
 const helper = defineAgent({ name: 'replay_helper', description: 'Helps.', instructions: 'You are the helper.', tools: [calculatorTool] });
+/** Slack channel of the ambient scenario; the recorder serves it from the Slack stand-in. */
+export const REPLAY_AMBIENT_CHANNEL = 'C0REPLAY';
+
 export const replayAgents: AgentDefinition[] = [
   defineAgent({ name: 'replay', instructions: 'Be brief.', tools: [calculatorTool, lookup, deploy, waitForRollout], subAgents: [helper] }),
   defineAgent({
     name: 'replay_mcp',
     instructions: 'Use the order tools.',
     mcpServers: [{ name: 'orders', transport: 'stdio', command: process.execPath, args: [fileURLToPath(new URL('../mcp/stdio-order-server.ts', import.meta.url))] }],
+  }),
+  defineAgent({
+    name: 'replay_ambient',
+    instructions: 'Report what changed.',
+    check: async ({ cursor }) => ({ quiet: false, cursor: `${cursor ?? 'start'}+1`, context: '- changed: deploys.md' }),
+    triggers: [{ id: 'digest', every: '1 hour', prompt: 'What changed?', deliver: { kind: 'slack', channel: REPLAY_AMBIENT_CHANNEL, team: 'T0REPLAY' } }],
   }),
 ];
 
@@ -65,6 +75,7 @@ export function respond(request: GeminiRequest): GeminiReply {
   if (question.startsWith('stop')) return reply([call('wait_for_rollout', { rollout: 'r-1' })]);
   if (question.startsWith('sub-agent')) return reply([call('replay_helper', { task: 'Compute 6*7.' })]);
   if (question.startsWith('Compute')) return reply([call('calculate', { expression: '6*7' })]);
+  if (question.startsWith('[Scheduled run')) return reply([{ text: 'The deploy window changed.' }]);
   if (question.startsWith('mcp')) return reply([call('orders_lookup_order', { order: 'A-1' })]);
   return reply([{ text: `You said: ${question}` }]);
 }
@@ -202,6 +213,15 @@ export const scenarios: Record<string, (context: ScenarioContext) => Promise<Rec
       { name: 'conversation-stop', workflowId: chat.conversationId },
       { name: 'conversation-stop.turn-1', workflowId: `${chat.conversationId}/turn-1` },
       { name: 'conversation-stop.turn-2', workflowId: `${chat.conversationId}/turn-2` },
+    ];
+  },
+  async 'ambient-run'({ client, taskQueue }) {
+    const agent = replayAgents.find((candidate) => candidate.name === 'replay_ambient')!;
+    const workflowId = `ambient:replay_ambient:digest-${crypto.randomUUID()}`;
+    await client.workflow.execute(AMBIENT_RUN_WORKFLOW, { taskQueue, workflowId, args: [{ agent: agent.name, trigger: agent.triggers[0]!, origin: 'definition' }] });
+    return [
+      { name: 'ambient-run', workflowId },
+      { name: 'ambient-run.run', workflowId: `${workflowId}/run` },
     ];
   },
 };

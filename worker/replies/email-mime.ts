@@ -10,7 +10,7 @@ export interface ReplyMimeInput {
   to: string[];
   replyTo?: string;
   subject: string;
-  /** Bare Message-ID of the message answered. */
+  /** Bare Message-ID of the message answered; '' for a message that answers none (no threading headers, the subject as given). */
   inReplyTo: string;
   /** Bare Message-IDs of the thread so far, root first. */
   references: string[];
@@ -18,6 +18,8 @@ export interface ReplyMimeInput {
   /** Makes the Message-ID: the same key, the same id. */
   key: string;
   date: Date;
+  /** RFC 3834: 'auto-replied' for answers, 'auto-generated' for what an agent sends unasked. @default 'auto-replied' */
+  autoSubmitted?: 'auto-replied' | 'auto-generated';
 }
 
 /** `References` keeps the root and the newest ids: long threads must not grow the header without bound. */
@@ -44,20 +46,30 @@ export function threadReferences(references: string[], inReplyTo: string): strin
   return [ids[0] as string, ...ids.slice(ids.length - MAX_REFERENCES + 1)];
 }
 
+/** The bare Message-ID of the message sent with `key` from `from`: the same key, the same id. */
+export function replyMessageId(key: string, from: string): string {
+  const domain = from.slice(from.lastIndexOf('@') + 1) || 'localhost';
+  return `reply.${createHash('sha256').update(key).digest('hex').slice(0, 32)}@${domain}`;
+}
+
 export function buildReplyMime(input: ReplyMimeInput): string {
-  const domain = input.from.slice(input.from.lastIndexOf('@') + 1) || 'localhost';
-  const messageId = `reply.${createHash('sha256').update(input.key).digest('hex').slice(0, 32)}@${domain}`;
+  const messageId = replyMessageId(input.key, input.from);
+  const answers = input.inReplyTo !== '';
   const headers: [string, string][] = [
     ['From', input.from],
     ['To', input.to.join(', ')],
     ...(input.replyTo ? ([['Reply-To', input.replyTo]] as [string, string][]) : []),
-    ['Subject', encodeHeaderWord(replySubject(input.subject))],
+    ['Subject', encodeHeaderWord(answers ? replySubject(input.subject) : input.subject.trim())],
     ['Date', input.date.toUTCString().replace('GMT', '+0000')],
     ['Message-ID', `<${messageId}>`],
-    ['In-Reply-To', `<${input.inReplyTo}>`],
-    ['References', threadReferences(input.references, input.inReplyTo).map((id) => `<${id}>`).join(' ')],
-    // RFC 3834: an automatic reply; vacation responders must not answer it.
-    ['Auto-Submitted', 'auto-replied'],
+    ...(answers
+      ? ([
+          ['In-Reply-To', `<${input.inReplyTo}>`],
+          ['References', threadReferences(input.references, input.inReplyTo).map((id) => `<${id}>`).join(' ')],
+        ] as [string, string][])
+      : []),
+    // RFC 3834: an automatic message; vacation responders must not answer it.
+    ['Auto-Submitted', input.autoSubmitted ?? 'auto-replied'],
     ['MIME-Version', '1.0'],
     ['Content-Type', 'text/plain; charset=utf-8'],
     ['Content-Transfer-Encoding', 'base64'],

@@ -4,8 +4,8 @@ import type { ReplyChannel } from '../../core/conversation.ts';
 import { EMAIL_REPLY_TOKEN_PURPOSE, emailConversationId } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
 import { emailApprovalCode } from '../../core/email-approval.ts';
-import { buildReplyMime, plusAddress } from './email-mime.ts';
-import type { ApprovalRequest, ReplyAdapter } from './reply-channel.ts';
+import { buildReplyMime, plusAddress, replyMessageId } from './email-mime.ts';
+import type { ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart } from './reply-channel.ts';
 
 export interface EmailReplyAdapterOptions {
   ses: SESv2Client;
@@ -52,11 +52,11 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
   const sent = new Set<string>();
   const inFlight = new Map<string, Promise<void>>();
 
-  async function sendOnce(key: string, channel: EmailChannel, text: string): Promise<void> {
+  async function sendOnce(key: string, channel: EmailChannel, text: string, autoSubmitted?: 'auto-generated'): Promise<void> {
     if (sent.has(key)) return;
     const running = inFlight.get(key);
     if (running) return running;
-    const sending = send(key, channel, text)
+    const sending = send(key, channel, text, autoSubmitted)
       .then(() => {
         sent.add(key);
         if (sent.size > maxRemembered) sent.delete(sent.values().next().value as string);
@@ -66,14 +66,21 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
     return sending;
   }
 
-  async function send(key: string, channel: EmailChannel, text: string): Promise<void> {
-    const conversationId = emailConversationId(channel.references[0] ?? channel.inReplyTo);
+  async function send(key: string, channel: EmailChannel, text: string, autoSubmitted?: 'auto-generated'): Promise<void> {
+    const conversationId = channel.conversationId ?? emailConversationId(channel.references[0] ?? channel.inReplyTo);
     const token = signToken({ conversationId }, options.replyTokenSecret, {
       purpose: EMAIL_REPLY_TOKEN_PURPOSE,
       expiresInSeconds: options.replyTokenLifetimeSeconds ?? 30 * 24 * 60 * 60,
       now,
     });
-    const raw = buildReplyMime({ ...channel, replyTo: plusAddress(channel.from, token), text, key, date: new Date(now()) });
+    const raw = buildReplyMime({
+      ...channel,
+      replyTo: plusAddress(channel.from, token),
+      text,
+      key,
+      date: new Date(now()),
+      ...(autoSubmitted ? { autoSubmitted } : {}),
+    });
     try {
       await options.ses.send(
         new SendEmailCommand({
@@ -102,6 +109,28 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
     async requestApproval(channel, request: ApprovalRequest) {
       const code = emailApprovalCode(request.requestId, options.approvalSecret);
       await sendOnce(`approval:${request.requestId}`, emailChannel(channel), approvalText(request, code));
+    },
+
+    /**
+     * A new email (an ambient run's result), threaded under `threadRoot` when given; its own
+     * Message-ID names the conversation a reply continues.
+     */
+    async startThread(target: ThreadStart, key, text): Promise<StartedThread> {
+      if (target.kind !== 'email') throw ApplicationFailure.nonRetryable(`The email reply adapter cannot start a ${target.kind} thread`, 'WrongReplyChannel');
+      const sendKey = `thread:${key}`;
+      const messageId = replyMessageId(sendKey, target.from);
+      const root = target.threadRoot;
+      const channel: EmailChannel = {
+        kind: 'email',
+        from: target.from,
+        to: target.to,
+        subject: target.subject,
+        inReplyTo: root ?? '',
+        references: root ? [root] : [],
+        conversationId: emailConversationId(messageId),
+      };
+      await sendOnce(sendKey, channel, text.trim() === '' ? '(The agent gave no answer.)' : text, 'auto-generated');
+      return { kind: 'email', messageId };
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { ReplyChannel } from '../../core/conversation.ts';
-import type { ApprovalRequest, TurnStatus } from '../../core/replies.ts';
+import type { ApprovalRequest, StartedThread, ThreadStart, TurnStatus } from '../../core/replies.ts';
 
-export type { ApprovalRequest, TurnStatus };
+export type { ApprovalRequest, StartedThread, ThreadStart, TurnStatus };
 
 /**
  * One way of talking back to people. Every method may be called again for the same
@@ -14,6 +14,11 @@ export interface ReplyAdapter {
   answer(channel: ReplyChannel, key: string, text: string): Promise<void>;
   /** Asks for approval (buttons, a reply code, a y/n prompt). */
   requestApproval(channel: ReplyChannel, request: ApprovalRequest): Promise<void>;
+  /**
+   * Posts a message that starts a thread of its own (an ambient run's result): a new message
+   * in a Slack channel, a new email. Idempotent by `key`. Adapters that cannot start threads leave it out.
+   */
+  startThread?(target: ThreadStart, key: string, text: string): Promise<StartedThread>;
 }
 
 /** Adapters by channel kind; a kind without one is an error at start, not at reply time. */

@@ -71,3 +71,41 @@ export async function findMarkedReplies(
   }
   return found;
 }
+
+/** Pages of a channel's history read when looking for an earlier top-level post. */
+const MAX_HISTORY_PAGES = 5;
+
+/**
+ * The ts of every top-level message in the channel marked with `key`, by `markId` (thread
+ * ts ''), newest pages first back to `oldest` (a Slack ts): what an earlier attempt of an
+ * ambient delivery, or an approval request before a thread exists, already posted.
+ */
+export async function findMarkedPosts(
+  client: WebClient,
+  callSlack: SlackCaller,
+  channelId: string,
+  key: string,
+  oldest?: string,
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+    const result = await callSlack('conversations.history', () =>
+      client.conversations.history({
+        channel: channelId,
+        include_all_metadata: true,
+        limit: THREAD_PAGE_SIZE,
+        ...(oldest ? { oldest } : {}),
+        ...(cursor ? { cursor } : {}),
+      }),
+    );
+    for (const message of (result.messages ?? []) as ThreadMessage[]) {
+      const payload = message.metadata?.event_type === REPLY_EVENT_TYPE ? message.metadata.event_payload : undefined;
+      if (!payload || payload.key !== key || !message.ts) continue;
+      found.set(markId(channelId, '', { key, role: payload.role as ReplyRole, part: Number(payload.part ?? 0) }), message.ts);
+    }
+    cursor = result.response_metadata?.next_cursor || undefined;
+    if (!cursor) break;
+  }
+  return found;
+}

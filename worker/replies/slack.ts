@@ -4,10 +4,10 @@ import type { ReplyChannel } from '../../core/conversation.ts';
 import { APPROVAL_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
 import { markdownToMrkdwn, splitMessage } from './markdown.ts';
-import type { ApprovalRequest, ReplyAdapter, TurnStatus } from './reply-channel.ts';
+import type { ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart, TurnStatus } from './reply-channel.ts';
 import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
 import { approvalBlocks, statusText } from './slack-messages.ts';
-import { findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
+import { findMarkedPosts, findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
 import { createCoalescingThrottle } from './slack-throttle.ts';
 
 export interface SlackReplyAdapterOptions {
@@ -28,12 +28,16 @@ export interface SlackReplyAdapterOptions {
 }
 
 type SlackChannel = Extract<ReplyChannel, { kind: 'slack' }>;
+/** A thread, or the channel's top level when `threadTs` is ''. */
+type SlackPlace = Pick<SlackChannel, 'channelId' | 'threadTs'>;
 
 /**
  * Replies in a Slack thread: one status message per turn, edited as the turn moves on
  * (throttled and coalesced); the answer as mrkdwn, split into several messages when long;
  * approval requests as buttons. Each message is marked with its turn key in Slack message
  * metadata, and a retried call first looks for the mark, so nothing is posted twice.
+ * `startThread` posts a new top-level message (an ambient run's result; a long one continues
+ * in its thread), found again the same way in the channel's recent history.
  */
 export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): ReplyAdapter {
   const { client } = options;
@@ -67,20 +71,21 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
     }
   }
 
-  /** ts of each mark already in the thread: from memory, else by reading the thread once. */
-  async function existing(channel: SlackChannel, key: string, marks: ReplyMark[]): Promise<(string | undefined)[]> {
+  /** ts of each mark already in the thread (or the channel): from memory, else by reading the thread once. */
+  async function existing(channel: SlackPlace, key: string, marks: ReplyMark[]): Promise<(string | undefined)[]> {
     const ids = marks.map((mark) => markId(channel.channelId, channel.threadTs, mark));
     if (ids.every((id) => posted.has(id))) return ids.map((id) => posted.get(id));
-    const found = await findMarkedReplies(client, callSlack, channel, key);
+    const found =
+      channel.threadTs === '' ? await findMarkedPosts(client, callSlack, channel.channelId, key) : await findMarkedReplies(client, callSlack, channel, key);
     for (const [id, ts] of found) remember(id, ts);
     return ids.map((id) => found.get(id));
   }
 
-  async function post(channel: SlackChannel, mark: ReplyMark, parts: number, content: { text: string; blocks?: unknown[] }): Promise<string> {
+  async function post(channel: SlackPlace, mark: ReplyMark, parts: number, content: { text: string; blocks?: unknown[] }): Promise<string> {
     const result = await callSlack('chat.postMessage', () =>
       client.chat.postMessage({
         channel: channel.channelId,
-        thread_ts: channel.threadTs,
+        ...(channel.threadTs === '' ? {} : { thread_ts: channel.threadTs }),
         text: content.text,
         ...(content.blocks ? { blocks: content.blocks as never } : {}),
         metadata: replyMetadata(mark, parts),
@@ -90,6 +95,25 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
     if (!result.ts) throw new Error('Slack chat.postMessage answered without a ts');
     remember(markId(channel.channelId, channel.threadTs, mark), result.ts);
     return result.ts;
+  }
+
+  let workspace: Promise<string> | undefined;
+  /** The bot's own team id, asked once: a trigger may leave its workspace out. */
+  function teamId(): Promise<string> {
+    workspace ??= callSlack('auth.test', () => client.auth.test()).then((result) => {
+      if (!result.team_id) throw new Error('Slack auth.test answered without a team_id');
+      return result.team_id;
+    });
+    return workspace.catch((error: unknown) => {
+      workspace = undefined;
+      throw error;
+    });
+  }
+
+  /** Answer text as Slack messages: mrkdwn, split at paragraph boundaries. */
+  function answerParts(text: string): string[] {
+    const converted = markdownToMrkdwn(text);
+    return converted === '' ? ['_(The agent gave no answer.)_'] : splitMessage(converted, maxMessageChars);
   }
 
   const sendStatus = createCoalescingThrottle<{ channel: SlackChannel; text: string }>({
@@ -120,8 +144,7 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
 
     async answer(channel, key, text) {
       const slack = slackChannel(channel);
-      const converted = markdownToMrkdwn(text);
-      const parts = converted === '' ? ['_(The agent gave no answer.)_'] : splitMessage(converted, maxMessageChars);
+      const parts = answerParts(text);
       await serially(`answer\u0000${key}`, async () => {
         const marks = parts.map((_, part): ReplyMark => ({ key, role: 'answer', part }));
         const already = await existing(slack, key, marks);
@@ -144,6 +167,28 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
           now,
         });
         await post(slack, mark, 1, approvalBlocks(request, token));
+      });
+    },
+
+    async startThread(target: ThreadStart, key, text): Promise<StartedThread> {
+      if (target.kind !== 'slack') throw ApplicationFailure.nonRetryable(`The Slack reply adapter cannot start a ${target.kind} thread`, 'WrongReplyChannel');
+      const parts = answerParts(text);
+      return serially(`thread\u0000${key}`, async () => {
+        const team = target.teamId ?? (await teamId());
+        const top: SlackPlace = { channelId: target.channelId, threadTs: '' };
+        const rootMark: ReplyMark = { key, role: 'answer', part: 0 };
+        const [found] = await existing(top, key, [rootMark]);
+        const ts = found ?? (await post(top, rootMark, parts.length, { text: parts[0] as string }));
+        if (parts.length > 1) {
+          // The rest of a long result continues in the new message's thread.
+          const thread: SlackPlace = { channelId: target.channelId, threadTs: ts };
+          const marks = parts.slice(1).map((_, index): ReplyMark => ({ key, role: 'answer', part: index + 1 }));
+          const already = await existing(thread, key, marks);
+          for (const [index, mark] of marks.entries()) {
+            if (already[index] === undefined) await post(thread, mark, parts.length, { text: parts[index + 1] as string });
+          }
+        }
+        return { kind: 'slack', teamId: team, channelId: target.channelId, ts };
       });
     },
   };
