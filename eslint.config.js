@@ -18,12 +18,16 @@ const sdkInternals = {
 export const WORKFLOW_SANDBOX_FILES = [
   'workflows/**/*.ts',
   'core/contracts/**/*.ts',
+  'core/ambient.ts',
   'core/bounded.ts',
+  'core/cron.ts',
   'core/conversation.ts',
   'core/duration.ts',
   'core/replies.ts',
   'core/run-events.ts',
   'core/spec.ts',
+  'core/time-zones.ts',
+  'core/triggers.ts',
 ];
 
 export default tseslint.config(

@@ -1,7 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { AMBIENT_RUN_WORKFLOW } from '../../core/ambient.ts';
 import type { AgentActivities } from '../../core/contracts/agents.ts';
+import {
+  AMBIENT_BEGIN_ACTIVITY,
+  AMBIENT_CHECK_ACTIVITY,
+  AMBIENT_DELIVER_ACTIVITY,
+  AMBIENT_REMEMBER_ACTIVITY,
+  type AmbientActivities,
+} from '../../core/contracts/ambient.ts';
 import { LOAD_CONVERSATION_ACTIVITY, SAVE_CONVERSATION_ACTIVITY, type ConversationStoreActivities } from '../../core/contracts/conversations.ts';
 import { MCP_CALL_ACTIVITY, MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../../core/contracts/mcp.ts';
 import type { ModelActivities } from '../../core/contracts/model.ts';
@@ -35,9 +43,13 @@ const ACTIVITY_TYPES = new Set<string>(
     ...({ [MCP_LIST_TOOLS_ACTIVITY]: true, [MCP_CALL_ACTIVITY]: true } satisfies Record<keyof McpActivities, true>),
     ...({ [REPLY_STATUS_ACTIVITY]: true, [REPLY_ANSWER_ACTIVITY]: true, [REPLY_APPROVAL_ACTIVITY]: true } satisfies Record<keyof ReplyActivities, true>),
     ...({ [LOAD_CONVERSATION_ACTIVITY]: true, [SAVE_CONVERSATION_ACTIVITY]: true } satisfies Record<keyof ConversationStoreActivities, true>),
+    ...({ [AMBIENT_BEGIN_ACTIVITY]: true, [AMBIENT_CHECK_ACTIVITY]: true, [AMBIENT_DELIVER_ACTIVITY]: true, [AMBIENT_REMEMBER_ACTIVITY]: true } satisfies Record<
+      keyof AmbientActivities,
+      true
+    >),
   }),
 );
-const WORKFLOW_TYPES = new Set([AGENT_RUN_WORKFLOW, CONVERSATION_WORKFLOW]);
+const WORKFLOW_TYPES = new Set([AGENT_RUN_WORKFLOW, CONVERSATION_WORKFLOW, AMBIENT_RUN_WORKFLOW]);
 const SIGNALS = new Set([TURN_PROGRESS_SIGNAL, APPROVAL_REQUESTED_SIGNAL, APPROVAL_DECIDED_SIGNAL, APPROVAL_CLOSED_SIGNAL]);
 const UPDATES = new Set([MESSAGE_UPDATE, APPROVAL_UPDATE, STOP_UPDATE]);
 
