@@ -4,11 +4,12 @@ import { runHistory } from './history.ts';
 import { runOverhead } from './overhead.ts';
 import { runCapacity } from './capacity.ts';
 import { runIngress } from './ingress.ts';
+import { runSchedulesBench } from './schedules.ts';
 import { RESULTS_PATH, saveSection, type Section } from './report.ts';
 
-// report.ts's Section does not name 'ingress' yet; saveSection merges any section name.
-type Part = Section | 'ingress';
-const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress'];
+// report.ts's Section does not name 'ingress' or 'schedules' yet; saveSection merges any section name.
+type Part = Section | 'ingress' | 'schedules';
+const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -58,5 +59,7 @@ async function runPart(part: Part): Promise<{ section: unknown; text: string }> 
       });
     case 'ingress':
       return runIngress({ ...(log ? { log } : {}) });
+    case 'schedules':
+      return runSchedulesBench({ ...(log ? { log } : {}) });
   }
 }

@@ -1,5 +1,6 @@
 import { MAX_AGENT_DEPTH, type AgentLimits, type AgentSpec, type Duration, type McpServerSpec, type ToolSpec } from './spec.ts';
 import { compileTool, TOOL_NAME_PATTERN, type ToolDefinition } from './define-tool.ts';
+import { validateTriggers, type TriggerOptions, type TriggerSpec } from './triggers.ts';
 
 export interface AgentOptions {
   /** Unique name; also the routing key for triggers. */
@@ -23,11 +24,17 @@ export interface AgentOptions {
   mcpServers?: McpServerSpec[];
   /** Approval timeout of this agent's tools that set none. @default the conversation's ('1 hour') */
   approvalTimeout?: Duration;
+  /**
+   * When the agent runs with nobody asking: one Temporal Schedule each (`npm run schedules -- sync`).
+   * Validated here: cron syntax, time zone, interval length, daylight-saving gaps. @default []
+   */
+  triggers?: TriggerOptions[];
 }
 
-export interface AgentDefinition extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout'>> {
+export interface AgentDefinition extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers'>> {
   readonly kind: 'agent';
   limits: AgentLimits;
+  triggers: TriggerSpec[];
   description: string;
   approvalTimeout?: Duration;
 }
@@ -65,6 +72,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     if (servers.has(server.name)) throw new TypeError(`Agent "${options.name}" lists MCP server "${server.name}" twice.`);
     servers.add(server.name);
   }
+  const triggers = validateTriggers(options.name, options.triggers ?? []);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (!Number.isInteger(limits.maxSteps) || limits.maxSteps < 1) {
     throw new TypeError(`Agent "${options.name}": limits.maxSteps must be a positive integer.`);
@@ -79,6 +87,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     limits,
     subAgents,
     mcpServers,
+    triggers,
     ...(options.approvalTimeout === undefined ? {} : { approvalTimeout: options.approvalTimeout }),
   };
 }

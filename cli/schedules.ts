@@ -1,0 +1,99 @@
+// `npm run schedules -- sync | list | trigger <id> | pause <id> [note] | unpause <id> [note]`:
+// makes Temporal's schedules match the agents' triggers, and shows or steers them.
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import * as z from 'zod';
+import { createAgentRegistry } from '../agents/index.ts';
+import { listSchedules, pauseSchedule, syncSchedules, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../client/schedules.ts';
+import { ConfigError, loadSettingsFrom, optionalText } from '../core/load-settings.ts';
+import { formatScheduleTable, formatSyncSummary } from './schedules-table.ts';
+
+const USAGE = 'Usage: npm run schedules -- sync | list | trigger <id> | pause <id> [note] | unpause <id> [note]';
+
+const settingsSchema = z.object({
+  /** Where Temporal is; the rest of the connection (namespace, TLS, API key) comes from @temporalio/envconfig. */
+  TEMPORAL_ADDRESS: optionalText,
+  /** The agents' task queue: where schedules start runs. @default 'agents' */
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('agents'),
+});
+
+const [command, id, ...noteWords] = process.argv.slice(2);
+const note = noteWords.join(' ').trim() || undefined;
+const needsId = command === 'trigger' || command === 'pause' || command === 'unpause';
+if (!command || !['sync', 'list', 'trigger', 'pause', 'unpause'].includes(command) || (needsId && !id) || (!needsId && id)) {
+  console.error(command ? `Unknown command "${process.argv.slice(2).join(' ')}". ${USAGE}` : USAGE);
+  process.exit(2);
+}
+
+let settings: z.infer<typeof settingsSchema>;
+try {
+  settings = loadSettingsFrom(settingsSchema, process.env, 'schedules');
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+if (!settings.TEMPORAL_ADDRESS) {
+  console.error('Set TEMPORAL_ADDRESS (e.g. TEMPORAL_ADDRESS=127.0.0.1:7233) to reach Temporal; for a local try, run the local stack (npm start) and point TEMPORAL_ADDRESS at its dev server.');
+  process.exit(2);
+}
+
+const { connection, client } = await connect(settings.TEMPORAL_ADDRESS);
+
+let code = 0;
+try {
+  const taskQueue = settings.TEMPORAL_TASK_QUEUE;
+  switch (command) {
+    case 'sync': {
+      const agents = [...createAgentRegistry().agents.values()];
+      console.log(formatSyncSummary(await syncSchedules({ client, taskQueue, agents }), taskQueue));
+      break;
+    }
+    case 'list':
+      console.log(formatScheduleTable(await listSchedules({ client, agents: createAgentRegistry().agents.values(), taskQueue })));
+      break;
+    case 'trigger':
+      await triggerSchedule(client, id!);
+      console.log(`Triggered ${id} (skipped if a run of it is still going).`);
+      break;
+    case 'pause':
+      await pauseSchedule(client, id!, note);
+      console.log(`Paused ${id}.`);
+      break;
+    case 'unpause':
+      await unpauseSchedule(client, id!, note);
+      console.log(`Unpaused ${id}.`);
+      break;
+  }
+} catch (error) {
+  if (error instanceof UnknownScheduleError) {
+    console.error(`${error.message} ${USAGE}`);
+    code = 2;
+  } else if (error instanceof ConfigError || error instanceof TypeError) {
+    // A trigger that fails validation names its agent and trigger.
+    console.error(firstLine(error));
+    code = 2;
+  } else {
+    console.error(`schedules ${command} failed: ${firstLine(error)}`);
+    code = 1;
+  }
+} finally {
+  await connection.close();
+}
+process.exit(code);
+
+async function connect(address: string): Promise<{ connection: Connection; client: Client }> {
+  try {
+    const config = loadClientConnectConfig();
+    const connection = await Connection.connect({ ...config.connectionOptions, connectTimeout: '5 seconds' });
+    return { connection, client: new Client({ connection, ...(config.namespace ? { namespace: config.namespace } : {}) }) };
+  } catch (error) {
+    console.error(`Cannot reach Temporal at ${address} (${firstLine(error)}). Check TEMPORAL_ADDRESS, or start the local stack with npm start.`);
+    process.exit(1);
+  }
+}
+
+function firstLine(error: unknown): string {
+  const cause = (error as { cause?: { details?: string } }).cause?.details;
+  const message = error instanceof Error ? error.message : String(error);
+  return `${message}${cause ? `: ${cause}` : ''}`.split('\n')[0]!;
+}
