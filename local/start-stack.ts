@@ -248,5 +248,9 @@ export async function startStack(settings: StackSettings, options: StackOptions)
 }
 
 function firstLine(error: unknown): string {
-  return ((error as Error).message ?? String(error)).split('\n')[0]!.slice(0, 200);
+  const message = (error as Error).message ?? String(error);
+  if (/connection refused/i.test(message)) return 'connection refused';
+  if (/dns error|failed to lookup|name or service not known/i.test(message)) return 'unknown host';
+  if (/timed? ?out|deadline/i.test(message)) return 'no answer in time';
+  return message.split('\n')[0]!.slice(0, 200);
 }

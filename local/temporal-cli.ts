@@ -48,9 +48,10 @@ export async function provideTemporalCli(options: ProvideTemporalCliOptions): Pr
 
 /** The SDK could not download the CLI (no internet, a proxy): what to do instead. */
 export function explainDownloadFailure(error: unknown): StartupError {
-  const reason = ((error as Error).message ?? String(error)).split('\n')[0]!.slice(0, 160);
+  const message = (error as Error).message ?? String(error);
+  const reason = /download/i.test(message) ? 'the download failed: no internet here?' : message.split('\n')[0]!.slice(0, 160);
   return new StartupError(
-    `No Temporal CLI on this machine, and downloading it failed (${reason}). Install Go and run \`${BUILD_TEMPORAL_CLI_COMMAND}\`, or set TEMPORAL_CLI_PATH to a temporal binary, or TEMPORAL_ADDRESS to a running server.`,
+    `No Temporal CLI on this machine, and the SDK could not fetch one (${reason}). Build it once with Go: \`${BUILD_TEMPORAL_CLI_COMMAND}\`; or set TEMPORAL_CLI_PATH to a temporal binary, or TEMPORAL_ADDRESS to a running server.`,
   );
 }
 
