@@ -23,17 +23,22 @@ async function api(path, body) {
   return json;
 }
 
-// Slack mrkdwn, the little of it the agents write: *bold*, _italic_, `code`, <url|text>, and & < > escapes.
+// The emoji codes the replies use, as Slack shows them.
+const EMOJI = { ':white_check_mark:': '✅', ':raised_hand:': '✋', ':hourglass_flowing_sand:': '⏳', ':hammer_and_wrench:': '🛠', ':octagonal_sign:': '🛑', ':x:': '❌', ':warning:': '⚠️', ':thinking_face:': '🤔' };
+
+// Slack mrkdwn, the little of it the agents write: ```blocks```, *bold*, _italic_, `code`, <url|text>, :emoji:, and & < > escapes.
 function mrkdwn(text) {
   const fragment = document.createDocumentFragment();
-  const pattern = /<(https?:[^|>]+)(?:\|([^>]+))?>|`([^`]+)`|\*([^*\n]+)\*|_([^_\n]+)_/g;
+  const pattern = /```\n?([\s\S]+?)```|(:[a-z_]+:)|<(https?:[^|>]+)(?:\|([^>]+))?>|`([^`]+)`|(?<!\w)\*([^*\n]+)\*(?!\w)|(?<!\w)_([^_\n]+)_(?!\w)/g;
   let last = 0;
   for (const match of text.matchAll(pattern)) {
     fragment.append(unescape(text.slice(last, match.index)));
-    if (match[1]) fragment.append(element('a', { href: match[1], target: '_blank', rel: 'noreferrer' }, unescape(match[2] ?? match[1])));
-    else if (match[3]) fragment.append(element('code', {}, unescape(match[3])));
-    else if (match[4]) fragment.append(element('strong', {}, unescape(match[4])));
-    else fragment.append(element('em', {}, unescape(match[5])));
+    if (match[1]) fragment.append(element('pre', {}, unescape(match[1])));
+    else if (match[2]) fragment.append(EMOJI[match[2]] ?? match[2]);
+    else if (match[3]) fragment.append(element('a', { href: match[3], target: '_blank', rel: 'noreferrer' }, unescape(match[4] ?? match[3])));
+    else if (match[5]) fragment.append(element('code', {}, unescape(match[5])));
+    else if (match[6]) fragment.append(element('strong', {}, unescape(match[6])));
+    else fragment.append(element('em', {}, unescape(match[7])));
     last = match.index + match[0].length;
   }
   fragment.append(unescape(text.slice(last)));
@@ -230,7 +235,9 @@ function connect() {
   source.addEventListener('mail', (event) => {
     const message = JSON.parse(event.data);
     state.mail.set(`${message.direction}:${message.messageId}`, message);
-    if (state.pane === 'mail') renderMail();
+    // A reply in the open thread: answer it next, at the address it asks for.
+    if (message.threadId === state.mailThread && message.direction === 'out') openMailThread(state.mailThread);
+    else if (state.pane === 'mail') renderMail();
   });
   source.onerror = () => ($('#connection').textContent = 'reconnecting…');
 }
