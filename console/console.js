@@ -23,8 +23,8 @@ async function api(path, body) {
   return json;
 }
 
-// The emoji codes the replies use, as Slack shows them.
-const EMOJI = { ':white_check_mark:': '✅', ':raised_hand:': '✋', ':hourglass_flowing_sand:': '⏳', ':hammer_and_wrench:': '🛠', ':octagonal_sign:': '🛑', ':x:': '❌', ':warning:': '⚠️', ':thinking_face:': '🤔' };
+// The emoji codes the replies use, as symbols every system font has (a bare Linux lacks emoji fonts).
+const EMOJI = { ':white_check_mark:': '✔', ':raised_hand:': '☛', ':hourglass_flowing_sand:': '⌛', ':hammer_and_wrench:': '⚒', ':octagonal_sign:': '⛔', ':x:': '✘', ':warning:': '⚠', ':thinking_face:': '…' };
 
 // Slack mrkdwn, the little of it the agents write: ```blocks```, *bold*, _italic_, `code`, <url|text>, :emoji:, and & < > escapes.
 function mrkdwn(text) {
@@ -121,7 +121,10 @@ function renderChannel() {
   const thread = [...state.slack.values()]
     .filter((message) => message.channel === state.thread.channel && (message.ts === state.thread.ts || message.threadTs === state.thread.ts))
     .sort((a, b) => Number(a.ts) - Number(b.ts));
-  $('#thread').replaceChildren(...thread.map((message) => messageView(message, { showReplies: false })));
+  const list = $('#thread');
+  const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 40;
+  list.replaceChildren(...thread.map((message) => messageView(message, { showReplies: false })));
+  if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
 async function openThread(channel, ts) {
