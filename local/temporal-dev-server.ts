@@ -49,6 +49,8 @@ export interface DevServerOptions {
   ui?: boolean;
   /** Dynamic config values. @default DEV_SERVER_DYNAMIC_CONFIG */
   dynamicConfig?: Record<string, string | number | boolean>;
+  /** SQLite file that keeps workflows, schedules and namespaces across restarts. @default none: in memory */
+  dbFilename?: string;
 }
 
 export interface DevServer {
@@ -67,6 +69,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ...(cli ? { executable: { type: 'existing-path', path: cli } } : {}),
       namespace: 'default',
       ip: '127.0.0.1',
+      ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       ui: options.ui ?? false,
       ...(uiPort ? { uiPort } : {}),
       extraArgs: [
