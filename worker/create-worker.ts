@@ -90,6 +90,9 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const agents = [...(options.agents ?? [])];
   const tools = [...(options.tools ?? []), ...toolsOf(agents)];
   const { close: closeMcp, ...mcpActivities } = createMcpActivities(store, options.mcp);
+  const modelTaskQueue = options.modelTaskQueue ?? `${options.taskQueue}-model`;
+  // Model calls on the main queue: one worker, and eager dispatch for the model call too.
+  const modelOnMain = modelTaskQueue === options.taskQueue;
   const main = await Worker.create({
     connection: options.connection,
     namespace,
@@ -97,6 +100,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH }),
     activities: {
       appendToTranscript,
+      ...(modelOnMain ? { callModel } : {}),
       ...createToolActivities(tools, store),
       ...createApprovalActivities(tools, store),
       ...createAgentActivities(agents, options.agentModel ? { model: options.agentModel } : {}),
@@ -108,16 +112,20 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     maxHeartbeatThrottleInterval: '5 seconds',
     ...options.tuning,
   });
-  const model = await Worker.create({
-    connection: options.connection,
-    namespace,
-    taskQueue: options.modelTaskQueue ?? `${options.taskQueue}-model`,
-    activities: { callModel },
-    maxHeartbeatThrottleInterval: '5 seconds',
-    ...(options.modelCallsPerSecond ? { maxTaskQueueActivitiesPerSecond: options.modelCallsPerSecond } : {}),
-    ...(options.modelTuning ?? options.tuning),
-  });
-  const workers = [main, model];
+  const workers = [main];
+  if (!modelOnMain) {
+    workers.push(
+      await Worker.create({
+        connection: options.connection,
+        namespace,
+        taskQueue: modelTaskQueue,
+        activities: { callModel },
+        maxHeartbeatThrottleInterval: '5 seconds',
+        ...(options.modelCallsPerSecond ? { maxTaskQueueActivitiesPerSecond: options.modelCallsPerSecond } : {}),
+        ...(options.modelTuning ?? options.tuning),
+      }),
+    );
+  }
   return {
     workers,
     run: async () => {
