@@ -9,6 +9,7 @@ import { createModelActivities, type ModelActivityDeps } from './activities/mode
 import { createReplyActivities } from './activities/replies.ts';
 import { createApprovalActivities, createToolActivities } from './activities/tools.ts';
 import { createMemoryConversationIndex, type ConversationIndex } from './conversation-index.ts';
+import { createRateLimiter, rateLimited } from './model-rate-limit.ts';
 import { noneReplyAdapter } from './replies/none.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
 
@@ -44,6 +45,13 @@ export interface AgentWorkerOptions {
    * server enforces it), so a fleet stays under the provider's rate limit. @default unlimited
    */
   modelCallsPerSecond?: number;
+  /**
+   * Model calls started per second by this process, enforced in the process. Unlike
+   * `modelCallsPerSecond` it also holds for model calls on the main queue (dispatched eagerly,
+   * past the server's queue limit): a fleet of at most N processes stays under N × this.
+   * @default unlimited
+   */
+  modelCallsPerSecondPerWorker?: number;
   /** Tools besides those of `agents` (and their sub-agents); each becomes the activity `tool:<name>`. @default [] */
   tools?: Iterable<ToolDefinition>;
   /** Agents conversations may name; `resolveAgent` compiles them, and their tools are registered. @default [] */
@@ -93,6 +101,10 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const modelTaskQueue = options.modelTaskQueue ?? `${options.taskQueue}-model`;
   // Model calls on the main queue: one worker, and eager dispatch for the model call too.
   const modelOnMain = modelTaskQueue === options.taskQueue;
+  if (modelOnMain && options.modelCallsPerSecond) {
+    throw new Error('modelCallsPerSecond limits the model task queue, which eager dispatch bypasses: give model calls their own modelTaskQueue, or set modelCallsPerSecondPerWorker.');
+  }
+  const modelCall = options.modelCallsPerSecondPerWorker ? rateLimited(createRateLimiter(options.modelCallsPerSecondPerWorker), callModel) : callModel;
   const main = await Worker.create({
     connection: options.connection,
     namespace,
@@ -100,7 +112,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH }),
     activities: {
       appendToTranscript,
-      ...(modelOnMain ? { callModel } : {}),
+      ...(modelOnMain ? { callModel: modelCall } : {}),
       ...createToolActivities(tools, store),
       ...createApprovalActivities(tools, store),
       ...createAgentActivities(agents, options.agentModel ? { model: options.agentModel } : {}),
@@ -119,7 +131,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
         connection: options.connection,
         namespace,
         taskQueue: modelTaskQueue,
-        activities: { callModel },
+        activities: { callModel: modelCall },
         maxHeartbeatThrottleInterval: '5 seconds',
         ...(options.modelCallsPerSecond ? { maxTaskQueueActivitiesPerSecond: options.modelCallsPerSecond } : {}),
         ...(options.modelTuning ?? options.tuning),
