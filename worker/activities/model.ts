@@ -154,7 +154,8 @@ function heartbeatWhileWaiting(): () => void {
   } catch {
     return () => undefined;
   }
-  context.heartbeat();
+  // No beat at the start: the first one is sent to the server at once, one more write a call;
+  // the heartbeat timeout (15 s) leaves room for the first beat after 2 s.
   const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
   return () => clearInterval(timer);
 }

@@ -83,7 +83,8 @@ async function runTool(tool: ToolDefinition, args: unknown): Promise<ToolOutcome
   const context = Context.current();
   let details: unknown;
   const beat = () => context.heartbeat(details);
-  beat();
+  // No beat at the start (the first is sent to the server at once: one more write a call); the
+  // first comes after HEARTBEAT_EVERY_MS, or when the handler reports progress.
   const beating = setInterval(beat, HEARTBEAT_EVERY_MS);
   try {
     const handled = Promise.resolve(
