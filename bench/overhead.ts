@@ -28,6 +28,8 @@ export interface OverheadVariant {
   modelOnMainQueue?: boolean;
   /** Worker options of this project's worker. @default none */
   tuning?: Tuning;
+  /** Size of each tool result's JSON. @default 64 (a trivial tool) */
+  toolResultBytes?: number;
   /** Run the tutorial's loop too. @default true */
   naive?: boolean;
   /** What the variant tries, for the tables. */
@@ -40,7 +42,7 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
   server_defaults: { dynamicConfig: {}, about: "the dev server's own config (transfer queue read 20 times a second)" },
   before: {
     dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000 },
-    about: 'the project before this work: transfer queue raised, no eager activities',
+    about: 'the dev server as the project ran it before this work (transfer queue raised, no eager activities); model calls on their own queue',
   },
   eager: {
     dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
@@ -50,6 +52,10 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
     dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
     modelOnMainQueue: true,
     about: 'eager activities; model calls on the main queue, so they are eager too',
+  },
+  project_default_20k: {
+    toolResultBytes: 20 * 1024,
+    about: 'as project_default, each tool result 20 KiB (as in the history part): what the payloads cost',
   },
   eager_model_main_queue_limit: {
     dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
@@ -137,7 +143,7 @@ export async function runOverhead(options: OverheadOptions = {}) {
 
 async function measure(settings: { runs: number; steps: number[]; warmup: number }, log: (line: string) => void, variant: OverheadVariant, bundle: { code: string }) {
   const recorder = createRecorder();
-  const tool = createLoopTool(64);
+  const tool = createLoopTool(variant.toolResultBytes ?? 64);
   const environment = await startBenchEnvironment(loopResponder({ onRequest: recorder.onRequest }), variant.dynamicConfig ? { dynamicConfig: variant.dynamicConfig } : {});
   const taskQueue = `overhead-${crypto.randomUUID()}`;
   const naiveQueue = `${taskQueue}-tutorial`;
