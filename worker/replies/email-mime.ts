@@ -44,9 +44,14 @@ export function threadReferences(references: string[], inReplyTo: string): strin
   return [ids[0] as string, ...ids.slice(ids.length - MAX_REFERENCES + 1)];
 }
 
+/** The bare Message-ID of the reply made for `key`: the same key, the same id. */
+export function replyMessageId(key: string, from: string): string {
+  const domain = from.slice(from.lastIndexOf('@') + 1).toLowerCase() || 'localhost';
+  return `reply.${createHash('sha256').update(key).digest('hex').slice(0, 32)}@${domain}`;
+}
+
 export function buildReplyMime(input: ReplyMimeInput): string {
-  const domain = input.from.slice(input.from.lastIndexOf('@') + 1) || 'localhost';
-  const messageId = `reply.${createHash('sha256').update(input.key).digest('hex').slice(0, 32)}@${domain}`;
+  const messageId = replyMessageId(input.key, input.from);
   const headers: [string, string][] = [
     ['From', input.from],
     ['To', input.to.join(', ')],

@@ -7,7 +7,7 @@ import { markdownToMrkdwn, splitMessage } from './markdown.ts';
 import type { ApprovalRequest, ReplyAdapter, TurnStatus } from './reply-channel.ts';
 import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
 import { approvalBlocks, statusText } from './slack-messages.ts';
-import { findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
+import { createBotIdentity, findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
 import { createCoalescingThrottle } from './slack-throttle.ts';
 
 export interface SlackReplyAdapterOptions {
@@ -23,6 +23,13 @@ export interface SlackReplyAdapterOptions {
   rateLimits?: SlackCallerOptions;
   /** Replies remembered in process before the thread is read again. @default 10000 */
   maxRememberedReplies?: number;
+  /**
+   * Let answers mention people, groups, `@here`, `@channel` and `@everyone`. Model text is
+   * untrusted: off, every mention in it is shown as text and notifies nobody. @default false
+   */
+  allowMentions?: boolean;
+  /** Messages one answer may take; the rest is cut with a note. @default 20 */
+  maxAnswerMessages?: number;
   /** @default Date.now */
   now?: () => number;
 }
@@ -41,6 +48,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   const maxMessageChars = options.maxMessageChars ?? 3000;
   const maxRemembered = options.maxRememberedReplies ?? 10_000;
   const callSlack = createSlackCaller({ now, ...options.rateLimits });
+  const botIdentity = createBotIdentity(client, callSlack);
+  const maxAnswerMessages = options.maxAnswerMessages ?? 20;
   /** markId → ts of replies this process posted or found. */
   const posted = new Map<string, string>();
   /** Turns whose status reached done or stopped: a late retry of an older status must not undo it. */
@@ -71,7 +80,7 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   async function existing(channel: SlackChannel, key: string, marks: ReplyMark[]): Promise<(string | undefined)[]> {
     const ids = marks.map((mark) => markId(channel.channelId, channel.threadTs, mark));
     if (ids.every((id) => posted.has(id))) return ids.map((id) => posted.get(id));
-    const found = await findMarkedReplies(client, callSlack, channel, key);
+    const found = await findMarkedReplies(client, callSlack, channel, key, await botIdentity());
     for (const [id, ts] of found) remember(id, ts);
     return ids.map((id) => found.get(id));
   }
@@ -120,8 +129,12 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
 
     async answer(channel, key, text) {
       const slack = slackChannel(channel);
-      const converted = markdownToMrkdwn(text);
-      const parts = converted === '' ? ['_(The agent gave no answer.)_'] : splitMessage(converted, maxMessageChars);
+      const converted = markdownToMrkdwn(text, { allowMentions: options.allowMentions === true });
+      let parts = converted === '' ? ['_(The agent gave no answer.)_'] : splitMessage(converted, maxMessageChars);
+      if (parts.length > maxAnswerMessages) {
+        const cut = parts.slice(maxAnswerMessages - 1).reduce((sum, part) => sum + part.length, 0);
+        parts = [...parts.slice(0, maxAnswerMessages - 1), `_(The answer continues for ${cut} more characters, not posted: an answer takes at most ${maxAnswerMessages} messages.)_`];
+      }
       await serially(`answer\u0000${key}`, async () => {
         const marks = parts.map((_, part): ReplyMark => ({ key, role: 'answer', part }));
         const already = await existing(slack, key, marks);
