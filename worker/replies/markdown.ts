@@ -13,7 +13,7 @@ const TABLE_ROW = /^\s*\|.*\|\s*$/;
 
 /** `&`, `<` and `>` are the three characters Slack asks every text to escape. */
 export function escapeSlackText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
 /** Options of the conversion. */
@@ -123,6 +123,7 @@ function convertInline(text: string, options: MrkdwnOptions, bold = BOLD): strin
 
 /** Backtick runs pair with the next run of the same length (CommonMark); an unpaired run is text. */
 function codeSpans(text: string, render: (code: string) => string): string {
+  if (!text.includes('`')) return text;
   const runs: { start: number; length: number }[] = [];
   for (let index = text.indexOf('`'); index >= 0; ) {
     let end = index;
@@ -161,9 +162,8 @@ const AUTOLINK_SCHEME = /^<(https?|mailto):/i;
  * `]` is tried as the end of a link once (remembered), so runs of `[` or `<` stay linear.
  */
 function linksAndMentions(text: string, keep: (value: string) => string, options: MrkdwnOptions, bold: string): string {
-  const nextBracket = new Int32Array(text.length + 1);
-  nextBracket[text.length] = -1;
-  for (let index = text.length - 1; index >= 0; index--) nextBracket[index] = text[index] === ']' ? index : (nextBracket[index + 1] as number);
+  if (!text.includes('<') && !text.includes('[')) return text;
+  const nextBracket = forwardSearch((from) => text.indexOf(']', from));
   const destinations = new Map<number, { url: string; end: number } | undefined>();
   const destinationAfter = (bracket: number) => {
     if (!destinations.has(bracket)) destinations.set(bracket, linkDestination(text, bracket + 1));
@@ -173,6 +173,12 @@ function linksAndMentions(text: string, keep: (value: string) => string, options
   let copied = 0;
   let index = 0;
   while (index < text.length) {
+    const code = text.charCodeAt(index);
+    // Only `<`, `[` and `!` can start something; everything else is copied as it is.
+    if (code !== 0x3c && code !== 0x5b && code !== 0x21) {
+      index++;
+      continue;
+    }
     const char = text[index];
     if (char === '<') {
       const mention = options.allowMentions ? MENTION.exec(text.slice(index, index + 128)) : null;
@@ -181,7 +187,8 @@ function linksAndMentions(text: string, keep: (value: string) => string, options
         index = copied = index + mention[0].length;
         continue;
       }
-      if (AUTOLINK_SCHEME.test(text.slice(index, index + 10))) {
+      const scheme = text.charCodeAt(index + 1) | 0x20;
+      if ((scheme === 0x68 || scheme === 0x6d) && AUTOLINK_SCHEME.test(text.slice(index, index + 10))) {
         let end = index + 1;
         while (end < text.length && !/[\s<>]/.test(text[end] as string)) end++;
         const url = text[end] === '>' ? safeUrl(text.slice(index + 1, end)) : undefined;
@@ -195,7 +202,7 @@ function linksAndMentions(text: string, keep: (value: string) => string, options
       }
     } else if (char === '[' || (char === '!' && text[index + 1] === '[')) {
       const open = char === '[' ? index : index + 1;
-      const close = nextBracket[open + 1] as number;
+      const close = nextBracket(open + 1);
       const destination = close > open + 1 ? destinationAfter(close) : undefined;
       if (destination) {
         const label = text.slice(open + 1, close);
@@ -261,8 +268,6 @@ function emphasis(text: string, bold: string = BOLD): string {
   return bold === '' ? working : working.replaceAll(bold, '*');
 }
 
-const SPACE = /\s/;
-
 /**
  * `<d>content<d>`, content not starting or ending with a space, nearest closer first: what
  * `/d(?=\S)([\s\S]*?\S)d/g` matches, found with a table of the next valid closer from each
@@ -271,11 +276,11 @@ const SPACE = /\s/;
 function pairs(text: string, delimiter: string, render: (content: string) => string): string {
   if (!text.includes(delimiter)) return text;
   const length = delimiter.length;
-  const nextCloser = new Int32Array(text.length + 2).fill(-1);
-  for (let index = text.length - length; index >= 1; index--) {
-    const valid = text.startsWith(delimiter, index) && !SPACE.test(text[index - 1] as string);
-    nextCloser[index] = valid ? index : (nextCloser[index + 1] as number);
-  }
+  const nextCloser = forwardSearch((from) => {
+    let close = text.indexOf(delimiter, from);
+    while (close >= 0 && isSpace(text.charCodeAt(close - 1))) close = text.indexOf(delimiter, close + 1);
+    return close;
+  });
   let output = '';
   let copied = 0;
   let from = 0;
@@ -283,7 +288,7 @@ function pairs(text: string, delimiter: string, render: (content: string) => str
     const open = text.indexOf(delimiter, from);
     if (open < 0) break;
     const start = open + length;
-    const close = start < text.length && !SPACE.test(text[start] as string) ? (nextCloser[start + 1] as number) : -1;
+    const close = start < text.length && !isSpace(text.charCodeAt(start)) ? nextCloser(start + 1) : -1;
     if (close < 0) {
       from = open + 1;
       continue;
@@ -292,6 +297,29 @@ function pairs(text: string, delimiter: string, render: (content: string) => str
     from = copied = close + length;
   }
   return output + text.slice(copied);
+}
+
+/**
+ * A forward search asked from ever later positions: an answer at or after the position asked
+ * is reused, and a miss stays a miss, so all the searches together read the text once.
+ */
+function forwardSearch(search: (from: number) => number): (from: number) => number {
+  let askedFrom = -1;
+  let answer = -1;
+  return (from) => {
+    if (askedFrom >= 0 && from >= askedFrom && (answer < 0 || from <= answer)) return answer;
+    askedFrom = from;
+    answer = search(from);
+    return answer;
+  };
+}
+
+/** What `\s` matches, by character code, without a regular expression per character. */
+function isSpace(code: number): boolean {
+  return (
+    code === 32 || (code >= 9 && code <= 13) || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+  );
 }
 
 /** `*aside*` → `_aside_`, not inside words (`2 * 3 * 4`, `a*b*c` stay) and never across lines. */
@@ -305,14 +333,14 @@ function singleStars(text: string): string {
     const before = open === 0 ? '' : (text[open - 1] as string);
     const prefixOk = open === 0 || (open > copied && !/[\w*]/.test(before));
     const first = text[open + 1] as string;
-    if (!prefixOk || SPACE.test(first) || first === '*') {
+    if (!prefixOk || isSpace(first.charCodeAt(0)) || first === '*') {
       from = open + 1;
       continue;
     }
     let close = open + 1;
     while (close < text.length && text[close] !== '*' && text[close] !== '\n') close++;
     const after = text[close + 1] ?? '';
-    if (text[close] !== '*' || SPACE.test(text[close - 1] as string) || /[\w*]/.test(after)) {
+    if (text[close] !== '*' || isSpace(text.charCodeAt(close - 1)) || /[\w*]/.test(after)) {
       // Nothing between here and `close` can open a pair that closes sooner.
       from = Math.max(open + 1, text[close] === '*' ? close : close + 1);
       continue;
@@ -411,7 +439,9 @@ function hardSplit(line: string, room: number): string[] {
   const chunks: string[] = [];
   let start = 0;
   while (line.length - start > room) {
-    const space = line.lastIndexOf(' ', start + room);
+    // Look back at most half a message for a space: lastIndexOf would search to the line's start.
+    let space = start + room;
+    while (space > start + room / 2 && line[space] !== ' ') space--;
     const cut = space > start + room / 2 ? space : start + room;
     chunks.push(line.slice(start, cut).trimEnd());
     start = cut;
