@@ -14,7 +14,6 @@ import { safeContentType, safeFilename } from '../../functions/email/email.ts';
 
 const pass = { status: 'PASS' };
 const gray = { status: 'GRAY' };
-const fail = { status: 'FAIL' };
 const receipt = (overrides: Partial<SesReceipt>): SesReceipt => ({ recipients: [], spfVerdict: gray, dkimVerdict: gray, dmarcVerdict: gray, ...overrides });
 
 describe('sender authentication: the From domain, not just any domain', () => {
