@@ -14,10 +14,17 @@ const fill = (unit: string) => unit.repeat(Math.ceil(MB / unit.length)).slice(0,
 const BOUND_MS = 1000;
 const boundFor = (ordinaryMs: number) => Math.max(BOUND_MS, 5 * ordinaryMs);
 
+/** The fastest of three runs: a busy machine's pauses (GC, other processes) do not count; a quadratic scan still does. */
 function timed<Result>(work: () => Result): { result: Result; ms: number } {
-  const started = performance.now();
-  const result = work();
-  return { result, ms: performance.now() - started };
+  let best = Number.POSITIVE_INFINITY;
+  let result: Result | undefined;
+  for (let run = 0; run < 3; run++) {
+    const started = performance.now();
+    result = work();
+    best = Math.min(best, performance.now() - started);
+    if (best < BOUND_MS / 4) break;
+  }
+  return { result: result as Result, ms: best };
 }
 
 const htmlInputs: [string, string][] = [
