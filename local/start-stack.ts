@@ -10,6 +10,7 @@ import type { TemporalClientProvider } from '../functions/dispatch/temporal-clie
 import { parseInboundEmail } from '../functions/email/email.ts';
 import { createSlackApp } from '../functions/slack/app.ts';
 import { createWorkerFromSettings, registryFrom } from '../worker/from-settings.ts';
+import { createEmailThreadIndex } from '../store/email-thread-index.ts';
 import { emailReplyAdapterFrom, slackReplyAdapterFrom } from '../worker/replies/adapters.ts';
 import { createTerminalReplies } from '../worker/replies/terminal.ts';
 import { startConsoleServer } from './console-server.ts';
@@ -126,12 +127,15 @@ export async function startStack(settings: StackSettings, options: StackOptions)
 
     const queue = createInProcessQueue({ file: join(dataDir, 'queue.json'), log });
     const mailFile = join(dataDir, 'mail.json');
+    // The worker records each reply's thread next to the transcripts; the email path reads it there.
+    const emailThreads = createEmailThreadIndex(settings.transcripts);
     const emailEdge = {
       EMAIL_ALLOWED_SENDERS: ['@example.com', '@localhost'],
       EMAIL_REPLY_TOKEN_SECRET: secrets.emailReplyTokenSecret,
       EMAIL_DMARC_POLICY: 'reject-on-fail' as const,
       EMAIL_MAX_BODY_CHARS: 20_000,
       EMAIL_MAX_RAW_BYTES: 20 * 1024 * 1024,
+      EMAIL_MAX_ATTACHMENT_BYTES: 10 * 1024 * 1024,
     };
     const email = await startEmailStandIn({
       messages: readJsonFile<MailMessage[]>(mailFile, []),
@@ -141,7 +145,14 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       },
       // SES has checked SPF and DKIM for a real message; the console's sender is the person at the keyboard.
       deliver: async (raw, recipients) => {
-        const result = await parseInboundEmail({ raw, receipt: { recipients, spfVerdict: { status: 'PASS' }, dkimVerdict: { status: 'PASS' }, dmarcVerdict: { status: 'PASS' } }, config: emailEdge });
+        const from = /^From:[^\n]*?<?([^<>\s"]+@[^<>\s"]+)>?\s*$/im.exec(typeof raw === 'string' ? raw : new TextDecoder().decode(raw))?.[1];
+        const result = await parseInboundEmail({
+          raw,
+          mail: { ...(from ? { source: from, commonHeaders: { from: [from] } } : {}) },
+          receipt: { recipients, spfVerdict: { status: 'PASS' }, dkimVerdict: { status: 'PASS' }, dmarcVerdict: { status: 'PASS' } },
+          config: emailEdge,
+          threads: emailThreads,
+        });
         if ('rejected' in result) {
           log({ msg: 'email rejected', reason: result.rejected });
           return { rejected: result.rejected };
@@ -157,7 +168,11 @@ export async function startStack(settings: StackSettings, options: StackOptions)
     const registry = registryFrom(settings.agents);
     const slackReplies = slackReplyAdapterFrom({ SLACK_BOT_TOKEN: LOCAL_SLACK.token, SLACK_API_URL: slack.url, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, SLACK_STATUS_INTERVAL_MS: settings.slack.SLACK_STATUS_INTERVAL_MS });
     const ses = new SESv2Client({ endpoint: email.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
-    const emailReplies = emailReplyAdapterFrom({ EMAIL_REPLY_TOKEN_SECRET: secrets.emailReplyTokenSecret, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, EMAIL_CONFIGURATION_SET: undefined }, ses);
+    const emailReplies = emailReplyAdapterFrom(
+      { EMAIL_REPLY_TOKEN_SECRET: secrets.emailReplyTokenSecret, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, EMAIL_CONFIGURATION_SET: undefined },
+      ses,
+      settings.transcripts,
+    );
     const worker = await createWorkerFromSettings({
       connection,
       namespace,

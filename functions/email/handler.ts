@@ -1,6 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createTranscriptStore } from '../../store/create-store.ts';
+import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { createSqsEventQueue } from '../shared/sqs-sdk-queue.ts';
 import { createEmailBatchHandler } from './email-batch.ts';
 import { loadEmailLambdaSettings } from './settings.ts';
@@ -13,4 +14,7 @@ const s3 = new S3Client({});
 // Attachments go into the transcript store, with no cache: each is written once.
 const store = createTranscriptStore({ ...settings.transcripts, TRANSCRIPT_CACHE_BYTES: 0 }, { s3Client: s3 });
 
-export const handler = createEmailBatchHandler({ config: settings.edge, s3, queue, store });
+// The worker's thread records sit next to the transcripts: who may continue which conversation.
+const threads = createEmailThreadIndex(settings.transcripts, { s3Client: s3 });
+
+export const handler = createEmailBatchHandler({ config: settings.edge, s3, queue, store, threads });

@@ -2,6 +2,7 @@ import { handle } from 'hono/aws-lambda';
 import { createSlackApp } from './app.ts';
 import { loadSlackLambdaSettings } from './settings.ts';
 import { createSignedEventQueue } from './signed-event-queue.ts';
+import { createSlackPoster } from './slack-post.ts';
 import { credentialsFromEnvironment } from './sqs-signed.ts';
 
 // Read at cold start: a missing secret fails the init, naming the variable, before any request.
@@ -14,6 +15,9 @@ const queue = createSignedEventQueue({
   ...(settings.sqsEndpoint ? { endpoint: settings.sqsEndpoint } : {}),
   timeoutMs: settings.edge.INGRESS_QUEUE_TIMEOUT_MS,
 });
-const app = createSlackApp({ config: settings.edge, queue });
+const postRootMessage = settings.edge.SLACK_BOT_TOKEN
+  ? createSlackPoster({ token: settings.edge.SLACK_BOT_TOKEN, ...(settings.edge.SLACK_API_URL ? { apiUrl: settings.edge.SLACK_API_URL } : {}) })
+  : undefined;
+const app = createSlackApp({ config: settings.edge, queue, ...(postRootMessage ? { postRootMessage } : {}) });
 
 export const handler = handle(app);

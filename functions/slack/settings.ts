@@ -18,6 +18,10 @@ export const slackEdgeSettingsSchema = z.object({
   INGRESS_MAX_BODY_BYTES: positiveInteger('INGRESS_MAX_BODY_BYTES', 1024 * 1024),
   /** How far a request's timestamp may be from now, either way. @default 300 s */
   SLACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInteger('SLACK_TIMESTAMP_TOLERANCE_SECONDS', 300),
+  /** Bot token: the edge posts a slash command's root message with it. Unset: commands answer with a note. */
+  SLACK_BOT_TOKEN: optionalText,
+  /** Slack Web API base URL (a local stand-in). @default https://slack.com/api/ */
+  SLACK_API_URL: optionalText,
   /** Deadline for SQS to accept a message; Slack gives up after 3 s. @default 2500 ms */
   INGRESS_QUEUE_TIMEOUT_MS: positiveInteger('INGRESS_QUEUE_TIMEOUT_MS', 2500),
 });
