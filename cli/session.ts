@@ -3,6 +3,7 @@ import { settingsOrExit } from '../core/load-settings.ts';
 import { compileAgent } from '../core/define-agent.ts';
 import type { Content } from '../core/spec.ts';
 import { followAgentRun, startAgentRun } from '../client/run-agent.ts';
+import { TemporalConnectionError } from '../client/temporal-connection.ts';
 import { startRuntime, type Runtime } from '../local/runtime.ts';
 import { loadTerminalSettings } from '../local/settings.ts';
 import type { AgentRunResult } from '../workflows/agent-run.ts';
@@ -16,13 +17,18 @@ export interface Session extends Runtime {
 
 /**
  * Reads the settings from the entry's environment and starts the runtime, with start-up
- * facts on stderr. A bad setting ends the program with one line naming the variable.
+ * facts on stderr. A bad setting, or a Temporal that refuses the connection, ends the program
+ * with one line naming the variable.
  */
 export async function openSession(env: Readonly<Record<string, string | undefined>>): Promise<Session> {
   const settings = settingsOrExit(() => loadTerminalSettings(env));
   // The terminal shows the run's steps; the SDK's own chatter is only for warnings.
   TemporalRuntime.install({ logger: new DefaultLogger('WARN') });
-  const runtime = await startRuntime(settings, { env, announce: (line) => console.error(line) });
+  const runtime = await startRuntime(settings, { env, announce: (line) => console.error(line) }).catch((error: unknown) => {
+    if (!(error instanceof TemporalConnectionError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  });
   return { ...runtime, agent: runtime.registry.get(settings.terminal.AGENT ?? runtime.registry.defaultAgent).name };
 }
 
