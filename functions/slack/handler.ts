@@ -1,11 +1,22 @@
 import { handle } from 'hono/aws-lambda';
+import { credentialsFromEnvironment } from '../shared/aws-signature.ts';
+import { loadSecrets, secretsManagerReaderFrom, secretsOrExit, withSecretRefresh } from '../shared/secrets.ts';
 import { createSlackApp } from './app.ts';
 import { loadSlackLambdaSettings } from './settings.ts';
 import { createSignedEventQueue } from './signed-event-queue.ts';
-import { credentialsFromEnvironment } from './sqs-signed.ts';
 
-// Read at cold start: a missing secret fails the init, naming the variable, before any request.
+// Read at cold start: a missing setting fails the init, naming the variable, before any request;
+// the secrets come from Secrets Manager (the configuration holds only their ARNs).
 const settings = loadSlackLambdaSettings(process.env);
+const secrets = await secretsOrExit(
+  loadSecrets({
+    read: secretsManagerReaderFrom(process.env),
+    secrets: {
+      SLACK_SIGNING_SECRET: { variable: 'SLACK_SIGNING_SECRET_ARN', arn: settings.secretArns.SLACK_SIGNING_SECRET_ARN },
+      APPROVAL_TOKEN_SECRET: { variable: 'APPROVAL_TOKEN_SECRET_ARN', arn: settings.secretArns.APPROVAL_TOKEN_SECRET_ARN },
+    },
+  }),
+);
 const queue = createSignedEventQueue({
   queueUrl: settings.edge.INGRESS_QUEUE_URL,
   region: settings.region,
@@ -14,6 +25,10 @@ const queue = createSignedEventQueue({
   ...(settings.sqsEndpoint ? { endpoint: settings.sqsEndpoint } : {}),
   timeoutMs: settings.edge.INGRESS_QUEUE_TIMEOUT_MS,
 });
-const app = createSlackApp({ config: settings.edge, queue });
 
-export const handler = handle(app);
+// A 401 (a signature that does not match) after the signing secret was rotated: the secrets
+// are read again, at most every 30 s, and the request is checked once more with the new values.
+export const handler = withSecretRefresh(secrets, (values) => handle(createSlackApp({ config: { ...settings.edge, ...values }, queue })), {
+  refusedBySecret: (response) => response.statusCode === 401,
+  maxAgeMs: 15 * 60_000,
+});
