@@ -120,7 +120,9 @@ export async function loadSecrets<Name extends string>(options: SecretSetOptions
   const minInterval = options.minRefreshIntervalMs ?? 30_000;
   const names = Object.keys(options.secrets) as Name[];
   let reads = 0;
-  let readAt = now();
+  // The first re-read after a cold start is not held back: a rotation may be why the container is new.
+  let refreshedAt = Number.NEGATIVE_INFINITY;
+  let readAt = 0;
   let refreshing: Promise<boolean> | undefined;
 
   async function readAll(): Promise<Record<Name, string>> {
@@ -141,12 +143,14 @@ export async function loadSecrets<Name extends string>(options: SecretSetOptions
   }
 
   let values = await readAll();
+  readAt = now();
 
   function refresh(reason: string): Promise<boolean> {
     refreshing ??= (async () => {
-      readAt = now();
+      refreshedAt = now();
       try {
         const fresh = await readAll();
+        readAt = now();
         const changed = names.filter((name) => fresh[name] !== values[name]);
         values = fresh;
         log({ msg: 'secrets read again', reason, changed });
@@ -170,12 +174,12 @@ export async function loadSecrets<Name extends string>(options: SecretSetOptions
     },
     refreshAfterFailure() {
       if (refreshing) return refreshing;
-      if (now() - readAt < minInterval) return Promise.resolve(false);
+      if (now() - refreshedAt < minInterval) return Promise.resolve(false);
       return refresh('a check failed with the values read before');
     },
     refreshIfOlderThan(maxAgeMs) {
       if (refreshing) return refreshing;
-      if (now() - readAt < maxAgeMs) return Promise.resolve(false);
+      if (now() - readAt < maxAgeMs || now() - refreshedAt < minInterval) return Promise.resolve(false);
       return refresh(`older than ${maxAgeMs} ms`);
     },
   };
@@ -213,7 +217,7 @@ function explainReadFailure(binding: SecretBinding, error: Error): string {
 export function withSecretRefresh<Name extends string, Args extends unknown[], Result>(
   secrets: SecretSet<Name>,
   build: (values: Readonly<Record<Name, string>>) => (...args: Args) => Promise<Result>,
-  options: { refusedBySecret?: (result: Result) => boolean; maxAgeMs?: number } = {},
+  options: { refusedBySecret?: (result: Result, ...args: Args) => boolean; maxAgeMs?: number } = {},
 ): (...args: Args) => Promise<Result> {
   let built = { values: secrets.values, handle: build(secrets.values) };
   const current = () => {
@@ -223,7 +227,7 @@ export function withSecretRefresh<Name extends string, Args extends unknown[], R
   return async function handleWithFreshSecrets(...args: Args): Promise<Result> {
     if (options.maxAgeMs !== undefined) await secrets.refreshIfOlderThan(options.maxAgeMs);
     const result = await current()(...args);
-    if (!options.refusedBySecret?.(result) || !(await secrets.refreshAfterFailure())) return result;
+    if (!options.refusedBySecret?.(result, ...args) || !(await secrets.refreshAfterFailure())) return result;
     return current()(...args);
   };
 }

@@ -29,6 +29,6 @@ const queue = createSignedEventQueue({
 // A 401 (a signature that does not match) after the signing secret was rotated: the secrets
 // are read again, at most every 30 s, and the request is checked once more with the new values.
 export const handler = withSecretRefresh(secrets, (values) => handle(createSlackApp({ config: { ...settings.edge, ...values }, queue })), {
-  refusedBySecret: (response) => response.statusCode === 401,
+  refusedBySecret: (response, event) => response.statusCode === 401 && Object.keys(event.headers ?? {}).some((name) => name.toLowerCase() === 'x-slack-signature'),
   maxAgeMs: 15 * 60_000,
 });
