@@ -64,7 +64,9 @@ export function createSecretsManagerReader(options: SecretsManagerReaderOptions 
     const text = await response.text();
     const parsed = parseJson(text) as { SecretString?: string; __type?: string; message?: string; Message?: string } | undefined;
     if (!response.ok) {
-      throw new SecretReadFailure(parsed?.__type?.split('#').pop() ?? `HTTP ${response.status}`, parsed?.message ?? parsed?.Message ?? text.slice(0, 200));
+      // Secrets Manager answers JSON; an IAM refusal on the way may come as XML (`<Code>AccessDenied</Code>`).
+      const type = parsed?.__type?.split('#').pop() ?? /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `HTTP ${response.status}`;
+      throw new SecretReadFailure(type, parsed?.message ?? parsed?.Message ?? /<Message>([^<]+)<\/Message>/.exec(text)?.[1] ?? text.slice(0, 200));
     }
     return parsed?.SecretString ?? '';
   };
@@ -192,6 +194,7 @@ function explainReadFailure(binding: SecretBinding, error: Error): string {
     case 'ResourceNotFoundException':
       return `Secret ${which} does not exist: create it in Secrets Manager, or set ${binding.variable} to the ARN of the secret that holds the value.`;
     case 'AccessDeniedException':
+    case 'AccessDenied':
       return `No permission to read secret ${which}: grant this function's role secretsmanager:GetSecretValue on exactly that ARN (the CDK stack does so for the ARN it was deployed with).`;
     case 'DecryptionFailure':
     case 'KMSAccessDeniedException':
