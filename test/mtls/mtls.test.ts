@@ -111,7 +111,7 @@ describe.skipIf(noTemporal)('Temporal over mutual TLS: the dev server behind a f
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('Hello from behind mutual TLS.');
     expect(result.stderr).toContain(`Temporal: ${front.address}`);
-  });
+  }, 180_000);
 
   it('the dispatcher reads its certificate and key from Secrets Manager and delivers an update-with-start', async () => {
     const secretsManager = new SecretsManagerClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
@@ -138,7 +138,7 @@ describe.skipIf(noTemporal)('Temporal over mutual TLS: the dev server behind a f
     expect((await expired.handler({ Records: [record] })).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     expect(String(expired.logs.at(-1)?.detail)).toMatch(/refused the client certificate: the certificate in the tlsCert of TEMPORAL_SECRET_ARN \(arn:aws:secretsmanager:[^)]+\) expired on 2020-01-02/);
     secretsManager.destroy();
-  });
+  }, 120_000);
 
   it('a worker with no, a wrong-CA or an expired client certificate stops at the handshake with one line naming the setting', async () => {
     const [none, otherCa, expired] = await Promise.all([
@@ -154,7 +154,7 @@ describe.skipIf(noTemporal)('Temporal over mutual TLS: the dev server behind a f
     expect(expired.stderr).toMatch(/expired on 2020-01-02/);
     // Each was refused by the front, in the handshake.
     expect(front.refused.length).toBeGreaterThanOrEqual(3);
-  });
+  }, 120_000);
 
   it('`npm run ask` with an expired certificate, or a server it cannot trust, stops with one line too', async () => {
     const local = { EMBEDDED_WORKER: 'false', TEMPORAL_UI: 'false', TEMPORAL_TASK_QUEUE: taskQueue };
@@ -164,5 +164,5 @@ describe.skipIf(noTemporal)('Temporal over mutual TLS: the dev server behind a f
     ]);
     expectOneLineNaming(expired, 'TEMPORAL_TLS_CLIENT_CERT_PATH');
     expectOneLineNaming(untrusted, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH');
-  });
+  }, 120_000);
 });
