@@ -26,9 +26,12 @@ const queue = createSignedEventQueue({
   timeoutMs: settings.edge.INGRESS_QUEUE_TIMEOUT_MS,
 });
 
-// A 401 (a signature that does not match) after the signing secret was rotated: the secrets
-// are read again, at most every 30 s, and the request is checked once more with the new values.
-export const handler = withSecretRefresh(secrets, (values) => handle(createSlackApp({ config: { ...settings.edge, ...values }, queue })), {
-  refusedBySecret: (response, event) => response.statusCode === 401 && Object.keys(event.headers ?? {}).some((name) => name.toLowerCase() === 'x-slack-signature'),
-  maxAgeMs: 15 * 60_000,
-});
+const slackHandler = (values: typeof secrets.values) => handle(createSlackApp({ config: { ...settings.edge, ...values }, queue }));
+
+/** A 401 to a signed request: perhaps the signing secret was rotated. */
+function refusedBySecret(response: { statusCode: number }, event: Parameters<ReturnType<typeof slackHandler>>[0]): boolean {
+  return response.statusCode === 401 && Object.keys(event.headers ?? {}).some((name) => name.toLowerCase() === 'x-slack-signature');
+}
+
+// Then the secrets are read again (at most every 30 s) and the request is checked once more with the new values.
+export const handler = withSecretRefresh(secrets, slackHandler, { refusedBySecret, maxAgeMs: 15 * 60_000 });

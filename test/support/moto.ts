@@ -57,3 +57,14 @@ export async function startMoto(options: { env?: Record<string, string> } = {}):
       }),
   };
 }
+
+/** Stores `value` as a new secret in moto's Secrets Manager and returns its ARN: what a function's `…_SECRET_ARN` names. */
+export async function createMotoSecret(endpoint: string, value: string, region: string = MOTO_CLIENT_CONFIG.region): Promise<string> {
+  const { CreateSecretCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const client = new SecretsManagerClient({ ...MOTO_CLIENT_CONFIG, region, endpoint });
+  try {
+    return (await client.send(new CreateSecretCommand({ Name: `secret-${crypto.randomUUID()}`, SecretString: value }))).ARN!;
+  } finally {
+    client.destroy();
+  }
+}
