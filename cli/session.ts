@@ -4,6 +4,7 @@ import { settingsOrExit } from '../core/load-settings.ts';
 import { compileAgent } from '../core/define-agent.ts';
 import type { Content } from '../core/spec.ts';
 import { followAgentRun, startAgentRun } from '../client/run-agent.ts';
+import { TemporalConnectionError } from '../client/temporal-connection.ts';
 import { startRuntime, type Runtime } from '../local/runtime.ts';
 import { fileLogger } from '../local/file-logger.ts';
 import { loadStackSettings } from '../local/settings.ts';
@@ -26,7 +27,8 @@ export interface SessionOptions {
 
 /**
  * Reads the settings from the entry's environment and starts the runtime, with start-up
- * facts on stderr. A bad setting ends the program with one line naming the variable.
+ * facts on stderr. A bad setting, or a Temporal that refuses the connection, ends the program
+ * with one line naming the variable.
  */
 export async function openSession(env: Readonly<Record<string, string | undefined>>, options: SessionOptions): Promise<Session> {
   const settings = settingsOrExit(() => loadStackSettings(env));
@@ -37,7 +39,7 @@ export async function openSession(env: Readonly<Record<string, string | undefine
   try {
     runtime = await startRuntime(settings, { env, announce: (line) => console.error(line), ...(options.persist ? { dataDir, owner: `npm run ${options.program}` } : {}) });
   } catch (error) {
-    if (!(error instanceof StartupError)) throw error;
+    if (!(error instanceof StartupError) && !(error instanceof TemporalConnectionError)) throw error;
     console.error(error.message);
     process.exit(1);
   }

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import type { AgentRegistry } from '../agents/index.ts';
+import { connectTo, temporalTargetFrom } from '../client/temporal-connection.ts';
 import { createWorkerFromSettings, registryFrom } from '../worker/from-settings.ts';
 import { replyAdaptersFrom } from '../worker/replies/adapters.ts';
 import { createTerminalReplies, type TerminalReplies } from '../worker/replies/terminal.ts';
@@ -53,12 +53,12 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
     let embeddedWorker = settings.terminal.EMBEDDED_WORKER;
     const address = settings.terminal.TEMPORAL_ADDRESS;
     if (address) {
-      const variables = Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-      const config = loadClientConnectConfig({ overrideEnvVars: variables });
-      namespace = config.namespace ?? 'default';
-      connection = await NativeConnection.connect(config.connectionOptions);
+      // A refused certificate or an unreachable address throws a TemporalConnectionError: one line naming the setting.
+      const target = temporalTargetFrom(options.env);
+      namespace = target.namespace;
+      connection = await connectTo(target, (connectionOptions) => NativeConnection.connect(connectionOptions));
       closers.push(() => connection.close());
-      const clientConnection = await Connection.connect(config.connectionOptions);
+      const clientConnection = await connectTo(target, (connectionOptions) => Connection.connect(connectionOptions));
       closers.push(() => clientConnection.close());
       client = new Client({ connection: clientConnection, namespace });
       options.announce(`Temporal: ${address} (namespace ${namespace})`);

@@ -39,8 +39,17 @@ export const emailEdgeSettingsSchema = z.object({
 
 export type EmailEdgeSettings = z.infer<typeof emailEdgeSettingsSchema>;
 
+/** In AWS the reply token secret is read from Secrets Manager at cold start; the configuration names the secret. */
+export const emailSecretArnsSchema = z.object({
+  EMAIL_REPLY_TOKEN_SECRET_ARN: requiredText('EMAIL_REPLY_TOKEN_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the email reply token secret'),
+});
+
+/** The edge's settings that are not secrets: what the Lambda reads from its environment. */
+export const emailLambdaEdgeSchema = emailEdgeSettingsSchema.omit({ EMAIL_REPLY_TOKEN_SECRET: true });
+
 export interface EmailLambdaSettings {
-  edge: EmailEdgeSettings;
+  edge: z.infer<typeof emailLambdaEdgeSchema>;
+  secretArns: z.infer<typeof emailSecretArnsSchema>;
   /** Where attachments are stored: the transcript store the worker reads (`TRANSCRIPT_*`). */
   transcripts: TranscriptStoreSettings;
 }
@@ -49,7 +58,7 @@ export function loadEmailEdgeSettings(env: Environment): EmailEdgeSettings {
   return loadSettingGroups({ edge: emailEdgeSettingsSchema }, env, 'email edge').edge;
 }
 
-/** Everything the email Lambda reads from its environment, checked together. */
+/** Everything the email Lambda reads from its environment, checked together; the secret's value comes from Secrets Manager. */
 export function loadEmailLambdaSettings(env: Environment): EmailLambdaSettings {
-  return loadSettingGroups({ edge: emailEdgeSettingsSchema, transcripts: transcriptStoreSettingsSchema }, env, 'email edge');
+  return loadSettingGroups({ edge: emailLambdaEdgeSchema, secretArns: emailSecretArnsSchema, transcripts: transcriptStoreSettingsSchema }, env, 'email edge');
 }

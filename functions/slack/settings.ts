@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { loadSettingsFrom, optionalText, positiveInteger, requiredText, type Environment } from '../../core/load-settings.ts';
+import { loadSettingGroups, loadSettingsFrom, optionalText, positiveInteger, requiredText, type Environment } from '../../core/load-settings.ts';
 import { fifoQueueUrl } from '../shared/queue-url.ts';
 
 /**
@@ -39,8 +39,23 @@ export const slackQueueEndpointSchema = z.object({
   AWS_ENDPOINT_URL: optionalText,
 });
 
+/**
+ * In AWS the secrets are not in the configuration: it names the Secrets Manager secrets, and
+ * the function reads them at cold start (`functions/shared/secrets.ts`).
+ */
+export const slackSecretArnsSchema = z.object({
+  SLACK_SIGNING_SECRET_ARN: requiredText('SLACK_SIGNING_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the Slack signing secret'),
+  APPROVAL_TOKEN_SECRET_ARN: requiredText('APPROVAL_TOKEN_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the approval token secret'),
+  /** The bot token's secret: slash commands post their root message with it. @default unset: a command gets a note to mention the app instead */
+  SLACK_BOT_TOKEN_ARN: optionalText,
+});
+
+/** The edge's settings that are not secrets: what the Lambda reads from its environment. */
+export const slackLambdaEdgeSchema = slackEdgeSettingsSchema.omit({ SLACK_SIGNING_SECRET: true, APPROVAL_TOKEN_SECRET: true, SLACK_BOT_TOKEN: true });
+
 export interface SlackLambdaSettings {
-  edge: SlackEdgeSettings;
+  edge: z.infer<typeof slackLambdaEdgeSchema>;
+  secretArns: z.infer<typeof slackSecretArnsSchema>;
   /** @default us-east-1 when neither AWS_REGION nor AWS_DEFAULT_REGION is set */
   region: string;
   /** @default the queue URL's own origin */
@@ -51,10 +66,9 @@ export function loadSlackEdgeSettings(env: Environment): SlackEdgeSettings {
   return loadSettingsFrom(slackEdgeSettingsSchema, env, 'Slack edge');
 }
 
-/** Everything the Slack Lambda reads from its environment, checked together. */
+/** Everything the Slack Lambda reads from its environment, checked together; the secrets' values come from Secrets Manager. */
 export function loadSlackLambdaSettings(env: Environment): SlackLambdaSettings {
-  const edge = loadSlackEdgeSettings(env);
-  const endpoint = loadSettingsFrom(slackQueueEndpointSchema, env, 'Slack edge');
+  const { edge, secretArns, endpoint } = loadSettingGroups({ edge: slackLambdaEdgeSchema, secretArns: slackSecretArnsSchema, endpoint: slackQueueEndpointSchema }, env, 'Slack edge');
   const sqsEndpoint = endpoint.AWS_ENDPOINT_URL_SQS ?? endpoint.AWS_ENDPOINT_URL;
-  return { edge, region: endpoint.AWS_REGION ?? endpoint.AWS_DEFAULT_REGION ?? 'us-east-1', ...(sqsEndpoint ? { sqsEndpoint } : {}) };
+  return { edge, secretArns, region: endpoint.AWS_REGION ?? endpoint.AWS_DEFAULT_REGION ?? 'us-east-1', ...(sqsEndpoint ? { sqsEndpoint } : {}) };
 }

@@ -8,7 +8,7 @@ import { createS3Store } from '../../store/s3-store.ts';
 import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import type { Log } from '../../functions/shared/log.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
+import { createMotoSecret, MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
 import { mime, receipt, sesRecord, type MimeOptions } from './email-fixtures.ts';
 import { REPLY_SECRET, closedEndpoint, createFifoQueue, emailConfig, queueDepth, queuedMessages, sqsClient } from './support.ts';
 
@@ -229,7 +229,8 @@ describe('inbound email through S3, SNS and SQS', () => {
     Object.assign(process.env, {
       INGRESS_QUEUE_URL: queueUrl,
       EMAIL_ALLOWED_SENDERS: '@example.com',
-      EMAIL_REPLY_TOKEN_SECRET: REPLY_SECRET,
+      // In AWS the function reads the secret from Secrets Manager (here moto's, through AWS_ENDPOINT_URL) at cold start.
+      EMAIL_REPLY_TOKEN_SECRET_ARN: await createMotoSecret(moto.endpoint, REPLY_SECRET),
       AWS_ENDPOINT_URL: moto.endpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'testing',

@@ -10,7 +10,7 @@ import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
 import { createSlackPoster } from '../../functions/slack/slack-post.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
-import { freePort, startMoto, type MotoServer } from '../support/moto.ts';
+import { createMotoSecret, freePort, startMoto, type MotoServer } from '../support/moto.ts';
 import {
   APPROVAL_SECRET,
   SIGNING_SECRET,
@@ -367,9 +367,11 @@ describe('the local runner', () => {
 describe('the Lambda entry', () => {
   it('verifies a base64-encoded Function URL body and queues the command', async () => {
     const queueUrl = await createFifoQueue(sqs, 'lambda');
+    // In AWS the function reads its secrets from Secrets Manager at cold start; its configuration names them.
     Object.assign(process.env, {
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      APPROVAL_TOKEN_SECRET: APPROVAL_SECRET,
+      SLACK_SIGNING_SECRET_ARN: await createMotoSecret(moto.endpoint, SIGNING_SECRET),
+      APPROVAL_TOKEN_SECRET_ARN: await createMotoSecret(moto.endpoint, APPROVAL_SECRET),
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
       INGRESS_QUEUE_URL: queueUrl,
       AWS_ENDPOINT_URL_SQS: moto.endpoint,
       AWS_REGION: 'us-east-1',
