@@ -377,7 +377,8 @@ describe('the Lambda entry', () => {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
-      SLACK_BOT_TOKEN: BOT_TOKEN,
+      // The bot token posts the command's root message; it is a secret too.
+      SLACK_BOT_TOKEN_ARN: await createMotoSecret(moto.endpoint, BOT_TOKEN),
       SLACK_API_URL: slackApi.url,
     });
     const { handler } = await import('../../functions/slack/handler.ts');
