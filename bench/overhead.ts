@@ -10,6 +10,7 @@ import type { ToolDefinition } from '../core/define-tool.ts';
 import { createModelActivities } from '../worker/activities/model.ts';
 import { createTranscriptActivities } from '../worker/activities/transcript.ts';
 import { createToolActivities } from '../worker/activities/tools.ts';
+import { createMemoryApprovalRecords } from '../worker/approval-records.ts';
 import { createAgentWorker, type Tuning } from '../worker/create-worker.ts';
 import type { AgentRunInput } from '../workflows/agent-run.ts';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../local/temporal-dev-server.ts';
@@ -232,7 +233,7 @@ async function latenciesOf(results: Record<number, Partial<Record<Design, Sample
 function createInProcessLoop(environment: BenchEnvironment, tool: ToolDefinition) {
   const { callModel } = createModelActivities({ apiKey: API_KEY, baseUrl: environment.model.url, store: environment.store });
   const { appendToTranscript } = createTranscriptActivities(environment.store);
-  const tools = createToolActivities([tool], environment.store);
+  const tools = createToolActivities([tool], environment.store, createMemoryApprovalRecords());
   // Tool activities read Context.current() (cancellation, heartbeats): give them one in-process.
   const activity = new MockActivityEnvironment();
   return async (spec: AgentSpec, steps: number) => {

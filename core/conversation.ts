@@ -92,9 +92,9 @@ export interface ApprovalDecision {
   approver: string;
 }
 
-/** What `stop` may say; all optional. */
+/** What `stop` may say. */
 export interface StopRequest {
-  /** Who asked, for the history and the transcript note. */
+  /** Who asks: while a turn runs, only its requesters and approvers may stop it (the validator refuses anyone else). */
   by?: string;
 }
 
@@ -138,6 +138,8 @@ export interface PendingApproval {
   turn: number;
   /** The run that waits: the turn's run, or one of its sub-agents. */
   runWorkflowId: string;
+  /** What runs once approved: `tool:<name>` or `mcp:<server>/<tool>`. @default `tool:<tool>` */
+  target?: string;
 }
 
 /** What the conversation is doing now (the `currentStep` query). */
@@ -175,6 +177,10 @@ export interface ApprovalRequested {
   args: Record<string, unknown>;
   approvers: string[];
   expiresAt: string;
+  /** The asking run's agent (a sub-agent's name for its calls), whose policy applies. @default the turn's agent */
+  agent?: string;
+  /** What runs once approved: `tool:<name>` or `mcp:<server>/<tool>`. @default `tool:<tool>` */
+  target?: string;
 }
 
 /** Sent by the conversation to the waiting run once a decision is accepted. */

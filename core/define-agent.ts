@@ -1,5 +1,6 @@
-import { MAX_AGENT_DEPTH, type AgentLimits, type AgentSpec, type Duration, type McpServerSpec, type ToolSpec } from './spec.ts';
-import { compileTool, TOOL_NAME_PATTERN, type ToolDefinition } from './define-tool.ts';
+import { MAX_AGENT_DEPTH, type AgentLimits, type AgentSpec, type Duration, type McpServerRef, type McpServerSpec, type ToolSpec } from './spec.ts';
+import { expandGroups } from './approval-policy.ts';
+import { compileTool, TOOL_NAME_PATTERN, type ApproverGroups, type ToolDefinition } from './define-tool.ts';
 import type { AmbientCheck } from './ambient.ts';
 import { validateTriggers, type TriggerOptions, type TriggerSpec } from './triggers.ts';
 
@@ -26,6 +27,15 @@ export interface AgentOptions {
   /** Approval timeout of this agent's tools that set none. @default the conversation's ('1 hour') */
   approvalTimeout?: Duration;
   /**
+   * Who may approve this agent's calls when a tool names no one: people (Slack user ids, email
+   * addresses) or names of `approverGroups`. @default the conversation's approvers, then the people who asked
+   */
+  approvers?: string[];
+  /** The approver may not be one of the people whose messages the turn answers. @default false */
+  notRequester?: boolean;
+  /** Named groups of people that `approvers` (the agent's and its tools') may name, e.g. `{ finance: ['U123', 'ana@example.com'] }`. @default {} */
+  approverGroups?: Record<string, string[]>;
+  /**
    * When the agent runs with nobody asking: one Temporal Schedule each (`npm run schedules -- sync`).
    * Validated here: cron syntax, time zone, interval length, daylight-saving gaps. @default []
    */
@@ -38,13 +48,17 @@ export interface AgentOptions {
   check?: AmbientCheck;
 }
 
-export interface AgentDefinition extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers' | 'check'>> {
+export interface AgentDefinition
+  extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers' | 'check' | 'approvers' | 'notRequester' | 'approverGroups'>> {
   readonly kind: 'agent';
   limits: AgentLimits;
   triggers: TriggerSpec[];
   description: string;
   approvalTimeout?: Duration;
   check?: AmbientCheck;
+  approvers?: string[];
+  notRequester?: boolean;
+  approverGroups?: Record<string, string[]>;
 }
 
 export const DEFAULT_MODEL = 'gemini-2.5-flash';
@@ -85,6 +99,12 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   if (!Number.isInteger(limits.maxSteps) || limits.maxSteps < 1) {
     throw new TypeError(`Agent "${options.name}": limits.maxSteps must be a positive integer.`);
   }
+  if (limits.maxToolCallsPerStep !== undefined && (!Number.isInteger(limits.maxToolCallsPerStep) || limits.maxToolCallsPerStep < 1)) {
+    throw new TypeError(`Agent "${options.name}": limits.maxToolCallsPerStep must be a positive integer.`);
+  }
+  for (const [group, members] of Object.entries(options.approverGroups ?? {})) {
+    if (members.length === 0) throw new TypeError(`Agent "${options.name}": approver group "${group}" has no members.`);
+  }
   return {
     kind: 'agent',
     name: options.name,
@@ -98,11 +118,16 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     triggers,
     ...(options.approvalTimeout === undefined ? {} : { approvalTimeout: options.approvalTimeout }),
     ...(options.check ? { check: options.check } : {}),
+    ...(options.approvers ? { approvers: options.approvers } : {}),
+    ...(options.notRequester === undefined ? {} : { notRequester: options.notRequester }),
+    ...(options.approverGroups ? { approverGroups: options.approverGroups } : {}),
   };
 }
 
 /** The pure-JSON form a workflow receives: tool declarations as JSON Schema, no handlers. */
-export function compileAgent(agent: AgentDefinition, overrides: { model?: string } = {}, depth = 0): AgentSpec {
+export function compileAgent(agent: AgentDefinition, overrides: { model?: string } = {}, depth = 0, inheritedGroups: ApproverGroups = {}): AgentSpec {
+  // A sub-agent sees its parent's groups, its own taking precedence.
+  const groups: ApproverGroups = { ...inheritedGroups, ...agent.approverGroups };
   // Below the deepest level a run may start, sub-agents are left out: the model never sees them.
   const subAgents = depth < MAX_AGENT_DEPTH ? (agent.subAgents ?? []) : [];
   const subAgentTools: ToolSpec[] = subAgents.map((subAgent) => ({
@@ -118,11 +143,15 @@ export function compileAgent(agent: AgentDefinition, overrides: { model?: string
     name: agent.name,
     model: overrides.model ?? agent.model,
     instructions: agent.instructions,
-    tools: [...agent.tools.map(compileTool), ...subAgentTools],
+    tools: [...agent.tools.map((tool) => compileTool(tool, groups)), ...subAgentTools],
     limits: agent.limits,
-    ...(subAgents.length ? { subAgents: subAgents.map((subAgent) => compileAgent(subAgent, overrides, depth + 1)) } : {}),
-    ...(agent.mcpServers?.length ? { mcpServers: agent.mcpServers } : {}),
+    ...(subAgents.length ? { subAgents: subAgents.map((subAgent) => compileAgent(subAgent, overrides, depth + 1, groups)) } : {}),
+    // By name only: what a server runs stays in the worker (see `mcpServersOf`).
+    ...(agent.mcpServers?.length ? { mcpServers: agent.mcpServers.map(mcpServerRef) } : {}),
     ...(agent.approvalTimeout === undefined ? {} : { approvalTimeout: agent.approvalTimeout }),
+    ...(agent.approvers?.length || agent.notRequester !== undefined
+      ? { approvalPolicy: { approvers: expandGroups(agent.approvers ?? [], groups), ...(agent.notRequester === undefined ? {} : { notRequester: agent.notRequester }) } }
+      : {}),
   };
 }
 
@@ -138,6 +167,43 @@ export function toolsOf(agents: Iterable<AgentDefinition>): ToolDefinition[] {
   };
   for (const agent of agents) visit(agent);
   return [...tools.values()];
+}
+
+function mcpServerRef(server: McpServerSpec): McpServerRef {
+  return {
+    name: server.name,
+    ...(server.tools ? { tools: server.tools } : {}),
+    ...(server.timeout === undefined ? {} : { timeout: server.timeout }),
+    ...(server.retry ? { retry: server.retry } : {}),
+    ...(server.approval === undefined ? {} : { approval: server.approval }),
+  };
+}
+
+/**
+ * Every MCP server of these agents and of their sub-agents, by name: what a worker may run.
+ * Two agents that give one name different programs are a mistake the worker refuses to start with.
+ */
+export function mcpServersOf(agents: Iterable<AgentDefinition>): Record<string, McpServerSpec> {
+  const servers: Record<string, McpServerSpec> = {};
+  const visited = new Set<AgentDefinition>();
+  const visit = (agent: AgentDefinition) => {
+    if (visited.has(agent)) return;
+    visited.add(agent);
+    for (const server of agent.mcpServers ?? []) {
+      const known = servers[server.name];
+      if (known && JSON.stringify(runsOf(known)) !== JSON.stringify(runsOf(server))) {
+        throw new TypeError(`MCP server "${server.name}" is defined twice with different programs or URLs (agent "${agent.name}").`);
+      }
+      servers[server.name] ??= server;
+    }
+    for (const subAgent of agent.subAgents ?? []) visit(subAgent);
+  };
+  for (const agent of agents) visit(agent);
+  return servers;
+}
+
+function runsOf(server: McpServerSpec): unknown[] {
+  return server.transport === 'stdio' ? [server.transport, server.command, server.args ?? [], server.cwd ?? ''] : [server.transport, server.url];
 }
 
 function firstSentence(text: string): string {

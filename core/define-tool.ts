@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { expandGroups } from './approval-policy.ts';
 import type { Duration, RetrySpec, ToolSpec } from './spec.ts';
 
 /** What a tool handler receives besides its arguments. */
@@ -30,6 +31,13 @@ export interface ToolOptions<Schema extends z.ZodObject> {
   approval?: boolean | ((args: z.infer<Schema>) => boolean);
   /** How long a person has to decide; no decision by then means denied. @default the agent's, then the conversation's */
   approvalTimeout?: Duration;
+  /**
+   * Who may approve: people (Slack user ids, email addresses) or names of the agent's
+   * `approverGroups`. @default the agent's `approvers`, then the conversation's, then the people who asked
+   */
+  approvers?: string[];
+  /** The approver may not be one of the people whose messages the turn answers. @default the agent's (false) */
+  notRequester?: boolean;
 }
 
 export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> extends ToolOptions<Schema> {
@@ -53,7 +61,10 @@ export function defineTool<Schema extends z.ZodObject>(options: ToolOptions<Sche
   return { kind: 'tool', ...options };
 }
 
-export function compileTool(tool: ToolDefinition): ToolSpec {
+/** Approver groups of an agent: a name and the people in it. */
+export type ApproverGroups = Readonly<Record<string, readonly string[]>>;
+
+export function compileTool(tool: ToolDefinition, groups: ApproverGroups = {}): ToolSpec {
   const parameters = z.toJSONSchema(tool.input, { target: 'draft-2020-12' }) as Record<string, unknown>;
   delete parameters.$schema;
   return {
@@ -65,7 +76,20 @@ export function compileTool(tool: ToolDefinition): ToolSpec {
     retry: tool.retry ?? { maximumAttempts: 3 },
     approval: tool.approval === undefined || tool.approval === false ? 'never' : tool.approval === true ? 'always' : 'predicate',
     ...(tool.approvalTimeout === undefined ? {} : { approvalTimeout: tool.approvalTimeout }),
+    ...(tool.approvers?.length || tool.notRequester !== undefined
+      ? { approvalPolicy: { approvers: expandGroups(tool.approvers ?? [], groups), ...(tool.notRequester === undefined ? {} : { notRequester: tool.notRequester }) } }
+      : {}),
   };
+}
+
+/** Whether the worker's own definition of a tool wants a person to approve a call with these (already parsed) arguments. */
+export function definitionNeedsApproval(tool: ToolDefinition, args: unknown): boolean {
+  if (typeof tool.approval !== 'function') return tool.approval === true;
+  try {
+    return Boolean(tool.approval(args as never));
+  } catch {
+    return true;
+  }
 }
 
 /**

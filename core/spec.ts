@@ -38,14 +38,19 @@ export interface ToolSpec {
   approval: 'never' | 'always' | 'predicate';
   /** How long a person has to decide; no decision by then means denied. @default the agent's, then the conversation's */
   approvalTimeout?: Duration;
+  /** Who may approve, groups expanded. @default the agent's policy */
+  approvalPolicy?: ApprovalPolicySpec;
   /** Set when the tool is a sub-agent: a call starts a child run of `subAgents[name]`. */
   subAgent?: string;
   /** Set when the tool comes from an MCP server: the server's name and the tool's name there. */
   mcp?: { server: string; tool: string };
 }
 
-/** An MCP server an agent's tools come from, as data: it travels in workflow history, so no secrets. */
-export type McpServerSpec = (
+/**
+ * What an MCP server runs, as the worker knows it: a program to start or a URL to call. Lives
+ * in the worker's configuration only; never in a spec, so workflow input cannot choose it.
+ */
+export type McpServerConfig =
   | {
       transport: 'stdio';
       /** Program to start, e.g. `node` or `npx`. */
@@ -59,8 +64,10 @@ export type McpServerSpec = (
       transport: 'http';
       /** Streamable HTTP endpoint, e.g. `http://127.0.0.1:3000/mcp`. */
       url: string;
-    }
-) & {
+    };
+
+/** An MCP server as a spec names it: the worker resolves the name in its own configuration. */
+export interface McpServerRef {
   /** Short name; tool names the model sees are `<name>_<tool>`. */
   name: string;
   /** Only these tools, by their name on the server. @default every tool the server lists */
@@ -71,7 +78,21 @@ export type McpServerSpec = (
   retry?: RetrySpec;
   /** Whether a person must approve each call to this server's tools. @default false */
   approval?: boolean;
-};
+}
+
+/** An MCP server as an agent definition lists it (worker side): what runs, and how the spec names it. */
+export type McpServerSpec = McpServerConfig & McpServerRef;
+
+/** Who may approve, as a spec carries it: people only (groups already expanded). */
+export interface ApprovalPolicySpec {
+  /** Slack user ids or email addresses. Empty: the conversation's approvers, then the people who asked. */
+  approvers: string[];
+  /** The approver may not be one of the people whose messages the turn answers. @default false */
+  notRequester?: boolean;
+}
+
+/** Tool calls one model step may make; calls past it do not run (`TooManyToolCalls`). */
+export const MAX_TOOL_CALLS_PER_STEP = 16;
 
 export interface AgentLimits {
   /** Model calls in one run. @default 10 */
@@ -80,6 +101,8 @@ export interface AgentLimits {
   maxTokens: number;
   /** Wall time of one run. @default '10 minutes' */
   maxDuration: Duration;
+  /** Tool calls run from one model step; the model is told about the rest. @default MAX_TOOL_CALLS_PER_STEP (16) */
+  maxToolCallsPerStep?: number;
 }
 
 /** An agent compiled to data: what a workflow receives once per run. */
@@ -92,10 +115,12 @@ export interface AgentSpec {
   limits: AgentLimits;
   /** Agents this one calls as tools (the tools with `subAgent` set), compiled down to `MAX_AGENT_DEPTH`. */
   subAgents?: AgentSpec[];
-  /** MCP servers whose tools are listed at the start of each run. */
-  mcpServers?: McpServerSpec[];
+  /** MCP servers whose tools are listed at the start of each run, by name (the worker knows what they run). */
+  mcpServers?: McpServerRef[];
   /** Approval timeout of this agent's tools that set none. @default the conversation's */
   approvalTimeout?: Duration;
+  /** Who may approve this agent's calls, when a tool names no one. @default the conversation's approvers, then the people who asked */
+  approvalPolicy?: ApprovalPolicySpec;
 }
 
 /** How deep agent runs nest: a run at this depth calls no sub-agents. */

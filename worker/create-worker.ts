@@ -1,17 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { toolsOf, type AgentDefinition } from '../core/define-agent.ts';
+import { mcpServersOf, toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
 import { createAgentActivities } from './activities/agents.ts';
 import { createAmbientActivities } from './activities/ambient.ts';
 import { createInMemoryAmbientMemoryStore, type AmbientMemoryStore } from './ambient-memory.ts';
 import { createConversationActivities, type ConversationDefaults } from './activities/conversations.ts';
-import { createMcpActivities } from './activities/mcp.ts';
+import { createMcpActivities, type WorkerMcpServer } from './activities/mcp.ts';
 import type { ModelActivities } from '../core/contracts/model.ts';
 import { createModelActivities, type ModelActivityDeps } from './activities/model.ts';
 import { createReplyActivities } from './activities/replies.ts';
 import { createApprovalActivities, createToolActivities } from './activities/tools.ts';
 import { createTranscriptActivities } from './activities/transcript.ts';
+import { createApprovalRecordActivities, createMemoryApprovalRecords, type ApprovalRecords } from './approval-records.ts';
 import { createMemoryConversationIndex, type ConversationIndex } from './conversation-index.ts';
 import { createRateLimiter, rateLimited } from './model-rate-limit.ts';
 import { noneReplyAdapter } from './replies/none.ts';
@@ -72,6 +73,17 @@ export interface AgentWorkerOptions {
    * for one process; give the store's (`createAmbientMemoryStoreFor`) anywhere else.
    */
   ambientMemory?: AmbientMemoryStore;
+  /**
+   * MCP servers specs may name, besides those the `agents` define: what each name starts or
+   * calls. A spec naming any other server fails (`UnknownMcpServer`). @default {}
+   */
+  mcpServers?: Record<string, WorkerMcpServer>;
+  /**
+   * Granted approvals, recorded when a person approves and checked by every tool that needs
+   * approval before it runs. @default in memory: enough for one process; give the store's
+   * (`createApprovalRecordsFor`) anywhere else.
+   */
+  approvalRecords?: ApprovalRecords;
   /** Domain of the agents' own email addresses, for email triggers (`EMAIL_AGENT_DOMAIN`). @default none */
   agentEmailDomain?: string;
   /** Idle and approval timeouts of conversations that set none. @default { idleTimeout: '24 hours', approvalTimeout: '1 hour' } */
@@ -103,7 +115,13 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const { store } = options.model;
   const agents = [...(options.agents ?? [])];
   const tools = [...(options.tools ?? []), ...toolsOf(agents)];
-  const { close: closeMcp, ...mcpActivities } = createMcpActivities(store);
+  const approvalRecords = options.approvalRecords ?? createMemoryApprovalRecords();
+  const mcpServers: Record<string, WorkerMcpServer> = { ...mcpServersOf(agents) };
+  for (const [name, server] of Object.entries(options.mcpServers ?? {})) {
+    if (mcpServers[name]) throw new Error(`MCP server "${name}" is both in mcpServers and defined by an agent; give it one definition.`);
+    mcpServers[name] = server;
+  }
+  const { close: closeMcp, ...mcpActivities } = createMcpActivities({ store, servers: mcpServers, approvals: approvalRecords });
   const replyAdapters: ReplyAdapters = { none: noneReplyAdapter, ...options.replyAdapters };
   const modelTaskQueue = options.modelTaskQueue ?? `${options.taskQueue}-model`;
   // Model calls on the main queue: one worker, and eager dispatch for the model call too.
@@ -123,7 +141,8 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     activities: {
       ...createTranscriptActivities(store),
       ...(modelOnMain ? modelActivities : {}),
-      ...createToolActivities(tools, store),
+      ...createToolActivities(tools, store, approvalRecords),
+      ...createApprovalRecordActivities(approvalRecords),
       ...createApprovalActivities(tools, store),
       ...createAgentActivities(agents),
       ...createReplyActivities(replyAdapters),

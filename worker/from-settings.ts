@@ -3,6 +3,7 @@ import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Duration } from '../core/spec.ts';
 import { createTranscriptStore, type TranscriptStoreSettings } from '../store/create-store.ts';
 import { createAmbientMemoryStoreFor } from './ambient-memory.ts';
+import { createApprovalRecordsFor } from './approval-records.ts';
 import { createConversationIndex } from './conversation-index.ts';
 import { createAgentWorker, type AgentWorker } from './create-worker.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
@@ -42,6 +43,7 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
     replyAdapters: options.replyAdapters,
     conversationIndex: createConversationIndex(options.transcripts),
     ambientMemory: createAmbientMemoryStoreFor(options.transcripts),
+    approvalRecords: createApprovalRecordsFor(options.transcripts),
     ...(settings.EMAIL_AGENT_DOMAIN ? { agentEmailDomain: settings.EMAIL_AGENT_DOMAIN } : {}),
     // Both are checked against the duration format by the settings schema.
     conversationDefaults: { idleTimeout: settings.CONVERSATION_IDLE_TIMEOUT as Duration, approvalTimeout: settings.APPROVAL_TIMEOUT as Duration },

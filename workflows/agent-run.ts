@@ -14,12 +14,12 @@ import { MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../core/contracts/m
 import type { ModelActivities } from '../core/contracts/model.ts';
 import type { TranscriptActivities } from '../core/contracts/transcript.ts';
 import { durationMs } from '../core/duration.ts';
-import { addUsage, ZERO_USAGE, type AgentSpec, type Content, type MessageRef, type TokenUsage, type ToolResultRef } from '../core/spec.ts';
+import { addUsage, MAX_TOOL_CALLS_PER_STEP, ZERO_USAGE, type AgentSpec, type Content, type MessageRef, type TokenUsage, type ToolResultRef } from '../core/spec.ts';
 import { TURN_PROGRESS_SIGNAL, type TurnProgress } from '../core/conversation.ts';
 import { PROGRESS_QUERY, summarise, type RunEvent } from '../core/run-events.ts';
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
 import { shouldContinueAsNew, type ContinueAsNewPolicy } from './continue-as-new.ts';
-import { approveCalls, executeCall, type ToolCallContext } from './tool-calls.ts';
+import { approveCalls, executeCall, failed, type ToolCallContext } from './tool-calls.ts';
 
 export interface AgentRunInput {
   spec: AgentSpec;
@@ -201,14 +201,22 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
         state.toolCalls += spent.toolCalls;
       },
     };
+    // One step runs a bounded number of calls; the model hears that the rest did not run, and may ask again.
+    const cap = spec.limits.maxToolCallsPerStep ?? MAX_TOOL_CALLS_PER_STEP;
+    const calls = step.calls.slice(0, cap);
+    const skipped = step.calls.slice(cap).map((call) => {
+      const result = failed(call, 'TooManyToolCalls', `One step may make at most ${cap} tool calls and this one made ${step.calls.length}; this call did not run. Make fewer calls at a time.`);
+      emit({ kind: 'tool_result', step: state.steps, tool: call.name, ok: false, excerpt: result.excerpt });
+      return result;
+    });
     const waitStarted = Date.now();
-    const refusals = await approveCalls(context, step.calls);
+    const clearances = await approveCalls(context, calls);
     state.waitedMs = (state.waitedMs ?? 0) + (Date.now() - waitStarted);
     const results = await timeBudget.within(() =>
-      Promise.all(step.calls.map((call, index) => refusals[index] ?? executeCall(context, call))),
+      Promise.all(calls.map((call, index) => clearances[index]!.refused ?? executeCall(context, call, clearances[index]!.grant))),
     );
     if (!results) return timeLimit();
-    state.pending = results;
+    state.pending = [...results, ...skipped];
   }
 }
 

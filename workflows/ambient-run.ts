@@ -79,7 +79,7 @@ export async function ambientRun(input: AmbientRunInput): Promise<AmbientRunResu
       reason = `check: ${verdict.reason}`;
       result = quiet(reason, cursor);
     } else {
-      asking = { turn: AMBIENT_TURN, approvers: trigger.approvers };
+      asking = { turn: AMBIENT_TURN, approvers: trigger.approvers, spec };
       let run: AgentRunResult;
       try {
         run = await executeChild(agentRun, {

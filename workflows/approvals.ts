@@ -8,7 +8,9 @@ import {
   type ApprovalVerdict,
   type ReplyChannel,
 } from '../core/conversation.ts';
+import { allowedApprovers, policyFor, type ApprovalScope } from '../core/approval-policy.ts';
 import { REPLY_APPROVAL_ACTIVITY, REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
+import { approvalTarget } from '../core/contracts/tools.ts';
 import { durationMs } from '../core/duration.ts';
 import type { RunEvent } from '../core/run-events.ts';
 import { DEFAULT_APPROVAL_TIMEOUT, type AgentSpec, type Duration, type PlannedCall, type ToolSpec } from '../core/spec.ts';
@@ -28,8 +30,10 @@ export interface RunConversation {
   workflowId: string;
   /** Where approval requests are posted. */
   channel: ReplyChannel;
-  /** Who may decide (shown in the request; the conversation checks it). */
+  /** Who may decide when no policy names anyone (shown in the request; the conversation checks it). */
   approvers: string[];
+  /** The configured approvers and the turn's requesters, so the request shows who the tool's policy lets decide. @default approvers is shown */
+  scope?: ApprovalScope;
   /** Approval timeout when neither tool nor agent sets one. @default '1 hour' */
   approvalTimeout?: Duration;
   /** Whether this run reports its steps to the conversation (the turn's own run does; sub-agents do not). @default false */
@@ -39,7 +43,7 @@ export interface RunConversation {
 }
 
 export type ApprovalOutcome =
-  | { outcome: 'approved' | 'denied'; by: string; at: string }
+  | { outcome: 'approved' | 'denied'; by: string; at: string; requestId: string }
   | { outcome: 'timed_out'; timeout: Duration }
   | { outcome: 'unavailable' };
 
@@ -77,8 +81,11 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
         requestId,
         tool: tool.name,
         args: call.args ?? (call.argsRef ? { argsRef: call.argsRef } : {}),
-        approvers: conversation.approvers,
+        // The conversation decides by its own copy of the policy; this list is what people see.
+        approvers: conversation.scope ? allowedApprovers(policyFor(spec, tool.name), conversation.scope) : conversation.approvers,
         expiresAt: new Date(Date.now() + durationMs(timeout)).toISOString(),
+        agent: spec.name,
+        target: approvalTarget(tool),
       };
       waiting.set(requestId, undefined);
       emit({ kind: 'approval', step, tool: tool.name, requestId, outcome: 'requested' });
@@ -87,7 +94,7 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       await conversationHandle.signal(approvalRequestedSignal, requested);
       await postStatus({ state: 'waiting_for_approval', tool: tool.name, requestId });
       // A request nobody saw times out, and the model hears that.
-      const { runWorkflowId: _run, ...request } = requested;
+      const { runWorkflowId: _run, agent: _agent, target: _target, ...request } = requested;
       await postReply(REPLY_APPROVAL_ACTIVITY, { channel: conversation.channel, request: { ...request, conversationId: conversation.workflowId } }, { requestId });
       const decided = await condition(() => waiting.get(requestId) !== undefined, timeout);
       const verdict = waiting.get(requestId);
@@ -99,7 +106,7 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       }
       const outcome = verdict.decision === 'approve' ? 'approved' : 'denied';
       emit({ kind: 'approval', step, tool: tool.name, requestId, outcome, by: verdict.approver });
-      return { outcome, by: verdict.approver, at: verdict.decidedAt };
+      return { outcome, by: verdict.approver, at: verdict.decidedAt, requestId };
     },
   };
 }

@@ -1,5 +1,19 @@
-import { ApplicationFailure, defineQuery, defineUpdate, getExternalWorkflowHandle, isCancellation, setHandler } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  defineQuery,
+  defineUpdate,
+  getExternalWorkflowHandle,
+  isCancellation,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { agentIn, allowedApprovers, policyFor } from '../core/approval-policy.ts';
 import { addNewest } from '../core/bounded.ts';
+import { RECORD_APPROVAL_ACTIVITY, type ApprovalRecordActivities } from '../core/contracts/tools.ts';
+import type { AgentSpec } from '../core/spec.ts';
 import {
   APPROVAL_UPDATE,
   mayApprove,
@@ -19,8 +33,23 @@ const MAX_DECIDED_REQUESTS = 200;
 /** The turn that may ask, and who may decide for it. */
 export interface AskingTurn {
   turn: number;
+  /** Who may decide when no policy names anyone: the configured approvers, else the requesters. */
   approvers: string[];
+  /** The configured approvers (the conversation's or the trigger's). @default approvers */
+  configured?: string[];
+  /** Every identity of every person whose message the turn answers. @default none (nobody asked: an ambient run) */
+  requesters?: string[];
+  /** The turn's agent as the worker resolved it: its approval policies decide. @default no policy */
+  spec?: AgentSpec;
 }
+
+/** The approval of one waiting call is recorded worker side before the run hears of it; this marks histories that do so. */
+const RECORD_APPROVALS_PATCH = 'record-approvals';
+
+const { [RECORD_APPROVAL_ACTIVITY]: recordApproval } = proxyActivities<ApprovalRecordActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 10 },
+});
 
 export interface ApprovalBook {
   /** Whether a request of `turn` waits for a person. */
@@ -57,6 +86,23 @@ export function openApprovalBook(currentTurn: () => AskingTurn | undefined, deci
         approver: decision.approver,
         decidedAt: new Date().toISOString(),
       };
+      // The tool checks this record in the worker before it runs: the run's input alone cannot skip an approval.
+      if (decision.decision === 'approve' && patched(RECORD_APPROVALS_PATCH)) {
+        try {
+          await recordApproval({
+            conversationId: workflowInfo().workflowId,
+            requestId: request.requestId,
+            runWorkflowId: request.runWorkflowId,
+            target: request.target ?? `tool:${request.tool}`,
+            args: request.args,
+            approver: recorded.approver,
+            decidedAt: recorded.decidedAt,
+          });
+        } catch (error) {
+          if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
+          throw ApplicationFailure.nonRetryable(`The approval could not be recorded (${error.cause?.message ?? error.message}); the call will not run.`, 'ApprovalNotRecorded');
+        }
+      }
       try {
         await getExternalWorkflowHandle(request.runWorkflowId).signal(approvalDecidedSignal, recorded);
       } catch (error) {
@@ -88,8 +134,9 @@ export function openApprovalBook(currentTurn: () => AskingTurn | undefined, deci
       requestId: requested.requestId,
       tool: requested.tool,
       args: requested.args,
-      // The conversation's own list decides, whatever the run put in its request.
-      approvers: asking.approvers,
+      // The conversation's own policy decides, whatever the run put in its request.
+      approvers: approversOf(asking, requested.agent, requested.tool),
+      ...(requested.target ? { target: requested.target } : {}),
       expiresAt: requested.expiresAt,
       turn: asking.turn,
       runWorkflowId: requested.runWorkflowId,
@@ -105,4 +152,10 @@ export function openApprovalBook(currentTurn: () => AskingTurn | undefined, deci
     },
     decidedIds: () => [...closed],
   };
+}
+
+/** Who may decide on a call of `tool` by the agent `agent` in the asking turn (see `allowedApprovers`). */
+export function approversOf(asking: AskingTurn, agent: string | undefined, tool: string): string[] {
+  const policy = policyFor(asking.spec ? agentIn(asking.spec, agent) : undefined, tool);
+  return allowedApprovers(policy, { configured: asking.configured ?? asking.approvers, requesters: asking.requesters ?? [] });
 }

@@ -1,6 +1,6 @@
 import type { CancellationScope } from '@temporalio/workflow';
 import type { StopRequest, TurnProgress } from '../core/conversation.ts';
-import type { MessageRef } from '../core/spec.ts';
+import type { AgentSpec, MessageRef } from '../core/spec.ts';
 
 /** What the parts of a conversation (intake, turns, status) share: one run's mutable state. */
 export interface ConversationState {
@@ -17,8 +17,14 @@ export interface RunningTurn {
   turn: number;
   scope: CancellationScope;
   runWorkflowId: string;
-  /** Who may approve this turn's calls. */
+  /** Who may approve this turn's calls when no policy names anyone: the configured approvers, else the requesters. */
   approvers: string[];
+  /** The conversation's configured approvers. */
+  configured: string[];
+  /** Every identity (user id, email) of every person whose message the turn answers. */
+  requesters: string[];
+  /** The turn's agent, once the worker resolved it: its approval policies apply. */
+  spec?: AgentSpec;
   progress: Omit<TurnProgress, 'runWorkflowId'>;
   /** A tool step not yet shown on the reply channel: shown even if the run has moved on. */
   unshownTool?: Omit<TurnProgress, 'runWorkflowId'>;

@@ -11,6 +11,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import { STOP_UPDATE, TURN_PROGRESS_SIGNAL, type ConversationOptions, type ConversationStart, type StopRequest, type StopResult, type TurnProgress } from '../core/conversation.ts';
+import { isAmong, namedApprovers } from '../core/approval-policy.ts';
 import type { AgentActivities } from '../core/contracts/agents.ts';
 import { SAVE_CONVERSATION_ACTIVITY, type ConversationStoreActivities } from '../core/contracts/conversations.ts';
 import { REPLY_ANSWER_ACTIVITY, REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
@@ -34,16 +35,33 @@ const activities = proxyActivities<Pick<ConversationStoreActivities, typeof SAVE
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
-/** Accepts `stop` (cancels the running turn) and the running turn's progress reports. */
+/**
+ * Accepts `stop` (cancels the running turn) and the running turn's progress reports. Only the
+ * turn's requesters and approvers may stop it: the validator refuses anyone else, so a
+ * stranger's stop leaves no event in history.
+ */
 export function acceptTurnControls(state: ConversationState): void {
-  setHandler(stopUpdate, (request) => {
-    if (!state.running) return { stopped: false };
-    if (!state.running.stop) {
-      state.running.stop = request ?? {};
-      state.running.scope.cancel();
-    }
-    return { stopped: true, turn: state.running.turn };
-  });
+  setHandler(
+    stopUpdate,
+    (request?: StopRequest) => {
+      if (!state.running) return { stopped: false };
+      if (!state.running.stop) {
+        state.running.stop = request ?? {};
+        state.running.scope.cancel();
+      }
+      return { stopped: true, turn: state.running.turn };
+    },
+    {
+      validator: (request?: StopRequest) => {
+        const running = state.running;
+        if (!running) return;
+        const by = typeof request?.by === 'string' ? request.by : '';
+        if (by.trim() === '') throw new Error(`Turn ${running.turn} is running; a stop names who asks ("by"), one of the people who asked or may approve.`);
+        const allowed = [...running.requesters, ...running.approvers, ...running.configured, ...namedApprovers(running.spec)];
+        if (!isAmong(by, allowed)) throw new Error(`${by} may not stop turn ${running.turn}: only the people who asked and its approvers may.`);
+      },
+    },
+  );
 
   setHandler(turnProgressSignal, ({ runWorkflowId, ...progress }) => {
     const running = state.running;
@@ -77,10 +95,11 @@ export async function runTurn({ state, intake, approvals, start, settings }: Tur
   const key = `${workflowId}#${turn}`;
   const runWorkflowId = `${workflowId}/turn-${turn}`;
   const requesters = [...new Set(batch.flatMap(({ message }) => [message.user.id, ...(message.user.email ? [message.user.email] : [])]))];
-  const approvers = start.approvers?.length ? start.approvers : requesters;
+  const configured = start.approvers ?? [];
+  const approvers = configured.length ? configured : requesters;
   const summary = Object.assign(intake.summaryOf(turn), { status: 'running', runWorkflowId, startedAt: new Date().toISOString() } as const);
   const scope = new CancellationScope();
-  const running: RunningTurn = { turn, scope, runWorkflowId, approvers, progress: { step: 0, state: 'thinking' } };
+  const running: RunningTurn = { turn, scope, runWorkflowId, approvers, configured, requesters, progress: { step: 0, state: 'thinking' } };
   state.running = running;
   const prompt = batch.length === 1 ? last.text : batch.map(({ message }) => `${message.user.name ?? message.user.id}: ${message.text}`).join('\n\n');
   const status = mirrorStatus({ channel, key }, () => state.running, () => approvals.waitingIn(turn));
@@ -91,6 +110,8 @@ export async function runTurn({ state, intake, approvals, start, settings }: Tur
     result = await scope.run(async () => {
       // The run posts statuses of its own (waiting for approval): "thinking" lands first.
       const [spec] = await Promise.all([activities.resolveAgent({ name: start.agent }), status.thinking]);
+      // The policies the conversation decides approvals by: the worker's, not the run's input.
+      running.spec = spec;
       return executeChild(agentRun, {
         workflowId: runWorkflowId,
         args: [
@@ -99,7 +120,15 @@ export async function runTurn({ state, intake, approvals, start, settings }: Tur
             prompt,
             ...(state.transcriptHead ? { transcriptHead: state.transcriptHead } : {}),
             ...(settings.modelTaskQueue ? { modelTaskQueue: settings.modelTaskQueue } : {}),
-            conversation: { workflowId, channel, approvers, approvalTimeout: settings.approvalTimeout, reportProgress: true, replyKey: key },
+            conversation: {
+              workflowId,
+              channel,
+              approvers,
+              scope: { configured, requesters },
+              approvalTimeout: settings.approvalTimeout,
+              reportProgress: true,
+              replyKey: key,
+            },
           },
         ],
         // A stop waits until the run (and its tool activities) have acknowledged, so history shows them cancelled.

@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { MCP_CALL_ACTIVITY, type McpActivities } from '../core/contracts/mcp.ts';
-import { toolActivityType, type ApprovalActivities, type ToolActivities } from '../core/contracts/tools.ts';
+import { toolActivityType, type ApprovalActivities, type ApprovalGrant, type ToolActivities } from '../core/contracts/tools.ts';
 import { durationMs } from '../core/duration.ts';
 import { AGENT_RUN_WORKFLOW, summarise, type RunEvent } from '../core/run-events.ts';
 import { MAX_AGENT_DEPTH, type AgentSpec, type PlannedCall, type TokenUsage, type ToolResultRef, type ToolSpec } from '../core/spec.ts';
@@ -39,30 +39,37 @@ const { needsApproval } = proxyActivities<ApprovalActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
 
+/** What the first phase decided about a call: its result when it may not run, or the approval it runs under. */
+export interface Clearance {
+  refused?: ToolResultRef;
+  /** Where the person's approval was recorded; the tool activity checks it in the worker. */
+  grant?: ApprovalGrant;
+}
+
 /**
  * First phase of a step: announces every call and asks a person about those that need it,
- * all at once. A call that may not run gets its result here (the model is told why); the
- * others get undefined and run in the second phase. Time spent here waits for people, so
- * the run does not count it against its time budget.
+ * all at once. A call that may not run gets its result here (the model is told why); an
+ * approved one gets where its approval is recorded. Time spent here waits for people, so the
+ * run does not count it against its time budget.
  */
-export async function approveCalls(context: ToolCallContext, calls: PlannedCall[]): Promise<(ToolResultRef | undefined)[]> {
+export async function approveCalls(context: ToolCallContext, calls: PlannedCall[]): Promise<Clearance[]> {
   for (const call of calls) context.emit({ kind: 'tool', step: context.step, tool: call.name, args: call.args ?? { argsRef: call.argsRef } });
   return Promise.all(
-    calls.map(async (call) => {
+    calls.map(async (call): Promise<Clearance> => {
       const tool = context.spec.tools.find((candidate) => candidate.name === call.name);
-      if (!tool || tool.approval === 'never') return undefined;
-      if (tool.approval === 'predicate' && !(await needsApproval({ tool: tool.name, call }))) return undefined;
+      if (!tool || tool.approval === 'never') return {};
+      if (tool.approval === 'predicate' && !(await needsApproval({ tool: tool.name, call }))) return {};
       const outcome = await context.desk.ask(context.spec, tool, call, context.step);
-      if (outcome.outcome === 'approved') return undefined;
+      if (outcome.outcome === 'approved') return context.conversation ? { grant: { conversationId: context.conversation.workflowId, requestId: outcome.requestId } } : {};
       const result = refused(call, outcome);
       context.emit({ kind: 'tool_result', step: context.step, tool: call.name, ok: false, excerpt: result.excerpt });
-      return result;
+      return { refused: result };
     }),
   );
 }
 
 /** Second phase: runs one call as its activity, an MCP call, or a sub-agent's child run. */
-export async function executeCall(context: ToolCallContext, call: PlannedCall): Promise<ToolResultRef> {
+export async function executeCall(context: ToolCallContext, call: PlannedCall, grant?: ApprovalGrant): Promise<ToolResultRef> {
   const tool = context.spec.tools.find((candidate) => candidate.name === call.name);
   context.emit({ kind: 'tool_start', step: context.step, tool: call.name });
   let result: ToolResultRef;
@@ -72,13 +79,13 @@ export async function executeCall(context: ToolCallContext, call: PlannedCall): 
   } else if (tool.subAgent) {
     result = await callSubAgent(context, tool, call);
   } else {
-    result = await callActivity(context, tool, call);
+    result = await callActivity(context, tool, call, grant);
   }
   context.emit({ kind: 'tool_result', step: context.step, tool: call.name, ok: result.ok, excerpt: result.excerpt });
   return result;
 }
 
-async function callActivity(context: ToolCallContext, tool: ToolSpec, call: PlannedCall): Promise<ToolResultRef> {
+async function callActivity(context: ToolCallContext, tool: ToolSpec, call: PlannedCall, grant?: ApprovalGrant): Promise<ToolResultRef> {
   const options: ActivityOptions = {
     startToCloseTimeout: tool.timeout,
     ...(tool.heartbeatTimeout === undefined ? {} : { heartbeatTimeout: tool.heartbeatTimeout }),
@@ -90,10 +97,10 @@ async function callActivity(context: ToolCallContext, tool: ToolSpec, call: Plan
   if (tool.mcp) {
     const server = context.spec.mcpServers?.find((candidate) => candidate.name === tool.mcp!.server);
     if (!server) return failed(call, 'UnknownTool', `The MCP server "${tool.mcp.server}" of tool "${tool.name}" is not configured.`);
-    running = proxyActivities<McpActivities>(options)[MCP_CALL_ACTIVITY]({ server, tool: tool.mcp.tool, call });
+    running = proxyActivities<McpActivities>(options)[MCP_CALL_ACTIVITY]({ server, tool: tool.mcp.tool, call, ...(grant ? { approval: grant } : {}) });
   } else {
     // The proxy answers every key; the index type alone cannot say so.
-    running = proxyActivities<ToolActivities>(options)[toolActivityType(tool.name)]!({ call });
+    running = proxyActivities<ToolActivities>(options)[toolActivityType(tool.name)]!({ call, ...(grant ? { approval: grant } : {}) });
   }
   try {
     return await running;

@@ -102,8 +102,8 @@ const CHANGES: { contract: string; change: string; find: string; replace: string
   {
     contract: 'core/contracts/mcp.ts',
     change: 'an MCP call takes the server by name',
-    find: 'export interface McpCallInput {\n  server: McpServerSpec;',
-    replace: 'export interface McpCallInput {\n  server: string;',
+    find: '  server: McpServerRef;\n  /** The tool',
+    replace: '  server: string;\n  /** The tool',
     noticedIn: 'workflows/tool-calls.ts',
   },
   {

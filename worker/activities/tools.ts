@@ -1,24 +1,33 @@
 import { Context } from '@temporalio/activity';
 import * as z from 'zod';
-import { ToolInputError, type ToolDefinition } from '../../core/define-tool.ts';
+import { definitionNeedsApproval, ToolInputError, type ToolDefinition } from '../../core/define-tool.ts';
 import { summarise } from '../../core/run-events.ts';
-import { toolActivityType, type ApprovalActivities, type ToolActivities } from '../../core/contracts/tools.ts';
+import { approvalTarget, toolActivityType, type ApprovalActivities, type ToolActivities } from '../../core/contracts/tools.ts';
 import type { PlannedCall, ToolOutcome, ToolResultRef } from '../../core/spec.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
+import { approvedArgs, type ApprovalRecords } from '../approval-records.ts';
 import { startHeartbeats } from './heartbeat.ts';
 
 /**
  * One activity per tool, registered as `tool:<name>`. Arguments are checked against the
  * tool's schema here: a mismatch is an error the model can correct, not a failed run. The
- * outcome is stored; the workflow gets its ref and a one-line excerpt.
+ * outcome is stored; the workflow gets its ref and a one-line excerpt. A tool that needs
+ * approval by its definition here (whatever the spec in workflow input says) runs only under
+ * an approval recorded for this very call (`approvals`); without one the activity fails with
+ * the non-retryable `ApprovalMissing`, which the model reads as the call's result.
  */
-export function createToolActivities(tools: Iterable<ToolDefinition>, store: TranscriptStore): ToolActivities {
+export function createToolActivities(tools: Iterable<ToolDefinition>, store: TranscriptStore, approvals: ApprovalRecords): ToolActivities {
   const activities: ToolActivities = {};
   for (const tool of tools) {
     const type = toolActivityType(tool.name);
     if (activities[type]) continue;
-    activities[type] = async ({ call }) => {
+    activities[type] = async ({ call, approval }) => {
       const args = call.argsRef ? await store.get(call.argsRef) : (call.args ?? {});
+      // Arguments the schema refuses never reach the handler, so they need no approval (as in `needsApproval`).
+      const parsed = tool.input.safeParse(args ?? {});
+      if (tool.approval && parsed.success && definitionNeedsApproval(tool, parsed.data)) {
+        await approvals.check(approval, { target: approvalTarget(tool), args: approvedArgs(call) });
+      }
       const outcome = await runTool(tool, args);
       return storeOutcome(store, call, outcome);
     };
@@ -55,11 +64,7 @@ export function createApprovalActivities(tools: Iterable<ToolDefinition>, store:
       if (typeof tool.approval !== 'function') return tool.approval === true;
       const parsed = tool.input.safeParse(call.argsRef ? await store.get(call.argsRef) : (call.args ?? {}));
       if (!parsed.success) return false;
-      try {
-        return Boolean(tool.approval(parsed.data));
-      } catch {
-        return true;
-      }
+      return definitionNeedsApproval(tool, parsed.data);
     },
   };
 }
