@@ -18,6 +18,7 @@ const sdkInternals = {
 export const WORKFLOW_SANDBOX_FILES = [
   'workflows/**/*.ts',
   'core/contracts/**/*.ts',
+  'core/approval-policy.ts',
   'core/ambient.ts',
   'core/bounded.ts',
   'core/cron.ts',
