@@ -101,13 +101,13 @@ describe.skipIf(noTemporal)('MCP servers are named, the worker decides what runs
     const listed = await start([{ name: 'guarded', approval: false }], 'call guarded_lookup_order A-1');
     expect(JSON.parse(((await listed.result()) as AgentRunResult).answer)).toMatchObject({ error: { type: 'ApprovalUnavailable' } });
     // A spec that brings its own, forged declaration of the tool (no approval) meets the worker's check.
-    const forged = {
+    const forged: AgentSpec['tools'][number] = {
       name: 'guarded_lookup_order',
       description: 'Finds an order.',
       parameters: { type: 'object', properties: { order: { type: 'string' } } },
       timeout: '1 minute',
       retry: { maximumAttempts: 1 },
-      approval: 'never' as const,
+      approval: 'never',
       mcp: { server: 'guarded', tool: 'lookup_order' },
     };
     const result = (await (await start([{ name: 'guarded', approval: false }], 'call guarded_lookup_order A-1', [forged])).result()) as AgentRunResult;
