@@ -91,7 +91,7 @@ describe.skipIf(noTemporal || noBrowser)('the console in a real browser', () => 
     await page.locator('#channels button').last().click();
     await expect.poll(() => page.locator('#roots .message.bot').count(), { timeout: 30_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: `${SCREENSHOTS}/ambient.png` });
-  });
+  }, 150_000);
 
   it('shows the same threads after the stack restarts', async () => {
     await stack.stop();
