@@ -111,7 +111,8 @@ describe('the stack, as deployed with real settings', () => {
       expect(actionsOf(statements).every((action) => ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'].includes(action))).toBe(true);
       return statements.flatMap((statement) => [statement.Resource].flat()).sort();
     };
-    expect(secretReads(role(slackIngress.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.SLACK_SIGNING_SECRET].sort());
+    // The Slack edge reads the bot token too when one is given (slash commands answer with it).
+    expect(secretReads(role(slackIngress.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.SLACK_SIGNING_SECRET, SECRET_ARNS.SLACK_BOT_TOKEN].sort());
     expect(secretReads(role(emailIngress.function))).toEqual([SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET]);
     expect(secretReads(role(dispatcher.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, TEMPORAL_SECRET_ARN].sort());
     // The worker's code reads none; its execution role reads them for ECS at task start.
