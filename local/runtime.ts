@@ -81,7 +81,7 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
       terminal = createTerminalReplies();
       const replyAdapters = { terminal: terminal.adapter, ...replyAdaptersFrom(settings) };
       options.announce(`Replies: ${['none', ...Object.keys(replyAdapters)].join(', ')}`);
-      await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values(), log: options.announce });
+      await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values(), enabled: settings.agents.SCHEDULES_SYNC_AT_START, log: options.announce });
       const worker = await createWorkerFromSettings({ connection, namespace, settings: settings.agents, registry, transcripts: settings.transcripts, gemini, replyAdapters });
       const running = worker.run();
       closers.push(async () => {

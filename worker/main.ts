@@ -29,7 +29,7 @@ const connection = await NativeConnection.connect(temporal.connectionOptions).ca
 // Schedules: the triggers' schedules made to match (one line; a failure does not stop the worker).
 const client = new Client({ connection, namespace });
 const registry = registryFrom(settings.agents, client);
-await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values(), log: (line) => console.error(line) });
+await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values(), enabled: settings.agents.SCHEDULES_SYNC_AT_START, log: (line) => console.error(line) });
 
 // Create.
 const replyAdapters = replyAdaptersFrom(settings);

@@ -9,6 +9,8 @@ export interface SyncAtStartOptions {
   agents: Iterable<AgentDefinition>;
   /** Receives the one line saying what changed, or why nothing did. */
   log(line: string): void;
+  /** `SCHEDULES_SYNC_AT_START`: false leaves the schedules to the deploy's `npm run schedules -- sync`. @default true */
+  enabled?: boolean;
 }
 
 /**
@@ -18,6 +20,10 @@ export interface SyncAtStartOptions {
  */
 export async function syncSchedulesAtStart(options: SyncAtStartOptions): Promise<SyncSummary | undefined> {
   const { taskQueue } = options;
+  if (options.enabled === false) {
+    options.log('Schedules not synced at start (SCHEDULES_SYNC_AT_START=false): npm run schedules -- sync keeps them.');
+    return undefined;
+  }
   try {
     const summary = await syncSchedules({ client: options.client, taskQueue, agents: options.agents });
     const conflicts = summary.conflicts.length ? `; left alone, held by schedules sync did not create: ${summary.conflicts.join(', ')}` : '';
@@ -26,10 +32,19 @@ export async function syncSchedulesAtStart(options: SyncAtStartOptions): Promise
     );
     return summary;
   } catch (error) {
-    const message = (error as Error).message ?? String(error);
+    const message = describe(error);
     // Temporal Cloud refuses schedule calls to credentials with only Read on the namespace.
     const hint = /permission|denied|unauthori[sz]ed/i.test(message) ? " The worker's Temporal credentials need the namespace's Write permission." : '';
-    options.log(`Schedules not synced (the worker runs on; npm run schedules -- sync retries): ${message.split('\n')[0]}.${hint}`);
+    options.log(`Schedules not synced (the worker runs on; npm run schedules -- sync retries): ${message}.${hint}`);
     return undefined;
   }
+}
+
+/** The SDK's message says what it tried ("Failed to describe schedule"); the gRPC cause says why. */
+function describe(error: unknown): string {
+  const messages: string[] = [];
+  for (let current = error as { message?: string; cause?: unknown } | undefined; current && messages.length < 4; current = current.cause as typeof current) {
+    if (current.message) messages.push(current.message.split('\n')[0]!.replace(/\.$/, ''));
+  }
+  return messages.join(': ') || String(error);
 }
