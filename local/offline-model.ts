@@ -32,6 +32,8 @@ function ambientAnswer(prompt: string, declared: Set<string>): string | ToolCall
   if (!prompt.startsWith('[Scheduled run of trigger') || !prompt.includes(NOTHING_NEW)) return undefined;
   const found = /\nWhat the check found:\n([\s\S]*?)\n\nIf nothing is new/.exec(prompt)?.[1]?.trim();
   if (!found) {
+    // A definition's trigger without findings has nothing new; a chat-made one ("chat-…") has no check to find anything.
+    if (!prompt.startsWith('[Scheduled run of trigger "chat-')) return NOTHING_NEW;
     const own = prompt.split('\n')[2]?.trim() ?? '';
     if (/^remind\b/i.test(own)) return `Reminder: ${own.replace(/^remind (?:me|us)\s*(?:to\s+)?/i, '')}`;
     return pickTool(own, declared) ?? NOTHING_NEW;
