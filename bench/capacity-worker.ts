@@ -19,6 +19,7 @@ export interface CapacityWorkerSettings {
   toolResultBytes: number;
   tuning: NonNullable<AgentWorkerOptions['tuning']>;
   modelTuning: NonNullable<AgentWorkerOptions['modelTuning']>;
+  modelOnMainQueue: boolean;
 }
 
 export type CapacityWorkerMessage =
@@ -33,6 +34,7 @@ const connection = await NativeConnection.connect({ address: settings.address })
 const worker = await createAgentWorker({
   connection,
   taskQueue: settings.taskQueue,
+  ...(settings.modelOnMainQueue ? { modelTaskQueue: settings.taskQueue } : {}),
   tools: [createLoopTool(settings.toolResultBytes)],
   model: { apiKey: API_KEY, baseUrl: settings.modelUrl, store: createCachedStore(createLocalDirectoryStore({ directory: settings.storeDirectory })) },
   workflowBundle: { codePath: settings.bundlePath },

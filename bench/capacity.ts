@@ -13,12 +13,14 @@ import { taskLatencies } from './task-latency.ts';
 import { createLoopTool, loopAgentSpec, loopPrompt, loopResponder } from './scripted-loop.ts';
 
 export interface CapacityOptions {
-  /** Concurrent agent runs. @default 500 */
+  /** Concurrent agent runs. @default 1000 */
   runs?: number;
   /** Model calls per run (each but the last asks for one tool call). @default 3 */
   modelCalls?: number;
   /** Latency of every model call. @default 2000 */
   modelDelayMs?: number;
+  /** Model calls on the workflow's own task queue, dispatched eagerly, instead of `<queue>-model`. @default false */
+  modelOnMainQueue?: boolean;
   /** Worker options laid over the chosen tuning of the main worker (`--tuning '{…}'`), for experiments. */
   tuning?: Record<string, unknown>;
   /** …and of the model worker (`--model-tuning '{…}'`). */
@@ -35,7 +37,8 @@ const WORKER_PATH = new URL('./capacity-worker.ts', import.meta.url).pathname;
  * takes 2 s a call. Reports throughput, run latency and the worker's peak resident memory.
  */
 export async function runCapacity(options: CapacityOptions = {}) {
-  const runs = options.runs ?? 500;
+  const runs = options.runs ?? 1000;
+  const modelOnMainQueue = options.modelOnMainQueue ?? false;
   const modelCalls = options.modelCalls ?? 3;
   const modelDelayMs = options.modelDelayMs ?? 2000;
   const log = options.log ?? (() => undefined);
@@ -43,7 +46,13 @@ export async function runCapacity(options: CapacityOptions = {}) {
   // Tools and transcript appends are short; workflow tasks are CPU work on one thread, so more
   // slots than the default would only queue inside the worker. The cache holds every open run,
   // so no workflow task replays a run from its start.
-  const tuning = { maxCachedWorkflows: runs + 50, maxConcurrentWorkflowTaskExecutions: 40, maxConcurrentActivityTaskExecutions: 200, ...options.tuning };
+  // With model calls on the main queue, each run's open model call holds a slot of the main worker.
+  const tuning = {
+    maxCachedWorkflows: runs + 50,
+    maxConcurrentWorkflowTaskExecutions: 40,
+    maxConcurrentActivityTaskExecutions: modelOnMainQueue ? runs + 200 : 200,
+    ...options.tuning,
+  };
   const modelTuning = { maxConcurrentActivityTaskExecutions: runs + 50, ...options.modelTuning };
 
   const arrivals: number[] = [];
@@ -64,6 +73,7 @@ export async function runCapacity(options: CapacityOptions = {}) {
       toolResultBytes: TOOL_RESULT_BYTES,
       tuning,
       modelTuning,
+      modelOnMainQueue,
     };
     const child = fork(WORKER_PATH, [JSON.stringify(settings)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     worker = child;
@@ -73,7 +83,7 @@ export async function runCapacity(options: CapacityOptions = {}) {
     const sampler = sampleMemory(child.pid!);
 
     const spec = loopAgentSpec(createLoopTool(TOOL_RESULT_BYTES), modelCalls + 2);
-    const input: AgentRunInput = { spec, prompt: loopPrompt(modelCalls) };
+    const input: AgentRunInput = { spec, prompt: loopPrompt(modelCalls), ...(modelOnMainQueue ? { modelTaskQueue: taskQueue } : {}) };
     const startRun = (prefix: string) => environment.client.workflow.start('agentRun', { taskQueue, workflowId: `${prefix}-${crypto.randomUUID()}`, args: [input] });
 
     log('capacity: 20 warm-up runs');
@@ -124,7 +134,8 @@ export async function runCapacity(options: CapacityOptions = {}) {
       cpu_seconds: { worker: round(cpu.worker, 1), dev_server: round(cpu.server, 1), driver_and_model_server: round(cpu.driver, 1) },
       task_latency_ms: tasks,
       load_average: { before: loadBefore.map((value) => round(value, 2)), after: loadavg().map((value) => round(value, 2)) },
-      tuning: { tuning, modelTuning },
+      model_on_main_queue: modelOnMainQueue,
+      tuning: { tuning, ...(modelOnMainQueue ? {} : { modelTuning }) },
     };
     const text = [
       table(
@@ -148,7 +159,7 @@ export async function runCapacity(options: CapacityOptions = {}) {
         ['task', 'p50 ms', 'p95 ms', 'count'],
         Object.entries(tasks).map(([name, value]) => [name, value.p50_ms, value.p95_ms, value.count]),
       ),
-      `Tuning: main worker ${JSON.stringify(tuning)}; model worker ${JSON.stringify(modelTuning)}`,
+      `Tuning: main worker ${JSON.stringify(tuning)}; ${modelOnMainQueue ? 'model calls on the main queue (eager)' : `model worker ${JSON.stringify(modelTuning)}`}`,
       `Worker RSS: ${formatBytes(idleRss)} idle after start, ${formatBytes(peakRss)} at peak, ${formatBytes(memory.lastRss)} when the last run closed.`,
       check(`${runs} concurrent runs complete within 1.5 GiB`, completed === runs && peakRss <= MEMORY_TARGET_BYTES, `${completed}/${runs} completed, peak RSS ${formatBytes(peakRss)}`),
     ];

@@ -1,27 +1,106 @@
 import { loadavg } from 'node:os';
+import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { ModelStepInput, ModelStepResult } from '../core/contracts/model.ts';
 import { toolActivityType } from '../core/contracts/tools.ts';
 import type { AppendInput, AppendResult } from '../core/contracts/transcript.ts';
-import type { AgentSpec, ToolResultRef } from '../core/spec.ts';
+import { functionCalls, type AgentSpec, type Content, type ToolResultRef } from '../core/spec.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
 import { createModelActivities } from '../worker/activities/model.ts';
 import { createTranscriptActivities } from '../worker/activities/transcript.ts';
 import { createToolActivities } from '../worker/activities/tools.ts';
+import { createAgentWorker, type Tuning } from '../worker/create-worker.ts';
 import type { AgentRunInput } from '../workflows/agent-run.ts';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../local/temporal-dev-server.ts';
-import { API_KEY, startBenchEnvironment, startBenchWorkers, type BenchEnvironment, type BenchEnvironmentOptions } from './harness.ts';
+import { API_KEY, BENCH_WORKFLOWS_PATH, startBenchEnvironment, type BenchEnvironment } from './harness.ts';
+import { createNaiveActivities } from './naive/activities.ts';
+import type { NaiveLoopInput } from './naive/workflows.ts';
 import { percentile, round, table } from './report.ts';
 import { createLoopTool, loopAgentSpec, loopPrompt, loopResponder } from './scripted-loop.ts';
+import { taskLatencies } from './task-latency.ts';
+
+/**
+ * One way of running both designs: the dev server's dynamic config, and how this project's
+ * worker is set up. The tutorial's loop always runs on a worker with default settings.
+ */
+export interface OverheadVariant {
+  /** Dynamic config of the dev server. @default DEV_SERVER_DYNAMIC_CONFIG, as `startDevServer()` runs it */
+  dynamicConfig?: Record<string, string | number | boolean>;
+  /** Model calls on the workflow's own task queue (eager dispatch possible) instead of `<queue>-model`. @default false */
+  modelOnMainQueue?: boolean;
+  /** Worker options of this project's worker. @default none */
+  tuning?: Tuning;
+  /** Size of each tool result's JSON. @default 64 (a trivial tool) */
+  toolResultBytes?: number;
+  /** Run the tutorial's loop too. @default true */
+  naive?: boolean;
+  /** What the variant tries, for the tables. */
+  about: string;
+}
+
+/** Variants `--variants` can name; `project_default` is the one the bench runs by default. */
+export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
+  project_default: { about: `startDevServer() as tests and npm start run it: ${JSON.stringify(DEV_SERVER_DYNAMIC_CONFIG)}` },
+  server_defaults: { dynamicConfig: {}, about: "the dev server's own config (transfer queue read 20 times a second)" },
+  before: {
+    dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000 },
+    about: 'the dev server as the project ran it before this work (transfer queue raised, no eager activities); model calls on their own queue',
+  },
+  eager: {
+    dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
+    about: 'eager activities on the server; model calls on their own queue (tools eager only)',
+  },
+  eager_model_main: {
+    dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
+    modelOnMainQueue: true,
+    about: 'eager activities; model calls on the main queue, so they are eager too',
+  },
+  project_default_20k: {
+    toolResultBytes: 20 * 1024,
+    about: 'as project_default, each tool result 20 KiB (as in the history part): what the payloads cost',
+  },
+  eager_model_main_queue_limit: {
+    dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
+    modelOnMainQueue: true,
+    tuning: { maxTaskQueueActivitiesPerSecond: 1000 } as Tuning,
+    naive: false,
+    about: "as eager_model_main, with the main queue's server-side rate limit set (1000/s)",
+  },
+  eager_model_main_worker_limit: {
+    dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
+    modelOnMainQueue: true,
+    tuning: { maxActivitiesPerSecond: 1000 } as Tuning,
+    naive: false,
+    about: 'as eager_model_main, with a per-worker activity rate limit set (1000/s)',
+  },
+  eager_model_main_same_thread: {
+    dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
+    modelOnMainQueue: true,
+    tuning: { debugMode: true } as Tuning,
+    about: 'as eager_model_main, workflows run on the main thread (debugMode: no deadlock detection)',
+  },
+};
 
 export interface OverheadOptions {
-  /** Measured runs of each kind. @default 30 */
+  /** Measured runs of each design per step count (fewer for long runs: at most runs × 10 / steps, at least 5). @default 20 */
   runs?: number;
-  /** Model calls per run. @default 10 */
-  steps?: number;
-  /** Unmeasured runs of each kind first. @default 3 */
+  /** Model calls per run, one measurement each. @default [10, 50] */
+  steps?: number[];
+  /** Unmeasured runs of each kind first. @default 2 */
   warmup?: number;
+  /** Names from OVERHEAD_VARIANTS. @default ['project_default'] */
+  variants?: string[];
   log?: (line: string) => void;
+}
+
+type Design = 'ours' | 'naive';
+interface Samples {
+  workflow: number[];
+  inProcess: number[];
+  runWorkflow: number[];
+  runInProcess: number[];
+  handles: WorkflowHandle[];
 }
 
 /** Arrival times of model requests, per run: runs are sequential, so step 1 opens a new run. */
@@ -40,75 +119,123 @@ function createRecorder() {
   };
 }
 
-interface Samples {
-  workflow: number[];
-  inProcess: number[];
-}
-
 /**
- * Time per step that Temporal adds: the same loop with a zero-latency model and a trivial
- * tool, run as the `agentRun` workflow and as a plain for-loop calling the same activity
- * functions in this process, on the same store. A step is the time from one model request
- * to the next, as the model server sees it. Measured on the dev server as tests run it, and
- * on one with the server's own defaults (its transfer queue read at most 20 times a second).
+ * Time per step that Temporal adds, for this project's `agentRun` and for the loop of the
+ * well-known Gemini + Temporal tutorial (the whole conversation passed into every model
+ * activity, one tool activity per call, one worker with default settings), on the same
+ * server in the same run, interleaved. Each design's plain loop (the same activity functions
+ * called in turn in this process) is its baseline. A step is the time from one model request
+ * to the next, as the model server sees it (zero-latency model, trivial tool).
  */
 export async function runOverhead(options: OverheadOptions = {}) {
-  const settings = { runs: options.runs ?? 30, steps: options.steps ?? 10, warmup: options.warmup ?? 3 };
+  const settings = { runs: options.runs ?? 20, steps: options.steps ?? [10, 50], warmup: options.warmup ?? 2 };
   const log = options.log ?? (() => undefined);
+  const names = options.variants ?? ['project_default'];
   const loadBefore = loadavg();
-  log('overhead: dev server with its own default config');
-  const serverDefaults = await measure(settings, log, { dynamicConfig: {} });
-  log(`overhead: dev server as startDevServer() runs it, ${JSON.stringify(DEV_SERVER_DYNAMIC_CONFIG)}`);
-  const projectDefault = await measure(settings, log, {});
-  const summary = summarise(settings, { server_defaults: serverDefaults, project_default: projectDefault });
+  const bundle = await bundleWorkflowCode({ workflowsPath: BENCH_WORKFLOWS_PATH, logger: silentLogger });
+  const measured: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+  for (const name of names) {
+    const variant = OVERHEAD_VARIANTS[name];
+    if (!variant) throw new Error(`Unknown overhead variant ${name}: use ${Object.keys(OVERHEAD_VARIANTS).join(', ')}.`);
+    log(`overhead: ${name}: ${variant.about}`);
+    measured[name] = await measure(settings, log, variant, bundle);
+  }
+  const summary = await summarise(settings, names, measured);
   return { ...summary, section: { ...summary.section, load_average: { before: loadBefore.map((value) => round(value, 2)), after: loadavg().map((value) => round(value, 2)) } } };
 }
 
-async function measure(settings: { runs: number; steps: number; warmup: number }, log: (line: string) => void, serverOptions: BenchEnvironmentOptions) {
-  const { runs, steps, warmup } = settings;
+async function measure(settings: { runs: number; steps: number[]; warmup: number }, log: (line: string) => void, variant: OverheadVariant, bundle: { code: string }) {
   const recorder = createRecorder();
-  const tool = createLoopTool(64);
-  const spec = loopAgentSpec(tool, steps + 5);
-  const environment = await startBenchEnvironment(loopResponder({ onRequest: recorder.onRequest }), serverOptions);
-  const workers = await startBenchWorkers(environment, [tool]);
-  const inProcess = createInProcessLoop(environment, tool, spec);
-  const samples: Samples = { workflow: [], inProcess: [] };
-  const runTimes: Samples = { workflow: [], inProcess: [] };
+  const tool = createLoopTool(variant.toolResultBytes ?? 64);
+  const environment = await startBenchEnvironment(loopResponder({ onRequest: recorder.onRequest }), variant.dynamicConfig ? { dynamicConfig: variant.dynamicConfig } : {});
+  const taskQueue = `overhead-${crypto.randomUUID()}`;
+  const naiveQueue = `${taskQueue}-tutorial`;
+  const agent = await createAgentWorker({
+    connection: environment.connection,
+    taskQueue,
+    ...(variant.modelOnMainQueue ? { modelTaskQueue: taskQueue } : {}),
+    tools: [tool],
+    model: { apiKey: API_KEY, baseUrl: environment.model.url, store: environment.store },
+    workflowBundle: bundle,
+    ...(variant.tuning ? { tuning: variant.tuning } : {}),
+  });
+  // The tutorial's worker: workflows and activities on one queue, every setting at its default.
+  const naiveActivities = createNaiveActivities({ apiKey: API_KEY, baseUrl: environment.model.url, tools: [tool] });
+  const tutorial = await Worker.create({ connection: environment.connection, taskQueue: naiveQueue, workflowBundle: bundle, activities: { ...naiveActivities } });
+  const running = Promise.all([agent.run(), tutorial.run()]);
+  const plainOurs = createInProcessLoop(environment, tool);
+  const plainNaive = createNaiveInProcessLoop(naiveActivities);
+  const designs: Design[] = variant.naive === false ? ['ours'] : ['ours', 'naive'];
+  const results: Record<number, Partial<Record<Design, Samples>>> = {};
   try {
-    for (let index = 0; index < warmup + runs; index += 1) {
-      const measured = index >= warmup;
-      if (index === warmup) log(`overhead: ${warmup} warm-up runs done, measuring ${runs} runs of each kind`);
-      // Alternate so that load from elsewhere on the machine hits both kinds alike.
-      let started = performance.now();
-      const input: AgentRunInput = { spec, prompt: loopPrompt(steps) };
-      const handle = await environment.client.workflow.start('agentRun', { taskQueue: workers.taskQueue, workflowId: `overhead-${crypto.randomUUID()}`, args: [input] });
-      await handle.result();
-      if (measured) {
-        runTimes.workflow.push(performance.now() - started);
-        samples.workflow.push(...recorder.lastRunSteps());
+    for (const steps of settings.steps) {
+      const runs = Math.max(5, Math.min(settings.runs, Math.round((settings.runs * 10) / steps)));
+      const spec = loopAgentSpec(tool, steps + 5);
+      const byDesign: Partial<Record<Design, Samples>> = {};
+      for (const design of designs) byDesign[design] = { workflow: [], inProcess: [], runWorkflow: [], runInProcess: [], handles: [] };
+      for (let index = 0; index < settings.warmup + runs; index += 1) {
+        const measured = index >= settings.warmup;
+        if (index === settings.warmup) log(`overhead: ${steps} steps: warm-up done, measuring ${runs} runs of each kind`);
+        // Interleaved, so that load from elsewhere on the machine hits every kind alike.
+        for (const design of designs) {
+          const samples = byDesign[design]!;
+          let started = performance.now();
+          const handle =
+            design === 'ours'
+              ? await environment.client.workflow.start('agentRun', {
+                  taskQueue,
+                  workflowId: `overhead-${crypto.randomUUID()}`,
+                  args: [{ spec, prompt: loopPrompt(steps), ...(variant.modelOnMainQueue ? { modelTaskQueue: taskQueue } : {}) } satisfies AgentRunInput],
+                })
+              : await environment.client.workflow.start('naiveAgentLoop', {
+                  taskQueue: naiveQueue,
+                  workflowId: `overhead-naive-${crypto.randomUUID()}`,
+                  args: [{ spec, prompt: loopPrompt(steps) } satisfies NaiveLoopInput],
+                });
+          await handle.result();
+          if (measured) {
+            samples.runWorkflow.push(performance.now() - started);
+            samples.workflow.push(...recorder.lastRunSteps());
+            samples.handles.push(handle);
+          }
+          started = performance.now();
+          await (design === 'ours' ? plainOurs(spec, steps) : plainNaive(spec, steps));
+          if (measured) {
+            samples.runInProcess.push(performance.now() - started);
+            samples.inProcess.push(...recorder.lastRunSteps());
+          }
+        }
       }
-      started = performance.now();
-      await inProcess(steps);
-      if (measured) {
-        runTimes.inProcess.push(performance.now() - started);
-        samples.inProcess.push(...recorder.lastRunSteps());
-      }
+      results[steps] = byDesign;
     }
+    // Where the time goes, from the event times of the last few runs of each kind.
+    for (const byDesign of Object.values(results)) for (const samples of Object.values(byDesign)) samples.handles = samples.handles.slice(-3);
+    return { results, latencies: await latenciesOf(results) };
   } finally {
-    await workers.stop();
+    agent.shutdown();
+    tutorial.shutdown();
+    await running;
     await environment.close();
   }
-  return { samples, runTimes };
+}
+
+async function latenciesOf(results: Record<number, Partial<Record<Design, Samples>>>) {
+  const out: Record<number, Partial<Record<Design, Awaited<ReturnType<typeof taskLatencies>>>>> = {};
+  for (const [steps, byDesign] of Object.entries(results)) {
+    out[Number(steps)] = {};
+    for (const [design, samples] of Object.entries(byDesign)) out[Number(steps)]![design as Design] = await taskLatencies(samples.handles);
+  }
+  return out;
 }
 
 /** The loop of `agentRun` without Temporal: the same activity functions, called in turn. */
-function createInProcessLoop(environment: BenchEnvironment, tool: ToolDefinition, spec: AgentSpec) {
+function createInProcessLoop(environment: BenchEnvironment, tool: ToolDefinition) {
   const { callModel } = createModelActivities({ apiKey: API_KEY, baseUrl: environment.model.url, store: environment.store });
   const { appendToTranscript } = createTranscriptActivities(environment.store);
   const tools = createToolActivities([tool], environment.store);
   // Tool activities read Context.current() (cancellation, heartbeats): give them one in-process.
   const activity = new MockActivityEnvironment();
-  return async (steps: number) => {
+  return async (spec: AgentSpec, steps: number) => {
     const startInput: AppendInput = { messages: [{ role: 'user', parts: [{ text: loopPrompt(steps) }] }], spec };
     const started: AppendResult = await activity.run(appendToTranscript, startInput);
     let head = started.head;
@@ -123,6 +250,22 @@ function createInProcessLoop(environment: BenchEnvironment, tool: ToolDefinition
   };
 }
 
+/** The tutorial's loop without Temporal: its activities called in turn, the conversation in memory. */
+function createNaiveInProcessLoop(activities: ReturnType<typeof createNaiveActivities>) {
+  const activity = new MockActivityEnvironment();
+  return async (spec: AgentSpec, steps: number) => {
+    const contents: Content[] = [{ role: 'user', parts: [{ text: loopPrompt(steps) }] }];
+    for (let step = 1; step <= spec.limits.maxSteps; step += 1) {
+      const response: Content = await activity.run(activities.naiveCallModel, { spec, contents });
+      contents.push(response);
+      const calls = functionCalls(response);
+      if (calls.length === 0) return;
+      const results = await Promise.all(calls.map((call) => activity.run(activities.naiveRunTool, { name: call.name, args: call.args ?? {} })));
+      contents.push({ role: 'user', parts: calls.map((call, index) => ({ functionResponse: { name: call.name, response: { output: results[index] } } })) });
+    }
+  };
+}
+
 const stats = (values: number[]) => ({
   p50_ms: round(percentile(values, 50), 2),
   p95_ms: round(percentile(values, 95), 2),
@@ -130,36 +273,58 @@ const stats = (values: number[]) => ({
   samples: values.length,
 });
 
-function summarise(settings: { runs: number; steps: number; warmup: number }, measured: Record<string, { samples: Samples; runTimes: Samples }>) {
-  const configurations: Record<string, unknown> = {};
-  const rows: (string | number)[][] = [];
-  for (const [name, { samples, runTimes }] of Object.entries(measured)) {
-    const workflow = stats(samples.workflow);
-    const inProcess = stats(samples.inProcess);
-    const added = {
-      p50_ms: round(workflow.p50_ms - inProcess.p50_ms, 2),
-      p95_ms: round(workflow.p95_ms - inProcess.p95_ms, 2),
-      mean_ms: round(workflow.mean_ms - inProcess.mean_ms, 2),
-    };
-    const perRun = { workflow: stats(runTimes.workflow), in_process: stats(runTimes.inProcess) };
-    configurations[name] = { per_step: { workflow, in_process: inProcess, temporal_adds: added }, per_run: perRun };
-    rows.push(
-      [name, 'workflow (agentRun)', workflow.p50_ms, workflow.p95_ms, workflow.mean_ms, workflow.samples, perRun.workflow.p50_ms, perRun.workflow.p95_ms],
-      [name, 'in-process loop', inProcess.p50_ms, inProcess.p95_ms, inProcess.mean_ms, inProcess.samples, perRun.in_process.p50_ms, perRun.in_process.p95_ms],
-      [name, 'Temporal adds', added.p50_ms, added.p95_ms, added.mean_ms, '', round(perRun.workflow.p50_ms - perRun.in_process.p50_ms, 2), round(perRun.workflow.p95_ms - perRun.in_process.p95_ms, 2)],
-    );
-  }
-  const section = {
+const DESIGN_KEYS: Record<Design, string> = { ours: 'agent_run', naive: 'naive_tutorial' };
+const DESIGN_LABELS: Record<Design, string> = { ours: 'agentRun (this project)', naive: 'naive tutorial loop' };
+
+async function summarise(
+  settings: { runs: number; steps: number[]; warmup: number },
+  names: string[],
+  measured: Record<string, { results: Record<number, Partial<Record<Design, Samples>>>; latencies: Record<number, Partial<Record<Design, unknown>>> }>,
+) {
+  const section: Record<string, unknown> = {
     ...settings,
     step: 'time from one model request to the next (model response, tool, next model request), measured at the model server',
     project_default_config: DEV_SERVER_DYNAMIC_CONFIG,
-    ...configurations,
   };
+  const rows: (string | number)[][] = [];
+  for (const name of names) {
+    const { results, latencies } = measured[name]!;
+    const entry: Record<string, unknown> = { about: OVERHEAD_VARIANTS[name]!.about };
+    for (const [steps, byDesign] of Object.entries(results)) {
+      const added: Partial<Record<Design, number>> = {};
+      for (const [design, samples] of Object.entries(byDesign) as [Design, Samples][]) {
+        const workflow = stats(samples.workflow);
+        const inProcess = stats(samples.inProcess);
+        const adds = {
+          p50_ms: round(workflow.p50_ms - inProcess.p50_ms, 2),
+          p95_ms: round(workflow.p95_ms - inProcess.p95_ms, 2),
+          mean_ms: round(workflow.mean_ms - inProcess.mean_ms, 2),
+        };
+        added[design] = adds.p50_ms;
+        entry[`${DESIGN_KEYS[design]}_${steps}_steps`] = {
+          design: DESIGN_LABELS[design],
+          steps: Number(steps),
+          per_step: { workflow, in_process: inProcess, temporal_adds: adds },
+          per_run: { workflow: stats(samples.runWorkflow), in_process: stats(samples.runInProcess) },
+          task_latency_ms: latencies[Number(steps)]?.[design],
+        };
+        rows.push([name, steps, DESIGN_LABELS[design], workflow.p50_ms, workflow.p95_ms, inProcess.p50_ms, adds.p50_ms, adds.p95_ms, workflow.samples]);
+      }
+      if (added.ours !== undefined && added.naive !== undefined) {
+        const ratio = round(added.ours / added.naive, 2);
+        entry[`ratio_${steps}_steps`] = { agent_run_over_naive_tutorial_temporal_adds_p50: ratio };
+        rows.push([name, steps, 'agentRun / tutorial, Temporal adds', '', '', '', `x${ratio}`, '', '']);
+      }
+    }
+    section[name] = entry;
+  }
+  section.variants = Object.fromEntries(names.map((name) => [name, OVERHEAD_VARIANTS[name]]));
   const text = table(
-    `Per-step time, ${settings.runs} runs × ${settings.steps} model calls after ${settings.warmup} warm-up runs (zero-latency model, trivial tool)\n` +
-      `server_defaults: the dev server's own config; project_default: startDevServer() as tests and npm start run it, ${JSON.stringify(DEV_SERVER_DYNAMIC_CONFIG)}`,
-    ['server', 'loop', 'p50 ms', 'p95 ms', 'mean ms', 'steps', 'run p50 ms', 'run p95 ms'],
+    `Per-step time (ms): model request to next model request; zero-latency model, trivial tool; up to ${settings.runs} runs per design after ${settings.warmup} warm-up runs, interleaved`,
+    ['variant', 'steps', 'loop', 'workflow p50', 'p95', 'plain loop p50', 'Temporal adds p50', 'p95', 'samples'],
     rows,
   );
   return { section, text };
 }
+
+const silentLogger = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (message: string) => console.error(message) };

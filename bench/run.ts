@@ -7,8 +7,8 @@ import { runIngress } from './ingress.ts';
 import { runSchedulesBench } from './schedules.ts';
 import { RESULTS_PATH, saveSection, type Section } from './report.ts';
 
-// report.ts's Section does not name 'ingress' or 'schedules' yet; saveSection merges any section name.
-type Part = Section | 'ingress' | 'schedules';
+// saveSection merges any section name; a part may save under another (see below).
+type Part = 'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules';
 const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules'];
 
 const { values, positionals } = parseArgs({
@@ -18,6 +18,8 @@ const { values, positionals } = parseArgs({
     tuning: { type: 'string' },
     'model-tuning': { type: 'string' },
     steps: { type: 'string' },
+    variants: { type: 'string' },
+    'model-on-main-queue': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
 });
@@ -35,7 +37,8 @@ for (const part of parts) {
   log?.(`${part}: starting`);
   try {
     const { section, text } = await runPart(part);
-    saveSection(part as Section, section);
+    // A capacity run with model calls on the main queue is kept beside the default one.
+    saveSection((part === 'capacity' && values['model-on-main-queue'] ? 'capacity_model_on_main_queue' : part) as Section, section);
     console.log(`\n== ${part} ==\n${text}\n`);
   } catch (error) {
     console.error(`\n== ${part} ==\nFAILED: ${(error as Error).stack ?? String(error)}\n`);
@@ -49,10 +52,16 @@ async function runPart(part: Part): Promise<{ section: unknown; text: string }> 
     case 'history':
       return runHistory({ ...(values.steps ? { counts: values.steps.split(',').map(Number) } : {}), ...(log ? { log } : {}) });
     case 'overhead':
-      return runOverhead({ ...(log ? { log } : {}) });
+      return runOverhead({
+        ...(values.runs ? { runs: Number(values.runs) } : {}),
+        ...(values.steps ? { steps: values.steps.split(',').map(Number) } : {}),
+        ...(values.variants ? { variants: values.variants.split(',') } : {}),
+        ...(log ? { log } : {}),
+      });
     case 'capacity':
       return runCapacity({
         ...(values.runs ? { runs: Number(values.runs) } : {}),
+        modelOnMainQueue: values['model-on-main-queue'],
         ...(values.tuning ? { tuning: JSON.parse(values.tuning) as Record<string, unknown> } : {}),
         ...(values['model-tuning'] ? { modelTuning: JSON.parse(values['model-tuning']) as Record<string, unknown> } : {}),
         ...(log ? { log } : {}),

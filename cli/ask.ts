@@ -6,7 +6,7 @@ if (!question) {
   process.exit(2);
 }
 
-const runtime = await openSession(process.env);
+const runtime = await openSession(process.env, { program: 'ask' });
 let code = 0;
 try {
   const result = await ask(runtime, question);

@@ -8,14 +8,23 @@ import { formatEvent } from './format.ts';
 import { lineReader } from './lines.ts';
 import { openSession } from './session.ts';
 
-const runtime = await openSession(process.env);
+// `npm run chat -- --resume terminal:<id>` (or just the id) continues a conversation.
+const resumeAt = process.argv.indexOf('--resume');
+const resumed = resumeAt >= 0 ? process.argv[resumeAt + 1]?.replace(/^terminal:/, '') : undefined;
+if (resumeAt >= 0 && !resumed) {
+  console.error('Usage: npm run chat -- --resume <conversation id, as the chat printed it>');
+  process.exit(2);
+}
+const runtime = await openSession(process.env, { program: 'chat', persist: true });
 const agent = runtime.agent;
-const session = crypto.randomUUID();
+const session = resumed ?? crypto.randomUUID();
 const conversationId = `terminal:${session}`;
 const me = { id: userInfo().username || 'you' };
 const terminal = createInterface({ input: process.stdin, output: process.stdout });
 const lines = lineReader(terminal);
-console.error(`Chat with the ${agent} agent: conversation ${conversationId}, each message a turn. Ctrl-C stops a turn; Ctrl-D or "exit" quits.`);
+console.error(
+  `Chat with the ${agent} agent: conversation ${conversationId}${resumed ? ' (resumed)' : ''}, each message a turn. Ctrl-C stops a turn; Ctrl-D or "exit" quits; \`npm run chat -- --resume ${session}\` continues it later.`,
+);
 
 let turnRunning = false;
 const shutdown = async () => {

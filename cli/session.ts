@@ -1,10 +1,14 @@
-import { DefaultLogger, Runtime as TemporalRuntime } from '@temporalio/worker';
+import { join } from 'node:path';
+import { Runtime as TemporalRuntime } from '@temporalio/worker';
 import { settingsOrExit } from '../core/load-settings.ts';
 import { compileAgent } from '../core/define-agent.ts';
 import type { Content } from '../core/spec.ts';
 import { followAgentRun, startAgentRun } from '../client/run-agent.ts';
+import { TemporalConnectionError } from '../client/temporal-connection.ts';
 import { startRuntime, type Runtime } from '../local/runtime.ts';
-import { loadTerminalSettings } from '../local/settings.ts';
+import { fileLogger } from '../local/file-logger.ts';
+import { loadStackSettings } from '../local/settings.ts';
+import { StartupError } from '../local/startup-error.ts';
 import type { AgentRunResult } from '../workflows/agent-run.ts';
 import { formatEvent } from './format.ts';
 
@@ -14,15 +18,31 @@ export interface Session extends Runtime {
   agent: string;
 }
 
+export interface SessionOptions {
+  /** Names the SDK's log file, `<DATA_DIR>/logs/<program>.log`. */
+  program: string;
+  /** Keep conversations in DATA_DIR's dev server (or join `npm start`'s). @default false: a dev server in memory */
+  persist?: boolean;
+}
+
 /**
  * Reads the settings from the entry's environment and starts the runtime, with start-up
- * facts on stderr. A bad setting ends the program with one line naming the variable.
+ * facts on stderr. A bad setting, or a Temporal that refuses the connection, ends the program
+ * with one line naming the variable.
  */
-export async function openSession(env: Readonly<Record<string, string | undefined>>): Promise<Session> {
-  const settings = settingsOrExit(() => loadTerminalSettings(env));
-  // The terminal shows the run's steps; the SDK's own chatter is only for warnings.
-  TemporalRuntime.install({ logger: new DefaultLogger('WARN') });
-  const runtime = await startRuntime(settings, { env, announce: (line) => console.error(line) });
+export async function openSession(env: Readonly<Record<string, string | undefined>>, options: SessionOptions): Promise<Session> {
+  const settings = settingsOrExit(() => loadStackSettings(env));
+  const dataDir = settings.stack.DATA_DIR;
+  // The terminal shows the run's steps; the SDK's warnings (a retried tool: 25 lines and a task token) go to a file.
+  TemporalRuntime.install({ logger: fileLogger(join(dataDir, 'logs', `${options.program}.log`)) });
+  let runtime: Runtime;
+  try {
+    runtime = await startRuntime(settings, { env, announce: (line) => console.error(line), ...(options.persist ? { dataDir, owner: `npm run ${options.program}` } : {}) });
+  } catch (error) {
+    if (!(error instanceof StartupError) && !(error instanceof TemporalConnectionError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
   return { ...runtime, agent: runtime.registry.get(settings.terminal.AGENT ?? runtime.registry.defaultAgent).name };
 }
 

@@ -6,67 +6,85 @@ import * as z from 'zod';
  * one; a breaking change bumps `version`. Pure module: zod and string helpers only.
  */
 
+/**
+ * Bounds. Ids become Temporal workflow and update ids (at most 1,000 bytes) and, hashed when
+ * longer than 128 characters, SQS group and deduplication ids; the edges cut or refuse
+ * anything longer with a logged reason, and the dispatcher drops a record that still does not
+ * fit rather than retry it into the dead-letter queue.
+ */
+export const MAX_ID_BYTES = 1000;
+/** Longest text an event carries (an email body is cut well before: EMAIL_MAX_BODY_CHARS). */
+export const MAX_EVENT_TEXT = 200_000;
+
+const boundedId = z
+  .string()
+  .min(1)
+  .refine((value) => new TextEncoder().encode(value).byteLength <= MAX_ID_BYTES, { message: `longer than ${MAX_ID_BYTES} bytes` });
+const slackId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'expected a Slack id' });
+
 export const slackOriginSchema = z.object({
-  teamId: z.string().min(1),
-  channelId: z.string().min(1),
-  /** Root ts of the thread the reply belongs in. Absent for slash commands, which have no message yet. */
-  threadTs: z.string().min(1).optional(),
-  /** ts of the message itself. Absent for slash commands. */
-  ts: z.string().min(1).optional(),
+  teamId: slackId,
+  channelId: slackId,
+  /** Root ts of the thread the reply belongs in. Absent only in events from before slash commands posted a root. */
+  threadTs: z.string().min(1).max(32).optional(),
+  /** ts of the message itself. */
+  ts: z.string().min(1).max(32).optional(),
   /** Slash commands and interactions: where an answer can be posted for 30 minutes. */
-  responseUrl: z.url({ protocol: /^https$/ }).optional(),
+  responseUrl: z.url({ protocol: /^https$/ }).max(2000).optional(),
   /** Slash commands and interactions. */
-  triggerId: z.string().min(1).optional(),
+  triggerId: z.string().min(1).max(256).optional(),
 });
 
 export const emailAttachmentSchema = z.object({
-  filename: z.string(),
-  contentType: z.string(),
+  filename: z.string().max(255),
+  contentType: z.string().max(255),
   size: z.number().int().nonnegative(),
   /** Where the attachment is stored, once a later step stores it. */
   s3Key: z.string().optional(),
   /** The attachment's bytes in the transcript store (`sha256:…`), when the ingress stored them. */
   ref: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
+  /** Why the bytes were not kept (too large), when they were not. */
+  omitted: z.string().max(200).optional(),
 });
 
 export const emailOriginSchema = z.object({
   /** Message-ID without angle brackets. */
-  messageId: z.string().min(1),
-  inReplyTo: z.string().optional(),
-  references: z.array(z.string()),
-  subject: z.string(),
-  from: z.string().min(1),
-  to: z.array(z.string()),
+  messageId: z.string().min(1).max(998),
+  inReplyTo: z.string().max(998).optional(),
+  references: z.array(z.string().max(998)).max(50),
+  subject: z.string().max(1000),
+  from: z.string().min(1).max(254),
+  to: z.array(z.string().max(254)).max(100),
   /** S3 key of the raw MIME message, as SES stored it. */
-  rawS3Key: z.string().optional(),
+  rawS3Key: z.string().max(1024).optional(),
   /** The verified plus-address token that picked the conversation, if one did. */
-  replyToken: z.string().optional(),
-  attachments: z.array(emailAttachmentSchema),
+  replyToken: z.string().max(64).optional(),
+  attachments: z.array(emailAttachmentSchema).max(100),
 });
 
 export const approvalSchema = z.object({
-  requestId: z.string().min(1),
+  requestId: z.string().min(1).max(256),
   decision: z.enum(['approve', 'deny']),
   /** Who clicked or replied: a Slack user id or an email address. */
-  approver: z.string().min(1),
+  approver: z.string().min(1).max(254),
   /** The signed token as received, so the workflow can check it again. */
-  token: z.string().min(1),
+  token: z.string().min(1).max(4096),
 });
 
 export const inboundEventSchema = z
   .object({
     version: z.literal(1),
     /** Source event id: the dedup key in the queue and the update id in Temporal. */
-    id: z.string().min(1),
+    id: boundedId,
     source: z.enum(['slack', 'email']),
     kind: z.enum(['message', 'approval', 'stop']),
     /** Workflow id of the conversation: `slack:{team}:{channel}:{thread root ts}` or `email:{root message id}`. */
-    conversationId: z.string().min(1),
+    conversationId: boundedId,
     /** Agent the ingress picked; the dispatcher may route further. */
-    agent: z.string().min(1).optional(),
+    agent: z.string().min(1).max(64).optional(),
     receivedAt: z.iso.datetime(),
-    user: z.object({ id: z.string().min(1), name: z.string().optional(), email: z.string().optional() }),
-    text: z.string(),
+    user: z.object({ id: z.string().min(1).max(254), name: z.string().max(200).optional(), email: z.string().max(254).optional() }),
+    text: z.string().max(MAX_EVENT_TEXT),
     slack: slackOriginSchema.optional(),
     email: emailOriginSchema.optional(),
     approval: approvalSchema.optional(),
@@ -92,10 +110,11 @@ export const APPROVAL_TOKEN_PURPOSE = 'approval';
 export const approvalTokenClaimsSchema = z.object({ requestId: z.string().min(1), conversationId: z.string().min(1) });
 export type ApprovalTokenClaims = z.infer<typeof approvalTokenClaimsSchema>;
 
-/** `purpose` of the signed token in an email reply plus-address (`assistant+<token>@…`). */
+/**
+ * A purpose no signed token is issued for any more: email reply plus-addresses carry the short
+ * tokens of core/email-thread.ts. Kept so a token minted under it stays refused as an approval.
+ */
 export const EMAIL_REPLY_TOKEN_PURPOSE = 'email-reply';
-export const emailReplyTokenClaimsSchema = z.object({ conversationId: z.string().min(1) });
-export type EmailReplyTokenClaims = z.infer<typeof emailReplyTokenClaimsSchema>;
 
 /** Conversation of a Slack thread; `threadRootTs` is `event.thread_ts ?? event.ts`. */
 export function slackConversationId(teamId: string, channelId: string, threadRootTs: string): string {

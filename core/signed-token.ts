@@ -60,8 +60,12 @@ export function verifyToken<Claims extends Record<string, unknown>>(
   if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'token is too long' };
   const [body, signature, extra] = token.split('.');
   if (!body || !signature || extra !== undefined) return { ok: false, reason: 'token is malformed' };
-  const expected = mac(body, secret);
-  const given = Buffer.from(signature, 'base64url');
+  // Only the one encoding signToken produces verifies: unpadded base64url whose bits all
+  // count. Node's decoder also takes '+', '/', '=' and stray trailing bits, so the same MAC
+  // would otherwise verify under several spellings of one token.
+  if (!isCanonicalBase64url(body) || !isCanonicalBase64url(signature)) return { ok: false, reason: 'token is not in canonical base64url' };
+  const expected = Buffer.from(mac(body, secret).toString('base64url'), 'utf8');
+  const given = Buffer.from(signature, 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { ok: false, reason: 'token signature does not match' };
   }
@@ -72,16 +76,22 @@ export function verifyToken<Claims extends Record<string, unknown>>(
     return { ok: false, reason: 'token claims are not JSON' };
   }
   if (!isEnvelope(claims)) return { ok: false, reason: 'token claims lack purpose or expiry' };
+  if (!Number.isSafeInteger(claims.expiresAt)) return { ok: false, reason: 'token expiry is not a whole number of seconds' };
   if (claims.purpose !== options.purpose) {
     return { ok: false, reason: `token is for "${claims.purpose}", not "${options.purpose}"` };
   }
   const nowSeconds = Math.floor((options.now ?? Date.now)() / 1000);
-  if (claims.expiresAt < nowSeconds) return { ok: false, reason: 'token has expired' };
+  if (claims.expiresAt <= nowSeconds) return { ok: false, reason: 'token has expired' };
   return { ok: true, claims: claims as Claims & TokenEnvelope };
 }
 
 function mac(body: string, secret: string): Buffer {
   return createHmac('sha256', secret).update(body).digest();
+}
+
+/** Unpadded base64url that decodes and re-encodes to itself (no '+', '/', '=', no stray bits). */
+function isCanonicalBase64url(text: string): boolean {
+  return /^[A-Za-z0-9_-]+$/.test(text) && Buffer.from(text, 'base64url').toString('base64url') === text;
 }
 
 function requireSecret(secret: string): void {

@@ -31,7 +31,16 @@ export class DurableAgentsStack extends Stack {
 
     this.bucket = new TranscriptBucket(this, 'Transcripts', { rawMailExpirationDays: settings.rawMailExpirationDays });
     this.ingressQueue = new IngressQueue(this, 'Ingress', { maxReceiveCount: settings.maxReceiveCount });
-    this.secrets = new DeploymentSecrets(this, 'Secrets', { temporalSecretArn: settings.temporalSecretArn, appSecretArn: settings.appSecretArn });
+    this.secrets = new DeploymentSecrets(this, 'Secrets', {
+      temporalSecretArn: settings.temporalSecretArn,
+      appSecretArns: {
+        SLACK_SIGNING_SECRET: settings.slackSigningSecretArn,
+        APPROVAL_TOKEN_SECRET: settings.approvalTokenSecretArn,
+        EMAIL_REPLY_TOKEN_SECRET: settings.emailReplyTokenSecretArn,
+        GOOGLE_API_KEY: settings.googleApiKeySecretArn,
+        ...(settings.slackBotTokenSecretArn ? { SLACK_BOT_TOKEN: settings.slackBotTokenSecretArn } : {}),
+      },
+    });
 
     this.slackIngress = new SlackIngress(this, 'Slack', {
       queue: this.ingressQueue,
@@ -65,7 +74,6 @@ export class DurableAgentsStack extends Stack {
       secrets: this.secrets,
       temporal,
       temporalAuth: settings.temporalAuth,
-      appSecretKeys: settings.workerSecretKeys,
       ...(settings.emailDomain ? { emailDomain: settings.emailDomain } : {}),
       ...(settings.emailConfigurationSet ? { emailConfigurationSet: settings.emailConfigurationSet } : {}),
       environment: settings.workerEnvironment,

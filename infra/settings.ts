@@ -8,7 +8,15 @@ import * as z from 'zod';
  */
 
 /** Context keys whose defaults are placeholders: a deploy with them cannot work. */
-export const PLACEHOLDER_KEYS = ['temporalAddress', 'temporalNamespace', 'temporalSecretArn', 'appSecretArn'] as const;
+export const PLACEHOLDER_KEYS = [
+  'temporalAddress',
+  'temporalNamespace',
+  'temporalSecretArn',
+  'slackSigningSecretArn',
+  'approvalTokenSecretArn',
+  'emailReplyTokenSecretArn',
+  'googleApiKeySecretArn',
+] as const;
 
 const PLACEHOLDER_SECRET_ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-000000`;
 
@@ -16,7 +24,10 @@ export const PLACEHOLDERS = {
   temporalAddress: 'your-namespace.your-account.tmprl.cloud:7233',
   temporalNamespace: 'your-namespace.your-account',
   temporalSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/temporal'),
-  appSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/app'),
+  slackSigningSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/slack-signing-secret'),
+  approvalTokenSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/approval-token-secret'),
+  emailReplyTokenSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/email-reply-token-secret'),
+  googleApiKeySecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/google-api-key'),
 } as const satisfies Record<(typeof PLACEHOLDER_KEYS)[number], string>;
 
 const text = z.string().trim().min(1);
@@ -48,10 +59,17 @@ export const deploymentSettingsSchema = z.object({
   temporalAuth: z.enum(['mtls', 'api-key']).default('mtls'),
   /** Secret holding JSON `{ "tlsCert": "…PEM…", "tlsKey": "…PEM…", "apiKey"?: "…" }`. */
   temporalSecretArn: completeSecretArn.default(PLACEHOLDERS.temporalSecretArn),
-  /** Secret holding JSON with the app's shared secrets: `SLACK_SIGNING_SECRET`, `APPROVAL_TOKEN_SECRET`, `EMAIL_REPLY_TOKEN_SECRET`, `GOOGLE_API_KEY`, … */
-  appSecretArn: completeSecretArn.default(PLACEHOLDERS.appSecretArn),
-  /** Keys of the app secret the worker receives as environment variables of the same name. Every key must exist in the secret, or the task does not start. */
-  workerSecretKeys: list.default(['GOOGLE_API_KEY', 'APPROVAL_TOKEN_SECRET', 'EMAIL_REPLY_TOKEN_SECRET', 'SLACK_BOT_TOKEN']),
+  /**
+   * One secret per value (a plain SecretString), so each role reads only what it uses: the
+   * Slack signing secret (Slack edge), the approval token secret (Slack edge, dispatcher,
+   * worker), the email reply token secret (email edge, worker), the Gemini API key and the
+   * Slack bot token (worker; without it, no Slack replies).
+   */
+  slackSigningSecretArn: completeSecretArn.default(PLACEHOLDERS.slackSigningSecretArn),
+  approvalTokenSecretArn: completeSecretArn.default(PLACEHOLDERS.approvalTokenSecretArn),
+  emailReplyTokenSecretArn: completeSecretArn.default(PLACEHOLDERS.emailReplyTokenSecretArn),
+  googleApiKeySecretArn: completeSecretArn.default(PLACEHOLDERS.googleApiKeySecretArn),
+  slackBotTokenSecretArn: completeSecretArn.optional(),
 
   /** Domain the agents receive and send mail as; scopes the SES receipt rule and the worker's SES permission. */
   emailDomain: text.optional(),

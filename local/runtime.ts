@@ -1,12 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import type { AgentRegistry } from '../agents/index.ts';
+import { connectTo, temporalTargetFrom } from '../client/temporal-connection.ts';
 import { createWorkerFromSettings, registryFrom } from '../worker/from-settings.ts';
 import { replyAdaptersFrom } from '../worker/replies/adapters.ts';
 import { createTerminalReplies, type TerminalReplies } from '../worker/replies/terminal.ts';
 import { syncSchedulesAtStart } from '../worker/sync-at-start.ts';
 import { startGeminiServer } from './gemini-server.ts';
+import { liveDevServer, startPersistentDevServer } from './persistent-dev-server.ts';
 import { offlineModel } from './offline-model.ts';
 import type { TerminalSettings } from './settings.ts';
 import { startDevServer } from './temporal-dev-server.ts';
@@ -26,6 +27,13 @@ export interface RuntimeOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Receives one line per notable start-up fact. */
   announce(line: string): void;
+  /**
+   * Keep the dev server's data in this directory, and join the dev server `npm start` runs
+   * there (its worker then answers). @default none: a dev server in memory
+   */
+  dataDir?: string;
+  /** Who starts the dev server, for the record in `dataDir`. @default 'a local program' */
+  owner?: string;
 }
 
 /**
@@ -43,17 +51,36 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
     let connection: NativeConnection;
     let client: Client;
     let namespace: string;
+    let embeddedWorker = settings.terminal.EMBEDDED_WORKER;
     const address = settings.terminal.TEMPORAL_ADDRESS;
     if (address) {
-      const variables = Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-      const config = loadClientConnectConfig({ overrideEnvVars: variables });
-      namespace = config.namespace ?? 'default';
-      connection = await NativeConnection.connect(config.connectionOptions);
+      // A refused certificate or an unreachable address throws a TemporalConnectionError: one line naming the setting.
+      const target = temporalTargetFrom(options.env);
+      namespace = target.namespace;
+      connection = await connectTo(target, (connectionOptions) => NativeConnection.connect(connectionOptions));
       closers.push(() => connection.close());
-      const clientConnection = await Connection.connect(config.connectionOptions);
+      const clientConnection = await connectTo(target, (connectionOptions) => Connection.connect(connectionOptions));
       closers.push(() => clientConnection.close());
       client = new Client({ connection: clientConnection, namespace });
       options.announce(`Temporal: ${address} (namespace ${namespace})`);
+    } else if (options.dataDir && liveDevServer(options.dataDir)) {
+      const shared = liveDevServer(options.dataDir)!;
+      connection = await NativeConnection.connect({ address: shared.address });
+      closers.push(() => connection.close());
+      const clientConnection = await Connection.connect({ address: shared.address });
+      closers.push(() => clientConnection.close());
+      namespace = 'default';
+      client = new Client({ connection: clientConnection, namespace });
+      // The stack's worker answers; a second one here would share its task queue without its replies.
+      embeddedWorker = false;
+      options.announce(`Temporal: the dev server of ${shared.owner} (pid ${shared.ownerPid})${shared.uiUrl ? `, Web UI ${shared.uiUrl}` : ''}; its worker answers`);
+    } else if (options.dataDir) {
+      const devServer = await startPersistentDevServer({ dataDir: options.dataDir, owner: options.owner ?? 'a local program', ui: settings.terminal.TEMPORAL_UI, ...(settings.temporalCli ? { executable: settings.temporalCli } : {}) });
+      closers.push(() => devServer.stop());
+      connection = devServer.nativeConnection;
+      client = devServer.client;
+      namespace = 'default';
+      options.announce(`Temporal: local dev server, kept in ${options.dataDir}/temporal.db${devServer.uiUrl ? `, Web UI ${devServer.uiUrl}` : ''}`);
     } else {
       const devServer = await startDevServer({ ui: settings.terminal.TEMPORAL_UI, ...(settings.temporalCli ? { executable: settings.temporalCli } : {}) });
       closers.push(() => devServer.stop());
@@ -65,7 +92,7 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
 
     const registry = registryFrom(settings.agents, client);
     let terminal: TerminalReplies | undefined;
-    if (settings.terminal.EMBEDDED_WORKER) {
+    if (embeddedWorker) {
       let gemini: { apiKey: string; baseUrl?: string };
       const { GOOGLE_API_KEY: apiKey } = settings.terminal;
       const { GEMINI_BASE_URL: baseUrl } = settings.agents;

@@ -110,3 +110,33 @@ export function loadRedriveSettings(env: Environment): { DISPATCH_DLQ_URL: strin
     'redrive',
   ).redrive;
 }
+
+/** `npm start`'s own settings, besides the terminal programs' ones. */
+export const stackSettingsSchema = z.object({
+  /** Where the stack keeps everything it must not lose: Temporal's database, the queue, the stand-ins' messages, logs. @default '.data' */
+  DATA_DIR: z.string().trim().min(1).default('.data'),
+  /** Port of the console (0: any free port). @default 8700 */
+  CONSOLE_PORT: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? 8700 : Number(value)))
+    .pipe(z.number({ message: 'CONSOLE_PORT must be a port number' }).int({ message: 'CONSOLE_PORT must be a port number' }).min(0).max(65535, { message: 'CONSOLE_PORT must be a port number' })),
+  /** @default '127.0.0.1' */
+  CONSOLE_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Pause of the offline model before each answer, to watch a turn (or kill one) in flight. @default 0 */
+  OFFLINE_MODEL_DELAY_MS: z.coerce.number({ message: 'OFFLINE_MODEL_DELAY_MS must be a number of milliseconds' }).int().nonnegative().default(0),
+  /** Domain of the agents' addresses in the mail pane. @default 'agents.local' */
+  EMAIL_AGENT_DOMAIN: z.string().trim().min(1).default('agents.local'),
+});
+
+export interface StackSettings extends TerminalSettings {
+  stack: z.infer<typeof stackSettingsSchema>;
+}
+
+/** `npm start`: the terminal programs' settings, with the transcripts under DATA_DIR unless TRANSCRIPT_DIR says otherwise. */
+export function loadStackSettings(env: Environment): StackSettings {
+  const { stack } = loadSettingGroups({ stack: stackSettingsSchema }, env, 'local stack');
+  const withDefaults = { ...env, TRANSCRIPT_DIR: env.TRANSCRIPT_DIR || `${stack.DATA_DIR}/transcripts` };
+  return { ...loadTerminalSettings(withDefaults), stack };
+}

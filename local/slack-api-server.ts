@@ -53,6 +53,10 @@ export interface SlackApiServerOptions {
   teamId?: string;
   /** @default 'U0LOCALBOT' */
   botUserId?: string;
+  /** Messages to start with (what a previous run of `npm start` kept). @default none */
+  messages?: SlackStoredMessage[];
+  /** Called after every message added or edited: the console shows it, `npm start` keeps it. */
+  onChange?: (message: SlackStoredMessage) => void;
 }
 
 export interface SlackApiServer {
@@ -63,6 +67,8 @@ export interface SlackApiServer {
   calls: SlackApiCall[];
   /** Messages of a thread (root first, then replies by ts), or top-level messages of a channel. */
   messages(channel: string, threadTs?: string): SlackStoredMessage[];
+  /** Every message, in the order they were first posted. */
+  allMessages(): SlackStoredMessage[];
   /** Adds a message as a person would write it (the root of a thread, say); returns its ts. */
   addUserMessage(input: { channel: string; user: string; text: string; threadTs?: string }): string;
   /** The next `times` calls of `method` answer 429 with `Retry-After: retryAfterSeconds`. */
@@ -92,12 +98,13 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   const teamId = options.teamId ?? 'T0LOCAL';
   const botUserId = options.botUserId ?? 'U0LOCALBOT';
   const botId = 'B0LOCALBOT';
-  const stored: SlackStoredMessage[] = [];
+  const stored: SlackStoredMessage[] = [...(options.messages ?? [])];
+  const changed = (message: SlackStoredMessage) => options.onChange?.(message);
   const calls: SlackApiCall[] = [];
   const rateLimits = new Map<string, { retryAfterSeconds: number; times: number }>();
   const failures = new Map<string, { error: string; times: number; after: number }>();
   const delays = new Map<string, { ms: number; times: number }>();
-  let lastTs = 0;
+  let lastTs = Math.max(0, ...stored.map((message) => Math.round(Number(message.ts) * 1_000_000)));
 
   /** Slack ts: seconds and a 6-digit fraction, unique and increasing within the server. */
   function nextTs(): string {
@@ -165,6 +172,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
         updatedAt: Date.now(),
       };
       stored.push(message);
+      changed(message);
       return { channel, ts: message.ts, message: view(message, true) };
     },
 
@@ -182,6 +190,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       if (metadata) message.metadata = metadata;
       message.edits += 1;
       message.updatedAt = Date.now();
+      changed(message);
       return { channel, ts, text: message.text, message: view(message, true) };
     },
 
@@ -294,9 +303,12 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     calls,
     messages: (channel, threadTs) =>
       threadTs === undefined ? stored.filter((message) => message.channel === channel && message.threadTs === undefined) : threadOf(channel, threadTs),
+    allMessages: () => [...stored],
     addUserMessage: ({ channel, user, text, threadTs }) => {
       const ts = nextTs();
-      stored.push({ channel, ts, ...(threadTs ? { threadTs } : {}), text, user, edits: 0, updatedAt: Date.now() });
+      const message: SlackStoredMessage = { channel, ts, ...(threadTs ? { threadTs } : {}), text, user, edits: 0, updatedAt: Date.now() };
+      stored.push(message);
+      changed(message);
       return ts;
     },
     rateLimit: (method, retryAfterSeconds, times = 1) => void rateLimits.set(method, { retryAfterSeconds, times }),

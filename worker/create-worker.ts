@@ -7,11 +7,13 @@ import { createAmbientActivities } from './activities/ambient.ts';
 import { createInMemoryAmbientMemoryStore, type AmbientMemoryStore } from './ambient-memory.ts';
 import { createConversationActivities, type ConversationDefaults } from './activities/conversations.ts';
 import { createMcpActivities } from './activities/mcp.ts';
+import type { ModelActivities } from '../core/contracts/model.ts';
 import { createModelActivities, type ModelActivityDeps } from './activities/model.ts';
 import { createReplyActivities } from './activities/replies.ts';
 import { createApprovalActivities, createToolActivities } from './activities/tools.ts';
 import { createTranscriptActivities } from './activities/transcript.ts';
 import { createMemoryConversationIndex, type ConversationIndex } from './conversation-index.ts';
+import { createRateLimiter, rateLimited } from './model-rate-limit.ts';
 import { noneReplyAdapter } from './replies/none.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
 
@@ -47,6 +49,13 @@ export interface AgentWorkerOptions {
    * server enforces it), so a fleet stays under the provider's rate limit. @default unlimited
    */
   modelCallsPerSecond?: number;
+  /**
+   * Model calls started per second by this process, enforced in the process. Unlike
+   * `modelCallsPerSecond` it also holds for model calls on the main queue (dispatched eagerly,
+   * past the server's queue limit): a fleet of at most N processes stays under N × this.
+   * @default unlimited
+   */
+  modelCallsPerSecondPerWorker?: number;
   /** Tools besides those of `agents` (and their sub-agents); each becomes the activity `tool:<name>`. @default [] */
   tools?: Iterable<ToolDefinition>;
   /** Agents conversations may name; `resolveAgent` compiles them, and their tools are registered. @default [] */
@@ -96,6 +105,16 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const tools = [...(options.tools ?? []), ...toolsOf(agents)];
   const { close: closeMcp, ...mcpActivities } = createMcpActivities(store);
   const replyAdapters: ReplyAdapters = { none: noneReplyAdapter, ...options.replyAdapters };
+  const modelTaskQueue = options.modelTaskQueue ?? `${options.taskQueue}-model`;
+  // Model calls on the main queue: one worker, and eager dispatch for the model call too.
+  const modelOnMain = modelTaskQueue === options.taskQueue;
+  if (modelOnMain && options.modelCallsPerSecond) {
+    throw new Error('modelCallsPerSecond limits the model task queue, which eager dispatch bypasses: give model calls their own modelTaskQueue, or set modelCallsPerSecondPerWorker.');
+  }
+  const { callModel } = createModelActivities(options.model);
+  const modelActivities: ModelActivities = {
+    callModel: options.modelCallsPerSecondPerWorker ? rateLimited(createRateLimiter(options.modelCallsPerSecondPerWorker), callModel) : callModel,
+  };
   const main = await Worker.create({
     connection: options.connection,
     namespace,
@@ -103,6 +122,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH }),
     activities: {
       ...createTranscriptActivities(store),
+      ...(modelOnMain ? modelActivities : {}),
       ...createToolActivities(tools, store),
       ...createApprovalActivities(tools, store),
       ...createAgentActivities(agents),
@@ -121,16 +141,20 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     maxHeartbeatThrottleInterval: '5 seconds',
     ...options.tuning,
   });
-  const model = await Worker.create({
-    connection: options.connection,
-    namespace,
-    taskQueue: options.modelTaskQueue ?? `${options.taskQueue}-model`,
-    activities: createModelActivities(options.model),
-    maxHeartbeatThrottleInterval: '5 seconds',
-    ...(options.modelCallsPerSecond ? { maxTaskQueueActivitiesPerSecond: options.modelCallsPerSecond } : {}),
-    ...(options.modelTuning ?? options.tuning),
-  });
-  const workers = [main, model];
+  const workers = [main];
+  if (!modelOnMain) {
+    workers.push(
+      await Worker.create({
+        connection: options.connection,
+        namespace,
+        taskQueue: modelTaskQueue,
+        activities: modelActivities,
+        maxHeartbeatThrottleInterval: '5 seconds',
+        ...(options.modelCallsPerSecond ? { maxTaskQueueActivitiesPerSecond: options.modelCallsPerSecond } : {}),
+        ...(options.modelTuning ?? options.tuning),
+      }),
+    );
+  }
   return {
     run: async () => {
       try {

@@ -1,6 +1,6 @@
 import { Client } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import { connectTo, temporalTargetFrom, TemporalConnectionError } from '../client/temporal-connection.ts';
 import { settingsOrExit } from '../core/load-settings.ts';
 import { registryFrom, createWorkerFromSettings } from './from-settings.ts';
 import { replyAdaptersFrom } from './replies/adapters.ts';
@@ -18,13 +18,16 @@ function refuse(message: string): never {
 
 const settings = settingsOrExit(() => loadWorkerSettings(process.env), 'Worker not started. ');
 
-// Connect: address, namespace, mTLS or API key as the Temporal CLI reads them.
-const variables = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-const temporal = loadClientConnectConfig({ overrideEnvVars: variables });
-const namespace = temporal.namespace ?? 'default';
-const connection = await NativeConnection.connect(temporal.connectionOptions).catch((error: unknown) =>
-  refuse(`Worker not started: cannot reach Temporal at ${settings.connection.TEMPORAL_ADDRESS} (namespace ${namespace}): ${(error as Error).message}`),
-);
+// Connect: address, namespace, mTLS or API key as the Temporal CLI reads them. A refused
+// certificate or an unreachable address is one line naming the setting to fix.
+async function connectToTemporal() {
+  const target = temporalTargetFrom(process.env);
+  return { namespace: target.namespace, connection: await connectTo(target, (options) => NativeConnection.connect(options)) };
+}
+const { connection, namespace } = await connectToTemporal().catch((error: unknown) => {
+  if (error instanceof TemporalConnectionError) refuse(`Worker not started. ${error.message}`);
+  throw error;
+});
 
 // Schedules: the triggers' schedules made to match (one line; a failure does not stop the worker).
 const client = new Client({ connection, namespace });

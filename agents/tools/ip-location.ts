@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import * as z from 'zod';
 import { defineTool, ToolInputError } from '../../core/define-tool.ts';
+import { reachService } from './reach-service.ts';
 
 export interface IpLocationOptions {
   /** ip-api.com compatible service. @default 'http://ip-api.com' */
@@ -30,7 +31,7 @@ export function createIpLocationTool(options: IpLocationOptions = {}) {
     retry: { maximumAttempts: 3, initialInterval: '2 seconds' },
     async handler({ ip }, { signal }) {
       if (!isIP(ip)) throw new ToolInputError(`"${ip}" is not an IP address.`, 'InvalidIp');
-      const response = await fetch(`${baseUrl}/json/${encodeURIComponent(ip)}`, { signal });
+      const response = await reachService('the IP location service', `${baseUrl}/json/${encodeURIComponent(ip)}`, { signal });
       if (!response.ok) throw new Error(`IP location service unavailable: HTTP ${response.status}`);
       const body = (await response.json()) as IpApiAnswer;
       if (body.status !== 'success') {

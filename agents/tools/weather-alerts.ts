@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { defineTool, ToolInputError } from '../../core/define-tool.ts';
+import { reachService } from './reach-service.ts';
 
 export interface WeatherAlertsOptions {
   /** National Weather Service API. @default 'https://api.weather.gov' */
@@ -23,7 +24,7 @@ export async function fetchActiveAlerts(options: WeatherAlertsOptions, state: st
   const baseUrl = (options.baseUrl ?? 'https://api.weather.gov').replace(/\/+$/, '');
   const code = state.toUpperCase();
   if (!US_STATES.has(code)) throw new ToolInputError(`"${state}" is not a US state code.`, 'UnknownState');
-  const response = await fetch(`${baseUrl}/alerts/active?area=${code}`, {
+  const response = await reachService('the National Weather Service', `${baseUrl}/alerts/active?area=${code}`, {
     headers: { 'User-Agent': options.userAgent ?? 'durable-agents (weather tool)', Accept: 'application/geo+json' },
     ...(signal ? { signal } : {}),
   });

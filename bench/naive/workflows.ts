@@ -5,8 +5,8 @@ import type { NaiveActivities } from './activities.ts';
 export interface NaiveLoopInput {
   spec: AgentSpec;
   prompt: string;
-  /** Task queue of the naive activities (they are not part of the agent worker). */
-  activityTaskQueue: string;
+  /** Task queue of the naive activities. @default the workflow's own, as in the tutorial (one worker runs both) */
+  activityTaskQueue?: string;
 }
 
 export interface NaiveLoopResult {
@@ -23,7 +23,7 @@ export interface NaiveLoopResult {
  */
 export async function naiveAgentLoop(input: NaiveLoopInput): Promise<NaiveLoopResult> {
   const { naiveCallModel, naiveRunTool } = proxyActivities<NaiveActivities>({
-    taskQueue: input.activityTaskQueue,
+    ...(input.activityTaskQueue ? { taskQueue: input.activityTaskQueue } : {}),
     startToCloseTimeout: '2 minutes',
     retry: { maximumAttempts: 3 },
   });

@@ -7,6 +7,8 @@ import type { DispatchAction } from './route.ts';
 
 /** gRPC status NOT_FOUND: the conversation has closed or never existed. */
 const GRPC_NOT_FOUND = 5;
+/** gRPC status INVALID_ARGUMENT: Temporal refuses the request itself (an id too long, a payload too large); no retry changes that. */
+const GRPC_INVALID_ARGUMENT = 3;
 
 export type DeliveryResult =
   | { outcome: 'delivered'; update: string; duplicate?: boolean; turn?: number }
@@ -36,7 +38,7 @@ export async function deliver(client: Client, action: DispatchAction, options: D
         const accepted = await sendMessage(client, { conversationId: action.conversationId, start: action.start, message: action.message, taskQueue: options.taskQueue });
         return { outcome: 'delivered', update: MESSAGE_UPDATE, duplicate: accepted.duplicate, turn: accepted.turn };
       } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError) return refused(MESSAGE_UPDATE, error);
+        if (error instanceof WorkflowUpdateFailedError || isInvalid(error)) return refused(MESSAGE_UPDATE, error as Error);
         throw error;
       }
     }
@@ -57,7 +59,7 @@ async function refusedWhenGone(update: string, send: () => Promise<unknown>): Pr
     await send();
     return { outcome: 'delivered', update };
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError || isGone(error)) return refused(update, error as Error);
+    if (error instanceof WorkflowUpdateFailedError || isGone(error) || isInvalid(error)) return refused(update, error as Error);
     throw error;
   }
 }
@@ -84,6 +86,11 @@ async function emailApprovalDecision(
 function isGone(error: unknown): boolean {
   if (error instanceof WorkflowNotFoundError) return true;
   return isGrpcServiceError(error) && error.code === GRPC_NOT_FOUND;
+}
+
+function isInvalid(error: unknown): boolean {
+  const cause = (error as { cause?: unknown }).cause;
+  return [error, cause].some((candidate) => isGrpcServiceError(candidate) && candidate.code === GRPC_INVALID_ARGUMENT);
 }
 
 function refused(update: string, error: Error): DeliveryResult {

@@ -1,15 +1,21 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { loadSecrets, secretsManagerReaderFrom, secretsOrExit, withSecretRefresh } from '../shared/secrets.ts';
 import { createDispatchBatchHandler } from './dispatch-batch.ts';
 import { loadDispatchSettings } from './settings.ts';
 import { createTemporalClientProvider } from './temporal-client.ts';
 
-// Cold start: settings are checked now; Temporal is connected on the first batch and the
-// connection is kept for the container's life (see temporal-client.ts).
-const settings = loadDispatchSettings(process.env);
+// Cold start: settings are checked and the approval secret read now; Temporal is connected on
+// the first batch (its certificate read from TEMPORAL_SECRET_ARN) and the connection is kept
+// for the container's life (see temporal-client.ts).
+const { dispatch: settings, secretArns } = loadDispatchSettings(process.env);
+const readSecret = secretsManagerReaderFrom(process.env);
+const secrets = await secretsOrExit(
+  loadSecrets({ read: readSecret, secrets: { APPROVAL_TOKEN_SECRET: { variable: 'APPROVAL_TOKEN_SECRET_ARN', arn: secretArns.APPROVAL_TOKEN_SECRET_ARN } } }),
+);
 const temporal = createTemporalClientProvider({
   env: process.env,
-  ...(settings.TEMPORAL_SECRET_ARN ? { secretArn: settings.TEMPORAL_SECRET_ARN, secrets: new SecretsManagerClient({}) } : {}),
+  ...(settings.TEMPORAL_SECRET_ARN ? { secretArn: settings.TEMPORAL_SECRET_ARN, readSecret } : {}),
   connectTimeoutMs: settings.TEMPORAL_CONNECT_TIMEOUT_MS,
 });
 
-export const handler = createDispatchBatchHandler({ config: settings, temporal });
+// A rotated approval secret reaches a warm function within five minutes.
+export const handler = withSecretRefresh(secrets, (values) => createDispatchBatchHandler({ config: { ...settings, ...values }, temporal }), { maxAgeMs: 5 * 60_000 });

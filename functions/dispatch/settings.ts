@@ -47,6 +47,21 @@ export const temporalAddressSchema = z.object({
   TEMPORAL_ADDRESS: requiredText('TEMPORAL_ADDRESS', 'the Temporal frontend, e.g. my-namespace.a1b2c.tmprl.cloud:7233'),
 });
 
-export function loadDispatchSettings(env: Environment): DispatchSettings {
-  return loadSettingGroups({ dispatch: dispatchSettingsSchema, temporal: temporalAddressSchema }, env, 'dispatcher').dispatch;
+/** In AWS the approval token secret is read from Secrets Manager at cold start; the configuration names the secret. */
+export const dispatchSecretArnsSchema = z.object({
+  APPROVAL_TOKEN_SECRET_ARN: requiredText('APPROVAL_TOKEN_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the approval token secret'),
+});
+
+/** The dispatcher's settings that are not secrets: what the Lambda reads from its environment. */
+export const dispatchLambdaSchema = dispatchSettingsSchema.omit({ APPROVAL_TOKEN_SECRET: true });
+
+export interface DispatchLambdaSettings {
+  dispatch: z.infer<typeof dispatchLambdaSchema>;
+  secretArns: z.infer<typeof dispatchSecretArnsSchema>;
+}
+
+/** Everything the dispatcher Lambda reads from its environment, checked together; the approval secret comes from Secrets Manager. */
+export function loadDispatchSettings(env: Environment): DispatchLambdaSettings {
+  const { dispatch, secretArns } = loadSettingGroups({ dispatch: dispatchLambdaSchema, secretArns: dispatchSecretArnsSchema, temporal: temporalAddressSchema }, env, 'dispatcher');
+  return { dispatch, secretArns };
 }

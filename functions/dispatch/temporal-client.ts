@@ -1,18 +1,23 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import * as z from 'zod';
+import { connectTo, temporalTargetFrom } from '../../client/temporal-connection.ts';
 import type { Environment } from '../../core/load-settings.ts';
+import type { Log } from '../shared/log.ts';
+import { loadSecrets, type SecretReader, type SecretSet } from '../shared/secrets.ts';
 
 export interface TemporalClientProviderOptions {
   /** The variables `@temporalio/envconfig` reads (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, …): the entry's environment. */
   env: Environment;
-  /** With `secretArn`: where the mTLS certificate and key (or API key) come from. */
-  secrets?: SecretsManagerClient;
-  /** ARN of a JSON secret `{ "tlsCert": "...", "tlsKey": "...", "apiKey"?: "..." }`. */
+  /** With `secretArn`: reads the secret (`secretsManagerReaderFrom(process.env)` in the Lambda). */
+  readSecret?: SecretReader;
+  /** ARN of a JSON secret `{ "tlsCert": "...", "tlsKey": "...", "apiKey"?: "..." }` (`TEMPORAL_SECRET_ARN`). */
   secretArn?: string;
   /** @default 5000 ms */
   connectTimeoutMs?: number;
+  /** Least time between two reads of the secret after failed connects (a rotated certificate). @default 30 000 ms */
+  minSecretRefreshIntervalMs?: number;
+  /** @default jsonLog */
+  log?: Log;
 }
 
 export interface TemporalClientProvider {
@@ -31,41 +36,56 @@ const temporalSecretSchema = z
 /**
  * One Temporal connection per Lambda container: the secret is read once, the connection is
  * made on the first invocation and reused by every later one. A connect that fails is not
- * remembered, so the next invocation tries again instead of failing for the container's life.
+ * remembered, so the next invocation tries again instead of failing for the container's life;
+ * and the secret is read again (at most once per interval), so a rotated certificate is
+ * picked up without a deploy. Failures are one line naming what to fix.
  */
 export function createTemporalClientProvider(options: TemporalClientProviderOptions): TemporalClientProvider {
   let client: Client | undefined;
   let connecting: Promise<Client> | undefined;
-  let secretVariables: Record<string, string> | undefined;
+  let secret: SecretSet<'temporal'> | undefined;
   let connects = 0;
+  const secretArn = options.secretArn;
+  const names = {
+    clientCert: `the tlsCert of TEMPORAL_SECRET_ARN (${secretArn})`,
+    clientKey: `the tlsKey of TEMPORAL_SECRET_ARN (${secretArn})`,
+    apiKey: `the apiKey of TEMPORAL_SECRET_ARN (${secretArn})`,
+  };
 
-  async function readSecret(): Promise<Record<string, string>> {
-    if (secretVariables) return secretVariables;
-    if (!options.secretArn) return (secretVariables = {});
-    if (!options.secrets) throw new Error('TEMPORAL_SECRET_ARN is set but no Secrets Manager client was given');
-    const response = await options.secrets.send(new GetSecretValueCommand({ SecretId: options.secretArn }));
+  async function secretVariables(): Promise<Record<string, string>> {
+    if (!secretArn) return {};
+    if (!options.readSecret) throw new Error('TEMPORAL_SECRET_ARN is set but no Secrets Manager reader was given');
+    secret ??= await loadSecrets({
+      read: options.readSecret,
+      secrets: { temporal: { variable: 'TEMPORAL_SECRET_ARN', arn: secretArn } },
+      ...(options.minSecretRefreshIntervalMs !== undefined ? { minRefreshIntervalMs: options.minSecretRefreshIntervalMs } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
     let parsed: unknown;
     try {
-      parsed = JSON.parse(response.SecretString ?? '');
+      parsed = JSON.parse(secret.values.temporal);
     } catch {
-      throw new Error(`Secret ${options.secretArn} is not JSON; expected { "tlsCert": "...", "tlsKey": "..." } or { "apiKey": "..." }`);
+      throw new Error(`Secret ${secretArn} (TEMPORAL_SECRET_ARN) is not JSON; expected { "tlsCert": "...", "tlsKey": "..." } or { "apiKey": "..." }`);
     }
-    const secret = temporalSecretSchema.safeParse(parsed);
-    if (!secret.success) throw new Error(`Secret ${options.secretArn} ${secret.error.issues[0]?.message ?? 'is malformed'}`);
-    secretVariables = {
-      ...(secret.data.tlsCert ? { TEMPORAL_TLS_CLIENT_CERT_DATA: secret.data.tlsCert, TEMPORAL_TLS_CLIENT_KEY_DATA: secret.data.tlsKey as string } : {}),
-      ...(secret.data.apiKey ? { TEMPORAL_API_KEY: secret.data.apiKey } : {}),
+    const checked = temporalSecretSchema.safeParse(parsed);
+    if (!checked.success) throw new Error(`Secret ${secretArn} (TEMPORAL_SECRET_ARN) ${checked.error.issues[0]?.message ?? 'is malformed'}`);
+    return {
+      ...(checked.data.tlsCert ? { TEMPORAL_TLS_CLIENT_CERT_DATA: checked.data.tlsCert, TEMPORAL_TLS_CLIENT_KEY_DATA: checked.data.tlsKey as string } : {}),
+      ...(checked.data.apiKey ? { TEMPORAL_API_KEY: checked.data.apiKey } : {}),
     };
-    return secretVariables;
   }
 
   async function connect(): Promise<Client> {
-    const overrides = await readSecret();
-    const env = Object.fromEntries(Object.entries({ ...options.env, ...overrides }).filter((entry): entry is [string, string] => entry[1] !== undefined));
-    const config = loadClientConnectConfig({ overrideEnvVars: env });
+    const target = temporalTargetFrom(options.env, await secretVariables(), secretArn ? names : {});
     connects += 1;
-    const connection = await Connection.connect({ ...config.connectionOptions, connectTimeout: options.connectTimeoutMs ?? 5000 });
-    return new Client({ connection, ...(config.namespace ? { namespace: config.namespace } : {}) });
+    try {
+      const connection = await connectTo(target, (connectionOptions) => Connection.connect({ ...connectionOptions, connectTimeout: options.connectTimeoutMs ?? 5000 }));
+      return new Client({ connection, namespace: target.namespace });
+    } catch (error) {
+      // A rotated certificate or key: the next attempt reads the secret again (rate-limited).
+      await secret?.refreshAfterFailure();
+      throw error;
+    }
   }
 
   return {

@@ -38,21 +38,82 @@ export function capText(text: string, maxChars: number): string {
   return `${text.slice(0, maxChars)}\n[… ${text.length - maxChars} more characters not shown]`;
 }
 
-function htmlToText(html: string): string {
-  return html
-    .replace(/<(style|head)\b[\s\S]*?<\/\1\s*>/gi, '')
-    .replace(/<blockquote\b[\s\S]*?<\/blockquote\s*>/gi, '')
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<\/(p|div|li|tr|h[1-6])\s*>/gi, '\n')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
+/** Elements whose whole content is dropped: styles, the head, quoted earlier messages. */
+const SKIPPED_ELEMENTS = new Set(['style', 'head', 'blockquote', 'script', 'title']);
+/** Elements that end a line. */
+const LINE_ENDS = new Set(['br', 'p', 'div', 'li', 'tr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
+const ENTITIES: Record<string, string> = { nbsp: ' ', lt: '<', gt: '>', quot: '"', '#39': "'", amp: '&' };
+
+/**
+ * HTML → text in one pass, linear in the input whatever it holds: each search for a `>`, a
+ * `-->` or a closing tag resumes where the last one ended, so runs of `<`, unclosed comments
+ * and unclosed elements cost no more than reading them once.
+ */
+export function htmlToText(html: string): string {
+  const output: string[] = [];
+  const lower = html.toLowerCase().length === html.length ? html.toLowerCase() : html.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
+  const nextGreater = memoisedSearch((from) => html.indexOf('>', from));
+  const nextCommentEnd = memoisedSearch((from) => html.indexOf('-->', from));
+  const closers = new Map<string, ReturnType<typeof memoisedSearch>>();
+  let index = 0;
+  let textStart = 0;
+  while (index < html.length) {
+    const open = html.indexOf('<', index);
+    if (open < 0) break;
+    if (html.startsWith('<!--', open)) {
+      output.push(html.slice(textStart, open));
+      const end = nextCommentEnd(open + 4);
+      index = textStart = end < 0 ? html.length : end + 3;
+      continue;
+    }
+    const name = /^<\/?([a-z][a-z0-9]{0,15})/.exec(lower.slice(open, open + 18))?.[1];
+    const close = name === undefined ? -1 : nextGreater(open + 1);
+    if (name === undefined || close < 0) {
+      index = open + 1;
+      continue;
+    }
+    output.push(html.slice(textStart, open));
+    const closing = html[open + 1] === '/';
+    index = textStart = close + 1;
+    if (!closing && SKIPPED_ELEMENTS.has(name)) {
+      let search = closers.get(name);
+      if (!search) {
+        const pattern = new RegExp(`</${name}\\s*>`, 'g');
+        search = memoisedSearch((from) => {
+          pattern.lastIndex = from;
+          const match = pattern.exec(lower);
+          return match ? match.index + match[0].length : -1;
+        });
+        closers.set(name, search);
+      }
+      const end = search(index);
+      index = textStart = end < 0 ? html.length : end;
+      continue;
+    }
+    if (LINE_ENDS.has(name) && (closing || name === 'br')) output.push('\n');
+  }
+  output.push(html.slice(textStart));
+  return output
+    .join('')
+    .replace(/&(nbsp|lt|gt|quot|#39|amp);/g, (_entity, name: string) => ENTITIES[name] as string)
     .replace(/\n{3,}/g, '\n\n')
     .trim();
+}
+
+/**
+ * A forward search whose answers are reused: asked from a position at or before the last
+ * answer, it gives that answer without searching again; after a miss, every later question
+ * misses too. Total work stays linear however often it is asked.
+ */
+function memoisedSearch(search: (from: number) => number): (from: number) => number {
+  let lastFrom = -1;
+  let lastFound = -1;
+  return (from) => {
+    if (lastFrom >= 0 && from >= lastFrom && (lastFound < 0 || from <= lastFound)) return lastFound;
+    lastFrom = from;
+    lastFound = search(from);
+    return lastFound;
+  };
 }
 
 /** Replacement characters and C0 controls (other than tab and newlines) mark binary or mis-decoded text. */

@@ -1,16 +1,29 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createTranscriptStore } from '../../store/create-store.ts';
+import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { loadSecrets, secretsManagerReaderFrom, secretsOrExit, withSecretRefresh } from '../shared/secrets.ts';
 import { createSqsEventQueue } from '../shared/sqs-sdk-queue.ts';
 import { createEmailBatchHandler } from './email-batch.ts';
 import { loadEmailLambdaSettings } from './settings.ts';
 
 // SQS-triggered (SES → S3 → SNS → SQS), with ReportBatchItemFailures on the event source.
-// Read at cold start: a missing setting fails the init, naming the variable.
+// Read at cold start: a missing setting fails the init, naming the variable; the reply token
+// secret comes from Secrets Manager (the configuration holds only its ARN).
 const settings = loadEmailLambdaSettings(process.env);
+const secrets = await secretsOrExit(
+  loadSecrets({
+    read: secretsManagerReaderFrom(process.env),
+    secrets: { EMAIL_REPLY_TOKEN_SECRET: { variable: 'EMAIL_REPLY_TOKEN_SECRET_ARN', arn: settings.secretArns.EMAIL_REPLY_TOKEN_SECRET_ARN } },
+  }),
+);
 const queue = createSqsEventQueue({ client: new SQSClient({}), queueUrl: settings.edge.INGRESS_QUEUE_URL });
 const s3 = new S3Client({});
 // Attachments go into the transcript store, with no cache: each is written once.
 const store = createTranscriptStore({ ...settings.transcripts, TRANSCRIPT_CACHE_BYTES: 0 }, { s3Client: s3 });
 
-export const handler = createEmailBatchHandler({ config: settings.edge, s3, queue, store });
+// The worker's thread records sit next to the transcripts: who may continue which conversation.
+const threads = createEmailThreadIndex(settings.transcripts, { s3Client: s3 });
+
+// A rotated reply token secret reaches a warm function within five minutes.
+export const handler = withSecretRefresh(secrets, (values) => createEmailBatchHandler({ config: { ...settings.edge, ...values }, s3, queue, store, threads }), { maxAgeMs: 5 * 60_000 });

@@ -6,7 +6,8 @@ import { jsonLog, type Log } from '../shared/log.ts';
 import { rawBody, type IngressVariables } from './raw-body.ts';
 import { parseFormBody, parseJsonBody } from './request-body.ts';
 import type { SlackEdgeSettings } from './settings.ts';
-import { normaliseSlackCommand } from './slack-commands.ts';
+import { commandEvent, commandFailureText, commandRootText, normaliseSlackCommand } from './slack-commands.ts';
+import type { PostRootMessage } from './slack-post.ts';
 import { normaliseSlackEvent } from './slack-events.ts';
 import { normaliseSlackInteraction } from './slack-interactivity.ts';
 import { verifySlackSignature } from './slack-signature.ts';
@@ -14,6 +15,11 @@ import { verifySlackSignature } from './slack-signature.ts';
 export interface SlackAppDependencies {
   config: SlackEdgeSettings;
   queue: EventQueue;
+  /**
+   * Posts a slash command's root message (`createSlackPoster`); without it commands are
+   * answered with a note to mention the app instead.
+   */
+  postRootMessage?: PostRootMessage;
   /** @default jsonLog */
   log?: Log;
   /** Clock, in milliseconds. @default Date.now */
@@ -77,10 +83,20 @@ export function createSlackApp(dependencies: SlackAppDependencies) {
   });
 
   app.post('/slack/commands', readBody, verify, async (c) => {
-    const outcome = normaliseSlackCommand(parseFormBody(c.var.rawBody), { defaultAgent: config.SLACK_DEFAULT_AGENT, now });
+    const outcome = normaliseSlackCommand(parseFormBody(c.var.rawBody));
     if (outcome.type === 'ssl-check') return c.body(null, 200);
     if (outcome.type === 'reply') return c.json({ response_type: 'ephemeral', text: outcome.text });
-    await enqueue(c, outcome.event);
+    if (!dependencies.postRootMessage) {
+      dropped(c, 'slash commands need SLACK_BOT_TOKEN at the edge');
+      return c.json({ response_type: 'ephemeral', text: 'Commands are not set up here; mention me in a message instead.' });
+    }
+    const { command } = outcome;
+    const root = await dependencies.postRootMessage(command.channel_id, commandRootText(command));
+    if (!root.ok) {
+      dropped(c, `command root message not posted: ${root.error}`);
+      return c.json({ response_type: 'ephemeral', text: commandFailureText(root.error) });
+    }
+    await enqueue(c, commandEvent(command, root.ts, { defaultAgent: config.SLACK_DEFAULT_AGENT, now }));
     return c.body(null, 200);
   });
 

@@ -1,11 +1,26 @@
 import { handle } from 'hono/aws-lambda';
+import { credentialsFromEnvironment } from '../shared/aws-signature.ts';
+import { loadSecrets, secretsManagerReaderFrom, secretsOrExit, withSecretRefresh } from '../shared/secrets.ts';
 import { createSlackApp } from './app.ts';
 import { loadSlackLambdaSettings } from './settings.ts';
 import { createSignedEventQueue } from './signed-event-queue.ts';
-import { credentialsFromEnvironment } from './sqs-signed.ts';
+import { createSlackPoster } from './slack-post.ts';
 
-// Read at cold start: a missing secret fails the init, naming the variable, before any request.
+// Read at cold start: a missing setting fails the init, naming the variable, before any request;
+// the secrets come from Secrets Manager (the configuration holds only their ARNs).
 const settings = loadSlackLambdaSettings(process.env);
+type SlackSecret = 'SLACK_SIGNING_SECRET' | 'APPROVAL_TOKEN_SECRET' | 'SLACK_BOT_TOKEN';
+const secrets = await secretsOrExit(
+  loadSecrets<SlackSecret>({
+    read: secretsManagerReaderFrom(process.env),
+    secrets: {
+      SLACK_SIGNING_SECRET: { variable: 'SLACK_SIGNING_SECRET_ARN', arn: settings.secretArns.SLACK_SIGNING_SECRET_ARN },
+      APPROVAL_TOKEN_SECRET: { variable: 'APPROVAL_TOKEN_SECRET_ARN', arn: settings.secretArns.APPROVAL_TOKEN_SECRET_ARN },
+      // The bot token posts the root message a slash command's conversation lives under.
+      ...(settings.secretArns.SLACK_BOT_TOKEN_ARN ? { SLACK_BOT_TOKEN: { variable: 'SLACK_BOT_TOKEN_ARN', arn: settings.secretArns.SLACK_BOT_TOKEN_ARN } } : {}),
+    } as Record<SlackSecret, { variable: string; arn: string }>,
+  }),
+);
 const queue = createSignedEventQueue({
   queueUrl: settings.edge.INGRESS_QUEUE_URL,
   region: settings.region,
@@ -14,6 +29,17 @@ const queue = createSignedEventQueue({
   ...(settings.sqsEndpoint ? { endpoint: settings.sqsEndpoint } : {}),
   timeoutMs: settings.edge.INGRESS_QUEUE_TIMEOUT_MS,
 });
-const app = createSlackApp({ config: settings.edge, queue });
 
-export const handler = handle(app);
+const slackHandler = (values: typeof secrets.values) => {
+  const botToken = values.SLACK_BOT_TOKEN as string | undefined;
+  const postRootMessage = botToken ? createSlackPoster({ token: botToken, ...(settings.edge.SLACK_API_URL ? { apiUrl: settings.edge.SLACK_API_URL } : {}) }) : undefined;
+  return handle(createSlackApp({ config: { ...settings.edge, ...values }, queue, ...(postRootMessage ? { postRootMessage } : {}) }));
+};
+
+/** A 401 to a signed request: perhaps the signing secret was rotated. */
+function refusedBySecret(response: { statusCode: number }, event: Parameters<ReturnType<typeof slackHandler>>[0]): boolean {
+  return response.statusCode === 401 && Object.keys(event.headers ?? {}).some((name) => name.toLowerCase() === 'x-slack-signature');
+}
+
+// Then the secrets are read again (at most every 30 s) and the request is checked once more with the new values.
+export const handler = withSecretRefresh(secrets, slackHandler, { refusedBySecret, maxAgeMs: 15 * 60_000 });

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { loadSettingsFrom, optionalText, positiveInteger, requiredText, type Environment } from '../../core/load-settings.ts';
+import { loadSettingGroups, loadSettingsFrom, optionalText, positiveInteger, requiredText, type Environment } from '../../core/load-settings.ts';
 import { fifoQueueUrl } from '../shared/queue-url.ts';
 
 /**
@@ -18,6 +18,10 @@ export const slackEdgeSettingsSchema = z.object({
   INGRESS_MAX_BODY_BYTES: positiveInteger('INGRESS_MAX_BODY_BYTES', 1024 * 1024),
   /** How far a request's timestamp may be from now, either way. @default 300 s */
   SLACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInteger('SLACK_TIMESTAMP_TOLERANCE_SECONDS', 300),
+  /** Bot token: the edge posts a slash command's root message with it. Unset: commands answer with a note. */
+  SLACK_BOT_TOKEN: optionalText,
+  /** Slack Web API base URL (a local stand-in). @default https://slack.com/api/ */
+  SLACK_API_URL: optionalText,
   /** Deadline for SQS to accept a message; Slack gives up after 3 s. @default 2500 ms */
   INGRESS_QUEUE_TIMEOUT_MS: positiveInteger('INGRESS_QUEUE_TIMEOUT_MS', 2500),
 });
@@ -35,8 +39,23 @@ export const slackQueueEndpointSchema = z.object({
   AWS_ENDPOINT_URL: optionalText,
 });
 
+/**
+ * In AWS the secrets are not in the configuration: it names the Secrets Manager secrets, and
+ * the function reads them at cold start (`functions/shared/secrets.ts`).
+ */
+export const slackSecretArnsSchema = z.object({
+  SLACK_SIGNING_SECRET_ARN: requiredText('SLACK_SIGNING_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the Slack signing secret'),
+  APPROVAL_TOKEN_SECRET_ARN: requiredText('APPROVAL_TOKEN_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the approval token secret'),
+  /** The bot token's secret: slash commands post their root message with it. @default unset: a command gets a note to mention the app instead */
+  SLACK_BOT_TOKEN_ARN: optionalText,
+});
+
+/** The edge's settings that are not secrets: what the Lambda reads from its environment. */
+export const slackLambdaEdgeSchema = slackEdgeSettingsSchema.omit({ SLACK_SIGNING_SECRET: true, APPROVAL_TOKEN_SECRET: true, SLACK_BOT_TOKEN: true });
+
 export interface SlackLambdaSettings {
-  edge: SlackEdgeSettings;
+  edge: z.infer<typeof slackLambdaEdgeSchema>;
+  secretArns: z.infer<typeof slackSecretArnsSchema>;
   /** @default us-east-1 when neither AWS_REGION nor AWS_DEFAULT_REGION is set */
   region: string;
   /** @default the queue URL's own origin */
@@ -47,10 +66,9 @@ export function loadSlackEdgeSettings(env: Environment): SlackEdgeSettings {
   return loadSettingsFrom(slackEdgeSettingsSchema, env, 'Slack edge');
 }
 
-/** Everything the Slack Lambda reads from its environment, checked together. */
+/** Everything the Slack Lambda reads from its environment, checked together; the secrets' values come from Secrets Manager. */
 export function loadSlackLambdaSettings(env: Environment): SlackLambdaSettings {
-  const edge = loadSlackEdgeSettings(env);
-  const endpoint = loadSettingsFrom(slackQueueEndpointSchema, env, 'Slack edge');
+  const { edge, secretArns, endpoint } = loadSettingGroups({ edge: slackLambdaEdgeSchema, secretArns: slackSecretArnsSchema, endpoint: slackQueueEndpointSchema }, env, 'Slack edge');
   const sqsEndpoint = endpoint.AWS_ENDPOINT_URL_SQS ?? endpoint.AWS_ENDPOINT_URL;
-  return { edge, region: endpoint.AWS_REGION ?? endpoint.AWS_DEFAULT_REGION ?? 'us-east-1', ...(sqsEndpoint ? { sqsEndpoint } : {}) };
+  return { edge, secretArns, region: endpoint.AWS_REGION ?? endpoint.AWS_DEFAULT_REGION ?? 'us-east-1', ...(sqsEndpoint ? { sqsEndpoint } : {}) };
 }

@@ -19,18 +19,22 @@ export interface SlackEventOptions {
 const envelopeSchema = z.looseObject({ type: z.string() });
 const challengeSchema = z.looseObject({ challenge: z.string().min(1) });
 const callbackSchema = z.looseObject({
-  team_id: z.string().min(1),
+  team_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'expected a Slack id' }),
   authorizations: z.array(z.looseObject({ user_id: z.string().optional(), is_bot: z.boolean().optional() })).optional(),
   event: z.looseObject({ type: z.string(), channel_type: z.string().optional(), subtype: z.string().optional() }),
 });
 const SLACK_TS = z.string().regex(/^\d{1,12}\.\d{1,9}$/, { message: 'expected a Slack ts such as 1712345678.000100' });
+const slackId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'expected a Slack id' });
 const messageSchema = z.looseObject({
-  user: z.string().min(1),
-  channel: z.string().min(1),
+  user: slackId,
+  channel: slackId,
   ts: SLACK_TS,
   thread_ts: SLACK_TS.optional(),
   text: z.string().default(''),
 });
+
+/** Characters of a message's text kept. */
+export const MAX_MESSAGE_TEXT = 40_000;
 
 /** Subtypes that are still a person writing; every other subtype is an edit, a deletion, a join… */
 const PERSON_SUBTYPES = new Set(['file_share', 'thread_broadcast']);
@@ -63,7 +67,8 @@ export function normaliseSlackEvent(body: unknown, options: SlackEventOptions): 
     return { type: 'dropped', reason: `message subtype ${event.subtype} is not a new message` };
   }
   const message = requireShape(messageSchema, event, 'event');
-  const text = stripLeadingMentions(message.text, botUserIds);
+  // Slack caps a message at 40,000 characters; a longer text did not come from a person typing.
+  const text = stripLeadingMentions(message.text.slice(0, MAX_MESSAGE_TEXT), botUserIds);
   const threadRoot = message.thread_ts ?? message.ts;
   return {
     type: 'event',

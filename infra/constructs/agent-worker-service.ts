@@ -5,7 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { DeploymentSecrets } from './deployment-secrets.ts';
+import type { AppSecretName, DeploymentSecrets } from './deployment-secrets.ts';
 import type { TemporalTarget } from './dispatcher.ts';
 import { REPOSITORY_ROOT, retentionOf } from './node-lambda.ts';
 import type { TranscriptBucket } from './transcript-bucket.ts';
@@ -17,8 +17,8 @@ export interface AgentWorkerServiceProps {
   temporal: TemporalTarget;
   /** `mtls`: TEMPORAL_TLS_CLIENT_CERT_DATA/KEY_DATA from the Temporal secret; `api-key`: TEMPORAL_API_KEY. @default 'mtls' */
   temporalAuth?: 'mtls' | 'api-key';
-  /** Keys of the app secret passed as environment variables of the same name. @default ['GOOGLE_API_KEY'] */
-  appSecretKeys?: string[];
+  /** App secrets passed as environment variables of the same name (those whose ARN was given). @default GOOGLE_API_KEY, APPROVAL_TOKEN_SECRET, EMAIL_REPLY_TOKEN_SECRET, SLACK_BOT_TOKEN */
+  appSecrets?: AppSecretName[];
   /** Further plain environment variables (no secrets). @default none */
   environment?: Record<string, string>;
   /** The domain (SES identity) replies are sent from; unset allows every identity of the account. @default every identity */
@@ -94,7 +94,7 @@ export class AgentWorkerService extends Construct {
       (props.temporalAuth ?? 'mtls') === 'mtls'
         ? { TEMPORAL_TLS_CLIENT_CERT_DATA: props.secrets.temporalForContainer('tlsCert'), TEMPORAL_TLS_CLIENT_KEY_DATA: props.secrets.temporalForContainer('tlsKey') }
         : { TEMPORAL_API_KEY: props.secrets.temporalForContainer('apiKey') };
-    const appSecrets = Object.fromEntries((props.appSecretKeys ?? ['GOOGLE_API_KEY']).map((key) => [key, props.secrets.appForContainer(key)]));
+    const appSecrets = props.secrets.forContainer(props.appSecrets ?? ['GOOGLE_API_KEY', 'APPROVAL_TOKEN_SECRET', 'EMAIL_REPLY_TOKEN_SECRET', 'SLACK_BOT_TOKEN']);
 
     this.taskDefinition.addContainer('Worker', {
       image: ecs.ContainerImage.fromAsset(REPOSITORY_ROOT, {

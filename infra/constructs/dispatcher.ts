@@ -34,8 +34,8 @@ export interface DispatcherProps {
 /**
  * functions/dispatch/handler.ts on the ingress FIFO queue: batches of 10, failures reported
  * per message so one stuck conversation does not redeliver the others. It reads the
- * Temporal Cloud credentials from the Temporal secret at cold start (TEMPORAL_SECRET_ARN)
- * and connects over gRPC (@grpc/grpc-js is pure JavaScript, so the bundle needs no
+ * approval secret (APPROVAL_TOKEN_SECRET_ARN) at cold start and the Temporal Cloud
+ * certificate (TEMPORAL_SECRET_ARN) on its first connect, and connects over gRPC (@grpc/grpc-js is pure JavaScript, so the bundle needs no
  * native module).
  */
 export class Dispatcher extends Construct {
@@ -54,8 +54,6 @@ export class Dispatcher extends Construct {
         TEMPORAL_ADDRESS: props.temporal.address,
         TEMPORAL_NAMESPACE: props.temporal.namespace,
         TEMPORAL_TASK_QUEUE: props.temporal.taskQueue,
-        TEMPORAL_SECRET_ARN: props.secrets.temporal.secretArn,
-        APPROVAL_TOKEN_SECRET: props.secrets.appValue('APPROVAL_TOKEN_SECRET'),
         DISPATCH_DEFAULT_AGENT: props.defaultAgent ?? 'assistant',
         ...(props.emailAgentDomain ? { EMAIL_AGENT_DOMAIN: props.emailAgentDomain } : {}),
         ...(props.agents && props.agents.length > 0 ? { DISPATCH_AGENTS: props.agents.join(',') } : {}),
@@ -63,7 +61,8 @@ export class Dispatcher extends Construct {
       ...(props.logRetentionDays ? { logRetentionDays: props.logRetentionDays } : {}),
     });
     this.function.addEventSource(new lambdaEvents.SqsEventSource(props.queue.queue, { batchSize: 10, reportBatchItemFailures: true }));
-    props.secrets.temporal.grantRead(this.function);
+    props.secrets.bindTemporalToFunction(this.function);
+    props.secrets.bindToFunction(this.function, ['APPROVAL_TOKEN_SECRET']);
     acknowledgeBasicExecutionRole(this.function);
   }
 }

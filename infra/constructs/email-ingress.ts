@@ -113,13 +113,13 @@ export class EmailIngress extends Construct {
       environment: {
         ...props.queue.producerEnvironment(),
         EMAIL_ALLOWED_SENDERS: props.allowedSenders,
-        EMAIL_REPLY_TOKEN_SECRET: props.secrets.appValue('EMAIL_REPLY_TOKEN_SECRET'),
         // Attachments are stored in the transcript store, where the agents' activities read them.
         ...props.bucket.transcriptStoreEnvironment(),
       },
       ...(props.logRetentionDays ? { logRetentionDays: props.logRetentionDays } : {}),
     });
     this.function.addEventSource(new lambdaEvents.SqsEventSource(this.notificationQueue, { batchSize: 10, reportBatchItemFailures: true }));
+    props.secrets.bindToFunction(this.function, ['EMAIL_REPLY_TOKEN_SECRET']);
     props.bucket.grantRawMailRead(this.function);
     props.bucket.grantTranscriptReadWrite(this.function);
     props.queue.grantSend(this.function);

@@ -21,7 +21,8 @@ export interface SlackIngressProps {
  * Slack's Events, Interactivity and slash-command endpoint: the Hono app of
  * functions/slack/handler.ts behind a Function URL. The URL has no IAM auth because Slack
  * cannot sign with SigV4; the function verifies Slack's HMAC signature on every request
- * and refuses to start without its signing secret. It can only send to the ingress queue.
+ * with the signing secret it reads from Secrets Manager at cold start. It can read its two
+ * secrets and send to the ingress queue, nothing more.
  */
 export class SlackIngress extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -37,13 +38,12 @@ export class SlackIngress extends Construct {
       timeout: Duration.seconds(5),
       environment: {
         ...props.queue.producerEnvironment(),
-        SLACK_SIGNING_SECRET: props.secrets.appValue('SLACK_SIGNING_SECRET'),
-        APPROVAL_TOKEN_SECRET: props.secrets.appValue('APPROVAL_TOKEN_SECRET'),
         SLACK_DEFAULT_AGENT: props.defaultAgent ?? 'assistant',
         ...(props.botUserId ? { SLACK_BOT_USER_ID: props.botUserId } : {}),
       },
       ...(props.logRetentionDays ? { logRetentionDays: props.logRetentionDays } : {}),
     });
+    props.secrets.bindToFunction(this.function, ['SLACK_SIGNING_SECRET', 'APPROVAL_TOKEN_SECRET', ...props.secrets.present(['SLACK_BOT_TOKEN'])]);
     props.queue.grantSend(this.function);
     this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     acknowledgeBasicExecutionRole(this.function);

@@ -4,6 +4,7 @@ import type { GeminiServer } from '../../local/gemini-server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
 import { createTemporalClientProvider, type TemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
+import { createSecretsManagerReader } from '../../functions/shared/secrets.ts';
 import { emailApprovalCode } from '../../core/email-approval.ts';
 import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../support/moto.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
@@ -232,15 +233,15 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
 
   it('reads the Temporal credentials from Secrets Manager once per cold start', async () => {
     const secrets = new SecretsManagerClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
+    const reader = createSecretsManagerReader({ ...MOTO_CLIENT_CONFIG, credentials: () => MOTO_CLIENT_CONFIG.credentials, endpoint: moto.endpoint });
     let reads = 0;
-    secrets.middlewareStack.add((next) => async (args) => {
+    const readSecret = (arn: string) => {
       reads += 1;
-      return next(args);
-    });
+      return reader(arn);
+    };
     const good = await secrets.send(new CreateSecretCommand({ Name: `temporal-${crypto.randomUUID()}`, SecretString: JSON.stringify({ apiKey: 'test-api-key' }) }));
-    reads = 0;
     // An API key turns TLS on by default; the dev server speaks plaintext, so this test turns it off.
-    const temporalProvider = createTemporalClientProvider({ env: { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TLS: 'false' }, secrets, secretArn: good.ARN!, connectTimeoutMs: 1500 });
+    const temporalProvider = createTemporalClientProvider({ env: { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TLS: 'false' }, readSecret, secretArn: good.ARN!, connectTimeoutMs: 1500 });
     providers.push(temporalProvider);
     const { handler } = dispatcher(temporalProvider);
     expect((await handler({ Records: [sqsRecord(slackMessageEvent())] })).batchItemFailures).toEqual([]);
@@ -251,7 +252,7 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     expect(connection.apiKeyFnRef.fn?.()).toBe('test-api-key');
 
     const bad = await secrets.send(new CreateSecretCommand({ Name: `temporal-${crypto.randomUUID()}`, SecretString: JSON.stringify({ tlsCert: 'only half' }) }));
-    const broken = createTemporalClientProvider({ env: { TEMPORAL_ADDRESS: temporalAddress }, secrets, secretArn: bad.ARN!, connectTimeoutMs: 1500 });
+    const broken = createTemporalClientProvider({ env: { TEMPORAL_ADDRESS: temporalAddress }, readSecret, secretArn: bad.ARN!, connectTimeoutMs: 1500 });
     const { handler: brokenHandler, logs } = dispatcher(broken);
     const record = sqsRecord(slackMessageEvent());
     expect((await brokenHandler({ Records: [record] })).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);

@@ -12,6 +12,7 @@ import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
+import { createMemoryEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { createEmailReplyAdapter } from '../../worker/replies/email.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
 import { AGENT_ADDRESS, mime, receipt, sesRecord } from '../ingress/email-fixtures.ts';
@@ -51,7 +52,9 @@ describe.skipIf(noTemporal)('email thread end to end: SES → S3 → ingress →
     await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: 'agents.example.com' }));
     model = await startScriptedModel(respond);
     const queueUrl = await createFifoQueue(sqs, 'e2e-email');
-    receiveEmail = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
+    // The worker writes who may continue each thread; the email edge reads it.
+    const threads = createMemoryEmailThreadIndex();
+    receiveEmail = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, threads, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
 
     const taskQueue = temporal.taskQueue('e2e-email');
     await temporal.startWorker({
@@ -59,7 +62,7 @@ describe.skipIf(noTemporal)('email thread end to end: SES → S3 → ingress →
       tools: [],
       agents: [assistant],
       modelUrl: model.url,
-      replyAdapters: { email: createEmailReplyAdapter({ ses, replyTokenSecret: REPLY_SECRET, approvalSecret: APPROVAL_SECRET }) },
+      replyAdapters: { email: createEmailReplyAdapter({ ses, replyTokenSecret: REPLY_SECRET, approvalSecret: APPROVAL_SECRET, threads }) },
     });
     const handler = createDispatchBatchHandler({ config: dispatchConfig(taskQueue), temporal: temporalProvider, log: silentLog });
     dispatching = pollQueue({ sqs, queueUrl, handler, signal: stopDispatch.signal, waitTimeSeconds: 1, log: silentLog });
@@ -77,7 +80,7 @@ describe.skipIf(noTemporal)('email thread end to end: SES → S3 → ingress →
   async function deliverInbound(raw: string, recipients = [AGENT_ADDRESS]): Promise<void> {
     const key = `inbound/${crypto.randomUUID()}`;
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: raw }));
-    const result = await receiveEmail({ Records: [sesRecord({ bucket: BUCKET, key, receipt: receipt({ recipients }) })] });
+    const result = await receiveEmail({ Records: [sesRecord({ bucket: BUCKET, key, raw, receipt: receipt({ recipients }) })] });
     expect(result.batchItemFailures).toEqual([]);
   }
 
@@ -101,7 +104,7 @@ describe.skipIf(noTemporal)('email thread end to end: SES → S3 → ingress →
     expect(reply!.to?.map((address) => address.address)).toEqual(['ana@example.com']);
     expect(reply!.text?.trim()).toBe('Answer to: When is the launch?');
     const replyTo = reply!.replyTo?.[0]?.address ?? '';
-    expect(replyTo).toMatch(/^assistant\+[A-Za-z0-9_.-]+@agents\.example\.com$/);
+    expect(replyTo).toMatch(/^assistant\+[a-z2-7]{32}@agents\.example\.com$/);
 
     // Ana answers the reply; her client keeps the threading headers and quotes the answer.
     const secondId = `<second-${crypto.randomUUID()}@mail.example.com>`;

@@ -11,6 +11,7 @@ import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-ba
 import { pollQueue } from '../../local/poll-queue.ts';
 import { createTemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
+import { createSlackPoster } from '../../functions/slack/slack-post.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
 import { serveOnNode } from '../../local/node-server.ts';
@@ -85,7 +86,8 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
     slack = await startSlackApiServer({ tokens: [BOT_TOKEN], botUserId: BOT });
     model = await startScriptedModel(respond);
     const queueUrl = await createFifoQueue(sqs, 'e2e-slack');
-    ingress = await serveOnNode(createSlackApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog }), 0);
+    const postRootMessage = createSlackPoster({ token: BOT_TOKEN, apiUrl: slack.url });
+    ingress = await serveOnNode(createSlackApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: sqs, queueUrl }), postRootMessage, log: silentLog }), 0);
     ingressUrl = `http://127.0.0.1:${(ingress.address() as AddressInfo).port}`;
 
     const taskQueue = temporal.taskQueue('e2e-slack');
@@ -167,5 +169,25 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
 
     await expect.poll(() => answers(rootTs).map((message) => message.text), { timeout: 30_000, interval: 200 }).toContain('The invoice to *ACME* is sent.');
     expect(invoices).toEqual([{ customer: 'ACME', amount: 1200 }]);
+  });
+
+  it('answers a slash command under the root message the edge posts, and a reply in that thread continues the conversation', async () => {
+    const command = form({ team_id: TEAM, channel_id: CHANNEL, user_id: ANA, user_name: 'ana', command: '/agent', text: 'when is the party?', response_url: 'https://hooks.slack.com/commands/e2e', trigger_id: '77.77.e2e' });
+    const response = await fetch(`${ingressUrl}/slack/commands`, slackPost(command, { form: true }));
+    expect(response.status).toBe(200);
+    const root = slack.messages(CHANNEL).at(-1)!;
+    expect(root.text).toBe('ana asked with /agent: when is the party?');
+    const replies = () => answers(root.ts).filter((message) => message.ts !== root.ts);
+
+    await expect.poll(() => replies().length, { timeout: 30_000, interval: 200 }).toBe(1);
+    expect(replies()[0]!.text).toContain('You asked: when is the party?');
+
+    const followTs = slack.addUserMessage({ channel: CHANNEL, user: ANA, text: 'and who comes?', threadTs: root.ts });
+    await postEvent(mentionEnvelope('Ev0PARTYWHO', followTs, 'and who comes?', root.ts));
+    await expect.poll(() => replies().length, { timeout: 30_000, interval: 200 }).toBe(2);
+    // One conversation: the second turn's model call saw the command's question.
+    const last = JSON.stringify(model.requests.at(-1)!.body.contents);
+    expect(last).toContain('when is the party?');
+    expect(last).toContain('and who comes?');
   });
 });

@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import type { Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_SECRET_ARN, DEPLOYED_CONTEXT, synthesize, TEMPORAL_SECRET_ARN, type Synthesized } from './synth.ts';
+import { MOTO_CLIENT_CONFIG, startMoto } from '../support/moto.ts';
+import { DEPLOYED_CONTEXT, SECRET_ARNS, synthesize, TEMPORAL_SECRET_ARN, type Synthesized } from './synth.ts';
 
 type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
 
@@ -39,7 +41,7 @@ describe('the stack, as deployed with real settings', () => {
     expect(statSync(join(synthesized.assetFolder('Slack/Function/Code'), 'index.mjs')).size).toBeLessThan(1.5 * 1024 * 1024);
   });
 
-  it('serves Slack from a Function URL without IAM auth, with the queue and secrets in its environment', () => {
+  it('serves Slack from a Function URL without IAM auth, with the queue and its secrets\' ARNs in its environment', () => {
     synthesized.template.hasResourceProperties('AWS::Lambda::Url', {
       AuthType: 'NONE',
       TargetFunctionArn: { 'Fn::GetAtt': [synthesized.logicalId(synthesized.stack.slackIngress.function), 'Arn'] },
@@ -48,8 +50,9 @@ describe('the stack, as deployed with real settings', () => {
       Environment: {
         Variables: Match.objectLike({
           INGRESS_QUEUE_URL: { Ref: synthesized.logicalId(synthesized.stack.ingressQueue.queue) },
-          SLACK_SIGNING_SECRET: `{{resolve:secretsmanager:${APP_SECRET_ARN}:SecretString:SLACK_SIGNING_SECRET::}}`,
-          APPROVAL_TOKEN_SECRET: `{{resolve:secretsmanager:${APP_SECRET_ARN}:SecretString:APPROVAL_TOKEN_SECRET::}}`,
+          SLACK_SIGNING_SECRET_ARN: SECRET_ARNS.SLACK_SIGNING_SECRET,
+          APPROVAL_TOKEN_SECRET_ARN: SECRET_ARNS.APPROVAL_TOKEN_SECRET,
+          SLACK_BOT_TOKEN_ARN: SECRET_ARNS.SLACK_BOT_TOKEN,
         }),
       },
     });
@@ -79,7 +82,45 @@ describe('the stack, as deployed with real settings', () => {
       expect(actionsOf(onIngressQueue).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     }
     expect(actionsOf(statementsOf(synthesized, role(synthesized.stack.slackIngress.function)))).not.toContain('sqs:ReceiveMessage');
-    expect(actionsOf(statementsOf(synthesized, role(synthesized.stack.slackIngress.function))).filter((action) => !action.startsWith('sqs:'))).toEqual([]);
+    expect(actionsOf(statementsOf(synthesized, role(synthesized.stack.slackIngress.function))).filter((action) => !/^(sqs|secretsmanager):/.test(action))).toEqual([]);
+  });
+
+  it('puts no secret value, and no reference that resolves to one, in any configuration', () => {
+    const template = synthesized.template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+    // Nowhere in the template: a dynamic reference is resolved into the resource's configuration at deploy time.
+    expect(JSON.stringify(template)).not.toMatch(/\{\{resolve:(secretsmanager|ssm-secure)/);
+    const secretVariables = new Set([...Object.keys(SECRET_ARNS), 'TEMPORAL_TLS_CLIENT_CERT_DATA', 'TEMPORAL_TLS_CLIENT_KEY_DATA', 'TEMPORAL_API_KEY']);
+    const functions = Object.entries(template.Resources).filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(3);
+    for (const [id, fn] of functions) {
+      const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      for (const [name, value] of Object.entries(variables)) {
+        expect(secretVariables.has(name), `${id} has ${name} in its environment`).toBe(false);
+        // A variable that names a secret holds its ARN, which only IAM turns into a value.
+        if (/SECRET/.test(name)) expect([...Object.values(SECRET_ARNS), TEMPORAL_SECRET_ARN], `${id}.${name}`).toContain(value);
+      }
+    }
+    // The worker's task definition names its secrets by ARN; ECS injects the values when a task starts.
+    const container = template.Resources[synthesized.logicalId(synthesized.stack.worker.taskDefinition)]!.Properties!.ContainerDefinitions as { Environment: { Name: string }[] }[];
+    expect(container[0]!.Environment.map((variable) => variable.Name).filter((name) => secretVariables.has(name))).toEqual([]);
+  });
+
+  it('lets each role read exactly its own secrets, by complete ARN', () => {
+    const { slackIngress, emailIngress, dispatcher, worker } = synthesized.stack;
+    const secretReads = (roleLogicalId: string) => {
+      const statements = statementsOf(synthesized, roleLogicalId).filter((statement) => actionsOf([statement]).some((action) => action.startsWith('secretsmanager:')));
+      expect(actionsOf(statements).every((action) => ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'].includes(action))).toBe(true);
+      return statements.flatMap((statement) => [statement.Resource].flat()).sort();
+    };
+    // The Slack edge reads the bot token too when one is deployed: a slash command's root message is posted with it.
+    expect(secretReads(role(slackIngress.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.SLACK_BOT_TOKEN, SECRET_ARNS.SLACK_SIGNING_SECRET].sort());
+    expect(secretReads(role(emailIngress.function))).toEqual([SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET]);
+    expect(secretReads(role(dispatcher.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, TEMPORAL_SECRET_ARN].sort());
+    // The worker's code reads none; its execution role reads them for ECS at task start.
+    expect(secretReads(synthesized.logicalId(worker.taskDefinition.taskRole))).toEqual([]);
+    expect(secretReads(synthesized.logicalId(worker.taskDefinition.obtainExecutionRole()))).toEqual(
+      [SECRET_ARNS.GOOGLE_API_KEY, SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET, SECRET_ARNS.SLACK_BOT_TOKEN, TEMPORAL_SECRET_ARN].sort(),
+    );
   });
 
   it('runs the dispatcher on the FIFO queue in batches of 10, reporting failures per message', () => {
@@ -96,6 +137,7 @@ describe('the stack, as deployed with real settings', () => {
           TEMPORAL_NAMESPACE: 'agents.a1b2c',
           TEMPORAL_TASK_QUEUE: 'agents',
           TEMPORAL_SECRET_ARN: TEMPORAL_SECRET_ARN,
+          APPROVAL_TOKEN_SECRET_ARN: SECRET_ARNS.APPROVAL_TOKEN_SECRET,
           EMAIL_AGENT_DOMAIN: 'agents.example.com',
           DISPATCH_AGENTS: 'assistant,researcher',
         }),
@@ -103,7 +145,7 @@ describe('the stack, as deployed with real settings', () => {
     });
   });
 
-  it('lets the dispatcher read the Temporal secret and consume the FIFO queue', () => {
+  it('lets the dispatcher consume the FIFO queue', () => {
     const dispatcherRole = role(synthesized.stack.dispatcher.function);
     synthesized.template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: dispatcherRole }],
@@ -114,7 +156,6 @@ describe('the stack, as deployed with real settings', () => {
             Action: Match.arrayWith(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']),
             Resource: { 'Fn::GetAtt': [synthesized.logicalId(synthesized.stack.ingressQueue.queue), 'Arn'] },
           }),
-          Match.objectLike({ Effect: 'Allow', Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: TEMPORAL_SECRET_ARN }),
         ]),
       },
     });
@@ -192,15 +233,6 @@ describe('the stack, as deployed with real settings', () => {
         ]),
       },
     });
-    // The secrets are read by the execution role when a task starts, not by the code.
-    synthesized.template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: synthesized.logicalId(worker.taskDefinition.obtainExecutionRole()) }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Allow', Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: Match.arrayWith([APP_SECRET_ARN, TEMPORAL_SECRET_ARN]) }),
-        ]),
-      },
-    });
   });
 
   it('runs the worker on Fargate arm64 with Temporal Cloud mTLS, the S3 store, and a rollback on failed deploys', () => {
@@ -225,7 +257,10 @@ describe('the stack, as deployed with real settings', () => {
           Secrets: Match.arrayWith([
             { Name: 'TEMPORAL_TLS_CLIENT_CERT_DATA', ValueFrom: `${TEMPORAL_SECRET_ARN}:tlsCert::` },
             { Name: 'TEMPORAL_TLS_CLIENT_KEY_DATA', ValueFrom: `${TEMPORAL_SECRET_ARN}:tlsKey::` },
-            { Name: 'GOOGLE_API_KEY', ValueFrom: `${APP_SECRET_ARN}:GOOGLE_API_KEY::` },
+            { Name: 'GOOGLE_API_KEY', ValueFrom: SECRET_ARNS.GOOGLE_API_KEY },
+            { Name: 'APPROVAL_TOKEN_SECRET', ValueFrom: SECRET_ARNS.APPROVAL_TOKEN_SECRET },
+            { Name: 'EMAIL_REPLY_TOKEN_SECRET', ValueFrom: SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET },
+            { Name: 'SLACK_BOT_TOKEN', ValueFrom: SECRET_ARNS.SLACK_BOT_TOKEN },
           ]),
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
         }),
@@ -271,13 +306,20 @@ describe('the stack, as deployed with real settings', () => {
     // are loaded from a folder inside it.
     const folder = join(import.meta.dirname, '..', '..', '.data', `infra-bundles-${process.pid}`);
     mkdirSync(folder, { recursive: true });
+    // The secrets come from Secrets Manager (moto's) at cold start, as in AWS.
+    const moto = await startMoto();
+    const secretsManager = new SecretsManagerClient({ ...MOTO_CLIENT_CONFIG, region: 'eu-west-1', endpoint: moto.endpoint });
+    const secretArn = async (name: string, value: string) => (await secretsManager.send(new CreateSecretCommand({ Name: `${name}-${crypto.randomUUID()}`, SecretString: value }))).ARN!;
     const environment = {
       AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
       INGRESS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingress.fifo',
-      SLACK_SIGNING_SECRET: 'signing',
-      APPROVAL_TOKEN_SECRET: 'approval',
+      SLACK_SIGNING_SECRET_ARN: await secretArn('signing', 'signing'),
+      APPROVAL_TOKEN_SECRET_ARN: await secretArn('approval', 'approval'),
       EMAIL_ALLOWED_SENDERS: '@example.com',
-      EMAIL_REPLY_TOKEN_SECRET: 'reply',
+      EMAIL_REPLY_TOKEN_SECRET_ARN: await secretArn('reply', 'reply'),
       TEMPORAL_ADDRESS: '127.0.0.1:1',
     };
     const saved = Object.fromEntries(Object.keys(environment).map((key) => [key, process.env[key]]));
@@ -303,6 +345,8 @@ describe('the stack, as deployed with real settings', () => {
         else process.env[key] = value;
       }
       rmSync(folder, { recursive: true, force: true });
+      secretsManager.destroy();
+      await moto.stop();
     }
   });
 });
@@ -343,7 +387,7 @@ describe('variants', () => {
   it('synthesises with no settings at all, and says which placeholders remain', () => {
     const synthesized = synthesize({}, { bundle: false });
     try {
-      Annotations.fromStack(synthesized.stack).hasWarning('*', Match.stringLikeRegexp('Placeholder settings in use \\(temporalAddress, temporalNamespace, temporalSecretArn, appSecretArn\\)'));
+      Annotations.fromStack(synthesized.stack).hasWarning('*', Match.stringLikeRegexp('Placeholder settings in use \\(temporalAddress, temporalNamespace, temporalSecretArn, slackSigningSecretArn, approvalTokenSecretArn, emailReplyTokenSecretArn, googleApiKeySecretArn\\)'));
       expect(synthesized.stack.resolve(synthesized.stack.account)).toEqual({ Ref: 'AWS::AccountId' });
     } finally {
       synthesized.dispose();

@@ -9,7 +9,14 @@ import { createApp, type CreatedApp } from '../../infra/create-app.ts';
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
 
 export const TEMPORAL_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/temporal-AbC123';
-export const APP_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/app-XyZ789';
+/** One secret per value, as an operator creates them. */
+export const SECRET_ARNS = {
+  SLACK_SIGNING_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/slack-signing-secret-Sl4ck1',
+  APPROVAL_TOKEN_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/approval-token-secret-Appr0v',
+  EMAIL_REPLY_TOKEN_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/email-reply-token-secret-Em4il1',
+  GOOGLE_API_KEY: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/google-api-key-G00gle',
+  SLACK_BOT_TOKEN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/slack-bot-token-B0tT0k',
+} as const;
 
 /** Settings as an operator would give them: every placeholder replaced. */
 export const DEPLOYED_CONTEXT = {
@@ -18,7 +25,11 @@ export const DEPLOYED_CONTEXT = {
   temporalAddress: 'agents.a1b2c.tmprl.cloud:7233',
   temporalNamespace: 'agents.a1b2c',
   temporalSecretArn: TEMPORAL_SECRET_ARN,
-  appSecretArn: APP_SECRET_ARN,
+  slackSigningSecretArn: SECRET_ARNS.SLACK_SIGNING_SECRET,
+  approvalTokenSecretArn: SECRET_ARNS.APPROVAL_TOKEN_SECRET,
+  emailReplyTokenSecretArn: SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET,
+  googleApiKeySecretArn: SECRET_ARNS.GOOGLE_API_KEY,
+  slackBotTokenSecretArn: SECRET_ARNS.SLACK_BOT_TOKEN,
   emailDomain: 'agents.example.com',
   emailAllowedSenders: '@example.com',
   emailConfigurationSet: 'agent-replies',

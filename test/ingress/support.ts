@@ -20,6 +20,8 @@ export function slackConfig(queueUrl: string, overrides: Partial<SlackEdgeSettin
     INGRESS_QUEUE_URL: queueUrl,
     SLACK_BOT_USER_ID: undefined,
     SLACK_DEFAULT_AGENT: 'assistant',
+    SLACK_BOT_TOKEN: undefined,
+    SLACK_API_URL: undefined,
     INGRESS_MAX_BODY_BYTES: 1024 * 1024,
     SLACK_TIMESTAMP_TOLERANCE_SECONDS: 300,
     INGRESS_QUEUE_TIMEOUT_MS: 2500,
@@ -35,6 +37,7 @@ export function emailConfig(queueUrl: string, overrides: Partial<EmailEdgeSettin
     EMAIL_DMARC_POLICY: 'reject-on-fail',
     EMAIL_MAX_BODY_CHARS: 20_000,
     EMAIL_MAX_RAW_BYTES: 1024 * 1024,
+    EMAIL_MAX_ATTACHMENT_BYTES: 256 * 1024,
     ...overrides,
   };
 }

@@ -16,13 +16,14 @@ export const MOTO_CLIENT_CONFIG = {
 } as const;
 
 /**
- * Starts moto's AWS server (`pip install 'moto[server]'`) on a free port. Under CI=true a
+ * Starts moto's AWS server (`pip install 'moto[server]'`) on a free port, with `env` added to
+ * its environment (e.g. `INITIAL_NO_AUTH_ACTION_COUNT`, which turns on its IAM checks). Under CI=true a
  * missing moto fails the test; elsewhere it throws too, naming the install command.
  */
-export async function startMoto(): Promise<MotoServer> {
+export async function startMoto(options: { env?: Record<string, string> } = {}): Promise<MotoServer> {
   const port = await freePort();
   const command = process.env.MOTO_SERVER_PATH ?? 'moto_server';
-  const child: ChildProcess = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -55,4 +56,15 @@ export async function startMoto(): Promise<MotoServer> {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Stores `value` as a new secret in moto's Secrets Manager and returns its ARN: what a function's `…_SECRET_ARN` names. */
+export async function createMotoSecret(endpoint: string, value: string, region: string = MOTO_CLIENT_CONFIG.region): Promise<string> {
+  const { CreateSecretCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const client = new SecretsManagerClient({ ...MOTO_CLIENT_CONFIG, region, endpoint });
+  try {
+    return (await client.send(new CreateSecretCommand({ Name: `secret-${crypto.randomUUID()}`, SecretString: value }))).ARN!;
+  } finally {
+    client.destroy();
+  }
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isStopText, parseInboundEvent } from '../../core/inbound-event.ts';
 import { loadEmailEdgeSettings } from '../../functions/email/settings.ts';
 import { loadSlackEdgeSettings } from '../../functions/slack/settings.ts';
-import { isAllowedSender, routeFromRecipient, verdictProblem } from '../../functions/email/email-checks.ts';
+import { isAllowedSender, routeFromRecipient, senderAuthentication } from '../../functions/email/email-checks.ts';
 import { capText, stripQuotedReply } from '../../functions/email/email-text.ts';
 import { sqsFifoId } from '../../functions/shared/event-queue.ts';
 import { slackSignature } from '../../functions/slack/slack-signature.ts';
@@ -55,9 +55,10 @@ describe('email rules', () => {
   it('reads SES verdicts', () => {
     const pass = { status: 'PASS' };
     const base = { recipients: [], spamVerdict: pass, virusVerdict: pass, spfVerdict: pass, dkimVerdict: pass, dmarcVerdict: { status: 'FAIL' } };
-    expect(verdictProblem(base, 'reject-on-fail')).toBe('DMARC verdict is FAIL');
-    expect(verdictProblem(base, 'ignore')).toBeUndefined();
-    expect(verdictProblem({ ...base, spfVerdict: { status: 'FAIL' } }, 'ignore')).toBeUndefined();
+    const mail = { source: 'ana@example.com' };
+    expect(senderAuthentication('example.com', base, mail, 'reject-on-fail')).toEqual({ problem: 'DMARC verdict is FAIL' });
+    expect(senderAuthentication('example.com', base, mail, 'ignore')).toEqual({ via: 'spf', domain: 'example.com' });
+    expect(senderAuthentication('example.com', { ...base, spfVerdict: { status: 'FAIL' } }, mail, 'ignore')).toHaveProperty('problem');
   });
 
   it('matches senders exactly or by whole domain', () => {

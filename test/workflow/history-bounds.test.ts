@@ -121,4 +121,31 @@ describe.skipIf(noTemporal)('history stays small', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
     expect(model!.requests).toHaveLength(6);
   });
+
+  it('runs model calls on the main queue, dispatched eagerly, still spaced by the per-process limit', async () => {
+    const loop = callTools({ name: 'calculate', args: { expression: '1+1' } });
+    model = await startScriptedModel([loop, loop, loop, loop, loop, answer('done')]);
+    const taskQueue = temporal.taskQueue();
+    await temporal.startWorker({ taskQueue, tools: agents.counter.tools, modelUrl: model.url, modelTaskQueue: taskQueue, modelCallsPerSecondPerWorker: 2 });
+    const started = Date.now();
+    const handle = await temporal.client.workflow.start('agentRun', {
+      taskQueue,
+      workflowId: `bounds-${crypto.randomUUID()}`,
+      args: [{ prompt: 'go', spec: compileAgent(agents.counter), modelTaskQueue: taskQueue } satisfies AgentRunInput],
+    });
+    const result = (await handle.result()) as AgentRunResult;
+    expect(result).toMatchObject({ answer: 'done', steps: 6 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    const { events } = await handle.fetchHistory();
+    const modelCalls = (events ?? []).filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel');
+    expect(modelCalls).toHaveLength(6);
+    for (const event of modelCalls) expect(event.activityTaskScheduledEventAttributes?.taskQueue?.name).toBe(taskQueue);
+  });
+
+  it('refuses the model queue limit when model calls share the main queue, where eager dispatch would bypass it', async () => {
+    const taskQueue = temporal.taskQueue();
+    await expect(temporal.startWorker({ taskQueue, tools: [], modelUrl: 'http://127.0.0.1:1', modelTaskQueue: taskQueue, modelCallsPerSecond: 2 })).rejects.toThrow(
+      /modelCallsPerSecondPerWorker/,
+    );
+  });
 });

@@ -1,4 +1,6 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { TranscriptStoreSettings } from '../../store/create-store.ts';
+import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import type { EmailReplySettings, SlackReplySettings } from '../settings.ts';
 import { createEmailReplyAdapter } from './email.ts';
 import type { ReplyAdapter, ReplyAdapters } from './reply-channel.ts';
@@ -17,10 +19,12 @@ export function slackReplyAdapterFrom(settings: SlackReplySettings): ReplyAdapte
 }
 
 /** The email adapter the settings describe, or undefined when `EMAIL_REPLY_TOKEN_SECRET` is not set. */
-export function emailReplyAdapterFrom(settings: EmailReplySettings, ses: SESv2Client = new SESv2Client({})): ReplyAdapter | undefined {
+export function emailReplyAdapterFrom(settings: EmailReplySettings, ses: SESv2Client = new SESv2Client({}), transcripts?: TranscriptStoreSettings): ReplyAdapter | undefined {
   if (!settings.EMAIL_REPLY_TOKEN_SECRET) return undefined;
   return createEmailReplyAdapter({
     ses,
+    // The thread records sit next to the transcripts, where the email edge reads them.
+    ...(transcripts ? { threads: createEmailThreadIndex(transcripts) } : {}),
     replyTokenSecret: settings.EMAIL_REPLY_TOKEN_SECRET,
     // The settings schema refuses a reply token secret without it.
     approvalSecret: settings.APPROVAL_TOKEN_SECRET as string,
@@ -29,8 +33,8 @@ export function emailReplyAdapterFrom(settings: EmailReplySettings, ses: SESv2Cl
 }
 
 /** The Slack and email adapters the settings turn on (`none` is always there in the worker). */
-export function replyAdaptersFrom(settings: { slack: SlackReplySettings; email: EmailReplySettings }): ReplyAdapters {
+export function replyAdaptersFrom(settings: { slack: SlackReplySettings; email: EmailReplySettings; transcripts?: TranscriptStoreSettings }): ReplyAdapters {
   const slack = slackReplyAdapterFrom(settings.slack);
-  const email = emailReplyAdapterFrom(settings.email);
+  const email = emailReplyAdapterFrom(settings.email, undefined, settings.transcripts);
   return { ...(slack ? { slack } : {}), ...(email ? { email } : {}) };
 }

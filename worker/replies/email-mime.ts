@@ -48,7 +48,7 @@ export function threadReferences(references: string[], inReplyTo: string): strin
 
 /** The bare Message-ID of the message sent with `key` from `from`: the same key, the same id. */
 export function replyMessageId(key: string, from: string): string {
-  const domain = from.slice(from.lastIndexOf('@') + 1) || 'localhost';
+  const domain = from.slice(from.lastIndexOf('@') + 1).toLowerCase() || 'localhost';
   return `reply.${createHash('sha256').update(key).digest('hex').slice(0, 32)}@${domain}`;
 }
 

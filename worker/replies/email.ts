@@ -1,9 +1,10 @@
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ReplyChannel } from '../../core/conversation.ts';
-import { EMAIL_REPLY_TOKEN_PURPOSE, emailConversationId } from '../../core/inbound-event.ts';
-import { signToken } from '../../core/signed-token.ts';
+import { mintReplyToken, participantAddress, replyTokenFits, type EmailThreadRecord } from '../../core/email-thread.ts';
+import { emailConversationId } from '../../core/inbound-event.ts';
 import { emailApprovalCode } from '../../core/email-approval.ts';
+import type { EmailThreadIndex } from '../../store/email-thread-index.ts';
 import { buildReplyMime, plusAddress, replyMessageId } from './email-mime.ts';
 import type { ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart } from './reply-channel.ts';
 
@@ -11,6 +12,11 @@ export interface EmailReplyAdapterOptions {
   ses: SESv2Client;
   /** Signs the Reply-To plus-address; the ingress verifies it (`EMAIL_REPLY_TOKEN_SECRET`). */
   replyTokenSecret: string;
+  /**
+   * Where each reply's thread record goes (who may continue the conversation); the email edge
+   * reads it. Without it, replies carry no token and no reply joins a conversation.
+   */
+  threads?: Pick<EmailThreadIndex, 'putToken' | 'putMessage'>;
   /** Makes the approval codes; the dispatcher checks them (`APPROVAL_TOKEN_SECRET`). */
   approvalSecret: string;
   /** Lifetime of the Reply-To token. @default 30 days */
@@ -66,16 +72,34 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
     return sending;
   }
 
+  /**
+   * Records who the reply goes to, under its Message-ID and a fresh reply token, before it is
+   * sent: a person answering within seconds finds the record. The Reply-To carries the token
+   * when `agent+token` fits in a local part.
+   */
+  async function recordThread(key: string, channel: EmailChannel): Promise<string | undefined> {
+    if (!options.threads) return undefined;
+    const at = channel.from.lastIndexOf('@');
+    const agent = channel.from.slice(0, at).replace(/\+.*$/, '').toLowerCase();
+    const record: EmailThreadRecord = {
+      version: 1,
+      conversationId: channel.conversationId ?? emailConversationId(channel.references[0] ?? channel.inReplyTo),
+      agent,
+      participants: [...new Set(channel.to.map(participantAddress))].slice(0, 50),
+      expiresAt: Math.floor(now() / 1000) + (options.replyTokenLifetimeSeconds ?? 30 * 24 * 60 * 60),
+    };
+    await options.threads.putMessage(replyMessageId(key, channel.from), record);
+    if (!replyTokenFits(agent)) return undefined;
+    const { token, id } = mintReplyToken(options.replyTokenSecret);
+    await options.threads.putToken(id, record);
+    return token;
+  }
+
   async function send(key: string, channel: EmailChannel, text: string, autoSubmitted?: 'auto-generated'): Promise<void> {
-    const conversationId = channel.conversationId ?? emailConversationId(channel.references[0] ?? channel.inReplyTo);
-    const token = signToken({ conversationId }, options.replyTokenSecret, {
-      purpose: EMAIL_REPLY_TOKEN_PURPOSE,
-      expiresInSeconds: options.replyTokenLifetimeSeconds ?? 30 * 24 * 60 * 60,
-      now,
-    });
+    const token = await recordThread(key, channel);
     const raw = buildReplyMime({
       ...channel,
-      replyTo: plusAddress(channel.from, token),
+      ...(token ? { replyTo: plusAddress(channel.from, token) } : {}),
       text,
       key,
       date: new Date(now()),

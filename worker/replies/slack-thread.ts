@@ -31,15 +31,55 @@ const THREAD_PAGE_SIZE = 200;
 
 interface ThreadMessage {
   ts?: string;
+  user?: string;
+  bot_id?: string;
+  app_id?: string;
   metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
 }
 
-/** The ts of every reply in the thread marked with `key`, by `markId`. */
+/** Who this app posts as, from `auth.test`. */
+export interface BotIdentity {
+  userId?: string;
+  botId?: string;
+}
+
+/**
+ * `auth.test` once per process, remembered; a failed call is not remembered, so the next
+ * lookup tries again.
+ */
+export function createBotIdentity(client: WebClient, callSlack: SlackCaller): () => Promise<BotIdentity> {
+  let identity: Promise<BotIdentity> | undefined;
+  return () => {
+    identity ??= callSlack('auth.test', () => client.auth.test()).then(
+      (result) => {
+        const found = { ...(result.user_id ? { userId: result.user_id } : {}), ...(result.bot_id ? { botId: result.bot_id as string } : {}) };
+        if (!found.userId && !found.botId) throw new Error('Slack auth.test named neither a user nor a bot');
+        return found;
+      },
+      (error: unknown) => {
+        identity = undefined;
+        throw error;
+      },
+    );
+    return identity;
+  };
+}
+
+/**
+ * Metadata is anyone's to write: a person's app, or another bot in the channel, can post a
+ * message carrying our event type and key. Only a message posted by this app counts as ours.
+ */
+export function isOwnMessage(message: ThreadMessage, identity: BotIdentity): boolean {
+  return (identity.botId !== undefined && message.bot_id === identity.botId) || (identity.userId !== undefined && message.user === identity.userId);
+}
+
+/** The ts of every reply of this app in the thread marked with `key`, by `markId`. */
 export async function findMarkedReplies(
   client: WebClient,
   callSlack: SlackCaller,
   where: { channelId: string; threadTs: string },
   key: string,
+  identity: BotIdentity,
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   let cursor: string | undefined;
@@ -62,7 +102,7 @@ export async function findMarkedReplies(
     }
     for (const message of (result.messages ?? []) as ThreadMessage[]) {
       const payload = message.metadata?.event_type === REPLY_EVENT_TYPE ? message.metadata.event_payload : undefined;
-      if (!payload || payload.key !== key || !message.ts) continue;
+      if (!payload || payload.key !== key || !message.ts || !isOwnMessage(message, identity)) continue;
       const role = payload.role as ReplyRole;
       found.set(markId(where.channelId, where.threadTs, { key, role, part: Number(payload.part ?? 0) }), message.ts);
     }
@@ -85,6 +125,7 @@ export async function findMarkedPosts(
   callSlack: SlackCaller,
   channelId: string,
   key: string,
+  identity: BotIdentity,
   oldest?: string,
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
@@ -101,7 +142,7 @@ export async function findMarkedPosts(
     );
     for (const message of (result.messages ?? []) as ThreadMessage[]) {
       const payload = message.metadata?.event_type === REPLY_EVENT_TYPE ? message.metadata.event_payload : undefined;
-      if (!payload || payload.key !== key || !message.ts) continue;
+      if (!payload || payload.key !== key || !message.ts || !isOwnMessage(message, identity)) continue;
       found.set(markId(channelId, '', { key, role: payload.role as ReplyRole, part: Number(payload.part ?? 0) }), message.ts);
     }
     cursor = result.response_metadata?.next_cursor || undefined;

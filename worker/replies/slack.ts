@@ -7,7 +7,7 @@ import { markdownToMrkdwn, splitMessage } from './markdown.ts';
 import type { ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart, TurnStatus } from './reply-channel.ts';
 import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
 import { approvalBlocks, statusText } from './slack-messages.ts';
-import { findMarkedPosts, findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
+import { createBotIdentity, findMarkedPosts, findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
 import { createCoalescingThrottle } from './slack-throttle.ts';
 
 export interface SlackReplyAdapterOptions {
@@ -23,6 +23,13 @@ export interface SlackReplyAdapterOptions {
   rateLimits?: SlackCallerOptions;
   /** Replies remembered in process before the thread is read again. @default 10000 */
   maxRememberedReplies?: number;
+  /**
+   * Let answers mention people, groups, `@here`, `@channel` and `@everyone`. Model text is
+   * untrusted: off, every mention in it is shown as text and notifies nobody. @default false
+   */
+  allowMentions?: boolean;
+  /** Messages one answer may take; the rest is cut with a note. @default 20 */
+  maxAnswerMessages?: number;
   /** @default Date.now */
   now?: () => number;
 }
@@ -45,6 +52,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   const maxMessageChars = options.maxMessageChars ?? 3000;
   const maxRemembered = options.maxRememberedReplies ?? 10_000;
   const callSlack = createSlackCaller({ now, ...options.rateLimits });
+  const botIdentity = createBotIdentity(client, callSlack);
+  const maxAnswerMessages = options.maxAnswerMessages ?? 20;
   /** markId → ts of replies this process posted or found. */
   const posted = new Map<string, string>();
   /** Turns whose status reached done or stopped: a late retry of an older status must not undo it. */
@@ -75,8 +84,9 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   async function existing(channel: SlackPlace, key: string, marks: ReplyMark[]): Promise<(string | undefined)[]> {
     const ids = marks.map((mark) => markId(channel.channelId, channel.threadTs, mark));
     if (ids.every((id) => posted.has(id))) return ids.map((id) => posted.get(id));
+    const identity = await botIdentity();
     const found =
-      channel.threadTs === '' ? await findMarkedPosts(client, callSlack, channel.channelId, key) : await findMarkedReplies(client, callSlack, channel, key);
+      channel.threadTs === '' ? await findMarkedPosts(client, callSlack, channel.channelId, key, identity) : await findMarkedReplies(client, callSlack, channel, key, identity);
     for (const [id, ts] of found) remember(id, ts);
     return ids.map((id) => found.get(id));
   }
@@ -111,9 +121,13 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   }
 
   /** Answer text as Slack messages: mrkdwn, split at paragraph boundaries. */
+  /** The answer as mrkdwn messages: no mentions unless allowed, at most `maxAnswerMessages`. */
   function answerParts(text: string): string[] {
-    const converted = markdownToMrkdwn(text);
-    return converted === '' ? ['_(The agent gave no answer.)_'] : splitMessage(converted, maxMessageChars);
+    const converted = markdownToMrkdwn(text, { allowMentions: options.allowMentions === true });
+    const parts = converted === '' ? ['_(The agent gave no answer.)_'] : splitMessage(converted, maxMessageChars);
+    if (parts.length <= maxAnswerMessages) return parts;
+    const cut = parts.slice(maxAnswerMessages - 1).reduce((sum, part) => sum + part.length, 0);
+    return [...parts.slice(0, maxAnswerMessages - 1), `_(The answer continues for ${cut} more characters, not posted: an answer takes at most ${maxAnswerMessages} messages.)_`];
   }
 
   const sendStatus = createCoalescingThrottle<{ channel: SlackChannel; text: string }>({
