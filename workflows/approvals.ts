@@ -30,6 +30,8 @@ export interface RunConversation {
   channel: ReplyChannel;
   /** Who may decide (shown in the request; the conversation checks it). */
   approvers: string[];
+  /** User ids of the turn's message authors, handed to tools as trusted context. @default [] (nobody asked: an ambient run) */
+  requesters?: string[];
   /** Approval timeout when neither tool nor agent sets one. @default '1 hour' */
   approvalTimeout?: Duration;
   /** Whether this run reports its steps to the conversation (the turn's own run does; sub-agents do not). @default false */

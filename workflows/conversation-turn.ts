@@ -78,6 +78,7 @@ export async function runTurn({ state, intake, approvals, start, settings }: Tur
   const runWorkflowId = `${workflowId}/turn-${turn}`;
   const requesters = [...new Set(batch.flatMap(({ message }) => [message.user.id, ...(message.user.email ? [message.user.email] : [])]))];
   const approvers = start.approvers?.length ? start.approvers : requesters;
+  const authors = [...new Set(batch.map(({ message }) => message.user.id))];
   const summary = Object.assign(intake.summaryOf(turn), { status: 'running', runWorkflowId, startedAt: new Date().toISOString() } as const);
   const scope = new CancellationScope();
   const running: RunningTurn = { turn, scope, runWorkflowId, approvers, progress: { step: 0, state: 'thinking' } };
@@ -99,7 +100,7 @@ export async function runTurn({ state, intake, approvals, start, settings }: Tur
             prompt,
             ...(state.transcriptHead ? { transcriptHead: state.transcriptHead } : {}),
             ...(settings.modelTaskQueue ? { modelTaskQueue: settings.modelTaskQueue } : {}),
-            conversation: { workflowId, channel, approvers, approvalTimeout: settings.approvalTimeout, reportProgress: true, replyKey: key },
+            conversation: { workflowId, channel, approvers, requesters: authors, approvalTimeout: settings.approvalTimeout, reportProgress: true, replyKey: key },
           },
         ],
         // A stop waits until the run (and its tool activities) have acknowledged, so history shows them cancelled.
