@@ -6,6 +6,7 @@ import { createHandbookDigestCheck } from './ambient/handbook-digest.ts';
 import { calculatorTool } from './tools/calculator.ts';
 import { currentTimeTool } from './tools/current-time.ts';
 import { createIpLocationTool } from './tools/ip-location.ts';
+import { createScheduleTools, type ScheduleToolsOptions } from './tools/schedules.ts';
 import { createSearchDocsTool } from './tools/search-docs.ts';
 import { createSubmitExpenseTool } from './tools/submit-expense.ts';
 import { createWeatherAlertsTool } from './tools/weather-alerts.ts';
@@ -25,6 +26,11 @@ export interface AgentSettings {
   weatherWatchStates?: string[];
   /** Who the weather watcher emails. @default ['oncall@example.com'] */
   weatherWatchRecipients?: string[];
+  /**
+   * The Temporal client (and task queue) the schedule tools manage schedules with: given, the
+   * assistant can make, list and stop schedules from chat. @default absent: no schedule tools
+   */
+  schedules?: ScheduleToolsOptions;
 }
 
 export const DEFAULT_DOCS_DIRECTORY = fileURLToPath(new URL('./docs', import.meta.url));
@@ -63,9 +69,12 @@ export function createAgentRegistry(settings: AgentSettings = {}): AgentRegistry
         'You are a helpful assistant for a software team.',
         'Use the tools for anything they cover: the time in a place, arithmetic, the team handbook, US weather alerts, the location of an IP address.',
         'Hand expense claims to the expenses agent.',
+        ...(settings.schedules
+          ? ['When someone asks for something to happen every so often ("every weekday at 8 …", "remind me every Monday …"), propose it with create_schedule; list_my_schedules and delete_schedule show and stop theirs.']
+          : []),
         'Answer briefly and say which tool results you relied on.',
       ].join(' '),
-      tools: [currentTimeTool, calculatorTool, searchDocs, weatherAlerts, ipLocation],
+      tools: [currentTimeTool, calculatorTool, searchDocs, weatherAlerts, ipLocation, ...(settings.schedules ? createScheduleTools(settings.schedules) : [])],
       subAgents: [expenses],
     }),
     expenses,

@@ -11,6 +11,7 @@ import { childProcessesNamed, cpuSecondsOf, memoryOf } from './proc.ts';
 import { check, formatBytes, percentile, round, table } from './report.ts';
 import { taskLatencies } from './task-latency.ts';
 import { createLoopTool, loopAgentSpec, loopPrompt, loopResponder } from './scripted-loop.ts';
+import { AGENT_RUN_WORKFLOW } from '../core/run-events.ts';
 
 export interface CapacityOptions {
   /** Concurrent agent runs. @default 1000 */
@@ -84,7 +85,7 @@ export async function runCapacity(options: CapacityOptions = {}) {
 
     const spec = loopAgentSpec(createLoopTool(TOOL_RESULT_BYTES), modelCalls + 2);
     const input: AgentRunInput = { spec, prompt: loopPrompt(modelCalls), ...(modelOnMainQueue ? { modelTaskQueue: taskQueue } : {}) };
-    const startRun = (prefix: string) => environment.client.workflow.start('agentRun', { taskQueue, workflowId: `${prefix}-${crypto.randomUUID()}`, args: [input] });
+    const startRun = (prefix: string) => environment.client.workflow.start(AGENT_RUN_WORKFLOW, { taskQueue, workflowId: `${prefix}-${crypto.randomUUID()}`, args: [input] });
 
     log('capacity: 20 warm-up runs');
     await Promise.all(Array.from({ length: 20 }, async () => (await startRun('warmup')).result()));

@@ -6,6 +6,7 @@ import { startBenchEnvironment, startBenchWorkers } from './harness.ts';
 import type { NaiveLoopInput } from './naive/workflows.ts';
 import { check, formatBytes, round, table } from './report.ts';
 import { createLoopTool, loopAgentSpec, loopPrompt, loopResponder } from './scripted-loop.ts';
+import { AGENT_RUN_WORKFLOW } from '../core/run-events.ts';
 
 export interface HistoryOptions {
   /** Model calls per run. @default [10, 50, 100, 500] */
@@ -52,7 +53,7 @@ export async function runHistory(options: HistoryOptions = {}) {
       const prompt = loopPrompt(steps);
       const oursInput: AgentRunInput = { spec, prompt };
       log(`history: ours, ${steps} steps`);
-      const ours = await runToEnd(environment.client, 'agentRun', [oursInput], workers.taskQueue, options.stallMs);
+      const ours = await runToEnd(environment.client, AGENT_RUN_WORKFLOW, [oursInput], workers.taskQueue, options.stallMs);
       results.ours[steps] = entry(steps, ours.measure, 'callModel', ours.seconds);
       const naiveInput: NaiveLoopInput = { spec, prompt, activityTaskQueue: workers.naiveTaskQueue };
       log(`history: naive, ${steps} steps`);

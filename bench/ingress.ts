@@ -2,7 +2,7 @@ import { loadavg } from 'node:os';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { findTemporalCli, startDevServer, type DevServer } from '../local/temporal-dev-server.ts';
 import { createFifoQueue, queueDepth, sqsClient } from '../test/ingress/support.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../test/support/moto.ts';
+import { createMotoSecret, MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../test/support/moto.ts';
 import { installQuietRuntime } from './harness.ts';
 import { buildIngressBundle, zodNamespaceImports, type BuiltBundle } from './ingress/bundles.ts';
 import { concurrentRounds, sequentialRounds, timeAcknowledgement, type Target } from './ingress/latency.ts';
@@ -80,26 +80,34 @@ export async function runIngress(options: IngressOptions = {}) {
     ...(rewrite.rewrites.size ? Object.entries(whatIf).map(([name, bundle]) => ({ name: `${name}-zod-namespace`, target: { file: bundle.path } })) : []),
   ];
 
-  // Settings only: nothing connects at import, so no server needs to run yet.
-  const loadEnvironment = childEnvironment({ ...handlerSettings('http://127.0.0.1:9', '127.0.0.1:9'), INGRESS_QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench.fifo' });
-  log(`ingress: cold loads, ${settings.load_runs} fresh processes for each of ${subjects.length} modules`);
-  const loads = await measureLoads(subjects, settings.load_runs, loadEnvironment);
-  const loadOf = (name: string) => loads.get(name) ?? loads.get(name.replace(/-with-aws-sdk$/, ''))!;
-
   installQuietRuntime();
+  let loadOf: (name: string) => ReturnType<typeof measureLoads> extends Promise<Map<string, infer Load>> ? Load : never = () => {
+    throw new Error('cold loads not measured yet');
+  };
   let moto: MotoServer | undefined;
   let temporal: DevServer | undefined;
   let sqs: SQSClient | undefined;
   const served: ServedBundle[] = [];
   try {
+    // Our edge reads its two secrets from Secrets Manager at cold start (its configuration names
+    // them by ARN), so its cold load includes that read, here from moto on this machine.
     log('ingress: starting moto and the Temporal dev server');
     [moto, temporal] = await Promise.all([startMoto(), startDevServer({ executable: findTemporalCli(process.env) })]);
+    const secrets: BenchSecrets = {
+      endpoint: moto.endpoint,
+      signingSecretArn: await createMotoSecret(moto.endpoint, SIGNING_SECRET),
+      approvalSecretArn: await createMotoSecret(moto.endpoint, APPROVAL_SECRET),
+    };
+    const loadEnvironment = childEnvironment({ ...handlerSettings('http://127.0.0.1:9', '127.0.0.1:9', secrets), INGRESS_QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench.fifo' });
+    log(`ingress: cold loads, ${settings.load_runs} fresh processes for each of ${subjects.length} modules`);
+    const loads = await measureLoads(subjects, settings.load_runs, loadEnvironment);
+    loadOf = (name: string) => loads.get(name) ?? loads.get(name.replace(/-with-aws-sdk$/, ''))!;
     sqs = sqsClient(moto.endpoint);
     const queues = { ours: await createFifoQueue(sqs, 'bench-ours'), bolt: await createFifoQueue(sqs, 'bench-bolt') };
     const environments: Record<Name, NodeJS.ProcessEnv> = {
-      ours: childEnvironment({ ...handlerSettings(moto.endpoint, temporal.address), INGRESS_QUEUE_URL: queues.ours }),
-      bolt: childEnvironment({ ...handlerSettings(moto.endpoint, temporal.address), INGRESS_QUEUE_URL: queues.bolt }),
-      direct: childEnvironment(handlerSettings(moto.endpoint, temporal.address)),
+      ours: childEnvironment({ ...handlerSettings(moto.endpoint, temporal.address, secrets), INGRESS_QUEUE_URL: queues.ours }),
+      bolt: childEnvironment({ ...handlerSettings(moto.endpoint, temporal.address, secrets), INGRESS_QUEUE_URL: queues.bolt }),
+      direct: childEnvironment(handlerSettings(moto.endpoint, temporal.address, secrets)),
     };
 
     const targets: Target[] = [];
@@ -188,11 +196,22 @@ export async function runIngress(options: IngressOptions = {}) {
   }
 }
 
-/** What every handler reads at start; each reads only its own part. */
-function handlerSettings(sqsEndpoint: string, temporalAddress: string): Record<string, string> {
+interface BenchSecrets {
+  endpoint: string;
+  signingSecretArn: string;
+  approvalSecretArn: string;
+}
+
+const APPROVAL_SECRET = 'bench-approval-secret';
+
+/** What every handler reads at start; each reads only its own part (ours its secrets by ARN, the others as values). */
+function handlerSettings(sqsEndpoint: string, temporalAddress: string, secrets: BenchSecrets): Record<string, string> {
   return {
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    APPROVAL_TOKEN_SECRET: 'bench-approval-secret',
+    APPROVAL_TOKEN_SECRET: APPROVAL_SECRET,
+    SLACK_SIGNING_SECRET_ARN: secrets.signingSecretArn,
+    APPROVAL_TOKEN_SECRET_ARN: secrets.approvalSecretArn,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     SLACK_BOT_USER_ID: BOT_USER,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: MOTO_CLIENT_CONFIG.credentials.accessKeyId,

@@ -20,6 +20,7 @@ import type { NaiveLoopInput } from './naive/workflows.ts';
 import { percentile, round, table } from './report.ts';
 import { createLoopTool, loopAgentSpec, loopPrompt, loopResponder } from './scripted-loop.ts';
 import { taskLatencies } from './task-latency.ts';
+import { AGENT_RUN_WORKFLOW } from '../core/run-events.ts';
 
 /**
  * One way of running both designs: the dev server's dynamic config, and how this project's
@@ -183,7 +184,7 @@ async function measure(settings: { runs: number; steps: number[]; warmup: number
           let started = performance.now();
           const handle =
             design === 'ours'
-              ? await environment.client.workflow.start('agentRun', {
+              ? await environment.client.workflow.start(AGENT_RUN_WORKFLOW, {
                   taskQueue,
                   workflowId: `overhead-${crypto.randomUUID()}`,
                   args: [{ spec, prompt: loopPrompt(steps), ...(variant.modelOnMainQueue ? { modelTaskQueue: taskQueue } : {}) } satisfies AgentRunInput],

@@ -21,7 +21,18 @@ export interface ScheduleMemo {
   trigger: string;
   /** Hash of the desired schedule (spec, action, policies): sync updates only when it differs. */
   digest: string;
+  /** For chat-made schedules: the person who asked (a Slack user id or an email address); only they may stop it. */
+  owner?: string;
 }
+
+/** Where a chat-made schedule came from: who asked, in which conversation. */
+export interface ChatOrigin {
+  owner: string;
+  conversationId: string;
+}
+
+/** Trigger ids of chat-made schedules start so: `ambient:<agent>:chat-<short id>`. */
+export const CHAT_TRIGGER_PREFIX = 'chat-';
 
 export interface DesiredSchedule {
   id: string;
@@ -33,17 +44,23 @@ export function scheduleIdOf(agent: string, trigger: string): string {
   return `${SCHEDULE_ID_PREFIX}${agent}:${trigger}`;
 }
 
-/** The schedule a definition's trigger asks for: its id, memo (with digest) and create options. */
-export function desiredSchedule(agent: string, trigger: TriggerSpec, taskQueue: string): DesiredSchedule {
+/**
+ * The schedule a trigger asks for: its id, memo (with digest) and create options. A
+ * definition's trigger by default; with `chat`, one a person asked for in a conversation.
+ */
+export function desiredSchedule(agent: string, trigger: TriggerSpec, taskQueue: string, chat?: ChatOrigin): DesiredSchedule {
   const id = scheduleIdOf(agent, trigger.id);
-  const input: AmbientRunInput = { agent, trigger, origin: 'definition' };
+  const input: AmbientRunInput = chat ? { agent, trigger, origin: 'chat', owner: chat.owner } : { agent, trigger, origin: 'definition' };
   const spec: ScheduleOptions['spec'] = trigger.cron
     ? { calendars: [calendarOf(trigger.cron)], timezone: trigger.timezone }
     : { intervals: [{ every: trigger.every! }] };
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW, pauseOnFailure: false };
   const staticSummary = `Ambient run of agent ${agent}, trigger ${trigger.id}`;
   const digest = digestOf({ spec, taskQueue, input, policies, staticSummary, workflowType: AMBIENT_RUN_WORKFLOW });
-  const memo: ScheduleMemo = { managedBy: MANAGED_BY, origin: 'definition', agent, trigger: trigger.id, digest };
+  const memo: ScheduleMemo = { managedBy: MANAGED_BY, origin: input.origin, agent, trigger: trigger.id, digest, ...(chat ? { owner: chat.owner } : {}) };
+  const note = chat
+    ? `Asked for in chat by ${chat.owner} (${chat.conversationId}); only they can stop it.`
+    : `Trigger ${trigger.id} of agent ${agent}, from its definition; managed by npm run schedules -- sync.`;
   return {
     id,
     memo,
@@ -56,7 +73,7 @@ export function desiredSchedule(agent: string, trigger: TriggerSpec, taskQueue: 
       action: { type: 'startWorkflow', workflowType: AMBIENT_RUN_WORKFLOW, workflowId: id, taskQueue, args: [input], memo: { ...memo }, staticSummary },
       policies,
       memo: { ...memo },
-      state: { note: `Trigger ${trigger.id} of agent ${agent}, from its definition; managed by npm run schedules -- sync.` },
+      state: { note },
     },
   };
 }

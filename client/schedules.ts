@@ -9,6 +9,7 @@ import {
   managedMemo,
   updateOptionsOf,
   type DesiredSchedule,
+  type ScheduleMemo,
 } from './schedule-spec.ts';
 
 export interface SyncOptions {
@@ -116,6 +117,8 @@ export interface ScheduleRow {
   agent: string;
   trigger: string;
   origin: 'definition' | 'chat';
+  /** Who asked for a chat-made schedule. */
+  owner?: string;
   /** The cron expression, or `every <interval>`. */
   when: string;
   timezone: string;
@@ -157,7 +160,7 @@ export async function listSchedules(options: ListOptions): Promise<ScheduleRow[]
   return rows.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
-async function rowOf(client: Client, description: ScheduleDescription, memo: { agent: string; trigger: string; origin: 'definition' | 'chat' }, resultTimeoutMs: number): Promise<ScheduleRow> {
+async function rowOf(client: Client, description: ScheduleDescription, memo: ScheduleMemo, resultTimeoutMs: number): Promise<ScheduleRow> {
   const calendar = description.spec.calendars?.[0];
   const interval = description.spec.intervals?.[0];
   const last = description.info.recentActions.at(-1);
@@ -166,6 +169,7 @@ async function rowOf(client: Client, description: ScheduleDescription, memo: { a
     agent: memo.agent,
     trigger: memo.trigger,
     origin: memo.origin,
+    ...(memo.owner ? { owner: memo.owner } : {}),
     when: calendar?.comment ?? (interval ? `every ${formatInterval(interval.every)}` : '?'),
     timezone: description.spec.timezone ?? 'UTC',
     paused: description.state.paused,
@@ -247,7 +251,7 @@ async function ignoreNotFound(operation: Promise<void>): Promise<void> {
   }
 }
 
-function formatInterval(milliseconds: number): string {
+export function formatInterval(milliseconds: number): string {
   const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's']];
   for (const [size, suffix] of units) if (milliseconds % size === 0) return `${milliseconds / size}${suffix}`;
   return `${milliseconds}ms`;

@@ -145,6 +145,12 @@ function show(pane, channel) {
   if (pane === 'ambient') void loadSchedules();
 }
 
+// Schedules change on the server (a run finishes, a schedule fires): the pane re-reads them while it is shown.
+const SCHEDULES_REFRESH_MS = 3000;
+setInterval(() => {
+  if (state.pane === 'ambient' && !document.hidden) void loadSchedules();
+}, SCHEDULES_REFRESH_MS);
+
 // Mail: threads by root Message-ID; a reply goes to the address the agent asked for (Reply-To).
 function mailThreads() {
   const threads = new Map();

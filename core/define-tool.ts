@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { expandGroups } from './approval-policy.ts';
+import type { ToolConversation } from './contracts/tools.ts';
 import type { Duration, RetrySpec, ToolSpec } from './spec.ts';
 
 /** What a tool handler receives besides its arguments. */
@@ -8,6 +9,16 @@ export interface ToolContext {
   signal: AbortSignal;
   /** Records liveness (and optional progress) for long tools. */
   heartbeat(details?: unknown): void;
+  /**
+   * Who asked and where, from the workflow (trusted; the model cannot set it). @default absent
+   * when the run answers no conversation
+   */
+  conversation?: ToolConversation;
+  /**
+   * The same for every attempt of this call and different for any other call: key a side
+   * effect by it so a retry does not repeat it. @default set whenever the tool runs as an activity
+   */
+  idempotencyKey?: string;
 }
 
 export interface ToolOptions<Schema extends z.ZodObject> {

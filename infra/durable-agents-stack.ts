@@ -5,15 +5,17 @@ import { DeploymentSecrets } from './constructs/deployment-secrets.ts';
 import { Dispatcher } from './constructs/dispatcher.ts';
 import { EmailIngress } from './constructs/email-ingress.ts';
 import { IngressQueue } from './constructs/ingress-queue.ts';
+import { OperationsAlarms } from './constructs/operations-alarms.ts';
 import { SlackIngress } from './constructs/slack-ingress.ts';
 import { TranscriptBucket } from './constructs/transcript-bucket.ts';
+import { WorkerScaling } from './constructs/worker-scaling.ts';
 import { placeholdersInUse, type DeploymentSettings } from './settings.ts';
 
 export interface DurableAgentsStackProps extends StackProps {
   settings: DeploymentSettings;
 }
 
-/** Slack and email in, the FIFO queue, the dispatcher, the worker and its bucket: composed, nothing more. */
+/** Slack and email in, the FIFO queue, the dispatcher, the worker and its bucket, its scaling and the alarms: composed, nothing more. */
 export class DurableAgentsStack extends Stack {
   readonly bucket: TranscriptBucket;
   readonly ingressQueue: IngressQueue;
@@ -22,6 +24,8 @@ export class DurableAgentsStack extends Stack {
   readonly emailIngress: EmailIngress;
   readonly dispatcher: Dispatcher;
   readonly worker: AgentWorkerService;
+  readonly workerScaling: WorkerScaling;
+  readonly alarms: OperationsAlarms;
 
   constructor(scope: Construct, id: string, props: DurableAgentsStackProps) {
     super(scope, id, props);
@@ -47,6 +51,7 @@ export class DurableAgentsStack extends Stack {
       secrets: this.secrets,
       defaultAgent: settings.slackDefaultAgent,
       ...(settings.slackBotUserId ? { botUserId: settings.slackBotUserId } : {}),
+      reservedConcurrency: settings.slackReservedConcurrency,
       logRetentionDays,
     });
     const recipients = settings.emailRecipients ?? (settings.emailDomain ? [settings.emailDomain] : undefined);
@@ -85,6 +90,23 @@ export class DurableAgentsStack extends Stack {
       containerInsights: settings.containerInsights,
       logRetentionDays,
     });
+    this.workerScaling = new WorkerScaling(this, 'WorkerScaling', {
+      service: this.worker.service,
+      // The worker polls the main queue and the model calls' queue (worker/create-worker.ts).
+      taskQueues: [settings.temporalTaskQueue, `${settings.temporalTaskQueue}-model`],
+      minCapacity: settings.workerMinCount,
+      maxCapacity: settings.workerMaxCount,
+      scaleOutBacklog: settings.workerScaleOutBacklog,
+      cpuTargetPercent: settings.workerCpuTargetPercent,
+    });
+    this.alarms = new OperationsAlarms(this, 'Alarms', {
+      deadLetterQueues: { Ingress: this.ingressQueue.deadLetterQueue, Email: this.emailIngress.deadLetterQueue },
+      dispatcher: this.dispatcher.function,
+      functions: { Slack: this.slackIngress.function, Email: this.emailIngress.function, Dispatch: this.dispatcher.function },
+      taskQueue: settings.temporalTaskQueue,
+      modelErrorRatePercent: settings.modelErrorRatePercent,
+      ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
+    });
 
     new CfnOutput(this, 'SlackRequestUrl', { value: this.slackIngress.functionUrl.url, description: 'Request URL for Slack events, interactivity and slash commands' });
     new CfnOutput(this, 'IngressQueueUrl', { value: this.ingressQueue.queue.queueUrl, description: 'SQS FIFO queue: ingress → dispatcher' });
@@ -94,6 +116,7 @@ export class DurableAgentsStack extends Stack {
     new CfnOutput(this, 'ReceiptRuleSetName', { value: this.emailIngress.ruleSet.receiptRuleSetName, description: 'Activate once: aws ses set-active-receipt-rule-set --rule-set-name <this>' });
     new CfnOutput(this, 'TranscriptBucketName', { value: this.bucket.bucket.bucketName });
     new CfnOutput(this, 'WorkerLogGroup', { value: this.worker.logGroup.logGroupName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies; subscribe to it (or set alarmEmail)' });
 
     const placeholders = placeholdersInUse(settings);
     if (placeholders.length > 0) {

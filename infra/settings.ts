@@ -104,6 +104,28 @@ export const deploymentSettingsSchema = z.object({
   natGateways: integer(0, 2).default(0),
   containerInsights: flag.default(false),
   logRetentionDays: integer(1, 3653).default(30),
+
+  /** Fewest worker tasks auto scaling keeps. 0 lets it stop every task, which only a backlog publisher outside the worker can undo. */
+  workerMinCount: integer(0, 100).default(1),
+  /** Most worker tasks auto scaling starts. */
+  workerMaxCount: integer(1, 100).default(4),
+  /** Summed task-queue backlog (the TaskQueueBacklog metric) at which one worker task is added; five times this adds three. */
+  workerScaleOutBacklog: integer(1, 100000).default(20),
+  /** Average worker CPU, in percent, that target tracking keeps. */
+  workerCpuTargetPercent: integer(10, 90).default(60),
+  /** Concurrency reserved for (and capping) the public Slack function; 0 reserves nothing. */
+  slackReservedConcurrency: integer(0, 1000).default(50),
+  /** Address subscribed to the alarm topic (it must confirm); unset: no subscription. */
+  alarmEmail: z.email().optional(),
+  /** Model calls failing, in percent over 15 minutes, that alarm. */
+  modelErrorRatePercent: integer(1, 100).default(10),
+}).superRefine((settings, context) => {
+  if (settings.workerMinCount > settings.workerMaxCount) {
+    context.addIssue({ code: 'custom', path: ['workerMinCount'], message: `must not exceed workerMaxCount (${settings.workerMaxCount})` });
+  }
+  if (settings.workerDesiredCount < settings.workerMinCount || settings.workerDesiredCount > settings.workerMaxCount) {
+    context.addIssue({ code: 'custom', path: ['workerDesiredCount'], message: `must lie between workerMinCount (${settings.workerMinCount}) and workerMaxCount (${settings.workerMaxCount})` });
+  }
 });
 
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;

@@ -47,6 +47,8 @@ const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8'
 const CHANNELS = [
   { id: 'C0GENERAL', name: 'general' },
   { id: 'C0OPS', name: 'ops' },
+  // Where the handbook digest (an ambient agent) posts.
+  { id: 'C0HANDBOOK', name: 'handbook' },
 ];
 
 /**

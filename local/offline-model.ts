@@ -14,10 +14,10 @@ export function offlineModel(request: GeminiRequest): GeminiReply {
   if (responses.length > 0) return say(responses.map(describeResult).join('\n'));
 
   const question = lastUserText(request.body.contents);
-  const ambient = ambientAnswer(question);
-  if (ambient !== undefined) return say(ambient);
-  const call = pickTool(question, declared);
-  if (call) return { content: { role: 'model', parts: [{ functionCall: { name: call.name, args: call.args } }] } };
+  const ambient = ambientAnswer(question, declared);
+  if (ambient !== undefined) return typeof ambient === 'string' ? say(ambient) : callTool(ambient);
+  const call = pickScheduleTool(question, request.body.contents, declared) ?? pickTool(question, declared);
+  if (call) return callTool(call);
   return say(
     `(offline model) I can answer questions about the time in a city, arithmetic, the team handbook, expense claims, US weather alerts and IP locations. I could not match "${question.slice(0, 120)}" to any of them.`,
   );
@@ -25,12 +25,19 @@ export function offlineModel(request: GeminiRequest): GeminiReply {
 
 /**
  * A scheduled run's prompt (core/ambient.ts ambientPrompt): the check's findings become the
- * post, one bullet per change; with no findings, nothing is new.
+ * post, one bullet per change. Without findings, a chat-made trigger's own prompt is followed
+ * (a reminder is repeated, a tool is called); anything else has nothing new.
  */
-function ambientAnswer(prompt: string): string | undefined {
+function ambientAnswer(prompt: string, declared: Set<string>): string | ToolCall | undefined {
   if (!prompt.startsWith('[Scheduled run of trigger') || !prompt.includes(NOTHING_NEW)) return undefined;
   const found = /\nWhat the check found:\n([\s\S]*?)\n\nIf nothing is new/.exec(prompt)?.[1]?.trim();
-  if (!found) return NOTHING_NEW;
+  if (!found) {
+    // A definition's trigger without findings has nothing new; a chat-made one ("chat-…") has no check to find anything.
+    if (!prompt.startsWith('[Scheduled run of trigger "chat-')) return NOTHING_NEW;
+    const own = prompt.split('\n')[2]?.trim() ?? '';
+    if (/^remind\b/i.test(own)) return `Reminder: ${own.replace(/^remind (?:me|us)\s*(?:to\s+)?/i, '')}`;
+    return pickTool(own, declared) ?? NOTHING_NEW;
+  }
   const [heading, ...items] = found.split('\n');
   const bullets = items.filter((line) => line.startsWith('- ')).map((line) => `- ${line.slice(2, 300).trim()}`);
   return [`**${heading}**`, '', ...bullets].join('\n');
@@ -38,6 +45,67 @@ function ambientAnswer(prompt: string): string | undefined {
 
 function say(text: string): GeminiReply {
   return { content: { role: 'model', parts: [{ text }] } };
+}
+
+interface ToolCall {
+  name: string;
+  args: Record<string, unknown>;
+}
+
+function callTool(call: ToolCall): GeminiReply {
+  return { content: { role: 'model', parts: [{ functionCall: { name: call.name, args: call.args } }] } };
+}
+
+const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+const CHAT_SCHEDULE_ID = /\b(ambient:[A-Za-z0-9_-]+:chat-[0-9a-f]{8}|chat-[0-9a-f]{8})\b/g;
+
+/**
+ * Schedules in chat: "what are my schedules", "stop schedule <id>" (or "stop that one": the
+ * last id the conversation mentioned), and "every weekday at 8 …", "every Monday at 9 …",
+ * "every 30 minutes …", "remind me every … to …" become create_schedule with a parsed cron.
+ */
+function pickScheduleTool(question: string, contents: Content[], declared: Set<string>): ToolCall | undefined {
+  const lower = question.toLowerCase();
+  if (declared.has('list_my_schedules') && /\b(what|which|list|show)\b.*\bmy schedules\b|^my schedules\b/.test(lower)) return { name: 'list_my_schedules', args: {} };
+  if (declared.has('delete_schedule') && /\b(stop|delete|cancel|remove)\b/.test(lower) && /\bschedule\b|\b(that|this) one\b|chat-[0-9a-f]{8}/.test(lower)) {
+    const mentioned = [...question.matchAll(CHAT_SCHEDULE_ID)].map((match) => match[1]!);
+    const earlier = contents.flatMap((content) => content.parts.flatMap((part) => [...(part.text ?? JSON.stringify(part.functionResponse ?? '')).matchAll(CHAT_SCHEDULE_ID)].map((match) => match[1]!)));
+    const id = mentioned[0] ?? earlier.at(-1);
+    return id ? { name: 'delete_schedule', args: { id } } : declared.has('list_my_schedules') ? { name: 'list_my_schedules', args: {} } : undefined;
+  }
+  if (!declared.has('create_schedule')) return undefined;
+  const when = parseWhen(question);
+  if (!when) return undefined;
+  const rest = `${question.slice(0, when.index)} ${question.slice(when.index + when.length)}`
+    .replace(/\s+/g, ' ')
+    .replace(/\b(please|can you|could you)\b/gi, '')
+    .replace(/\s+(here|in this (channel|thread))\s*[.!?]?\s*$/i, '')
+    .replace(/\s+in [A-Z][a-z]+\/[A-Za-z_]+\b/, '')
+    .trim()
+    .replace(/^(?:,\s*)?(?:to\s+)?/i, '');
+  const remind = /^remind (me|us)\b/i.test(rest);
+  const body = remind ? rest.replace(/^remind (me|us)\s*(?:to\s+)?/i, '') : rest;
+  if (!body) return undefined;
+  const prompt = `${remind ? 'Remind me to ' : ''}${remind ? body : body[0]!.toUpperCase() + body.slice(1)}`.replace(/[.!?]*$/, '.');
+  const zone = /\b([A-Z][a-z]+\/[A-Za-z_]+)\b/.exec(question)?.[1];
+  return { name: 'create_schedule', args: { ...when.schedule, ...(zone ? { timezone: zone } : {}), prompt } };
+}
+
+/** "every weekday at 8", "every Monday at 9:30am", "every day at 18", "every 15 minutes": a cron or an interval, and where the phrase is. */
+function parseWhen(question: string): { schedule: { cron: string } | { every: string }; index: number; length: number } | undefined {
+  const interval = /\bevery (\d+ )?(minute|hour)s?\b/i.exec(question);
+  if (interval) return { schedule: { every: `${interval[1]?.trim() ?? '1'} ${interval[2]!.toLowerCase()}s` }, index: interval.index, length: interval[0].length };
+  const daily = /\bevery (weekday|day|morning|(?:sun|mon|tues|wednes|thurs|fri|satur)day)(?: at (\d{1,2})(?::(\d{2}))?\s*(am|pm)?)?\b/i.exec(question);
+  if (!daily) return undefined;
+  const [phrase, day, hourText, minuteText, meridiem] = daily;
+  let hour = hourText === undefined ? 9 : Number(hourText);
+  if (meridiem?.toLowerCase() === 'pm' && hour < 12) hour += 12;
+  if (meridiem?.toLowerCase() === 'am' && hour === 12) hour = 0;
+  const minute = minuteText === undefined ? 0 : Number(minuteText);
+  if (hour > 23 || minute > 59) return undefined;
+  const name = day!.toLowerCase();
+  const days = name === 'weekday' ? '1-5' : name === 'day' || name === 'morning' ? '*' : String(WEEKDAYS.indexOf(name));
+  return { schedule: { cron: `${minute} ${hour} * * ${days}` }, index: daily.index, length: phrase.length };
 }
 
 function lastUserText(contents: Content[]): string {
@@ -90,7 +158,7 @@ const STATE_NAMES: Record<string, string> = {
   alaska: 'AK', hawaii: 'HI', arizona: 'AZ', illinois: 'IL', ohio: 'OH', georgia: 'GA', michigan: 'MI', nevada: 'NV',
 };
 
-function pickTool(question: string, declared: Set<string>): { name: string; args: Record<string, unknown> } | undefined {
+function pickTool(question: string, declared: Set<string>): ToolCall | undefined {
   const lower = question.toLowerCase();
   if (declared.has('get_current_time') && /\btime\b|\bclock\b|\bdate\b/.test(lower)) {
     const zone = Object.entries(CITY_ZONES).find(([city]) => lower.includes(city))?.[1] ?? /\b([A-Z][a-z]+\/[A-Za-z_]+)\b/.exec(question)?.[1];
@@ -140,7 +208,32 @@ function describeResult(result: FunctionResponse): string {
     }
     case 'expenses':
       return `The expenses agent says: ${String(value.answer)}`;
+    case 'create_schedule': {
+      const created = value.created as ScheduleSummary;
+      return `Scheduled ${created.id}: ${created.when} (${created.timezone}), "${created.prompt}", posting to ${whereTo(created.deliver)}${created.nextRun ? `; next run ${created.nextRun}` : ''}. ${String(value.stop)}`;
+    }
+    case 'list_my_schedules': {
+      const schedules = (value.schedules as ScheduleSummary[] | undefined) ?? [];
+      if (schedules.length === 0) return 'You have no schedules.';
+      return [`Your schedules (${schedules.length} of ${String(value.limit)}):`, ...schedules.map((item) => `- ${item.id}: ${item.when} (${item.timezone}), "${item.prompt}"${item.paused ? ', paused' : ''}`)].join('\n');
+    }
+    case 'delete_schedule':
+      return `Stopped schedule ${String(value.deleted)}.`;
     default:
       return `The ${result.name} tool returned ${JSON.stringify(value).slice(0, 300)}.`;
   }
+}
+
+interface ScheduleSummary {
+  id: string;
+  when: string;
+  timezone: string;
+  prompt: string;
+  paused?: boolean;
+  nextRun?: string;
+  deliver: { kind: 'slack'; channel: string } | { kind: 'email'; to: string[] };
+}
+
+function whereTo(deliver: ScheduleSummary['deliver']): string {
+  return deliver.kind === 'slack' ? `Slack channel ${deliver.channel}` : deliver.to.join(', ');
 }

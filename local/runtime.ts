@@ -5,6 +5,7 @@ import { connectTo, temporalTargetFrom } from '../client/temporal-connection.ts'
 import { createWorkerFromSettings, registryFrom } from '../worker/from-settings.ts';
 import { replyAdaptersFrom } from '../worker/replies/adapters.ts';
 import { createTerminalReplies, type TerminalReplies } from '../worker/replies/terminal.ts';
+import { syncSchedulesAtStart } from '../worker/sync-at-start.ts';
 import { startGeminiServer } from './gemini-server.ts';
 import { liveDevServer, startPersistentDevServer } from './persistent-dev-server.ts';
 import { offlineModel } from './offline-model.ts';
@@ -89,7 +90,7 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
       options.announce(`Temporal: local dev server at ${devServer.address}${devServer.uiUrl ? `, Web UI ${devServer.uiUrl}` : ''}`);
     }
 
-    const registry = registryFrom(settings.agents);
+    const registry = registryFrom(settings.agents, client);
     let terminal: TerminalReplies | undefined;
     if (embeddedWorker) {
       let gemini: { apiKey: string; baseUrl?: string };
@@ -107,6 +108,7 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
       terminal = createTerminalReplies();
       const replyAdapters = { terminal: terminal.adapter, ...replyAdaptersFrom(settings) };
       options.announce(`Replies: ${['none', ...Object.keys(replyAdapters)].join(', ')}`);
+      await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values(), enabled: settings.agents.SCHEDULES_SYNC_AT_START, log: options.announce });
       const worker = await createWorkerFromSettings({ connection, namespace, settings: settings.agents, registry, transcripts: settings.transcripts, gemini, replyAdapters });
       const running = worker.run();
       closers.push(async () => {

@@ -165,7 +165,8 @@ export async function startStack(settings: StackSettings, options: StackOptions)
     options.status('Stand-ins', 'Slack Web API and SES (replies land there; messages kept in slack.json and mail.json)');
 
     // The worker, replying to Slack and email through the stand-ins, and to terminal chats.
-    const registry = registryFrom(settings.agents);
+    // With the client, the assistant can make, list and stop schedules from chat (the console's Slack threads).
+    const registry = registryFrom(settings.agents, client);
     const slackReplies = slackReplyAdapterFrom({ SLACK_BOT_TOKEN: LOCAL_SLACK.token, SLACK_API_URL: slack.url, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, SLACK_STATUS_INTERVAL_MS: settings.slack.SLACK_STATUS_INTERVAL_MS });
     const ses = new SESv2Client({ endpoint: email.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
     const emailReplies = emailReplyAdapterFrom(

@@ -1,9 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { emailThreadRecordSchema, type EmailThreadRecord } from '../core/email-thread.ts';
 import type { TranscriptStoreSettings } from './create-store.ts';
+import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles, recordFilesFor, type RecordFiles } from './record-files.ts';
 
 /**
  * The email thread records (core/email-thread.ts), next to the transcript store:
@@ -16,11 +15,6 @@ export interface EmailThreadIndex {
   getToken(tokenId: string): Promise<EmailThreadRecord | undefined>;
   putMessage(messageId: string, record: EmailThreadRecord): Promise<void>;
   getMessage(messageId: string): Promise<EmailThreadRecord | undefined>;
-}
-
-interface RecordFiles {
-  read(key: string): Promise<string | undefined>;
-  write(key: string, text: string): Promise<void>;
 }
 
 function createIndex(files: RecordFiles): EmailThreadIndex {
@@ -50,70 +44,19 @@ function createIndex(files: RecordFiles): EmailThreadIndex {
 }
 
 export function createLocalEmailThreadIndex(options: { directory: string }): EmailThreadIndex {
-  const root = resolve(options.directory);
-  return createIndex({
-    async read(key) {
-      try {
-        return await readFile(join(root, key), 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw error;
-      }
-    },
-    async write(key, text) {
-      const path = join(root, key);
-      const temporary = join(root, '.tmp', randomUUID());
-      await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(dirname(temporary), { recursive: true })]);
-      try {
-        await writeFile(temporary, text);
-        await rename(temporary, path);
-      } catch (error) {
-        await rm(temporary, { force: true });
-        throw error;
-      }
-    },
-  });
+  return createIndex(createLocalRecordFiles(options));
 }
 
 export function createS3EmailThreadIndex(options: { client: S3Client; bucket: string; prefix?: string }): EmailThreadIndex {
-  const prefix = (options.prefix ?? '').replace(/^\/+/, '');
-  const keyPrefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-  return createIndex({
-    async read(key) {
-      try {
-        const response = await options.client.send(new GetObjectCommand({ Bucket: options.bucket, Key: keyPrefix + key }));
-        return await response.Body?.transformToString('utf8');
-      } catch (error) {
-        const candidate = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-        if (candidate.name === 'NoSuchKey' || candidate.$metadata?.httpStatusCode === 404) return undefined;
-        throw error;
-      }
-    },
-    async write(key, text) {
-      await options.client.send(new PutObjectCommand({ Bucket: options.bucket, Key: keyPrefix + key, Body: text, ContentType: 'application/json' }));
-    },
-  });
+  return createIndex(createS3RecordFiles(options));
 }
 
 /** Records in memory: tests, and one process that shares them between its edge and its worker. */
 export function createMemoryEmailThreadIndex(): EmailThreadIndex {
-  const records = new Map<string, string>();
-  return createIndex({
-    read: async (key) => records.get(key),
-    write: async (key, text) => {
-      records.set(key, text);
-    },
-  });
+  return createIndex(createMemoryRecordFiles());
 }
 
 /** The index next to the transcript store the same settings describe. */
 export function createEmailThreadIndex(settings: TranscriptStoreSettings, deps: { s3Client?: S3Client } = {}): EmailThreadIndex {
-  if (settings.TRANSCRIPT_STORE === 's3') {
-    return createS3EmailThreadIndex({
-      client: deps.s3Client ?? new S3Client(settings.AWS_ENDPOINT_URL_S3 === undefined ? {} : { forcePathStyle: true }),
-      bucket: settings.TRANSCRIPT_BUCKET as string,
-      prefix: settings.TRANSCRIPT_PREFIX,
-    });
-  }
-  return createLocalEmailThreadIndex({ directory: settings.TRANSCRIPT_DIR });
+  return createIndex(recordFilesFor(settings, deps));
 }

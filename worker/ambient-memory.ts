@@ -3,7 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { MAX_AMBIENT_SUMMARY_CHARS, type AmbientMemory } from '../core/ambient.ts';
 import type { AmbientRememberInput } from '../core/contracts/ambient.ts';
 import { summarise } from '../core/run-events.ts';
-import { createLocalRecordFiles, createMemoryRecordFiles, recordFilesFor, type RecordFiles } from './record-files.ts';
+import { createLocalRecordFiles, createMemoryRecordFiles, recordFilesFor, type RecordFiles } from '../store/record-files.ts';
 import type { TranscriptStoreSettings } from '../store/create-store.ts';
 
 /**

@@ -5,7 +5,7 @@ import { RECORD_APPROVAL_ACTIVITY, type ApprovalGrant, type ApprovalRecordActivi
 import type { PlannedCall } from '../core/spec.ts';
 import { canonicalJson } from '../store/canonical-json.ts';
 import type { TranscriptStoreSettings } from '../store/create-store.ts';
-import { createLocalRecordFiles, createMemoryRecordFiles, recordFilesFor, type RecordFiles } from './record-files.ts';
+import { createLocalRecordFiles, createMemoryRecordFiles, recordFilesFor, type RecordFiles } from '../store/record-files.ts';
 
 /** One granted approval, as the worker keeps it: which call, of which run, and who used it first. */
 interface ApprovalRecord {

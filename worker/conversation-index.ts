@@ -3,7 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SavedConversation, SaveConversationInput } from '../core/contracts/conversations.ts';
 import { setNewest } from '../core/bounded.ts';
 import type { TranscriptStoreSettings } from '../store/create-store.ts';
-import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles, recordFilesFor, type RecordFiles } from './record-files.ts';
+import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles, recordFilesFor, type RecordFiles } from '../store/record-files.ts';
 
 /**
  * Where a conversation finds its transcript after it closed for idleness: one small mutable

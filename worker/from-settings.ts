@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Duration } from '../core/spec.ts';
@@ -9,9 +10,13 @@ import { createAgentWorker, type AgentWorker } from './create-worker.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
 import type { AgentWorkerSettings } from './settings.ts';
 
-/** The agents, with the tool endpoints and model override the settings name. */
-export function registryFrom(settings: AgentWorkerSettings): AgentRegistry {
+/**
+ * The agents, with the tool endpoints and model override the settings name. With the
+ * worker's Temporal client, the assistant gets the schedule tools (schedules from chat).
+ */
+export function registryFrom(settings: AgentWorkerSettings, client?: Client): AgentRegistry {
   return createAgentRegistry({
+    ...(client ? { schedules: { client, taskQueue: settings.TEMPORAL_TASK_QUEUE } } : {}),
     ...(settings.DOCS_DIR ? { docsDirectory: settings.DOCS_DIR } : {}),
     ...(settings.NWS_BASE_URL ? { weatherBaseUrl: settings.NWS_BASE_URL } : {}),
     ...(settings.IP_API_BASE_URL ? { ipLocationBaseUrl: settings.IP_API_BASE_URL } : {}),

@@ -1,9 +1,11 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { connectTo, temporalTargetFrom, TemporalConnectionError } from '../client/temporal-connection.ts';
 import { settingsOrExit } from '../core/load-settings.ts';
 import { registryFrom, createWorkerFromSettings } from './from-settings.ts';
 import { replyAdaptersFrom } from './replies/adapters.ts';
 import { loadWorkerSettings } from './settings.ts';
+import { syncSchedulesAtStart } from './sync-at-start.ts';
 
 // The container's entry: connect, create, run, close. It refuses to start without a real
 // Temporal and a real Gemini; the embedded defaults belong to the local programs (local/, cli/).
@@ -27,13 +29,18 @@ const { connection, namespace } = await connectToTemporal().catch((error: unknow
   throw error;
 });
 
+// Schedules: the triggers' schedules made to match (one line; a failure does not stop the worker).
+const client = new Client({ connection, namespace });
+const registry = registryFrom(settings.agents, client);
+await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values(), enabled: settings.agents.SCHEDULES_SYNC_AT_START, log: (line) => console.error(line) });
+
 // Create.
 const replyAdapters = replyAdaptersFrom(settings);
 const worker = await createWorkerFromSettings({
   connection,
   namespace,
   settings: settings.agents,
-  registry: registryFrom(settings.agents),
+  registry,
   transcripts: settings.transcripts,
   gemini: { apiKey: settings.connection.GOOGLE_API_KEY, ...(settings.agents.GEMINI_BASE_URL ? { baseUrl: settings.agents.GEMINI_BASE_URL } : {}) },
   replyAdapters,

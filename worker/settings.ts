@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { duration, loadSettingGroups, optionalText, optionalUrl, requiredText, type Environment } from '../core/load-settings.ts';
+import { duration, flag, loadSettingGroups, optionalText, optionalUrl, requiredText, type Environment } from '../core/load-settings.ts';
 import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from '../store/create-store.ts';
 
 /**
@@ -35,6 +35,8 @@ export const agentWorkerSettingsSchema = z.object({
   CONVERSATION_IDLE_TIMEOUT: duration('CONVERSATION_IDLE_TIMEOUT', '24 hours'),
   /** How long a person has to decide on a tool call whose tool and agent give no timeout; then it is denied. @default '1 hour' */
   APPROVAL_TIMEOUT: duration('APPROVAL_TIMEOUT', '1 hour'),
+  /** Make Temporal's schedules match the triggers when the worker starts (off when the deploy runs the sync). @default true */
+  SCHEDULES_SYNC_AT_START: flag(true),
 });
 
 export type AgentWorkerSettings = z.infer<typeof agentWorkerSettingsSchema>;

@@ -32,6 +32,8 @@ export interface RunConversation {
   channel: ReplyChannel;
   /** Who may decide when no policy names anyone (shown in the request; the conversation checks it). */
   approvers: string[];
+  /** User ids of the turn's message authors, handed to tools as trusted context. @default [] (nobody asked: an ambient run) */
+  requesters?: string[];
   /** The configured approvers and the turn's requesters, so the request shows who the tool's policy lets decide. @default approvers is shown */
   scope?: ApprovalScope;
   /** Approval timeout when neither tool nor agent sets one. @default '1 hour' */

@@ -97,6 +97,7 @@ export async function runTurn({ state, intake, approvals, start, settings }: Tur
   const requesters = [...new Set(batch.flatMap(({ message }) => [message.user.id, ...(message.user.email ? [message.user.email] : [])]))];
   const configured = start.approvers ?? [];
   const approvers = configured.length ? configured : requesters;
+  const authors = [...new Set(batch.map(({ message }) => message.user.id))];
   const summary = Object.assign(intake.summaryOf(turn), { status: 'running', runWorkflowId, startedAt: new Date().toISOString() } as const);
   const scope = new CancellationScope();
   const running: RunningTurn = { turn, scope, runWorkflowId, approvers, configured, requesters, progress: { step: 0, state: 'thinking' } };
@@ -124,6 +125,7 @@ export async function runTurn({ state, intake, approvals, start, settings }: Tur
               workflowId,
               channel,
               approvers,
+              requesters: authors,
               scope: { configured, requesters },
               approvalTimeout: settings.approvalTimeout,
               reportProgress: true,

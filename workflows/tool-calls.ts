@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { MCP_CALL_ACTIVITY, type McpActivities } from '../core/contracts/mcp.ts';
-import { toolActivityType, type ApprovalActivities, type ApprovalGrant, type ToolActivities } from '../core/contracts/tools.ts';
+import { toolActivityType, type ApprovalActivities, type ApprovalGrant, type ToolActivities, type ToolConversation } from '../core/contracts/tools.ts';
 import { durationMs } from '../core/duration.ts';
 import { AGENT_RUN_WORKFLOW, summarise, type RunEvent } from '../core/run-events.ts';
 import { MAX_AGENT_DEPTH, type AgentSpec, type PlannedCall, type TokenUsage, type ToolResultRef, type ToolSpec } from '../core/spec.ts';
@@ -99,8 +99,15 @@ async function callActivity(context: ToolCallContext, tool: ToolSpec, call: Plan
     if (!server) return failed(call, 'UnknownTool', `The MCP server "${tool.mcp.server}" of tool "${tool.name}" is not configured.`);
     running = proxyActivities<McpActivities>(options)[MCP_CALL_ACTIVITY]({ server, tool: tool.mcp.tool, call, ...(grant ? { approval: grant } : {}) });
   } else {
+    // Who asked and where comes from the run, never from the model's arguments.
+    const conversation: ToolConversation | undefined = context.conversation && {
+      conversationId: context.conversation.workflowId,
+      agent: context.spec.name,
+      channel: context.conversation.channel,
+      requesters: context.conversation.requesters ?? [],
+    };
     // The proxy answers every key; the index type alone cannot say so.
-    running = proxyActivities<ToolActivities>(options)[toolActivityType(tool.name)]!({ call, ...(grant ? { approval: grant } : {}) });
+    running = proxyActivities<ToolActivities>(options)[toolActivityType(tool.name)]!({ call, ...(conversation ? { conversation } : {}), ...(grant ? { approval: grant } : {}) });
   }
   try {
     return await running;

@@ -3,6 +3,7 @@
  * activity types are recorded in history and never renamed in place.
  */
 
+import type { ReplyChannel } from '../conversation.ts';
 import type { PlannedCall, ToolResultRef } from '../spec.ts';
 
 /** Activity type of a tool. */
@@ -12,9 +13,26 @@ export function toolActivityType(toolName: string): ToolActivityType {
   return `tool:${toolName}`;
 }
 
-/** A tool activity's input. */
+/**
+ * Who a call answers, and where: filled in by the workflow from its run's conversation, never
+ * from the model's arguments, so a tool may trust it (whose schedule this is, where to post).
+ */
+export interface ToolConversation {
+  /** Workflow id of the conversation (an ambient run's own id when no one asked). */
+  conversationId: string;
+  /** The agent whose run made the call. */
+  agent: string;
+  /** Where the conversation's replies go. */
+  channel: ReplyChannel;
+  /** User ids of the turn's message authors (a Slack user id, or the address of an email's sender); empty when nobody asked. */
+  requesters: string[];
+}
+
+/** A tool activity's input. Wire type: add optional fields only (recorded histories carry it). */
 export interface ToolInput {
   call: PlannedCall;
+  /** Set when the run answers a conversation. @default absent (a run started on its own) */
+  conversation?: ToolConversation;
   /** The approval the conversation recorded for this call, when it needed one; the worker checks it before the tool runs. */
   approval?: ApprovalGrant;
 }

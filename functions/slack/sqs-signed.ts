@@ -1,12 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
-import type { Environment } from '../../core/load-settings.ts';
-
-/** Credentials as Lambda hands them to a function, in its environment. */
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+import { signRequest, type AwsCredentials } from '../shared/aws-signature.ts';
 
 export interface SignedSqsOptions {
   region: string;
@@ -42,64 +34,6 @@ export function createSignedSqsCall(options: SignedSqsOptions) {
     }
     return safeJson(text);
   };
-}
-
-interface SignInput {
-  url: URL;
-  body: string;
-  headers: Record<string, string>;
-  region: string;
-  service: string;
-  credentials: AwsCredentials;
-  now: Date;
-}
-
-/** Signature Version 4 headers for a POST with a body (exported for its test vectors). */
-export function signRequest(input: SignInput): Record<string, string> {
-  const amzDate = input.now.toISOString().replace(/[:-]|\.\d{3}/g, '');
-  const day = amzDate.slice(0, 8);
-  const headers: Record<string, string> = {
-    ...Object.fromEntries(Object.entries(input.headers).map(([name, value]) => [name.toLowerCase(), value.trim()])),
-    host: input.url.host,
-    'x-amz-date': amzDate,
-    ...(input.credentials.sessionToken ? { 'x-amz-security-token': input.credentials.sessionToken } : {}),
-  };
-  const names = Object.keys(headers).sort();
-  const signedHeaders = names.join(';');
-  const canonicalRequest = [
-    'POST',
-    input.url.pathname || '/',
-    input.url.search.slice(1),
-    names.map((name) => `${name}:${headers[name]}\n`).join(''),
-    signedHeaders,
-    sha256(input.body),
-  ].join('\n');
-  const scope = `${day}/${input.region}/${input.service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonicalRequest)].join('\n');
-  let key: Buffer = hmac(`AWS4${input.credentials.secretAccessKey}`, day);
-  for (const part of [input.region, input.service, 'aws4_request']) key = hmac(key, part);
-  const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
-  const { host: _host, ...sent } = headers;
-  return {
-    ...sent,
-    authorization: `AWS4-HMAC-SHA256 Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
-  };
-}
-
-/** Lambda's own credentials and region, from its environment; a missing one is named. */
-export function credentialsFromEnvironment(env: Environment): AwsCredentials {
-  const accessKeyId = env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) throw new Error('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them for the function role).');
-  return { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-function hmac(key: string | Buffer, text: string): Buffer {
-  return createHmac('sha256', key).update(text, 'utf8').digest();
 }
 
 function safeJson(text: string): unknown {

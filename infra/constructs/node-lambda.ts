@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -21,6 +21,8 @@ export interface NodeLambdaProps {
   environment?: Record<string, string>;
   /** Days the function's log group keeps events. @default 30 */
   logRetentionDays?: number;
+  /** Concurrency reserved for (and capping) the function. @default none: it shares the account's pool */
+  reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export function createNodeLambda(scope: Construct, id: string, props: NodeLambda
     retention: retentionOf(props.logRetentionDays ?? 30),
     removalPolicy: RemovalPolicy.DESTROY,
   });
-  return new nodejs.NodejsFunction(scope, id, {
+  const fn = new nodejs.NodejsFunction(scope, id, {
     entry: `${REPOSITORY_ROOT}${props.entry}`,
     handler: props.handler ?? 'handler',
     description: props.description,
@@ -42,6 +44,7 @@ export function createNodeLambda(scope: Construct, id: string, props: NodeLambda
     memorySize: props.memorySize ?? 256,
     timeout: props.timeout ?? Duration.seconds(10),
     environment: props.environment ?? {},
+    ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
     logGroup,
     loggingFormat: lambda.LoggingFormat.JSON,
     projectRoot: REPOSITORY_ROOT,
@@ -61,6 +64,11 @@ export function createNodeLambda(scope: Construct, id: string, props: NodeLambda
       logLevel: nodejs.LogLevel.ERROR,
     },
   });
+  // CDK makes the function depend on its role (and the role's policy, so the first
+  // invocation already has its permissions) while Role is also a GetAtt of it; cfn-lint's
+  // W3005 flags the redundant half of that, which CDK offers no way to drop.
+  (fn.node.defaultChild as CfnResource).addMetadata('cfn-lint', { config: { ignore_checks: ['W3005'] } });
+  return fn;
 }
 
 /** The CloudWatch Logs retention closest to, and not shorter than, the days asked for. */

@@ -15,6 +15,12 @@ export interface SlackIngressProps {
   botUserId?: string;
   /** @default 30 */
   logRetentionDays?: number;
+  /**
+   * Concurrency reserved for the public function, which also caps it: a flood of requests
+   * to the unauthenticated URL is throttled here instead of starving the dispatcher and
+   * the account's other functions. 0 reserves nothing. @default 50
+   */
+  reservedConcurrency?: number;
 }
 
 /**
@@ -30,6 +36,7 @@ export class SlackIngress extends Construct {
 
   constructor(scope: Construct, id: string, props: SlackIngressProps) {
     super(scope, id);
+    const reservedConcurrency = props.reservedConcurrency ?? 50;
     this.function = createNodeLambda(this, 'Function', {
       entry: 'functions/slack/handler.ts',
       description: 'Slack ingress: verify, normalise, queue (FIFO)',
@@ -42,6 +49,7 @@ export class SlackIngress extends Construct {
         ...(props.botUserId ? { SLACK_BOT_USER_ID: props.botUserId } : {}),
       },
       ...(props.logRetentionDays ? { logRetentionDays: props.logRetentionDays } : {}),
+      ...(reservedConcurrency > 0 ? { reservedConcurrentExecutions: reservedConcurrency } : {}),
     });
     props.secrets.bindToFunction(this.function, ['SLACK_SIGNING_SECRET', 'APPROVAL_TOKEN_SECRET', ...props.secrets.present(['SLACK_BOT_TOKEN'])]);
     props.queue.grantSend(this.function);

@@ -8,6 +8,7 @@ import { createLoopTool, loopAgentSpec, loopPrompt, loopResponder } from '../../
 import { startGeminiServer, type GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
 import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 
 const STEPS = 5;
 const NAIVE_WORKFLOWS = fileURLToPath(new URL('../../bench/naive/workflows.ts', import.meta.url));
@@ -34,7 +35,7 @@ describe.skipIf(noTemporal)('history benchmark, 5 steps', () => {
       activities: { ...createNaiveActivities({ apiKey: 'test-key', baseUrl: model.url, tools: [tool] }) },
     });
 
-    const ours = await temporal.client.workflow.start('agentRun', { taskQueue, workflowId: `smoke-ours-${crypto.randomUUID()}`, args: [{ spec, prompt: loopPrompt(STEPS) }] });
+    const ours = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, { taskQueue, workflowId: `smoke-ours-${crypto.randomUUID()}`, args: [{ spec, prompt: loopPrompt(STEPS) }] });
     const naiveInput: NaiveLoopInput = { spec, prompt: loopPrompt(STEPS), activityTaskQueue: naiveQueue };
     const naiveResult = await naiveWorker.runUntil(async () => {
       const naive = await temporal.client.workflow.start('naiveAgentLoop', { taskQueue: naiveQueue, workflowId: `smoke-naive-${crypto.randomUUID()}`, args: [naiveInput] });

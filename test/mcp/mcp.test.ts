@@ -9,6 +9,7 @@ import { summariseHistory } from '../support/history.ts';
 import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
 import { noTemporal, useTemporal } from '../support/temporal.ts';
 import { startHttpOrderServer, type HttpOrderServer } from './http-order-server.ts';
+import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 
 const STDIO_SERVER = fileURLToPath(new URL('./stdio-order-server.ts', import.meta.url));
 
@@ -50,7 +51,7 @@ describe.skipIf(noTemporal)('MCP tools', () => {
 
   async function run(server: McpServerRef, prompt: string) {
     const spec: AgentSpec = { ...compileAgent(defineAgent({ name: 'orders-agent', instructions: 'Help with orders.' })), mcpServers: [server] };
-    const handle = await temporal.client.workflow.start('agentRun', {
+    const handle = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
       taskQueue,
       workflowId: `test-${crypto.randomUUID()}`,
       args: [{ spec, prompt }],

@@ -82,6 +82,8 @@ describe.skipIf(noTemporal)('Temporal over mutual TLS: the dev server behind a f
     GOOGLE_API_KEY: 'test-key',
     GEMINI_BASE_URL: model.url,
     TRANSCRIPT_DIR: join(scratch, 'transcripts'),
+    // The registry's own schedules stay out of this test (test/ambient/cli.test.ts syncs them).
+    SCHEDULES_SYNC_AT_START: 'false',
   });
 
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
-import { signRequest } from '../../functions/slack/sqs-signed.ts';
+import { signRequest } from '../../functions/shared/aws-signature.ts';
 
 type Source = string | ArrayBuffer | ArrayBufferView;
 const bytesOf = (data: Source) =>

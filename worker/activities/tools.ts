@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import * as z from 'zod';
 import { definitionNeedsApproval, ToolInputError, type ToolDefinition } from '../../core/define-tool.ts';
 import { summarise } from '../../core/run-events.ts';
-import { approvalTarget, toolActivityType, type ApprovalActivities, type ToolActivities } from '../../core/contracts/tools.ts';
+import { approvalTarget, toolActivityType, type ApprovalActivities, type ToolActivities, type ToolConversation } from '../../core/contracts/tools.ts';
 import type { PlannedCall, ToolOutcome, ToolResultRef } from '../../core/spec.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
 import { approvedArgs, type ApprovalRecords } from '../approval-records.ts';
@@ -21,14 +21,14 @@ export function createToolActivities(tools: Iterable<ToolDefinition>, store: Tra
   for (const tool of tools) {
     const type = toolActivityType(tool.name);
     if (activities[type]) continue;
-    activities[type] = async ({ call, approval }) => {
+    activities[type] = async ({ call, approval, conversation }) => {
       const args = call.argsRef ? await store.get(call.argsRef) : (call.args ?? {});
       // Arguments the schema refuses never reach the handler, so they need no approval (as in `needsApproval`).
       const parsed = tool.input.safeParse(args ?? {});
       if (tool.approval && parsed.success && definitionNeedsApproval(tool, parsed.data)) {
         await approvals.check(approval, { target: approvalTarget(tool), args: approvedArgs(call) });
       }
-      const outcome = await runTool(tool, args);
+      const outcome = await runTool(tool, args, conversation);
       return storeOutcome(store, call, outcome);
     };
   }
@@ -69,7 +69,7 @@ export function createApprovalActivities(tools: Iterable<ToolDefinition>, store:
   };
 }
 
-async function runTool(tool: ToolDefinition, args: unknown): Promise<ToolOutcome> {
+async function runTool(tool: ToolDefinition, args: unknown, conversation: ToolConversation | undefined): Promise<ToolOutcome> {
   const parsed = tool.input.safeParse(args ?? {});
   if (!parsed.success) {
     return { ok: false, error: { type: 'InvalidArguments', message: z.prettifyError(parsed.error) } };
@@ -85,6 +85,9 @@ async function runTool(tool: ToolDefinition, args: unknown): Promise<ToolOutcome
           details = progress;
           heartbeats.beat();
         },
+        ...(conversation ? { conversation } : {}),
+        // Attempts of one call share the activity id; so do replays of the workflow.
+        idempotencyKey: `${context.info.workflowExecution?.workflowId ?? context.info.activityType}/${context.info.activityId}`,
       }),
     );
     // A handler that ignores its signal still lets the activity end when cancelled; its late failure is dropped.

@@ -7,6 +7,7 @@ import { emailApprovalCode } from '../../core/email-approval.ts';
 import type { EmailThreadIndex } from '../../store/email-thread-index.ts';
 import { buildReplyMime, plusAddress, replyMessageId } from './email-mime.ts';
 import type { ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart } from './reply-channel.ts';
+import { addNewest } from '../../core/bounded.ts';
 
 export interface EmailReplyAdapterOptions {
   ses: SESv2Client;
@@ -64,8 +65,7 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
     if (running) return running;
     const sending = send(key, channel, text, autoSubmitted)
       .then(() => {
-        sent.add(key);
-        if (sent.size > maxRemembered) sent.delete(sent.values().next().value as string);
+        addNewest(sent, key, maxRemembered);
       })
       .finally(() => inFlight.delete(key));
     inFlight.set(key, sending);

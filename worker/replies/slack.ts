@@ -9,6 +9,7 @@ import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
 import { approvalBlocks, statusText } from './slack-messages.ts';
 import { createBotIdentity, findMarkedPosts, findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
 import { createCoalescingThrottle } from './slack-throttle.ts';
+import { addNewest, setNewest } from '../../core/bounded.ts';
 
 export interface SlackReplyAdapterOptions {
   /** A client from `createSlackWebClient` (no retries of its own, 429s thrown). */
@@ -61,11 +62,7 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   const locks = new Map<string, Promise<unknown>>();
 
   function remember(id: string, ts: string): void {
-    posted.set(id, ts);
-    for (const oldest of posted.keys()) {
-      if (posted.size <= maxRemembered) break;
-      posted.delete(oldest);
-    }
+    setNewest(posted, id, ts, maxRemembered);
   }
 
   /** One call at a time per key in this process, so two attempts never both post. */
@@ -148,8 +145,7 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
       const turn = `${slack.channelId}\u0000${slack.threadTs}\u0000${key}`;
       const terminal = status.state === 'done' || status.state === 'stopped';
       if (finished.has(turn) && !terminal) return;
-      if (terminal) finished.add(turn);
-      if (finished.size > maxRemembered) finished.delete(finished.values().next().value as string);
+      if (terminal) addNewest(finished, turn, maxRemembered);
       await sendStatus(turn, { channel: slack, text: statusText(status) }).catch((error: unknown) => {
         if (terminal) finished.delete(turn);
         throw error;

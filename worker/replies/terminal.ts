@@ -1,5 +1,6 @@
 import type { ReplyChannel } from '../../core/conversation.ts';
 import type { ApprovalRequest, ReplyAdapter, TurnStatus } from './reply-channel.ts';
+import { addNewest } from '../../core/bounded.ts';
 
 export type TerminalReply =
   | { kind: 'status'; key: string; status: TurnStatus }
@@ -29,8 +30,7 @@ export function createTerminalReplies(): TerminalReplies {
     if (channel.kind !== 'terminal') throw new TypeError(`The terminal adapter got a ${channel.kind} channel.`);
     if (onceKey !== undefined) {
       if (delivered.has(onceKey)) return;
-      delivered.add(onceKey);
-      if (delivered.size > MAX_KEYS_REMEMBERED) delivered.delete(delivered.values().next().value!);
+      addNewest(delivered, onceKey, MAX_KEYS_REMEMBERED);
     }
     for (const listener of listeners.get(channel.session) ?? []) listener(reply);
   };

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { writeFileAtomically } from '../store/atomic-file.ts';
-import type { TranscriptStoreSettings } from '../store/create-store.ts';
+import { writeFileAtomically } from './atomic-file.ts';
+import type { TranscriptStoreSettings } from './create-store.ts';
 
 /**
  * Small mutable JSON records by key, next to the transcript store (a folder or the bucket

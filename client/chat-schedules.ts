@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
+import { validateTrigger, type TriggerDelivery, type TriggerOptions } from '../core/triggers.ts';
+import { CHAT_TRIGGER_PREFIX, SCHEDULE_ID_PREFIX, desiredSchedule, managedMemo, type ScheduleMemo } from './schedule-spec.ts';
+import { formatInterval } from './schedules.ts';
+
+/** Schedules one person may have made in chat, across every agent. */
+export const MAX_SCHEDULES_PER_PERSON = 10;
+
+/** Why a chat schedule request was refused; `type` is what the model is told. */
+export type ChatScheduleRefusalType = 'InvalidSchedule' | 'TooManySchedules' | 'UnknownSchedule' | 'NotYourSchedule';
+
+/** A request the person (or the model) can correct: bad cron, too many, not theirs. Nothing was changed. */
+export class ChatScheduleRefusal extends Error {
+  override name = 'ChatScheduleRefusal';
+  readonly type: ChatScheduleRefusalType;
+  constructor(type: ChatScheduleRefusalType, message: string) {
+    super(message);
+    this.type = type;
+  }
+}
+
+export interface ChatSchedulesOptions {
+  client: Client;
+  /** The agents' task queue: where the schedules start runs. */
+  taskQueue: string;
+  /** @default MAX_SCHEDULES_PER_PERSON */
+  maxPerPerson?: number;
+}
+
+export interface ChatScheduleRequest {
+  /** The agent that runs at each firing (the one asked). */
+  agent: string;
+  /** Who asked: the only person who may stop it, and the approver of its runs' tool calls. */
+  owner: string;
+  conversationId: string;
+  /** The same for every attempt of one request: a retried request finds the schedule it made. */
+  requestKey: string;
+  trigger: Pick<TriggerOptions, 'cron' | 'every' | 'timezone' | 'prompt' | 'deliver'>;
+}
+
+/** A chat-made schedule as its owner sees it. */
+export interface ChatScheduleSummary {
+  id: string;
+  agent: string;
+  owner: string;
+  /** The cron expression, or `every <interval>`. */
+  when: string;
+  timezone: string;
+  prompt: string;
+  deliver: TriggerDelivery;
+  paused: boolean;
+  nextRun?: string;
+}
+
+/**
+ * Creates the schedule a person asked for in chat, owned by them: id
+ * `ambient:<agent>:chat-<short id>`, memo origin 'chat' with the owner (sync never touches
+ * it), the trigger validated as a definition's would be. Refused past the owner's bound,
+ * counted from Temporal's schedule list (which trails a creation by a moment).
+ */
+export async function createChatSchedule(options: ChatSchedulesOptions, request: ChatScheduleRequest): Promise<ChatScheduleSummary> {
+  const { client, taskQueue } = options;
+  const shortId = createHash('sha256').update(request.requestKey).digest('hex').slice(0, 8);
+  let trigger;
+  try {
+    trigger = validateTrigger(request.agent, { ...request.trigger, id: `${CHAT_TRIGGER_PREFIX}${shortId}`, approvers: [request.owner] });
+  } catch (error) {
+    if (error instanceof TypeError) throw new ChatScheduleRefusal('InvalidSchedule', error.message);
+    throw error;
+  }
+  const desired = desiredSchedule(request.agent, trigger, taskQueue, { owner: request.owner, conversationId: request.conversationId });
+  const handle = client.schedule.getHandle(desired.id);
+  // A retry of a request that got through: the schedule is there, and counts once.
+  const earlier = await describeOrUndefined(client, desired.id);
+  if (earlier && sameOwner(managedMemo(earlier.memo)?.owner, request.owner)) return summaryOf(earlier);
+
+  const limit = options.maxPerPerson ?? MAX_SCHEDULES_PER_PERSON;
+  const owned = await ownedIds(client, [request.owner]);
+  if (owned.length >= limit) {
+    throw new ChatScheduleRefusal(
+      'TooManySchedules',
+      `${request.owner} already has ${owned.length} schedules, the most one person may have (${limit}); stop one first (list_my_schedules shows them).`,
+    );
+  }
+  try {
+    await client.schedule.create(desired.options);
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+  }
+  return summaryOf(await handle.describe());
+}
+
+/** The chat-made schedules of these people (the asker), described afresh, sorted by id. */
+export async function listChatSchedules(client: Client, owners: readonly string[]): Promise<ChatScheduleSummary[]> {
+  const summaries: ChatScheduleSummary[] = [];
+  for (const id of await ownedIds(client, owners)) {
+    const description = await describeOrUndefined(client, id);
+    if (description && sameOwner(managedMemo(description.memo)?.owner, ...owners)) summaries.push(summaryOf(description));
+  }
+  return summaries.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * Deletes a chat-made schedule when one of `requesters` owns it. `id` is the schedule id or
+ * its trigger (`chat-…`). A definition's schedule, or someone else's, is refused and kept.
+ */
+export async function deleteChatSchedule(client: Client, id: string, requesters: readonly string[]): Promise<{ deleted: string }> {
+  const scheduleId = id.startsWith(SCHEDULE_ID_PREFIX) ? id : await idOfTrigger(client, id);
+  const description = scheduleId ? await describeOrUndefined(client, scheduleId) : undefined;
+  const memo = managedMemo(description?.memo);
+  if (!scheduleId || !description || !memo) {
+    throw new ChatScheduleRefusal('UnknownSchedule', `There is no schedule "${id}"; list_my_schedules shows the ids of yours.`);
+  }
+  if (memo.origin !== 'chat') {
+    throw new ChatScheduleRefusal('NotYourSchedule', `Schedule ${scheduleId} comes from the ${memo.agent} agent's definition, not from chat; it cannot be stopped from here.`);
+  }
+  if (!sameOwner(memo.owner, ...requesters)) {
+    throw new ChatScheduleRefusal('NotYourSchedule', `Schedule ${scheduleId} belongs to someone else; only the person who asked for it can stop it. It was not changed.`);
+  }
+  try {
+    await client.schedule.getHandle(scheduleId).delete();
+  } catch (error) {
+    if (!(error instanceof ScheduleNotFoundError)) throw error;
+  }
+  return { deleted: scheduleId };
+}
+
+/** Ids of the chat-made schedules these people own, from the schedule list. */
+async function ownedIds(client: Client, owners: readonly string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const entry of client.schedule.list({ pageSize: 1000 })) {
+    const memo = chatMemo(entry.scheduleId, entry.memo);
+    if (memo && sameOwner(memo.owner, ...owners)) ids.push(entry.scheduleId);
+  }
+  return ids;
+}
+
+async function idOfTrigger(client: Client, trigger: string): Promise<string | undefined> {
+  if (!trigger.startsWith(CHAT_TRIGGER_PREFIX)) return undefined;
+  for await (const entry of client.schedule.list({ pageSize: 1000 })) {
+    if (chatMemo(entry.scheduleId, entry.memo)?.trigger === trigger) return entry.scheduleId;
+  }
+  return undefined;
+}
+
+function chatMemo(id: string, memo: Record<string, unknown> | undefined): ScheduleMemo | undefined {
+  const managed = managedMemo(memo);
+  return id.startsWith(SCHEDULE_ID_PREFIX) && managed?.origin === 'chat' ? managed : undefined;
+}
+
+/** Slack ids and email addresses compare as the approval check compares them: trimmed, any case. */
+function sameOwner(owner: string | undefined, ...people: string[]): boolean {
+  const normal = (who: string) => who.trim().toLowerCase();
+  return owner !== undefined && normal(owner) !== '' && people.some((person) => normal(person) === normal(owner));
+}
+
+function summaryOf(description: ScheduleDescription): ChatScheduleSummary {
+  const memo = managedMemo(description.memo)!;
+  const [input] = description.action.args as [{ trigger: TriggerOptions } | undefined];
+  const calendar = description.spec.calendars?.[0];
+  const interval = description.spec.intervals?.[0];
+  const next = description.info.nextActionTimes[0];
+  return {
+    id: description.scheduleId,
+    agent: memo.agent,
+    owner: memo.owner ?? '',
+    when: calendar?.comment ?? (interval ? `every ${formatInterval(interval.every)}` : '?'),
+    timezone: description.spec.timezone ?? 'UTC',
+    prompt: input?.trigger.prompt ?? '',
+    deliver: input!.trigger.deliver,
+    paused: description.state.paused,
+    ...(next ? { nextRun: next.toISOString() } : {}),
+  };
+}
+
+async function describeOrUndefined(client: Client, id: string): Promise<ScheduleDescription | undefined> {
+  try {
+    return await client.schedule.getHandle(id).describe();
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) return undefined;
+    throw error;
+  }
+}
