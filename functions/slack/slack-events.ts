@@ -33,6 +33,12 @@ const messageSchema = z.looseObject({
   text: z.string().default(''),
 });
 
+/**
+ * The bot events (by their subscription names) this endpoint acts on; the app manifest
+ * (`slack/manifest.json`) must subscribe to each, and a test holds the two together.
+ */
+export const HANDLED_BOT_EVENTS = ['app_mention', 'message.im'] as const;
+
 /** Characters of a message's text kept. */
 export const MAX_MESSAGE_TEXT = 40_000;
 
