@@ -9,6 +9,7 @@ import { createDispatchBatchHandler } from '../functions/dispatch/dispatch-batch
 import type { TemporalClientProvider } from '../functions/dispatch/temporal-client.ts';
 import { parseInboundEmail } from '../functions/email/email.ts';
 import { createSlackApp } from '../functions/slack/app.ts';
+import { createSuggestedPromptsSetter } from '../functions/slack/slack-post.ts';
 import { createWorkerFromSettings, registryFrom } from '../worker/from-settings.ts';
 import { createEmailThreadIndex } from '../store/email-thread-index.ts';
 import { emailReplyAdapterFrom, slackReplyAdapterFrom } from '../worker/replies/adapters.ts';
@@ -199,8 +200,11 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       INGRESS_MAX_BODY_BYTES: 1024 * 1024,
       SLACK_TIMESTAMP_TOLERANCE_SECONDS: 300,
       INGRESS_QUEUE_TIMEOUT_MS: 2500,
+      // The default agent's own prompts, set on each assistant thread the console opens.
+      SLACK_SUGGESTED_PROMPTS: registry.get(registry.defaultAgent).suggestedPrompts,
     };
-    const edge = await serveOnNode(createSlackApp({ config: edgeConfig, queue, log }), 0);
+    const slackApi = { token: LOCAL_SLACK.token, apiUrl: slack.url };
+    const edge = await serveOnNode(createSlackApp({ config: edgeConfig, queue, log, setSuggestedPrompts: createSuggestedPromptsSetter(slackApi) }), 0);
     closers.push(() => new Promise((resolve) => edge.close(() => resolve())));
     const edgeAddress = edge.address() as { port: number };
     const edgeUrl = `http://127.0.0.1:${edgeAddress.port}`;

@@ -6,7 +6,19 @@ import { requireShape } from './request-body.ts';
 export type SlackEventOutcome =
   | { type: 'challenge'; challenge: string }
   | { type: 'dropped'; reason: string }
-  | { type: 'event'; event: InboundEvent };
+  | { type: 'event'; event: InboundEvent }
+  | { type: 'assistant-thread'; thread: AssistantThread };
+
+/** A person opened the agent's assistant thread (`assistant_thread_started`). */
+export interface AssistantThread {
+  teamId: string;
+  userId: string;
+  /** The DM channel the assistant thread lives in, and its root. */
+  channelId: string;
+  threadTs: string;
+  /** The channel the person was looking at when they opened it, when Slack says. */
+  contextChannelId?: string;
+}
 
 export interface SlackEventOptions {
   /** Agent named in every event. */
@@ -23,6 +35,14 @@ const callbackSchema = z.looseObject({
   authorizations: z.array(z.looseObject({ user_id: z.string().optional(), is_bot: z.boolean().optional() })).optional(),
   event: z.looseObject({ type: z.string(), channel_type: z.string().optional(), subtype: z.string().optional() }),
 });
+const assistantThreadSchema = z.looseObject({
+  assistant_thread: z.looseObject({
+    user_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    channel_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    thread_ts: z.string().regex(/^\d{1,12}\.\d{1,9}$/),
+    context: z.looseObject({ channel_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional() }).optional(),
+  }),
+});
 const SLACK_TS = z.string().regex(/^\d{1,12}\.\d{1,9}$/, { message: 'expected a Slack ts such as 1712345678.000100' });
 const slackId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'expected a Slack id' });
 const messageSchema = z.looseObject({
@@ -37,7 +57,7 @@ const messageSchema = z.looseObject({
  * The bot events (by their subscription names) this endpoint acts on; the app manifest
  * (`slack/manifest.json`) must subscribe to each, and a test holds the two together.
  */
-export const HANDLED_BOT_EVENTS = ['app_mention', 'message.im'] as const;
+export const HANDLED_BOT_EVENTS = ['app_mention', 'assistant_thread_started', 'message.im'] as const;
 
 /** Characters of a message's text kept. */
 export const MAX_MESSAGE_TEXT = 40_000;
@@ -57,6 +77,14 @@ export function normaliseSlackEvent(body: unknown, options: SlackEventOptions): 
   if (envelope.type !== 'event_callback') return { type: 'dropped', reason: `envelope type ${envelope.type} is not handled` };
   const callback = requireShape(callbackSchema, body, 'envelope');
   const event = callback.event;
+  if (event.type === 'assistant_thread_started') {
+    const { assistant_thread: thread } = requireShape(assistantThreadSchema, event, 'event');
+    const contextChannelId = thread.context?.channel_id;
+    return {
+      type: 'assistant-thread',
+      thread: { teamId: callback.team_id, userId: thread.user_id, channelId: thread.channel_id, threadTs: thread.thread_ts, ...(contextChannelId ? { contextChannelId } : {}) },
+    };
+  }
   const direct = event.type === 'message' && event.channel_type === 'im';
   if (event.type !== 'app_mention' && !direct) {
     const where = event.type === 'message' ? ` in ${event.channel_type ?? 'an unknown channel type'}` : '';

@@ -44,7 +44,7 @@ describe('the Slack app manifest', () => {
     };
     expect(broken((m) => (m.display_information.name = 'A name that is far too long for Slack to take'))).toThrow(/name/);
     expect(broken((m) => (m.settings.event_subscriptions.bot_events = ['app_mentions']))).toThrow(/bot_events/);
-    expect(broken((m) => (m.features.slash_commands[0].command = 'agent'))).toThrow(/command/);
+    expect(broken((m) => (m.features.slash_commands[0]!.command = 'agent'))).toThrow(/command/);
     expect(broken((m) => (m.settings.interactivity.request_url = 'http://example.com/slack/interactivity'))).toThrow(/request_url/);
     expect(() => fillSlackManifest(template, 'http://insecure.example.com')).toThrow(/https/);
   });
