@@ -205,7 +205,10 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   }
 
   function messageContent(args: Record<string, unknown>): { text: string; blocks?: unknown[] } {
-    const text = typeof args.text === 'string' ? args.text : '';
+    const markdown = typeof args.markdown_text === 'string' ? args.markdown_text : '';
+    if (markdown !== '' && (args.text !== undefined || args.blocks !== undefined)) throw new SlackApiError('invalid_arguments');
+    if (markdown.length > 12_000) throw new SlackApiError('msg_too_long');
+    const text = markdown !== '' ? markdown : typeof args.text === 'string' ? args.text : '';
     const blocks = parseJsonArgument(args.blocks);
     if (blocks !== undefined) checkBlocks(blocks);
     if (text === '' && blocks === undefined) throw new SlackApiError('no_text');

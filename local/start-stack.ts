@@ -12,7 +12,7 @@ import { createSlackApp } from '../functions/slack/app.ts';
 import { createSuggestedPromptsSetter } from '../functions/slack/slack-post.ts';
 import { createWorkerFromSettings, registryFrom } from '../worker/from-settings.ts';
 import { createEmailThreadIndex } from '../store/email-thread-index.ts';
-import { emailReplyAdapterFrom, slackReplyAdapterFrom } from '../worker/replies/adapters.ts';
+import { emailReplyAdapterFrom, slackAnswerStreamsFrom, slackReplyAdapterFrom } from '../worker/replies/adapters.ts';
 import { createTerminalReplies } from '../worker/replies/terminal.ts';
 import { startConsoleServer } from './console-server.ts';
 import { startEmailStandIn, type MailMessage } from './email-stand-in.ts';
@@ -182,6 +182,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       transcripts: settings.transcripts,
       gemini,
       replyAdapters: { terminal: createTerminalReplies().adapter, ...(slackReplies ? { slack: slackReplies } : {}), ...(emailReplies ? { email: emailReplies } : {}) },
+      answerStreams: slackAnswerStreamsFrom({ SLACK_BOT_TOKEN: LOCAL_SLACK.token, SLACK_API_URL: slack.url, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, SLACK_STATUS_INTERVAL_MS: settings.slack.SLACK_STATUS_INTERVAL_MS }),
     });
     const running = worker.run();
     closers.push(async () => {

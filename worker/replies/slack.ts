@@ -212,6 +212,15 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
       const parts = answerParts(text);
       await serially(`answer\u0000${key}`, async () => {
         const marks = parts.map((_, part): ReplyMark => ({ key, role: 'answer', part }));
+        if (isAssistantThread(slack)) {
+          // The model activity streamed this answer and marked it when it stopped: nothing to post.
+          const [streamed, ...already] = await existing(slack, key, [{ key, role: 'stream', part: 0 }, ...marks]);
+          if (streamed !== undefined) return;
+          for (const [index, part] of parts.entries()) {
+            if (already[index] === undefined) await post(slack, marks[index] as ReplyMark, parts.length, { text: part });
+          }
+          return;
+        }
         const already = await existing(slack, key, marks);
         for (const [index, part] of parts.entries()) {
           if (already[index] === undefined) await post(slack, marks[index] as ReplyMark, parts.length, { text: part });
