@@ -2,15 +2,18 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import {
   APPROVAL_UPDATE,
   CONVERSATION_WORKFLOW,
+  FEEDBACK_UPDATE,
   MESSAGE_UPDATE,
   STOP_UPDATE,
   type ApprovalDecision,
   type ApprovalRecorded,
   type ConversationStart,
+  type FeedbackRequest,
   type IncomingMessage,
   type MessageAccepted,
   type StopRequest,
   type StopResult,
+  type TurnFeedback,
 } from '../core/conversation.ts';
 import type { ConversationInput, conversation } from '../workflows/conversation.ts';
 
@@ -57,6 +60,11 @@ export function sendApproval(client: Client, conversationId: string, decision: A
 }
 
 /** Asks the conversation to cancel the turn in progress; `{ stopped: false }` when none runs. */
+/** Records a person's thumbs up or down on a turn; refused when the conversation has no such turn. */
+export function sendFeedback(client: Client, conversationId: string, feedback: FeedbackRequest, updateId?: string): Promise<TurnFeedback> {
+  return client.workflow.getHandle(conversationId).executeUpdate<TurnFeedback, [FeedbackRequest]>(FEEDBACK_UPDATE, { args: [feedback], ...(updateId ? { updateId } : {}) });
+}
+
 export function sendStop(client: Client, conversationId: string, request: StopRequest = {}, updateId?: string): Promise<StopResult> {
   return client.workflow.getHandle(conversationId).executeUpdate<StopResult, [StopRequest]>(STOP_UPDATE, { args: [request], ...(updateId ? { updateId } : {}) });
 }

@@ -3,6 +3,7 @@ import { CURRENT_STEP_QUERY, type ConversationStart, type CurrentStep, type Turn
 import { LOAD_CONVERSATION_ACTIVITY, type ConversationStoreActivities, type LoadConversationResult } from '../core/contracts/conversations.ts';
 import type { MessageRef } from '../core/spec.ts';
 import { openApprovalBook } from './conversation-approvals.ts';
+import { acceptFeedback } from './conversation-feedback.ts';
 import { openIntake, type QueuedMessage } from './conversation-intake.ts';
 import type { ConversationState } from './conversation-state.ts';
 import { acceptTurnControls, runTurn } from './conversation-turn.ts';
@@ -10,6 +11,7 @@ import { shouldContinueAsNew } from './continue-as-new.ts';
 
 export { messageUpdate, turnsQuery } from './conversation-intake.ts';
 export { stopUpdate, turnProgressSignal } from './conversation-turn.ts';
+export { feedbackUpdate } from './conversation-feedback.ts';
 
 export const currentStepQuery = defineQuery<CurrentStep>(CURRENT_STEP_QUERY);
 
@@ -65,6 +67,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   const approvals = openApprovalBook(() => state.running, carried?.decidedRequests ?? []);
   const intake = openIntake(state, carried);
   acceptTurnControls(state);
+  acceptFeedback(state, intake);
   setHandler(currentStepQuery, (): CurrentStep => {
     const { running } = state;
     if (!running) return { state: 'idle', turn: state.turns, queued: intake.queue.length };

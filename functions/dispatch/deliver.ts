@@ -1,7 +1,7 @@
 import { WorkflowUpdateFailedError, isGrpcServiceError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { sendApproval, sendMessage, sendStop } from '../../client/send-message.ts';
-import { APPROVAL_UPDATE, MESSAGE_UPDATE, PENDING_APPROVALS_QUERY, STOP_UPDATE, type ApprovalDecision, type PendingApproval } from '../../core/conversation.ts';
+import { sendApproval, sendFeedback, sendMessage, sendStop } from '../../client/send-message.ts';
+import { APPROVAL_UPDATE, FEEDBACK_UPDATE, MESSAGE_UPDATE, PENDING_APPROVALS_QUERY, STOP_UPDATE, type ApprovalDecision, type PendingApproval } from '../../core/conversation.ts';
 import { emailApprovalCode } from '../../core/email-approval.ts';
 import type { DispatchAction } from './route.ts';
 
@@ -46,6 +46,8 @@ export async function deliver(client: Client, action: DispatchAction, options: D
       return decide(client, action.conversationId, action.updateId, action.decision);
     case 'stop':
       return refusedWhenGone(STOP_UPDATE, () => sendStop(client, action.conversationId, action.request, action.updateId));
+    case 'feedback':
+      return refusedWhenGone(FEEDBACK_UPDATE, () => sendFeedback(client, action.conversationId, action.feedback, action.updateId));
   }
 }
 

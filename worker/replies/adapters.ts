@@ -23,7 +23,10 @@ export function slackReplyAdapterFrom(settings: SlackReplySettings): ReplyAdapte
 /** Answers streamed into Slack's assistant threads, or undefined when `SLACK_BOT_TOKEN` is not set. */
 export function slackAnswerStreamsFrom(settings: SlackReplySettings): AnswerStreams | undefined {
   if (!settings.SLACK_BOT_TOKEN) return undefined;
-  return createSlackAnswerStreams({ client: createSlackWebClient({ token: settings.SLACK_BOT_TOKEN, ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}) }) });
+  return createSlackAnswerStreams({
+    client: createSlackWebClient({ token: settings.SLACK_BOT_TOKEN, ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}) }),
+    ...(settings.APPROVAL_TOKEN_SECRET ? { feedbackTokenSecret: settings.APPROVAL_TOKEN_SECRET } : {}),
+  });
 }
 
 /** The email adapter the settings describe, or undefined when `EMAIL_REPLY_TOKEN_SECRET` is not set. */

@@ -3,6 +3,7 @@ import type { ReplyChannel } from '../../core/conversation.ts';
 import type { AnswerStream, AnswerStreams, AnswerStreamTarget, StreamResume } from './answer-stream.ts';
 import { isAssistantThread } from './slack-assistant-status.ts';
 import { createSlackCaller, slackErrorCode, type SlackCallerOptions } from './slack-client.ts';
+import { feedbackBlock } from './slack-messages.ts';
 import { replyMetadata, type ReplyMark } from './slack-thread.ts';
 
 export interface SlackAnswerStreamOptions {
@@ -19,6 +20,8 @@ export interface SlackAnswerStreamOptions {
   /** Longest text one message takes; beyond it the answer is left to the answer step. @default 12000 */
   maxStreamChars?: number;
   rateLimits?: SlackCallerOptions;
+  /** Signs the feedback buttons under a streamed answer (`APPROVAL_TOKEN_SECRET`, another purpose). @default no buttons */
+  feedbackTokenSecret?: string;
   /** @default Date.now */
   now?: () => number;
 }
@@ -88,9 +91,16 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
 
     /** Closes an open stream; one Slack already closed (its limit, an earlier attempt) is fine. */
     async function stop(metadata?: ReturnType<typeof replyMetadata>, rest = ''): Promise<boolean> {
+      const feedback = metadata?.event_payload.role === STREAM_ROLE && options.feedbackTokenSecret ? feedbackBlock(key, options.feedbackTokenSecret, now) : undefined;
       try {
         await callSlack('chat.stopStream', () =>
-          client.chat.stopStream({ channel: channel.channelId, ts: ts as string, ...(rest ? { markdown_text: rest } : {}), ...(metadata ? { metadata } : {}) }),
+          client.chat.stopStream({
+            channel: channel.channelId,
+            ts: ts as string,
+            ...(rest ? { markdown_text: rest } : {}),
+            ...(metadata ? { metadata } : {}),
+            ...(feedback ? { blocks: [feedback as never] } : {}),
+          }),
         );
         return true;
       } catch (error) {

@@ -7,7 +7,7 @@ import { markdownToMrkdwn, splitMessage } from './markdown.ts';
 import type { ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart, TurnStatus } from './reply-channel.ts';
 import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
 import { assistantStatus, isAssistantThread } from './slack-assistant-status.ts';
-import { approvalBlocks, statusText } from './slack-messages.ts';
+import { approvalBlocks, feedbackBlock, statusText } from './slack-messages.ts';
 import { createBotIdentity, findMarkedPosts, findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
 import { createCoalescingThrottle } from './slack-throttle.ts';
 
@@ -216,8 +216,12 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
           // The model activity streamed this answer and marked it when it stopped: nothing to post.
           const [streamed, ...already] = await existing(slack, key, [{ key, role: 'stream', part: 0 }, ...marks]);
           if (streamed !== undefined) return;
+          const feedback = feedbackBlock(key, options.approvalTokenSecret, now);
           for (const [index, part] of parts.entries()) {
-            if (already[index] === undefined) await post(slack, marks[index] as ReplyMark, parts.length, { text: part });
+            if (already[index] !== undefined) continue;
+            // Thumbs up and down under the answer's last message.
+            const blocks = feedback && index === parts.length - 1 ? [{ type: 'section', text: { type: 'mrkdwn', text: part } }, feedback] : undefined;
+            await post(slack, marks[index] as ReplyMark, parts.length, { text: part, ...(blocks ? { blocks } : {}) });
           }
           return;
         }
