@@ -19,6 +19,16 @@ export const STOP_UPDATE = 'stop';
 export const TURNS_QUERY = 'turns';
 export const PENDING_APPROVALS_QUERY = 'pendingApprovals';
 export const CURRENT_STEP_QUERY = 'currentStep';
+/** Where the person is in Slack while they talk to the agent (the assistant pane's context). */
+export const CONTEXT_UPDATE = 'context';
+
+export interface ConversationContext {
+  /** The Slack channel the person has open beside the assistant thread. */
+  channelId: string;
+  /** Who it is: a Slack user id. */
+  by: string;
+}
+
 /** A person's thumbs up or down on a turn's answer. */
 export const FEEDBACK_UPDATE = 'feedback';
 

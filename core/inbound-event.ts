@@ -84,7 +84,7 @@ export const inboundEventSchema = z
     /** Source event id: the dedup key in the queue and the update id in Temporal. */
     id: boundedId,
     source: z.enum(['slack', 'email']),
-    kind: z.enum(['message', 'approval', 'stop', 'feedback']),
+    kind: z.enum(['message', 'approval', 'stop', 'feedback', 'context']),
     /** Workflow id of the conversation: `slack:{team}:{channel}:{thread root ts}` or `email:{root message id}`. */
     conversationId: boundedId,
     /** Agent the ingress picked; the dispatcher may route further. */
@@ -96,6 +96,8 @@ export const inboundEventSchema = z
     email: emailOriginSchema.optional(),
     approval: approvalSchema.optional(),
     feedback: feedbackSchema.optional(),
+    /** `context` events: the channel the person has open beside the assistant thread. */
+    context: z.object({ channelId: slackId }).optional(),
   })
   .refine((event) => (event.source === 'slack' ? event.slack !== undefined : event.email !== undefined), {
     message: 'an event carries the origin block named by its source',
@@ -105,6 +107,9 @@ export const inboundEventSchema = z
   })
   .refine((event) => (event.kind === 'feedback') === (event.feedback !== undefined), {
     message: 'feedback events, and only they, carry a feedback block',
+  })
+  .refine((event) => (event.kind === 'context') === (event.context !== undefined), {
+    message: 'context events, and only they, carry a context block',
   });
 
 export type InboundEvent = z.infer<typeof inboundEventSchema>;

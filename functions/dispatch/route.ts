@@ -1,4 +1,4 @@
-import type { ApprovalDecision, ConversationStart, FeedbackRequest, IncomingMessage, ReplyChannel, StopRequest } from '../../core/conversation.ts';
+import type { ApprovalDecision, ConversationContext, ConversationStart, FeedbackRequest, IncomingMessage, ReplyChannel, StopRequest } from '../../core/conversation.ts';
 import { APPROVAL_TOKEN_PURPOSE, approvalTokenClaimsSchema, bareMessageId, FEEDBACK_TOKEN_PURPOSE, feedbackTokenClaimsSchema, type InboundEvent } from '../../core/inbound-event.ts';
 import { verifyToken } from '../../core/signed-token.ts';
 import { parseEmailApprovalReply, type EmailApprovalReply } from '../../core/email-approval.ts';
@@ -16,7 +16,8 @@ export type DispatchAction =
     }
   | { type: 'approval'; conversationId: string; updateId: string; decision: ApprovalDecision }
   | { type: 'stop'; conversationId: string; updateId: string; request: StopRequest }
-  | { type: 'feedback'; conversationId: string; updateId: string; feedback: FeedbackRequest };
+  | { type: 'feedback'; conversationId: string; updateId: string; feedback: FeedbackRequest }
+  | { type: 'context'; conversationId: string; updateId: string; start: ConversationStart; context: ConversationContext };
 
 /** An event that can never be delivered: logged and acknowledged, never retried. */
 export class UndeliverableEvent extends Error {
@@ -58,6 +59,9 @@ export function routeEvent(event: InboundEvent, config: Pick<DispatchSettings, '
     throw new UndeliverableEvent(`agent "${agent}" is not in DISPATCH_AGENTS`);
   }
   const channel = replyChannelOf(event, agent, config.EMAIL_AGENT_DOMAIN);
+  if (event.kind === 'context') {
+    return { type: 'context', conversationId, updateId: event.id, start: { conversationId, agent, channel }, context: { channelId: event.context!.channelId, by: event.user.id } };
+  }
   const emailApproval = event.source === 'email' ? parseEmailApprovalReply(event.text) : undefined;
   return {
     type: 'message',

@@ -92,6 +92,7 @@ export function createSlackApp(dependencies: SlackAppDependencies) {
     }
     if (outcome.type === 'assistant-thread') {
       await suggestPrompts(c, outcome.thread);
+      if (outcome.event) await enqueue(c, outcome.event);
       return c.json({ ok: true });
     }
     await enqueue(c, outcome.event);

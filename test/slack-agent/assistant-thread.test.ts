@@ -49,28 +49,39 @@ describe('the assistant thread at the edge', () => {
     });
   }
 
-  it('opening the DM sets the agent’s suggested prompts on the new thread, and queues nothing', async () => {
+  it('opening the DM sets the agent’s suggested prompts on the new thread, and queues the channel it was opened from', async () => {
     const body = JSON.stringify(threadStarted('1760000000.000100'));
     const response = await edge().request('/slack/events', slackPost(body));
     expect(response.status).toBe(200);
-    expect(response.headers.get('x-ingress-outcome')).toBe('prompts-set');
+    expect(response.headers.get('x-ingress-outcome')).toBe('queued');
     expect(slack.assistantThread(DM, '1760000000.000100')?.prompts).toEqual(PROMPTS);
-    expect(queued).toEqual([]);
+    expect(queued.splice(0)).toEqual([
+      expect.objectContaining({ kind: 'context', conversationId: `slack:${TEAM}:${DM}:1760000000.000100`, context: { channelId: 'C0GENERAL' }, user: { id: 'U0ANA' } }),
+    ]);
+  });
+
+  it('a context change is queued for the thread’s conversation', async () => {
+    const changed = threadStarted('1760000000.000500', 'C0LAUNCH');
+    changed.event.type = 'assistant_thread_context_changed';
+    const response = await edge().request('/slack/events', slackPost(JSON.stringify(changed)));
+    expect(response.headers.get('x-ingress-outcome')).toBe('queued');
+    expect(queued.splice(0)).toEqual([expect.objectContaining({ kind: 'context', id: `slack-context:${TEAM}:${DM}:1760000000.000500:Ev1760000000000500`, context: { channelId: 'C0LAUNCH' } })]);
   });
 
   it('without prompts configured, the event is acknowledged and Slack shows the manifest’s', async () => {
     const body = JSON.stringify(threadStarted('1760000000.000200'));
     const response = await edge([]).request('/slack/events', slackPost(body));
     expect(response.status).toBe(200);
-    expect(response.headers.get('x-ingress-outcome')).toMatch(/^dropped: no suggested prompts/);
     expect(slack.assistantThread(DM, '1760000000.000200')).toBeUndefined();
+    expect(queued.splice(0)).toHaveLength(1);
   });
 
   it('a refusal by Slack is logged and acknowledged: a retry would not change it', async () => {
     slack.failNext('assistant.threads.setSuggestedPrompts', 'channel_not_found');
     const response = await edge().request('/slack/events', slackPost(JSON.stringify(threadStarted('1760000000.000300'))));
     expect(response.status).toBe(200);
-    expect(response.headers.get('x-ingress-outcome')).toBe('dropped: suggested prompts not set: channel_not_found');
+    expect(slack.calls.at(-1)).toMatchObject({ method: 'assistant.threads.setSuggestedPrompts', outcome: 'channel_not_found' });
+    expect(queued.splice(0)).toHaveLength(1);
   });
 
   it('the stand-in refuses what Slack refuses: prompts outside a DM, more than four', async () => {

@@ -91,4 +91,41 @@ describe.skipIf(noTemporal)('a turn in an assistant thread, through Temporal', (
     const [turn] = await handle.query<TurnSummary[]>(TURNS_QUERY);
     expect(turn?.feedback).toEqual({ positive: 1, negative: 0, by: { [ANA]: 'positive' } });
   });
+
+  it('the channel the person has open reaches the next turn, once', async () => {
+    const threadTs = slack.addUserMessage({ channel: DM, user: ANA, text: 'summarise it' });
+    const conversationId = `slack:${TEAM}:${DM}:${threadTs}`;
+    const queued: InboundEvent[] = [];
+    const edge = createSlackApp({ config: slackConfig('https://sqs.eu-west-1.amazonaws.com/123456789012/e.fifo'), queue: { send: async (event) => void queued.push(event) }, log: silentLog });
+    const changed = {
+      type: 'event_callback',
+      team_id: TEAM,
+      event_id: 'Ev0CONTEXT1',
+      event: { type: 'assistant_thread_context_changed', assistant_thread: { user_id: ANA, channel_id: DM, thread_ts: threadTs, context: { channel_id: 'C0LAUNCH', team_id: TEAM } } },
+    };
+    expect((await edge.request('/slack/events', slackPost(JSON.stringify(changed)))).status).toBe(200);
+    // The context comes first: it starts the conversation, which waits for a message.
+    expect(await deliver(temporal.client, routeEvent(queued[0]!, dispatchConfig(taskQueue)), { taskQueue, approvalSecret: APPROVAL_SECRET })).toMatchObject({ outcome: 'delivered', update: 'context' });
+
+    const ask = async (id: string, text: string) =>
+      sendMessage(temporal.client, {
+        conversationId,
+        taskQueue,
+        start: { conversationId, agent: 'assistant', channel: { kind: 'slack', teamId: TEAM, channelId: DM, threadTs } },
+        message: { id, text, user: { id: ANA }, receivedAt: new Date().toISOString() },
+      });
+    const handle = temporal.client.workflow.getHandle(conversationId);
+    const before = model.requests.length;
+    await ask(`m1-${threadTs}`, 'summarise it');
+    await expect.poll(async () => (await handle.query<TurnSummary[]>(TURNS_QUERY))[0]?.status, { timeout: 20_000 }).toBe('answered');
+    await ask(`m2-${threadTs}`, 'and the risks?');
+    await expect.poll(async () => (await handle.query<TurnSummary[]>(TURNS_QUERY))[1]?.status, { timeout: 20_000 }).toBe('answered');
+
+    const lastUserText = (index: number) => {
+      const contents = model.requests[index]!.body.contents;
+      return contents.filter((content) => content.role === 'user').at(-1)!.parts.map((part) => part.text).join('');
+    };
+    expect(lastUserText(before)).toBe('(Context: the person has the Slack channel <#C0LAUNCH> open beside this conversation.)\n\nsummarise it');
+    expect(lastUserText(before + 1)).toBe('and the risks?');
+  });
 });
