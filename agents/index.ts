@@ -76,6 +76,11 @@ export function createAgentRegistry(settings: AgentSettings = {}): AgentRegistry
       ].join(' '),
       tools: [currentTimeTool, calculatorTool, searchDocs, weatherAlerts, ipLocation, ...(settings.schedules ? createScheduleTools(settings.schedules) : [])],
       subAgents: [expenses],
+      suggestedPrompts: [
+        { title: 'What time is it in Tokyo?', message: 'What time is it in Tokyo right now?' },
+        { title: 'Weather alerts', message: 'Are there any weather alerts in Texas?' },
+        { title: 'Search the handbook', message: 'What does the team handbook say about on-call?' },
+      ],
     }),
     expenses,
     defineAgent({

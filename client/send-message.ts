@@ -1,16 +1,21 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import {
   APPROVAL_UPDATE,
+  CONTEXT_UPDATE,
   CONVERSATION_WORKFLOW,
+  FEEDBACK_UPDATE,
   MESSAGE_UPDATE,
   STOP_UPDATE,
   type ApprovalDecision,
   type ApprovalRecorded,
+  type ConversationContext,
   type ConversationStart,
+  type FeedbackRequest,
   type IncomingMessage,
   type MessageAccepted,
   type StopRequest,
   type StopResult,
+  type TurnFeedback,
 } from '../core/conversation.ts';
 import type { ConversationInput, conversation } from '../workflows/conversation.ts';
 
@@ -57,6 +62,26 @@ export function sendApproval(client: Client, conversationId: string, decision: A
 }
 
 /** Asks the conversation to cancel the turn in progress; `{ stopped: false }` when none runs. */
+/** Tells the conversation which channel the person has open; it starts the conversation if need be, like a message. */
+export async function sendContext(
+  client: Client,
+  options: Omit<SendMessageOptions, 'message'> & { context: ConversationContext; updateId: string },
+): Promise<void> {
+  const input: ConversationInput = { ...options.start, conversationId: options.conversationId };
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof conversation>(CONVERSATION_WORKFLOW, {
+    workflowId: options.conversationId,
+    taskQueue: options.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  await client.workflow.executeUpdateWithStart<typeof conversation, void, [ConversationContext]>(CONTEXT_UPDATE, { args: [options.context], updateId: options.updateId, startWorkflowOperation });
+}
+
+/** Records a person's thumbs up or down on a turn; refused when the conversation has no such turn. */
+export function sendFeedback(client: Client, conversationId: string, feedback: FeedbackRequest, updateId?: string): Promise<TurnFeedback> {
+  return client.workflow.getHandle(conversationId).executeUpdate<TurnFeedback, [FeedbackRequest]>(FEEDBACK_UPDATE, { args: [feedback], ...(updateId ? { updateId } : {}) });
+}
+
 export function sendStop(client: Client, conversationId: string, request: StopRequest = {}, updateId?: string): Promise<StopResult> {
   return client.workflow.getHandle(conversationId).executeUpdate<StopResult, [StopRequest]>(STOP_UPDATE, { args: [request], ...(updateId ? { updateId } : {}) });
 }

@@ -19,6 +19,34 @@ export const STOP_UPDATE = 'stop';
 export const TURNS_QUERY = 'turns';
 export const PENDING_APPROVALS_QUERY = 'pendingApprovals';
 export const CURRENT_STEP_QUERY = 'currentStep';
+/** Where the person is in Slack while they talk to the agent (the assistant pane's context). */
+export const CONTEXT_UPDATE = 'context';
+
+export interface ConversationContext {
+  /** The Slack channel the person has open beside the assistant thread. */
+  channelId: string;
+  /** Who it is: a Slack user id. */
+  by: string;
+}
+
+/** A person's thumbs up or down on a turn's answer. */
+export const FEEDBACK_UPDATE = 'feedback';
+
+export type FeedbackValue = 'positive' | 'negative';
+
+export interface FeedbackRequest {
+  turn: number;
+  value: FeedbackValue;
+  /** Who clicked: a Slack user id. */
+  by: string;
+}
+
+/** The feedback on one turn: each person's latest click, and the counts they make. */
+export interface TurnFeedback {
+  positive: number;
+  negative: number;
+  by: Record<string, FeedbackValue>;
+}
 
 /** Where a conversation's replies go. Carried in the workflow's start arguments. */
 export type ReplyChannel =
@@ -125,6 +153,8 @@ export interface TurnSummary {
   stopReason?: string;
   startedAt?: string;
   finishedAt?: string;
+  /** Thumbs up and down on the answer, when anyone clicked. */
+  feedback?: TurnFeedback;
 }
 
 /** A request waiting for a person, as the `pendingApprovals` query shows it. */

@@ -2,6 +2,7 @@ import { MAX_AGENT_DEPTH, type AgentLimits, type AgentSpec, type Duration, type 
 import { expandGroups } from './approval-policy.ts';
 import { compileTool, TOOL_NAME_PATTERN, type ApproverGroups, type ToolDefinition } from './define-tool.ts';
 import type { AmbientCheck } from './ambient.ts';
+import { MAX_SUGGESTED_PROMPTS, suggestedPromptsSchema, type SuggestedPrompt } from './suggested-prompts.ts';
 import { validateTriggers, type TriggerOptions, type TriggerSpec } from './triggers.ts';
 
 export interface AgentOptions {
@@ -46,10 +47,15 @@ export interface AgentOptions {
    * to the prompt. @default none (every ambient run asks the model)
    */
   check?: AmbientCheck;
+  /**
+   * What Slack suggests asking when a person opens this agent's assistant thread (at most 4);
+   * the Slack edge sets them on each new thread. @default [] (the manifest's own prompts show)
+   */
+  suggestedPrompts?: SuggestedPrompt[];
 }
 
 export interface AgentDefinition
-  extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers' | 'check' | 'approvers' | 'notRequester' | 'approverGroups'>> {
+  extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers' | 'check' | 'approvers' | 'notRequester' | 'approverGroups' | 'suggestedPrompts'>> {
   readonly kind: 'agent';
   limits: AgentLimits;
   triggers: TriggerSpec[];
@@ -59,6 +65,7 @@ export interface AgentDefinition
   approvers?: string[];
   notRequester?: boolean;
   approverGroups?: Record<string, string[]>;
+  suggestedPrompts: SuggestedPrompt[];
 }
 
 export const DEFAULT_MODEL = 'gemini-2.5-flash';
@@ -95,6 +102,10 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     servers.add(server.name);
   }
   const triggers = validateTriggers(options.name, options.triggers ?? []);
+  const prompts = suggestedPromptsSchema.safeParse(options.suggestedPrompts ?? []);
+  if (!prompts.success) {
+    throw new TypeError(`Agent "${options.name}": suggestedPrompts must be at most ${MAX_SUGGESTED_PROMPTS}, each a title (≤ 75 characters) and a message.`);
+  }
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (!Number.isInteger(limits.maxSteps) || limits.maxSteps < 1) {
     throw new TypeError(`Agent "${options.name}": limits.maxSteps must be a positive integer.`);
@@ -116,6 +127,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     subAgents,
     mcpServers,
     triggers,
+    suggestedPrompts: prompts.data,
     ...(options.approvalTimeout === undefined ? {} : { approvalTimeout: options.approvalTimeout }),
     ...(options.check ? { check: options.check } : {}),
     ...(options.approvers ? { approvers: options.approvers } : {}),

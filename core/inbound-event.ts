@@ -71,13 +71,20 @@ export const approvalSchema = z.object({
   token: z.string().min(1).max(4096),
 });
 
+export const feedbackSchema = z.object({
+  turn: z.number().int().positive(),
+  value: z.enum(['positive', 'negative']),
+  /** The signed token as received, so the dispatcher can check it again. */
+  token: z.string().min(1).max(4096),
+});
+
 export const inboundEventSchema = z
   .object({
     version: z.literal(1),
     /** Source event id: the dedup key in the queue and the update id in Temporal. */
     id: boundedId,
     source: z.enum(['slack', 'email']),
-    kind: z.enum(['message', 'approval', 'stop']),
+    kind: z.enum(['message', 'approval', 'stop', 'feedback', 'context']),
     /** Workflow id of the conversation: `slack:{team}:{channel}:{thread root ts}` or `email:{root message id}`. */
     conversationId: boundedId,
     /** Agent the ingress picked; the dispatcher may route further. */
@@ -88,12 +95,21 @@ export const inboundEventSchema = z
     slack: slackOriginSchema.optional(),
     email: emailOriginSchema.optional(),
     approval: approvalSchema.optional(),
+    feedback: feedbackSchema.optional(),
+    /** `context` events: the channel the person has open beside the assistant thread. */
+    context: z.object({ channelId: slackId }).optional(),
   })
   .refine((event) => (event.source === 'slack' ? event.slack !== undefined : event.email !== undefined), {
     message: 'an event carries the origin block named by its source',
   })
   .refine((event) => (event.kind === 'approval') === (event.approval !== undefined), {
     message: 'approval events, and only they, carry an approval block',
+  })
+  .refine((event) => (event.kind === 'feedback') === (event.feedback !== undefined), {
+    message: 'feedback events, and only they, carry a feedback block',
+  })
+  .refine((event) => (event.kind === 'context') === (event.context !== undefined), {
+    message: 'context events, and only they, carry a context block',
   });
 
 export type InboundEvent = z.infer<typeof inboundEventSchema>;
@@ -104,6 +120,13 @@ export type Approval = z.infer<typeof approvalSchema>;
 
 /** Action ids of the approve and deny buttons the worker posts; the ingress recognises these. */
 export const APPROVAL_ACTION_IDS = { approve: 'approval:approve', deny: 'approval:deny' } as const;
+
+/** Action id of the feedback buttons under an answer; each button's value is a signed token. */
+export const FEEDBACK_ACTION_ID = 'answer:feedback';
+/** `purpose` of the signed token on feedback buttons: never valid as an approval, nor the reverse. */
+export const FEEDBACK_TOKEN_PURPOSE = 'feedback';
+export const feedbackTokenClaimsSchema = z.object({ conversationId: z.string().min(1), turn: z.number().int().positive(), value: z.enum(['positive', 'negative']) });
+export type FeedbackTokenClaims = z.infer<typeof feedbackTokenClaimsSchema>;
 
 /** `purpose` of the signed token on approval buttons (see core/signed-token.ts). */
 export const APPROVAL_TOKEN_PURPOSE = 'approval';

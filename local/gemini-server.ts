@@ -19,8 +19,18 @@ export interface GeminiRequest {
 }
 
 export type GeminiReply =
-  | { content: Content; usage?: { promptTokens: number; outputTokens: number }; finishReason?: string; delayMs?: number }
+  | { content: Content; usage?: { promptTokens: number; outputTokens: number }; finishReason?: string; delayMs?: number; stream?: StreamPacing }
   | { status: number; message: string; headers?: Record<string, string>; delayMs?: number };
+
+/** How a `streamGenerateContent` answer is sent: text cut into chunks, one every `delayMs`. */
+export interface StreamPacing {
+  /** @default 40 */
+  chunkChars?: number;
+  /** @default 0 */
+  delayMs?: number;
+  /** Sends this many chunks, then nothing more (a model that stalls, a connection that hangs). @default all */
+  hangAfterChunks?: number;
+}
 
 export type GeminiResponder = (request: GeminiRequest) => GeminiReply | Promise<GeminiReply>;
 
@@ -45,7 +55,7 @@ export interface GeminiServerOptions {
 }
 
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
-const ROUTE = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):generateContent$/;
+const ROUTE = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
 const STATUS_NAMES: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
   401: 'UNAUTHENTICATED',
@@ -98,6 +108,8 @@ export async function startGeminiServer(options: GeminiServerOptions): Promise<G
     if ('status' in reply) return sendError(response, reply.status, reply.message, reply.headers);
     const promptTokens = reply.usage?.promptTokens ?? estimateTokens(body.contents);
     const outputTokens = reply.usage?.outputTokens ?? estimateTokens([reply.content]);
+    const usageMetadata = { promptTokenCount: promptTokens, candidatesTokenCount: outputTokens, totalTokenCount: promptTokens + outputTokens };
+    if (match[2] === 'streamGenerateContent') return streamReply(response, reply, usageMetadata, entry);
     send(response, 200, {
       candidates: [{ content: reply.content, finishReason: reply.finishReason ?? 'STOP', index: 0 }],
       usageMetadata: { promptTokenCount: promptTokens, candidatesTokenCount: outputTokens, totalTokenCount: promptTokens + outputTokens },
@@ -120,6 +132,37 @@ export async function startGeminiServer(options: GeminiServerOptions): Promise<G
         server.close(() => resolve());
       }),
   };
+}
+
+/** Server-sent events as `alt=sse` answers them: text chunks first, calls and usage with the last. */
+async function streamReply(response: ServerResponse, reply: Extract<GeminiReply, { content: Content }>, usageMetadata: Record<string, number>, entry: GeminiRequest): Promise<void> {
+  const pacing = reply.stream ?? {};
+  const size = pacing.chunkChars ?? 40;
+  const chunks: Content['parts'][] = [];
+  for (const part of reply.content.parts) {
+    if (part.text === undefined || part.functionCall) {
+      chunks.push([part]);
+      continue;
+    }
+    for (let at = 0; at < part.text.length; at += size) chunks.push([{ ...part, text: part.text.slice(at, at + size) }]);
+    if (part.text === '') chunks.push([part]);
+  }
+  if (chunks.length === 0) chunks.push([]);
+  response.writeHead(200, { 'content-type': 'text/event-stream' });
+  for (const [index, parts] of chunks.entries()) {
+    if (pacing.hangAfterChunks !== undefined && index >= pacing.hangAfterChunks) return;
+    if (index > 0 && pacing.delayMs) await new Promise((resolve) => setTimeout(resolve, pacing.delayMs));
+    if (response.destroyed) return;
+    const lastChunk = index === chunks.length - 1;
+    const event = {
+      candidates: [{ content: { role: 'model', parts }, index: 0, ...(lastChunk ? { finishReason: reply.finishReason ?? 'STOP' } : {}) }],
+      ...(lastChunk ? { usageMetadata } : {}),
+      modelVersion: entry.model,
+      responseId: `scripted-${entry.index}`,
+    };
+    response.write(`data: ${JSON.stringify(event)}\r\n\r\n`);
+  }
+  response.end();
 }
 
 function readBody(request: IncomingMessage): Promise<string | undefined> {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 /**
  * A local server that speaks the parts of the Slack Web API the agents use
  * (`chat.postMessage`, `chat.update`, `conversations.replies`, `conversations.history`,
- * `auth.test`), so the real
+ * `auth.test`, the assistant thread methods and text streaming), so the real
  * `@slack/web-api` client runs offline: point it at `url` as `slackApiUrl`. It keeps the
  * messages it is sent, per channel and thread, and answers errors the way Slack does
  * (HTTP 200 with `ok: false`, or 429 with `Retry-After`).
@@ -29,6 +29,17 @@ export interface SlackStoredMessage {
   /** How many times `chat.update` changed it, and when it last did (ms). */
   edits: number;
   updatedAt: number;
+  /** A message from `chat.startStream`: open until `chat.stopStream` or the stream limit. */
+  stream?: { startedAt: number; stopped: boolean; appends: number };
+}
+
+/** What `assistant.threads.*` set on one assistant thread. */
+export interface SlackAssistantThread {
+  channel: string;
+  threadTs: string;
+  prompts?: { title: string; message: string }[];
+  /** Every `setStatus`, in order ('' clears). */
+  statuses: { status: string; loadingMessages?: string[]; at: number }[];
 }
 
 export interface SlackApiCall {
@@ -57,6 +68,12 @@ export interface SlackApiServerOptions {
   messages?: SlackStoredMessage[];
   /** Called after every message added or edited: the console shows it, `npm start` keeps it. */
   onChange?: (message: SlackStoredMessage) => void;
+  /** How long Slack shows an assistant status with no message sent. @default 120000 ms */
+  statusTimeoutMs?: number;
+  /** How long a stream stays open; later appends answer `message_not_in_streaming_state`. @default 300000 ms */
+  streamLimitMs?: number;
+  /** Appends one stream takes per second before answering 429 (Slack: tier 4, and about 1/s per stream is the advice). @default 5 */
+  appendsPerSecond?: number;
 }
 
 export interface SlackApiServer {
@@ -77,6 +94,10 @@ export interface SlackApiServer {
   failNext(method: string, error: string, times?: number, after?: number): void;
   /** The next `times` calls of `method` take effect at once but are answered `ms` later (a slow network, a caller that dies waiting). */
   delayAnswers(method: string, ms: number, times?: number): void;
+  /** The assistant thread's prompts and statuses, when any was set. */
+  assistantThread(channel: string, threadTs: string): SlackAssistantThread | undefined;
+  /** The status a person sees now: the last one set, unless a reply or the timeout cleared it. */
+  currentStatus(channel: string, threadTs: string): string;
   close(): Promise<void>;
 }
 
@@ -89,6 +110,9 @@ const MAX_BUTTON_VALUE_CHARS = 2000;
 const MAX_BODY_BYTES = 1024 * 1024;
 /** Page size of `conversations.replies` when the caller gives no `limit`. */
 const DEFAULT_PAGE_SIZE = 1000;
+/** `assistant.threads.setStatus` takes at most this many loading messages. */
+const MAX_LOADING_MESSAGES = 10;
+const MAX_SUGGESTED_PROMPTS = 4;
 
 class SlackApiError extends Error {}
 
@@ -104,6 +128,12 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   const rateLimits = new Map<string, { retryAfterSeconds: number; times: number }>();
   const failures = new Map<string, { error: string; times: number; after: number }>();
   const delays = new Map<string, { ms: number; times: number }>();
+  const threads = new Map<string, SlackAssistantThread & { clearedAt: number }>();
+  const statusTimeoutMs = options.statusTimeoutMs ?? 120_000;
+  const streamLimitMs = options.streamLimitMs ?? 300_000;
+  const appendsPerSecond = options.appendsPerSecond ?? 5;
+  /** ts → times of recent appends, for the per-stream rate limit. */
+  const appendTimes = new Map<string, number[]>();
   let lastTs = Math.max(0, ...stored.map((message) => Math.round(Number(message.ts) * 1_000_000)));
 
   /** Slack ts: seconds and a 6-digit fraction, unique and increasing within the server. */
@@ -114,6 +144,51 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
 
   function find(channel: string, ts: string): SlackStoredMessage | undefined {
     return stored.find((message) => message.channel === channel && message.ts === ts);
+  }
+
+  function assistantThread(channel: string, threadTs: string) {
+    const key = `${channel}\u0000${threadTs}`;
+    let thread = threads.get(key);
+    if (!thread) threads.set(key, (thread = { channel, threadTs, statuses: [], clearedAt: 0 }));
+    return thread;
+  }
+
+  /** Slack clears an assistant status when the app replies in the thread. */
+  function replied(channel: string, threadTs: string | undefined): void {
+    const thread = threadTs ? threads.get(`${channel}\u0000${threadTs}`) : undefined;
+    if (thread) thread.clearedAt = Date.now();
+  }
+
+  /** Assistant threads live in the app's DMs (`D…`); elsewhere these methods are refused. */
+  function requireAssistantChannel(args: Record<string, unknown>): { channel: string; threadTs: string | undefined } {
+    const channel = requireChannel({ channel: args.channel_id });
+    if (!channel.startsWith('D')) throw new SlackApiError('channel_type_not_supported');
+    const threadTs = typeof args.thread_ts === 'string' && args.thread_ts !== '' ? args.thread_ts : undefined;
+    return { channel, threadTs };
+  }
+
+  /** A stream past its limit is closed by Slack: its text stays, appends are refused. */
+  function streamState(message: SlackStoredMessage): 'open' | 'stopped' | 'none' {
+    if (!message.stream) return 'none';
+    if (!message.stream.stopped && Date.now() - message.stream.startedAt > streamLimitMs) message.stream.stopped = true;
+    return message.stream.stopped ? 'stopped' : 'open';
+  }
+
+  function streamedMessage(args: Record<string, unknown>): SlackStoredMessage {
+    const channel = requireChannel(args);
+    const message = find(channel, typeof args.ts === 'string' ? args.ts : '');
+    if (!message) throw new SlackApiError('message_not_found');
+    if (message.user !== botUserId) throw new SlackApiError('cant_update_message');
+    if (streamState(message) !== 'open') throw new SlackApiError('message_not_in_streaming_state');
+    return message;
+  }
+
+  function markdownText(args: Record<string, unknown>, required: boolean): string {
+    const text = typeof args.markdown_text === 'string' ? args.markdown_text : '';
+    if (required && text === '') throw new SlackApiError('invalid_arguments');
+    // Slack: markdown_text up to 12,000 characters a call.
+    if (text.length > 12_000) throw new SlackApiError('msg_too_long');
+    return text;
   }
 
   function threadOf(channel: string, threadTs: string): SlackStoredMessage[] {
@@ -130,7 +205,10 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   }
 
   function messageContent(args: Record<string, unknown>): { text: string; blocks?: unknown[] } {
-    const text = typeof args.text === 'string' ? args.text : '';
+    const markdown = typeof args.markdown_text === 'string' ? args.markdown_text : '';
+    if (markdown !== '' && (args.text !== undefined || args.blocks !== undefined)) throw new SlackApiError('invalid_arguments');
+    if (markdown.length > 12_000) throw new SlackApiError('msg_too_long');
+    const text = markdown !== '' ? markdown : typeof args.text === 'string' ? args.text : '';
     const blocks = parseJsonArgument(args.blocks);
     if (blocks !== undefined) checkBlocks(blocks);
     if (text === '' && blocks === undefined) throw new SlackApiError('no_text');
@@ -172,8 +250,86 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
         updatedAt: Date.now(),
       };
       stored.push(message);
+      replied(channel, threadTs);
       changed(message);
       return { channel, ts: message.ts, message: view(message, true) };
+    },
+
+    'assistant.threads.setSuggestedPrompts': (args) => {
+      const { channel, threadTs } = requireAssistantChannel(args);
+      const prompts = parseJsonArgument(args.prompts) as { title?: unknown; message?: unknown }[] | undefined;
+      if (!Array.isArray(prompts) || prompts.length === 0 || prompts.length > MAX_SUGGESTED_PROMPTS) throw new SlackApiError('invalid_arguments');
+      if (!prompts.every((prompt) => typeof prompt?.title === 'string' && prompt.title !== '' && typeof prompt.message === 'string' && prompt.message !== '')) {
+        throw new SlackApiError('invalid_arguments');
+      }
+      assistantThread(channel, threadTs ?? '').prompts = prompts.map((prompt) => ({ title: String(prompt.title), message: String(prompt.message) }));
+      return {};
+    },
+
+    'assistant.threads.setStatus': (args) => {
+      const { channel, threadTs } = requireAssistantChannel(args);
+      if (!threadTs || typeof args.status !== 'string') throw new SlackApiError('invalid_arguments');
+      const loading = parseJsonArgument(args.loading_messages) as unknown[] | undefined;
+      if (loading !== undefined && (!Array.isArray(loading) || loading.length > MAX_LOADING_MESSAGES || !loading.every((line) => typeof line === 'string'))) {
+        throw new SlackApiError('invalid_arguments');
+      }
+      assistantThread(channel, threadTs).statuses.push({ status: args.status, ...(loading ? { loadingMessages: loading as string[] } : {}), at: Date.now() });
+      return {};
+    },
+
+    'chat.startStream': (args) => {
+      const channel = requireChannel(args);
+      const threadTs = typeof args.thread_ts === 'string' && args.thread_ts !== '' ? args.thread_ts : undefined;
+      if (!threadTs) throw new SlackApiError('invalid_arguments');
+      // Outside a DM Slack needs to know whom the stream is for.
+      if (!channel.startsWith('D') && (typeof args.recipient_user_id !== 'string' || typeof args.recipient_team_id !== 'string')) {
+        throw new SlackApiError(typeof args.recipient_team_id !== 'string' ? 'missing_recipient_team_id' : 'missing_recipient_user_id');
+      }
+      const now = Date.now();
+      const message: SlackStoredMessage = {
+        channel,
+        ts: nextTs(),
+        threadTs,
+        text: markdownText(args, false),
+        user: botUserId,
+        botId,
+        edits: 0,
+        updatedAt: now,
+        stream: { startedAt: now, stopped: false, appends: 0 },
+      };
+      stored.push(message);
+      replied(channel, threadTs);
+      changed(message);
+      return { channel, ts: message.ts };
+    },
+
+    'chat.appendStream': (args) => {
+      const message = streamedMessage(args);
+      const text = markdownText(args, true);
+      if (message.text.length + text.length > MAX_TEXT_CHARS) throw new SlackApiError('msg_too_long');
+      message.text += text;
+      message.stream!.appends += 1;
+      message.updatedAt = Date.now();
+      changed(message);
+      return { channel: message.channel, ts: message.ts };
+    },
+
+    'chat.stopStream': (args) => {
+      const message = streamedMessage(args);
+      const text = markdownText(args, false);
+      if (message.text.length + text.length > MAX_TEXT_CHARS) throw new SlackApiError('msg_too_long');
+      message.text += text;
+      const blocks = parseJsonArgument(args.blocks);
+      if (blocks !== undefined) {
+        checkBlocks(blocks);
+        message.blocks = blocks as unknown[];
+      }
+      const metadata = parseMetadata(args.metadata);
+      if (metadata) message.metadata = metadata;
+      message.stream!.stopped = true;
+      message.updatedAt = Date.now();
+      changed(message);
+      return { channel: message.channel, ts: message.ts, message: view(message, true) };
     },
 
     'chat.update': (args) => {
@@ -182,6 +338,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       const message = find(channel, ts);
       if (!message) throw new SlackApiError('message_not_found');
       if (message.user !== botUserId) throw new SlackApiError('cant_update_message');
+      if (streamState(message) === 'open') throw new SlackApiError('message_in_streaming_state');
       const content = messageContent(args);
       message.text = content.text;
       if (content.blocks) message.blocks = content.blocks;
@@ -253,6 +410,15 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       record('ratelimited');
       return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limited.retryAfterSeconds) });
     }
+    if (method === 'chat.appendStream' && typeof args.ts === 'string') {
+      const now = Date.now();
+      const recent = (appendTimes.get(args.ts) ?? []).filter((at) => now - at < 1000);
+      if (recent.length >= appendsPerSecond) {
+        record('ratelimited');
+        return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': '1' });
+      }
+      appendTimes.set(args.ts, [...recent, now]);
+    }
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     const token = bearer ?? (typeof args.token === 'string' ? args.token : undefined);
     const implementation = methods[method];
@@ -314,6 +480,18 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     rateLimit: (method, retryAfterSeconds, times = 1) => void rateLimits.set(method, { retryAfterSeconds, times }),
     failNext: (method, error, times = 1, after = 0) => void failures.set(method, { error, times, after }),
     delayAnswers: (method, ms, times = 1) => void delays.set(method, { ms, times }),
+    assistantThread: (channel, threadTs) => {
+      const thread = threads.get(`${channel}\u0000${threadTs}`);
+      if (!thread) return undefined;
+      const { clearedAt: _clearedAt, ...shown } = thread;
+      return { ...shown, statuses: [...thread.statuses] };
+    },
+    currentStatus: (channel, threadTs) => {
+      const thread = threads.get(`${channel}\u0000${threadTs}`);
+      const last = thread?.statuses.at(-1);
+      if (!thread || !last || last.at <= thread.clearedAt || Date.now() - last.at > statusTimeoutMs) return '';
+      return last.status;
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -3,7 +3,7 @@ import { settingsOrExit } from '../core/load-settings.ts';
 import { createSlackApp } from '../functions/slack/app.ts';
 import { jsonLog } from '../functions/shared/log.ts';
 import { createSqsEventQueue } from '../functions/shared/sqs-sdk-queue.ts';
-import { createSlackPoster } from '../functions/slack/slack-post.ts';
+import { createSlackPoster, createSuggestedPromptsSetter } from '../functions/slack/slack-post.ts';
 import { serveOnNode } from './node-server.ts';
 import { loadSlackEdgeRunnerSettings } from './settings.ts';
 
@@ -13,8 +13,9 @@ const settings = settingsOrExit(() => loadSlackEdgeRunnerSettings(process.env));
 const { PORT: port, HOST: host } = settings.server;
 const queue = createSqsEventQueue({ client: new SQSClient({}), queueUrl: settings.edge.INGRESS_QUEUE_URL, timeoutMs: settings.edge.INGRESS_QUEUE_TIMEOUT_MS });
 const { SLACK_BOT_TOKEN: token, SLACK_API_URL: apiUrl } = settings.edge;
-const postRootMessage = token ? createSlackPoster({ token, ...(apiUrl ? { apiUrl } : {}) }) : undefined;
-const server = await serveOnNode(createSlackApp({ config: settings.edge, queue, ...(postRootMessage ? { postRootMessage } : {}) }), port, host);
+const api = token ? { token, ...(apiUrl ? { apiUrl } : {}) } : undefined;
+const withToken = api ? { postRootMessage: createSlackPoster(api), setSuggestedPrompts: createSuggestedPromptsSetter(api) } : {};
+const server = await serveOnNode(createSlackApp({ config: settings.edge, queue, ...withToken }), port, host);
 jsonLog({ msg: 'ingress listening', url: `http://${host}:${port}` });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

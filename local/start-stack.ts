@@ -9,9 +9,10 @@ import { createDispatchBatchHandler } from '../functions/dispatch/dispatch-batch
 import type { TemporalClientProvider } from '../functions/dispatch/temporal-client.ts';
 import { parseInboundEmail } from '../functions/email/email.ts';
 import { createSlackApp } from '../functions/slack/app.ts';
+import { createSuggestedPromptsSetter } from '../functions/slack/slack-post.ts';
 import { createWorkerFromSettings, registryFrom } from '../worker/from-settings.ts';
 import { createEmailThreadIndex } from '../store/email-thread-index.ts';
-import { emailReplyAdapterFrom, slackReplyAdapterFrom } from '../worker/replies/adapters.ts';
+import { emailReplyAdapterFrom, slackAnswerStreamsFrom, slackReplyAdapterFrom } from '../worker/replies/adapters.ts';
 import { createTerminalReplies } from '../worker/replies/terminal.ts';
 import { startConsoleServer } from './console-server.ts';
 import { startEmailStandIn, type MailMessage } from './email-stand-in.ts';
@@ -182,6 +183,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       transcripts: settings.transcripts,
       gemini,
       replyAdapters: { terminal: createTerminalReplies().adapter, ...(slackReplies ? { slack: slackReplies } : {}), ...(emailReplies ? { email: emailReplies } : {}) },
+      answerStreams: slackAnswerStreamsFrom({ SLACK_BOT_TOKEN: LOCAL_SLACK.token, SLACK_API_URL: slack.url, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, SLACK_STATUS_INTERVAL_MS: settings.slack.SLACK_STATUS_INTERVAL_MS }),
     });
     const running = worker.run();
     closers.push(async () => {
@@ -200,8 +202,11 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       INGRESS_MAX_BODY_BYTES: 1024 * 1024,
       SLACK_TIMESTAMP_TOLERANCE_SECONDS: 300,
       INGRESS_QUEUE_TIMEOUT_MS: 2500,
+      // The default agent's own prompts, set on each assistant thread the console opens.
+      SLACK_SUGGESTED_PROMPTS: registry.get(registry.defaultAgent).suggestedPrompts,
     };
-    const edge = await serveOnNode(createSlackApp({ config: edgeConfig, queue, log }), 0);
+    const slackApi = { token: LOCAL_SLACK.token, apiUrl: slack.url };
+    const edge = await serveOnNode(createSlackApp({ config: edgeConfig, queue, log, setSuggestedPrompts: createSuggestedPromptsSetter(slackApi) }), 0);
     closers.push(() => new Promise((resolve) => edge.close(() => resolve())));
     const edgeAddress = edge.address() as { port: number };
     const edgeUrl = `http://127.0.0.1:${edgeAddress.port}`;

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { AnswerStreams } from './replies/answer-stream.ts';
 import type { NativeConnection } from '@temporalio/worker';
 import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Duration } from '../core/spec.ts';
@@ -34,6 +35,8 @@ export interface WorkerFromSettingsOptions {
   /** The Gemini API key, and a base URL other than Google's (a local Gemini-compatible server). */
   gemini: { apiKey: string; baseUrl?: string };
   replyAdapters: ReplyAdapters;
+  /** Where answers are streamed as the model writes them (`slackAnswerStreamsFrom`). @default none: answers are posted whole */
+  answerStreams?: AnswerStreams;
 }
 
 /** The agent worker the settings describe: the one wiring the container and the local programs share. */
@@ -52,7 +55,12 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
     ...(settings.EMAIL_AGENT_DOMAIN ? { agentEmailDomain: settings.EMAIL_AGENT_DOMAIN } : {}),
     // Both are checked against the duration format by the settings schema.
     conversationDefaults: { idleTimeout: settings.CONVERSATION_IDLE_TIMEOUT as Duration, approvalTimeout: settings.APPROVAL_TIMEOUT as Duration },
-    model: { apiKey: options.gemini.apiKey, store: createTranscriptStore(options.transcripts), ...(options.gemini.baseUrl ? { baseUrl: options.gemini.baseUrl } : {}) },
+    model: {
+      apiKey: options.gemini.apiKey,
+      store: createTranscriptStore(options.transcripts),
+      ...(options.gemini.baseUrl ? { baseUrl: options.gemini.baseUrl } : {}),
+      ...(options.answerStreams ? { answerStreams: options.answerStreams } : {}),
+    },
     ...(settings.MODEL_CALLS_PER_SECOND ? { modelCallsPerSecond: settings.MODEL_CALLS_PER_SECOND } : {}),
   });
 }

@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { connectTo, temporalTargetFrom, TemporalConnectionError } from '../client/temporal-connection.ts';
 import { settingsOrExit } from '../core/load-settings.ts';
 import { registryFrom, createWorkerFromSettings } from './from-settings.ts';
-import { replyAdaptersFrom } from './replies/adapters.ts';
+import { replyAdaptersFrom, slackAnswerStreamsFrom } from './replies/adapters.ts';
 import { loadWorkerSettings } from './settings.ts';
 import { syncSchedulesAtStart } from './sync-at-start.ts';
 
@@ -44,6 +44,7 @@ const worker = await createWorkerFromSettings({
   transcripts: settings.transcripts,
   gemini: { apiKey: settings.connection.GOOGLE_API_KEY, ...(settings.agents.GEMINI_BASE_URL ? { baseUrl: settings.agents.GEMINI_BASE_URL } : {}) },
   replyAdapters,
+  answerStreams: slackAnswerStreamsFrom(settings.slack),
 });
 
 // Run until SIGINT or SIGTERM; in-flight activities finish within the shutdown grace time.

@@ -97,6 +97,10 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   const events: RunEvent[] = [];
   let eventOffset = input.carried?.eventOffset ?? 0;
   const report = progressReporter(input.conversation);
+  // Only the turn's own run streams its answer into the thread; sub-agents answer their parent.
+  const conversation = input.conversation;
+  const streamTarget =
+    conversation?.reportProgress && conversation.replyKey && conversation.channel.kind === 'slack' ? { stream: { channel: conversation.channel, key: conversation.replyKey } } : {};
   const emit = (event: RunEvent) => {
     eventOffset += pushBounded(events, event, MAX_EVENTS_KEPT);
     report(event);
@@ -172,7 +176,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     state.steps += 1;
     emit({ kind: 'model', step: state.steps });
     const step = await timeBudget.within(() =>
-      callModel({ specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}) }),
+      callModel({ specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}), ...streamTarget }),
     );
     if (!step) return timeLimit();
     state.head = step.head;

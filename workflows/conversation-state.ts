@@ -1,5 +1,5 @@
 import type { CancellationScope } from '@temporalio/workflow';
-import type { StopRequest, TurnProgress } from '../core/conversation.ts';
+import type { ConversationContext, StopRequest, TurnProgress } from '../core/conversation.ts';
 import type { AgentSpec, MessageRef } from '../core/spec.ts';
 
 /** What the parts of a conversation (intake, turns, status) share: one run's mutable state. */
@@ -11,6 +11,8 @@ export interface ConversationState {
   /** Turns started so far: the next message lands in `turns + 1`. */
   turns: number;
   running?: RunningTurn;
+  /** Context given since the last turn began (the channel a person has open); the next turn tells the model. */
+  context?: ConversationContext;
 }
 
 export interface RunningTurn {

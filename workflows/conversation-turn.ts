@@ -22,6 +22,7 @@ import { agentRun, type AgentRunResult } from './agent-run.ts';
 import type { ApprovalBook } from './conversation-approvals.ts';
 import type { Intake } from './conversation-intake.ts';
 import type { ConversationState, RunningTurn } from './conversation-state.ts';
+import { contextLine } from './conversation-context.ts';
 import { mirrorStatus } from './conversation-status.ts';
 import { postReply } from './replies.ts';
 
@@ -102,7 +103,10 @@ export async function runTurn({ state, intake, approvals, start, settings }: Tur
   const scope = new CancellationScope();
   const running: RunningTurn = { turn, scope, runWorkflowId, approvers, configured, requesters, progress: { step: 0, state: 'thinking' } };
   state.running = running;
-  const prompt = batch.length === 1 ? last.text : batch.map(({ message }) => `${message.user.name ?? message.user.id}: ${message.text}`).join('\n\n');
+  const asked = batch.length === 1 ? last.text : batch.map(({ message }) => `${message.user.name ?? message.user.id}: ${message.text}`).join('\n\n');
+  // A context change since the last turn is told once, ahead of the question.
+  const prompt = state.context ? `${contextLine(state.context)}\n\n${asked}` : asked;
+  state.context = undefined;
   const status = mirrorStatus({ channel, key }, () => state.running, () => approvals.waitingIn(turn));
 
   let result: AgentRunResult | undefined;

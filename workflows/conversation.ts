@@ -1,8 +1,10 @@
 import { allHandlersFinished, condition, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { CURRENT_STEP_QUERY, type ConversationStart, type CurrentStep, type TurnSummary } from '../core/conversation.ts';
+import { CURRENT_STEP_QUERY, type ConversationContext, type ConversationStart, type CurrentStep, type TurnSummary } from '../core/conversation.ts';
 import { LOAD_CONVERSATION_ACTIVITY, type ConversationStoreActivities, type LoadConversationResult } from '../core/contracts/conversations.ts';
 import type { MessageRef } from '../core/spec.ts';
 import { openApprovalBook } from './conversation-approvals.ts';
+import { acceptContext } from './conversation-context.ts';
+import { acceptFeedback } from './conversation-feedback.ts';
 import { openIntake, type QueuedMessage } from './conversation-intake.ts';
 import type { ConversationState } from './conversation-state.ts';
 import { acceptTurnControls, runTurn } from './conversation-turn.ts';
@@ -10,6 +12,8 @@ import { shouldContinueAsNew } from './continue-as-new.ts';
 
 export { messageUpdate, turnsQuery } from './conversation-intake.ts';
 export { stopUpdate, turnProgressSignal } from './conversation-turn.ts';
+export { feedbackUpdate } from './conversation-feedback.ts';
+export { contextUpdate } from './conversation-context.ts';
 
 export const currentStepQuery = defineQuery<CurrentStep>(CURRENT_STEP_QUERY);
 
@@ -28,6 +32,8 @@ export interface CarriedConversation {
   decidedRequests: string[];
   defaults: LoadConversationResult['defaults'];
   continuedCount: number;
+  /** Context not yet told to the model. */
+  context?: ConversationContext;
 }
 
 export interface ConversationResult {
@@ -60,11 +66,14 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     ready: carried !== undefined,
     ...(carried?.transcriptHead ? { transcriptHead: carried.transcriptHead } : {}),
     turns: carried?.turns ?? 0,
+    ...(carried?.context ? { context: carried.context } : {}),
   };
   let defaults = carried?.defaults;
   const approvals = openApprovalBook(() => state.running, carried?.decidedRequests ?? []);
   const intake = openIntake(state, carried);
   acceptTurnControls(state);
+  acceptFeedback(state, intake);
+  acceptContext(state);
   setHandler(currentStepQuery, (): CurrentStep => {
     const { running } = state;
     if (!running) return { state: 'idle', turn: state.turns, queued: intake.queue.length };
@@ -115,6 +124,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           decidedRequests: approvals.decidedIds(),
           defaults,
           continuedCount: (carried?.continuedCount ?? 0) + 1,
+          ...(state.context ? { context: state.context } : {}),
         },
       });
     }

@@ -3,6 +3,7 @@
  * the key is the activity type, recorded in every history, never renamed in place.
  */
 
+import type { ReplyChannel } from '../conversation.ts';
 import type { MessageRef, PlannedCall, TokenUsage, ToolResultRef } from '../spec.ts';
 
 /** Input of the model activity: references only, so history grows by a constant per step. */
@@ -13,6 +14,12 @@ export interface ModelStepInput {
   head: MessageRef;
   /** Results of the previous step's tool calls, appended before the model is called. */
   toolResults?: ToolResultRef[];
+  /**
+   * Where the answer is streamed while the model writes it (a turn's own run on a channel that
+   * streams): the worker sends the chunks straight there; only this target passes through
+   * history. @default not streamed
+   */
+  stream?: { channel: ReplyChannel; key: string };
 }
 
 export interface ModelStepResult {

@@ -1,7 +1,7 @@
 import { WorkflowUpdateFailedError, isGrpcServiceError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { sendApproval, sendMessage, sendStop } from '../../client/send-message.ts';
-import { APPROVAL_UPDATE, MESSAGE_UPDATE, PENDING_APPROVALS_QUERY, STOP_UPDATE, type ApprovalDecision, type PendingApproval } from '../../core/conversation.ts';
+import { sendApproval, sendContext, sendFeedback, sendMessage, sendStop } from '../../client/send-message.ts';
+import { APPROVAL_UPDATE, CONTEXT_UPDATE, FEEDBACK_UPDATE, MESSAGE_UPDATE, PENDING_APPROVALS_QUERY, STOP_UPDATE, type ApprovalDecision, type PendingApproval } from '../../core/conversation.ts';
 import { emailApprovalCode } from '../../core/email-approval.ts';
 import type { DispatchAction } from './route.ts';
 
@@ -46,6 +46,17 @@ export async function deliver(client: Client, action: DispatchAction, options: D
       return decide(client, action.conversationId, action.updateId, action.decision);
     case 'stop':
       return refusedWhenGone(STOP_UPDATE, () => sendStop(client, action.conversationId, action.request, action.updateId));
+    case 'context':
+      // Like a message, it may come first (the pane opened from a channel): it starts the conversation.
+      try {
+        await sendContext(client, { conversationId: action.conversationId, start: action.start, context: action.context, updateId: action.updateId, taskQueue: options.taskQueue });
+        return { outcome: 'delivered', update: CONTEXT_UPDATE };
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError || isInvalid(error)) return refused(CONTEXT_UPDATE, error as Error);
+        throw error;
+      }
+    case 'feedback':
+      return refusedWhenGone(FEEDBACK_UPDATE, () => sendFeedback(client, action.conversationId, action.feedback, action.updateId));
   }
 }
 

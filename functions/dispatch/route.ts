@@ -1,5 +1,5 @@
-import type { ApprovalDecision, ConversationStart, IncomingMessage, ReplyChannel, StopRequest } from '../../core/conversation.ts';
-import { APPROVAL_TOKEN_PURPOSE, approvalTokenClaimsSchema, bareMessageId, type InboundEvent } from '../../core/inbound-event.ts';
+import type { ApprovalDecision, ConversationContext, ConversationStart, FeedbackRequest, IncomingMessage, ReplyChannel, StopRequest } from '../../core/conversation.ts';
+import { APPROVAL_TOKEN_PURPOSE, approvalTokenClaimsSchema, bareMessageId, FEEDBACK_TOKEN_PURPOSE, feedbackTokenClaimsSchema, type InboundEvent } from '../../core/inbound-event.ts';
 import { verifyToken } from '../../core/signed-token.ts';
 import { parseEmailApprovalReply, type EmailApprovalReply } from '../../core/email-approval.ts';
 import type { DispatchSettings } from './settings.ts';
@@ -15,7 +15,9 @@ export type DispatchAction =
       emailApproval?: EmailApprovalReply;
     }
   | { type: 'approval'; conversationId: string; updateId: string; decision: ApprovalDecision }
-  | { type: 'stop'; conversationId: string; updateId: string; request: StopRequest };
+  | { type: 'stop'; conversationId: string; updateId: string; request: StopRequest }
+  | { type: 'feedback'; conversationId: string; updateId: string; feedback: FeedbackRequest }
+  | { type: 'context'; conversationId: string; updateId: string; start: ConversationStart; context: ConversationContext };
 
 /** An event that can never be delivered: logged and acknowledged, never retried. */
 export class UndeliverableEvent extends Error {
@@ -40,6 +42,16 @@ export function routeEvent(event: InboundEvent, config: Pick<DispatchSettings, '
     }
     return { type: 'approval', conversationId, updateId: event.id, decision: { requestId: approval.requestId, decision: approval.decision, approver: approval.approver } };
   }
+  if (event.kind === 'feedback') {
+    const feedback = event.feedback!;
+    const verified = verifyToken(feedback.token, config.APPROVAL_TOKEN_SECRET, { purpose: FEEDBACK_TOKEN_PURPOSE, now });
+    if (!verified.ok) throw new UndeliverableEvent(`feedback token rejected: ${verified.reason}`);
+    const claims = feedbackTokenClaimsSchema.safeParse(verified.claims);
+    if (!claims.success || claims.data.conversationId !== conversationId || claims.data.turn !== feedback.turn || claims.data.value !== feedback.value) {
+      throw new UndeliverableEvent('feedback token names another conversation, turn or value than the event');
+    }
+    return { type: 'feedback', conversationId, updateId: event.id, feedback: { turn: feedback.turn, value: feedback.value, by: event.user.id } };
+  }
   if (event.kind === 'stop') return { type: 'stop', conversationId, updateId: event.id, request: { by: event.user.id } };
 
   const agent = (event.agent ?? config.DISPATCH_DEFAULT_AGENT).toLowerCase();
@@ -47,6 +59,9 @@ export function routeEvent(event: InboundEvent, config: Pick<DispatchSettings, '
     throw new UndeliverableEvent(`agent "${agent}" is not in DISPATCH_AGENTS`);
   }
   const channel = replyChannelOf(event, agent, config.EMAIL_AGENT_DOMAIN);
+  if (event.kind === 'context') {
+    return { type: 'context', conversationId, updateId: event.id, start: { conversationId, agent, channel }, context: { channelId: event.context!.channelId, by: event.user.id } };
+  }
   const emailApproval = event.source === 'email' ? parseEmailApprovalReply(event.text) : undefined;
   return {
     type: 'message',

@@ -7,8 +7,8 @@ import { rawBody, type IngressVariables } from './raw-body.ts';
 import { parseFormBody, parseJsonBody } from './request-body.ts';
 import type { SlackEdgeSettings } from './settings.ts';
 import { commandEvent, commandFailureText, commandRootText, normaliseSlackCommand } from './slack-commands.ts';
-import type { PostRootMessage } from './slack-post.ts';
-import { normaliseSlackEvent } from './slack-events.ts';
+import type { PostRootMessage, SetSuggestedPrompts } from './slack-post.ts';
+import { normaliseSlackEvent, type AssistantThread } from './slack-events.ts';
 import { normaliseSlackInteraction } from './slack-interactivity.ts';
 import { verifySlackSignature } from './slack-signature.ts';
 
@@ -20,6 +20,11 @@ export interface SlackAppDependencies {
    * answered with a note to mention the app instead.
    */
   postRootMessage?: PostRootMessage;
+  /**
+   * Sets a new assistant thread's suggested prompts (`createSuggestedPromptsSetter`), when
+   * `SLACK_SUGGESTED_PROMPTS` names some; without either, Slack shows the manifest's prompts.
+   */
+  setSuggestedPrompts?: SetSuggestedPrompts;
   /** @default jsonLog */
   log?: Log;
   /** Clock, in milliseconds. @default Date.now */
@@ -60,6 +65,20 @@ export function createSlackApp(dependencies: SlackAppDependencies) {
     c.header('x-ingress-outcome', `dropped: ${reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}`);
   }
 
+  /**
+   * The one event answered here rather than through the queue: Slack shows the prompts while
+   * the thread is empty, so they must be set now, and nothing about them needs a workflow. A
+   * refusal is logged and acknowledged: Slack's retry would not change it.
+   */
+  async function suggestPrompts(c: IngressContext, thread: AssistantThread): Promise<void> {
+    const prompts = config.SLACK_SUGGESTED_PROMPTS ?? [];
+    if (prompts.length === 0 || !dependencies.setSuggestedPrompts) return dropped(c, 'no suggested prompts configured (SLACK_SUGGESTED_PROMPTS and the bot token)');
+    const result = await dependencies.setSuggestedPrompts({ channelId: thread.channelId, threadTs: thread.threadTs }, prompts);
+    if (!result.ok) return dropped(c, `suggested prompts not set: ${result.error}`);
+    log({ msg: 'suggested prompts set', channel: thread.channelId, threadTs: thread.threadTs, prompts: prompts.length });
+    c.header('x-ingress-outcome', 'prompts-set');
+  }
+
   const app = new Hono<{ Variables: IngressVariables }>();
 
   app.get('/health', (c) => c.json({ ok: true }));
@@ -69,6 +88,11 @@ export function createSlackApp(dependencies: SlackAppDependencies) {
     if (outcome.type === 'challenge') return c.json({ challenge: outcome.challenge });
     if (outcome.type === 'dropped') {
       dropped(c, outcome.reason);
+      return c.json({ ok: true });
+    }
+    if (outcome.type === 'assistant-thread') {
+      await suggestPrompts(c, outcome.thread);
+      if (outcome.event) await enqueue(c, outcome.event);
       return c.json({ ok: true });
     }
     await enqueue(c, outcome.event);

@@ -4,7 +4,7 @@ import { loadSecrets, secretsManagerReaderFrom, secretsOrExit, withSecretRefresh
 import { createSlackApp } from './app.ts';
 import { loadSlackLambdaSettings } from './settings.ts';
 import { createSignedEventQueue } from './signed-event-queue.ts';
-import { createSlackPoster } from './slack-post.ts';
+import { createSlackPoster, createSuggestedPromptsSetter } from './slack-post.ts';
 
 // Read at cold start: a missing setting fails the init, naming the variable, before any request;
 // the secrets come from Secrets Manager (the configuration holds only their ARNs).
@@ -32,8 +32,9 @@ const queue = createSignedEventQueue({
 
 const slackHandler = (values: typeof secrets.values) => {
   const botToken = values.SLACK_BOT_TOKEN as string | undefined;
-  const postRootMessage = botToken ? createSlackPoster({ token: botToken, ...(settings.edge.SLACK_API_URL ? { apiUrl: settings.edge.SLACK_API_URL } : {}) }) : undefined;
-  return handle(createSlackApp({ config: { ...settings.edge, ...values }, queue, ...(postRootMessage ? { postRootMessage } : {}) }));
+  const api = botToken ? { token: botToken, ...(settings.edge.SLACK_API_URL ? { apiUrl: settings.edge.SLACK_API_URL } : {}) } : undefined;
+  const withToken = api ? { postRootMessage: createSlackPoster(api), setSuggestedPrompts: createSuggestedPromptsSetter(api) } : {};
+  return handle(createSlackApp({ config: { ...settings.edge, ...values }, queue, ...withToken }));
 };
 
 /** A 401 to a signed request: perhaps the signing secret was rotated. */

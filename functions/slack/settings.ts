@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { loadSettingGroups, loadSettingsFrom, optionalText, positiveInteger, requiredText, type Environment } from '../../core/load-settings.ts';
+import { suggestedPromptsSetting } from '../../core/suggested-prompts.ts';
 import { fifoQueueUrl } from '../shared/queue-url.ts';
 
 /**
@@ -20,6 +21,11 @@ export const slackEdgeSettingsSchema = z.object({
   SLACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInteger('SLACK_TIMESTAMP_TOLERANCE_SECONDS', 300),
   /** Bot token: the edge posts a slash command's root message with it. Unset: commands answer with a note. */
   SLACK_BOT_TOKEN: optionalText,
+  /**
+   * The default agent's suggested prompts (its definition's `suggestedPrompts`, as JSON), set
+   * on each new assistant thread with the bot token. @default none: Slack shows the manifest's
+   */
+  SLACK_SUGGESTED_PROMPTS: suggestedPromptsSetting.optional(),
   /** Slack Web API base URL (a local stand-in). @default https://slack.com/api/ */
   SLACK_API_URL: optionalText,
   /** Deadline for SQS to accept a message; Slack gives up after 3 s. @default 2500 ms */

@@ -6,7 +6,19 @@ import { requireShape } from './request-body.ts';
 export type SlackEventOutcome =
   | { type: 'challenge'; challenge: string }
   | { type: 'dropped'; reason: string }
-  | { type: 'event'; event: InboundEvent };
+  | { type: 'event'; event: InboundEvent }
+  | { type: 'assistant-thread'; thread: AssistantThread; /** The channel the person came from, for the conversation. */ event?: InboundEvent };
+
+/** A person opened the agent's assistant thread (`assistant_thread_started`). */
+export interface AssistantThread {
+  teamId: string;
+  userId: string;
+  /** The DM channel the assistant thread lives in, and its root. */
+  channelId: string;
+  threadTs: string;
+  /** The channel the person was looking at when they opened it, when Slack says. */
+  contextChannelId?: string;
+}
 
 export interface SlackEventOptions {
   /** Agent named in every event. */
@@ -19,9 +31,18 @@ export interface SlackEventOptions {
 const envelopeSchema = z.looseObject({ type: z.string() });
 const challengeSchema = z.looseObject({ challenge: z.string().min(1) });
 const callbackSchema = z.looseObject({
+  event_id: z.string().max(128).optional(),
   team_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'expected a Slack id' }),
   authorizations: z.array(z.looseObject({ user_id: z.string().optional(), is_bot: z.boolean().optional() })).optional(),
   event: z.looseObject({ type: z.string(), channel_type: z.string().optional(), subtype: z.string().optional() }),
+});
+const assistantThreadSchema = z.looseObject({
+  assistant_thread: z.looseObject({
+    user_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    channel_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    thread_ts: z.string().regex(/^\d{1,12}\.\d{1,9}$/),
+    context: z.looseObject({ channel_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional() }).optional(),
+  }),
 });
 const SLACK_TS = z.string().regex(/^\d{1,12}\.\d{1,9}$/, { message: 'expected a Slack ts such as 1712345678.000100' });
 const slackId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'expected a Slack id' });
@@ -32,6 +53,12 @@ const messageSchema = z.looseObject({
   thread_ts: SLACK_TS.optional(),
   text: z.string().default(''),
 });
+
+/**
+ * The bot events (by their subscription names) this endpoint acts on; the app manifest
+ * (`slack/manifest.json`) must subscribe to each, and a test holds the two together.
+ */
+export const HANDLED_BOT_EVENTS = ['app_mention', 'assistant_thread_context_changed', 'assistant_thread_started', 'message.im'] as const;
 
 /** Characters of a message's text kept. */
 export const MAX_MESSAGE_TEXT = 40_000;
@@ -51,6 +78,14 @@ export function normaliseSlackEvent(body: unknown, options: SlackEventOptions): 
   if (envelope.type !== 'event_callback') return { type: 'dropped', reason: `envelope type ${envelope.type} is not handled` };
   const callback = requireShape(callbackSchema, body, 'envelope');
   const event = callback.event;
+  if (event.type === 'assistant_thread_started' || event.type === 'assistant_thread_context_changed') {
+    const { assistant_thread: thread } = requireShape(assistantThreadSchema, event, 'event');
+    const contextChannelId = thread.context?.channel_id;
+    const found: AssistantThread = { teamId: callback.team_id, userId: thread.user_id, channelId: thread.channel_id, threadTs: thread.thread_ts, ...(contextChannelId ? { contextChannelId } : {}) };
+    const context = contextChannelId ? contextEvent(found, contextChannelId, callback.event_id, options) : undefined;
+    if (event.type === 'assistant_thread_started') return { type: 'assistant-thread', thread: found, ...(context ? { event: context } : {}) };
+    return context ? { type: 'event', event: context } : { type: 'dropped', reason: 'context change names no channel' };
+  }
   const direct = event.type === 'message' && event.channel_type === 'im';
   if (event.type !== 'app_mention' && !direct) {
     const where = event.type === 'message' ? ` in ${event.channel_type ?? 'an unknown channel type'}` : '';
@@ -85,6 +120,24 @@ export function normaliseSlackEvent(body: unknown, options: SlackEventOptions): 
       slack: { teamId: callback.team_id, channelId: message.channel, threadTs: threadRoot, ts: message.ts },
     }),
   };
+}
+
+/** The channel a person has open beside the assistant thread, for the thread's conversation. */
+function contextEvent(thread: AssistantThread, channelId: string, eventId: string | undefined, options: SlackEventOptions): InboundEvent {
+  return parseInboundEvent({
+    version: 1,
+    // Each change is its own event (back to a channel seen before included); Slack's retries share the envelope id.
+    id: `slack-context:${thread.teamId}:${thread.channelId}:${thread.threadTs}:${eventId ?? channelId}`,
+    source: 'slack',
+    kind: 'context',
+    conversationId: slackConversationId(thread.teamId, thread.channelId, thread.threadTs),
+    agent: options.defaultAgent,
+    receivedAt: new Date(options.now()).toISOString(),
+    user: { id: thread.userId },
+    text: '',
+    slack: { teamId: thread.teamId, channelId: thread.channelId, threadTs: thread.threadTs },
+    context: { channelId },
+  });
 }
 
 /**

@@ -3,6 +3,9 @@ import {
   APPROVAL_ACTION_IDS,
   APPROVAL_TOKEN_PURPOSE,
   approvalTokenClaimsSchema,
+  FEEDBACK_ACTION_ID,
+  FEEDBACK_TOKEN_PURPOSE,
+  feedbackTokenClaimsSchema,
   parseInboundEvent,
   type InboundEvent,
 } from '../../core/inbound-event.ts';
@@ -46,8 +49,10 @@ export function normaliseSlackInteraction(form: Map<string, string>, options: Sl
   const interaction = requireShape(interactionSchema, payload, 'payload');
   if (interaction.type !== 'block_actions') return { type: 'dropped', reason: `interaction type ${interaction.type} is not handled` };
   const actions = requireShape(blockActionsSchema, payload, 'payload');
+  const feedback = actions.actions.find((candidate) => candidate.action_id === FEEDBACK_ACTION_ID);
+  if (feedback) return feedbackEvent(actions, feedback.value, options);
   const action = actions.actions.find((candidate) => DECISIONS.has(candidate.action_id));
-  if (!action) return { type: 'dropped', reason: 'block action is not an approval button' };
+  if (!action) return { type: 'dropped', reason: 'block action is not an approval or feedback button' };
   const decision = DECISIONS.get(action.action_id) as 'approve' | 'deny';
   if (!action.value) throw badRequest('approval button carries no token');
   const verified = verifyToken(action.value, options.approvalTokenSecret, { purpose: APPROVAL_TOKEN_PURPOSE, now: options.now });
@@ -77,6 +82,34 @@ export function normaliseSlackInteraction(form: Map<string, string>, options: Sl
         ...(actions.trigger_id ? { triggerId: actions.trigger_id } : {}),
       },
       approval: { requestId: claims.requestId, decision, approver, token: action.value },
+    }),
+  };
+}
+
+/** A thumbs up or down under an answer: the turn and the value come from the button's signed token, never from the payload. */
+function feedbackEvent(actions: z.infer<typeof blockActionsSchema>, token: string | undefined, options: SlackInteractionOptions): SlackInteractionOutcome {
+  if (!token) throw badRequest('feedback button carries no token');
+  const verified = verifyToken(token, options.approvalTokenSecret, { purpose: FEEDBACK_TOKEN_PURPOSE, now: options.now });
+  if (!verified.ok) throw badRequest(`feedback token rejected: ${verified.reason}`);
+  const claims = requireShape(feedbackTokenClaimsSchema, verified.claims, 'feedback token');
+  const teamId = actions.team?.id ?? actions.user.team_id;
+  const channelId = actions.channel?.id ?? actions.container?.channel_id;
+  if (!teamId || !channelId) throw badRequest('feedback click carries no team or channel');
+  const by = actions.user.id;
+  return {
+    type: 'event',
+    event: parseInboundEvent({
+      version: 1,
+      // A person's click on a turn is one event; changing their mind is another.
+      id: `slack-feedback:${claims.conversationId}:${claims.turn}:${by}:${claims.value}`,
+      source: 'slack',
+      kind: 'feedback',
+      conversationId: claims.conversationId,
+      receivedAt: new Date(options.now()).toISOString(),
+      user: { id: by, ...nameOf(actions.user) },
+      text: claims.value,
+      slack: { teamId, channelId, ...(actions.message ? { threadTs: actions.message.thread_ts ?? actions.message.ts, ts: actions.message.ts } : {}) },
+      feedback: { turn: claims.turn, value: claims.value, token },
     }),
   };
 }

@@ -1,6 +1,9 @@
+import type { SuggestedPrompt } from '../../core/suggested-prompts.ts';
+
 /**
- * The one Slack Web API call the edge makes: posting the root message a slash command's
- * conversation lives under. Plain `fetch`, no SDK: the edge stays small.
+ * The Slack Web API calls the edge makes itself, each answering a request Slack waits on:
+ * posting the root message a slash command's conversation lives under, and setting the
+ * suggested prompts of a new assistant thread. Plain `fetch`, no SDK: the edge stays small.
  */
 
 export interface SlackPosterOptions {
@@ -17,23 +20,42 @@ export type PostResult = { ok: true; ts: string } | { ok: false; error: string }
 export type PostRootMessage = (channel: string, text: string) => Promise<PostResult>;
 
 export function createSlackPoster(options: SlackPosterOptions): PostRootMessage {
-  const base = options.apiUrl ?? 'https://slack.com/api/';
-  const url = new URL('chat.postMessage', base.endsWith('/') ? base : `${base}/`);
+  const call = slackApiCall(options);
   return async function postRootMessage(channel, text) {
-    let body: { ok?: boolean; ts?: string; error?: string };
+    const body = await call('chat.postMessage', { channel, text, unfurl_links: false, unfurl_media: false });
+    if (body.ok && typeof body.ts === 'string' && /^\d{1,12}\.\d{1,9}$/.test(body.ts)) return { ok: true, ts: body.ts };
+    return { ok: false, error: String(body.error ?? 'no ts').slice(0, 60) };
+  };
+}
+
+export type SetSuggestedPrompts = (where: { channelId: string; threadTs: string }, prompts: SuggestedPrompt[]) => Promise<{ ok: true } | { ok: false; error: string }>;
+
+/** `assistant.threads.setSuggestedPrompts` on a new assistant thread. */
+export function createSuggestedPromptsSetter(options: SlackPosterOptions): SetSuggestedPrompts {
+  const call = slackApiCall(options);
+  return async function setSuggestedPrompts({ channelId, threadTs }, prompts) {
+    const body = await call('assistant.threads.setSuggestedPrompts', { channel_id: channelId, thread_ts: threadTs, prompts });
+    return body.ok ? { ok: true } : { ok: false, error: String(body.error ?? 'refused').slice(0, 60) };
+  };
+}
+
+type SlackAnswer = { ok?: boolean; ts?: string; error?: string };
+
+function slackApiCall(options: SlackPosterOptions): (method: string, args: Record<string, unknown>) => Promise<SlackAnswer> {
+  const base = options.apiUrl ?? 'https://slack.com/api/';
+  return async (method, args) => {
     try {
-      const response = await fetch(url, {
+      const response = await fetch(new URL(method, base.endsWith('/') ? base : `${base}/`), {
         method: 'POST',
         headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json; charset=utf-8' },
-        body: JSON.stringify({ channel, text, unfurl_links: false, unfurl_media: false }),
+        body: JSON.stringify(args),
         signal: AbortSignal.timeout(options.timeoutMs ?? 1200),
       });
-      body = (await response.json()) as typeof body;
+      if (response.status === 429) return { ok: false, error: 'ratelimited' };
+      return (await response.json()) as SlackAnswer;
     } catch (error) {
       return { ok: false, error: (error as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable' };
     }
-    if (body.ok && typeof body.ts === 'string' && /^\d{1,12}\.\d{1,9}$/.test(body.ts)) return { ok: true, ts: body.ts };
-    return { ok: false, error: String(body.error ?? 'no ts').slice(0, 60) };
   };
 }
 

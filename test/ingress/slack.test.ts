@@ -265,7 +265,7 @@ describe('Slack interactivity and commands', () => {
     const { app, queueUrl } = await freshIngress();
     const response = await app.request('/slack/interactivity', slackPost(form({ payload: JSON.stringify(approvalClick('x', 'menu:open')) }), { form: true }));
     expect(response.status).toBe(200);
-    expect(response.headers.get('x-ingress-outcome')).toBe('dropped: block action is not an approval button');
+    expect(response.headers.get('x-ingress-outcome')).toBe('dropped: block action is not an approval or feedback button');
     expect(await queueDepth(sqs, queueUrl)).toBe(0);
   });
 

@@ -1,3 +1,4 @@
+import type { AnswerStreams } from '../../worker/replies/answer-stream.ts';
 import { Client, Connection } from '@temporalio/client';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ export interface TemporalTestContext {
   /** Starts a worker on the shared bundle; it stops after the file's tests. */
   /** The transcript store the file's workers share (a temporary folder). */
   store: CachedTranscriptStore;
-  startWorker(options: { taskQueue: string; tools: ToolDefinition[]; modelUrl: string } & Partial<AgentWorkerOptions>): Promise<AgentWorker>;
+  startWorker(options: { taskQueue: string; tools: ToolDefinition[]; modelUrl: string; answerStreams?: AnswerStreams } & Partial<AgentWorkerOptions>): Promise<AgentWorker>;
 }
 
 /** Connects a test file to the shared dev server; closes everything after the file. */
@@ -43,12 +44,12 @@ export function useTemporal(): TemporalTestContext {
     context.client = new Client({ connection: clientConnection });
     context.store = createCachedStore(createLocalDirectoryStore({ directory: join(mkdtempSync(join(tmpdir(), 'transcripts-')), 'store') }));
     context.taskQueue = (prefix = 'test') => `${prefix}-${crypto.randomUUID()}`;
-    context.startWorker = async ({ taskQueue, tools, modelUrl, ...rest }) => {
+    context.startWorker = async ({ taskQueue, tools, modelUrl, answerStreams, ...rest }) => {
       const worker = await createAgentWorker({
         connection: context.connection,
         taskQueue,
         tools,
-        model: { apiKey: 'test-key', baseUrl: modelUrl, store: context.store },
+        model: { apiKey: 'test-key', baseUrl: modelUrl, store: context.store, ...(answerStreams ? { answerStreams } : {}) },
         workflowBundle: { code: inject('workflowBundleCode') },
         ...rest,
       });

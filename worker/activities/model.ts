@@ -6,6 +6,7 @@ import { functionCalls, textOf, type AgentSpec, type Content, type Part, type Pl
 import { boundResult } from '../../store/excerpt.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
 import { classifyModelError } from '../model-errors.ts';
+import type { AnswerStream, AnswerStreams, StreamResume } from '../replies/answer-stream.ts';
 import { appendMessages, loadContext } from '../transcript.ts';
 import { startHeartbeats } from './heartbeat.ts';
 
@@ -14,6 +15,8 @@ export interface ModelActivityDeps {
   /** Gemini API base URL. @default 'https://generativelanguage.googleapis.com' */
   baseUrl?: string;
   store: TranscriptStore;
+  /** Where steps with a `stream` target send the answer as it is written. @default none: every answer is posted whole by the reply step */
+  answerStreams?: AnswerStreams;
 }
 
 /** Most bytes of transcript JSON sent to the model per call. */
@@ -48,28 +51,42 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
     },
   });
 
-  async function generate(spec: AgentSpec, contents: Content[]): Promise<GenerateContentResponse> {
+  async function generate(spec: AgentSpec, contents: Content[], stream?: AnswerStream): Promise<GenerateContentResponse> {
     const slot: { headers?: Headers } = {};
     // Cancellation reaches an activity through its heartbeats: beat while the call is open.
-    const heartbeats = startHeartbeats();
+    // A streamed answer's message goes in the details, so a retry finishes it instead of starting another.
+    const heartbeats = startHeartbeats(() => stream?.progress());
+    const request = {
+      model: spec.model,
+      contents,
+      config: {
+        systemInstruction: spec.instructions,
+        ...(spec.tools.length === 0
+          ? {}
+          : {
+              tools: [{ functionDeclarations: spec.tools.map((tool) => ({ name: tool.name, description: tool.description, parametersJsonSchema: tool.parameters })) }],
+              toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.AUTO } },
+            }),
+        automaticFunctionCalling: { disable: true },
+        abortSignal: activitySignal(),
+      },
+    };
     try {
-      return await responseHeaders.run(slot, () =>
-        client.models.generateContent({
-          model: spec.model,
-          contents,
-          config: {
-            systemInstruction: spec.instructions,
-            ...(spec.tools.length === 0
-              ? {}
-              : {
-                  tools: [{ functionDeclarations: spec.tools.map((tool) => ({ name: tool.name, description: tool.description, parametersJsonSchema: tool.parameters })) }],
-                  toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.AUTO } },
-                }),
-            automaticFunctionCalling: { disable: true },
-            abortSignal: activitySignal(),
-          },
-        }),
-      );
+      if (!stream) return await responseHeaders.run(slot, () => client.models.generateContent(request));
+      return await responseHeaders.run(slot, async () => {
+        const chunks: GenerateContentResponse[] = [];
+        let started = false;
+        for await (const chunk of await client.models.generateContentStream(request)) {
+          chunks.push(chunk);
+          const text = (chunk.candidates?.[0]?.content?.parts ?? []).filter((part) => part.text && !part.thought).map((part) => part.text).join('');
+          if (text) await stream.append(text);
+          if (!started && stream.progress()) {
+            started = true;
+            heartbeats.beat();
+          }
+        }
+        return mergeChunks(chunks);
+      });
     } catch (error) {
       if (activitySignal()?.aborted) throw error;
       throw classifyModelError(error, slot.headers?.get('retry-after'));
@@ -102,8 +119,10 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       let head = input.head;
       if (input.toolResults?.length) head = await appendMessages(store, head, [await toolResponses(input.toolResults)]);
       const contents = await loadContext(store, head, { maxBytes: CONTEXT_BYTES });
-      const response = await generate(spec, contents);
+      const stream = input.stream ? deps.answerStreams?.open(input.stream, resumeOf(activityHeartbeatDetails())) : undefined;
+      const response = await generate(spec, contents, stream);
       const { content, usage, finishReason } = toContent(response);
+      await stream?.finish(functionCalls(content).length === 0);
       head = await appendMessages(store, head, [content]);
 
       const calls: PlannedCall[] = [];
@@ -126,6 +145,43 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       };
     },
   };
+}
+
+function activityHeartbeatDetails(): unknown {
+  try {
+    return Context.current().info.heartbeatDetails;
+  } catch {
+    return undefined;
+  }
+}
+
+function resumeOf(details: unknown): StreamResume | undefined {
+  const ts = (details as { ts?: unknown } | undefined)?.ts;
+  return typeof ts === 'string' ? { ts } : undefined;
+}
+
+/** A streamed response as one: text parts joined, everything else (calls, signatures, usage) kept. */
+function mergeChunks(chunks: GenerateContentResponse[]): GenerateContentResponse {
+  const parts: Part[] = [];
+  let last: GenerateContentResponse | undefined;
+  for (const chunk of chunks) {
+    last = chunk;
+    for (const part of chunk.candidates?.[0]?.content?.parts ?? []) {
+      const previous = parts.at(-1);
+      const joinable = part.text !== undefined && !part.functionCall && previous?.text !== undefined && !previous.functionCall && Boolean(previous.thought) === Boolean(part.thought);
+      if (joinable) {
+        previous.text += part.text as string;
+        if (part.thoughtSignature) previous.thoughtSignature = part.thoughtSignature;
+      } else {
+        parts.push({ ...(part as Part) });
+      }
+    }
+  }
+  const candidate = last?.candidates?.[0];
+  return {
+    candidates: [{ content: { role: 'model', parts }, ...(candidate?.finishReason ? { finishReason: candidate.finishReason } : {}) }],
+    ...(last?.usageMetadata ? { usageMetadata: last.usageMetadata } : {}),
+  } as GenerateContentResponse;
 }
 
 function activitySignal(): AbortSignal | undefined {

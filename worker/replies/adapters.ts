@@ -6,6 +6,8 @@ import { createEmailReplyAdapter } from './email.ts';
 import type { ReplyAdapter, ReplyAdapters } from './reply-channel.ts';
 import { createSlackWebClient } from './slack-client.ts';
 import { createSlackReplyAdapter } from './slack.ts';
+import type { AnswerStreams } from './answer-stream.ts';
+import { createSlackAnswerStreams } from './slack-stream.ts';
 
 /** The Slack adapter the settings describe, or undefined when `SLACK_BOT_TOKEN` is not set. */
 export function slackReplyAdapterFrom(settings: SlackReplySettings): ReplyAdapter | undefined {
@@ -15,6 +17,15 @@ export function slackReplyAdapterFrom(settings: SlackReplySettings): ReplyAdapte
     // The settings schema refuses a bot token without it.
     approvalTokenSecret: settings.APPROVAL_TOKEN_SECRET as string,
     statusIntervalMs: settings.SLACK_STATUS_INTERVAL_MS,
+  });
+}
+
+/** Answers streamed into Slack's assistant threads, or undefined when `SLACK_BOT_TOKEN` is not set. */
+export function slackAnswerStreamsFrom(settings: SlackReplySettings): AnswerStreams | undefined {
+  if (!settings.SLACK_BOT_TOKEN) return undefined;
+  return createSlackAnswerStreams({
+    client: createSlackWebClient({ token: settings.SLACK_BOT_TOKEN, ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}) }),
+    ...(settings.APPROVAL_TOKEN_SECRET ? { feedbackTokenSecret: settings.APPROVAL_TOKEN_SECRET } : {}),
   });
 }
 

@@ -1,4 +1,6 @@
-import { APPROVAL_ACTION_IDS } from '../../core/inbound-event.ts';
+import type { FeedbackValue } from '../../core/conversation.ts';
+import { APPROVAL_ACTION_IDS, FEEDBACK_ACTION_ID, FEEDBACK_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
+import { signToken } from '../../core/signed-token.ts';
 import { escapeSlackText } from './markdown.ts';
 import type { ApprovalRequest, TurnStatus } from './reply-channel.ts';
 
@@ -49,4 +51,31 @@ export function approvalBlocks(request: ApprovalRequest, token: string): { text:
 /** Slack user ids become mentions; anything else (an email address) is shown as text. */
 function mention(approver: string): string {
   return /^[UW][A-Z0-9]{2,}$/.test(approver) ? `<@${approver}>` : escapeSlackText(approver);
+}
+
+/** How long a feedback button is accepted after the answer. */
+const FEEDBACK_LIFETIME_SECONDS = 30 * 24 * 60 * 60;
+
+/**
+ * Thumbs up and down under an answer (Slack's `feedback_buttons` in a `context_actions`
+ * block), each carrying a signed token naming the conversation and turn: the turn's reply key
+ * is `${conversationId}#${turn}`. Undefined for a key of another shape (an ambient run's).
+ */
+export function feedbackBlock(key: string, secret: string, now: () => number): Record<string, unknown> | undefined {
+  const match = /^(.+)#(\d+)$/.exec(key);
+  if (!match) return undefined;
+  const [, conversationId, turnText] = match as unknown as [string, string, string];
+  const token = (value: FeedbackValue) =>
+    signToken({ conversationId, turn: Number(turnText), value }, secret, { purpose: FEEDBACK_TOKEN_PURPOSE, expiresInSeconds: FEEDBACK_LIFETIME_SECONDS, now });
+  return {
+    type: 'context_actions',
+    elements: [
+      {
+        type: 'feedback_buttons',
+        action_id: FEEDBACK_ACTION_ID,
+        positive_button: { text: { type: 'plain_text', text: 'Good answer' }, accessibility_label: 'Mark this answer as good', value: token('positive') },
+        negative_button: { text: { type: 'plain_text', text: 'Bad answer' }, accessibility_label: 'Mark this answer as bad', value: token('negative') },
+      },
+    ],
+  };
 }

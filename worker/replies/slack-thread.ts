@@ -8,7 +8,8 @@ import { slackErrorCode, type SlackCaller } from './slack-client.ts';
  */
 export const REPLY_EVENT_TYPE = 'durable_agents_reply';
 
-export type ReplyRole = 'status' | 'answer' | 'approval';
+/** `stream`: an answer streamed by the model activity; `note`: text streamed before tool calls. */
+export type ReplyRole = 'status' | 'answer' | 'approval' | 'stream' | 'note';
 
 export interface ReplyMark {
   key: string;

@@ -6,7 +6,8 @@ import { signToken } from '../../core/signed-token.ts';
 import { markdownToMrkdwn, splitMessage } from './markdown.ts';
 import type { ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart, TurnStatus } from './reply-channel.ts';
 import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
-import { approvalBlocks, statusText } from './slack-messages.ts';
+import { assistantStatus, isAssistantThread } from './slack-assistant-status.ts';
+import { approvalBlocks, feedbackBlock, statusText } from './slack-messages.ts';
 import { createBotIdentity, findMarkedPosts, findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
 import { createCoalescingThrottle } from './slack-throttle.ts';
 import { addNewest, setNewest } from '../../core/bounded.ts';
@@ -31,6 +32,11 @@ export interface SlackReplyAdapterOptions {
   allowMentions?: boolean;
   /** Messages one answer may take; the rest is cut with a note. @default 20 */
   maxAnswerMessages?: number;
+  /**
+   * How often the assistant status of a working turn is set again: Slack clears it after two
+   * minutes without a message. @default 90000 ms
+   */
+  assistantStatusRefreshMs?: number;
   /** @default Date.now */
   now?: () => number;
 }
@@ -127,11 +133,54 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
     return [...parts.slice(0, maxAnswerMessages - 1), `_(The answer continues for ${cut} more characters, not posted: an answer takes at most ${maxAnswerMessages} messages.)_`];
   }
 
-  const sendStatus = createCoalescingThrottle<{ channel: SlackChannel; text: string }>({
+  /** Turns whose assistant status is set again before Slack's two minutes run out. */
+  const refreshers = new Map<string, ReturnType<typeof setInterval>>();
+  const refreshMs = options.assistantStatusRefreshMs ?? 90_000;
+  /** Threads where Slack refused an assistant status: they get a status message instead. */
+  const noAssistantStatus = new Set<string>();
+
+  function stopRefreshing(turn: string): void {
+    clearInterval(refreshers.get(turn));
+    refreshers.delete(turn);
+  }
+
+  /** `assistant.threads.setStatus`, and again every `refreshMs` while the turn works; '' clears it. */
+  async function setAssistantStatus(turn: string, channel: SlackChannel, status: TurnStatus): Promise<void> {
+    const shown = assistantStatus(status);
+    const call = () =>
+      callSlack('assistant.threads.setStatus', () =>
+        client.assistant.threads.setStatus({
+          channel_id: channel.channelId,
+          thread_ts: channel.threadTs,
+          status: shown.status,
+          ...(shown.loadingMessages.length ? { loading_messages: shown.loadingMessages } : {}),
+        }),
+      );
+    stopRefreshing(turn);
+    await call();
+    if (shown.status === '') return;
+    const timer = setInterval(() => {
+      call().catch(() => stopRefreshing(turn));
+    }, refreshMs);
+    timer.unref();
+    refreshers.set(turn, timer);
+  }
+
+  const sendStatus = createCoalescingThrottle<{ channel: SlackChannel; text: string; status: TurnStatus }>({
     intervalMs: options.statusIntervalMs ?? 1000,
     now,
-    send: (key, { channel, text }) =>
+    send: (key, { channel, text, status }) =>
       serially(`status\u0000${key}`, async () => {
+        const place = `${channel.channelId}\u0000${channel.threadTs}`;
+        if (isAssistantThread(channel) && !noAssistantStatus.has(place)) {
+          try {
+            return await setAssistantStatus(key, channel, status);
+          } catch (error) {
+            // Not an assistant thread after all (a plain DM without the assistant view): the status message it is.
+            if (!(error instanceof ApplicationFailure) || error.type !== 'SlackRefused') throw error;
+            noAssistantStatus.add(place);
+          }
+        }
         const mark: ReplyMark = { key, role: 'status', part: 0 };
         const [ts] = await existing(channel, key, [mark]);
         if (!ts) return void (await post(channel, mark, 1, { text }));
@@ -146,7 +195,7 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
       const terminal = status.state === 'done' || status.state === 'stopped';
       if (finished.has(turn) && !terminal) return;
       if (terminal) addNewest(finished, turn, maxRemembered);
-      await sendStatus(turn, { channel: slack, text: statusText(status) }).catch((error: unknown) => {
+      await sendStatus(turn, { channel: slack, text: statusText(status), status }).catch((error: unknown) => {
         if (terminal) finished.delete(turn);
         throw error;
       });
@@ -154,9 +203,24 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
 
     async answer(channel, key, text) {
       const slack = slackChannel(channel);
+      // The answer clears the assistant status; a refresh after it must not set it again.
+      stopRefreshing(`${slack.channelId}\u0000${slack.threadTs}\u0000${key}`);
       const parts = answerParts(text);
       await serially(`answer\u0000${key}`, async () => {
         const marks = parts.map((_, part): ReplyMark => ({ key, role: 'answer', part }));
+        if (isAssistantThread(slack)) {
+          // The model activity streamed this answer and marked it when it stopped: nothing to post.
+          const [streamed, ...already] = await existing(slack, key, [{ key, role: 'stream', part: 0 }, ...marks]);
+          if (streamed !== undefined) return;
+          const feedback = feedbackBlock(key, options.approvalTokenSecret, now);
+          for (const [index, part] of parts.entries()) {
+            if (already[index] !== undefined) continue;
+            // Thumbs up and down under the answer's last message.
+            const blocks = feedback && index === parts.length - 1 ? [{ type: 'section', text: { type: 'mrkdwn', text: part } }, feedback] : undefined;
+            await post(slack, marks[index] as ReplyMark, parts.length, { text: part, ...(blocks ? { blocks } : {}) });
+          }
+          return;
+        }
         const already = await existing(slack, key, marks);
         for (const [index, part] of parts.entries()) {
           if (already[index] === undefined) await post(slack, marks[index] as ReplyMark, parts.length, { text: part });
