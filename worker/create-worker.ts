@@ -16,6 +16,8 @@ import { createMemoryConversationIndex, type ConversationIndex } from './convers
 import { createRateLimiter, rateLimited } from './model-rate-limit.ts';
 import { noneReplyAdapter } from './replies/none.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
+import type { Tracing } from '../client/tracing.ts';
+import { tracingWorkerOptions } from './tracing.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -84,6 +86,8 @@ export interface AgentWorkerOptions {
   tuning?: Tuning;
   /** Tuning of the model worker. @default tuning */
   modelTuning?: Tuning;
+  /** Spans of workflows and activities (`createTracing`). @default none: nothing traced */
+  tracing?: Tracing;
 }
 
 /** The two Temporal workers of a process, run and stopped together. */
@@ -115,8 +119,11 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const modelActivities: ModelActivities = {
     callModel: options.modelCallsPerSecondPerWorker ? rateLimited(createRateLimiter(options.modelCallsPerSecondPerWorker), callModel) : callModel,
   };
+  const traced = tracingWorkerOptions(options.tracing);
   const main = await Worker.create({
     connection: options.connection,
+    interceptors: traced.interceptors,
+    sinks: traced.sinks,
     namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH }),
@@ -149,6 +156,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
         namespace,
         taskQueue: modelTaskQueue,
         activities: modelActivities,
+        interceptors: { activity: traced.interceptors.activity ?? [] },
         maxHeartbeatThrottleInterval: '5 seconds',
         ...(options.modelCallsPerSecond ? { maxTaskQueueActivitiesPerSecond: options.modelCallsPerSecond } : {}),
         ...(options.modelTuning ?? options.tuning),

@@ -1,3 +1,4 @@
+import type { Tracing } from '../../client/tracing.ts';
 import { parseInboundEvent, type InboundEvent } from '../../core/inbound-event.ts';
 import { jsonLog, type Log } from '../shared/log.ts';
 import type { SqsBatchEvent, SqsBatchResponse, SqsRecord } from '../shared/sqs-batch.ts';
@@ -5,6 +6,7 @@ import { deliver } from './deliver.ts';
 import { routeEvent, UndeliverableEvent } from './route.ts';
 import type { DispatchSettings } from './settings.ts';
 import type { TemporalClientProvider } from './temporal-client.ts';
+import { activeTraceId, withDispatchSpan } from './tracing.ts';
 
 export interface DispatchDependencies {
   config: DispatchSettings;
@@ -13,6 +15,12 @@ export interface DispatchDependencies {
   log?: Log;
   /** Clock, in milliseconds. @default Date.now */
   now?: () => number;
+  /**
+   * Spans of the edge (recorded from its message attributes) and of each delivery; give the
+   * Temporal client the OpenTelemetry client interceptor too, so the update carries the
+   * trace. @default none: nothing traced
+   */
+  tracing?: Tracing;
 }
 
 type RecordOutcome = 'done' | 'retry';
@@ -34,8 +42,13 @@ export function createDispatchBatchHandler(dependencies: DispatchDependencies) {
   const log = dependencies.log ?? jsonLog;
   const now = dependencies.now ?? Date.now;
 
-  async function handleRecord(record: SqsRecord): Promise<RecordOutcome> {
-    const context = { sqsMessageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount };
+  function handleRecord(record: SqsRecord): Promise<RecordOutcome> {
+    return withDispatchSpan(dependencies.tracing, record, () => handleRecordInSpan(record));
+  }
+
+  async function handleRecordInSpan(record: SqsRecord): Promise<RecordOutcome> {
+    const traceId = activeTraceId();
+    const context = { sqsMessageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, ...(traceId ? { traceId } : {}) };
     let event: InboundEvent;
     try {
       event = parseInboundEvent(JSON.parse(record.body));
@@ -80,6 +93,8 @@ export function createDispatchBatchHandler(dependencies: DispatchDependencies) {
         }
       }),
     );
+    // A Lambda may be frozen once it returns: spans buffered for OTLP leave now.
+    await dependencies.tracing?.forceFlush().catch((error: unknown) => log({ msg: 'span export failed', error: (error as Error).name, detail: (error as Error).message.slice(0, 200) }));
     return { batchItemFailures: failures };
   };
 }
