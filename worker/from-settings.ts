@@ -1,4 +1,5 @@
 import type { NativeConnection } from '@temporalio/worker';
+import type { Tracing } from '../client/tracing.ts';
 import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Duration } from '../core/spec.ts';
 import { createTranscriptStore, type TranscriptStoreSettings } from '../store/create-store.ts';
@@ -28,6 +29,8 @@ export interface WorkerFromSettingsOptions {
   /** The Gemini API key, and a base URL other than Google's (a local Gemini-compatible server). */
   gemini: { apiKey: string; baseUrl?: string };
   replyAdapters: ReplyAdapters;
+  /** Spans of workflows and activities (`createTracing`). @default none */
+  tracing?: Tracing;
 }
 
 /** The agent worker the settings describe: the one wiring the container and the local programs share. */
@@ -47,5 +50,6 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
     conversationDefaults: { idleTimeout: settings.CONVERSATION_IDLE_TIMEOUT as Duration, approvalTimeout: settings.APPROVAL_TIMEOUT as Duration },
     model: { apiKey: options.gemini.apiKey, store: createTranscriptStore(options.transcripts), ...(options.gemini.baseUrl ? { baseUrl: options.gemini.baseUrl } : {}) },
     ...(settings.MODEL_CALLS_PER_SECOND ? { modelCallsPerSecond: settings.MODEL_CALLS_PER_SECOND } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
   });
 }

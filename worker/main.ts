@@ -1,9 +1,11 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { createTracing } from '../client/tracing.ts';
 import { connectTo, temporalTargetFrom, TemporalConnectionError } from '../client/temporal-connection.ts';
 import { settingsOrExit } from '../core/load-settings.ts';
 import { registryFrom, createWorkerFromSettings } from './from-settings.ts';
 import { replyAdaptersFrom } from './replies/adapters.ts';
 import { loadWorkerSettings } from './settings.ts';
+import { runtimeTelemetryOptions } from './telemetry.ts';
 
 // The container's entry: connect, create, run, close. It refuses to start without a real
 // Temporal and a real Gemini; the embedded defaults belong to the local programs (local/, cli/).
@@ -15,6 +17,11 @@ function refuse(message: string): never {
 }
 
 const settings = settingsOrExit(() => loadWorkerSettings(process.env), 'Worker not started. ');
+
+// Metrics (Prometheus or OTLP) are the Runtime's: installed before anything connects.
+const telemetryOptions = runtimeTelemetryOptions(settings.telemetry);
+if (telemetryOptions) Runtime.install({ telemetryOptions });
+const tracing = createTracing({ serviceName: 'worker', ...(settings.telemetry.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: settings.telemetry.OTEL_EXPORTER_OTLP_ENDPOINT } : {}) });
 
 // Connect: address, namespace, mTLS or API key as the Temporal CLI reads them. A refused
 // certificate or an unreachable address is one line naming the setting to fix.
@@ -37,6 +44,7 @@ const worker = await createWorkerFromSettings({
   transcripts: settings.transcripts,
   gemini: { apiKey: settings.connection.GOOGLE_API_KEY, ...(settings.agents.GEMINI_BASE_URL ? { baseUrl: settings.agents.GEMINI_BASE_URL } : {}) },
   replyAdapters,
+  ...(tracing ? { tracing } : {}),
 });
 
 // Run until SIGINT or SIGTERM; in-flight activities finish within the shutdown grace time.
@@ -49,4 +57,5 @@ try {
 } finally {
   // Close.
   await connection.close();
+  await tracing?.shutdown();
 }
