@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
+import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
+import { agentMetricsInterceptor, measuredModel } from './agent-metrics.ts';
 import { createAgentActivities } from './activities/agents.ts';
 import { createAmbientActivities } from './activities/ambient.ts';
 import { createInMemoryAmbientMemoryStore, type AmbientMemoryStore } from './ambient-memory.ts';
@@ -115,14 +117,15 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   if (modelOnMain && options.modelCallsPerSecond) {
     throw new Error('modelCallsPerSecond limits the model task queue, which eager dispatch bypasses: give model calls their own modelTaskQueue, or set modelCallsPerSecondPerWorker.');
   }
-  const { callModel } = createModelActivities(options.model);
+  const callModel = measuredModel(store, createModelActivities(options.model).callModel, () => Context.current().metricMeter);
   const modelActivities: ModelActivities = {
     callModel: options.modelCallsPerSecondPerWorker ? rateLimited(createRateLimiter(options.modelCallsPerSecondPerWorker), callModel) : callModel,
   };
   const traced = tracingWorkerOptions(options.tracing);
+  const activityInterceptors = [...(traced.interceptors.activity ?? []), agentMetricsInterceptor];
   const main = await Worker.create({
     connection: options.connection,
-    interceptors: traced.interceptors,
+    interceptors: { ...traced.interceptors, activity: activityInterceptors },
     sinks: traced.sinks,
     namespace,
     taskQueue: options.taskQueue,
@@ -156,7 +159,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
         namespace,
         taskQueue: modelTaskQueue,
         activities: modelActivities,
-        interceptors: { activity: traced.interceptors.activity ?? [] },
+        interceptors: { activity: activityInterceptors },
         maxHeartbeatThrottleInterval: '5 seconds',
         ...(options.modelCallsPerSecond ? { maxTaskQueueActivitiesPerSecond: options.modelCallsPerSecond } : {}),
         ...(options.modelTuning ?? options.tuning),

@@ -3,6 +3,7 @@ import { parseInboundEvent, type InboundEvent } from '../../core/inbound-event.t
 import { jsonLog, type Log } from '../shared/log.ts';
 import type { SqsBatchEvent, SqsBatchResponse, SqsRecord } from '../shared/sqs-batch.ts';
 import { deliver } from './deliver.ts';
+import { deliveryMetric } from './metrics.ts';
 import { routeEvent, UndeliverableEvent } from './route.ts';
 import type { DispatchSettings } from './settings.ts';
 import type { TemporalClientProvider } from './temporal-client.ts';
@@ -53,7 +54,7 @@ export function createDispatchBatchHandler(dependencies: DispatchDependencies) {
     try {
       event = parseInboundEvent(JSON.parse(record.body));
     } catch (error) {
-      log({ msg: 'malformed record dropped', reason: (error as Error).message.slice(0, 500), ...context });
+      log({ msg: 'malformed record dropped', reason: (error as Error).message.slice(0, 500), ...context, ...deliveryMetric('malformed', now()) });
       return 'done';
     }
     const eventContext = { ...context, id: event.id, kind: event.kind, conversationId: event.conversationId };
@@ -63,16 +64,16 @@ export function createDispatchBatchHandler(dependencies: DispatchDependencies) {
       const result = await client.withAbortSignal(AbortSignal.timeout(config.DISPATCH_UPDATE_TIMEOUT_MS), () =>
         deliver(client, action, { taskQueue: config.TEMPORAL_TASK_QUEUE, approvalSecret: config.APPROVAL_TOKEN_SECRET }),
       );
-      if (result.outcome === 'refused') log({ msg: 'conversation refused event', update: result.update, reason: result.reason, ...eventContext });
-      else log({ msg: 'delivered', update: result.update, duplicate: result.duplicate, turn: result.turn, ...eventContext });
+      if (result.outcome === 'refused') log({ msg: 'conversation refused event', update: result.update, reason: result.reason, ...eventContext, ...deliveryMetric('refused', now()) });
+      else log({ msg: 'delivered', update: result.update, duplicate: result.duplicate, turn: result.turn, ...eventContext, ...deliveryMetric(result.duplicate ? 'duplicate' : 'delivered', now()) });
       return 'done';
     } catch (error) {
       if (error instanceof UndeliverableEvent) {
-        log({ msg: 'undeliverable event dropped', reason: error.message, ...eventContext });
+        log({ msg: 'undeliverable event dropped', reason: error.message, ...eventContext, ...deliveryMetric('undeliverable', now()) });
         return 'done';
       }
       // Anything else, a bug included, fails this record alone: SQS retries it, then the DLQ keeps it.
-      log({ msg: 'delivery failed, will retry', error: (error as Error).name, detail: (error as Error).message.slice(0, 500), ...eventContext });
+      log({ msg: 'delivery failed, will retry', error: (error as Error).name, detail: (error as Error).message.slice(0, 500), ...eventContext, ...deliveryMetric('retry', now()) });
       return 'retry';
     }
   }
