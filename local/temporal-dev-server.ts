@@ -2,6 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes.ts';
 import { freePort } from './free-port.ts';
 
 /** Where `.ci/run` builds the Temporal CLI (`go install …/cli/cmd/temporal@v1.5.1`). */
@@ -74,6 +75,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ip: '127.0.0.1',
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       ui: options.ui ?? false,
+      // AgentName, ChannelKind, TriggerKind, Outcome: registered before any workflow sets them.
+      searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
       ...(uiPort ? { uiPort } : {}),
       extraArgs: [
         '--log-level',
