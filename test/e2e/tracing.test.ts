@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { createTracing } from '../../client/tracing.ts';
@@ -11,7 +12,7 @@ import { defineTool } from '../../core/define-tool.ts';
 import type { Content } from '../../core/spec.ts';
 import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
 import { createTemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
-import { silentLog } from '../../functions/shared/log.ts';
+import type { Log } from '../../functions/shared/log.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
@@ -21,7 +22,7 @@ import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
-import { APPROVAL_SECRET, createFifoQueue, slackConfig, slackPost, sqsClient } from '../ingress/support.ts';
+import { APPROVAL_SECRET, SIGNING_SECRET, createFifoQueue, slackConfig, slackPost, sqsClient } from '../ingress/support.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';
 import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
@@ -31,6 +32,16 @@ const BOT = 'U0BOT';
 const ANA = 'U0ANA';
 const CHANNEL = 'C0TRACE';
 const BOT_TOKEN = 'xoxb-trace-token';
+const QUESTION = 'when is the launch of project nightingale?';
+
+/** Every log line of the run: the edge's, the dispatcher's and the worker's (the Runtime logger, at debug). */
+const edgeLines: Record<string, unknown>[] = [];
+const dispatchLines: Record<string, unknown>[] = [];
+const workerLines: LogEntry[] = [];
+const logTo =
+  (lines: Record<string, unknown>[]): Log =>
+  (fields) =>
+    lines.push(fields);
 
 const launchDate = defineTool({
   name: 'launch_date',
@@ -54,7 +65,7 @@ function respond(request: GeminiRequest) {
  * SQS message attribute); the dispatcher, the conversation, the run and its activities do.
  */
 describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
-  const temporal = useTemporal();
+  const temporal = useTemporal({ runtime: { logger: new DefaultLogger('DEBUG', (entry) => workerLines.push(entry)) } });
   const exporter = new InMemorySpanExporter();
   const tracing = createTracing({ serviceName: 'e2e', exporter })!;
   let moto: MotoServer;
@@ -77,7 +88,7 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
     slack = await startSlackApiServer({ tokens: [BOT_TOKEN], botUserId: BOT });
     model = await startScriptedModel(respond);
     const queueUrl = await createFifoQueue(sqs, 'e2e-trace');
-    ingress = await serveOnNode(createSlackApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog }), 0);
+    ingress = await serveOnNode(createSlackApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: sqs, queueUrl }), log: logTo(edgeLines) }), 0);
     ingressUrl = `http://127.0.0.1:${(ingress.address() as AddressInfo).port}`;
     const taskQueue = temporal.taskQueue('e2e-trace');
     await temporal.startWorker({
@@ -90,8 +101,8 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
       conversationDefaults: { idleTimeout: '2 seconds', approvalTimeout: '1 hour' },
       replyAdapters: { slack: createSlackReplyAdapter({ client: createSlackWebClient({ token: BOT_TOKEN, apiUrl: slack.url }), approvalTokenSecret: APPROVAL_SECRET }) },
     });
-    const handler = createDispatchBatchHandler({ config: dispatchConfig(taskQueue), temporal: temporalProvider, tracing, log: silentLog });
-    dispatching = pollQueue({ sqs, queueUrl, handler, signal: stopDispatch.signal, waitTimeSeconds: 1, log: silentLog });
+    const handler = createDispatchBatchHandler({ config: dispatchConfig(taskQueue), temporal: temporalProvider, tracing, log: logTo(dispatchLines) });
+    dispatching = pollQueue({ sqs, queueUrl, handler, signal: stopDispatch.signal, waitTimeSeconds: 1, log: logTo(dispatchLines) });
   });
   afterAll(async () => {
     stopDispatch.abort();
@@ -106,7 +117,7 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
   });
 
   it('makes edge → dispatch → conversation → run → model and tool activities → reply one trace of parents and children', async () => {
-    const rootTs = slack.addUserMessage({ channel: CHANNEL, user: ANA, text: `<@${BOT}> when is the launch?` });
+    const rootTs = slack.addUserMessage({ channel: CHANNEL, user: ANA, text: `<@${BOT}> ${QUESTION}` });
     const envelope = {
       token: 'legacy',
       team_id: TEAM,
@@ -115,7 +126,7 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
       event_id: 'Ev0TRACE',
       event_time: Math.floor(Date.now() / 1000),
       authorizations: [{ team_id: TEAM, user_id: BOT, is_bot: true }],
-      event: { type: 'app_mention', user: ANA, text: `<@${BOT}> when is the launch?`, ts: rootTs, channel: CHANNEL, event_ts: rootTs },
+      event: { type: 'app_mention', user: ANA, text: `<@${BOT}> ${QUESTION}`, ts: rootTs, channel: CHANNEL, event_ts: rootTs },
     };
     const response = await fetch(`${ingressUrl}/slack/events`, slackPost(JSON.stringify(envelope)));
     expect(response.status).toBe(200);
@@ -158,5 +169,24 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
     expect(ancestry(replies[0]!)).toContain('RunWorkflow:conversation');
     // One trace: every span of this message shares the edge's trace id.
     expect(new Set(spans().map((span) => span.spanContext().traceId))).toEqual(new Set([traceId]));
+  });
+
+  it('logs correlation ids from every process, and never the message text, a token or a secret', () => {
+    const traceId = exporter.getFinishedSpans().find((span) => span.name === 'slack edge')!.spanContext().traceId;
+    // The edge and the dispatcher name the event, the conversation and the trace.
+    expect(edgeLines).toContainEqual(expect.objectContaining({ msg: 'queued', id: expect.stringContaining('slack-message:'), traceId }));
+    expect(dispatchLines).toContainEqual(expect.objectContaining({ msg: 'delivered', id: expect.stringContaining('slack-message:'), traceId, conversationId: expect.stringContaining(CHANNEL) }));
+    // The worker's lines carry the workflow and run ids (the SDK's); lines logged inside a span (an activity's or
+    // workflow's own `log` calls) get trace_id from the OpenTelemetry interceptors, the SDK's lifecycle lines do not.
+    const activityLines = workerLines.filter((entry) => entry.meta?.activityType === 'callModel');
+    expect(activityLines.length).toBeGreaterThan(0);
+    expect(activityLines.every((entry) => String(entry.meta?.workflowId).startsWith('slack:') && entry.meta?.workflowRunId)).toBe(true);
+    const workflowLines = workerLines.filter((entry) => entry.meta?.workflowType === 'conversation');
+    expect(workflowLines.some((entry) => entry.meta?.workflowId && entry.meta?.runId)).toBe(true);
+
+    const everything = JSON.stringify([edgeLines, dispatchLines, workerLines.map((entry) => ({ ...entry, timestampNanos: String(entry.timestampNanos) }))]);
+    for (const secret of ['nightingale', QUESTION, 'The launch is on Tuesday', BOT_TOKEN, SIGNING_SECRET, APPROVAL_SECRET, 'test-key']) {
+      expect(everything, `a log line holds "${secret}"`).not.toContain(secret);
+    }
   });
 });

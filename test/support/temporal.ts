@@ -30,7 +30,7 @@ export interface TemporalTestContext {
  * Connects a test file to the shared dev server; closes everything after the file.
  * `runtime`: options of the process's Temporal Runtime (a metrics exporter), installed once.
  */
-export function useTemporal(options: { runtime?: Omit<RuntimeOptions, 'logger'> } = {}): TemporalTestContext {
+export function useTemporal(options: { runtime?: RuntimeOptions } = {}): TemporalTestContext {
   const context = {} as TemporalTestContext;
   const running: { worker: AgentWorker; done: Promise<void> }[] = [];
   let clientConnection: Connection | undefined;
