@@ -46,6 +46,11 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, string | number 
   'system.enableActivityEagerExecution': true,
 };
 
+/** `--search-attribute Name=Type` arguments of `temporal server start-dev` for the attributes workflows set. */
+export function searchAttributeArgs(): string[] {
+  return SEARCH_ATTRIBUTE_KEYS.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
+}
+
 export interface DevServerOptions {
   /** The `temporal` binary (`findTemporalCli(process.env)` at the entry). @default the SDK's download */
   executable?: string;
