@@ -26,6 +26,7 @@ export const WORKFLOW_SANDBOX_FILES = [
   'core/duration.ts',
   'core/replies.ts',
   'core/run-events.ts',
+  'core/search-attributes.ts',
   'core/spec.ts',
   'core/time-zones.ts',
   'core/triggers.ts',

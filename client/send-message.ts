@@ -17,6 +17,7 @@ import {
   type StopResult,
   type TurnFeedback,
 } from '../core/conversation.ts';
+import { startSearchAttributes } from '../core/search-attributes.ts';
 import type { ConversationInput, conversation } from '../workflows/conversation.ts';
 
 export interface SendMessageOptions {
@@ -42,6 +43,9 @@ export function sendMessage(client: Client, options: SendMessageOptions): Promis
     taskQueue: options.taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // Searchable and readable in the Web UI's list: names, never the message.
+    typedSearchAttributes: startSearchAttributes({ agent: input.agent, channelKind: input.channel.kind, trigger: 'message' }),
+    staticSummary: `${input.agent} · ${input.channel.kind} conversation`,
   });
   return client.workflow.executeUpdateWithStart<typeof conversation, MessageAccepted, [IncomingMessage]>(MESSAGE_UPDATE, {
     args: [options.message],

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { freePort } from './free-port.ts';
-import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from './temporal-dev-server.ts';
+import { DEV_SERVER_DYNAMIC_CONFIG, searchAttributeArgs, startDevServer } from './temporal-dev-server.ts';
 
 /**
  * The dev server of `npm start` and `npm run chat`, kept in `<dataDir>/temporal.db`: the same
@@ -95,6 +95,8 @@ async function runCli(executable: string, dbFilename: string, options: Persisten
     '--namespace', 'default',
     '--log-level', 'warn',
     ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
+    // AgentName, ChannelKind, TriggerKind, Outcome: conversations start with them.
+    ...searchAttributeArgs(),
     ...Object.entries(dynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
   ];
   const logFile = openSync(join(options.dataDir, 'logs', 'temporal.log'), 'a');

@@ -39,7 +39,8 @@ export async function pollQueue(options: PollQueueOptions): Promise<void> {
           MaxNumberOfMessages: MAX_MESSAGES,
           WaitTimeSeconds: options.waitTimeSeconds ?? 20,
           ...(options.visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: options.visibilityTimeoutSeconds } : {}),
-          MessageSystemAttributeNames: ['MessageGroupId', 'ApproximateReceiveCount'],
+          MessageSystemAttributeNames: ['MessageGroupId', 'ApproximateReceiveCount', 'SentTimestamp'],
+          MessageAttributeNames: ['All'],
         }),
         { abortSignal: options.signal },
       );
@@ -58,7 +59,12 @@ export async function pollQueue(options: PollQueueOptions): Promise<void> {
         attributes: {
           ...(message.Attributes?.MessageGroupId ? { MessageGroupId: message.Attributes.MessageGroupId } : {}),
           ...(message.Attributes?.ApproximateReceiveCount ? { ApproximateReceiveCount: message.Attributes.ApproximateReceiveCount } : {}),
+          ...(message.Attributes?.SentTimestamp ? { SentTimestamp: message.Attributes.SentTimestamp } : {}),
         },
+        // Lambda's spelling of message attributes, so the handler reads the same shape here and there.
+        messageAttributes: Object.fromEntries(
+          Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, { dataType: value.DataType ?? 'String', ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}) }]),
+        ),
       })),
     };
     let batchItemFailures: SqsBatchResponse['batchItemFailures'];

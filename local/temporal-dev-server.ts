@@ -2,6 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes.ts';
 import { freePort } from './free-port.ts';
 
 /** Where `.ci/run` builds the Temporal CLI (`go install …/cli/cmd/temporal@v1.5.1`). */
@@ -45,6 +46,11 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, string | number 
   'system.enableActivityEagerExecution': true,
 };
 
+/** `--search-attribute Name=Type` arguments of `temporal server start-dev` for the attributes workflows set. */
+export function searchAttributeArgs(): string[] {
+  return SEARCH_ATTRIBUTE_KEYS.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
+}
+
 export interface DevServerOptions {
   /** The `temporal` binary (`findTemporalCli(process.env)` at the entry). @default the SDK's download */
   executable?: string;
@@ -74,6 +80,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ip: '127.0.0.1',
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       ui: options.ui ?? false,
+      // AgentName, ChannelKind, TriggerKind, Outcome: registered before any workflow sets them.
+      searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
       ...(uiPort ? { uiPort } : {}),
       extraArgs: [
         '--log-level',

@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
+import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { mcpServersOf, toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
+import { agentMetricsInterceptor, measuredModel } from './agent-metrics.ts';
 import { createAgentActivities } from './activities/agents.ts';
 import { createAmbientActivities } from './activities/ambient.ts';
 import { createInMemoryAmbientMemoryStore, type AmbientMemoryStore } from './ambient-memory.ts';
@@ -17,6 +19,8 @@ import { createMemoryConversationIndex, type ConversationIndex } from './convers
 import { createRateLimiter, rateLimited } from './model-rate-limit.ts';
 import { noneReplyAdapter } from './replies/none.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
+import type { Tracing } from '../client/tracing.ts';
+import { tracingWorkerOptions } from './tracing.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -96,6 +100,8 @@ export interface AgentWorkerOptions {
   tuning?: Tuning;
   /** Tuning of the model worker. @default tuning */
   modelTuning?: Tuning;
+  /** Spans of workflows and activities (`createTracing`). @default none: nothing traced */
+  tracing?: Tracing;
 }
 
 /** The two Temporal workers of a process, run and stopped together. */
@@ -129,12 +135,16 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   if (modelOnMain && options.modelCallsPerSecond) {
     throw new Error('modelCallsPerSecond limits the model task queue, which eager dispatch bypasses: give model calls their own modelTaskQueue, or set modelCallsPerSecondPerWorker.');
   }
-  const { callModel } = createModelActivities(options.model);
+  const callModel = measuredModel(store, createModelActivities(options.model).callModel, () => Context.current().metricMeter);
   const modelActivities: ModelActivities = {
     callModel: options.modelCallsPerSecondPerWorker ? rateLimited(createRateLimiter(options.modelCallsPerSecondPerWorker), callModel) : callModel,
   };
+  const traced = tracingWorkerOptions(options.tracing);
+  const activityInterceptors = [...(traced.interceptors.activity ?? []), agentMetricsInterceptor];
   const main = await Worker.create({
     connection: options.connection,
+    interceptors: { ...traced.interceptors, activity: activityInterceptors },
+    sinks: traced.sinks,
     namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH }),
@@ -168,6 +178,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
         namespace,
         taskQueue: modelTaskQueue,
         activities: modelActivities,
+        interceptors: { activity: activityInterceptors },
         maxHeartbeatThrottleInterval: '5 seconds',
         ...(options.modelCallsPerSecond ? { maxTaskQueueActivitiesPerSecond: options.modelCallsPerSecond } : {}),
         ...(options.modelTuning ?? options.tuning),

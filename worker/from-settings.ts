@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { AnswerStreams } from './replies/answer-stream.ts';
 import type { NativeConnection } from '@temporalio/worker';
+import type { Tracing } from '../client/tracing.ts';
 import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Duration } from '../core/spec.ts';
 import { createTranscriptStore, type TranscriptStoreSettings } from '../store/create-store.ts';
@@ -37,6 +38,8 @@ export interface WorkerFromSettingsOptions {
   replyAdapters: ReplyAdapters;
   /** Where answers are streamed as the model writes them (`slackAnswerStreamsFrom`). @default none: answers are posted whole */
   answerStreams?: AnswerStreams;
+  /** Spans of workflows and activities (`createTracing`). @default none */
+  tracing?: Tracing;
 }
 
 /** The agent worker the settings describe: the one wiring the container and the local programs share. */
@@ -62,5 +65,6 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
       ...(options.answerStreams ? { answerStreams: options.answerStreams } : {}),
     },
     ...(settings.MODEL_CALLS_PER_SECOND ? { modelCallsPerSecond: settings.MODEL_CALLS_PER_SECOND } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
   });
 }

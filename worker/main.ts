@@ -1,11 +1,13 @@
 import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { createTracing } from '../client/tracing.ts';
 import { connectTo, temporalTargetFrom, TemporalConnectionError } from '../client/temporal-connection.ts';
 import { settingsOrExit } from '../core/load-settings.ts';
 import { registryFrom, createWorkerFromSettings } from './from-settings.ts';
 import { replyAdaptersFrom, slackAnswerStreamsFrom } from './replies/adapters.ts';
 import { loadWorkerSettings } from './settings.ts';
 import { syncSchedulesAtStart } from './sync-at-start.ts';
+import { runtimeTelemetryOptions } from './telemetry.ts';
 
 // The container's entry: connect, create, run, close. It refuses to start without a real
 // Temporal and a real Gemini; the embedded defaults belong to the local programs (local/, cli/).
@@ -17,6 +19,11 @@ function refuse(message: string): never {
 }
 
 const settings = settingsOrExit(() => loadWorkerSettings(process.env), 'Worker not started. ');
+
+// Metrics (Prometheus or OTLP) are the Runtime's: installed before anything connects.
+const telemetryOptions = runtimeTelemetryOptions(settings.telemetry);
+if (telemetryOptions) Runtime.install({ telemetryOptions });
+const tracing = createTracing({ serviceName: 'worker', ...(settings.telemetry.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: settings.telemetry.OTEL_EXPORTER_OTLP_ENDPOINT } : {}) });
 
 // Connect: address, namespace, mTLS or API key as the Temporal CLI reads them. A refused
 // certificate or an unreachable address is one line naming the setting to fix.
@@ -45,6 +52,7 @@ const worker = await createWorkerFromSettings({
   gemini: { apiKey: settings.connection.GOOGLE_API_KEY, ...(settings.agents.GEMINI_BASE_URL ? { baseUrl: settings.agents.GEMINI_BASE_URL } : {}) },
   replyAdapters,
   answerStreams: slackAnswerStreamsFrom(settings.slack),
+  ...(tracing ? { tracing } : {}),
 });
 
 // Run until SIGINT or SIGTERM; in-flight activities finish within the shutdown grace time.
@@ -57,4 +65,5 @@ try {
 } finally {
   // Close.
   await connection.close();
+  await tracing?.shutdown();
 }

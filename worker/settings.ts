@@ -87,8 +87,21 @@ export const workerConnectionSchema = z.object({
   GOOGLE_API_KEY: requiredText('GOOGLE_API_KEY', 'the Gemini API key the model activities call Gemini with'),
 });
 
+/** Traces and metrics. Nothing is exported unless an endpoint is named. */
+export const telemetrySettingsSchema = z.object({
+  /** OTLP/HTTP collector for spans (`{url}/v1/traces`). @default none: nothing traced */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl('OTEL_EXPORTER_OTLP_ENDPOINT'),
+  /** OTLP (gRPC) collector for the SDK's and the agents' metrics, e.g. http://127.0.0.1:4317 (in AWS, the collector sidecar). @default none */
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: optionalUrl('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'),
+  /** host:port of a Prometheus scrape endpoint for the same metrics, e.g. 127.0.0.1:9464. @default none */
+  METRICS_PROMETHEUS_BIND: optionalText.pipe(z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'METRICS_PROMETHEUS_BIND must be host:port, e.g. 127.0.0.1:9464' }).optional()),
+});
+
+export type TelemetrySettings = z.infer<typeof telemetrySettingsSchema>;
+
 export interface WorkerSettings {
   connection: z.infer<typeof workerConnectionSchema>;
+  telemetry: TelemetrySettings;
   agents: AgentWorkerSettings;
   transcripts: TranscriptStoreSettings;
   slack: SlackReplySettings;
@@ -100,6 +113,7 @@ export function loadWorkerSettings(env: Environment): WorkerSettings {
   return loadSettingGroups(
     {
       connection: workerConnectionSchema,
+      telemetry: telemetrySettingsSchema,
       agents: agentWorkerSettingsSchema,
       transcripts: transcriptStoreSettingsSchema,
       slack: slackReplySettingsSchema,

@@ -20,6 +20,7 @@ import { PROGRESS_QUERY, summarise, type RunEvent } from '../core/run-events.ts'
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
 import { shouldContinueAsNew, type ContinueAsNewPolicy } from './continue-as-new.ts';
 import { approveCalls, executeCall, failed, type ToolCallContext } from './tool-calls.ts';
+import { recordOutcome } from './search-attributes.ts';
 
 export interface AgentRunInput {
   spec: AgentSpec;
@@ -143,6 +144,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
 
   const finish = (stopReason: StopReason, answer: string, answerRef?: MessageRef): AgentRunResult => {
     emit({ kind: 'answer', stopReason, text: summarise(answer, 400) });
+    recordOutcome(stopReason);
     return {
       answer,
       ...(answerRef ? { answerRef } : {}),

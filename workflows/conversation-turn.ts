@@ -25,6 +25,7 @@ import type { ConversationState, RunningTurn } from './conversation-state.ts';
 import { contextLine } from './conversation-context.ts';
 import { mirrorStatus } from './conversation-status.ts';
 import { postReply } from './replies.ts';
+import { showTurn, turnSearchAttributes } from './search-attributes.ts';
 
 export const stopUpdate = defineUpdate<StopResult, [StopRequest?]>(STOP_UPDATE);
 export const turnProgressSignal = defineSignal<[TurnProgress]>(TURN_PROGRESS_SIGNAL);
@@ -111,6 +112,7 @@ export async function runTurn({ state, intake, approvals, start, settings }: Tur
 
   let result: AgentRunResult | undefined;
   let failure: string | undefined;
+  showTurn(start.agent, channel.kind, turn, 'running');
   try {
     result = await scope.run(async () => {
       // The run posts statuses of its own (waiting for approval): "thinking" lands first.
@@ -137,6 +139,8 @@ export async function runTurn({ state, intake, approvals, start, settings }: Tur
             },
           },
         ],
+        typedSearchAttributes: turnSearchAttributes(start.agent, channel.kind),
+        staticSummary: `${start.agent} · ${channel.kind} · turn ${turn}`,
         // A stop waits until the run (and its tool activities) have acknowledged, so history shows them cancelled.
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
       });
@@ -149,6 +153,7 @@ export async function runTurn({ state, intake, approvals, start, settings }: Tur
   state.running = undefined;
   approvals.closeTurn(turn);
   await status.close();
+  showTurn(start.agent, channel.kind, turn, result ? result.stopReason : failure === undefined ? 'stopped' : 'failed');
 
   if (result) {
     state.transcriptHead = result.transcriptHead;

@@ -1,10 +1,13 @@
+import type { Tracing } from '../../client/tracing.ts';
 import { parseInboundEvent, type InboundEvent } from '../../core/inbound-event.ts';
 import { jsonLog, type Log } from '../shared/log.ts';
 import type { SqsBatchEvent, SqsBatchResponse, SqsRecord } from '../shared/sqs-batch.ts';
 import { deliver } from './deliver.ts';
+import { deliveryMetric } from './metrics.ts';
 import { routeEvent, UndeliverableEvent } from './route.ts';
 import type { DispatchSettings } from './settings.ts';
 import type { TemporalClientProvider } from './temporal-client.ts';
+import { activeTraceId, withDispatchSpan } from './tracing.ts';
 
 export interface DispatchDependencies {
   config: DispatchSettings;
@@ -13,6 +16,12 @@ export interface DispatchDependencies {
   log?: Log;
   /** Clock, in milliseconds. @default Date.now */
   now?: () => number;
+  /**
+   * Spans of the edge (recorded from its message attributes) and of each delivery; give the
+   * Temporal client the OpenTelemetry client interceptor too, so the update carries the
+   * trace. @default none: nothing traced
+   */
+  tracing?: Tracing;
 }
 
 type RecordOutcome = 'done' | 'retry';
@@ -34,13 +43,18 @@ export function createDispatchBatchHandler(dependencies: DispatchDependencies) {
   const log = dependencies.log ?? jsonLog;
   const now = dependencies.now ?? Date.now;
 
-  async function handleRecord(record: SqsRecord): Promise<RecordOutcome> {
-    const context = { sqsMessageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount };
+  function handleRecord(record: SqsRecord): Promise<RecordOutcome> {
+    return withDispatchSpan(dependencies.tracing, record, () => handleRecordInSpan(record));
+  }
+
+  async function handleRecordInSpan(record: SqsRecord): Promise<RecordOutcome> {
+    const traceId = activeTraceId();
+    const context = { sqsMessageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, ...(traceId ? { traceId } : {}) };
     let event: InboundEvent;
     try {
       event = parseInboundEvent(JSON.parse(record.body));
     } catch (error) {
-      log({ msg: 'malformed record dropped', reason: (error as Error).message.slice(0, 500), ...context });
+      log({ msg: 'malformed record dropped', reason: (error as Error).message.slice(0, 500), ...context, ...deliveryMetric('malformed', now()) });
       return 'done';
     }
     const eventContext = { ...context, id: event.id, kind: event.kind, conversationId: event.conversationId };
@@ -50,16 +64,16 @@ export function createDispatchBatchHandler(dependencies: DispatchDependencies) {
       const result = await client.withAbortSignal(AbortSignal.timeout(config.DISPATCH_UPDATE_TIMEOUT_MS), () =>
         deliver(client, action, { taskQueue: config.TEMPORAL_TASK_QUEUE, approvalSecret: config.APPROVAL_TOKEN_SECRET }),
       );
-      if (result.outcome === 'refused') log({ msg: 'conversation refused event', update: result.update, reason: result.reason, ...eventContext });
-      else log({ msg: 'delivered', update: result.update, duplicate: result.duplicate, turn: result.turn, ...eventContext });
+      if (result.outcome === 'refused') log({ msg: 'conversation refused event', update: result.update, reason: result.reason, ...eventContext, ...deliveryMetric('refused', now()) });
+      else log({ msg: 'delivered', update: result.update, duplicate: result.duplicate, turn: result.turn, ...eventContext, ...deliveryMetric(result.duplicate ? 'duplicate' : 'delivered', now()) });
       return 'done';
     } catch (error) {
       if (error instanceof UndeliverableEvent) {
-        log({ msg: 'undeliverable event dropped', reason: error.message, ...eventContext });
+        log({ msg: 'undeliverable event dropped', reason: error.message, ...eventContext, ...deliveryMetric('undeliverable', now()) });
         return 'done';
       }
       // Anything else, a bug included, fails this record alone: SQS retries it, then the DLQ keeps it.
-      log({ msg: 'delivery failed, will retry', error: (error as Error).name, detail: (error as Error).message.slice(0, 500), ...eventContext });
+      log({ msg: 'delivery failed, will retry', error: (error as Error).name, detail: (error as Error).message.slice(0, 500), ...eventContext, ...deliveryMetric('retry', now()) });
       return 'retry';
     }
   }
@@ -80,6 +94,8 @@ export function createDispatchBatchHandler(dependencies: DispatchDependencies) {
         }
       }),
     );
+    // A Lambda may be frozen once it returns: spans buffered for OTLP leave now.
+    await dependencies.tracing?.forceFlush().catch((error: unknown) => log({ msg: 'span export failed', error: (error as Error).name, detail: (error as Error).message.slice(0, 200) }));
     return { batchItemFailures: failures };
   };
 }

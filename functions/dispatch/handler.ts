@@ -1,3 +1,5 @@
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { createTracing } from '../../client/tracing.ts';
 import { loadSecrets, secretsManagerReaderFrom, secretsOrExit, withSecretRefresh } from '../shared/secrets.ts';
 import { createDispatchBatchHandler } from './dispatch-batch.ts';
 import { loadDispatchSettings } from './settings.ts';
@@ -11,11 +13,14 @@ const readSecret = secretsManagerReaderFrom(process.env);
 const secrets = await secretsOrExit(
   loadSecrets({ read: readSecret, secrets: { APPROVAL_TOKEN_SECRET: { variable: 'APPROVAL_TOKEN_SECRET_ARN', arn: secretArns.APPROVAL_TOKEN_SECRET_ARN } } }),
 );
+// Traced only when a collector is named; the client interceptor puts the trace on each update.
+const tracing = createTracing({ serviceName: 'dispatch', ...(settings.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT } : {}) });
 const temporal = createTemporalClientProvider({
   env: process.env,
+  ...(tracing ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } } : {}),
   ...(settings.TEMPORAL_SECRET_ARN ? { secretArn: settings.TEMPORAL_SECRET_ARN, readSecret } : {}),
   connectTimeoutMs: settings.TEMPORAL_CONNECT_TIMEOUT_MS,
 });
 
 // A rotated approval secret reaches a warm function within five minutes.
-export const handler = withSecretRefresh(secrets, (values) => createDispatchBatchHandler({ config: { ...settings, ...values }, temporal }), { maxAgeMs: 5 * 60_000 });
+export const handler = withSecretRefresh(secrets, (values) => createDispatchBatchHandler({ config: { ...settings, ...values }, temporal, ...(tracing ? { tracing } : {}) }), { maxAgeMs: 5 * 60_000 });

@@ -34,6 +34,8 @@ export const dispatchSettingsSchema = z.object({
   DISPATCH_AGENTS: list,
   /** Domain of the agents' email addresses, when an inbound mail's To does not show it (Bcc). @default none */
   EMAIL_AGENT_DOMAIN: optionalText,
+  /** OTLP/HTTP collector (spans go to `{url}/v1/traces`). @default none: nothing traced or exported */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText,
 });
 
 export type DispatchSettings = z.infer<typeof dispatchSettingsSchema>;

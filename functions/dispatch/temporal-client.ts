@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
 import * as z from 'zod';
 import { connectTo, temporalTargetFrom } from '../../client/temporal-connection.ts';
 import type { Environment } from '../../core/load-settings.ts';
@@ -18,6 +18,8 @@ export interface TemporalClientProviderOptions {
   minSecretRefreshIntervalMs?: number;
   /** @default jsonLog */
   log?: Log;
+  /** The client's interceptors (the OpenTelemetry one, so starts and updates carry the trace). @default none */
+  interceptors?: ClientInterceptors;
 }
 
 export interface TemporalClientProvider {
@@ -80,7 +82,7 @@ export function createTemporalClientProvider(options: TemporalClientProviderOpti
     connects += 1;
     try {
       const connection = await connectTo(target, (connectionOptions) => Connection.connect({ ...connectionOptions, connectTimeout: options.connectTimeoutMs ?? 5000 }));
-      return new Client({ connection, namespace: target.namespace });
+      return new Client({ connection, namespace: target.namespace, ...(options.interceptors ? { interceptors: options.interceptors } : {}) });
     } catch (error) {
       // A rotated certificate or key: the next attempt reads the secret again (rate-limited).
       await secret?.refreshAfterFailure();

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { parseInboundEvent, type InboundEvent } from '../../core/inbound-event.ts';
+import type { EdgeTrace } from './traceparent.ts';
 
 /** Where normalised events go. The edge answers 200 only after `send` resolved. */
 export interface EventQueue {
-  send(event: InboundEvent): Promise<void>;
+  /** `trace`: the edge's W3C trace context, carried as message attributes to the dispatcher. */
+  send(event: InboundEvent, trace?: EdgeTrace): Promise<void>;
 }
 
 /**
@@ -12,7 +14,7 @@ export interface EventQueue {
  * id as deduplication id, so a Slack retry or a mention delivered twice within five minutes
  * is stored once.
  */
-export function sqsMessageOf(event: InboundEvent) {
+export function sqsMessageOf(event: InboundEvent, trace?: EdgeTrace) {
   const valid = parseInboundEvent(event);
   return {
     MessageBody: JSON.stringify(valid),
@@ -21,6 +23,12 @@ export function sqsMessageOf(event: InboundEvent) {
     MessageAttributes: {
       source: { DataType: 'String', StringValue: valid.source },
       kind: { DataType: 'String', StringValue: valid.kind },
+      ...(trace
+        ? {
+            traceparent: { DataType: 'String', StringValue: trace.traceparent },
+            edge_started_at: { DataType: 'Number', StringValue: String(trace.startedAt) },
+          }
+        : {}),
     },
   };
 }

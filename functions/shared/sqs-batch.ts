@@ -2,7 +2,9 @@
 export interface SqsRecord {
   messageId: string;
   body: string;
-  attributes?: { MessageGroupId?: string; ApproximateReceiveCount?: string };
+  attributes?: { MessageGroupId?: string; ApproximateReceiveCount?: string; SentTimestamp?: string };
+  /** As Lambda spells them: `traceparent` and `edge_started_at` carry the edge's trace. */
+  messageAttributes?: Record<string, { stringValue?: string; dataType: string }>;
 }
 
 export interface SqsBatchEvent {

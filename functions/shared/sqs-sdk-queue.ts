@@ -12,8 +12,8 @@ export interface SqsEventQueueOptions {
 /** The same queue through `@aws-sdk/client-sqs`: for processes that load the SDK anyway. */
 export function createSqsEventQueue(options: SqsEventQueueOptions): EventQueue {
   return {
-    async send(event) {
-      await options.client.send(new SendMessageCommand({ QueueUrl: options.queueUrl, ...sqsMessageOf(event) }), {
+    async send(event, trace) {
+      await options.client.send(new SendMessageCommand({ QueueUrl: options.queueUrl, ...sqsMessageOf(event, trace) }), {
         abortSignal: AbortSignal.timeout(options.timeoutMs ?? 2500),
       });
     },

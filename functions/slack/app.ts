@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { InboundEvent } from '../../core/inbound-event.ts';
 import type { EventQueue } from '../shared/event-queue.ts';
 import { jsonLog, type Log } from '../shared/log.ts';
+import { newEdgeTrace } from '../shared/traceparent.ts';
 import { rawBody, type IngressVariables } from './raw-body.ts';
 import { parseFormBody, parseJsonBody } from './request-body.ts';
 import type { SlackEdgeSettings } from './settings.ts';
@@ -49,14 +50,16 @@ export function createSlackApp(dependencies: SlackAppDependencies) {
   });
 
   async function enqueue(c: IngressContext, event: InboundEvent): Promise<void> {
+    // The trace starts here, by hand: the dispatcher records this span and continues it.
+    const trace = newEdgeTrace(c.var.receivedAt ?? now());
     try {
-      await queue.send(event);
+      await queue.send(event, trace);
     } catch (error) {
       log({ msg: 'queue refused event', id: event.id, error: (error as Error).name, detail: (error as Error).message });
       throw new HTTPException(503, { message: 'queue unavailable; the event was not accepted, retry later' });
     }
     const retry = c.req.header('x-slack-retry-num');
-    log({ msg: 'queued', id: event.id, kind: event.kind, conversationId: event.conversationId, ...(retry ? { slackRetry: retry } : {}) });
+    log({ msg: 'queued', id: event.id, kind: event.kind, conversationId: event.conversationId, traceId: trace.traceparent.slice(3, 35), ...(retry ? { slackRetry: retry } : {}) });
     c.header('x-ingress-outcome', 'queued');
   }
 
@@ -81,6 +84,10 @@ export function createSlackApp(dependencies: SlackAppDependencies) {
 
   const app = new Hono<{ Variables: IngressVariables }>();
 
+  app.use(async function receivedAt(c, next) {
+    c.set('receivedAt', now());
+    await next();
+  });
   app.get('/health', (c) => c.json({ ok: true }));
 
   app.post('/slack/events', readBody, verify, async (c) => {

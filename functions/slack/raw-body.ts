@@ -5,6 +5,8 @@ import { HTTPException } from 'hono/http-exception';
 export interface IngressVariables {
   /** The request body exactly as received: signatures are computed over these bytes. */
   rawBody: string;
+  /** When the request arrived (ms since the epoch): the start of the edge's span. */
+  receivedAt?: number;
 }
 
 export interface RawBodyOptions {

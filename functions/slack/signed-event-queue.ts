@@ -12,8 +12,8 @@ export interface SignedEventQueueOptions extends SignedSqsOptions {
 export function createSignedEventQueue(options: SignedEventQueueOptions): EventQueue {
   const call = createSignedSqsCall(options);
   return {
-    async send(event) {
-      await call('SendMessage', options.queueUrl, sqsMessageOf(event), AbortSignal.timeout(options.timeoutMs ?? 2500));
+    async send(event, trace) {
+      await call('SendMessage', options.queueUrl, sqsMessageOf(event, trace), AbortSignal.timeout(options.timeoutMs ?? 2500));
     },
   };
 }

@@ -18,6 +18,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = resolve(ROOT, 'workflows/index.ts');
 /** Packages whose values a workflow may import. */
 const WORKFLOW_PACKAGES = new Set(['@temporalio/workflow']);
+/** What the tracing interceptor module (workflows/interceptors.ts) may add. */
+const TRACING_PACKAGES = new Set(['@temporalio/interceptors-opentelemetry', '@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/sdk-trace-base']);
 const WORKER_SIDE = /^(worker|store|functions|local|agents|cli|client|infra|bench)\//;
 
 /** Every project file reachable from `entry` through any import, type-only ones included. */
@@ -35,9 +37,9 @@ function reachedFiles(entry: string): string[] {
 }
 
 /** What the bundle holds: project files and the packages it imports values from (type imports are erased). */
-async function bundled(): Promise<{ files: string[]; packages: string[] }> {
+async function bundled(entry = ENTRY): Promise<{ files: string[]; packages: string[] }> {
   const { metafile } = await build({
-    entryPoints: [ENTRY],
+    entryPoints: [entry],
     absWorkingDir: ROOT,
     bundle: true,
     write: false,
@@ -75,5 +77,11 @@ describe('the workflow sandbox', () => {
     const builtins = new Set([...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
     expect(packages.filter((name) => builtins.has(name))).toEqual([]);
     expect(packages.filter((name) => !WORKFLOW_PACKAGES.has(name))).toEqual([]);
+  });
+
+  it('bundles only the OpenTelemetry packages besides @temporalio/workflow in the interceptor module', async () => {
+    const { files, packages } = await bundled(resolve(ROOT, 'workflows/interceptors.ts'));
+    expect(files.filter((file) => WORKER_SIDE.test(file))).toEqual([]);
+    expect(packages.filter((name) => !WORKFLOW_PACKAGES.has(name) && !TRACING_PACKAGES.has(name))).toEqual([]);
   });
 });

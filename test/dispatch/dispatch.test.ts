@@ -158,6 +158,12 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     expect((await handler({ Records: [sqsRecord(stop)] })).batchItemFailures).toEqual([]);
     await waitForTurn(temporal.client, message.conversationId, 1, 'stopped');
     expect(logs.at(-1)).toMatchObject({ msg: 'delivered', update: 'stop', id: stop.id });
+    // The log line is a CloudWatch metric too (Embedded Metric Format): Deliveries by Outcome.
+    expect(logs.at(-1)).toMatchObject({
+      Outcome: 'delivered',
+      Deliveries: 1,
+      _aws: { CloudWatchMetrics: [{ Namespace: 'DurableAgents/Dispatch', Dimensions: [['Outcome']], Metrics: [{ Name: 'Deliveries', Unit: 'Count' }] }] },
+    });
 
     const nowhere = { ...slackMessageEvent({ text: 'stop' }), kind: 'stop' as const };
     expect((await handler({ Records: [sqsRecord(nowhere)] })).batchItemFailures).toEqual([]);

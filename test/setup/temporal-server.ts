@@ -2,6 +2,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { findTemporalCli, startDevServer } from '../../local/temporal-dev-server.ts';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.ts';
+import { WORKFLOW_INTERCEPTORS_PATH } from '../../worker/tracing.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,7 +18,7 @@ declare module 'vitest' {
  * server that cannot start fails the run; elsewhere the Temporal tests skip and say why.
  */
 export default async function setup(project: TestProject) {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: quietLogger });
   project.provide('workflowBundleCode', code);
   try {
     const server = await startDevServer({ executable: findTemporalCli(process.env) });

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type RuntimeOptions } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { ToolDefinition } from '../../core/define-tool.ts';
 import { createCachedStore, type CachedTranscriptStore } from '../../store/cached-store.ts';
@@ -27,8 +27,11 @@ export interface TemporalTestContext {
   startWorker(options: { taskQueue: string; tools: ToolDefinition[]; modelUrl: string; answerStreams?: AnswerStreams } & Partial<AgentWorkerOptions>): Promise<AgentWorker>;
 }
 
-/** Connects a test file to the shared dev server; closes everything after the file. */
-export function useTemporal(): TemporalTestContext {
+/**
+ * Connects a test file to the shared dev server; closes everything after the file.
+ * `runtime`: options of the process's Temporal Runtime (a metrics exporter), installed once.
+ */
+export function useTemporal(options: { runtime?: RuntimeOptions } = {}): TemporalTestContext {
   const context = {} as TemporalTestContext;
   const running: { worker: AgentWorker; done: Promise<void> }[] = [];
   let clientConnection: Connection | undefined;
@@ -36,7 +39,7 @@ export function useTemporal(): TemporalTestContext {
   beforeAll(async () => {
     if (noTemporal) return;
     if (!runtimeInstalled) {
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
+      Runtime.install({ logger: new DefaultLogger('ERROR'), ...options.runtime });
       runtimeInstalled = true;
     }
     context.connection = await NativeConnection.connect({ address: temporalAddress });

@@ -1,0 +1,192 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { DefaultLogger, type LogEntry } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { createTracing } from '../../client/tracing.ts';
+import { defineAgent } from '../../core/define-agent.ts';
+import { defineTool } from '../../core/define-tool.ts';
+import type { Content } from '../../core/spec.ts';
+import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
+import { createTemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
+import type { Log } from '../../functions/shared/log.ts';
+import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
+import { createSlackApp } from '../../functions/slack/app.ts';
+import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
+import { serveOnNode } from '../../local/node-server.ts';
+import { pollQueue } from '../../local/poll-queue.ts';
+import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
+import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
+import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
+import { dispatchConfig } from '../dispatch/support.ts';
+import { APPROVAL_SECRET, SIGNING_SECRET, createFifoQueue, slackConfig, slackPost, sqsClient } from '../ingress/support.ts';
+import { startMoto, type MotoServer } from '../support/moto.ts';
+import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
+import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
+
+const TEAM = 'T0TRACE';
+const BOT = 'U0BOT';
+const ANA = 'U0ANA';
+const CHANNEL = 'C0TRACE';
+const BOT_TOKEN = 'xoxb-trace-token';
+const QUESTION = 'when is the launch of project nightingale?';
+
+/** Every log line of the run: the edge's, the dispatcher's and the worker's (the Runtime logger, at debug). */
+const edgeLines: Record<string, unknown>[] = [];
+const dispatchLines: Record<string, unknown>[] = [];
+const workerLines: LogEntry[] = [];
+const logTo =
+  (lines: Record<string, unknown>[]): Log =>
+  (fields) =>
+    lines.push(fields);
+
+const launchDate = defineTool({
+  name: 'launch_date',
+  description: 'When the launch is.',
+  input: z.object({ product: z.string().describe('Which product.') }),
+  async handler() {
+    return { date: 'Tuesday' };
+  },
+});
+const assistant = defineAgent({ name: 'assistant', instructions: 'Be brief.', tools: [launchDate], limits: { maxSteps: 4 } });
+
+function respond(request: GeminiRequest) {
+  const contents = request.body.contents as Content[];
+  if (contents.at(-1)!.parts.some((part) => part.functionResponse)) return answer('The launch is on Tuesday.');
+  return callTools({ name: 'launch_date', args: { product: 'rocket' } });
+}
+
+/**
+ * One Slack message, traced from the edge to the reply: every hop's span is a child of the
+ * hop before it, in one trace. The edge has no OpenTelemetry SDK (its traceparent travels as an
+ * SQS message attribute); the dispatcher, the conversation, the run and its activities do.
+ */
+describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
+  const temporal = useTemporal({ runtime: { logger: new DefaultLogger('DEBUG', (entry) => workerLines.push(entry)) } });
+  const exporter = new InMemorySpanExporter();
+  const tracing = createTracing({ serviceName: 'e2e', exporter })!;
+  let moto: MotoServer;
+  let sqs: SQSClient;
+  let slack: SlackApiServer;
+  let model: GeminiServer;
+  let ingress: Server;
+  let ingressUrl: string;
+  const stopDispatch = new AbortController();
+  let dispatching: Promise<void>;
+  const temporalProvider = createTemporalClientProvider({
+    env: { TEMPORAL_ADDRESS: temporalAddress },
+    connectTimeoutMs: 2000,
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] },
+  });
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    sqs = sqsClient(moto.endpoint);
+    slack = await startSlackApiServer({ tokens: [BOT_TOKEN], botUserId: BOT });
+    model = await startScriptedModel(respond);
+    const queueUrl = await createFifoQueue(sqs, 'e2e-trace');
+    ingress = await serveOnNode(createSlackApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: sqs, queueUrl }), log: logTo(edgeLines) }), 0);
+    ingressUrl = `http://127.0.0.1:${(ingress.address() as AddressInfo).port}`;
+    const taskQueue = temporal.taskQueue('e2e-trace');
+    await temporal.startWorker({
+      taskQueue,
+      tools: [],
+      agents: [assistant],
+      modelUrl: model.url,
+      tracing,
+      // The conversation closes soon after its turn, so its own span ends and is exported.
+      conversationDefaults: { idleTimeout: '2 seconds', approvalTimeout: '1 hour' },
+      replyAdapters: { slack: createSlackReplyAdapter({ client: createSlackWebClient({ token: BOT_TOKEN, apiUrl: slack.url }), approvalTokenSecret: APPROVAL_SECRET }) },
+    });
+    const handler = createDispatchBatchHandler({ config: dispatchConfig(taskQueue), temporal: temporalProvider, tracing, log: logTo(dispatchLines) });
+    dispatching = pollQueue({ sqs, queueUrl, handler, signal: stopDispatch.signal, waitTimeSeconds: 1, log: logTo(dispatchLines) });
+  });
+  afterAll(async () => {
+    stopDispatch.abort();
+    await dispatching?.catch(() => undefined);
+    await temporalProvider.close();
+    await new Promise((resolve) => ingress?.close(resolve));
+    await slack?.close();
+    await model?.close();
+    sqs?.destroy();
+    await moto?.stop();
+    await tracing.shutdown();
+  });
+
+  it('makes edge → dispatch → conversation → run → model and tool activities → reply one trace of parents and children', async () => {
+    const rootTs = slack.addUserMessage({ channel: CHANNEL, user: ANA, text: `<@${BOT}> ${QUESTION}` });
+    const envelope = {
+      token: 'legacy',
+      team_id: TEAM,
+      api_app_id: 'A0APP',
+      type: 'event_callback',
+      event_id: 'Ev0TRACE',
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ team_id: TEAM, user_id: BOT, is_bot: true }],
+      event: { type: 'app_mention', user: ANA, text: `<@${BOT}> ${QUESTION}`, ts: rootTs, channel: CHANNEL, event_ts: rootTs },
+    };
+    const response = await fetch(`${ingressUrl}/slack/events`, slackPost(JSON.stringify(envelope)));
+    expect(response.status).toBe(200);
+
+    const spans = () => exporter.getFinishedSpans();
+    const named = (name: string) => spans().filter((span) => span.name === name);
+    await expect.poll(() => slack.messages(CHANNEL, rootTs).some((message) => message.text === 'The launch is on Tuesday.'), { timeout: 30_000, interval: 200 }).toBe(true);
+    // The conversation's span ends when it closes (idle), and the sink hands it over.
+    await expect.poll(() => named('RunWorkflow:conversation').length, { timeout: 20_000, interval: 200 }).toBe(1);
+
+    const one = (name: string) => {
+      const found = named(name);
+      expect(found.map((span) => span.name), `one span ${name}`).toEqual([name]);
+      return found[0]!;
+    };
+    const byId = new Map(spans().map((span) => [span.spanContext().spanId, span]));
+    const parentOf = (span: ReadableSpan) => (span.parentSpanId ? byId.get(span.parentSpanId) : undefined);
+    /** The chain of names from a span up to the trace's root. */
+    const ancestry = (span: ReadableSpan): string[] => {
+      const names = [span.name];
+      for (let parent = parentOf(span); parent; parent = parentOf(parent)) names.push(parent.name);
+      return names.reverse();
+    };
+
+    const edge = one('slack edge');
+    expect(edge.parentSpanId).toBeUndefined();
+    const traceId = edge.spanContext().traceId;
+    expect(parentOf(one('dispatch'))).toBe(edge);
+    expect(parentOf(one('UpdateWithStartWorkflow:message'))!.name).toBe('dispatch');
+    expect(ancestry(one('RunWorkflow:conversation'))).toEqual(['slack edge', 'dispatch', 'UpdateWithStartWorkflow:message', 'RunWorkflow:conversation']);
+    const run = one('RunWorkflow:agentRun');
+    expect(ancestry(run).slice(-3)).toEqual(['RunWorkflow:conversation', 'StartChildWorkflow:agentRun', 'RunWorkflow:agentRun']);
+    for (const activity of ['RunActivity:callModel', 'RunActivity:tool:launch_date']) {
+      const spansOf = named(activity);
+      expect(spansOf.length, activity).toBeGreaterThan(0);
+      for (const span of spansOf) expect(ancestry(span), activity).toEqual([...ancestry(run), activity.replace('Run', 'Start'), activity]);
+    }
+    const replies = named('RunActivity:reply:answer');
+    expect(replies).toHaveLength(1);
+    expect(ancestry(replies[0]!)).toContain('RunWorkflow:conversation');
+    // One trace: every span of this message shares the edge's trace id.
+    expect(new Set(spans().map((span) => span.spanContext().traceId))).toEqual(new Set([traceId]));
+  });
+
+  it('logs correlation ids from every process, and never the message text, a token or a secret', () => {
+    const traceId = exporter.getFinishedSpans().find((span) => span.name === 'slack edge')!.spanContext().traceId;
+    // The edge and the dispatcher name the event, the conversation and the trace.
+    expect(edgeLines).toContainEqual(expect.objectContaining({ msg: 'queued', id: expect.stringContaining('slack-message:'), traceId }));
+    expect(dispatchLines).toContainEqual(expect.objectContaining({ msg: 'delivered', id: expect.stringContaining('slack-message:'), traceId, conversationId: expect.stringContaining(CHANNEL) }));
+    // The worker's lines carry the workflow and run ids (the SDK's); lines logged inside a span (an activity's or
+    // workflow's own `log` calls) get trace_id from the OpenTelemetry interceptors, the SDK's lifecycle lines do not.
+    const activityLines = workerLines.filter((entry) => entry.meta?.activityType === 'callModel');
+    expect(activityLines.length).toBeGreaterThan(0);
+    expect(activityLines.every((entry) => String(entry.meta?.workflowId).startsWith('slack:') && entry.meta?.workflowRunId)).toBe(true);
+    const workflowLines = workerLines.filter((entry) => entry.meta?.workflowType === 'conversation');
+    expect(workflowLines.some((entry) => entry.meta?.workflowId && entry.meta?.runId)).toBe(true);
+
+    const everything = JSON.stringify([edgeLines, dispatchLines, workerLines.map((entry) => ({ ...entry, timestampNanos: String(entry.timestampNanos) }))]);
+    for (const secret of ['nightingale', QUESTION, 'The launch is on Tuesday', BOT_TOKEN, SIGNING_SECRET, APPROVAL_SECRET, 'test-key']) {
+      expect(everything, `a log line holds "${secret}"`).not.toContain(secret);
+    }
+  });
+});

@@ -1,0 +1,21 @@
+import type { RuntimeOptions } from '@temporalio/worker';
+import type { TelemetrySettings } from './settings.ts';
+
+/**
+ * The Temporal Runtime's metrics exporters, from the settings: a Prometheus scrape endpoint
+ * (`METRICS_PROMETHEUS_BIND`, locally) and/or OTLP to a collector
+ * (`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, in AWS). They carry the SDK's worker metrics
+ * (`temporal_*`: task latencies, slots, polls, sticky cache) and the agents' own
+ * (`agent_*`, worker/agent-metrics.ts), which go through the same meter. Undefined: the
+ * Runtime's defaults, no metrics exported. `Runtime.install` takes one exporter, so
+ * Prometheus wins when both are set (a local process beside a collector).
+ */
+export function runtimeTelemetryOptions(settings: TelemetrySettings): RuntimeOptions['telemetryOptions'] | undefined {
+  if (settings.METRICS_PROMETHEUS_BIND) {
+    return { metrics: { prometheus: { bindAddress: settings.METRICS_PROMETHEUS_BIND, countersTotalSuffix: true, useSecondsForDurations: true } } };
+  }
+  if (settings.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) {
+    return { metrics: { otel: { url: settings.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, metricsExportInterval: '10 seconds', useSecondsForDurations: true, temporality: 'cumulative' } } };
+  }
+  return undefined;
+}
