@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentRegistry } from '../../agents/index.ts';
 import { AMBIENT_RUN_WORKFLOW, type AmbientRunInput, type AmbientRunResult } from '../../core/ambient.ts';
@@ -12,25 +11,11 @@ import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-
 import { summariseHistory } from '../support/history.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
 import { handbookCopy } from '../ambient/runs-support.ts';
+import { startWorkerProcess } from '../support/worker-process.ts';
 
-const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
 const TOKEN = 'xoxb-ambient-crash';
 const CHANNEL = 'C0CRASH';
 
-/** Runs the worker's entry as its own process and resolves once it polls. */
-function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [WORKER_MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Worker polling')) resolve(child);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
-  });
-}
 
 describe.skipIf(noTemporal)('a worker killed during an ambient run', () => {
   const temporal = useTemporal();

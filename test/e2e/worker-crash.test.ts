@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentRegistry } from '../../agents/index.ts';
 import { compileAgent } from '../../core/define-agent.ts';
@@ -13,26 +12,9 @@ import { answer, callTools, startScriptedModel } from '../support/scripted-model
 import { startIpLocationStandIn, startWeatherStandIn, type StandIn } from '../support/stand-ins.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
+import { startWorkerProcess } from '../support/worker-process.ts';
 
-const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
 
-/** Runs `npm run worker`'s entry as its own process and resolves once it polls. */
-function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [WORKER_MAIN], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Worker polling')) resolve(child);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
-  });
-}
 
 describe.skipIf(noTemporal)('a worker killed in the middle of a run', () => {
   const temporal = useTemporal();

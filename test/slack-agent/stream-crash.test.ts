@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendMessage } from '../../client/send-message.ts';
 import { TURNS_QUERY, type TurnSummary } from '../../core/conversation.ts';
@@ -10,27 +9,13 @@ import type { GeminiServer } from '../../local/gemini-server.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
 import { startScriptedModel } from '../support/scripted-model.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
+import { startWorkerProcess } from '../support/worker-process.ts';
 
-const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
 const TOKEN = 'xoxb-crash-token';
 const TEAM = 'T0TEAM';
 const DM = 'D0ANA';
 const ANSWER = `${'Tuesday, after the design review and the security sign-off. '.repeat(25)}That is the plan.`;
 
-/** `npm run worker`'s entry as its own process, resolved once it polls. */
-function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [WORKER_MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Worker polling')) resolve(child);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
-  });
-}
 
 describe.skipIf(noTemporal)('a worker killed while it streams an answer', () => {
   const temporal = useTemporal();
