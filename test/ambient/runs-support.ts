@@ -1,6 +1,4 @@
 import { cpSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -9,7 +7,7 @@ import { AMBIENT_RUN_WORKFLOW, type AmbientRunInput, type AmbientRunResult } fro
 import type { TriggerSpec } from '../../core/triggers.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiRequest } from '../../local/gemini-server.ts';
-import type { StandIn } from '../support/stand-ins.ts';
+import { startStandIn, type StandIn } from '../support/stand-ins.ts';
 
 export type { StandIn };
 
@@ -52,25 +50,9 @@ export interface Alert {
 }
 
 /** The National Weather Service's `/alerts/active?area=XX`, answering whatever `alerts` holds for the state now. */
-export async function startAlertsStandIn(alerts: Record<string, Alert[]>): Promise<StandIn> {
-  const calls: string[] = [];
-  const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://stand-in');
-    calls.push(url.pathname + url.search);
-    const features = url.pathname === '/alerts/active' ? (alerts[url.searchParams.get('area') ?? ''] ?? []) : undefined;
-    response.writeHead(features ? 200 : 404, { 'content-type': 'application/geo+json' });
-    response.end(JSON.stringify(features ? { type: 'FeatureCollection', features } : { title: 'Not Found' }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+/** The National Weather Service's `/alerts/active?area=XX`, answering the given alerts per state. */
+export function startAlertsStandIn(alerts: Record<string, Alert[]>): Promise<StandIn> {
+  return startStandIn((url) => (url.pathname === '/alerts/active' ? { body: { type: 'FeatureCollection', features: alerts[url.searchParams.get('area') ?? ''] ?? [] } } : undefined));
 }
 
 export function alert(id: string, headline: string): Alert {

@@ -8,9 +8,10 @@ export interface StandIn {
   close(): Promise<void>;
 }
 
-type Route = (url: URL, request: IncomingMessage) => { status?: number; body: unknown } | undefined;
+export type Route = (url: URL, request: IncomingMessage) => { status?: number; body: unknown } | undefined;
 
-async function startStandIn(route: Route): Promise<StandIn> {
+/** A local HTTP server answering JSON by `route` (404 where it answers nothing), recording each request's path. */
+export async function startStandIn(route: Route): Promise<StandIn> {
   const calls: string[] = [];
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://stand-in');
