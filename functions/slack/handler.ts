@@ -1,26 +1,25 @@
 import { handle } from 'hono/aws-lambda';
 import { credentialsFromEnvironment } from '../shared/aws-signature.ts';
-import { loadSecrets, secretsManagerReaderFrom, secretsOrExit, withSecretRefresh } from '../shared/secrets.ts';
+import { loadSecrets, secretsManagerReaderFrom, withSecretsReadInBackground, type SecretSet } from '../shared/secrets.ts';
 import { createSlackApp } from './app.ts';
 import { loadSlackLambdaSettings } from './settings.ts';
 import { createSignedEventQueue } from './signed-event-queue.ts';
 import { createSlackPoster, createSuggestedPromptsSetter } from './slack-post.ts';
 
-// Read at cold start: a missing setting fails the init, naming the variable, before any request;
-// the secrets come from Secrets Manager (the configuration holds only their ARNs).
+// Read at cold start: a missing setting fails the init, naming the variable, before any request.
+// The secrets come from Secrets Manager (the configuration holds only their ARNs); their read
+// starts now and the first request waits for it, so the import stays short (see README, Ingress).
 const settings = loadSlackLambdaSettings(process.env);
 type SlackSecret = 'SLACK_SIGNING_SECRET' | 'APPROVAL_TOKEN_SECRET' | 'SLACK_BOT_TOKEN';
-const secrets = await secretsOrExit(
-  loadSecrets<SlackSecret>({
-    read: secretsManagerReaderFrom(process.env),
-    secrets: {
-      SLACK_SIGNING_SECRET: { variable: 'SLACK_SIGNING_SECRET_ARN', arn: settings.secretArns.SLACK_SIGNING_SECRET_ARN },
-      APPROVAL_TOKEN_SECRET: { variable: 'APPROVAL_TOKEN_SECRET_ARN', arn: settings.secretArns.APPROVAL_TOKEN_SECRET_ARN },
-      // The bot token posts the root message a slash command's conversation lives under.
-      ...(settings.secretArns.SLACK_BOT_TOKEN_ARN ? { SLACK_BOT_TOKEN: { variable: 'SLACK_BOT_TOKEN_ARN', arn: settings.secretArns.SLACK_BOT_TOKEN_ARN } } : {}),
-    } as Record<SlackSecret, { variable: string; arn: string }>,
-  }),
-);
+const secrets = loadSecrets<SlackSecret>({
+  read: secretsManagerReaderFrom(process.env),
+  secrets: {
+    SLACK_SIGNING_SECRET: { variable: 'SLACK_SIGNING_SECRET_ARN', arn: settings.secretArns.SLACK_SIGNING_SECRET_ARN },
+    APPROVAL_TOKEN_SECRET: { variable: 'APPROVAL_TOKEN_SECRET_ARN', arn: settings.secretArns.APPROVAL_TOKEN_SECRET_ARN },
+    // The bot token posts the root message a slash command's conversation lives under.
+    ...(settings.secretArns.SLACK_BOT_TOKEN_ARN ? { SLACK_BOT_TOKEN: { variable: 'SLACK_BOT_TOKEN_ARN', arn: settings.secretArns.SLACK_BOT_TOKEN_ARN } } : {}),
+  } as Record<SlackSecret, { variable: string; arn: string }>,
+});
 const queue = createSignedEventQueue({
   queueUrl: settings.edge.INGRESS_QUEUE_URL,
   region: settings.region,
@@ -30,7 +29,7 @@ const queue = createSignedEventQueue({
   timeoutMs: settings.edge.INGRESS_QUEUE_TIMEOUT_MS,
 });
 
-const slackHandler = (values: typeof secrets.values) => {
+const slackHandler = (values: SecretSet<SlackSecret>['values']) => {
   const botToken = values.SLACK_BOT_TOKEN as string | undefined;
   const api = botToken ? { token: botToken, ...(settings.edge.SLACK_API_URL ? { apiUrl: settings.edge.SLACK_API_URL } : {}) } : undefined;
   const withToken = api ? { postRootMessage: createSlackPoster(api), setSuggestedPrompts: createSuggestedPromptsSetter(api) } : {};
@@ -43,4 +42,4 @@ function refusedBySecret(response: { statusCode: number }, event: Parameters<Ret
 }
 
 // Then the secrets are read again (at most every 30 s) and the request is checked once more with the new values.
-export const handler = withSecretRefresh(secrets, slackHandler, { refusedBySecret, maxAgeMs: 15 * 60_000 });
+export const handler = withSecretsReadInBackground(secrets, slackHandler, { refusedBySecret, maxAgeMs: 15 * 60_000 });

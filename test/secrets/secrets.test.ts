@@ -139,6 +139,34 @@ describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/EMAIL_REPLY_TOKEN_SECRET_ARN\) does not exist: create it in Secrets Manager/)]);
     expect(result.stderr).not.toMatch(/^\s+at /m);
   });
+  it('the Slack edge imports without waiting for its secrets, and a missing one stops it at the first request with one line', () => {
+    // The import must not hold for Secrets Manager (the edge's cold start); the first request does.
+    const script = [
+      "const { handler } = await import('./functions/slack/handler.ts');",
+      "console.log('imported');",
+      "await handler({ version: '2.0', rawPath: '/slack/events', headers: {}, body: '{}', isBase64Encoded: false, requestContext: { http: { method: 'POST', path: '/slack/events' } } });",
+      "console.log('served');",
+    ].join('\n');
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPOSITORY,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: MOTO_CLIENT_CONFIG.region,
+        AWS_ACCESS_KEY_ID: 'testing',
+        AWS_SECRET_ACCESS_KEY: 'testing',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
+        INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ingress.fifo',
+        SLACK_SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf',
+        APPROVAL_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-too-AbCdEf',
+      },
+    });
+    expect(result.stdout.trim().split('\n')).toEqual(['imported']);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/_SECRET_ARN\) does not exist: create it in Secrets Manager/)]);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
 });
 
 describe('a role without permission, against moto with its IAM checks on', () => {
