@@ -239,14 +239,16 @@ export function withSecretRefresh<Name extends string, Args extends unknown[], R
  * Like `withSecretRefresh`, for a function whose import must stay short: the read starts at
  * cold start but the module does not wait for it; the first event does. A secret that cannot
  * be read then stops the process as `secretsOrExit` does (Lambda starts a fresh one for the
- * next event), so a missing secret still fails with one line naming the fix.
+ * next event), so a missing secret still fails with one line naming the fix. `loading` is
+ * called once the import has finished: a first `fetch` loads Node's HTTP client, which is most
+ * of a read's cost at cold start, and Lambda's runtime asks for the first event meanwhile.
  */
 export function withSecretsReadInBackground<Name extends string, Args extends unknown[], Result>(
-  loading: Promise<SecretSet<Name>>,
+  loading: () => Promise<SecretSet<Name>>,
   build: (values: Readonly<Record<Name, string>>) => (...args: Args) => Promise<Result>,
   options: { refusedBySecret?: (result: Result, ...args: Args) => boolean; maxAgeMs?: number } = {},
 ): (...args: Args) => Promise<Result> {
-  const ready = loading.then((secrets) => withSecretRefresh(secrets, build, options));
+  const ready = new Promise<void>((resolve) => setImmediate(resolve)).then(loading).then((secrets) => withSecretRefresh(secrets, build, options));
   // Handled at the first event; until then a failed read must not count as unhandled.
   ready.catch(() => undefined);
   return async function handleOnceSecretsAreRead(...args: Args): Promise<Result> {

@@ -8,18 +8,19 @@ import { createSlackPoster, createSuggestedPromptsSetter } from './slack-post.ts
 
 // Read at cold start: a missing setting fails the init, naming the variable, before any request.
 // The secrets come from Secrets Manager (the configuration holds only their ARNs); their read
-// starts now and the first request waits for it, so the import stays short (see README, Ingress).
+// starts as soon as the module has loaded and the first request waits for it (see README, Ingress).
 const settings = loadSlackLambdaSettings(process.env);
 type SlackSecret = 'SLACK_SIGNING_SECRET' | 'APPROVAL_TOKEN_SECRET' | 'SLACK_BOT_TOKEN';
-const secrets = loadSecrets<SlackSecret>({
-  read: secretsManagerReaderFrom(process.env),
-  secrets: {
-    SLACK_SIGNING_SECRET: { variable: 'SLACK_SIGNING_SECRET_ARN', arn: settings.secretArns.SLACK_SIGNING_SECRET_ARN },
-    APPROVAL_TOKEN_SECRET: { variable: 'APPROVAL_TOKEN_SECRET_ARN', arn: settings.secretArns.APPROVAL_TOKEN_SECRET_ARN },
-    // The bot token posts the root message a slash command's conversation lives under.
-    ...(settings.secretArns.SLACK_BOT_TOKEN_ARN ? { SLACK_BOT_TOKEN: { variable: 'SLACK_BOT_TOKEN_ARN', arn: settings.secretArns.SLACK_BOT_TOKEN_ARN } } : {}),
-  } as Record<SlackSecret, { variable: string; arn: string }>,
-});
+const readSecrets = () =>
+  loadSecrets<SlackSecret>({
+    read: secretsManagerReaderFrom(process.env),
+    secrets: {
+      SLACK_SIGNING_SECRET: { variable: 'SLACK_SIGNING_SECRET_ARN', arn: settings.secretArns.SLACK_SIGNING_SECRET_ARN },
+      APPROVAL_TOKEN_SECRET: { variable: 'APPROVAL_TOKEN_SECRET_ARN', arn: settings.secretArns.APPROVAL_TOKEN_SECRET_ARN },
+      // The bot token posts the root message a slash command's conversation lives under.
+      ...(settings.secretArns.SLACK_BOT_TOKEN_ARN ? { SLACK_BOT_TOKEN: { variable: 'SLACK_BOT_TOKEN_ARN', arn: settings.secretArns.SLACK_BOT_TOKEN_ARN } } : {}),
+    } as Record<SlackSecret, { variable: string; arn: string }>,
+  });
 const queue = createSignedEventQueue({
   queueUrl: settings.edge.INGRESS_QUEUE_URL,
   region: settings.region,
@@ -42,4 +43,4 @@ function refusedBySecret(response: { statusCode: number }, event: Parameters<Ret
 }
 
 // Then the secrets are read again (at most every 30 s) and the request is checked once more with the new values.
-export const handler = withSecretsReadInBackground(secrets, slackHandler, { refusedBySecret, maxAgeMs: 15 * 60_000 });
+export const handler = withSecretsReadInBackground(readSecrets, slackHandler, { refusedBySecret, maxAgeMs: 15 * 60_000 });
