@@ -23,6 +23,10 @@ import type { TranscriptStore } from '../store/transcript-store.ts';
  * | agent_approval_requests | counter | (activity's) |
  * | agent_replies | counter | (activity's) |
  * | agent_ambient_runs | counter | agent, outcome (quiet, posted, …) |
+ *
+ * The approvals waiting (`agent_approvals_waiting`, `agent_approval_oldest_wait`) are read from
+ * visibility (worker/approvals-waiting.ts); the wait at decision (`agent_approval_wait`) is
+ * recorded by the run (workflows/approvals.ts).
  */
 export const AGENT_METRICS = {
   modelCalls: 'agent_model_calls',
