@@ -2,6 +2,7 @@ import type { SearchAttributePair } from '@temporalio/common';
 
 /** A typed key, as `defineSearchAttributeKey` makes it (the type is not exported by name). */
 type KeywordKey = Extract<SearchAttributePair, { key: { type: 'KEYWORD' } }>['key'];
+type DatetimeKey = Extract<SearchAttributePair, { key: { type: 'DATETIME' } }>['key'];
 
 /**
  * Typed search attributes of conversations and agent runs: names only, never personal data or
@@ -20,7 +21,14 @@ export const TRIGGER_KIND = { name: 'TriggerKind', type: 'KEYWORD' } as KeywordK
 /** How a run ended: its stop reason (`answer`, `max_steps`, …), set when it ends. */
 export const OUTCOME = { name: 'Outcome', type: 'KEYWORD' } as KeywordKey;
 
-export const SEARCH_ATTRIBUTE_KEYS: readonly KeywordKey[] = [AGENT_NAME, CHANNEL_KIND, TRIGGER_KIND, OUTCOME];
+/**
+ * Set on a run while it waits for a person's approval: when its oldest open request was
+ * asked (workflow time); removed when none is left. A visibility list of running workflows
+ * with it set is the approvals waiting (worker/approvals-waiting.ts).
+ */
+export const APPROVAL_WAITING_SINCE = { name: 'ApprovalWaitingSince', type: 'DATETIME' } as DatetimeKey;
+
+export const SEARCH_ATTRIBUTE_KEYS: readonly (KeywordKey | DatetimeKey)[] = [AGENT_NAME, CHANNEL_KIND, TRIGGER_KIND, OUTCOME, APPROVAL_WAITING_SINCE];
 
 export type TriggerKind = 'message' | 'turn' | 'ambient';
 

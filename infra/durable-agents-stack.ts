@@ -88,6 +88,7 @@ export class DurableAgentsStack extends Stack {
       architecture: settings.workerArchitecture,
       natGateways: settings.natGateways,
       containerInsights: settings.containerInsights,
+      otelCollector: settings.otelCollector,
       logRetentionDays,
     });
     this.workerScaling = new WorkerScaling(this, 'WorkerScaling', {

@@ -103,6 +103,8 @@ export const deploymentSettingsSchema = z.object({
   /** 0: public subnets and a public IP per task (no NAT cost); 1 or 2: private subnets behind NAT gateways. */
   natGateways: integer(0, 2).default(0),
   containerInsights: flag.default(false),
+  /** An OpenTelemetry collector (ADOT) beside the worker: its spans to X-Ray, its Runtime metrics to CloudWatch. */
+  otelCollector: flag.default(true),
   logRetentionDays: integer(1, 3653).default(30),
 
   /** Fewest worker tasks auto scaling keeps. 0 lets it stop every task, which only a backlog publisher outside the worker can undo. */

@@ -48,7 +48,8 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, string | number 
 
 /** `--search-attribute Name=Type` arguments of `temporal server start-dev` for the attributes workflows set. */
 export function searchAttributeArgs(): string[] {
-  return SEARCH_ATTRIBUTE_KEYS.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
+  const cliType = { KEYWORD: 'Keyword', DATETIME: 'Datetime' } as const;
+  return SEARCH_ATTRIBUTE_KEYS.flatMap((key) => ['--search-attribute', `${key.name}=${cliType[key.type]}`]);
 }
 
 export interface DevServerOptions {
@@ -80,7 +81,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ip: '127.0.0.1',
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       ui: options.ui ?? false,
-      // AgentName, ChannelKind, TriggerKind, Outcome: registered before any workflow sets them.
+      // AgentName, ChannelKind, TriggerKind, Outcome, ApprovalWaitingSince: registered before any workflow sets them.
       searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
       ...(uiPort ? { uiPort } : {}),
       extraArgs: [

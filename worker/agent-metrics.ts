@@ -23,6 +23,10 @@ import type { TranscriptStore } from '../store/transcript-store.ts';
  * | agent_approval_requests | counter | (activity's) |
  * | agent_replies | counter | (activity's) |
  * | agent_ambient_runs | counter | agent, outcome (quiet, posted, …) |
+ *
+ * The approvals waiting (`agent_approvals_waiting`, `agent_approval_oldest_wait`) are read from
+ * visibility (worker/approvals-waiting.ts); the wait at decision (`agent_approval_wait`) is
+ * recorded by the run (workflows/approvals.ts).
  */
 export const AGENT_METRICS = {
   modelCalls: 'agent_model_calls',
@@ -36,8 +40,16 @@ export const AGENT_METRICS = {
   ambientRuns: 'agent_ambient_runs',
 } as const;
 
-/** Counts each model call and its tokens by agent and model; the spec is read from the (cached) store. */
-export function measuredModel(store: TranscriptStore, callModel: ModelActivities['callModel'], meter: () => ActivityContext['metricMeter']): ModelActivities['callModel'] {
+/**
+ * Counts each model call and its tokens by agent and model; the spec is read from the (cached)
+ * store. `onAttempt` hears each attempt's outcome too (the CloudWatch counts).
+ */
+export function measuredModel(
+  store: TranscriptStore,
+  callModel: ModelActivities['callModel'],
+  meter: () => ActivityContext['metricMeter'],
+  onAttempt?: (outcome: 'ok' | 'error') => void,
+): ModelActivities['callModel'] {
   return async function callModel_(input: ModelStepInput) {
     const spec = await store.get<AgentSpec>(input.specRef);
     const tags = { agent: spec.name, model: spec.model };
@@ -46,12 +58,14 @@ export function measuredModel(store: TranscriptStore, callModel: ModelActivities
     try {
       const result = await callModel(input);
       metrics.createCounter(AGENT_METRICS.modelCalls, 'calls', 'Model calls').add(1, { ...tags, outcome: 'ok' });
+      onAttempt?.('ok');
       const tokens = metrics.createCounter(AGENT_METRICS.modelTokens, 'tokens', 'Model tokens, prompt and output');
       tokens.add(result.usage.promptTokens, { ...tags, kind: 'prompt' });
       tokens.add(result.usage.outputTokens, { ...tags, kind: 'output' });
       return result;
     } catch (error) {
       metrics.createCounter(AGENT_METRICS.modelCalls, 'calls', 'Model calls').add(1, { ...tags, outcome: 'error' });
+      onAttempt?.('error');
       throw error;
     } finally {
       metrics.createHistogram(AGENT_METRICS.modelDuration, 'int', 'ms', 'Model call latency').record(Date.now() - started, tags);

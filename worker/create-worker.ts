@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { mcpServersOf, toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
 import { agentMetricsInterceptor, measuredModel } from './agent-metrics.ts';
+import type { WorkerCounts } from './cloudwatch-metrics.ts';
 import { createAgentActivities } from './activities/agents.ts';
 import { createAmbientActivities } from './activities/ambient.ts';
 import { createInMemoryAmbientMemoryStore, type AmbientMemoryStore } from './ambient-memory.ts';
@@ -102,6 +103,8 @@ export interface AgentWorkerOptions {
   modelTuning?: Tuning;
   /** Spans of workflows and activities (`createTracing`). @default none: nothing traced */
   tracing?: Tracing;
+  /** Counts of model call attempts for the CloudWatch publisher (`createWorkerCounts`). @default none */
+  counts?: WorkerCounts;
 }
 
 /** The two Temporal workers of a process, run and stopped together. */
@@ -135,7 +138,8 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   if (modelOnMain && options.modelCallsPerSecond) {
     throw new Error('modelCallsPerSecond limits the model task queue, which eager dispatch bypasses: give model calls their own modelTaskQueue, or set modelCallsPerSecondPerWorker.');
   }
-  const callModel = measuredModel(store, createModelActivities(options.model).callModel, () => Context.current().metricMeter);
+  const counts = options.counts;
+  const callModel = measuredModel(store, createModelActivities(options.model).callModel, () => Context.current().metricMeter, counts && ((outcome) => counts.modelCall(outcome)));
   const modelActivities: ModelActivities = {
     callModel: options.modelCallsPerSecondPerWorker ? rateLimited(createRateLimiter(options.modelCallsPerSecondPerWorker), callModel) : callModel,
   };

@@ -6,6 +6,7 @@ import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Duration } from '../core/spec.ts';
 import { createTranscriptStore, type TranscriptStoreSettings } from '../store/create-store.ts';
 import { createAmbientMemoryStoreFor } from './ambient-memory.ts';
+import type { WorkerCounts } from './cloudwatch-metrics.ts';
 import { createApprovalRecordsFor } from './approval-records.ts';
 import { createConversationIndex } from './conversation-index.ts';
 import { createAgentWorker, type AgentWorker } from './create-worker.ts';
@@ -40,6 +41,8 @@ export interface WorkerFromSettingsOptions {
   answerStreams?: AnswerStreams;
   /** Spans of workflows and activities (`createTracing`). @default none */
   tracing?: Tracing;
+  /** Counts of model call attempts for the CloudWatch publisher. @default none */
+  counts?: WorkerCounts;
 }
 
 /** The agent worker the settings describe: the one wiring the container and the local programs share. */
@@ -66,5 +69,6 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
     },
     ...(settings.MODEL_CALLS_PER_SECOND ? { modelCallsPerSecond: settings.MODEL_CALLS_PER_SECOND } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
+    ...(options.counts ? { counts: options.counts } : {}),
   });
 }

@@ -7,7 +7,11 @@ import { registryFrom, createWorkerFromSettings } from './from-settings.ts';
 import { replyAdaptersFrom, slackAnswerStreamsFrom } from './replies/adapters.ts';
 import { loadWorkerSettings } from './settings.ts';
 import { syncSchedulesAtStart } from './sync-at-start.ts';
-import { runtimeTelemetryOptions } from './telemetry.ts';
+import { createWorkerCounts } from './cloudwatch-metrics.ts';
+import { createOperationsPublisher, publishPeriodically } from './operations-publisher.ts';
+import { runtimeOptions } from './telemetry.ts';
+import { durationMs } from '../core/duration.ts';
+import type { Duration } from '../core/spec.ts';
 
 // The container's entry: connect, create, run, close. It refuses to start without a real
 // Temporal and a real Gemini; the embedded defaults belong to the local programs (local/, cli/).
@@ -20,9 +24,11 @@ function refuse(message: string): never {
 
 const settings = settingsOrExit(() => loadWorkerSettings(process.env), 'Worker not started. ');
 
-// Metrics (Prometheus or OTLP) are the Runtime's: installed before anything connects.
-const telemetryOptions = runtimeTelemetryOptions(settings.telemetry);
-if (telemetryOptions) Runtime.install({ telemetryOptions });
+// Metrics (Prometheus or OTLP) are the Runtime's: installed before anything connects. The
+// CloudWatch counts (CLOUDWATCH_METRICS) hear model calls and Core's workflow task failures.
+const counts = settings.telemetry.CLOUDWATCH_METRICS ? createWorkerCounts() : undefined;
+const runtime = runtimeOptions(settings.telemetry, counts);
+if (runtime) Runtime.install(runtime);
 const tracing = createTracing({ serviceName: 'worker', ...(settings.telemetry.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: settings.telemetry.OTEL_EXPORTER_OTLP_ENDPOINT } : {}) });
 
 // Connect: address, namespace, mTLS or API key as the Temporal CLI reads them. A refused
@@ -53,7 +59,27 @@ const worker = await createWorkerFromSettings({
   replyAdapters,
   answerStreams: slackAnswerStreamsFrom(settings.slack),
   ...(tracing ? { tracing } : {}),
+  ...(counts ? { counts } : {}),
 });
+
+// Operations metrics on a timer: backlogs and counts as CloudWatch EMF lines on stdout, the
+// approvals waiting on the Runtime's meter.
+const metricsExported = runtime?.telemetryOptions?.metrics !== undefined;
+const operations =
+  counts || metricsExported
+    ? publishPeriodically(
+        createOperationsPublisher({
+          client,
+          namespace,
+          taskQueue: settings.agents.TEMPORAL_TASK_QUEUE,
+          agents: registry.agents.keys(),
+          ...(metricsExported ? { meter: Runtime.instance().metricMeter } : {}),
+          ...(counts ? { cloudWatch: { counts, write: (line: string) => process.stdout.write(`${line}\n`) } } : {}),
+        }),
+        durationMs(settings.telemetry.OPERATIONS_METRICS_INTERVAL as Duration),
+        (line) => console.error(line),
+      )
+    : undefined;
 
 // Run until SIGINT or SIGTERM; in-flight activities finish within the shutdown grace time.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
@@ -64,6 +90,7 @@ try {
   await worker.run();
 } finally {
   // Close.
+  await operations?.stop();
   await connection.close();
   await tracing?.shutdown();
 }

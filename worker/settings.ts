@@ -95,6 +95,14 @@ export const telemetrySettingsSchema = z.object({
   OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: optionalUrl('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'),
   /** host:port of a Prometheus scrape endpoint for the same metrics, e.g. 127.0.0.1:9464. @default none */
   METRICS_PROMETHEUS_BIND: optionalText.pipe(z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'METRICS_PROMETHEUS_BIND must be host:port, e.g. 127.0.0.1:9464' }).optional()),
+  /**
+   * Write the metrics the CDK app scales and alarms on (task queue backlogs, workflow task
+   * failures, model calls and their errors) to stdout as CloudWatch Embedded Metric Format,
+   * which the ECS log driver ships to CloudWatch. The CDK app turns it on. @default false
+   */
+  CLOUDWATCH_METRICS: flag(false),
+  /** How often the backlogs, the approvals waiting and the counts are read and published. @default '30 seconds' */
+  OPERATIONS_METRICS_INTERVAL: duration('OPERATIONS_METRICS_INTERVAL', '30 seconds'),
 });
 
 export type TelemetrySettings = z.infer<typeof telemetrySettingsSchema>;

@@ -1,4 +1,6 @@
-import type { RuntimeOptions } from '@temporalio/worker';
+import type { Logger } from '@temporalio/common';
+import { DefaultLogger, type RuntimeOptions } from '@temporalio/worker';
+import { countingWorkflowTaskFailures, type WorkerCounts } from './cloudwatch-metrics.ts';
 import type { TelemetrySettings } from './settings.ts';
 
 /**
@@ -18,4 +20,19 @@ export function runtimeTelemetryOptions(settings: TelemetrySettings): RuntimeOpt
     return { metrics: { otel: { url: settings.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, metricsExportInterval: '10 seconds', useSecondsForDurations: true, temporality: 'cumulative' } } };
   }
   return undefined;
+}
+
+/**
+ * The Runtime's options: its metrics exporter and, when the CloudWatch counts are kept, Core's
+ * logs forwarded (at WARN, as Core prints them by default) through a logger that counts the
+ * workflow task failures among them, then hands every line to `logger` (the Runtime's default,
+ * `DefaultLogger('INFO')`, unless given). Undefined: the Runtime's defaults.
+ */
+export function runtimeOptions(settings: TelemetrySettings, counts?: WorkerCounts, logger: Logger = new DefaultLogger('INFO')): RuntimeOptions | undefined {
+  const telemetryOptions = runtimeTelemetryOptions(settings);
+  if (!counts) return telemetryOptions ? { telemetryOptions } : undefined;
+  return {
+    logger: countingWorkflowTaskFailures(logger, counts),
+    telemetryOptions: { ...telemetryOptions, logging: { forward: {} } },
+  };
 }

@@ -1,4 +1,4 @@
-import { condition, defineSignal, getExternalWorkflowHandle, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { condition, defineSignal, getExternalWorkflowHandle, metricMeter, patched, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
   APPROVAL_CLOSED_SIGNAL,
   APPROVAL_DECIDED_SIGNAL,
@@ -12,6 +12,7 @@ import { allowedApprovers, policyFor, type ApprovalScope } from '../core/approva
 import { REPLY_APPROVAL_ACTIVITY, REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
 import { approvalTarget } from '../core/contracts/tools.ts';
 import { durationMs } from '../core/duration.ts';
+import { AGENT_NAME, APPROVAL_WAITING_SINCE } from '../core/search-attributes.ts';
 import type { RunEvent } from '../core/run-events.ts';
 import { DEFAULT_APPROVAL_TIMEOUT, type AgentSpec, type Duration, type PlannedCall, type ToolSpec } from '../core/spec.ts';
 import type { TurnStatus } from '../core/replies.ts';
@@ -44,6 +45,16 @@ export interface RunConversation {
   replyKey?: string;
 }
 
+/**
+ * A run waiting for a person carries `ApprovalWaitingSince` (its oldest open request), so a
+ * visibility list finds the approvals waiting and their age. Histories recorded before it
+ * have no such upsert: the patch marker keeps their replay on the old path.
+ */
+const APPROVAL_WAITING_PATCH = 'approval-waiting-attribute';
+
+/** Histogram of how long a request waited, by agent and outcome (approved, denied, timed_out); emitted once, never in replay. */
+export const APPROVAL_WAIT_METRIC = 'agent_approval_wait';
+
 export type ApprovalOutcome =
   | { outcome: 'approved' | 'denied'; by: string; at: string; requestId: string }
   | { outcome: 'timed_out'; timeout: Duration }
@@ -61,6 +72,15 @@ export interface ApprovalDesk {
  */
 export function openApprovalDesk(conversation: RunConversation | undefined, emit: (event: RunEvent) => void): ApprovalDesk {
   const waiting = new Map<string, ApprovalVerdict | undefined>();
+  /** When each open request was asked (workflow time, ms), for the search attribute. */
+  const openSince = new Map<string, number>();
+  const showWaiting = (agent: string) => {
+    if (!patched(APPROVAL_WAITING_PATCH)) return;
+    const oldest = openSince.size > 0 ? new Date(Math.min(...openSince.values())) : null;
+    // Runs a conversation starts carry their agent's name; others (sub-agents, ambient runs) get it here.
+    const named = oldest && !workflowInfo().typedSearchAttributes.get(AGENT_NAME);
+    upsertSearchAttributes([{ key: APPROVAL_WAITING_SINCE, value: oldest }, ...(named ? [{ key: AGENT_NAME, value: agent }] : [])]);
+  };
   setHandler(approvalDecidedSignal, (verdict) => {
     if (waiting.has(verdict.requestId) && waiting.get(verdict.requestId) === undefined) waiting.set(verdict.requestId, verdict);
   });
@@ -98,9 +118,21 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       // A request nobody saw times out, and the model hears that.
       const { runWorkflowId: _run, agent: _agent, target: _target, ...request } = requested;
       await postReply(REPLY_APPROVAL_ACTIVITY, { channel: conversation.channel, request: { ...request, conversationId: conversation.workflowId } }, { requestId });
-      const decided = await condition(() => waiting.get(requestId) !== undefined, timeout);
+      const askedAt = Date.now();
+      openSince.set(requestId, askedAt);
+      showWaiting(spec.name);
+      let decided: boolean;
+      try {
+        decided = await condition(() => waiting.get(requestId) !== undefined, timeout);
+      } finally {
+        // Also when the wait is cancelled: a run that goes on must not look as if it still waited.
+        openSince.delete(requestId);
+        showWaiting(spec.name);
+      }
       const verdict = waiting.get(requestId);
       waiting.delete(requestId);
+      const waited = metricMeter.createHistogram(APPROVAL_WAIT_METRIC, 'int', 'ms', 'How long approval requests waited, to the decision or the timeout');
+      waited.record(Date.now() - askedAt, { agent: spec.name, outcome: decided && verdict ? (verdict.decision === 'approve' ? 'approved' : 'denied') : 'timed_out' });
       if (!decided || !verdict) {
         emit({ kind: 'approval', step, tool: tool.name, requestId, outcome: 'timed_out' });
         await conversationHandle.signal(approvalClosedSignal, { requestId, outcome: 'timed_out' }).catch(() => undefined);

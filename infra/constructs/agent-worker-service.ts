@@ -10,6 +10,7 @@ import type { TemporalTarget } from './dispatcher.ts';
 import { REPOSITORY_ROOT, retentionOf } from './node-lambda.ts';
 import type { TranscriptBucket } from './transcript-bucket.ts';
 import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
+import { COLLECTOR_ENDPOINTS, OtelCollector } from './otel-collector.ts';
 
 export interface AgentWorkerServiceProps {
   bucket: TranscriptBucket;
@@ -41,6 +42,8 @@ export interface AgentWorkerServiceProps {
   containerInsights?: boolean;
   /** @default 30 */
   logRetentionDays?: number;
+  /** An AWS Distro for OpenTelemetry collector beside the worker: spans to X-Ray, Runtime metrics to CloudWatch. @default true */
+  otelCollector?: boolean;
 }
 
 /**
@@ -61,6 +64,8 @@ export class AgentWorkerService extends Construct {
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly service: ecs.FargateService;
   readonly logGroup: logs.LogGroup;
+  readonly worker: ecs.ContainerDefinition;
+  readonly collector: OtelCollector | undefined;
 
   constructor(scope: Construct, id: string, props: AgentWorkerServiceProps) {
     super(scope, id);
@@ -96,7 +101,8 @@ export class AgentWorkerService extends Construct {
         : { TEMPORAL_API_KEY: props.secrets.temporalForContainer('apiKey') };
     const appSecrets = props.secrets.forContainer(props.appSecrets ?? ['GOOGLE_API_KEY', 'APPROVAL_TOKEN_SECRET', 'EMAIL_REPLY_TOKEN_SECRET', 'SLACK_BOT_TOKEN']);
 
-    this.taskDefinition.addContainer('Worker', {
+    const collecting = props.otelCollector ?? true;
+    this.worker = this.taskDefinition.addContainer('Worker', {
       image: ecs.ContainerImage.fromAsset(REPOSITORY_ROOT, {
         file: 'worker/Dockerfile',
         platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
@@ -109,15 +115,19 @@ export class AgentWorkerService extends Construct {
         TEMPORAL_TASK_QUEUE: props.temporal.taskQueue,
         ...props.bucket.transcriptStoreEnvironment(),
         ...(props.emailConfigurationSet ? { EMAIL_CONFIGURATION_SET: props.emailConfigurationSet } : {}),
+        // The backlog and counts the stack scales and alarms on, as EMF lines on the log stream.
+        CLOUDWATCH_METRICS: 'true',
+        ...(collecting ? { OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR_ENDPOINTS.traces, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: COLLECTOR_ENDPOINTS.metrics } : {}),
         ...props.environment,
       },
       secrets: { ...temporalSecrets, ...appSecrets },
       // Fargate's longest: the worker drains its activities on SIGTERM.
       stopTimeout: Duration.seconds(120),
     });
+    this.collector = collecting ? new OtelCollector(this, 'Collector', { taskDefinition: this.taskDefinition, worker: this.worker, logGroup: this.logGroup, retention }) : undefined;
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The plain environment holds addresses, names and the bucket; every secret value comes from Secrets Manager through the container secrets.',
+      reason: 'The plain environment holds addresses, names, the bucket and the collector\'s configuration; every secret value comes from Secrets Manager through the container secrets.',
     });
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

@@ -241,7 +241,7 @@ describe('the stack, as deployed with real settings', () => {
       Cpu: '512',
       Memory: '1024',
       RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
-      ContainerDefinitions: [
+      ContainerDefinitions: Match.arrayWith([
         Match.objectLike({
           StopTimeout: 120,
           Environment: Match.arrayWith([
@@ -264,7 +264,7 @@ describe('the stack, as deployed with real settings', () => {
           ]),
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
         }),
-      ],
+      ]),
     });
     synthesized.template.hasResourceProperties('AWS::ECS::Service', {
       LaunchType: 'FARGATE',
@@ -361,7 +361,7 @@ describe('variants', () => {
       const { template } = synthesized;
       template.hasResourceProperties('AWS::ECS::TaskDefinition', {
         RuntimePlatform: { CpuArchitecture: 'X86_64' },
-        ContainerDefinitions: [Match.objectLike({ Secrets: Match.arrayWith([{ Name: 'TEMPORAL_API_KEY', ValueFrom: `${TEMPORAL_SECRET_ARN}:apiKey::` }]) })],
+        ContainerDefinitions: Match.arrayWith([Match.objectLike({ Secrets: Match.arrayWith([{ Name: 'TEMPORAL_API_KEY', ValueFrom: `${TEMPORAL_SECRET_ARN}:apiKey::` }]) })]),
       });
       const secrets = (template.toJSON().Resources[synthesized.logicalId(synthesized.stack.worker.taskDefinition)].Properties.ContainerDefinitions[0].Secrets as { Name: string }[]).map((secret) => secret.Name);
       expect(secrets).not.toContain('TEMPORAL_TLS_CLIENT_CERT_DATA');

@@ -1,11 +1,18 @@
+import { Runtime } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { sendApproval } from '../../client/send-message.ts';
 import { compileAgent, defineAgent } from '../../core/define-agent.ts';
 import { defineTool } from '../../core/define-tool.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
+import type { Content } from '../../core/spec.ts';
 import { freePort } from '../../local/free-port.ts';
 import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
 import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { APPROVAL_GAUGES } from '../../worker/approvals-waiting.ts';
+import { createOperationsPublisher } from '../../worker/operations-publisher.ts';
+import { APPROVAL_WAIT_METRIC } from '../../workflows/approvals.ts';
+import { conversationDriver, incoming } from './conversation-helpers.ts';
 
 const port = await freePort();
 const flaky = defineTool({
@@ -21,6 +28,14 @@ const flaky = defineTool({
 });
 let attempts = 0;
 const counter = defineAgent({ name: 'counter', model: 'gemini-metrics-test', instructions: 'Count.', tools: [flaky] });
+const openGate = defineTool({
+  name: 'open_gate',
+  description: 'Opens the gate.',
+  input: z.object({ gate: z.string().describe('Which gate.') }),
+  approval: true,
+  handler: ({ gate }) => ({ opened: gate }),
+});
+const gatekeeper = defineAgent({ name: 'gatekeeper', model: 'gemini-metrics-test', instructions: 'Guard.', tools: [openGate], approvalTimeout: '5 minutes' });
 
 /** Prometheus text lines of one metric, as label sets with their values. */
 function samples(text: string, name: string): { labels: Record<string, string>; value: number }[] {
@@ -62,6 +77,44 @@ describe.skipIf(noTemporal)('agent metrics on the worker Prometheus endpoint', (
       // Labels are names: no prompt or answer text.
       expect(text).not.toContain('what is it');
       expect(text).not.toContain('It is 42');
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('shows the approvals waiting and the oldest one\'s age by agent while a run waits, and the wait by outcome once decided', async () => {
+    const model = await startScriptedModel((request) =>
+      (request.body.contents as Content[]).at(-1)!.parts.some((part) => part.functionResponse) ? answer('The gate is open.') : callTools({ name: 'open_gate', args: { gate: 'north' } }),
+    );
+    try {
+      const taskQueue = temporal.taskQueue('approval-metrics');
+      await temporal.startWorker({ taskQueue, tools: [], agents: [gatekeeper], modelUrl: model.url });
+      // As worker/main.ts runs it on a timer, with the Runtime's meter (this file's Prometheus endpoint).
+      const publisher = createOperationsPublisher({ client: temporal.client, namespace: 'default', taskQueue, meter: Runtime.instance().metricMeter, agents: ['gatekeeper'] });
+      const gauge = async (name: string) => {
+        await publisher.publishOnce();
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return samples(text, name).find((sample) => sample.labels.agent === 'gatekeeper' && sample.labels.taskQueue === taskQueue)?.value;
+      };
+      expect(await gauge(APPROVAL_GAUGES.waiting)).toBe(0);
+
+      const chat = conversationDriver(temporal.client, taskQueue, gatekeeper.name);
+      await chat.send(incoming('please open the north gate'));
+      await expect.poll(async () => (await chat.pendingApprovals()).length, { timeout: 10_000 }).toBe(1);
+      await expect.poll(() => gauge(APPROVAL_GAUGES.waiting), { timeout: 10_000, interval: 250 }).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect(await gauge(APPROVAL_GAUGES.oldestWait)).toBeGreaterThanOrEqual(1);
+
+      const [request] = await chat.pendingApprovals();
+      await sendApproval(temporal.client, chat.conversationId, { requestId: request!.requestId, decision: 'approve', approver: 'U-ASKER' });
+      await chat.waitForTurn(1);
+      await expect.poll(() => gauge(APPROVAL_GAUGES.waiting), { timeout: 10_000, interval: 250 }).toBe(0);
+      expect(await gauge(APPROVAL_GAUGES.oldestWait)).toBe(0);
+      // Recorded by the run when the decision landed (workflow metric, never in replay).
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const waited = samples(text, `${APPROVAL_WAIT_METRIC}_count`).find((sample) => sample.labels.agent === 'gatekeeper' && sample.labels.outcome === 'approved');
+      expect(waited?.value).toBe(1);
+      expect(Number(samples(text, `${APPROVAL_WAIT_METRIC}_sum`).find((sample) => sample.labels.agent === 'gatekeeper')?.value)).toBeGreaterThanOrEqual(1_000);
     } finally {
       await model.close();
     }
