@@ -98,7 +98,7 @@ export const deploymentSettingsSchema = z.object({
     .default({}),
   workerCpu: integer(256, 16384).default(512),
   workerMemoryMiB: integer(512, 122880).default(1024),
-  workerDesiredCount: integer(0, 100).default(1),
+  workerDesiredCount: integer(1, 100).default(1),
   workerArchitecture: z.enum(['arm64', 'x86_64']).default('arm64'),
   /** 0: public subnets and a public IP per task (no NAT cost); 1 or 2: private subnets behind NAT gateways. */
   natGateways: integer(0, 2).default(0),
@@ -107,8 +107,8 @@ export const deploymentSettingsSchema = z.object({
   otelCollector: flag.default(true),
   logRetentionDays: integer(1, 3653).default(30),
 
-  /** Fewest worker tasks auto scaling keeps. 0 lets it stop every task, which only a backlog publisher outside the worker can undo. */
-  workerMinCount: integer(0, 100).default(1),
+  /** Fewest worker tasks auto scaling keeps: at least 1, since the worker itself publishes the backlog that scaling reads. */
+  workerMinCount: integer(1, 100).default(1),
   /** Most worker tasks auto scaling starts. */
   workerMaxCount: integer(1, 100).default(4),
   /** Summed task-queue backlog (the TaskQueueBacklog metric) at which one worker task is added; five times this adds three. */

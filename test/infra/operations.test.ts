@@ -224,6 +224,8 @@ describe('operations settings', () => {
   it('refuses bounds that contradict each other and a malformed alarm email, naming the key', () => {
     expect(() => synthesize({ workerMinCount: '5', workerMaxCount: '3' }, { bundle: false })).toThrow(/workerMinCount: must not exceed workerMaxCount \(3\)/);
     expect(() => synthesize({ workerDesiredCount: '8' }, { bundle: false })).toThrow(/workerDesiredCount: must lie between workerMinCount \(1\) and workerMaxCount \(4\)/);
+    // The worker publishes the backlog that scaling reads: with no task, nothing would start one.
+    expect(() => synthesize({ workerMinCount: '0' }, { bundle: false })).toThrow(/workerMinCount/);
     expect(() => synthesize({ alarmEmail: 'ops' }, { bundle: false })).toThrow(/alarmEmail/);
   });
 });
