@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { mcpServersOf, toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
@@ -102,6 +103,13 @@ export interface AgentWorkerOptions {
   modelTuning?: Tuning;
   /** Spans of workflows and activities (`createTracing`). @default none: nothing traced */
   tracing?: Tracing;
+  /**
+   * The Worker Deployment Version both workers poll as (worker versioning): a run is pinned to
+   * the version it started on, and new runs go to the deployment's current version. Each
+   * workflow type declares its behaviour (`setWorkflowOptions` in `workflows/`); PINNED is the
+   * default for any that does not. @default none: unversioned workers, any worker takes any task
+   */
+  deployment?: WorkerDeploymentVersion;
 }
 
 /** The two Temporal workers of a process, run and stopped together. */
@@ -140,6 +148,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     callModel: options.modelCallsPerSecondPerWorker ? rateLimited(createRateLimiter(options.modelCallsPerSecondPerWorker), callModel) : callModel,
   };
   const traced = tracingWorkerOptions(options.tracing);
+  const versioning = deploymentOptions(options.deployment);
   const activityInterceptors = [...(traced.interceptors.activity ?? []), agentMetricsInterceptor];
   const main = await Worker.create({
     connection: options.connection,
@@ -168,6 +177,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     },
     // Cancellation reaches a running activity with its next heartbeat sent to the server.
     maxHeartbeatThrottleInterval: '5 seconds',
+    ...versioning,
     ...options.tuning,
   });
   const workers = [main];
@@ -181,6 +191,8 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
         interceptors: { activity: activityInterceptors },
         maxHeartbeatThrottleInterval: '5 seconds',
         ...(options.modelCallsPerSecond ? { maxTaskQueueActivitiesPerSecond: options.modelCallsPerSecond } : {}),
+        // The model queue belongs to the same version: a pinned run's model calls reach its own build.
+        ...versioning,
         ...(options.modelTuning ?? options.tuning),
       }),
     );
@@ -197,4 +209,10 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     },
   };
+}
+
+/** `workerDeploymentOptions` for a version; nothing for an unversioned worker. */
+function deploymentOptions(version: WorkerDeploymentVersion | undefined): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  if (!version) return {};
+  return { workerDeploymentOptions: { useWorkerVersioning: true, version, defaultVersioningBehavior: 'PINNED' } };
 }

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { AnswerStreams } from './replies/answer-stream.ts';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Tracing } from '../client/tracing.ts';
@@ -40,6 +41,8 @@ export interface WorkerFromSettingsOptions {
   answerStreams?: AnswerStreams;
   /** Spans of workflows and activities (`createTracing`). @default none */
   tracing?: Tracing;
+  /** The Worker Deployment Version the workers poll as (`deploymentVersionOf(settings.versioning)`). @default none: unversioned */
+  deployment?: WorkerDeploymentVersion;
 }
 
 /** The agent worker the settings describe: the one wiring the container and the local programs share. */
@@ -66,5 +69,6 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
     },
     ...(settings.MODEL_CALLS_PER_SECOND ? { modelCallsPerSecond: settings.MODEL_CALLS_PER_SECOND } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
+    ...(options.deployment ? { deployment: options.deployment } : {}),
   });
 }

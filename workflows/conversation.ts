@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineQuery, makeContinueAsNewFunc, proxyActivities, setHandler, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import { CURRENT_STEP_QUERY, type ConversationContext, type ConversationStart, type CurrentStep, type TurnSummary } from '../core/conversation.ts';
 import { LOAD_CONVERSATION_ACTIVITY, type ConversationStoreActivities, type LoadConversationResult } from '../core/contracts/conversations.ts';
 import type { MessageRef } from '../core/spec.ts';
@@ -8,7 +8,7 @@ import { acceptFeedback } from './conversation-feedback.ts';
 import { openIntake, type QueuedMessage } from './conversation-intake.ts';
 import type { ConversationState } from './conversation-state.ts';
 import { acceptTurnControls, runTurn } from './conversation-turn.ts';
-import { shouldContinueAsNew } from './continue-as-new.ts';
+import { shouldContinueAsNew, targetVersionChanged } from './continue-as-new.ts';
 
 export { messageUpdate, turnsQuery } from './conversation-intake.ts';
 export { stopUpdate, turnProgressSignal } from './conversation-turn.ts';
@@ -48,6 +48,12 @@ const { [LOAD_CONVERSATION_ACTIVITY]: loadConversation } = proxyActivities<Pick<
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
+
+// Under worker versioning a conversation's run stays on the build it started on (no deploy
+// replays it on other code); its next run, after continue-as-new, starts on the deployment's
+// target version (`initialVersioningBehavior: 'AUTO_UPGRADE'`): the current one, or the
+// ramping one for its share. It continues as new at the first message after a deploy.
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, conversation);
 
 /**
  * One conversation (a Slack thread, an email thread, a terminal session): messages arrive as
@@ -108,12 +114,14 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       }
       continue;
     }
-    await runTurn({ state, intake, approvals, start: input, settings });
-    if (shouldContinueAsNew(settings)) {
+    // After a deploy the queued turn runs on the new build: continue as new first, carrying it.
+    const moving = targetVersionChanged();
+    if (!moving) await runTurn({ state, intake, approvals, start: input, settings });
+    if (moving || targetVersionChanged() || shouldContinueAsNew(settings)) {
       await condition(allHandlersFinished);
       const { carried: _previous, ...start } = input;
       const head = state.transcriptHead;
-      await continueAsNew<typeof conversation>({
+      await makeContinueAsNewFunc<typeof conversation>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({
         ...start,
         carried: {
           ...(head ? { transcriptHead: head } : {}),
