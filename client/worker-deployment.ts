@@ -1,12 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 
 // A Worker Deployment's routing through the client's workflow service: which version takes new
 // runs (current), which takes a share of them (ramping), and what the server knows of each.
 // The same calls as `temporal worker deployment set-current-version | set-ramping-version | describe`.
 
-const { WorkerDeploymentVersionStatus, VersionDrainageStatus } = temporal.api.enums.v1;
+// The package is CommonJS: Node's ESM loader sees its default export only.
+const { WorkerDeploymentVersionStatus, VersionDrainageStatus } = proto.temporal.api.enums.v1;
 
 export interface DeploymentVersionSummary {
   buildId: string;
