@@ -105,9 +105,8 @@ export interface AgentWorkerOptions {
   tracing?: Tracing;
   /**
    * The Worker Deployment Version both workers poll as (worker versioning): a run is pinned to
-   * the version it started on, and new runs go to the deployment's current version. Each
-   * workflow type declares its behaviour (`setWorkflowOptions` in `workflows/`); PINNED is the
-   * default for any that does not. @default none: unversioned workers, any worker takes any task
+   * the version it started on, and new runs go to the deployment's current version.
+   * @default none: unversioned workers, any worker takes any task
    */
   deployment?: WorkerDeploymentVersion;
 }
@@ -211,7 +210,14 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   };
 }
 
-/** `workerDeploymentOptions` for a version; nothing for an unversioned worker. */
+/**
+ * `workerDeploymentOptions` for a version; nothing for an unversioned worker. Every workflow
+ * here is PINNED: an agent run (a turn, a sub-agent, an ambient run's child) and an ambient
+ * run finish on the build they started on, and a conversation's run does too, its next run
+ * (after continue-as-new) starting on the deployment's target version. The worker states it
+ * once, as its default: the server refuses a behaviour from an unversioned worker, so a
+ * workflow annotated with `setWorkflowOptions({ versioningBehavior })` would stall on one.
+ */
 function deploymentOptions(version: WorkerDeploymentVersion | undefined): Pick<WorkerOptions, 'workerDeploymentOptions'> {
   if (!version) return {};
   return { workerDeploymentOptions: { useWorkerVersioning: true, version, defaultVersioningBehavior: 'PINNED' } };

@@ -6,7 +6,6 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
-  setWorkflowOptions,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -87,10 +86,6 @@ const { [MCP_LIST_TOOLS_ACTIVITY]: listMcpTools } = proxyActivities<McpActivitie
 });
 
 const MAX_EVENTS_KEPT = 500;
-
-// Under worker versioning a run (a turn, a sub-agent, an ambient run's child) finishes on the
-// build it started on, continue-as-new included: no deploy ever replays it on other code.
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, agentRun);
 
 /**
  * A ReAct loop over references: the model activity reads the transcript from the store and

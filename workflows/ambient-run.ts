@@ -1,4 +1,4 @@
-import { ActivityFailure, ChildWorkflowFailure, executeChild, log, proxyActivities, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ChildWorkflowFailure, executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import {
   ambientDeliveryKey,
   ambientPrompt,
@@ -47,9 +47,6 @@ const shared = proxyActivities<SharedActivities>({
 
 /** The one "turn" of an ambient run, as the approval book sees it. */
 const AMBIENT_TURN = 1;
-
-// Under worker versioning an ambient run, and the agent run it starts, finish on the build they started on.
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, ambientRun);
 
 /**
  * One firing of a trigger, with nobody asking. Reads what the trigger's last run left (its

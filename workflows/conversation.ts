@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, defineQuery, makeContinueAsNewFunc, proxyActivities, setHandler, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineQuery, makeContinueAsNewFunc, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { CURRENT_STEP_QUERY, type ConversationContext, type ConversationStart, type CurrentStep, type TurnSummary } from '../core/conversation.ts';
 import { LOAD_CONVERSATION_ACTIVITY, type ConversationStoreActivities, type LoadConversationResult } from '../core/contracts/conversations.ts';
 import type { MessageRef } from '../core/spec.ts';
@@ -49,19 +49,16 @@ const { [LOAD_CONVERSATION_ACTIVITY]: loadConversation } = proxyActivities<Pick<
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
-// Under worker versioning a conversation's run stays on the build it started on (no deploy
-// replays it on other code); its next run, after continue-as-new, starts on the deployment's
-// target version (`initialVersioningBehavior: 'AUTO_UPGRADE'`): the current one, or the
-// ramping one for its share. It continues as new at the first message after a deploy.
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, conversation);
-
 /**
  * One conversation (a Slack thread, an email thread, a terminal session): messages arrive as
  * updates, deduplicated by id, and queue (`conversation-intake.ts`); turns run one at a time,
  * each as a child `agentRun` that continues the conversation's transcript
  * (`conversation-turn.ts`), its progress mirrored on the reply channel
  * (`conversation-status.ts`). Approvals are decided here (the validator checks who may), and
- * forwarded to the run that waits. Continues as new between turns when history grows;
+ * forwarded to the run that waits. Continues as new between turns when history grows, or
+ * when a deploy has made another worker version the target: under worker versioning a run is
+ * pinned to its version (no deploy replays it on other code), and the next run starts on the
+ * deployment's target version (`initialVersioningBehavior: 'AUTO_UPGRADE'`);
  * completes after `idleTimeout` without a message, and the next message's update-with-start
  * opens a new run that finds the transcript through `conversation:load`.
  */

@@ -164,4 +164,29 @@ describe.skipIf(noTemporal)('worker versioning on the dev server', () => {
     expect(new Set(await workflowTaskBuilds(nextRun))).toEqual(new Set(['v2']));
     expect((await versioningOf(nextRun)).buildId).toBe('v2');
   });
+  it.skipIf(!upgradesAtContinueAsNew)('continues a conversation as new at the first turn boundary after a deploy, far below its history limit', async () => {
+    const deploy = await deployment();
+    await deploy.start('v1');
+    await deploy.makeCurrent('v1');
+    // History stays far below the limit: only the deploy makes this conversation continue as new.
+    const chat = conversationDriver(temporal.client, deploy.taskQueue, 'versioned');
+    await chat.send(incoming('which build?'));
+    expect((await chat.waitForTurn(1)).answerExcerpt).toBe('ran on v1');
+    const { runId: firstRunId } = await chat.handle.describe();
+
+    await deploy.start('v2');
+    await deploy.makeCurrent('v2');
+    // The server tells a run of a new target on one of its next workflow tasks (lazily, not on a
+    // sticky one); the run continues as new before or after the turn that message starts.
+    await chat.send(incoming('and now?'));
+    await chat.waitForTurn(2);
+    await expect.poll(async () => (await chat.handle.describe()).runId !== firstRunId, { timeout: 20_000 }).toBe(true);
+    const first = temporal.client.workflow.getHandle(chat.conversationId, firstRunId);
+    expect((await first.describe()).status.name).toBe('CONTINUED_AS_NEW');
+    expect(new Set(await workflowTaskBuilds(first))).toEqual(new Set(['v1']));
+    expect(((await first.fetchHistory()).events ?? []).length).toBeLessThan(1_000);
+
+    await chat.send(incoming('and after that?'));
+    expect((await chat.waitForTurn(3)).answerExcerpt).toBe('ran on v2');
+  });
 });
