@@ -37,7 +37,11 @@ const { connection, client } = await connect(settings.TEMPORAL_ADDRESS!);
 let code = 0;
 try {
   const version = target.buildId ? { deploymentName: target.deploymentName, buildId: target.buildId } : undefined;
-  const onWait = () => console.error(`Waiting for the workers of ${target.buildId} to poll every task queue…`);
+  let waiting = false;
+  const onWait = () => {
+    if (!waiting) console.error(`Waiting for the workers of ${target.buildId} to poll every task queue…`);
+    waiting = true;
+  };
   if (command === 'current') {
     await whenVersionReady(() => setCurrentVersion(client, version!), { onWait });
     console.log(`${target.deploymentName}.${target.buildId} is current: new runs start on it; pinned runs finish where they started.`);
@@ -102,7 +106,10 @@ function readOutputs(path: string | undefined): { buildId: string; deploymentNam
 
 function formatDeployment(summary: DeploymentSummary): string {
   const lines = [`Deployment ${summary.name}: current ${summary.current ?? '(none: unversioned workers)'}${summary.ramping ? `, ramping ${summary.ramping.buildId} at ${summary.ramping.percentage}%` : ''}`];
-  for (const version of summary.versions) lines.push(`  ${version.buildId}  ${version.status}${version.drainage ? ` (${version.drainage})` : ''}`);
+  for (const version of summary.versions) lines.push(`  ${version.buildId}  ${version.status}${version.drainage && version.drainage !== version.status ? ` (${version.drainage})` : ''}`);
+  // What the next deploy must keep running: every version that takes new runs or still has pinned ones.
+  const keep = summary.versions.filter((version) => ['current', 'ramping', 'draining'].includes(version.status)).map((version) => version.buildId);
+  lines.push(`Next deploy keeps: -c workerDrainingBuildIds=${keep.join(',')}`);
   return lines.join('\n');
 }
 
