@@ -90,6 +90,7 @@ export class DurableAgentsStack extends Stack {
       containerInsights: settings.containerInsights,
       otelCollector: settings.otelCollector,
       logRetentionDays,
+      ...(settings.workerDeploymentName ? { deploymentName: settings.workerDeploymentName, drainingBuildIds: settings.workerDrainingBuildIds } : {}),
     });
     this.workerScaling = new WorkerScaling(this, 'WorkerScaling', {
       service: this.worker.service,
@@ -117,6 +118,10 @@ export class DurableAgentsStack extends Stack {
     new CfnOutput(this, 'ReceiptRuleSetName', { value: this.emailIngress.ruleSet.receiptRuleSetName, description: 'Activate once: aws ses set-active-receipt-rule-set --rule-set-name <this>' });
     new CfnOutput(this, 'TranscriptBucketName', { value: this.bucket.bucket.bucketName });
     new CfnOutput(this, 'WorkerLogGroup', { value: this.worker.logGroup.logGroupName });
+    if (settings.workerDeploymentName) {
+      new CfnOutput(this, 'WorkerDeploymentName', { value: settings.workerDeploymentName, description: 'Worker Deployment of the workers (TEMPORAL_DEPLOYMENT_NAME)' });
+      new CfnOutput(this, 'WorkerBuildId', { value: this.worker.buildId, description: 'Build id of this deploy\'s worker image; make it current: npm run deployment -- current --outputs <cdk outputs file>' });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies; subscribe to it (or set alarmEmail)' });
 
     const placeholders = placeholdersInUse(settings);

@@ -100,6 +100,14 @@ export const deploymentSettingsSchema = z.object({
   workerMemoryMiB: integer(512, 122880).default(1024),
   workerDesiredCount: integer(1, 100).default(1),
   workerArchitecture: z.enum(['arm64', 'x86_64']).default('arm64'),
+  /**
+   * Worker Deployment of the workers (worker versioning; each image's tag is its build id).
+   * Empty turns versioning off. After each deploy, make the new version current
+   * (`npm run deployment -- current`). No dots: Temporal writes a version as `<name>.<build id>`.
+   */
+  workerDeploymentName: z.string().trim().regex(/^[^.\s]*$/, { message: 'may not contain dots or spaces' }).default('durable-agents'),
+  /** Build ids of earlier worker images still running pinned runs (`npm run deployment -- describe` lists them as draining); each keeps one task until drained. */
+  workerDrainingBuildIds: list.default([]),
   /** 0: public subnets and a public IP per task (no NAT cost); 1 or 2: private subnets behind NAT gateways. */
   natGateways: integer(0, 2).default(0),
   containerInsights: flag.default(false),

@@ -44,6 +44,10 @@ function isExecutable(path: string): boolean {
 export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, string | number | boolean>> = {
   'history.transferProcessorMaxPollRPS': 1000,
   'system.enableActivityEagerExecution': true,
+  // Worker Deployments (worker versioning): on by default in server 1.29, named so a server
+  // whose defaults differ still runs the versioning test and `npm run deployment`.
+  'system.enableDeploymentVersions': true,
+  'frontend.workerVersioningWorkflowAPIs': true,
 };
 
 /** `--search-attribute Name=Type` arguments of `temporal server start-dev` for the attributes workflows set. */

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { mcpServersOf, toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
@@ -105,6 +106,12 @@ export interface AgentWorkerOptions {
   tracing?: Tracing;
   /** Counts of model call attempts for the CloudWatch publisher (`createWorkerCounts`). @default none */
   counts?: WorkerCounts;
+  /**
+   * The Worker Deployment Version both workers poll as (worker versioning): a run is pinned to
+   * the version it started on, and new runs go to the deployment's current version.
+   * @default none: unversioned workers, any worker takes any task
+   */
+  deployment?: WorkerDeploymentVersion;
 }
 
 /** The two Temporal workers of a process, run and stopped together. */
@@ -144,6 +151,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     callModel: options.modelCallsPerSecondPerWorker ? rateLimited(createRateLimiter(options.modelCallsPerSecondPerWorker), callModel) : callModel,
   };
   const traced = tracingWorkerOptions(options.tracing);
+  const versioning = deploymentOptions(options.deployment);
   const activityInterceptors = [...(traced.interceptors.activity ?? []), agentMetricsInterceptor];
   const main = await Worker.create({
     connection: options.connection,
@@ -172,6 +180,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     },
     // Cancellation reaches a running activity with its next heartbeat sent to the server.
     maxHeartbeatThrottleInterval: '5 seconds',
+    ...versioning,
     ...options.tuning,
   });
   const workers = [main];
@@ -185,6 +194,8 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
         interceptors: { activity: activityInterceptors },
         maxHeartbeatThrottleInterval: '5 seconds',
         ...(options.modelCallsPerSecond ? { maxTaskQueueActivitiesPerSecond: options.modelCallsPerSecond } : {}),
+        // The model queue belongs to the same version: a pinned run's model calls reach its own build.
+        ...versioning,
         ...(options.modelTuning ?? options.tuning),
       }),
     );
@@ -201,4 +212,17 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     },
   };
+}
+
+/**
+ * `workerDeploymentOptions` for a version; nothing for an unversioned worker. Every workflow
+ * here is PINNED: an agent run (a turn, a sub-agent, an ambient run's child) and an ambient
+ * run finish on the build they started on, and a conversation's run does too, its next run
+ * (after continue-as-new) starting on the deployment's target version. The worker states it
+ * once, as its default: the server refuses a behaviour from an unversioned worker, so a
+ * workflow annotated with `setWorkflowOptions({ versioningBehavior })` would stall on one.
+ */
+function deploymentOptions(version: WorkerDeploymentVersion | undefined): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  if (!version) return {};
+  return { workerDeploymentOptions: { useWorkerVersioning: true, version, defaultVersioningBehavior: 'PINNED' } };
 }

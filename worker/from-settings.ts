@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { AnswerStreams } from './replies/answer-stream.ts';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Tracing } from '../client/tracing.ts';
@@ -43,6 +44,8 @@ export interface WorkerFromSettingsOptions {
   tracing?: Tracing;
   /** Counts of model call attempts for the CloudWatch publisher. @default none */
   counts?: WorkerCounts;
+  /** The Worker Deployment Version the workers poll as (`deploymentVersionOf(settings.versioning)`). @default none: unversioned */
+  deployment?: WorkerDeploymentVersion;
 }
 
 /** The agent worker the settings describe: the one wiring the container and the local programs share. */
@@ -70,5 +73,6 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
     ...(settings.MODEL_CALLS_PER_SECOND ? { modelCallsPerSecond: settings.MODEL_CALLS_PER_SECOND } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
     ...(options.counts ? { counts: options.counts } : {}),
+    ...(options.deployment ? { deployment: options.deployment } : {}),
   });
 }

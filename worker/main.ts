@@ -5,7 +5,7 @@ import { connectTo, temporalTargetFrom, TemporalConnectionError } from '../clien
 import { settingsOrExit } from '../core/load-settings.ts';
 import { registryFrom, createWorkerFromSettings } from './from-settings.ts';
 import { replyAdaptersFrom, slackAnswerStreamsFrom } from './replies/adapters.ts';
-import { loadWorkerSettings } from './settings.ts';
+import { deploymentVersionOf, loadWorkerSettings } from './settings.ts';
 import { syncSchedulesAtStart } from './sync-at-start.ts';
 import { createWorkerCounts } from './cloudwatch-metrics.ts';
 import { createOperationsPublisher, publishPeriodically } from './operations-publisher.ts';
@@ -47,8 +47,9 @@ const client = new Client({ connection, namespace });
 const registry = registryFrom(settings.agents, client);
 await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values(), enabled: settings.agents.SCHEDULES_SYNC_AT_START, log: (line) => console.error(line) });
 
-// Create.
+// Create. With a deployment version, the workers are versioned: runs stay on the build they started on.
 const replyAdapters = replyAdaptersFrom(settings);
+const deployment = deploymentVersionOf(settings.versioning);
 const worker = await createWorkerFromSettings({
   connection,
   namespace,
@@ -60,6 +61,7 @@ const worker = await createWorkerFromSettings({
   answerStreams: slackAnswerStreamsFrom(settings.slack),
   ...(tracing ? { tracing } : {}),
   ...(counts ? { counts } : {}),
+  ...(deployment ? { deployment } : {}),
 });
 
 // Operations metrics on a timer: backlogs and counts as CloudWatch EMF lines on stdout, the
@@ -84,7 +86,7 @@ const operations =
 // Run until SIGINT or SIGTERM; in-flight activities finish within the shutdown grace time.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
 console.error(
-  `Worker polling task queue "${settings.agents.TEMPORAL_TASK_QUEUE}" on ${settings.connection.TEMPORAL_ADDRESS} (namespace ${namespace}); replies: ${['none', ...Object.keys(replyAdapters)].join(', ')}.`,
+  `Worker polling task queue "${settings.agents.TEMPORAL_TASK_QUEUE}" on ${settings.connection.TEMPORAL_ADDRESS} (namespace ${namespace}); ${deployment ? `version ${deployment.deploymentName}.${deployment.buildId}` : 'unversioned'}; replies: ${['none', ...Object.keys(replyAdapters)].join(', ')}.`,
 );
 try {
   await worker.run();

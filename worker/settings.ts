@@ -1,3 +1,4 @@
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import * as z from 'zod';
 import { duration, flag, loadSettingGroups, optionalText, optionalUrl, requiredText, type Environment } from '../core/load-settings.ts';
 import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from '../store/create-store.ts';
@@ -107,6 +108,32 @@ export const telemetrySettingsSchema = z.object({
 
 export type TelemetrySettings = z.infer<typeof telemetrySettingsSchema>;
 
+/**
+ * Worker versioning: set both (a versioned worker) or neither (unversioned, as locally and in
+ * tests). In AWS the stack sets them: the deployment's name, and the image's tag as the build id.
+ */
+export const workerVersioningSchema = z
+  .object({
+    /** Worker Deployment the worker belongs to, e.g. 'durable-agents'. @default unset: unversioned */
+    TEMPORAL_DEPLOYMENT_NAME: optionalText.pipe(
+      z.string().regex(/^[^.\s]+$/, { message: 'TEMPORAL_DEPLOYMENT_NAME may not contain dots or spaces (Temporal writes a version as <deployment>.<build id>)' }).optional(),
+    ),
+    /** Build id of the worker's code: the image tag. @default unset: unversioned */
+    TEMPORAL_BUILD_ID: optionalText.pipe(z.string().max(255, { message: 'TEMPORAL_BUILD_ID is at most 255 characters' }).optional()),
+  })
+  .refine((settings) => !settings.TEMPORAL_DEPLOYMENT_NAME === !settings.TEMPORAL_BUILD_ID, {
+    message: 'TEMPORAL_DEPLOYMENT_NAME and TEMPORAL_BUILD_ID go together: set both for a versioned worker, or neither',
+    path: ['TEMPORAL_BUILD_ID'],
+  });
+
+export type WorkerVersioningSettings = z.infer<typeof workerVersioningSchema>;
+
+/** The Worker Deployment Version the settings name, if any. */
+export function deploymentVersionOf(settings: WorkerVersioningSettings): WorkerDeploymentVersion | undefined {
+  const { TEMPORAL_DEPLOYMENT_NAME: deploymentName, TEMPORAL_BUILD_ID: buildId } = settings;
+  return deploymentName && buildId ? { deploymentName, buildId } : undefined;
+}
+
 export interface WorkerSettings {
   connection: z.infer<typeof workerConnectionSchema>;
   telemetry: TelemetrySettings;
@@ -114,6 +141,7 @@ export interface WorkerSettings {
   transcripts: TranscriptStoreSettings;
   slack: SlackReplySettings;
   email: EmailReplySettings;
+  versioning: WorkerVersioningSettings;
 }
 
 /** Reads and checks every setting of the worker at once; the error names every variable to fix. */
@@ -126,6 +154,7 @@ export function loadWorkerSettings(env: Environment): WorkerSettings {
       transcripts: transcriptStoreSettingsSchema,
       slack: slackReplySettingsSchema,
       email: emailReplySettingsSchema,
+      versioning: workerVersioningSchema,
     },
     env,
     'worker',

@@ -20,3 +20,13 @@ export function shouldContinueAsNew(policy: ContinueAsNewPolicy = {}): boolean {
     info.historySize >= (policy.maxHistoryBytes ?? DEFAULT_MAX_HISTORY_BYTES)
   );
 }
+
+/**
+ * Whether a deploy has made another Worker Deployment Version this pinned run's target (its
+ * deployment's current version, or the ramping one for its share): the server says so on each
+ * workflow task. Always false for an unversioned worker, and in histories recorded before
+ * versioning, so those replay along the same path.
+ */
+export function targetVersionChanged(): boolean {
+  return workflowInfo().targetWorkerDeploymentVersionChanged === true;
+}

@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineQuery, makeContinueAsNewFunc, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { CURRENT_STEP_QUERY, type ConversationContext, type ConversationStart, type CurrentStep, type TurnSummary } from '../core/conversation.ts';
 import { LOAD_CONVERSATION_ACTIVITY, type ConversationStoreActivities, type LoadConversationResult } from '../core/contracts/conversations.ts';
 import type { MessageRef } from '../core/spec.ts';
@@ -8,7 +8,7 @@ import { acceptFeedback } from './conversation-feedback.ts';
 import { openIntake, type QueuedMessage } from './conversation-intake.ts';
 import type { ConversationState } from './conversation-state.ts';
 import { acceptTurnControls, runTurn } from './conversation-turn.ts';
-import { shouldContinueAsNew } from './continue-as-new.ts';
+import { shouldContinueAsNew, targetVersionChanged } from './continue-as-new.ts';
 
 export { messageUpdate, turnsQuery } from './conversation-intake.ts';
 export { stopUpdate, turnProgressSignal } from './conversation-turn.ts';
@@ -55,7 +55,10 @@ const { [LOAD_CONVERSATION_ACTIVITY]: loadConversation } = proxyActivities<Pick<
  * each as a child `agentRun` that continues the conversation's transcript
  * (`conversation-turn.ts`), its progress mirrored on the reply channel
  * (`conversation-status.ts`). Approvals are decided here (the validator checks who may), and
- * forwarded to the run that waits. Continues as new between turns when history grows;
+ * forwarded to the run that waits. Continues as new between turns when history grows, or
+ * when a deploy has made another worker version the target: under worker versioning a run is
+ * pinned to its version (no deploy replays it on other code), and the next run starts on the
+ * deployment's target version (`initialVersioningBehavior: 'AUTO_UPGRADE'`);
  * completes after `idleTimeout` without a message, and the next message's update-with-start
  * opens a new run that finds the transcript through `conversation:load`.
  */
@@ -108,12 +111,14 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       }
       continue;
     }
-    await runTurn({ state, intake, approvals, start: input, settings });
-    if (shouldContinueAsNew(settings)) {
+    // After a deploy the queued turn runs on the new build: continue as new first, carrying it.
+    const moving = targetVersionChanged();
+    if (!moving) await runTurn({ state, intake, approvals, start: input, settings });
+    if (moving || targetVersionChanged() || shouldContinueAsNew(settings)) {
       await condition(allHandlersFinished);
       const { carried: _previous, ...start } = input;
       const head = state.transcriptHead;
-      await continueAsNew<typeof conversation>({
+      await makeContinueAsNewFunc<typeof conversation>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({
         ...start,
         carried: {
           ...(head ? { transcriptHead: head } : {}),

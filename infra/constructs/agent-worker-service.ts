@@ -1,6 +1,6 @@
 import { type CfnResource, Duration, IgnoreMode, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import { DockerImageAsset, Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -44,6 +44,20 @@ export interface AgentWorkerServiceProps {
   logRetentionDays?: number;
   /** An AWS Distro for OpenTelemetry collector beside the worker: spans to X-Ray, Runtime metrics to CloudWatch. @default true */
   otelCollector?: boolean;
+  /**
+   * Worker Deployment of the workers (`TEMPORAL_DEPLOYMENT_NAME`); each image is a version of it
+   * whose build id (`TEMPORAL_BUILD_ID`) is the image's tag. Unset: unversioned workers.
+   * @default unversioned
+   */
+  deploymentName?: string;
+  /**
+   * Build ids (image tags) of earlier versions whose pinned runs have not finished: each keeps
+   * a service of `drainingCount` tasks on its own image while the main service runs the new one.
+   * @default none
+   */
+  drainingBuildIds?: string[];
+  /** Tasks of each draining version's service. @default 1 */
+  drainingCount?: number;
 }
 
 /**
@@ -51,6 +65,11 @@ export interface AgentWorkerServiceProps {
  * worker/Dockerfile at deploy time (synth only stages the context), the deployment circuit
  * breaker rolls a failing release back, and tasks get SIGTERM with two minutes to finish
  * their activities before they are killed.
+ *
+ * Worker versioning (with `deploymentName`): each image is a version of the deployment, its
+ * tag the build id. A deploy replaces the main service's tasks; runs pinned to an earlier
+ * version finish on that version's own service (`drainingBuildIds`) until it is drained.
+ * Routing new runs to the new version is Temporal's (`npm run deployment -- current`).
  *
  * Networking: the worker only dials out (Temporal Cloud on 7233, Gemini, Slack, SES, S3), so
  * by default tasks run in public subnets with a public IP and a security group that admits
@@ -64,8 +83,14 @@ export class AgentWorkerService extends Construct {
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly service: ecs.FargateService;
   readonly logGroup: logs.LogGroup;
+  /** The main service's worker container. */
   readonly worker: ecs.ContainerDefinition;
+  /** The main service's collector (`otelCollector`). */
   readonly collector: OtelCollector | undefined;
+  /** Build id of this deploy's image (its tag): `TEMPORAL_BUILD_ID` of the main service's workers. */
+  readonly buildId: string;
+  /** One service per draining earlier version (`drainingBuildIds`). */
+  readonly drainingServices: ecs.FargateService[];
 
   constructor(scope: Construct, id: string, props: AgentWorkerServiceProps) {
     super(scope, id);
@@ -86,7 +111,60 @@ export class AgentWorkerService extends Construct {
     }
 
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention, removalPolicy: RemovalPolicy.DESTROY });
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+    const image = new DockerImageAsset(this, 'Image', {
+      directory: REPOSITORY_ROOT,
+      file: 'worker/Dockerfile',
+      platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
+      ignoreMode: IgnoreMode.DOCKER,
+    });
+    // The image's tag (its content hash) is the build id: a new image is a new version.
+    this.buildId = image.imageTag;
+    const main = this.workerTask('Task', ecs.ContainerImage.fromDockerImageAsset(image), this.buildId, props, retention);
+    this.taskDefinition = main.taskDefinition;
+    this.worker = main.worker;
+    this.collector = main.collector;
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: this.vpc,
+      description: 'Agent worker: outbound only',
+      allowAllOutbound: true,
+    });
+    const publicSubnets = natGateways === 0 && props.vpc === undefined;
+    const serviceProps = {
+      cluster: this.cluster,
+      securityGroups: [securityGroup],
+      assignPublicIp: publicSubnets,
+      vpcSubnets: { subnetType: publicSubnets ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      circuitBreaker: { enable: true, rollback: true },
+      // A new task starts before an old one stops: Temporal spreads work over both.
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      enableExecuteCommand: false,
+    };
+    this.service = new ecs.FargateService(this, 'Service', { ...serviceProps, taskDefinition: this.taskDefinition, desiredCount: props.desiredCount ?? 1 });
+
+    // Earlier versions keep their own image and tasks until their pinned runs end; they start
+    // before the main service replaces its tasks, so no version is ever left without a worker.
+    this.drainingServices = (props.deploymentName ? (props.drainingBuildIds ?? []) : [])
+      .filter((buildId) => buildId !== this.buildId)
+      .map((buildId) => {
+        const { taskDefinition } = this.workerTask(`Draining-${buildId}-Task`, ecs.ContainerImage.fromEcrRepository(image.repository, buildId), buildId, props, retention);
+        const service = new ecs.FargateService(this, `Draining-${buildId}`, { ...serviceProps, taskDefinition, desiredCount: props.drainingCount ?? 1 });
+        this.service.node.addDependency(service);
+        return service;
+      });
+  }
+
+  /** The worker's task: its container (and collector), settings and secrets, and the grants of its role. */
+  private workerTask(
+    id: string,
+    image: ecs.ContainerImage,
+    buildId: string,
+    props: AgentWorkerServiceProps,
+    retention: logs.RetentionDays,
+  ): { taskDefinition: ecs.FargateTaskDefinition; worker: ecs.ContainerDefinition; collector: OtelCollector | undefined } {
+    const arm = (props.architecture ?? 'arm64') === 'arm64';
+    const taskDefinition = new ecs.FargateTaskDefinition(this, id, {
       cpu: props.cpu ?? 512,
       memoryLimitMiB: props.memoryLimitMiB ?? 1024,
       runtimePlatform: {
@@ -102,17 +180,14 @@ export class AgentWorkerService extends Construct {
     const appSecrets = props.secrets.forContainer(props.appSecrets ?? ['GOOGLE_API_KEY', 'APPROVAL_TOKEN_SECRET', 'EMAIL_REPLY_TOKEN_SECRET', 'SLACK_BOT_TOKEN']);
 
     const collecting = props.otelCollector ?? true;
-    this.worker = this.taskDefinition.addContainer('Worker', {
-      image: ecs.ContainerImage.fromAsset(REPOSITORY_ROOT, {
-        file: 'worker/Dockerfile',
-        platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
-        ignoreMode: IgnoreMode.DOCKER,
-      }),
+    const worker = taskDefinition.addContainer('Worker', {
+      image,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'worker' }),
       environment: {
         TEMPORAL_ADDRESS: props.temporal.address,
         TEMPORAL_NAMESPACE: props.temporal.namespace,
         TEMPORAL_TASK_QUEUE: props.temporal.taskQueue,
+        ...(props.deploymentName ? { TEMPORAL_DEPLOYMENT_NAME: props.deploymentName, TEMPORAL_BUILD_ID: buildId } : {}),
         ...props.bucket.transcriptStoreEnvironment(),
         ...(props.emailConfigurationSet ? { EMAIL_CONFIGURATION_SET: props.emailConfigurationSet } : {}),
         // The backlog and counts the stack scales and alarms on, as EMF lines on the log stream.
@@ -124,39 +199,22 @@ export class AgentWorkerService extends Construct {
       // Fargate's longest: the worker drains its activities on SIGTERM.
       stopTimeout: Duration.seconds(120),
     });
-    this.collector = collecting ? new OtelCollector(this, 'Collector', { taskDefinition: this.taskDefinition, worker: this.worker, logGroup: this.logGroup, retention }) : undefined;
-    Validations.of(this.taskDefinition).acknowledge({
+    // The main task's collector keeps the id it had before draining services existed.
+    const collector = collecting ? new OtelCollector(this, id === 'Task' ? 'Collector' : `${id}-Collector`, { taskDefinition, worker, logGroup: this.logGroup, retention }) : undefined;
+    Validations.of(taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The plain environment holds addresses, names, the bucket and the collector\'s configuration; every secret value comes from Secrets Manager through the container secrets.',
+      reason: "The plain environment holds addresses, names, the bucket and the collector's configuration; every secret value comes from Secrets Manager through the container secrets.",
     });
 
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: this.vpc,
-      description: 'Agent worker: outbound only',
-      allowAllOutbound: true,
-    });
-    this.service = new ecs.FargateService(this, 'Service', {
-      cluster: this.cluster,
-      taskDefinition: this.taskDefinition,
-      desiredCount: props.desiredCount ?? 1,
-      securityGroups: [securityGroup],
-      assignPublicIp: natGateways === 0 && props.vpc === undefined,
-      vpcSubnets: { subnetType: natGateways === 0 && props.vpc === undefined ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      circuitBreaker: { enable: true, rollback: true },
-      // A new task starts before an old one stops: Temporal spreads work over both.
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      enableExecuteCommand: false,
-    });
-
-    const taskRole = this.taskDefinition.taskRole;
+    const taskRole = taskDefinition.taskRole;
     props.bucket.grantTranscriptReadWrite(taskRole);
     props.bucket.grantRawMailRead(taskRole);
     this.grantSendEmail(taskRole, props.emailDomain, props.emailConfigurationSet);
-    Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
+    Validations.of(taskDefinition.obtainExecutionRole()).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ecr:GetAuthorizationToken, which the execution role needs to pull the image, has no resource to scope it to.',
     });
+    return { taskDefinition, worker, collector };
   }
 
   private createVpc(natGateways: number, retention: logs.RetentionDays): ec2.Vpc {

@@ -247,6 +247,9 @@ describe('the stack, as deployed with real settings', () => {
           Environment: Match.arrayWith([
             { Name: 'TEMPORAL_ADDRESS', Value: 'agents.a1b2c.tmprl.cloud:7233' },
             { Name: 'TEMPORAL_NAMESPACE', Value: 'agents.a1b2c' },
+            // Worker versioning: the image's tag is the build id.
+            { Name: 'TEMPORAL_DEPLOYMENT_NAME', Value: 'durable-agents' },
+            { Name: 'TEMPORAL_BUILD_ID', Value: worker.buildId },
             { Name: 'TRANSCRIPT_STORE', Value: 's3' },
             { Name: 'TRANSCRIPT_BUCKET', Value: { Ref: synthesized.logicalId(bucket.bucket) } },
             { Name: 'TRANSCRIPT_PREFIX', Value: 'transcripts/' },
@@ -276,6 +279,9 @@ describe('the stack, as deployed with real settings', () => {
     const securityGroup = synthesized.template.toJSON().Resources[synthesized.logicalId(worker.service.connections.securityGroups[0]!)];
     expect(securityGroup.Properties.SecurityGroupIngress).toBeUndefined();
     synthesized.template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    synthesized.template.resourceCountIs('AWS::ECS::Service', 1);
+    expect(worker.buildId).toMatch(/^[0-9a-f]{64}$/);
+    synthesized.template.hasOutput('WorkerBuildId', { Value: worker.buildId });
     synthesized.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     const image = readdirSync(synthesized.outdir).find((name) => name.startsWith('asset.') && existsSync(join(synthesized.outdir, name, 'worker', 'Dockerfile')));
     expect(image, 'the worker image context is staged').toBeDefined();
@@ -384,6 +390,41 @@ describe('variants', () => {
     }
   });
 
+  it('keeps a service on each draining version\'s own image, started before the new version replaces the main tasks', () => {
+    const synthesized = synthesize({ ...DEPLOYED_CONTEXT, workerDrainingBuildIds: 'aaa111,bbb222' }, { bundle: false });
+    try {
+      const { template, stack } = synthesized;
+      template.resourceCountIs('AWS::ECS::Service', 3);
+      expect(stack.worker.drainingServices).toHaveLength(2);
+      for (const [index, buildId] of ['aaa111', 'bbb222'].entries()) {
+        const service = stack.worker.drainingServices[index]!;
+        const resources = template.toJSON().Resources;
+        const taskDefinition = resources[synthesized.logicalId(service.taskDefinition)].Properties;
+        const container = taskDefinition.ContainerDefinitions[0];
+        expect(container.Environment).toEqual(expect.arrayContaining([{ Name: 'TEMPORAL_DEPLOYMENT_NAME', Value: 'durable-agents' }, { Name: 'TEMPORAL_BUILD_ID', Value: buildId }]));
+        expect(JSON.stringify(container.Image)).toContain(`:${buildId}`);
+        expect(resources[synthesized.logicalId(service)].Properties.DesiredCount).toBe(1);
+        expect(resources[synthesized.logicalId(stack.worker.service)].DependsOn).toContain(synthesized.logicalId(service));
+      }
+      expect(new AwsSolutionsChecks().validateScope(synthesized.app).violations).toEqual([]);
+    } finally {
+      synthesized.dispose();
+    }
+  });
+
+  it('runs unversioned workers when workerDeploymentName is empty', () => {
+    const synthesized = synthesize({ ...DEPLOYED_CONTEXT, workerDeploymentName: '', workerDrainingBuildIds: 'aaa111' }, { bundle: false });
+    try {
+      const { template, stack } = synthesized;
+      template.resourceCountIs('AWS::ECS::Service', 1);
+      const container = template.toJSON().Resources[synthesized.logicalId(stack.worker.taskDefinition)].Properties.ContainerDefinitions[0];
+      expect((container.Environment as { Name: string }[]).map((variable) => variable.Name)).not.toContain('TEMPORAL_BUILD_ID');
+      expect(Object.keys(template.findOutputs('WorkerBuildId'))).toEqual([]);
+    } finally {
+      synthesized.dispose();
+    }
+  });
+
   it('synthesises with no settings at all, and says which placeholders remain', () => {
     const synthesized = synthesize({}, { bundle: false });
     try {
@@ -403,5 +444,6 @@ describe('variants', () => {
     expect(() => synthesize({ temporalSecretArn: 'durable-agents/temporal' }, { bundle: false })).toThrow(/temporalSecretArn: must be the complete ARN/);
     expect(() => synthesize({ natGateways: 'three' }, { bundle: false })).toThrow(/natGateways/);
     expect(() => synthesize({ workerEnvironment: 'GEMINI_MODEL=x' }, { bundle: false })).toThrow(/workerEnvironment: must be a JSON object of strings/);
+    expect(() => synthesize({ workerDeploymentName: 'agents.prod' }, { bundle: false })).toThrow(/workerDeploymentName: may not contain dots/);
   });
 });

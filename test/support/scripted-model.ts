@@ -1,5 +1,5 @@
 import type { FunctionCall } from '../../core/spec.ts';
-import { startGeminiServer, type GeminiReply, type GeminiRequest, type GeminiServer } from '../../local/gemini-server.ts';
+import { startGeminiServer, type GeminiReply, type GeminiRequest, type GeminiResponder, type GeminiServer } from '../../local/gemini-server.ts';
 
 export type ScriptStep = GeminiReply | ((request: GeminiRequest) => GeminiReply);
 
@@ -20,7 +20,7 @@ export function failWith(status: number, message: string, headers?: Record<strin
  * A Gemini-compatible server that answers request N with step N. Past the end of the
  * script it answers 500, so a run that calls the model more than expected is visible.
  */
-export function startScriptedModel(steps: ScriptStep[] | ((request: GeminiRequest) => GeminiReply)): Promise<GeminiServer> {
+export function startScriptedModel(steps: ScriptStep[] | GeminiResponder): Promise<GeminiServer> {
   return startGeminiServer({
     apiKey: 'test-key',
     respond: (request) => {
