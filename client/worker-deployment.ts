@@ -104,3 +104,39 @@ function enumName(values: Record<string, unknown>, value: unknown, prefix: strin
   const name = Object.keys(values).find((key) => values[key] === value) ?? String(value);
   return name.replace(prefix, '').toLowerCase();
 }
+
+/**
+ * What a versioned worker does with its own version once it polls: `first` makes it current
+ * only when the deployment has none (a first deploy, when otherwise no worker would take new
+ * runs until someone ran `npm run deployment -- current`); `always` makes it current (the
+ * deploy itself switches new runs over once its tasks are up); `never` leaves routing to the
+ * commands (a ramp).
+ */
+export type VersionPromotion = 'first' | 'always' | 'never';
+
+export type PromotionOutcome = 'made-current' | 'already-current' | 'left-to-the-commands';
+
+/** Applies `promotion` to `version`, waiting (up to `timeoutMs`) until the server knows the version's pollers. */
+export async function promoteVersion(
+  client: Client,
+  version: WorkerDeploymentVersion,
+  promotion: VersionPromotion,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<PromotionOutcome> {
+  if (promotion === 'never') return 'left-to-the-commands';
+  const current = await currentBuildId(client, version.deploymentName);
+  if (current === version.buildId) return 'already-current';
+  if (promotion === 'first' && current !== undefined) return 'left-to-the-commands';
+  await whenVersionReady(() => setCurrentVersion(client, version, `worker ${version.buildId} (promotion: ${promotion})`), options);
+  return 'made-current';
+}
+
+/** The deployment's current build id; undefined when it has none or does not exist yet (no worker of it has polled). */
+async function currentBuildId(client: Client, deploymentName: string): Promise<string | undefined> {
+  try {
+    return (await describeDeployment(client, deploymentName)).current;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 5) return undefined;
+    throw error;
+  }
+}

@@ -90,7 +90,7 @@ export class DurableAgentsStack extends Stack {
       containerInsights: settings.containerInsights,
       otelCollector: settings.otelCollector,
       logRetentionDays,
-      ...(settings.workerDeploymentName ? { deploymentName: settings.workerDeploymentName, drainingBuildIds: settings.workerDrainingBuildIds } : {}),
+      ...(settings.workerDeploymentName ? { deploymentName: settings.workerDeploymentName, drainingBuildIds: settings.workerDrainingBuildIds, versionPromotion: settings.workerVersionPromotion } : {}),
     });
     this.workerScaling = new WorkerScaling(this, 'WorkerScaling', {
       service: this.worker.service,

@@ -108,6 +108,12 @@ export const deploymentSettingsSchema = z.object({
   workerDeploymentName: z.string().trim().regex(/^[^.\s]*$/, { message: 'may not contain dots or spaces' }).default('durable-agents'),
   /** Build ids of earlier worker images still running pinned runs (`npm run deployment -- describe` lists them as draining); each keeps one task until drained. */
   workerDrainingBuildIds: list.default([]),
+  /**
+   * What a new worker version does once its tasks poll: `first` becomes current only when no
+   * version is (the first deploy); `always` becomes current (the deploy switches new runs over
+   * once the new tasks are up); `never` waits for `npm run deployment -- current` or a ramp.
+   */
+  workerVersionPromotion: z.enum(['first', 'always', 'never']).default('first'),
   /** 0: public subnets and a public IP per task (no NAT cost); 1 or 2: private subnets behind NAT gateways. */
   natGateways: integer(0, 2).default(0),
   containerInsights: flag.default(false),

@@ -6,6 +6,7 @@ import { settingsOrExit } from '../core/load-settings.ts';
 import { registryFrom, createWorkerFromSettings } from './from-settings.ts';
 import { replyAdaptersFrom, slackAnswerStreamsFrom } from './replies/adapters.ts';
 import { deploymentVersionOf, loadWorkerSettings } from './settings.ts';
+import { promoteVersion } from '../client/worker-deployment.ts';
 import { syncSchedulesAtStart } from './sync-at-start.ts';
 import { createWorkerCounts } from './cloudwatch-metrics.ts';
 import { createOperationsPublisher, publishPeriodically } from './operations-publisher.ts';
@@ -88,8 +89,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 console.error(
   `Worker polling task queue "${settings.agents.TEMPORAL_TASK_QUEUE}" on ${settings.connection.TEMPORAL_ADDRESS} (namespace ${namespace}); ${deployment ? `version ${deployment.deploymentName}.${deployment.buildId}` : 'unversioned'}; replies: ${['none', ...Object.keys(replyAdapters)].join(', ')}.`,
 );
+const running = worker.run();
+// A versioned worker may make its own version current once it polls (TEMPORAL_VERSION_PROMOTION).
+if (deployment) {
+  const promotion = settings.versioning.TEMPORAL_VERSION_PROMOTION;
+  promoteVersion(client, deployment, promotion).then(
+    (outcome) => console.error(`Version ${deployment.buildId}: ${outcome === 'left-to-the-commands' ? 'not made current (promotion ' + promotion + '); npm run deployment -- current makes it so' : outcome}.`),
+    (error: unknown) => console.error(`Version ${deployment.buildId} could not be made current (${(error as Error).message.split('\n')[0]}); npm run deployment -- current ${deployment.buildId} does it by hand.`),
+  );
+}
 try {
-  await worker.run();
+  await running;
 } finally {
   // Close.
   await operations?.stop();

@@ -120,6 +120,12 @@ export const workerVersioningSchema = z
     ),
     /** Build id of the worker's code: the image tag. @default unset: unversioned */
     TEMPORAL_BUILD_ID: optionalText.pipe(z.string().max(255, { message: 'TEMPORAL_BUILD_ID is at most 255 characters' }).optional()),
+    /**
+     * What a versioned worker does with its version once it polls: `first` makes it current only
+     * when the deployment has no current version; `always` makes it current (the deploy switches
+     * new runs over); `never` leaves it to `npm run deployment`. @default 'first'
+     */
+    TEMPORAL_VERSION_PROMOTION: z.enum(['first', 'always', 'never'], { message: 'TEMPORAL_VERSION_PROMOTION is first, always or never' }).default('first'),
   })
   .refine((settings) => !settings.TEMPORAL_DEPLOYMENT_NAME === !settings.TEMPORAL_BUILD_ID, {
     message: 'TEMPORAL_DEPLOYMENT_NAME and TEMPORAL_BUILD_ID go together: set both for a versioned worker, or neither',

@@ -58,6 +58,8 @@ export interface AgentWorkerServiceProps {
   drainingBuildIds?: string[];
   /** Tasks of each draining version's service. @default 1 */
   drainingCount?: number;
+  /** `TEMPORAL_VERSION_PROMOTION` of versioned workers: whether a new version makes itself current. @default 'first' */
+  versionPromotion?: 'first' | 'always' | 'never';
 }
 
 /**
@@ -187,7 +189,7 @@ export class AgentWorkerService extends Construct {
         TEMPORAL_ADDRESS: props.temporal.address,
         TEMPORAL_NAMESPACE: props.temporal.namespace,
         TEMPORAL_TASK_QUEUE: props.temporal.taskQueue,
-        ...(props.deploymentName ? { TEMPORAL_DEPLOYMENT_NAME: props.deploymentName, TEMPORAL_BUILD_ID: buildId } : {}),
+        ...(props.deploymentName ? { TEMPORAL_DEPLOYMENT_NAME: props.deploymentName, TEMPORAL_BUILD_ID: buildId, TEMPORAL_VERSION_PROMOTION: props.versionPromotion ?? 'first' } : {}),
         ...props.bucket.transcriptStoreEnvironment(),
         ...(props.emailConfigurationSet ? { EMAIL_CONFIGURATION_SET: props.emailConfigurationSet } : {}),
         // The backlog and counts the stack scales and alarms on, as EMF lines on the log stream.

@@ -3,7 +3,7 @@ import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { describeDeployment, setCurrentVersion, whenVersionReady } from '../../client/worker-deployment.ts';
+import { describeDeployment, promoteVersion, setCurrentVersion, whenVersionReady } from '../../client/worker-deployment.ts';
 import { compileAgent, defineAgent } from '../../core/define-agent.ts';
 import { defineTool } from '../../core/define-tool.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
@@ -124,6 +124,25 @@ describe.skipIf(noTemporal)('worker versioning on the dev server', () => {
     const summary = await describeDeployment(temporal.client, deploy.deploymentName);
     expect(summary.current).toBe('v2');
     expect(summary.versions.map((version) => version.buildId).sort()).toEqual(['v1', 'v2']);
+  });
+
+  it('makes a first version current by itself, later ones only when told to (TEMPORAL_VERSION_PROMOTION)', async () => {
+    const deploy = await deployment();
+    const version = (buildId: string) => ({ deploymentName: deploy.deploymentName, buildId });
+    const promote = (buildId: string, promotion: 'first' | 'always' | 'never') => promoteVersion(temporal.client, version(buildId), promotion, { timeoutMs: 30_000, intervalMs: 200 });
+    await deploy.start('v1');
+    // A first deploy: nothing is current, so without this no worker would take new runs.
+    expect(await promote('v1', 'never')).toBe('left-to-the-commands');
+    expect(await promote('v1', 'first')).toBe('made-current');
+    expect((await describeDeployment(temporal.client, deploy.deploymentName)).current).toBe('v1');
+    expect(await promote('v1', 'first')).toBe('already-current');
+
+    await deploy.start('v2');
+    // A later deploy with the default leaves routing to the commands (a ramp, or current).
+    expect(await promote('v2', 'first')).toBe('left-to-the-commands');
+    expect((await describeDeployment(temporal.client, deploy.deploymentName)).current).toBe('v1');
+    expect(await promote('v2', 'always')).toBe('made-current');
+    expect((await describeDeployment(temporal.client, deploy.deploymentName)).current).toBe('v2');
   });
 
   /** A conversation on v1, one turn held until v2 is current; it continues as new after every turn. */
