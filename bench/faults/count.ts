@@ -43,7 +43,7 @@ export interface FaultRow {
   toolRerunsInFlight: number;
   /** Tool calls that had finished and ran again: the goal is none. */
   finishedToolCallsRepeated: number;
-  /** From the fault's end until every message accepted before it was answered (0 when none waited). */
+  /** From the fault's end until every accepted message sent before it was answered (0 when none waited). */
   recoverSeconds: number | null;
   meetsGoal: boolean;
   /** What the goal missed, in words; empty when it holds. */
@@ -80,7 +80,8 @@ export function countRow(input: RowInput): FaultRow {
     inFlight += classified.inFlight;
     finished += classified.finishedRepeated;
   }
-  const waited = accepted.filter((message) => message.acceptedAt! <= input.window.end);
+  // Messages sent before the fault ended, including those the edge refused until then and accepted on a retry.
+  const waited = accepted.filter((message) => message.sentAt <= input.window.end);
   let recoverSeconds: number | null = 0;
   for (const message of waited) {
     const first = Math.min(...(input.answers.get(message.marker) ?? []));

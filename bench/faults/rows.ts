@@ -164,15 +164,21 @@ export const FAULTS: FaultDefinition[] = [
   },
   {
     id: 'sqs-edge-outage',
-    label: "SQS unreachable at the edge for 20 s (Slack's retries)",
-    messages: 10,
+    label: "SQS at the edge unreachable for 15 s, then answering after the edge's 2.5 s deadline for 15 s (Slack's retries)",
+    messages: 12,
     intervalMs: 2500,
-    inject: timed(
-      5000,
-      20_000,
-      (context) => context.stack.sqsProxy.cut(),
-      (context) => context.stack.sqsProxy.restore(),
-    ),
+    inject: async (context) => {
+      await sleep(4000);
+      const start = Date.now();
+      context.stack.sqsProxy.cut();
+      await sleep(15_000);
+      // SQS keeps each message but its answer comes too late: the edge says 503, Slack sends it again.
+      context.stack.sqsProxy.restore();
+      context.stack.sqsProxy.slow(3500);
+      await sleep(15_000);
+      context.stack.sqsProxy.restore();
+      return { start, end: Date.now() };
+    },
   },
   {
     id: 'dispatcher-kill',
@@ -196,16 +202,16 @@ export const FAULTS: FaultDefinition[] = [
   },
   {
     id: 'slack-errors',
-    label: 'Slack API 503 for 20 s, then 429 (Retry-After 3 s) for 10 s',
-    messages: 8,
-    intervalMs: 2500,
+    label: 'Slack API 503 for 40 s, then 429 (Retry-After 5 s) for 15 s',
+    messages: 10,
+    intervalMs: 4000,
     inject: async (context) => {
       await sleep(4000);
       const start = Date.now();
       context.stack.controls.slackFault = () => ({ status: 503 });
-      await sleep(20_000);
-      context.stack.controls.slackFault = () => ({ status: 429, headers: { 'retry-after': '3' } });
-      await sleep(10_000);
+      await sleep(40_000);
+      context.stack.controls.slackFault = () => ({ status: 429, headers: { 'retry-after': '5' } });
+      await sleep(15_000);
       delete context.stack.controls.slackFault;
       return { start, end: Date.now() };
     },
@@ -213,7 +219,7 @@ export const FAULTS: FaultDefinition[] = [
 ];
 
 /** Runs one fault under traffic, waits for the answers, and counts. */
-export async function runFault(context: RowContext, fault: FaultDefinition): Promise<{ row: FaultRow; plan: PlannedMessage[]; window: FaultWindow; deadLetters: number }> {
+export async function runFault(context: RowContext, fault: FaultDefinition): Promise<{ row: FaultRow; plan: PlannedMessage[]; window: FaultWindow; deadLetters: number; edgeRetries: number }> {
   const { stack, traffic, log } = context;
   const plan = traffic.plan(fault.messages, { ...(fault.emailEvery !== undefined ? { emailEvery: fault.emailEvery } : {}), ...(fault.expenseAt ? { expenseAt: fault.expenseAt } : {}) });
   log(`${fault.id}: ${plan.length} messages (${plan[0]!.marker}…${plan.at(-1)!.marker})`);
@@ -251,5 +257,6 @@ export async function runFault(context: RowContext, fault: FaultDefinition): Pro
     tools.push(record);
   }
   const row = countRow({ fault: fault.label, messages: plan, answers: traffic.answers(), tools, window });
-  return { row, plan, window, deadLetters: await stack.deadLetters() };
+  const edgeRetries = plan.reduce((sum, message) => sum + Math.max(0, message.edgeAttempts - 1), 0);
+  return { row, plan, window, deadLetters: await stack.deadLetters(), edgeRetries };
 }

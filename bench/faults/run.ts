@@ -39,13 +39,13 @@ const traffic = createTraffic(stack, log);
 stack.controls.recordSlack = (message) => traffic.onSlackChange(message);
 log('stack ready');
 
-const rows: (FaultRow & { id: string; deadLetters: number })[] = [];
+const rows: (FaultRow & { id: string; deadLetters: number; edgeRetries: number })[] = [];
 let failed = false;
 try {
   for (const fault of FAULTS.filter((entry) => chosen.includes(entry.id))) {
     try {
-      const { row, deadLetters } = await runFault({ stack, traffic, log }, fault);
-      rows.push({ id: fault.id, ...row, deadLetters });
+      const { row, deadLetters, edgeRetries } = await runFault({ stack, traffic, log }, fault);
+      rows.push({ id: fault.id, ...row, deadLetters, edgeRetries });
       log(`${fault.id}: ${row.meetsGoal ? 'goal met' : `GOAL MISSED: ${row.notes.join('; ')}`}`);
     } catch (error) {
       failed = true;
@@ -73,8 +73,9 @@ saveSection('faults', {
 
 console.log(`\n${command}: ${wallSeconds} s, load average ${loadStart.toFixed(1)} → ${loadEnd.toFixed(1)}\n`);
 console.log(formatRows(rows));
-for (const row of rows.filter((entry) => entry.notes.length > 0 || entry.deadLetters > 0)) {
-  console.log(`- ${row.fault}: ${[...row.notes, ...(row.deadLetters ? [`${row.deadLetters} dead letter(s) in the queue's DLQ`] : [])].join('; ')}`);
+for (const row of rows.filter((entry) => entry.notes.length > 0 || entry.deadLetters > 0 || entry.edgeRetries > 0)) {
+  const extra = [...(row.edgeRetries ? [`${row.edgeRetries} retried deliveries to the edge`] : []), ...(row.deadLetters ? [`${row.deadLetters} dead letter(s) in the queue's DLQ`] : [])];
+  console.log(`- ${row.fault}: ${[...row.notes, ...extra].join('; ')}`);
 }
 const allMet = !failed && rows.length === chosen.length && rows.every((row) => row.meetsGoal);
 console.log(allMet ? '\nEvery row meets the goal.' : '\nAt least one row misses the goal (or failed to run).');

@@ -25,6 +25,8 @@ export interface PlannedMessage extends SentMessage {
   conversationId?: string;
   /** Slack: the thread's root ts. */
   rootTs?: string;
+  /** Deliveries to the edge: Slack's first request and its retries, or SQS's receives of the email notification. */
+  edgeAttempts: number;
 }
 
 export interface Traffic {
@@ -82,6 +84,7 @@ export function createTraffic(stack: FaultStack, log: (line: string) => void): T
     let reason = '';
     for (let attempt = 0; attempt <= SLACK_RETRY_DELAYS_MS.length; attempt++) {
       if (attempt > 0) await sleep(SLACK_RETRY_DELAYS_MS[attempt - 1]!);
+      message.edgeAttempts += 1;
       const status = await postToEdge('/slack/events', envelope, false, attempt > 0 ? { number: attempt, reason } : undefined);
       if (status >= 200 && status < 300) {
         message.acceptedAt ??= Date.now();
@@ -100,6 +103,7 @@ export function createTraffic(stack: FaultStack, log: (line: string) => void): T
     await stack.s3.send(new PutObjectCommand({ Bucket: INBOUND_BUCKET, Key: key, Body: raw }));
     const record = sesRecord({ bucket: INBOUND_BUCKET, key, raw, receipt: receipt({ recipients: [AGENT_ADDRESS] }) });
     for (let receive = 1; receive <= EMAIL_MAX_RECEIVES; receive++) {
+      message.edgeAttempts += 1;
       const result = await stack.receiveEmail({ Records: [{ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(receive) } }] }).catch(() => ({ batchItemFailures: [{ itemIdentifier: record.messageId }] }));
       if (result.batchItemFailures.length === 0) {
         message.acceptedAt ??= Date.now();
@@ -140,7 +144,7 @@ export function createTraffic(stack: FaultStack, log: (line: string) => void): T
         const marker = markerName(++sequence);
         const channel = emailEvery > 0 && index % emailEvery === emailEvery - 1 ? 'email' : 'slack';
         const kind: MessageKind = channel === 'slack' && options.expenseAt?.includes(index) ? 'expense' : 'lookup';
-        return { marker, channel, kind, sentAt: 0 };
+        return { marker, channel, kind, sentAt: 0, edgeAttempts: 0 };
       });
     },
     async send(plan, intervalMs) {
