@@ -202,14 +202,14 @@ export const FAULTS: FaultDefinition[] = [
   },
   {
     id: 'slack-errors',
-    label: 'Slack API 503 for 40 s, then 429 (Retry-After 5 s) for 15 s',
-    messages: 10,
-    intervalMs: 4000,
+    label: 'Slack API 503 for 90 s, then 429 (Retry-After 5 s) for 15 s',
+    messages: 12,
+    intervalMs: 6000,
     inject: async (context) => {
       await sleep(4000);
       const start = Date.now();
       context.stack.controls.slackFault = () => ({ status: 503 });
-      await sleep(40_000);
+      await sleep(90_000);
       context.stack.controls.slackFault = () => ({ status: 429, headers: { 'retry-after': '5' } });
       await sleep(15_000);
       delete context.stack.controls.slackFault;

@@ -13,8 +13,12 @@ import { BOT, CHANNEL, INBOUND_BUCKET, PERSON, TEAM, type FaultStack } from './s
 export const SLACK_RETRY_DELAYS_MS = [2000, 20_000, 60_000];
 /** Slack gives up on a request after 3 s and retries it (`http_timeout`). */
 const SLACK_REQUEST_TIMEOUT_MS = 3000;
-/** SQS redelivers an email notification the email edge failed, after its visibility timeout; a dead letter after 5 receives. */
-const EMAIL_REDELIVERY_MS = 5000;
+/**
+ * SQS redelivers an email notification the email edge failed after its visibility timeout
+ * (the CDK stack: six times the function's timeout, minutes), compressed here; a dead letter
+ * after 5 receives.
+ */
+const EMAIL_REDELIVERY_MS = 15_000;
 const EMAIL_MAX_RECEIVES = 5;
 
 export type MessageKind = 'lookup' | 'expense';
