@@ -21,7 +21,7 @@ import { findTemporalCli } from '../../local/temporal-dev-server.ts';
 import { freePort } from '../../local/free-port.ts';
 import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { transcriptStoreSettingsSchema } from '../../store/create-store.ts';
-import { APPROVAL_SECRET, REPLY_SECRET, SIGNING_SECRET, emailConfig, slackConfig } from '../../test/ingress/support.ts';
+import { APPROVAL_SECRET, REPLY_SECRET, emailConfig, slackConfig } from '../../test/ingress/support.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../test/support/moto.ts';
 import { startWorkerProcess } from '../../test/support/worker-process.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
@@ -358,5 +358,3 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
-
-export { SIGNING_SECRET };
