@@ -35,6 +35,8 @@ const runDir = mkdtempSync(join(tmpdir(), 'faults-'));
 console.log(`npm run faults: ${chosen.length} fault(s) on ${cpus().length} CPUs, Node ${process.version}, load average ${loadStart.toFixed(2)}; logs in ${runDir}/logs`);
 
 const stack = await startFaultStack({ runDir, script: faultScript, log });
+// Ctrl-C stops what the run started (the dev server, moto, the worker and dispatcher processes).
+process.once('SIGINT', () => void stack.close().then(() => process.exit(130)));
 const traffic = createTraffic(stack, log);
 stack.controls.recordSlack = (message) => traffic.onSlackChange(message);
 log('stack ready');

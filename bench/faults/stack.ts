@@ -102,9 +102,19 @@ export interface FaultStackOptions {
  * service stand-ins, and the Slack and email edges in this process.
  */
 export async function startFaultStack(options: FaultStackOptions): Promise<FaultStack> {
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    return await assemble(options, closers);
+  } catch (error) {
+    // A part that did not start leaves none of the others running.
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assemble(options: FaultStackOptions, closers: (() => Promise<unknown>)[]): Promise<FaultStack> {
   const { runDir, log } = options;
   mkdirSync(join(runDir, 'logs'), { recursive: true });
-  const closers: (() => Promise<unknown>)[] = [];
   const controls: StandInControls = {};
 
   const moto = await startMoto();
