@@ -43,12 +43,16 @@ export interface PersistentDevServerOptions {
   owner: string;
   executable?: string;
   ui?: boolean;
+  /** Port of the frontend; a restart on the same port lets connected clients carry on. @default any free port */
+  port?: number;
 }
 
 /** A running local Temporal: connections for the worker and the client, and how to stop it. */
 export interface LocalTemporal {
   address: string;
   uiUrl?: string;
+  /** The server's own process, when this program runs the CLI itself. */
+  pid?: number;
   nativeConnection: NativeConnection;
   client: Client;
   stop(): Promise<void>;
@@ -84,7 +88,7 @@ async function viaSdk(dbFilename: string, options: PersistentDevServerOptions): 
 const START_TIMEOUT_MS = 60_000;
 
 async function runCli(executable: string, dbFilename: string, options: PersistentDevServerOptions): Promise<LocalTemporal> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const uiPort = options.ui === false ? undefined : await freePort();
   const dynamicConfig = { ...DEV_SERVER_DYNAMIC_CONFIG, 'frontend.enableUpdateWorkflowExecution': true, 'frontend.enableUpdateWorkflowExecutionAsyncAccepted': true };
   const args = [
@@ -123,6 +127,7 @@ async function runCli(executable: string, dbFilename: string, options: Persisten
         return {
           address,
           ...(uiPort ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
+          ...(child.pid !== undefined ? { pid: child.pid } : {}),
           nativeConnection,
           client,
           async stop() {

@@ -74,6 +74,11 @@ export interface SlackApiServerOptions {
   streamLimitMs?: number;
   /** Appends one stream takes per second before answering 429 (Slack: tier 4, and about 1/s per stream is the advice). @default 5 */
   appendsPerSecond?: number;
+  /**
+   * Asked before each call: an answer returned here is sent instead, and the call takes no
+   * effect (Slack answering 5xx, or 429 with `Retry-After`, for a while). @default none
+   */
+  intercept?: (method: string) => { status: number; headers?: Record<string, string> } | undefined;
 }
 
 export interface SlackApiServer {
@@ -404,6 +409,11 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     const args = { ...Object.fromEntries(url.searchParams), ...(await readArguments(request)) };
     const record = (outcome: string) => calls.push({ method, at: Date.now(), outcome, args: redactToken(args) });
 
+    const intercepted = options.intercept?.(method);
+    if (intercepted) {
+      record(`http_${intercepted.status}`);
+      return send(intercepted.status, { ok: false, error: intercepted.status === 429 ? 'ratelimited' : 'internal_error' }, intercepted.headers);
+    }
     const limited = rateLimits.get(method);
     if (limited && limited.times > 0) {
       limited.times -= 1;

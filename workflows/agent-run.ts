@@ -4,6 +4,7 @@ import {
   defineQuery,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -86,6 +87,8 @@ const { [MCP_LIST_TOOLS_ACTIVITY]: listMcpTools } = proxyActivities<McpActivitie
 });
 
 const MAX_EVENTS_KEPT = 500;
+/** Model calls retry until the run's time budget ends, not eight times. */
+const MODEL_RETRY_UNTIL_DEADLINE_PATCH = 'model-retry-until-deadline';
 
 /**
  * A ReAct loop over references: the model activity reads the transcript from the store and
@@ -116,7 +119,12 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     startToCloseTimeout: '2 minutes',
     // The model activity beats every 2 s; a dead worker is noticed in 15 s, not 2 minutes.
     heartbeatTimeout: '15 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+    // Eight attempts last about two minutes of 5xx, and far less of 429s with a short Retry-After:
+    // a one-minute outage failed turns. Now the run's time budget (which cancels the step) bounds the
+    // retries, not a count; runs recorded before keep the old policy.
+    retry: patched(MODEL_RETRY_UNTIL_DEADLINE_PATCH)
+      ? { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' }
+      : { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
   });
 
   let state: CarriedState;

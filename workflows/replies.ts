@@ -1,10 +1,22 @@
-import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
-import type { ReplyActivities } from '../core/contracts/replies.ts';
+import { ActivityFailure, log, patched, proxyActivities } from '@temporalio/workflow';
+import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ACTIVITY, type ReplyActivities } from '../core/contracts/replies.ts';
 
 const replies = proxyActivities<ReplyActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
+
+/**
+ * Answers and approval requests outlast a Slack or SES outage of minutes: five attempts gave
+ * up after about 15 s of 5xx and the answer was never posted. Statuses keep the short policy;
+ * the next status (or the answer) covers a lost one.
+ */
+const lastingReplies = proxyActivities<ReplyActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+const LASTING_REPLIES_PATCH = 'lasting-answer-replies';
 
 /**
  * Posts through the reply channel. A reply that cannot be posted is logged, never fatal: the
@@ -15,8 +27,10 @@ export async function postReply<Name extends keyof ReplyActivities>(
   input: Parameters<ReplyActivities[Name]>[0],
   logDetails: Record<string, unknown> = {},
 ): Promise<void> {
+  // Runs recorded before the patch keep the short policy for every reply.
+  const lasting = (name === REPLY_ANSWER_ACTIVITY || name === REPLY_APPROVAL_ACTIVITY) && patched(LASTING_REPLIES_PATCH);
   try {
-    await (replies[name] as (input: Parameters<ReplyActivities[Name]>[0]) => Promise<void>)(input);
+    await ((lasting ? lastingReplies : replies)[name] as (input: Parameters<ReplyActivities[Name]>[0]) => Promise<void>)(input);
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
     log.warn('Could not post a reply', { activity: name, ...logDetails, error: error.cause?.message ?? error.message });

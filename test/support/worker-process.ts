@@ -6,10 +6,11 @@ const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.ur
 /**
  * Runs `npm run worker`'s entry (the container's) as its own process, with `env` over this
  * process's environment, and resolves once it polls; a worker that exits first rejects with
- * what it printed. Crash tests kill it with SIGKILL.
+ * what it printed. Crash tests and `npm run faults` kill it with SIGKILL. `cwd`: where files
+ * the agents write with relative paths land (the expenses file). @default this process's
  */
-export function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [WORKER_MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startWorkerProcess(env: Record<string, string>, options: { cwd?: string } = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [WORKER_MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
