@@ -81,7 +81,8 @@ export class DurableAgentsStack extends Stack {
       temporalAuth: settings.temporalAuth,
       ...(settings.emailDomain ? { emailDomain: settings.emailDomain } : {}),
       ...(settings.emailConfigurationSet ? { emailConfigurationSet: settings.emailConfigurationSet } : {}),
-      environment: settings.workerEnvironment,
+      // Each worker's share of MODEL_CALLS_PER_SECOND is that limit ÷ the most workers scaling can run.
+      environment: { WORKER_MAX_COUNT: String(settings.workerMaxCount), ...settings.workerEnvironment },
       cpu: settings.workerCpu,
       memoryLimitMiB: settings.workerMemoryMiB,
       desiredCount: settings.workerDesiredCount,

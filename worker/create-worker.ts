@@ -29,6 +29,7 @@ export type Tuning = Partial<
   Pick<
     WorkerOptions,
     | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentLocalActivityExecutions'
     | 'maxConcurrentWorkflowTaskExecutions'
     | 'maxCachedWorkflows'
     | 'maxConcurrentWorkflowTaskPolls'
@@ -50,14 +51,23 @@ export interface AgentWorkerOptions {
   /** Task queue of model calls. @default `${taskQueue}-model` */
   modelTaskQueue?: string;
   /**
-   * Model calls started per second across every worker of the model task queue (the
-   * server enforces it), so a fleet stays under the provider's rate limit. @default unlimited
+   * Model calls started per second across the whole fleet, so it stays under the provider's
+   * rate limit. Model calls run as local activities in the worker that runs their workflow,
+   * where no task queue's limit can see them; so each process spaces its own calls at this
+   * limit ÷ `maxWorkers`, and the fleet's sum cannot pass it. The model task queue (streamed
+   * answers) keeps this as its server-side limit too. Needs `maxWorkers`. @default unlimited
    */
   modelCallsPerSecond?: number;
   /**
-   * Model calls started per second by this process, enforced in the process. Unlike
-   * `modelCallsPerSecond` it also holds for model calls on the main queue (dispatched eagerly,
-   * past the server's queue limit): a fleet of at most N processes stays under N × this.
+   * The most worker processes the deployment can run at once (the ECS service's maximum task
+   * count): each process's share of `modelCallsPerSecond` is that limit divided by this.
+   * Required with `modelCallsPerSecond`.
+   */
+  maxWorkers?: number;
+  /**
+   * Model calls started per second by this process, enforced in the process, whichever way
+   * the calls run (local activities, the model queue, the main queue): a fleet of at most N
+   * processes stays under N × this. With `modelCallsPerSecond` the smaller share applies.
    * @default unlimited
    */
   modelCallsPerSecondPerWorker?: number;
@@ -110,11 +120,26 @@ export interface AgentWorker {
   shutdown(): void;
 }
 
+/** This process's share of the fleet's model call rate, or its own limit, whichever is smaller; undefined when unlimited. */
+export function modelCallsPerProcess(options: Pick<AgentWorkerOptions, 'modelCallsPerSecond' | 'maxWorkers' | 'modelCallsPerSecondPerWorker'>): number | undefined {
+  let share: number | undefined;
+  if (options.modelCallsPerSecond) {
+    if (!options.maxWorkers || !(options.maxWorkers >= 1)) {
+      throw new Error('modelCallsPerSecond is shared by every worker process: set maxWorkers (WORKER_MAX_COUNT), the most processes the deployment runs at once.');
+    }
+    share = options.modelCallsPerSecond / options.maxWorkers;
+  }
+  const own = options.modelCallsPerSecondPerWorker;
+  if (share === undefined) return own;
+  return own === undefined ? share : Math.min(share, own);
+}
+
 /**
  * Creates the workers of one process: one runs the workflows (conversations, agent runs, ambient
  * runs) and every other activity (transcript, tools, approvals, MCP, replies, the conversation
  * index, ambient memory, checks and delivery);
- * the other runs model calls on their own task queue, where one rate limit holds for every worker.
+ * the other runs the model calls that stream their answer, on their own task queue. Every other
+ * model call is a local activity of the first.
  */
 export async function createAgentWorker(options: AgentWorkerOptions): Promise<AgentWorker> {
   const namespace = options.namespace ?? 'default';
@@ -132,13 +157,10 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const modelTaskQueue = options.modelTaskQueue ?? `${options.taskQueue}-model`;
   // Model calls on the main queue: one worker, and eager dispatch for the model call too.
   const modelOnMain = modelTaskQueue === options.taskQueue;
-  if (modelOnMain && options.modelCallsPerSecond) {
-    throw new Error('modelCallsPerSecond limits the model task queue, which eager dispatch bypasses: give model calls their own modelTaskQueue, or set modelCallsPerSecondPerWorker.');
-  }
   const callModel = measuredModel(store, createModelActivities(options.model).callModel, () => Context.current().metricMeter);
-  const modelActivities: ModelActivities = {
-    callModel: options.modelCallsPerSecondPerWorker ? rateLimited(createRateLimiter(options.modelCallsPerSecondPerWorker), callModel) : callModel,
-  };
+  const perWorker = modelCallsPerProcess(options);
+  // One limiter for every model call of this process, local activities and the model queue's alike.
+  const modelActivities: ModelActivities = { callModel: perWorker ? rateLimited(createRateLimiter(perWorker), callModel) : callModel };
   const traced = tracingWorkerOptions(options.tracing);
   const activityInterceptors = [...(traced.interceptors.activity ?? []), agentMetricsInterceptor];
   const main = await Worker.create({
@@ -150,7 +172,8 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH }),
     activities: {
       ...createTranscriptActivities(store),
-      ...(modelOnMain ? modelActivities : {}),
+      // Model calls run here as local activities of the runs this worker holds (and as activities when on this queue).
+      ...modelActivities,
       ...createToolActivities(tools, store, approvalRecords),
       ...createApprovalRecordActivities(approvalRecords),
       ...createApprovalActivities(tools, store),

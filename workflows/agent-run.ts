@@ -11,7 +11,6 @@ import {
 } from '@temporalio/workflow';
 import { pushBounded } from '../core/bounded.ts';
 import { MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../core/contracts/mcp.ts';
-import type { ModelActivities } from '../core/contracts/model.ts';
 import type { TranscriptActivities } from '../core/contracts/transcript.ts';
 import { durationMs } from '../core/duration.ts';
 import { addUsage, MAX_TOOL_CALLS_PER_STEP, ZERO_USAGE, type AgentSpec, type Content, type MessageRef, type TokenUsage, type ToolResultRef } from '../core/spec.ts';
@@ -19,6 +18,7 @@ import { TURN_PROGRESS_SIGNAL, type TurnProgress } from '../core/conversation.ts
 import { PROGRESS_QUERY, summarise, type RunEvent } from '../core/run-events.ts';
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
 import { shouldContinueAsNew, type ContinueAsNewPolicy } from './continue-as-new.ts';
+import { createModelCaller } from './model-call.ts';
 import { approveCalls, executeCall, failed, type ToolCallContext } from './tool-calls.ts';
 import { recordOutcome } from './search-attributes.ts';
 
@@ -111,13 +111,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   // MCP tools are listed once, at the start; the list is in history and travels across continue-as-new.
   const spec = input.carried || !input.spec.mcpServers?.length ? input.spec : await withMcpTools(input.spec);
 
-  const { callModel } = proxyActivities<ModelActivities>({
-    taskQueue: input.modelTaskQueue ?? `${info.taskQueue}-model`,
-    startToCloseTimeout: '2 minutes',
-    // The model activity beats every 2 s; a dead worker is noticed in 15 s, not 2 minutes.
-    heartbeatTimeout: '15 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
-  });
+  const callModel = createModelCaller(input.modelTaskQueue ?? `${info.taskQueue}-model`);
 
   let state: CarriedState;
   if (input.carried) {
@@ -178,7 +172,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     state.steps += 1;
     emit({ kind: 'model', step: state.steps });
     const step = await timeBudget.within(() =>
-      callModel({ specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}), ...streamTarget }),
+      callModel({ specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}), ...streamTarget }, deadline()),
     );
     if (!step) return timeLimit();
     state.head = step.head;
