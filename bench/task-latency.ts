@@ -1,5 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
+import { localActivityOf } from '../core/local-activity-marker.ts';
 import { percentile, round } from './report.ts';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
@@ -28,6 +29,17 @@ export async function taskLatencies(handles: WorkflowHandle[]): Promise<Record<s
       if (event.activityTaskTimedOutEventAttributes) add('activity timed out (count)', 0);
       const taskCompleted = event.workflowTaskCompletedEventAttributes;
       if (taskCompleted) add('workflow task run', millis(event) - millis(byId.get(String(taskCompleted.startedEventId))));
+      // A local activity runs inside a workflow task: before it, the call itself (the worker's
+      // clock), and after it up to the task's completion (the server's), from its marker.
+      const local = localActivityOf(event);
+      const taskStartedAt = millis(byId.get(String(event.markerRecordedEventAttributes?.workflowTaskCompletedEventId)));
+      if (local?.scheduledAt !== undefined && local.finishedAt !== undefined) {
+        const task = byId.get(String(event.markerRecordedEventAttributes?.workflowTaskCompletedEventId))?.workflowTaskCompletedEventAttributes;
+        const startedAt = millis(byId.get(String(task?.startedEventId)));
+        add(`${kind(local.activityType)} (local): task start to call`, local.scheduledAt - startedAt);
+        add(`${kind(local.activityType)} (local): call`, local.finishedAt - local.scheduledAt);
+        add(`${kind(local.activityType)} (local): call to task completed`, taskStartedAt - local.finishedAt);
+      }
     }
   }
   return Object.fromEntries(

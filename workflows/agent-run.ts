@@ -111,7 +111,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   // MCP tools are listed once, at the start; the list is in history and travels across continue-as-new.
   const spec = input.carried || !input.spec.mcpServers?.length ? input.spec : await withMcpTools(input.spec);
 
-  const callModel = createModelCaller(input.modelTaskQueue ?? `${info.taskQueue}-model`);
+  const callModel = createModelCaller(input.modelTaskQueue ?? `${info.taskQueue}-model`, { local: !input.conversation?.reportProgress });
 
   let state: CarriedState;
   if (input.carried) {

@@ -31,11 +31,14 @@ export type ModelCaller = (input: ModelStepInput, deadlineAt: number) => Promise
  * schedule-to-close, and the activity aborts the request), since the run's timer cannot fire
  * into a workflow task the call holds open.
  *
- * A streamed answer (`input.stream`) keeps the activity on the model queue: it keeps the
- * stream's message in its heartbeat details, which local activities do not have, so a retry
- * finishes that message instead of starting another.
+ * Runs that report their progress to a conversation keep the activity on the model queue
+ * (`options.local` false): a local activity holds its workflow task open until it returns, so
+ * the "thinking" signal of the step, a command of that task, would reach the conversation only
+ * after the model answered. A streamed answer (`input.stream`, only in such runs) needs the
+ * activity anyway: it keeps the stream's message in its heartbeat details, which local
+ * activities do not have, so a retry finishes that message instead of starting another.
  */
-export function createModelCaller(modelTaskQueue: string): ModelCaller {
+export function createModelCaller(modelTaskQueue: string, options: { local: boolean }): ModelCaller {
   const { callModel: remote } = proxyActivities<ModelActivities>({
     taskQueue: modelTaskQueue,
     startToCloseTimeout: '2 minutes',
@@ -44,7 +47,7 @@ export function createModelCaller(modelTaskQueue: string): ModelCaller {
     retry: RETRY,
   });
   return async (input, deadlineAt) => {
-    if (input.stream || !patched(LOCAL_MODEL_CALLS_PATCH)) return remote(input);
+    if (!options.local || input.stream || !patched(LOCAL_MODEL_CALLS_PATCH)) return remote(input);
     const { callModel: local } = proxyLocalActivities<ModelActivities>({
       startToCloseTimeout: '2 minutes',
       scheduleToCloseTimeout: Math.max(1, deadlineAt - Date.now()),
