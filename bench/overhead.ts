@@ -36,6 +36,8 @@ export interface OverheadVariant {
   tuning?: Tuning;
   /** Size of each tool result's JSON. @default 64 (a trivial tool) */
   toolResultBytes?: number;
+  /** What this project's runs get besides spec and prompt. @default none */
+  runInput?: Partial<AgentRunInput>;
   /** Run the tutorial's loop too. @default true */
   naive?: boolean;
   /** What the variant tries, for the tables. */
@@ -44,7 +46,11 @@ export interface OverheadVariant {
 
 /** Variants `--variants` can name; `project_default` is the one the bench runs by default. */
 export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
-  project_default: { about: `startDevServer() as tests and npm start run it: ${JSON.stringify(DEV_SERVER_DYNAMIC_CONFIG)}` },
+  project_default: { about: `startDevServer() as tests and npm start run it: ${JSON.stringify(DEV_SERVER_DYNAMIC_CONFIG)}; model calls as local activities` },
+  model_activity: {
+    runInput: { localModelCalls: false },
+    about: 'as project_default, model calls as activities on their own queue (localModelCalls: false): the design before model calls ran locally',
+  },
   server_defaults: { dynamicConfig: {}, about: "the dev server's own config (transfer queue read 20 times a second)" },
   before: {
     dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000 },
@@ -76,6 +82,10 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
     tuning: { maxActivitiesPerSecond: 1000 } as Tuning,
     naive: false,
     about: 'as eager_model_main, with a per-worker activity rate limit set (1000/s)',
+  },
+  local_model_same_thread: {
+    tuning: { debugMode: true } as Tuning,
+    about: 'as project_default, workflows run on the main thread (debugMode: no deadlock detection): what the thread hops of a local call cost',
   },
   eager_model_main_same_thread: {
     dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
@@ -188,7 +198,7 @@ async function measure(settings: { runs: number; steps: number[]; warmup: number
               ? await environment.client.workflow.start(AGENT_RUN_WORKFLOW, {
                   taskQueue,
                   workflowId: `overhead-${crypto.randomUUID()}`,
-                  args: [{ spec, prompt: loopPrompt(steps), ...(variant.modelOnMainQueue ? { modelTaskQueue: taskQueue } : {}) } satisfies AgentRunInput],
+                  args: [{ spec, prompt: loopPrompt(steps), ...(variant.modelOnMainQueue ? { modelTaskQueue: taskQueue } : {}), ...variant.runInput } satisfies AgentRunInput],
                 })
               : await environment.client.workflow.start('naiveAgentLoop', {
                   taskQueue: naiveQueue,

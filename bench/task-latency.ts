@@ -29,16 +29,13 @@ export async function taskLatencies(handles: WorkflowHandle[]): Promise<Record<s
       if (event.activityTaskTimedOutEventAttributes) add('activity timed out (count)', 0);
       const taskCompleted = event.workflowTaskCompletedEventAttributes;
       if (taskCompleted) add('workflow task run', millis(event) - millis(byId.get(String(taskCompleted.startedEventId))));
-      // A local activity runs inside a workflow task: before it, the call itself (the worker's
-      // clock), and after it up to the task's completion (the server's), from its marker.
+      // A local activity runs inside a workflow task: its marker says when the worker scheduled it
+      // (wall clock), which splits the task into before the call and the call with what follows.
       const local = localActivityOf(event);
-      const taskStartedAt = millis(byId.get(String(event.markerRecordedEventAttributes?.workflowTaskCompletedEventId)));
-      if (local?.scheduledAt !== undefined && local.finishedAt !== undefined) {
-        const task = byId.get(String(event.markerRecordedEventAttributes?.workflowTaskCompletedEventId))?.workflowTaskCompletedEventAttributes;
-        const startedAt = millis(byId.get(String(task?.startedEventId)));
-        add(`${kind(local.activityType)} (local): task start to call`, local.scheduledAt - startedAt);
-        add(`${kind(local.activityType)} (local): call`, local.finishedAt - local.scheduledAt);
-        add(`${kind(local.activityType)} (local): call to task completed`, taskStartedAt - local.finishedAt);
+      const task = byId.get(String(event.markerRecordedEventAttributes?.workflowTaskCompletedEventId));
+      if (local?.scheduledAt !== undefined && task?.workflowTaskCompletedEventAttributes) {
+        add(`${kind(local.activityType)} (local): task start to call`, local.scheduledAt - millis(byId.get(String(task.workflowTaskCompletedEventAttributes.startedEventId))));
+        add(`${kind(local.activityType)} (local): call to task completed`, millis(task) - local.scheduledAt);
       }
     }
   }

@@ -20,16 +20,14 @@ export interface LocalActivityRecord {
   completed: boolean;
   /** The attempt that finished. */
   attempt: number;
-  /** When the first attempt was scheduled and when the last one finished, epoch milliseconds. */
+  /** When the worker scheduled the call, epoch milliseconds by its clock. (The marker's `complete_time` is the workflow's time, not a clock reading, so it is not given.) */
   scheduledAt?: number;
-  finishedAt?: number;
 }
 
 interface MarkerData {
   activity_type?: string;
   attempt?: number;
   original_schedule_time?: { seconds: number; nanos: number } | null;
-  complete_time?: { seconds: number; nanos: number } | null;
 }
 
 const millis = (time: { seconds: number; nanos: number } | null | undefined) => (time ? time.seconds * 1000 + time.nanos / 1e6 : undefined);
@@ -41,12 +39,10 @@ export function localActivityOf(event: MarkerEvent): LocalActivityRecord | undef
   const bytes = marker.details?.data?.payloads?.[0]?.data;
   const data = bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as MarkerData) : {};
   const scheduledAt = millis(data.original_schedule_time);
-  const finishedAt = millis(data.complete_time);
   return {
     activityType: data.activity_type ?? '?',
     completed: !marker.failure,
     attempt: data.attempt ?? 1,
     ...(scheduledAt === undefined ? {} : { scheduledAt }),
-    ...(finishedAt === undefined ? {} : { finishedAt }),
   };
 }

@@ -32,6 +32,12 @@ export interface AgentRunInput {
   history?: Content[];
   /** Task queue of the model activity. @default `<this run's task queue>-model` */
   modelTaskQueue?: string;
+  /**
+   * Model calls as local activities of the workflow's worker (see `createModelCaller`); false
+   * schedules each on `modelTaskQueue`. Runs that report progress to a conversation always
+   * schedule them. @default true
+   */
+  localModelCalls?: boolean;
   continueAsNew?: ContinueAsNewPolicy;
   /** Nesting depth: 0 for a run started by a person, 1 for its sub-agents, … @default 0 */
   depth?: number;
@@ -111,7 +117,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   // MCP tools are listed once, at the start; the list is in history and travels across continue-as-new.
   const spec = input.carried || !input.spec.mcpServers?.length ? input.spec : await withMcpTools(input.spec);
 
-  const callModel = createModelCaller(input.modelTaskQueue ?? `${info.taskQueue}-model`, { local: !input.conversation?.reportProgress });
+  const callModel = createModelCaller(input.modelTaskQueue ?? `${info.taskQueue}-model`, { local: input.localModelCalls !== false && !input.conversation?.reportProgress });
 
   let state: CarriedState;
   if (input.carried) {
