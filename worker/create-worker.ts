@@ -22,6 +22,9 @@ import type { ReplyAdapters } from './replies/reply-channel.ts';
 import type { Tracing } from '../client/tracing.ts';
 import { tracingWorkerOptions } from './tracing.ts';
 
+/** Model calls a worker process runs at once by default (tune with `maxConcurrentWorkflowTaskExecutions`, `maxConcurrentLocalActivityExecutions`). */
+export const OPEN_MODEL_CALLS = 200;
+
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** Worker options a deployment may tune: concurrency, cache and pollers. */
@@ -191,6 +194,11 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     },
     // Cancellation reaches a running activity with its next heartbeat sent to the server.
     maxHeartbeatThrottleInterval: '5 seconds',
+    // A model call runs inside its workflow task, which stays open until the call returns: each
+    // open call holds a workflow task slot and a local activity slot (the SDK's defaults, 40 and
+    // 100, would let only 40 model calls run at once in a process).
+    maxConcurrentWorkflowTaskExecutions: OPEN_MODEL_CALLS,
+    maxConcurrentLocalActivityExecutions: OPEN_MODEL_CALLS,
     ...options.tuning,
   });
   const workers = [main];

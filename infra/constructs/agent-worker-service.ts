@@ -11,6 +11,9 @@ import { REPOSITORY_ROOT, retentionOf } from './node-lambda.ts';
 import type { TranscriptBucket } from './transcript-bucket.ts';
 import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
 
+/** During a rolling deploy the service runs up to this share of its desired count (new tasks start before old ones stop). */
+export const WORKER_MAX_HEALTHY_PERCENT = 200;
+
 export interface AgentWorkerServiceProps {
   bucket: TranscriptBucket;
   secrets: DeploymentSecrets;
@@ -135,7 +138,7 @@ export class AgentWorkerService extends Construct {
       circuitBreaker: { enable: true, rollback: true },
       // A new task starts before an old one stops: Temporal spreads work over both.
       minHealthyPercent: 100,
-      maxHealthyPercent: 200,
+      maxHealthyPercent: WORKER_MAX_HEALTHY_PERCENT,
       enableExecuteCommand: false,
     });
 
