@@ -16,7 +16,7 @@ import { createApprovalActivities, createToolActivities } from './activities/too
 import { createTranscriptActivities } from './activities/transcript.ts';
 import { createApprovalRecordActivities, createMemoryApprovalRecords, type ApprovalRecords } from './approval-records.ts';
 import { createMemoryConversationIndex, type ConversationIndex } from './conversation-index.ts';
-import { createRateLimiter, rateLimited } from './model-rate-limit.ts';
+import { createRateLimiter, modelCallsPerProcess, rateLimited } from './model-rate-limit.ts';
 import { noneReplyAdapter } from './replies/none.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
 import type { Tracing } from '../client/tracing.ts';
@@ -121,20 +121,6 @@ export interface AgentWorkerOptions {
 export interface AgentWorker {
   run(): Promise<void>;
   shutdown(): void;
-}
-
-/** This process's share of the fleet's model call rate, or its own limit, whichever is smaller; undefined when unlimited. */
-export function modelCallsPerProcess(options: Pick<AgentWorkerOptions, 'modelCallsPerSecond' | 'maxWorkers' | 'modelCallsPerSecondPerWorker'>): number | undefined {
-  let share: number | undefined;
-  if (options.modelCallsPerSecond) {
-    if (!options.maxWorkers || !(options.maxWorkers >= 1)) {
-      throw new Error('modelCallsPerSecond is shared by every worker process: set maxWorkers (WORKER_MAX_COUNT), the most processes the deployment runs at once.');
-    }
-    share = options.modelCallsPerSecond / options.maxWorkers;
-  }
-  const own = options.modelCallsPerSecondPerWorker;
-  if (share === undefined) return own;
-  return own === undefined ? share : Math.min(share, own);
 }
 
 /**
