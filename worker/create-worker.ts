@@ -57,8 +57,8 @@ export interface AgentWorkerOptions {
    * Model calls started per second across the whole fleet, so it stays under the provider's
    * rate limit. Model calls run as local activities in the worker that runs their workflow,
    * where no task queue's limit can see them; so each process spaces its own calls at this
-   * limit ÷ `maxWorkers`, and the fleet's sum cannot pass it. The model task queue (streamed
-   * answers) keeps this as its server-side limit too. Needs `maxWorkers`. @default unlimited
+   * limit ÷ `maxWorkers`, and the fleet's sum cannot pass it. The model task queue (turns'
+   * model calls) keeps this as its server-side limit too. Needs `maxWorkers`. @default unlimited
    */
   modelCallsPerSecond?: number;
   /**
@@ -127,8 +127,8 @@ export interface AgentWorker {
  * Creates the workers of one process: one runs the workflows (conversations, agent runs, ambient
  * runs) and every other activity (transcript, tools, approvals, MCP, replies, the conversation
  * index, ambient memory, checks and delivery);
- * the other runs the model calls that stream their answer, on their own task queue. Every other
- * model call is a local activity of the first.
+ * the other runs the model calls of conversations' turns (which report progress, and may stream
+ * their answer) on their own task queue. Every other model call is a local activity of the first.
  */
 export async function createAgentWorker(options: AgentWorkerOptions): Promise<AgentWorker> {
   const namespace = options.namespace ?? 'default';
