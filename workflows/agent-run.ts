@@ -177,9 +177,9 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
 
     state.steps += 1;
     emit({ kind: 'model', step: state.steps });
-    const step = await timeBudget.within(() =>
-      callModel({ specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}), ...streamTarget }, deadline()),
-    );
+    const modelInput = { specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}), ...streamTarget };
+    // A local call ends at the deadline by itself; a scope around it would only cost promises.
+    const step = callModel.local() ? await callModel(modelInput, deadline()) : await timeBudget.within(() => callModel(modelInput, deadline()));
     if (!step) return timeLimit();
     state.head = step.head;
     state.pending = [];

@@ -20,7 +20,11 @@ export const LOCAL_MODEL_CALLS_PATCH = 'model-call-local-activity';
 const RETRY: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 };
 
 /** One model step, given when the run's time budget ends; undefined when it ended first. */
-export type ModelCaller = (input: ModelStepInput, deadlineAt: number) => Promise<ModelStepResult | undefined>;
+export interface ModelCaller {
+  (input: ModelStepInput, deadlineAt: number): Promise<ModelStepResult | undefined>;
+  /** Whether calls run locally, bounded by the deadline they are given (no cancellation scope needed around them). */
+  local(): boolean;
+}
 
 /**
  * How a run calls its model. A local activity by default: the worker running the workflow
@@ -46,9 +50,10 @@ export function createModelCaller(modelTaskQueue: string, options: { local: bool
     heartbeatTimeout: '15 seconds',
     retry: RETRY,
   });
-  return async (input, deadlineAt) => {
-    if (!options.local || input.stream || !patched(LOCAL_MODEL_CALLS_PATCH)) return remote(input);
-    const { callModel: local } = proxyLocalActivities<ModelActivities>({
+  const local = () => options.local && patched(LOCAL_MODEL_CALLS_PATCH);
+  const call = async (input: ModelStepInput, deadlineAt: number) => {
+    if (input.stream || !local()) return remote(input);
+    const { callModel: callLocally } = proxyLocalActivities<ModelActivities>({
       startToCloseTimeout: '2 minutes',
       scheduleToCloseTimeout: Math.max(1, deadlineAt - Date.now()),
       // Longer waits between attempts (a 429's Retry-After) become a timer in history rather
@@ -57,7 +62,7 @@ export function createModelCaller(modelTaskQueue: string, options: { local: bool
       retry: RETRY,
     });
     try {
-      return await local({ ...input, deadlineAt });
+      return await callLocally({ ...input, deadlineAt });
     } catch (error) {
       if (outOfTime(error)) return undefined;
       // Callers see what a model activity's failure looks like, whichever way the call ran.
@@ -68,6 +73,7 @@ export function createModelCaller(modelTaskQueue: string, options: { local: bool
       throw error;
     }
   };
+  return Object.assign(call, { local });
 }
 
 function outOfTime(error: unknown): boolean {
