@@ -48,9 +48,12 @@ export async function runCapacity(options: CapacityOptions = {}) {
   // slots than the default would only queue inside the worker. The cache holds every open run,
   // so no workflow task replays a run from its start.
   // With model calls on the main queue, each run's open model call holds a slot of the main worker.
+  // A model call runs as a local activity inside its workflow task, which stays open until the
+  // call returns: each open call holds a workflow task slot and a local activity slot, and the
+  // worker's default (OPEN_MODEL_CALLS, 200 of each) bounds how many are open. A slot per run
+  // (1,050) held so many tasks open against the loaded server that tasks timed out and replayed.
   const tuning = {
     maxCachedWorkflows: runs + 50,
-    maxConcurrentWorkflowTaskExecutions: 40,
     maxConcurrentActivityTaskExecutions: modelOnMainQueue ? runs + 200 : 200,
     ...options.tuning,
   };

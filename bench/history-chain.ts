@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { temporal } from '@temporalio/proto';
+import { localActivityOf } from '../core/local-activity-marker.ts';
 
 // A CommonJS module: Node's ESM loader sees only its default export.
 const { temporal: api } = proto;
@@ -66,6 +67,8 @@ function countCompletions(events: temporal.api.history.v1.IHistoryEvent[], compl
   for (const event of events) {
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled) typeByScheduledId.set(String(event.eventId), scheduled.activityType?.name ?? '?');
+    const local = localActivityOf(event);
+    if (local?.completed) completed[local.activityType] = (completed[local.activityType] ?? 0) + 1;
     const done = event.activityTaskCompletedEventAttributes;
     if (done) {
       const type = typeByScheduledId.get(String(done.scheduledEventId)) ?? '?';

@@ -19,6 +19,7 @@ import { createNaiveActivities } from './naive/activities.ts';
 import type { NaiveLoopInput } from './naive/workflows.ts';
 import { percentile, round, table } from './report.ts';
 import { createLoopTool, loopAgentSpec, loopPrompt, loopResponder } from './scripted-loop.ts';
+import { eventsPerStep } from './step-events.ts';
 import { taskLatencies } from './task-latency.ts';
 import { AGENT_RUN_WORKFLOW } from '../core/run-events.ts';
 
@@ -35,6 +36,8 @@ export interface OverheadVariant {
   tuning?: Tuning;
   /** Size of each tool result's JSON. @default 64 (a trivial tool) */
   toolResultBytes?: number;
+  /** What this project's runs get besides spec and prompt. @default none */
+  runInput?: Partial<AgentRunInput>;
   /** Run the tutorial's loop too. @default true */
   naive?: boolean;
   /** What the variant tries, for the tables. */
@@ -43,7 +46,11 @@ export interface OverheadVariant {
 
 /** Variants `--variants` can name; `project_default` is the one the bench runs by default. */
 export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
-  project_default: { about: `startDevServer() as tests and npm start run it: ${JSON.stringify(DEV_SERVER_DYNAMIC_CONFIG)}` },
+  project_default: { about: `startDevServer() as tests and npm start run it: ${JSON.stringify(DEV_SERVER_DYNAMIC_CONFIG)}; model calls as local activities` },
+  model_activity: {
+    runInput: { localModelCalls: false },
+    about: 'as project_default, model calls as activities on their own queue (localModelCalls: false): the design before model calls ran locally',
+  },
   server_defaults: { dynamicConfig: {}, about: "the dev server's own config (transfer queue read 20 times a second)" },
   before: {
     dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000 },
@@ -75,6 +82,10 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
     tuning: { maxActivitiesPerSecond: 1000 } as Tuning,
     naive: false,
     about: 'as eager_model_main, with a per-worker activity rate limit set (1000/s)',
+  },
+  local_model_same_thread: {
+    tuning: { debugMode: true } as Tuning,
+    about: 'as project_default, workflows run on the main thread (debugMode: no deadlock detection): what the thread hops of a local call cost',
   },
   eager_model_main_same_thread: {
     dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
@@ -187,7 +198,7 @@ async function measure(settings: { runs: number; steps: number[]; warmup: number
               ? await environment.client.workflow.start(AGENT_RUN_WORKFLOW, {
                   taskQueue,
                   workflowId: `overhead-${crypto.randomUUID()}`,
-                  args: [{ spec, prompt: loopPrompt(steps), ...(variant.modelOnMainQueue ? { modelTaskQueue: taskQueue } : {}) } satisfies AgentRunInput],
+                  args: [{ spec, prompt: loopPrompt(steps), ...(variant.modelOnMainQueue ? { modelTaskQueue: taskQueue } : {}), ...variant.runInput } satisfies AgentRunInput],
                 })
               : await environment.client.workflow.start('naiveAgentLoop', {
                   taskQueue: naiveQueue,
@@ -221,11 +232,18 @@ async function measure(settings: { runs: number; steps: number[]; warmup: number
   }
 }
 
+interface WhereTimeGoes {
+  task_latency_ms: Awaited<ReturnType<typeof taskLatencies>>;
+  events_per_step: Awaited<ReturnType<typeof eventsPerStep>>;
+}
+
 async function latenciesOf(results: Record<number, Partial<Record<Design, Samples>>>) {
-  const out: Record<number, Partial<Record<Design, Awaited<ReturnType<typeof taskLatencies>>>>> = {};
+  const out: Record<number, Partial<Record<Design, WhereTimeGoes>>> = {};
   for (const [steps, byDesign] of Object.entries(results)) {
     out[Number(steps)] = {};
-    for (const [design, samples] of Object.entries(byDesign)) out[Number(steps)]![design as Design] = await taskLatencies(samples.handles);
+    for (const [design, samples] of Object.entries(byDesign)) {
+      out[Number(steps)]![design as Design] = { task_latency_ms: await taskLatencies(samples.handles), events_per_step: await eventsPerStep(samples.handles, Number(steps)) };
+    }
   }
   return out;
 }
@@ -281,7 +299,7 @@ const DESIGN_LABELS: Record<Design, string> = { ours: 'agentRun (this project)',
 async function summarise(
   settings: { runs: number; steps: number[]; warmup: number },
   names: string[],
-  measured: Record<string, { results: Record<number, Partial<Record<Design, Samples>>>; latencies: Record<number, Partial<Record<Design, unknown>>> }>,
+  measured: Record<string, { results: Record<number, Partial<Record<Design, Samples>>>; latencies: Record<number, Partial<Record<Design, WhereTimeGoes>>> }>,
 ) {
   const section: Record<string, unknown> = {
     ...settings,
@@ -308,14 +326,16 @@ async function summarise(
           steps: Number(steps),
           per_step: { workflow, in_process: inProcess, temporal_adds: adds },
           per_run: { workflow: stats(samples.runWorkflow), in_process: stats(samples.runInProcess) },
-          task_latency_ms: latencies[Number(steps)]?.[design],
+          task_latency_ms: latencies[Number(steps)]?.[design]?.task_latency_ms,
+          events_per_step: latencies[Number(steps)]?.[design]?.events_per_step,
         };
-        rows.push([name, steps, DESIGN_LABELS[design], workflow.p50_ms, workflow.p95_ms, inProcess.p50_ms, adds.p50_ms, adds.p95_ms, workflow.samples]);
+        const events = latencies[Number(steps)]?.[design]?.events_per_step.total ?? '';
+        rows.push([name, steps, DESIGN_LABELS[design], workflow.p50_ms, workflow.p95_ms, inProcess.p50_ms, adds.p50_ms, adds.p95_ms, workflow.samples, events]);
       }
       if (added.ours !== undefined && added.naive !== undefined) {
         const ratio = round(added.ours / added.naive, 2);
         entry[`ratio_${steps}_steps`] = { agent_run_over_naive_tutorial_temporal_adds_p50: ratio };
-        rows.push([name, steps, 'agentRun / tutorial, Temporal adds', '', '', '', `x${ratio}`, '', '']);
+        rows.push([name, steps, 'agentRun / tutorial, Temporal adds', '', '', '', `x${ratio}`, '', '', '']);
       }
     }
     section[name] = entry;
@@ -323,7 +343,7 @@ async function summarise(
   section.variants = Object.fromEntries(names.map((name) => [name, OVERHEAD_VARIANTS[name]]));
   const text = table(
     `Per-step time (ms): model request to next model request; zero-latency model, trivial tool; up to ${settings.runs} runs per design after ${settings.warmup} warm-up runs, interleaved`,
-    ['variant', 'steps', 'loop', 'workflow p50', 'p95', 'plain loop p50', 'Temporal adds p50', 'p95', 'samples'],
+    ['variant', 'steps', 'loop', 'workflow p50', 'p95', 'plain loop p50', 'Temporal adds p50', 'p95', 'samples', 'events/step'],
     rows,
   );
   return { section, text };

@@ -1,5 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
+import { localActivityOf } from '../core/local-activity-marker.ts';
 import { percentile, round } from './report.ts';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
@@ -28,6 +29,14 @@ export async function taskLatencies(handles: WorkflowHandle[]): Promise<Record<s
       if (event.activityTaskTimedOutEventAttributes) add('activity timed out (count)', 0);
       const taskCompleted = event.workflowTaskCompletedEventAttributes;
       if (taskCompleted) add('workflow task run', millis(event) - millis(byId.get(String(taskCompleted.startedEventId))));
+      // A local activity runs inside a workflow task: its marker says when the worker scheduled it
+      // (wall clock), which splits the task into before the call and the call with what follows.
+      const local = localActivityOf(event);
+      const task = byId.get(String(event.markerRecordedEventAttributes?.workflowTaskCompletedEventId));
+      if (local?.scheduledAt !== undefined && task?.workflowTaskCompletedEventAttributes) {
+        add(`${kind(local.activityType)} (local): task start to call`, local.scheduledAt - millis(byId.get(String(task.workflowTaskCompletedEventAttributes.startedEventId))));
+        add(`${kind(local.activityType)} (local): call to task completed`, millis(task) - local.scheduledAt);
+      }
     }
   }
   return Object.fromEntries(

@@ -1,6 +1,6 @@
 import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { AgentWorkerService } from './constructs/agent-worker-service.ts';
+import { AgentWorkerService, WORKER_MAX_HEALTHY_PERCENT } from './constructs/agent-worker-service.ts';
 import { DeploymentSecrets } from './constructs/deployment-secrets.ts';
 import { Dispatcher } from './constructs/dispatcher.ts';
 import { EmailIngress } from './constructs/email-ingress.ts';
@@ -81,7 +81,9 @@ export class DurableAgentsStack extends Stack {
       temporalAuth: settings.temporalAuth,
       ...(settings.emailDomain ? { emailDomain: settings.emailDomain } : {}),
       ...(settings.emailConfigurationSet ? { emailConfigurationSet: settings.emailConfigurationSet } : {}),
-      environment: settings.workerEnvironment,
+      // Each worker's share of MODEL_CALLS_PER_SECOND is that limit ÷ the most workers that can
+      // run at once: scaling's maximum, doubled while a rolling deploy overlaps old and new tasks.
+      environment: { WORKER_MAX_COUNT: String(Math.ceil((settings.workerMaxCount * WORKER_MAX_HEALTHY_PERCENT) / 100)), ...settings.workerEnvironment },
       cpu: settings.workerCpu,
       memoryLimitMiB: settings.workerMemoryMiB,
       desiredCount: settings.workerDesiredCount,

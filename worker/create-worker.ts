@@ -18,11 +18,14 @@ import { createApprovalActivities, createToolActivities } from './activities/too
 import { createTranscriptActivities } from './activities/transcript.ts';
 import { createApprovalRecordActivities, createMemoryApprovalRecords, type ApprovalRecords } from './approval-records.ts';
 import { createMemoryConversationIndex, type ConversationIndex } from './conversation-index.ts';
-import { createRateLimiter, rateLimited } from './model-rate-limit.ts';
+import { createRateLimiter, modelCallsPerProcess, rateLimited } from './model-rate-limit.ts';
 import { noneReplyAdapter } from './replies/none.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
 import type { Tracing } from '../client/tracing.ts';
 import { tracingWorkerOptions } from './tracing.ts';
+
+/** Model calls a worker process runs at once by default (tune with `maxConcurrentWorkflowTaskExecutions`, `maxConcurrentLocalActivityExecutions`). */
+export const OPEN_MODEL_CALLS = 200;
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -31,6 +34,7 @@ export type Tuning = Partial<
   Pick<
     WorkerOptions,
     | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentLocalActivityExecutions'
     | 'maxConcurrentWorkflowTaskExecutions'
     | 'maxCachedWorkflows'
     | 'maxConcurrentWorkflowTaskPolls'
@@ -52,14 +56,23 @@ export interface AgentWorkerOptions {
   /** Task queue of model calls. @default `${taskQueue}-model` */
   modelTaskQueue?: string;
   /**
-   * Model calls started per second across every worker of the model task queue (the
-   * server enforces it), so a fleet stays under the provider's rate limit. @default unlimited
+   * Model calls started per second across the whole fleet, so it stays under the provider's
+   * rate limit. Model calls run as local activities in the worker that runs their workflow,
+   * where no task queue's limit can see them; so each process spaces its own calls at this
+   * limit ÷ `maxWorkers`, and the fleet's sum cannot pass it. The model task queue (turns'
+   * model calls) keeps this as its server-side limit too. Needs `maxWorkers`. @default unlimited
    */
   modelCallsPerSecond?: number;
   /**
-   * Model calls started per second by this process, enforced in the process. Unlike
-   * `modelCallsPerSecond` it also holds for model calls on the main queue (dispatched eagerly,
-   * past the server's queue limit): a fleet of at most N processes stays under N × this.
+   * The most worker processes the deployment can run at once (the ECS service's maximum task
+   * count): each process's share of `modelCallsPerSecond` is that limit divided by this.
+   * Required with `modelCallsPerSecond`.
+   */
+  maxWorkers?: number;
+  /**
+   * Model calls started per second by this process, enforced in the process, whichever way
+   * the calls run (local activities, the model queue, the main queue): a fleet of at most N
+   * processes stays under N × this. With `modelCallsPerSecond` the smaller share applies.
    * @default unlimited
    */
   modelCallsPerSecondPerWorker?: number;
@@ -124,7 +137,8 @@ export interface AgentWorker {
  * Creates the workers of one process: one runs the workflows (conversations, agent runs, ambient
  * runs) and every other activity (transcript, tools, approvals, MCP, replies, the conversation
  * index, ambient memory, checks and delivery);
- * the other runs model calls on their own task queue, where one rate limit holds for every worker.
+ * the other runs the model calls of conversations' turns (which report progress, and may stream
+ * their answer) on their own task queue. Every other model call is a local activity of the first.
  */
 export async function createAgentWorker(options: AgentWorkerOptions): Promise<AgentWorker> {
   const namespace = options.namespace ?? 'default';
@@ -142,14 +156,11 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const modelTaskQueue = options.modelTaskQueue ?? `${options.taskQueue}-model`;
   // Model calls on the main queue: one worker, and eager dispatch for the model call too.
   const modelOnMain = modelTaskQueue === options.taskQueue;
-  if (modelOnMain && options.modelCallsPerSecond) {
-    throw new Error('modelCallsPerSecond limits the model task queue, which eager dispatch bypasses: give model calls their own modelTaskQueue, or set modelCallsPerSecondPerWorker.');
-  }
   const counts = options.counts;
   const callModel = measuredModel(store, createModelActivities(options.model).callModel, () => Context.current().metricMeter, counts && ((outcome) => counts.modelCall(outcome)));
-  const modelActivities: ModelActivities = {
-    callModel: options.modelCallsPerSecondPerWorker ? rateLimited(createRateLimiter(options.modelCallsPerSecondPerWorker), callModel) : callModel,
-  };
+  const perWorker = modelCallsPerProcess(options);
+  // One limiter for every model call of this process, local activities and the model queue's alike.
+  const modelActivities: ModelActivities = { callModel: perWorker ? rateLimited(createRateLimiter(perWorker), callModel) : callModel };
   const traced = tracingWorkerOptions(options.tracing);
   const versioning = deploymentOptions(options.deployment);
   const activityInterceptors = [...(traced.interceptors.activity ?? []), agentMetricsInterceptor];
@@ -162,7 +173,8 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH }),
     activities: {
       ...createTranscriptActivities(store),
-      ...(modelOnMain ? modelActivities : {}),
+      // Model calls run here as local activities of the runs this worker holds (and as activities when on this queue).
+      ...modelActivities,
       ...createToolActivities(tools, store, approvalRecords),
       ...createApprovalRecordActivities(approvalRecords),
       ...createApprovalActivities(tools, store),
@@ -181,6 +193,11 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     // Cancellation reaches a running activity with its next heartbeat sent to the server.
     maxHeartbeatThrottleInterval: '5 seconds',
     ...versioning,
+    // A model call runs inside its workflow task, which stays open until the call returns: each
+    // open call holds a workflow task slot and a local activity slot (the SDK's defaults, 40 and
+    // 100, would let only 40 model calls run at once in a process).
+    maxConcurrentWorkflowTaskExecutions: OPEN_MODEL_CALLS,
+    maxConcurrentLocalActivityExecutions: OPEN_MODEL_CALLS,
     ...options.tuning,
   });
   const workers = [main];

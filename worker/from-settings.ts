@@ -71,6 +71,7 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
       ...(options.answerStreams ? { answerStreams: options.answerStreams } : {}),
     },
     ...(settings.MODEL_CALLS_PER_SECOND ? { modelCallsPerSecond: settings.MODEL_CALLS_PER_SECOND } : {}),
+    ...(settings.WORKER_MAX_COUNT ? { maxWorkers: settings.WORKER_MAX_COUNT } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
     ...(options.counts ? { counts: options.counts } : {}),
     ...(options.deployment ? { deployment: options.deployment } : {}),

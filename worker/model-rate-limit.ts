@@ -35,3 +35,24 @@ export function rateLimited<I, O>(limiter: RateLimiter, activity: (input: I) => 
     return activity(input);
   };
 }
+
+/** This process's share of the fleet's model call rate, or its own limit, whichever is smaller; undefined when unlimited. */
+export function modelCallsPerProcess(options: {
+  /** The fleet's limit. */
+  modelCallsPerSecond?: number;
+  /** The most processes of the fleet at once. */
+  maxWorkers?: number;
+  /** This process's own limit. */
+  modelCallsPerSecondPerWorker?: number;
+}): number | undefined {
+  let share: number | undefined;
+  if (options.modelCallsPerSecond) {
+    if (!options.maxWorkers || !(options.maxWorkers >= 1)) {
+      throw new Error('modelCallsPerSecond is shared by every worker process: set maxWorkers (WORKER_MAX_COUNT), the most processes the deployment runs at once.');
+    }
+    share = options.modelCallsPerSecond / options.maxWorkers;
+  }
+  const own = options.modelCallsPerSecondPerWorker;
+  if (share === undefined) return own;
+  return own === undefined ? share : Math.min(share, own);
+}

@@ -19,10 +19,15 @@ export const agentWorkerSettingsSchema = z.object({
   GEMINI_MODEL: optionalText,
   /** Task queue of conversations and agent runs (model calls use `<queue>-model`). @default 'agents' */
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('agents'),
-  /** Model calls started per second across every worker (the model task queue's limit). @default unlimited */
+  /** Model calls started per second across every worker; each process takes MODEL_CALLS_PER_SECOND ÷ WORKER_MAX_COUNT. @default unlimited */
   MODEL_CALLS_PER_SECOND: z.preprocess(
     (value) => (value === '' ? undefined : value),
     z.coerce.number({ message: 'MODEL_CALLS_PER_SECOND must be a number' }).positive({ message: 'MODEL_CALLS_PER_SECOND must be above zero' }).optional(),
+  ),
+  /** The most worker processes the deployment runs at once (the CDK app sets its scaling maximum). Required with MODEL_CALLS_PER_SECOND. @default unset */
+  WORKER_MAX_COUNT: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.coerce.number({ message: 'WORKER_MAX_COUNT must be a whole number' }).int({ message: 'WORKER_MAX_COUNT must be a whole number' }).positive({ message: 'WORKER_MAX_COUNT must be above zero' }).optional(),
   ),
   /** Markdown folder `search_docs` reads. @default agents/docs */
   DOCS_DIR: optionalText,
@@ -38,6 +43,9 @@ export const agentWorkerSettingsSchema = z.object({
   APPROVAL_TIMEOUT: duration('APPROVAL_TIMEOUT', '1 hour'),
   /** Make Temporal's schedules match the triggers when the worker starts (off when the deploy runs the sync). @default true */
   SCHEDULES_SYNC_AT_START: flag(true),
+}).refine((settings) => !settings.MODEL_CALLS_PER_SECOND || settings.WORKER_MAX_COUNT, {
+  message: 'WORKER_MAX_COUNT is not set: MODEL_CALLS_PER_SECOND is shared by every worker process, each taking MODEL_CALLS_PER_SECOND ÷ WORKER_MAX_COUNT (the CDK app sets it to its scaling maximum)',
+  path: ['WORKER_MAX_COUNT'],
 });
 
 export type AgentWorkerSettings = z.infer<typeof agentWorkerSettingsSchema>;

@@ -12,7 +12,6 @@ import {
 } from '@temporalio/workflow';
 import { pushBounded } from '../core/bounded.ts';
 import { MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../core/contracts/mcp.ts';
-import type { ModelActivities } from '../core/contracts/model.ts';
 import type { TranscriptActivities } from '../core/contracts/transcript.ts';
 import { durationMs } from '../core/duration.ts';
 import { addUsage, MAX_TOOL_CALLS_PER_STEP, ZERO_USAGE, type AgentSpec, type Content, type MessageRef, type TokenUsage, type ToolResultRef } from '../core/spec.ts';
@@ -20,6 +19,7 @@ import { TURN_PROGRESS_SIGNAL, type TurnProgress } from '../core/conversation.ts
 import { PROGRESS_QUERY, summarise, type RunEvent } from '../core/run-events.ts';
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
 import { shouldContinueAsNew, type ContinueAsNewPolicy } from './continue-as-new.ts';
+import { createModelCaller } from './model-call.ts';
 import { approveCalls, executeCall, failed, type ToolCallContext } from './tool-calls.ts';
 import { recordOutcome } from './search-attributes.ts';
 
@@ -33,6 +33,12 @@ export interface AgentRunInput {
   history?: Content[];
   /** Task queue of the model activity. @default `<this run's task queue>-model` */
   modelTaskQueue?: string;
+  /**
+   * Model calls as local activities of the workflow's worker (see `createModelCaller`); false
+   * schedules each on `modelTaskQueue`. Runs that report progress to a conversation always
+   * schedule them. @default true
+   */
+  localModelCalls?: boolean;
   continueAsNew?: ContinueAsNewPolicy;
   /** Nesting depth: 0 for a run started by a person, 1 for its sub-agents, … @default 0 */
   depth?: number;
@@ -114,17 +120,12 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   // MCP tools are listed once, at the start; the list is in history and travels across continue-as-new.
   const spec = input.carried || !input.spec.mcpServers?.length ? input.spec : await withMcpTools(input.spec);
 
-  const { callModel } = proxyActivities<ModelActivities>({
-    taskQueue: input.modelTaskQueue ?? `${info.taskQueue}-model`,
-    startToCloseTimeout: '2 minutes',
-    // The model activity beats every 2 s; a dead worker is noticed in 15 s, not 2 minutes.
-    heartbeatTimeout: '15 seconds',
-    // Eight attempts last about two minutes of 5xx, and far less of 429s with a short Retry-After:
-    // a one-minute outage failed turns. Now the run's time budget (which cancels the step) bounds the
-    // retries, not a count; runs recorded before keep the old policy.
-    retry: patched(MODEL_RETRY_UNTIL_DEADLINE_PATCH)
-      ? { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' }
-      : { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+  // Eight attempts last about two minutes of 5xx, and far less of 429s with a short Retry-After:
+  // a one-minute outage failed turns. Now the run's time budget bounds the retries, not a count;
+  // runs recorded before keep the old policy.
+  const callModel = createModelCaller(input.modelTaskQueue ?? `${info.taskQueue}-model`, {
+    local: input.localModelCalls !== false && !input.conversation?.reportProgress,
+    retryUntilDeadline: patched(MODEL_RETRY_UNTIL_DEADLINE_PATCH),
   });
 
   let state: CarriedState;
@@ -185,9 +186,9 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
 
     state.steps += 1;
     emit({ kind: 'model', step: state.steps });
-    const step = await timeBudget.within(() =>
-      callModel({ specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}), ...streamTarget }),
-    );
+    const modelInput = { specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}), ...streamTarget };
+    // A local call ends at the deadline by itself; a scope around it would only cost promises.
+    const step = callModel.local() ? await callModel(modelInput, deadline()) : await timeBudget.within(() => callModel(modelInput, deadline()));
     if (!step) return timeLimit();
     state.head = step.head;
     state.pending = [];

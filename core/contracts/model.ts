@@ -20,7 +20,15 @@ export interface ModelStepInput {
    * history. @default not streamed
    */
   stream?: { channel: ReplyChannel; key: string };
+  /**
+   * When the run's time budget ends (epoch milliseconds): the call is abandoned then, with a
+   * non-retryable `RUN_TIME_LIMIT` failure. @default none: only the activity's timeouts
+   */
+  deadlineAt?: number;
 }
+
+/** Failure type of a model call abandoned at its run's `deadlineAt`. */
+export const RUN_TIME_LIMIT = 'RunTimeLimit';
 
 export interface ModelStepResult {
   /** The transcript with the model's response appended. */

@@ -12,6 +12,9 @@ import type { TranscriptBucket } from './transcript-bucket.ts';
 import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
 import { COLLECTOR_ENDPOINTS, OtelCollector } from './otel-collector.ts';
 
+/** During a rolling deploy the service runs up to this share of its desired count (new tasks start before old ones stop). */
+export const WORKER_MAX_HEALTHY_PERCENT = 200;
+
 export interface AgentWorkerServiceProps {
   bucket: TranscriptBucket;
   secrets: DeploymentSecrets;
@@ -140,7 +143,7 @@ export class AgentWorkerService extends Construct {
       circuitBreaker: { enable: true, rollback: true },
       // A new task starts before an old one stops: Temporal spreads work over both.
       minHealthyPercent: 100,
-      maxHealthyPercent: 200,
+      maxHealthyPercent: WORKER_MAX_HEALTHY_PERCENT,
       enableExecuteCommand: false,
     };
     this.service = new ecs.FargateService(this, 'Service', { ...serviceProps, taskDefinition: this.taskDefinition, desiredCount: props.desiredCount ?? 1 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter } from '../../worker/model-rate-limit.ts';
+import { createRateLimiter, modelCallsPerProcess } from '../../worker/model-rate-limit.ts';
+import { loadWorkerSettings } from '../../worker/settings.ts';
 
 describe('per-process model rate limit', () => {
   it('spaces calls evenly, with no burst', async () => {
@@ -26,5 +27,22 @@ describe('per-process model rate limit', () => {
 
   it('refuses a limit that is not a positive number', () => {
     expect(() => createRateLimiter(0)).toThrow(/positive/);
+  });
+});
+
+describe("a process's share of the fleet's model limit", () => {
+  it('is the fleet limit divided by the most processes, or the process limit when that is smaller', () => {
+    expect(modelCallsPerProcess({})).toBeUndefined();
+    expect(modelCallsPerProcess({ modelCallsPerSecond: 10, maxWorkers: 8 })).toBe(1.25);
+    expect(modelCallsPerProcess({ modelCallsPerSecond: 10, maxWorkers: 2, modelCallsPerSecondPerWorker: 3 })).toBe(3);
+    expect(modelCallsPerProcess({ modelCallsPerSecondPerWorker: 3 })).toBe(3);
+  });
+
+  it('refuses a fleet limit without the fleet size, in the worker and in its settings', () => {
+    expect(() => modelCallsPerProcess({ modelCallsPerSecond: 10 })).toThrow(/maxWorkers/);
+    const settings = (env: Record<string, string>) => loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', ...env });
+    expect(() => settings({ MODEL_CALLS_PER_SECOND: '10' })).toThrow(/WORKER_MAX_COUNT/);
+    expect(() => settings({ MODEL_CALLS_PER_SECOND: '10', WORKER_MAX_COUNT: 'two' })).toThrow(/WORKER_MAX_COUNT must be a whole number/);
+    expect(settings({ MODEL_CALLS_PER_SECOND: '10', WORKER_MAX_COUNT: '8' }).agents).toMatchObject({ MODEL_CALLS_PER_SECOND: 10, WORKER_MAX_COUNT: 8 });
   });
 });

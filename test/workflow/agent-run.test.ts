@@ -10,6 +10,7 @@ import type { GeminiServer } from '../../local/gemini-server.ts';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
 import { currentTimeTool } from '../../agents/tools/current-time.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
+import { localActivityOf } from '../../core/local-activity-marker.ts';
 import { summariseHistory } from '../support/history.ts';
 import { answer, callTools, failWith, startScriptedModel, type ScriptStep } from '../support/scripted-model.ts';
 import { noTemporal, useTemporal } from '../support/temporal.ts';
@@ -69,6 +70,8 @@ describe.skipIf(noTemporal)('agent run workflow', () => {
     const history = await summariseHistory(handle);
     expect(history.scheduled).toEqual(['appendToTranscript', 'callModel', 'tool:get_current_time', 'callModel']);
     expect(history.completed).toEqual({ appendToTranscript: 1, callModel: 2, 'tool:get_current_time': 1 });
+    // Model calls run as local activities (markers in history); tools stay activities.
+    expect(history.local).toEqual(['callModel', 'callModel']);
 
     // The second model call saw the tool's result as a function response.
     const contents = model.requests[1]!.body.contents as Content[];
@@ -147,15 +150,13 @@ describe.skipIf(noTemporal)('agent run workflow', () => {
     expect((await result).answer).toBe('Done.');
     expect(model.requests).toHaveLength(2);
     const history = await summariseHistory(handle);
-    const scheduled = history.events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel')!;
-    const started = history.events.find(
-      (event) => String(event.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled.eventId),
-    )!;
-    expect(started.activityTaskStartedEventAttributes!.attempt).toBe(2);
-    // The retry came after the provider's delay (2 s), not the policy's first backoff (1 s).
-    const scheduledAt = Number(scheduled.eventTime!.seconds);
-    const startedAt = Number(started.eventTime!.seconds);
-    expect(startedAt - scheduledAt).toBeGreaterThanOrEqual(2);
+    // The model call is a local activity: its marker records the attempt that succeeded and when the first was scheduled.
+    const marker = history.events.find((event) => localActivityOf(event)?.activityType === 'callModel')!;
+    expect(localActivityOf(marker)!.attempt).toBe(2);
+    // The retry came after the provider's delay (2 s), not the policy's first backoff (1 s):
+    // the first attempt started after the transcript was written, and the second finished before its marker.
+    const transcriptWritten = history.events.find((event) => event.activityTaskCompletedEventAttributes)!;
+    expect(millis(marker) - millis(transcriptWritten)).toBeGreaterThanOrEqual(2_000);
   });
 
   it('retries 5xx with backoff', async () => {
@@ -182,3 +183,7 @@ describe.skipIf(noTemporal)('agent run workflow', () => {
     await expect.poll(() => model.abortedCount, { timeout: 15_000 }).toBe(1);
   });
 });
+
+function millis(event: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }): number {
+  return Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+}

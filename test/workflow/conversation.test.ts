@@ -176,6 +176,9 @@ describe.skipIf(noTemporal)('conversation workflow', () => {
     const scheduled = run.events.find((event) => String(event.eventId) === String(cancelled.activityTaskCanceledEventAttributes!.scheduledEventId))!;
     expect(scheduled.activityTaskScheduledEventAttributes!.activityType!.name).toBe('tool:wait_for_rollout');
     expect(types.at(-1)).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);
+    // A turn reports its progress, so its model calls stay activities: a local call would hold back the "thinking" signal.
+    expect(run.scheduled).toContain('callModel');
+    expect(run.local).toEqual([]);
     const conversationHistory = await summariseHistory(chat.handle);
     expect(conversationHistory.events.map((event) => event.eventType)).toContain(EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED);
 

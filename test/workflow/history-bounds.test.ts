@@ -79,7 +79,8 @@ describe.skipIf(noTemporal)('history stays small', () => {
     const STEPS = 1_000;
     const handle = await start(
       (request) => (request.index < STEPS - 1 ? callTools({ name: 'calculate', args: { expression: `${request.index}+1` } }) : answer('Counted to a thousand.')),
-      { spec: compileAgent(agents.counter), continueAsNew: { maxHistoryEvents: 2_000 } },
+      // About seven events a step (one workflow task, one tool activity, the model call's marker): five or more runs.
+      { spec: compileAgent(agents.counter), continueAsNew: { maxHistoryEvents: 1_000 } },
     );
     const result = (await handle.result()) as AgentRunResult;
     expect(result).toMatchObject({ answer: 'Counted to a thousand.', stopReason: 'answer', steps: STEPS, toolCalls: STEPS - 1 });
@@ -112,17 +113,18 @@ describe.skipIf(noTemporal)('history stays small', () => {
     expect(result.answer).toMatch(/time limit of 2 seconds/);
   });
 
-  it('caps model calls per second across the model task queue', async () => {
+  it('caps model calls per second across the fleet: each of its workers takes its share', async () => {
     const loop = callTools({ name: 'calculate', args: { expression: '1+1' } });
     const started = Date.now();
-    const handle = await start([loop, loop, loop, loop, loop, answer('done')], { spec: compileAgent(agents.counter) }, { modelCallsPerSecond: 2 });
+    // Four a second over a fleet of at most two workers: two a second in this one.
+    const handle = await start([loop, loop, loop, loop, loop, answer('done')], { spec: compileAgent(agents.counter) }, { modelCallsPerSecond: 4, maxWorkers: 2 });
     await handle.result();
     // Six calls at two a second cannot finish in under 2 s (a lower bound: it does not flake on a slow machine).
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
     expect(model!.requests).toHaveLength(6);
   });
 
-  it('runs model calls on the main queue, dispatched eagerly, still spaced by the per-process limit', async () => {
+  it('runs model calls in the worker of their workflow with the model queue set to the main one, still spaced by the per-process limit', async () => {
     const loop = callTools({ name: 'calculate', args: { expression: '1+1' } });
     model = await startScriptedModel([loop, loop, loop, loop, loop, answer('done')]);
     const taskQueue = temporal.taskQueue();
@@ -136,16 +138,12 @@ describe.skipIf(noTemporal)('history stays small', () => {
     const result = (await handle.result()) as AgentRunResult;
     expect(result).toMatchObject({ answer: 'done', steps: 6 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
-    const { events } = await handle.fetchHistory();
-    const modelCalls = (events ?? []).filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel');
-    expect(modelCalls).toHaveLength(6);
-    for (const event of modelCalls) expect(event.activityTaskScheduledEventAttributes?.taskQueue?.name).toBe(taskQueue);
+    // Local activities of the workflow's worker: no task queue in between.
+    expect((await summariseHistory(handle)).local).toEqual(Array.from({ length: 6 }, () => 'callModel'));
   });
 
-  it('refuses the model queue limit when model calls share the main queue, where eager dispatch would bypass it', async () => {
+  it('refuses a fleet-wide model limit without the size of the fleet, which each worker takes its share of', async () => {
     const taskQueue = temporal.taskQueue();
-    await expect(temporal.startWorker({ taskQueue, tools: [], modelUrl: 'http://127.0.0.1:1', modelTaskQueue: taskQueue, modelCallsPerSecond: 2 })).rejects.toThrow(
-      /modelCallsPerSecondPerWorker/,
-    );
+    await expect(temporal.startWorker({ taskQueue, tools: [], modelUrl: 'http://127.0.0.1:1', modelCallsPerSecond: 2 })).rejects.toThrow(/maxWorkers/);
   });
 });

@@ -22,6 +22,8 @@ export function startHeartbeats(details: () => unknown = () => undefined): Heart
   } catch {
     return { beat: () => undefined, stop: () => undefined };
   }
+  // A local activity (a model call run inside its workflow task) has no heartbeats: Core keeps its task alive.
+  if (context.info.isLocal) return { beat: () => undefined, stop: () => undefined };
   const beat = () => context.heartbeat(details());
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
   return { beat, stop: () => clearInterval(timer) };

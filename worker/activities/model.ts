@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { FunctionCallingConfigMode, GoogleGenAI, type GenerateContentResponse } from '@google/genai';
-import type { ModelActivities, ModelStepResult } from '../../core/contracts/model.ts';
+import { RUN_TIME_LIMIT, type ModelActivities, type ModelStepResult } from '../../core/contracts/model.ts';
 import { functionCalls, textOf, type AgentSpec, type Content, type Part, type PlannedCall, type ToolOutcome, type ToolResultRef } from '../../core/spec.ts';
 import { boundResult } from '../../store/excerpt.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
@@ -51,7 +52,11 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
     },
   });
 
-  async function generate(spec: AgentSpec, contents: Content[], stream?: AnswerStream): Promise<GenerateContentResponse> {
+  async function generate(spec: AgentSpec, contents: Content[], stream?: AnswerStream, deadlineAt?: number): Promise<GenerateContentResponse> {
+    const cancelled = activitySignal();
+    // The run's time budget ends the call where it ends, whatever the activity's own timeouts.
+    const outOfTime = deadlineAt === undefined ? undefined : AbortSignal.timeout(Math.max(1, deadlineAt - Date.now()));
+    const abortSignal = cancelled && outOfTime ? AbortSignal.any([cancelled, outOfTime]) : (cancelled ?? outOfTime);
     const slot: { headers?: Headers } = {};
     // Cancellation reaches an activity through its heartbeats: beat while the call is open.
     // A streamed answer's message goes in the details, so a retry finishes it instead of starting another.
@@ -68,7 +73,7 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
               toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.AUTO } },
             }),
         automaticFunctionCalling: { disable: true },
-        abortSignal: activitySignal(),
+        abortSignal,
       },
     };
     try {
@@ -88,7 +93,8 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
         return mergeChunks(chunks);
       });
     } catch (error) {
-      if (activitySignal()?.aborted) throw error;
+      if (cancelled?.aborted) throw error;
+      if (outOfTime?.aborted) throw ApplicationFailure.nonRetryable('The run reached its time limit during the model call.', RUN_TIME_LIMIT);
       throw classifyModelError(error, slot.headers?.get('retry-after'));
     } finally {
       heartbeats.stop();
@@ -120,7 +126,7 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       if (input.toolResults?.length) head = await appendMessages(store, head, [await toolResponses(input.toolResults)]);
       const contents = await loadContext(store, head, { maxBytes: CONTEXT_BYTES });
       const stream = input.stream ? deps.answerStreams?.open(input.stream, resumeOf(activityHeartbeatDetails())) : undefined;
-      const response = await generate(spec, contents, stream);
+      const response = await generate(spec, contents, stream, input.deadlineAt);
       const { content, usage, finishReason } = toContent(response);
       await stream?.finish(functionCalls(content).length === 0);
       head = await appendMessages(store, head, [content]);
