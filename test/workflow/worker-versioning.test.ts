@@ -51,6 +51,26 @@ async function workflowTaskBuilds(handle: WorkflowHandle): Promise<string[]> {
     .map((event) => event.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId ?? 'unversioned');
 }
 
+/**
+ * A run's workflow tasks split at the versioning override it may have pinned itself with
+ * (servers before 1.30): build ids of the tasks completed after it, and what was scheduled
+ * before it (nothing, or only the patch marker, when the old build did nothing of the run).
+ */
+async function aroundThePin(handle: WorkflowHandle) {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const pinnedAt = events.findIndex((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED);
+  const before = pinnedAt === -1 ? [] : events.slice(0, pinnedAt);
+  return {
+    buildsAfter: events
+      .slice(pinnedAt + 1)
+      .filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+      .map((event) => event.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId ?? 'unversioned'),
+    scheduledBefore: before
+      .filter((event) => event.activityTaskScheduledEventAttributes || event.startChildWorkflowExecutionInitiatedEventAttributes || event.timerStartedEventAttributes)
+      .map((event) => EventType[event.eventType!]),
+  };
+}
+
 async function versioningOf(handle: WorkflowHandle) {
   const described = await handle.describe();
   const info = described.raw.workflowExecutionInfo?.versioningInfo;
@@ -162,13 +182,17 @@ describe.skipIf(noTemporal)('worker versioning on the dev server', () => {
 
   // Upgrade on continue-as-new (`initialVersioningBehavior`) is a server feature of Temporal
   // 1.30 and later (and Temporal Cloud). The CLI 1.5.1 dev server (1.29.1) ignores it and starts
-  // the next run on the old version; the run's first workflow task pins it to the current one
-  // (`version:follow`), the server fails that task, and every task recorded runs on the new one.
+  // the next run on the old version; the run's first step pins it to the current one
+  // (`version:follow`), the old build fails its task on purpose, and the new one takes the run.
   it('moves a conversation to the new version at continue-as-new, and again at the next deploy', async () => {
     const { chat, nextRun, deploy } = await conversationAcrossADeploy();
     await chat.send(incoming('which build now?'));
     expect((await chat.waitForTurn(2)).answerExcerpt).toBe('ran on v2');
-    expect(new Set(await workflowTaskBuilds(nextRun))).toEqual(new Set(['v2']));
+    // Every task after the pin ran on v2; before it (if v1 completed a task while the pin was
+    // being set, under load) v1 scheduled nothing of the run.
+    const { buildsAfter, scheduledBefore } = await aroundThePin(nextRun);
+    expect(new Set(buildsAfter)).toEqual(new Set(['v2']));
+    expect(scheduledBefore).toEqual([]);
     expect(await versioningOf(nextRun)).toEqual({ behavior: VersioningBehavior.VERSIONING_BEHAVIOR_PINNED, buildId: 'v2' });
 
     // The next deploy: the run (pinned to v2, by the server or by an override it inherits) moves on to v3.
