@@ -16,6 +16,7 @@ import { createModelActivities, type ModelActivityDeps } from './activities/mode
 import { createReplyActivities } from './activities/replies.ts';
 import { createApprovalActivities, createToolActivities } from './activities/tools.ts';
 import { createTranscriptActivities } from './activities/transcript.ts';
+import { createVersionActivities } from './activities/versions.ts';
 import { createApprovalRecordActivities, createMemoryApprovalRecords, type ApprovalRecords } from './approval-records.ts';
 import { createMemoryConversationIndex, type ConversationIndex } from './conversation-index.ts';
 import { createRateLimiter, modelCallsPerProcess, rateLimited } from './model-rate-limit.ts';
@@ -181,6 +182,8 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
       ...createAgentActivities(agents),
       ...createReplyActivities(replyAdapters),
       ...createConversationActivities(options.conversationIndex ?? createMemoryConversationIndex(), options.conversationDefaults),
+      // Versioned conversations only call it, with the worker's own client.
+      ...createVersionActivities(),
       ...createAmbientActivities({
         agents,
         memory: options.ambientMemory ?? createInMemoryAmbientMemoryStore(),

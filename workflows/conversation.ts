@@ -9,6 +9,7 @@ import { openIntake, type QueuedMessage } from './conversation-intake.ts';
 import type { ConversationState } from './conversation-state.ts';
 import { acceptTurnControls, runTurn } from './conversation-turn.ts';
 import { shouldContinueAsNew, targetVersionChanged } from './continue-as-new.ts';
+import { followVersion } from './conversation-version.ts';
 
 export { messageUpdate, turnsQuery } from './conversation-intake.ts';
 export { stopUpdate, turnProgressSignal } from './conversation-turn.ts';
@@ -58,7 +59,8 @@ const { [LOAD_CONVERSATION_ACTIVITY]: loadConversation } = proxyActivities<Pick<
  * forwarded to the run that waits. Continues as new between turns when history grows, or
  * when a deploy has made another worker version the target: under worker versioning a run is
  * pinned to its version (no deploy replays it on other code), and the next run starts on the
- * deployment's target version (`initialVersioningBehavior: 'AUTO_UPGRADE'`);
+ * deployment's target version (`initialVersioningBehavior: 'AUTO_UPGRADE'`, or, on servers that
+ * ignore it, a versioning override the run asks for as it starts: `conversation-version.ts`);
  * completes after `idleTimeout` without a message, and the next message's update-with-start
  * opens a new run that finds the transcript through `conversation:load`.
  */
@@ -90,6 +92,10 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     };
   });
 
+  // Versioned runs only: a run continued as new that the server left on the old version moves now.
+  const version = followVersion(carried !== undefined);
+  await version.settle();
+
   if (!defaults) {
     const loaded = await loadConversation({ conversationId: state.workflowId });
     defaults = loaded.defaults;
@@ -112,7 +118,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       continue;
     }
     // After a deploy the queued turn runs on the new build: continue as new first, carrying it.
-    const moving = targetVersionChanged();
+    // The server's flag where it reports one (Temporal 1.30+), else the deployment's own word.
+    const moving = targetVersionChanged() || (await version.behind());
     if (!moving) await runTurn({ state, intake, approvals, start: input, settings });
     if (moving || targetVersionChanged() || shouldContinueAsNew(settings)) {
       await condition(allHandlersFinished);
