@@ -1,6 +1,7 @@
 import type { WorkflowService } from '@temporalio/client';
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import { VERSION_MOVE_MARK } from '../core/contracts/versions.ts';
 import { TASK_QUEUE_DIMENSION, WORKER_METRIC_NAMES, WORKER_METRICS_NAMESPACE } from '../core/worker-metrics.ts';
 
 /**
@@ -64,7 +65,7 @@ export const WORKFLOW_TASK_FAILED_MESSAGE = 'Failing workflow task';
  */
 export function countingWorkflowTaskFailures(downstream: Logger, counts: WorkerCounts): Logger {
   const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
-    if (level === 'WARN' && message === WORKFLOW_TASK_FAILED_MESSAGE) counts.workflowTaskFailed();
+    if (level === 'WARN' && message === WORKFLOW_TASK_FAILED_MESSAGE && !movedOnPurpose(meta)) counts.workflowTaskFailed();
     downstream.log(level, message, meta);
   };
   return {
@@ -75,6 +76,12 @@ export function countingWorkflowTaskFailures(downstream: Logger, counts: WorkerC
     warn: (message, meta) => log('WARN', message, meta),
     error: (message, meta) => log('ERROR', message, meta),
   };
+}
+
+/** A conversation's task failed on its old build so the new build takes it (`workflows/conversation-version.ts`): not a fault. */
+function movedOnPurpose(meta: LogMetadata | undefined): boolean {
+  const failure = meta?.failure;
+  return typeof failure === 'string' && failure.includes(VERSION_MOVE_MARK);
 }
 
 export interface TaskQueueBacklog {

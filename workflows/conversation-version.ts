@@ -1,5 +1,5 @@
 import { patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import { FOLLOW_VERSION_ACTIVITY, type FollowVersionResult, type VersionActivities } from '../core/contracts/versions.ts';
+import { FOLLOW_VERSION_ACTIVITY, VERSION_MOVE_MARK, type FollowVersionResult, type VersionActivities } from '../core/contracts/versions.ts';
 
 /** The patch under which a versioned conversation checks its version; unversioned runs never reach it. */
 export const FOLLOW_VERSION_PATCH = 'conversation-follows-current-version';
@@ -53,7 +53,7 @@ export function followVersion(continued: boolean): VersionFollower {
       const info = workflowInfo();
       // Never while replaying: a failed task records nothing, so only a live one gets here.
       if (result?.outcome === 'moved' && !info.unsafe.isReplaying && info.currentDeploymentVersion?.buildId !== result.current) {
-        throw new Error(`Conversation moved to build ${result.current}; its old build lets the new one take this workflow task.`);
+        throw new Error(`${VERSION_MOVE_MARK}: conversation moved to build ${result.current}; its old build lets the new one take this workflow task.`);
       }
       // Recorded only where the server kept the task (the run was on target, or a server that
       // lets it complete): then the next task runs on the pinned version, and a pin that did

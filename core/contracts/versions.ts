@@ -7,6 +7,13 @@
 
 export const FOLLOW_VERSION_ACTIVITY = 'version:follow';
 
+/**
+ * In the message of the workflow task a moved conversation fails on purpose on its old build
+ * (servers before 1.30): the worker leaves such failures out of `WorkflowTaskFailures`, so a
+ * deploy that moves many conversations does not sound the alarm.
+ */
+export const VERSION_MOVE_MARK = 'conversation-moved-to-current-version';
+
 export interface FollowVersionInput {
   workflowId: string;
   runId: string;
