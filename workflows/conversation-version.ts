@@ -38,7 +38,8 @@ export function followVersion(continued: boolean): VersionFollower {
   const check = async (move: boolean): Promise<FollowVersionResult | undefined> => {
     const info = workflowInfo();
     const version = info.currentDeploymentVersion;
-    if (!following || !version || !patched(FOLLOW_VERSION_PATCH)) return undefined;
+    // Unversioned workers report a version with an empty name and build id: nothing to follow.
+    if (!following || !version?.deploymentName || !version.buildId || !patched(FOLLOW_VERSION_PATCH)) return undefined;
     try {
       return await followVersionActivity({ workflowId: info.workflowId, runId: info.runId, deploymentName: version.deploymentName, buildId: version.buildId, move });
     } catch {

@@ -152,6 +152,20 @@ describe.skipIf(noTemporal)('worker versioning on the dev server', () => {
     expect((await describeDeployment(temporal.client, deploy.deploymentName)).current).toBe('v2');
   });
 
+  it('leaves an unversioned conversation as it was: no version check, no patch marker', async () => {
+    const script = scriptedModel();
+    model = await startScriptedModel(script.respond);
+    const taskQueue = temporal.taskQueue('unversioned');
+    await temporal.startWorker({ taskQueue, tools: [], agents: [agentOn('none')], modelUrl: model.url });
+    const chat = conversationDriver(temporal.client, taskQueue, 'versioned');
+    await chat.send(incoming('which build?'));
+    expect((await chat.waitForTurn(1)).answerExcerpt).toBe('ran on none');
+    const markers = ((await chat.handle.fetchHistory()).events ?? [])
+      .filter((event) => event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED)
+      .flatMap((event) => Object.values(event.markerRecordedEventAttributes?.details ?? {}).flatMap((payloads) => (payloads.payloads ?? []).map((payload) => new TextDecoder().decode(payload.data ?? new Uint8Array()))));
+    expect(markers.join('\n')).not.toMatch(/conversation-follows-current-version|version:follow/);
+  });
+
   /** A conversation on v1, one turn held until v2 is current; it continues as new after every turn. */
   async function conversationAcrossADeploy() {
     const deploy = await deployment();
