@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /**
@@ -17,5 +17,25 @@ export async function writeFileAtomically(path: string, data: Uint8Array | strin
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  }
+}
+
+/**
+ * Writes a whole file only if none is at `path`: true when this call created it. The file is
+ * written aside and hard-linked into place, which fails when the name exists, so of writers
+ * racing on one path exactly one gets true, and a reader never sees a partial file.
+ */
+export async function createFileAtomically(path: string, data: Uint8Array | string, temporaryDirectory: string): Promise<boolean> {
+  await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(temporaryDirectory, { recursive: true })]);
+  const temporary = join(temporaryDirectory, randomUUID());
+  try {
+    await writeFile(temporary, data, { flush: true });
+    await link(temporary, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await rm(temporary, { force: true });
   }
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { writeFileAtomically } from './atomic-file.ts';
+import { createFileAtomically, writeFileAtomically } from './atomic-file.ts';
 import type { TranscriptStoreSettings } from './create-store.ts';
 
 /**
@@ -12,6 +12,8 @@ import type { TranscriptStoreSettings } from './create-store.ts';
 export interface RecordFiles {
   read(key: string): Promise<string | undefined>;
   write(key: string, text: string): Promise<void>;
+  /** Writes only if nothing is under `key` yet: true when this call created it; of callers racing on one key, exactly one. */
+  create(key: string, text: string): Promise<boolean>;
 }
 
 /** Records in a folder; written to a temporary file and renamed, so a reader sees a whole record. */
@@ -27,6 +29,7 @@ export function createLocalRecordFiles(options: { directory: string }): RecordFi
       }
     },
     write: (key, text) => writeFileAtomically(join(root, key), text, join(root, '.tmp')),
+    create: (key, text) => createFileAtomically(join(root, key), text, join(root, '.tmp')),
   };
 }
 
@@ -48,6 +51,20 @@ export function createS3RecordFiles(options: { client: S3Client; bucket: string;
     async write(key, text) {
       await options.client.send(new PutObjectCommand({ Bucket: options.bucket, Key: keyPrefix + key, Body: text, ContentType: 'application/json' }));
     },
+    // S3's conditional write: 412 when the key exists; 409 when another conditional write to it is in flight (try again).
+    async create(key, text) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await options.client.send(new PutObjectCommand({ Bucket: options.bucket, Key: keyPrefix + key, Body: text, ContentType: 'application/json', IfNoneMatch: '*' }));
+          return true;
+        } catch (error) {
+          const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+          if (status === 412) return false;
+          if (status !== 409 || attempt >= 5) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        }
+      }
+    },
   };
 }
 
@@ -58,6 +75,11 @@ export function createMemoryRecordFiles(): RecordFiles {
     read: async (key) => records.get(key),
     write: async (key, text) => {
       records.set(key, text);
+    },
+    create: async (key, text) => {
+      if (records.has(key)) return false;
+      records.set(key, text);
+      return true;
     },
   };
 }

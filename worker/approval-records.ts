@@ -45,9 +45,8 @@ export function createApprovalRecords(files: RecordFiles): ApprovalRecords {
     async record(input) {
       const { args, ...rest } = input;
       // A retried record (or a late second one) never replaces the first: it may have been used.
-      if ((await files.read(keyOf(input))) !== undefined) return;
       const record: ApprovalRecord = { ...rest, argsHash: hashArgs(args) };
-      await files.write(keyOf(input), JSON.stringify(record));
+      await files.create(keyOf(input), JSON.stringify(record));
     },
     async check(grant, { target, args }) {
       if (!grant) throw missing(target, 'none was recorded for this call');
@@ -59,10 +58,15 @@ export function createApprovalRecords(files: RecordFiles): ApprovalRecords {
       if (record.target !== target || record.argsHash !== hashArgs(args) || record.runWorkflowId !== workflowExecution.workflowId) {
         throw missing(target, `approval request ${grant.requestId} approved a different call`);
       }
-      if (record.usedBy && (record.usedBy.runId !== workflowExecution.runId || record.usedBy.activityId !== activityId)) {
+      // The first activity to claim the approval owns it (and its retries, the same activity id);
+      // the claim is a create-if-absent beside the record, so two racing activities cannot both win.
+      // Records claimed before claims existed carry `usedBy` in the record itself.
+      const usedBy = { runId: workflowExecution.runId, activityId };
+      const claimKey = keyOf(grant).replace(/\.json$/, '.claim.json');
+      const owner = record.usedBy ?? ((await files.create(claimKey, JSON.stringify(usedBy))) ? usedBy : (JSON.parse((await files.read(claimKey)) ?? '{}') as Partial<typeof usedBy>));
+      if (owner.runId !== usedBy.runId || owner.activityId !== usedBy.activityId) {
         throw missing(target, `approval request ${grant.requestId} was already used`);
       }
-      if (!record.usedBy) await files.write(keyOf(grant), JSON.stringify({ ...record, usedBy: { runId: workflowExecution.runId, activityId } }));
     },
   };
 }

@@ -1,0 +1,57 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { MockActivityEnvironment, defaultActivityInfo } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles, type RecordFiles } from '../../store/record-files.ts';
+import { createApprovalRecords } from '../../worker/approval-records.ts';
+import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
+
+// One approval, many activities claiming it at once (a duplicated tool call, two workers): with
+// a read-then-write claim several could pass; with create-if-absent exactly one does.
+const RACERS = 12;
+
+let moto: MotoServer;
+let s3: S3Client;
+let directory: string;
+beforeAll(async () => {
+  moto = await startMoto();
+  s3 = new S3Client({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: 'claims' }));
+  directory = await mkdtemp(join(tmpdir(), 'claims-'));
+});
+afterAll(async () => {
+  s3?.destroy();
+  await moto?.stop();
+  if (directory) await rm(directory, { recursive: true, force: true });
+});
+
+const stores: [string, () => RecordFiles][] = [
+  ['memory', () => createMemoryRecordFiles()],
+  ['a local folder', () => createLocalRecordFiles({ directory })],
+  ['S3 (moto)', () => createS3RecordFiles({ client: s3, bucket: 'claims', prefix: 'records' })],
+];
+
+describe.each(stores)('approval claims in %s', (_name, filesOf) => {
+  it('lets exactly one of many racing activities use an approval, and that one again on retry', async () => {
+    const files = filesOf();
+    const records = createApprovalRecords(files);
+    const grant = { conversationId: `c-${crypto.randomUUID()}`, requestId: 'r1' };
+    const call = { target: 'tool:pay', args: { amount: 250 } };
+    // Recorded twice at once: the first record stays.
+    await Promise.all([records.record({ ...grant, runWorkflowId: 'c1/turn-1', ...call, approver: 'U1', decidedAt: '2026-01-01T00:00:00Z' }), records.record({ ...grant, runWorkflowId: 'c1/turn-1', ...call, approver: 'U2', decidedAt: '2026-01-01T00:00:01Z' })]);
+
+    const claim = (activityId: string) =>
+      new MockActivityEnvironment({ activityId, workflowExecution: { workflowId: 'c1/turn-1', runId: 'run-1' }, workflowType: defaultActivityInfo.workflowType }).run(() => records.check(grant, call));
+    const outcomes = await Promise.allSettled(Array.from({ length: RACERS }, (_, index) => claim(String(index))));
+    const winners = outcomes.flatMap((outcome, index) => (outcome.status === 'fulfilled' ? [String(index)] : []));
+    expect(winners).toHaveLength(1);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') expect(outcome.reason).toMatchObject({ type: 'ApprovalMissing', message: expect.stringContaining('already used') });
+    }
+    // The winner's retry (same activity) still passes; anyone else still fails.
+    await claim(winners[0]!);
+    await expect(claim('late')).rejects.toMatchObject({ message: expect.stringContaining('already used') });
+  });
+});
