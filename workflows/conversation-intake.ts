@@ -2,6 +2,7 @@ import { condition, defineQuery, defineUpdate, setHandler } from '@temporalio/wo
 import { pushBounded, setNewest } from '../core/bounded.ts';
 import { MESSAGE_UPDATE, TURNS_QUERY, type IncomingMessage, type MessageAccepted, type TurnSummary } from '../core/conversation.ts';
 import type { ConversationState } from './conversation-state.ts';
+import { activeTraceContext, type TraceContext } from './trace-context.ts';
 
 export const messageUpdate = defineUpdate<MessageAccepted, [IncomingMessage]>(MESSAGE_UPDATE);
 export const turnsQuery = defineQuery<TurnSummary[]>(TURNS_QUERY);
@@ -37,6 +38,8 @@ export interface Intake {
   remember(entries: Iterable<[id: string, turn: number]>): void;
   /** The remembered ids and their turns, oldest first. */
   recentMessageIds(): [id: string, turn: number][];
+  /** The trace context the message's update ran in (its own trace); none for messages carried across continue-as-new. */
+  traceContextOf(queued: QueuedMessage): TraceContext | undefined;
 }
 
 /**
@@ -62,14 +65,21 @@ export function openIntake(state: ConversationState, carried: CarriedIntake | un
     return summary;
   };
 
+  // Kept beside the queue, never in it: the queue is carried across continue-as-new as it is.
+  const traceContexts = new WeakMap<QueuedMessage, TraceContext>();
+
   setHandler(
     messageUpdate,
     async (message) => {
+      // The update's span, read before the first await.
+      const traceContext = activeTraceContext();
       await condition(() => state.ready);
       const known = recent.get(message.id);
       if (known !== undefined) return { duplicate: true, turn: known };
       const turn = state.turns + 1;
-      queue.push({ message, turn });
+      const queued = { message, turn };
+      queue.push(queued);
+      if (traceContext !== undefined) traceContexts.set(queued, traceContext);
       setNewest(recent, message.id, turn, MAX_REMEMBERED_MESSAGE_IDS);
       summaryOf(turn).messageIds.push(message.id);
       return { duplicate: false, turn };
@@ -87,5 +97,5 @@ export function openIntake(state: ConversationState, carried: CarriedIntake | un
   );
   setHandler(turnsQuery, () => summaries);
 
-  return { queue, summaries, summaryOf, remember, recentMessageIds: () => [...recent] };
+  return { queue, summaries, summaryOf, remember, recentMessageIds: () => [...recent], traceContextOf: (queued) => traceContexts.get(queued) };
 }

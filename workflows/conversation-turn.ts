@@ -26,6 +26,7 @@ import { contextLine } from './conversation-context.ts';
 import { mirrorStatus } from './conversation-status.ts';
 import { postReply } from './replies.ts';
 import { showTurn, turnSearchAttributes } from './search-attributes.ts';
+import { withinTraceContext } from './trace-context.ts';
 
 export const stopUpdate = defineUpdate<StopResult, [StopRequest?]>(STOP_UPDATE);
 export const turnProgressSignal = defineSignal<[TurnProgress]>(TURN_PROGRESS_SIGNAL);
@@ -86,8 +87,17 @@ export interface TurnContext {
  * One turn: every waiting message, answered by a child `agentRun` that continues the
  * conversation's transcript. The answer (or why there is none) is posted and recorded in the
  * transcript, and the conversation is saved, so a later run finds it after an idle close.
+ *
+ * The turn runs in the trace of its first message (the context its update ran in), not in the
+ * trace of the message that started this run: the run, its activities and the reply are that
+ * message's spans.
  */
-export async function runTurn({ state, intake, approvals, start, settings }: TurnContext): Promise<void> {
+export function runTurn(turn: TurnContext): Promise<void> {
+  const first = turn.intake.queue[0];
+  return withinTraceContext(first && turn.intake.traceContextOf(first), () => answerQueued(turn));
+}
+
+async function answerQueued({ state, intake, approvals, start, settings }: TurnContext): Promise<void> {
   const { workflowId } = state;
   const batch = intake.queue.splice(0, intake.queue.length);
   state.turns += 1;

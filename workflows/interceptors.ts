@@ -27,6 +27,7 @@ import {
   type WorkflowInterceptorsFactory,
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
+import { installTraceContext, type TraceContext } from './trace-context.ts';
 
 /**
  * Workflow interceptors (a workflow interceptor module, not a workflow): a span for each run,
@@ -172,6 +173,16 @@ class WorkflowOutboundTracing extends OpenTelemetryOutboundInterceptor {
     return inSpan(this.tracer, `${SpanName.WORKFLOW_SIGNAL}${SPAN_DELIMITER}${input.signalName}`, () => next({ ...input, headers: headersWithContext(input.headers) }));
   }
 }
+
+// The conversation reads and enters contexts through workflows/trace-context.ts (its bundle holds no OpenTelemetry package).
+installTraceContext({
+  active: () => {
+    const active = otel.context.active();
+    // Without a span (an update the SDK did not trace) the turn stays under the run's span rather than starting a trace.
+    return otel.trace.getSpan(active) ? (active as unknown as TraceContext) : undefined;
+  },
+  within: (context, fn) => otel.context.with(context as unknown as otel.Context, fn),
+});
 
 export const interceptors: WorkflowInterceptorsFactory = () => ({
   inbound: [new WorkflowInboundTracing()],

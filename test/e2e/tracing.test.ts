@@ -33,6 +33,8 @@ const ANA = 'U0ANA';
 const CHANNEL = 'C0TRACE';
 const BOT_TOKEN = 'xoxb-trace-token';
 const QUESTION = 'when is the launch of project nightingale?';
+const FOLLOW_UP = 'and the rehearsal of project nightingale?';
+const ANSWER = 'The launch is on Tuesday.';
 
 /** Every log line of the run: the edge's, the dispatcher's and the worker's (the Runtime logger, at debug). */
 const edgeLines: Record<string, unknown>[] = [];
@@ -55,7 +57,7 @@ const assistant = defineAgent({ name: 'assistant', instructions: 'Be brief.', to
 
 function respond(request: GeminiRequest) {
   const contents = request.body.contents as Content[];
-  if (contents.at(-1)!.parts.some((part) => part.functionResponse)) return answer('The launch is on Tuesday.');
+  if (contents.at(-1)!.parts.some((part) => part.functionResponse)) return answer(ANSWER);
   return callTools({ name: 'launch_date', args: { product: 'rocket' } });
 }
 
@@ -63,6 +65,7 @@ function respond(request: GeminiRequest) {
  * One Slack message, traced from the edge to the reply: every hop's span is a child of the
  * hop before it, in one trace. The edge has no OpenTelemetry SDK (its traceparent travels as an
  * SQS message attribute); the dispatcher, the conversation, the run and its activities do.
+ * A second message in the thread, answered by the same conversation run, is a trace of its own.
  */
 describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
   const temporal = useTemporal({ runtime: { logger: new DefaultLogger('DEBUG', (entry) => workerLines.push(entry)) } });
@@ -97,8 +100,9 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
       agents: [assistant],
       modelUrl: model.url,
       tracing,
-      // The conversation closes soon after its turn, so its own span ends and is exported.
-      conversationDefaults: { idleTimeout: '2 seconds', approvalTimeout: '1 hour' },
+      // The conversation closes soon after its turns, so its own span ends and is exported; long enough
+      // for the follow-up to land in the same run.
+      conversationDefaults: { idleTimeout: '6 seconds', approvalTimeout: '1 hour' },
       replyAdapters: { slack: createSlackReplyAdapter({ client: createSlackWebClient({ token: BOT_TOKEN, apiUrl: slack.url }), approvalTokenSecret: APPROVAL_SECRET }) },
     });
     const handler = createDispatchBatchHandler({ config: dispatchConfig(taskQueue), temporal: temporalProvider, tracing, log: logTo(dispatchLines) });
@@ -116,59 +120,100 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
     await tracing.shutdown();
   });
 
-  it('makes edge → dispatch → conversation → run → model and tool activities → reply one trace of parents and children', async () => {
-    const rootTs = slack.addUserMessage({ channel: CHANNEL, user: ANA, text: `<@${BOT}> ${QUESTION}` });
-    const envelope = {
+  const spans = () => exporter.getFinishedSpans();
+  const named = (name: string) => spans().filter((span) => span.name === name);
+  const inTrace = (traceId: string) => spans().filter((span) => span.spanContext().traceId === traceId);
+  const parentOf = (span: ReadableSpan) => (span.parentSpanId ? spans().find((candidate) => candidate.spanContext().spanId === span.parentSpanId) : undefined);
+  /** The chain of names from a span up to the trace's root. */
+  const ancestry = (span: ReadableSpan): string[] => {
+    const names = [span.name];
+    for (let parent = parentOf(span); parent; parent = parentOf(parent)) names.push(parent.name);
+    return names.reverse();
+  };
+  const descendsFrom = (span: ReadableSpan, ancestor: ReadableSpan): boolean => {
+    for (let parent = parentOf(span); parent; parent = parentOf(parent)) if (parent === ancestor) return true;
+    return false;
+  };
+  const byStart = (a: ReadableSpan, b: ReadableSpan) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1];
+  /** The edge spans, first message first. */
+  const edges = () => named('slack edge').sort(byStart);
+  const replyCount = (rootTs: string) => slack.messages(CHANNEL, rootTs).filter((message) => message.text === ANSWER).length;
+  let rootTs = '';
+
+  function mention(eventId: string, ts: string, text: string, threadTs?: string) {
+    return {
       token: 'legacy',
       team_id: TEAM,
       api_app_id: 'A0APP',
       type: 'event_callback',
-      event_id: 'Ev0TRACE',
+      event_id: eventId,
       event_time: Math.floor(Date.now() / 1000),
       authorizations: [{ team_id: TEAM, user_id: BOT, is_bot: true }],
-      event: { type: 'app_mention', user: ANA, text: `<@${BOT}> ${QUESTION}`, ts: rootTs, channel: CHANNEL, event_ts: rootTs },
+      event: { type: 'app_mention', user: ANA, text: `<@${BOT}> ${text}`, ts, ...(threadTs ? { thread_ts: threadTs } : {}), channel: CHANNEL, event_ts: ts },
     };
+  }
+  async function post(envelope: unknown) {
     const response = await fetch(`${ingressUrl}/slack/events`, slackPost(JSON.stringify(envelope)));
     expect(response.status).toBe(200);
+  }
 
-    const spans = () => exporter.getFinishedSpans();
-    const named = (name: string) => spans().filter((span) => span.name === name);
-    await expect.poll(() => slack.messages(CHANNEL, rootTs).some((message) => message.text === 'The launch is on Tuesday.'), { timeout: 30_000, interval: 200 }).toBe(true);
-    // The conversation's span ends when it closes (idle), and the sink hands it over.
+  it('makes edge → dispatch → conversation → run → model and tool activities → reply one trace of parents and children', async () => {
+    rootTs = slack.addUserMessage({ channel: CHANNEL, user: ANA, text: `<@${BOT}> ${QUESTION}` });
+    await post(mention('Ev0TRACE', rootTs, QUESTION));
+    await expect.poll(() => replyCount(rootTs), { timeout: 30_000, interval: 200 }).toBe(1);
+    // A follow-up in the thread after the answer, while the conversation still runs: a signal-like update to the run.
+    const followTs = slack.addUserMessage({ channel: CHANNEL, user: ANA, text: `<@${BOT}> ${FOLLOW_UP}`, threadTs: rootTs });
+    await post(mention('Ev0TRACE2', followTs, FOLLOW_UP, rootTs));
+    await expect.poll(() => replyCount(rootTs), { timeout: 30_000, interval: 200 }).toBe(2);
+    // The conversation's span ends when it closes (idle), and the sink hands it over: one run answered both.
     await expect.poll(() => named('RunWorkflow:conversation').length, { timeout: 20_000, interval: 200 }).toBe(1);
+    expect(edges()).toHaveLength(2);
 
+    const edge = edges()[0]!;
+    expect(edge.parentSpanId).toBeUndefined();
+    const traceId = edge.spanContext().traceId;
+    const mine = inTrace(traceId);
     const one = (name: string) => {
-      const found = named(name);
+      const found = mine.filter((span) => span.name === name);
       expect(found.map((span) => span.name), `one span ${name}`).toEqual([name]);
       return found[0]!;
     };
-    const byId = new Map(spans().map((span) => [span.spanContext().spanId, span]));
-    const parentOf = (span: ReadableSpan) => (span.parentSpanId ? byId.get(span.parentSpanId) : undefined);
-    /** The chain of names from a span up to the trace's root. */
-    const ancestry = (span: ReadableSpan): string[] => {
-      const names = [span.name];
-      for (let parent = parentOf(span); parent; parent = parentOf(parent)) names.push(parent.name);
-      return names.reverse();
-    };
-
-    const edge = one('slack edge');
-    expect(edge.parentSpanId).toBeUndefined();
-    const traceId = edge.spanContext().traceId;
     expect(parentOf(one('dispatch'))).toBe(edge);
     expect(parentOf(one('UpdateWithStartWorkflow:message'))!.name).toBe('dispatch');
     expect(ancestry(one('RunWorkflow:conversation'))).toEqual(['slack edge', 'dispatch', 'UpdateWithStartWorkflow:message', 'RunWorkflow:conversation']);
+    // The turn runs in the context its message's update ran in.
     const run = one('RunWorkflow:agentRun');
-    expect(ancestry(run).slice(-3)).toEqual(['RunWorkflow:conversation', 'StartChildWorkflow:agentRun', 'RunWorkflow:agentRun']);
+    expect(ancestry(run)).toEqual(['slack edge', 'dispatch', 'UpdateWithStartWorkflow:message', 'HandleUpdate:message', 'StartChildWorkflow:agentRun', 'RunWorkflow:agentRun']);
     for (const activity of ['RunActivity:callModel', 'RunActivity:tool:launch_date']) {
-      const spansOf = named(activity);
+      const spansOf = mine.filter((span) => span.name === activity);
       expect(spansOf.length, activity).toBeGreaterThan(0);
       for (const span of spansOf) expect(ancestry(span), activity).toEqual([...ancestry(run), activity.replace('Run', 'Start'), activity]);
     }
-    const replies = named('RunActivity:reply:answer');
-    expect(replies).toHaveLength(1);
-    expect(ancestry(replies[0]!)).toContain('RunWorkflow:conversation');
-    // One trace: every span of this message shares the edge's trace id.
-    expect(new Set(spans().map((span) => span.spanContext().traceId))).toEqual(new Set([traceId]));
+    expect(ancestry(one('RunActivity:reply:answer'))).toEqual(['slack edge', 'dispatch', 'UpdateWithStartWorkflow:message', 'HandleUpdate:message', 'StartActivity:reply:answer', 'RunActivity:reply:answer']);
+    // Two traces in all, one a message.
+    expect(new Set(spans().map((span) => span.spanContext().traceId))).toEqual(new Set(edges().map((span) => span.spanContext().traceId)));
+  });
+
+  it("puts a later message's turn (its run, model calls and reply) in that message's trace, not the first's", () => {
+    const [first, second] = edges();
+    const firstTrace = first!.spanContext().traceId;
+    const secondTrace = second!.spanContext().traceId;
+    expect(secondTrace).not.toBe(firstTrace);
+
+    const runs = named('RunWorkflow:agentRun').sort(byStart);
+    expect(runs).toHaveLength(2);
+    const run = runs[1]!;
+    expect(run.spanContext().traceId).toBe(secondTrace);
+    expect(ancestry(run)).toEqual(['slack edge', 'dispatch', 'UpdateWithStartWorkflow:message', 'HandleUpdate:message', 'StartChildWorkflow:agentRun', 'RunWorkflow:agentRun']);
+    const modelCalls = named('RunActivity:callModel').filter((span) => descendsFrom(span, run));
+    expect(modelCalls.length).toBeGreaterThan(0);
+    for (const span of modelCalls) expect(span.spanContext().traceId).toBe(secondTrace);
+    const replies = named('RunActivity:reply:answer').sort(byStart);
+    expect(replies).toHaveLength(2);
+    expect(replies[1]!.spanContext().traceId).toBe(secondTrace);
+    expect(descendsFrom(replies[1]!, second!)).toBe(true);
+    // Nothing of the second turn is left in the first message's trace.
+    expect(inTrace(firstTrace).filter((span) => descendsFrom(span, run) || span === run)).toEqual([]);
   });
 
   it('logs correlation ids from every process, and never the message text, a token or a secret', () => {
@@ -185,7 +230,7 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
     expect(workflowLines.some((entry) => entry.meta?.workflowId && entry.meta?.runId)).toBe(true);
 
     const everything = JSON.stringify([edgeLines, dispatchLines, workerLines.map((entry) => ({ ...entry, timestampNanos: String(entry.timestampNanos) }))]);
-    for (const secret of ['nightingale', QUESTION, 'The launch is on Tuesday', BOT_TOKEN, SIGNING_SECRET, APPROVAL_SECRET, 'test-key']) {
+    for (const secret of ['nightingale', QUESTION, FOLLOW_UP, 'The launch is on Tuesday', BOT_TOKEN, SIGNING_SECRET, APPROVAL_SECRET, 'test-key']) {
       expect(everything, `a log line holds "${secret}"`).not.toContain(secret);
     }
   });
