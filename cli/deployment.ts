@@ -3,9 +3,8 @@
 // given as `--outputs <file>`: the file `cdk deploy --outputs-file <file>` wrote, whose
 // WorkerBuildId (and WorkerDeploymentName) the stack outputs.
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import * as z from 'zod';
+import { connectOrExit, errorLine } from './connect.ts';
 import { clearRampingVersion, describeDeployment, setCurrentVersion, setRampingVersion, whenVersionReady, type DeploymentSummary } from '../client/worker-deployment.ts';
 import { loadSettingsFrom, optionalText } from '../core/load-settings.ts';
 
@@ -33,7 +32,7 @@ const settings = (() => {
 })();
 const target = parseTarget(command, rest);
 if (!settings.TEMPORAL_ADDRESS) fail('Set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, TEMPORAL_TLS_* or TEMPORAL_API_KEY) to reach the Temporal the workers poll.');
-const { connection, client } = await connect(settings.TEMPORAL_ADDRESS!);
+const { connection, client } = await connectOrExit(settings.TEMPORAL_ADDRESS!, 'Check TEMPORAL_ADDRESS.');
 let code = 0;
 try {
   const version = target.buildId ? { deploymentName: target.deploymentName, buildId: target.buildId } : undefined;
@@ -54,7 +53,7 @@ try {
   }
   console.log(formatDeployment(await describeDeployment(client, target.deploymentName)));
 } catch (error) {
-  console.error(`deployment ${command} failed: ${firstLine(error)}`);
+  console.error(`deployment ${command} failed: ${errorLine(error)}`);
   code = 1;
 } finally {
   await connection.close();
@@ -97,7 +96,7 @@ function readOutputs(path: string | undefined): { buildId: string; deploymentNam
   try {
     outputs = JSON.parse(readFileSync(path, 'utf8')) as typeof outputs;
   } catch (error) {
-    return fail(`Cannot read ${path}: ${firstLine(error)}`);
+    return fail(`Cannot read ${path}: ${errorLine(error)}`);
   }
   const stack = Object.values(outputs).find((values) => values.WorkerBuildId);
   if (!stack?.WorkerBuildId) return fail(`${path} has no WorkerBuildId output: deploy with a workerDeploymentName (the default) and --outputs-file ${path}.`);
@@ -113,18 +112,4 @@ function formatDeployment(summary: DeploymentSummary): string {
   return lines.join('\n');
 }
 
-async function connect(address: string): Promise<{ connection: Connection; client: Client }> {
-  try {
-    const config = loadClientConnectConfig();
-    const connection = await Connection.connect({ ...config.connectionOptions, connectTimeout: '5 seconds' });
-    return { connection, client: new Client({ connection, ...(config.namespace ? { namespace: config.namespace } : {}) }) };
-  } catch (error) {
-    return fail(`Cannot reach Temporal at ${address} (${firstLine(error)}). Check TEMPORAL_ADDRESS.`, 1);
-  }
-}
 
-function firstLine(error: unknown): string {
-  const cause = (error as { cause?: { details?: string } }).cause?.details;
-  const message = error instanceof Error ? error.message : String(error);
-  return `${message}${cause ? `: ${cause}` : ''}`.split('\n')[0]!;
-}

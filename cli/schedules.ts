@@ -1,8 +1,7 @@
 // `npm run schedules -- sync | list | trigger <id> | pause <id> [note] | unpause <id> [note]`:
 // makes Temporal's schedules match the agents' triggers, and shows or steers them.
-import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import * as z from 'zod';
+import { connectOrExit, errorLine } from './connect.ts';
 import { createAgentRegistry } from '../agents/index.ts';
 import { listSchedules, pauseSchedule, syncSchedules, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../client/schedules.ts';
 import { ConfigError, loadSettingsFrom, optionalText } from '../core/load-settings.ts';
@@ -37,7 +36,7 @@ if (!settings.TEMPORAL_ADDRESS) {
   process.exit(2);
 }
 
-const { connection, client } = await connect(settings.TEMPORAL_ADDRESS);
+const { connection, client } = await connectOrExit(settings.TEMPORAL_ADDRESS, 'Check TEMPORAL_ADDRESS, or start the local stack with npm start.');
 
 let code = 0;
 try {
@@ -70,10 +69,10 @@ try {
     code = 2;
   } else if (error instanceof ConfigError || error instanceof TypeError) {
     // A trigger that fails validation names its agent and trigger.
-    console.error(firstLine(error));
+    console.error(errorLine(error));
     code = 2;
   } else {
-    console.error(`schedules ${command} failed: ${firstLine(error)}`);
+    console.error(`schedules ${command} failed: ${errorLine(error)}`);
     code = 1;
   }
 } finally {
@@ -81,19 +80,4 @@ try {
 }
 process.exit(code);
 
-async function connect(address: string): Promise<{ connection: Connection; client: Client }> {
-  try {
-    const config = loadClientConnectConfig();
-    const connection = await Connection.connect({ ...config.connectionOptions, connectTimeout: '5 seconds' });
-    return { connection, client: new Client({ connection, ...(config.namespace ? { namespace: config.namespace } : {}) }) };
-  } catch (error) {
-    console.error(`Cannot reach Temporal at ${address} (${firstLine(error)}). Check TEMPORAL_ADDRESS, or start the local stack with npm start.`);
-    process.exit(1);
-  }
-}
 
-function firstLine(error: unknown): string {
-  const cause = (error as { cause?: { details?: string } }).cause?.details;
-  const message = error instanceof Error ? error.message : String(error);
-  return `${message}${cause ? `: ${cause}` : ''}`.split('\n')[0]!;
-}

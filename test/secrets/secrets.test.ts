@@ -119,8 +119,9 @@ describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
     await expect(loading).rejects.toThrow(`Secret ${missing} (EMAIL_REPLY_TOKEN_SECRET_ARN) does not exist: create it in Secrets Manager, or set EMAIL_REPLY_TOKEN_SECRET_ARN to the ARN`);
   });
 
-  it('a function whose secret is missing stops at cold start with one line and no stack trace', () => {
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('./functions/email/handler.ts')"], {
+  /** A function's module in a fresh Node with moto's Secrets Manager and only the given settings besides. */
+  const runFunction = (script: string, settings: Record<string, string>) =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       cwd: REPOSITORY,
       encoding: 'utf8',
       timeout: 30_000,
@@ -131,9 +132,14 @@ describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
         AWS_SECRET_ACCESS_KEY: 'testing',
         AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
         INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ingress.fifo',
-        EMAIL_ALLOWED_SENDERS: '@example.com',
-        EMAIL_REPLY_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf',
+        ...settings,
       },
+    });
+
+  it('a function whose secret is missing stops at cold start with one line and no stack trace', () => {
+    const result = runFunction("await import('./functions/email/handler.ts')", {
+      EMAIL_ALLOWED_SENDERS: '@example.com',
+      EMAIL_REPLY_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf',
     });
     expect(result.status).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/EMAIL_REPLY_TOKEN_SECRET_ARN\) does not exist: create it in Secrets Manager/)]);
@@ -147,20 +153,9 @@ describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
       "await handler({ version: '2.0', rawPath: '/slack/events', headers: {}, body: '{}', isBase64Encoded: false, requestContext: { http: { method: 'POST', path: '/slack/events' } } });",
       "console.log('served');",
     ].join('\n');
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: REPOSITORY,
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: {
-        PATH: process.env.PATH,
-        AWS_REGION: MOTO_CLIENT_CONFIG.region,
-        AWS_ACCESS_KEY_ID: 'testing',
-        AWS_SECRET_ACCESS_KEY: 'testing',
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
-        INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ingress.fifo',
-        SLACK_SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf',
-        APPROVAL_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-too-AbCdEf',
-      },
+    const result = runFunction(script, {
+      SLACK_SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf',
+      APPROVAL_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-too-AbCdEf',
     });
     expect(result.stdout.trim().split('\n')).toEqual(['imported']);
     expect(result.status).toBe(1);
