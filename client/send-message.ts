@@ -37,8 +37,17 @@ export interface SendMessageOptions {
  * see (across continue-as-new and idle closes), answering `{ duplicate: true }`.
  */
 export function sendMessage(client: Client, options: SendMessageOptions): Promise<MessageAccepted> {
+  return client.workflow.executeUpdateWithStart<typeof conversation, MessageAccepted, [IncomingMessage]>(MESSAGE_UPDATE, {
+    args: [options.message],
+    updateId: options.message.id,
+    startWorkflowOperation: startConversation(options),
+  });
+}
+
+/** Starts the conversation unless it runs (an update-with-start's start), whichever update starts it. */
+function startConversation(options: Omit<SendMessageOptions, 'message'>): WithStartWorkflowOperation<typeof conversation> {
   const input: ConversationInput = { ...options.start, conversationId: options.conversationId };
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof conversation>(CONVERSATION_WORKFLOW, {
+  return new WithStartWorkflowOperation<typeof conversation>(CONVERSATION_WORKFLOW, {
     workflowId: options.conversationId,
     taskQueue: options.taskQueue,
     args: [input],
@@ -46,11 +55,6 @@ export function sendMessage(client: Client, options: SendMessageOptions): Promis
     // Searchable and readable in the Web UI's list: names, never the message.
     typedSearchAttributes: startSearchAttributes({ agent: input.agent, channelKind: input.channel.kind, trigger: 'message' }),
     staticSummary: `${input.agent} · ${input.channel.kind} conversation`,
-  });
-  return client.workflow.executeUpdateWithStart<typeof conversation, MessageAccepted, [IncomingMessage]>(MESSAGE_UPDATE, {
-    args: [options.message],
-    updateId: options.message.id,
-    startWorkflowOperation,
   });
 }
 
@@ -65,20 +69,16 @@ export function sendApproval(client: Client, conversationId: string, decision: A
     .executeUpdate<ApprovalRecorded, [ApprovalDecision]>(APPROVAL_UPDATE, { args: [decision], ...(updateId ? { updateId } : {}) });
 }
 
-/** Asks the conversation to cancel the turn in progress; `{ stopped: false }` when none runs. */
 /** Tells the conversation which channel the person has open; it starts the conversation if need be, like a message. */
 export async function sendContext(
   client: Client,
   options: Omit<SendMessageOptions, 'message'> & { context: ConversationContext; updateId: string },
 ): Promise<void> {
-  const input: ConversationInput = { ...options.start, conversationId: options.conversationId };
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof conversation>(CONVERSATION_WORKFLOW, {
-    workflowId: options.conversationId,
-    taskQueue: options.taskQueue,
-    args: [input],
-    workflowIdConflictPolicy: 'USE_EXISTING',
+  await client.workflow.executeUpdateWithStart<typeof conversation, void, [ConversationContext]>(CONTEXT_UPDATE, {
+    args: [options.context],
+    updateId: options.updateId,
+    startWorkflowOperation: startConversation(options),
   });
-  await client.workflow.executeUpdateWithStart<typeof conversation, void, [ConversationContext]>(CONTEXT_UPDATE, { args: [options.context], updateId: options.updateId, startWorkflowOperation });
 }
 
 /** Records a person's thumbs up or down on a turn; refused when the conversation has no such turn. */
@@ -86,6 +86,7 @@ export function sendFeedback(client: Client, conversationId: string, feedback: F
   return client.workflow.getHandle(conversationId).executeUpdate<TurnFeedback, [FeedbackRequest]>(FEEDBACK_UPDATE, { args: [feedback], ...(updateId ? { updateId } : {}) });
 }
 
+/** Asks the conversation to cancel the turn in progress; `{ stopped: false }` when none runs. */
 export function sendStop(client: Client, conversationId: string, request: StopRequest = {}, updateId?: string): Promise<StopResult> {
   return client.workflow.getHandle(conversationId).executeUpdate<StopResult, [StopRequest]>(STOP_UPDATE, { args: [request], ...(updateId ? { updateId } : {}) });
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sendContext } from '../../client/send-message.ts';
 import { defineAgent } from '../../core/define-agent.ts';
 import { answer, startScriptedModel } from '../support/scripted-model.ts';
 import { noTemporal, useTemporal } from '../support/temporal.ts';
@@ -57,5 +58,16 @@ describe.skipIf(noTemporal)('searchable runs', () => {
     } finally {
       await model.close();
     }
+  });
+  it('gives a conversation started by a context update (before any message) the same attributes and summary', async () => {
+    const taskQueue = temporal.taskQueue('search-context');
+    // A context update calls no model.
+    await temporal.startWorker({ taskQueue, tools: [], agents: [alpha], modelUrl: 'http://127.0.0.1:9' });
+    const conversationId = `context-${crypto.randomUUID()}`;
+    await sendContext(temporal.client, { conversationId, taskQueue, start: { agent: alpha.name, channel: { kind: 'none' } }, context: { channelId: 'C1', by: 'U1' }, updateId: `context-${conversationId}` });
+    const described = await temporal.client.workflow.getHandle(conversationId).describe();
+    const attributes = Object.fromEntries(described.typedSearchAttributes.getAll().map((pair) => [pair.key.name, pair.value]));
+    expect(attributes).toMatchObject({ AgentName: alpha.name, ChannelKind: 'none', TriggerKind: 'message' });
+    expect(await described.staticSummary()).toBe(`${alpha.name} · none conversation`);
   });
 });
