@@ -11,6 +11,7 @@ import { slackSignature } from '../functions/slack/slack-signature.ts';
 import type { EmailStandIn } from './email-stand-in.ts';
 import { serveOnNode } from './node-server.ts';
 import type { SlackApiServer } from './slack-api-server.ts';
+import { appMentionEnvelope } from './slack-events.ts';
 import { StartupError } from './startup-error.ts';
 
 export interface ConsoleServerOptions {
@@ -113,24 +114,14 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     const text = input.text?.trim() ?? '';
     if (!input.channel || !text) return c.json({ ok: false, error: 'channel and text are required' }, 400);
     const ts = slack.addUserMessage({ channel: input.channel, user: workspace.userId, text, ...(input.threadTs ? { threadTs: input.threadTs } : {}) });
-    const envelope = {
-      token: 'local',
-      team_id: workspace.teamId,
-      api_app_id: 'A0LOCALAPP',
-      type: 'event_callback',
-      event_id: `Ev${ts.replace('.', '')}`,
-      event_time: Math.floor(Date.now() / 1000),
-      authorizations: [{ team_id: workspace.teamId, user_id: workspace.botUserId, is_bot: true }],
-      event: {
-        type: 'app_mention',
-        user: workspace.userId,
-        text: `<@${workspace.botUserId}> ${text}`,
-        ts,
-        ...(input.threadTs ? { thread_ts: input.threadTs } : {}),
-        channel: input.channel,
-        event_ts: ts,
-      },
-    };
+    const envelope = appMentionEnvelope(workspace, {
+      eventId: `Ev${ts.replace('.', '')}`,
+      user: workspace.userId,
+      channel: input.channel,
+      ts,
+      text,
+      ...(input.threadTs ? { threadTs: input.threadTs } : {}),
+    });
     const outcome = await signedPost('/slack/events', JSON.stringify(envelope), 'application/json');
     return c.json({ ok: outcome.ok, ts, edge: outcome }, outcome.ok ? 200 : 502);
   });

@@ -7,6 +7,7 @@ import { mime, receipt, sesRecord, AGENT_ADDRESS } from '../../test/ingress/emai
 import { form, slackPost } from '../../test/ingress/support.ts';
 import type { SentMessage } from './count.ts';
 import { answeredMarker, ipOf, markerName } from './script.ts';
+import { appMentionEnvelope } from '../../local/slack-events.ts';
 import { BOT, CHANNEL, INBOUND_BUCKET, PERSON, TEAM, type FaultStack } from './stack.ts';
 
 /** Slack's retries of an event the edge did not acknowledge, compressed (Slack: at once, 1 min, 5 min). */
@@ -75,16 +76,7 @@ export function createTraffic(stack: FaultStack, log: (line: string) => void): T
     message.rootTs = ts;
     message.conversationId = slackConversationId(TEAM, CHANNEL, ts);
     byThread.set(ts, message);
-    const envelope = JSON.stringify({
-      token: 'legacy',
-      team_id: TEAM,
-      api_app_id: 'A0FAULTS',
-      type: 'event_callback',
-      event_id: `Ev${message.marker}`,
-      event_time: Math.floor(Date.now() / 1000),
-      authorizations: [{ team_id: TEAM, user_id: BOT, is_bot: true }],
-      event: { type: 'app_mention', user: PERSON, text: `<@${BOT}> ${question}`, ts, channel: CHANNEL, event_ts: ts },
-    });
+    const envelope = JSON.stringify(appMentionEnvelope({ teamId: TEAM, botUserId: BOT, appId: 'A0FAULTS' }, { eventId: `Ev${message.marker}`, user: PERSON, channel: CHANNEL, ts, text: question }));
     let reason = '';
     for (let attempt = 0; attempt <= SLACK_RETRY_DELAYS_MS.length; attempt++) {
       if (attempt > 0) await sleep(SLACK_RETRY_DELAYS_MS[attempt - 1]!);

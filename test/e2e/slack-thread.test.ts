@@ -23,6 +23,7 @@ import { dispatchConfig } from '../dispatch/support.ts';
 import { APPROVAL_SECRET, createFifoQueue, form, slackConfig, slackPost, sqsClient } from '../ingress/support.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';
 import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
+import { appMentionEnvelope } from '../../local/slack-events.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
 
 const TEAM = 'T0TEAM';
@@ -55,18 +56,8 @@ function respond(request: GeminiRequest) {
   return answer(`The launch is on **Tuesday**; see [the plan](https://example.com/plan). You asked: ${question}`);
 }
 
-function mentionEnvelope(eventId: string, ts: string, text: string, threadTs?: string) {
-  return {
-    token: 'legacy',
-    team_id: TEAM,
-    api_app_id: 'A0APP',
-    type: 'event_callback',
-    event_id: eventId,
-    event_time: Math.floor(Date.now() / 1000),
-    authorizations: [{ team_id: TEAM, user_id: BOT, is_bot: true }],
-    event: { type: 'app_mention', user: ANA, text: `<@${BOT}> ${text}`, ts, ...(threadTs ? { thread_ts: threadTs } : {}), channel: CHANNEL, event_ts: ts },
-  };
-}
+const mentionEnvelope = (eventId: string, ts: string, text: string, threadTs?: string) =>
+  appMentionEnvelope({ teamId: TEAM, botUserId: BOT }, { eventId, user: ANA, channel: CHANNEL, ts, text, ...(threadTs ? { threadTs } : {}) });
 
 describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispatch → Temporal → worker → Slack', () => {
   const temporal = useTemporal();

@@ -25,6 +25,7 @@ import { dispatchConfig } from '../dispatch/support.ts';
 import { APPROVAL_SECRET, SIGNING_SECRET, createFifoQueue, slackConfig, slackPost, sqsClient } from '../ingress/support.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';
 import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
+import { appMentionEnvelope } from '../../local/slack-events.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
 
 const TEAM = 'T0TRACE';
@@ -140,18 +141,8 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
   const replyCount = (rootTs: string) => slack.messages(CHANNEL, rootTs).filter((message) => message.text === ANSWER).length;
   let rootTs = '';
 
-  function mention(eventId: string, ts: string, text: string, threadTs?: string) {
-    return {
-      token: 'legacy',
-      team_id: TEAM,
-      api_app_id: 'A0APP',
-      type: 'event_callback',
-      event_id: eventId,
-      event_time: Math.floor(Date.now() / 1000),
-      authorizations: [{ team_id: TEAM, user_id: BOT, is_bot: true }],
-      event: { type: 'app_mention', user: ANA, text: `<@${BOT}> ${text}`, ts, ...(threadTs ? { thread_ts: threadTs } : {}), channel: CHANNEL, event_ts: ts },
-    };
-  }
+  const mention = (eventId: string, ts: string, text: string, threadTs?: string) =>
+    appMentionEnvelope({ teamId: TEAM, botUserId: BOT }, { eventId, user: ANA, channel: CHANNEL, ts, text, ...(threadTs ? { threadTs } : {}) });
   async function post(envelope: unknown) {
     const response = await fetch(`${ingressUrl}/slack/events`, slackPost(JSON.stringify(envelope)));
     expect(response.status).toBe(200);
