@@ -45,15 +45,23 @@ async function killWorkerAt(context: RowContext, trigger: Promise<void>): Promis
   return { start, end: Date.now() };
 }
 
-const timed = (after: number, during: number, inject: (context: RowContext) => Promise<void> | void, restore: (context: RowContext) => Promise<void> | void) =>
+type Change = (context: RowContext) => Promise<void> | void;
+
+/** After `after` ms, each phase's change held for its time, then `restore`; the fault lasts from the first change to the restore. */
+const phased =
+  (after: number, phases: [during: number, change: Change][], restore: Change) =>
   async (context: RowContext): Promise<FaultWindow> => {
     await sleep(after);
     const start = Date.now();
-    await inject(context);
-    await sleep(during);
+    for (const [during, change] of phases) {
+      await change(context);
+      await sleep(during);
+    }
     await restore(context);
     return { start, end: Date.now() };
   };
+
+const timed = (after: number, during: number, inject: Change, restore: Change) => phased(after, [[during, inject]], restore);
 
 export const FAULTS: FaultDefinition[] = [
   {
@@ -139,16 +147,14 @@ export const FAULTS: FaultDefinition[] = [
     label: 'model 503 for 60 s, then 429 (Retry-After 5 s) for 15 s',
     messages: 10,
     intervalMs: 7000,
-    inject: async (context) => {
-      await sleep(5000);
-      const start = Date.now();
-      context.stack.controls.modelFault = { status: 503 };
-      await sleep(60_000);
-      context.stack.controls.modelFault = { status: 429, retryAfterSeconds: 5 };
-      await sleep(15_000);
-      delete context.stack.controls.modelFault;
-      return { start, end: Date.now() };
-    },
+    inject: phased(
+      5000,
+      [
+        [60_000, (context) => void (context.stack.controls.modelFault = { status: 503 })],
+        [15_000, (context) => void (context.stack.controls.modelFault = { status: 429, retryAfterSeconds: 5 })],
+      ],
+      (context) => void delete context.stack.controls.modelFault,
+    ),
   },
   {
     id: 's3-outage',
@@ -167,18 +173,15 @@ export const FAULTS: FaultDefinition[] = [
     label: "SQS at the edge unreachable for 15 s, then answering after the edge's 2.5 s deadline for 15 s (Slack's retries)",
     messages: 12,
     intervalMs: 2500,
-    inject: async (context) => {
-      await sleep(4000);
-      const start = Date.now();
-      context.stack.sqsProxy.cut();
-      await sleep(15_000);
-      // SQS keeps each message but its answer comes too late: the edge says 503, Slack sends it again.
-      context.stack.sqsProxy.restore();
-      context.stack.sqsProxy.slow(3500);
-      await sleep(15_000);
-      context.stack.sqsProxy.restore();
-      return { start, end: Date.now() };
-    },
+    inject: phased(
+      4000,
+      [
+        [15_000, (context) => context.stack.sqsProxy.cut()],
+        // SQS keeps each message but its answer comes too late: the edge says 503, Slack sends it again.
+        [15_000, (context) => (context.stack.sqsProxy.restore(), context.stack.sqsProxy.slow(3500))],
+      ],
+      (context) => context.stack.sqsProxy.restore(),
+    ),
   },
   {
     id: 'dispatcher-kill',
@@ -205,16 +208,14 @@ export const FAULTS: FaultDefinition[] = [
     label: 'Slack API 503 for 90 s, then 429 (Retry-After 5 s) for 15 s',
     messages: 12,
     intervalMs: 6000,
-    inject: async (context) => {
-      await sleep(4000);
-      const start = Date.now();
-      context.stack.controls.slackFault = () => ({ status: 503 });
-      await sleep(90_000);
-      context.stack.controls.slackFault = () => ({ status: 429, headers: { 'retry-after': '5' } });
-      await sleep(15_000);
-      delete context.stack.controls.slackFault;
-      return { start, end: Date.now() };
-    },
+    inject: phased(
+      4000,
+      [
+        [90_000, (context) => void (context.stack.controls.slackFault = () => ({ status: 503 }))],
+        [15_000, (context) => void (context.stack.controls.slackFault = () => ({ status: 429, headers: { 'retry-after': '5' } }))],
+      ],
+      (context) => void delete context.stack.controls.slackFault,
+    ),
   },
 ];
 
