@@ -40,13 +40,22 @@ export interface OverheadVariant {
   runInput?: Partial<AgentRunInput>;
   /** Run the tutorial's loop too. @default true */
   naive?: boolean;
+  /**
+   * Run the tutorial's loop a second time with its model call as a local activity and nothing
+   * else changed: the least a step of one local model call and one tool activity costs on this
+   * SDK and server, whatever the workflow around it does. @default false
+   */
+  floor?: boolean;
   /** What the variant tries, for the tables. */
   about: string;
 }
 
 /** Variants `--variants` can name; `project_default` is the one the bench runs by default. */
 export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
-  project_default: { about: `startDevServer() as tests and npm start run it: ${JSON.stringify(DEV_SERVER_DYNAMIC_CONFIG)}; model calls as local activities` },
+  project_default: {
+    floor: true,
+    about: `startDevServer() as tests and npm start run it: ${JSON.stringify(DEV_SERVER_DYNAMIC_CONFIG)}; model calls as local activities; beside the tutorial's loop as it is and with only its model call made local`,
+  },
   model_activity: {
     runInput: { localModelCalls: false },
     about: 'as project_default, model calls as activities on their own queue (localModelCalls: false): the design before model calls ran locally',
@@ -107,7 +116,7 @@ export interface OverheadOptions {
   log?: (line: string) => void;
 }
 
-type Design = 'ours' | 'naive';
+type Design = 'ours' | 'naive' | 'floor';
 interface Samples {
   workflow: number[];
   inProcess: number[];
@@ -178,7 +187,7 @@ async function measure(settings: { runs: number; steps: number[]; warmup: number
   const running = Promise.all([agent.run(), tutorial.run()]);
   const plainOurs = createInProcessLoop(environment, tool);
   const plainNaive = createNaiveInProcessLoop(naiveActivities);
-  const designs: Design[] = variant.naive === false ? ['ours'] : ['ours', 'naive'];
+  const designs: Design[] = [...(['ours'] as const), ...(variant.naive === false ? [] : (['naive'] as const)), ...(variant.floor ? (['floor'] as const) : [])];
   const results: Record<number, Partial<Record<Design, Samples>>> = {};
   try {
     for (const steps of settings.steps) {
@@ -202,8 +211,8 @@ async function measure(settings: { runs: number; steps: number[]; warmup: number
                 })
               : await environment.client.workflow.start('naiveAgentLoop', {
                   taskQueue: naiveQueue,
-                  workflowId: `overhead-naive-${crypto.randomUUID()}`,
-                  args: [{ spec, prompt: loopPrompt(steps) } satisfies NaiveLoopInput],
+                  workflowId: `overhead-${design}-${crypto.randomUUID()}`,
+                  args: [{ spec, prompt: loopPrompt(steps), ...(design === 'floor' ? { localModel: true } : {}) } satisfies NaiveLoopInput],
                 });
           await handle.result();
           if (measured) {
@@ -293,8 +302,12 @@ const stats = (values: number[]) => ({
   samples: values.length,
 });
 
-const DESIGN_KEYS: Record<Design, string> = { ours: 'agent_run', naive: 'naive_tutorial' };
-const DESIGN_LABELS: Record<Design, string> = { ours: 'agentRun (this project)', naive: 'naive tutorial loop' };
+const DESIGN_KEYS: Record<Design, string> = { ours: 'agent_run', naive: 'naive_tutorial', floor: 'floor_local_model' };
+const DESIGN_LABELS: Record<Design, string> = {
+  ours: 'agentRun (this project)',
+  naive: 'naive tutorial loop',
+  floor: 'tutorial loop, model call local',
+};
 
 async function summarise(
   settings: { runs: number; steps: number[]; warmup: number },
@@ -336,6 +349,11 @@ async function summarise(
         const ratio = round(added.ours / added.naive, 2);
         entry[`ratio_${steps}_steps`] = { agent_run_over_naive_tutorial_temporal_adds_p50: ratio };
         rows.push([name, steps, 'agentRun / tutorial, Temporal adds', '', '', '', `x${ratio}`, '', '', '']);
+      }
+      if (added.floor !== undefined && added.naive !== undefined) {
+        const ratio = round(added.floor / added.naive, 2);
+        entry[`floor_ratio_${steps}_steps`] = { floor_local_model_over_naive_tutorial_temporal_adds_p50: ratio };
+        rows.push([name, steps, 'local model floor / tutorial', '', '', '', `x${ratio}`, '', '', '']);
       }
     }
     section[name] = entry;

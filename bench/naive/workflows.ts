@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { functionCalls, textOf, type AgentSpec, type Content } from '../../core/spec.ts';
 import type { NaiveActivities } from './activities.ts';
 
@@ -7,6 +7,8 @@ export interface NaiveLoopInput {
   prompt: string;
   /** Task queue of the naive activities. @default the workflow's own, as in the tutorial (one worker runs both) */
   activityTaskQueue?: string;
+  /** The model call as a local activity, all else as the tutorial has it: the least a step of that shape costs. @default false */
+  localModel?: boolean;
 }
 
 export interface NaiveLoopResult {
@@ -22,11 +24,12 @@ export interface NaiveLoopResult {
  * square of the number of steps. Bounded by the spec's step limit only.
  */
 export async function naiveAgentLoop(input: NaiveLoopInput): Promise<NaiveLoopResult> {
-  const { naiveCallModel, naiveRunTool } = proxyActivities<NaiveActivities>({
+  const options = { startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 3 } } as const;
+  const { naiveCallModel: remoteModel, naiveRunTool } = proxyActivities<NaiveActivities>({
     ...(input.activityTaskQueue ? { taskQueue: input.activityTaskQueue } : {}),
-    startToCloseTimeout: '2 minutes',
-    retry: { maximumAttempts: 3 },
+    ...options,
   });
+  const naiveCallModel = input.localModel ? proxyLocalActivities<NaiveActivities>(options).naiveCallModel : remoteModel;
   const contents: Content[] = [{ role: 'user', parts: [{ text: input.prompt }] }];
   let toolCalls = 0;
   for (let step = 1; step <= input.spec.limits.maxSteps; step += 1) {

@@ -37,10 +37,12 @@ describe.skipIf(noTemporal)('history benchmark, 5 steps', () => {
 
     const ours = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, { taskQueue, workflowId: `smoke-ours-${crypto.randomUUID()}`, args: [{ spec, prompt: loopPrompt(STEPS) }] });
     const naiveInput: NaiveLoopInput = { spec, prompt: loopPrompt(STEPS), activityTaskQueue: naiveQueue };
-    const naiveResult = await naiveWorker.runUntil(async () => {
-      const naive = await temporal.client.workflow.start('naiveAgentLoop', { taskQueue: naiveQueue, workflowId: `smoke-naive-${crypto.randomUUID()}`, args: [naiveInput] });
-      return { result: (await naive.result()) as NaiveLoopResult, handle: naive };
-    });
+    const run = async (input: NaiveLoopInput, kind: string) => {
+      const handle = await temporal.client.workflow.start('naiveAgentLoop', { taskQueue: naiveQueue, workflowId: `smoke-${kind}-${crypto.randomUUID()}`, args: [input] });
+      return { result: (await handle.result()) as NaiveLoopResult, handle };
+    };
+    // The overhead part's floor: the same loop with only its model call local.
+    const [naiveResult, floor] = await naiveWorker.runUntil(async () => [await run(naiveInput, 'naive'), await run({ ...naiveInput, localModel: true }, 'floor')]);
 
     expect(((await ours.result()) as AgentRunResult).steps).toBe(STEPS);
     expect(naiveResult.result).toMatchObject({ steps: STEPS, toolCalls: STEPS - 1 });
@@ -57,5 +59,14 @@ describe.skipIf(noTemporal)('history benchmark, 5 steps', () => {
     // Ours never puts a tool result in history; the naive loop's last model call carries all four.
     expect(oursMeasure.maxPayloadBytes).toBeLessThan(2 * 1024);
     expect(naiveMeasure.maxPayloadBytes).toBeGreaterThan((STEPS - 1) * 20 * 1024);
+
+    // The floor's model calls are markers, not activities; its tool calls stay activities.
+    expect(floor.result).toMatchObject({ steps: STEPS, toolCalls: STEPS - 1 });
+    const floorMeasure = await measureChain(temporal.client, floor.handle.workflowId, floor.handle.firstExecutionRunId);
+    expect(floorMeasure.completed.naiveCallModel).toBe(STEPS);
+    expect(floorMeasure.completed.naiveRunTool).toBe(STEPS - 1);
+    const history = await floor.handle.fetchHistory();
+    const scheduled = (history.events ?? []).flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(scheduled).toEqual(Array(STEPS - 1).fill('naiveRunTool'));
   });
 });
