@@ -1,4 +1,5 @@
 import { loadavg } from 'node:os';
+import vm from 'node:vm';
 import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
@@ -163,7 +164,30 @@ export async function runOverhead(options: OverheadOptions = {}) {
     measured[name] = await measure(settings, log, variant, bundle);
   }
   const summary = await summarise(settings, names, measured);
-  return { ...summary, section: { ...summary.section, load_average: { before: loadBefore.map((value) => round(value, 2)), after: loadavg().map((value) => round(value, 2)) } } };
+  const vmCall = vmCallCost();
+  const text = `${summary.text}\n\nOne call into a workflow's V8 context: ${vmCall.with_timeout_us} µs with the SDK's deadlock timeout, ${vmCall.without_timeout_us} µs without (the SDK makes about three a workflow activation)`;
+  return {
+    text,
+    section: { ...summary.section, vm_call: vmCall, load_average: { before: loadBefore.map((value) => round(value, 2)), after: loadavg().map((value) => round(value, 2)) } },
+  };
+}
+
+/**
+ * What one call into a V8 context costs, with and without a timeout. The SDK runs workflow code
+ * through such calls (the activation, unblocking conditions, concluding it: about three an
+ * activation) and always gives them its deadlock timeout (`isolateExecutionTimeout`), for
+ * which Node starts and joins a watchdog thread per call. Every design pays it per activation.
+ */
+function vmCallCost(calls = 2000) {
+  const context = vm.createContext({}, { microtaskMode: 'afterEvaluate' });
+  const script = new vm.Script('1 + 1');
+  const perCall = (options: vm.RunningScriptOptions) => {
+    for (let index = 0; index < 100; index += 1) script.runInContext(context, options);
+    const started = performance.now();
+    for (let index = 0; index < calls; index += 1) script.runInContext(context, options);
+    return round(((performance.now() - started) / calls) * 1000, 1);
+  };
+  return { with_timeout_us: perCall({ timeout: 5000 }), without_timeout_us: perCall({}), calls };
 }
 
 async function measure(settings: { runs: number; steps: number[]; warmup: number }, log: (line: string) => void, variant: OverheadVariant, bundle: { code: string }) {
