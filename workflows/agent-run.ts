@@ -20,7 +20,7 @@ import { PROGRESS_QUERY, summarise, type RunEvent } from '../core/run-events.ts'
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
 import { shouldContinueAsNew, type ContinueAsNewPolicy } from './continue-as-new.ts';
 import { createModelCaller } from './model-call.ts';
-import { approveCalls, executeCall, failed, type ToolCallContext } from './tool-calls.ts';
+import { approveCalls, executeCall, failed, subAgentCallsOf, type ToolCallContext } from './tool-calls.ts';
 import { recordOutcome } from './search-attributes.ts';
 
 export interface AgentRunInput {
@@ -227,6 +227,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     const waitStarted = Date.now();
     const clearances = await approveCalls(context, calls);
     state.waitedMs = (state.waitedMs ?? 0) + (Date.now() - waitStarted);
+    context.subAgentCalls = subAgentCallsOf(spec, calls, clearances);
     const results = await timeBudget.within(() =>
       Promise.all(calls.map((call, index) => clearances[index]!.refused ?? executeCall(context, call, clearances[index]!.grant))),
     );

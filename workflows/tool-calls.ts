@@ -6,6 +6,7 @@ import {
   ChildWorkflowFailure,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   uuid4,
   workflowInfo,
@@ -32,6 +33,21 @@ export interface ToolCallContext {
   remaining(): { steps: number; tokens: number; ms: number };
   /** Adds a sub-agent's spending to the run's. */
   charge(spent: { usage: TokenUsage; steps: number; toolCalls: number }): void;
+  /** The step's sub-agent calls that run side by side (approved or asking no one), in the model's order: they share what is left. */
+  subAgentCalls?: PlannedCall[];
+}
+
+/** Sub-agents called in the same step share the run's remaining steps and tokens from this patch on; before it each got all of them. */
+export const SPLIT_SUB_AGENT_BUDGET_PATCH = 'split-sub-agent-budget';
+
+/** The sub-agent calls among a step's calls that will run, by the tools of the run's spec. */
+export function subAgentCallsOf(spec: AgentSpec, calls: PlannedCall[], clearances: Clearance[]): PlannedCall[] {
+  return calls.filter((call, index) => !clearances[index]?.refused && spec.tools.some((tool) => tool.name === call.name && tool.subAgent));
+}
+
+/** This call's part of `total` when `of` calls share it: equal parts, the remainder to the first calls. */
+function shareOf(total: number, of: number, index: number): number {
+  return Math.floor(total / of) + (index < total % of ? 1 : 0);
 }
 
 const { needsApproval } = proxyActivities<ApprovalActivities>({
@@ -136,6 +152,14 @@ async function callSubAgent(context: ToolCallContext, tool: ToolSpec, call: Plan
   const task = call.args?.task;
   if (typeof task !== 'string' || task.trim() === '') return failed(call, 'InvalidArguments', `${tool.name} needs a "task": a non-empty string.`);
   const left = context.remaining();
+  // Side by side, each sub-agent gets its part of the steps and tokens left (the time is
+  // shared anyway: they run at once), so that together they cannot spend more than the run had.
+  const siblings = context.subAgentCalls ?? [];
+  const index = siblings.indexOf(call);
+  if (siblings.length > 1 && index >= 0 && patched(SPLIT_SUB_AGENT_BUDGET_PATCH)) {
+    left.steps = shareOf(left.steps, siblings.length, index);
+    left.tokens = shareOf(left.tokens, siblings.length, index);
+  }
   if (left.steps < 1 || left.tokens < 1 || left.ms < 1_000) {
     return failed(call, 'BudgetExhausted', `This run has no budget left for ${tool.name} (steps ${left.steps}, tokens ${left.tokens}).`);
   }

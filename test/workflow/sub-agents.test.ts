@@ -109,4 +109,25 @@ describe.skipIf(noTemporal)('sub-agents', () => {
     // One model call each: the parent never called the model again once the child had spent its budget.
     expect(model.requests.map(agentOf)).toEqual(['lead', 'researcher']);
   });
+
+  it('splits what is left between sub-agents called in the same step, so that together they cannot overrun it', async () => {
+    const { handle, result } = await runLead((request) => {
+      if (agentOf(request) === 'lead') {
+        return hasToolResult(request)
+          ? withUsage(answer('Both researchers agree.'), 30, 10)
+          : withUsage(callTools({ name: 'researcher', args: { task: 'Compute 6*7.' } }, { name: 'researcher', args: { task: 'Compute 7*6.' } }), 80, 21);
+      }
+      return withUsage(answer('42'), 100, 5);
+    });
+    const history = await summariseHistory(handle);
+    const children = history.events.flatMap((event) => event.startChildWorkflowExecutionInitiatedEventAttributes ?? []);
+    const limits = children.map((child) => (JSON.parse(Buffer.from(child.input!.payloads![0]!.data!).toString()) as { spec: AgentSpec }).spec.limits);
+    // After the lead's first step: 5 steps and 899 tokens left, in two parts, the remainder to the first call.
+    expect(limits).toMatchObject([
+      { maxSteps: 3, maxTokens: 450 },
+      { maxSteps: 2, maxTokens: 449 },
+    ]);
+    expect(history.patches).toContain('split-sub-agent-budget');
+    expect(result).toMatchObject({ stopReason: 'answer', steps: 4, toolCalls: 2 });
+  });
 });
