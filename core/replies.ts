@@ -19,6 +19,9 @@ export interface ApprovalRequest {
   expiresAt: string;
 }
 
+/** How an approval request ended, for the message that asked: decided by a person, or nobody decided in time. */
+export type ApprovalEnded = { outcome: 'approved' | 'denied'; by: string; at: string } | { outcome: 'timed_out'; at: string };
+
 /** Where an ambient run's result starts a new thread: a Slack channel, or email addresses. */
 export type ThreadStart =
   | { kind: 'slack'; channelId: string; /** @default the bot's own workspace (auth.test) */ teamId?: string }

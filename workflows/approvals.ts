@@ -9,13 +9,13 @@ import {
   type ReplyChannel,
 } from '../core/conversation.ts';
 import { allowedApprovers, policyFor, type ApprovalScope } from '../core/approval-policy.ts';
-import { REPLY_APPROVAL_ACTIVITY, REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
+import { REPLY_APPROVAL_ACTIVITY, REPLY_APPROVAL_ENDED_ACTIVITY, REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
 import { approvalTarget } from '../core/contracts/tools.ts';
 import { durationMs } from '../core/duration.ts';
 import { AGENT_NAME, APPROVAL_WAITING_SINCE } from '../core/search-attributes.ts';
 import type { RunEvent } from '../core/run-events.ts';
 import { DEFAULT_APPROVAL_TIMEOUT, type AgentSpec, type Duration, type PlannedCall, type ToolSpec } from '../core/spec.ts';
-import type { TurnStatus } from '../core/replies.ts';
+import type { ApprovalEnded, ApprovalRequest, TurnStatus } from '../core/replies.ts';
 import { postReply } from './replies.ts';
 
 /** Sent by the conversation to the run that waits, once a decision passed its validator. */
@@ -51,6 +51,8 @@ export interface RunConversation {
  * have no such upsert: the patch marker keeps their replay on the old path.
  */
 const APPROVAL_WAITING_PATCH = 'approval-waiting-attribute';
+/** Requests' messages show how they ended (and lose their buttons) from this patch on. */
+const APPROVAL_ENDED_PATCH = 'approval-ended-message';
 
 /** Histogram of how long a request waited, by agent and outcome (approved, denied, timed_out); emitted once, never in replay. */
 export const APPROVAL_WAIT_METRIC = 'agent_approval_wait';
@@ -116,8 +118,14 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       await conversationHandle.signal(approvalRequestedSignal, requested);
       await postStatus({ state: 'waiting_for_approval', tool: tool.name, requestId });
       // A request nobody saw times out, and the model hears that.
-      const { runWorkflowId: _run, agent: _agent, target: _target, ...request } = requested;
-      await postReply(REPLY_APPROVAL_ACTIVITY, { channel: conversation.channel, request: { ...request, conversationId: conversation.workflowId } }, { requestId });
+      const { runWorkflowId: _run, agent: _agent, target: _target, ...asked } = requested;
+      const request: ApprovalRequest = { ...asked, conversationId: conversation.workflowId };
+      await postReply(REPLY_APPROVAL_ACTIVITY, { channel: conversation.channel, request }, { requestId });
+      // The request's message then shows how it ended, without its buttons. Not awaited: the
+      // call runs, or the model hears why not, while the channel is told.
+      const ended = (how: ApprovalEnded) => {
+        if (patched(APPROVAL_ENDED_PATCH)) void postReply(REPLY_APPROVAL_ENDED_ACTIVITY, { channel: conversation.channel, request, ended: how }, { requestId }).catch(() => undefined);
+      };
       const askedAt = Date.now();
       openSince.set(requestId, askedAt);
       showWaiting(spec.name);
@@ -136,10 +144,12 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       if (!decided || !verdict) {
         emit({ kind: 'approval', step, tool: tool.name, requestId, outcome: 'timed_out' });
         await conversationHandle.signal(approvalClosedSignal, { requestId, outcome: 'timed_out' }).catch(() => undefined);
+        ended({ outcome: 'timed_out', at: new Date().toISOString() });
         return { outcome: 'timed_out', timeout };
       }
       const outcome = verdict.decision === 'approve' ? 'approved' : 'denied';
       emit({ kind: 'approval', step, tool: tool.name, requestId, outcome, by: verdict.approver });
+      ended({ outcome, by: verdict.approver, at: verdict.decidedAt });
       return { outcome, by: verdict.approver, at: verdict.decidedAt, requestId };
     },
   };

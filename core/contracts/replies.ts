@@ -4,11 +4,12 @@
  */
 
 import type { ReplyChannel } from '../conversation.ts';
-import type { ApprovalRequest, TurnStatus } from '../replies.ts';
+import type { ApprovalEnded, ApprovalRequest, TurnStatus } from '../replies.ts';
 
 export const REPLY_STATUS_ACTIVITY = 'reply:status';
 export const REPLY_ANSWER_ACTIVITY = 'reply:answer';
 export const REPLY_APPROVAL_ACTIVITY = 'reply:requestApproval';
+export const REPLY_APPROVAL_ENDED_ACTIVITY = 'reply:approvalEnded';
 
 export interface ReplyStatusInput {
   channel: ReplyChannel;
@@ -28,8 +29,15 @@ export interface ReplyApprovalInput {
   request: ApprovalRequest;
 }
 
+export interface ReplyApprovalEndedInput {
+  channel: ReplyChannel;
+  request: ApprovalRequest;
+  ended: ApprovalEnded;
+}
+
 export interface ReplyActivities {
   [REPLY_STATUS_ACTIVITY]: (input: ReplyStatusInput) => Promise<void>;
   [REPLY_ANSWER_ACTIVITY]: (input: ReplyAnswerInput) => Promise<void>;
   [REPLY_APPROVAL_ACTIVITY]: (input: ReplyApprovalInput) => Promise<void>;
+  [REPLY_APPROVAL_ENDED_ACTIVITY]: (input: ReplyApprovalEndedInput) => Promise<void>;
 }

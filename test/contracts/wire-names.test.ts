@@ -13,7 +13,7 @@ import {
 import { LOAD_CONVERSATION_ACTIVITY, SAVE_CONVERSATION_ACTIVITY, type ConversationStoreActivities } from '../../core/contracts/conversations.ts';
 import { MCP_CALL_ACTIVITY, MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../../core/contracts/mcp.ts';
 import type { ModelActivities } from '../../core/contracts/model.ts';
-import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ACTIVITY, REPLY_STATUS_ACTIVITY, type ReplyActivities } from '../../core/contracts/replies.ts';
+import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ACTIVITY, REPLY_APPROVAL_ENDED_ACTIVITY, REPLY_STATUS_ACTIVITY, type ReplyActivities } from '../../core/contracts/replies.ts';
 import { toolActivityType, type ApprovalActivities } from '../../core/contracts/tools.ts';
 import type { TranscriptActivities } from '../../core/contracts/transcript.ts';
 import { FOLLOW_VERSION_ACTIVITY, type VersionActivities } from '../../core/contracts/versions.ts';
@@ -42,7 +42,7 @@ const ACTIVITY_TYPES = new Set<string>(
     ...({ needsApproval: true } satisfies Record<keyof ApprovalActivities, true>),
     ...({ resolveAgent: true } satisfies Record<keyof AgentActivities, true>),
     ...({ [MCP_LIST_TOOLS_ACTIVITY]: true, [MCP_CALL_ACTIVITY]: true } satisfies Record<keyof McpActivities, true>),
-    ...({ [REPLY_STATUS_ACTIVITY]: true, [REPLY_ANSWER_ACTIVITY]: true, [REPLY_APPROVAL_ACTIVITY]: true } satisfies Record<keyof ReplyActivities, true>),
+    ...({ [REPLY_STATUS_ACTIVITY]: true, [REPLY_ANSWER_ACTIVITY]: true, [REPLY_APPROVAL_ACTIVITY]: true, [REPLY_APPROVAL_ENDED_ACTIVITY]: true } satisfies Record<keyof ReplyActivities, true>),
     ...({ [LOAD_CONVERSATION_ACTIVITY]: true, [SAVE_CONVERSATION_ACTIVITY]: true } satisfies Record<keyof ConversationStoreActivities, true>),
     ...({ [FOLLOW_VERSION_ACTIVITY]: true } satisfies Record<keyof VersionActivities, true>),
     ...({ [AMBIENT_BEGIN_ACTIVITY]: true, [AMBIENT_CHECK_ACTIVITY]: true, [AMBIENT_DELIVER_ACTIVITY]: true, [AMBIENT_REMEMBER_ACTIVITY]: true } satisfies Record<

@@ -160,6 +160,13 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
 
     await expect.poll(() => answers(rootTs).map((message) => message.text), { timeout: 30_000, interval: 200 }).toContain('The invoice to *ACME* is sent.');
     expect(invoices).toEqual([{ customer: 'ACME', amount: 1200 }]);
+
+    // The request's message now says who approved, and has no buttons left to click.
+    const shown = () => botMessages(rootTs).find((message) => message.ts === request.ts)!;
+    await expect.poll(() => shown().text, { timeout: 10_000, interval: 200 }).toMatch(/^Approved: /);
+    const blocks = shown().blocks as { type: string; elements?: { text?: string }[] }[];
+    expect(blocks.some((block) => block.type === 'actions')).toBe(false);
+    expect(JSON.stringify(blocks)).toContain(`Approved by <@${ANA}>`);
   });
 
   it('answers a slash command under the root message the edge posts, and a reply in that thread continues the conversation', async () => {

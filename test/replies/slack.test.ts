@@ -205,6 +205,34 @@ describe('Slack reply adapter against the Slack API stand-in', () => {
     }
   });
 
+  it('shows on the request how it ended, without buttons; a retry of the request then posts nothing new', async () => {
+    const thread = newThread();
+    const request = (requestId: string) => ({
+      requestId,
+      conversationId: `slack:T0TEAM:${CHANNEL}:${thread.threadTs}`,
+      tool: 'send_invoice',
+      args: { customer: 'ACME' },
+      approvers: ['U0BOSS'],
+      expiresAt: new Date(Date.now() + 60 * 60 * 1000).toISOString(),
+    });
+    await adapter().requestApproval(thread, request('req-denied'));
+    await adapter().requestApproval(thread, request('req-late'));
+    const at = new Date().toISOString();
+    await adapter().approvalEnded!(thread, request('req-denied'), { outcome: 'denied', by: 'U0BOSS', at });
+    // Retried (a fresh process): the same message, edited again.
+    await adapter().approvalEnded!(thread, request('req-denied'), { outcome: 'denied', by: 'U0BOSS', at });
+    await adapter().approvalEnded!(thread, request('req-late'), { outcome: 'timed_out', at });
+    // Never posted: nothing to edit, and nothing is posted.
+    await adapter().approvalEnded!(thread, request('req-never'), { outcome: 'approved', by: 'U0BOSS', at });
+    await adapter().requestApproval(thread, request('req-denied'));
+
+    const messages = botReplies(thread);
+    expect(messages.map((message) => message.text)).toEqual(['Denied: send_invoice', 'Not decided in time: send_invoice']);
+    for (const message of messages) expect((message.blocks as { type: string }[]).map((block) => block.type)).toEqual(['section', 'context']);
+    expect(JSON.stringify(messages[0]!.blocks)).toContain('Denied by <@U0BOSS>');
+    expect(JSON.stringify(messages[1]!.blocks)).toContain('Nobody decided in time');
+  });
+
   it('refuses for good what Slack refuses for good: a wrong token, an unknown channel', async () => {
     const thread = newThread();
     const wrongToken = await adapter({}, 'xoxb-revoked').answer(thread, 'turn-x', 'hi').catch((error: unknown) => error);

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ReplyChannel } from '../../core/conversation.ts';
-import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ACTIVITY, REPLY_STATUS_ACTIVITY, type ReplyActivities } from '../../core/contracts/replies.ts';
+import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ACTIVITY, REPLY_APPROVAL_ENDED_ACTIVITY, REPLY_STATUS_ACTIVITY, type ReplyActivities } from '../../core/contracts/replies.ts';
 import type { ReplyAdapter, ReplyAdapters } from '../replies/reply-channel.ts';
 
 /**
@@ -27,6 +27,9 @@ export function createReplyActivities(adapters: ReplyAdapters): ReplyActivities 
     },
     async [REPLY_APPROVAL_ACTIVITY]({ channel, request }) {
       await adapterFor(channel).requestApproval(channel, request);
+    },
+    async [REPLY_APPROVAL_ENDED_ACTIVITY]({ channel, request, ended }) {
+      await adapterFor(channel).approvalEnded?.(channel, request, ended);
     },
   };
 }

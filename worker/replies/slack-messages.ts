@@ -2,7 +2,7 @@ import type { FeedbackValue } from '../../core/conversation.ts';
 import { APPROVAL_ACTION_IDS, FEEDBACK_ACTION_ID, FEEDBACK_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
 import { escapeSlackText } from './markdown.ts';
-import type { ApprovalRequest, TurnStatus } from './reply-channel.ts';
+import type { ApprovalEnded, ApprovalRequest, TurnStatus } from './reply-channel.ts';
 
 /** How a turn's status reads in its Slack status message. */
 export function statusText(status: TurnStatus): string {
@@ -23,10 +23,15 @@ export function statusText(status: TurnStatus): string {
 /** Characters of tool arguments shown in an approval request; the rest is cut with a note. */
 const MAX_ARGUMENT_CHARS = 2500;
 
-/** Block Kit of an approval request: what would run, who may decide, and two buttons carrying the signed token. */
-export function approvalBlocks(request: ApprovalRequest, token: string): { text: string; blocks: unknown[] } {
+/** The call an approval request is about, as its message shows it. */
+function requestedCall(request: ApprovalRequest, heading: string): Record<string, unknown> {
   let args = JSON.stringify(request.args, null, 2);
   if (args.length > MAX_ARGUMENT_CHARS) args = `${args.slice(0, MAX_ARGUMENT_CHARS)}\n… (${args.length - MAX_ARGUMENT_CHARS} more characters)`;
+  return { type: 'section', text: { type: 'mrkdwn', text: `${heading} run \`${escapeSlackText(request.tool)}\` with\n\`\`\`${escapeSlackText(args)}\`\`\`` } };
+}
+
+/** Block Kit of an approval request: what would run, who may decide, and two buttons carrying the signed token. */
+export function approvalBlocks(request: ApprovalRequest, token: string): { text: string; blocks: unknown[] } {
   const approvers = request.approvers.length ? request.approvers.map(mention).join(', ') : 'the person who asked';
   const expires = Math.floor(Date.parse(request.expiresAt) / 1000);
   const expiry = Number.isFinite(expires) ? `<!date^${expires}^{date_short_pretty} {time}|${escapeSlackText(request.expiresAt)}>` : escapeSlackText(request.expiresAt);
@@ -34,7 +39,7 @@ export function approvalBlocks(request: ApprovalRequest, token: string): { text:
   return {
     text: `Approval needed: run ${tool}?`,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `:raised_hand: *Approval needed:* run \`${tool}\` with\n\`\`\`${escapeSlackText(args)}\`\`\`` } },
+      requestedCall(request, ':raised_hand: *Approval needed:*'),
       { type: 'context', elements: [{ type: 'mrkdwn', text: `May decide: ${approvers}. Denied if nobody decides by ${expiry}.` }] },
       {
         type: 'actions',
@@ -46,6 +51,21 @@ export function approvalBlocks(request: ApprovalRequest, token: string): { text:
       },
     ],
   };
+}
+
+/** The same request once it ended: what was asked, how it ended, and no buttons. */
+export function endedApprovalBlocks(request: ApprovalRequest, ended: ApprovalEnded): { text: string; blocks: unknown[] } {
+  const tool = escapeSlackText(request.tool);
+  const at = Math.floor(Date.parse(ended.at) / 1000);
+  const when = Number.isFinite(at) ? ` <!date^${at}^{date_short_pretty} {time}|${escapeSlackText(ended.at)}>` : '';
+  const outcome =
+    ended.outcome === 'approved'
+      ? `:white_check_mark: Approved by ${mention(ended.by)}${when}: \`${tool}\` runs.`
+      : ended.outcome === 'denied'
+        ? `:no_entry: Denied by ${mention(ended.by)}${when}: \`${tool}\` did not run.`
+        : `:hourglass: Nobody decided in time${when}: \`${tool}\` did not run.`;
+  const text = ended.outcome === 'approved' ? `Approved: ${tool}` : ended.outcome === 'denied' ? `Denied: ${tool}` : `Not decided in time: ${tool}`;
+  return { text, blocks: [requestedCall(request, '*Approval asked:*'), { type: 'context', elements: [{ type: 'mrkdwn', text: outcome }] }] };
 }
 
 /** Slack user ids become mentions; anything else (an email address) is shown as text. */

@@ -4,10 +4,10 @@ import type { ReplyChannel } from '../../core/conversation.ts';
 import { APPROVAL_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
 import { markdownToMrkdwn, splitMessage } from './markdown.ts';
-import type { ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart, TurnStatus } from './reply-channel.ts';
+import type { ApprovalEnded, ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart, TurnStatus } from './reply-channel.ts';
 import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
 import { assistantStatus, isAssistantThread } from './slack-assistant-status.ts';
-import { approvalBlocks, feedbackBlock, statusText } from './slack-messages.ts';
+import { approvalBlocks, endedApprovalBlocks, feedbackBlock, statusText } from './slack-messages.ts';
 import { createBotIdentity, findMarkedPosts, findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
 import { createCoalescingThrottle } from './slack-throttle.ts';
 import { addNewest, setNewest } from '../../core/bounded.ts';
@@ -241,6 +241,19 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
           now,
         });
         await post(slack, mark, 1, approvalBlocks(request, token));
+      });
+    },
+
+    async approvalEnded(channel, request: ApprovalRequest, ended: ApprovalEnded) {
+      const slack = slackChannel(channel);
+      const key = `approval:${request.requestId}`;
+      await serially(key, async () => {
+        const mark: ReplyMark = { key, role: 'approval', part: 0 };
+        const [ts] = await existing(slack, key, [mark]);
+        // Never posted (Slack was down for the whole request): nothing shows buttons.
+        if (!ts) return;
+        // The mark stays, so a late retry of the request finds this message and posts no other.
+        await callSlack('chat.update', () => client.chat.update({ channel: slack.channelId, ts, ...endedApprovalBlocks(request, ended), metadata: replyMetadata(mark) }));
       });
     },
 
