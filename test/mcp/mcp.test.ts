@@ -10,6 +10,7 @@ import { answer, callTools, startScriptedModel } from '../support/scripted-model
 import { noTemporal, useTemporal } from '../support/temporal.ts';
 import { startHttpOrderServer, type HttpOrderServer } from './http-order-server.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
+import { tracingWorkerOptions } from '../../worker/tracing.ts';
 
 const STDIO_SERVER = fileURLToPath(new URL('./stdio-order-server.ts', import.meta.url));
 
@@ -89,7 +90,7 @@ describe.skipIf(noTemporal)('MCP tools', () => {
     const { handle: lookup, result: found } = await run({ name: 'shop' }, 'call shop_lookup_order A-1');
     expect(JSON.parse(found.answer)).toMatchObject({ output: { order: 'A-1', status: 'shipped' } });
     await http.close();
-    await Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundleCode') } }, await lookup.fetchHistory(), lookup.workflowId);
+    await Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundleCode') }, sinks: tracingWorkerOptions(undefined).sinks }, await lookup.fetchHistory(), lookup.workflowId);
     http = await startHttpOrderServer();
   });
 });
