@@ -65,6 +65,8 @@ export interface DevServerOptions {
   dynamicConfig?: Record<string, string | number | boolean>;
   /** SQLite file that keeps workflows, schedules and namespaces across restarts. @default none: in memory */
   dbFilename?: string;
+  /** Register this project's search attributes at start (a test of a namespace without them sets false). @default true */
+  registerSearchAttributes?: boolean;
 }
 
 export interface DevServer {
@@ -86,7 +88,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       ui: options.ui ?? false,
       // AgentName, ChannelKind, TriggerKind, Outcome, ApprovalWaitingSince: registered before any workflow sets them.
-      searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
+      searchAttributes: options.registerSearchAttributes === false ? [] : [...SEARCH_ATTRIBUTE_KEYS],
       ...(uiPort ? { uiPort } : {}),
       extraArgs: [
         '--log-level',

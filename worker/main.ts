@@ -1,6 +1,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createTracing } from '../client/tracing.ts';
+import { missingSearchAttributes, registerSearchAttributesHint } from '../client/search-attribute-check.ts';
 import { connectTo, temporalTargetFrom, TemporalConnectionError } from '../client/temporal-connection.ts';
 import { settingsOrExit } from '../core/load-settings.ts';
 import { registryFrom, createWorkerFromSettings } from './from-settings.ts';
@@ -42,6 +43,12 @@ const { connection, namespace } = await connectToTemporal().catch((error: unknow
   if (error instanceof TemporalConnectionError) refuse(`Worker not started. ${error.message}`);
   throw error;
 });
+
+// The namespace must know the search attributes every conversation and run sets; without them
+// each start would be refused, and runs' workflow tasks would fail over and over.
+const missing = await missingSearchAttributes(connection.operatorService, namespace);
+if (missing === undefined) console.error(`Could not list the search attributes of namespace "${namespace}" (no permission?): not checked.`);
+else if (missing.length > 0) refuse(`Worker not started. ${registerSearchAttributesHint(namespace, missing)}`);
 
 // Schedules: the triggers' schedules made to match (one line; a failure does not stop the worker).
 const client = new Client({ connection, namespace });

@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { sendApproval, sendContext, sendFeedback, sendMessage, sendStop } from '../../client/send-message.ts';
 import { APPROVAL_UPDATE, CONTEXT_UPDATE, FEEDBACK_UPDATE, MESSAGE_UPDATE, PENDING_APPROVALS_QUERY, STOP_UPDATE, type ApprovalDecision, type PendingApproval } from '../../core/conversation.ts';
 import { emailApprovalCode } from '../../core/email-approval.ts';
+import { isUnknownSearchAttribute } from '../../client/search-attribute-check.ts';
 import type { DispatchAction } from './route.ts';
 
 /** gRPC status NOT_FOUND: the conversation has closed or never existed. */
@@ -99,9 +100,21 @@ function isGone(error: unknown): boolean {
   return isGrpcServiceError(error) && error.code === GRPC_NOT_FOUND;
 }
 
+/** Temporal refused the request itself: nothing in the event can change that, so it is refused, not retried. */
 function isInvalid(error: unknown): boolean {
   const cause = (error as { cause?: unknown }).cause;
-  return [error, cause].some((candidate) => isGrpcServiceError(candidate) && candidate.code === GRPC_INVALID_ARGUMENT);
+  if (![error, cause].some((candidate) => isGrpcServiceError(candidate) && candidate.code === GRPC_INVALID_ARGUMENT)) return false;
+  // Except a namespace without this project's search attributes: a setup step. The event is
+  // valid and is kept (retried, then the DLQ) until the attributes are registered.
+  if (isUnknownSearchAttribute(error)) throw new NamespaceNotReady(error as Error);
+  return true;
+}
+
+export class NamespaceNotReady extends Error {
+  override readonly name = 'NamespaceNotReady';
+  constructor(cause: Error) {
+    super(`The namespace lacks a search attribute this project sets; register them (README, Searchable runs). ${cause.cause instanceof Error ? cause.cause.message : cause.message}`);
+  }
 }
 
 function refused(update: string, error: Error): DeliveryResult {
