@@ -6,7 +6,8 @@ import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles, r
 
 /**
  * The email thread records (core/email-thread.ts), next to the transcript store:
- * `email-threads/token/ab/cdef….json` and `email-threads/message/ab/cdef….json`, named by the
+ * `email-threads/token/ab/cdef….json` and `email-threads/message/ab/cdef….json` (and
+ * `email-threads/sent/…`, the replies SES accepted), named by the
  * SHA-256 of the token id or Message-ID, so no outside string ever becomes a path. The
  * worker writes; the email edge reads. A record that does not parse is treated as absent.
  */
@@ -15,10 +16,14 @@ export interface EmailThreadIndex {
   getToken(tokenId: string): Promise<EmailThreadRecord | undefined>;
   putMessage(messageId: string, record: EmailThreadRecord): Promise<void>;
   getMessage(messageId: string): Promise<EmailThreadRecord | undefined>;
+  /** Marks a reply SES accepted, by its Message-ID: a retry in another process then sends nothing. */
+  markSent(messageId: string, sentAt: number): Promise<void>;
+  /** Whether a reply with this Message-ID was marked sent. */
+  wasSent(messageId: string): Promise<boolean>;
 }
 
 function createIndex(files: RecordFiles): EmailThreadIndex {
-  const keyOf = (kind: 'token' | 'message', id: string) => {
+  const keyOf = (kind: 'token' | 'message' | 'sent', id: string) => {
     const digest = createHash('sha256').update(`${kind}:${id}`).digest('hex');
     return `email-threads/${kind}/${digest.slice(0, 2)}/${digest.slice(2)}.json`;
   };
@@ -40,6 +45,8 @@ function createIndex(files: RecordFiles): EmailThreadIndex {
     // domain part is lower-cased by convention, which is enough for ids we minted ourselves.
     putMessage: (messageId, record) => put(keyOf('message', messageId), record),
     getMessage: (messageId) => get(keyOf('message', messageId)),
+    markSent: (messageId, sentAt) => files.write(keyOf('sent', messageId), JSON.stringify({ sentAt })),
+    wasSent: async (messageId) => (await files.read(keyOf('sent', messageId))) !== undefined,
   };
 }
 

@@ -120,6 +120,18 @@ describe('email reply adapter through SES v2 (moto)', () => {
     expect((await sentMessages()).slice(before)).toHaveLength(1);
   });
 
+  it('sends once per key across processes: a retry on another worker finds the reply marked sent', async () => {
+    const before = (await sentMessages()).length;
+    const channel = thread('a4');
+    await adapter().answer(channel, 'turn-a4', 'Once, whoever retries.');
+    // Another worker (a fresh adapter: nothing in its memory) retries the same activity.
+    await adapter().answer(channel, 'turn-a4', 'Once, whoever retries.');
+    expect((await sentMessages()).slice(before)).toHaveLength(1);
+    // Without the shared records, a fresh process would send it again: the mark is what stops it.
+    await createEmailReplyAdapter({ ses, replyTokenSecret: REPLY_SECRET, approvalSecret: APPROVAL_SECRET }).answer(channel, 'turn-a4', 'Once, whoever retries.');
+    expect((await sentMessages()).slice(before)).toHaveLength(2);
+  });
+
   it('asks for approval with a reply code that the dispatcher can check', async () => {
     const before = (await sentMessages()).length;
     const request = {

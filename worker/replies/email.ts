@@ -17,7 +17,7 @@ export interface EmailReplyAdapterOptions {
    * Where each reply's thread record goes (who may continue the conversation); the email edge
    * reads it. Without it, replies carry no token and no reply joins a conversation.
    */
-  threads?: Pick<EmailThreadIndex, 'putToken' | 'putMessage'>;
+  threads?: Pick<EmailThreadIndex, 'putToken' | 'putMessage' | 'markSent' | 'wasSent'>;
   /** Makes the approval codes; the dispatcher checks them (`APPROVAL_TOKEN_SECRET`). */
   approvalSecret: string;
   /** Lifetime of the Reply-To token. @default 30 days */
@@ -48,10 +48,11 @@ const PERMANENT_SES_ERRORS = new Set([
  * signed token, so an answer comes back to this conversation whatever the mail client does
  * with the headers. Status updates are no-ops: mail is not for progress bars.
  *
- * SES takes no idempotency key, so replies sent are remembered in process by key: a retry
- * after a timeout does not send twice. A worker that dies between SES's answer and the
- * activity's completion can still send one reply twice; the Message-ID is derived from the
- * key so a mail client may fold the pair.
+ * SES takes no idempotency key, so replies sent are remembered by key: in process, and (with
+ * `threads`) as a mark by Message-ID written as soon as SES accepts, so a retry on another
+ * worker (the first died, or lost Temporal, before its activity completed) sends nothing.
+ * A worker that dies between SES's answer and that mark can still send one reply twice; the
+ * Message-ID is derived from the key so a mail client may fold the pair.
  */
 export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): ReplyAdapter {
   const now = options.now ?? Date.now;
@@ -96,6 +97,8 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
   }
 
   async function send(key: string, channel: EmailChannel, text: string, autoSubmitted?: 'auto-generated'): Promise<void> {
+    const messageId = replyMessageId(key, channel.from);
+    if (await options.threads?.wasSent(messageId)) return;
     const token = await recordThread(key, channel);
     const raw = buildReplyMime({
       ...channel,
@@ -119,6 +122,9 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
       if (PERMANENT_SES_ERRORS.has(name)) throw ApplicationFailure.nonRetryable(`SES refused the reply: ${name}: ${(error as Error).message}`, 'EmailRefused');
       throw error;
     }
+    // Sent: a failure to mark it must not fail the activity, whose retry would send it again;
+    // the in-process memory still covers a retry here.
+    await options.threads?.markSent(messageId, now()).catch(() => undefined);
   }
 
   return {
