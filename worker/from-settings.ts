@@ -10,7 +10,7 @@ import { createAmbientMemoryStoreFor } from './ambient-memory.ts';
 import type { WorkerCounts } from './cloudwatch-metrics.ts';
 import { createApprovalRecordsFor } from './approval-records.ts';
 import { createConversationIndex } from './conversation-index.ts';
-import { createAgentWorker, type AgentWorker } from './create-worker.ts';
+import { createAgentWorker, type AgentWorker, type Tuning } from './create-worker.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
 import type { AgentWorkerSettings } from './settings.ts';
 
@@ -46,6 +46,8 @@ export interface WorkerFromSettingsOptions {
   counts?: WorkerCounts;
   /** The Worker Deployment Version the workers poll as (`deploymentVersionOf(settings.versioning)`). @default none: unversioned */
   deployment?: WorkerDeploymentVersion;
+  /** Worker options (the container's shutdown grace time). @default the SDK's */
+  tuning?: Tuning;
 }
 
 /** The agent worker the settings describe: the one wiring the container and the local programs share. */
@@ -75,5 +77,6 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
     ...(options.tracing ? { tracing: options.tracing } : {}),
     ...(options.counts ? { counts: options.counts } : {}),
     ...(options.deployment ? { deployment: options.deployment } : {}),
+    ...(options.tuning ? { tuning: options.tuning } : {}),
   });
 }

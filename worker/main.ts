@@ -70,6 +70,8 @@ const worker = await createWorkerFromSettings({
   ...(tracing ? { tracing } : {}),
   ...(counts ? { counts } : {}),
   ...(deployment ? { deployment } : {}),
+  // Told to stop, it lets running calls finish: a deploy does not cancel a tool halfway.
+  tuning: { shutdownGraceTime: durationMs(settings.connection.WORKER_SHUTDOWN_GRACE_TIME as Duration) },
 });
 
 // Operations metrics on a timer: backlogs and counts as CloudWatch EMF lines on stdout, the
@@ -91,7 +93,7 @@ const operations =
       )
     : undefined;
 
-// Run until SIGINT or SIGTERM; in-flight activities finish within the shutdown grace time.
+// Run until SIGINT or SIGTERM; in-flight activities finish within WORKER_SHUTDOWN_GRACE_TIME.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
 console.error(
   `Worker polling task queue "${settings.agents.TEMPORAL_TASK_QUEUE}" on ${settings.connection.TEMPORAL_ADDRESS} (namespace ${namespace}); ${deployment ? `version ${deployment.deploymentName}.${deployment.buildId}` : 'unversioned'}; replies: ${['none', ...Object.keys(replyAdapters)].join(', ')}.`,

@@ -94,6 +94,12 @@ export type EmailReplySettings = z.infer<typeof emailReplySettingsSchema>;
 export const workerConnectionSchema = z.object({
   TEMPORAL_ADDRESS: requiredText('TEMPORAL_ADDRESS', 'the Temporal frontend, e.g. my-namespace.a1b2c.tmprl.cloud:7233 (TLS and API key as the Temporal CLI reads them)'),
   GOOGLE_API_KEY: requiredText('GOOGLE_API_KEY', 'the Gemini API key the model activities call Gemini with'),
+  /**
+   * How long the container, told to stop (SIGTERM: a deploy, a scale-in), lets the tool and
+   * model calls it runs finish before it cancels them (they then run again elsewhere). Keep it
+   * under the task's stop timeout (120 s in the CDK app). @default '100 seconds'
+   */
+  WORKER_SHUTDOWN_GRACE_TIME: duration('WORKER_SHUTDOWN_GRACE_TIME', '100 seconds'),
 });
 
 /** Traces and metrics. Nothing is exported unless an endpoint is named. */
