@@ -12,6 +12,9 @@ import type { TranscriptBucket } from './transcript-bucket.ts';
 import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
 import { COLLECTOR_ENDPOINTS, OtelCollector } from './otel-collector.ts';
 
+/** Fargate's longest stop timeout: between SIGTERM and SIGKILL the worker lets its running calls finish. */
+const WORKER_STOP_TIMEOUT_SECONDS = 120;
+
 /** During a rolling deploy the service runs up to this share of its desired count (new tasks start before old ones stop). */
 export const WORKER_MAX_HEALTHY_PERCENT = 200;
 
@@ -197,12 +200,14 @@ export class AgentWorkerService extends Construct {
         ...(props.emailConfigurationSet ? { EMAIL_CONFIGURATION_SET: props.emailConfigurationSet } : {}),
         // The backlog and counts the stack scales and alarms on, as EMF lines on the log stream.
         CLOUDWATCH_METRICS: 'true',
+        // Told to stop, running calls finish; 20 s before ECS's SIGKILL (the stop timeout below).
+        WORKER_SHUTDOWN_GRACE_TIME: `${WORKER_STOP_TIMEOUT_SECONDS - 20} seconds`,
         ...(collecting ? { OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR_ENDPOINTS.traces, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: COLLECTOR_ENDPOINTS.metrics } : {}),
         ...props.environment,
       },
       secrets: { ...temporalSecrets, ...appSecrets },
       // Fargate's longest: the worker drains its activities on SIGTERM.
-      stopTimeout: Duration.seconds(120),
+      stopTimeout: Duration.seconds(WORKER_STOP_TIMEOUT_SECONDS),
     });
     // The main task's collector keeps the id it had before draining services existed.
     const collector = collecting ? new OtelCollector(this, id === 'Task' ? 'Collector' : `${id}-Collector`, { taskDefinition, worker, logGroup: this.logGroup, retention }) : undefined;
