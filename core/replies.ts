@@ -19,8 +19,11 @@ export interface ApprovalRequest {
   expiresAt: string;
 }
 
-/** How an approval request ended, for the message that asked: decided by a person, or nobody decided in time. */
-export type ApprovalEnded = { outcome: 'approved' | 'denied'; by: string; at: string } | { outcome: 'timed_out'; at: string };
+/**
+ * How an approval request ended, for the message that asked: decided by a person, nobody
+ * decided in time, or its turn ended first (stopped, or failed) and took the request with it.
+ */
+export type ApprovalEnded = { outcome: 'approved' | 'denied'; by: string; at: string } | { outcome: 'timed_out' | 'withdrawn'; at: string };
 
 /** Where an ambient run's result starts a new thread: a Slack channel, or email addresses. */
 export type ThreadStart =

@@ -54,8 +54,8 @@ const { [RECORD_APPROVAL_ACTIVITY]: recordApproval } = proxyActivities<ApprovalR
 export interface ApprovalBook {
   /** Whether a request of `turn` waits for a person. */
   waitingIn(turn: number): boolean;
-  /** Closes the requests of a turn that ended (answered, stopped or failed). */
-  closeTurn(turn: number): void;
+  /** Closes the requests of a turn that ended (answered, stopped or failed); returns those nobody had decided. */
+  closeTurn(turn: number): PendingApproval[];
   /** Ids to carry across continue-as-new. */
   decidedIds(): string[];
 }
@@ -148,7 +148,9 @@ export function openApprovalBook(currentTurn: () => AskingTurn | undefined, deci
   return {
     waitingIn: (turn) => [...pending.values()].some((request) => request.turn === turn),
     closeTurn(turn) {
-      for (const [requestId, request] of pending) if (request.turn === turn) close(requestId);
+      const open = [...pending.values()].filter((request) => request.turn === turn);
+      for (const request of open) close(request.requestId);
+      return open;
     },
     decidedIds: () => [...closed],
   };

@@ -7,6 +7,7 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
@@ -14,7 +15,7 @@ import { STOP_UPDATE, TURN_PROGRESS_SIGNAL, type ConversationOptions, type Conve
 import { isAmong, namedApprovers } from '../core/approval-policy.ts';
 import type { AgentActivities } from '../core/contracts/agents.ts';
 import { SAVE_CONVERSATION_ACTIVITY, type ConversationStoreActivities } from '../core/contracts/conversations.ts';
-import { REPLY_ANSWER_ACTIVITY, REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
+import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ENDED_ACTIVITY, REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
 import type { TranscriptActivities } from '../core/contracts/transcript.ts';
 import { summarise } from '../core/run-events.ts';
 import type { Duration } from '../core/spec.ts';
@@ -32,6 +33,8 @@ export const stopUpdate = defineUpdate<StopResult, [StopRequest?]>(STOP_UPDATE);
 export const turnProgressSignal = defineSignal<[TurnProgress]>(TURN_PROGRESS_SIGNAL);
 
 const ANSWER_EXCERPT = 300;
+/** From this patch on, approval requests a turn leaves open when it ends say so on their messages. */
+const APPROVAL_WITHDRAWN_PATCH = 'approval-withdrawn-message';
 
 const activities = proxyActivities<Pick<ConversationStoreActivities, typeof SAVE_CONVERSATION_ACTIVITY> & AgentActivities & TranscriptActivities>({
   startToCloseTimeout: '1 minute',
@@ -161,7 +164,16 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
   }
   const stop = running.stop;
   state.running = undefined;
-  approvals.closeTurn(turn);
+  const withdrawn = approvals.closeTurn(turn);
+  // Requests the ended turn left open say so on their messages, and lose their buttons.
+  if (withdrawn.length > 0 && patched(APPROVAL_WITHDRAWN_PATCH)) {
+    const at = new Date().toISOString();
+    await Promise.all(
+      withdrawn.map(({ requestId, tool, args, approvers, expiresAt }) =>
+        postReply(REPLY_APPROVAL_ENDED_ACTIVITY, { channel, request: { requestId, conversationId: workflowId, tool, args, approvers, expiresAt }, ended: { outcome: 'withdrawn', at } }, { requestId }),
+      ),
+    );
+  }
   await status.close();
   showTurn(start.agent, channel.kind, turn, result ? result.stopReason : failure === undefined ? 'stopped' : 'failed');
 

@@ -217,20 +217,23 @@ describe('Slack reply adapter against the Slack API stand-in', () => {
     });
     await adapter().requestApproval(thread, request('req-denied'));
     await adapter().requestApproval(thread, request('req-late'));
+    await adapter().requestApproval(thread, request('req-withdrawn'));
     const at = new Date().toISOString();
     await adapter().approvalEnded!(thread, request('req-denied'), { outcome: 'denied', by: 'U0BOSS', at });
     // Retried (a fresh process): the same message, edited again.
     await adapter().approvalEnded!(thread, request('req-denied'), { outcome: 'denied', by: 'U0BOSS', at });
     await adapter().approvalEnded!(thread, request('req-late'), { outcome: 'timed_out', at });
+    await adapter().approvalEnded!(thread, request('req-withdrawn'), { outcome: 'withdrawn', at });
     // Never posted: nothing to edit, and nothing is posted.
     await adapter().approvalEnded!(thread, request('req-never'), { outcome: 'approved', by: 'U0BOSS', at });
     await adapter().requestApproval(thread, request('req-denied'));
 
     const messages = botReplies(thread);
-    expect(messages.map((message) => message.text)).toEqual(['Denied: send_invoice', 'Not decided in time: send_invoice']);
+    expect(messages.map((message) => message.text)).toEqual(['Denied: send_invoice', 'Not decided in time: send_invoice', 'Withdrawn: send_invoice']);
     for (const message of messages) expect((message.blocks as { type: string }[]).map((block) => block.type)).toEqual(['section', 'context']);
     expect(JSON.stringify(messages[0]!.blocks)).toContain('Denied by <@U0BOSS>');
     expect(JSON.stringify(messages[1]!.blocks)).toContain('Nobody decided in time');
+    expect(JSON.stringify(messages[2]!.blocks)).toContain('The turn ended before anyone decided');
   });
 
   it('refuses for good what Slack refuses for good: a wrong token, an unknown channel', async () => {

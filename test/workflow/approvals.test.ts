@@ -2,14 +2,14 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { sendApproval } from '../../client/send-message.ts';
+import { sendApproval, sendStop } from '../../client/send-message.ts';
 import type { ReplyChannel } from '../../core/conversation.ts';
 import { compileAgent, defineAgent } from '../../core/define-agent.ts';
 import { defineTool } from '../../core/define-tool.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
-import type { ApprovalRequest, ReplyAdapter, TurnStatus } from '../../worker/replies/reply-channel.ts';
+import type { ApprovalEnded, ApprovalRequest, ReplyAdapter, TurnStatus } from '../../worker/replies/reply-channel.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
 import { summariseHistory } from '../support/history.ts';
 import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
@@ -62,6 +62,7 @@ function readable(history: unknown): string {
 
 interface Posted {
   approvals: ApprovalRequest[];
+  ended: { requestId: string; ended: ApprovalEnded }[];
   answers: { key: string; text: string }[];
   statuses: { key: string; status: TurnStatus }[];
 }
@@ -77,12 +78,16 @@ function recordingAdapter(posted: Posted): ReplyAdapter {
     async requestApproval(_channel, request) {
       posted.approvals.push(request);
     },
+    async approvalEnded(_channel, request, ended) {
+      posted.ended.push({ requestId: request.requestId, ended });
+    },
   };
 }
 
 describe.skipIf(noTemporal)('approvals', () => {
   const temporal = useTemporal();
-  const posted: Posted = { approvals: [], answers: [], statuses: [] };
+  const posted: Posted = { approvals: [], ended: [], answers: [], statuses: [] };
+  const endedOf = (requestId: string) => posted.ended.filter((entry) => entry.requestId === requestId).map((entry) => entry.ended);
   let model: GeminiServer;
   let taskQueue: string;
   beforeAll(async () => {
@@ -160,6 +165,8 @@ describe.skipIf(noTemporal)('approvals', () => {
     await chat.waitForTurn(1);
     expect(ran).not.toContain('deploy search');
     expect(modelSaw('please deploy search')).toMatchObject({ error: { type: 'ApprovalDenied', message: expect.stringMatching(/^U-LEAD denied this call at .*; it did not run\.$/) } });
+    // The request's message is told how it ended, once.
+    await expect.poll(() => endedOf(request.requestId)).toEqual([{ outcome: 'denied', by: 'U-LEAD', at: expect.any(String) }]);
   });
 
   it('denies a call nobody decides on before the timeout', async () => {
@@ -176,6 +183,19 @@ describe.skipIf(noTemporal)('approvals', () => {
     ).rejects.toHaveProperty('cause.message', `Approval request ${request.requestId} has already been decided or has expired.`);
     const run = await summariseHistory(temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`));
     expect(run.events.map((event) => event.eventType)).toContain(EventType.EVENT_TYPE_TIMER_FIRED);
+    await expect.poll(() => endedOf(request.requestId)).toEqual([{ outcome: 'timed_out', at: expect.any(String) }]);
+  });
+
+  it('withdraws the open request of a turn that is stopped while it waits', async () => {
+    const chat = conversationDriver(temporal.client, taskQueue, agent.name);
+    // A refund above 100 asks, and waits up to the agent's 30 seconds.
+    await chat.send(incoming('please refund A-77 500'));
+    const request = await waitForRequest(chat);
+    expect(await sendStop(temporal.client, chat.conversationId, { by: 'U-ASKER' })).toEqual({ stopped: true, turn: 1 });
+    await chat.waitForTurn(1, 'stopped');
+    expect(ran).not.toContain('refund A-77 500');
+    await expect.poll(() => endedOf(request.requestId)).toEqual([{ outcome: 'withdrawn', at: expect.any(String) }]);
+    expect(await chat.pendingApprovals()).toEqual([]);
   });
 
   it('asks only when the predicate says so, evaluated in the worker', async () => {

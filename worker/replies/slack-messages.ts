@@ -58,13 +58,18 @@ export function endedApprovalBlocks(request: ApprovalRequest, ended: ApprovalEnd
   const tool = escapeSlackText(request.tool);
   const at = Math.floor(Date.parse(ended.at) / 1000);
   const when = Number.isFinite(at) ? ` <!date^${at}^{date_short_pretty} {time}|${escapeSlackText(ended.at)}>` : '';
-  const outcome =
-    ended.outcome === 'approved'
-      ? `:white_check_mark: Approved by ${mention(ended.by)}${when}: \`${tool}\` runs.`
-      : ended.outcome === 'denied'
-        ? `:no_entry: Denied by ${mention(ended.by)}${when}: \`${tool}\` did not run.`
-        : `:hourglass: Nobody decided in time${when}: \`${tool}\` did not run.`;
-  const text = ended.outcome === 'approved' ? `Approved: ${tool}` : ended.outcome === 'denied' ? `Denied: ${tool}` : `Not decided in time: ${tool}`;
+  const [outcome, text] = ((): [string, string] => {
+    switch (ended.outcome) {
+      case 'approved':
+        return [`:white_check_mark: Approved by ${mention(ended.by)}${when}: \`${tool}\` runs.`, `Approved: ${tool}`];
+      case 'denied':
+        return [`:no_entry: Denied by ${mention(ended.by)}${when}: \`${tool}\` did not run.`, `Denied: ${tool}`];
+      case 'timed_out':
+        return [`:hourglass: Nobody decided in time${when}: \`${tool}\` did not run.`, `Not decided in time: ${tool}`];
+      case 'withdrawn':
+        return [`:octagonal_sign: The turn ended before anyone decided${when}: \`${tool}\` did not run.`, `Withdrawn: ${tool}`];
+    }
+  })();
   return { text, blocks: [requestedCall(request, '*Approval asked:*'), { type: 'context', elements: [{ type: 'mrkdwn', text: outcome }] }] };
 }
 
