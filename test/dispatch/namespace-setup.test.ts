@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { createTemporalClientProvider, type TemporalClientProvider } from '../..
 import { findTemporalCli, startDevServer, type DevServer } from '../../local/temporal-dev-server.ts';
 import { dispatchConfig, slackMessageEvent, sqsRecord } from './support.ts';
 import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { runToExit } from '../support/worker-process.ts';
 
 const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
 const EVERY_ATTRIBUTE = ['AgentName=Keyword', 'ChannelKind=Keyword', 'TriggerKind=Keyword', 'Outcome=Keyword', 'ApprovalWaitingSince=Datetime'];
@@ -40,7 +40,7 @@ describe.skipIf(noTemporal)('a namespace without the search attributes', () => {
   });
 
   it('keeps the worker from starting, with one line and no stack trace', async () => {
-    const child = spawn(process.execPath, [WORKER_MAIN], {
+    const { code, output } = await runToExit([WORKER_MAIN], {
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: server.address,
@@ -50,17 +50,6 @@ describe.skipIf(noTemporal)('a namespace without the search attributes', () => {
         GOOGLE_API_KEY: 'test-key',
         TRANSCRIPT_DIR: mkdtempSync(join(tmpdir(), 'no-attributes-')),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      child.once('exit', (exitCode) => {
-        clearTimeout(timer);
-        resolve(exitCode);
-      });
     });
     expect(code, output).toBe(1);
     expect(output.trim().split('\n'), output).toHaveLength(1);

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ownImportGraph } from '../support/import-graph.ts';
+import { runToExit } from '../support/worker-process.ts';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -26,21 +26,11 @@ describe('worker/main.ts', () => {
     writeFileSync(join(scratch, 'temporal'), `#!/bin/sh\ntouch '${marker}'\nexit 1\n`);
     chmodSync(join(scratch, 'temporal'), 0o755);
     const started = Date.now();
-    const child = spawn(process.execPath, ['worker/main.ts'], {
+    const { code, output } = await runToExit(['worker/main.ts'], {
       cwd: REPOSITORY,
       // A clean environment, as a fresh container's: only where node and the fake CLI are.
       env: { PATH: `${scratch}:/usr/bin:/bin`, HOME: scratch, TEMPORAL_CLI_PATH: join(scratch, 'temporal') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.once('exit', (exitCode) => {
-        clearTimeout(timer);
-        resolve(exitCode);
-      });
+      timeoutMs: 15_000,
     });
     const elapsed = Date.now() - started;
 

@@ -22,3 +22,22 @@ export function startWorkerProcess(env: Record<string, string>, options: { cwd?:
     child.once('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
   });
 }
+
+/**
+ * Runs a program to its end (killed after `timeoutMs`) and gives back its exit code and all it
+ * printed: for entries that must refuse to start, with one line.
+ */
+export async function runToExit(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.once('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  return { code, output };
+}
