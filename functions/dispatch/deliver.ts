@@ -26,9 +26,19 @@ export interface DeliverOptions {
  * conversation starts if it is not running) with the source event id as update id, so a
  * redelivered event lands once. Refusals by the workflow (a validator saying no, a
  * conversation that no longer exists for an approval) come back as `refused`; anything else
- * throws, and the record is retried.
+ * throws, and the record is retried. A namespace without this project's search attributes
+ * throws `NamespaceNotReady`: a setup step, so the valid event is kept (retried, then the DLQ).
  */
 export async function deliver(client: Client, action: DispatchAction, options: DeliverOptions): Promise<DeliveryResult> {
+  try {
+    return await deliverAction(client, action, options);
+  } catch (error) {
+    if (isUnknownSearchAttribute(error)) throw new NamespaceNotReady(error as Error);
+    throw error;
+  }
+}
+
+async function deliverAction(client: Client, action: DispatchAction, options: DeliverOptions): Promise<DeliveryResult> {
   if (action.type === 'message' && action.emailApproval) {
     const decision = await emailApprovalDecision(client, action, options.approvalSecret);
     if (decision) return decide(client, action.conversationId, action.message.id, decision);
@@ -100,14 +110,13 @@ function isGone(error: unknown): boolean {
   return isGrpcServiceError(error) && error.code === GRPC_NOT_FOUND;
 }
 
-/** Temporal refused the request itself: nothing in the event can change that, so it is refused, not retried. */
+/**
+ * Temporal refused the request itself: nothing in the event can change that, so it is refused,
+ * not retried. Except a namespace that lacks a search attribute: that is the namespace's setup.
+ */
 function isInvalid(error: unknown): boolean {
   const cause = (error as { cause?: unknown }).cause;
-  if (![error, cause].some((candidate) => isGrpcServiceError(candidate) && candidate.code === GRPC_INVALID_ARGUMENT)) return false;
-  // Except a namespace without this project's search attributes: a setup step. The event is
-  // valid and is kept (retried, then the DLQ) until the attributes are registered.
-  if (isUnknownSearchAttribute(error)) throw new NamespaceNotReady(error as Error);
-  return true;
+  return [error, cause].some((candidate) => isGrpcServiceError(candidate) && candidate.code === GRPC_INVALID_ARGUMENT) && !isUnknownSearchAttribute(error);
 }
 
 export class NamespaceNotReady extends Error {
