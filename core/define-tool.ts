@@ -49,6 +49,11 @@ export interface ToolOptions<Schema extends z.ZodObject> {
   approvers?: string[];
   /** The approver may not be one of the people whose messages the turn answers. @default the agent's (false) */
   notRequester?: boolean;
+  /**
+   * The tool only reads: calling it changes nothing anywhere. An eval may run such a tool for
+   * real when its case allows it; any other tool never runs in an eval. @default false
+   */
+  readOnly?: boolean;
 }
 
 export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> extends ToolOptions<Schema> {

@@ -12,6 +12,7 @@ import { createInMemoryAmbientMemoryStore, type AmbientMemoryStore } from './amb
 import { createConversationActivities, type ConversationDefaults } from './activities/conversations.ts';
 import { createMcpActivities, type WorkerMcpServer } from './activities/mcp.ts';
 import type { ModelActivities } from '../core/contracts/model.ts';
+import type { ToolActivities } from '../core/contracts/tools.ts';
 import { createModelActivities, type ModelActivityDeps } from './activities/model.ts';
 import { createReplyActivities } from './activities/replies.ts';
 import { createApprovalActivities, createToolActivities } from './activities/tools.ts';
@@ -79,6 +80,11 @@ export interface AgentWorkerOptions {
   modelCallsPerSecondPerWorker?: number;
   /** Tools besides those of `agents` (and their sub-agents); each becomes the activity `tool:<name>`. @default [] */
   tools?: Iterable<ToolDefinition>;
+  /**
+   * Replaces the tool activities made from `tools`, given them: an eval answers calls from a
+   * recording and runs only read-only tools for real. @default the tools' own activities
+   */
+  toolActivities?: (own: ToolActivities) => ToolActivities;
   /** Agents conversations may name; `resolveAgent` compiles them, and their tools are registered. @default [] */
   agents?: Iterable<AgentDefinition>;
   /** Reply adapters by channel kind; `none` is always there. @default { none } */
@@ -162,6 +168,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const perWorker = modelCallsPerProcess(options);
   // One limiter for every model call of this process, local activities and the model queue's alike.
   const modelActivities: ModelActivities = { callModel: perWorker ? rateLimited(createRateLimiter(perWorker), callModel) : callModel };
+  const toolActivities: ToolActivities = createToolActivities(tools, store, approvalRecords);
   const traced = tracingWorkerOptions(options.tracing);
   const versioning = deploymentOptions(options.deployment);
   const activityInterceptors = [...(traced.interceptors.activity ?? []), agentMetricsInterceptor];
@@ -176,7 +183,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
       ...createTranscriptActivities(store),
       // Model calls run here as local activities of the runs this worker holds (and as activities when on this queue).
       ...modelActivities,
-      ...createToolActivities(tools, store, approvalRecords),
+      ...(options.toolActivities ? options.toolActivities(toolActivities) : toolActivities),
       ...createApprovalRecordActivities(approvalRecords),
       ...createApprovalActivities(tools, store),
       ...createAgentActivities(agents),

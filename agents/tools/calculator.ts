@@ -3,6 +3,7 @@ import { defineTool, ToolInputError } from '../../core/define-tool.ts';
 
 export const calculatorTool = defineTool({
   name: 'calculate',
+  readOnly: true,
   description: 'Evaluates an arithmetic expression with + - * / % ^, parentheses and decimals. Use it for any arithmetic.',
   input: z.object({
     expression: z.string().min(1).max(500).describe('The expression, e.g. "(12.5 + 7) * 3 ^ 2".'),

@@ -3,6 +3,7 @@ import { defineTool, ToolInputError } from '../../core/define-tool.ts';
 
 export const currentTimeTool = defineTool({
   name: 'get_current_time',
+  readOnly: true,
   description: 'The current date and time in an IANA time zone, e.g. Asia/Tokyo or Europe/Paris.',
   input: z.object({
     timezone: z.string().min(1).max(64).describe('IANA time zone name, e.g. "Asia/Tokyo", "America/New_York", "UTC".'),

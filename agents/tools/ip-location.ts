@@ -23,6 +23,7 @@ export function createIpLocationTool(options: IpLocationOptions = {}) {
   const baseUrl = (options.baseUrl ?? 'http://ip-api.com').replace(/\/+$/, '');
   return defineTool({
     name: 'get_ip_location',
+    readOnly: true,
     description: 'The approximate location (city, region, country, time zone) of a public IP address.',
     input: z.object({
       ip: z.string().max(45).describe('An IPv4 or IPv6 address, e.g. "8.8.8.8".'),

@@ -69,6 +69,7 @@ export function createScheduleTools(options: ScheduleToolsOptions) {
 
   const listMySchedules = defineTool({
     name: 'list_my_schedules',
+    readOnly: true,
     description: 'Lists the schedules the person asking made in chat: id, when, time zone, prompt, where it posts, next run.',
     input: z.object({}),
     timeout: '30 seconds',

@@ -19,6 +19,7 @@ export function createSearchDocsTool(options: SearchDocsOptions) {
   let sections: Promise<Section[]> | undefined;
   return defineTool({
     name: 'search_docs',
+    readOnly: true,
     description: 'Searches the team handbook (markdown documents) and returns the best-matching sections.',
     input: z.object({
       query: z.string().min(1).max(300).describe('Words to look for, e.g. "on-call escalation".'),

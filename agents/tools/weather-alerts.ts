@@ -39,6 +39,7 @@ export async function fetchActiveAlerts(options: WeatherAlertsOptions, state: st
 export function createWeatherAlertsTool(options: WeatherAlertsOptions = {}) {
   return defineTool({
     name: 'get_weather_alerts',
+    readOnly: true,
     description: 'Active weather alerts for a US state, from the National Weather Service.',
     input: z.object({
       state: z.string().length(2).describe('Two-letter US state code, e.g. "CA" or "NY".'),
