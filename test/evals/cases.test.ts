@@ -1,0 +1,135 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CaseFileError, parseCase } from '../../eval/case.ts';
+import { loadCases } from '../../eval/files.ts';
+import { redact, REDACTED } from '../../eval/redact.ts';
+import { scoreRun, type ObservedRun } from '../../eval/score.ts';
+
+const valid = { version: 1, id: 'tokyo', agent: 'assistant', prompt: 'What time is it in Tokyo?' };
+
+const run = (overrides: Partial<ObservedRun> = {}): ObservedRun => ({
+  answer: 'It is 03:37 in Asia/Tokyo.',
+  stopReason: 'answer',
+  steps: 2,
+  usage: { promptTokens: 100, outputTokens: 20, totalTokens: 120 },
+  calls: [{ tool: 'get_current_time', args: { timezone: 'Asia/Tokyo' }, agent: 'assistant' }],
+  approvals: [],
+  ...overrides,
+});
+
+describe('case files', () => {
+  it('fill in their defaults', () => {
+    const parsed = parseCase(valid, 'tokyo.json');
+    expect(parsed).toMatchObject({ context: [], liveTools: false, recorded: { toolCalls: [] }, expect: {} });
+  });
+
+  it('fail with every bad field named by its path', () => {
+    const bad = {
+      ...valid,
+      id: 'Tokyo Time',
+      recorded: { toolCalls: [{ tool: 'get_current_time', args: {}, outcome: { ok: true } }] },
+      expect: { maxSteps: 0, answer: { contain: ['Tokyo'] }, toolsCalled: 'get_current_time' },
+    };
+    let error: unknown;
+    try {
+      parseCase(bad, 'evals/assistant/tokyo.json');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(CaseFileError);
+    const message = (error as Error).message;
+    expect(message).toContain('evals/assistant/tokyo.json is not a valid eval case');
+    for (const field of ['id:', 'expect.maxSteps:', 'expect.answer:', 'expect.toolsCalled:', 'recorded.toolCalls.0.outcome']) expect(message).toContain(`  ${field}`);
+    expect(message).toMatch(/expect\.answer: .*contain/);
+  });
+
+  it('refuse a pattern that is not a regular expression, naming it', () => {
+    expect(() => parseCase({ ...valid, expect: { answer: { matches: ['(unclosed'] } } }, 'x.json')).toThrow(/x\.json: expect\.answer\.matches\.0: not a regular expression/);
+  });
+
+  it('load from evals/<agent>/, reporting every malformed file and its field', () => {
+    const root = mkdtempSync(join(tmpdir(), 'evals-'));
+    mkdirSync(join(root, 'evals', 'assistant'), { recursive: true });
+    writeFileSync(join(root, 'evals', 'assistant', 'good.json'), JSON.stringify(valid));
+    writeFileSync(join(root, 'evals', 'assistant', 'no-prompt.json'), JSON.stringify({ ...valid, id: 'other', prompt: undefined }));
+    writeFileSync(join(root, 'evals', 'assistant', 'broken.json'), '{ "version": 1,');
+    expect(() => loadCases('assistant', undefined, root)).toThrow(CaseFileError);
+    try {
+      loadCases('assistant', undefined, root);
+    } catch (error) {
+      expect((error as Error).message).toMatch(/no-prompt\.json is not a valid eval case:\n {2}prompt: /);
+      expect((error as Error).message).toMatch(/broken\.json: .*JSON/);
+    }
+    writeFileSync(join(root, 'evals', 'assistant', 'no-prompt.json'), JSON.stringify({ ...valid, id: 'tokyo' }));
+    writeFileSync(join(root, 'evals', 'assistant', 'broken.json'), JSON.stringify({ ...valid, id: 'other' }));
+    expect(() => loadCases('assistant', undefined, root)).toThrow(/id: "tokyo" is also the id of/);
+  });
+});
+
+describe('scoring', () => {
+  it('passes a run that meets every expectation', () => {
+    const evalCase = parseCase(
+      {
+        ...valid,
+        expect: {
+          toolsCalled: ['get_current_time'],
+          toolsNotCalled: ['submit_expense'],
+          args: [{ tool: 'get_current_time', equals: { timezone: 'Asia/Tokyo' } }, { tool: 'get_current_time', matches: { timezone: '^asia/' } }],
+          answer: { contains: ['asia/tokyo'], matches: ['\\d\\d:\\d\\d'], notContains: ['London'] },
+          maxSteps: 2,
+          maxTokens: 120,
+        },
+      },
+      'x',
+    );
+    expect(scoreRun(evalCase, run())).toEqual({ pass: true, failures: [], notes: [] });
+  });
+
+  it('names the tool the agent stopped calling, and what it did instead', () => {
+    const evalCase = parseCase({ ...valid, expect: { toolsCalled: ['get_current_time'], args: [{ tool: 'get_current_time', includes: { timezone: 'Asia/Tokyo' } }] } }, 'x');
+    const score = scoreRun(evalCase, run({ calls: [], answer: 'I cannot tell.' }));
+    expect(score.pass).toBe(false);
+    expect(score.failures).toEqual([
+      'expected a call to get_current_time; the agent called no tool',
+      'expected a call to get_current_time with timezone = "Asia/Tokyo"; get_current_time was not called (the agent called no tool)',
+    ]);
+  });
+
+  it('fails on a forbidden call, a missing approval, a loop, and a judge that says no', () => {
+    const evalCase = parseCase({ ...valid, expect: { toolsNotCalled: ['get_current_time'], approvals: ['submit_expense'], maxSteps: 1, rubric: 'Names the zone.' } }, 'x');
+    const score = scoreRun(evalCase, run({ judge: { verdict: 'fail', reason: 'no zone named' } }));
+    expect(score.failures).toEqual([
+      'called get_current_time, which it must not call ({"timezone":"Asia/Tokyo"})',
+      'expected an approval request for submit_expense; none was asked',
+      'took 2 steps, over the maximum of 1',
+      'the judge failed the answer: no zone named',
+    ]);
+  });
+
+  it('says a cost or a rubric could not be checked, without failing the case', () => {
+    const evalCase = parseCase({ ...valid, expect: { maxCost: 0.01, rubric: 'Names the zone.' } }, 'x');
+    expect(scoreRun(evalCase, run())).toEqual({
+      pass: true,
+      failures: [],
+      notes: ['maxCost: not recorded (this run reports no cost)', 'rubric: not judged (no judge model: set GOOGLE_API_KEY or give --judge-url)'],
+    });
+    expect(scoreRun(evalCase, run({ cost: 0.02 })).failures).toEqual(['cost $0.020000, over the maximum of $0.01']);
+  });
+});
+
+describe('redaction', () => {
+  it('removes secrets by key, by shape and by value, and keeps the rest', () => {
+    const value = {
+      text: 'token xoxb-1234-5678-abcdefgh and key AKIAABCDEFGHIJKLMNOP, see https://x.test/a?X-Amz-Signature=deadbeef&b=1',
+      nested: [{ apiKey: 'plain', authorization: 'Basic abc', totalTokens: 42 }],
+      env: 'uses s3cr3t-value-123 here',
+    };
+    expect(redact(value, ['s3cr3t-value-123'])).toEqual({
+      text: `token ${REDACTED} and key ${REDACTED}, see https://x.test/a?X-Amz-Signature=${REDACTED}&b=1`,
+      nested: [{ apiKey: REDACTED, authorization: REDACTED, totalTokens: 42 }],
+      env: `uses ${REDACTED} here`,
+    });
+  });
+});
