@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import type { Payload } from '@temporalio/common';
 import { CONVERSATION_WORKFLOW } from '../core/conversation.ts';
 import type { AgentDefinition } from '../core/define-agent.ts';
 import { AGENT_RUN_WORKFLOW } from '../core/run-events.ts';
@@ -122,13 +122,21 @@ async function exportRun(options: ExportOptions, runId: string, conversationId: 
 async function startOf(client: Client, runId: string): Promise<{ input: AgentRunInput; children: string[] }> {
   const history = await client.workflow.getHandle(runId).fetchHistory();
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-  const [input] = (await decodeArrayFromPayloads(client.workflow.options.loadedDataConverter, started?.input?.payloads)) as [AgentRunInput | undefined];
+  const input = await firstArgument<AgentRunInput>(client, started?.input?.payloads ?? []);
   if (!input?.spec || typeof input.prompt !== 'string') throw new Error(`${runId} is not an agent run with a prompt.`);
   const children = (history.events ?? []).flatMap((event) => {
     const child = event.startChildWorkflowExecutionInitiatedEventAttributes;
     return child?.workflowType?.name === AGENT_RUN_WORKFLOW && child.workflowId ? [child.workflowId] : [];
   });
   return { input, children };
+}
+
+/** A workflow's first argument from its start event: through the client's codecs (last applied, first undone), then its payload converter. */
+async function firstArgument<T>(client: Client, payloads: Payload[]): Promise<T | undefined> {
+  const { payloadCodecs, payloadConverter } = client.workflow.options.loadedDataConverter;
+  let decoded = payloads;
+  for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+  return decoded[0] ? payloadConverter.fromPayload<T>(decoded[0]) : undefined;
 }
 
 async function subAgentCallsOf(client: Client, store: TranscriptStore, runId: string, depth = 1): Promise<RecordedCall[]> {
