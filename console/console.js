@@ -2,6 +2,8 @@
 // stand-ins. Every action goes through the real path (signed requests to the Slack edge, raw
 // MIME through the email edge); what the agents post arrives as server-sent events.
 
+import { loadEvals } from './evals.js';
+
 const state = { workspace: null, channels: [], slack: new Map(), mail: new Map(), pane: null, channel: null, thread: null, mailThread: null, temporalUiUrl: null };
 const $ = (selector) => document.querySelector(selector);
 
@@ -108,6 +110,7 @@ function render() {
   $('#thread-pane').hidden = state.pane !== 'channel' || !state.thread;
   $('#mail-pane').hidden = state.pane !== 'mail';
   $('#ambient-pane').hidden = state.pane !== 'ambient';
+  $('#evals-pane').hidden = state.pane !== 'evals';
   if (state.pane === 'channel') renderChannel();
   if (state.pane === 'mail') renderMail();
 }
@@ -143,6 +146,7 @@ function show(pane, channel) {
   location.hash = pane === 'channel' ? `channel/${state.channel}` : pane;
   render();
   if (pane === 'ambient') void loadSchedules();
+  if (pane === 'evals') void loadEvals({ api, element });
 }
 
 // Schedules change on the server (a run finishes, a schedule fires): the pane re-reads them while it is shown.
@@ -293,7 +297,7 @@ async function start() {
   });
 
   const [pane, channel] = location.hash.slice(1).split('/');
-  if (pane === 'mail' || pane === 'ambient') show(pane);
+  if (pane === 'mail' || pane === 'ambient' || pane === 'evals') show(pane);
   else show('channel', channel || state.channels[0].id);
   connect();
 }

@@ -8,6 +8,7 @@ import { listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, Unknown
 import type { AgentDefinition } from '../core/define-agent.ts';
 import { slackConversationId } from '../core/inbound-event.ts';
 import { slackSignature } from '../functions/slack/slack-signature.ts';
+import { evalRoutes, type EvalRoutesOptions } from '../eval/console-routes.ts';
 import type { EmailStandIn } from './email-stand-in.ts';
 import { serveOnNode } from './node-server.ts';
 import type { SlackApiServer } from './slack-api-server.ts';
@@ -32,6 +33,8 @@ export interface ConsoleServerOptions {
   agents: AgentDefinition[];
   temporalUiUrl?: string;
   offline: boolean;
+  /** Where the Evals pane reads eval runs and their transcripts. @default none: the pane lists no runs */
+  evals?: EvalRoutesOptions;
 }
 
 export interface ConsoleServer {
@@ -43,6 +46,7 @@ const STATIC_FILES: Record<string, string> = {
   '/': 'index.html',
   '/console.js': 'console.js',
   '/console.css': 'console.css',
+  '/evals.js': 'evals.js',
 };
 const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const CHANNELS = [
@@ -85,6 +89,9 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       mail: email.messages(),
     }),
   );
+
+  if (options.evals) app.route('/api/evals', evalRoutes(options.evals));
+  else app.get('/api/evals', (c) => c.json({ runs: [] }));
 
   app.get('/api/workflow-url', (c) => {
     const channel = c.req.query('channel') ?? '';

@@ -14,6 +14,8 @@ import { createWorkerFromSettings, registryFrom } from '../worker/from-settings.
 import { createEmailThreadIndex } from '../store/email-thread-index.ts';
 import { emailReplyAdapterFrom, slackAnswerStreamsFrom, slackReplyAdapterFrom } from '../worker/replies/adapters.ts';
 import { createTerminalReplies } from '../worker/replies/terminal.ts';
+import { RESULTS_DIRECTORY } from '../eval/files.ts';
+import { createTranscriptStore } from '../store/create-store.ts';
 import { startConsoleServer } from './console-server.ts';
 import { startEmailStandIn, type MailMessage } from './email-stand-in.ts';
 import { fileJsonLog } from './file-logger.ts';
@@ -257,6 +259,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       agents: [...registry.agents.values()],
       ...(temporalUiUrl ? { temporalUiUrl } : {}),
       offline: !settings.terminal.GOOGLE_API_KEY,
+      evals: { resultsDirectory: join(process.cwd(), RESULTS_DIRECTORY), store: createTranscriptStore(settings.transcripts) },
     });
     closers.push(() => consoleServer.close());
     writeJsonFile(join(dataDir, 'stack.json'), { pid: process.pid, consoleUrl: consoleServer.url, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), edgeUrl, slackApiUrl: slack.url, sesUrl: email.url });
