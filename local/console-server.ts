@@ -30,11 +30,11 @@ export interface ConsoleServerOptions {
   client: Client;
   namespace: string;
   taskQueue: string;
+  /** Where the Evals pane reads eval runs and their transcripts. @default none: the pane lists no runs */
+  evals?: EvalRoutesOptions;
   agents: AgentDefinition[];
   temporalUiUrl?: string;
   offline: boolean;
-  /** Where the Evals pane reads eval runs and their transcripts. @default none: the pane lists no runs */
-  evals?: EvalRoutesOptions;
 }
 
 export interface ConsoleServer {
@@ -89,9 +89,6 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       mail: email.messages(),
     }),
   );
-
-  if (options.evals) app.route('/api/evals', evalRoutes(options.evals));
-  else app.get('/api/evals', (c) => c.json({ runs: [] }));
 
   app.get('/api/workflow-url', (c) => {
     const channel = c.req.query('channel') ?? '';
@@ -187,6 +184,10 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     }
     return c.json({ ok: true });
   });
+
+  // The Evals pane: runs of npm run eval and their transcripts.
+  if (options.evals) app.route('/api/evals', evalRoutes(options.evals));
+  else app.get('/api/evals', (c) => c.json({ runs: [] }));
 
   app.onError((error, c) => c.json({ ok: false, error: error.message }, 500));
 

@@ -256,10 +256,11 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       client,
       namespace,
       taskQueue: settings.agents.TEMPORAL_TASK_QUEUE,
+      // The Evals pane reads npm run eval's results (run from the project's folder) and its transcripts, in this stack's store.
+      evals: { resultsDirectory: join(process.cwd(), RESULTS_DIRECTORY), store: createTranscriptStore(settings.transcripts) },
       agents: [...registry.agents.values()],
       ...(temporalUiUrl ? { temporalUiUrl } : {}),
       offline: !settings.terminal.GOOGLE_API_KEY,
-      evals: { resultsDirectory: join(process.cwd(), RESULTS_DIRECTORY), store: createTranscriptStore(settings.transcripts) },
     });
     closers.push(() => consoleServer.close());
     writeJsonFile(join(dataDir, 'stack.json'), { pid: process.pid, consoleUrl: consoleServer.url, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), edgeUrl, slackApiUrl: slack.url, sesUrl: email.url });
