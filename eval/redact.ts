@@ -8,6 +8,8 @@
 export const REDACTED = '[redacted]';
 
 const SECRET_KEY = /(token|secret|passw(or)?d|api[-_]?key|authori[sz]ation|cookie|private[-_]?key|credential|signature)/i;
+/** Keys a secret-named rule would catch that hold no secret: Gemini's thought signatures are model state a later call must send back unchanged. */
+const NOT_SECRETS = new Set(['thoughtSignature']);
 const SECRET_SHAPES: RegExp[] = [
   /xox[abprs]-[A-Za-z0-9-]{8,}/g,
   /\b(AKIA|ASIA)[A-Z0-9]{16}\b/g,
@@ -33,7 +35,7 @@ function walk(value: unknown, secrets: readonly string[]): unknown {
   if (Array.isArray(value)) return value.map((item) => walk(item, secrets));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, SECRET_KEY.test(key) && typeof item === 'string' ? REDACTED : walk(item, secrets)]),
+      Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, SECRET_KEY.test(key) && !NOT_SECRETS.has(key) && typeof item === 'string' ? REDACTED : walk(item, secrets)]),
     );
   }
   return value;

@@ -124,11 +124,13 @@ describe('redaction', () => {
     const value = {
       text: 'token xoxb-1234-5678-abcdefgh and key AKIAABCDEFGHIJKLMNOP, see https://x.test/a?X-Amz-Signature=deadbeef&b=1',
       nested: [{ apiKey: 'plain', authorization: 'Basic abc', totalTokens: 42 }],
+      parts: [{ functionCall: { name: 'calculate', args: {} }, thoughtSignature: 'c2lnbmF0dXJl' }],
       env: 'uses s3cr3t-value-123 here',
     };
     expect(redact(value, ['s3cr3t-value-123'])).toEqual({
       text: `token ${REDACTED} and key ${REDACTED}, see https://x.test/a?X-Amz-Signature=${REDACTED}&b=1`,
       nested: [{ apiKey: REDACTED, authorization: REDACTED, totalTokens: 42 }],
+      parts: [{ functionCall: { name: 'calculate', args: {} }, thoughtSignature: 'c2lnbmF0dXJl' }],
       env: `uses ${REDACTED} here`,
     });
   });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createAgentRegistry, type AgentRegistry } from '../../agents/index.ts';
 import { parseCase, type EvalCase } from '../../eval/case.ts';
 import { exportRecorded } from '../../eval/export.ts';
+import { createJudge, type Judge } from '../../eval/judge.ts';
 import { evalOfflineModel } from '../../eval/offline-model.ts';
 import { compareRuns } from '../../eval/report.ts';
 import { runCases, type EvalConfiguration, type LoadedCase } from '../../eval/run-cases.ts';
@@ -31,8 +32,9 @@ describe.skipIf(noTemporal)('evals from recorded conversations', () => {
     await model?.close();
   });
 
-  const run = (cases: LoadedCase[], configuration: EvalConfiguration = { label: 'as defined' }) =>
+  const run = (cases: LoadedCase[], configuration: EvalConfiguration = { label: 'as defined' }, judge?: Judge) =>
     runCases({
+      ...(judge ? { judge } : {}),
       client: temporal.client,
       connection: temporal.connection,
       agent: registry.get('assistant'),
@@ -155,5 +157,30 @@ describe.skipIf(noTemporal)('evals from recorded conversations', () => {
     const [result] = (await run(loaded(large))).cases;
     expect(result).toMatchObject({ pass: true, approvals: [{ tool: 'submit_expense', outcome: 'unavailable' }], answered: [] });
     expect(existsSync(expensesFile)).toBe(false);
+  });
+
+  it('keeps a judge model\'s verdict and reason, and fails the case the judge fails', async () => {
+    // The judge's stand-in grades by the rubric's one rule: the answer must name the zone it used.
+    const judgeModel = await startGeminiServer({
+      apiKey: 'test-key',
+      respond: (request) => {
+        const text = request.body.contents.flatMap((content) => content.parts.map((part) => part.text ?? '')).join('\n');
+        const answer = text.split('Answer:\n')[1] ?? '';
+        const verdict = answer.includes('Asia/Tokyo') ? { verdict: 'pass', reason: 'It names Asia/Tokyo.' } : { verdict: 'fail', reason: 'It names no time zone.' };
+        return { content: { role: 'model', parts: [{ text: JSON.stringify(verdict) }] } };
+      },
+    });
+    try {
+      const judge = createJudge({ apiKey: 'test-key', baseUrl: judgeModel.url });
+      const graded = parseCase({ ...exported[0]!, expect: { rubric: 'The answer names the time zone it used.' } }, 'graded');
+      const [kept] = (await run(loaded(graded), { label: 'as defined' }, judge)).cases;
+      expect(kept).toMatchObject({ pass: true, judge: { verdict: 'pass', reason: 'It names Asia/Tokyo.' } });
+      const [failed] = (await run(loaded(graded), { label: 'no tools', instructions: 'Do not use any tools.' }, judge)).cases;
+      expect(failed).toMatchObject({ pass: false, judge: { verdict: 'fail', reason: 'It names no time zone.' } });
+      expect(failed!.failures).toContain('the judge failed the answer: It names no time zone.');
+      expect(judgeModel.requests[0]!.body.systemInstruction?.parts?.[0]?.text).toContain('grade');
+    } finally {
+      await judgeModel.close();
+    }
   });
 });
