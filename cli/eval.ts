@@ -21,7 +21,7 @@ import { registryFrom } from '../worker/from-settings.ts';
 
 const USAGE = `Usage:
   npm run eval -- export <conversation or run id>… [--force]
-  npm run eval -- run <agent> [--model M] [--prompt-file F] [--cases glob] [--against results.json] [--concurrency N] [--judge-url URL]
+  npm run eval -- run <agent>… [--model M] [--prompt-file F] [--cases glob] [--against results.json] [--concurrency N] [--judge-url URL]
       Give --model or --prompt-file twice to run two configurations and compare them.
   npm run eval -- list`;
 
@@ -88,16 +88,19 @@ async function runCommand(args: string[]): Promise<number> {
       },
     }),
   );
-  const [agentName] = positionals;
-  if (!agentName || positionals.length > 1) throw new UsageError(`Name one agent.\n${USAGE}`);
+  if (positionals.length === 0) throw new UsageError(`Name an agent.\n${USAGE}`);
   const models = values.model ?? [];
   const promptFiles = values['prompt-file'] ?? [];
   if (models.length > 2 || promptFiles.length > 2) throw new UsageError('Give --model and --prompt-file at most twice: two configurations are compared at a time.');
   const concurrency = values.concurrency === undefined ? 8 : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a whole number of cases, 1 or more.');
-  if (!registryFrom(settings.agents).agents.has(agentName)) throw new UsageError(`No agent named "${agentName}". Agents: ${[...registryFrom(settings.agents).agents.keys()].join(', ')}.`);
-  const cases = loadCases(agentName, values.cases);
-  if (cases.length === 0) throw new UsageError(`No cases for ${agentName}: add evals/${agentName}/*.json (npm run eval -- export <id>), or point --cases at some.`);
+  const known = registryFrom(settings.agents).agents;
+  for (const name of positionals) if (!known.has(name)) throw new UsageError(`No agent named "${name}". Agents: ${[...known.keys()].join(', ')}.`);
+  // Every case file is read and checked before anything starts.
+  const casesOf = new Map(positionals.map((name) => [name, loadCases(name, values.cases)]));
+  for (const [name, cases] of casesOf) {
+    if (cases.length === 0) throw new UsageError(`No cases for ${name}: add evals/${name}/*.json (npm run eval -- export <id>), or point --cases at some.`);
+  }
   const baseline = values.against ? readResults(values.against) : undefined;
   const configurations = configurationsOf(models, promptFiles);
 
@@ -108,32 +111,37 @@ async function runCommand(args: string[]): Promise<number> {
   });
   try {
     // With a client, as in `npm start` and the worker: the assistant has its schedule tools (which never change anything in an eval).
-    const agent = registryFrom(settings.agents, temporal.client).get(agentName);
-    console.error(`Model: ${model.description}. Temporal: ${temporal.description}. ${cases.length} case(s) of ${agentName}.`);
+    const registry = registryFrom(settings.agents, temporal.client);
+    console.error(`Model: ${model.description}. Temporal: ${temporal.description}.`);
     const runs: EvalRun[] = [];
-    for (const configuration of configurations) {
-      if (configurations.length > 1) console.error(`Configuration ${configuration.label}:`);
-      const run = await runCases({
-        client: temporal.client,
-        connection: temporal.connection,
-        namespace: temporal.namespace,
-        agent,
-        cases,
-        configuration,
-        store: createTranscriptStore(settings.transcripts),
-        gemini: model.gemini,
-        modelKind: model.kind,
-        ...(model.judge ? { judge: model.judge } : {}),
-        concurrency,
-        onCase: (result, done, total) => console.error(progressLine(result, done, total)),
-      });
-      const file = writeResults(run);
-      console.log(resultTable(run));
-      console.log(`Results: ${relative(process.cwd(), file)}`);
-      runs.push(run);
+    for (const [name, cases] of casesOf) {
+      const agentRuns: EvalRun[] = [];
+      for (const configuration of configurations) {
+        console.error(`${name}, ${configuration.label}: ${cases.length} case(s)`);
+        const run = await runCases({
+          client: temporal.client,
+          connection: temporal.connection,
+          namespace: temporal.namespace,
+          agent: registry.get(name),
+          cases,
+          configuration,
+          store: createTranscriptStore(settings.transcripts),
+          gemini: model.gemini,
+          modelKind: model.kind,
+          ...(model.judge ? { judge: model.judge } : {}),
+          concurrency,
+          onCase: (result, done, total) => console.error(progressLine(result, done, total)),
+        });
+        const file = writeResults(run);
+        console.log(resultTable(run));
+        console.log(`Results: ${relative(process.cwd(), file)}`);
+        agentRuns.push(run);
+      }
+      if (agentRuns.length === 2) console.log(`\n${compareRuns(agentRuns[0]!, agentRuns[1]!).text}`);
+      if (baseline?.agent === name) console.log(`\n${compareRuns(baseline, agentRuns.at(-1)!).text}`);
+      runs.push(...agentRuns);
     }
-    if (runs.length === 2) console.log(`\n${compareRuns(runs[0]!, runs[1]!).text}`);
-    if (baseline) console.log(`\n${compareRuns(baseline, runs.at(-1)!).text}`);
+    if (baseline && !casesOf.has(baseline.agent)) console.error(`--against ${values.against} holds a run of ${baseline.agent}, which this command did not run: nothing compared.`);
     return runs.every((run) => run.summary.passed === run.summary.total) ? 0 : 1;
   } finally {
     await model.close();
