@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Runtime as TemporalRuntime } from '@temporalio/worker';
+import { mcpServersOf } from '../core/define-agent.ts';
 import { settingsOrExit } from '../core/load-settings.ts';
 import { CaseFileError } from '../eval/case.ts';
-import { exportRecorded } from '../eval/export.ts';
+import { ExportError, exportRecorded } from '../eval/export.ts';
 import { listResults, loadCases, readResults, writeCase, writeResults } from '../eval/files.ts';
 import { secretValuesOf } from '../eval/redact.ts';
 import { compareRuns, progressLine, resultTable } from '../eval/report.ts';
@@ -41,7 +42,7 @@ try {
     process.exitCode = 2;
   }
 } catch (error) {
-  if (error instanceof CaseFileError || error instanceof StartupError || error instanceof TemporalConnectionError || error instanceof UsageError) {
+  if (error instanceof CaseFileError || error instanceof ExportError || error instanceof StartupError || error instanceof TemporalConnectionError || error instanceof UsageError) {
     console.error(error.message);
     process.exitCode = error instanceof UsageError ? 2 : 1;
   } else {
@@ -95,13 +96,16 @@ async function runCommand(args: string[]): Promise<number> {
   const concurrency = values.concurrency === undefined ? 8 : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a whole number of cases, 1 or more.');
   const known = registryFrom(settings.agents).agents;
-  for (const name of positionals) if (!known.has(name)) throw new UsageError(`No agent named "${name}". Agents: ${[...known.keys()].join(', ')}.`);
+  for (const name of positionals) {
+    if (!known.has(name)) throw new UsageError(`No agent named "${name}". Agents: ${[...known.keys()].join(', ')}.`);
+    if (Object.keys(mcpServersOf([known.get(name)!])).length) throw new UsageError(`Agent "${name}" uses MCP servers; evals do not cover MCP tools yet (docs/evals.md).`);
+  }
   // Every case file is read and checked before anything starts.
   const casesOf = new Map(positionals.map((name) => [name, loadCases(name, values.cases)]));
   for (const [name, cases] of casesOf) {
     if (cases.length === 0) throw new UsageError(`No cases for ${name}: add evals/${name}/*.json (npm run eval -- export <id>), or point --cases at some.`);
   }
-  const baseline = values.against ? readResults(values.against) : undefined;
+  const baseline = values.against === undefined ? undefined : baselineFrom(values.against);
   const configurations = configurationsOf(models, promptFiles);
 
   const temporal = await openEvalTemporal(settings, process.env);
@@ -169,6 +173,14 @@ function configurationsOf(models: string[], promptFiles: string[]): EvalConfigur
     const label = [model ? `model=${model}` : '', promptFile ? `prompt=${promptFile}` : ''].filter(Boolean).join(' ') || 'as defined';
     return { label, ...(model ? { model } : {}), ...(instructions === undefined ? {} : { instructions, promptFile }) };
   });
+}
+
+function baselineFrom(file: string): EvalRun {
+  try {
+    return readResults(file);
+  } catch (error) {
+    throw new UsageError(`--against ${file} cannot be read as eval results (${(error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0]}).`);
+  }
 }
 
 function readPromptFile(file: string): string {

@@ -11,6 +11,14 @@ import { parseCase, type EvalCase, type EvalCaseInput, type RecordedCall } from 
 import { redact } from './redact.ts';
 import { costOf } from './run-cases.ts';
 
+/** An id that names nothing exportable: the message says which and why. */
+export class ExportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExportError';
+  }
+}
+
 /** Turns of one conversation looked at, at most: a bound on the walk through `<id>/turn-<n>`. */
 const MAX_TURNS = 10_000;
 
@@ -39,12 +47,12 @@ export async function exportRecorded(options: ExportOptions, ids: string[]): Pro
   const skipped: string[] = [];
   for (const id of ids) {
     const description = await options.client.workflow.getHandle(id).describe().catch((error: unknown) => {
-      if (error instanceof WorkflowNotFoundError) throw new Error(`No workflow "${id}" in this namespace: give a conversation id or an agent run id.`);
+      if (error instanceof WorkflowNotFoundError) throw new ExportError(`No workflow "${id}" in this namespace: give a conversation id or an agent run id.`);
       throw error;
     });
     const runIds = description.type === CONVERSATION_WORKFLOW ? await turnRunsOf(options.client, id) : [id];
     if (description.type !== CONVERSATION_WORKFLOW && description.type !== AGENT_RUN_WORKFLOW) {
-      throw new Error(`"${id}" is a ${description.type} workflow; give a conversation id or an agent run id.`);
+      throw new ExportError(`"${id}" is a ${description.type} workflow; give a conversation id or an agent run id.`);
     }
     for (const runId of runIds) {
       const status = (await options.client.workflow.getHandle(runId).describe()).status.name;
@@ -123,7 +131,7 @@ async function startOf(client: Client, runId: string): Promise<{ input: AgentRun
   const history = await client.workflow.getHandle(runId).fetchHistory();
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   const input = await firstArgument<AgentRunInput>(client, started?.input?.payloads ?? []);
-  if (!input?.spec || typeof input.prompt !== 'string') throw new Error(`${runId} is not an agent run with a prompt.`);
+  if (!input?.spec || typeof input.prompt !== 'string') throw new ExportError(`${runId} is not an agent run with a prompt.`);
   const children = (history.events ?? []).flatMap((event) => {
     const child = event.startChildWorkflowExecutionInitiatedEventAttributes;
     return child?.workflowType?.name === AGENT_RUN_WORKFLOW && child.workflowId ? [child.workflowId] : [];
