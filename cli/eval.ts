@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Runtime as TemporalRuntime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime as TemporalRuntime } from '@temporalio/worker';
 import { mcpServersOf } from '../core/define-agent.ts';
 import { settingsOrExit } from '../core/load-settings.ts';
 import { CaseFileError } from '../eval/case.ts';
@@ -18,7 +18,9 @@ import { loadStackSettings } from '../local/settings.ts';
 import { StartupError } from '../local/startup-error.ts';
 import { TemporalConnectionError } from '../client/temporal-connection.ts';
 import { createTranscriptStore } from '../store/create-store.ts';
+import { WORKFLOWS_PATH } from '../worker/create-worker.ts';
 import { registryFrom } from '../worker/from-settings.ts';
+import { WORKFLOW_INTERCEPTORS_PATH } from '../worker/tracing.ts';
 
 const USAGE = `Usage:
   npm run eval -- export <conversation or run id>… [--force]
@@ -117,6 +119,8 @@ async function runCommand(args: string[]): Promise<number> {
     // With a client, as in `npm start` and the worker: the assistant has its schedule tools (which never change anything in an eval).
     const registry = registryFrom(settings.agents, temporal.client);
     console.error(`Model: ${model.description}. Temporal: ${temporal.description}.`);
+    // One bundle of the workflows for every agent and configuration of this command, as the worker would build it.
+    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: new DefaultLogger('ERROR') });
     const runs: EvalRun[] = [];
     for (const [name, cases] of casesOf) {
       const agentRuns: EvalRun[] = [];
@@ -134,6 +138,7 @@ async function runCommand(args: string[]): Promise<number> {
           modelKind: model.kind,
           ...(model.judge ? { judge: model.judge } : {}),
           concurrency,
+          workflowBundle: { code },
           onCase: (result, done, total) => console.error(progressLine(result, done, total)),
         });
         const file = writeResults(run);
