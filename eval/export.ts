@@ -66,6 +66,11 @@ export async function exportRecorded(options: ExportOptions, ids: string[]): Pro
   return { cases, skipped };
 }
 
+/**
+ * A conversation's turn runs, by the ids the conversation gives them (`<conversation>/turn-<n>`)
+ * rather than its `turns` query: a conversation closed after its idle timeout answers a query
+ * only while a worker replays it, and an export needs none.
+ */
 async function turnRunsOf(client: Client, conversationId: string): Promise<string[]> {
   const runs: string[] = [];
   for (let turn = 1; turn <= MAX_TURNS; turn += 1) {
