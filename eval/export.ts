@@ -9,7 +9,7 @@ import { loadAll } from '../worker/transcript.ts';
 import type { AgentRunInput, AgentRunResult } from '../workflows/agent-run.ts';
 import { parseCase, type EvalCase, type EvalCaseInput, type RecordedCall } from './case.ts';
 import { redact } from './redact.ts';
-import { costOf } from './run-cases.ts';
+import { costOf } from './score.ts';
 
 /** An id that names nothing exportable: the message says which and why. */
 export class ExportError extends Error {

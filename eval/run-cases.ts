@@ -9,7 +9,7 @@ import { appendMessages } from '../worker/transcript.ts';
 import type { AgentRunResult, agentRun } from '../workflows/agent-run.ts';
 import type { EvalCase } from './case.ts';
 import type { Judge } from './judge.ts';
-import { scoreRun, type JudgeVerdict, type ObservedCall } from './score.ts';
+import { costOf, scoreRun, type JudgeVerdict, type ObservedCall } from './score.ts';
 import { caseWorkflowId, evalToolActivities, type AnsweredCall } from './tool-activities.ts';
 
 /** What is evaluated: the agent as defined, or with another model or instructions. */
@@ -210,16 +210,6 @@ async function eventsOf(client: Client, workflowId: string, agent: string, depth
     if (event.kind === 'sub_agent' && depth < 5) all.push(...(await eventsOf(client, event.runWorkflowId, event.agent, depth + 1)));
   }
   return all;
-}
-
-/**
- * The run's cost in US dollars, when it reports one: the costs work adds it beside the token
- * counts (`usage.costUsd` or `cost`); until then none is reported and `maxCost` says so.
- */
-export function costOf(result: AgentRunResult): number | undefined {
-  const candidates = [(result as unknown as Record<string, unknown>).cost, (result.usage as unknown as Record<string, unknown>).costUsd, (result.usage as unknown as Record<string, unknown>).cost];
-  const found = candidates.find((value) => typeof value === 'number' && Number.isFinite(value));
-  return found as number | undefined;
 }
 
 export function summarise(results: CaseResult[]): EvalSummary {

@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../core/spec.ts';
+import type { AgentRunResult } from '../workflows/agent-run.ts';
 import { canonicalJson } from '../store/canonical-json.ts';
 import type { EvalCase } from './case.ts';
 
@@ -108,4 +109,16 @@ function describeMatcher(matcher: ArgsMatcher): string {
 function quote(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return `"${flat.length > 120 ? `${flat.slice(0, 119)}…` : flat}"`;
+}
+
+/**
+ * The run's cost in US dollars, when it reports one: the costs work adds it to the token counts
+ * (`usage.cost`, at the model table's prices); a run recorded before reports none, and
+ * `maxCost` says so. Read loosely, so results from either side of that change compare.
+ */
+export function costOf(result: AgentRunResult): number | undefined {
+  const usage = result.usage as unknown as Record<string, unknown>;
+  const candidates = [usage.cost, usage.costUsd, (result as unknown as Record<string, unknown>).cost];
+  const found = candidates.find((value) => typeof value === 'number' && Number.isFinite(value));
+  return found as number | undefined;
 }
