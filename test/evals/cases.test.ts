@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { CaseFileError, parseCase } from '../../eval/case.ts';
 import { loadCases } from '../../eval/files.ts';
 import { redact, REDACTED } from '../../eval/redact.ts';
-import { scoreRun, type ObservedRun } from '../../eval/score.ts';
+import { costOf, scoreRun, type ObservedRun } from '../../eval/score.ts';
+import type { AgentRunResult } from '../../workflows/agent-run.ts';
 
 const valid = { version: 1, id: 'tokyo', agent: 'assistant', prompt: 'What time is it in Tokyo?' };
 
@@ -116,6 +117,10 @@ describe('scoring', () => {
       notes: ['maxCost: not recorded (this run reports no cost)', 'rubric: not judged (no judge model: set GOOGLE_API_KEY or give --judge-url)'],
     });
     expect(scoreRun(evalCase, run({ cost: 0.02 })).failures).toEqual(['cost $0.020000, over the maximum of $0.01']);
+    // The cost a run reports beside its tokens (usage.cost), or none.
+    const result = { usage: { promptTokens: 1, outputTokens: 1, totalTokens: 2 } } as AgentRunResult;
+    expect(costOf(result)).toBeUndefined();
+    expect(costOf({ ...result, usage: { ...result.usage, cost: 0.02 } } as AgentRunResult)).toBe(0.02);
   });
 });
 
