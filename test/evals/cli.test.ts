@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { noTemporal } from '../support/temporal.ts';
-import { consoleState, eventually, startStackProcess, type StackProcess } from '../support/stack-process.ts';
+import { eventually, startStackProcess, type ConsoleSlackMessage, type StackProcess } from '../support/stack-process.ts';
 
 const ENTRY = fileURLToPath(new URL('../../cli/eval.ts', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'eval-cli-data-'));
@@ -17,12 +17,21 @@ function evalCommand(args: string[]): Promise<{ code: number | null; stdout: str
   const env: Record<string, string> = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   delete env.GOOGLE_API_KEY;
   delete env.TEMPORAL_ADDRESS;
+  // As npm start's: any payload keys are read from its data directory.
+  delete env.PAYLOAD_KEYS;
   const child = spawn(process.execPath, [ENTRY, ...args], { cwd: project, env: { ...env, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** The console's API as its page calls it: at the printed address's origin, with its token when it prints one. */
+function consoleApi(stack: StackProcess, path: string, body?: unknown): Promise<Response> {
+  const printed = new URL(/Open the console: (http:\/\/\S+)/.exec(stack.output())![1]!);
+  const headers: Record<string, string> = { 'x-console-token': printed.searchParams.get('token') ?? '', ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  return fetch(`${printed.origin}${path}`, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
 }
 
 let stack: StackProcess | undefined;
@@ -33,11 +42,12 @@ afterAll(async () => {
 describe.skipIf(noTemporal)('npm run eval, from a console conversation to a regression caught', () => {
   it('exports a console thread, runs it back passing, and catches a prompt that stops the tool calls', { timeout: 300_000 }, async () => {
     stack = await startStackProcess({ dataDir });
-    const posted = (await (
-      await fetch(`${stack.url}/api/slack/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'C0GENERAL', text: 'What time is it in Tokyo right now?' }) })
-    ).json()) as { ts: string };
+    const posted = (await (await consoleApi(stack, '/api/slack/messages', { channel: 'C0GENERAL', text: 'What time is it in Tokyo right now?' })).json()) as { ts: string };
     await eventually(
-      async () => (await consoleState(stack!.url)).slack.find((message) => message.threadTs === posted.ts && message.botId && message.text.includes('get_current_time')),
+      async () => {
+        const { slack } = (await (await consoleApi(stack!, '/api/state')).json()) as { slack: ConsoleSlackMessage[] };
+        return slack.find((message) => message.threadTs === posted.ts && message.botId && message.text.includes('get_current_time'));
+      },
       60_000,
       'the answer in the thread',
     );
