@@ -3,7 +3,7 @@ import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { compileAgent, mcpServersOf, toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import { AGENT_RUN_WORKFLOW, PROGRESS_QUERY, type RunEvent } from '../core/run-events.ts';
 import type { AgentSpec, TokenUsage } from '../core/spec.ts';
-import type { TranscriptStore } from '../store/transcript-store.ts';
+import { isMessageRef, type TranscriptStore } from '../store/transcript-store.ts';
 import { createAgentWorker } from '../worker/create-worker.ts';
 import { appendMessages } from '../worker/transcript.ts';
 import type { AgentRunResult, agentRun } from '../workflows/agent-run.ts';
@@ -184,8 +184,17 @@ async function runCase(options: RunCasesOptions, spec: AgentSpec, taskQueue: str
     return { ...base, pass: false, failures: [`the run failed: ${message}`], notes: [], answer: '', stopReason: 'failed', steps: 0, latencyMs: Date.now() - started };
   }
   const latencyMs = Date.now() - started;
-  const events = await eventsOf(options.client, workflowId, spec.name);
-  const calls = events.flatMap(({ event, agent }) => (event.kind === 'tool' ? [{ tool: event.tool, args: event.args, agent }] : []));
+  let events: { event: RunEvent; agent: string }[];
+  try {
+    events = await eventsOf(options.client, workflowId, spec.name);
+  } catch (error) {
+    return { ...base, pass: false, failures: [`the run's calls could not be read (its progress query failed: ${(error as Error).message.split('\n')[0]})`], notes: [], answer: result.answer, stopReason: result.stopReason, steps: result.steps, latencyMs };
+  }
+  const calls: ObservedCall[] = [];
+  for (const { event, agent } of events) {
+    // Arguments too large for history travel by reference; matchers see them whole.
+    if (event.kind === 'tool') calls.push({ tool: event.tool, args: await argsOf(options.store, event.args), agent });
+  }
   const approvals = events.flatMap(({ event }) => (event.kind === 'approval' && (event.outcome === 'requested' || event.outcome === 'unavailable') ? [{ tool: event.tool, outcome: event.outcome }] : []));
   const cost = costOf(result);
   let judge: JudgeVerdict | undefined;
@@ -198,6 +207,12 @@ async function runCase(options: RunCasesOptions, spec: AgentSpec, taskQueue: str
   const observed = { answer: result.answer, stopReason: result.stopReason, steps: result.steps, usage: result.usage, calls, approvals, ...(cost === undefined ? {} : { cost }), ...(judge ? { judge } : {}) };
   const score = scoreRun(evalCase, observed);
   return { ...base, ...observed, ...score, answered: answeredCalls(), latencyMs, transcriptHead: result.transcriptHead };
+}
+
+async function argsOf(store: TranscriptStore, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const keys = Object.keys(args);
+  if (keys.length === 1 && keys[0] === 'argsRef' && isMessageRef(args.argsRef)) return ((await store.get(args.argsRef)) ?? {}) as Record<string, unknown>;
+  return args;
 }
 
 /** The run's progress events and its sub-agents', each with the agent whose run it is. */
