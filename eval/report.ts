@@ -55,14 +55,14 @@ export function compareRuns(before: EvalRun, after: EvalRun): Comparison {
       result.id,
       `${old.pass ? 'pass' : 'FAIL'} → ${result.pass ? 'pass' : 'FAIL'}${flipped ? ' *' : ''}`,
       `${old.usage.totalTokens} → ${result.usage.totalTokens}`,
-      old.cost === undefined && result.cost === undefined ? '—' : `${money(old.cost)} → ${money(result.cost)}`,
+      costChange(old.cost, result.cost),
       `${seconds(old.latencyMs)} → ${seconds(result.latencyMs)} (${delta(result.latencyMs - old.latencyMs)})`,
       why,
     ]);
   }
   const added = after.cases.filter((result) => !earlier.has(result.id)).map((result) => result.id);
   const removed = before.cases.filter((result) => !later.has(result.id)).map((result) => result.id);
-  const costDelta = before.summary.cost === undefined && after.summary.cost === undefined ? '—' : `${money(before.summary.cost)} → ${money(after.summary.cost)}`;
+  const costDelta = costChange(before.summary.cost, after.summary.cost);
   rows.push([
     'total',
     `${before.summary.passed}/${before.summary.total} → ${after.summary.passed}/${after.summary.total}`,
@@ -100,6 +100,13 @@ function seconds(ms: number): string {
 
 function delta(ms: number): string {
   return `${ms >= 0 ? '+' : '−'}${(Math.abs(ms) / 1000).toFixed(2)} s`;
+}
+
+/** Before → after, with the difference when both are known; a dash when neither run reports a cost. */
+function costChange(before: number | undefined, after: number | undefined): string {
+  if (before === undefined && after === undefined) return '—';
+  const difference = before === undefined || after === undefined ? '' : ` (${after >= before ? '+' : '−'}$${Math.abs(after - before).toFixed(6)})`;
+  return `${money(before)} → ${money(after)}${difference}`;
 }
 
 function money(cost: number | undefined): string {

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { CaseFileError, parseCase } from '../../eval/case.ts';
 import { loadCases } from '../../eval/files.ts';
 import { redact, REDACTED } from '../../eval/redact.ts';
+import { compareRuns } from '../../eval/report.ts';
+import { summarise, type CaseResult, type EvalRun } from '../../eval/run-cases.ts';
 import { costOf, scoreRun, type ObservedRun } from '../../eval/score.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
 
@@ -138,5 +140,53 @@ describe('redaction', () => {
       parts: [{ functionCall: { name: 'calculate', args: {} }, thoughtSignature: 'c2lnbmF0dXJl' }],
       env: `uses ${REDACTED} here`,
     });
+  });
+});
+
+describe('comparing two runs', () => {
+  const result = (id: string, pass: boolean, cost: number | undefined, latencyMs: number): CaseResult => ({
+    id,
+    file: `${id}.json`,
+    pass,
+    failures: pass ? [] : [`expected a call to tool_${id}; the agent called no tool`],
+    notes: [],
+    answer: '',
+    stopReason: 'answer',
+    steps: 2,
+    usage: { promptTokens: 80, outputTokens: 20, totalTokens: 100 },
+    ...(cost === undefined ? {} : { cost }),
+    latencyMs,
+    calls: [],
+    answered: [],
+    approvals: [],
+    workflowId: `eval:x:${id}`,
+  });
+  const runOf = (label: string, cases: CaseResult[]): EvalRun => ({
+    version: 1,
+    id: `20261207T18000${label.length}-abcdef`,
+    agent: 'assistant',
+    configuration: { label, model: 'gemini-2.5-flash' },
+    startedAt: '',
+    finishedAt: '',
+    model: 'offline',
+    cases,
+    summary: summarise(cases),
+  });
+
+  it('lists the cases that changed, both ways, with cost and latency side by side', () => {
+    const before = runOf('before', [result('a', true, 0.001, 1000), result('b', false, 0.002, 2000), result('c', true, 0.001, 500), result('gone', true, undefined, 1)]);
+    const after = runOf('after', [result('a', false, 0.0005, 1500), result('b', true, 0.003, 1000), result('c', true, 0.001, 500), result('new', true, undefined, 1)]);
+    const comparison = compareRuns(before, after);
+    expect(comparison.changed).toEqual([
+      { id: 'a', before: true, after: false, why: 'expected a call to tool_a; the agent called no tool' },
+      { id: 'b', before: false, after: true, why: 'now passes (was: expected a call to tool_b; the agent called no tool)' },
+    ]);
+    expect(comparison.added).toEqual(['new']);
+    expect(comparison.removed).toEqual(['gone']);
+    expect(comparison.text).toMatch(/^a\s+pass → FAIL \*\s+100 → 100\s+\$0\.001000 → \$0\.000500 \(−\$0\.000500\)\s+1\.00 s → 1\.50 s \(\+0\.50 s\)/m);
+    expect(comparison.text).toMatch(/^b\s+FAIL → pass \*/m);
+    expect(comparison.text).toMatch(/^c\s+pass → pass\s/m);
+    expect(comparison.text).toContain('pass → FAIL: a: expected a call to tool_a');
+    expect(comparison.text).toContain('FAIL → pass: b: now passes');
   });
 });
