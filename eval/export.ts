@@ -135,7 +135,10 @@ async function exportRun(options: ExportOptions, runId: string, conversationId: 
 async function startOf(client: Client, runId: string): Promise<{ input: AgentRunInput; children: string[] }> {
   const history = await client.workflow.getHandle(runId).fetchHistory();
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-  const input = await firstArgument<AgentRunInput>(client, started?.input?.payloads ?? []);
+  const input = await firstArgument<AgentRunInput>(client, started?.input?.payloads ?? []).catch((error: unknown) => {
+    // An encrypted payload read without its key, or written by another converter.
+    throw new ExportError(`The input of ${runId} cannot be read (${(error as Error).message.split('\n')[0]}): export with the payload keys and converter the run was written with.`);
+  });
   if (!input?.spec || typeof input.prompt !== 'string') throw new ExportError(`${runId} is not an agent run with a prompt.`);
   const children = (history.events ?? []).flatMap((event) => {
     const child = event.startChildWorkflowExecutionInitiatedEventAttributes;
