@@ -1,4 +1,4 @@
-import { condition, defineSignal, getExternalWorkflowHandle, metricMeter, patched, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineSignal, getExternalWorkflowHandle, metricMeter, patched, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
   APPROVAL_CLOSED_SIGNAL,
   APPROVAL_DECIDED_SIGNAL,
@@ -15,7 +15,7 @@ import { durationMs } from '../core/duration.ts';
 import { AGENT_NAME, APPROVAL_WAITING_SINCE } from '../core/search-attributes.ts';
 import type { RunEvent } from '../core/run-events.ts';
 import { DEFAULT_APPROVAL_TIMEOUT, type AgentSpec, type Duration, type PlannedCall, type ToolSpec } from '../core/spec.ts';
-import type { ApprovalEnded, ApprovalRequest, TurnStatus } from '../core/replies.ts';
+import { APPROVAL_NOT_SHOWN, type ApprovalEnded, type ApprovalRequest, type TurnStatus } from '../core/replies.ts';
 import { postReply } from './replies.ts';
 
 /** Sent by the conversation to the run that waits, once a decision passed its validator. */
@@ -54,13 +54,17 @@ const APPROVAL_WAITING_PATCH = 'approval-waiting-attribute';
 /** Requests' messages show how they ended (and lose their buttons) from this patch on. */
 const APPROVAL_ENDED_PATCH = 'approval-ended-message';
 
+/** A request whose arguments cannot be shown whole denies the call at once (from this patch on; before, it waited for its timeout). */
+const APPROVAL_NOT_SHOWN_PATCH = 'approval-not-shown';
+
 /** Histogram of how long a request waited, by agent and outcome (approved, denied, timed_out); emitted once, never in replay. */
 export const APPROVAL_WAIT_METRIC = 'agent_approval_wait';
 
 export type ApprovalOutcome =
   | { outcome: 'approved' | 'denied'; by: string; at: string; requestId: string }
   | { outcome: 'timed_out'; timeout: Duration }
-  | { outcome: 'unavailable' };
+  | { outcome: 'unavailable' }
+  | { outcome: 'not_shown'; reason: string };
 
 export interface ApprovalDesk {
   /** Asks a person about one call and waits for the decision or the timeout. */
@@ -119,8 +123,20 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       await postStatus({ state: 'waiting_for_approval', tool: tool.name, requestId });
       // A request nobody saw times out, and the model hears that.
       const { runWorkflowId: _run, agent: _agent, target: _target, ...asked } = requested;
-      const request: ApprovalRequest = { ...asked, conversationId: conversation.workflowId };
-      await postReply(REPLY_APPROVAL_ACTIVITY, { channel: conversation.channel, request }, { requestId });
+      // Arguments stored by reference are read by the reply step: the person sees them, never the reference.
+      const request: ApprovalRequest = { ...asked, conversationId: conversation.workflowId, ...(call.args === undefined && call.argsRef ? { argsRef: call.argsRef } : {}) };
+      let notShown: string | undefined;
+      await postReply(REPLY_APPROVAL_ACTIVITY, { channel: conversation.channel, request }, { requestId }, (failure) => {
+        const cause = failure.cause;
+        if (cause instanceof ApplicationFailure && cause.type === APPROVAL_NOT_SHOWN && patched(APPROVAL_NOT_SHOWN_PATCH)) notShown = cause.message;
+      });
+      if (notShown !== undefined) {
+        // Nobody can approve what nobody was shown: the call is denied now, with the reason.
+        waiting.delete(requestId);
+        emit({ kind: 'approval', step, tool: tool.name, requestId, outcome: 'not_shown' });
+        await conversationHandle.signal(approvalClosedSignal, { requestId, outcome: 'timed_out' }).catch(() => undefined);
+        return { outcome: 'not_shown', reason: notShown };
+      }
       // The request's message then shows how it ended, without its buttons. Not awaited: the
       // call runs, or the model hears why not, while the channel is told.
       const ended = (how: ApprovalEnded) => {

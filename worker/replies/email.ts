@@ -4,6 +4,7 @@ import type { ReplyChannel } from '../../core/conversation.ts';
 import { mintReplyToken, participantAddress, replyTokenFits, type EmailThreadRecord } from '../../core/email-thread.ts';
 import { emailConversationId } from '../../core/inbound-event.ts';
 import { emailApprovalCode } from '../../core/email-approval.ts';
+import { shownArguments } from './approval-arguments.ts';
 import type { EmailThreadIndex } from '../../store/email-thread-index.ts';
 import { buildReplyMime, plusAddress, replyMessageId } from './email-mime.ts';
 import type { ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart } from './reply-channel.ts';
@@ -165,12 +166,13 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
   };
 }
 
+/** The request mail: the arguments whole (or no mail: see `shownArguments`), their digest, and the reply that decides. */
 function approvalText(request: ApprovalRequest, code: string): string {
-  const args = JSON.stringify(request.args, null, 2);
+  const shown = shownArguments(request.tool, request.args);
   return [
-    `Approval needed: the agent wants to run ${request.tool} with`,
+    `Approval needed: the agent wants to run ${request.tool} with these arguments (SHA-256 ${shown.sha256}):`,
     '',
-    args.length > 4000 ? `${args.slice(0, 4000)}\n… (${args.length - 4000} more characters)` : args,
+    shown.json,
     '',
     'Reply to this email with one line:',
     '',
