@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../client/schedules.ts';
@@ -156,8 +156,10 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       rows.map(async (row) => {
         const last = (await options.client.schedule.getHandle(row.id).describe().catch(() => undefined))?.info.recentActions.at(-1);
         const lastWorkflowId = last?.action.workflow.workflowId;
+        const lastReason = last && row.lastOutcome === 'failed' ? await failureOf(options.client, last.action.workflow) : undefined;
         return {
           ...row,
+          ...(lastReason ? { lastReason } : {}),
           scheduleUrl: options.temporalUiUrl ? `${options.temporalUiUrl}/namespaces/${encodeURIComponent(options.namespace)}/schedules/${encodeURIComponent(row.id)}` : null,
           lastRunUrl: lastWorkflowId ? (workflowUrl(lastWorkflowId) ?? null) : null,
         };
@@ -213,4 +215,27 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
         server.close(() => resolve());
       }),
   };
+}
+
+/** Longest reason the Ambient pane shows for a failed run, on one line. */
+const MAX_REASON_CHARS = 200;
+
+/**
+ * Why an ambient run failed, in one line: the summary a run that ended "failed" left (a step
+ * it could not take, e.g. a missing setting), or the failure of a run that did not end at all.
+ */
+async function failureOf(client: Client, workflow: { workflowId: string; firstExecutionRunId: string }): Promise<string | undefined> {
+  const handle = client.workflow.getHandle(workflow.workflowId, workflow.firstExecutionRunId);
+  let reason: string | undefined;
+  try {
+    const result = (await Promise.race([handle.result(), new Promise((resolve) => setTimeout(resolve, 500, undefined))])) as { summary?: unknown } | undefined;
+    reason = typeof result?.summary === 'string' ? result.summary : undefined;
+  } catch (error) {
+    let cause: { message?: string; cause?: unknown } | undefined = error instanceof WorkflowFailedError ? (error.cause ?? error) : undefined;
+    while (cause?.cause && typeof cause.cause === 'object') cause = cause.cause as typeof cause;
+    reason = cause?.message;
+  }
+  if (!reason) return undefined;
+  const line = reason.replace(/\s+/g, ' ').trim();
+  return line.length <= MAX_REASON_CHARS ? line : `${line.slice(0, MAX_REASON_CHARS - 1)}…`;
 }
