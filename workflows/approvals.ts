@@ -1,8 +1,9 @@
-import { ApplicationFailure, condition, defineSignal, getExternalWorkflowHandle, metricMeter, patched, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineSignal, defineUpdate, getExternalWorkflowHandle, metricMeter, patched, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
   APPROVAL_CLOSED_SIGNAL,
   APPROVAL_DECIDED_SIGNAL,
   APPROVAL_REQUESTED_SIGNAL,
+  APPROVAL_VERDICT_UPDATE,
   type ApprovalClosed,
   type ApprovalRequested,
   type ApprovalVerdict,
@@ -18,8 +19,13 @@ import { DEFAULT_APPROVAL_TIMEOUT, type AgentSpec, type Duration, type PlannedCa
 import { APPROVAL_NOT_SHOWN, type ApprovalEnded, type ApprovalRequest, type TurnStatus } from '../core/replies.ts';
 import { postReply } from './replies.ts';
 
-/** Sent by the conversation to the run that waits, once a decision passed its validator. */
+/** Sent by the conversation to the run that waits, once a decision passed its validator: runs recorded before `approvalVerdict`. */
 export const approvalDecidedSignal = defineSignal<[ApprovalVerdict]>(APPROVAL_DECIDED_SIGNAL);
+/** How a decision the conversation accepted reaches the run that waits (through the `approvals:deliver` activity), validated here. */
+export const approvalVerdictUpdate = defineUpdate<void, [ApprovalVerdict]>(APPROVAL_VERDICT_UPDATE);
+
+/** Decisions reach a run only through its validated update; runs recorded before this marker also took the signal. */
+export const APPROVAL_VERDICT_PATCH = 'approval-verdict-update';
 /** Sent by a run to its conversation before anyone is asked, so the conversation can check decisions. */
 export const approvalRequestedSignal = defineSignal<[ApprovalRequested]>(APPROVAL_REQUESTED_SIGNAL);
 /** Sent by a run to its conversation when a request closes without a decision. */
@@ -72,9 +78,10 @@ export interface ApprovalDesk {
 }
 
 /**
- * The run's side of approvals. The decision arrives as a signal from the conversation, whose
- * `decideApproval` validator has already checked the request id and the approver; the run only
- * waits, with a timer, and treats silence as a refusal.
+ * The run's side of approvals. The decision arrives as the run's `approvalVerdict` update, sent
+ * by the conversation (whose `decideApproval` validator has already checked the request id and
+ * the approver) and validated again here; the run waits, with a timer, and treats silence as a
+ * refusal.
  */
 export function openApprovalDesk(conversation: RunConversation | undefined, emit: (event: RunEvent) => void): ApprovalDesk {
   const waiting = new Map<string, ApprovalVerdict | undefined>();
@@ -87,9 +94,27 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
     const named = oldest && !workflowInfo().typedSearchAttributes.get(AGENT_NAME);
     upsertSearchAttributes([{ key: APPROVAL_WAITING_SINCE, value: oldest }, ...(named ? [{ key: AGENT_NAME, value: agent }] : [])]);
   };
-  setHandler(approvalDecidedSignal, (verdict) => {
-    if (waiting.has(verdict.requestId) && waiting.get(verdict.requestId) === undefined) waiting.set(verdict.requestId, verdict);
-  });
+  const isWaiting = (requestId: string) => waiting.has(requestId) && waiting.get(requestId) === undefined;
+  setHandler(
+    approvalVerdictUpdate,
+    (verdict) => {
+      waiting.set(verdict.requestId, verdict);
+    },
+    {
+      // A decision for a request this run does not wait for, or of no shape, never reaches history.
+      validator: (verdict) => {
+        if (verdict?.decision !== 'approve' && verdict?.decision !== 'deny') throw new Error('A decision is "approve" or "deny".');
+        if (typeof verdict.approver !== 'string' || verdict.approver.trim() === '' || typeof verdict.decidedAt !== 'string') throw new Error('A decision names its approver and time.');
+        if (!isWaiting(verdict.requestId)) throw new Error(`This run does not wait for approval request ${verdict.requestId}.`);
+      },
+    },
+  );
+  // A bare signal could be sent by anyone who can reach the namespace; only old histories took it.
+  if (!patched(APPROVAL_VERDICT_PATCH)) {
+    setHandler(approvalDecidedSignal, (verdict) => {
+      if (isWaiting(verdict.requestId)) waiting.set(verdict.requestId, verdict);
+    });
+  }
 
   /** Status updates go one at a time, in order, so a later one never lands before an earlier one. */
   const postStatus = async (status: TurnStatus) => {
