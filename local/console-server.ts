@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../client/schedules.ts';
@@ -10,6 +10,7 @@ import { slackConversationId } from '../core/inbound-event.ts';
 import { slackSignature } from '../functions/slack/slack-signature.ts';
 import type { EmailStandIn } from './email-stand-in.ts';
 import { serveOnNode } from './node-server.ts';
+import { failureOf } from './run-failure.ts';
 import type { SlackApiServer } from './slack-api-server.ts';
 import { appMentionEnvelope } from './slack-events.ts';
 import { StartupError } from './startup-error.ts';
@@ -215,27 +216,4 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
         server.close(() => resolve());
       }),
   };
-}
-
-/** Longest reason the Ambient pane shows for a failed run, on one line. */
-const MAX_REASON_CHARS = 200;
-
-/**
- * Why an ambient run failed, in one line: the summary a run that ended "failed" left (a step
- * it could not take, e.g. a missing setting), or the failure of a run that did not end at all.
- */
-async function failureOf(client: Client, workflow: { workflowId: string; firstExecutionRunId: string }): Promise<string | undefined> {
-  const handle = client.workflow.getHandle(workflow.workflowId, workflow.firstExecutionRunId);
-  let reason: string | undefined;
-  try {
-    const result = (await Promise.race([handle.result(), new Promise((resolve) => setTimeout(resolve, 500, undefined))])) as { summary?: unknown } | undefined;
-    reason = typeof result?.summary === 'string' ? result.summary : undefined;
-  } catch (error) {
-    let cause: { message?: string; cause?: unknown } | undefined = error instanceof WorkflowFailedError ? (error.cause ?? error) : undefined;
-    while (cause?.cause && typeof cause.cause === 'object') cause = cause.cause as typeof cause;
-    reason = cause?.message;
-  }
-  if (!reason) return undefined;
-  const line = reason.replace(/\s+/g, ' ').trim();
-  return line.length <= MAX_REASON_CHARS ? line : `${line.slice(0, MAX_REASON_CHARS - 1)}…`;
 }
