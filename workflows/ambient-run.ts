@@ -102,8 +102,8 @@ export async function ambientRun(input: AmbientRunInput): Promise<AmbientRunResu
                 workflowId,
                 channel: begun.approvalChannel,
                 approvers: trigger.approvers,
-                // Shown in the request; the approval book above decides by the same scope.
-                ...(requesters.length ? { scope: { configured: trigger.approvers, requesters } } : {}),
+                // The request shows who the tool's policy lets decide: the approval book above decides by the same scope.
+                scope: { configured: trigger.approvers, requesters },
               },
             },
           ],
