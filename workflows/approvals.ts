@@ -23,13 +23,13 @@ import { postReply } from './replies.ts';
 export const approvalDecidedSignal = defineSignal<[ApprovalVerdict]>(APPROVAL_DECIDED_SIGNAL);
 /** How a decision the conversation accepted reaches the run that waits (through the `approvals:deliver` activity), validated here. */
 export const approvalVerdictUpdate = defineUpdate<void, [ApprovalVerdict]>(APPROVAL_VERDICT_UPDATE);
-
-/** Decisions reach a run only through its validated update; runs recorded before this marker also took the signal. */
-export const APPROVAL_VERDICT_PATCH = 'approval-verdict-update';
 /** Sent by a run to its conversation before anyone is asked, so the conversation can check decisions. */
 export const approvalRequestedSignal = defineSignal<[ApprovalRequested]>(APPROVAL_REQUESTED_SIGNAL);
 /** Sent by a run to its conversation when a request closes without a decision. */
 export const approvalClosedSignal = defineSignal<[ApprovalClosed]>(APPROVAL_CLOSED_SIGNAL);
+
+/** Decisions reach a run only through its validated update; runs recorded before this marker also took the signal. */
+export const APPROVAL_VERDICT_PATCH = 'approval-verdict-update';
 
 /** What a run knows of the conversation it answers in: where approvals and progress go. */
 export interface RunConversation {
