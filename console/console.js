@@ -213,7 +213,13 @@ async function loadSchedules() {
           element('td', {}, row.scheduleUrl ? element('a', { href: row.scheduleUrl, target: '_blank', rel: 'noreferrer' }, row.id) : row.id, row.paused ? element('div', { class: 'muted' }, `paused${row.note ? `: ${row.note}` : ''}`) : null),
           element('td', {}, `${row.when} (${row.timezone})`),
           element('td', {}, row.nextRun && !row.paused ? new Date(row.nextRun).toLocaleString() : '—'),
-          element('td', {}, row.lastRunAt ? [new Date(row.lastRunAt).toLocaleString(), ' · ', row.lastRunUrl ? element('a', { href: row.lastRunUrl, target: '_blank', rel: 'noreferrer' }, row.lastOutcome ?? 'run') : (row.lastOutcome ?? '')] : 'never'),
+          element(
+            'td',
+            {},
+            row.lastRunAt ? [new Date(row.lastRunAt).toLocaleString(), ' · ', row.lastRunUrl ? element('a', { href: row.lastRunUrl, target: '_blank', rel: 'noreferrer' }, row.lastOutcome ?? 'run') : (row.lastOutcome ?? '')] : 'never',
+            // Why the last run failed, in one line (the server cuts it).
+            row.lastReason ? element('div', { class: 'muted', 'data-reason': '' }, row.lastReason) : null,
+          ),
           element(
             'td',
             {},

@@ -190,6 +190,12 @@ export const TURN_PROGRESS_SIGNAL = 'turnProgress';
 export const APPROVAL_REQUESTED_SIGNAL = 'approvalRequested';
 export const APPROVAL_DECIDED_SIGNAL = 'approvalDecided';
 export const APPROVAL_CLOSED_SIGNAL = 'approvalClosed';
+/**
+ * The update by which an accepted decision reaches the run that waits (from the conversation,
+ * through an activity), validated by the run: a decision never arrives as a bare signal.
+ * Runs recorded before it took `approvalDecided`.
+ */
+export const APPROVAL_VERDICT_UPDATE = 'approvalVerdict';
 
 /** Sent by a turn's run to its conversation as it moves. */
 export interface TurnProgress {

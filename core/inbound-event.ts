@@ -55,6 +55,11 @@ export const emailOriginSchema = z.object({
   subject: z.string().max(1000),
   from: z.string().min(1).max(254),
   to: z.array(z.string().max(254)).max(100),
+  /**
+   * The agent's own address as SES received the message (`agent@domain`, from the receipt's
+   * recipients, token removed): replies come from it. Absent in events queued before it existed.
+   */
+  agentAddress: z.string().max(254).optional(),
   /** S3 key of the raw MIME message, as SES stored it. */
   rawS3Key: z.string().max(1024).optional(),
   /** The verified plus-address token that picked the conversation, if one did. */

@@ -8,11 +8,20 @@ export type TurnStatus =
   | { state: 'done' }
   | { state: 'stopped' };
 
+/**
+ * The failure type of an approval request whose arguments cannot be shown whole (too long,
+ * or stored and unreadable): nobody is asked, and the call is denied with the failure's message.
+ */
+export const APPROVAL_NOT_SHOWN = 'ApprovalNotShown';
+
 export interface ApprovalRequest {
   requestId: string;
   conversationId: string;
   tool: string;
+  /** The arguments; `{ argsRef }` when they were too large to travel inline (then `argsRef` says where they are). */
   args: Record<string, unknown>;
+  /** Where the arguments are stored when they did not travel inline: the reply step reads them, so the person sees them whole. */
+  argsRef?: string;
   /** Who may decide. */
   approvers: string[];
   /** ISO time after which no decision means denied. */

@@ -18,7 +18,7 @@ export type RunEvent =
       step: number;
       tool: string;
       requestId: string;
-      outcome: 'requested' | 'approved' | 'denied' | 'timed_out' | 'unavailable';
+      outcome: 'requested' | 'approved' | 'denied' | 'timed_out' | 'unavailable' | 'not_shown';
       /** Who decided, when someone did. */
       by?: string;
     }

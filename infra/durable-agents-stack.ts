@@ -54,13 +54,13 @@ export class DurableAgentsStack extends Stack {
       reservedConcurrency: settings.slackReservedConcurrency,
       logRetentionDays,
     });
-    const recipients = settings.emailRecipients ?? (settings.emailDomain ? [settings.emailDomain] : undefined);
+    const recipients = settings.emailRecipients ?? [settings.emailDomain];
     this.emailIngress = new EmailIngress(this, 'Email', {
       bucket: this.bucket,
       queue: this.ingressQueue,
       secrets: this.secrets,
       allowedSenders: settings.emailAllowedSenders,
-      ...(recipients ? { recipients } : {}),
+      recipients,
       ...(settings.sesRuleSetName ? { ruleSetName: settings.sesRuleSetName } : {}),
       maxReceiveCount: settings.maxReceiveCount,
       logRetentionDays,
@@ -70,7 +70,7 @@ export class DurableAgentsStack extends Stack {
       secrets: this.secrets,
       temporal,
       defaultAgent: settings.slackDefaultAgent,
-      ...(settings.emailDomain ? { emailAgentDomain: settings.emailDomain } : {}),
+      emailAgentDomain: settings.emailDomain,
       ...(settings.dispatchAgents ? { agents: settings.dispatchAgents } : {}),
       logRetentionDays,
     });
@@ -79,11 +79,16 @@ export class DurableAgentsStack extends Stack {
       secrets: this.secrets,
       temporal,
       temporalAuth: settings.temporalAuth,
-      ...(settings.emailDomain ? { emailDomain: settings.emailDomain } : {}),
+      emailDomain: settings.emailDomain,
       ...(settings.emailConfigurationSet ? { emailConfigurationSet: settings.emailConfigurationSet } : {}),
       // Each worker's share of MODEL_CALLS_PER_SECOND is that limit ÷ the most workers that can
       // run at once: scaling's maximum, doubled while a rolling deploy overlaps old and new tasks.
-      environment: { WORKER_MAX_COUNT: String(Math.ceil((settings.workerMaxCount * WORKER_MAX_HEALTHY_PERCENT) / 100)), ...settings.workerEnvironment },
+      environment: {
+        WORKER_MAX_COUNT: String(Math.ceil((settings.workerMaxCount * WORKER_MAX_HEALTHY_PERCENT) / 100)),
+        // Ambient runs email from <agent>@<emailDomain>, as replies do.
+        EMAIL_AGENT_DOMAIN: settings.emailDomain,
+        ...settings.workerEnvironment,
+      },
       cpu: settings.workerCpu,
       memoryLimitMiB: settings.workerMemoryMiB,
       desiredCount: settings.workerDesiredCount,

@@ -16,6 +16,7 @@ export const PLACEHOLDER_KEYS = [
   'approvalTokenSecretArn',
   'emailReplyTokenSecretArn',
   'googleApiKeySecretArn',
+  'emailDomain',
 ] as const;
 
 const PLACEHOLDER_SECRET_ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-000000`;
@@ -28,6 +29,7 @@ export const PLACEHOLDERS = {
   approvalTokenSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/approval-token-secret'),
   emailReplyTokenSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/email-reply-token-secret'),
   googleApiKeySecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/google-api-key'),
+  emailDomain: 'agents.example.invalid',
 } as const satisfies Record<(typeof PLACEHOLDER_KEYS)[number], string>;
 
 const text = z.string().trim().min(1);
@@ -71,9 +73,13 @@ export const deploymentSettingsSchema = z.object({
   googleApiKeySecretArn: completeSecretArn.default(PLACEHOLDERS.googleApiKeySecretArn),
   slackBotTokenSecretArn: completeSecretArn.optional(),
 
-  /** Domain the agents receive and send mail as; scopes the SES receipt rule and the worker's SES permission. */
-  emailDomain: text.optional(),
-  /** Receipt rule recipients (addresses or domains); defaults to `emailDomain`, or every verified recipient when neither is set. */
+  /**
+   * Domain the agents receive and send mail as (`<agent>@<emailDomain>`, a verified SES
+   * identity). Required for a deploy: it scopes the receipt rule, the worker's SES permission
+   * (that identity only) and every reply's From address.
+   */
+  emailDomain: text.regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, { message: 'must be a domain name, e.g. agents.example.com' }).default(PLACEHOLDERS.emailDomain),
+  /** Receipt rule recipients (addresses or domains); defaults to `emailDomain`. */
   emailRecipients: list.optional(),
   /** `EMAIL_ALLOWED_SENDERS` of the email ingress. The default `@invalid` accepts nobody. */
   emailAllowedSenders: text.default('@invalid'),

@@ -11,6 +11,7 @@ import { slackSignature } from '../functions/slack/slack-signature.ts';
 import { evalRoutes, type EvalRoutesOptions } from '../eval/console-routes.ts';
 import type { EmailStandIn } from './email-stand-in.ts';
 import { serveOnNode } from './node-server.ts';
+import { failureOf } from './run-failure.ts';
 import type { SlackApiServer } from './slack-api-server.ts';
 import { appMentionEnvelope } from './slack-events.ts';
 import { StartupError } from './startup-error.ts';
@@ -160,8 +161,10 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       rows.map(async (row) => {
         const last = (await options.client.schedule.getHandle(row.id).describe().catch(() => undefined))?.info.recentActions.at(-1);
         const lastWorkflowId = last?.action.workflow.workflowId;
+        const lastReason = last && row.lastOutcome === 'failed' ? await failureOf(options.client, last.action.workflow) : undefined;
         return {
           ...row,
+          ...(lastReason ? { lastReason } : {}),
           scheduleUrl: options.temporalUiUrl ? `${options.temporalUiUrl}/namespaces/${encodeURIComponent(options.namespace)}/schedules/${encodeURIComponent(row.id)}` : null,
           lastRunUrl: lastWorkflowId ? (workflowUrl(lastWorkflowId) ?? null) : null,
         };

@@ -180,7 +180,8 @@ export async function startStack(settings: StackSettings, options: StackOptions)
     const worker = await createWorkerFromSettings({
       connection,
       namespace,
-      settings: settings.agents,
+      // The worker's agents mail from <agent>@<EMAIL_AGENT_DOMAIN>, the domain the Mail pane receives for.
+      settings: { ...settings.agents, EMAIL_AGENT_DOMAIN: settings.agents.EMAIL_AGENT_DOMAIN ?? stack.EMAIL_AGENT_DOMAIN },
       registry,
       transcripts: settings.transcripts,
       gemini,

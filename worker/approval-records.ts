@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { RECORD_APPROVAL_ACTIVITY, type ApprovalGrant, type ApprovalRecordActivities, type RecordApprovalInput } from '../core/contracts/tools.ts';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { APPROVAL_VERDICT_UPDATE } from '../core/conversation.ts';
+import { DELIVER_APPROVAL_ACTIVITY, RECORD_APPROVAL_ACTIVITY, type ApprovalGrant, type ApprovalRecordActivities, type RecordApprovalInput } from '../core/contracts/tools.ts';
 import type { PlannedCall } from '../core/spec.ts';
 import { canonicalJson } from '../store/canonical-json.ts';
 import type { TranscriptStoreSettings } from '../store/create-store.ts';
@@ -80,9 +82,24 @@ function hashArgs(args: Record<string, unknown>): string {
   return createHash('sha256').update(canonicalJson(args)).digest('hex');
 }
 
-/** `approvals:record`, for the conversation. */
+/** `approvals:record` and `approvals:deliver`, for the conversation. */
 export function createApprovalRecordActivities(records: ApprovalRecords): ApprovalRecordActivities {
-  return { [RECORD_APPROVAL_ACTIVITY]: (input) => records.record(input) };
+  return {
+    [RECORD_APPROVAL_ACTIVITY]: (input) => records.record(input),
+    async [DELIVER_APPROVAL_ACTIVITY]({ runWorkflowId, verdict }) {
+      // The worker's own client; the update id makes a retried delivery land once.
+      const handle = Context.current().client.workflow.getHandle(runWorkflowId);
+      try {
+        await handle.executeUpdate(APPROVAL_VERDICT_UPDATE, { args: [verdict], updateId: `approval:${verdict.requestId}` });
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
+          const why = error instanceof WorkflowUpdateFailedError ? (error.cause?.message ?? error.message) : 'it has finished';
+          throw ApplicationFailure.nonRetryable(`The run that asked (${runWorkflowId}) no longer waits for approval request ${verdict.requestId}: ${why}`, 'ApprovalNoLongerPending');
+        }
+        throw error;
+      }
+    },
+  };
 }
 
 export function createLocalApprovalRecords(options: { directory: string }): ApprovalRecords {

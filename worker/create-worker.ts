@@ -187,7 +187,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
       ...createApprovalRecordActivities(approvalRecords),
       ...createApprovalActivities(tools, store),
       ...createAgentActivities(agents),
-      ...createReplyActivities(replyAdapters),
+      ...createReplyActivities(replyAdapters, { loadArguments: (ref) => store.get(ref) }),
       ...createConversationActivities(options.conversationIndex ?? createMemoryConversationIndex(), options.conversationDefaults),
       // Versioned conversations only call it, with the worker's own client.
       ...createVersionActivities(),

@@ -1,4 +1,4 @@
-import { ActivityFailure, ChildWorkflowFailure, executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ChildWorkflowFailure, executeChild, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import {
   ambientDeliveryKey,
   ambientPrompt,
@@ -49,12 +49,20 @@ const shared = proxyActivities<SharedActivities>({
 const AMBIENT_TURN = 1;
 
 /**
+ * A chat-made schedule's owner counts as the requester of its runs, so `notRequester` applies
+ * to them: asking for a schedule is no way round a policy that forbids approving one's own call.
+ * Runs recorded before this marker decided without it.
+ */
+const AMBIENT_OWNER_REQUESTER_PATCH = 'ambient-owner-requester';
+
+/**
  * One firing of a trigger, with nobody asking. Reads what the trigger's last run left (its
  * memory document, and the cursor of the schedule's last completion result), lets the
  * agent's check end the run quietly before any model call, else runs the agent as a child
  * `agentRun` (same loop, same budgets) whose answer `NOTHING_NEW` is quiet too. Anything else
  * is posted as a new Slack thread or email, whose replies continue as a conversation over
- * this run's transcript. Approvals of the child run are decided here, by the trigger's approvers.
+ * this run's transcript. Approvals of the child run are decided here, by the trigger's approvers;
+ * a chat-made schedule's owner is the run's requester, as if they had asked for each call.
  */
 export async function ambientRun(input: AmbientRunInput): Promise<AmbientRunResult> {
   const { agent, trigger } = input;
@@ -79,7 +87,9 @@ export async function ambientRun(input: AmbientRunInput): Promise<AmbientRunResu
       reason = `check: ${verdict.reason}`;
       result = quiet(reason, cursor);
     } else {
-      asking = { turn: AMBIENT_TURN, approvers: trigger.approvers, spec };
+      const owner = input.origin === 'chat' ? input.owner : undefined;
+      const requesters = owner && patched(AMBIENT_OWNER_REQUESTER_PATCH) ? [owner] : [];
+      asking = { turn: AMBIENT_TURN, approvers: trigger.approvers, configured: trigger.approvers, requesters, spec };
       let run: AgentRunResult;
       try {
         run = await executeChild(agentRun, {
@@ -88,7 +98,13 @@ export async function ambientRun(input: AmbientRunInput): Promise<AmbientRunResu
             {
               spec,
               prompt: ambientPrompt({ agent, trigger, now: runAt, ...(memory ? { memory } : {}), ...(verdict.context ? { checkContext: verdict.context } : {}) }),
-              conversation: { workflowId, channel: begun.approvalChannel, approvers: trigger.approvers },
+              conversation: {
+                workflowId,
+                channel: begun.approvalChannel,
+                approvers: trigger.approvers,
+                // The request shows who the tool's policy lets decide: the approval book above decides by the same scope.
+                scope: { configured: trigger.approvers, requesters },
+              },
             },
           ],
         });

@@ -1,8 +1,9 @@
-import { condition, defineSignal, getExternalWorkflowHandle, metricMeter, patched, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineSignal, defineUpdate, getExternalWorkflowHandle, metricMeter, patched, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
   APPROVAL_CLOSED_SIGNAL,
   APPROVAL_DECIDED_SIGNAL,
   APPROVAL_REQUESTED_SIGNAL,
+  APPROVAL_VERDICT_UPDATE,
   type ApprovalClosed,
   type ApprovalRequested,
   type ApprovalVerdict,
@@ -15,15 +16,20 @@ import { durationMs } from '../core/duration.ts';
 import { AGENT_NAME, APPROVAL_WAITING_SINCE } from '../core/search-attributes.ts';
 import type { RunEvent } from '../core/run-events.ts';
 import { DEFAULT_APPROVAL_TIMEOUT, type AgentSpec, type Duration, type PlannedCall, type ToolSpec } from '../core/spec.ts';
-import type { ApprovalEnded, ApprovalRequest, TurnStatus } from '../core/replies.ts';
+import { APPROVAL_NOT_SHOWN, type ApprovalEnded, type ApprovalRequest, type TurnStatus } from '../core/replies.ts';
 import { postReply } from './replies.ts';
 
-/** Sent by the conversation to the run that waits, once a decision passed its validator. */
+/** Sent by the conversation to the run that waits, once a decision passed its validator: runs recorded before `approvalVerdict`. */
 export const approvalDecidedSignal = defineSignal<[ApprovalVerdict]>(APPROVAL_DECIDED_SIGNAL);
+/** How a decision the conversation accepted reaches the run that waits (through the `approvals:deliver` activity), validated here. */
+export const approvalVerdictUpdate = defineUpdate<void, [ApprovalVerdict]>(APPROVAL_VERDICT_UPDATE);
 /** Sent by a run to its conversation before anyone is asked, so the conversation can check decisions. */
 export const approvalRequestedSignal = defineSignal<[ApprovalRequested]>(APPROVAL_REQUESTED_SIGNAL);
 /** Sent by a run to its conversation when a request closes without a decision. */
 export const approvalClosedSignal = defineSignal<[ApprovalClosed]>(APPROVAL_CLOSED_SIGNAL);
+
+/** Decisions reach a run only through its validated update; runs recorded before this marker also took the signal. */
+export const APPROVAL_VERDICT_PATCH = 'approval-verdict-update';
 
 /** What a run knows of the conversation it answers in: where approvals and progress go. */
 export interface RunConversation {
@@ -54,13 +60,17 @@ const APPROVAL_WAITING_PATCH = 'approval-waiting-attribute';
 /** Requests' messages show how they ended (and lose their buttons) from this patch on. */
 const APPROVAL_ENDED_PATCH = 'approval-ended-message';
 
+/** A request whose arguments cannot be shown whole denies the call at once (from this patch on; before, it waited for its timeout). */
+const APPROVAL_NOT_SHOWN_PATCH = 'approval-not-shown';
+
 /** Histogram of how long a request waited, by agent and outcome (approved, denied, timed_out); emitted once, never in replay. */
 export const APPROVAL_WAIT_METRIC = 'agent_approval_wait';
 
 export type ApprovalOutcome =
   | { outcome: 'approved' | 'denied'; by: string; at: string; requestId: string }
   | { outcome: 'timed_out'; timeout: Duration }
-  | { outcome: 'unavailable' };
+  | { outcome: 'unavailable' }
+  | { outcome: 'not_shown'; reason: string };
 
 export interface ApprovalDesk {
   /** Asks a person about one call and waits for the decision or the timeout. */
@@ -68,9 +78,10 @@ export interface ApprovalDesk {
 }
 
 /**
- * The run's side of approvals. The decision arrives as a signal from the conversation, whose
- * `decideApproval` validator has already checked the request id and the approver; the run only
- * waits, with a timer, and treats silence as a refusal.
+ * The run's side of approvals. The decision arrives as the run's `approvalVerdict` update, sent
+ * by the conversation (whose `decideApproval` validator has already checked the request id and
+ * the approver) and validated again here; the run waits, with a timer, and treats silence as a
+ * refusal.
  */
 export function openApprovalDesk(conversation: RunConversation | undefined, emit: (event: RunEvent) => void): ApprovalDesk {
   const waiting = new Map<string, ApprovalVerdict | undefined>();
@@ -83,9 +94,27 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
     const named = oldest && !workflowInfo().typedSearchAttributes.get(AGENT_NAME);
     upsertSearchAttributes([{ key: APPROVAL_WAITING_SINCE, value: oldest }, ...(named ? [{ key: AGENT_NAME, value: agent }] : [])]);
   };
-  setHandler(approvalDecidedSignal, (verdict) => {
-    if (waiting.has(verdict.requestId) && waiting.get(verdict.requestId) === undefined) waiting.set(verdict.requestId, verdict);
-  });
+  const isWaiting = (requestId: string) => waiting.has(requestId) && waiting.get(requestId) === undefined;
+  setHandler(
+    approvalVerdictUpdate,
+    (verdict) => {
+      waiting.set(verdict.requestId, verdict);
+    },
+    {
+      // A decision for a request this run does not wait for, or of no shape, never reaches history.
+      validator: (verdict) => {
+        if (verdict?.decision !== 'approve' && verdict?.decision !== 'deny') throw new Error('A decision is "approve" or "deny".');
+        if (typeof verdict.approver !== 'string' || verdict.approver.trim() === '' || typeof verdict.decidedAt !== 'string') throw new Error('A decision names its approver and time.');
+        if (!isWaiting(verdict.requestId)) throw new Error(`This run does not wait for approval request ${verdict.requestId}.`);
+      },
+    },
+  );
+  // A bare signal could be sent by anyone who can reach the namespace; only old histories took it.
+  if (!patched(APPROVAL_VERDICT_PATCH)) {
+    setHandler(approvalDecidedSignal, (verdict) => {
+      if (isWaiting(verdict.requestId)) waiting.set(verdict.requestId, verdict);
+    });
+  }
 
   /** Status updates go one at a time, in order, so a later one never lands before an earlier one. */
   const postStatus = async (status: TurnStatus) => {
@@ -119,8 +148,20 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       await postStatus({ state: 'waiting_for_approval', tool: tool.name, requestId });
       // A request nobody saw times out, and the model hears that.
       const { runWorkflowId: _run, agent: _agent, target: _target, ...asked } = requested;
-      const request: ApprovalRequest = { ...asked, conversationId: conversation.workflowId };
-      await postReply(REPLY_APPROVAL_ACTIVITY, { channel: conversation.channel, request }, { requestId });
+      // Arguments stored by reference are read by the reply step: the person sees them, never the reference.
+      const request: ApprovalRequest = { ...asked, conversationId: conversation.workflowId, ...(call.args === undefined && call.argsRef ? { argsRef: call.argsRef } : {}) };
+      let notShown: string | undefined;
+      await postReply(REPLY_APPROVAL_ACTIVITY, { channel: conversation.channel, request }, { requestId }, (failure) => {
+        const cause = failure.cause;
+        if (cause instanceof ApplicationFailure && cause.type === APPROVAL_NOT_SHOWN && patched(APPROVAL_NOT_SHOWN_PATCH)) notShown = cause.message;
+      });
+      if (notShown !== undefined) {
+        // Nobody can approve what nobody was shown: the call is denied now, with the reason.
+        waiting.delete(requestId);
+        emit({ kind: 'approval', step, tool: tool.name, requestId, outcome: 'not_shown' });
+        await conversationHandle.signal(approvalClosedSignal, { requestId, outcome: 'timed_out' }).catch(() => undefined);
+        return { outcome: 'not_shown', reason: notShown };
+      }
       // The request's message then shows how it ended, without its buttons. Not awaited: the
       // call runs, or the model hears why not, while the channel is told.
       const ended = (how: ApprovalEnded) => {

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import { agentIn, allowedApprovers, policyFor } from '../core/approval-policy.ts';
 import { addNewest } from '../core/bounded.ts';
-import { RECORD_APPROVAL_ACTIVITY, type ApprovalRecordActivities } from '../core/contracts/tools.ts';
+import { DELIVER_APPROVAL_ACTIVITY, RECORD_APPROVAL_ACTIVITY, type ApprovalRecordActivities } from '../core/contracts/tools.ts';
 import type { AgentSpec } from '../core/spec.ts';
 import {
   APPROVAL_UPDATE,
@@ -46,10 +46,13 @@ export interface AskingTurn {
 /** The approval of one waiting call is recorded worker side before the run hears of it; this marks histories that do so. */
 const RECORD_APPROVALS_PATCH = 'record-approvals';
 
-const { [RECORD_APPROVAL_ACTIVITY]: recordApproval } = proxyActivities<ApprovalRecordActivities>({
+const { [RECORD_APPROVAL_ACTIVITY]: recordApproval, [DELIVER_APPROVAL_ACTIVITY]: deliverApproval } = proxyActivities<ApprovalRecordActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 10 },
 });
+
+/** The decision reaches the run as its validated update (through an activity) from this marker on; before, as a signal. */
+const DELIVER_BY_UPDATE_PATCH = 'approval-verdict-update';
 
 export interface ApprovalBook {
   /** Whether a request of `turn` waits for a person. */
@@ -64,7 +67,8 @@ export interface ApprovalBook {
  * Approvals live on the conversation: a run signals each request here before anyone sees it;
  * a person's decision is the `decideApproval` update, whose validator checks the request id
  * and the approver (a refusal leaves nothing in history); the accepted decision, stamped with
- * workflow time, goes on to the waiting run as a signal. Timeouts are the run's: it closes
+ * workflow time, goes on to the waiting run as that run's validated `approvalVerdict` update
+ * (through the `approvals:deliver` activity: a workflow cannot send an update itself). Timeouts are the run's: it closes
  * the request here when its timer fires.
  */
 export function openApprovalBook(currentTurn: () => AskingTurn | undefined, decided: string[]): ApprovalBook {
@@ -102,6 +106,15 @@ export function openApprovalBook(currentTurn: () => AskingTurn | undefined, deci
           if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
           throw ApplicationFailure.nonRetryable(`The approval could not be recorded (${error.cause?.message ?? error.message}); the call will not run.`, 'ApprovalNotRecorded');
         }
+      }
+      if (patched(DELIVER_BY_UPDATE_PATCH)) {
+        try {
+          await deliverApproval({ runWorkflowId: request.runWorkflowId, verdict: recorded });
+        } catch (error) {
+          if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
+          throw ApplicationFailure.nonRetryable(error.cause?.message ?? `The run that asked (${request.runWorkflowId}) no longer waits.`, 'ApprovalNoLongerPending');
+        }
+        return recorded;
       }
       try {
         await getExternalWorkflowHandle(request.runWorkflowId).signal(approvalDecidedSignal, recorded);

@@ -20,12 +20,14 @@ const LASTING_REPLIES_PATCH = 'lasting-answer-replies';
 
 /**
  * Posts through the reply channel. A reply that cannot be posted is logged, never fatal: the
- * turn goes on, and a person who saw nothing can ask again.
+ * turn goes on, and a person who saw nothing can ask again. `onFailure` hears why, for a
+ * caller whose next step depends on it (an approval request nobody could be shown).
  */
 export async function postReply<Name extends keyof ReplyActivities>(
   name: Name,
   input: Parameters<ReplyActivities[Name]>[0],
   logDetails: Record<string, unknown> = {},
+  onFailure?: (failure: ActivityFailure) => void,
 ): Promise<void> {
   // Runs recorded before the patch keep the short policy for every reply.
   const lasting = (name === REPLY_ANSWER_ACTIVITY || name === REPLY_APPROVAL_ACTIVITY) && patched(LASTING_REPLIES_PATCH);
@@ -34,5 +36,6 @@ export async function postReply<Name extends keyof ReplyActivities>(
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
     log.warn('Could not post a reply', { activity: name, ...logDetails, error: error.cause?.message ?? error.message });
+    onFailure?.(error);
   }
 }

@@ -202,6 +202,7 @@ function refused(call: PlannedCall, outcome: ApprovalOutcome): ToolResultRef {
   if (outcome.outcome === 'timed_out') {
     return failed(call, 'ApprovalTimedOut', `No one decided on this call within ${String(outcome.timeout)}, so it was denied; it did not run.`);
   }
+  if (outcome.outcome === 'not_shown') return failed(call, 'ApprovalNotShown', outcome.reason);
   if (outcome.outcome === 'unavailable') {
     return failed(call, 'ApprovalUnavailable', 'This call needs a person to approve it, and this run has no one to ask; it did not run.');
   }

@@ -74,10 +74,9 @@ export function createScheduleTools(options: ScheduleToolsOptions) {
     input: z.object({}),
     timeout: '30 seconds',
     async handler(_args, context) {
-      const conversation = requireConversation(context);
-      if (conversation.requesters.length === 0) throw new ToolInputError('Nobody asked in this run, so there is no one whose schedules to list.', 'NoRequester');
-      const schedules = await listChatSchedules(client, conversation.requesters);
-      return { owners: conversation.requesters, count: schedules.length, limit, schedules };
+      const owner = soleRequester(requireConversation(context));
+      const schedules = await listChatSchedules(client, [owner]);
+      return { owners: [owner], count: schedules.length, limit, schedules };
     },
   });
 
@@ -89,8 +88,8 @@ export function createScheduleTools(options: ScheduleToolsOptions) {
     }),
     timeout: '30 seconds',
     async handler({ id }, context) {
-      const conversation = requireConversation(context);
-      return refusalsAsInputErrors(() => deleteChatSchedule(client, id.trim(), conversation.requesters));
+      const owner = soleRequester(requireConversation(context));
+      return refusalsAsInputErrors(() => deleteChatSchedule(client, id.trim(), [owner]));
     },
   });
 
@@ -102,12 +101,16 @@ function requireConversation(context: ToolContext): ToolConversation {
   return context.conversation;
 }
 
-/** A schedule belongs to one person: the only author of the turn. */
+/**
+ * A schedule tool acts for one person: the only author of the turn. A turn that answers a
+ * batch (Bob wrote while Alice's message waited) cannot tell whose message a call answers,
+ * so it acts for nobody: otherwise Bob's "stop it" would stop Alice's schedule.
+ */
 function soleRequester(conversation: ToolConversation): string {
   const [owner, ...others] = conversation.requesters;
-  if (owner === undefined) throw new ToolInputError('Nobody asked in this run (a scheduled run cannot make schedules).', 'NoRequester');
+  if (owner === undefined) throw new ToolInputError('Nobody asked in this run (a scheduled run cannot manage schedules).', 'NoRequester');
   if (others.length > 0) {
-    throw new ToolInputError(`Several people wrote in this turn (${conversation.requesters.join(', ')}); a schedule belongs to one person, so ask again alone.`, 'SeveralRequesters');
+    throw new ToolInputError(`Several people wrote in this turn (${conversation.requesters.join(', ')}); schedules are managed for one person at a time, so ask again alone.`, 'SeveralRequesters');
   }
   return owner;
 }

@@ -3,7 +3,7 @@
  * activity types are recorded in history and never renamed in place.
  */
 
-import type { ReplyChannel } from '../conversation.ts';
+import type { ApprovalRecorded, ReplyChannel } from '../conversation.ts';
 import type { PlannedCall, ToolResultRef } from '../spec.ts';
 
 /** Activity type of a tool. */
@@ -57,8 +57,19 @@ export interface RecordApprovalInput extends ApprovalGrant {
   decidedAt: string;
 }
 
+/** Activity that hands a decision the conversation accepted to the run that waits, as that run's `approvalVerdict` update. */
+export const DELIVER_APPROVAL_ACTIVITY = 'approvals:deliver';
+
+export interface DeliverApprovalInput {
+  /** The run that asked. */
+  runWorkflowId: string;
+  verdict: ApprovalRecorded;
+}
+
 export interface ApprovalRecordActivities {
   [RECORD_APPROVAL_ACTIVITY]: (input: RecordApprovalInput) => Promise<void>;
+  /** Fails non-retryably with `ApprovalNoLongerPending` when the run no longer waits for the request (finished, timed out). */
+  [DELIVER_APPROVAL_ACTIVITY]: (input: DeliverApprovalInput) => Promise<void>;
 }
 
 /** The thing a call runs, as approvals name it: a tool activity, or one tool of one MCP server. */

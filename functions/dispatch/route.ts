@@ -94,7 +94,7 @@ export function replyChannelOf(event: InboundEvent, agent: string, emailAgentDom
   const root = event.conversationId.startsWith('email:') ? event.conversationId.slice('email:'.length) : bareMessageId(email.references[0] ?? email.messageId);
   return {
     kind: 'email',
-    from: agentAddress(agent, email.to, emailAgentDomain),
+    from: agentAddress(agent, email.agentAddress, emailAgentDomain),
     to: [email.from],
     subject: email.subject,
     inReplyTo: email.messageId,
@@ -102,13 +102,17 @@ export function replyChannelOf(event: InboundEvent, agent: string, emailAgentDom
   };
 }
 
-function agentAddress(agent: string, to: string[], domain?: string): string {
-  for (const address of to) {
-    const match = /^([^@+\s]+)(?:\+[^@\s]*)?@([^@\s]+)$/.exec(address.trim().toLowerCase());
-    if (match && match[1] === agent) return `${agent}@${match[2]}`;
-  }
+/**
+ * The address a reply comes from: the agent's on the configured domain; without one, the
+ * agent's address as SES received the message (its receipt's recipient, a domain its rule
+ * accepts). Never the To header: the sender writes it, and could name another verified
+ * domain of the company for the reply to be signed as.
+ */
+function agentAddress(agent: string, received: string | undefined, domain?: string): string {
   if (domain) return `${agent}@${domain}`;
-  throw new UndeliverableEvent(`no address of agent "${agent}" among the recipients, and EMAIL_AGENT_DOMAIN is not set`);
+  const match = received === undefined ? null : /^([^@+\s]+)@([^@\s]+)$/.exec(received.trim().toLowerCase());
+  if (match && match[1] === agent) return `${agent}@${match[2]}`;
+  throw new UndeliverableEvent(`the agent "${agent}" has no address to reply from: set EMAIL_AGENT_DOMAIN`);
 }
 
 /** The message text, with a line per stored email attachment so the agent knows it is there. */

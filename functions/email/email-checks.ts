@@ -211,9 +211,15 @@ export interface RecipientRoute {
   agent: string;
   /** The plus-address part, if any: a reply token. */
   token?: string;
+  /**
+   * `agent@domain` as SES received it (the envelope recipient its receipt rule accepted, on a
+   * domain of ours), without the token: the address replies come from. Never the To header,
+   * which the sender writes.
+   */
+  address: string;
 }
 
-const RECIPIENT = /^([A-Za-z][A-Za-z0-9_-]{0,62})(?:\+([A-Za-z0-9_.-]+))?@[^@\s]+$/;
+const RECIPIENT = /^([A-Za-z][A-Za-z0-9_-]{0,62})(?:\+([A-Za-z0-9_.-]+))?@([A-Za-z0-9.-]{1,253})$/;
 
 /** `assistant@agents.example.com` → agent `assistant`; `assistant+<token>@…` adds the token. */
 export function routeFromRecipient(address: string): RecipientRoute | undefined {
@@ -222,7 +228,8 @@ export function routeFromRecipient(address: string): RecipientRoute | undefined 
   const match = RECIPIENT.exec(trimmed);
   if (!match) return undefined;
   const agent = (match[1] as string).toLowerCase();
-  return match[2] ? { agent, token: match[2] } : { agent };
+  const own = `${agent}@${(match[3] as string).toLowerCase()}`;
+  return match[2] ? { agent, token: match[2], address: own } : { agent, address: own };
 }
 
 /** Picks the recipient that routes, preferring one with a token (a reply into a conversation). */

@@ -4,6 +4,8 @@
  * a wrong cut loses what the person wrote.
  */
 
+import { forwardSearch } from '../../core/forward-search.ts';
+
 export type BodyText = { text: string } | { problem: string };
 
 const ACTIVE_HTML = /<script\b|<iframe\b|<object\b|<embed\b|\bjavascript:|\son[a-z]+\s*=/i;
@@ -52,9 +54,9 @@ const ENTITIES: Record<string, string> = { nbsp: ' ', lt: '<', gt: '>', quot: '"
 export function htmlToText(html: string): string {
   const output: string[] = [];
   const lower = html.toLowerCase().length === html.length ? html.toLowerCase() : html.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
-  const nextGreater = memoisedSearch((from) => html.indexOf('>', from));
-  const nextCommentEnd = memoisedSearch((from) => html.indexOf('-->', from));
-  const closers = new Map<string, ReturnType<typeof memoisedSearch>>();
+  const nextGreater = forwardSearch((from) => html.indexOf('>', from));
+  const nextCommentEnd = forwardSearch((from) => html.indexOf('-->', from));
+  const closers = new Map<string, ReturnType<typeof forwardSearch>>();
   let index = 0;
   let textStart = 0;
   while (index < html.length) {
@@ -79,7 +81,7 @@ export function htmlToText(html: string): string {
       let search = closers.get(name);
       if (!search) {
         const pattern = new RegExp(`</${name}\\s*>`, 'g');
-        search = memoisedSearch((from) => {
+        search = forwardSearch((from) => {
           pattern.lastIndex = from;
           const match = pattern.exec(lower);
           return match ? match.index + match[0].length : -1;
@@ -98,22 +100,6 @@ export function htmlToText(html: string): string {
     .replace(/&(nbsp|lt|gt|quot|#39|amp);/g, (_entity, name: string) => ENTITIES[name] as string)
     .replace(/\n{3,}/g, '\n\n')
     .trim();
-}
-
-/**
- * A forward search whose answers are reused: asked from a position at or before the last
- * answer, it gives that answer without searching again; after a miss, every later question
- * misses too. Total work stays linear however often it is asked.
- */
-function memoisedSearch(search: (from: number) => number): (from: number) => number {
-  let lastFrom = -1;
-  let lastFound = -1;
-  return (from) => {
-    if (lastFrom >= 0 && from >= lastFrom && (lastFound < 0 || from <= lastFound)) return lastFound;
-    lastFrom = from;
-    lastFound = search(from);
-    return lastFound;
-  };
 }
 
 /** Replacement characters and C0 controls (other than tab and newlines) mark binary or mis-decoded text. */

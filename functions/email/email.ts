@@ -176,6 +176,7 @@ export async function parseInboundEmail(input: ParseInboundEmailInput): Promise<
       subject,
       from: from.address,
       to: mailboxes(email.to),
+      agentAddress: route.address,
       ...(input.s3Key ? { rawS3Key: input.s3Key } : {}),
       ...(thread.joinedBy === 'token' && route.token !== undefined ? { replyToken: route.token.toLowerCase() } : {}),
       attachments: attachments.map(({ content: _content, ...metadata }) => metadata),

@@ -121,7 +121,10 @@ export class EmailIngress extends Construct {
     this.function.addEventSource(new lambdaEvents.SqsEventSource(this.notificationQueue, { batchSize: 10, reportBatchItemFailures: true }));
     props.secrets.bindToFunction(this.function, ['EMAIL_REPLY_TOKEN_SECRET']);
     props.bucket.grantRawMailRead(this.function);
-    props.bucket.grantTranscriptReadWrite(this.function);
+    // Narrow on purpose: the edge parses hostile MIME, so it may store attachments and read
+    // thread records, never read a transcript, an approval record or a conversation.
+    props.bucket.grantAttachmentWrite(this.function);
+    props.bucket.grantEmailThreadRead(this.function);
     props.queue.grantSend(this.function);
     acknowledgeBasicExecutionRole(this.function);
   }

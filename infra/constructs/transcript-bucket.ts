@@ -61,6 +61,27 @@ export class TranscriptBucket extends Construct {
     });
   }
 
+  /**
+   * Store email attachments (the email ingress): write-only, and only the store's blobs, so a
+   * flaw in the MIME parser can neither read a conversation nor overwrite a record.
+   */
+  grantAttachmentWrite(grantee: iam.IGrantable): iam.Grant {
+    const blobs = `${this.transcriptPrefix}blobs/`;
+    this.acknowledgePrefixWildcard(grantee, blobs, 'Attachments are content-addressed blobs named by their hash under one prefix; the grantee writes them (conditional puts, never an overwrite) and reads nothing.');
+    return iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [this.bucket.arnForObjects(`${blobs}*`)] });
+  }
+
+  /**
+   * Read the email thread records the worker writes for its replies (the email ingress): who
+   * may continue which conversation, by reply token and by Message-ID. Nothing else of the store.
+   */
+  grantEmailThreadRead(grantee: iam.IGrantable): iam.Grant {
+    this.grantList(grantee);
+    const prefixes = ['token', 'message'].map((kind) => `${this.transcriptPrefix}email-threads/${kind}/`);
+    for (const prefix of prefixes) this.acknowledgePrefixWildcard(grantee, prefix, 'Thread records are named by the hash of a reply token or Message-ID under one prefix; the grantee reads them, and nothing else.');
+    return iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)) });
+  }
+
   /** Read raw inbound mail (the email ingress; the worker for attachments). */
   grantRawMailRead(grantee: iam.IGrantable): iam.Grant {
     this.grantList(grantee);

@@ -1,10 +1,12 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { createScheduleTools } from '../../agents/tools/schedules.ts';
 import { createChatSchedule, listChatSchedules, MAX_SCHEDULES_PER_PERSON } from '../../client/chat-schedules.ts';
 import { sendApproval } from '../../client/send-message.ts';
 import type { ReplyChannel } from '../../core/conversation.ts';
 import { defineAgent, type AgentDefinition } from '../../core/define-agent.ts';
+import { defineTool } from '../../core/define-tool.ts';
 import type { Content } from '../../core/spec.ts';
 import { startGeminiServer, type GeminiRequest, type GeminiServer } from '../../local/gemini-server.ts';
 import { offlineModel } from '../../local/offline-model.ts';
@@ -40,6 +42,23 @@ const slack: ReplyAdapter = {
 
 const person = (name: string) => `U-${name.toUpperCase()}-${crypto.randomUUID().slice(0, 8)}`;
 
+/** A spender who is also a named approver, and the policy that forbids approving one's own spending. */
+const SPENDER = person('spender');
+const CFO = 'U-CFO';
+const expenses: string[] = [];
+const submitExpense = defineTool({
+  name: 'submit_expense',
+  description: 'Submits an expense claim.',
+  input: z.object({ description: z.string().describe('What it was for.'), amountEur: z.number().describe('Amount in euros.') }),
+  approval: true,
+  approvers: [SPENDER, CFO],
+  notRequester: true,
+  handler: ({ description, amountEur }) => {
+    expenses.push(`${amountEur} EUR: ${description}`);
+    return { submitted: amountEur };
+  },
+});
+
 describe.skipIf(noTemporal)('schedules from chat', () => {
   let model: GeminiServer;
   let taskQueue: string;
@@ -52,7 +71,7 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
     agent = defineAgent({
       name: `planner-${crypto.randomUUID().slice(0, 8)}`,
       instructions: 'Make schedules when asked.',
-      tools: createScheduleTools({ client: temporal.client, taskQueue }),
+      tools: [...createScheduleTools({ client: temporal.client, taskQueue }), submitExpense],
       approvalTimeout: '30 seconds',
     });
     await temporal.startWorker({ taskQueue, tools: [], agents: [agent], modelUrl: model.url, replyAdapters: { slack } });
@@ -183,6 +202,49 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
       error: { type: 'TooManySchedules', message: `${owner} already has 10 schedules, the most one person may have (10); stop one first (list_my_schedules shows them).` },
     });
     expect(await listChatSchedules(temporal.client, [owner])).toHaveLength(MAX_SCHEDULES_PER_PERSON);
+  });
+
+  it('a schedule is no way round notRequester: its owner may not approve the calls of its runs', async () => {
+    const chat = chatOf();
+    const question = 'every Monday at 9 submit an expense claim of 40 eur for the team lunch';
+    await chat.send(incoming(question, { user: { id: SPENDER } }));
+    // Making a schedule needs only its asker's approval (the default policy): the spender gives it.
+    const asked = await pendingRequest(chat);
+    expect(asked).toMatchObject({ tool: 'create_schedule', approvers: [SPENDER] });
+    await sendApproval(temporal.client, chat.conversationId, { requestId: asked.requestId, decision: 'approve', approver: SPENDER });
+    await chat.waitForTurn(1);
+    const id = (toolResultFor(question) as { output: { created: { id: string } } }).output.created.id;
+    made.add(id);
+
+    // The run it starts asks for the expense as if the spender had asked: only the CFO may decide.
+    await temporal.client.schedule.getHandle(id).trigger(ScheduleOverlapPolicy.SKIP);
+    const request = await expect.poll(() => approvals.find((candidate) => candidate.tool === 'submit_expense' && candidate.conversationId.startsWith(id)), { timeout: 20_000 }).toBeDefined().then(
+      () => approvals.find((candidate) => candidate.tool === 'submit_expense' && candidate.conversationId.startsWith(id))!,
+    );
+    expect(request.approvers).toEqual([CFO]);
+    await expect(sendApproval(temporal.client, request.conversationId, { requestId: request.requestId, decision: 'approve', approver: SPENDER })).rejects.toThrow();
+    expect(expenses).toEqual([]);
+    await sendApproval(temporal.client, request.conversationId, { requestId: request.requestId, decision: 'approve', approver: CFO });
+    await expect.poll(() => expenses, { timeout: 20_000 }).toEqual(['40 EUR: Submit an expense claim of 40 eur for the team lunch.']);
+  });
+
+  it("a batched turn acts for no one else: a stranger's stop, written while the owner's message waits, is refused", async () => {
+    const owner = person('owner');
+    const stranger = person('stranger');
+    const { id } = await madeFor(owner);
+    const chat = chatOf();
+    // A turn that waits for a person keeps the next messages queued: they are answered together.
+    await chat.send(incoming('every day at 7 post the weather alerts for CA here', { user: { id: owner } }));
+    const waiting = await pendingRequest(chat);
+    await chat.send(incoming('and my schedules?', { user: { id: owner } }));
+    const question = `stop schedule ${id}`;
+    await chat.send(incoming(question, { user: { id: stranger } }));
+    await sendApproval(temporal.client, chat.conversationId, { requestId: waiting.requestId, decision: 'deny', approver: owner });
+    await chat.waitForTurn(2);
+    const batched = model.requests.filter((candidate: GeminiRequest) => lastUserText(candidate).endsWith(`${stranger}: ${question}`)).at(-1)!;
+    const result = (batched.body.contents as Content[]).at(-1)!.parts.find((part) => part.functionResponse)!.functionResponse!.response;
+    expect(result).toMatchObject({ error: { type: 'SeveralRequesters' } });
+    await expect(temporal.client.schedule.getHandle(id).describe()).resolves.toMatchObject({ memo: { owner } });
   });
 
   it("lists only the asker's, and 'stop that one' stops the one it listed", async () => {

@@ -11,9 +11,10 @@ describe('routing an event', () => {
     expect(() => routeEvent(slackMessageEvent({ agent: 'research' }), { ...config, DISPATCH_AGENTS: ['assistant'] })).toThrow(UndeliverableEvent);
   });
 
-  it('answers email from the agent address the mail was sent to, without its plus token, threaded root first', () => {
+  it('answers email from the agent address SES received it at, without its plus token, threaded root first', () => {
     const event = emailMessageEvent({ messageId: 'third@mail.example.com', root: 'root@mail.example.com' });
     event.email!.to = ['ana@example.com', 'Assistant+tok.en_1@Agents.Example.com'];
+    event.email!.agentAddress = 'assistant@agents.example.com';
     event.email!.references = ['root@mail.example.com', 'second@agents.example.com'];
     const action = routeEvent(event, config);
     expect(action.type === 'message' && action.start.channel).toEqual({
@@ -28,12 +29,17 @@ describe('routing an event', () => {
     expect(action.type === 'message' && action.message.channel).toEqual(action.type === 'message' && action.start.channel);
   });
 
-  it('falls back to EMAIL_AGENT_DOMAIN when the agent was only in Bcc, and refuses without it', () => {
+  it('never takes the From address from the To header the sender wrote', () => {
     const event = emailMessageEvent({ messageId: 'm@mail.example.com' });
-    event.email!.to = ['team@example.com'];
+    // Another verified domain of the company, named by the sender.
+    event.email!.to = ['assistant@payroll.example.com'];
+    delete event.email!.agentAddress;
     expect(() => routeEvent(event, config)).toThrow(/EMAIL_AGENT_DOMAIN/);
-    const action = routeEvent(event, { ...config, EMAIL_AGENT_DOMAIN: 'agents.example.com' });
-    expect(action.type === 'message' && action.start.channel).toMatchObject({ from: 'assistant@agents.example.com' });
+    event.email!.agentAddress = 'assistant@agents.example.com';
+    expect(routeEvent(event, config)).toMatchObject({ start: { channel: { from: 'assistant@agents.example.com' } } });
+    // The configured domain wins over any address.
+    const action = routeEvent(event, { ...config, EMAIL_AGENT_DOMAIN: 'mail.agents.example.com' });
+    expect(action.type === 'message' && action.start.channel).toMatchObject({ from: 'assistant@mail.agents.example.com' });
   });
 
   it('lists stored email attachments in the message, with their refs', () => {

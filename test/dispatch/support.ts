@@ -183,6 +183,7 @@ export function emailMessageEvent(options: { messageId: string; root?: string; t
       subject: options.subject ?? 'Launch',
       from: 'ana@example.com',
       to: ['assistant@agents.example.com'],
+      agentAddress: 'assistant@agents.example.com',
       attachments: [],
     },
   };

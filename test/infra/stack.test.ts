@@ -194,13 +194,14 @@ describe('the stack, as deployed with real settings', () => {
       FunctionName: { Ref: synthesized.logicalId(emailIngress.function) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    // The email function reads raw mail under its prefix, and stores attachments under the transcripts prefix; nothing else.
+    // The email function reads raw mail and the thread records, and writes attachment blobs; it reads no transcript, approval or conversation.
     const emailStatements = statementsOf(synthesized, role(emailIngress.function)).filter((statement) => JSON.stringify(statement.Resource).includes(synthesized.logicalId(bucket.bucket)));
     const bucketArn = { 'Fn::GetAtt': [synthesized.logicalId(bucket.bucket), 'Arn'] };
+    const objects = (prefix: string) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}*`]] });
     expect(emailStatements).toEqual([
       expect.objectContaining({ Action: 's3:ListBucket' }),
-      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/inbound-mail/*']] } }),
-      expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', [bucketArn, '/transcripts/*']] } }),
+      expect.objectContaining({ Action: 's3:GetObject', Resource: [objects('inbound-mail/'), objects('transcripts/email-threads/message/'), objects('transcripts/email-threads/token/')] }),
+      expect.objectContaining({ Action: 's3:PutObject', Resource: objects('transcripts/blobs/') }),
     ]);
   });
 
@@ -360,7 +361,7 @@ describe('the stack, as deployed with real settings', () => {
 });
 
 describe('variants', () => {
-  it('api-key auth, x86_64, NAT gateways and no email domain: still clean under cdk-nag', () => {
+  it('api-key auth, x86_64, NAT gateways and no email settings: still clean under cdk-nag, and mail only as the placeholder domain', () => {
     const synthesized = synthesize(
       { ...DEPLOYED_CONTEXT, emailDomain: undefined, emailConfigurationSet: undefined, temporalAuth: 'api-key', workerArchitecture: 'x86_64', natGateways: '2', workerDesiredCount: '3', maxReceiveCount: '8' },
       { bundle: false },
@@ -376,13 +377,13 @@ describe('variants', () => {
       template.resourceCountIs('AWS::EC2::NatGateway', 2);
       template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 3, NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) } });
       template.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }) });
-      // Without a domain the rule takes every recipient, and the worker may send as any identity.
-      template.hasResourceProperties('AWS::SES::ReceiptRule', { Rule: Match.objectLike({ Recipients: Match.absent() }) });
+      // emailDomain is required: left out, its placeholder still scopes the rule and the worker's SES identity (and deploy --strict fails).
+      template.hasResourceProperties('AWS::SES::ReceiptRule', { Rule: Match.objectLike({ Recipients: ['agents.example.invalid'] }) });
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: synthesized.logicalId(synthesized.stack.worker.taskDefinition.taskRole) }],
         PolicyDocument: {
           Statement: Match.arrayWith([
-            Match.objectLike({ Action: ['ses:SendEmail', 'ses:SendRawEmail'], Resource: ['arn:aws:ses:eu-west-1:123456789012:configuration-set/*', 'arn:aws:ses:eu-west-1:123456789012:identity/*'] }),
+            Match.objectLike({ Action: ['ses:SendEmail', 'ses:SendRawEmail'], Resource: ['arn:aws:ses:eu-west-1:123456789012:configuration-set/*', 'arn:aws:ses:eu-west-1:123456789012:identity/agents.example.invalid'] }),
           ]),
         },
       });
@@ -430,7 +431,7 @@ describe('variants', () => {
   it('synthesises with no settings at all, and says which placeholders remain', () => {
     const synthesized = synthesize({}, { bundle: false });
     try {
-      Annotations.fromStack(synthesized.stack).hasWarning('*', Match.stringLikeRegexp('Placeholder settings in use \\(temporalAddress, temporalNamespace, temporalSecretArn, slackSigningSecretArn, approvalTokenSecretArn, emailReplyTokenSecretArn, googleApiKeySecretArn\\)'));
+      Annotations.fromStack(synthesized.stack).hasWarning('*', Match.stringLikeRegexp('Placeholder settings in use \\(temporalAddress, temporalNamespace, temporalSecretArn, slackSigningSecretArn, approvalTokenSecretArn, emailReplyTokenSecretArn, googleApiKeySecretArn, emailDomain\\)'));
       expect(synthesized.stack.resolve(synthesized.stack.account)).toEqual({ Ref: 'AWS::AccountId' });
     } finally {
       synthesized.dispose();

@@ -8,7 +8,7 @@ import { createMemoryEmailThreadIndex } from '../../store/email-thread-index.ts'
 import { sesMail } from '../ingress/email-fixtures.ts';
 import { emailApprovalCode, parseEmailApprovalReply } from '../../core/email-approval.ts';
 import { replySubject } from '../../worker/replies/email-mime.ts';
-import { createEmailReplyAdapter } from '../../worker/replies/email.ts';
+import { createEmailReplyAdapter, sesHeaderMessageId } from '../../worker/replies/email.ts';
 import { emailConfig, REPLY_SECRET } from '../ingress/support.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
 
@@ -96,6 +96,42 @@ describe('email reply adapter through SES v2 (moto)', () => {
       threads,
     });
     expect('accepted' in inbound && inbound.accepted.conversationId).toBe('email:root-a1@mail.example.com');
+  });
+
+  it("threads on the Message-ID SES writes: a reply naming only SES's id, with no token, joins the conversation", async () => {
+    // SES replaces the Message-ID a sender supplies and answers with its own MessageId: record it, as the SDK returns it.
+    const returned: string[] = [];
+    const client = new SESv2Client({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        const id = (result.output as { MessageId?: string }).MessageId;
+        if (id) returned.push(id);
+        return result;
+      },
+      { step: 'initialize', name: 'recordMessageId' },
+    );
+    const sesThreads = createMemoryEmailThreadIndex();
+    const channel = { ...thread('s1'), conversationId: 'email:root-s1@mail.example.com' };
+    await createEmailReplyAdapter({ ses: client, replyTokenSecret: REPLY_SECRET, approvalSecret: APPROVAL_SECRET, threads: sesThreads }).answer(channel, 'email:root-s1@mail.example.com#1', 'Tuesday.');
+    expect(returned).toHaveLength(1);
+    const seen = sesHeaderMessageId(returned[0]!, await client.config.region());
+    expect(seen).toMatch(/@(email|[a-z]{2}-[a-z]+-\d)\.amazonses\.com$/);
+
+    // Ana's client dropped the Reply-To token and quotes only what it saw: SES's id.
+    const raw = [
+      'From: Ana <ana@example.com>',
+      `To: ${AGENT}`,
+      'Subject: Re: Launch plan',
+      `Message-ID: <third-s1@mail.example.com>`,
+      `In-Reply-To: <${seen}>`,
+      `References: <${seen}>`,
+      '',
+      'And where?',
+    ].join('\r\n');
+    const parsed = await parseInboundEmail({ raw, mail: sesMail(raw), receipt: { recipients: [AGENT], spfVerdict: { status: 'PASS' }, dkimVerdict: { status: 'PASS' }, dmarcVerdict: { status: 'PASS' } }, config: emailConfig('https://sqs.invalid/q.fifo'), threads: sesThreads });
+    expect(parsed).toMatchObject({ accepted: { conversationId: 'email:root-s1@mail.example.com' } });
+    client.destroy();
   });
 
   it('does not double "Re:" and encodes a non-ASCII subject', async () => {

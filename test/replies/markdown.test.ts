@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markdownToMrkdwn, splitMessage } from '../../worker/replies/markdown.ts';
+import { markdownToMrkdwn, splitMessage, streamedMarkdown } from '../../worker/replies/markdown.ts';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { ConfigError } from '../../core/load-settings.ts';
 import { emailReplyAdapterFrom, replyAdaptersFrom } from '../../worker/replies/adapters.ts';
@@ -87,5 +87,14 @@ describe('reply settings', () => {
     expect(message).toMatch(/TEMPORAL_ADDRESS is not set/);
     expect(message).toMatch(/GOOGLE_API_KEY is not set/);
     expect(message).toMatch(/APPROVAL_TOKEN_SECRET is not set/);
+  });
+});
+
+describe('the streamed path', () => {
+  it('passes the same last word as a posted answer, on any cut of the text', () => {
+    const answer = 'Hi <!channel> and <@U123>: **see** <https://x.io> or <javascript:alert(1)>';
+    expect(streamedMarkdown(answer)).toBe('Hi &lt;!channel> and &lt;@U123>: **see** <https://x.io> or &lt;javascript:alert(1)>');
+    // A mention cut in two by the stream's buffer is still text in both halves.
+    expect(streamedMarkdown('ping <!ev') + streamedMarkdown('eryone>')).toBe('ping &lt;!everyone>');
   });
 });

@@ -190,8 +190,8 @@ describe('Slack reply adapter against the Slack API stand-in', () => {
     expect(messages).toHaveLength(1);
     const blocks = messages[0]!.blocks as { type: string; text?: { text: string }; elements?: { action_id: string; value: string }[] }[];
     expect(blocks[0]!.text!.text).toContain('`send_invoice`');
-    expect(blocks[0]!.text!.text).toContain('ACME &lt;corp&gt;');
-    expect(JSON.stringify(blocks[1])).toContain('<@U0BOSS>');
+    expect(blocks[1]!.text!.text).toContain('ACME &lt;corp&gt;');
+    expect(JSON.stringify(blocks.find((block) => block.type === 'context'))).toContain('<@U0BOSS>');
     const buttons = blocks.find((block) => block.type === 'actions')!.elements!;
     expect(buttons.map((button) => button.action_id)).toEqual([APPROVAL_ACTION_IDS.approve, APPROVAL_ACTION_IDS.deny]);
     for (const button of buttons) {
@@ -230,7 +230,7 @@ describe('Slack reply adapter against the Slack API stand-in', () => {
 
     const messages = botReplies(thread);
     expect(messages.map((message) => message.text)).toEqual(['Denied: send_invoice', 'Not decided in time: send_invoice', 'Withdrawn: send_invoice']);
-    for (const message of messages) expect((message.blocks as { type: string }[]).map((block) => block.type)).toEqual(['section', 'context']);
+    for (const message of messages) expect((message.blocks as { type: string }[]).map((block) => block.type)).toEqual(['section', 'section', 'context']);
     expect(JSON.stringify(messages[0]!.blocks)).toContain('Denied by <@U0BOSS>');
     expect(JSON.stringify(messages[1]!.blocks)).toContain('Nobody decided in time');
     expect(JSON.stringify(messages[2]!.blocks)).toContain('The turn ended before anyone decided');

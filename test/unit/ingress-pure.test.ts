@@ -71,8 +71,8 @@ describe('email rules', () => {
   });
 
   it('routes by the recipient local part and keeps the token case', () => {
-    expect(routeFromRecipient('Assistant@agents.example.com')).toEqual({ agent: 'assistant' });
-    expect(routeFromRecipient('research+eyJhIjoxfQ.Ab-_9@agents.example.com')).toEqual({ agent: 'research', token: 'eyJhIjoxfQ.Ab-_9' });
+    expect(routeFromRecipient('Assistant@agents.example.com')).toEqual({ agent: 'assistant', address: 'assistant@agents.example.com' });
+    expect(routeFromRecipient('research+eyJhIjoxfQ.Ab-_9@agents.example.com')).toEqual({ agent: 'research', token: 'eyJhIjoxfQ.Ab-_9', address: 'research@agents.example.com' });
     expect(routeFromRecipient('9lives@agents.example.com')).toBeUndefined();
     expect(routeFromRecipient('a@b@c')).toBeUndefined();
   });

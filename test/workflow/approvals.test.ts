@@ -144,13 +144,31 @@ describe.skipIf(noTemporal)('approvals', () => {
     // The answer is posted right after the turn is marked answered.
     await expect.poll(() => posted.answers, { timeout: 5_000 }).toContainEqual({ key: `${chat.conversationId}#1`, text: 'Tool said: {"output":{"deployed":"billing"}}' });
 
-    // Who decided and when: in the conversation's history (the update) and the run's (the signal).
+    // Who decided and when: in the conversation's history (its update) and the run's (its own validated update, never a signal).
     const accepted = (await summariseHistory(chat.handle)).events.filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
     expect(accepted.map((event) => event.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name)).toEqual(['message', 'decideApproval']);
     const run = await summariseHistory(temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`));
-    const signal = run.events.find((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'approvalDecided')!;
-    const payload = signal.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!;
+    expect(run.events.filter((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'approvalDecided')).toEqual([]);
+    const verdict = run.events.find((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'approvalVerdict')!;
+    const payload = verdict.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.args!.payloads![0]!;
     expect(JSON.parse(Buffer.from(payload.data!).toString())).toEqual(recorded);
+  });
+
+  it('is not woken by a forged decision: a bare signal is ignored, an update for a request it does not wait for is refused', async () => {
+    const chat = conversationDriver(temporal.client, taskQueue, agent.name);
+    await chat.send(incoming('please deploy forged'));
+    const request = await waitForRequest(chat);
+    const runHandle = temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`);
+    const forged = { requestId: request.requestId, decision: 'approve', approver: 'U-ASKER', decidedAt: new Date().toISOString() };
+    await runHandle.signal('approvalDecided', forged);
+    await expect(runHandle.executeUpdate('approvalVerdict', { args: [{ ...forged, requestId: 'not-a-request' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    // Still waiting: the call did not run, and the request is still open.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await chat.pendingApprovals()).toHaveLength(1);
+    expect(ran).not.toContain('deploy forged');
+    await sendApproval(temporal.client, chat.conversationId, { requestId: request.requestId, decision: 'deny', approver: 'U-ASKER' });
+    await chat.waitForTurn(1);
+    expect(ran).not.toContain('deploy forged');
   });
 
   it('tells the model a denial, with who denied; only configured approvers may decide', async () => {

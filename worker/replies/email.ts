@@ -4,6 +4,7 @@ import type { ReplyChannel } from '../../core/conversation.ts';
 import { mintReplyToken, participantAddress, replyTokenFits, type EmailThreadRecord } from '../../core/email-thread.ts';
 import { emailConversationId } from '../../core/inbound-event.ts';
 import { emailApprovalCode } from '../../core/email-approval.ts';
+import { shownArguments } from './approval-arguments.ts';
 import type { EmailThreadIndex } from '../../store/email-thread-index.ts';
 import { buildReplyMime, plusAddress, replyMessageId } from './email-mime.ts';
 import type { ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart } from './reply-channel.ts';
@@ -78,8 +79,8 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
    * sent: a person answering within seconds finds the record. The Reply-To carries the token
    * when `agent+token` fits in a local part.
    */
-  async function recordThread(key: string, channel: EmailChannel): Promise<string | undefined> {
-    if (!options.threads) return undefined;
+  async function recordThread(key: string, channel: EmailChannel): Promise<{ token?: string; record?: EmailThreadRecord }> {
+    if (!options.threads) return {};
     const at = channel.from.lastIndexOf('@');
     const agent = channel.from.slice(0, at).replace(/\+.*$/, '').toLowerCase();
     const record: EmailThreadRecord = {
@@ -90,16 +91,16 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
       expiresAt: Math.floor(now() / 1000) + (options.replyTokenLifetimeSeconds ?? 30 * 24 * 60 * 60),
     };
     await options.threads.putMessage(replyMessageId(key, channel.from), record);
-    if (!replyTokenFits(agent)) return undefined;
+    if (!replyTokenFits(agent)) return { record };
     const { token, id } = mintReplyToken(options.replyTokenSecret);
     await options.threads.putToken(id, record);
-    return token;
+    return { token, record };
   }
 
   async function send(key: string, channel: EmailChannel, text: string, autoSubmitted?: 'auto-generated'): Promise<void> {
     const messageId = replyMessageId(key, channel.from);
     if (await options.threads?.wasSent(messageId)) return;
-    const token = await recordThread(key, channel);
+    const { token, record } = await recordThread(key, channel);
     const raw = buildReplyMime({
       ...channel,
       ...(token ? { replyTo: plusAddress(channel.from, token) } : {}),
@@ -108,8 +109,9 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
       date: new Date(now()),
       ...(autoSubmitted ? { autoSubmitted } : {}),
     });
+    let sesMessageId: string | undefined;
     try {
-      await options.ses.send(
+      const accepted = await options.ses.send(
         new SendEmailCommand({
           FromEmailAddress: channel.from,
           Destination: { ToAddresses: channel.to },
@@ -117,6 +119,7 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
           ...(options.configurationSetName ? { ConfigurationSetName: options.configurationSetName } : {}),
         }),
       );
+      sesMessageId = accepted.MessageId;
     } catch (error) {
       const name = (error as Error).name;
       if (PERMANENT_SES_ERRORS.has(name)) throw ApplicationFailure.nonRetryable(`SES refused the reply: ${name}: ${(error as Error).message}`, 'EmailRefused');
@@ -125,6 +128,11 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
     // Sent: a failure to mark it must not fail the activity, whose retry would send it again;
     // the in-process memory still covers a retry here.
     await options.threads?.markSent(messageId, now()).catch(() => undefined);
+    // SES replaces the Message-ID we wrote with its own: what recipients see, and what their
+    // replies' In-Reply-To and References name. The thread is recorded under it too.
+    if (sesMessageId && options.threads && record) {
+      await options.threads.putMessage(sesHeaderMessageId(sesMessageId, await options.ses.config.region()), record).catch(() => undefined);
+    }
   }
 
   return {
@@ -165,12 +173,13 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
   };
 }
 
+/** The request mail: the arguments whole (or no mail: see `shownArguments`), their digest, and the reply that decides. */
 function approvalText(request: ApprovalRequest, code: string): string {
-  const args = JSON.stringify(request.args, null, 2);
+  const shown = shownArguments(request.tool, request.args);
   return [
-    `Approval needed: the agent wants to run ${request.tool} with`,
+    `Approval needed: the agent wants to run ${request.tool} with these arguments (SHA-256 ${shown.sha256}):`,
     '',
-    args.length > 4000 ? `${args.slice(0, 4000)}\n… (${args.length - 4000} more characters)` : args,
+    shown.json,
     '',
     'Reply to this email with one line:',
     '',
@@ -187,4 +196,15 @@ function approvalText(request: ApprovalRequest, code: string): string {
 function emailChannel(channel: ReplyChannel): EmailChannel {
   if (channel.kind !== 'email') throw ApplicationFailure.nonRetryable(`The email reply adapter cannot answer on a ${channel.kind} channel`, 'WrongReplyChannel');
   return channel;
+}
+
+/**
+ * The Message-ID header SES writes in place of ours: the `MessageId` its API returned, at
+ * `email.amazonses.com` in us-east-1 and `<region>.amazonses.com` elsewhere. SES documents
+ * that it replaces a given Message-ID ("Amazon SES header fields"); the host part is what its
+ * sent mail shows, not a documented contract, so threading never depends on it alone: the
+ * Reply-To token and our own id's record stay.
+ */
+export function sesHeaderMessageId(messageId: string, region: string): string {
+  return `${messageId}@${region === 'us-east-1' ? 'email' : region}.amazonses.com`;
 }

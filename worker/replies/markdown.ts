@@ -3,6 +3,8 @@
  * a long text into messages on paragraph boundaries.
  */
 
+import { forwardSearch } from '../../core/forward-search.ts';
+
 const FENCE = /^\s*(```|~~~)/;
 const HEADING_START = /^\s{0,3}#{1,6}(?:\s+|$)/;
 const RULE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
@@ -159,15 +161,30 @@ const AUTOLINK_SCHEME = /^<(https?|mailto):/i;
 
 /**
  * `<https://…>` autolinks, `![alt](url)` images and `[label](url)` links, in one scan. Each
- * `]` is tried as the end of a link once (remembered), so runs of `[` or `<` stay linear.
+ * `]` is tried as the end of a link once (the brackets come in order), so runs of `[` or `<` stay linear.
  */
 function linksAndMentions(text: string, keep: (value: string) => string, options: MrkdwnOptions, bold: string): string {
   if (!text.includes('<') && !text.includes('[')) return text;
   const nextBracket = forwardSearch((from) => text.indexOf(']', from));
-  const destinations = new Map<number, { url: string; end: number } | undefined>();
+  // A destination's end and its title's closing quote are forward searches too: `[a](` repeated
+  // would otherwise read the rest of the text once per bracket.
+  const searches: DestinationSearches = {
+    urlEnd: forwardSearch((from) => {
+      let index = from;
+      while (index < text.length && !isUrlStop(text.charCodeAt(index))) index++;
+      return index;
+    }),
+    quote: forwardSearch((from) => text.indexOf('"', from)),
+  };
+  // Brackets are asked in order, so remembering the last one answers every repeat.
+  let lastBracket = -1;
+  let lastDestination: { url: string; end: number } | undefined;
   const destinationAfter = (bracket: number) => {
-    if (!destinations.has(bracket)) destinations.set(bracket, linkDestination(text, bracket + 1));
-    return destinations.get(bracket);
+    if (bracket !== lastBracket) {
+      lastBracket = bracket;
+      lastDestination = linkDestination(text, bracket + 1, searches);
+    }
+    return lastDestination;
   };
   let output = '';
   let copied = 0;
@@ -219,22 +236,34 @@ function linksAndMentions(text: string, keep: (value: string) => string, options
   return output + text.slice(copied);
 }
 
+interface DestinationSearches {
+  /** The first position at or after `from` that cannot be part of a URL (text's length if none). */
+  urlEnd: (from: number) => number;
+  /** The first `"` at or after `from`, or -1. */
+  quote: (from: number) => number;
+}
+
+/** What ends a link's URL: white space, `)`, `<` or `>`. */
+function isUrlStop(code: number): boolean {
+  return code === 0x29 || code === 0x3c || code === 0x3e || isSpace(code);
+}
+
 /** `(url)` or `( <url> "title" )` starting at `start`; undefined when it is not one. */
-function linkDestination(text: string, start: number): { url: string; end: number } | undefined {
+function linkDestination(text: string, start: number, searches: DestinationSearches): { url: string; end: number } | undefined {
   if (text[start] !== '(') return undefined;
   let index = start + 1;
   while (text[index] === ' ' || text[index] === '\t') index++;
   const angled = text[index] === '<';
   if (angled) index++;
   const urlStart = index;
-  while (index < text.length && !/[\s)<>]/.test(text[index] as string)) index++;
+  index = searches.urlEnd(index);
   if (index === urlStart) return undefined;
   const url = text.slice(urlStart, index);
   if (angled && text[index] === '>') index++;
   let afterUrl = index;
   while (text[afterUrl] === ' ' || text[afterUrl] === '\t') afterUrl++;
   if (afterUrl > index && text[afterUrl] === '"') {
-    const quote = text.indexOf('"', afterUrl + 1);
+    const quote = searches.quote(afterUrl + 1);
     if (quote < 0) return undefined;
     afterUrl = quote + 1;
     while (text[afterUrl] === ' ' || text[afterUrl] === '\t') afterUrl++;
@@ -299,21 +328,6 @@ function pairs(text: string, delimiter: string, render: (content: string) => str
   return output + text.slice(copied);
 }
 
-/**
- * A forward search asked from ever later positions: an answer at or after the position asked
- * is reused, and a miss stays a miss, so all the searches together read the text once.
- */
-function forwardSearch(search: (from: number) => number): (from: number) => number {
-  let askedFrom = -1;
-  let answer = -1;
-  return (from) => {
-    if (askedFrom >= 0 && from >= askedFrom && (answer < 0 || from <= answer)) return answer;
-    askedFrom = from;
-    answer = search(from);
-    return answer;
-  };
-}
-
 /** What `\s` matches, by character code, without a regular expression per character. */
 function isSpace(code: number): boolean {
   return (
@@ -369,6 +383,16 @@ export function slackSafe(mrkdwn: string, options: MrkdwnOptions = {}): string {
   }
   output += mrkdwn.slice(copied);
   return options.allowMentions ? output : output.replace(/(^|[^\w.+-])@(channel|here|everyone)\b/gi, '$1@\u2060$2');
+}
+
+/**
+ * The streamed path's renderer: Slack renders streamed Markdown (`markdown_text`) itself, so
+ * the text stays Markdown, but it passes the same last word as a posted answer ({@link
+ * slackSafe}): no mention, no broadcast, no `<…>` but an http(s) or mailto link. Safe on any
+ * cut of the answer: a `<` whose link the cut splits is shown as text, never read as markup.
+ */
+export function streamedMarkdown(markdown: string, options: MrkdwnOptions = {}): string {
+  return slackSafe(markdown, options);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { FeedbackValue } from '../../core/conversation.ts';
 import { APPROVAL_ACTION_IDS, FEEDBACK_ACTION_ID, FEEDBACK_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
 import { signToken } from '../../core/signed-token.ts';
+import { shownArguments } from './approval-arguments.ts';
 import { escapeSlackText } from './markdown.ts';
 import type { ApprovalEnded, ApprovalRequest, TurnStatus } from './reply-channel.ts';
 
@@ -20,14 +21,42 @@ export function statusText(status: TurnStatus): string {
   }
 }
 
-/** Characters of tool arguments shown in an approval request; the rest is cut with a note. */
-const MAX_ARGUMENT_CHARS = 2500;
+/** Characters of one section's text: Slack takes 3,000, and the fence takes six. */
+const MAX_SECTION_CHARS = 2_900;
 
-/** The call an approval request is about, as its message shows it. */
-function requestedCall(request: ApprovalRequest, heading: string): Record<string, unknown> {
-  let args = JSON.stringify(request.args, null, 2);
-  if (args.length > MAX_ARGUMENT_CHARS) args = `${args.slice(0, MAX_ARGUMENT_CHARS)}\n… (${args.length - MAX_ARGUMENT_CHARS} more characters)`;
-  return { type: 'section', text: { type: 'mrkdwn', text: `${heading} run \`${escapeSlackText(request.tool)}\` with\n\`\`\`${escapeSlackText(args)}\`\`\`` } };
+/**
+ * The call an approval request is about, as its message shows it: the tool, the digest of its
+ * arguments, and the arguments whole, a code block per section. Nothing in a value can end a
+ * block early (see `shownArguments`); arguments too long to show refuse the request instead.
+ */
+function requestedCall(request: ApprovalRequest, heading: string): Record<string, unknown>[] {
+  const shown = shownArguments(request.tool, request.args);
+  const pieces = slackPieces(escapeSlackText(shown.json), MAX_SECTION_CHARS);
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: `${heading} run \`${escapeSlackText(request.tool)}\` with these arguments (SHA-256 \`${shown.sha256}\`):` } },
+    ...pieces.map((piece) => ({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${piece}\`\`\`` } })),
+  ];
+}
+
+/**
+ * Escaped text cut into pieces of at most `max` characters: after a line end where it can
+ * (the piece keeps it), else mid-line, never inside an `&…;` escape. The pieces joined are the text.
+ */
+function slackPieces(text: string, max: number): string[] {
+  const pieces: string[] = [];
+  let start = 0;
+  while (text.length - start > max) {
+    let cut = text.lastIndexOf('\n', start + max - 1) + 1;
+    if (cut <= start) {
+      cut = start + max;
+      const ampersand = text.lastIndexOf('&', cut - 1);
+      if (ampersand > cut - 5 && text.indexOf(';', ampersand) >= cut) cut = ampersand;
+    }
+    pieces.push(text.slice(start, cut));
+    start = cut;
+  }
+  pieces.push(text.slice(start));
+  return pieces;
 }
 
 /** Block Kit of an approval request: what would run, who may decide, and two buttons carrying the signed token. */
@@ -39,7 +68,7 @@ export function approvalBlocks(request: ApprovalRequest, token: string): { text:
   return {
     text: `Approval needed: run ${tool}?`,
     blocks: [
-      requestedCall(request, ':raised_hand: *Approval needed:*'),
+      ...requestedCall(request, ':raised_hand: *Approval needed:*'),
       { type: 'context', elements: [{ type: 'mrkdwn', text: `May decide: ${approvers}. Denied if nobody decides by ${expiry}.` }] },
       {
         type: 'actions',
@@ -70,7 +99,7 @@ export function endedApprovalBlocks(request: ApprovalRequest, ended: ApprovalEnd
         return [`:octagonal_sign: The turn ended before anyone decided${when}: \`${tool}\` did not run.`, `Withdrawn: ${tool}`];
     }
   })();
-  return { text, blocks: [requestedCall(request, '*Approval asked:*'), { type: 'context', elements: [{ type: 'mrkdwn', text: outcome }] }] };
+  return { text, blocks: [...requestedCall(request, '*Approval asked:*'), { type: 'context', elements: [{ type: 'mrkdwn', text: outcome }] }] };
 }
 
 /** Slack user ids become mentions; anything else (an email address) is shown as text. */

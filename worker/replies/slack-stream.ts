@@ -3,6 +3,7 @@ import type { ReplyChannel } from '../../core/conversation.ts';
 import type { AnswerStream, AnswerStreams, AnswerStreamTarget, StreamResume } from './answer-stream.ts';
 import { isAssistantThread } from './slack-assistant-status.ts';
 import { createSlackCaller, slackErrorCode, type SlackCallerOptions } from './slack-client.ts';
+import { streamedMarkdown } from './markdown.ts';
 import { feedbackBlock } from './slack-messages.ts';
 import { replyMetadata, type ReplyMark } from './slack-thread.ts';
 
@@ -67,7 +68,7 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
       if (!appendable || pending === '' || failed) return;
       if (!force && (pending.length < bufferChars || now() - lastAppendAt < minInterval)) return;
       if (text.length > maxStreamChars) return void (appendable = false);
-      const chunk = pending;
+      const chunk = streamedMarkdown(pending);
       pending = '';
       try {
         if (ts === undefined) {
@@ -97,7 +98,7 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
           client.chat.stopStream({
             channel: channel.channelId,
             ts: ts as string,
-            ...(rest ? { markdown_text: rest } : {}),
+            ...(rest ? { markdown_text: streamedMarkdown(rest) } : {}),
             ...(metadata ? { metadata } : {}),
             ...(feedback ? { blocks: [feedback as never] } : {}),
           }),
@@ -134,7 +135,7 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
         }
         // The message holds part of this answer, or an earlier attempt's: it becomes the whole answer.
         const whole = text.trim() === '' ? '_(The answer moved on: see below.)_' : text.slice(0, maxStreamChars);
-        await callSlack('chat.update', () => client.chat.update({ channel: channel.channelId, ts: ts as string, markdown_text: whole, metadata }));
+        await callSlack('chat.update', () => client.chat.update({ channel: channel.channelId, ts: ts as string, markdown_text: streamedMarkdown(whole), metadata }));
       },
     };
   }
