@@ -108,8 +108,12 @@ export interface AgentLimits {
 /** An agent compiled to data: what a workflow receives once per run. */
 export interface AgentSpec {
   name: string;
-  /** Gemini model id, e.g. `gemini-2.5-flash`. */
+  /** Gemini model id, e.g. `gemini-3.5-flash` (core/models.ts). */
   model: string;
+  /** Gemini 3's `thinkingLevel`. @default the model's own */
+  thinkingLevel?: 'minimal' | 'low' | 'medium' | 'high';
+  /** `functionCallingConfig.mode`. @default 'AUTO' */
+  functionCallingMode?: 'AUTO' | 'ANY' | 'NONE' | 'VALIDATED';
   instructions: string;
   tools: ToolSpec[];
   limits: AgentLimits;
