@@ -160,18 +160,32 @@ export interface Part {
 }
 
 export interface TokenUsage {
+  /** Every input token, cached ones included. */
   promptTokens: number;
+  /** Answer and thinking tokens. */
   outputTokens: number;
   totalTokens: number;
+  /** Of `promptTokens`, those Gemini served from its cache (billed at the cached rate). */
+  cachedTokens?: number;
+  /** Of `outputTokens`, thinking. */
+  thoughtsTokens?: number;
+  /** What the calls cost, in US dollars, at the prices of core/models.ts when they ran. */
+  cost?: number;
 }
 
 export const ZERO_USAGE: TokenUsage = { promptTokens: 0, outputTokens: 0, totalTokens: 0 };
 
+/** Sums two usages; the optional counts appear once either side has them (runs recorded before them had none). */
 export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  const optional = (key: 'cachedTokens' | 'thoughtsTokens' | 'cost') =>
+    a[key] === undefined && b[key] === undefined ? {} : { [key]: Math.round(((a[key] ?? 0) + (b[key] ?? 0)) * 1_000_000) / 1_000_000 };
   return {
     promptTokens: a.promptTokens + b.promptTokens,
     outputTokens: a.outputTokens + b.outputTokens,
     totalTokens: a.totalTokens + b.totalTokens,
+    ...optional('cachedTokens'),
+    ...optional('thoughtsTokens'),
+    ...optional('cost'),
   };
 }
 

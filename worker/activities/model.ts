@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FunctionCallingConfigMode, GoogleGenAI, type GenerateContentResponse } from '@google/genai';
+import { FunctionCallingConfigMode, GoogleGenAI, ThinkingLevel, type GenerateContentResponse } from '@google/genai';
+import { callCost, modelInfo } from '../../core/models.ts';
 import { RUN_TIME_LIMIT, type ModelActivities, type ModelStepResult } from '../../core/contracts/model.ts';
 import { functionCalls, textOf, type AgentSpec, type Content, type Part, type PlannedCall, type ToolOutcome, type ToolResultRef } from '../../core/spec.ts';
 import { boundResult } from '../../store/excerpt.ts';
@@ -61,21 +62,7 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
     // Cancellation reaches an activity through its heartbeats: beat while the call is open.
     // A streamed answer's message goes in the details, so a retry finishes it instead of starting another.
     const heartbeats = startHeartbeats(() => stream?.progress());
-    const request = {
-      model: spec.model,
-      contents,
-      config: {
-        systemInstruction: spec.instructions,
-        ...(spec.tools.length === 0
-          ? {}
-          : {
-              tools: [{ functionDeclarations: spec.tools.map((tool) => ({ name: tool.name, description: tool.description, parametersJsonSchema: tool.parameters })) }],
-              toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.AUTO } },
-            }),
-        automaticFunctionCalling: { disable: true },
-        abortSignal,
-      },
-    };
+    const request = { model: spec.model, contents, config: { ...requestConfig(spec), abortSignal } };
     try {
       if (!stream) return await responseHeaders.run(slot, () => client.models.generateContent(request));
       return await responseHeaders.run(slot, async () => {
@@ -127,7 +114,7 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       const contents = await loadContext(store, head, { maxBytes: CONTEXT_BYTES });
       const stream = input.stream ? deps.answerStreams?.open(input.stream, resumeOf(activityHeartbeatDetails())) : undefined;
       const response = await generate(spec, contents, stream, input.deadlineAt);
-      const { content, usage, finishReason } = toContent(response);
+      const { content, usage, finishReason } = toContent(response, spec.model);
       await stream?.finish(functionCalls(content).length === 0);
       head = await appendMessages(store, head, [content]);
 
@@ -150,6 +137,35 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
         ...(finishReason ? { finishReason } : {}),
       };
     },
+  };
+}
+
+const THINKING_LEVELS: Record<NonNullable<AgentSpec['thinkingLevel']>, ThinkingLevel> = {
+  minimal: ThinkingLevel.MINIMAL,
+  low: ThinkingLevel.LOW,
+  medium: ThinkingLevel.MEDIUM,
+  high: ThinkingLevel.HIGH,
+};
+
+/**
+ * The request's configuration, built from the spec alone: the system instruction and the tools
+ * come out byte-identical on every call of a run, ahead of the turns, so Gemini's implicit cache
+ * can serve that prefix. Gemini 3 thinks by level; a thinking budget is never sent (Gemini 3
+ * refuses it, and with a level it is always refused). A model the table says thinks by budget
+ * (Gemini 2.x, through `GEMINI_MODEL`) gets no thinking setting at all.
+ */
+export function requestConfig(spec: AgentSpec) {
+  const level = spec.thinkingLevel && modelInfo(spec.model)?.thinking !== 'budget' ? THINKING_LEVELS[spec.thinkingLevel] : undefined;
+  return {
+    systemInstruction: spec.instructions,
+    ...(spec.tools.length === 0
+      ? {}
+      : {
+          tools: [{ functionDeclarations: spec.tools.map((tool) => ({ name: tool.name, description: tool.description, parametersJsonSchema: tool.parameters })) }],
+          toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode[spec.functionCallingMode ?? 'AUTO'] } },
+        }),
+    ...(level ? { thinkingConfig: { thinkingLevel: level } } : {}),
+    automaticFunctionCalling: { disable: true },
   };
 }
 
@@ -198,7 +214,7 @@ function activitySignal(): AbortSignal | undefined {
   }
 }
 
-function toContent(response: GenerateContentResponse): { content: Content; usage: ModelStepResult['usage']; finishReason?: string } {
+function toContent(response: GenerateContentResponse, model: string): { content: Content; usage: ModelStepResult['usage']; finishReason?: string } {
   const candidate = response.candidates?.[0];
   const parts = (candidate?.content?.parts ?? []).flatMap((part) => {
     const kept: Part = {};
@@ -216,10 +232,19 @@ function toContent(response: GenerateContentResponse): { content: Content; usage
   });
   const usage = response.usageMetadata;
   const promptTokens = usage?.promptTokenCount ?? 0;
-  const outputTokens = (usage?.candidatesTokenCount ?? 0) + (usage?.thoughtsTokenCount ?? 0);
+  const thoughtsTokens = usage?.thoughtsTokenCount ?? 0;
+  const cachedTokens = usage?.cachedContentTokenCount ?? 0;
+  const outputTokens = (usage?.candidatesTokenCount ?? 0) + thoughtsTokens;
   return {
     content: { role: 'model', parts },
-    usage: { promptTokens, outputTokens, totalTokens: usage?.totalTokenCount ?? promptTokens + outputTokens },
+    usage: {
+      promptTokens,
+      outputTokens,
+      totalTokens: usage?.totalTokenCount ?? promptTokens + outputTokens,
+      cachedTokens,
+      thoughtsTokens,
+      cost: callCost(model, { promptTokens, cachedTokens, outputTokens }),
+    },
     ...(candidate?.finishReason ? { finishReason: String(candidate.finishReason) } : {}),
   };
 }
