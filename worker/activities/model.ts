@@ -7,7 +7,7 @@ import { RUN_TIME_LIMIT, type ModelActivities, type ModelStepResult } from '../.
 import { functionCalls, textOf, type AgentSpec, type Content, type Part, type PlannedCall, type ToolOutcome, type ToolResultRef } from '../../core/spec.ts';
 import { boundResult } from '../../store/excerpt.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
-import { classifyModelError } from '../model-errors.ts';
+import { classifyModelError, ModelErrorType } from '../model-errors.ts';
 import type { AnswerStream, AnswerStreams, StreamResume } from '../replies/answer-stream.ts';
 import { appendMessages, loadContext } from '../transcript.ts';
 import { startHeartbeats } from './heartbeat.ts';
@@ -82,7 +82,10 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
     } catch (error) {
       if (cancelled?.aborted) throw error;
       if (outOfTime?.aborted) throw ApplicationFailure.nonRetryable('The run reached its time limit during the model call.', RUN_TIME_LIMIT);
-      throw classifyModelError(error, slot.headers?.get('retry-after'));
+      const failure = classifyModelError(error, slot.headers?.get('retry-after'), spec.model);
+      // A refused model is the operator's to fix: one line in the worker's log too, besides the person's reply.
+      if ((failure as { type?: string }).type === ModelErrorType.ModelRefused) console.error(failure.message);
+      throw failure;
     } finally {
       heartbeats.stop();
     }
