@@ -4,6 +4,7 @@ import { compileTool, TOOL_NAME_PATTERN, type ApproverGroups, type ToolDefinitio
 import type { AmbientCheck } from './ambient.ts';
 import { MAX_SUGGESTED_PROMPTS, suggestedPromptsSchema, type SuggestedPrompt } from './suggested-prompts.ts';
 import { validateTriggers, type TriggerOptions, type TriggerSpec } from './triggers.ts';
+import type { BudgetSpec } from './budgets.ts';
 import { DEFAULT_MODEL, FUNCTION_CALLING_MODES, modelInfo, modelRefusal, THINKING_LEVELS, type FunctionCallingMode, type ThinkingLevel } from './models.ts';
 
 export { DEFAULT_MODEL };
@@ -17,6 +18,12 @@ export interface AgentOptions {
   thinkingLevel?: ThinkingLevel;
   /** Whether the model may, must or must not call tools (`functionCallingConfig.mode`). @default 'AUTO' */
   functionCallingMode?: FunctionCallingMode;
+  /**
+   * Spending caps in US dollars, checked before each model call: per run (one turn), per person
+   * per UTC day, per agent per UTC day. Past one, the person is told which and when it resets, and
+   * the run ends with stop reason `budget`. @default none
+   */
+  budget?: BudgetSpec;
   /** System instructions. */
   instructions: string;
   /** @default [] */
@@ -63,7 +70,7 @@ export interface AgentOptions {
 
 export interface AgentDefinition
   extends Required<
-    Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers' | 'check' | 'approvers' | 'notRequester' | 'approverGroups' | 'suggestedPrompts' | 'thinkingLevel' | 'functionCallingMode'>
+    Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers' | 'check' | 'approvers' | 'notRequester' | 'approverGroups' | 'suggestedPrompts' | 'thinkingLevel' | 'functionCallingMode' | 'budget'>
   > {
   readonly kind: 'agent';
   limits: AgentLimits;
@@ -77,6 +84,7 @@ export interface AgentDefinition
   suggestedPrompts: SuggestedPrompt[];
   thinkingLevel?: ThinkingLevel;
   functionCallingMode?: FunctionCallingMode;
+  budget?: BudgetSpec;
 }
 
 export const DEFAULT_LIMITS: AgentLimits = { maxSteps: 10, maxTokens: 200_000, maxDuration: '10 minutes' };
@@ -146,7 +154,16 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     ...(options.approverGroups ? { approverGroups: options.approverGroups } : {}),
     ...(options.thinkingLevel ? { thinkingLevel: options.thinkingLevel } : {}),
     ...(options.functionCallingMode ? { functionCallingMode: options.functionCallingMode } : {}),
+    ...(options.budget ? { budget: validBudget(options.name, options.budget) } : {}),
   };
+}
+
+function validBudget(agent: string, budget: BudgetSpec): BudgetSpec {
+  for (const [name, value] of Object.entries(budget)) {
+    if (!['perRun', 'perPersonPerDay', 'perAgentPerDay'].includes(name)) throw new TypeError(`Agent "${agent}": budget.${name} is not a cap; use perRun, perPersonPerDay or perAgentPerDay.`);
+    if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`Agent "${agent}": budget.${name} must be a positive amount of US dollars.`);
+  }
+  return { ...budget };
 }
 
 /** A shut-down model, an unknown thinking level or calling mode, or a level on a model that thinks by budget: refused here, not at the first call. */
@@ -187,6 +204,7 @@ export function compileAgent(agent: AgentDefinition, overrides: { model?: string
     limits: agent.limits,
     ...(agent.thinkingLevel ? { thinkingLevel: agent.thinkingLevel } : {}),
     ...(agent.functionCallingMode ? { functionCallingMode: agent.functionCallingMode } : {}),
+    ...(agent.budget ? { budget: agent.budget } : {}),
     ...(subAgents.length ? { subAgents: subAgents.map((subAgent) => compileAgent(subAgent, overrides, depth + 1, groups)) } : {}),
     // By name only: what a server runs stays in the worker (see `mcpServersOf`).
     ...(agent.mcpServers?.length ? { mcpServers: agent.mcpServers.map(mcpServerRef) } : {}),

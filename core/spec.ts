@@ -4,6 +4,7 @@
  */
 
 import type { Duration } from '@temporalio/common';
+import type { BudgetSpec } from './budgets.ts';
 
 /** A duration as Temporal reads it: `'30 seconds'`, `'5 minutes'`, or milliseconds. */
 export type { Duration };
@@ -117,6 +118,8 @@ export interface AgentSpec {
   instructions: string;
   tools: ToolSpec[];
   limits: AgentLimits;
+  /** Spending caps in US dollars. @default none */
+  budget?: BudgetSpec;
   /** Agents this one calls as tools (the tools with `subAgent` set), compiled down to `MAX_AGENT_DEPTH`. */
   subAgents?: AgentSpec[];
   /** MCP servers whose tools are listed at the start of each run, by name (the worker knows what they run). */

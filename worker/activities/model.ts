@@ -8,6 +8,7 @@ import { functionCalls, textOf, type AgentSpec, type Content, type Part, type Pl
 import { boundResult } from '../../store/excerpt.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
 import { classifyModelError, ModelErrorType } from '../model-errors.ts';
+import { createBudgetLedger, type BudgetLedger, type DailyCap } from '../budget-ledger.ts';
 import type { AnswerStream, AnswerStreams, StreamResume } from '../replies/answer-stream.ts';
 import { appendMessages, loadContext } from '../transcript.ts';
 import { startHeartbeats } from './heartbeat.ts';
@@ -19,6 +20,8 @@ export interface ModelActivityDeps {
   store: TranscriptStore;
   /** Where steps with a `stream` target send the answer as it is written. @default none: every answer is posted whole by the reply step */
   answerStreams?: AnswerStreams;
+  /** The shared daily spending counters agents' `budget` caps are checked against. @default in memory: enough for one process */
+  budgets?: BudgetLedger;
 }
 
 /** Most bytes of transcript JSON sent to the model per call. */
@@ -43,6 +46,7 @@ function recordingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<R
 
 export function createModelActivities(deps: ModelActivityDeps): ModelActivities {
   const { store } = deps;
+  const budgets = deps.budgets ?? createBudgetLedger();
   const client = new GoogleGenAI({
     apiKey: deps.apiKey,
     httpOptions: {
@@ -115,10 +119,23 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       let head = input.head;
       if (input.toolResults?.length) head = await appendMessages(store, head, [await toolResponses(input.toolResults)]);
       const contents = await loadContext(store, head, { maxBytes: CONTEXT_BYTES });
-      const stream = input.stream ? deps.answerStreams?.open(input.stream, resumeOf(activityHeartbeatDetails())) : undefined;
-      const response = await generate(spec, contents, stream, input.deadlineAt);
-      const { content, usage, finishReason } = toContent(response, spec.model);
-      await stream?.finish(functionCalls(content).length === 0);
+      const caps = input.budget ? dailyCaps(spec, input.budget.person) : [];
+      const callId = callIdOf();
+      const admittedAt = Date.now();
+      if (caps.length) await budgets.admit(callId, caps, admittedAt);
+      let settled = false;
+      let answered: ReturnType<typeof toContent>;
+      try {
+        const stream = input.stream ? deps.answerStreams?.open(input.stream, resumeOf(activityHeartbeatDetails())) : undefined;
+        answered = toContent(await generate(spec, contents, stream, input.deadlineAt), spec.model);
+        await stream?.finish(functionCalls(answered.content).length === 0);
+        if (caps.length) await budgets.settle(callId, caps, answered.usage.cost ?? 0, admittedAt);
+        settled = true;
+      } finally {
+        // A failed call spent nothing: its admission closes so others near the cap may go.
+        if (caps.length && !settled) await budgets.settle(callId, caps, 0, admittedAt).catch(() => undefined);
+      }
+      const { content, usage, finishReason } = answered;
       head = await appendMessages(store, head, [content]);
 
       const calls: PlannedCall[] = [];
@@ -170,6 +187,24 @@ export function requestConfig(spec: AgentSpec) {
     ...(level ? { thinkingConfig: { thinkingLevel: level } } : {}),
     automaticFunctionCalling: { disable: true },
   };
+}
+
+/** The daily caps a call counts against: the person's (when someone asked) and the agent's. */
+function dailyCaps(spec: AgentSpec, person: string | undefined): DailyCap[] {
+  const caps: DailyCap[] = [];
+  if (spec.budget?.perPersonPerDay !== undefined && person) caps.push({ scope: 'person', id: `${spec.name}\u0000${person}`, agent: spec.name, cap: spec.budget.perPersonPerDay });
+  if (spec.budget?.perAgentPerDay !== undefined) caps.push({ scope: 'agent', id: spec.name, agent: spec.name, cap: spec.budget.perAgentPerDay });
+  return caps;
+}
+
+/** One attempt of one model call: its admission and its settlement match, and a retry is another call. */
+function callIdOf(): string {
+  try {
+    const { workflowExecution, activityId, attempt } = Context.current().info;
+    return `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}/${attempt}`;
+  } catch {
+    return crypto.randomUUID();
+  }
 }
 
 function activityHeartbeatDetails(): unknown {
