@@ -81,6 +81,8 @@ export interface AgentRunResult {
   transcriptHead: MessageRef;
   /** How many times the run continued as new. */
   continuedCount: number;
+  /** Whose spend `usage.cost` is, for `npm run costs`: the agent, its model, the person who asked (none for a scheduled run), and the depth (sub-agents' runs are also in their parent's usage). */
+  spentBy?: { agent: string; model: string; person?: string; depth: number };
 }
 
 /** Live progress for UIs: events from `fromIndex` on (indexes continue across continue-as-new). */
@@ -168,6 +170,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       usage: state.usage,
       transcriptHead: state.head,
       continuedCount: state.continuedCount,
+      spentBy: { agent: spec.name, model: spec.model, ...(input.conversation?.requesters?.[0] ? { person: input.conversation.requesters[0] } : {}), depth: input.depth ?? 0 },
     };
   };
   const timeBudget = createDeadline(deadline);
