@@ -182,18 +182,23 @@ function implicitCache(minTokens: number) {
       // The model's id first: each model has its own cache.
       const prefix = [request.model, JSON.stringify(systemInstruction ?? null), JSON.stringify(tools ?? null), ...contents.map((content) => JSON.stringify(content))].join('\n');
       let longest = 0;
-      for (const earlier of seen) {
-        let at = 0;
-        const end = Math.min(earlier.length, prefix.length);
-        while (at < end && earlier.charCodeAt(at) === prefix.charCodeAt(at)) at += 1;
-        longest = Math.max(longest, at);
-      }
+      for (const earlier of seen) longest = Math.max(longest, commonPrefixLength(earlier, prefix));
       seen.push(prefix);
-      if (seen.length > 50) seen.shift();
+      if (seen.length > 16) seen.shift();
       const tokens = Math.floor(Math.max(0, longest - request.model.length) / 4);
       return tokens >= minTokens ? tokens : 0;
     },
   };
+}
+
+/** How many leading characters two strings share: whole blocks first, then character by character. */
+function commonPrefixLength(a: string, b: string): number {
+  const end = Math.min(a.length, b.length);
+  const block = 4096;
+  let at = 0;
+  while (at + block <= end && a.slice(at, at + block) === b.slice(at, at + block)) at += block;
+  while (at < end && a.charCodeAt(at) === b.charCodeAt(at)) at += 1;
+  return at;
 }
 
 /**

@@ -32,7 +32,7 @@ export interface DailyCap {
  */
 export interface BudgetLedger {
   /** Admits one call under every cap, or throws the non-retryable `BudgetExceeded` with the person's message. */
-  admit(callId: string, caps: DailyCap[], now?: number): Promise<void>;
+  admit(callId: string, caps: DailyCap[], now?: number, whileWaiting?: () => void): Promise<void>;
   /** Adds a finished call's cost (0 for a failed call) and closes its admission. */
   settle(callId: string, caps: DailyCap[], cost: number, now?: number): Promise<void>;
   /** What the counter says, for tests and `npm run costs`. */
@@ -96,7 +96,7 @@ export function createBudgetLedger(files: RecordFiles = createMemoryRecordFiles(
   }
 
   return {
-    async admit(callId, caps, now = Date.now()) {
+    async admit(callId, caps, now = Date.now(), whileWaiting) {
       const day = utcDay(now);
       const started = Date.now();
       for (;;) {
@@ -130,6 +130,7 @@ export function createBudgetLedger(files: RecordFiles = createMemoryRecordFiles(
         // Someone else's call is in flight near the cap: let go, wait for it to settle, try again.
         await release(callId, admitted, day);
         if (Date.now() - started > ADMIT_WAIT_MS) throw new Error('Budget counters stayed busy: another call near the cap did not settle; retrying.');
+        whileWaiting?.();
         await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150));
       }
     },

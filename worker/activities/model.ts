@@ -122,7 +122,8 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       const caps = input.budget ? dailyCaps(spec, input.budget.person) : [];
       const callId = callIdOf();
       const admittedAt = Date.now();
-      if (caps.length) await budgets.admit(callId, caps, admittedAt);
+      // A wait for calls in flight near a cap keeps the activity's heartbeat going.
+      if (caps.length) await budgets.admit(callId, caps, admittedAt, heartbeatIfActivity);
       let settled = false;
       let answered: ReturnType<typeof toContent>;
       try {
@@ -195,6 +196,16 @@ function dailyCaps(spec: AgentSpec, person: string | undefined): DailyCap[] {
   if (spec.budget?.perPersonPerDay !== undefined && person) caps.push({ scope: 'person', id: `${spec.name}\u0000${person}`, agent: spec.name, cap: spec.budget.perPersonPerDay });
   if (spec.budget?.perAgentPerDay !== undefined) caps.push({ scope: 'agent', id: spec.name, agent: spec.name, cap: spec.budget.perAgentPerDay });
   return caps;
+}
+
+function heartbeatIfActivity(): void {
+  try {
+    const context = Context.current();
+    // A local activity has no heartbeats: Core keeps its task alive.
+    if (!context.info.isLocal) context.heartbeat();
+  } catch {
+    // Not in an activity (a test calling the function directly): nothing to beat.
+  }
 }
 
 /** One attempt of one model call: its admission and its settlement match, and a retry is another call. */
