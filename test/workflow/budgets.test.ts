@@ -35,6 +35,21 @@ describe.skipIf(noTemporal)('budgets in US dollars', () => {
     expect(model.requests).toHaveLength(2);
   });
 
+  it("an agent's daily cap stops a conversation's turn (model calls on the model queue) with the message saying when it resets", async () => {
+    const name = `daily-agent-${crypto.randomUUID().slice(0, 8)}`;
+    const capped = defineAgent({ name, instructions: 'Count.', tools: [calculatorTool], limits: { maxTokens: 10_000_000 }, budget: { perAgentPerDay: 0.1 } });
+    model = await startScriptedModel([calculate(), answer('never reached')]);
+    const taskQueue = temporal.taskQueue('budget-agent');
+    await temporal.startWorker({ taskQueue, tools: [], agents: [capped], modelUrl: model.url });
+    const conversation = conversationDriver(temporal.client, taskQueue, name);
+    await conversation.send(incoming('Count for me.'));
+    const turn = await conversation.waitForTurn(1);
+    expect(turn.stopReason).toBe('budget');
+    expect(turn.answerExcerpt).toMatch(new RegExp(`^I stopped: agent "${name}" has spent \\$0\\.15 today, its daily cap of \\$0\\.10 \\(budget\\.perAgentPerDay\\)\\. It resets at 00:00 UTC \\(\\d{4}-\\d{2}-\\d{2} 00:00 UTC, in `));
+    expect(turn.usage?.cost).toBe(0.15);
+    expect(model.requests).toHaveLength(1);
+  });
+
   it('two turns of one person at once, against a daily cap, overrun it by at most one call, and both end with outcome budget', async () => {
     const daily = defineAgent({ name: 'daily', instructions: 'Count.', tools: [calculatorTool], limits: { maxSteps: 30, maxTokens: 10_000_000 }, budget: { perPersonPerDay: 1 } });
     model = await startScriptedModel(() => calculate());
