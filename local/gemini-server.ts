@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Content } from '../core/spec.ts';
+import { modelInfo } from '../core/models.ts';
 import { refusalOf, withSignatures } from './gemini-rules.ts';
 
 /** The parts of a `generateContent` request body this server reads. */
@@ -219,6 +220,9 @@ async function streamReply(response: ServerResponse, reply: Extract<GeminiReply,
     if (part.text === '') chunks.push([part]);
   }
   if (chunks.length === 0) chunks.push([]);
+  // Gemini 3 signs a text answer too: the signature comes last, on a part of empty text.
+  const textOnly = reply.content.parts.length > 0 && reply.content.parts.every((part) => part.text !== undefined && !part.functionCall && !part.thoughtSignature);
+  if (textOnly && modelInfo(entry.model)?.thinking !== 'budget') chunks.push([{ text: '', thoughtSignature: Buffer.from(`stand-in-signature:${entry.index}:text`).toString('base64') }]);
   response.writeHead(200, { 'content-type': 'text/event-stream' });
   for (const [index, parts] of chunks.entries()) {
     if (pacing.hangAfterChunks !== undefined && index >= pacing.hangAfterChunks) return;

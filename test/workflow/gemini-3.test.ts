@@ -68,6 +68,24 @@ describe('the Gemini stand-in speaks Gemini 3', () => {
   });
 });
 
+describe('the Gemini stand-in streams as Gemini 3 does', () => {
+  it('sends text in chunks with usage on each, and the signature last on an empty text part', async () => {
+    const server = await startScriptedModel(() => ({ ...answer('A'.repeat(100), { promptTokens: 50, outputTokens: 25, thoughtsTokens: 10 }), stream: { chunkChars: 40 } }));
+    try {
+      const client = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: server.url, retryOptions: { attempts: 1 } } });
+      const chunks = [];
+      for await (const chunk of await client.models.generateContentStream({ model: 'gemini-3.5-flash', contents: 'Say A a hundred times.' })) chunks.push(chunk);
+      expect(chunks.map((chunk) => chunk.candidates?.[0]?.content?.parts?.[0]?.text)).toEqual(['A'.repeat(40), 'A'.repeat(40), 'A'.repeat(20), '']);
+      expect(chunks.at(-1)!.candidates?.[0]?.content?.parts?.[0]?.thoughtSignature).toBeTruthy();
+      expect(chunks.every((chunk) => chunk.usageMetadata?.promptTokenCount === 50)).toBe(true);
+      expect(chunks.at(-1)!.usageMetadata).toMatchObject({ candidatesTokenCount: 25, thoughtsTokenCount: 10, totalTokenCount: 85 });
+      expect(chunks.at(-1)!.candidates?.[0]?.finishReason).toBe('STOP');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe.skipIf(noTemporal)('Gemini 3 request shape in agent runs', () => {
   const temporal = useTemporal();
   let model: GeminiServer | undefined;
