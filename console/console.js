@@ -128,7 +128,13 @@ function renderChannel() {
   const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 40;
   list.replaceChildren(...thread.map((message) => messageView(message, { showReplies: false })));
   if (atBottom) list.scrollTop = list.scrollHeight;
+  // A reply may end a turn: the cost is read again, at most once a second.
+  if (Date.now() - lastCostRead > 1000) {
+    lastCostRead = Date.now();
+    void showThreadCost(state.thread.channel, state.thread.ts);
+  }
 }
+let lastCostRead = 0;
 
 async function openThread(channel, ts) {
   state.thread = { channel, ts };
@@ -137,6 +143,15 @@ async function openThread(channel, ts) {
   const { url } = await api(`/api/workflow-url?channel=${encodeURIComponent(channel)}&thread=${encodeURIComponent(ts)}`);
   link.hidden = !url;
   if (url) link.href = url;
+  await showThreadCost(channel, ts);
+}
+
+// What the thread's turns cost so far (the conversation's `turns` query, at the model table's prices).
+async function showThreadCost(channel, ts) {
+  const cost = $('#thread-cost');
+  const { turns, cost: dollars, tokens } = await api(`/api/thread-cost?channel=${encodeURIComponent(channel)}&thread=${encodeURIComponent(ts)}`);
+  cost.hidden = turns === 0;
+  cost.textContent = `${turns} turn(s) · ${tokens} tokens · $${dollars.toFixed(4)}`;
 }
 
 function show(pane, channel) {

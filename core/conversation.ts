@@ -3,7 +3,7 @@
  * the conversation workflow. Wire names here are never renamed in place. Pure module.
  */
 
-import type { Duration } from './spec.ts';
+import type { Duration, TokenUsage } from './spec.ts';
 
 /** Workflow type of a conversation; its workflow id is the conversation id. */
 export const CONVERSATION_WORKFLOW = 'conversation';
@@ -155,6 +155,8 @@ export interface TurnSummary {
   finishedAt?: string;
   /** Thumbs up and down on the answer, when anyone clicked. */
   feedback?: TurnFeedback;
+  /** The run's tokens and cost (US dollars, core/models.ts prices), sub-agents included; set once it answered. */
+  usage?: TokenUsage;
 }
 
 /** A request waiting for a person, as the `pendingApprovals` query shows it. */

@@ -4,12 +4,26 @@ import { compileTool, TOOL_NAME_PATTERN, type ApproverGroups, type ToolDefinitio
 import type { AmbientCheck } from './ambient.ts';
 import { MAX_SUGGESTED_PROMPTS, suggestedPromptsSchema, type SuggestedPrompt } from './suggested-prompts.ts';
 import { validateTriggers, type TriggerOptions, type TriggerSpec } from './triggers.ts';
+import type { BudgetSpec } from './budgets.ts';
+import { DEFAULT_MODEL, FUNCTION_CALLING_MODES, modelInfo, modelRefusal, THINKING_LEVELS, type FunctionCallingMode, type ThinkingLevel } from './models.ts';
+
+export { DEFAULT_MODEL };
 
 export interface AgentOptions {
   /** Unique name; also the routing key for triggers. */
   name: string;
-  /** Gemini model id. @default 'gemini-2.5-flash' */
+  /** Gemini model id; one shut down is refused, naming its replacement (see core/models.ts). @default DEFAULT_MODEL ('gemini-3.5-flash') */
   model?: string;
+  /** How much Gemini 3 thinks before it answers (`thinkingConfig.thinkingLevel`); no thinking budget is ever sent. @default the model's own ('medium' on gemini-3.5-flash) */
+  thinkingLevel?: ThinkingLevel;
+  /** Whether the model may, must or must not call tools (`functionCallingConfig.mode`). @default 'AUTO' */
+  functionCallingMode?: FunctionCallingMode;
+  /**
+   * Spending caps in US dollars, checked before each model call: per run (one turn), per person
+   * per UTC day, per agent per UTC day. Past one, the person is told which and when it resets, and
+   * the run ends with stop reason `budget`. @default none
+   */
+  budget?: BudgetSpec;
   /** System instructions. */
   instructions: string;
   /** @default [] */
@@ -55,7 +69,9 @@ export interface AgentOptions {
 }
 
 export interface AgentDefinition
-  extends Required<Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers' | 'check' | 'approvers' | 'notRequester' | 'approverGroups' | 'suggestedPrompts'>> {
+  extends Required<
+    Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers' | 'check' | 'approvers' | 'notRequester' | 'approverGroups' | 'suggestedPrompts' | 'thinkingLevel' | 'functionCallingMode' | 'budget'>
+  > {
   readonly kind: 'agent';
   limits: AgentLimits;
   triggers: TriggerSpec[];
@@ -66,9 +82,10 @@ export interface AgentDefinition
   notRequester?: boolean;
   approverGroups?: Record<string, string[]>;
   suggestedPrompts: SuggestedPrompt[];
+  thinkingLevel?: ThinkingLevel;
+  functionCallingMode?: FunctionCallingMode;
+  budget?: BudgetSpec;
 }
-
-export const DEFAULT_MODEL = 'gemini-2.5-flash';
 
 export const DEFAULT_LIMITS: AgentLimits = { maxSteps: 10, maxTokens: 200_000, maxDuration: '10 minutes' };
 
@@ -101,6 +118,8 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     if (servers.has(server.name)) throw new TypeError(`Agent "${options.name}" lists MCP server "${server.name}" twice.`);
     servers.add(server.name);
   }
+  const model = options.model ?? DEFAULT_MODEL;
+  validateModelOptions(options.name, model, options);
   const triggers = validateTriggers(options.name, options.triggers ?? []);
   const prompts = suggestedPromptsSchema.safeParse(options.suggestedPrompts ?? []);
   if (!prompts.success) {
@@ -119,7 +138,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   return {
     kind: 'agent',
     name: options.name,
-    model: options.model ?? DEFAULT_MODEL,
+    model,
     instructions: options.instructions,
     description: options.description ?? firstSentence(options.instructions),
     tools,
@@ -133,7 +152,33 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     ...(options.approvers ? { approvers: options.approvers } : {}),
     ...(options.notRequester === undefined ? {} : { notRequester: options.notRequester }),
     ...(options.approverGroups ? { approverGroups: options.approverGroups } : {}),
+    ...(options.thinkingLevel ? { thinkingLevel: options.thinkingLevel } : {}),
+    ...(options.functionCallingMode ? { functionCallingMode: options.functionCallingMode } : {}),
+    ...(options.budget ? { budget: validBudget(options.name, options.budget) } : {}),
   };
+}
+
+function validBudget(agent: string, budget: BudgetSpec): BudgetSpec {
+  for (const [name, value] of Object.entries(budget)) {
+    if (!['perRun', 'perPersonPerDay', 'perAgentPerDay'].includes(name)) throw new TypeError(`Agent "${agent}": budget.${name} is not a cap; use perRun, perPersonPerDay or perAgentPerDay.`);
+    if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`Agent "${agent}": budget.${name} must be a positive amount of US dollars.`);
+  }
+  return { ...budget };
+}
+
+/** A shut-down model, an unknown thinking level or calling mode, or a level on a model that thinks by budget: refused here, not at the first call. */
+function validateModelOptions(agent: string, model: string, options: AgentOptions): void {
+  const refusal = modelRefusal(model, Date.now(), `the "model" of agent "${agent}"${options.model === undefined ? ' (its default comes from core/models.ts)' : ''}`);
+  if (refusal) throw new TypeError(`Agent "${agent}": ${refusal}`);
+  if (options.thinkingLevel !== undefined) {
+    if (!THINKING_LEVELS.includes(options.thinkingLevel)) throw new TypeError(`Agent "${agent}": thinkingLevel must be one of ${THINKING_LEVELS.join(', ')}.`);
+    if (modelInfo(model)?.thinking === 'budget') {
+      throw new TypeError(`Agent "${agent}": model "${model}" takes no thinkingLevel (it predates Gemini 3); leave thinkingLevel out or use a Gemini 3 model.`);
+    }
+  }
+  if (options.functionCallingMode !== undefined && !FUNCTION_CALLING_MODES.includes(options.functionCallingMode)) {
+    throw new TypeError(`Agent "${agent}": functionCallingMode must be one of ${FUNCTION_CALLING_MODES.join(', ')}.`);
+  }
 }
 
 /** The pure-JSON form a workflow receives: tool declarations as JSON Schema, no handlers. */
@@ -157,6 +202,9 @@ export function compileAgent(agent: AgentDefinition, overrides: { model?: string
     instructions: agent.instructions,
     tools: [...agent.tools.map((tool) => compileTool(tool, groups)), ...subAgentTools],
     limits: agent.limits,
+    ...(agent.thinkingLevel ? { thinkingLevel: agent.thinkingLevel } : {}),
+    ...(agent.functionCallingMode ? { functionCallingMode: agent.functionCallingMode } : {}),
+    ...(agent.budget ? { budget: agent.budget } : {}),
     ...(subAgents.length ? { subAgents: subAgents.map((subAgent) => compileAgent(subAgent, overrides, depth + 1, groups)) } : {}),
     // By name only: what a server runs stays in the worker (see `mcpServersOf`).
     ...(agent.mcpServers?.length ? { mcpServers: agent.mcpServers.map(mcpServerRef) } : {}),

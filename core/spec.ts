@@ -4,6 +4,7 @@
  */
 
 import type { Duration } from '@temporalio/common';
+import type { BudgetSpec } from './budgets.ts';
 
 /** A duration as Temporal reads it: `'30 seconds'`, `'5 minutes'`, or milliseconds. */
 export type { Duration };
@@ -108,11 +109,17 @@ export interface AgentLimits {
 /** An agent compiled to data: what a workflow receives once per run. */
 export interface AgentSpec {
   name: string;
-  /** Gemini model id, e.g. `gemini-2.5-flash`. */
+  /** Gemini model id, e.g. `gemini-3.5-flash` (core/models.ts). */
   model: string;
+  /** Gemini 3's `thinkingLevel`. @default the model's own */
+  thinkingLevel?: 'minimal' | 'low' | 'medium' | 'high';
+  /** `functionCallingConfig.mode`. @default 'AUTO' */
+  functionCallingMode?: 'AUTO' | 'ANY' | 'NONE' | 'VALIDATED';
   instructions: string;
   tools: ToolSpec[];
   limits: AgentLimits;
+  /** Spending caps in US dollars. @default none */
+  budget?: BudgetSpec;
   /** Agents this one calls as tools (the tools with `subAgent` set), compiled down to `MAX_AGENT_DEPTH`. */
   subAgents?: AgentSpec[];
   /** MCP servers whose tools are listed at the start of each run, by name (the worker knows what they run). */
@@ -156,18 +163,32 @@ export interface Part {
 }
 
 export interface TokenUsage {
+  /** Every input token, cached ones included. */
   promptTokens: number;
+  /** Answer and thinking tokens. */
   outputTokens: number;
   totalTokens: number;
+  /** Of `promptTokens`, those Gemini served from its cache (billed at the cached rate). */
+  cachedTokens?: number;
+  /** Of `outputTokens`, thinking. */
+  thoughtsTokens?: number;
+  /** What the calls cost, in US dollars, at the prices of core/models.ts when they ran. */
+  cost?: number;
 }
 
 export const ZERO_USAGE: TokenUsage = { promptTokens: 0, outputTokens: 0, totalTokens: 0 };
 
+/** Sums two usages; the optional counts appear once either side has them (runs recorded before them had none). */
 export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  const optional = (key: 'cachedTokens' | 'thoughtsTokens' | 'cost') =>
+    a[key] === undefined && b[key] === undefined ? {} : { [key]: Math.round(((a[key] ?? 0) + (b[key] ?? 0)) * 1_000_000) / 1_000_000 };
   return {
     promptTokens: a.promptTokens + b.promptTokens,
     outputTokens: a.outputTokens + b.outputTokens,
     totalTokens: a.totalTokens + b.totalTokens,
+    ...optional('cachedTokens'),
+    ...optional('thoughtsTokens'),
+    ...optional('cost'),
   };
 }
 

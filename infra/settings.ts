@@ -100,7 +100,7 @@ export const deploymentSettingsSchema = z.object({
 
   /** Further plain (not secret) worker variables as a JSON object, e.g. `{"GEMINI_MODEL":"…","MODEL_CALLS_PER_SECOND":"5"}`. */
   workerEnvironment: z
-    .preprocess(parseJsonText, z.record(z.string(), z.string(), { message: 'must be a JSON object of strings, e.g. {"GEMINI_MODEL":"gemini-2.5-flash"}' }))
+    .preprocess(parseJsonText, z.record(z.string(), z.string(), { message: 'must be a JSON object of strings, e.g. {"GEMINI_MODEL":"gemini-3.5-flash"}' }))
     .default({}),
   workerCpu: integer(256, 16384).default(512),
   workerMemoryMiB: integer(512, 122880).default(1024),

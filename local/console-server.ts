@@ -7,6 +7,7 @@ import { streamSSE } from 'hono/streaming';
 import { listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../client/schedules.ts';
 import type { AgentDefinition } from '../core/define-agent.ts';
 import { slackConversationId } from '../core/inbound-event.ts';
+import { TURNS_QUERY, type TurnSummary } from '../core/conversation.ts';
 import { slackSignature } from '../functions/slack/slack-signature.ts';
 import { evalRoutes, type EvalRoutesOptions } from '../eval/console-routes.ts';
 import type { EmailStandIn } from './email-stand-in.ts';
@@ -95,6 +96,18 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     const channel = c.req.query('channel') ?? '';
     const threadTs = c.req.query('thread') ?? '';
     return c.json({ url: workflowUrl(slackConversationId(workspace.teamId, channel, threadTs)) ?? null });
+  });
+
+  // A thread's cost: the sum of its turns' (the conversation's `turns` query); none before its first turn.
+  app.get('/api/thread-cost', async (c) => {
+    const conversationId = slackConversationId(workspace.teamId, c.req.query('channel') ?? '', c.req.query('thread') ?? '');
+    const turns = await options.client.workflow
+      .getHandle(conversationId)
+      .query<TurnSummary[]>(TURNS_QUERY)
+      .catch(() => [] as TurnSummary[]);
+    const cost = turns.reduce((sum, turn) => sum + (turn.usage?.cost ?? 0), 0);
+    const tokens = turns.reduce((sum, turn) => sum + (turn.usage?.totalTokens ?? 0), 0);
+    return c.json({ turns: turns.length, cost: Math.round(cost * 1_000_000) / 1_000_000, tokens });
   });
 
   app.get('/api/events', (c) =>

@@ -1,25 +1,41 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Content } from '../core/spec.ts';
+import { modelInfo } from '../core/models.ts';
+import { refusalOf, withSignatures } from './gemini-rules.ts';
 
 /** The parts of a `generateContent` request body this server reads. */
 export interface GenerateContentBody {
   contents: Content[];
   systemInstruction?: { parts?: { text?: string }[] };
   tools?: { functionDeclarations?: { name: string; description?: string; parametersJsonSchema?: unknown; parameters?: unknown }[] }[];
-  toolConfig?: unknown;
-  generationConfig?: unknown;
+  toolConfig?: { functionCallingConfig?: { mode?: string } };
+  generationConfig?: { thinkingConfig?: { thinkingBudget?: unknown; thinkingLevel?: unknown } } & Record<string, unknown>;
 }
 
 export interface GeminiRequest {
   model: string;
   body: GenerateContentBody;
+  /** The body as it arrived, byte for byte. */
+  raw: string;
   /** 0-based, over the server's lifetime. */
   index: number;
+  /** Set when the server refused the request itself (Gemini 3's rules) without asking the responder. */
+  refused?: { status: number; message: string };
+}
+
+/** Token counts a reply may set; the rest are estimated (about four characters a token). */
+export interface ReplyUsage {
+  promptTokens: number;
+  outputTokens: number;
+  /** Thinking tokens (`thoughtsTokenCount`), on top of the output. @default 0 */
+  thoughtsTokens?: number;
+  /** Input tokens served from the cache (`cachedContentTokenCount`). @default what the implicit cache would hit */
+  cachedTokens?: number;
 }
 
 export type GeminiReply =
-  | { content: Content; usage?: { promptTokens: number; outputTokens: number }; finishReason?: string; delayMs?: number; stream?: StreamPacing }
+  | { content: Content; usage?: ReplyUsage; finishReason?: string; delayMs?: number; stream?: StreamPacing }
   | { status: number; message: string; headers?: Record<string, string>; delayMs?: number };
 
 /** How a `streamGenerateContent` answer is sent: text cut into chunks, one every `delayMs`. */
@@ -52,6 +68,11 @@ export interface GeminiServerOptions {
   host?: string;
   /** When set, requests must carry it as `x-goog-api-key`. */
   apiKey?: string;
+  /**
+   * Fewest tokens a shared prefix needs before the implicit cache reports a hit, as Gemini's
+   * implicit caching does (1,024 on Flash models). @default 1024
+   */
+  implicitCacheMinTokens?: number;
 }
 
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -97,26 +118,41 @@ export async function startGeminiServer(options: GeminiServerOptions): Promise<G
     if (!Array.isArray(body.contents) || body.contents.length === 0) {
       return sendError(response, 400, '* GenerateContentRequest.contents: contents is not specified');
     }
-    const entry: GeminiRequest = { model: decodeURIComponent(match[1]!), body, index: requests.length };
+    const entry: GeminiRequest = { model: decodeURIComponent(match[1]!), body, raw, index: requests.length };
     requests.push(entry);
     response.once('close', () => {
       if (!response.writableFinished) abortedCount += 1;
     });
+    const refused = refusalOf(entry.model, body);
+    if (refused) {
+      entry.refused = refused;
+      return sendError(response, refused.status, refused.message);
+    }
     const reply = await options.respond(entry);
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (response.destroyed) return;
     if ('status' in reply) return sendError(response, reply.status, reply.message, reply.headers);
+    const content = withSignatures(entry.model, reply.content, entry.index);
     const promptTokens = reply.usage?.promptTokens ?? estimateTokens(body.contents);
-    const outputTokens = reply.usage?.outputTokens ?? estimateTokens([reply.content]);
-    const usageMetadata = { promptTokenCount: promptTokens, candidatesTokenCount: outputTokens, totalTokenCount: promptTokens + outputTokens };
-    if (match[2] === 'streamGenerateContent') return streamReply(response, reply, usageMetadata, entry);
+    const cachedTokens = Math.min(promptTokens, reply.usage?.cachedTokens ?? cache.hit(entry));
+    const outputTokens = reply.usage?.outputTokens ?? estimateTokens([content]);
+    const thoughtsTokens = reply.usage?.thoughtsTokens ?? 0;
+    const usageMetadata = {
+      promptTokenCount: promptTokens,
+      candidatesTokenCount: outputTokens,
+      ...(thoughtsTokens ? { thoughtsTokenCount: thoughtsTokens } : {}),
+      ...(cachedTokens ? { cachedContentTokenCount: cachedTokens } : {}),
+      totalTokenCount: promptTokens + outputTokens + thoughtsTokens,
+    };
+    if (match[2] === 'streamGenerateContent') return streamReply(response, { ...reply, content }, usageMetadata, entry);
     send(response, 200, {
-      candidates: [{ content: reply.content, finishReason: reply.finishReason ?? 'STOP', index: 0 }],
-      usageMetadata: { promptTokenCount: promptTokens, candidatesTokenCount: outputTokens, totalTokenCount: promptTokens + outputTokens },
+      candidates: [{ content, finishReason: reply.finishReason ?? 'STOP', index: 0 }],
+      usageMetadata,
       modelVersion: entry.model,
       responseId: `scripted-${entry.index}`,
     });
   }
+  const cache = implicitCache(options.implicitCacheMinTokens ?? 1024);
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -134,7 +170,43 @@ export async function startGeminiServer(options: GeminiServerOptions): Promise<G
   };
 }
 
-/** Server-sent events as `alt=sse` answers them: text chunks first, calls and usage with the last. */
+/**
+ * Gemini's implicit cache, as its usage reports it: the longest byte-identical prefix this
+ * request shares with an earlier one (system instruction, tools, then the turns in order), in
+ * tokens, once it reaches the model's minimum. A prefix that changes from call to call never hits.
+ */
+function implicitCache(minTokens: number) {
+  const seen: string[] = [];
+  return {
+    hit(request: GeminiRequest): number {
+      const { systemInstruction, tools, contents } = request.body;
+      // The model's id first: each model has its own cache.
+      const prefix = [request.model, JSON.stringify(systemInstruction ?? null), JSON.stringify(tools ?? null), ...contents.map((content) => JSON.stringify(content))].join('\n');
+      let longest = 0;
+      for (const earlier of seen) longest = Math.max(longest, commonPrefixLength(earlier, prefix));
+      seen.push(prefix);
+      if (seen.length > 16) seen.shift();
+      const tokens = Math.floor(Math.max(0, longest - request.model.length) / 4);
+      return tokens >= minTokens ? tokens : 0;
+    },
+  };
+}
+
+/** How many leading characters two strings share: whole blocks first, then character by character. */
+function commonPrefixLength(a: string, b: string): number {
+  const end = Math.min(a.length, b.length);
+  const block = 4096;
+  let at = 0;
+  while (at + block <= end && a.slice(at, at + block) === b.slice(at, at + block)) at += block;
+  while (at < end && a.charCodeAt(at) === b.charCodeAt(at)) at += 1;
+  return at;
+}
+
+/**
+ * Server-sent events as `alt=sse` answers them: text in chunks, each call (with its signature)
+ * in a chunk of its own, usage on every chunk (the prompt's count from the first, the whole
+ * count with the last), the finish reason with the last.
+ */
 async function streamReply(response: ServerResponse, reply: Extract<GeminiReply, { content: Content }>, usageMetadata: Record<string, number>, entry: GeminiRequest): Promise<void> {
   const pacing = reply.stream ?? {};
   const size = pacing.chunkChars ?? 40;
@@ -148,6 +220,9 @@ async function streamReply(response: ServerResponse, reply: Extract<GeminiReply,
     if (part.text === '') chunks.push([part]);
   }
   if (chunks.length === 0) chunks.push([]);
+  // Gemini 3 signs a text answer too: the signature comes last, on a part of empty text.
+  const textOnly = reply.content.parts.length > 0 && reply.content.parts.every((part) => part.text !== undefined && !part.functionCall && !part.thoughtSignature);
+  if (textOnly && modelInfo(entry.model)?.thinking !== 'budget') chunks.push([{ text: '', thoughtSignature: Buffer.from(`stand-in-signature:${entry.index}:text`).toString('base64') }]);
   response.writeHead(200, { 'content-type': 'text/event-stream' });
   for (const [index, parts] of chunks.entries()) {
     if (pacing.hangAfterChunks !== undefined && index >= pacing.hangAfterChunks) return;
@@ -156,7 +231,7 @@ async function streamReply(response: ServerResponse, reply: Extract<GeminiReply,
     const lastChunk = index === chunks.length - 1;
     const event = {
       candidates: [{ content: { role: 'model', parts }, index: 0, ...(lastChunk ? { finishReason: reply.finishReason ?? 'STOP' } : {}) }],
-      ...(lastChunk ? { usageMetadata } : {}),
+      usageMetadata: lastChunk ? usageMetadata : { promptTokenCount: usageMetadata.promptTokenCount, totalTokenCount: usageMetadata.promptTokenCount },
       modelVersion: entry.model,
       responseId: `scripted-${entry.index}`,
     };

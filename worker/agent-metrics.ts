@@ -15,7 +15,9 @@ import type { TranscriptStore } from '../store/transcript-store.ts';
  * | metric | kind | labels |
  * | --- | --- | --- |
  * | agent_model_calls | counter | agent, model, outcome (ok, error) |
- * | agent_model_tokens | counter | agent, model, kind (prompt, output) |
+ * | agent_model_tokens | counter | agent, model, kind (prompt, cached, output, thoughts) |
+ * | agent_cost | counter, millionths of a US dollar | agent, model |
+ * | agent_cache_hit_rate | histogram, % of a call's prompt tokens served from cache | agent |
  * | agent_model_call_duration | histogram, ms | agent, model |
  * | agent_tool_calls | counter | tool, outcome (ok, error) |
  * | agent_tool_failures | counter | tool |
@@ -32,6 +34,8 @@ export const AGENT_METRICS = {
   modelCalls: 'agent_model_calls',
   modelTokens: 'agent_model_tokens',
   modelDuration: 'agent_model_call_duration',
+  cost: 'agent_cost',
+  cacheHitRate: 'agent_cache_hit_rate',
   toolCalls: 'agent_tool_calls',
   toolFailures: 'agent_tool_failures',
   toolDuration: 'agent_tool_duration',
@@ -62,6 +66,14 @@ export function measuredModel(
       const tokens = metrics.createCounter(AGENT_METRICS.modelTokens, 'tokens', 'Model tokens, prompt and output');
       tokens.add(result.usage.promptTokens, { ...tags, kind: 'prompt' });
       tokens.add(result.usage.outputTokens, { ...tags, kind: 'output' });
+      tokens.add(result.usage.cachedTokens ?? 0, { ...tags, kind: 'cached' });
+      tokens.add(result.usage.thoughtsTokens ?? 0, { ...tags, kind: 'thoughts' });
+      // Counters count whole units: cost in millionths of a dollar (1 = $0.000001).
+      metrics.createCounter(AGENT_METRICS.cost, 'microusd', 'Model cost at the table\'s prices, in millionths of a US dollar').add(Math.round((result.usage.cost ?? 0) * 1_000_000), tags);
+      if (result.usage.promptTokens > 0) {
+        const rate = Math.round((100 * (result.usage.cachedTokens ?? 0)) / result.usage.promptTokens);
+        metrics.createHistogram(AGENT_METRICS.cacheHitRate, 'int', '%', 'Share of a call\'s prompt tokens served from the cache').record(rate, { agent: spec.name });
+      }
       return result;
     } catch (error) {
       metrics.createCounter(AGENT_METRICS.modelCalls, 'calls', 'Model calls').add(1, { ...tags, outcome: 'error' });

@@ -7,6 +7,7 @@ import type { ToolDefinition } from '../core/define-tool.ts';
 import { agentMetricsInterceptor, measuredModel } from './agent-metrics.ts';
 import type { WorkerCounts } from './cloudwatch-metrics.ts';
 import { createAgentActivities } from './activities/agents.ts';
+import { modelWarningsAtStart } from './model-warnings.ts';
 import { createAmbientActivities } from './activities/ambient.ts';
 import { createInMemoryAmbientMemoryStore, type AmbientMemoryStore } from './ambient-memory.ts';
 import { createConversationActivities, type ConversationDefaults } from './activities/conversations.ts';
@@ -132,6 +133,8 @@ export interface AgentWorkerOptions {
    * @default none: unversioned workers, any worker takes any task
    */
   deployment?: WorkerDeploymentVersion;
+  /** Where the start's warnings go (a model near its shutdown, or not in the table). @default console.warn */
+  warn?: (line: string) => void;
 }
 
 /** The two Temporal workers of a process, run and stopped together. */
@@ -151,6 +154,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const namespace = options.namespace ?? 'default';
   const { store } = options.model;
   const agents = [...(options.agents ?? [])];
+  for (const line of modelWarningsAtStart(agents)) (options.warn ?? console.warn)(line);
   const tools = [...(options.tools ?? []), ...toolsOf(agents)];
   const approvalRecords = options.approvalRecords ?? createMemoryApprovalRecords();
   const mcpServers: Record<string, WorkerMcpServer> = { ...mcpServersOf(agents) };

@@ -7,6 +7,8 @@ import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Duration } from '../core/spec.ts';
 import { createTranscriptStore, type TranscriptStoreSettings } from '../store/create-store.ts';
 import { createAmbientMemoryStoreFor } from './ambient-memory.ts';
+import { createBudgetLedger } from './budget-ledger.ts';
+import { recordFilesFor } from '../store/record-files.ts';
 import type { WorkerCounts } from './cloudwatch-metrics.ts';
 import { createApprovalRecordsFor } from './approval-records.ts';
 import { createConversationIndex } from './conversation-index.ts';
@@ -69,6 +71,8 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
     model: {
       apiKey: options.gemini.apiKey,
       store: createTranscriptStore(options.transcripts),
+      // Daily spending counters sit next to the transcripts, shared by every worker of the deployment.
+      budgets: createBudgetLedger(recordFilesFor(options.transcripts)),
       ...(options.gemini.baseUrl ? { baseUrl: options.gemini.baseUrl } : {}),
       ...(options.answerStreams ? { answerStreams: options.answerStreams } : {}),
     },

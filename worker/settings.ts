@@ -1,6 +1,7 @@
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import * as z from 'zod';
 import { duration, flag, loadSettingGroups, optionalText, optionalUrl, requiredText, type Environment } from '../core/load-settings.ts';
+import { modelRefusal } from '../core/models.ts';
 import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from '../store/create-store.ts';
 
 /**
@@ -15,8 +16,10 @@ import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from '../
 export const agentWorkerSettingsSchema = z.object({
   /** Gemini API base URL. @default Google's */
   GEMINI_BASE_URL: optionalUrl('GEMINI_BASE_URL'),
-  /** Overrides every agent's model id. @default each agent's own */
-  GEMINI_MODEL: optionalText,
+  /** Overrides every agent's model id; one shut down (core/models.ts) is refused. @default each agent's own */
+  GEMINI_MODEL: optionalText.refine((model) => model === undefined || !modelRefusal(model, Date.now(), 'GEMINI_MODEL'), {
+    error: (issue) => modelRefusal(String(issue.input), Date.now(), 'GEMINI_MODEL') ?? 'GEMINI_MODEL names a model that was shut down',
+  }),
   /** Task queue of conversations and agent runs (model calls use `<queue>-model`). @default 'agents' */
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('agents'),
   /** Model calls started per second across every worker; each process takes MODEL_CALLS_PER_SECOND ÷ WORKER_MAX_COUNT. @default unlimited */

@@ -1,4 +1,6 @@
 import {
+  ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   continueAsNew,
   defineQuery,
@@ -11,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { pushBounded } from '../core/bounded.ts';
+import { BUDGET_EXCEEDED, perRunMessage } from '../core/budgets.ts';
 import { MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../core/contracts/mcp.ts';
 import type { TranscriptActivities } from '../core/contracts/transcript.ts';
 import { durationMs } from '../core/duration.ts';
@@ -63,7 +66,7 @@ export interface CarriedState {
   waitedMs?: number;
 }
 
-export type StopReason = 'answer' | 'max_steps' | 'max_tokens' | 'max_duration';
+export type StopReason = 'answer' | 'max_steps' | 'max_tokens' | 'max_duration' | 'budget';
 
 export interface AgentRunResult {
   answer: string;
@@ -78,6 +81,8 @@ export interface AgentRunResult {
   transcriptHead: MessageRef;
   /** How many times the run continued as new. */
   continuedCount: number;
+  /** Whose spend `usage.cost` is, for `npm run costs`: the agent, its model, the person who asked (none for a scheduled run), and the depth (sub-agents' runs are also in their parent's usage). */
+  spentBy?: { agent: string; model: string; person?: string; depth: number };
 }
 
 /** Live progress for UIs: events from `fromIndex` on (indexes continue across continue-as-new). */
@@ -95,6 +100,8 @@ const { [MCP_LIST_TOOLS_ACTIVITY]: listMcpTools } = proxyActivities<McpActivitie
 const MAX_EVENTS_KEPT = 500;
 /** Model calls retry until the run's time budget ends, not eight times. */
 const MODEL_RETRY_UNTIL_DEADLINE_PATCH = 'model-retry-until-deadline';
+/** A spec's `budget` caps are checked before each model call from this patch on. */
+const BUDGET_CAPS_PATCH = 'budget-caps';
 
 /**
  * A ReAct loop over references: the model activity reads the transcript from the store and
@@ -163,9 +170,15 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       usage: state.usage,
       transcriptHead: state.head,
       continuedCount: state.continuedCount,
+      spentBy: { agent: spec.name, model: spec.model, ...(input.conversation?.requesters?.[0] ? { person: input.conversation.requesters[0] } : {}), depth: input.depth ?? 0 },
     };
   };
   const timeBudget = createDeadline(deadline);
+  // Daily caps are the worker's to count (shared by every run): the call says whose it is. Only specs with such caps add it.
+  const dailyBudget =
+    spec.budget?.perPersonPerDay !== undefined || spec.budget?.perAgentPerDay !== undefined
+      ? { budget: { ...(input.conversation?.requesters?.[0] ? { person: input.conversation.requesters[0] } : {}) } }
+      : {};
   const timeLimit = () => finish('max_duration', `I stopped because this run reached its time limit of ${String(spec.limits.maxDuration)}.`);
 
   for (;;) {
@@ -176,6 +189,10 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       return finish('max_tokens', `I stopped after using ${state.usage.totalTokens} tokens, over this agent's limit of ${spec.limits.maxTokens}.`);
     }
     if (Date.now() >= deadline()) return timeLimit();
+    const perRun = spec.budget?.perRun;
+    if (perRun !== undefined && (state.usage.cost ?? 0) >= perRun && patched(BUDGET_CAPS_PATCH)) {
+      return finish('budget', perRunMessage(perRun, state.usage.cost ?? 0));
+    }
     if (shouldContinueAsNew(input.continueAsNew)) {
       await continueAsNew<typeof agentRun>({
         ...input,
@@ -186,9 +203,17 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
 
     state.steps += 1;
     emit({ kind: 'model', step: state.steps });
-    const modelInput = { specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}), ...streamTarget };
-    // A local call ends at the deadline by itself; a scope around it would only cost promises.
-    const step = callModel.local() ? await callModel(modelInput, deadline()) : await timeBudget.within(() => callModel(modelInput, deadline()));
+    const modelInput = { specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}), ...streamTarget, ...dailyBudget };
+    let step;
+    try {
+      // A local call ends at the deadline by itself; a scope around it would only cost promises.
+      step = callModel.local() ? await callModel(modelInput, deadline()) : await timeBudget.within(() => callModel(modelInput, deadline()));
+    } catch (error) {
+      // A daily cap refused the call: the person reads which cap and when it resets; the run ends cleanly.
+      const refusal = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === BUDGET_EXCEEDED ? error.cause.message : undefined;
+      if (refusal !== undefined && patched(BUDGET_CAPS_PATCH)) return finish('budget', refusal);
+      throw error;
+    }
     if (!step) return timeLimit();
     state.head = step.head;
     state.pending = [];

@@ -35,6 +35,8 @@ export const turnProgressSignal = defineSignal<[TurnProgress]>(TURN_PROGRESS_SIG
 const ANSWER_EXCERPT = 300;
 /** From this patch on, approval requests a turn leaves open when it ends say so on their messages. */
 const APPROVAL_WITHDRAWN_PATCH = 'approval-withdrawn-message';
+/** A turn's summary carries its run's tokens and cost (the `turns` query, the console) from this patch on. */
+const TURN_USAGE_PATCH = 'turn-usage';
 
 const activities = proxyActivities<Pick<ConversationStoreActivities, typeof SAVE_CONVERSATION_ACTIVITY> & AgentActivities & TranscriptActivities>({
   startToCloseTimeout: '1 minute',
@@ -179,7 +181,13 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
 
   if (result) {
     state.transcriptHead = result.transcriptHead;
-    Object.assign(summary, { status: 'answered', answerExcerpt: summarise(result.answer, ANSWER_EXCERPT), stopReason: result.stopReason, finishedAt: new Date().toISOString() });
+    Object.assign(summary, {
+      status: 'answered',
+      answerExcerpt: summarise(result.answer, ANSWER_EXCERPT),
+      stopReason: result.stopReason,
+      finishedAt: new Date().toISOString(),
+      ...(patched(TURN_USAGE_PATCH) ? { usage: result.usage } : {}),
+    });
     await Promise.all([
       postReply(REPLY_ANSWER_ACTIVITY, { channel, key, text: result.answer }),
       postReply(REPLY_STATUS_ACTIVITY, { channel, key, status: { state: 'done' } }),

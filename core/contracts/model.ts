@@ -25,6 +25,12 @@ export interface ModelStepInput {
    * non-retryable `RUN_TIME_LIMIT` failure. @default none: only the activity's timeouts
    */
   deadlineAt?: number;
+  /**
+   * Who the call is for, when the spec has daily caps: the worker admits the call under the
+   * person's and the agent's counters first, and refuses it with `BudgetExceeded` past a cap.
+   * @default no daily caps checked
+   */
+  budget?: { person?: string };
 }
 
 /** Failure type of a model call abandoned at its run's `deadlineAt`. */

@@ -56,6 +56,8 @@ describe.skipIf(noTemporal || noBrowser)('the console in a real browser', () => 
     // The status message was edited to its final state, and the thread links to its conversation in Temporal.
     await expect.poll(() => thread().nth(1).innerText()).toContain('(edited)');
     expect(await page.locator('#thread-run').getAttribute('href')).toMatch(/\/namespaces\/default\/workflows\/slack%3AT0LOCAL%3AC0GENERAL%3A/);
+    // The thread shows what its turns cost (the offline model answers as gemini-3.5-flash, priced by the table).
+    await expect.poll(() => page.locator('#thread-cost').innerText(), { timeout: 20_000 }).toMatch(/^1 turn\(s\) · \d+ tokens · \$0\.\d{4}$/);
     await page.screenshot({ path: `${SCREENSHOTS}/thread-answer.png` });
   }, 120_000);
 

@@ -257,7 +257,7 @@ describe('the stack, as deployed with real settings', () => {
             { Name: 'EMAIL_CONFIGURATION_SET', Value: 'agent-replies' },
             // Running calls finish before the stop timeout's SIGKILL.
             { Name: 'WORKER_SHUTDOWN_GRACE_TIME', Value: '100 seconds' },
-            { Name: 'GEMINI_MODEL', Value: 'gemini-2.5-flash' },
+            { Name: 'GEMINI_MODEL', Value: 'gemini-3.5-flash' },
             { Name: 'APPROVAL_TIMEOUT', Value: '2 hours' },
           ]),
           Secrets: Match.arrayWith([

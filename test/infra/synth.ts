@@ -34,7 +34,7 @@ export const DEPLOYED_CONTEXT = {
   emailAllowedSenders: '@example.com',
   emailConfigurationSet: 'agent-replies',
   dispatchAgents: 'assistant,researcher',
-  workerEnvironment: '{"GEMINI_MODEL":"gemini-2.5-flash","APPROVAL_TIMEOUT":"2 hours"}',
+  workerEnvironment: '{"GEMINI_MODEL":"gemini-3.5-flash","APPROVAL_TIMEOUT":"2 hours"}',
 };
 
 export interface Synthesized extends CreatedApp {

@@ -1,5 +1,5 @@
 import type { FunctionCall } from '../../core/spec.ts';
-import { startGeminiServer, type GeminiReply, type GeminiRequest, type GeminiResponder, type GeminiServer } from '../../local/gemini-server.ts';
+import { startGeminiServer, type GeminiReply, type GeminiRequest, type GeminiResponder, type GeminiServer, type ReplyUsage } from '../../local/gemini-server.ts';
 
 export type ScriptStep = GeminiReply | ((request: GeminiRequest) => GeminiReply);
 
@@ -8,7 +8,7 @@ export function callTools(...calls: FunctionCall[]): GeminiReply {
   return { content: { role: 'model', parts: calls.map((call) => ({ functionCall: call })) } };
 }
 
-export function answer(text: string, usage?: { promptTokens: number; outputTokens: number }): GeminiReply {
+export function answer(text: string, usage?: ReplyUsage): GeminiReply {
   return { content: { role: 'model', parts: [{ text }] }, ...(usage ? { usage } : {}) };
 }
 

@@ -83,6 +83,25 @@ describe.skipIf(noTemporal)('agent metrics on the worker Prometheus endpoint', (
     }
   });
 
+  it('counts each call\'s cost by agent and model, and the cache hit rate by agent', async () => {
+    // gemini-3.5-flash: 600,000 fresh input at $1.50, 400,000 cached at $0.15, 100,000 output at $9.00 per million: $1.86.
+    const model = await startScriptedModel([answer('Priced.', { promptTokens: 1_000_000, cachedTokens: 400_000, outputTokens: 100_000 })]);
+    try {
+      const pricey = defineAgent({ name: 'pricey', instructions: 'Answer.', tools: [] });
+      const taskQueue = temporal.taskQueue('cost-metrics');
+      await temporal.startWorker({ taskQueue, tools: [], agents: [pricey], modelUrl: model.url });
+      const result = await temporal.client.workflow.execute(AGENT_RUN_WORKFLOW, { taskQueue, workflowId: `metrics:${crypto.randomUUID()}`, args: [{ spec: compileAgent(pricey), prompt: 'price it' }] });
+      expect(result.usage).toMatchObject({ cachedTokens: 400_000, cost: 1.86 });
+      const scrape = async () => samples(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), 'agent_cost_total').find((sample) => sample.labels.agent === 'pricey');
+      await expect.poll(async () => (await scrape())?.value, { timeout: 10_000 }).toBe(1_860_000);
+      expect((await scrape())?.labels.model).toBe('gemini-3.5-flash');
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(samples(text, 'agent_cache_hit_rate_sum').find((sample) => sample.labels.agent === 'pricey')?.value).toBe(40);
+    } finally {
+      await model.close();
+    }
+  });
+
   it('shows the approvals waiting and the oldest one\'s age by agent while a run waits, and the wait by outcome once decided', async () => {
     const model = await startScriptedModel((request) =>
       (request.body.contents as Content[]).at(-1)!.parts.some((part) => part.functionResponse) ? answer('The gate is open.') : callTools({ name: 'open_gate', args: { gate: 'north' } }),

@@ -1,12 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FunctionCallingConfigMode, GoogleGenAI, type GenerateContentResponse } from '@google/genai';
+import { FunctionCallingConfigMode, GoogleGenAI, ThinkingLevel, type GenerateContentResponse } from '@google/genai';
+import { callCost, modelInfo } from '../../core/models.ts';
 import { RUN_TIME_LIMIT, type ModelActivities, type ModelStepResult } from '../../core/contracts/model.ts';
 import { functionCalls, textOf, type AgentSpec, type Content, type Part, type PlannedCall, type ToolOutcome, type ToolResultRef } from '../../core/spec.ts';
 import { boundResult } from '../../store/excerpt.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
-import { classifyModelError } from '../model-errors.ts';
+import { classifyModelError, ModelErrorType } from '../model-errors.ts';
+import { createBudgetLedger, type BudgetLedger, type DailyCap } from '../budget-ledger.ts';
 import type { AnswerStream, AnswerStreams, StreamResume } from '../replies/answer-stream.ts';
 import { appendMessages, loadContext } from '../transcript.ts';
 import { startHeartbeats } from './heartbeat.ts';
@@ -18,6 +20,8 @@ export interface ModelActivityDeps {
   store: TranscriptStore;
   /** Where steps with a `stream` target send the answer as it is written. @default none: every answer is posted whole by the reply step */
   answerStreams?: AnswerStreams;
+  /** The shared daily spending counters agents' `budget` caps are checked against. @default in memory: enough for one process */
+  budgets?: BudgetLedger;
 }
 
 /** Most bytes of transcript JSON sent to the model per call. */
@@ -42,6 +46,7 @@ function recordingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<R
 
 export function createModelActivities(deps: ModelActivityDeps): ModelActivities {
   const { store } = deps;
+  const budgets = deps.budgets ?? createBudgetLedger();
   const client = new GoogleGenAI({
     apiKey: deps.apiKey,
     httpOptions: {
@@ -61,21 +66,7 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
     // Cancellation reaches an activity through its heartbeats: beat while the call is open.
     // A streamed answer's message goes in the details, so a retry finishes it instead of starting another.
     const heartbeats = startHeartbeats(() => stream?.progress());
-    const request = {
-      model: spec.model,
-      contents,
-      config: {
-        systemInstruction: spec.instructions,
-        ...(spec.tools.length === 0
-          ? {}
-          : {
-              tools: [{ functionDeclarations: spec.tools.map((tool) => ({ name: tool.name, description: tool.description, parametersJsonSchema: tool.parameters })) }],
-              toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.AUTO } },
-            }),
-        automaticFunctionCalling: { disable: true },
-        abortSignal,
-      },
-    };
+    const request = { model: spec.model, contents, config: { ...requestConfig(spec), abortSignal } };
     try {
       if (!stream) return await responseHeaders.run(slot, () => client.models.generateContent(request));
       return await responseHeaders.run(slot, async () => {
@@ -95,7 +86,10 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
     } catch (error) {
       if (cancelled?.aborted) throw error;
       if (outOfTime?.aborted) throw ApplicationFailure.nonRetryable('The run reached its time limit during the model call.', RUN_TIME_LIMIT);
-      throw classifyModelError(error, slot.headers?.get('retry-after'));
+      const failure = classifyModelError(error, slot.headers?.get('retry-after'), spec.model);
+      // A refused model is the operator's to fix: one line in the worker's log too, besides the person's reply.
+      if ((failure as { type?: string }).type === ModelErrorType.ModelRefused) console.error(failure.message);
+      throw failure;
     } finally {
       heartbeats.stop();
     }
@@ -125,10 +119,24 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       let head = input.head;
       if (input.toolResults?.length) head = await appendMessages(store, head, [await toolResponses(input.toolResults)]);
       const contents = await loadContext(store, head, { maxBytes: CONTEXT_BYTES });
-      const stream = input.stream ? deps.answerStreams?.open(input.stream, resumeOf(activityHeartbeatDetails())) : undefined;
-      const response = await generate(spec, contents, stream, input.deadlineAt);
-      const { content, usage, finishReason } = toContent(response);
-      await stream?.finish(functionCalls(content).length === 0);
+      const caps = input.budget ? dailyCaps(spec, input.budget.person) : [];
+      const callId = callIdOf();
+      const admittedAt = Date.now();
+      // A wait for calls in flight near a cap keeps the activity's heartbeat going.
+      if (caps.length) await budgets.admit(callId, caps, admittedAt, heartbeatIfActivity);
+      let settled = false;
+      let answered: ReturnType<typeof toContent>;
+      try {
+        const stream = input.stream ? deps.answerStreams?.open(input.stream, resumeOf(activityHeartbeatDetails())) : undefined;
+        answered = toContent(await generate(spec, contents, stream, input.deadlineAt), spec.model);
+        await stream?.finish(functionCalls(answered.content).length === 0);
+        if (caps.length) await budgets.settle(callId, caps, answered.usage.cost ?? 0, admittedAt);
+        settled = true;
+      } finally {
+        // A failed call spent nothing: its admission closes so others near the cap may go.
+        if (caps.length && !settled) await budgets.settle(callId, caps, 0, admittedAt).catch(() => undefined);
+      }
+      const { content, usage, finishReason } = answered;
       head = await appendMessages(store, head, [content]);
 
       const calls: PlannedCall[] = [];
@@ -151,6 +159,63 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       };
     },
   };
+}
+
+const THINKING_LEVELS: Record<NonNullable<AgentSpec['thinkingLevel']>, ThinkingLevel> = {
+  minimal: ThinkingLevel.MINIMAL,
+  low: ThinkingLevel.LOW,
+  medium: ThinkingLevel.MEDIUM,
+  high: ThinkingLevel.HIGH,
+};
+
+/**
+ * The request's configuration, built from the spec alone: the system instruction and the tools
+ * come out byte-identical on every call of a run, ahead of the turns, so Gemini's implicit cache
+ * can serve that prefix. Gemini 3 thinks by level; a thinking budget is never sent (Gemini 3
+ * refuses it, and with a level it is always refused). A model the table says thinks by budget
+ * (Gemini 2.x, through `GEMINI_MODEL`) gets no thinking setting at all.
+ */
+export function requestConfig(spec: AgentSpec) {
+  const level = spec.thinkingLevel && modelInfo(spec.model)?.thinking !== 'budget' ? THINKING_LEVELS[spec.thinkingLevel] : undefined;
+  return {
+    systemInstruction: spec.instructions,
+    ...(spec.tools.length === 0
+      ? {}
+      : {
+          tools: [{ functionDeclarations: spec.tools.map((tool) => ({ name: tool.name, description: tool.description, parametersJsonSchema: tool.parameters })) }],
+          toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode[spec.functionCallingMode ?? 'AUTO'] } },
+        }),
+    ...(level ? { thinkingConfig: { thinkingLevel: level } } : {}),
+    automaticFunctionCalling: { disable: true },
+  };
+}
+
+/** The daily caps a call counts against: the person's (when someone asked) and the agent's. */
+function dailyCaps(spec: AgentSpec, person: string | undefined): DailyCap[] {
+  const caps: DailyCap[] = [];
+  if (spec.budget?.perPersonPerDay !== undefined && person) caps.push({ scope: 'person', id: `${spec.name}\u0000${person}`, agent: spec.name, cap: spec.budget.perPersonPerDay });
+  if (spec.budget?.perAgentPerDay !== undefined) caps.push({ scope: 'agent', id: spec.name, agent: spec.name, cap: spec.budget.perAgentPerDay });
+  return caps;
+}
+
+function heartbeatIfActivity(): void {
+  try {
+    const context = Context.current();
+    // A local activity has no heartbeats: Core keeps its task alive.
+    if (!context.info.isLocal) context.heartbeat();
+  } catch {
+    // Not in an activity (a test calling the function directly): nothing to beat.
+  }
+}
+
+/** One attempt of one model call: its admission and its settlement match, and a retry is another call. */
+function callIdOf(): string {
+  try {
+    const { workflowExecution, activityId, attempt } = Context.current().info;
+    return `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}/${attempt}`;
+  } catch {
+    return crypto.randomUUID();
+  }
 }
 
 function activityHeartbeatDetails(): unknown {
@@ -198,7 +263,7 @@ function activitySignal(): AbortSignal | undefined {
   }
 }
 
-function toContent(response: GenerateContentResponse): { content: Content; usage: ModelStepResult['usage']; finishReason?: string } {
+function toContent(response: GenerateContentResponse, model: string): { content: Content; usage: ModelStepResult['usage']; finishReason?: string } {
   const candidate = response.candidates?.[0];
   const parts = (candidate?.content?.parts ?? []).flatMap((part) => {
     const kept: Part = {};
@@ -216,10 +281,19 @@ function toContent(response: GenerateContentResponse): { content: Content; usage
   });
   const usage = response.usageMetadata;
   const promptTokens = usage?.promptTokenCount ?? 0;
-  const outputTokens = (usage?.candidatesTokenCount ?? 0) + (usage?.thoughtsTokenCount ?? 0);
+  const thoughtsTokens = usage?.thoughtsTokenCount ?? 0;
+  const cachedTokens = usage?.cachedContentTokenCount ?? 0;
+  const outputTokens = (usage?.candidatesTokenCount ?? 0) + thoughtsTokens;
   return {
     content: { role: 'model', parts },
-    usage: { promptTokens, outputTokens, totalTokens: usage?.totalTokenCount ?? promptTokens + outputTokens },
+    usage: {
+      promptTokens,
+      outputTokens,
+      totalTokens: usage?.totalTokenCount ?? promptTokens + outputTokens,
+      cachedTokens,
+      thoughtsTokens,
+      cost: callCost(model, { promptTokens, cachedTokens, outputTokens }),
+    },
     ...(candidate?.finishReason ? { finishReason: String(candidate.finishReason) } : {}),
   };
 }

@@ -1,0 +1,49 @@
+// `npm run costs -- [since] [until]`: what the agents spent, by agent and by person, from what
+// the runs recorded (dates as YYYY-MM-DD, UTC; since defaults to 7 days ago, until to now).
+import * as z from 'zod';
+import { collectRunCosts, formatCostTable, summariseCosts } from '../client/costs.ts';
+import { loadSettingsFrom, optionalText } from '../core/load-settings.ts';
+import { MODEL_TABLE_DATE } from '../core/models.ts';
+import { connectOrExit, errorLine } from './connect.ts';
+
+const USAGE = 'Usage: npm run costs -- [since YYYY-MM-DD] [until YYYY-MM-DD]   (UTC; since defaults to 7 days ago, until to now)';
+const settingsSchema = z.object({ TEMPORAL_ADDRESS: optionalText });
+
+const [sinceText, untilText, ...extra] = process.argv.slice(2);
+const day = (text: string | undefined) => (text === undefined ? undefined : /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : null);
+const since = day(sinceText) ?? new Date(Date.now() - 7 * 86_400_000);
+const until = day(untilText) ?? new Date();
+if (extra.length > 0 || day(sinceText) === null || day(untilText) === null || Number.isNaN(since.getTime()) || Number.isNaN(until.getTime()) || since >= until) {
+  console.error(USAGE);
+  process.exit(2);
+}
+
+let settings: z.infer<typeof settingsSchema>;
+try {
+  settings = loadSettingsFrom(settingsSchema, process.env, 'costs');
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+if (!settings.TEMPORAL_ADDRESS) {
+  console.error('Set TEMPORAL_ADDRESS (e.g. TEMPORAL_ADDRESS=127.0.0.1:7233) to reach Temporal; for a local try, run the local stack (npm start) and point TEMPORAL_ADDRESS at its dev server.');
+  process.exit(2);
+}
+
+const { connection, client } = await connectOrExit(settings.TEMPORAL_ADDRESS, 'Check TEMPORAL_ADDRESS, or start the local stack with npm start.');
+let code = 0;
+try {
+  const costs = await collectRunCosts(client, { since, until });
+  const total = costs.reduce((sum, cost) => sum + cost.cost, 0);
+  console.log(`From ${since.toISOString()} to ${until.toISOString()}: ${costs.length} run(s), $${total.toFixed(4)} at the prices of core/models.ts (${MODEL_TABLE_DATE}).`);
+  console.log('');
+  console.log(formatCostTable('agent', summariseCosts(costs, (cost) => cost.agent)));
+  console.log('');
+  console.log(formatCostTable('person', summariseCosts(costs, (cost) => cost.person ?? '(scheduled)')));
+} catch (error) {
+  console.error(`costs failed: ${errorLine(error)}`);
+  code = 1;
+} finally {
+  await connection.close();
+}
+process.exit(code);
