@@ -19,7 +19,7 @@ import { startEmailStandIn, type MailMessage } from './email-stand-in.ts';
 import { fileJsonLog } from './file-logger.ts';
 import { startGeminiServer } from './gemini-server.ts';
 import { createInProcessQueue } from './in-process-queue.ts';
-import { readJsonFile, writeJsonFile } from './json-file.ts';
+import { ensurePrivateDirectory, readJsonFile, writeJsonFile } from './json-file.ts';
 import { localSecrets } from './local-secrets.ts';
 import { serveOnNode } from './node-server.ts';
 import { offlineModel } from './offline-model.ts';
@@ -33,6 +33,7 @@ import { explainDownloadFailure, provideTemporalCli } from './temporal-cli.ts';
 export const LOCAL_SLACK = { teamId: 'T0LOCAL', botUserId: 'U0LOCALBOT', userId: 'U0LOCALUSER', userName: 'you', token: 'xoxb-local-token' } as const;
 
 export interface Stack {
+  /** The console's address with this start's token, to open in a browser. */
   consoleUrl: string;
   temporalAddress: string;
   temporalUiUrl?: string;
@@ -59,6 +60,8 @@ export async function startStack(settings: StackSettings, options: StackOptions)
   try {
     const { stack } = settings;
     const dataDir = stack.DATA_DIR;
+    // Before anything writes there: secrets, keys and transcripts are the owner's alone.
+    ensurePrivateDirectory(dataDir);
     const log = fileJsonLog(join(dataDir, 'logs', 'stack.log'));
     const secrets = localSecrets(dataDir);
 
@@ -261,7 +264,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
     closers.push(() => consoleServer.close());
     writeJsonFile(join(dataDir, 'stack.json'), { pid: process.pid, consoleUrl: consoleServer.url, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), edgeUrl, slackApiUrl: slack.url, sesUrl: email.url });
 
-    return { consoleUrl: consoleServer.url, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), close };
+    return { consoleUrl: consoleServer.openUrl, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), close };
   } catch (error) {
     await close();
     throw error;
