@@ -280,6 +280,7 @@ async function start() {
   for (const message of initial.mail) state.mail.set(`${message.direction}:${message.messageId}`, message);
   $('#mode').textContent = initial.offline ? 'offline model' : '';
   if (initial.temporalUiUrl) Object.assign($('#temporal-ui'), { hidden: false, href: initial.temporalUiUrl });
+  if (initial.codecEndpoint) $('#temporal-ui').title = `Payloads are encrypted: give the Web UI's Codec Server setting ${initial.codecEndpoint}`;
   $('#mail-form').to.value = initial.agentAddress;
 
   for (const button of document.querySelectorAll('.pane-link')) button.addEventListener('click', () => show(button.dataset.pane));

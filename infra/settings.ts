@@ -16,6 +16,7 @@ export const PLACEHOLDER_KEYS = [
   'approvalTokenSecretArn',
   'emailReplyTokenSecretArn',
   'googleApiKeySecretArn',
+  'payloadKeysSecretArn',
 ] as const;
 
 const PLACEHOLDER_SECRET_ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-000000`;
@@ -28,6 +29,7 @@ export const PLACEHOLDERS = {
   approvalTokenSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/approval-token-secret'),
   emailReplyTokenSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/email-reply-token-secret'),
   googleApiKeySecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/google-api-key'),
+  payloadKeysSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/payload-keys'),
 } as const satisfies Record<(typeof PLACEHOLDER_KEYS)[number], string>;
 
 const text = z.string().trim().min(1);
@@ -70,6 +72,11 @@ export const deploymentSettingsSchema = z.object({
   emailReplyTokenSecretArn: completeSecretArn.default(PLACEHOLDERS.emailReplyTokenSecretArn),
   googleApiKeySecretArn: completeSecretArn.default(PLACEHOLDERS.googleApiKeySecretArn),
   slackBotTokenSecretArn: completeSecretArn.optional(),
+  /**
+   * The payload encryption keys (worker, dispatcher): JSON `{ "keys": [{ "id": "…", "key":
+   * "<32 bytes in base64>" }] }`, newest first; the first encrypts, all decrypt (docs/security.md).
+   */
+  payloadKeysSecretArn: completeSecretArn.default(PLACEHOLDERS.payloadKeysSecretArn),
 
   /** Domain the agents receive and send mail as; scopes the SES receipt rule and the worker's SES permission. */
   emailDomain: text.optional(),

@@ -2,12 +2,14 @@ import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../client/schedules.ts';
 import type { AgentDefinition } from '../core/define-agent.ts';
 import { slackConversationId } from '../core/inbound-event.ts';
 import { slackSignature } from '../functions/slack/slack-signature.ts';
+import { addCodecRoutes } from './codec-routes.ts';
 import { consoleGuard, newConsoleToken } from './console-guard.ts';
 import type { EmailStandIn } from './email-stand-in.ts';
 import { serveOnNode } from './node-server.ts';
@@ -35,6 +37,8 @@ export interface ConsoleServerOptions {
   offline: boolean;
   /** The token every `/api/` request must carry. @default a new random token */
   token?: string;
+  /** The stack's payload codec, served at `/codec/encode` and `/codec/decode` for the Web UI. @default none */
+  codec?: PayloadCodec;
 }
 
 export interface ConsoleServer {
@@ -44,6 +48,8 @@ export interface ConsoleServer {
   token: string;
   /** The address to open: the page, with the token it keeps and sends. */
   openUrl: string;
+  /** The codec endpoint to give the Temporal Web UI (its token in the path). */
+  codecEndpoint: string;
   close(): Promise<void>;
 }
 
@@ -81,6 +87,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     });
   }
 
+  if (options.codec) addCodecRoutes(app, options.codec);
+
   const workflowUrl = (workflowId: string) =>
     options.temporalUiUrl ? `${options.temporalUiUrl}/namespaces/${encodeURIComponent(options.namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
 
@@ -90,6 +98,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       channels: CHANNELS,
       offline: options.offline,
       temporalUiUrl: options.temporalUiUrl ?? null,
+      // For the Web UI's "Codec Server" setting: it then shows the payloads decrypted.
+      codecEndpoint: options.codec ? `http://${options.host}:${listeningPort}/codec/${token}` : null,
       agentAddress: `assistant@${options.agentDomain}`,
       agents: options.agents.map((agent) => agent.name),
       slack: slack.allMessages(),
@@ -222,6 +232,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     url,
     token,
     openUrl: `${url}/?token=${token}`,
+    codecEndpoint: `${url}/codec/${token}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -3,6 +3,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import { createEncryptionCodec, encryptedDataConverter } from '../client/payload-encryption.ts';
 import { syncSchedules } from '../client/schedules.ts';
 import type { Environment } from '../core/load-settings.ts';
 import { createDispatchBatchHandler } from '../functions/dispatch/dispatch-batch.ts';
@@ -23,6 +24,7 @@ import { ensurePrivateDirectory, readJsonFile, writeJsonFile } from './json-file
 import { localSecrets } from './local-secrets.ts';
 import { serveOnNode } from './node-server.ts';
 import { offlineModel } from './offline-model.ts';
+import { localPayloadKeys, payloadKeysFile } from './payload-keys.ts';
 import { liveDevServer, startPersistentDevServer } from './persistent-dev-server.ts';
 import type { StackSettings } from './settings.ts';
 import { startSlackApiServer, type SlackStoredMessage } from './slack-api-server.ts';
@@ -64,6 +66,9 @@ export async function startStack(settings: StackSettings, options: StackOptions)
     ensurePrivateDirectory(dataDir);
     const log = fileJsonLog(join(dataDir, 'logs', 'stack.log'));
     const secrets = localSecrets(dataDir);
+    // Every payload the stack's client and worker write is encrypted with the key file's newest key.
+    const payloadKeys = localPayloadKeys(options.env, dataDir);
+    const dataConverter = encryptedDataConverter(payloadKeys);
 
     // Temporal.
     let connection: NativeConnection;
@@ -84,7 +89,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       closers.push(() => connection.close());
       const clientConnection = await Connection.connect(config.connectionOptions);
       closers.push(() => clientConnection.close());
-      client = new Client({ connection: clientConnection, namespace });
+      client = new Client({ connection: clientConnection, namespace, dataConverter });
       options.status('Temporal', `${temporalAddress}, namespace ${namespace} (TEMPORAL_ADDRESS)`);
     } else {
       const other = liveDevServer(dataDir);
@@ -95,7 +100,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       });
       closers.push(() => devServer.stop());
       connection = devServer.nativeConnection;
-      client = devServer.client;
+      client = new Client({ connection: devServer.client.connection, namespace, dataConverter });
       temporalAddress = devServer.address;
       temporalUiUrl = devServer.uiUrl;
       options.status('Temporal', `dev server, kept in ${dataDir}/temporal.db${temporalUiUrl ? ' (Web UI linked from the console)' : ''}`);
@@ -181,6 +186,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
     const worker = await createWorkerFromSettings({
       connection,
       namespace,
+      payloadKeys,
       settings: settings.agents,
       registry,
       transcripts: settings.transcripts,
@@ -193,6 +199,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       worker.shutdown();
       await running;
     });
+    options.status('Payloads', `encrypted (AES-256-GCM, key ${payloadKeys[0].id}${options.env.PAYLOAD_KEYS?.trim() ? ' of PAYLOAD_KEYS' : ` of ${payloadKeysFile(dataDir)}`})`);
     options.status('Worker', `in this process, task queue ${settings.agents.TEMPORAL_TASK_QUEUE}; SDK log in ${dataDir}/logs/worker.log`);
 
     // The Slack edge: the Lambda's own app, on a local port, writing to the in-process queue.
@@ -260,8 +267,10 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       agents: [...registry.agents.values()],
       ...(temporalUiUrl ? { temporalUiUrl } : {}),
       offline: !settings.terminal.GOOGLE_API_KEY,
+      codec: createEncryptionCodec(payloadKeys),
     });
     closers.push(() => consoleServer.close());
+    if (temporalUiUrl) options.status('Codec', `${consoleServer.codecEndpoint}: the Web UI's "Codec Server" setting, to read the encrypted payloads`);
     writeJsonFile(join(dataDir, 'stack.json'), { pid: process.pid, consoleUrl: consoleServer.url, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), edgeUrl, slackApiUrl: slack.url, sesUrl: email.url });
 
     return { consoleUrl: consoleServer.openUrl, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), close };

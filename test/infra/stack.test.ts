@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newPayloadKeyJson } from '../../client/payload-encryption.ts';
 import { MOTO_CLIENT_CONFIG, startMoto } from '../support/moto.ts';
 import { DEPLOYED_CONTEXT, SECRET_ARNS, synthesize, TEMPORAL_SECRET_ARN, type Synthesized } from './synth.ts';
 
@@ -138,6 +139,7 @@ describe('the stack, as deployed with real settings', () => {
           TEMPORAL_TASK_QUEUE: 'agents',
           TEMPORAL_SECRET_ARN: TEMPORAL_SECRET_ARN,
           APPROVAL_TOKEN_SECRET_ARN: SECRET_ARNS.APPROVAL_TOKEN_SECRET,
+          PAYLOAD_KEYS_ARN: SECRET_ARNS.PAYLOAD_KEYS,
           EMAIL_AGENT_DOMAIN: 'agents.example.com',
           DISPATCH_AGENTS: 'assistant,researcher',
         }),
@@ -266,6 +268,7 @@ describe('the stack, as deployed with real settings', () => {
             { Name: 'APPROVAL_TOKEN_SECRET', ValueFrom: SECRET_ARNS.APPROVAL_TOKEN_SECRET },
             { Name: 'EMAIL_REPLY_TOKEN_SECRET', ValueFrom: SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET },
             { Name: 'SLACK_BOT_TOKEN', ValueFrom: SECRET_ARNS.SLACK_BOT_TOKEN },
+            { Name: 'PAYLOAD_KEYS', ValueFrom: SECRET_ARNS.PAYLOAD_KEYS },
           ]),
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
         }),
@@ -326,6 +329,7 @@ describe('the stack, as deployed with real settings', () => {
       INGRESS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingress.fifo',
       SLACK_SIGNING_SECRET_ARN: await secretArn('signing', 'signing'),
       APPROVAL_TOKEN_SECRET_ARN: await secretArn('approval', 'approval'),
+      PAYLOAD_KEYS_ARN: await secretArn('payload-keys', JSON.stringify({ keys: [newPayloadKeyJson('k1')] })),
       EMAIL_ALLOWED_SENDERS: '@example.com',
       EMAIL_REPLY_TOKEN_SECRET_ARN: await secretArn('reply', 'reply'),
       TEMPORAL_ADDRESS: '127.0.0.1:1',

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { createEncryptionCodec, newPayloadKeyJson, parsePayloadKeys } from '../../client/payload-encryption.ts';
 import { startConsoleServer, type ConsoleServer } from '../../local/console-server.ts';
 import { startEmailStandIn, type EmailStandIn } from '../../local/email-stand-in.ts';
 import { localSecrets } from '../../local/local-secrets.ts';
@@ -12,6 +14,8 @@ import { serveOnNode } from '../../local/node-server.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
 import { consoleFetch } from '../support/stack-process.ts';
 
+const WEB_UI = 'http://127.0.0.1:8233';
+const KEYS = parsePayloadKeys(JSON.stringify({ keys: [newPayloadKeyJson('k1')] }), 'test keys');
 const WORKSPACE = { teamId: 'T0LOCAL', botUserId: 'U0LOCALBOT', userId: 'U0LOCALUSER', userName: 'you' };
 
 let slack: SlackApiServer;
@@ -45,6 +49,8 @@ beforeAll(async () => {
     taskQueue: 'agents',
     agents: [],
     offline: true,
+    temporalUiUrl: WEB_UI,
+    codec: createEncryptionCodec(KEYS),
   });
 });
 
@@ -129,6 +135,49 @@ describe('the local console refuses who may not use it', () => {
     expect((await fetch(`${consoleServer.url}/`)).status).toBe(200);
     const sameOrigin = await rawRequest('/api/state', { headers: { host: hostHeader(), origin: consoleServer.url, 'x-console-token': consoleServer.token } });
     expect(sameOrigin.status).toBe(200);
+  });
+});
+
+describe("the console's codec endpoint (Temporal's remote codec protocol)", () => {
+  const asJson = (payload: { metadata?: Record<string, Uint8Array | null> | null; data?: Uint8Array | null }) => ({
+    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value!).toString('base64')])),
+    data: Buffer.from(payload.data!).toString('base64'),
+  });
+  const sealed = async () => asJson((await createEncryptionCodec(KEYS).encode([defaultPayloadConverter.toPayload({ text: 'secret plans' })]))[0]!);
+
+  it('decodes for a holder of the token, and encodes what it decodes', async () => {
+    const response = await consoleFetch(consoleServer, '/codec/decode', { payloads: [await sealed()] });
+    expect(response.status).toBe(200);
+    const { payloads } = (await response.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
+    expect(Buffer.from(payloads[0]!.metadata.encoding!, 'base64').toString()).toBe('json/plain');
+    expect(JSON.parse(Buffer.from(payloads[0]!.data, 'base64').toString())).toEqual({ text: 'secret plans' });
+    const encoded = (await (await consoleFetch(consoleServer, '/codec/encode', { payloads })).json()) as { payloads: { metadata: Record<string, string> }[] };
+    expect(Buffer.from(encoded.payloads[0]!.metadata.encoding!, 'base64').toString()).toBe('binary/encrypted');
+  });
+
+  it('refuses a caller without the token, and another site', async () => {
+    const body = JSON.stringify({ payloads: [await sealed()] });
+    expect((await fetch(`${consoleServer.url}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
+    expect((await fetch(`${consoleServer.url}/codec/${'A'.repeat(43)}/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
+    const foreign = await rawRequest(`/codec/${consoleServer.token}/decode`, { method: 'POST', headers: { host: hostHeader(), origin: 'https://attacker.example', 'content-type': 'application/json' }, body });
+    expect(foreign.status).toBe(403);
+  });
+
+  it("answers the Web UI's preflight and its request, the token in the endpoint's path", async () => {
+    const preflight = await rawRequest(`/codec/${consoleServer.token}/decode`, {
+      method: 'OPTIONS',
+      headers: { host: hostHeader(), origin: WEB_UI, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+    });
+    expect(preflight.status).toBe(204);
+    const decoded = await fetch(`${consoleServer.codecEndpoint}/decode`, {
+      method: 'POST',
+      headers: { origin: WEB_UI, 'content-type': 'application/json', 'x-namespace': 'default' },
+      body: JSON.stringify({ payloads: [await sealed()] }),
+    });
+    expect(decoded.status).toBe(200);
+    expect(decoded.headers.get('access-control-allow-origin')).toBe(WEB_UI);
+    const bad = await consoleFetch(consoleServer, '/codec/decode', { payloads: [{ data: 'not base64!' }] });
+    expect(bad.status).toBe(400);
   });
 });
 

@@ -41,6 +41,8 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
   const env: Record<string, string> = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   delete env.GOOGLE_API_KEY;
   delete env.TEMPORAL_ADDRESS;
+  // npm start keeps its own key file under its data directory, as on a developer's machine.
+  delete env.PAYLOAD_KEYS;
   const child = spawn(process.execPath, ['local/stack.ts'], {
     cwd: ROOT,
     env: { ...env, DATA_DIR: options.dataDir, CONSOLE_PORT: '0', ...options.env },
