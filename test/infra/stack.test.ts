@@ -116,11 +116,11 @@ describe('the stack, as deployed with real settings', () => {
     // The Slack edge reads the bot token too when one is deployed: a slash command's root message is posted with it.
     expect(secretReads(role(slackIngress.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.SLACK_BOT_TOKEN, SECRET_ARNS.SLACK_SIGNING_SECRET].sort());
     expect(secretReads(role(emailIngress.function))).toEqual([SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET]);
-    expect(secretReads(role(dispatcher.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, TEMPORAL_SECRET_ARN].sort());
+    expect(secretReads(role(dispatcher.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.PAYLOAD_KEYS, TEMPORAL_SECRET_ARN].sort());
     // The worker's code reads none; its execution role reads them for ECS at task start.
     expect(secretReads(synthesized.logicalId(worker.taskDefinition.taskRole))).toEqual([]);
     expect(secretReads(synthesized.logicalId(worker.taskDefinition.obtainExecutionRole()))).toEqual(
-      [SECRET_ARNS.GOOGLE_API_KEY, SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET, SECRET_ARNS.SLACK_BOT_TOKEN, TEMPORAL_SECRET_ARN].sort(),
+      [SECRET_ARNS.GOOGLE_API_KEY, SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET, SECRET_ARNS.SLACK_BOT_TOKEN, SECRET_ARNS.PAYLOAD_KEYS, TEMPORAL_SECRET_ARN].sort(),
     );
   });
 
@@ -434,7 +434,7 @@ describe('variants', () => {
   it('synthesises with no settings at all, and says which placeholders remain', () => {
     const synthesized = synthesize({}, { bundle: false });
     try {
-      Annotations.fromStack(synthesized.stack).hasWarning('*', Match.stringLikeRegexp('Placeholder settings in use \\(temporalAddress, temporalNamespace, temporalSecretArn, slackSigningSecretArn, approvalTokenSecretArn, emailReplyTokenSecretArn, googleApiKeySecretArn\\)'));
+      Annotations.fromStack(synthesized.stack).hasWarning('*', Match.stringLikeRegexp('Placeholder settings in use \\(temporalAddress, temporalNamespace, temporalSecretArn, slackSigningSecretArn, approvalTokenSecretArn, emailReplyTokenSecretArn, googleApiKeySecretArn, payloadKeysSecretArn\\)'));
       expect(synthesized.stack.resolve(synthesized.stack.account)).toEqual({ Ref: 'AWS::AccountId' });
     } finally {
       synthesized.dispose();
