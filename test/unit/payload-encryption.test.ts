@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,17 @@ describe('the local key file', () => {
     expect(statSync(payloadKeysFile(dataDir)).mode & 0o777).toBe(0o600);
     const [opened] = await createEncryptionCodec(rotated).decode([sealed!]);
     expect(defaultPayloadConverter.fromPayload(opened!)).toEqual(defaultPayloadConverter.fromPayload(message));
+  });
+
+  it('npm run payload-keys lists and rotates the file', () => {
+    const cli = (...args: string[]) => {
+      const { PAYLOAD_KEYS: _unused, ...env } = process.env;
+      return execFileSync(process.execPath, ['cli/payload-keys.ts', ...args], { env: { ...env, DATA_DIR: dataDir }, encoding: 'utf8' });
+    };
+    const before = localPayloadKeys({}, dataDir).map((key) => key.id);
+    expect(cli('list').trim().split('\n')).toEqual([`${before[0]} (encrypts)`, ...before.slice(1)]);
+    expect(cli('rotate')).toMatch(/^Key \S+ now encrypts new payloads; the older keys in .* still decode/);
+    expect(localPayloadKeys({}, dataDir).slice(1).map((key) => key.id)).toEqual(before);
   });
 
   it('takes PAYLOAD_KEYS over the file', () => {
