@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { encryptedDataConverter, PayloadKeyError } from '../client/payload-encryption.ts';
-import { localPayloadKeys } from '../local/payload-keys.ts';
+import { encryptedDataConverter } from '../client/payload-encryption.ts';
+import { localPayloadKeysOrExit } from '../local/payload-keys.ts';
 
 /**
  * A command-line tool's Temporal client, from the TEMPORAL_* settings (envconfig), with the
@@ -10,14 +10,7 @@ import { localPayloadKeys } from '../local/payload-keys.ts';
  * and exit code 1.
  */
 export async function connectOrExit(address: string, fix: string): Promise<{ connection: Connection; client: Client }> {
-  let dataConverter;
-  try {
-    dataConverter = encryptedDataConverter(localPayloadKeys(process.env, process.env.DATA_DIR?.trim() || '.data'));
-  } catch (error) {
-    if (!(error instanceof PayloadKeyError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
+  const dataConverter = encryptedDataConverter(localPayloadKeysOrExit(process.env));
   try {
     const config = loadClientConnectConfig();
     const connection = await Connection.connect({ ...config.connectionOptions, connectTimeout: '5 seconds' });

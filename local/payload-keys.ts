@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { newPayloadKeyJson, parsePayloadKeys, type PayloadKeySet, type PayloadKeySetJson } from '../client/payload-encryption.ts';
+import { newPayloadKeyJson, parsePayloadKeys, PayloadKeyError, type PayloadKeySet, type PayloadKeySetJson } from '../client/payload-encryption.ts';
 import type { Environment } from '../core/load-settings.ts';
 import { ensurePrivateDirectory, ensurePrivateFile, readJsonFile, writeJsonFile } from './json-file.ts';
 
@@ -23,6 +23,17 @@ export function localPayloadKeys(env: Environment, dataDir: string): PayloadKeyS
   const created: PayloadKeySetJson = { keys: [newPayloadKeyJson(keyId(new Date()))] };
   writeJsonFile(file, created, { mode: 0o600 });
   return parsePayloadKeys(JSON.stringify(created), file);
+}
+
+/** For a program's entry: the keys of PAYLOAD_KEYS or of DATA_DIR's key file, or one line naming the fix and exit code 1. */
+export function localPayloadKeysOrExit(env: Environment): PayloadKeySet {
+  try {
+    return localPayloadKeys(env, env.DATA_DIR?.trim() || '.data');
+  } catch (error) {
+    if (!(error instanceof PayloadKeyError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
 }
 
 /**
