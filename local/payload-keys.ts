@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newPayloadKeyJson, parsePayloadKeys, PayloadKeyError, type PayloadKeySet, type PayloadKeySetJson } from '../client/payload-encryption.ts';
 import type { Environment } from '../core/load-settings.ts';
-import { ensurePrivateDirectory, ensurePrivateFile, readJsonFile, writeJsonFile } from './json-file.ts';
+import { ensurePrivateDirectory, ensurePrivateFile, writeJsonFile } from './json-file.ts';
 
 /** Where the local programs keep their payload keys. */
 export const payloadKeysFile = (dataDir: string) => join(dataDir, 'payload-keys.json');
@@ -18,8 +19,8 @@ export function localPayloadKeys(env: Environment, dataDir: string): PayloadKeyS
   const file = payloadKeysFile(dataDir);
   ensurePrivateDirectory(dataDir);
   ensurePrivateFile(file);
-  const kept = readJsonFile<PayloadKeySetJson | undefined>(file, undefined);
-  if (kept) return parsePayloadKeys(JSON.stringify(kept), file);
+  const kept = readKeyFile(file);
+  if (kept !== undefined) return parsePayloadKeys(kept, file);
   const created: PayloadKeySetJson = { keys: [newPayloadKeyJson(keyId(new Date()))] };
   writeJsonFile(file, created, { mode: 0o600 });
   return parsePayloadKeys(JSON.stringify(created), file);
@@ -42,13 +43,25 @@ export function localPayloadKeysOrExit(env: Environment): PayloadKeySet {
  */
 export function rotateLocalPayloadKey(dataDir: string, now = new Date()): string {
   const file = payloadKeysFile(dataDir);
-  const kept = readJsonFile<PayloadKeySetJson>(file, { keys: [] });
-  if (kept.keys.length > 0) parsePayloadKeys(JSON.stringify(kept), file);
+  const text = readKeyFile(file);
+  // Checked first: a damaged file is reported, never overwritten with its keys lost.
+  if (text !== undefined) parsePayloadKeys(text, file);
+  const kept = text === undefined ? { keys: [] } : (JSON.parse(text) as PayloadKeySetJson);
   let id = keyId(now);
   for (let n = 2; kept.keys.some((key) => key.id === id); n += 1) id = `${keyId(now)}.${n}`;
   ensurePrivateDirectory(dataDir);
   writeJsonFile(file, { keys: [newPayloadKeyJson(id), ...kept.keys] }, { mode: 0o600 });
   return id;
+}
+
+/** The key file's text; undefined when there is none yet. */
+function readKeyFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 /** A key id that says when the key was made: `local-2026-12-07`. */

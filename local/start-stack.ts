@@ -3,7 +3,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
-import { createEncryptionCodec, encryptedDataConverter } from '../client/payload-encryption.ts';
+import { createEncryptionCodec, encryptedDataConverter, PayloadKeyError, type PayloadKeySet } from '../client/payload-encryption.ts';
 import { syncSchedules } from '../client/schedules.ts';
 import type { Environment } from '../core/load-settings.ts';
 import { createDispatchBatchHandler } from '../functions/dispatch/dispatch-batch.ts';
@@ -67,7 +67,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
     const log = fileJsonLog(join(dataDir, 'logs', 'stack.log'));
     const secrets = localSecrets(dataDir);
     // Every payload the stack's client and worker write is encrypted with the key file's newest key.
-    const payloadKeys = localPayloadKeys(options.env, dataDir);
+    const payloadKeys = keysOrStartupError(() => localPayloadKeys(options.env, dataDir));
     const dataConverter = encryptedDataConverter(payloadKeys);
 
     // Temporal.
@@ -276,6 +276,16 @@ export async function startStack(settings: StackSettings, options: StackOptions)
     return { consoleUrl: consoleServer.openUrl, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), close };
   } catch (error) {
     await close();
+    throw error;
+  }
+}
+
+/** A key set that cannot be read (a bad PAYLOAD_KEYS, a damaged key file) stops the start with its one line. */
+function keysOrStartupError(read: () => PayloadKeySet): PayloadKeySet {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof PayloadKeyError) throw new StartupError(error.message);
     throw error;
   }
 }
