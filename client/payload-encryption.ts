@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import * as z from 'zod';
@@ -126,6 +127,15 @@ export function createEncryptionCodec(keys: PayloadKeySet | (() => PayloadKeySet
 /** What a client (`new Client({ dataConverter })`) and a worker (`Worker.create({ dataConverter })`) take. */
 export function encryptedDataConverter(keys: PayloadKeySet | (() => PayloadKeySet)): DataConverter {
   return { payloadCodecs: [createEncryptionCodec(keys)] };
+}
+
+/**
+ * The worker's converter: the codec, and failures' messages and stack traces encoded (so
+ * encrypted) too. For a worker that bundles its workflows (`workflowsPath`): the converter is
+ * loaded by path, in the sandbox and for activities.
+ */
+export function encryptedWorkerDataConverter(keys: PayloadKeySet | (() => PayloadKeySet)): DataConverter {
+  return { ...encryptedDataConverter(keys), failureConverterPath: fileURLToPath(new URL('./failure-converter.ts', import.meta.url)) };
 }
 
 const encoder = new TextEncoder();

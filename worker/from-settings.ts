@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { AnswerStreams } from './replies/answer-stream.ts';
 import type { NativeConnection } from '@temporalio/worker';
-import { encryptedDataConverter, type PayloadKeySet } from '../client/payload-encryption.ts';
+import { encryptedWorkerDataConverter, type PayloadKeySet } from '../client/payload-encryption.ts';
 import type { Tracing } from '../client/tracing.ts';
 import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Duration } from '../core/spec.ts';
@@ -59,7 +59,7 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
   return createAgentWorker({
     connection: options.connection,
     namespace: options.namespace,
-    dataConverter: encryptedDataConverter(options.payloadKeys),
+    dataConverter: encryptedWorkerDataConverter(options.payloadKeys),
     taskQueue: settings.TEMPORAL_TASK_QUEUE,
     tools: registry.tools,
     agents: registry.agents.values(),

@@ -24,7 +24,9 @@ afterAll(async () => {
 const SLACK_TEXT = 'Please submit an expense claim of 250 EUR for a periwinkle-monitor';
 const MAIL_TEXT = 'What time is it in Lisbon? Signed, the aubergine-committee';
 const SENDER = 'dana.scully@example.com';
-const SECRETS = ['periwinkle-monitor', 'aubergine-committee', SENDER, 'dana.scully'];
+// A tool that fails quoting its input: the failure's message is encoded, so encrypted, too.
+const FAILING_TEXT = 'What time is it in Tangerine/Zeppelin_base?';
+const SECRETS = ['periwinkle-monitor', 'aubergine-committee', SENDER, 'dana.scully', 'Zeppelin_base'];
 
 /** Every payload in a proto message tree (event attributes, memos, failures' details). */
 function payloadsIn(value: unknown, found: Payload[] = []): Payload[] {
@@ -42,6 +44,9 @@ describe.skipIf(noTemporal)("npm start's histories, read raw from the server", (
     const posted = await consoleFetch(stack, '/api/slack/messages', { channel: 'C0GENERAL', text: SLACK_TEXT });
     expect(posted.status).toBe(200);
     const { ts } = (await posted.json()) as { ts: string };
+    const failing = await consoleFetch(stack, '/api/slack/messages', { channel: 'C0OPS', text: FAILING_TEXT });
+    expect(failing.status).toBe(200);
+    const failingTs = ((await failing.json()) as { ts: string }).ts;
     // An email, whose conversation carries the sender's address.
     const mailed = await consoleFetch(stack, '/api/mail', { from: SENDER, to: 'assistant@agents.local', subject: 'Lisbon', text: MAIL_TEXT });
     expect(mailed.status).toBe(200);
@@ -50,10 +55,11 @@ describe.skipIf(noTemporal)("npm start's histories, read raw from the server", (
         const state = await consoleState(stack!);
         const approval = state.slack.some((message) => message.threadTs === ts && message.blocks?.some((block) => block.type === 'actions'));
         const reply = state.mail.some((message) => message.direction === 'out' && message.text.includes('Europe/Lisbon'));
-        return approval && reply ? true : undefined;
+        const refused = state.slack.some((message) => message.threadTs === failingTs && message.text.includes('is not an IANA time zone'));
+        return approval && reply && refused ? true : undefined;
       },
       120_000,
-      'the approval request and the mail reply',
+      'the approval request, the mail reply and the failed tool call',
     );
 
     // A client without the codec, as the server (or anyone reading it) sees the data.
@@ -100,6 +106,6 @@ describe.skipIf(noTemporal)("npm start's histories, read raw from the server", (
     expect(payloads.filter((payload) => new TextDecoder().decode(payload.metadata?.encoding ?? new Uint8Array()) === ENCRYPTED_ENCODING).length).toBeGreaterThan(10);
     const opened = await createEncryptionCodec(localPayloadKeys({}, dataDir)).decode(payloads);
     const openedText = opened.map((payload) => new TextDecoder().decode(payload.data ?? new Uint8Array())).join('\n');
-    for (const secret of ['periwinkle-monitor', 'aubergine-committee', SENDER]) expect(openedText).toContain(secret);
+    for (const secret of ['periwinkle-monitor', 'aubergine-committee', SENDER, 'Zeppelin_base']) expect(openedText).toContain(secret);
   }, 240_000);
 });
