@@ -77,7 +77,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const token = options.token ?? newConsoleToken();
   let listeningPort = options.port;
   const app = new Hono();
-  app.use(consoleGuard({ token, port: () => listeningPort, host: options.host, codecOrigins: options.temporalUiUrl ? [new URL(options.temporalUiUrl).origin] : [] }));
+  app.use(consoleGuard({ token, port: () => listeningPort, host: options.host, codecOrigins: webUiOrigins(options.temporalUiUrl) }));
   const consoleDirectory = new URL('../console/', import.meta.url);
 
   for (const [path, file] of Object.entries(STATIC_FILES)) {
@@ -239,6 +239,15 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
         server.close(() => resolve());
       }),
   };
+}
+
+/** The Web UI's origin under each loopback name, as a person may open it by either. */
+function webUiOrigins(temporalUiUrl: string | undefined): string[] {
+  if (!temporalUiUrl) return [];
+  const url = new URL(temporalUiUrl);
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'];
+  if (!loopback.includes(url.hostname)) return [url.origin];
+  return loopback.map((name) => `${url.protocol}//${name}${url.port ? `:${url.port}` : ''}`);
 }
 
 class BadJsonError extends Error {}

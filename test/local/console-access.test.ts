@@ -176,6 +176,13 @@ describe("the console's codec endpoint (Temporal's remote codec protocol)", () =
     });
     expect(decoded.status).toBe(200);
     expect(decoded.headers.get('access-control-allow-origin')).toBe(WEB_UI);
+    // The same Web UI opened as localhost.
+    const byName = await fetch(`${consoleServer.codecEndpoint}/decode`, {
+      method: 'POST',
+      headers: { origin: 'http://localhost:8233', 'content-type': 'application/json' },
+      body: JSON.stringify({ payloads: [await sealed()] }),
+    });
+    expect(byName.status).toBe(200);
     const bad = await consoleFetch(consoleServer, '/codec/decode', { payloads: [{ data: 'not base64!' }] });
     expect(bad.status).toBe(400);
   });
