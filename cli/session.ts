@@ -4,7 +4,9 @@ import { settingsOrExit } from '../core/load-settings.ts';
 import { compileAgent } from '../core/define-agent.ts';
 import type { Content } from '../core/spec.ts';
 import { followAgentRun, startAgentRun } from '../client/run-agent.ts';
+import { PayloadKeyError } from '../client/payload-encryption.ts';
 import { TemporalConnectionError } from '../client/temporal-connection.ts';
+import { localPayloadKeys } from '../local/payload-keys.ts';
 import { startRuntime, type Runtime } from '../local/runtime.ts';
 import { fileLogger } from '../local/file-logger.ts';
 import { loadStackSettings } from '../local/settings.ts';
@@ -37,9 +39,10 @@ export async function openSession(env: Readonly<Record<string, string | undefine
   TemporalRuntime.install({ logger: fileLogger(join(dataDir, 'logs', `${options.program}.log`)) });
   let runtime: Runtime;
   try {
-    runtime = await startRuntime(settings, { env, announce: (line) => console.error(line), ...(options.persist ? { dataDir, owner: `npm run ${options.program}` } : {}) });
+    const payloadKeys = localPayloadKeys(env, dataDir);
+    runtime = await startRuntime(settings, { env, payloadKeys, announce: (line) => console.error(line), ...(options.persist ? { dataDir, owner: `npm run ${options.program}` } : {}) });
   } catch (error) {
-    if (!(error instanceof StartupError) && !(error instanceof TemporalConnectionError)) throw error;
+    if (!(error instanceof StartupError) && !(error instanceof TemporalConnectionError) && !(error instanceof PayloadKeyError)) throw error;
     console.error(error.message);
     process.exit(1);
   }

@@ -18,9 +18,29 @@ function element(tag, attributes = {}, ...children) {
   return node;
 }
 
+// The token of this start of the console, from the address npm start printed. It is kept for
+// the tab's life and taken out of the address bar, so a reload works and a shared screenshot
+// or copied address does not carry it.
+const token = (() => {
+  const query = new URLSearchParams(location.search);
+  const given = query.get('token');
+  if (given) {
+    sessionStorage.setItem('console-token', given);
+    query.delete('token');
+    const rest = query.toString();
+    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+  }
+  return given ?? sessionStorage.getItem('console-token') ?? '';
+})();
+
 async function api(path, body) {
-  const response = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const headers = { 'x-console-token': token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  const response = await fetch(path, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
   const json = await response.json().catch(() => ({}));
+  if (response.status === 401) {
+    $('#connection').textContent = 'no access: open the URL npm start printed';
+    throw new Error(json.error ?? 'the console token is missing or out of date');
+  }
   if (!response.ok || json.ok === false) throw new Error(json.error ?? json.edge?.error ?? `HTTP ${response.status}`);
   return json;
 }
@@ -259,7 +279,7 @@ async function scheduleAction(id, action) {
 }
 
 function connect() {
-  const source = new EventSource('/api/events');
+  const source = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
   source.addEventListener('ready', () => ($('#connection').textContent = 'live'));
   source.addEventListener('slack', (event) => {
     const message = JSON.parse(event.data);
@@ -285,6 +305,7 @@ async function start() {
   for (const message of initial.mail) state.mail.set(`${message.direction}:${message.messageId}`, message);
   $('#mode').textContent = initial.offline ? 'offline model' : '';
   if (initial.temporalUiUrl) Object.assign($('#temporal-ui'), { hidden: false, href: initial.temporalUiUrl });
+  if (initial.codecEndpoint) $('#temporal-ui').title = `Payloads are encrypted: give the Web UI's Codec Server setting ${initial.codecEndpoint}`;
   $('#mail-form').to.value = initial.agentAddress;
 
   for (const button of document.querySelectorAll('.pane-link')) button.addEventListener('click', () => show(button.dataset.pane));

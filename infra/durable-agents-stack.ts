@@ -42,6 +42,7 @@ export class DurableAgentsStack extends Stack {
         APPROVAL_TOKEN_SECRET: settings.approvalTokenSecretArn,
         EMAIL_REPLY_TOKEN_SECRET: settings.emailReplyTokenSecretArn,
         GOOGLE_API_KEY: settings.googleApiKeySecretArn,
+        PAYLOAD_KEYS: settings.payloadKeysSecretArn,
         ...(settings.slackBotTokenSecretArn ? { SLACK_BOT_TOKEN: settings.slackBotTokenSecretArn } : {}),
       },
     });

@@ -17,6 +17,7 @@ export const PLACEHOLDER_KEYS = [
   'emailReplyTokenSecretArn',
   'googleApiKeySecretArn',
   'emailDomain',
+  'payloadKeysSecretArn',
 ] as const;
 
 const PLACEHOLDER_SECRET_ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-000000`;
@@ -30,6 +31,7 @@ export const PLACEHOLDERS = {
   emailReplyTokenSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/email-reply-token-secret'),
   googleApiKeySecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/google-api-key'),
   emailDomain: 'agents.example.invalid',
+  payloadKeysSecretArn: PLACEHOLDER_SECRET_ARN('durable-agents/payload-keys'),
 } as const satisfies Record<(typeof PLACEHOLDER_KEYS)[number], string>;
 
 const text = z.string().trim().min(1);
@@ -72,6 +74,11 @@ export const deploymentSettingsSchema = z.object({
   emailReplyTokenSecretArn: completeSecretArn.default(PLACEHOLDERS.emailReplyTokenSecretArn),
   googleApiKeySecretArn: completeSecretArn.default(PLACEHOLDERS.googleApiKeySecretArn),
   slackBotTokenSecretArn: completeSecretArn.optional(),
+  /**
+   * The payload encryption keys (worker, dispatcher): JSON `{ "keys": [{ "id": "…", "key":
+   * "<32 bytes in base64>" }] }`, newest first; the first encrypts, all decrypt (docs/security.md).
+   */
+  payloadKeysSecretArn: completeSecretArn.default(PLACEHOLDERS.payloadKeysSecretArn),
 
   /**
    * Domain the agents receive and send mail as (`<agent>@<emailDomain>`, a verified SES

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import { Hono } from 'hono';
+import type { PayloadCodec } from '@temporalio/common';
+import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../client/schedules.ts';
 import type { AgentDefinition } from '../core/define-agent.ts';
@@ -10,6 +11,8 @@ import { slackConversationId } from '../core/inbound-event.ts';
 import { TURNS_QUERY, type TurnSummary } from '../core/conversation.ts';
 import { slackSignature } from '../functions/slack/slack-signature.ts';
 import { evalRoutes, type EvalRoutesOptions } from '../eval/console-routes.ts';
+import { addCodecRoutes } from './codec-routes.ts';
+import { consoleGuard, newConsoleToken } from './console-guard.ts';
 import type { EmailStandIn } from './email-stand-in.ts';
 import { serveOnNode } from './node-server.ts';
 import { failureOf } from './run-failure.ts';
@@ -37,10 +40,21 @@ export interface ConsoleServerOptions {
   agents: AgentDefinition[];
   temporalUiUrl?: string;
   offline: boolean;
+  /** The token every `/api/` request must carry. @default a new random token */
+  token?: string;
+  /** The stack's payload codec, served at `/codec/encode` and `/codec/decode` for the Web UI. @default none */
+  codec?: PayloadCodec;
 }
 
 export interface ConsoleServer {
+  /** The console's origin, `http://127.0.0.1:PORT`. */
   url: string;
+  /** This start's token: `/api/` requests carry it in the `x-console-token` header. */
+  token: string;
+  /** The address to open: the page, with the token it keeps and sends. */
+  openUrl: string;
+  /** The codec endpoint to give the Temporal Web UI (its token in the path). */
+  codecEndpoint: string;
   close(): Promise<void>;
 }
 
@@ -66,7 +80,10 @@ const CHANNELS = [
  */
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
   const { slack, email, workspace } = options;
+  const token = options.token ?? newConsoleToken();
+  let listeningPort = options.port;
   const app = new Hono();
+  app.use(consoleGuard({ token, port: () => listeningPort, host: options.host, codecOrigins: webUiOrigins(options.temporalUiUrl) }));
   const consoleDirectory = new URL('../console/', import.meta.url);
 
   for (const [path, file] of Object.entries(STATIC_FILES)) {
@@ -75,6 +92,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       return c.body(body, 200, { 'content-type': CONTENT_TYPES[file.split('.').pop()!]!, 'cache-control': 'no-store' });
     });
   }
+
+  if (options.codec) addCodecRoutes(app, options.codec);
 
   const workflowUrl = (workflowId: string) =>
     options.temporalUiUrl ? `${options.temporalUiUrl}/namespaces/${encodeURIComponent(options.namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
@@ -85,6 +104,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       channels: CHANNELS,
       offline: options.offline,
       temporalUiUrl: options.temporalUiUrl ?? null,
+      // For the Web UI's "Codec Server" setting: it then shows the payloads decrypted.
+      codecEndpoint: options.codec ? `http://${options.host}:${listeningPort}/codec/${token}` : null,
       agentAddress: `assistant@${options.agentDomain}`,
       agents: options.agents.map((agent) => agent.name),
       slack: slack.allMessages(),
@@ -128,7 +149,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   );
 
   app.post('/api/slack/messages', async (c) => {
-    const input = (await c.req.json()) as { channel?: string; text?: string; threadTs?: string };
+    const input = (await jsonBody(c)) as { channel?: string; text?: string; threadTs?: string };
     const text = input.text?.trim() ?? '';
     if (!input.channel || !text) return c.json({ ok: false, error: 'channel and text are required' }, 400);
     const ts = slack.addUserMessage({ channel: input.channel, user: workspace.userId, text, ...(input.threadTs ? { threadTs: input.threadTs } : {}) });
@@ -145,7 +166,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   });
 
   app.post('/api/slack/actions', async (c) => {
-    const input = (await c.req.json()) as { channel?: string; messageTs?: string; threadTs?: string; actionId?: string; value?: string };
+    const input = (await jsonBody(c)) as { channel?: string; messageTs?: string; threadTs?: string; actionId?: string; value?: string };
     if (!input.channel || !input.messageTs || !input.actionId || !input.value) return c.json({ ok: false, error: 'channel, messageTs, actionId and value are required' }, 400);
     const payload = {
       type: 'block_actions',
@@ -162,7 +183,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   });
 
   app.post('/api/mail', async (c) => {
-    const input = (await c.req.json()) as { from?: string; to?: string; subject?: string; text?: string; inReplyTo?: string };
+    const input = (await jsonBody(c)) as { from?: string; to?: string; subject?: string; text?: string; inReplyTo?: string };
     if (!input.from || !input.to || !(input.text?.trim() || input.subject?.trim())) return c.json({ ok: false, error: 'from, to and a subject or text are required' }, 400);
     const message = await email.compose({ from: input.from, to: input.to, subject: input.subject ?? '', text: input.text ?? '', ...(input.inReplyTo ? { inReplyTo: input.inReplyTo } : {}) });
     return c.json({ ok: message.outcome === 'queued', message });
@@ -205,7 +226,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   if (options.evals) app.route('/api/evals', evalRoutes(options.evals));
   else app.get('/api/evals', (c) => c.json({ runs: [] }));
 
-  app.onError((error, c) => c.json({ ok: false, error: error.message }, 500));
+  app.onError((error, c) => (error instanceof BadJsonError ? c.json({ ok: false, error: error.message }, 400) : c.json({ ok: false, error: error.message }, 500)));
 
   async function signedPost(path: string, body: string, contentType: string): Promise<{ ok: boolean; status: number; outcome: string | null; error?: string }> {
     const timestamp = String(Math.floor(Date.now() / 1000));
@@ -229,12 +250,36 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     throw error;
   }
   const { port } = server.address() as AddressInfo;
+  listeningPort = port;
+  const url = `http://${options.host}:${port}`;
   return {
-    url: `http://${options.host}:${port}`,
+    url,
+    token,
+    openUrl: `${url}/?token=${token}`,
+    codecEndpoint: `${url}/codec/${token}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** The Web UI's origin under each loopback name, as a person may open it by either. */
+function webUiOrigins(temporalUiUrl: string | undefined): string[] {
+  if (!temporalUiUrl) return [];
+  const url = new URL(temporalUiUrl);
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'];
+  if (!loopback.includes(url.hostname)) return [url.origin];
+  return loopback.map((name) => `${url.protocol}//${name}${url.port ? `:${url.port}` : ''}`);
+}
+
+class BadJsonError extends Error {}
+
+async function jsonBody(c: Context): Promise<unknown> {
+  const body = await c.req.json().catch(() => {
+    throw new BadJsonError('the body is not JSON');
+  });
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadJsonError('the body must be a JSON object');
+  return body;
 }

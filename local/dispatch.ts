@@ -1,15 +1,19 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { encryptedDataConverter } from '../client/payload-encryption.ts';
 import { settingsOrExit } from '../core/load-settings.ts';
 import { createDispatchBatchHandler } from '../functions/dispatch/dispatch-batch.ts';
 import { createTemporalClientProvider } from '../functions/dispatch/temporal-client.ts';
 import { jsonLog } from '../functions/shared/log.ts';
+import { localPayloadKeysOrExit } from './payload-keys.ts';
 import { pollQueue } from './poll-queue.ts';
 import { loadDispatchRunnerSettings } from './settings.ts';
 
 // `npm run dispatch`: the Lambda's handler, fed by a long-poll loop on the same queue. Point
 // the SDK at a local SQS with AWS_ENDPOINT_URL_SQS, and Temporal with TEMPORAL_ADDRESS.
 const { dispatch, poller } = settingsOrExit(() => loadDispatchRunnerSettings(process.env));
-const temporal = createTemporalClientProvider({ env: process.env, connectTimeoutMs: dispatch.TEMPORAL_CONNECT_TIMEOUT_MS });
+// Payloads sealed with the keys the worker opens: PAYLOAD_KEYS, or DATA_DIR's key file.
+const dataConverter = encryptedDataConverter(localPayloadKeysOrExit(process.env));
+const temporal = createTemporalClientProvider({ env: process.env, connectTimeoutMs: dispatch.TEMPORAL_CONNECT_TIMEOUT_MS, dataConverter });
 const stop = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
 

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { AgentRegistry } from '../agents/index.ts';
+import { encryptedDataConverter, type PayloadKeySet } from '../client/payload-encryption.ts';
 import { connectTo, temporalTargetFrom } from '../client/temporal-connection.ts';
 import { createWorkerFromSettings, registryFrom } from '../worker/from-settings.ts';
 import { replyAdaptersFrom } from '../worker/replies/adapters.ts';
@@ -34,6 +35,8 @@ export interface RuntimeOptions {
   dataDir?: string;
   /** Who starts the dev server, for the record in `dataDir`. @default 'a local program' */
   owner?: string;
+  /** The keys payloads are sealed and opened with (`localPayloadKeys`): the same as every other program on this Temporal. */
+  payloadKeys: PayloadKeySet;
 }
 
 /**
@@ -90,6 +93,9 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
       options.announce(`Temporal: local dev server at ${devServer.address}${devServer.uiUrl ? `, Web UI ${devServer.uiUrl}` : ''}`);
     }
 
+    // Every payload this program writes is sealed, and every one it reads opened, with the shared keys.
+    const dataConverter = encryptedDataConverter(options.payloadKeys);
+    client = new Client({ connection: client.connection, namespace, dataConverter });
     const registry = registryFrom(settings.agents, client);
     let terminal: TerminalReplies | undefined;
     if (embeddedWorker) {
@@ -109,7 +115,7 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
       const replyAdapters = { terminal: terminal.adapter, ...replyAdaptersFrom(settings) };
       options.announce(`Replies: ${['none', ...Object.keys(replyAdapters)].join(', ')}`);
       await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values(), enabled: settings.agents.SCHEDULES_SYNC_AT_START, log: options.announce });
-      const worker = await createWorkerFromSettings({ connection, namespace, settings: settings.agents, registry, transcripts: settings.transcripts, gemini, replyAdapters });
+      const worker = await createWorkerFromSettings({ connection, namespace, payloadKeys: options.payloadKeys, settings: settings.agents, registry, transcripts: settings.transcripts, gemini, replyAdapters });
       const running = worker.run();
       closers.push(async () => {
         worker.shutdown();

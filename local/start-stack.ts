@@ -3,6 +3,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import { createEncryptionCodec, encryptedDataConverter, PayloadKeyError, type PayloadKeySet } from '../client/payload-encryption.ts';
 import { syncSchedules } from '../client/schedules.ts';
 import type { Environment } from '../core/load-settings.ts';
 import { createDispatchBatchHandler } from '../functions/dispatch/dispatch-batch.ts';
@@ -21,10 +22,11 @@ import { startEmailStandIn, type MailMessage } from './email-stand-in.ts';
 import { fileJsonLog } from './file-logger.ts';
 import { startGeminiServer } from './gemini-server.ts';
 import { createInProcessQueue } from './in-process-queue.ts';
-import { readJsonFile, writeJsonFile } from './json-file.ts';
+import { ensurePrivateDirectory, readJsonFile, writeJsonFile } from './json-file.ts';
 import { localSecrets } from './local-secrets.ts';
 import { serveOnNode } from './node-server.ts';
 import { offlineModel } from './offline-model.ts';
+import { localPayloadKeys, payloadKeysFile } from './payload-keys.ts';
 import { liveDevServer, startPersistentDevServer } from './persistent-dev-server.ts';
 import type { StackSettings } from './settings.ts';
 import { startSlackApiServer, type SlackStoredMessage } from './slack-api-server.ts';
@@ -35,6 +37,7 @@ import { explainDownloadFailure, provideTemporalCli } from './temporal-cli.ts';
 export const LOCAL_SLACK = { teamId: 'T0LOCAL', botUserId: 'U0LOCALBOT', userId: 'U0LOCALUSER', userName: 'you', token: 'xoxb-local-token' } as const;
 
 export interface Stack {
+  /** The console's address with this start's token, to open in a browser. */
   consoleUrl: string;
   temporalAddress: string;
   temporalUiUrl?: string;
@@ -61,8 +64,13 @@ export async function startStack(settings: StackSettings, options: StackOptions)
   try {
     const { stack } = settings;
     const dataDir = stack.DATA_DIR;
+    // Before anything writes there: secrets, keys and transcripts are the owner's alone.
+    ensurePrivateDirectory(dataDir);
     const log = fileJsonLog(join(dataDir, 'logs', 'stack.log'));
     const secrets = localSecrets(dataDir);
+    // Every payload the stack's client and worker write is encrypted with the key file's newest key.
+    const payloadKeys = keysOrStartupError(() => localPayloadKeys(options.env, dataDir));
+    const dataConverter = encryptedDataConverter(payloadKeys);
 
     // Temporal.
     let connection: NativeConnection;
@@ -83,7 +91,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       closers.push(() => connection.close());
       const clientConnection = await Connection.connect(config.connectionOptions);
       closers.push(() => clientConnection.close());
-      client = new Client({ connection: clientConnection, namespace });
+      client = new Client({ connection: clientConnection, namespace, dataConverter });
       options.status('Temporal', `${temporalAddress}, namespace ${namespace} (TEMPORAL_ADDRESS)`);
     } else {
       const other = liveDevServer(dataDir);
@@ -94,7 +102,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       });
       closers.push(() => devServer.stop());
       connection = devServer.nativeConnection;
-      client = devServer.client;
+      client = new Client({ connection: devServer.client.connection, namespace, dataConverter });
       temporalAddress = devServer.address;
       temporalUiUrl = devServer.uiUrl;
       options.status('Temporal', `dev server, kept in ${dataDir}/temporal.db${temporalUiUrl ? ' (Web UI linked from the console)' : ''}`);
@@ -180,6 +188,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
     const worker = await createWorkerFromSettings({
       connection,
       namespace,
+      payloadKeys,
       // The worker's agents mail from <agent>@<EMAIL_AGENT_DOMAIN>, the domain the Mail pane receives for.
       settings: { ...settings.agents, EMAIL_AGENT_DOMAIN: settings.agents.EMAIL_AGENT_DOMAIN ?? stack.EMAIL_AGENT_DOMAIN },
       registry,
@@ -193,6 +202,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       worker.shutdown();
       await running;
     });
+    options.status('Payloads', `encrypted (AES-256-GCM, key ${payloadKeys[0].id}${options.env.PAYLOAD_KEYS?.trim() ? ' of PAYLOAD_KEYS' : ` of ${payloadKeysFile(dataDir)}`})`);
     options.status('Worker', `in this process, task queue ${settings.agents.TEMPORAL_TASK_QUEUE}; SDK log in ${dataDir}/logs/worker.log`);
 
     // The Slack edge: the Lambda's own app, on a local port, writing to the in-process queue.
@@ -262,13 +272,25 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       agents: [...registry.agents.values()],
       ...(temporalUiUrl ? { temporalUiUrl } : {}),
       offline: !settings.terminal.GOOGLE_API_KEY,
+      codec: createEncryptionCodec(payloadKeys),
     });
     closers.push(() => consoleServer.close());
+    if (temporalUiUrl) options.status('Codec', `${consoleServer.codecEndpoint}: the Web UI's "Codec Server" setting, to read the encrypted payloads`);
     writeJsonFile(join(dataDir, 'stack.json'), { pid: process.pid, consoleUrl: consoleServer.url, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), edgeUrl, slackApiUrl: slack.url, sesUrl: email.url });
 
-    return { consoleUrl: consoleServer.url, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), close };
+    return { consoleUrl: consoleServer.openUrl, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), close };
   } catch (error) {
     await close();
+    throw error;
+  }
+}
+
+/** A key set that cannot be read (a bad PAYLOAD_KEYS, a damaged key file) stops the start with its one line. */
+function keysOrStartupError(read: () => PayloadKeySet): PayloadKeySet {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof PayloadKeyError) throw new StartupError(error.message);
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
-import type { WorkerDeploymentVersion } from '@temporalio/common';
+import type { DataConverter, WorkerDeploymentVersion } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { mcpServersOf, toolsOf, type AgentDefinition } from '../core/define-agent.ts';
 import type { ToolDefinition } from '../core/define-tool.ts';
@@ -52,6 +52,8 @@ export type Tuning = Partial<
 
 export interface AgentWorkerOptions {
   connection: NativeConnection;
+  /** How payloads are written and read (`encryptedDataConverter(keys)`); the clients that start runs must use the same. @default the SDK's: payloads in clear */
+  dataConverter?: DataConverter;
   /** @default 'default' */
   namespace?: string;
   /** Task queue of workflows and tool activities. */
@@ -178,6 +180,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const activityInterceptors = [...(traced.interceptors.activity ?? []), agentMetricsInterceptor];
   const main = await Worker.create({
     connection: options.connection,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     interceptors: { ...traced.interceptors, activity: activityInterceptors },
     sinks: traced.sinks,
     namespace,
@@ -219,6 +222,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     workers.push(
       await Worker.create({
         connection: options.connection,
+        ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
         namespace,
         taskQueue: modelTaskQueue,
         activities: modelActivities,

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { AnswerStreams } from './replies/answer-stream.ts';
 import type { NativeConnection } from '@temporalio/worker';
+import { encryptedWorkerDataConverter, type PayloadKeySet } from '../client/payload-encryption.ts';
 import type { Tracing } from '../client/tracing.ts';
 import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Duration } from '../core/spec.ts';
@@ -33,6 +34,8 @@ export function registryFrom(settings: AgentWorkerSettings, client?: Client): Ag
 export interface WorkerFromSettingsOptions {
   connection: NativeConnection;
   namespace: string;
+  /** The keys every payload is sealed and opened with (the first seals); the clients use the same. */
+  payloadKeys: PayloadKeySet;
   settings: AgentWorkerSettings;
   registry: AgentRegistry;
   /** Where transcripts live; the conversation index sits next to them. */
@@ -58,6 +61,7 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
   return createAgentWorker({
     connection: options.connection,
     namespace: options.namespace,
+    dataConverter: encryptedWorkerDataConverter(options.payloadKeys),
     taskQueue: settings.TEMPORAL_TASK_QUEUE,
     tools: registry.tools,
     agents: registry.agents.values(),

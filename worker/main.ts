@@ -1,4 +1,5 @@
 import { Client } from '@temporalio/client';
+import { encryptedDataConverter } from '../client/payload-encryption.ts';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createTracing } from '../client/tracing.ts';
 import { missingSearchAttributes, registerSearchAttributesHint } from '../client/search-attribute-check.ts';
@@ -51,7 +52,8 @@ if (missing === undefined) console.error(`Could not list the search attributes o
 else if (missing.length > 0) refuse(`Worker not started. ${registerSearchAttributesHint(namespace, missing)}`);
 
 // Schedules: the triggers' schedules made to match (one line; a failure does not stop the worker).
-const client = new Client({ connection, namespace });
+// The worker's own client (schedules, versions) reads and writes the same encrypted payloads.
+const client = new Client({ connection, namespace, dataConverter: encryptedDataConverter(settings.connection.PAYLOAD_KEYS) });
 const registry = registryFrom(settings.agents, client);
 await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values(), enabled: settings.agents.SCHEDULES_SYNC_AT_START, log: (line) => console.error(line) });
 
@@ -61,6 +63,7 @@ const deployment = deploymentVersionOf(settings.versioning);
 const worker = await createWorkerFromSettings({
   connection,
   namespace,
+  payloadKeys: settings.connection.PAYLOAD_KEYS,
   settings: settings.agents,
   registry,
   transcripts: settings.transcripts,

@@ -2,6 +2,7 @@ import type { WorkerDeploymentVersion } from '@temporalio/common';
 import * as z from 'zod';
 import { duration, flag, loadSettingGroups, optionalText, optionalUrl, requiredText, type Environment } from '../core/load-settings.ts';
 import { modelRefusal } from '../core/models.ts';
+import { payloadKeysSetting } from '../client/payload-encryption.ts';
 import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from '../store/create-store.ts';
 
 /**
@@ -97,6 +98,8 @@ export type EmailReplySettings = z.infer<typeof emailReplySettingsSchema>;
 export const workerConnectionSchema = z.object({
   TEMPORAL_ADDRESS: requiredText('TEMPORAL_ADDRESS', 'the Temporal frontend, e.g. my-namespace.a1b2c.tmprl.cloud:7233 (TLS and API key as the Temporal CLI reads them)'),
   GOOGLE_API_KEY: requiredText('GOOGLE_API_KEY', 'the Gemini API key the model activities call Gemini with'),
+  /** The keys payloads are encrypted with (the CDK app injects the PAYLOAD_KEYS secret; never a value in configuration). */
+  PAYLOAD_KEYS: payloadKeysSetting('PAYLOAD_KEYS'),
   /**
    * How long the container, told to stop (SIGTERM: a deploy, a scale-in), lets the tool and
    * model calls it runs finish before it cancels them (they then run again elsewhere). Keep it

@@ -49,9 +49,10 @@ export const temporalAddressSchema = z.object({
   TEMPORAL_ADDRESS: requiredText('TEMPORAL_ADDRESS', 'the Temporal frontend, e.g. my-namespace.a1b2c.tmprl.cloud:7233'),
 });
 
-/** In AWS the approval token secret is read from Secrets Manager at cold start; the configuration names the secret. */
+/** In AWS the approval token secret and the payload keys are read from Secrets Manager at cold start; the configuration names the secret. */
 export const dispatchSecretArnsSchema = z.object({
   APPROVAL_TOKEN_SECRET_ARN: requiredText('APPROVAL_TOKEN_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the approval token secret'),
+  PAYLOAD_KEYS_ARN: requiredText('PAYLOAD_KEYS_ARN', 'the ARN of the Secrets Manager secret holding the payload encryption keys (the worker uses the same)'),
 });
 
 /** The dispatcher's settings that are not secrets: what the Lambda reads from its environment. */

@@ -1,4 +1,5 @@
 import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import * as z from 'zod';
 import { connectTo, temporalTargetFrom } from '../../client/temporal-connection.ts';
 import type { Environment } from '../../core/load-settings.ts';
@@ -20,6 +21,8 @@ export interface TemporalClientProviderOptions {
   log?: Log;
   /** The client's interceptors (the OpenTelemetry one, so starts and updates carry the trace). @default none */
   interceptors?: ClientInterceptors;
+  /** How payloads are written and read (`encryptedDataConverter`, the worker's keys). @default the SDK's: in clear */
+  dataConverter?: DataConverter;
 }
 
 export interface TemporalClientProvider {
@@ -82,7 +85,12 @@ export function createTemporalClientProvider(options: TemporalClientProviderOpti
     connects += 1;
     try {
       const connection = await connectTo(target, (connectionOptions) => Connection.connect({ ...connectionOptions, connectTimeout: options.connectTimeoutMs ?? 5000 }));
-      return new Client({ connection, namespace: target.namespace, ...(options.interceptors ? { interceptors: options.interceptors } : {}) });
+      return new Client({
+        connection,
+        namespace: target.namespace,
+        ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+        ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+      });
     } catch (error) {
       // A rotated certificate or key: the next attempt reads the secret again (rate-limited).
       await secret?.refreshAfterFailure();

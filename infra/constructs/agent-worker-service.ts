@@ -24,7 +24,7 @@ export interface AgentWorkerServiceProps {
   temporal: TemporalTarget;
   /** `mtls`: TEMPORAL_TLS_CLIENT_CERT_DATA/KEY_DATA from the Temporal secret; `api-key`: TEMPORAL_API_KEY. @default 'mtls' */
   temporalAuth?: 'mtls' | 'api-key';
-  /** App secrets passed as environment variables of the same name (those whose ARN was given). @default GOOGLE_API_KEY, APPROVAL_TOKEN_SECRET, EMAIL_REPLY_TOKEN_SECRET, SLACK_BOT_TOKEN */
+  /** App secrets passed as environment variables of the same name (those whose ARN was given). @default GOOGLE_API_KEY, APPROVAL_TOKEN_SECRET, EMAIL_REPLY_TOKEN_SECRET, SLACK_BOT_TOKEN, PAYLOAD_KEYS */
   appSecrets?: AppSecretName[];
   /** Further plain environment variables (no secrets). @default none */
   environment?: Record<string, string>;
@@ -185,7 +185,7 @@ export class AgentWorkerService extends Construct {
       (props.temporalAuth ?? 'mtls') === 'mtls'
         ? { TEMPORAL_TLS_CLIENT_CERT_DATA: props.secrets.temporalForContainer('tlsCert'), TEMPORAL_TLS_CLIENT_KEY_DATA: props.secrets.temporalForContainer('tlsKey') }
         : { TEMPORAL_API_KEY: props.secrets.temporalForContainer('apiKey') };
-    const appSecrets = props.secrets.forContainer(props.appSecrets ?? ['GOOGLE_API_KEY', 'APPROVAL_TOKEN_SECRET', 'EMAIL_REPLY_TOKEN_SECRET', 'SLACK_BOT_TOKEN']);
+    const appSecrets = props.secrets.forContainer(props.appSecrets ?? ['GOOGLE_API_KEY', 'APPROVAL_TOKEN_SECRET', 'EMAIL_REPLY_TOKEN_SECRET', 'SLACK_BOT_TOKEN', 'PAYLOAD_KEYS']);
 
     const collecting = props.otelCollector ?? true;
     const worker = taskDefinition.addContainer('Worker', {

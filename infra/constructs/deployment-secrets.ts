@@ -4,7 +4,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 /** The values the app keeps secret. Each is its own secret, so each role reads exactly the values it uses. */
-export const APP_SECRET_NAMES = ['SLACK_SIGNING_SECRET', 'APPROVAL_TOKEN_SECRET', 'EMAIL_REPLY_TOKEN_SECRET', 'GOOGLE_API_KEY', 'SLACK_BOT_TOKEN'] as const;
+export const APP_SECRET_NAMES = ['SLACK_SIGNING_SECRET', 'APPROVAL_TOKEN_SECRET', 'EMAIL_REPLY_TOKEN_SECRET', 'GOOGLE_API_KEY', 'SLACK_BOT_TOKEN', 'PAYLOAD_KEYS'] as const;
 export type AppSecretName = (typeof APP_SECRET_NAMES)[number];
 
 export interface DeploymentSecretsProps {

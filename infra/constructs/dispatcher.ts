@@ -62,7 +62,8 @@ export class Dispatcher extends Construct {
     });
     this.function.addEventSource(new lambdaEvents.SqsEventSource(props.queue.queue, { batchSize: 10, reportBatchItemFailures: true }));
     props.secrets.bindTemporalToFunction(this.function);
-    props.secrets.bindToFunction(this.function, ['APPROVAL_TOKEN_SECRET']);
+    // The payload keys: the client seals what it starts and updates, and opens the answers.
+    props.secrets.bindToFunction(this.function, ['APPROVAL_TOKEN_SECRET', 'PAYLOAD_KEYS']);
     acknowledgeBasicExecutionRole(this.function);
   }
 }

@@ -10,6 +10,7 @@ import { createAgentRegistry } from '../../agents/index.ts';
 import { syncSchedules } from '../../client/schedules.ts';
 import { defineAgent } from '../../core/define-agent.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
+import { TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
 
 const temporal = useTemporal();
 const CLI = fileURLToPath(new URL('../../cli/schedules.ts', import.meta.url));
@@ -21,7 +22,7 @@ const registryScheduleIds = () => [...createAgentRegistry().agents.values()].fla
 async function schedules(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const { TEMPORAL_ADDRESS: _address, TEMPORAL_TASK_QUEUE: _queue, ...rest } = process.env;
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...rest, ...env }, timeout: 30_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...rest, PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env }, timeout: 30_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -123,6 +124,7 @@ describe.skipIf(noTemporal)('npm run worker syncs the schedules at start', () =>
         TEMPORAL_NAMESPACE: 'default',
         TEMPORAL_TASK_QUEUE: taskQueue,
         GOOGLE_API_KEY: 'test-key',
+        PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON,
         GEMINI_BASE_URL: 'http://127.0.0.1:9',
         TRANSCRIPT_DIR: mkdtempSync(join(tmpdir(), 'sync-at-start-')),
       },

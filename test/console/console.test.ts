@@ -49,7 +49,7 @@ async function writeInChannel(text: string): Promise<void> {
 
 describe.skipIf(noTemporal || noBrowser)('the console in a real browser', () => {
   it('posts in a thread through the signed edge, queue and dispatcher, and shows the answer live', async () => {
-    await page.goto(stack.url);
+    await page.goto(stack.openUrl);
     await expect.poll(() => page.locator('#connection').innerText()).toBe('live');
     await writeInChannel('What time is it in Tokyo?');
     await expect.poll(() => thread().allInnerTexts(), { timeout: 90_000 }).toEqual(expect.arrayContaining([expect.stringContaining('in Asia/Tokyo (from the get_current_time tool)')]));
@@ -98,7 +98,8 @@ describe.skipIf(noTemporal || noBrowser)('the console in a real browser', () => 
   it('shows the same threads after the stack restarts', async () => {
     await stack.stop();
     stack = await startStackProcess({ dataDir });
-    await page.goto(`${stack.url}/#channel/C0GENERAL`);
+    // A new start has a new token: the page opens at the newly printed address.
+    await page.goto(`${stack.openUrl}#channel/C0GENERAL`);
     await expect.poll(() => page.locator('#roots .message').allInnerTexts(), { timeout: 15_000 }).toEqual([
       expect.stringContaining('What time is it in Tokyo?'),
       expect.stringContaining('Please submit an expense claim of 250 EUR'),

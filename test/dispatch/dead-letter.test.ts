@@ -2,10 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encryptedDataConverter } from '../../client/payload-encryption.ts';
 import { redriveDeadLetters } from '../../local/redrive-dead-letters.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { queueDepth, sqsClient } from '../ingress/support.ts';
 import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../support/moto.ts';
+import { TEST_PAYLOAD_KEYS, TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import { APPROVAL_SECRET, emailMessageEvent, slackMessageEvent, startConversationWorker, waitForTurn } from './support.ts';
@@ -25,7 +27,8 @@ describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and 
     moto = await startMoto();
     sqs = sqsClient(moto.endpoint);
     taskQueue = temporal.taskQueue('dispatch-dlq');
-    ({ model } = await startConversationWorker(temporal, taskQueue));
+    // `npm run dispatch` seals what it sends with its keys, as the worker it feeds does.
+    ({ model } = await startConversationWorker(temporal, taskQueue, { dataConverter: encryptedDataConverter(TEST_PAYLOAD_KEYS) }));
   }, 120_000);
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
@@ -66,6 +69,7 @@ describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and 
         TEMPORAL_CONNECT_TIMEOUT_MS: '500',
         TEMPORAL_TASK_QUEUE: taskQueue,
         APPROVAL_TOKEN_SECRET: APPROVAL_SECRET,
+        PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON,
         TEMPORAL_CONFIG_FILE: '/nonexistent/temporal.toml',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,6 +9,7 @@ import { createTemporalClientProvider, type TemporalClientProvider } from '../..
 import { findTemporalCli, startDevServer, type DevServer } from '../../local/temporal-dev-server.ts';
 import { dispatchConfig, slackMessageEvent, sqsRecord } from './support.ts';
 import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
 import { runToExit } from '../support/worker-process.ts';
 
 const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
@@ -48,6 +49,7 @@ describe.skipIf(noTemporal)('a namespace without the search attributes', () => {
         TEMPORAL_TASK_QUEUE: `no-attributes-${crypto.randomUUID()}`,
         SCHEDULES_SYNC_AT_START: 'false',
         GOOGLE_API_KEY: 'test-key',
+        PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON,
         TRANSCRIPT_DIR: mkdtempSync(join(tmpdir(), 'no-attributes-')),
       },
     });

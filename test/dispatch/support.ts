@@ -16,6 +16,7 @@ import type { ReplyAdapter } from '../../worker/replies/reply-channel.ts';
 import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
 import type { TemporalTestContext } from '../support/temporal.ts';
 import { APPROVAL_SECRET } from '../ingress/support.ts';
+import type { DataConverter } from '@temporalio/common';
 
 export { APPROVAL_SECRET };
 
@@ -96,10 +97,10 @@ export function recordingReplies(): { adapter: ReplyAdapter; replies: RecordedRe
 }
 
 /** The real conversation workflow on `taskQueue`, with the scripted model and recording replies for Slack and email. */
-export async function startConversationWorker(temporal: TemporalTestContext, taskQueue: string): Promise<{ model: GeminiServer; replies: RecordedReply[] }> {
+export async function startConversationWorker(temporal: TemporalTestContext, taskQueue: string, options: { dataConverter?: DataConverter } = {}): Promise<{ model: GeminiServer; replies: RecordedReply[] }> {
   const model = await startScriptedModel(respond);
   const { adapter, replies } = recordingReplies();
-  await temporal.startWorker({ taskQueue, tools: [], agents: [testAssistant], modelUrl: model.url, replyAdapters: { slack: adapter, email: adapter } });
+  await temporal.startWorker({ taskQueue, tools: [], agents: [testAssistant], modelUrl: model.url, replyAdapters: { slack: adapter, email: adapter }, ...options });
   return { model, replies };
 }
 

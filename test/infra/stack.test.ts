@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newPayloadKeyJson } from '../../client/payload-encryption.ts';
 import { MOTO_CLIENT_CONFIG, startMoto } from '../support/moto.ts';
 import { DEPLOYED_CONTEXT, SECRET_ARNS, synthesize, TEMPORAL_SECRET_ARN, type Synthesized } from './synth.ts';
 
@@ -115,11 +116,11 @@ describe('the stack, as deployed with real settings', () => {
     // The Slack edge reads the bot token too when one is deployed: a slash command's root message is posted with it.
     expect(secretReads(role(slackIngress.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.SLACK_BOT_TOKEN, SECRET_ARNS.SLACK_SIGNING_SECRET].sort());
     expect(secretReads(role(emailIngress.function))).toEqual([SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET]);
-    expect(secretReads(role(dispatcher.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, TEMPORAL_SECRET_ARN].sort());
+    expect(secretReads(role(dispatcher.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.PAYLOAD_KEYS, TEMPORAL_SECRET_ARN].sort());
     // The worker's code reads none; its execution role reads them for ECS at task start.
     expect(secretReads(synthesized.logicalId(worker.taskDefinition.taskRole))).toEqual([]);
     expect(secretReads(synthesized.logicalId(worker.taskDefinition.obtainExecutionRole()))).toEqual(
-      [SECRET_ARNS.GOOGLE_API_KEY, SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET, SECRET_ARNS.SLACK_BOT_TOKEN, TEMPORAL_SECRET_ARN].sort(),
+      [SECRET_ARNS.GOOGLE_API_KEY, SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET, SECRET_ARNS.SLACK_BOT_TOKEN, SECRET_ARNS.PAYLOAD_KEYS, TEMPORAL_SECRET_ARN].sort(),
     );
   });
 
@@ -138,6 +139,7 @@ describe('the stack, as deployed with real settings', () => {
           TEMPORAL_TASK_QUEUE: 'agents',
           TEMPORAL_SECRET_ARN: TEMPORAL_SECRET_ARN,
           APPROVAL_TOKEN_SECRET_ARN: SECRET_ARNS.APPROVAL_TOKEN_SECRET,
+          PAYLOAD_KEYS_ARN: SECRET_ARNS.PAYLOAD_KEYS,
           EMAIL_AGENT_DOMAIN: 'agents.example.com',
           DISPATCH_AGENTS: 'assistant,researcher',
         }),
@@ -267,6 +269,7 @@ describe('the stack, as deployed with real settings', () => {
             { Name: 'APPROVAL_TOKEN_SECRET', ValueFrom: SECRET_ARNS.APPROVAL_TOKEN_SECRET },
             { Name: 'EMAIL_REPLY_TOKEN_SECRET', ValueFrom: SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET },
             { Name: 'SLACK_BOT_TOKEN', ValueFrom: SECRET_ARNS.SLACK_BOT_TOKEN },
+            { Name: 'PAYLOAD_KEYS', ValueFrom: SECRET_ARNS.PAYLOAD_KEYS },
           ]),
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
         }),
@@ -327,6 +330,7 @@ describe('the stack, as deployed with real settings', () => {
       INGRESS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingress.fifo',
       SLACK_SIGNING_SECRET_ARN: await secretArn('signing', 'signing'),
       APPROVAL_TOKEN_SECRET_ARN: await secretArn('approval', 'approval'),
+      PAYLOAD_KEYS_ARN: await secretArn('payload-keys', JSON.stringify({ keys: [newPayloadKeyJson('k1')] })),
       EMAIL_ALLOWED_SENDERS: '@example.com',
       EMAIL_REPLY_TOKEN_SECRET_ARN: await secretArn('reply', 'reply'),
       TEMPORAL_ADDRESS: '127.0.0.1:1',
@@ -431,7 +435,7 @@ describe('variants', () => {
   it('synthesises with no settings at all, and says which placeholders remain', () => {
     const synthesized = synthesize({}, { bundle: false });
     try {
-      Annotations.fromStack(synthesized.stack).hasWarning('*', Match.stringLikeRegexp('Placeholder settings in use \\(temporalAddress, temporalNamespace, temporalSecretArn, slackSigningSecretArn, approvalTokenSecretArn, emailReplyTokenSecretArn, googleApiKeySecretArn, emailDomain\\)'));
+      Annotations.fromStack(synthesized.stack).hasWarning('*', Match.stringLikeRegexp('Placeholder settings in use \\(temporalAddress, temporalNamespace, temporalSecretArn, slackSigningSecretArn, approvalTokenSecretArn, emailReplyTokenSecretArn, googleApiKeySecretArn, emailDomain, payloadKeysSecretArn\\)'));
       expect(synthesized.stack.resolve(synthesized.stack.account)).toEqual({ Ref: 'AWS::AccountId' });
     } finally {
       synthesized.dispose();

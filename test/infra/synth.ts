@@ -16,6 +16,7 @@ export const SECRET_ARNS = {
   EMAIL_REPLY_TOKEN_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/email-reply-token-secret-Em4il1',
   GOOGLE_API_KEY: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/google-api-key-G00gle',
   SLACK_BOT_TOKEN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/slack-bot-token-B0tT0k',
+  PAYLOAD_KEYS: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:durable-agents/payload-keys-K3ys01',
 } as const;
 
 /** Settings as an operator would give them: every placeholder replaced. */
@@ -30,6 +31,7 @@ export const DEPLOYED_CONTEXT = {
   emailReplyTokenSecretArn: SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET,
   googleApiKeySecretArn: SECRET_ARNS.GOOGLE_API_KEY,
   slackBotTokenSecretArn: SECRET_ARNS.SLACK_BOT_TOKEN,
+  payloadKeysSecretArn: SECRET_ARNS.PAYLOAD_KEYS,
   emailDomain: 'agents.example.com',
   emailAllowedSenders: '@example.com',
   emailConfigurationSet: 'agent-replies',

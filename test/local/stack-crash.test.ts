@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { consoleState, eventually, startStackProcess, type StackProcess } from '../support/stack-process.ts';
+import { consoleFetch, consoleState, eventually, startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { noTemporal } from '../support/temporal.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'stack-crash-'));
@@ -27,14 +27,10 @@ describe.skipIf(noTemporal)('npm start killed with SIGKILL during a turn', () =>
     // Each model call takes 3 s, so the kill lands while the first one is in flight.
     const env = { OFFLINE_MODEL_DELAY_MS: '3000' };
     stack = await startStackProcess({ dataDir, env });
-    const posted = await fetch(`${stack.url}/api/slack/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ channel: 'C0OPS', text: 'What time is it in Berlin?' }),
-    });
+    const posted = await consoleFetch(stack, '/api/slack/messages', { channel: 'C0OPS', text: 'What time is it in Berlin?' });
     expect(posted.status).toBe(200);
     const { ts } = (await posted.json()) as { ts: string };
-    const url = stack.url;
+    const url = { url: stack.url, token: stack.token };
     // The turn has begun: the agent's status message is in the thread.
     await eventually(async () => ((await consoleState(url)).slack.some((message) => message.threadTs === ts && message.botId) ? true : undefined), 30_000, 'the turn to start');
     await stack.kill();
@@ -43,7 +39,7 @@ describe.skipIf(noTemporal)('npm start killed with SIGKILL during a turn', () =>
 
     stack = await startStackProcess({ dataDir, env });
     expect(devServersOnData()).toHaveLength(1);
-    const restarted = stack.url;
+    const restarted = { url: stack.url, token: stack.token };
     const answers = await eventually(
       async () => {
         const thread = (await consoleState(restarted)).slack.filter((message) => message.threadTs === ts && message.botId);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,19 @@ describe('npm start refuses in one line, naming the fix', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('CONSOLE_PORT must be a port number');
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('with payload keys it cannot use: a bad PAYLOAD_KEYS, a damaged key file', () => {
+    const bad = start({ PAYLOAD_KEYS: JSON.stringify({ keys: [{ id: 'k1', key: 'c2hvcnQ=' }] }) });
+    expect(bad.code).toBe(1);
+    expectOneLine(bad.stderr, 'PAYLOAD_KEYS is not a payload key set: keys.0.key: a key is 32 bytes in base64');
+    const damaged = join(mkdtempSync(join(tmpdir(), 'damaged-keys-')), 'data');
+    mkdirSync(damaged);
+    writeFileSync(join(damaged, 'payload-keys.json'), '{"keys": [');
+    const result = start({ DATA_DIR: damaged });
+    rmSync(damaged, { recursive: true, force: true });
+    expect(result.code).toBe(1);
+    expectOneLine(result.stderr, 'payload-keys.json is not JSON');
   });
 
   it('with no Temporal CLI, no Go, and no download', () => {

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encryptedDataConverter } from '../../client/payload-encryption.ts';
 import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
 import { createTemporalClientProvider, type TemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
 import { createSecretsManagerReader } from '../../functions/shared/secrets.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import { dispatchConfig, slackMessageEvent, sqsRecord } from '../dispatch/support.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
+import { TEST_PAYLOAD_KEYS, TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
 import { answer, startScriptedModel } from '../support/scripted-model.ts';
 import { noTemporal, temporalAddress } from '../support/temporal.ts';
 import { createTestCertificates, type CertificateFiles, type TestCertificates } from './certificates.ts';
@@ -80,6 +82,7 @@ describe.skipIf(noTemporal)('Temporal over mutual TLS: the dev server behind a f
     ...tlsEnv(client),
     TEMPORAL_TASK_QUEUE: taskQueue,
     GOOGLE_API_KEY: 'test-key',
+    PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON,
     GEMINI_BASE_URL: model.url,
     TRANSCRIPT_DIR: join(scratch, 'transcripts'),
     // The registry's own schedules stay out of this test (test/ambient/cli.test.ts syncs them).
@@ -123,7 +126,7 @@ describe.skipIf(noTemporal)('Temporal over mutual TLS: the dev server behind a f
     // In the Lambda the CA and server name are plain configuration; only the client's certificate and key are secret.
     const env = { TEMPORAL_ADDRESS: front.address, TEMPORAL_TLS_SERVER_CA_CERT_DATA: readFileSync(certificates.ca.cert, 'utf8'), TEMPORAL_TLS_SERVER_NAME: 'localhost' };
     const dispatcher = (secretArn: string) => {
-      const temporal = createTemporalClientProvider({ env, readSecret, secretArn, connectTimeoutMs: 3000 });
+      const temporal = createTemporalClientProvider({ env, readSecret, secretArn, connectTimeoutMs: 3000, dataConverter: encryptedDataConverter(TEST_PAYLOAD_KEYS) });
       providers.push(temporal);
       const logs: Record<string, unknown>[] = [];
       return { handler: createDispatchBatchHandler({ config: dispatchConfig(taskQueue), temporal, log: (line) => logs.push(line) }), logs };

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { encryptedDataConverter, newPayloadKeyJson, parsePayloadKeys } from '../../client/payload-encryption.ts';
 import { tracingWorkerOptions } from '../../worker/tracing.ts';
 
 const HISTORIES = fileURLToPath(new URL('./histories/', import.meta.url));
@@ -33,6 +34,9 @@ const EXPECTED = [
   'ambient-run.run',
 ];
 
+/** The worker decodes through the payload codec; these histories, recorded before it, pass through it in clear. */
+const dataConverter = encryptedDataConverter(parsePayloadKeys(JSON.stringify({ keys: [newPayloadKeyJson('replay')] }), 'replay keys'));
+
 function load(file: string): { workflowId: string; history: temporal.api.history.v1.History } {
   const json = JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as { workflowId: string; history: Record<string, unknown> };
   return { workflowId: json.workflowId, history: temporal.api.history.v1.History.fromObject(json.history) };
@@ -60,6 +64,6 @@ describe('replaying recorded histories', () => {
     const { workflowId, history } = load(file);
     expect(history.events!.length).toBeGreaterThan(5);
     // The worker's sinks as it runs untraced: a bundle's interceptors name the span exporter.
-    await Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundleCode') }, sinks: tracingWorkerOptions(undefined).sinks, replayName: file }, history, workflowId);
+    await Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundleCode') }, sinks: tracingWorkerOptions(undefined).sinks, replayName: file, dataConverter }, history, workflowId);
   });
 });

@@ -145,6 +145,22 @@ describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/EMAIL_REPLY_TOKEN_SECRET_ARN\) does not exist: create it in Secrets Manager/)]);
     expect(result.stderr).not.toMatch(/^\s+at /m);
   });
+  it('the dispatcher reads its payload keys from Secrets Manager at cold start, and stops with one line when they are not a key set', async () => {
+    const settings = { TEMPORAL_ADDRESS: '127.0.0.1:1', APPROVAL_TOKEN_SECRET_ARN: await createSecret('approval') };
+    const good = runFunction("const { handler } = await import('./functions/dispatch/handler.ts'); console.log(JSON.stringify(await handler({ Records: [] })));", {
+      ...settings,
+      PAYLOAD_KEYS_ARN: await createSecret(JSON.stringify({ keys: [{ id: 'k1', key: Buffer.alloc(32, 1).toString('base64') }] })),
+    });
+    expect(good.stdout.trim(), good.stderr).toBe('{"batchItemFailures":[]}');
+    const badArn = await createSecret(JSON.stringify({ keys: [{ id: 'k1', key: 'c2hvcnQ=' }] }));
+    const bad = runFunction("await import('./functions/dispatch/handler.ts')", { ...settings, PAYLOAD_KEYS_ARN: badArn });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toEqual([`the PAYLOAD_KEYS_ARN secret (${badArn}) is not a payload key set: keys.0.key: a key is 32 bytes in base64 (openssl rand -base64 32).`]);
+    const unset = runFunction("await import('./functions/dispatch/handler.ts')", settings);
+    expect(unset.status).toBe(1);
+    expect(unset.stderr).toMatch(/PAYLOAD_KEYS_ARN is not set: the ARN of the Secrets Manager secret holding the payload encryption keys/);
+  });
+
   it('the Slack edge imports without waiting for its secrets, and a missing one stops it at the first request with one line', () => {
     // The import must not hold for Secrets Manager (the edge's cold start); the first request does.
     const script = [

@@ -3,9 +3,19 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export interface StackProcess {
-  /** The console's address, from the stack's last start-up line. */
+/** Where a test reaches the console: its origin and this start's token. */
+export interface ConsoleAccess {
   url: string;
+  token: string;
+}
+
+export interface StackProcess extends ConsoleAccess {
+  /** The console's origin, from the stack's last start-up line. */
+  url: string;
+  /** This start's console token, from the same line. */
+  token: string;
+  /** The printed address, token included: what a person opens. */
+  openUrl: string;
   child: ChildProcess;
   /** Everything the stack printed so far. */
   output(): string;
@@ -31,6 +41,8 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
   const env: Record<string, string> = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   delete env.GOOGLE_API_KEY;
   delete env.TEMPORAL_ADDRESS;
+  // npm start keeps its own key file under its data directory, as on a developer's machine.
+  delete env.PAYLOAD_KEYS;
   const child = spawn(process.execPath, ['local/stack.ts'], {
     cwd: ROOT,
     env: { ...env, DATA_DIR: options.dataDir, CONSOLE_PORT: '0', ...options.env },
@@ -40,7 +52,7 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
+  const openUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the stack was not ready within ${options.readyTimeoutMs ?? 120_000} ms:\n${output}`)), options.readyTimeoutMs ?? 120_000);
     const look = () => {
       const match = /Open the console: (http:\/\/\S+)/.exec(output);
@@ -55,8 +67,11 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
       reject(new Error(`the stack exited with code ${code} before it was ready:\n${output}`));
     });
   });
+  const printed = new URL(openUrl);
   return {
-    url,
+    url: printed.origin,
+    token: printed.searchParams.get('token') ?? '',
+    openUrl,
     child,
     output: () => output,
     async stop() {
@@ -83,8 +98,15 @@ export interface ConsoleSlackMessage {
   blocks?: { type: string; elements?: { action_id: string; value: string }[] }[];
 }
 
-export async function consoleState(url: string): Promise<{ slack: ConsoleSlackMessage[]; mail: { direction: string; text: string; threadId: string }[] }> {
-  const response = await fetch(`${url}/api/state`);
+/** Calls the console's API as its page does: the token in its header, writes as JSON. */
+export function consoleFetch(access: ConsoleAccess, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { 'x-console-token': access.token };
+  if (body === undefined) return fetch(`${access.url}${path}`, { headers });
+  return fetch(`${access.url}${path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+export async function consoleState(access: ConsoleAccess): Promise<{ slack: ConsoleSlackMessage[]; mail: { direction: string; text: string; threadId: string }[] }> {
+  const response = await consoleFetch(access, '/api/state');
   return (await response.json()) as { slack: ConsoleSlackMessage[]; mail: { direction: string; text: string; threadId: string }[] };
 }
 

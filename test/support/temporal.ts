@@ -8,6 +8,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import type { ToolDefinition } from '../../core/define-tool.ts';
 import { createCachedStore, type CachedTranscriptStore } from '../../store/cached-store.ts';
 import { createLocalDirectoryStore } from '../../store/local-directory-store.ts';
+import { testDataConverter } from './payload-keys.ts';
 import { createAgentWorker, type AgentWorker, type AgentWorkerOptions } from '../../worker/create-worker.ts';
 
 export const temporalAddress = inject('temporalAddress');
@@ -44,7 +45,7 @@ export function useTemporal(options: { runtime?: RuntimeOptions } = {}): Tempora
     }
     context.connection = await NativeConnection.connect({ address: temporalAddress });
     clientConnection = await Connection.connect({ address: temporalAddress });
-    context.client = new Client({ connection: clientConnection });
+    context.client = new Client({ connection: clientConnection, dataConverter: testDataConverter });
     context.store = createCachedStore(createLocalDirectoryStore({ directory: join(mkdtempSync(join(tmpdir(), 'transcripts-')), 'store') }));
     context.taskQueue = (prefix = 'test') => `${prefix}-${crypto.randomUUID()}`;
     context.startWorker = async ({ taskQueue, tools, modelUrl, answerStreams, ...rest }) => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { TEST_PAYLOAD_KEYS_JSON } from './payload-keys.ts';
 
 const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
 
@@ -10,7 +11,7 @@ const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.ur
  * the agents write with relative paths land (the expenses file). @default this process's
  */
 export function startWorkerProcess(env: Record<string, string>, options: { cwd?: string } = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [WORKER_MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
+  const child = spawn(process.execPath, [WORKER_MAIN], { env: { ...process.env, PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
