@@ -13,6 +13,8 @@ import type { EvalConfiguration, EvalRun } from '../eval/run-cases.ts';
 import { runCases } from '../eval/run-cases.ts';
 import { openEvalTemporal, evalModel } from '../eval/setup.ts';
 import { fileLogger } from '../local/file-logger.ts';
+import { localPayloadKeys } from '../local/payload-keys.ts';
+import { PayloadKeyError } from '../client/payload-encryption.ts';
 import { startRuntime } from '../local/runtime.ts';
 import { loadStackSettings } from '../local/settings.ts';
 import { StartupError } from '../local/startup-error.ts';
@@ -44,7 +46,7 @@ try {
     process.exitCode = 2;
   }
 } catch (error) {
-  if (error instanceof CaseFileError || error instanceof ExportError || error instanceof StartupError || error instanceof TemporalConnectionError || error instanceof UsageError) {
+  if (error instanceof CaseFileError || error instanceof ExportError || error instanceof StartupError || error instanceof TemporalConnectionError || error instanceof PayloadKeyError || error instanceof UsageError) {
     console.error(error.message);
     process.exitCode = error instanceof UsageError ? 2 : 1;
   } else {
@@ -59,7 +61,7 @@ async function exportCommand(args: string[]): Promise<number> {
   // The recordings of `npm start` (its dev server, or the database it keeps), or TEMPORAL_ADDRESS.
   const runtime = await startRuntime(
     { ...settings, terminal: { ...settings.terminal, EMBEDDED_WORKER: false, TEMPORAL_UI: false } },
-    { env: process.env, announce: (line) => console.error(line), dataDir: settings.stack.DATA_DIR, owner: 'npm run eval' },
+    { env: process.env, payloadKeys: localPayloadKeys(process.env, settings.stack.DATA_DIR), announce: (line) => console.error(line), dataDir: settings.stack.DATA_DIR, owner: 'npm run eval' },
   );
   try {
     const store = createTranscriptStore(settings.transcripts);
