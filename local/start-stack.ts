@@ -237,7 +237,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
     options.status('Queue', `in-process FIFO feeding the dispatcher, ${queue.pending()} pending (kept in ${dataDir}/queue.json)`);
 
     // Ambient agents: their schedules match their triggers.
-    const summary = await syncSchedules({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values() });
+    const summary = await syncSchedules({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, deployment: settings.agents.AGENTS_DEPLOYMENT, agents: registry.agents.values() });
     const scheduleCount = summary.created.length + summary.updated.length + summary.unchanged.length;
     options.status('Schedules', scheduleCount === 0 ? 'no agent has a trigger' : `${scheduleCount} ambient schedule(s) in sync`);
 

@@ -20,7 +20,7 @@ import type { AgentWorkerSettings } from './settings.ts';
  */
 export function registryFrom(settings: AgentWorkerSettings, client?: Client): AgentRegistry {
   return createAgentRegistry({
-    ...(client ? { schedules: { client, taskQueue: settings.TEMPORAL_TASK_QUEUE } } : {}),
+    ...(client ? { schedules: { client, taskQueue: settings.TEMPORAL_TASK_QUEUE, ...(settings.AGENTS_DEPLOYMENT ? { deployment: settings.AGENTS_DEPLOYMENT } : {}) } } : {}),
     ...(settings.DOCS_DIR ? { docsDirectory: settings.DOCS_DIR } : {}),
     ...(settings.NWS_BASE_URL ? { weatherBaseUrl: settings.NWS_BASE_URL } : {}),
     ...(settings.IP_API_BASE_URL ? { ipLocationBaseUrl: settings.IP_API_BASE_URL } : {}),

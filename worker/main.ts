@@ -53,7 +53,7 @@ else if (missing.length > 0) refuse(`Worker not started. ${registerSearchAttribu
 // Schedules: the triggers' schedules made to match (one line; a failure does not stop the worker).
 const client = new Client({ connection, namespace });
 const registry = registryFrom(settings.agents, client);
-await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values(), enabled: settings.agents.SCHEDULES_SYNC_AT_START, log: (line) => console.error(line) });
+await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, deployment: settings.agents.AGENTS_DEPLOYMENT, agents: registry.agents.values(), enabled: settings.agents.SCHEDULES_SYNC_AT_START, log: (line) => console.error(line) });
 
 // Create. With a deployment version, the workers are versioned: runs stay on the build they started on.
 const replyAdapters = replyAdaptersFrom(settings);
