@@ -48,6 +48,8 @@ export interface WorkerFromSettingsOptions {
   deployment?: WorkerDeploymentVersion;
   /** Worker options (the container's shutdown grace time). @default the SDK's */
   tuning?: Tuning;
+  /** A bundle built ahead (`prebuiltWorkflowBundle`). @default none: workflows/ is bundled at start */
+  workflowBundle?: { codePath: string };
 }
 
 /** The agent worker the settings describe: the one wiring the container and the local programs share. */
@@ -78,5 +80,6 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
     ...(options.counts ? { counts: options.counts } : {}),
     ...(options.deployment ? { deployment: options.deployment } : {}),
     ...(options.tuning ? { tuning: options.tuning } : {}),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
   });
 }

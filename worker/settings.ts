@@ -106,6 +106,11 @@ export const workerConnectionSchema = z.object({
    * under the task's stop timeout (120 s in the CDK app). @default '100 seconds'
    */
   WORKER_SHUTDOWN_GRACE_TIME: duration('WORKER_SHUTDOWN_GRACE_TIME', '100 seconds'),
+  /**
+   * The workflow bundle built with the image (`npm run build:workflows`, which replays the
+   * recorded histories with it first); the image sets it. @default unset: the worker bundles workflows/ at start
+   */
+  WORKFLOW_BUNDLE_PATH: optionalText,
 });
 
 /** Traces and metrics. Nothing is exported unless an endpoint is named. */
