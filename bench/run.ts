@@ -5,11 +5,12 @@ import { runOverhead } from './overhead.ts';
 import { runCapacity } from './capacity.ts';
 import { runIngress } from './ingress.ts';
 import { runSchedulesBench } from './schedules.ts';
+import { runWorkerStartBench } from './worker-start.ts';
 import { RESULTS_PATH, saveSection, type Section } from './report.ts';
 
 // saveSection merges any section name; a part may save under another (see below).
-type Part = 'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules';
-const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules'];
+type Part = 'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules' | 'worker-start';
+const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules', 'worker-start'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -38,7 +39,7 @@ for (const part of parts) {
   try {
     const { section, text } = await runPart(part);
     // A capacity run with model calls on the main queue is kept beside the default one.
-    saveSection((part === 'capacity' && values['model-on-main-queue'] ? 'capacity_model_on_main_queue' : part) as Section, section);
+    saveSection((part === 'capacity' && values['model-on-main-queue'] ? 'capacity_model_on_main_queue' : part.replaceAll('-', '_')) as Section, section);
     console.log(`\n== ${part} ==\n${text}\n`);
   } catch (error) {
     console.error(`\n== ${part} ==\nFAILED: ${(error as Error).stack ?? String(error)}\n`);
@@ -70,5 +71,7 @@ async function runPart(part: Part): Promise<{ section: unknown; text: string }> 
       return runIngress({ ...(log ? { log } : {}) });
     case 'schedules':
       return runSchedulesBench({ ...(log ? { log } : {}) });
+    case 'worker-start':
+      return runWorkerStartBench({ ...(values.runs ? { runs: Number(values.runs) } : {}), ...(log ? { log } : {}) });
   }
 }
