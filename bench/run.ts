@@ -6,11 +6,12 @@ import { runCapacity } from './capacity.ts';
 import { runIngress } from './ingress.ts';
 import { runSchedulesBench } from './schedules.ts';
 import { runWorkerStartBench } from './worker-start.ts';
+import { runActionsBench } from './actions.ts';
 import { RESULTS_PATH, saveSection, type Section } from './report.ts';
 
 // saveSection merges any section name; a part may save under another (see below).
-type Part = 'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules' | 'worker-start';
-const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules', 'worker-start'];
+type Part = 'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules' | 'worker-start' | 'actions';
+const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules', 'worker-start', 'actions'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -71,6 +72,8 @@ async function runPart(part: Part): Promise<{ section: unknown; text: string }> 
       return runIngress({ ...(log ? { log } : {}) });
     case 'schedules':
       return runSchedulesBench({ ...(log ? { log } : {}) });
+    case 'actions':
+      return runActionsBench({ ...(values.steps ? { steps: values.steps.split(',').map(Number) } : {}), ...(log ? { log } : {}) });
     case 'worker-start':
       return runWorkerStartBench({ ...(values.runs ? { runs: Number(values.runs) } : {}), ...(log ? { log } : {}) });
   }
