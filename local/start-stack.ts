@@ -254,6 +254,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       client,
       namespace,
       taskQueue: settings.agents.TEMPORAL_TASK_QUEUE,
+      deployment: settings.agents.AGENTS_DEPLOYMENT,
       agents: [...registry.agents.values()],
       ...(temporalUiUrl ? { temporalUiUrl } : {}),
       offline: !settings.terminal.GOOGLE_API_KEY,
