@@ -7,11 +7,12 @@ import { runIngress } from './ingress.ts';
 import { runSchedulesBench } from './schedules.ts';
 import { runWorkerStartBench } from './worker-start.ts';
 import { runActionsBench } from './actions.ts';
+import { runSlackLatencyBench } from './slack-latency.ts';
 import { RESULTS_PATH, saveSection, type Section } from './report.ts';
 
 // saveSection merges any section name; a part may save under another (see below).
-type Part = 'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules' | 'worker-start' | 'actions';
-const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules', 'worker-start', 'actions'];
+type Part = 'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules' | 'worker-start' | 'actions' | 'slack-latency';
+const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules', 'worker-start', 'actions', 'slack-latency'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -20,6 +21,8 @@ const { values, positionals } = parseArgs({
     tuning: { type: 'string' },
     'model-tuning': { type: 'string' },
     steps: { type: 'string' },
+    seconds: { type: 'string' },
+    rates: { type: 'string' },
     variants: { type: 'string' },
     'model-on-main-queue': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
@@ -72,6 +75,8 @@ async function runPart(part: Part): Promise<{ section: unknown; text: string }> 
       return runIngress({ ...(log ? { log } : {}) });
     case 'schedules':
       return runSchedulesBench({ ...(log ? { log } : {}) });
+    case 'slack-latency':
+      return runSlackLatencyBench({ ...(values.seconds ? { seconds: Number(values.seconds) } : {}), ...(values.rates ? { rates: values.rates.split(',').map(Number) } : {}), ...(log ? { log } : {}) });
     case 'actions':
       return runActionsBench({ ...(values.steps ? { steps: values.steps.split(',').map(Number) } : {}), ...(log ? { log } : {}) });
     case 'worker-start':
