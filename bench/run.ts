@@ -8,11 +8,12 @@ import { runSchedulesBench } from './schedules.ts';
 import { runWorkerStartBench } from './worker-start.ts';
 import { runActionsBench } from './actions.ts';
 import { runSlackLatencyBench } from './slack-latency.ts';
+import { runIdleConversationsBench } from './idle-conversations.ts';
 import { RESULTS_PATH, saveSection, type Section } from './report.ts';
 
 // saveSection merges any section name; a part may save under another (see below).
-type Part = 'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules' | 'worker-start' | 'actions' | 'slack-latency';
-const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules', 'worker-start', 'actions', 'slack-latency'];
+type Part = 'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules' | 'worker-start' | 'actions' | 'slack-latency' | 'idle-conversations';
+const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules', 'worker-start', 'actions', 'slack-latency', 'idle-conversations'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -22,6 +23,7 @@ const { values, positionals } = parseArgs({
     'model-tuning': { type: 'string' },
     steps: { type: 'string' },
     seconds: { type: 'string' },
+    conversations: { type: 'string' },
     rates: { type: 'string' },
     variants: { type: 'string' },
     'model-on-main-queue': { type: 'boolean', default: false },
@@ -75,6 +77,8 @@ async function runPart(part: Part): Promise<{ section: unknown; text: string }> 
       return runIngress({ ...(log ? { log } : {}) });
     case 'schedules':
       return runSchedulesBench({ ...(log ? { log } : {}) });
+    case 'idle-conversations':
+      return runIdleConversationsBench({ ...(values.conversations ? { conversations: Number(values.conversations) } : {}), ...(log ? { log } : {}) });
     case 'slack-latency':
       return runSlackLatencyBench({ ...(values.seconds ? { seconds: Number(values.seconds) } : {}), ...(values.rates ? { rates: values.rates.split(',').map(Number) } : {}), ...(log ? { log } : {}) });
     case 'actions':
