@@ -73,12 +73,14 @@ export async function runIdleConversationsBench(options: IdleConversationsBenchO
   try {
     const opening = performance.now();
     let next = 0;
+    let opened = 0;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (next < ids.length) {
           const id = ids[next++]!;
           await askAndWait(client, taskQueue, id, 1, 250);
-          if (next % 100 === 0) log(`idle-conversations: ${next} of ${count} open`);
+          opened += 1;
+          if (opened % 100 === 0) log(`idle-conversations: ${opened} of ${count} open`);
         }
       }),
     );
