@@ -5,11 +5,15 @@ import { runOverhead } from './overhead.ts';
 import { runCapacity } from './capacity.ts';
 import { runIngress } from './ingress.ts';
 import { runSchedulesBench } from './schedules.ts';
+import { runWorkerStartBench } from './worker-start.ts';
+import { runActionsBench } from './actions.ts';
+import { runSlackLatencyBench } from './slack-latency.ts';
+import { runIdleConversationsBench } from './idle-conversations.ts';
 import { RESULTS_PATH, saveSection, type Section } from './report.ts';
 
 // saveSection merges any section name; a part may save under another (see below).
-type Part = 'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules';
-const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules'];
+type Part = 'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules' | 'worker-start' | 'actions' | 'slack-latency' | 'idle-conversations';
+const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules', 'worker-start', 'actions', 'slack-latency', 'idle-conversations'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -18,6 +22,9 @@ const { values, positionals } = parseArgs({
     tuning: { type: 'string' },
     'model-tuning': { type: 'string' },
     steps: { type: 'string' },
+    seconds: { type: 'string' },
+    conversations: { type: 'string' },
+    rates: { type: 'string' },
     variants: { type: 'string' },
     'model-on-main-queue': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
@@ -38,7 +45,7 @@ for (const part of parts) {
   try {
     const { section, text } = await runPart(part);
     // A capacity run with model calls on the main queue is kept beside the default one.
-    saveSection((part === 'capacity' && values['model-on-main-queue'] ? 'capacity_model_on_main_queue' : part) as Section, section);
+    saveSection((part === 'capacity' && values['model-on-main-queue'] ? 'capacity_model_on_main_queue' : part.replaceAll('-', '_')) as Section, section);
     console.log(`\n== ${part} ==\n${text}\n`);
   } catch (error) {
     console.error(`\n== ${part} ==\nFAILED: ${(error as Error).stack ?? String(error)}\n`);
@@ -70,5 +77,13 @@ async function runPart(part: Part): Promise<{ section: unknown; text: string }> 
       return runIngress({ ...(log ? { log } : {}) });
     case 'schedules':
       return runSchedulesBench({ ...(log ? { log } : {}) });
+    case 'idle-conversations':
+      return runIdleConversationsBench({ ...(values.conversations ? { conversations: Number(values.conversations) } : {}), ...(log ? { log } : {}) });
+    case 'slack-latency':
+      return runSlackLatencyBench({ ...(values.seconds ? { seconds: Number(values.seconds) } : {}), ...(values.rates ? { rates: values.rates.split(',').map(Number) } : {}), ...(log ? { log } : {}) });
+    case 'actions':
+      return runActionsBench({ ...(values.steps ? { steps: values.steps.split(',').map(Number) } : {}), ...(log ? { log } : {}) });
+    case 'worker-start':
+      return runWorkerStartBench({ ...(values.runs ? { runs: Number(values.runs) } : {}), ...(log ? { log } : {}) });
   }
 }

@@ -14,6 +14,8 @@ const settingsSchema = z.object({
   TEMPORAL_ADDRESS: optionalText,
   /** The agents' task queue: where schedules start runs. @default 'agents' */
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('agents'),
+  /** The installation's name in the namespace, as the worker reads it. @default the task queue */
+  AGENTS_DEPLOYMENT: optionalText,
 });
 
 const [command, id, ...noteWords] = process.argv.slice(2);
@@ -41,14 +43,15 @@ const { connection, client } = await connectOrExit(settings.TEMPORAL_ADDRESS, 'C
 let code = 0;
 try {
   const taskQueue = settings.TEMPORAL_TASK_QUEUE;
+  const deployment = settings.AGENTS_DEPLOYMENT ?? taskQueue;
   switch (command) {
     case 'sync': {
       const agents = [...createAgentRegistry().agents.values()];
-      console.log(formatSyncSummary(await syncSchedules({ client, taskQueue, agents }), taskQueue));
+      console.log(formatSyncSummary(await syncSchedules({ client, taskQueue, deployment, agents }), taskQueue));
       break;
     }
     case 'list':
-      console.log(formatScheduleTable(await listSchedules({ client, agents: createAgentRegistry().agents.values(), taskQueue })));
+      console.log(formatScheduleTable(await listSchedules({ client, agents: createAgentRegistry().agents.values(), deployment })));
       break;
     case 'trigger':
       await triggerSchedule(client, id!);

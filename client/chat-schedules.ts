@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
 import { validateTrigger, type TriggerDelivery, type TriggerOptions } from '../core/triggers.ts';
-import { CHAT_TRIGGER_PREFIX, SCHEDULE_ID_PREFIX, desiredSchedule, managedMemo, type ScheduleMemo } from './schedule-spec.ts';
+import type { AmbientRunInput } from '../core/ambient.ts';
+import { CHAT_TRIGGER_PREFIX, SCHEDULE_ID_PREFIX, deploymentOf, desiredSchedule, managedMemo, ownerKeyOf, type SchedulePlace, type ScheduleMemo } from './schedule-spec.ts';
 import { formatInterval } from './schedules.ts';
 
 /** Schedules one person may have made in chat, across every agent. */
@@ -20,10 +21,12 @@ export class ChatScheduleRefusal extends Error {
   }
 }
 
-export interface ChatSchedulesOptions {
+/** The worker's Temporal client and its deployment's place: chat schedules are looked up within that deployment. */
+export interface ChatSchedulesScope extends SchedulePlace {
   client: Client;
-  /** The agents' task queue: where the schedules start runs. */
-  taskQueue: string;
+}
+
+export interface ChatSchedulesOptions extends ChatSchedulesScope {
   /** @default MAX_SCHEDULES_PER_PERSON */
   maxPerPerson?: number;
 }
@@ -55,12 +58,13 @@ export interface ChatScheduleSummary {
 
 /**
  * Creates the schedule a person asked for in chat, owned by them: id
- * `ambient:<agent>:chat-<short id>`, memo origin 'chat' with the owner (sync never touches
- * it), the trigger validated as a definition's would be. Refused past the owner's bound,
- * counted from Temporal's schedule list (which trails a creation by a moment).
+ * `ambient:<deployment>:<agent>:chat-<short id>`, memo origin 'chat' with the owner's key
+ * (sync never touches it), the trigger validated as a definition's would be. Refused past the
+ * owner's bound, counted from Temporal's schedule list (which trails a creation by a moment).
  */
 export async function createChatSchedule(options: ChatSchedulesOptions, request: ChatScheduleRequest): Promise<ChatScheduleSummary> {
-  const { client, taskQueue } = options;
+  const { client } = options;
+  const deployment = deploymentOf(options);
   const shortId = createHash('sha256').update(request.requestKey).digest('hex').slice(0, 8);
   let trigger;
   try {
@@ -69,14 +73,14 @@ export async function createChatSchedule(options: ChatSchedulesOptions, request:
     if (error instanceof TypeError) throw new ChatScheduleRefusal('InvalidSchedule', error.message);
     throw error;
   }
-  const desired = desiredSchedule(request.agent, trigger, taskQueue, { owner: request.owner, conversationId: request.conversationId });
+  const desired = desiredSchedule(request.agent, trigger, { taskQueue: options.taskQueue, deployment }, { owner: request.owner, conversationId: request.conversationId });
   const handle = client.schedule.getHandle(desired.id);
   // A retry of a request that got through: the schedule is there, and counts once.
   const earlier = await describeOrUndefined(client, desired.id);
-  if (earlier && sameOwner(managedMemo(earlier.memo)?.owner, request.owner)) return summaryOf(earlier);
+  if (earlier && ownedBy(managedMemo(earlier.memo, deployment), deployment, [request.owner])) return summaryOf(earlier);
 
   const limit = options.maxPerPerson ?? MAX_SCHEDULES_PER_PERSON;
-  const owned = await ownedIds(client, [request.owner]);
+  const owned = await ownedIds(client, deployment, [request.owner]);
   if (owned.length >= limit) {
     throw new ChatScheduleRefusal(
       'TooManySchedules',
@@ -91,12 +95,14 @@ export async function createChatSchedule(options: ChatSchedulesOptions, request:
   return summaryOf(await handle.describe());
 }
 
-/** The chat-made schedules of these people (the asker), described afresh, sorted by id. */
-export async function listChatSchedules(client: Client, owners: readonly string[]): Promise<ChatScheduleSummary[]> {
+/** The chat-made schedules of these people (the asker) in the scope's deployment, described afresh, sorted by id. */
+export async function listChatSchedules(scope: ChatSchedulesScope, owners: readonly string[]): Promise<ChatScheduleSummary[]> {
+  const { client } = scope;
+  const deployment = deploymentOf(scope);
   const summaries: ChatScheduleSummary[] = [];
-  for (const id of await ownedIds(client, owners)) {
+  for (const id of await ownedIds(client, deployment, owners)) {
     const description = await describeOrUndefined(client, id);
-    if (description && sameOwner(managedMemo(description.memo)?.owner, ...owners)) summaries.push(summaryOf(description));
+    if (description && ownedBy(managedMemo(description.memo, deployment), deployment, owners)) summaries.push(summaryOf(description));
   }
   return summaries.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
@@ -105,17 +111,20 @@ export async function listChatSchedules(client: Client, owners: readonly string[
  * Deletes a chat-made schedule when one of `requesters` owns it. `id` is the schedule id or
  * its trigger (`chat-…`). A definition's schedule, or someone else's, is refused and kept.
  */
-export async function deleteChatSchedule(client: Client, id: string, requesters: readonly string[]): Promise<{ deleted: string }> {
-  const scheduleId = id.startsWith(SCHEDULE_ID_PREFIX) ? id : await idOfTrigger(client, id);
+export async function deleteChatSchedule(scope: ChatSchedulesScope, id: string, requesters: readonly string[]): Promise<{ deleted: string }> {
+  const { client } = scope;
+  const deployment = deploymentOf(scope);
+  const scheduleId = id.startsWith(SCHEDULE_ID_PREFIX) ? id : await idOfTrigger(client, deployment, id);
   const description = scheduleId ? await describeOrUndefined(client, scheduleId) : undefined;
-  const memo = managedMemo(description?.memo);
+  // Another deployment's schedule is not there, as far as this one is concerned.
+  const memo = managedMemo(description?.memo, deployment);
   if (!scheduleId || !description || !memo) {
     throw new ChatScheduleRefusal('UnknownSchedule', `There is no schedule "${id}"; list_my_schedules shows the ids of yours.`);
   }
   if (memo.origin !== 'chat') {
     throw new ChatScheduleRefusal('NotYourSchedule', `Schedule ${scheduleId} comes from the ${memo.agent} agent's definition, not from chat; it cannot be stopped from here.`);
   }
-  if (!sameOwner(memo.owner, ...requesters)) {
+  if (!ownedBy(memo, deployment, requesters)) {
     throw new ChatScheduleRefusal('NotYourSchedule', `Schedule ${scheduleId} belongs to someone else; only the person who asked for it can stop it. It was not changed.`);
   }
   try {
@@ -126,45 +135,48 @@ export async function deleteChatSchedule(client: Client, id: string, requesters:
   return { deleted: scheduleId };
 }
 
-/** Ids of the chat-made schedules these people own, from the schedule list. */
-async function ownedIds(client: Client, owners: readonly string[]): Promise<string[]> {
+/** Ids of the chat-made schedules these people own in the deployment, from the schedule list. */
+async function ownedIds(client: Client, deployment: string, owners: readonly string[]): Promise<string[]> {
   const ids: string[] = [];
   for await (const entry of client.schedule.list({ pageSize: 1000 })) {
-    const memo = chatMemo(entry.scheduleId, entry.memo);
-    if (memo && sameOwner(memo.owner, ...owners)) ids.push(entry.scheduleId);
+    if (ownedBy(chatMemo(entry.scheduleId, entry.memo, deployment), deployment, owners)) ids.push(entry.scheduleId);
   }
   return ids;
 }
 
-async function idOfTrigger(client: Client, trigger: string): Promise<string | undefined> {
+async function idOfTrigger(client: Client, deployment: string, trigger: string): Promise<string | undefined> {
   if (!trigger.startsWith(CHAT_TRIGGER_PREFIX)) return undefined;
   for await (const entry of client.schedule.list({ pageSize: 1000 })) {
-    if (chatMemo(entry.scheduleId, entry.memo)?.trigger === trigger) return entry.scheduleId;
+    if (chatMemo(entry.scheduleId, entry.memo, deployment)?.trigger === trigger) return entry.scheduleId;
   }
   return undefined;
 }
 
-function chatMemo(id: string, memo: Record<string, unknown> | undefined): ScheduleMemo | undefined {
-  const managed = managedMemo(memo);
+function chatMemo(id: string, memo: Record<string, unknown> | undefined, deployment: string): ScheduleMemo | undefined {
+  const managed = managedMemo(memo, deployment);
   return id.startsWith(SCHEDULE_ID_PREFIX) && managed?.origin === 'chat' ? managed : undefined;
 }
 
-/** Slack ids and email addresses compare as the approval check compares them: trimmed, any case. */
-function sameOwner(owner: string | undefined, ...people: string[]): boolean {
-  const normal = (who: string) => who.trim().toLowerCase();
-  return owner !== undefined && normal(owner) !== '' && people.some((person) => normal(person) === normal(owner));
+/**
+ * Whether one of these people owns the schedule: its memo's owner key is theirs. Slack ids and
+ * email addresses compare as the approval check compares them: trimmed, any case.
+ */
+function ownedBy(memo: ScheduleMemo | undefined, deployment: string, people: readonly string[]): boolean {
+  const key = memo?.ownerKey;
+  return key !== undefined && people.some((person) => person.trim() !== '' && ownerKeyOf(deployment, person) === key);
 }
 
 function summaryOf(description: ScheduleDescription): ChatScheduleSummary {
   const memo = managedMemo(description.memo)!;
-  const [input] = description.action.args as [{ trigger: TriggerOptions } | undefined];
+  const [input] = description.action.args as [(AmbientRunInput & { trigger: TriggerOptions }) | undefined];
   const calendar = description.spec.calendars?.[0];
   const interval = description.spec.intervals?.[0];
   const next = description.info.nextActionTimes[0];
   return {
     id: description.scheduleId,
     agent: memo.agent,
-    owner: memo.owner ?? '',
+    // From the run's input (a payload the codec encrypts): the memo holds only a key.
+    owner: input?.owner ?? '',
     when: calendar?.comment ?? (interval ? `every ${formatInterval(interval.every)}` : '?'),
     timezone: description.spec.timezone ?? 'UTC',
     prompt: input?.trigger.prompt ?? '',

@@ -1,76 +1,83 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
-import type { AmbientRunResult } from '../core/ambient.ts';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSummary } from '@temporalio/client';
+import type { AmbientRunInput, AmbientRunResult } from '../core/ambient.ts';
 import type { AgentDefinition } from '../core/define-agent.ts';
 import {
   SCHEDULE_ID_PREFIX,
-  currentDigest,
+  deploymentOf,
   desiredSchedule,
   isDefinitionSchedule,
+  isLegacyDefinitionSchedule,
   managedMemo,
-  updateOptionsOf,
+  scheduleIdOf,
   type DesiredSchedule,
+  type SchedulePlace,
   type ScheduleMemo,
 } from './schedule-spec.ts';
 
-export interface SyncOptions {
+export interface SyncOptions extends SchedulePlace {
   client: Client;
-  /** The agents' task queue: where the schedules start runs, and the scope of deletions. */
-  taskQueue: string;
   agents: Iterable<AgentDefinition>;
-  /** Schedules described, created or updated at once. @default 8 */
+  /** Schedules created, replaced or deleted at once. @default 8 */
   concurrency?: number;
 }
 
 export interface SyncSummary {
   created: string[];
+  /** Replaced: a changed trigger's schedule is deleted and made again (its pause state and note kept). */
   updated: string[];
   deleted: string[];
   unchanged: string[];
   /** Ids a trigger wants that hold a schedule sync did not create: left alone. */
   conflicts: string[];
-  /** Temporal requests made (describe, create, update, delete, list pages). */
+  /** Temporal requests made (list pages, describe, create, delete). */
   calls: number;
 }
 
-/** Raised inside an update when the schedule already is what sync wants (another sync got there first). */
-class AlreadyCurrent extends Error {}
-/** Raised inside an update when the schedule is no longer one sync may touch. */
-class NotOurs extends Error {}
-
 /**
- * Makes Temporal's schedules match the agents' triggers: creates the missing, updates the
- * changed (memo digest), deletes definition schedules of this task queue whose trigger is
- * gone. Schedules it did not create, and chat-made ones, are never touched. Idempotent, and
- * safe when several workers run it at once: a lost race to create, update or delete counts
- * as done. Deletion relies on the schedule list, which Temporal updates a moment after a
- * change; a schedule created a second ago is deleted by the next sync.
+ * Makes Temporal's schedules match the agents' triggers, from one schedule list: each memo
+ * names the deployment and carries a digest of what the trigger asked for, so a schedule
+ * whose digest matches costs nothing more. It creates the missing, replaces the changed,
+ * deletes this deployment's definition schedules whose trigger is gone, and deletes the
+ * schedules an earlier version made for this task queue under ids without the deployment.
+ * Schedules of other deployments, schedules it did not create and chat-made ones are never
+ * touched. Idempotent, and safe when several workers run it at once: a lost race to create,
+ * replace or delete counts as done.
+ *
+ * A change replaces the schedule rather than updating it because Temporal's update cannot
+ * change a schedule's memo: the list would then show a stale digest forever. Replacing drops
+ * the schedule's run history (the runs' memory keeps the cursor), and a run of the old
+ * schedule still going is not seen by the new one's overlap policy.
+ *
+ * The list trails changes by a moment: a schedule created a second ago may not show yet
+ * (its create is then refused as existing, and it is described), and one deleted a second
+ * ago may still show (deleting it again is harmless).
  */
 export async function syncSchedules(options: SyncOptions): Promise<SyncSummary> {
   const { client, taskQueue } = options;
+  const deployment = deploymentOf(options);
+  const place = { taskQueue, deployment };
+  const concurrency = options.concurrency ?? 8;
   const summary: SyncSummary = { created: [], updated: [], deleted: [], unchanged: [], conflicts: [], calls: 0 };
-  const desired = [...options.agents].flatMap((agent) => agent.triggers.map((trigger) => desiredSchedule(agent.name, trigger, taskQueue)));
+  const desired = [...options.agents].flatMap((agent) => agent.triggers.map((trigger) => desiredSchedule(agent.name, trigger, place)));
   const wanted = new Set(desired.map((schedule) => schedule.id));
 
-  await forEachConcurrently(desired, options.concurrency ?? 8, async (schedule) => {
-    const outcome = await applyDesired(client, schedule, summary);
+  const listed = await listAmbient(client, summary);
+  await forEachConcurrently(desired, concurrency, async (schedule) => {
+    const outcome = await applyDesired(client, schedule, listed.get(schedule.id), deployment, summary);
     summary[outcome].push(schedule.id);
   });
 
-  const candidates: string[] = [];
-  let listed = 0;
-  for await (const entry of client.schedule.list({ pageSize: LIST_PAGE_SIZE })) {
-    listed += 1;
-    if (entry.scheduleId.startsWith(SCHEDULE_ID_PREFIX) && !wanted.has(entry.scheduleId) && isDefinitionSchedule(entry.memo)) candidates.push(entry.scheduleId);
-  }
-  summary.calls += Math.max(1, Math.ceil(listed / LIST_PAGE_SIZE));
-  await forEachConcurrently(candidates, options.concurrency ?? 8, async (id) => {
-    const handle = client.schedule.getHandle(id);
-    const description = await describeOrUndefined(handle, summary);
-    // Another deployment's task queue is another deployment's definitions.
-    if (!description || !isDefinitionSchedule(description.memo) || description.action.taskQueue !== taskQueue) return;
+  const gone = [...listed.values()].filter((entry) => !wanted.has(entry.scheduleId) && isDefinitionSchedule(entry.memo, deployment));
+  const legacy = [...listed.values()].filter((entry) => isLegacyDefinitionSchedule(entry.memo));
+  await forEachConcurrently([...gone, ...legacy], concurrency, async (entry) => {
+    if (isLegacyDefinitionSchedule(entry.memo)) {
+      // An earlier version's schedule: its memo does not say whose it is, its task queue does.
+      const description = await describeOrUndefined(client.schedule.getHandle(entry.scheduleId), summary);
+      if (!description || !isLegacyDefinitionSchedule(description.memo) || description.action.taskQueue !== taskQueue) return;
+    }
     summary.calls += 1;
-    await ignoreNotFound(handle.delete());
-    summary.deleted.push(id);
+    // The list may still show one deleted a moment ago (by us or another sync): not reported again.
+    if (await ignoreNotFound(client.schedule.getHandle(entry.scheduleId).delete())) summary.deleted.push(entry.scheduleId);
   });
   for (const list of [summary.created, summary.updated, summary.deleted, summary.unchanged, summary.conflicts]) list.sort();
   return summary;
@@ -78,36 +85,52 @@ export async function syncSchedules(options: SyncOptions): Promise<SyncSummary> 
 
 const LIST_PAGE_SIZE = 1000;
 
-async function applyDesired(client: Client, schedule: DesiredSchedule, summary: SyncSummary): Promise<'created' | 'updated' | 'unchanged' | 'conflicts'> {
-  const handle = client.schedule.getHandle(schedule.id);
-  let description = await describeOrUndefined(handle, summary);
-  if (!description) {
+/** The ambient schedules in the namespace's schedule list, by id; each page counted as a call. */
+async function listAmbient(client: Client, counter: { calls: number }): Promise<Map<string, ScheduleSummary>> {
+  const listed = new Map<string, ScheduleSummary>();
+  let seen = 0;
+  for await (const entry of client.schedule.list({ pageSize: LIST_PAGE_SIZE })) {
+    seen += 1;
+    if (entry.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) listed.set(entry.scheduleId, entry);
+  }
+  counter.calls += Math.floor(seen / LIST_PAGE_SIZE) + 1;
+  return listed;
+}
+
+type Outcome = 'created' | 'updated' | 'unchanged' | 'conflicts';
+
+async function applyDesired(client: Client, schedule: DesiredSchedule, listed: ScheduleSummary | undefined, deployment: string, summary: SyncSummary): Promise<Outcome> {
+  // The listed memo decides: the same digest costs nothing more.
+  if (listed?.memo && isDefinitionSchedule(listed.memo, deployment) && managedMemo(listed.memo)?.digest === schedule.memo.digest) return 'unchanged';
+  if (!listed) {
     try {
       summary.calls += 1;
       await client.schedule.create(schedule.options);
       return 'created';
     } catch (error) {
+      // Another sync made it a moment ago (the list trails), or somebody else holds the id.
       if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-      // Another sync created it a moment ago: look at what it made.
-      description = await describeOrUndefined(handle, summary);
-      if (!description) return 'unchanged';
     }
   }
-  if (!isDefinitionSchedule(description.memo)) return 'conflicts';
-  if (currentDigest(description) === schedule.memo.digest) return 'unchanged';
+  // Changed, someone else's, or not listed yet: the description is the authority (the list
+  // may trail a pause or another sync's replacement).
+  const description = await describeOrUndefined(client.schedule.getHandle(schedule.id), summary);
+  if (!description) return 'unchanged';
+  if (!isDefinitionSchedule(description.memo, deployment)) return 'conflicts';
+  if (managedMemo(description.memo)?.digest === schedule.memo.digest) return 'unchanged';
+  return replace(client, schedule, description.state, summary);
+}
+
+/** Deletes the schedule and makes it again as desired, keeping whether it was paused and why. */
+async function replace(client: Client, schedule: DesiredSchedule, state: ScheduleDescription['state'], summary: SyncSummary): Promise<Outcome> {
+  summary.calls += 2;
+  await ignoreNotFound(client.schedule.getHandle(schedule.id).delete());
   try {
-    // update() describes again and sends the result; re-checking there narrows the window
-    // in which two syncs both update (SDK 1.24 sends no conflict token).
-    summary.calls += 2;
-    await handle.update((previous) => {
-      if (!isDefinitionSchedule(previous.memo)) throw new NotOurs();
-      if (currentDigest(previous) === schedule.memo.digest) throw new AlreadyCurrent();
-      return updateOptionsOf(schedule, previous);
-    });
+    await client.schedule.create({ ...schedule.options, state: { ...schedule.options.state, paused: state.paused, ...(state.note === undefined ? {} : { note: state.note }) } });
     return 'updated';
   } catch (error) {
-    if (error instanceof AlreadyCurrent || error instanceof ScheduleNotFoundError) return 'unchanged';
-    if (error instanceof NotOurs) return 'conflicts';
+    // Another sync replaced it between our delete and create.
+    if (error instanceof ScheduleAlreadyRunning) return 'unchanged';
     throw error;
   }
 }
@@ -132,9 +155,11 @@ export interface ScheduleRow {
 
 export interface ListOptions {
   client: Client;
-  /** Also describe these agents' schedules, even before the schedule list shows them. */
+  /** Also describe these agents' schedules, even before the schedule list shows them (needs `deployment` or `taskQueue`). */
   agents?: Iterable<AgentDefinition>;
-  /** Only schedules that start runs on this task queue. @default every task queue */
+  /** Only this deployment's schedules (`AGENTS_DEPLOYMENT`). @default the task queue, when given; else every deployment */
+  deployment?: string;
+  /** The deployment's task queue: names the deployment when `deployment` is not given. */
   taskQueue?: string;
   /** How long to wait for a completed run's result. @default 2000 */
   resultTimeoutMs?: number;
@@ -143,18 +168,20 @@ export interface ListOptions {
 /** The ambient schedules (definition and chat-made), each described afresh, sorted by id. */
 export async function listSchedules(options: ListOptions): Promise<ScheduleRow[]> {
   const { client } = options;
+  const deployment = options.deployment ?? options.taskQueue;
   const ids = new Set<string>();
-  for (const agent of options.agents ?? []) for (const trigger of agent.triggers) ids.add(`${SCHEDULE_ID_PREFIX}${agent.name}:${trigger.id}`);
+  if (deployment !== undefined) {
+    for (const agent of options.agents ?? []) for (const trigger of agent.triggers) ids.add(scheduleIdOf(deployment, agent.name, trigger.id));
+  }
   for await (const entry of client.schedule.list({ pageSize: LIST_PAGE_SIZE })) {
-    if (entry.scheduleId.startsWith(SCHEDULE_ID_PREFIX) && managedMemo(entry.memo)) ids.add(entry.scheduleId);
+    if (entry.scheduleId.startsWith(SCHEDULE_ID_PREFIX) && managedMemo(entry.memo, deployment)) ids.add(entry.scheduleId);
   }
   const rows: ScheduleRow[] = [];
   const counter = { calls: 0 };
   await forEachConcurrently([...ids], 8, async (id) => {
     const description = await describeOrUndefined(client.schedule.getHandle(id), counter);
-    const memo = managedMemo(description?.memo);
+    const memo = managedMemo(description?.memo, deployment);
     if (!description || !memo) return;
-    if (options.taskQueue !== undefined && description.action.taskQueue !== options.taskQueue) return;
     rows.push(await rowOf(client, description, memo, options.resultTimeoutMs ?? 2000));
   });
   return rows.sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -164,12 +191,14 @@ async function rowOf(client: Client, description: ScheduleDescription, memo: Sch
   const calendar = description.spec.calendars?.[0];
   const interval = description.spec.intervals?.[0];
   const last = description.info.recentActions.at(-1);
+  // The owner is in the run's input (a payload, which the codec encrypts), not in the memo.
+  const owner = (description.action.args?.[0] as AmbientRunInput | undefined)?.owner;
   return {
     id: description.scheduleId,
     agent: memo.agent,
     trigger: memo.trigger,
     origin: memo.origin,
-    ...(memo.owner ? { owner: memo.owner } : {}),
+    ...(memo.origin === 'chat' && owner ? { owner } : {}),
     when: calendar?.comment ?? (interval ? `every ${formatInterval(interval.every)}` : '?'),
     timezone: description.spec.timezone ?? 'UTC',
     paused: description.state.paused,
@@ -228,7 +257,7 @@ async function managedHandle(client: Client, id: string) {
   const handle = client.schedule.getHandle(id);
   const description = await describeOrUndefined(handle, { calls: 0 });
   if (!description || !id.startsWith(SCHEDULE_ID_PREFIX) || !managedMemo(description.memo)) {
-    throw new UnknownScheduleError(`No ambient schedule "${id}"; ids look like ambient:<agent>:<trigger> (npm run schedules -- list).`);
+    throw new UnknownScheduleError(`No ambient schedule "${id}"; ids look like ambient:<deployment>:<agent>:<trigger> (npm run schedules -- list).`);
   }
   return handle;
 }
@@ -243,11 +272,14 @@ async function describeOrUndefined(handle: ReturnType<Client['schedule']['getHan
   }
 }
 
-async function ignoreNotFound(operation: Promise<void>): Promise<void> {
+/** Whether the schedule was there: false when it was already gone. */
+async function ignoreNotFound(operation: Promise<void>): Promise<boolean> {
   try {
     await operation;
+    return true;
   } catch (error) {
     if (!(error instanceof ScheduleNotFoundError)) throw error;
+    return false;
   }
 }
 

@@ -37,6 +37,8 @@ export interface ConsoleServerOptions {
   taskQueue: string;
   /** Where the Evals pane reads eval runs and their transcripts. @default none: the pane lists no runs */
   evals?: EvalRoutesOptions;
+  /** The installation's name in schedule ids (`AGENTS_DEPLOYMENT`). @default the task queue */
+  deployment?: string | undefined;
   agents: AgentDefinition[];
   temporalUiUrl?: string;
   offline: boolean;
@@ -190,7 +192,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   });
 
   app.get('/api/schedules', async (c) => {
-    const rows = await listSchedules({ client: options.client, agents: options.agents, taskQueue: options.taskQueue, resultTimeoutMs: 500 });
+    const rows = await listSchedules({ client: options.client, agents: options.agents, taskQueue: options.taskQueue, ...(options.deployment ? { deployment: options.deployment } : {}), resultTimeoutMs: 500 });
     const withLinks = await Promise.all(
       rows.map(async (row) => {
         const last = (await options.client.schedule.getHandle(row.id).describe().catch(() => undefined))?.info.recentActions.at(-1);

@@ -57,7 +57,7 @@ function callTool(call: ToolCall): GeminiReply {
 }
 
 const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
-const CHAT_SCHEDULE_ID = /\b(ambient:[A-Za-z0-9_-]+:chat-[0-9a-f]{8}|chat-[0-9a-f]{8})\b/g;
+const CHAT_SCHEDULE_ID = /\b(ambient:(?:[A-Za-z0-9._-]+:)?[A-Za-z0-9_-]+:chat-[0-9a-f]{8}|chat-[0-9a-f]{8})\b/g;
 
 /**
  * Schedules in chat: "what are my schedules", "stop schedule <id>" (or "stop that one": the

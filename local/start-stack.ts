@@ -250,7 +250,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
     options.status('Queue', `in-process FIFO feeding the dispatcher, ${queue.pending()} pending (kept in ${dataDir}/queue.json)`);
 
     // Ambient agents: their schedules match their triggers.
-    const summary = await syncSchedules({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values() });
+    const summary = await syncSchedules({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, deployment: settings.agents.AGENTS_DEPLOYMENT, agents: registry.agents.values() });
     const scheduleCount = summary.created.length + summary.updated.length + summary.unchanged.length;
     options.status('Schedules', scheduleCount === 0 ? 'no agent has a trigger' : `${scheduleCount} ambient schedule(s) in sync`);
 
@@ -269,6 +269,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       taskQueue: settings.agents.TEMPORAL_TASK_QUEUE,
       // The Evals pane reads npm run eval's results (run from the project's folder) and its transcripts, in this stack's store.
       evals: { resultsDirectory: join(process.cwd(), RESULTS_DIRECTORY), store: createTranscriptStore(settings.transcripts) },
+      deployment: settings.agents.AGENTS_DEPLOYMENT,
       agents: [...registry.agents.values()],
       ...(temporalUiUrl ? { temporalUiUrl } : {}),
       offline: !settings.terminal.GOOGLE_API_KEY,

@@ -23,7 +23,7 @@ import type { AgentWorkerSettings } from './settings.ts';
  */
 export function registryFrom(settings: AgentWorkerSettings, client?: Client): AgentRegistry {
   return createAgentRegistry({
-    ...(client ? { schedules: { client, taskQueue: settings.TEMPORAL_TASK_QUEUE } } : {}),
+    ...(client ? { schedules: { client, taskQueue: settings.TEMPORAL_TASK_QUEUE, ...(settings.AGENTS_DEPLOYMENT ? { deployment: settings.AGENTS_DEPLOYMENT } : {}) } } : {}),
     ...(settings.DOCS_DIR ? { docsDirectory: settings.DOCS_DIR } : {}),
     ...(settings.NWS_BASE_URL ? { weatherBaseUrl: settings.NWS_BASE_URL } : {}),
     ...(settings.IP_API_BASE_URL ? { ipLocationBaseUrl: settings.IP_API_BASE_URL } : {}),
@@ -53,6 +53,8 @@ export interface WorkerFromSettingsOptions {
   deployment?: WorkerDeploymentVersion;
   /** Worker options (the container's shutdown grace time). @default the SDK's */
   tuning?: Tuning;
+  /** A bundle built ahead (`prebuiltWorkflowBundle`). @default none: workflows/ is bundled at start */
+  workflowBundle?: { codePath: string };
 }
 
 /** The agent worker the settings describe: the one wiring the container and the local programs share. */
@@ -86,5 +88,6 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
     ...(options.counts ? { counts: options.counts } : {}),
     ...(options.deployment ? { deployment: options.deployment } : {}),
     ...(options.tuning ? { tuning: options.tuning } : {}),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
   });
 }

@@ -10,6 +10,7 @@ import { replyAdaptersFrom, slackAnswerStreamsFrom } from './replies/adapters.ts
 import { deploymentVersionOf, loadWorkerSettings } from './settings.ts';
 import { promoteVersion } from '../client/worker-deployment.ts';
 import { syncSchedulesAtStart } from './sync-at-start.ts';
+import { prebuiltWorkflowBundle } from './prebuilt-bundle.ts';
 import { createWorkerCounts } from './cloudwatch-metrics.ts';
 import { createOperationsPublisher, publishPeriodically } from './operations-publisher.ts';
 import { runtimeOptions } from './telemetry.ts';
@@ -26,6 +27,8 @@ function refuse(message: string): never {
 }
 
 const settings = settingsOrExit(() => loadWorkerSettings(process.env), 'Worker not started. ');
+// The image's bundle, built and replay-checked at image build: no webpack at start.
+const workflowBundle = settingsOrExit(() => prebuiltWorkflowBundle(settings.connection.WORKFLOW_BUNDLE_PATH), 'Worker not started. ');
 
 // Metrics (Prometheus or OTLP) are the Runtime's: installed before anything connects. The
 // CloudWatch counts (CLOUDWATCH_METRICS) hear model calls and Core's workflow task failures.
@@ -55,7 +58,7 @@ else if (missing.length > 0) refuse(`Worker not started. ${registerSearchAttribu
 // The worker's own client (schedules, versions) reads and writes the same encrypted payloads.
 const client = new Client({ connection, namespace, dataConverter: encryptedDataConverter(settings.connection.PAYLOAD_KEYS) });
 const registry = registryFrom(settings.agents, client);
-await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values(), enabled: settings.agents.SCHEDULES_SYNC_AT_START, log: (line) => console.error(line) });
+await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, deployment: settings.agents.AGENTS_DEPLOYMENT, agents: registry.agents.values(), enabled: settings.agents.SCHEDULES_SYNC_AT_START, log: (line) => console.error(line) });
 
 // Create. With a deployment version, the workers are versioned: runs stay on the build they started on.
 const replyAdapters = replyAdaptersFrom(settings);
@@ -75,6 +78,7 @@ const worker = await createWorkerFromSettings({
   ...(deployment ? { deployment } : {}),
   // Told to stop, it lets running calls finish: a deploy does not cancel a tool halfway.
   tuning: { shutdownGraceTime: durationMs(settings.connection.WORKER_SHUTDOWN_GRACE_TIME as Duration) },
+  ...(workflowBundle ? { workflowBundle } : {}),
 });
 
 // Operations metrics on a timer: backlogs and counts as CloudWatch EMF lines on stdout, the

@@ -47,6 +47,12 @@ export const agentWorkerSettingsSchema = z.object({
   APPROVAL_TIMEOUT: duration('APPROVAL_TIMEOUT', '1 hour'),
   /** Make Temporal's schedules match the triggers when the worker starts (off when the deploy runs the sync). @default true */
   SCHEDULES_SYNC_AT_START: flag(true),
+  /**
+   * This installation's name in the Temporal namespace: its schedules' ids
+   * (`ambient:<deployment>:<agent>:<trigger>`) and memos carry it, so installations sharing a
+   * namespace never touch each other's schedules. Letters, digits, '.', '_', '-'. @default the task queue
+   */
+  AGENTS_DEPLOYMENT: optionalText.pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, { message: "AGENTS_DEPLOYMENT is letters, digits, '.', '_' and '-', at most 100" }).optional()),
 }).refine((settings) => !settings.MODEL_CALLS_PER_SECOND || settings.WORKER_MAX_COUNT, {
   message: 'WORKER_MAX_COUNT is not set: MODEL_CALLS_PER_SECOND is shared by every worker process, each taking MODEL_CALLS_PER_SECOND ÷ WORKER_MAX_COUNT (the CDK app sets it to its scaling maximum)',
   path: ['WORKER_MAX_COUNT'],
@@ -106,6 +112,11 @@ export const workerConnectionSchema = z.object({
    * under the task's stop timeout (120 s in the CDK app). @default '100 seconds'
    */
   WORKER_SHUTDOWN_GRACE_TIME: duration('WORKER_SHUTDOWN_GRACE_TIME', '100 seconds'),
+  /**
+   * The workflow bundle built with the image (`npm run build:workflows`, which replays the
+   * recorded histories with it first); the image sets it. @default unset: the worker bundles workflows/ at start
+   */
+  WORKFLOW_BUNDLE_PATH: optionalText,
 });
 
 /** Traces and metrics. Nothing is exported unless an endpoint is named. */

@@ -6,6 +6,8 @@ export interface SyncAtStartOptions {
   client: Client;
   /** The agents' task queue (the scope of sync's deletions). */
   taskQueue: string;
+  /** `AGENTS_DEPLOYMENT`: the installation's name in schedule ids and memos. @default the task queue */
+  deployment?: string | undefined;
   agents: Iterable<AgentDefinition>;
   /** Receives the one line saying what changed, or why nothing did. */
   log(line: string): void;
@@ -25,7 +27,7 @@ export async function syncSchedulesAtStart(options: SyncAtStartOptions): Promise
     return undefined;
   }
   try {
-    const summary = await syncSchedules({ client: options.client, taskQueue, agents: options.agents });
+    const summary = await syncSchedules({ client: options.client, taskQueue, ...(options.deployment ? { deployment: options.deployment } : {}), agents: options.agents });
     const conflicts = summary.conflicts.length ? `; left alone, held by schedules sync did not create: ${summary.conflicts.join(', ')}` : '';
     options.log(
       `Schedules synced for task queue "${taskQueue}": ${summary.created.length} created, ${summary.updated.length} updated, ${summary.deleted.length} deleted, ${summary.unchanged.length} unchanged${conflicts}.`,

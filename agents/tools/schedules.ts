@@ -11,6 +11,8 @@ export interface ScheduleToolsOptions {
   client: Client;
   /** The agents' task queue: where the schedules start ambient runs. */
   taskQueue: string;
+  /** The installation's name in the namespace (`AGENTS_DEPLOYMENT`): in the schedules' ids and memos. @default the task queue */
+  deployment?: string;
   /** @default MAX_SCHEDULES_PER_PERSON (10) */
   maxPerPerson?: number;
 }
@@ -23,7 +25,6 @@ export interface ScheduleToolsOptions {
  * and only they can stop it.
  */
 export function createScheduleTools(options: ScheduleToolsOptions) {
-  const { client } = options;
   const limit = options.maxPerPerson ?? MAX_SCHEDULES_PER_PERSON;
 
   const createSchedule = defineTool({
@@ -46,7 +47,7 @@ export function createScheduleTools(options: ScheduleToolsOptions) {
       const owner = soleRequester(conversation);
       const created = await refusalsAsInputErrors(() =>
         createChatSchedule(
-          { client, taskQueue: options.taskQueue, maxPerPerson: limit },
+          { ...options, maxPerPerson: limit },
           {
             agent: conversation.agent,
             owner,
@@ -75,7 +76,7 @@ export function createScheduleTools(options: ScheduleToolsOptions) {
     timeout: '30 seconds',
     async handler(_args, context) {
       const owner = soleRequester(requireConversation(context));
-      const schedules = await listChatSchedules(client, [owner]);
+      const schedules = await listChatSchedules(options, [owner]);
       return { owners: [owner], count: schedules.length, limit, schedules };
     },
   });
@@ -89,7 +90,7 @@ export function createScheduleTools(options: ScheduleToolsOptions) {
     timeout: '30 seconds',
     async handler({ id }, context) {
       const owner = soleRequester(requireConversation(context));
-      return refusalsAsInputErrors(() => deleteChatSchedule(client, id.trim(), [owner]));
+      return refusalsAsInputErrors(() => deleteChatSchedule(options, id.trim(), [owner]));
     },
   });
 

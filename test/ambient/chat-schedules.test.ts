@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { createScheduleTools } from '../../agents/tools/schedules.ts';
 import { createChatSchedule, listChatSchedules, MAX_SCHEDULES_PER_PERSON } from '../../client/chat-schedules.ts';
+import { ownerKeyOf } from '../../client/schedule-spec.ts';
 import { sendApproval } from '../../client/send-message.ts';
 import type { ReplyChannel } from '../../core/conversation.ts';
 import { defineAgent, type AgentDefinition } from '../../core/define-agent.ts';
@@ -113,7 +114,7 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
 
   /** Temporal's schedule list trails a change by a moment; the bound and list_my_schedules read it. */
   async function listedFor(owner: string, count: number) {
-    await expect.poll(async () => (await listChatSchedules(temporal.client, [owner])).length, { timeout: 15_000, interval: 200 }).toBe(count);
+    await expect.poll(async () => (await listChatSchedules({ client: temporal.client, taskQueue }, [owner])).length, { timeout: 15_000, interval: 200 }).toBe(count);
   }
 
   it('exists only after the requester approves, belongs to them and posts to the conversation’s channel', async () => {
@@ -126,27 +127,29 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
     // Nobody else may approve it, and until the owner does, the tool has not run.
     await expect(sendApproval(temporal.client, chat.conversationId, { requestId: request.requestId, decision: 'approve', approver: person('stranger') })).rejects.toThrow();
     expect((await summariseHistory(temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`))).scheduled).not.toContain('tool:create_schedule');
-    expect(await listChatSchedules(temporal.client, [owner])).toEqual([]);
+    expect(await listChatSchedules({ client: temporal.client, taskQueue }, [owner])).toEqual([]);
 
     await sendApproval(temporal.client, chat.conversationId, { requestId: request.requestId, decision: 'approve', approver: owner });
     await chat.waitForTurn(1);
     const { output } = toolResultFor(question) as { output: { created: { id: string } } };
     const id = output.created.id;
     made.add(id);
-    expect(id).toMatch(new RegExp(`^ambient:${agent.name}:chat-[0-9a-f]{8}$`));
+    expect(id).toMatch(new RegExp(`^ambient:${taskQueue}:${agent.name}:chat-[0-9a-f]{8}$`));
 
     const description = await temporal.client.schedule.getHandle(id).describe();
-    expect(description.memo).toEqual({ managedBy: 'durable-agents', origin: 'chat', agent: agent.name, trigger: id.split(':')[2], owner, digest: expect.any(String) });
+    // The memo and the note are shown in clear: the owner appears there only as an opaque key.
+    expect(description.memo).toEqual({ managedBy: 'durable-agents', deployment: taskQueue, origin: 'chat', agent: agent.name, trigger: id.split(':')[3], ownerKey: ownerKeyOf(taskQueue, owner), digest: expect.any(String) });
+    expect(JSON.stringify(description.memo)).not.toContain(owner);
     expect(description.action).toMatchObject({ workflowType: 'ambientRun', taskQueue });
     expect(description.action.args).toEqual([
       {
         agent: agent.name,
         origin: 'chat',
         owner,
-        trigger: { id: id.split(':')[2], cron: '0 9 * * 1', timezone: 'UTC', prompt: 'Remind me to file the weekly report.', deliver: { kind: 'slack', channel: 'C0CHAT', team: 'T0CHAT' }, approvers: [owner] },
+        trigger: { id: id.split(':')[3], cron: '0 9 * * 1', timezone: 'UTC', prompt: 'Remind me to file the weekly report.', deliver: { kind: 'slack', channel: 'C0CHAT', team: 'T0CHAT' }, approvers: [owner] },
       },
     ]);
-    expect(description.state.note).toContain(owner);
+    expect(description.state.note).toBe('Asked for in chat; only the person who asked can stop it (delete_schedule).');
 
     // A firing is an ordinary ambient run, posted as a new thread in the conversation's channel.
     await temporal.client.schedule.getHandle(id).trigger(ScheduleOverlapPolicy.SKIP);
@@ -164,7 +167,7 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
     expect(toolResultFor('every weekday at 8 post the weather alerts for CA here')).toMatchObject({ error: { type: 'ApprovalDenied' } });
     const run = await summariseHistory(temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`));
     expect(run.scheduled).not.toContain('tool:create_schedule');
-    expect(await listChatSchedules(temporal.client, [owner])).toEqual([]);
+    expect(await listChatSchedules({ client: temporal.client, taskQueue }, [owner])).toEqual([]);
   });
 
   it("refuses a stranger's stop and keeps the schedule; the owner's stop deletes it", async () => {
@@ -178,12 +181,12 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
     expect(toolResultFor(`stop schedule ${id}`)).toEqual({
       error: { type: 'NotYourSchedule', message: `Schedule ${id} belongs to someone else; only the person who asked for it can stop it. It was not changed.` },
     });
-    await expect(temporal.client.schedule.getHandle(id).describe()).resolves.toMatchObject({ memo: { owner } });
+    await expect(temporal.client.schedule.getHandle(id).describe()).resolves.toMatchObject({ memo: { ownerKey: ownerKeyOf(taskQueue, owner) } });
 
     const mine = chatOf();
-    await mine.send(incoming(`please stop ${id.split(':')[2]}`, { user: { id: owner } }));
+    await mine.send(incoming(`please stop ${id.split(':')[3]}`, { user: { id: owner } }));
     await mine.waitForTurn(1);
-    expect(toolResultFor(`please stop ${id.split(':')[2]}`)).toEqual({ output: { deleted: id } });
+    expect(toolResultFor(`please stop ${id.split(':')[3]}`)).toEqual({ output: { deleted: id } });
     await expect(temporal.client.schedule.getHandle(id).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
 
@@ -201,7 +204,7 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
     expect(toolResultFor(question)).toEqual({
       error: { type: 'TooManySchedules', message: `${owner} already has 10 schedules, the most one person may have (10); stop one first (list_my_schedules shows them).` },
     });
-    expect(await listChatSchedules(temporal.client, [owner])).toHaveLength(MAX_SCHEDULES_PER_PERSON);
+    expect(await listChatSchedules({ client: temporal.client, taskQueue }, [owner])).toHaveLength(MAX_SCHEDULES_PER_PERSON);
   });
 
   it('a schedule is no way round notRequester: its owner may not approve the calls of its runs', async () => {
@@ -264,6 +267,6 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
     await chat.send(incoming('stop that one', { user: { id: asker } }));
     await chat.waitForTurn(2);
     expect(toolResultFor('stop that one')).toEqual({ output: { deleted: own.id } });
-    await expect(temporal.client.schedule.getHandle(theirs.id).describe()).resolves.toMatchObject({ memo: { owner: other } });
+    await expect(temporal.client.schedule.getHandle(theirs.id).describe()).resolves.toMatchObject({ memo: { ownerKey: ownerKeyOf(taskQueue, other) } });
   });
 });

@@ -16,8 +16,17 @@ const temporal = useTemporal();
 const CLI = fileURLToPath(new URL('../../cli/schedules.ts', import.meta.url));
 const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
 
-/** The registry's triggers, as schedule ids: what `sync` and a worker's start make exist. */
-const registryScheduleIds = () => [...createAgentRegistry().agents.values()].flatMap((agent) => agent.triggers.map((trigger) => `ambient:${agent.name}:${trigger.id}`));
+/** The registry's triggers, as one deployment's schedule ids: what `sync` and a worker's start make exist. */
+const registryScheduleIds = (deployment: string) => [...createAgentRegistry().agents.values()].flatMap((agent) => agent.triggers.map((trigger) => `ambient:${deployment}:${agent.name}:${trigger.id}`));
+/** Schedules the registry syncs below made, deleted after the file. */
+const registrySchedules = new Set<string>();
+afterAll(async () => {
+  for (const id of registrySchedules) {
+    await temporal.client?.schedule.getHandle(id).delete().catch((error: unknown) => {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+    });
+  }
+});
 
 async function schedules(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const { TEMPORAL_ADDRESS: _address, TEMPORAL_TASK_QUEUE: _queue, ...rest } = process.env;
@@ -57,7 +66,7 @@ describe('npm run schedules', () => {
   describe.skipIf(noTemporal)('on the dev server', () => {
     const taskQueue = `cli-${crypto.randomUUID()}`;
     const name = `cli-${crypto.randomUUID().slice(0, 8)}`;
-    const id = `ambient:${name}:morning`;
+    const id = `ambient:${taskQueue}:${name}:morning`;
     const env = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue };
     afterAll(async () => {
       await temporal.client?.schedule.getHandle(id).delete().catch((error: unknown) => {
@@ -92,27 +101,22 @@ describe('npm run schedules', () => {
     });
 
     it('sync with the registry agents reports what it did', async () => {
-      const result = await schedules(['sync'], { ...env, TEMPORAL_TASK_QUEUE: `cli-empty-${crypto.randomUUID()}` });
-      expect(result.code).toBe(0);
-      // The registry's schedule ids are fixed, and another file on this dev server may have just
-      // synced them for its own task queue: then this sync takes them over (updated), not creates.
-      expect(result.stdout).toMatch(/^Schedules synced for task queue cli-empty-[0-9a-f-]+: (\d+) created, (\d+) updated, 0 deleted, 0 unchanged\./);
-      const [, created, updated] = /(\d+) created, (\d+) updated/.exec(result.stdout)!;
-      expect(Number(created) + Number(updated)).toBe(registryScheduleIds().length);
+      const deployment = `cli-deployment-${crypto.randomUUID().slice(0, 8)}`;
+      const ids = registryScheduleIds(deployment);
+      for (const made of ids) registrySchedules.add(made);
+      const result = await schedules(['sync'], { ...env, TEMPORAL_TASK_QUEUE: `cli-empty-${crypto.randomUUID()}`, AGENTS_DEPLOYMENT: deployment });
+      expect(result.code, result.stderr).toBe(0);
+      // Ids name the deployment: another file's sync of the same registry never holds them.
+      expect(result.stdout).toMatch(new RegExp(`^Schedules synced for task queue cli-empty-[0-9a-f-]+: ${ids.length} created, 0 updated, 0 deleted, 0 unchanged\\.`));
+      for (const made of ids) await expect(temporal.client.schedule.getHandle(made).describe()).resolves.toMatchObject({ memo: { deployment } });
     });
   });
 });
 
-// After `npm run schedules -- sync` above, in the same file: both sync the registry's fixed ids.
 describe.skipIf(noTemporal)('npm run worker syncs the schedules at start', () => {
   const children: ChildProcess[] = [];
-  afterAll(async () => {
+  afterAll(() => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    for (const id of registryScheduleIds()) {
-      await temporal.client.schedule.getHandle(id).delete().catch((error: unknown) => {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-      });
-    }
   });
 
   it("npm run worker's entry makes the registry's triggers into schedules on its task queue, in one logged line, before polling", async () => {
@@ -148,15 +152,16 @@ describe.skipIf(noTemporal)('npm run worker syncs the schedules at start', () =>
     const counts = /^Schedules synced for task queue "([^"]+)": (\d+) created, (\d+) updated, (\d+) deleted, (\d+) unchanged\.$/.exec(lines[0]!);
     expect(counts, lines[0]).not.toBeNull();
     expect(counts![1]).toBe(taskQueue);
-    const ids = registryScheduleIds();
+    // Without AGENTS_DEPLOYMENT the task queue names the deployment.
+    const ids = registryScheduleIds(taskQueue);
+    for (const made of ids) registrySchedules.add(made);
     expect(ids.length).toBeGreaterThan(0);
-    // Created on a fresh server; updated when an earlier run left them on another task queue.
-    expect(Number(counts![2]) + Number(counts![3])).toBe(ids.length);
+    expect(Number(counts![2])).toBe(ids.length);
     // The sync line comes before the worker polls.
     expect(output.indexOf('Schedules synced')).toBeLessThan(output.indexOf('Worker polling'));
     for (const id of ids) {
       const description = await temporal.client.schedule.getHandle(id).describe();
-      expect(description.memo).toMatchObject({ managedBy: 'durable-agents', origin: 'definition' });
+      expect(description.memo).toMatchObject({ managedBy: 'durable-agents', deployment: taskQueue, origin: 'definition' });
       expect(description.action).toMatchObject({ workflowType: 'ambientRun', taskQueue });
     }
   });

@@ -54,7 +54,7 @@ describe.skipIf(noTemporal)('an ambient schedule firing on its own', () => {
       replyAdapters: { slack: createSlackReplyAdapter({ client: createSlackWebClient({ token: TOKEN, apiUrl: slack.url }), approvalTokenSecret: 'schedule-secret' }) },
     });
     // The schedule sync would create, with a seconds-scale interval: triggers allow no less than a minute.
-    const desired = desiredSchedule(ticker.name, ticker.triggers[0]!, taskQueue);
+    const desired = desiredSchedule(ticker.name, ticker.triggers[0]!, { taskQueue });
     scheduleId = `${desired.id}:${crypto.randomUUID()}`;
     await temporal.client.schedule.create({ ...desired.options, scheduleId, spec: { intervals: [{ every: '2 seconds' }] } });
 

@@ -26,13 +26,13 @@ function agentNamed(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-function agentWith(name: string, triggers: Partial<TriggerOptions>[]): AgentDefinition {
+function agentWith(name: string, triggers: Partial<TriggerOptions>[], deployment: string): AgentDefinition {
   const agent = defineAgent({
     name,
     instructions: 'Digest.',
     triggers: triggers.map((trigger) => ({ id: 'morning', prompt: 'What is new?', deliver: slack, ...trigger })),
   });
-  for (const trigger of agent.triggers) made.add(`ambient:${name}:${trigger.id}`);
+  for (const trigger of agent.triggers) made.add(`ambient:${deployment}:${name}:${trigger.id}`);
   return agent;
 }
 
@@ -80,14 +80,14 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
       { id: 'morning', cron: '0 8 * * 1-5', timezone: 'Europe/Paris' },
       { id: 'poll', every: '7 days' },
       { id: 'weekly', cron: YEARLY, deliver: { kind: 'email', to: ['ops@example.com'] } },
-    ]);
+    ], taskQueue);
 
     const first = await syncSchedules({ client: temporal.client, taskQueue, agents: [agent] });
-    const ids = [`ambient:${name}:morning`, `ambient:${name}:poll`, `ambient:${name}:weekly`];
+    const ids = [`ambient:${taskQueue}:${name}:morning`, `ambient:${taskQueue}:${name}:poll`, `ambient:${taskQueue}:${name}:weekly`];
     expect(first).toMatchObject({ created: ids, updated: [], deleted: [], unchanged: [], conflicts: [] });
 
     const morning = await describeSchedule(ids[0]!);
-    expect(morning.memo).toEqual({ managedBy: 'durable-agents', origin: 'definition', agent: name, trigger: 'morning', digest: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(morning.memo).toEqual({ managedBy: 'durable-agents', deployment: taskQueue, origin: 'definition', agent: name, trigger: 'morning', digest: expect.stringMatching(/^[0-9a-f]{32}$/) });
     expect(morning.spec.timezone).toBe('Europe/Paris');
     expect(morning.spec.calendars?.[0]).toMatchObject({ comment: '0 8 * * 1-5', hour: [{ start: 8, end: 8, step: 1 }], dayOfWeek: [{ start: 'MONDAY', end: 'FRIDAY', step: 1 }] });
     expect(morning.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 600_000 });
@@ -108,14 +108,14 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
   it('an edited trigger is updated (pause and note kept), a removed one is deleted', async () => {
     const name = agentNamed('watch');
     const taskQueue = temporal.taskQueue('ambient');
-    const original = agentWith(name, [{ id: 'morning', cron: YEARLY }, { id: 'evening', cron: '0 18 1 1 *' }]);
+    const original = agentWith(name, [{ id: 'morning', cron: YEARLY }, { id: 'evening', cron: '0 18 1 1 *' }], taskQueue);
     await syncSchedules({ client: temporal.client, taskQueue, agents: [original] });
-    const morningId = `ambient:${name}:morning`;
-    const eveningId = `ambient:${name}:evening`;
+    const morningId = `ambient:${taskQueue}:${name}:morning`;
+    const eveningId = `ambient:${taskQueue}:${name}:evening`;
     await pauseSchedule(temporal.client, morningId, 'holiday');
     await waitUntilListed(temporal.client, [morningId, eveningId]);
 
-    const edited = agentWith(name, [{ id: 'morning', cron: '30 9 1 1 *', prompt: 'Anything new since yesterday?' }]);
+    const edited = agentWith(name, [{ id: 'morning', cron: '30 9 1 1 *', prompt: 'Anything new since yesterday?' }], taskQueue);
     const summary = await syncSchedules({ client: temporal.client, taskQueue, agents: [edited] });
     expect(summary).toMatchObject({ created: [], updated: [morningId], deleted: [eveningId], unchanged: [], conflicts: [] });
     expect(await exists(eveningId)).toBe(false);
@@ -132,20 +132,20 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
     const name = agentNamed('owner');
     const taskQueue = temporal.taskQueue('ambient');
     const otherTeam = `other-team-schedule-${crypto.randomUUID().slice(0, 8)}`;
-    const squatter = `ambient:${name}:morning`; // the id a trigger wants, held by a schedule without our memo
-    const chatMade = `ambient:${name}:chat-standup`;
+    const squatter = `ambient:${taskQueue}:${name}:morning`; // the id a trigger wants, held by a schedule without our memo
+    const chatMade = `ambient:${taskQueue}:${name}:chat-standup`;
     const action = { type: 'startWorkflow' as const, workflowType: 'ambientRun', taskQueue, args: [] };
     const spec = { calendars: [{ hour: 8, dayOfMonth: 1, month: 'JANUARY' as const }] };
     for (const id of [otherTeam, squatter, chatMade]) made.add(id);
     await temporal.client.schedule.create({ scheduleId: otherTeam, spec, action });
     await temporal.client.schedule.create({ scheduleId: squatter, spec, action, memo: { team: 'other' } });
-    await temporal.client.schedule.create({ scheduleId: chatMade, spec, action, memo: { managedBy: 'durable-agents', origin: 'chat', agent: name, trigger: 'chat-standup', digest: 'x' } });
+    await temporal.client.schedule.create({ scheduleId: chatMade, spec, action, memo: { managedBy: 'durable-agents', deployment: taskQueue, origin: 'chat', agent: name, trigger: 'chat-standup', digest: 'x' } });
     const before = await Promise.all([otherTeam, squatter, chatMade].map(describeSchedule));
     await waitUntilListed(temporal.client, [otherTeam, squatter, chatMade]);
 
-    const agent = agentWith(name, [{ id: 'morning', cron: '0 9 1 1 *' }, { id: 'own', cron: YEARLY }]);
+    const agent = agentWith(name, [{ id: 'morning', cron: '0 9 1 1 *' }, { id: 'own', cron: YEARLY }], taskQueue);
     const summary = await syncSchedules({ client: temporal.client, taskQueue, agents: [agent] });
-    expect(summary).toMatchObject({ created: [`ambient:${name}:own`], updated: [], deleted: [], conflicts: [squatter] });
+    expect(summary).toMatchObject({ created: [`ambient:${taskQueue}:${name}:own`], updated: [], deleted: [], conflicts: [squatter] });
     const after = await Promise.all([otherTeam, squatter, chatMade].map(describeSchedule));
     expect(after.map((description) => description.raw.conflictToken)).toEqual(before.map((description) => description.raw.conflictToken));
     expect(after[1]!.memo).toEqual({ team: 'other' });
@@ -159,14 +159,14 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
     const name = agentNamed('race');
     const taskQueue = temporal.taskQueue('ambient');
     const triggers = Array.from({ length: 6 }, (_, index) => ({ id: `t${index}`, cron: `${index} 8 1 1 *` }));
-    const ids = triggers.map((trigger) => `ambient:${name}:${trigger.id}`).sort();
-    const agent = agentWith(name, triggers);
+    const ids = triggers.map((trigger) => `ambient:${taskQueue}:${name}:${trigger.id}`).sort();
+    const agent = agentWith(name, triggers, taskQueue);
 
     const created = await Promise.all([0, 1].map(() => syncSchedules({ client: temporal.client, taskQueue, agents: [agent] })));
     for (const summary of created) expect([...summary.created, ...summary.unchanged].sort()).toEqual(ids);
     expect(created.flatMap((summary) => summary.created).sort()).toEqual(ids); // each created exactly once
 
-    const edited = agentWith(name, triggers.map((trigger) => ({ ...trigger, prompt: 'Edited prompt.' })));
+    const edited = agentWith(name, triggers.map((trigger) => ({ ...trigger, prompt: 'Edited prompt.' })), taskQueue);
     const updated = await Promise.all([0, 1].map(() => syncSchedules({ client: temporal.client, taskQueue, agents: [edited] })));
     for (const summary of updated) expect([...summary.updated, ...summary.unchanged].sort()).toEqual(ids);
     for (const id of ids) expect((await describeSchedule(id)).action.args?.[0]).toMatchObject({ trigger: { prompt: 'Edited prompt.' } });
@@ -183,8 +183,8 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
     });
     const running = worker.run();
     try {
-      const agent = agentWith(name, [{ id: 'morning', cron: YEARLY }]);
-      const id = `ambient:${name}:morning`;
+      const agent = agentWith(name, [{ id: 'morning', cron: YEARLY }], taskQueue);
+      const id = `ambient:${taskQueue}:${name}:morning`;
       await syncSchedules({ client: temporal.client, taskQueue, agents: [agent] });
       const [row] = await listSchedules({ client: temporal.client, agents: [agent], taskQueue });
       expect(row).toMatchObject({ id, agent: name, trigger: 'morning', origin: 'definition', when: YEARLY, timezone: 'UTC', paused: false });
@@ -228,7 +228,7 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
   });
 
   it('refuses ids that are not ambient schedules', async () => {
-    await expect(triggerSchedule(temporal.client, 'ambient:nobody:nothing')).rejects.toThrow(/No ambient schedule "ambient:nobody:nothing"; ids look like ambient:<agent>:<trigger>/);
+    await expect(triggerSchedule(temporal.client, 'ambient:nobody:nothing')).rejects.toThrow(/No ambient schedule "ambient:nobody:nothing"; ids look like ambient:<deployment>:<agent>:<trigger>/);
     await expect(unpauseSchedule(temporal.client, 'nope')).rejects.toThrow(UnknownScheduleError);
   });
 });

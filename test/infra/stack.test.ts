@@ -294,7 +294,11 @@ describe('the stack, as deployed with real settings', () => {
     const context = readdirSync(join(synthesized.outdir, image!));
     expect(context).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'worker', 'workflows', 'core', 'store', 'agents']));
     expect(context).not.toEqual(expect.arrayContaining(['node_modules']));
-    for (const excluded of ['node_modules', 'test', 'infra', 'bench', '.git', 'cdk.out']) expect(context).not.toContain(excluded);
+    for (const excluded of ['node_modules', 'infra', 'bench', '.git', 'cdk.out']) expect(context).not.toContain(excluded);
+    // Of the tests, only the recorded histories: the image's workflow bundle replays them as it is built.
+    expect(readdirSync(join(synthesized.outdir, image!, 'test'))).toEqual(['replay']);
+    expect(readdirSync(join(synthesized.outdir, image!, 'test', 'replay'))).toEqual(['histories']);
+    expect(readdirSync(join(synthesized.outdir, image!, 'test', 'replay', 'histories')).length).toBeGreaterThan(10);
   });
 
   it('passes cdk-nag AwsSolutions: every finding is fixed or acknowledged with a reason', () => {

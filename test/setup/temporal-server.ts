@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { findTemporalCli, startDevServer } from '../../local/temporal-dev-server.ts';
@@ -18,7 +19,10 @@ declare module 'vitest' {
  * server that cannot start fails the run; elsewhere the Temporal tests skip and say why.
  */
 export default async function setup(project: TestProject) {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: quietLogger });
+  // With WORKFLOW_BUNDLE_PATH (npm run build:workflows, as the image builds it), the tests and the
+  // replay gate run that very bundle; otherwise one bundled here.
+  const prebuilt = process.env.WORKFLOW_BUNDLE_PATH;
+  const code = prebuilt ? readFileSync(prebuilt, 'utf8') : (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: quietLogger })).code;
   project.provide('workflowBundleCode', code);
   try {
     const server = await startDevServer({ executable: findTemporalCli(process.env) });
