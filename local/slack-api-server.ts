@@ -98,7 +98,10 @@ export interface SlackApiServerOptions {
    * effect (Slack answering 5xx, or 429 with `Retry-After`, for a while). @default none
    */
   intercept?: (method: string) => { status: number; headers?: Record<string, string> } | undefined;
-  /** The app's messaging experience: `assistant` apps may not create agent sessions. @default 'agent' */
+  /**
+   * The app's messaging experience: `assistant` apps (created before agent_view) may not create
+   * agent sessions; `npm start` and the agent-view tests run as `agent`. @default 'assistant'
+   */
   appView?: 'agent' | 'assistant';
   /** Events the app subscribes to. @default the events of slack/manifest.json */
   subscribedEvents?: string[];
@@ -294,7 +297,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   }
 
   const sessions = createAgentSessions({
-    appView: options.appView ?? 'agent',
+    appView: options.appView ?? 'assistant',
     subscribedEvents: new Set(options.subscribedEvents ?? MANIFEST_EVENTS),
     requireChannel,
     threadExists: (channel, threadTs) => find(channel, threadTs) !== undefined,

@@ -1,4 +1,4 @@
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import type { ReplyChannel, TurnProgress } from '../core/conversation.ts';
 import { REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
 import type { TurnStatus } from '../core/replies.ts';
@@ -19,21 +19,30 @@ export interface StatusMirror {
   close(): Promise<void>;
 }
 
+/** From this patch on, the status is shown again once an approval no longer waits (a Slack session leaves `suspended`). */
+const STATUS_AFTER_APPROVAL_PATCH = 'status-after-approval';
+
 /**
  * Mirrors a turn's progress (which step, which tool) on its reply channel: "thinking" first,
  * then one post at a time and only the newest state; the adapter throttles further. Quiet
  * while an approval waits: the run posts that status itself.
  */
-export function mirrorStatus(target: StatusTarget, running: () => RunningTurn | undefined, waitingForApproval: () => boolean): StatusMirror {
-  const thinking = postReply(REPLY_STATUS_ACTIVITY, { ...target, status: { state: 'thinking', step: 1 } });
+export function mirrorStatus(target: StatusTarget, running: () => RunningTurn | undefined, waitingForApproval: () => boolean, title?: string): StatusMirror {
+  const thinking = postReply(REPLY_STATUS_ACTIVITY, { ...target, status: { state: 'thinking', step: 1, ...(title ? { title } : {}) } });
   let turnOver = false;
   const mirroring = (async () => {
     await thinking;
     let shown = statusKey({ state: 'thinking', step: 1 });
+    const showAfterApproval = patched(STATUS_AFTER_APPROVAL_PATCH);
     for (;;) {
       await condition(() => {
         const turn = running();
-        return turnOver || (turn !== undefined && !waitingForApproval() && (turn.unshownTool !== undefined || statusKey(turn.progress) !== shown));
+        if (waitingForApproval()) {
+          // The run showed "waiting for approval": whatever comes after it is news.
+          if (showAfterApproval) shown = 'waiting';
+          return turnOver;
+        }
+        return turnOver || (turn !== undefined && (turn.unshownTool !== undefined || statusKey(turn.progress) !== shown));
       });
       const turn = running();
       if (turnOver || !turn) return;

@@ -33,6 +33,8 @@ export const stopUpdate = defineUpdate<StopResult, [StopRequest?]>(STOP_UPDATE);
 export const turnProgressSignal = defineSignal<[TurnProgress]>(TURN_PROGRESS_SIGNAL);
 
 const ANSWER_EXCERPT = 300;
+/** Slack's session titles take at most 200 characters. */
+const SESSION_TITLE_CHARS = 200;
 /** From this patch on, a refused stop from Slack's native stop button is answered in the thread. */
 const STOP_REFUSAL_ANSWERED_PATCH = 'stop-refusal-answered';
 /** From this patch on, approval requests a turn leaves open when it ends say so on their messages. */
@@ -144,7 +146,8 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
   // A context change since the last turn is told once, ahead of the question.
   const prompt = state.context ? `${contextLine(state.context)}\n\n${asked}` : asked;
   state.context = undefined;
-  const status = mirrorStatus({ channel, key }, () => state.running, () => approvals.waitingIn(turn));
+  // A Slack agent session takes its title from what the thread asked first (Slack ignores it once the session exists).
+  const status = mirrorStatus({ channel, key }, () => state.running, () => approvals.waitingIn(turn), summarise(batch[0]!.message.text, SESSION_TITLE_CHARS));
 
   let result: AgentRunResult | undefined;
   let failure: string | undefined;

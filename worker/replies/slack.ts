@@ -7,6 +7,7 @@ import { markdownToMrkdwn, splitMessage } from './markdown.ts';
 import type { ApprovalEnded, ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart, TurnStatus } from './reply-channel.ts';
 import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
 import { assistantStatus, isAssistantThread } from './slack-assistant-status.ts';
+import { createAgentSessions } from './slack-session.ts';
 import { approvalBlocks, endedApprovalBlocks, feedbackBlock, statusText } from './slack-messages.ts';
 import { createBotIdentity, findMarkedPosts, findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
 import { createCoalescingThrottle } from './slack-throttle.ts';
@@ -37,6 +38,13 @@ export interface SlackReplyAdapterOptions {
    * minutes without a message. @default 90000 ms
    */
   assistantStatusRefreshMs?: number;
+  /**
+   * Show a turn's status as its thread's agent session (`agents.sessions.setStatus`: Slack's
+   * status line and stop button, in DMs and channels). An app Slack does not take as an agent
+   * (still on `assistant_view`) falls back, after one refused call, to the assistant status
+   * in DMs and a status message in channels. @default true
+   */
+  agentSessions?: boolean;
   /** @default Date.now */
   now?: () => number;
 }
@@ -61,6 +69,7 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   const callSlack = createSlackCaller({ now, ...options.rateLimits });
   const botIdentity = createBotIdentity(client, callSlack);
   const maxAnswerMessages = options.maxAnswerMessages ?? 20;
+  const sessions = createAgentSessions(client, callSlack, options.agentSessions ?? true);
   /** markId → ts of replies this process posted or found. */
   const posted = new Map<string, string>();
   /** Turns whose status reached done or stopped: a late retry of an older status must not undo it. */
@@ -171,6 +180,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
     now,
     send: (key, { channel, text, status }) =>
       serially(`status\u0000${key}`, async () => {
+        // Sessions show every state, the stop button included: nothing else is needed.
+        if (await sessions.set(channel, status)) return;
         const place = `${channel.channelId}\u0000${channel.threadTs}`;
         if (isAssistantThread(channel) && !noAssistantStatus.has(place)) {
           try {
@@ -191,6 +202,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   return {
     async status(channel, key, status: TurnStatus) {
       const slack = slackChannel(channel);
+      // The conversation ended: only a session shows that; a status message or assistant status has nothing to say.
+      if (status.state === 'closed') return void (await sessions.set(slack, status));
       const turn = `${slack.channelId}\u0000${slack.threadTs}\u0000${key}`;
       const terminal = status.state === 'done' || status.state === 'stopped';
       if (finished.has(turn) && !terminal) return;
