@@ -86,6 +86,8 @@ export type ReplyChannel =
       channelId: string;
       /** Root ts of the thread; '' posts at the top level of the channel (an ambient run's approval requests, before it has a thread). */
       threadTs: string;
+      /** Who asked this turn: outside a DM, Slack streams an answer only to a named recipient (`chat.startStream`). */
+      recipientUserId?: string;
     }
   | {
       kind: 'email';

@@ -35,6 +35,8 @@ export const turnProgressSignal = defineSignal<[TurnProgress]>(TURN_PROGRESS_SIG
 const ANSWER_EXCERPT = 300;
 /** Slack's session titles take at most 200 characters. */
 const SESSION_TITLE_CHARS = 200;
+/** From this patch on, a Slack turn names who asked it (`recipientUserId`), so its answer streams in channels too. */
+const STREAM_RECIPIENT_PATCH = 'slack-stream-recipient';
 /** From this patch on, a refused stop from Slack's native stop button is answered in the thread. */
 const STOP_REFUSAL_ANSWERED_PATCH = 'stop-refusal-answered';
 /** From this patch on, approval requests a turn leaves open when it ends say so on their messages. */
@@ -131,7 +133,9 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
   state.turns += 1;
   const turn = state.turns;
   const last = batch.at(-1)!.message;
-  const channel = last.channel ?? start.channel;
+  const origin = last.channel ?? start.channel;
+  // Outside a DM, Slack streams an answer only to a named person: the one who asked this turn.
+  const channel = origin.kind === 'slack' && patched(STREAM_RECIPIENT_PATCH) ? { ...origin, recipientUserId: last.user.id } : origin;
   const key = `${workflowId}#${turn}`;
   const runWorkflowId = `${workflowId}/turn-${turn}`;
   const requesters = [...new Set(batch.flatMap(({ message }) => [message.user.id, ...(message.user.email ? [message.user.email] : [])]))];

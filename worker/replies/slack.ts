@@ -8,6 +8,7 @@ import type { ApprovalEnded, ApprovalRequest, ReplyAdapter, StartedThread, Threa
 import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
 import { assistantStatus, isAssistantThread } from './slack-assistant-status.ts';
 import { createAgentSessions } from './slack-session.ts';
+import { canStream } from './slack-stream.ts';
 import { approvalBlocks, endedApprovalBlocks, feedbackBlock, statusText } from './slack-messages.ts';
 import { createBotIdentity, findMarkedPosts, findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
 import { createCoalescingThrottle } from './slack-throttle.ts';
@@ -221,22 +222,16 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
       const parts = answerParts(text);
       await serially(`answer\u0000${key}`, async () => {
         const marks = parts.map((_, part): ReplyMark => ({ key, role: 'answer', part }));
-        if (isAssistantThread(slack)) {
-          // The model activity streamed this answer and marked it when it stopped: nothing to post.
-          const [streamed, ...already] = await existing(slack, key, [{ key, role: 'stream', part: 0 }, ...marks]);
-          if (streamed !== undefined) return;
-          const feedback = feedbackBlock(key, options.approvalTokenSecret, now);
-          for (const [index, part] of parts.entries()) {
-            if (already[index] !== undefined) continue;
-            // Thumbs up and down under the answer's last message.
-            const blocks = feedback && index === parts.length - 1 ? [{ type: 'section', text: { type: 'mrkdwn', text: part } }, feedback] : undefined;
-            await post(slack, marks[index] as ReplyMark, parts.length, { text: part, ...(blocks ? { blocks } : {}) });
-          }
-          return;
-        }
-        const already = await existing(slack, key, marks);
+        // Where answers stream, the model activity may have streamed this one and marked it when it stopped: nothing to post.
+        const streamable = canStream(slack);
+        const [streamed, ...already] = streamable ? await existing(slack, key, [{ key, role: 'stream', part: 0 }, ...marks]) : [undefined, ...(await existing(slack, key, marks))];
+        if (streamed !== undefined) return;
+        const feedback = feedbackBlock(key, options.approvalTokenSecret, now);
         for (const [index, part] of parts.entries()) {
-          if (already[index] === undefined) await post(slack, marks[index] as ReplyMark, parts.length, { text: part });
+          if (already[index] !== undefined) continue;
+          // Thumbs up and down under the answer's last message, wherever it is posted.
+          const blocks = feedback && index === parts.length - 1 ? [{ type: 'section', text: { type: 'mrkdwn', text: part } }, feedback] : undefined;
+          await post(slack, marks[index] as ReplyMark, parts.length, { text: part, ...(blocks ? { blocks } : {}) });
         }
       });
     },
