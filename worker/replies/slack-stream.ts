@@ -4,7 +4,8 @@ import type { AnswerStream, AnswerStreams, AnswerStreamTarget, StreamResume } fr
 import { isAssistantThread } from './slack-assistant-status.ts';
 import { createSlackCaller, slackErrorCode, type SlackCallerOptions } from './slack-client.ts';
 import { feedbackBlock } from './slack-messages.ts';
-import { replyMetadata, type ReplyMark } from './slack-thread.ts';
+import type { PostedReplies } from './slack-posted.ts';
+import { markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
 import { heldBack, safeStreamText } from './stream-safety.ts';
 
 export interface SlackAnswerStreamOptions {
@@ -25,6 +26,8 @@ export interface SlackAnswerStreamOptions {
   feedbackTokenSecret?: string;
   /** Let streamed text mention people and groups; broadcasts and unsafe links are never let through. @default false */
   allowMentions?: boolean;
+  /** Where the streamed answer's ts is recorded by its mark, as the reply adapter's `posted`. @default none */
+  posted?: PostedReplies;
   /** @default Date.now */
   now?: () => number;
 }
@@ -138,26 +141,35 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
         }
         const mark: ReplyMark = { key, role: final ? STREAM_ROLE : 'note', part: 0 };
         const metadata = replyMetadata(mark);
-        if (appendable && !failed) {
-          const rest = pending;
-          pending = '';
-          if (await stop(metadata, rest)) return;
-        } else {
-          await stop();
-        }
-        // The message holds part of this answer, or an earlier attempt's: it becomes the whole answer,
-        // with the feedback buttons a streamed answer ends with (a markdown block: markdown_text takes no blocks).
-        const whole = text.trim() === '' ? '_(The answer moved on: see below.)_' : safeStreamText(text.slice(0, maxStreamChars), allowMentions);
-        const feedback = final && options.feedbackTokenSecret ? feedbackBlock(key, options.feedbackTokenSecret, now) : undefined;
-        await callSlack('chat.update', () =>
-          client.chat.update(
-            feedback
-              ? { channel: channel.channelId, ts: ts as string, text: whole, blocks: [{ type: 'markdown', text: whole } as never, feedback as never], metadata }
-              : { channel: channel.channelId, ts: ts as string, markdown_text: whole, metadata },
-          ),
-        );
+        // The answer step looks for this mark: claimed before Slack marks the message, recorded after.
+        const id = markId(channel.channelId, channel.threadTs, mark);
+        if (final) await options.posted?.claim(id);
+        await finishMarked(mark, metadata);
+        if (final) await options.posted?.record(id, ts);
       },
     };
+
+    async function finishMarked(mark: ReplyMark, metadata: ReturnType<typeof replyMetadata>): Promise<void> {
+      const final = mark.role === STREAM_ROLE;
+      if (appendable && !failed) {
+        const rest = pending;
+        pending = '';
+        if (await stop(metadata, rest)) return;
+      } else {
+        await stop();
+      }
+      // The message holds part of this answer, or an earlier attempt's: it becomes the whole answer,
+      // with the feedback buttons a streamed answer ends with (a markdown block: markdown_text takes no blocks).
+      const whole = text.trim() === '' ? '_(The answer moved on: see below.)_' : safeStreamText(text.slice(0, maxStreamChars), allowMentions);
+      const feedback = final && options.feedbackTokenSecret ? feedbackBlock(key, options.feedbackTokenSecret, now) : undefined;
+      await callSlack('chat.update', () =>
+        client.chat.update(
+          feedback
+            ? { channel: channel.channelId, ts: ts as string, text: whole, blocks: [{ type: 'markdown', text: whole } as never, feedback as never], metadata }
+            : { channel: channel.channelId, ts: ts as string, markdown_text: whole, metadata },
+        ),
+      );
+    }
   }
 }
 

@@ -7,6 +7,9 @@ import { markdownToMrkdwn, splitMessage } from './markdown.ts';
 import type { ApprovalEnded, ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart, TurnStatus } from './reply-channel.ts';
 import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
 import { assistantStatus, isAssistantThread } from './slack-assistant-status.ts';
+import type { RecordFiles } from '../../store/record-files.ts';
+import type { PostedReplies } from './slack-posted.ts';
+import { createTaskSteps } from './slack-task-steps.ts';
 import { createAgentSessions } from './slack-session.ts';
 import { canStream } from './slack-stream.ts';
 import { approvalBlocks, endedApprovalBlocks, feedbackBlock, statusText } from './slack-messages.ts';
@@ -46,6 +49,17 @@ export interface SlackReplyAdapterOptions {
    * in DMs and a status message in channels. @default true
    */
   agentSessions?: boolean;
+  /**
+   * Where each posted message's ts is kept by its mark (`createPostedReplies`: the record files
+   * next to the transcript store), so a retried call on any worker finds what an earlier attempt
+   * posted without reading the thread back. @default none: the thread is read back (`conversations.replies`)
+   */
+  posted?: PostedReplies;
+  /**
+   * Where each turn's steps message (task cards) is recorded, so a worker that takes over after
+   * a crash appends to it. Task cards are shown where agent sessions are (an agent app). @default in process only
+   */
+  stepRecords?: RecordFiles;
   /** @default Date.now */
   now?: () => number;
 }
@@ -71,6 +85,7 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   const botIdentity = createBotIdentity(client, callSlack);
   const maxAnswerMessages = options.maxAnswerMessages ?? 20;
   const sessions = createAgentSessions(client, callSlack, options.agentSessions ?? true);
+  const steps = createTaskSteps({ client, callSlack, ...(options.stepRecords ? { records: options.stepRecords } : {}), now });
   /** markId → ts of replies this process posted or found. */
   const posted = new Map<string, string>();
   /** Turns whose status reached done or stopped: a late retry of an older status must not undo it. */
@@ -93,10 +108,20 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
     }
   }
 
-  /** ts of each mark already in the thread (or the channel): from memory, else by reading the thread once. */
+  /**
+   * ts of each mark already in the thread (or the channel): from memory, else from the posted
+   * records, else (no records, or an attempt that died mid-post) by reading the thread once.
+   */
   async function existing(channel: SlackPlace, key: string, marks: ReplyMark[]): Promise<(string | undefined)[]> {
     const ids = marks.map((mark) => markId(channel.channelId, channel.threadTs, mark));
     if (ids.every((id) => posted.has(id))) return ids.map((id) => posted.get(id));
+    if (options.posted) {
+      const recorded = await options.posted.lookup(ids);
+      if (!recorded.includes('pending')) {
+        for (const [index, ts] of recorded.entries()) if (ts !== undefined) remember(ids[index] as string, ts);
+        return recorded as (string | undefined)[];
+      }
+    }
     const identity = await botIdentity();
     const found =
       channel.threadTs === '' ? await findMarkedPosts(client, callSlack, channel.channelId, key, identity) : await findMarkedReplies(client, callSlack, channel, key, identity);
@@ -105,6 +130,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   }
 
   async function post(channel: SlackPlace, mark: ReplyMark, parts: number, content: { text: string; blocks?: unknown[] }): Promise<string> {
+    const id = markId(channel.channelId, channel.threadTs, mark);
+    await options.posted?.claim(id);
     const result = await callSlack('chat.postMessage', () =>
       client.chat.postMessage({
         channel: channel.channelId,
@@ -116,7 +143,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
       }),
     );
     if (!result.ts) throw new Error('Slack chat.postMessage answered without a ts');
-    remember(markId(channel.channelId, channel.threadTs, mark), result.ts);
+    remember(id, result.ts);
+    await options.posted?.record(id, result.ts);
     return result.ts;
   }
 
@@ -181,8 +209,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
     now,
     send: (key, { channel, text, status }) =>
       serially(`status\u0000${key}`, async () => {
-        // Sessions show every state, the stop button included: nothing else is needed.
-        if (await sessions.set(channel, status)) return;
+        // Sessions show every state, the stop button included; the steps show as task cards.
+        if (await sessions.set(channel, status)) return steps.show(channel, key, status);
         const place = `${channel.channelId}\u0000${channel.threadTs}`;
         if (isAssistantThread(channel) && !noAssistantStatus.has(place)) {
           try {
@@ -255,6 +283,7 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
     async approvalEnded(channel, request: ApprovalRequest, ended: ApprovalEnded) {
       const slack = slackChannel(channel);
       const key = `approval:${request.requestId}`;
+      await steps.approvalEnded(slack, request, ended);
       await serially(key, async () => {
         const mark: ReplyMark = { key, role: 'approval', part: 0 };
         const [ts] = await existing(slack, key, [mark]);
