@@ -54,6 +54,8 @@ export interface AgentSessionOptions {
   requireChannel: (args: Record<string, unknown>) => string;
   /** Whether a thread root with this ts exists in the channel. */
   threadExists: (channel: string, threadTs: string) => boolean;
+  /** Called after every change of a session (the console shows it). */
+  onChange?: (session: AgentSession) => void;
 }
 
 /** `agents.sessions.setStatus` and `agents.sessions.rename`, and the sessions they keep. */
@@ -89,6 +91,7 @@ export function createAgentSessions(options: AgentSessionOptions) {
       // The title counts only when the session is created; rename changes it later.
       if (!session) sessions.set(keyOf(channel, threadTs), (session = { channel, threadTs, ...(named ? { title: named } : {}), statuses: [] }));
       session.statuses.push({ status: status as AgentSessionStatus, at: Date.now() });
+      options.onChange?.({ ...session, statuses: [...session.statuses] });
       return {
         status,
         ...(session.title ? { title: session.title } : {}),
@@ -102,6 +105,7 @@ export function createAgentSessions(options: AgentSessionOptions) {
       const session = sessions.get(keyOf(channel, threadTs));
       if (!session) throw new SlackApiError('session_not_found');
       session.title = named;
+      options.onChange?.({ ...session, statuses: [...session.statuses] });
       return { title: named };
     },
   };

@@ -87,6 +87,8 @@ export interface SlackApiServerOptions {
   messages?: SlackStoredMessage[];
   /** Called after every message added or edited: the console shows it, `npm start` keeps it. */
   onChange?: (message: SlackStoredMessage) => void;
+  /** Called after every change of an agent session: the console shows it. */
+  onSessionChange?: (session: AgentSession) => void;
   /** How long Slack shows an assistant status with no message sent. @default 120000 ms */
   statusTimeoutMs?: number;
   /** How long a stream stays open; later appends answer `message_not_in_streaming_state`. @default 300000 ms */
@@ -301,6 +303,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     subscribedEvents: new Set(options.subscribedEvents ?? MANIFEST_EVENTS),
     requireChannel,
     threadExists: (channel, threadTs) => find(channel, threadTs) !== undefined,
+    ...(options.onSessionChange ? { onChange: options.onSessionChange } : {}),
   });
 
   /** `conversations.history`/`replies` page size: at most 15 outside the Marketplace. */
@@ -414,6 +417,8 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       }
       const metadata = parseMetadata(args.metadata);
       if (metadata) message.metadata = metadata;
+      // chat.stopStream may move the thread's session on (`session_status`) as it stops.
+      if (typeof args.session_status === 'string' && message.threadTs) sessions.methods['agents.sessions.setStatus']!({ channel_id: message.channel, thread_ts: message.threadTs, status: args.session_status });
       message.stream!.stopped = true;
       message.updatedAt = Date.now();
       changed(message);
