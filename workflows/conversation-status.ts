@@ -1,4 +1,4 @@
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import type { ReplyChannel, TurnProgress } from '../core/conversation.ts';
 import { REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
 import type { TurnStatus } from '../core/replies.ts';
@@ -19,9 +19,6 @@ export interface StatusMirror {
   close(): Promise<void>;
 }
 
-/** From this patch on, the status is shown again once an approval no longer waits (a Slack session leaves `suspended`). */
-const STATUS_AFTER_APPROVAL_PATCH = 'status-after-approval';
-
 /**
  * Mirrors a turn's progress (which step, which tool) on its reply channel: "thinking" first,
  * then one post at a time and only the newest state; the adapter throttles further. Quiet
@@ -33,16 +30,10 @@ export function mirrorStatus(target: StatusTarget, running: () => RunningTurn | 
   const mirroring = (async () => {
     await thinking;
     let shown = statusKey({ state: 'thinking', step: 1 });
-    const showAfterApproval = patched(STATUS_AFTER_APPROVAL_PATCH);
     for (;;) {
       await condition(() => {
         const turn = running();
-        if (waitingForApproval()) {
-          // The run showed "waiting for approval": whatever comes after it is news.
-          if (showAfterApproval) shown = 'waiting';
-          return turnOver;
-        }
-        return turnOver || (turn !== undefined && (turn.unshownTool !== undefined || statusKey(turn.progress) !== shown));
+        return turnOver || (turn !== undefined && !waitingForApproval() && (turn.unshownTool !== undefined || statusKey(turn.progress) !== shown));
       });
       const turn = running();
       if (turnOver || !turn) return;

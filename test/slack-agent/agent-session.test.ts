@@ -51,7 +51,15 @@ const watchRollout = defineTool({
     );
   },
 });
-const agent = defineAgent({ name: 'assistant', instructions: 'Be brief.', tools: [deploy, watchRollout], limits: { maxSteps: 4 } });
+const checkService = defineTool({
+  name: 'check_service',
+  description: 'Checks a service.',
+  input: z.object({ service: z.string().describe('Which service.') }),
+  async handler({ service }) {
+    return { healthy: service };
+  },
+});
+const agent = defineAgent({ name: 'assistant', instructions: 'Be brief.', tools: [deploy, watchRollout, checkService], limits: { maxSteps: 4 } });
 
 /** "deploy" asks for the gated tool, "rollout <id>" blocks until cancelled or the test's `release` lets it answer; anything else is answered. */
 function respond(request: GeminiRequest) {
@@ -59,6 +67,7 @@ function respond(request: GeminiRequest) {
   const response = contents.at(-1)!.parts.find((part) => part.functionResponse)?.functionResponse;
   if (response) return answer(`Done: ${response.name}.`);
   const question = contents.filter((content) => content.role === 'user').at(-1)!.parts.map((part) => part.text ?? '').join('');
+  if (question.includes('check and deploy')) return callTools({ name: 'check_service', args: { service: 'billing' } }, { name: 'deploy', args: { service: 'billing' } });
   if (question.includes('deploy')) return callTools({ name: 'deploy', args: { service: 'billing' } });
   const rollout = /rollout (\S+)/.exec(question)?.[1];
   if (rollout) return callTools({ name: 'watch_rollout', args: { rollout } });
@@ -83,7 +92,7 @@ describe.skipIf(noTemporal)('agent sessions: status per thread, and Slack’s st
     taskQueue = temporal.taskQueue('agent-session');
     await temporal.startWorker({
       taskQueue,
-      tools: [deploy, watchRollout],
+      tools: [deploy, watchRollout, checkService],
       agents: [agent],
       modelUrl: model.url,
       replyAdapters: { slack: createSlackReplyAdapter({ client, approvalTokenSecret: APPROVAL_SECRET, statusIntervalMs: 10 }) },
@@ -95,13 +104,13 @@ describe.skipIf(noTemporal)('agent sessions: status per thread, and Slack’s st
     await model?.close();
   });
 
-  async function ask(text: string) {
+  async function ask(text: string, options: { idleTimeout?: string } = {}) {
     const threadTs = slack.addUserMessage({ channel: DM, user: ANA, text });
     const conversationId = `slack:${TEAM}:${DM}:${threadTs}`;
     await sendMessage(temporal.client, {
       conversationId,
       taskQueue,
-      start: { conversationId, agent: 'assistant', channel: { kind: 'slack', teamId: TEAM, channelId: DM, threadTs } },
+      start: { conversationId, agent: 'assistant', channel: { kind: 'slack', teamId: TEAM, channelId: DM, threadTs }, ...(options.idleTimeout ? { options: { idleTimeout: options.idleTimeout as never } } : {}) },
       message: { id: `slack-message:${TEAM}:${DM}:${threadTs}`, text, user: { id: ANA }, receivedAt: new Date().toISOString() },
     });
     return { threadTs, conversationId, handle: temporal.client.workflow.getHandle(conversationId) };
@@ -139,6 +148,24 @@ describe.skipIf(noTemporal)('agent sessions: status per thread, and Slack’s st
     // The session shows the state: no status message, no assistant status.
     expect(slack.calls.filter((call) => call.method === 'assistant.threads.setStatus')).toEqual([]);
     expect(slack.messages(DM, threadTs).filter((message) => message.botId && /Thinking|Running/.test(message.text))).toEqual([]);
+  });
+
+  it('is processing again once the approval is given, also when the step’s tools were shown before it', async () => {
+    const { threadTs, conversationId, handle } = await ask('check and deploy billing');
+    let pending: PendingApproval[] = [];
+    await expect.poll(async () => (pending = await handle.query<PendingApproval[]>(PENDING_APPROVALS_QUERY)).length, { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => slack.agentSession(DM, threadTs)?.statuses.at(-1)?.status).toBe('suspended');
+    await sendApproval(temporal.client, conversationId, { requestId: pending[0]!.requestId, decision: 'approve', approver: ANA });
+    await expect.poll(() => turnStatus(handle), { timeout: 20_000 }).toBe('answered');
+    await expect.poll(() => slack.agentSession(DM, threadTs)?.statuses.at(-1)?.status).toBe('active');
+    expect(changes(slack.agentSession(DM, threadTs)?.statuses)).toEqual(['processing', 'suspended', 'processing', 'active']);
+  });
+
+  it('closes the session when the conversation closes after being idle', async () => {
+    const { threadTs, handle } = await ask('hello', { idleTimeout: '2 seconds' });
+    await expect.poll(() => slack.agentSession(DM, threadTs)?.statuses.at(-1)?.status, { timeout: 20_000 }).toBe('active');
+    await handle.result();
+    expect(changes(slack.agentSession(DM, threadTs)?.statuses)).toEqual(['processing', 'active', 'closed']);
   });
 
   it('a stop click by the person who asked ends the turn, cancels its tool, and closes the session', async () => {
