@@ -59,6 +59,18 @@ describe('tool steps as task cards in the turn’s stream', () => {
     expect(agentApp.agentSession(DM, threadTs)?.statuses.map((entry) => entry.status).at(-1)).toBe('active');
   });
 
+  it('a card the dead worker left open is settled by the worker that takes over', async () => {
+    const threadTs = agentApp.addUserMessage({ channel: DM, user: 'U0ANA', text: 'sync the ledger' });
+    const channel: ReplyChannel = { kind: 'slack', teamId: TEAM, channelId: DM, threadTs };
+    const key = `slack:${TEAM}:${DM}:${threadTs}#1`;
+    const records = createMemoryRecordFiles();
+    await worker(agentApp, records).status(channel, key, { state: 'tool', step: 1, tool: 'sync_ledger' });
+    await worker(agentApp, records).status(channel, key, { state: 'done' });
+    const [steps] = agentApp.messages(DM, threadTs).filter((message) => message.tasks);
+    expect(steps?.tasks?.map((card) => [card.id, card.status])).toEqual([['step-1-sync_ledger', 'complete']]);
+    expect(steps?.stream?.stopped).toBe(true);
+  });
+
   it('in a channel, the steps stream names who asked, as Slack requires there', async () => {
     const threadTs = agentApp.addUserMessage({ channel: GENERAL, user: 'U0BEN', text: 'check the rollout' });
     const channel: ReplyChannel = { kind: 'slack', teamId: TEAM, channelId: GENERAL, threadTs, recipientUserId: 'U0BEN' };

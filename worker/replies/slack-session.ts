@@ -34,6 +34,8 @@ export function sessionStatus(status: TurnStatus): AgentSessionStatus {
 const NOT_AN_AGENT = new Set(['access_denied', 'not_allowed_token_type', 'missing_scope', 'unknown_method', 'method_deprecated']);
 
 export interface AgentSessions {
+  /** False once Slack said this app has no sessions. */
+  available(): boolean;
   /** Sets the thread's session status; false when this app has no sessions (the caller shows the status another way). */
   set(channel: Pick<Extract<ReplyChannel, { kind: 'slack' }>, 'channelId' | 'threadTs'>, status: TurnStatus): Promise<boolean>;
 }
@@ -45,6 +47,7 @@ export interface AgentSessions {
 export function createAgentSessions(client: WebClient, callSlack: SlackCaller, enabled: boolean): AgentSessions {
   let available = enabled;
   return {
+    available: () => available,
     async set(channel, status) {
       if (!available || channel.threadTs === '') return false;
       const title = status.state === 'thinking' && status.title ? status.title.slice(0, MAX_TITLE_CHARS) : undefined;

@@ -17,10 +17,11 @@ interface TaskCard {
   output?: string;
 }
 
-/** The steps message of one turn, as recorded. */
+/** The steps message of one turn, as recorded: a worker that takes over finds it and the cards still open. */
 interface StepsRecord {
   ts: string;
   startedAt: number;
+  open?: TaskCard[];
 }
 
 export interface TaskStepsOptions {
@@ -67,12 +68,15 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
     if (text === undefined) return undefined;
     const found = JSON.parse(text) as StepsRecord;
     messages.set(key, found);
+    // Cards an earlier worker left open: the next status settles them here.
+    if (!open.has(key) && found.open?.length) open.set(key, new Map(found.open.map((card) => [card.id, card])));
     return found;
   }
 
-  async function remember(key: string, record: StepsRecord): Promise<void> {
-    messages.set(key, record);
-    await options.records?.write(recordKey(key), JSON.stringify(record));
+  async function remember(key: string, record: Omit<StepsRecord, 'open'>): Promise<void> {
+    const withOpen: StepsRecord = { ...record, open: [...(open.get(key)?.values() ?? [])] };
+    messages.set(key, withOpen);
+    await options.records?.write(recordKey(key), JSON.stringify(withOpen));
   }
 
   /** Starts the steps message with `cards`; outside a DM the stream names who asked. */
@@ -92,6 +96,7 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
     if (message && now() - message.startedAt < streamLimitMs) {
       try {
         await callSlack('chat.appendStream', () => client.chat.appendStream({ channel: channel.channelId, ts: message.ts, chunks: cards as never }));
+        await remember(key, { ts: message.ts, startedAt: message.startedAt });
         return;
       } catch (error) {
         // Slack closed it (its limit, a person's stop click): the turn's next cards go in a new message.
@@ -123,6 +128,9 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
 
   return {
     async show(channel, key, status) {
+      if (status.state === 'closed') return;
+      // What an earlier worker recorded comes first: its open cards are settled here.
+      await recorded(key);
       switch (status.state) {
         case 'tool': {
           const id = `step-${status.step}-${status.tool}`.slice(0, 255);
@@ -149,8 +157,6 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
           }
           return;
         }
-        case 'closed':
-          return;
       }
     },
 

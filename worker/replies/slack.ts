@@ -209,8 +209,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
     now,
     send: (key, { channel, text, status }) =>
       serially(`status\u0000${key}`, async () => {
-        // Sessions show every state, the stop button included; the steps show as task cards.
-        if (await sessions.set(channel, status)) return steps.show(channel, key, status);
+        // Sessions show every state, the stop button included.
+        if (await sessions.set(channel, status)) return;
         const place = `${channel.channelId}\u0000${channel.threadTs}`;
         if (isAssistantThread(channel) && !noAssistantStatus.has(place)) {
           try {
@@ -236,6 +236,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
       const turn = `${slack.channelId}\u0000${slack.threadTs}\u0000${key}`;
       const terminal = status.state === 'done' || status.state === 'stopped';
       if (finished.has(turn) && !terminal) return;
+      // An agent app's task cards: every step, never coalesced away as status lines may be.
+      if (sessions.available() && slack.threadTs !== '') await serially(`steps\u0000${turn}`, () => steps.show(slack, turn, status));
       if (terminal) addNewest(finished, turn, maxRemembered);
       await sendStatus(turn, { channel: slack, text: statusText(status), status }).catch((error: unknown) => {
         if (terminal) finished.delete(turn);
