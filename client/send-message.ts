@@ -1,10 +1,14 @@
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { isGrpcServiceError, QueryNotRegisteredError, WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import {
   APPROVAL_UPDATE,
   CONTEXT_UPDATE,
   CONVERSATION_WORKFLOW,
   FEEDBACK_UPDATE,
+  LATEST_VIEW_CONTEXT_QUERY,
   MESSAGE_UPDATE,
+  VIEW_CONTEXT_UPDATE,
+  VIEW_CONTEXT_WORKFLOW,
   STOP_UPDATE,
   type ApprovalDecision,
   type ApprovalRecorded,
@@ -16,9 +20,11 @@ import {
   type StopRequest,
   type StopResult,
   type TurnFeedback,
+  type ViewContextChange,
 } from '../core/conversation.ts';
 import { startSearchAttributes } from '../core/search-attributes.ts';
 import type { ConversationInput, conversation } from '../workflows/conversation.ts';
+import type { viewContext } from '../workflows/view-context.ts';
 
 export interface SendMessageOptions {
   /** Workflow id of the conversation: `slack:{team}:{channel}:{thread_ts}`, `email:{root id}`, … */
@@ -90,3 +96,32 @@ export function sendFeedback(client: Client, conversationId: string, feedback: F
 export function sendStop(client: Client, conversationId: string, request: StopRequest = {}, updateId?: string): Promise<StopResult> {
   return client.workflow.getHandle(conversationId).executeUpdate<StopResult, [StopRequest]>(STOP_UPDATE, { args: [request], ...(updateId ? { updateId } : {}) });
 }
+
+/** Keeps what a person has open in Slack (`app_context_changed`) until their next message; starts the holder if need be. */
+export async function sendViewContext(client: Client, options: { workflowId: string; change: ViewContextChange; taskQueue: string }): Promise<void> {
+  await client.workflow.executeUpdateWithStart<typeof viewContext, void, [ViewContextChange]>(VIEW_CONTEXT_UPDATE, {
+    args: [options.change],
+    updateId: options.change.id,
+    startWorkflowOperation: new WithStartWorkflowOperation<typeof viewContext>(VIEW_CONTEXT_WORKFLOW, {
+      workflowId: options.workflowId,
+      taskQueue: options.taskQueue,
+      args: [],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: 'Slack view context',
+    }),
+  });
+}
+
+/** The person's latest view context, or undefined when none is kept (never set, or a day old). */
+export async function latestViewContext(client: Client, workflowId: string): Promise<ViewContextChange | undefined> {
+  try {
+    return await client.workflow.getHandle(workflowId).query<ViewContextChange | undefined>(LATEST_VIEW_CONTEXT_QUERY);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError || (isGrpcServiceError(error) && error.code === GRPC_NOT_FOUND)) return undefined;
+    // A holder that completed answers queries too; one that cannot answer is no context, not a lost message.
+    if (error instanceof QueryNotRegisteredError) return undefined;
+    throw error;
+  }
+}
+
+const GRPC_NOT_FOUND = 5;

@@ -4,7 +4,7 @@
 
 import { loadEvals } from './evals.js';
 
-const state = { workspace: null, channels: [], slack: new Map(), mail: new Map(), pane: null, channel: null, thread: null, mailThread: null, temporalUiUrl: null };
+const state = { workspace: null, channels: [], slack: new Map(), sessions: new Map(), mail: new Map(), pane: null, channel: null, thread: null, mailThread: null, temporalUiUrl: null };
 const $ = (selector) => document.querySelector(selector);
 
 function element(tag, attributes = {}, ...children) {
@@ -72,9 +72,29 @@ const key = (message) => `${message.channel}:${message.ts}`;
 const time = (ts) => new Date(Number(ts) * 1000).toLocaleTimeString();
 const isBot = (message) => Boolean(message.botId);
 
+// A feedback_buttons element (in a context_actions block) is two buttons, each with its own value.
+function feedbackActions(block) {
+  return (block.elements ?? [])
+    .filter((element) => element.type === 'feedback_buttons')
+    .flatMap((element) => [element.positive_button, element.negative_button].map((button) => ({ action_id: element.action_id, value: button.value, text: button.text, feedback: true })));
+}
+
+// Task cards of a streamed message (task_update chunks): one line per card, its status and output.
+const TASK_MARKS = { pending: '…', in_progress: '⌛', complete: '✔', error: '✘' };
+function taskList(message) {
+  if (!message.tasks?.length) return null;
+  return element(
+    'ul',
+    { class: 'tasks' },
+    message.tasks.map((task) =>
+      element('li', { 'data-testid': 'task', 'data-status': task.status }, `${TASK_MARKS[task.status] ?? ''} ${task.title}`, task.details ? element('span', { class: 'muted' }, ` · ${task.details}`) : null, task.output ? element('span', { class: 'muted' }, ` · ${task.output}`) : null),
+    ),
+  );
+}
+
 function messageView(message, { showReplies }) {
-  const sections = (message.blocks ?? []).filter((block) => block.type === 'section' && block.text?.text).map((block) => block.text.text);
-  const actions = (message.blocks ?? []).filter((block) => block.type === 'actions').flatMap((block) => block.elements ?? []);
+  const sections = (message.blocks ?? []).filter((block) => (block.type === 'section' && block.text?.text) || (block.type === 'markdown' && block.text)).map((block) => block.text.text ?? block.text);
+  const actions = (message.blocks ?? []).flatMap((block) => (block.type === 'actions' ? (block.elements ?? []) : block.type === 'context_actions' ? feedbackActions(block) : []));
   const body = sections.length > 0 ? sections.join('\n') : message.text;
   const replies = showReplies ? [...state.slack.values()].filter((reply) => reply.channel === message.channel && reply.threadTs === message.ts).length : 0;
   return element(
@@ -83,7 +103,8 @@ function messageView(message, { showReplies }) {
     element('span', { class: 'who' }, isBot(message) ? 'assistant' : state.workspace.userName),
     element('span', { class: 'when' }, time(message.ts)),
     message.edits > 0 ? element('span', { class: 'edited' }, ' (edited)') : null,
-    element('div', { class: 'text' }, mrkdwn(body)),
+    body ? element('div', { class: 'text' }, mrkdwn(body)) : null,
+    taskList(message),
     actions.length > 0
       ? element(
           'div',
@@ -91,7 +112,7 @@ function messageView(message, { showReplies }) {
           actions.map((action) =>
             element(
               'button',
-              { type: 'button', class: action.style ?? '', onclick: (event) => click(message, action, event.currentTarget) },
+              { type: 'button', class: action.style ?? (action.feedback ? 'feedback' : ''), onclick: (event) => click(message, action, event.currentTarget) },
               action.text?.text ?? action.action_id,
             ),
           ),
@@ -152,6 +173,23 @@ function renderChannel() {
   if (Date.now() - lastCostRead > 1000) {
     lastCostRead = Date.now();
     void showThreadCost(state.thread.channel, state.thread.ts);
+  }
+  // The thread's agent session: its status, and Slack's stop button while it works.
+  const session = state.sessions.get(`${state.thread.channel}:${state.thread.ts}`);
+  const status = session?.statuses.at(-1)?.status;
+  Object.assign($('#thread-session'), { hidden: !status, textContent: status ? `session: ${status}` : '' });
+  $('#thread-stop').hidden = status !== 'processing';
+}
+
+async function stopThread() {
+  const button = $('#thread-stop');
+  button.disabled = true;
+  try {
+    await api('/api/slack/stop', { channel: state.thread.channel, threadTs: state.thread.ts });
+  } catch (error) {
+    alert(`The stop was refused: ${error.message}`);
+  } finally {
+    button.disabled = false;
   }
 }
 let lastCostRead = 0;
@@ -286,6 +324,11 @@ function connect() {
     state.slack.set(key(message), message);
     if (state.pane === 'channel') render();
   });
+  source.addEventListener('session', (event) => {
+    const session = JSON.parse(event.data);
+    state.sessions.set(`${session.channel}:${session.threadTs}`, session);
+    if (state.pane === 'channel') render();
+  });
   source.addEventListener('mail', (event) => {
     const message = JSON.parse(event.data);
     state.mail.set(`${message.direction}:${message.messageId}`, message);
@@ -302,6 +345,7 @@ async function start() {
   state.channels = initial.channels;
   state.temporalUiUrl = initial.temporalUiUrl;
   for (const message of initial.slack) state.slack.set(key(message), message);
+  for (const session of initial.sessions ?? []) state.sessions.set(`${session.channel}:${session.threadTs}`, session);
   for (const message of initial.mail) state.mail.set(`${message.direction}:${message.messageId}`, message);
   $('#mode').textContent = initial.offline ? 'offline model' : '';
   if (initial.temporalUiUrl) Object.assign($('#temporal-ui'), { hidden: false, href: initial.temporalUiUrl });
@@ -309,6 +353,7 @@ async function start() {
   $('#mail-form').to.value = initial.agentAddress;
 
   for (const button of document.querySelectorAll('.pane-link')) button.addEventListener('click', () => show(button.dataset.pane));
+  $('#thread-stop').addEventListener('click', () => void stopThread());
   $('#thread-close').addEventListener('click', () => {
     state.thread = null;
     render();

@@ -23,10 +23,40 @@ export const CURRENT_STEP_QUERY = 'currentStep';
 export const CONTEXT_UPDATE = 'context';
 
 export interface ConversationContext {
-  /** The Slack channel the person has open beside the assistant thread. */
-  channelId: string;
+  /** The Slack channel the person has open beside the assistant thread (`assistant_view` apps). */
+  channelId?: string;
+  /** What the person has open in Slack, most relevant first (`app_context_changed`, `agent_view` apps). */
+  entities?: ViewEntity[];
   /** Who it is: a Slack user id. */
   by: string;
+}
+
+/** One thing a person has open in Slack, as `app_context_changed` names it. */
+export type ViewEntity =
+  | { type: 'channel'; channelId: string }
+  | { type: 'canvas'; canvasId: string }
+  | { type: 'list'; listId: string }
+  | { type: 'message'; channelId: string; messageTs: string };
+
+/** Entities kept of one context change. */
+export const MAX_VIEW_ENTITIES = 10;
+
+/**
+ * Workflow type, update and query of a person's view context (`agent_view` apps): what they
+ * have open in Slack while the agent is visible, kept per person until their next message,
+ * whichever thread it starts. Workflow id: `slackViewContextId(team, user)`.
+ */
+export const VIEW_CONTEXT_WORKFLOW = 'viewContext';
+export const VIEW_CONTEXT_UPDATE = 'setViewContext';
+export const LATEST_VIEW_CONTEXT_QUERY = 'latestViewContext';
+
+/** One change of a person's view context, as kept. */
+export interface ViewContextChange {
+  /** The source event id: the conversation takes each change once (its update id). */
+  id: string;
+  context: ConversationContext;
+  /** ISO time the edge received it. */
+  at: string;
 }
 
 /** A person's thumbs up or down on a turn's answer. */
@@ -56,6 +86,8 @@ export type ReplyChannel =
       channelId: string;
       /** Root ts of the thread; '' posts at the top level of the channel (an ambient run's approval requests, before it has a thread). */
       threadTs: string;
+      /** Who asked this turn: outside a DM, Slack streams an answer only to a named recipient (`chat.startStream`). */
+      recipientUserId?: string;
     }
   | {
       kind: 'email';
@@ -124,12 +156,20 @@ export interface ApprovalDecision {
 export interface StopRequest {
   /** Who asks: while a turn runs, only its requesters and approvers may stop it (the validator refuses anyone else). */
   by?: string;
+  /**
+   * Slack's native stop button (`agent_session_stopped`): the person clicked in the thread and
+   * sees nothing else, so a refusal is accepted and answered there (the turn goes on) instead
+   * of being refused silently by the validator.
+   */
+  answerRefusal?: boolean;
 }
 
 export interface StopResult {
-  /** False when no turn was running. */
+  /** False when no turn was running, or (with `answerRefusal`) when the person may not stop it. */
   stopped: boolean;
   turn?: number;
+  /** Why the stop was refused, when it was answered in the thread. */
+  refused?: string;
 }
 
 /** What `decideApproval` answers once the decision is recorded. */

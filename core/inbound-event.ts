@@ -83,6 +83,18 @@ export const feedbackSchema = z.object({
   token: z.string().min(1).max(4096),
 });
 
+const viewEntitySchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('channel'), channelId: slackId }),
+  z.object({ type: z.literal('canvas'), canvasId: slackId }),
+  z.object({ type: z.literal('list'), listId: slackId }),
+  z.object({ type: z.literal('message'), channelId: slackId, messageTs: z.string().regex(/^\d{1,12}\.\d{1,9}$/) }),
+]);
+
+/** Conversation id of what a person has open in Slack beside the agent (`agent_view` apps): one per person, not per thread. */
+export function slackViewContextId(teamId: string, userId: string): string {
+  return `slack-view:${teamId}:${userId}`;
+}
+
 export const inboundEventSchema = z
   .object({
     version: z.literal(1),
@@ -101,8 +113,17 @@ export const inboundEventSchema = z
     email: emailOriginSchema.optional(),
     approval: approvalSchema.optional(),
     feedback: feedbackSchema.optional(),
-    /** `context` events: the channel the person has open beside the assistant thread. */
-    context: z.object({ channelId: slackId }).optional(),
+    /**
+     * `context` events: the channel the person has open beside the assistant thread
+     * (`assistant_view`), or what they have open while the agent is visible (`agent_view`'s
+     * `app_context_changed`: entities, most relevant first).
+     */
+    context: z
+      .object({ channelId: slackId.optional(), entities: z.array(viewEntitySchema).max(10).optional() })
+      .refine((context) => context.channelId !== undefined || context.entities !== undefined, { message: 'a context names a channel or entities' })
+      .optional(),
+    /** `stop` events from Slack's native stop button: the streams Slack cut off, and a refusal is answered in the thread. */
+    nativeStop: z.object({ streamingMessageTs: z.array(z.string().max(32)).max(20) }).optional(),
   })
   .refine((event) => (event.source === 'slack' ? event.slack !== undefined : event.email !== undefined), {
     message: 'an event carries the origin block named by its source',

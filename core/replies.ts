@@ -2,11 +2,14 @@
 
 /** Progress of a turn, shown while it runs (a Slack status message, a terminal line). */
 export type TurnStatus =
-  | { state: 'thinking'; step: number }
+  /** `title`: what the turn is about (its first message, cut), for a new Slack agent session. */
+  | { state: 'thinking'; step: number; title?: string }
   | { state: 'tool'; step: number; tool: string }
   | { state: 'waiting_for_approval'; tool: string; requestId: string }
   | { state: 'done' }
-  | { state: 'stopped' };
+  | { state: 'stopped' }
+  /** The conversation ended (closed after being idle): only channels with sessions show it. */
+  | { state: 'closed' };
 
 /**
  * The failure type of an approval request whose arguments cannot be shown whole (too long,

@@ -10,6 +10,9 @@ import { SlackIngress } from './constructs/slack-ingress.ts';
 import { TranscriptBucket } from './constructs/transcript-bucket.ts';
 import { WorkerScaling } from './constructs/worker-scaling.ts';
 import { placeholdersInUse, type DeploymentSettings } from './settings.ts';
+import { readFileSync } from 'node:fs';
+import type { SuggestedPrompt } from '../core/suggested-prompts.ts';
+import { slackManifestTemplate } from '../slack/slack-manifest.ts';
 
 export interface DurableAgentsStackProps extends StackProps {
   settings: DeploymentSettings;
@@ -52,6 +55,8 @@ export class DurableAgentsStack extends Stack {
       secrets: this.secrets,
       defaultAgent: settings.slackDefaultAgent,
       ...(settings.slackBotUserId ? { botUserId: settings.slackBotUserId } : {}),
+      // The DM's prompts are the manifest's unless the deployment names others.
+      suggestedPrompts: settings.slackSuggestedPrompts ?? manifestPrompts(),
       reservedConcurrency: settings.slackReservedConcurrency,
       logRetentionDays,
     });
@@ -140,4 +145,10 @@ export class DurableAgentsStack extends Stack {
       );
     }
   }
+}
+
+/** The `agent_view` suggested prompts of slack/manifest.json, which the edge sets when a person opens the agent's DM. */
+function manifestPrompts(): SuggestedPrompt[] {
+  const manifest = slackManifestTemplate(JSON.parse(readFileSync(new URL('../slack/manifest.json', import.meta.url), 'utf8')));
+  return manifest.features.agent_view?.suggested_prompts ?? [];
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { suggestedPromptsSchema } from '../core/suggested-prompts.ts';
 
 /**
  * Deployment settings, read once from CDK context (`cdk.json` or `-c key=value`) and
@@ -104,6 +105,11 @@ export const deploymentSettingsSchema = z.object({
   /** Agents events may name (`DISPATCH_AGENTS`, comma-separated); others are dropped. Unset: any. */
   dispatchAgents: list.optional(),
   slackBotUserId: text.optional(),
+  /**
+   * Prompts the Slack edge sets when a person opens the agent's DM (`SLACK_SUGGESTED_PROMPTS`),
+   * a JSON array of `{title, message}`, at most four. Unset: the `agent_view` prompts of slack/manifest.json.
+   */
+  slackSuggestedPrompts: z.preprocess(parseJsonText, suggestedPromptsSchema).optional(),
 
   /** Further plain (not secret) worker variables as a JSON object, e.g. `{"GEMINI_MODEL":"…","MODEL_CALLS_PER_SECOND":"5"}`. */
   workerEnvironment: z

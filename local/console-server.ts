@@ -17,7 +17,7 @@ import type { EmailStandIn } from './email-stand-in.ts';
 import { serveOnNode } from './node-server.ts';
 import { failureOf } from './run-failure.ts';
 import type { SlackApiServer } from './slack-api-server.ts';
-import { appMentionEnvelope } from './slack-events.ts';
+import { agentSessionStoppedEnvelope, appMentionEnvelope } from './slack-events.ts';
 import { StartupError } from './startup-error.ts';
 
 export interface ConsoleServerOptions {
@@ -111,6 +111,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       agentAddress: `assistant@${options.agentDomain}`,
       agents: options.agents.map((agent) => agent.name),
       slack: slack.allMessages(),
+      sessions: slack.agentSessions(),
       mail: email.messages(),
     }),
   );
@@ -136,11 +137,9 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {
       const forward = (event: Event) => void stream.writeSSE({ event: event.type, data: JSON.stringify((event as CustomEvent).detail) });
-      options.events.addEventListener('slack', forward);
-      options.events.addEventListener('mail', forward);
+      for (const type of ['slack', 'mail', 'session']) options.events.addEventListener(type, forward);
       stream.onAbort(() => {
-        options.events.removeEventListener('slack', forward);
-        options.events.removeEventListener('mail', forward);
+        for (const type of ['slack', 'mail', 'session']) options.events.removeEventListener(type, forward);
       });
       await stream.writeSSE({ event: 'ready', data: '{}' });
       while (!stream.aborted) {
@@ -181,6 +180,16 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       trigger_id: `local.${Date.now()}`,
     };
     const outcome = await signedPost('/slack/interactivity', new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded');
+    return c.json({ ok: outcome.ok, edge: outcome }, outcome.ok ? 200 : 502);
+  });
+
+  // The stop button of a thread's agent session: Slack stops the app's streams there and sends agent_session_stopped.
+  app.post('/api/slack/stop', async (c) => {
+    const input = (await c.req.json()) as { channel?: string; threadTs?: string };
+    if (!input.channel || !input.threadTs) return c.json({ ok: false, error: 'channel and threadTs are required' }, 400);
+    const streamingMessageTs = slack.clickStop(input.channel, input.threadTs);
+    const envelope = agentSessionStoppedEnvelope(workspace, { eventId: `EvStop${Date.now()}`, user: workspace.userId, channel: input.channel, threadTs: input.threadTs, streamingMessageTs });
+    const outcome = await signedPost('/slack/events', JSON.stringify(envelope), 'application/json');
     return c.json({ ok: outcome.ok, edge: outcome }, outcome.ok ? 200 : 502);
   });
 

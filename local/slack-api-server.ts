@@ -1,10 +1,27 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  applyTasks,
+  createAgentSessions,
+  createManifestMethods,
+  createTierLimiter,
+  METHOD_TIERS,
+  NON_MARKETPLACE_READS,
+  parseChunks,
+  SlackApiError,
+  TIER_CALLS_PER_MINUTE,
+  type AgentSession,
+  type SlackMethod,
+  type SlackTaskCard,
+} from './slack-agent-methods.ts';
+
+export type { AgentSession, SlackTaskCard };
 
 /**
  * A local server that speaks the parts of the Slack Web API the agents use
  * (`chat.postMessage`, `chat.update`, `conversations.replies`, `conversations.history`,
- * `auth.test`, the assistant thread methods and text streaming), so the real
+ * `auth.test`, the assistant thread methods, agent sessions, text streaming with task cards,
+ * and the manifest check of a new app), so the real
  * `@slack/web-api` client runs offline: point it at `url` as `slackApiUrl`. It keeps the
  * messages it is sent, per channel and thread, and answers errors the way Slack does
  * (HTTP 200 with `ok: false`, or 429 with `Retry-After`).
@@ -29,8 +46,10 @@ export interface SlackStoredMessage {
   /** How many times `chat.update` changed it, and when it last did (ms). */
   edits: number;
   updatedAt: number;
-  /** A message from `chat.startStream`: open until `chat.stopStream` or the stream limit. */
-  stream?: { startedAt: number; stopped: boolean; appends: number };
+  /** A message from `chat.startStream`: open until `chat.stopStream`, the stream limit, or a person's stop click. */
+  stream?: { startedAt: number; stopped: boolean; appends: number; recipient?: { user: string; team: string } };
+  /** Task cards streamed into it (`task_update` chunks), one per id. */
+  tasks?: SlackTaskCard[];
 }
 
 /** What `assistant.threads.*` set on one assistant thread. */
@@ -68,6 +87,8 @@ export interface SlackApiServerOptions {
   messages?: SlackStoredMessage[];
   /** Called after every message added or edited: the console shows it, `npm start` keeps it. */
   onChange?: (message: SlackStoredMessage) => void;
+  /** Called after every change of an agent session: the console shows it. */
+  onSessionChange?: (session: AgentSession) => void;
   /** How long Slack shows an assistant status with no message sent. @default 120000 ms */
   statusTimeoutMs?: number;
   /** How long a stream stays open; later appends answer `message_not_in_streaming_state`. @default 300000 ms */
@@ -79,6 +100,20 @@ export interface SlackApiServerOptions {
    * effect (Slack answering 5xx, or 429 with `Retry-After`, for a while). @default none
    */
   intercept?: (method: string) => { status: number; headers?: Record<string, string> } | undefined;
+  /**
+   * The app's messaging experience: `assistant` apps (created before agent_view) may not create
+   * agent sessions; `npm start` and the agent-view tests run as `agent`. @default 'assistant'
+   */
+  appView?: 'agent' | 'assistant';
+  /** Events the app subscribes to. @default the events of slack/manifest.json */
+  subscribedEvents?: string[];
+  /** Answer 429 past each method's rate tier (calls a minute, `METHOD_TIERS`). @default false: tests run faster than a minute */
+  enforceRateTiers?: boolean;
+  /**
+   * False: an app outside the Slack Marketplace, whose `conversations.history` and
+   * `conversations.replies` take one call a minute and at most 15 messages a page. @default true
+   */
+  marketplaceApproved?: boolean;
 }
 
 export interface SlackApiServer {
@@ -103,6 +138,15 @@ export interface SlackApiServer {
   assistantThread(channel: string, threadTs: string): SlackAssistantThread | undefined;
   /** The status a person sees now: the last one set, unless a reply or the timeout cleared it. */
   currentStatus(channel: string, threadTs: string): string;
+  /** The thread's agent session (`agents.sessions.setStatus`), when one was created. */
+  agentSession(channel: string, threadTs: string): AgentSession | undefined;
+  /** Every agent session, in the order they were created. */
+  agentSessions(): AgentSession[];
+  /**
+   * A person clicks the stop button of the thread's session: Slack stops the app's open streams
+   * there and answers which (`streaming_message_ts` of `agent_session_stopped`).
+   */
+  clickStop(channel: string, threadTs: string): string[];
   close(): Promise<void>;
 }
 
@@ -118,8 +162,8 @@ const DEFAULT_PAGE_SIZE = 1000;
 /** `assistant.threads.setStatus` takes at most this many loading messages. */
 const MAX_LOADING_MESSAGES = 10;
 const MAX_SUGGESTED_PROMPTS = 4;
-
-class SlackApiError extends Error {}
+/** The events `slack/manifest.json` subscribes to. */
+const MANIFEST_EVENTS = ['agent_session_stopped', 'app_context_changed', 'app_home_opened', 'app_mention', 'message.im'];
 
 export async function startSlackApiServer(options: SlackApiServerOptions = {}): Promise<SlackApiServer> {
   const tokens = new Set(options.tokens ?? ['xoxb-local-token']);
@@ -139,6 +183,12 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   const appendsPerSecond = options.appendsPerSecond ?? 5;
   /** ts → times of recent appends, for the per-stream rate limit. */
   const appendTimes = new Map<string, number[]>();
+  const marketplaceApproved = options.marketplaceApproved ?? true;
+  const tiers = createTierLimiter((method) => {
+    if (!marketplaceApproved && (NON_MARKETPLACE_READS.methods as readonly string[]).includes(method)) return NON_MARKETPLACE_READS.callsPerMinute;
+    const tier = METHOD_TIERS[method];
+    return options.enforceRateTiers && tier ? TIER_CALLS_PER_MINUTE[tier] : undefined;
+  });
   let lastTs = Math.max(0, ...stored.map((message) => Math.round(Number(message.ts) * 1_000_000)));
 
   /** Slack ts: seconds and a 6-digit fraction, unique and increasing within the server. */
@@ -188,6 +238,19 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     return message;
   }
 
+  /** What one stream call adds: `markdown_text`, or `chunks` (text and task cards). */
+  function streamContent(args: Record<string, unknown>, required: boolean): { text: string; tasks: Omit<SlackTaskCard, 'updates'>[] } {
+    const chunks = parseChunks(args, parseJsonArgument);
+    if (chunks) return chunks;
+    return { text: markdownText(args, required), tasks: [] };
+  }
+
+  function withTasks(message: SlackStoredMessage, tasks: Omit<SlackTaskCard, 'updates'>[]): void {
+    if (tasks.length === 0) return;
+    message.tasks ??= [];
+    applyTasks(message.tasks, tasks);
+  }
+
   function markdownText(args: Record<string, unknown>, required: boolean): string {
     const text = typeof args.markdown_text === 'string' ? args.markdown_text : '';
     if (required && text === '') throw new SlackApiError('invalid_arguments');
@@ -235,7 +298,24 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     };
   }
 
-  const methods: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {
+  const sessions = createAgentSessions({
+    appView: options.appView ?? 'assistant',
+    subscribedEvents: new Set(options.subscribedEvents ?? MANIFEST_EVENTS),
+    requireChannel,
+    threadExists: (channel, threadTs) => find(channel, threadTs) !== undefined,
+    ...(options.onSessionChange ? { onChange: options.onSessionChange } : {}),
+  });
+
+  /** `conversations.history`/`replies` page size: at most 15 outside the Marketplace. */
+  function pageLimit(args: Record<string, unknown>, fallback: number): number {
+    const max = marketplaceApproved ? DEFAULT_PAGE_SIZE : NON_MARKETPLACE_READS.maxLimit;
+    return Math.max(1, Math.min(Number(args.limit) || Math.min(fallback, max), max));
+  }
+
+  const methods: Record<string, SlackMethod> = {
+    ...sessions.methods,
+    ...createManifestMethods(parseJsonArgument),
+
     'auth.test': () => ({ url: 'http://localhost/', team: 'Local', user: 'agent', team_id: teamId, user_id: botUserId, bot_id: botId, is_enterprise_install: false }),
 
     'chat.postMessage': (args) => {
@@ -290,18 +370,22 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       if (!channel.startsWith('D') && (typeof args.recipient_user_id !== 'string' || typeof args.recipient_team_id !== 'string')) {
         throw new SlackApiError(typeof args.recipient_team_id !== 'string' ? 'missing_recipient_team_id' : 'missing_recipient_user_id');
       }
+      if (args.task_display_mode !== undefined && args.task_display_mode !== 'timeline' && args.task_display_mode !== 'plan') throw new SlackApiError('invalid_arguments');
+      const content = streamContent(args, false);
       const now = Date.now();
+      const recipient = typeof args.recipient_user_id === 'string' && typeof args.recipient_team_id === 'string' ? { user: args.recipient_user_id, team: args.recipient_team_id } : undefined;
       const message: SlackStoredMessage = {
         channel,
         ts: nextTs(),
         threadTs,
-        text: markdownText(args, false),
+        text: content.text,
         user: botUserId,
         botId,
         edits: 0,
         updatedAt: now,
-        stream: { startedAt: now, stopped: false, appends: 0 },
+        stream: { startedAt: now, stopped: false, appends: 0, ...(recipient ? { recipient } : {}) },
       };
+      withTasks(message, content.tasks);
       stored.push(message);
       replied(channel, threadTs);
       changed(message);
@@ -310,9 +394,10 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
 
     'chat.appendStream': (args) => {
       const message = streamedMessage(args);
-      const text = markdownText(args, true);
+      const { text, tasks } = streamContent(args, true);
       if (message.text.length + text.length > MAX_TEXT_CHARS) throw new SlackApiError('msg_too_long');
       message.text += text;
+      withTasks(message, tasks);
       message.stream!.appends += 1;
       message.updatedAt = Date.now();
       changed(message);
@@ -321,9 +406,10 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
 
     'chat.stopStream': (args) => {
       const message = streamedMessage(args);
-      const text = markdownText(args, false);
+      const { text, tasks } = streamContent(args, false);
       if (message.text.length + text.length > MAX_TEXT_CHARS) throw new SlackApiError('msg_too_long');
       message.text += text;
+      withTasks(message, tasks);
       const blocks = parseJsonArgument(args.blocks);
       if (blocks !== undefined) {
         checkBlocks(blocks);
@@ -331,6 +417,8 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       }
       const metadata = parseMetadata(args.metadata);
       if (metadata) message.metadata = metadata;
+      // chat.stopStream may move the thread's session on (`session_status`) as it stops.
+      if (typeof args.session_status === 'string' && message.threadTs) sessions.methods['agents.sessions.setStatus']!({ channel_id: message.channel, thread_ts: message.threadTs, status: args.session_status });
       message.stream!.stopped = true;
       message.updatedAt = Date.now();
       changed(message);
@@ -362,7 +450,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       if (ts === '') throw new SlackApiError('invalid_arguments');
       const thread = threadOf(channel, ts);
       if (thread.length === 0) throw new SlackApiError('thread_not_found');
-      const limit = Math.max(1, Math.min(Number(args.limit) || DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE));
+      const limit = pageLimit(args, DEFAULT_PAGE_SIZE);
       const offset = typeof args.cursor === 'string' && args.cursor !== '' ? Number(Buffer.from(args.cursor, 'base64url').toString('utf8')) : 0;
       if (!Number.isInteger(offset) || offset < 0) throw new SlackApiError('invalid_cursor');
       const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
@@ -384,7 +472,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
         .filter((message) => message.channel === channel && message.threadTs === undefined)
         .filter((message) => (oldest === undefined || compareTs(message.ts, oldest) > 0) && (latest === undefined || compareTs(message.ts, latest) < 0))
         .sort((a, b) => compareTs(b.ts, a.ts));
-      const limit = Math.max(1, Math.min(Number(args.limit) || 100, DEFAULT_PAGE_SIZE));
+      const limit = pageLimit(args, 100);
       const offset = typeof args.cursor === 'string' && args.cursor !== '' ? Number(Buffer.from(args.cursor, 'base64url').toString('utf8')) : 0;
       if (!Number.isInteger(offset) || offset < 0) throw new SlackApiError('invalid_cursor');
       const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
@@ -414,6 +502,11 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       record(`http_${intercepted.status}`);
       return send(intercepted.status, { ok: false, error: intercepted.status === 429 ? 'ratelimited' : 'internal_error' }, intercepted.headers);
     }
+    const tierWait = tiers.take(method, Date.now());
+    if (tierWait > 0) {
+      record('ratelimited');
+      return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(tierWait) });
+    }
     const limited = rateLimits.get(method);
     if (limited && limited.times > 0) {
       limited.times -= 1;
@@ -432,7 +525,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     const token = bearer ?? (typeof args.token === 'string' ? args.token : undefined);
     const implementation = methods[method];
-    let outcome: { ok: true; body: Record<string, unknown> } | { ok: false; error: string };
+    let outcome: { ok: true; body: Record<string, unknown> } | { ok: false; error: string; extra?: Record<string, unknown> };
     if (!implementation) outcome = { ok: false, error: 'unknown_method' };
     else if (!token) outcome = { ok: false, error: 'not_authed' };
     else if (!tokens.has(token)) outcome = { ok: false, error: 'invalid_auth' };
@@ -447,7 +540,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
           outcome = { ok: true, body: implementation(args) };
         } catch (error) {
           if (!(error instanceof SlackApiError)) throw error;
-          outcome = { ok: false, error: error.message };
+          outcome = { ok: false, error: error.message, extra: error.extra };
         }
       }
     }
@@ -458,7 +551,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       await new Promise((resolve) => setTimeout(resolve, delay.ms));
     }
     if (outcome.ok) return send(200, { ok: true, ...outcome.body });
-    return send(200, { ok: false, error: outcome.error });
+    return send(200, { ok: false, error: outcome.error, ...('extra' in outcome ? outcome.extra : {}) });
   }
 
   const server = createServer((request, response) => {
@@ -501,6 +594,17 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       const last = thread?.statuses.at(-1);
       if (!thread || !last || last.at <= thread.clearedAt || Date.now() - last.at > statusTimeoutMs) return '';
       return last.status;
+    },
+    agentSession: (channel, threadTs) => sessions.session(channel, threadTs),
+    agentSessions: () => sessions.all(),
+    clickStop: (channel, threadTs) => {
+      const cut = threadOf(channel, threadTs).filter((message) => message.user === botUserId && streamState(message) === 'open');
+      for (const message of cut) {
+        message.stream!.stopped = true;
+        message.updatedAt = Date.now();
+        changed(message);
+      }
+      return cut.map((message) => message.ts);
     },
     close: () =>
       new Promise((resolve) => {
@@ -565,9 +669,24 @@ function checkBlocks(blocks: unknown): void {
     if (block.type === 'section' && typeof block.text?.text === 'string' && block.text.text.length > MAX_SECTION_TEXT_CHARS) {
       throw new SlackApiError('invalid_blocks');
     }
+    if (block.type === 'context_actions') checkContextActions(block.elements);
     if (block.type === 'actions') {
       for (const element of block.elements ?? []) {
         if (typeof element.value === 'string' && element.value.length > MAX_BUTTON_VALUE_CHARS) throw new SlackApiError('invalid_blocks');
+      }
+    }
+  }
+}
+
+/** `context_actions` (docs.slack.dev/reference/block-kit/blocks/context-actions-block): up to 5 feedback or icon buttons. */
+function checkContextActions(elements: unknown): void {
+  if (!Array.isArray(elements) || elements.length === 0 || elements.length > 5) throw new SlackApiError('invalid_blocks');
+  for (const element of elements as Record<string, unknown>[]) {
+    if (element?.type === 'icon_button') continue;
+    if (element?.type !== 'feedback_buttons') throw new SlackApiError('invalid_blocks');
+    for (const button of [element.positive_button, element.negative_button] as { text?: { type?: unknown; text?: unknown }; value?: unknown }[]) {
+      if (button?.text?.type !== 'plain_text' || typeof button.text.text !== 'string' || typeof button.value !== 'string' || button.value.length > MAX_BUTTON_VALUE_CHARS) {
+        throw new SlackApiError('invalid_blocks');
       }
     }
   }

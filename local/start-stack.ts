@@ -133,6 +133,9 @@ export async function startStack(settings: StackSettings, options: StackOptions)
         writeJsonFile(slackFile, slack.allMessages());
         events.dispatchEvent(new CustomEvent('slack', { detail: message }));
       },
+      // The app as slack/manifest.json makes it: an agent, with sessions and their stop button.
+      appView: 'agent',
+      onSessionChange: (session) => events.dispatchEvent(new CustomEvent('session', { detail: session })),
     });
     closers.push(() => slack.close());
 
@@ -178,7 +181,10 @@ export async function startStack(settings: StackSettings, options: StackOptions)
     // The worker, replying to Slack and email through the stand-ins, and to terminal chats.
     // With the client, the assistant can make, list and stop schedules from chat (the console's Slack threads).
     const registry = registryFrom(settings.agents, client);
-    const slackReplies = slackReplyAdapterFrom({ SLACK_BOT_TOKEN: LOCAL_SLACK.token, SLACK_API_URL: slack.url, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, SLACK_STATUS_INTERVAL_MS: settings.slack.SLACK_STATUS_INTERVAL_MS });
+    const slackReplies = slackReplyAdapterFrom(
+      { SLACK_BOT_TOKEN: LOCAL_SLACK.token, SLACK_API_URL: slack.url, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, SLACK_STATUS_INTERVAL_MS: settings.slack.SLACK_STATUS_INTERVAL_MS },
+      settings.transcripts,
+    );
     const ses = new SESv2Client({ endpoint: email.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
     const emailReplies = emailReplyAdapterFrom(
       { EMAIL_REPLY_TOKEN_SECRET: secrets.emailReplyTokenSecret, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, EMAIL_CONFIGURATION_SET: undefined },
@@ -195,7 +201,10 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       transcripts: settings.transcripts,
       gemini,
       replyAdapters: { terminal: createTerminalReplies().adapter, ...(slackReplies ? { slack: slackReplies } : {}), ...(emailReplies ? { email: emailReplies } : {}) },
-      answerStreams: slackAnswerStreamsFrom({ SLACK_BOT_TOKEN: LOCAL_SLACK.token, SLACK_API_URL: slack.url, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, SLACK_STATUS_INTERVAL_MS: settings.slack.SLACK_STATUS_INTERVAL_MS }),
+      answerStreams: slackAnswerStreamsFrom(
+        { SLACK_BOT_TOKEN: LOCAL_SLACK.token, SLACK_API_URL: slack.url, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, SLACK_STATUS_INTERVAL_MS: settings.slack.SLACK_STATUS_INTERVAL_MS },
+        settings.transcripts,
+      ),
     });
     const running = worker.run();
     closers.push(async () => {

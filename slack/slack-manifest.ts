@@ -14,6 +14,8 @@ export const REQUEST_URL_PLACEHOLDER = '${SLACK_REQUEST_URL}';
  * docs.slack.dev/reference/events): a typo in the manifest is refused here, not by Slack.
  */
 export const KNOWN_BOT_EVENTS = [
+  'agent_session_stopped',
+  'app_context_changed',
   'app_home_opened',
   'app_mention',
   'app_uninstalled',
@@ -50,6 +52,9 @@ function manifestSchema(url: z.ZodType<string>) {
         .looseObject({ home_tab_enabled: z.boolean().optional(), messages_tab_enabled: z.boolean().optional(), messages_tab_read_only_enabled: z.boolean().optional() })
         .optional(),
       bot_user: z.looseObject({ display_name: z.string().min(1).max(80).regex(/^[a-z0-9._-]+$/), always_online: z.boolean().optional() }),
+      // The agent messaging experience (docs.slack.dev/reference/app-manifest, "agent_view"); new apps may use only this.
+      agent_view: z.looseObject({ agent_description: z.string().min(1).max(1000), suggested_prompts: z.array(prompt).max(4).optional() }).optional(),
+      // The assistant experience: existing apps keep it for now; Slack refuses it for a new app.
       assistant_view: z
         .looseObject({ assistant_description: z.string().min(1).max(1000), suggested_prompts: z.array(prompt).max(4).optional() })
         .optional(),
@@ -93,6 +98,9 @@ export type SlackManifest = z.infer<typeof slackManifestSchema>;
 export const REQUIRED_SCOPES: Record<string, string> = {
   app_mention: 'app_mentions:read',
   'message.im': 'im:history',
+  // Sessions need chat:write; declaring the app an agent adds assistant:write (docs.slack.dev/ai/agent-sessions).
+  agent_session_stopped: 'chat:write',
+  app_context_changed: 'assistant:write',
   assistant_thread_started: 'assistant:write',
   assistant_thread_context_changed: 'assistant:write',
 };
@@ -111,9 +119,23 @@ export function fillSlackManifest(template: unknown, url: string): SlackManifest
   return parsed.data;
 }
 
-/** The repository's template, checked. */
+/** The repository's template, checked: it creates new apps, so it asks for the agent experience only. */
 export function slackManifestTemplate(template: unknown): z.infer<typeof slackManifestTemplateSchema> {
   const parsed = slackManifestTemplateSchema.safeParse(template);
   if (!parsed.success) throw new Error(`slack/manifest.json does not fit Slack's shape: ${z.prettifyError(parsed.error)}`);
+  const refusal = newAppViewRefusal(parsed.data);
+  if (refusal) throw new Error(`slack/manifest.json: ${refusal}`);
   return parsed.data;
+}
+
+/**
+ * Why Slack refuses this manifest for a new app, or undefined. Slack's migration guide
+ * (docs.slack.dev/ai/migrating-to-agent-messaging): new apps can use only `agent_view`;
+ * `assistant_view` stays for existing apps until it is deprecated.
+ */
+export function newAppViewRefusal(manifest: { features?: Record<string, unknown> }): string | undefined {
+  const features = manifest.features ?? {};
+  if ('assistant_view' in features) return 'features.assistant_view is for existing apps only: a new app uses features.agent_view (with agent_description)';
+  if (!('agent_view' in features)) return 'features.agent_view is missing: an agent app declares it (with agent_description)';
+  return undefined;
 }

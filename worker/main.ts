@@ -72,7 +72,7 @@ const worker = await createWorkerFromSettings({
   transcripts: settings.transcripts,
   gemini: { apiKey: settings.connection.GOOGLE_API_KEY, ...(settings.agents.GEMINI_BASE_URL ? { baseUrl: settings.agents.GEMINI_BASE_URL } : {}) },
   replyAdapters,
-  answerStreams: slackAnswerStreamsFrom(settings.slack),
+  answerStreams: slackAnswerStreamsFrom(settings.slack, settings.transcripts),
   ...(tracing ? { tracing } : {}),
   ...(counts ? { counts } : {}),
   ...(deployment ? { deployment } : {}),

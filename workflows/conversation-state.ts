@@ -1,5 +1,5 @@
 import type { CancellationScope } from '@temporalio/workflow';
-import type { ConversationContext, StopRequest, TurnProgress } from '../core/conversation.ts';
+import type { ConversationContext, ReplyChannel, StopRequest, TurnProgress } from '../core/conversation.ts';
 import type { AgentSpec, MessageRef } from '../core/spec.ts';
 
 /** What the parts of a conversation (intake, turns, status) share: one run's mutable state. */
@@ -31,4 +31,6 @@ export interface RunningTurn {
   /** A tool step not yet shown on the reply channel: shown even if the run has moved on. */
   unshownTool?: Omit<TurnProgress, 'runWorkflowId'>;
   stop?: StopRequest;
+  /** Where the turn answers (a refused native stop is answered there). */
+  channel?: ReplyChannel;
 }

@@ -24,8 +24,8 @@ export interface StatusMirror {
  * then one post at a time and only the newest state; the adapter throttles further. Quiet
  * while an approval waits: the run posts that status itself.
  */
-export function mirrorStatus(target: StatusTarget, running: () => RunningTurn | undefined, waitingForApproval: () => boolean): StatusMirror {
-  const thinking = postReply(REPLY_STATUS_ACTIVITY, { ...target, status: { state: 'thinking', step: 1 } });
+export function mirrorStatus(target: StatusTarget, running: () => RunningTurn | undefined, waitingForApproval: () => boolean, title?: string): StatusMirror {
+  const thinking = postReply(REPLY_STATUS_ACTIVITY, { ...target, status: { state: 'thinking', step: 1, ...(title ? { title } : {}) } });
   let turnOver = false;
   const mirroring = (async () => {
     await thinking;

@@ -33,6 +33,12 @@ export const stopUpdate = defineUpdate<StopResult, [StopRequest?]>(STOP_UPDATE);
 export const turnProgressSignal = defineSignal<[TurnProgress]>(TURN_PROGRESS_SIGNAL);
 
 const ANSWER_EXCERPT = 300;
+/** Slack's session titles take at most 200 characters. */
+const SESSION_TITLE_CHARS = 200;
+/** From this patch on, a Slack turn names who asked it (`recipientUserId`), so its answer streams in channels too. */
+const STREAM_RECIPIENT_PATCH = 'slack-stream-recipient';
+/** From this patch on, a refused stop from Slack's native stop button is answered in the thread. */
+const STOP_REFUSAL_ANSWERED_PATCH = 'stop-refusal-answered';
 /** From this patch on, approval requests a turn leaves open when it ends say so on their messages. */
 const APPROVAL_WITHDRAWN_PATCH = 'approval-withdrawn-message';
 /** A turn's summary carries its run's tokens and cost (the `turns` query, the console) from this patch on. */
@@ -51,8 +57,17 @@ const activities = proxyActivities<Pick<ConversationStoreActivities, typeof SAVE
 export function acceptTurnControls(state: ConversationState): void {
   setHandler(
     stopUpdate,
-    (request?: StopRequest) => {
+    async (request?: StopRequest): Promise<StopResult> => {
       if (!state.running) return { stopped: false };
+      const refusal = request?.answerRefusal ? stopRefusal(state.running, request) : undefined;
+      if (refusal !== undefined) {
+        const { running } = state;
+        // The click reached nobody else: the person is told in the thread, and the turn goes on.
+        if (running.channel && patched(STOP_REFUSAL_ANSWERED_PATCH)) {
+          await postReply(REPLY_ANSWER_ACTIVITY, { channel: running.channel, key: `${state.workflowId}#${running.turn}/stop-refused/${request?.by ?? ''}`, text: STOP_REFUSED_TEXT });
+        }
+        return { stopped: false, turn: running.turn, refused: refusal };
+      }
       if (!state.running.stop) {
         state.running.stop = request ?? {};
         state.running.scope.cancel();
@@ -63,10 +78,10 @@ export function acceptTurnControls(state: ConversationState): void {
       validator: (request?: StopRequest) => {
         const running = state.running;
         if (!running) return;
-        const by = typeof request?.by === 'string' ? request.by : '';
-        if (by.trim() === '') throw new Error(`Turn ${running.turn} is running; a stop names who asks ("by"), one of the people who asked or may approve.`);
-        const allowed = [...running.requesters, ...running.approvers, ...running.configured, ...namedApprovers(running.spec)];
-        if (!isAmong(by, allowed)) throw new Error(`${by} may not stop turn ${running.turn}: only the people who asked and its approvers may.`);
+        // A click on Slack's stop button is accepted either way: a refusal is answered in the thread.
+        if (request?.answerRefusal === true && typeof request.by === 'string' && request.by.trim() !== '') return;
+        const refusal = stopRefusal(running, request);
+        if (refusal !== undefined) throw new Error(refusal);
       },
     },
   );
@@ -77,6 +92,18 @@ export function acceptTurnControls(state: ConversationState): void {
     running.progress = progress;
     if (progress.state === 'tool') running.unshownTool = progress;
   });
+}
+
+/** What a person whose stop click is refused reads in the thread. */
+const STOP_REFUSED_TEXT = 'Only the people who asked and the approvers of this turn may stop it, so it goes on.';
+
+/** Why `request` may not stop the running turn, or undefined when it may: the same check for a typed "stop" and Slack's button. */
+function stopRefusal(running: RunningTurn, request: StopRequest | undefined): string | undefined {
+  const by = typeof request?.by === 'string' ? request.by : '';
+  if (by.trim() === '') return `Turn ${running.turn} is running; a stop names who asks ("by"), one of the people who asked or may approve.`;
+  const allowed = [...running.requesters, ...running.approvers, ...running.configured, ...namedApprovers(running.spec)];
+  if (!isAmong(by, allowed)) return `${by} may not stop turn ${running.turn}: only the people who asked and its approvers may.`;
+  return undefined;
 }
 
 export interface TurnContext {
@@ -108,7 +135,9 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
   state.turns += 1;
   const turn = state.turns;
   const last = batch.at(-1)!.message;
-  const channel = last.channel ?? start.channel;
+  const origin = last.channel ?? start.channel;
+  // Outside a DM, Slack streams an answer only to a named person: the one who asked this turn.
+  const channel = origin.kind === 'slack' && patched(STREAM_RECIPIENT_PATCH) ? { ...origin, recipientUserId: last.user.id } : origin;
   const key = `${workflowId}#${turn}`;
   const runWorkflowId = `${workflowId}/turn-${turn}`;
   const requesters = [...new Set(batch.flatMap(({ message }) => [message.user.id, ...(message.user.email ? [message.user.email] : [])]))];
@@ -117,13 +146,14 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
   const authors = [...new Set(batch.map(({ message }) => message.user.id))];
   const summary = Object.assign(intake.summaryOf(turn), { status: 'running', runWorkflowId, startedAt: new Date().toISOString() } as const);
   const scope = new CancellationScope();
-  const running: RunningTurn = { turn, scope, runWorkflowId, approvers, configured, requesters, progress: { step: 0, state: 'thinking' } };
+  const running: RunningTurn = { turn, scope, runWorkflowId, approvers, configured, requesters, progress: { step: 0, state: 'thinking' }, channel };
   state.running = running;
   const asked = batch.length === 1 ? last.text : batch.map(({ message }) => `${message.user.name ?? message.user.id}: ${message.text}`).join('\n\n');
   // A context change since the last turn is told once, ahead of the question.
   const prompt = state.context ? `${contextLine(state.context)}\n\n${asked}` : asked;
   state.context = undefined;
-  const status = mirrorStatus({ channel, key }, () => state.running, () => approvals.waitingIn(turn));
+  // A Slack agent session takes its title from what the thread asked first (Slack ignores it once the session exists).
+  const status = mirrorStatus({ channel, key }, () => state.running, () => approvals.waitingIn(turn), summarise(batch[0]!.message.text, SESSION_TITLE_CHARS));
 
   let result: AgentRunResult | undefined;
   let failure: string | undefined;

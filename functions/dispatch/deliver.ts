@@ -1,7 +1,17 @@
 import { WorkflowUpdateFailedError, isGrpcServiceError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { sendApproval, sendContext, sendFeedback, sendMessage, sendStop } from '../../client/send-message.ts';
-import { APPROVAL_UPDATE, CONTEXT_UPDATE, FEEDBACK_UPDATE, MESSAGE_UPDATE, PENDING_APPROVALS_QUERY, STOP_UPDATE, type ApprovalDecision, type PendingApproval } from '../../core/conversation.ts';
+import { latestViewContext, sendApproval, sendContext, sendFeedback, sendMessage, sendStop, sendViewContext } from '../../client/send-message.ts';
+import {
+  APPROVAL_UPDATE,
+  CONTEXT_UPDATE,
+  FEEDBACK_UPDATE,
+  MESSAGE_UPDATE,
+  PENDING_APPROVALS_QUERY,
+  STOP_UPDATE,
+  VIEW_CONTEXT_UPDATE,
+  type ApprovalDecision,
+  type PendingApproval,
+} from '../../core/conversation.ts';
 import { emailApprovalCode } from '../../core/email-approval.ts';
 import { isUnknownSearchAttribute } from '../../client/search-attribute-check.ts';
 import type { DispatchAction } from './route.ts';
@@ -46,6 +56,7 @@ async function deliverAction(client: Client, action: DispatchAction, options: De
   switch (action.type) {
     case 'message': {
       try {
+        if (action.viewContextId) await handOverViewContext(client, action, options.taskQueue);
         const accepted = await sendMessage(client, { conversationId: action.conversationId, start: action.start, message: action.message, taskQueue: options.taskQueue });
         return { outcome: 'delivered', update: MESSAGE_UPDATE, duplicate: accepted.duplicate, turn: accepted.turn };
       } catch (error) {
@@ -68,7 +79,26 @@ async function deliverAction(client: Client, action: DispatchAction, options: De
       }
     case 'feedback':
       return refusedWhenGone(FEEDBACK_UPDATE, () => sendFeedback(client, action.conversationId, action.feedback, action.updateId));
+    case 'view-context':
+      try {
+        await sendViewContext(client, { workflowId: action.workflowId, change: action.change, taskQueue: options.taskQueue });
+        return { outcome: 'delivered', update: VIEW_CONTEXT_UPDATE };
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError || isInvalid(error)) return refused(VIEW_CONTEXT_UPDATE, error as Error);
+        throw error;
+      }
   }
+}
+
+/**
+ * What the sender has open in Slack reaches the conversation before their message, so the
+ * turn it starts tells the model. The change's id is the update id: a redelivered message, or
+ * the next message with no change since, hands over nothing new.
+ */
+async function handOverViewContext(client: Client, action: Extract<DispatchAction, { type: 'message' }>, taskQueue: string): Promise<void> {
+  const latest = await latestViewContext(client, action.viewContextId as string);
+  if (!latest) return;
+  await sendContext(client, { conversationId: action.conversationId, start: action.start, context: latest.context, updateId: latest.id, taskQueue });
 }
 
 function decide(client: Client, conversationId: string, updateId: string, decision: ApprovalDecision): Promise<DeliveryResult> {

@@ -1,5 +1,13 @@
-import type { ApprovalDecision, ConversationContext, ConversationStart, FeedbackRequest, IncomingMessage, ReplyChannel, StopRequest } from '../../core/conversation.ts';
-import { APPROVAL_TOKEN_PURPOSE, approvalTokenClaimsSchema, bareMessageId, FEEDBACK_TOKEN_PURPOSE, feedbackTokenClaimsSchema, type InboundEvent } from '../../core/inbound-event.ts';
+import type { ApprovalDecision, ConversationContext, ConversationStart, FeedbackRequest, IncomingMessage, ReplyChannel, StopRequest, ViewContextChange } from '../../core/conversation.ts';
+import {
+  APPROVAL_TOKEN_PURPOSE,
+  approvalTokenClaimsSchema,
+  bareMessageId,
+  FEEDBACK_TOKEN_PURPOSE,
+  feedbackTokenClaimsSchema,
+  slackViewContextId,
+  type InboundEvent,
+} from '../../core/inbound-event.ts';
 import { verifyToken } from '../../core/signed-token.ts';
 import { parseEmailApprovalReply, type EmailApprovalReply } from '../../core/email-approval.ts';
 import type { DispatchSettings } from './settings.ts';
@@ -13,7 +21,10 @@ export type DispatchAction =
       message: IncomingMessage;
       /** An email reply that reads like `APPROVE <code>`: a decision if the code matches a pending request. */
       emailApproval?: EmailApprovalReply;
+      /** A Slack DM message: the sender's view context (`viewContext` workflow id), handed to the conversation first. */
+      viewContextId?: string;
     }
+  | { type: 'view-context'; workflowId: string; change: ViewContextChange }
   | { type: 'approval'; conversationId: string; updateId: string; decision: ApprovalDecision }
   | { type: 'stop'; conversationId: string; updateId: string; request: StopRequest }
   | { type: 'feedback'; conversationId: string; updateId: string; feedback: FeedbackRequest }
@@ -52,7 +63,11 @@ export function routeEvent(event: InboundEvent, config: Pick<DispatchSettings, '
     }
     return { type: 'feedback', conversationId, updateId: event.id, feedback: { turn: feedback.turn, value: feedback.value, by: event.user.id } };
   }
-  if (event.kind === 'stop') return { type: 'stop', conversationId, updateId: event.id, request: { by: event.user.id } };
+  if (event.kind === 'stop') return { type: 'stop', conversationId, updateId: event.id, request: { by: event.user.id, ...(event.nativeStop ? { answerRefusal: true } : {}) } };
+  if (event.kind === 'context' && conversationId.startsWith('slack-view:')) {
+    const context = event.context!;
+    return { type: 'view-context', workflowId: conversationId, change: { id: event.id, at: event.receivedAt, context: { ...context, by: event.user.id } as ConversationContext } };
+  }
 
   const agent = (event.agent ?? config.DISPATCH_DEFAULT_AGENT).toLowerCase();
   if (config.DISPATCH_AGENTS.length > 0 && !config.DISPATCH_AGENTS.includes(agent)) {
@@ -60,7 +75,7 @@ export function routeEvent(event: InboundEvent, config: Pick<DispatchSettings, '
   }
   const channel = replyChannelOf(event, agent, config.EMAIL_AGENT_DOMAIN);
   if (event.kind === 'context') {
-    return { type: 'context', conversationId, updateId: event.id, start: { conversationId, agent, channel }, context: { channelId: event.context!.channelId, by: event.user.id } };
+    return { type: 'context', conversationId, updateId: event.id, start: { conversationId, agent, channel }, context: { ...event.context!, by: event.user.id } as ConversationContext };
   }
   const emailApproval = event.source === 'email' ? parseEmailApprovalReply(event.text) : undefined;
   return {
@@ -75,6 +90,7 @@ export function routeEvent(event: InboundEvent, config: Pick<DispatchSettings, '
       ...(channel.kind === 'email' ? { channel } : {}),
     },
     ...(emailApproval ? { emailApproval } : {}),
+    ...(event.slack?.channelId.startsWith('D') ? { viewContextId: slackViewContextId(event.slack.teamId, event.user.id) } : {}),
   };
 }
 

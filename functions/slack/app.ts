@@ -9,7 +9,7 @@ import { parseFormBody, parseJsonBody } from './request-body.ts';
 import type { SlackEdgeSettings } from './settings.ts';
 import { commandEvent, commandFailureText, commandRootText, normaliseSlackCommand } from './slack-commands.ts';
 import type { PostRootMessage, SetSuggestedPrompts } from './slack-post.ts';
-import { normaliseSlackEvent, type AssistantThread } from './slack-events.ts';
+import { normaliseSlackEvent } from './slack-events.ts';
 import { normaliseSlackInteraction } from './slack-interactivity.ts';
 import { verifySlackSignature } from './slack-signature.ts';
 
@@ -73,12 +73,12 @@ export function createSlackApp(dependencies: SlackAppDependencies) {
    * the thread is empty, so they must be set now, and nothing about them needs a workflow. A
    * refusal is logged and acknowledged: Slack's retry would not change it.
    */
-  async function suggestPrompts(c: IngressContext, thread: AssistantThread): Promise<void> {
+  async function suggestPrompts(c: IngressContext, where: { channelId: string; threadTs?: string }): Promise<void> {
     const prompts = config.SLACK_SUGGESTED_PROMPTS ?? [];
     if (prompts.length === 0 || !dependencies.setSuggestedPrompts) return dropped(c, 'no suggested prompts configured (SLACK_SUGGESTED_PROMPTS and the bot token)');
-    const result = await dependencies.setSuggestedPrompts({ channelId: thread.channelId, threadTs: thread.threadTs }, prompts);
+    const result = await dependencies.setSuggestedPrompts(where, prompts);
     if (!result.ok) return dropped(c, `suggested prompts not set: ${result.error}`);
-    log({ msg: 'suggested prompts set', channel: thread.channelId, threadTs: thread.threadTs, prompts: prompts.length });
+    log({ msg: 'suggested prompts set', channel: where.channelId, ...(where.threadTs ? { threadTs: where.threadTs } : {}), prompts: prompts.length });
     c.header('x-ingress-outcome', 'prompts-set');
   }
 
@@ -97,8 +97,13 @@ export function createSlackApp(dependencies: SlackAppDependencies) {
       dropped(c, outcome.reason);
       return c.json({ ok: true });
     }
+    if (outcome.type === 'agent-home') {
+      // agent_view: the DM has no thread yet; the prompts sit at the top of it.
+      await suggestPrompts(c, { channelId: outcome.home.channelId });
+      return c.json({ ok: true });
+    }
     if (outcome.type === 'assistant-thread') {
-      await suggestPrompts(c, outcome.thread);
+      await suggestPrompts(c, { channelId: outcome.thread.channelId, threadTs: outcome.thread.threadTs });
       if (outcome.event) await enqueue(c, outcome.event);
       return c.json({ ok: true });
     }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { isStopText, parseInboundEvent, slackConversationId, type InboundEvent } from '../../core/inbound-event.ts';
+import { isStopText, parseInboundEvent, slackConversationId, slackViewContextId, type InboundEvent } from '../../core/inbound-event.ts';
+import { MAX_VIEW_ENTITIES, type ViewEntity } from '../../core/conversation.ts';
 import { requireShape } from './request-body.ts';
 
 /** What the Events API endpoint does with one request. */
@@ -7,7 +8,16 @@ export type SlackEventOutcome =
   | { type: 'challenge'; challenge: string }
   | { type: 'dropped'; reason: string }
   | { type: 'event'; event: InboundEvent }
-  | { type: 'assistant-thread'; thread: AssistantThread; /** The channel the person came from, for the conversation. */ event?: InboundEvent };
+  | { type: 'assistant-thread'; thread: AssistantThread; /** The channel the person came from, for the conversation. */ event?: InboundEvent }
+  | { type: 'agent-home'; home: AgentHome };
+
+/** A person opened their DM with the agent (`app_home_opened` with `tab: messages`, `agent_view` apps). */
+export interface AgentHome {
+  teamId: string;
+  userId: string;
+  /** The DM channel. */
+  channelId: string;
+}
 
 /** A person opened the agent's assistant thread (`assistant_thread_started`). */
 export interface AssistantThread {
@@ -44,6 +54,19 @@ const assistantThreadSchema = z.looseObject({
     context: z.looseObject({ channel_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional() }).optional(),
   }),
 });
+const homeOpenedSchema = z.looseObject({ user: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), channel: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), tab: z.string().optional() });
+const entitySchema = z.looseObject({ type: z.string(), value: z.unknown() });
+const contextChangedSchema = z.looseObject({
+  user: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  context: z.looseObject({ entities: z.array(entitySchema).max(100).optional() }).default({}),
+});
+const sessionStoppedSchema = z.looseObject({
+  user: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  channel: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  thread_ts: z.string().regex(/^\d{1,12}\.\d{1,9}$/),
+  event_ts: z.string().max(32).optional(),
+  streaming_message_ts: z.array(z.string().max(32)).max(20).default([]),
+});
 const SLACK_TS = z.string().regex(/^\d{1,12}\.\d{1,9}$/, { message: 'expected a Slack ts such as 1712345678.000100' });
 const slackId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'expected a Slack id' });
 const messageSchema = z.looseObject({
@@ -58,7 +81,9 @@ const messageSchema = z.looseObject({
  * The bot events (by their subscription names) this endpoint acts on; the app manifest
  * (`slack/manifest.json`) must subscribe to each, and a test holds the two together.
  */
-export const HANDLED_BOT_EVENTS = ['app_mention', 'assistant_thread_context_changed', 'assistant_thread_started', 'message.im'] as const;
+export const HANDLED_BOT_EVENTS = ['agent_session_stopped', 'app_context_changed', 'app_home_opened', 'app_mention', 'message.im'] as const;
+/** Events of apps still on `assistant_view`: handled, though the manifest for new apps no longer subscribes to them. */
+export const LEGACY_BOT_EVENTS = ['assistant_thread_context_changed', 'assistant_thread_started'] as const;
 
 /** Characters of a message's text kept. */
 export const MAX_MESSAGE_TEXT = 40_000;
@@ -85,6 +110,32 @@ export function normaliseSlackEvent(body: unknown, options: SlackEventOptions): 
     const context = contextChannelId ? contextEvent(found, contextChannelId, callback.event_id, options) : undefined;
     if (event.type === 'assistant_thread_started') return { type: 'assistant-thread', thread: found, ...(context ? { event: context } : {}) };
     return context ? { type: 'event', event: context } : { type: 'dropped', reason: 'context change names no channel' };
+  }
+  if (event.type === 'app_home_opened') {
+    const home = requireShape(homeOpenedSchema, event, 'event');
+    if (home.tab !== 'messages') return { type: 'dropped', reason: `app home opened on tab ${home.tab ?? 'unknown'}` };
+    return { type: 'agent-home', home: { teamId: callback.team_id, userId: home.user, channelId: home.channel } };
+  }
+  if (event.type === 'app_context_changed') return viewContextEvent(callback, options);
+  if (event.type === 'agent_session_stopped') {
+    const stopped = requireShape(sessionStoppedSchema, event, 'event');
+    return {
+      type: 'event',
+      event: parseInboundEvent({
+        version: 1,
+        // One click is one event: Slack's retries share the event_ts.
+        id: `slack-stop:${callback.team_id}:${stopped.channel}:${stopped.thread_ts}:${stopped.event_ts ?? callback.event_id ?? stopped.user}`,
+        source: 'slack',
+        kind: 'stop',
+        conversationId: slackConversationId(callback.team_id, stopped.channel, stopped.thread_ts),
+        agent: options.defaultAgent,
+        receivedAt: new Date(options.now()).toISOString(),
+        user: { id: stopped.user },
+        text: 'stop',
+        slack: { teamId: callback.team_id, channelId: stopped.channel, threadTs: stopped.thread_ts },
+        nativeStop: { streamingMessageTs: stopped.streaming_message_ts },
+      }),
+    };
   }
   const direct = event.type === 'message' && event.channel_type === 'im';
   if (event.type !== 'app_mention' && !direct) {
@@ -120,6 +171,61 @@ export function normaliseSlackEvent(body: unknown, options: SlackEventOptions): 
       slack: { teamId: callback.team_id, channelId: message.channel, threadTs: threadRoot, ts: message.ts },
     }),
   };
+}
+
+/**
+ * What a person has open while the agent is visible (`app_context_changed`, `agent_view` apps).
+ * Slack's example payload names no channel, thread or user; the Node SDK's type names `user`:
+ * the viewer is `event.user`, else the envelope's one person authorization. The context is
+ * kept per person (`slackViewContextId`) and reaches their next turn, whichever thread it is in.
+ */
+function viewContextEvent(callback: z.infer<typeof callbackSchema>, options: SlackEventOptions): SlackEventOutcome {
+  const changed = requireShape(contextChangedSchema, callback.event, 'event');
+  const people = (callback.authorizations ?? []).filter((entry) => entry.is_bot === false && entry.user_id);
+  const viewer = changed.user ?? (people.length === 1 ? people[0]?.user_id : undefined);
+  if (!viewer) return { type: 'dropped', reason: 'context change names no person' };
+  const entities = (changed.context.entities ?? []).flatMap(viewEntity).slice(0, MAX_VIEW_ENTITIES);
+  return {
+    type: 'event',
+    event: parseInboundEvent({
+      version: 1,
+      id: `slack-view:${callback.team_id}:${viewer}:${callback.event_id ?? options.now()}`,
+      source: 'slack',
+      kind: 'context',
+      conversationId: slackViewContextId(callback.team_id, viewer),
+      agent: options.defaultAgent,
+      receivedAt: new Date(options.now()).toISOString(),
+      user: { id: viewer },
+      text: '',
+      // No channel of its own: the person's id stands in, and nothing is ever posted there.
+      slack: { teamId: callback.team_id, channelId: viewer },
+      context: { entities },
+    }),
+  };
+}
+
+const SLACK_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** An entity of Slack's (`slack#/types/channel_id`, …) as this app keeps it; unknown types are left out. */
+function viewEntity(entity: { type: string; value: unknown }): ViewEntity[] {
+  const value = entity.value;
+  const id = typeof value === 'string' && SLACK_ID.test(value) ? value : undefined;
+  switch (entity.type) {
+    case 'slack#/types/channel_id':
+      return id ? [{ type: 'channel', channelId: id }] : [];
+    case 'slack#/types/canvas_id':
+      return id ? [{ type: 'canvas', canvasId: id }] : [];
+    case 'slack#/types/list_id':
+      return id ? [{ type: 'list', listId: id }] : [];
+    case 'slack#/types/message_context': {
+      const message = value as { channel_id?: unknown; message_ts?: unknown } | null;
+      const channelId = typeof message?.channel_id === 'string' && SLACK_ID.test(message.channel_id) ? message.channel_id : undefined;
+      const messageTs = typeof message?.message_ts === 'string' && /^\d{1,12}\.\d{1,9}$/.test(message.message_ts) ? message.message_ts : undefined;
+      return channelId && messageTs ? [{ type: 'message', channelId, messageTs }] : [];
+    }
+    default:
+      return [];
+  }
 }
 
 /** The channel a person has open beside the assistant thread, for the thread's conversation. */

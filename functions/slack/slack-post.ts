@@ -28,13 +28,17 @@ export function createSlackPoster(options: SlackPosterOptions): PostRootMessage 
   };
 }
 
-export type SetSuggestedPrompts = (where: { channelId: string; threadTs: string }, prompts: SuggestedPrompt[]) => Promise<{ ok: true } | { ok: false; error: string }>;
+/** Where prompts go: an assistant thread, or (no `threadTs`) the top of an `agent_view` DM. */
+export type SetSuggestedPrompts = (where: { channelId: string; threadTs?: string }, prompts: SuggestedPrompt[]) => Promise<{ ok: true } | { ok: false; error: string }>;
 
-/** `assistant.threads.setSuggestedPrompts` on a new assistant thread. */
+/**
+ * `assistant.threads.setSuggestedPrompts`: on a new assistant thread, or, without `thread_ts`,
+ * at the top of the DM an `agent_view` app's user just opened (`app_home_opened`, tab `messages`).
+ */
 export function createSuggestedPromptsSetter(options: SlackPosterOptions): SetSuggestedPrompts {
   const call = slackApiCall(options);
   return async function setSuggestedPrompts({ channelId, threadTs }, prompts) {
-    const body = await call('assistant.threads.setSuggestedPrompts', { channel_id: channelId, thread_ts: threadTs, prompts });
+    const body = await call('assistant.threads.setSuggestedPrompts', { channel_id: channelId, ...(threadTs ? { thread_ts: threadTs } : {}), prompts });
     return body.ok ? { ok: true } : { ok: false, error: String(body.error ?? 'refused').slice(0, 60) };
   };
 }

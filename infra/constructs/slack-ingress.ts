@@ -2,6 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import type { SuggestedPrompt } from '../../core/suggested-prompts.ts';
 import type { DeploymentSecrets } from './deployment-secrets.ts';
 import type { IngressQueue } from './ingress-queue.ts';
 import { createNodeLambda } from './node-lambda.ts';
@@ -13,6 +14,8 @@ export interface SlackIngressProps {
   defaultAgent?: string;
   /** `SLACK_BOT_USER_ID`. @default unset */
   botUserId?: string;
+  /** `SLACK_SUGGESTED_PROMPTS`: set when a person opens the agent's DM (the edge needs the bot token too). @default none */
+  suggestedPrompts?: SuggestedPrompt[];
   /** @default 30 */
   logRetentionDays?: number;
   /**
@@ -47,6 +50,7 @@ export class SlackIngress extends Construct {
         ...props.queue.producerEnvironment(),
         SLACK_DEFAULT_AGENT: props.defaultAgent ?? 'assistant',
         ...(props.botUserId ? { SLACK_BOT_USER_ID: props.botUserId } : {}),
+        ...(props.suggestedPrompts?.length ? { SLACK_SUGGESTED_PROMPTS: JSON.stringify(props.suggestedPrompts) } : {}),
       },
       ...(props.logRetentionDays ? { logRetentionDays: props.logRetentionDays } : {}),
       ...(reservedConcurrency > 0 ? { reservedConcurrentExecutions: reservedConcurrency } : {}),

@@ -22,7 +22,8 @@ beforeAll(async () => {
   if (noTemporal || noBrowser) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   [stack, browser] = await Promise.all([
-    startStackProcess({ dataDir }),
+    // Each model call takes a moment, as Gemini's do: long enough to click a session's stop button.
+    startStackProcess({ dataDir, env: { OFFLINE_MODEL_DELAY_MS: '2500' } }),
     chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -53,8 +54,10 @@ describe.skipIf(noTemporal || noBrowser)('the console in a real browser', () => 
     await expect.poll(() => page.locator('#connection').innerText()).toBe('live');
     await writeInChannel('What time is it in Tokyo?');
     await expect.poll(() => thread().allInnerTexts(), { timeout: 90_000 }).toEqual(expect.arrayContaining([expect.stringContaining('in Asia/Tokyo (from the get_current_time tool)')]));
-    // The status message was edited to its final state, and the thread links to its conversation in Temporal.
-    await expect.poll(() => thread().nth(1).innerText()).toContain('(edited)');
+    // The agent session shows the turn answered, the tool step is a finished task card, and the thread links to its conversation in Temporal.
+    await expect.poll(() => page.getByTestId('session-status').innerText()).toBe('session: active');
+    await expect.poll(() => page.locator('#thread [data-testid=task]').first().getAttribute('data-status')).toBe('complete');
+    expect(await page.locator('#thread [data-testid=task]').first().innerText()).toContain('get_current_time');
     expect(await page.locator('#thread-run').getAttribute('href')).toMatch(/\/namespaces\/default\/workflows\/slack%3AT0LOCAL%3AC0GENERAL%3A/);
     // The thread shows what its turns cost (the offline model answers as gemini-3.5-flash, priced by the table).
     await expect.poll(() => page.locator('#thread-cost').innerText(), { timeout: 20_000 }).toMatch(/^1 turn\(s\) · \d+ tokens · \$0\.\d{4}$/);
@@ -70,6 +73,19 @@ describe.skipIf(noTemporal || noBrowser)('the console in a real browser', () => 
     await expect.poll(() => thread().allInnerTexts(), { timeout: 90_000 }).toEqual(expect.arrayContaining([expect.stringMatching(/Filed expense claim \S+ for 250 EUR \(from the submit_expense tool\)/)]));
     await page.screenshot({ path: `${SCREENSHOTS}/approval-done.png` });
   }, 180_000);
+
+  it('stops a turn with the session’s stop button: the turn ends and its session closes', async () => {
+    await page.getByRole('button', { name: '# general' }).click();
+    await writeInChannel('What time is it in Lima?');
+    const stop = page.getByRole('button', { name: 'Stop', exact: true });
+    await stop.waitFor({ state: 'visible', timeout: 30_000 });
+    await page.screenshot({ path: `${SCREENSHOTS}/session-processing.png` });
+    await stop.click();
+    await expect.poll(() => page.getByTestId('session-status').innerText(), { timeout: 30_000 }).toBe('session: closed');
+    await expect.poll(() => stop.isHidden()).toBe(true);
+    expect(await thread().allInnerTexts()).not.toEqual(expect.arrayContaining([expect.stringContaining('(from the get_current_time tool)')]));
+    await page.screenshot({ path: `${SCREENSHOTS}/session-stopped.png` });
+  }, 90_000);
 
   it('writes to an agent by mail and shows its threaded reply', async () => {
     await page.getByRole('button', { name: 'Mail', exact: true }).click();
@@ -103,6 +119,7 @@ describe.skipIf(noTemporal || noBrowser)('the console in a real browser', () => 
     await expect.poll(() => page.locator('#roots .message').allInnerTexts(), { timeout: 15_000 }).toEqual([
       expect.stringContaining('What time is it in Tokyo?'),
       expect.stringContaining('Please submit an expense claim of 250 EUR'),
+      expect.stringContaining('What time is it in Lima?'),
     ]);
     await page.locator('#roots .message').first().getByRole('button', { name: /repl/ }).click();
     await expect.poll(() => thread().allInnerTexts()).toEqual(expect.arrayContaining([expect.stringContaining('in Asia/Tokyo')]));

@@ -26,6 +26,8 @@ import {
   MESSAGE_UPDATE,
   STOP_UPDATE,
   TURN_PROGRESS_SIGNAL,
+  VIEW_CONTEXT_UPDATE,
+  VIEW_CONTEXT_WORKFLOW,
 } from '../../core/conversation.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import * as workflows from '../../workflows/index.ts';
@@ -51,9 +53,9 @@ const ACTIVITY_TYPES = new Set<string>(
     >),
   }),
 );
-const WORKFLOW_TYPES = new Set([AGENT_RUN_WORKFLOW, CONVERSATION_WORKFLOW, AMBIENT_RUN_WORKFLOW]);
+const WORKFLOW_TYPES = new Set([AGENT_RUN_WORKFLOW, CONVERSATION_WORKFLOW, AMBIENT_RUN_WORKFLOW, VIEW_CONTEXT_WORKFLOW]);
 const SIGNALS = new Set([TURN_PROGRESS_SIGNAL, APPROVAL_REQUESTED_SIGNAL, APPROVAL_DECIDED_SIGNAL, APPROVAL_CLOSED_SIGNAL]);
-const UPDATES = new Set([MESSAGE_UPDATE, APPROVAL_UPDATE, STOP_UPDATE]);
+const UPDATES = new Set([MESSAGE_UPDATE, APPROVAL_UPDATE, STOP_UPDATE, VIEW_CONTEXT_UPDATE]);
 
 interface RecordedNames {
   activities: Set<string>;

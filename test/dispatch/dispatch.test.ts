@@ -79,7 +79,8 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     const turns = await waitForTurn(temporal.client, first.conversationId, 1);
     const lastTurn = turns.at(-1)!.turn;
     expect(await messageIdsOf(first.conversationId, lastTurn)).toEqual([first.id, second.id]);
-    const slackChannel = { kind: 'slack', teamId: 'T0TEAM', channelId: 'C0GENERAL', threadTs: first.slack!.threadTs };
+    // Each turn answers to the person who asked it: in a channel, Slack streams only to a named recipient.
+    const slackChannel = { kind: 'slack', teamId: 'T0TEAM', channelId: 'C0GENERAL', threadTs: first.slack!.threadTs, recipientUserId: 'U0ANA' };
     await expect.poll(() => answersIn(first.conversationId).map((reply) => reply.channel), { timeout: 10_000 }).toEqual(Array(lastTurn).fill(slackChannel));
 
     await waitForTurn(temporal.client, email.conversationId, 1);

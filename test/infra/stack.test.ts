@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newPayloadKeyJson } from '../../client/payload-encryption.ts';
 import { MOTO_CLIENT_CONFIG, startMoto } from '../support/moto.ts';
 import { DEPLOYED_CONTEXT, SECRET_ARNS, synthesize, TEMPORAL_SECRET_ARN, type Synthesized } from './synth.ts';
+
+const manifestPrompts = (JSON.parse(readFileSync(new URL('../../slack/manifest.json', import.meta.url), 'utf8')) as { features: { agent_view: { suggested_prompts: unknown[] } } }).features.agent_view.suggested_prompts;
 
 type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
 
@@ -54,6 +56,8 @@ describe('the stack, as deployed with real settings', () => {
           SLACK_SIGNING_SECRET_ARN: SECRET_ARNS.SLACK_SIGNING_SECRET,
           APPROVAL_TOKEN_SECRET_ARN: SECRET_ARNS.APPROVAL_TOKEN_SECRET,
           SLACK_BOT_TOKEN_ARN: SECRET_ARNS.SLACK_BOT_TOKEN,
+          // The prompts set when a person opens the agent's DM: the manifest's agent_view prompts.
+          SLACK_SUGGESTED_PROMPTS: JSON.stringify(manifestPrompts),
         }),
       },
     });

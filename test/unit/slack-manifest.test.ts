@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HANDLED_BOT_EVENTS } from '../../functions/slack/slack-events.ts';
-import { fillSlackManifest, REQUIRED_SCOPES, slackManifestTemplate } from '../../slack/slack-manifest.ts';
+import { fillSlackManifest, KNOWN_BOT_EVENTS, REQUIRED_SCOPES, slackManifestTemplate } from '../../slack/slack-manifest.ts';
 
 const template: unknown = JSON.parse(readFileSync(new URL('../../slack/manifest.json', import.meta.url), 'utf8'));
 type Editable = {
@@ -31,9 +31,31 @@ describe('the Slack app manifest', () => {
       const scope = REQUIRED_SCOPES[event];
       if (scope) expect(manifest.oauth_config.scopes.bot).toContain(scope);
     }
-    // Streaming, status and the assistant pane need these whatever the events.
+    // Streaming, sessions, prompts and the agent view need these whatever the events.
     expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['chat:write', 'assistant:write', 'commands', 'im:history']));
-    expect(manifest.features.assistant_view?.suggested_prompts?.length).toBeGreaterThan(0);
+  });
+
+  it('asks for the agent messaging experience with the fields Slack documents for agent_view, and nothing of assistant_view', () => {
+    const manifest = fillSlackManifest(template, URL_OUTPUT);
+    expect(manifest.features.agent_view?.agent_description).toMatch(/\S/);
+    expect(manifest.features.agent_view?.suggested_prompts?.length).toBeGreaterThan(0);
+    expect(manifest.features).not.toHaveProperty('assistant_view');
+    expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual(['agent_session_stopped', 'app_context_changed', 'app_home_opened', 'app_mention', 'message.im']);
+    // The DM is where agent_view conversations happen: its messages tab must take messages.
+    expect(manifest.features.app_home).toMatchObject({ messages_tab_enabled: true, messages_tab_read_only_enabled: false });
+    expect(KNOWN_BOT_EVENTS).toEqual(expect.arrayContaining(['agent_session_stopped', 'app_context_changed']));
+  });
+
+  it('refuses, as Slack does for a new app, assistant_view; and an agent_view without its description', () => {
+    const copy = structuredClone(template) as { features: Record<string, unknown> };
+    copy.features.assistant_view = { assistant_description: 'The old pane.' };
+    expect(() => fillSlackManifest(copy, URL_OUTPUT)).toThrow(/assistant_view is for existing apps only/);
+    const noDescription = structuredClone(template) as { features: { agent_view: Record<string, unknown> } };
+    delete noDescription.features.agent_view.agent_description;
+    expect(() => fillSlackManifest(noDescription, URL_OUTPUT)).toThrow(/agent_description/);
+    const neither = structuredClone(template) as { features: Record<string, unknown> };
+    delete neither.features.agent_view;
+    expect(() => fillSlackManifest(neither, URL_OUTPUT)).toThrow(/agent_view is missing/);
   });
 
   it('refuses what Slack would refuse', () => {

@@ -1,6 +1,8 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { TranscriptStoreSettings } from '../../store/create-store.ts';
 import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { recordFilesFor } from '../../store/record-files.ts';
+import { createPostedReplies } from './slack-posted.ts';
 import type { EmailReplySettings, SlackReplySettings } from '../settings.ts';
 import { createEmailReplyAdapter } from './email.ts';
 import type { ReplyAdapter, ReplyAdapters } from './reply-channel.ts';
@@ -9,10 +11,16 @@ import { createSlackReplyAdapter } from './slack.ts';
 import type { AnswerStreams } from './answer-stream.ts';
 import { createSlackAnswerStreams } from './slack-stream.ts';
 
-/** The Slack adapter the settings describe, or undefined when `SLACK_BOT_TOKEN` is not set. */
-export function slackReplyAdapterFrom(settings: SlackReplySettings): ReplyAdapter | undefined {
+/**
+ * The Slack adapter the settings describe, or undefined when `SLACK_BOT_TOKEN` is not set. With
+ * the transcript store's settings, what it posts is recorded next to the transcripts (a retry
+ * finds it without reading the thread back).
+ */
+export function slackReplyAdapterFrom(settings: SlackReplySettings, transcripts?: TranscriptStoreSettings): ReplyAdapter | undefined {
   if (!settings.SLACK_BOT_TOKEN) return undefined;
+  const records = transcripts ? recordFilesFor(transcripts) : undefined;
   return createSlackReplyAdapter({
+    ...(records ? { posted: createPostedReplies(records), stepRecords: records } : {}),
     client: createSlackWebClient({ token: settings.SLACK_BOT_TOKEN, ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}) }),
     // The settings schema refuses a bot token without it.
     approvalTokenSecret: settings.APPROVAL_TOKEN_SECRET as string,
@@ -21,9 +29,10 @@ export function slackReplyAdapterFrom(settings: SlackReplySettings): ReplyAdapte
 }
 
 /** Answers streamed into Slack's assistant threads, or undefined when `SLACK_BOT_TOKEN` is not set. */
-export function slackAnswerStreamsFrom(settings: SlackReplySettings): AnswerStreams | undefined {
+export function slackAnswerStreamsFrom(settings: SlackReplySettings, transcripts?: TranscriptStoreSettings): AnswerStreams | undefined {
   if (!settings.SLACK_BOT_TOKEN) return undefined;
   return createSlackAnswerStreams({
+    ...(transcripts ? { posted: createPostedReplies(recordFilesFor(transcripts)) } : {}),
     client: createSlackWebClient({ token: settings.SLACK_BOT_TOKEN, ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}) }),
     ...(settings.APPROVAL_TOKEN_SECRET ? { feedbackTokenSecret: settings.APPROVAL_TOKEN_SECRET } : {}),
   });
@@ -45,7 +54,7 @@ export function emailReplyAdapterFrom(settings: EmailReplySettings, ses: SESv2Cl
 
 /** The Slack and email adapters the settings turn on (`none` is always there in the worker). */
 export function replyAdaptersFrom(settings: { slack: SlackReplySettings; email: EmailReplySettings; transcripts?: TranscriptStoreSettings }): ReplyAdapters {
-  const slack = slackReplyAdapterFrom(settings.slack);
+  const slack = slackReplyAdapterFrom(settings.slack, settings.transcripts);
   const email = emailReplyAdapterFrom(settings.email, undefined, settings.transcripts);
   return { ...(slack ? { slack } : {}), ...(email ? { email } : {}) };
 }

@@ -22,6 +22,7 @@ export function assistantStatus(status: TurnStatus): { status: string; loadingMe
       return { status: `is waiting for approval to run ${status.tool}`, loadingMessages: [] };
     case 'done':
     case 'stopped':
+    case 'closed':
       return { status: '', loadingMessages: [] };
   }
 }

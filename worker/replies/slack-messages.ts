@@ -18,6 +18,8 @@ export function statusText(status: TurnStatus): string {
       return ':white_check_mark: Done';
     case 'stopped':
       return ':octagonal_sign: Stopped';
+    case 'closed':
+      return ':zzz: Conversation closed';
   }
 }
 

@@ -3,9 +3,10 @@ import type { ReplyChannel } from '../../core/conversation.ts';
 import type { AnswerStream, AnswerStreams, AnswerStreamTarget, StreamResume } from './answer-stream.ts';
 import { isAssistantThread } from './slack-assistant-status.ts';
 import { createSlackCaller, slackErrorCode, type SlackCallerOptions } from './slack-client.ts';
-import { streamedMarkdown } from './markdown.ts';
 import { feedbackBlock } from './slack-messages.ts';
-import { replyMetadata, type ReplyMark } from './slack-thread.ts';
+import type { PostedReplies } from './slack-posted.ts';
+import { markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
+import { heldBack, safeStreamText } from './stream-safety.ts';
 
 export interface SlackAnswerStreamOptions {
   client: WebClient;
@@ -23,6 +24,10 @@ export interface SlackAnswerStreamOptions {
   rateLimits?: SlackCallerOptions;
   /** Signs the feedback buttons under a streamed answer (`APPROVAL_TOKEN_SECRET`, another purpose). @default no buttons */
   feedbackTokenSecret?: string;
+  /** Let streamed text mention people and groups; broadcasts and unsafe links are never let through. @default false */
+  allowMentions?: boolean;
+  /** Where the streamed answer's ts is recorded by its mark, as the reply adapter's `posted`. @default none */
+  posted?: PostedReplies;
   /** @default Date.now */
   now?: () => number;
 }
@@ -32,10 +37,15 @@ export const STREAM_ROLE = 'stream';
 
 type SlackChannel = Extract<ReplyChannel, { kind: 'slack' }>;
 
+/** Where an answer can stream: a DM thread, or a channel thread whose turn names who asked (Slack needs a recipient there). */
+export function canStream(channel: SlackChannel): boolean {
+  return channel.threadTs !== '' && (isAssistantThread(channel) || channel.recipientUserId !== undefined);
+}
+
 /**
- * Answers streamed into Slack with `chat.startStream` / `appendStream` / `stopStream`, in
- * assistant threads (a DM with the app: outside one, Slack needs the recipient, which a turn
- * does not carry). A stream is marked with the turn's key when it stops; a retried attempt
+ * Answers streamed into Slack with `chat.startStream` / `appendStream` / `stopStream`, in DM
+ * threads and in channel threads (to the person who asked, `recipient_user_id`). Streamed text
+ * is made safe as a posted answer is (`stream-safety.ts`). A stream is marked with the turn's key when it stops; a retried attempt
  * (`resume`) never starts a second message: it finishes the first one with `chat.update`.
  */
 export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): AnswerStreams {
@@ -46,10 +56,11 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
   const streamLimitMs = options.streamLimitMs ?? 270_000;
   const maxStreamChars = options.maxStreamChars ?? 12_000;
   const callSlack = createSlackCaller({ now, ...options.rateLimits });
+  const allowMentions = options.allowMentions === true;
 
   return {
     open({ channel, key }: AnswerStreamTarget, resume?: StreamResume): AnswerStream | undefined {
-      if (channel.kind !== 'slack' || !isAssistantThread(channel)) return undefined;
+      if (channel.kind !== 'slack' || !canStream(channel)) return undefined;
       return openStream(channel, key, resume);
     },
   };
@@ -68,11 +79,15 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
       if (!appendable || pending === '' || failed) return;
       if (!force && (pending.length < bufferChars || now() - lastAppendAt < minInterval)) return;
       if (text.length > maxStreamChars) return void (appendable = false);
-      const chunk = streamedMarkdown(pending);
-      pending = '';
+      // Held back: what the next chunk could complete into a mention or a link.
+      const [ready, rest] = force ? [pending, ''] : heldBack(pending);
+      if (ready === '') return;
+      const chunk = safeStreamText(ready, allowMentions);
+      pending = rest;
+      const recipient = isAssistantThread(channel) ? {} : { recipient_user_id: channel.recipientUserId as string, recipient_team_id: channel.teamId };
       try {
         if (ts === undefined) {
-          const started = await callSlack('chat.startStream', () => client.chat.startStream({ channel: channel.channelId, thread_ts: channel.threadTs, markdown_text: chunk }));
+          const started = await callSlack('chat.startStream', () => client.chat.startStream({ channel: channel.channelId, thread_ts: channel.threadTs, markdown_text: chunk, ...recipient }));
           if (!started.ts) throw new Error('Slack chat.startStream answered without a ts');
           ts = started.ts;
           startedAt = now();
@@ -98,7 +113,7 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
           client.chat.stopStream({
             channel: channel.channelId,
             ts: ts as string,
-            ...(rest ? { markdown_text: streamedMarkdown(rest) } : {}),
+            ...(rest ? { markdown_text: safeStreamText(rest, allowMentions) } : {}),
             ...(metadata ? { metadata } : {}),
             ...(feedback ? { blocks: [feedback as never] } : {}),
           }),
@@ -126,17 +141,35 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
         }
         const mark: ReplyMark = { key, role: final ? STREAM_ROLE : 'note', part: 0 };
         const metadata = replyMetadata(mark);
-        if (appendable && !failed) {
-          const rest = pending;
-          pending = '';
-          if (await stop(metadata, rest)) return;
-        } else {
-          await stop();
-        }
-        // The message holds part of this answer, or an earlier attempt's: it becomes the whole answer.
-        const whole = text.trim() === '' ? '_(The answer moved on: see below.)_' : text.slice(0, maxStreamChars);
-        await callSlack('chat.update', () => client.chat.update({ channel: channel.channelId, ts: ts as string, markdown_text: streamedMarkdown(whole), metadata }));
+        // The answer step looks for this mark: claimed before Slack marks the message, recorded after.
+        const id = markId(channel.channelId, channel.threadTs, mark);
+        if (final) await options.posted?.claim(id);
+        await finishMarked(mark, metadata);
+        if (final) await options.posted?.record(id, ts);
       },
     };
+
+    async function finishMarked(mark: ReplyMark, metadata: ReturnType<typeof replyMetadata>): Promise<void> {
+      const final = mark.role === STREAM_ROLE;
+      if (appendable && !failed) {
+        const rest = pending;
+        pending = '';
+        if (await stop(metadata, rest)) return;
+      } else {
+        await stop();
+      }
+      // The message holds part of this answer, or an earlier attempt's: it becomes the whole answer,
+      // with the feedback buttons a streamed answer ends with (a markdown block: markdown_text takes no blocks).
+      const whole = text.trim() === '' ? '_(The answer moved on: see below.)_' : safeStreamText(text.slice(0, maxStreamChars), allowMentions);
+      const feedback = final && options.feedbackTokenSecret ? feedbackBlock(key, options.feedbackTokenSecret, now) : undefined;
+      await callSlack('chat.update', () =>
+        client.chat.update(
+          feedback
+            ? { channel: channel.channelId, ts: ts as string, text: whole, blocks: [{ type: 'markdown', text: whole } as never, feedback as never], metadata }
+            : { channel: channel.channelId, ts: ts as string, markdown_text: whole, metadata },
+        ),
+      );
+    }
   }
 }
+

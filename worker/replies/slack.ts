@@ -7,6 +7,11 @@ import { markdownToMrkdwn, splitMessage } from './markdown.ts';
 import type { ApprovalEnded, ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart, TurnStatus } from './reply-channel.ts';
 import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
 import { assistantStatus, isAssistantThread } from './slack-assistant-status.ts';
+import type { RecordFiles } from '../../store/record-files.ts';
+import type { PostedReplies } from './slack-posted.ts';
+import { createTaskSteps } from './slack-task-steps.ts';
+import { createAgentSessions } from './slack-session.ts';
+import { canStream } from './slack-stream.ts';
 import { approvalBlocks, endedApprovalBlocks, feedbackBlock, statusText } from './slack-messages.ts';
 import { createBotIdentity, findMarkedPosts, findMarkedReplies, markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
 import { createCoalescingThrottle } from './slack-throttle.ts';
@@ -37,6 +42,24 @@ export interface SlackReplyAdapterOptions {
    * minutes without a message. @default 90000 ms
    */
   assistantStatusRefreshMs?: number;
+  /**
+   * Show a turn's status as its thread's agent session (`agents.sessions.setStatus`: Slack's
+   * status line and stop button, in DMs and channels). An app Slack does not take as an agent
+   * (still on `assistant_view`) falls back, after one refused call, to the assistant status
+   * in DMs and a status message in channels. @default true
+   */
+  agentSessions?: boolean;
+  /**
+   * Where each posted message's ts is kept by its mark (`createPostedReplies`: the record files
+   * next to the transcript store), so a retried call on any worker finds what an earlier attempt
+   * posted without reading the thread back. @default none: the thread is read back (`conversations.replies`)
+   */
+  posted?: PostedReplies;
+  /**
+   * Where each turn's steps message (task cards) is recorded, so a worker that takes over after
+   * a crash appends to it. Task cards are shown where agent sessions are (an agent app). @default in process only
+   */
+  stepRecords?: RecordFiles;
   /** @default Date.now */
   now?: () => number;
 }
@@ -61,6 +84,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   const callSlack = createSlackCaller({ now, ...options.rateLimits });
   const botIdentity = createBotIdentity(client, callSlack);
   const maxAnswerMessages = options.maxAnswerMessages ?? 20;
+  const sessions = createAgentSessions(client, callSlack, options.agentSessions ?? true);
+  const steps = createTaskSteps({ client, callSlack, ...(options.stepRecords ? { records: options.stepRecords } : {}), now });
   /** markId → ts of replies this process posted or found. */
   const posted = new Map<string, string>();
   /** Turns whose status reached done or stopped: a late retry of an older status must not undo it. */
@@ -83,10 +108,20 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
     }
   }
 
-  /** ts of each mark already in the thread (or the channel): from memory, else by reading the thread once. */
+  /**
+   * ts of each mark already in the thread (or the channel): from memory, else from the posted
+   * records, else (no records, or an attempt that died mid-post) by reading the thread once.
+   */
   async function existing(channel: SlackPlace, key: string, marks: ReplyMark[]): Promise<(string | undefined)[]> {
     const ids = marks.map((mark) => markId(channel.channelId, channel.threadTs, mark));
     if (ids.every((id) => posted.has(id))) return ids.map((id) => posted.get(id));
+    if (options.posted) {
+      const recorded = await options.posted.lookup(ids);
+      if (!recorded.includes('pending')) {
+        for (const [index, ts] of recorded.entries()) if (ts !== undefined) remember(ids[index] as string, ts);
+        return recorded as (string | undefined)[];
+      }
+    }
     const identity = await botIdentity();
     const found =
       channel.threadTs === '' ? await findMarkedPosts(client, callSlack, channel.channelId, key, identity) : await findMarkedReplies(client, callSlack, channel, key, identity);
@@ -95,6 +130,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   }
 
   async function post(channel: SlackPlace, mark: ReplyMark, parts: number, content: { text: string; blocks?: unknown[] }): Promise<string> {
+    const id = markId(channel.channelId, channel.threadTs, mark);
+    await options.posted?.claim(id);
     const result = await callSlack('chat.postMessage', () =>
       client.chat.postMessage({
         channel: channel.channelId,
@@ -106,7 +143,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
       }),
     );
     if (!result.ts) throw new Error('Slack chat.postMessage answered without a ts');
-    remember(markId(channel.channelId, channel.threadTs, mark), result.ts);
+    remember(id, result.ts);
+    await options.posted?.record(id, result.ts);
     return result.ts;
   }
 
@@ -171,6 +209,8 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
     now,
     send: (key, { channel, text, status }) =>
       serially(`status\u0000${key}`, async () => {
+        // Sessions show every state, the stop button included.
+        if (await sessions.set(channel, status)) return;
         const place = `${channel.channelId}\u0000${channel.threadTs}`;
         if (isAssistantThread(channel) && !noAssistantStatus.has(place)) {
           try {
@@ -191,9 +231,13 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
   return {
     async status(channel, key, status: TurnStatus) {
       const slack = slackChannel(channel);
+      // The conversation ended: only a session shows that; a status message or assistant status has nothing to say.
+      if (status.state === 'closed') return void (await sessions.set(slack, status));
       const turn = `${slack.channelId}\u0000${slack.threadTs}\u0000${key}`;
       const terminal = status.state === 'done' || status.state === 'stopped';
       if (finished.has(turn) && !terminal) return;
+      // An agent app's task cards: every step, never coalesced away as status lines may be.
+      if (sessions.available() && slack.threadTs !== '') await serially(`steps\u0000${turn}`, () => steps.show(slack, turn, status));
       if (terminal) addNewest(finished, turn, maxRemembered);
       await sendStatus(turn, { channel: slack, text: statusText(status), status }).catch((error: unknown) => {
         if (terminal) finished.delete(turn);
@@ -208,22 +252,16 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
       const parts = answerParts(text);
       await serially(`answer\u0000${key}`, async () => {
         const marks = parts.map((_, part): ReplyMark => ({ key, role: 'answer', part }));
-        if (isAssistantThread(slack)) {
-          // The model activity streamed this answer and marked it when it stopped: nothing to post.
-          const [streamed, ...already] = await existing(slack, key, [{ key, role: 'stream', part: 0 }, ...marks]);
-          if (streamed !== undefined) return;
-          const feedback = feedbackBlock(key, options.approvalTokenSecret, now);
-          for (const [index, part] of parts.entries()) {
-            if (already[index] !== undefined) continue;
-            // Thumbs up and down under the answer's last message.
-            const blocks = feedback && index === parts.length - 1 ? [{ type: 'section', text: { type: 'mrkdwn', text: part } }, feedback] : undefined;
-            await post(slack, marks[index] as ReplyMark, parts.length, { text: part, ...(blocks ? { blocks } : {}) });
-          }
-          return;
-        }
-        const already = await existing(slack, key, marks);
+        // Where answers stream, the model activity may have streamed this one and marked it when it stopped: nothing to post.
+        const streamable = canStream(slack);
+        const [streamed, ...already] = streamable ? await existing(slack, key, [{ key, role: 'stream', part: 0 }, ...marks]) : [undefined, ...(await existing(slack, key, marks))];
+        if (streamed !== undefined) return;
+        const feedback = feedbackBlock(key, options.approvalTokenSecret, now);
         for (const [index, part] of parts.entries()) {
-          if (already[index] === undefined) await post(slack, marks[index] as ReplyMark, parts.length, { text: part });
+          if (already[index] !== undefined) continue;
+          // Thumbs up and down under the answer's last message, wherever it is posted.
+          const blocks = feedback && index === parts.length - 1 ? [{ type: 'section', text: { type: 'mrkdwn', text: part } }, feedback] : undefined;
+          await post(slack, marks[index] as ReplyMark, parts.length, { text: part, ...(blocks ? { blocks } : {}) });
         }
       });
     },
@@ -247,6 +285,7 @@ export function createSlackReplyAdapter(options: SlackReplyAdapterOptions): Repl
     async approvalEnded(channel, request: ApprovalRequest, ended: ApprovalEnded) {
       const slack = slackChannel(channel);
       const key = `approval:${request.requestId}`;
+      await steps.approvalEnded(slack, request, ended);
       await serially(key, async () => {
         const mark: ReplyMark = { key, role: 'approval', part: 0 };
         const [ts] = await existing(slack, key, [mark]);
