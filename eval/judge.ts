@@ -1,12 +1,13 @@
 import { GoogleGenAI } from '@google/genai';
 import * as z from 'zod';
+import { DEFAULT_MODEL } from '../core/models.ts';
 import type { JudgeVerdict } from './score.ts';
 
 export interface JudgeOptions {
   apiKey: string;
   /** A Gemini-compatible server other than Google's. @default Google's */
   baseUrl?: string;
-  /** @default 'gemini-2.5-flash' */
+  /** @default DEFAULT_MODEL of the model table (core/models.ts) */
   model?: string;
 }
 
@@ -29,7 +30,7 @@ export function createJudge(options: JudgeOptions): Judge {
   const client = new GoogleGenAI({ apiKey: options.apiKey, httpOptions: { ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}), retryOptions: { attempts: 2 } } });
   return async ({ rubric, prompt, answer }) => {
     const response = await client.models.generateContent({
-      model: options.model ?? 'gemini-2.5-flash',
+      model: options.model ?? DEFAULT_MODEL,
       contents: [{ role: 'user', parts: [{ text: [`Rubric:\n${rubric}`, `Question:\n${prompt}`, `Answer:\n${answer}`].join('\n\n') }] }],
       config: {
         systemInstruction: 'You grade an AI agent\'s answer against a rubric. Reply with JSON only: {"verdict": "pass" or "fail", "reason": one sentence}.',

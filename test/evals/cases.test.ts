@@ -165,7 +165,7 @@ describe('comparing two runs', () => {
     version: 1,
     id: `20261207T18000${label.length}-abcdef`,
     agent: 'assistant',
-    configuration: { label, model: 'gemini-2.5-flash' },
+    configuration: { label, model: 'gemini-3.5-flash' },
     startedAt: '',
     finishedAt: '',
     model: 'offline',

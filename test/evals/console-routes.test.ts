@@ -38,7 +38,7 @@ describe("the console's Evals pane", () => {
       version: 1,
       id: '20261207T180000-abcdef',
       agent: 'assistant',
-      configuration: { label: 'as defined', model: 'gemini-2.5-flash' },
+      configuration: { label: 'as defined', model: 'gemini-3.5-flash' },
       startedAt: '2026-12-07T18:00:00.000Z',
       finishedAt: '2026-12-07T18:00:02.000Z',
       model: 'offline',

@@ -1,3 +1,4 @@
+import { TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
 import { describe, expect, it } from 'vitest';
 import { markdownToMrkdwn, splitMessage, streamedMarkdown } from '../../worker/replies/markdown.ts';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -65,7 +66,7 @@ describe('splitting long messages', () => {
 });
 
 describe('reply settings', () => {
-  const worker = (env: Record<string, string>) => loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', ...env });
+  const worker = (env: Record<string, string>) => loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env });
 
   it('builds no adapter without its token or secret, and names the missing variable otherwise', () => {
     expect(replyAdaptersFrom(worker({}))).toEqual({});

@@ -1,3 +1,4 @@
+import { TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
 import { describe, expect, it } from 'vitest';
 import { createRateLimiter, modelCallsPerProcess } from '../../worker/model-rate-limit.ts';
 import { loadWorkerSettings } from '../../worker/settings.ts';
@@ -40,7 +41,7 @@ describe("a process's share of the fleet's model limit", () => {
 
   it('refuses a fleet limit without the fleet size, in the worker and in its settings', () => {
     expect(() => modelCallsPerProcess({ modelCallsPerSecond: 10 })).toThrow(/maxWorkers/);
-    const settings = (env: Record<string, string>) => loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', ...env });
+    const settings = (env: Record<string, string>) => loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env });
     expect(() => settings({ MODEL_CALLS_PER_SECOND: '10' })).toThrow(/WORKER_MAX_COUNT/);
     expect(() => settings({ MODEL_CALLS_PER_SECOND: '10', WORKER_MAX_COUNT: 'two' })).toThrow(/WORKER_MAX_COUNT must be a whole number/);
     expect(settings({ MODEL_CALLS_PER_SECOND: '10', WORKER_MAX_COUNT: '8' }).agents).toMatchObject({ MODEL_CALLS_PER_SECOND: 10, WORKER_MAX_COUNT: 8 });

@@ -1,7 +1,8 @@
+import { TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
 import { describe, expect, it } from 'vitest';
 import { deploymentVersionOf, loadWorkerSettings } from '../../worker/settings.ts';
 
-const worker = (env: Record<string, string>) => loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', ...env });
+const worker = (env: Record<string, string>) => loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env });
 
 describe('worker versioning settings', () => {
   it('makes a versioned worker from a deployment name and a build id, and an unversioned one from neither', () => {
