@@ -3,6 +3,7 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type Schedu
 import { validateTrigger, type TriggerDelivery, type TriggerOptions } from '../core/triggers.ts';
 import type { AmbientRunInput } from '../core/ambient.ts';
 import { CHAT_TRIGGER_PREFIX, SCHEDULE_ID_PREFIX, deploymentOf, desiredSchedule, managedMemo, ownerKeyOf, type SchedulePlace, type ScheduleMemo } from './schedule-spec.ts';
+import { listScheduleMemos } from './schedule-list.ts';
 import { formatInterval } from './schedules.ts';
 
 /** Schedules one person may have made in chat, across every agent. */
@@ -138,7 +139,7 @@ export async function deleteChatSchedule(scope: ChatSchedulesScope, id: string, 
 /** Ids of the chat-made schedules these people own in the deployment, from the schedule list. */
 async function ownedIds(client: Client, deployment: string, owners: readonly string[]): Promise<string[]> {
   const ids: string[] = [];
-  for await (const entry of client.schedule.list({ pageSize: 1000 })) {
+  for await (const entry of listScheduleMemos(client)) {
     if (ownedBy(chatMemo(entry.scheduleId, entry.memo, deployment), deployment, owners)) ids.push(entry.scheduleId);
   }
   return ids;
@@ -146,7 +147,7 @@ async function ownedIds(client: Client, deployment: string, owners: readonly str
 
 async function idOfTrigger(client: Client, deployment: string, trigger: string): Promise<string | undefined> {
   if (!trigger.startsWith(CHAT_TRIGGER_PREFIX)) return undefined;
-  for await (const entry of client.schedule.list({ pageSize: 1000 })) {
+  for await (const entry of listScheduleMemos(client)) {
     if (chatMemo(entry.scheduleId, entry.memo, deployment)?.trigger === trigger) return entry.scheduleId;
   }
   return undefined;

@@ -1,4 +1,5 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSummary } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
+import { listScheduleMemos, type ListedSchedule } from './schedule-list.ts';
 import type { AmbientRunInput, AmbientRunResult } from '../core/ambient.ts';
 import type { AgentDefinition } from '../core/define-agent.ts';
 import {
@@ -83,23 +84,18 @@ export async function syncSchedules(options: SyncOptions): Promise<SyncSummary> 
   return summary;
 }
 
-const LIST_PAGE_SIZE = 1000;
-
 /** The ambient schedules in the namespace's schedule list, by id; each page counted as a call. */
-async function listAmbient(client: Client, counter: { calls: number }): Promise<Map<string, ScheduleSummary>> {
-  const listed = new Map<string, ScheduleSummary>();
-  let seen = 0;
-  for await (const entry of client.schedule.list({ pageSize: LIST_PAGE_SIZE })) {
-    seen += 1;
+async function listAmbient(client: Client, counter: { calls: number }): Promise<Map<string, ListedSchedule>> {
+  const listed = new Map<string, ListedSchedule>();
+  for await (const entry of listScheduleMemos(client, () => (counter.calls += 1))) {
     if (entry.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) listed.set(entry.scheduleId, entry);
   }
-  counter.calls += Math.floor(seen / LIST_PAGE_SIZE) + 1;
   return listed;
 }
 
 type Outcome = 'created' | 'updated' | 'unchanged' | 'conflicts';
 
-async function applyDesired(client: Client, schedule: DesiredSchedule, listed: ScheduleSummary | undefined, deployment: string, summary: SyncSummary): Promise<Outcome> {
+async function applyDesired(client: Client, schedule: DesiredSchedule, listed: ListedSchedule | undefined, deployment: string, summary: SyncSummary): Promise<Outcome> {
   // The listed memo decides: the same digest costs nothing more.
   if (listed?.memo && isDefinitionSchedule(listed.memo, deployment) && managedMemo(listed.memo)?.digest === schedule.memo.digest) return 'unchanged';
   if (!listed) {
@@ -173,7 +169,7 @@ export async function listSchedules(options: ListOptions): Promise<ScheduleRow[]
   if (deployment !== undefined) {
     for (const agent of options.agents ?? []) for (const trigger of agent.triggers) ids.add(scheduleIdOf(deployment, agent.name, trigger.id));
   }
-  for await (const entry of client.schedule.list({ pageSize: LIST_PAGE_SIZE })) {
+  for await (const entry of listScheduleMemos(client)) {
     if (entry.scheduleId.startsWith(SCHEDULE_ID_PREFIX) && managedMemo(entry.memo, deployment)) ids.add(entry.scheduleId);
   }
   const rows: ScheduleRow[] = [];

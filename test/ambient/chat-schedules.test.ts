@@ -247,7 +247,7 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
     const batched = model.requests.filter((candidate: GeminiRequest) => lastUserText(candidate).endsWith(`${stranger}: ${question}`)).at(-1)!;
     const result = (batched.body.contents as Content[]).at(-1)!.parts.find((part) => part.functionResponse)!.functionResponse!.response;
     expect(result).toMatchObject({ error: { type: 'SeveralRequesters' } });
-    await expect(temporal.client.schedule.getHandle(id).describe()).resolves.toMatchObject({ memo: { owner } });
+    await expect(temporal.client.schedule.getHandle(id).describe()).resolves.toMatchObject({ memo: { ownerKey: ownerKeyOf(taskQueue, owner) } });
   });
 
   it("lists only the asker's, and 'stop that one' stops the one it listed", async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
 import { noTemporal, temporalAddress } from '../support/temporal.ts';
 import { runToExit, startWorkerProcess } from '../support/worker-process.ts';
 
@@ -68,6 +69,7 @@ describe.skipIf(noTemporal)('worker/main.ts with WORKFLOW_BUNDLE_PATH', () => {
     TRANSCRIPT_DIR: mkdtempSync(join(scratch, 'transcripts-')),
     SCHEDULES_SYNC_AT_START: 'false',
     WORKFLOW_BUNDLE_PATH: bundle,
+    PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON,
   });
 
   it('runs from the bundle file it names, without bundling', async () => {
