@@ -4,6 +4,7 @@
  */
 
 import type { Duration, TokenUsage } from './spec.ts';
+import type { ToolStepOutput } from './run-events.ts';
 
 /** Workflow type of a conversation; its workflow id is the conversation id. */
 export const CONVERSATION_WORKFLOW = 'conversation';
@@ -245,6 +246,8 @@ export interface TurnProgress {
   step: number;
   state: 'thinking' | 'tool';
   tools?: string[];
+  /** Set once the step's (first) call finished: what its card shows. */
+  output?: ToolStepOutput;
 }
 
 /** Sent by a run to its conversation before it asks a person. */

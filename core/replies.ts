@@ -1,10 +1,13 @@
 /** What a turn shows on its reply channel, and what an approval request carries: shared by workflows, the worker and the dispatcher. */
 
+import type { ToolStepOutput } from './run-events.ts';
+
 /** Progress of a turn, shown while it runs (a Slack status message, a terminal line). */
 export type TurnStatus =
   /** `title`: what the turn is about (its first message, cut), for a new Slack agent session. */
   | { state: 'thinking'; step: number; title?: string }
-  | { state: 'tool'; step: number; tool: string }
+  /** `output`: set when the step's call finished, with a bounded, redacted excerpt (or its error type). */
+  | { state: 'tool'; step: number; tool: string; output?: ToolStepOutput }
   | { state: 'waiting_for_approval'; tool: string; requestId: string }
   | { state: 'done' }
   | { state: 'stopped' }

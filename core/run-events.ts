@@ -29,3 +29,52 @@ export function summarise(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
+
+/** Longest output a tool step shows on its card (Slack takes 256 in a `task_update`'s output). */
+export const MAX_STEP_OUTPUT = 200;
+
+/** What a finished tool step shows: a redacted excerpt of its result, or the type of its error. */
+export interface ToolStepOutput {
+  ok: boolean;
+  text: string;
+}
+
+/**
+ * Values that look like credentials: tokens with a known prefix, `key=value` pairs whose key
+ * names a secret, bearer headers, JWTs, private keys, and long opaque strings. The excerpt is
+ * shown to everyone in the thread, so it errs towards hiding.
+ */
+const SECRET_PATTERNS: [RegExp, string][] = [
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[redacted]'],
+  [/\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|client[_-]?secret|authorization|private[_-]?key|session|cookie|credentials?)(\\?["']?\s*[:=]\s*\\?["']?)(?:Bearer\s+)?[^\s"'\\,;}&]+/gi, '$1$2[redacted]'],
+  [/\bBearer\s+[\w.~+/=-]+/gi, 'Bearer [redacted]'],
+  [/\bxox[a-z]-[\w-]+|\bxapp-[\w-]+/g, '[redacted]'],
+  [/\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b/g, '[redacted]'],
+  [/\bAIza[\w-]{20,}/g, '[redacted]'],
+  [/\b(?:sk|pk|rk)[-_](?:live[-_]|test[-_])?[\w-]{16,}/g, '[redacted]'],
+  [/\bgh[pousr]_\w{20,}/g, '[redacted]'],
+  [/\beyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[redacted]'],
+  // Opaque strings of 40 or more letters and digits (keys, hashes); paths and words have no digits or are shorter.
+  [/(?<![\w+-])(?=[\w+-]*\d)(?=[\w+-]*[A-Za-z])[\w+-]{40,}={0,2}/g, '[redacted]'],
+];
+
+/** `text` with anything that looks like a credential replaced by `[redacted]`. */
+export function redactSecrets(text: string): string {
+  return SECRET_PATTERNS.reduce((redacted, [pattern, replacement]) => redacted.replace(pattern, replacement), text);
+}
+
+/**
+ * The error type in a failed call's excerpt: the workflow writes `Type: message`, a tool
+ * activity the stored outcome's JSON (`{"ok":false,"error":{"type":"Type",…`).
+ */
+export function failureType(excerpt: string): string {
+  const stored = /^\{"ok":false,"error":\{"type":"([\w.-]{1,80})"/.exec(excerpt);
+  if (stored) return stored[1]!;
+  const inline = /^([A-Z][\w.-]{0,79}):/.exec(excerpt);
+  return inline ? inline[1]! : 'ToolFailed';
+}
+
+/** A finished call's output for its step's card: bounded, redacted, and for a failure only its error type. */
+export function toolStepOutput(result: { ok: boolean; excerpt: string }): ToolStepOutput {
+  return result.ok ? { ok: true, text: summarise(redactSecrets(result.excerpt), MAX_STEP_OUTPUT) } : { ok: false, text: failureType(result.excerpt) };
+}

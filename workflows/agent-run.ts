@@ -19,7 +19,7 @@ import type { TranscriptActivities } from '../core/contracts/transcript.ts';
 import { durationMs } from '../core/duration.ts';
 import { addUsage, MAX_TOOL_CALLS_PER_STEP, ZERO_USAGE, type AgentSpec, type Content, type MessageRef, type TokenUsage, type ToolResultRef } from '../core/spec.ts';
 import { TURN_PROGRESS_SIGNAL, type TurnProgress } from '../core/conversation.ts';
-import { PROGRESS_QUERY, summarise, type RunEvent } from '../core/run-events.ts';
+import { PROGRESS_QUERY, summarise, toolStepOutput, type RunEvent } from '../core/run-events.ts';
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
 import { shouldContinueAsNew, type ContinueAsNewPolicy } from './continue-as-new.ts';
 import { createModelCaller } from './model-call.ts';
@@ -102,6 +102,8 @@ const MAX_EVENTS_KEPT = 500;
 const MODEL_RETRY_UNTIL_DEADLINE_PATCH = 'model-retry-until-deadline';
 /** A spec's `budget` caps are checked before each model call from this patch on. */
 const BUDGET_CAPS_PATCH = 'budget-caps';
+/** A turn's run reports each tool step's output (a bounded, redacted excerpt) to its conversation from this patch on. */
+export const TOOL_STEP_OUTPUT_PATCH = 'tool-step-output';
 
 /**
  * A ReAct loop over references: the model activity reads the transcript from the store and
@@ -272,13 +274,21 @@ function progressReporter(conversation: RunConversation | undefined): (event: Ru
   if (!conversation?.reportProgress) return () => undefined;
   const handle = getExternalWorkflowHandle(conversation.workflowId);
   let lastToolStep = 0;
+  /** The call whose start was reported for `lastToolStep`: its result is the step's output. */
+  let reportedTool: string | undefined;
   return (event) => {
     let progress: TurnProgress | undefined;
     if (event.kind === 'model') progress = { runWorkflowId: workflowInfo().workflowId, step: event.step, state: 'thinking' };
     // "Running" is reported when a call starts, after any approval, not when it is announced.
     if (event.kind === 'tool_start' && event.step !== lastToolStep) {
       lastToolStep = event.step;
+      reportedTool = event.tool;
       progress = { runWorkflowId: workflowInfo().workflowId, step: event.step, state: 'tool', tools: [event.tool] };
+    }
+    // One more signal per step, of a bounded size: the reported call's redacted excerpt, or its error type.
+    if (event.kind === 'tool_result' && event.step === lastToolStep && event.tool === reportedTool && patched(TOOL_STEP_OUTPUT_PATCH)) {
+      reportedTool = undefined;
+      progress = { runWorkflowId: workflowInfo().workflowId, step: event.step, state: 'tool', tools: [event.tool], output: toolStepOutput(event) };
     }
     if (progress) void handle.signal(TURN_PROGRESS_SIGNAL, progress).catch(() => undefined);
   };

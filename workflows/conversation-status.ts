@@ -20,7 +20,7 @@ export interface StatusMirror {
 }
 
 /**
- * Mirrors a turn's progress (which step, which tool) on its reply channel: "thinking" first,
+ * Mirrors a turn's progress (which step, which tool, what the tool gave) on its reply channel: "thinking" first,
  * then one post at a time and only the newest state; the adapter throttles further. Quiet
  * while an approval waits: the run posts that status itself.
  */
@@ -56,11 +56,11 @@ type Progress = Omit<TurnProgress, 'runWorkflowId'>;
 
 /** Identifies a shown status; step 0 (before the run's first model call) shows as step 1. */
 function statusKey(progress: Progress): string {
-  return `${progress.state}:${Math.max(1, progress.step)}:${progress.tools?.join(',') ?? ''}`;
+  return `${progress.state}:${Math.max(1, progress.step)}:${progress.tools?.join(',') ?? ''}${progress.output ? ':done' : ''}`;
 }
 
 function statusOf(progress: Progress): TurnStatus {
   return progress.state === 'tool' && progress.tools?.length
-    ? { state: 'tool', step: progress.step, tool: progress.tools.join(', ') }
+    ? { state: 'tool', step: progress.step, tool: progress.tools.join(', '), ...(progress.output ? { output: progress.output } : {}) }
     : { state: 'thinking', step: Math.max(1, progress.step) };
 }

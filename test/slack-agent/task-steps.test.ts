@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReplyChannel } from '../../core/conversation.ts';
+import * as z from 'zod';
+import { sendMessage } from '../../client/send-message.ts';
+import { TURNS_QUERY, type ReplyChannel, type TurnSummary } from '../../core/conversation.ts';
+import { defineAgent } from '../../core/define-agent.ts';
+import { defineTool, ToolInputError } from '../../core/define-tool.ts';
+import type { GeminiServer } from '../../local/gemini-server.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
 import { createMemoryRecordFiles } from '../../store/record-files.ts';
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createPostedReplies } from '../../worker/replies/slack-posted.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
+import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
+import { noTemporal, useTemporal } from '../support/temporal.ts';
 
 const TOKEN = 'xoxb-steps';
 const TEAM = 'T0TEAM';
@@ -82,6 +89,95 @@ describe('tool steps as task cards in the turn’s stream', () => {
     expect(steps?.stream?.recipient).toEqual({ user: 'U0BEN', team: TEAM });
     expect(steps?.tasks?.map((card) => [card.id, card.status, card.output])).toEqual([['step-1-check_rollout', 'error', 'Stopped before it finished']]);
     expect(agentApp.agentSession(GENERAL, threadTs)?.statuses.at(-1)?.status).toBe('closed');
+  });
+});
+
+/** A credential in a tool's result: the card must never show it. */
+const SECRET = 'xoxb-4242-secret-config-token';
+const readConfig = defineTool({
+  name: 'read_config',
+  description: 'Reads a service’s configuration.',
+  input: z.object({ service: z.string().describe('Which service.') }),
+  async handler({ service }) {
+    return { service, token: SECRET, replicas: 3, notes: 'Scaled up for the <!channel> launch. '.repeat(20) };
+  },
+});
+const restartService = defineTool({
+  name: 'restart_service',
+  description: 'Restarts a service.',
+  input: z.object({ service: z.string().describe('Which service.') }),
+  async handler({ service }) {
+    throw new ToolInputError(`${service} is down and cannot restart; password=hunter2`, 'ServiceDown');
+  },
+});
+
+/** The `task_update` chunks sent for card `id`, in every stream call, in order. */
+function chunksOf(server: SlackApiServer, id: string): Record<string, unknown>[] {
+  return server.calls
+    .filter((call) => /^chat\.(start|append|stop)Stream$/.test(call.method) && call.outcome === 'ok')
+    .flatMap((call) => {
+      const chunks = call.args.chunks;
+      return (typeof chunks === 'string' ? JSON.parse(chunks) : (chunks ?? [])) as Record<string, unknown>[];
+    })
+    .filter((chunk) => chunk.type === 'task_update' && chunk.id === id);
+}
+
+describe.skipIf(noTemporal)('a finished tool step’s output on its card', () => {
+  const temporal = useTemporal();
+  let slack: SlackApiServer;
+  let model: GeminiServer;
+  let taskQueue: string;
+
+  beforeAll(async () => {
+    slack = await startSlackApiServer({ tokens: [TOKEN], appView: 'agent' });
+    model = await startScriptedModel([
+      callTools({ name: 'read_config', args: { service: 'billing' } }),
+      callTools({ name: 'restart_service', args: { service: 'billing' } }),
+      answer('Billing is down.'),
+    ]);
+    taskQueue = temporal.taskQueue('task-output');
+    const client = createSlackWebClient({ token: TOKEN, apiUrl: slack.url });
+    await temporal.startWorker({
+      taskQueue,
+      tools: [readConfig, restartService],
+      agents: [defineAgent({ name: 'assistant', instructions: 'Be brief.', tools: [readConfig, restartService] })],
+      modelUrl: model.url,
+      replyAdapters: { slack: createSlackReplyAdapter({ client, approvalTokenSecret: 'secret', statusIntervalMs: 10 }) },
+    });
+  });
+  afterAll(async () => {
+    await slack?.close();
+    await model?.close();
+  });
+
+  it('each step’s card ends with a short, redacted excerpt of its result (or its error type), sent once', { timeout: 60_000 }, async () => {
+    const text = 'restart billing';
+    const threadTs = slack.addUserMessage({ channel: DM, user: 'U0ANA', text });
+    const conversationId = `slack:${TEAM}:${DM}:${threadTs}`;
+    await sendMessage(temporal.client, {
+      conversationId,
+      taskQueue,
+      start: { conversationId, agent: 'assistant', channel: { kind: 'slack', teamId: TEAM, channelId: DM, threadTs } },
+      message: { id: `slack-message:${TEAM}:${DM}:${threadTs}`, text, user: { id: 'U0ANA' }, receivedAt: new Date().toISOString() },
+    });
+    const handle = temporal.client.workflow.getHandle(conversationId);
+    await expect.poll(async () => (await handle.query<TurnSummary[]>(TURNS_QUERY))[0]?.status, { timeout: 30_000, interval: 300 }).toBe('answered');
+    await expect.poll(() => slack.messages(DM, threadTs).find((message) => message.tasks)?.stream?.stopped, { timeout: 10_000 }).toBe(true);
+
+    const steps = slack.messages(DM, threadTs).filter((message) => message.tasks);
+    expect(steps).toHaveLength(1);
+    const [config, restart] = steps[0]!.tasks!;
+    expect([config?.id, config?.status, restart?.id, restart?.status]).toEqual(['step-1-read_config', 'complete', 'step-2-restart_service', 'error']);
+    // The stored result's JSON, cut short, the token hidden, nothing Slack would parse as a mention.
+    expect(config?.output).toMatch(/^\{"ok":true,"result":\{"service":"billing","token":"\[redacted\]","replicas":3,"notes":"Scaled up for the &lt;!channel&gt; launch\. /);
+    expect(config?.output?.length).toBeLessThanOrEqual(256);
+    expect(config?.output).not.toContain('xoxb');
+    // A failure shows its type only: its message may say anything.
+    expect(restart?.output).toBe('Failed: ServiceDown');
+    expect(JSON.stringify(slack.calls)).not.toContain('hunter2');
+
+    // Each output was sent once: no status retried or repeated it.
+    for (const id of ['step-1-read_config', 'step-2-restart_service']) expect(chunksOf(slack, id).filter((chunk) => chunk.output !== undefined)).toHaveLength(1);
   });
 });
 

@@ -11,6 +11,7 @@ export function statusText(status: TurnStatus): string {
     case 'thinking':
       return `:hourglass_flowing_sand: Thinking… (step ${status.step})`;
     case 'tool':
+      if (status.output) return `${status.output.ok ? ':white_check_mark: Ran' : ':x: Failed to run'} \`${escapeSlackText(status.tool)}\` (step ${status.step})`;
       return `:hammer_and_wrench: Running \`${escapeSlackText(status.tool)}\` (step ${status.step})`;
     case 'waiting_for_approval':
       return `:raised_hand: Waiting for approval to run \`${escapeSlackText(status.tool)}\``;

@@ -41,20 +41,35 @@ export interface AgentSessions {
 }
 
 /**
- * `agents.sessions.setStatus` for one app. The first refusal that says the app is not an agent
+ * `agents.sessions.setStatus` for one app, and `agents.sessions.rename` for a session that has
+ * no title yet. The first refusal that says the app is not an agent
  * turns sessions off for the process, so an app still on `assistant_view` pays one call.
  */
 export function createAgentSessions(client: WebClient, callSlack: SlackCaller, enabled: boolean): AgentSessions {
   let available = enabled;
+
+  /** `agents.sessions.rename`; a refusal leaves the session untitled rather than failing the status. */
+  async function rename(channel: Pick<Extract<ReplyChannel, { kind: 'slack' }>, 'channelId' | 'threadTs'>, title: string): Promise<void> {
+    try {
+      await callSlack('agents.sessions.rename', () => client.agents.sessions.rename({ channel_id: channel.channelId, thread_ts: channel.threadTs, title }));
+    } catch (error) {
+      if (!(error instanceof ApplicationFailure && error.type === 'SlackRefused')) throw error;
+    }
+  }
+
   return {
     available: () => available,
     async set(channel, status) {
       if (!available || channel.threadTs === '') return false;
       const title = status.state === 'thinking' && status.title ? status.title.slice(0, MAX_TITLE_CHARS) : undefined;
       try {
-        await callSlack('agents.sessions.setStatus', () =>
+        const set = await callSlack('agents.sessions.setStatus', () =>
           client.agents.sessions.setStatus({ channel_id: channel.channelId, thread_ts: channel.threadTs, status: sessionStatus(status), ...(title ? { title } : {}) }),
         );
+        // Slack takes setStatus's title only when it creates the session. One that existed
+        // untitled (made by a status without a title) is named here; a titled one keeps its
+        // title, the thread's first question or a person's rename.
+        if (title && !set.title) await rename(channel, title);
         return true;
       } catch (error) {
         if (error instanceof ApplicationFailure && error.type === 'SlackRefused' && NOT_AN_AGENT.has(slackErrorCode(error) ?? '')) {

@@ -3,6 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { ReplyChannel } from '../../core/conversation.ts';
 import type { RecordFiles } from '../../store/record-files.ts';
 import type { ApprovalEnded, ApprovalRequest, TurnStatus } from './reply-channel.ts';
+import { escapeSlackText } from './markdown.ts';
 import { slackErrorCode, type SlackCaller } from './slack-client.ts';
 
 type SlackChannel = Extract<ReplyChannel, { kind: 'slack' }>;
@@ -42,10 +43,18 @@ export interface TaskSteps {
 /** Longest text Slack takes in a card's details or output. */
 const MAX_TASK_TEXT = 256;
 
+/** A tool's output as a card shows it: one line, no mentions or links Slack would parse, within Slack's limit. */
+function cardText(text: string): string {
+  const escaped = escapeSlackText(text.replace(/\s+/g, ' ').trim());
+  // A cut never leaves half an entity.
+  return escaped.length <= MAX_TASK_TEXT ? escaped : `${escaped.slice(0, MAX_TASK_TEXT - 1).replace(/&[a-z]*$/, '')}…`;
+}
+
 /**
  * A turn's tool steps and approvals as task cards (`task_update` chunks) in one streamed
- * message of its thread: each step's card starts `in_progress` and turns `complete` when the
- * turn moves on; an approval's card waits as `pending` and ends with its outcome. A card is
+ * message of its thread: each step's card starts `in_progress` and turns `complete` (or
+ * `error`) with a short output when its call finishes, or `complete` when the turn moves on
+ * first; an approval's card waits as `pending` and ends with its outcome. A card is
  * named by the step, so sending it again (a retried status) updates the same card: each step
  * arrives once. The message's ts is recorded by turn, so a worker that takes over after a
  * crash appends to the same message.
@@ -134,8 +143,14 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
       switch (status.state) {
         case 'tool': {
           const id = `step-${status.step}-${status.tool}`.slice(0, 255);
-          const card = opened(key, { type: 'task_update', id, title: status.tool.slice(0, MAX_TASK_TEXT), status: 'in_progress', details: `Step ${status.step}` });
-          return send(channel, key, [...settle(key, 'complete', undefined, id), card]);
+          const card: TaskCard = { type: 'task_update', id, title: status.tool.slice(0, MAX_TASK_TEXT), status: 'in_progress', details: `Step ${status.step}` };
+          if (status.output) {
+            // The step's call finished: its card settles with what it gave (the same card if it was shown running).
+            open.get(key)?.delete(id);
+            const settled: TaskCard = { ...card, status: status.output.ok ? 'complete' : 'error', output: cardText(status.output.ok ? status.output.text : `Failed: ${status.output.text}`) };
+            return send(channel, key, [...settle(key, 'complete'), settled]);
+          }
+          return send(channel, key, [...settle(key, 'complete', undefined, id), opened(key, card)]);
         }
         case 'thinking':
           return send(channel, key, settle(key, 'complete'));
