@@ -23,7 +23,7 @@ import { PROGRESS_QUERY, summarise, type RunEvent } from '../core/run-events.ts'
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
 import { shouldContinueAsNew, type ContinueAsNewPolicy } from './continue-as-new.ts';
 import { createModelCaller } from './model-call.ts';
-import { approveCalls, executeCall, failed, subAgentCallsOf, type ToolCallContext } from './tool-calls.ts';
+import { approveCalls, executeCall, failed, READ_ONLY_LOCAL_TOOLS_PATCH, readOnlyStep, subAgentCallsOf, type ToolCallContext } from './tool-calls.ts';
 import { recordOutcome } from './search-attributes.ts';
 
 export interface AgentRunInput {
@@ -253,6 +253,8 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     const clearances = await approveCalls(context, calls);
     state.waitedMs = (state.waitedMs ?? 0) + (Date.now() - waitStarted);
     context.subAgentCalls = subAgentCallsOf(spec, calls, clearances);
+    // Read-only calls run in this workflow task, with no server round trip; any other call keeps the whole step as activities.
+    if (readOnlyStep(spec, calls) && patched(READ_ONLY_LOCAL_TOOLS_PATCH)) context.localTools = true;
     const results = await timeBudget.within(() =>
       Promise.all(calls.map((call, index) => clearances[index]!.refused ?? executeCall(context, call, clearances[index]!.grant))),
     );
