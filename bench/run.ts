@@ -45,7 +45,10 @@ for (const part of parts) {
   try {
     const { section, text } = await runPart(part);
     // A capacity run with model calls on the main queue is kept beside the default one.
-    saveSection((part === 'capacity' && values['model-on-main-queue'] ? 'capacity_model_on_main_queue' : part.replaceAll('-', '_')) as Section, section);
+    // So is an overhead run of the read-only tools variant alone.
+    const key =
+      part === 'capacity' && values['model-on-main-queue'] ? 'capacity_model_on_main_queue' : part === 'overhead' && values.variants === 'read_only_tools' ? 'overhead_read_only_tools' : part.replaceAll('-', '_');
+    saveSection(key as Section, section);
     console.log(`\n== ${part} ==\n${text}\n`);
   } catch (error) {
     console.error(`\n== ${part} ==\nFAILED: ${(error as Error).stack ?? String(error)}\n`);
