@@ -45,9 +45,9 @@ for (const part of parts) {
   try {
     const { section, text } = await runPart(part);
     // A capacity run with model calls on the main queue is kept beside the default one.
-    // So is an overhead run of the read-only tools variant alone.
-    const key =
-      part === 'capacity' && values['model-on-main-queue'] ? 'capacity_model_on_main_queue' : part === 'overhead' && values.variants === 'read_only_tools' ? 'overhead_read_only_tools' : part.replaceAll('-', '_');
+    // So is an overhead run that measures the read-only tools variant.
+    const readOnly = part === 'overhead' && (values.variants?.split(',') ?? []).includes('read_only_tools');
+    const key = part === 'capacity' && values['model-on-main-queue'] ? 'capacity_model_on_main_queue' : readOnly ? 'overhead_read_only_tools' : part.replaceAll('-', '_');
     saveSection(key as Section, section);
     console.log(`\n== ${part} ==\n${text}\n`);
   } catch (error) {
