@@ -1,5 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sendStop } from '../../client/send-message.ts';
 import * as z from 'zod';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
 import { compileAgent, defineAgent } from '../../core/define-agent.ts';
@@ -9,9 +13,11 @@ import { AGENT_RUN_TASK_TIMEOUT, AGENT_RUN_WORKFLOW } from '../../core/run-event
 import type { ToolResultRef } from '../../core/spec.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
+import { createLocalConversationIndex } from '../../worker/conversation-index.ts';
 import { summariseHistory } from '../support/history.ts';
 import { answer, callTools, startScriptedModel, type ScriptStep } from '../support/scripted-model.ts';
 import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { conversationDriver, incoming } from './conversation-helpers.ts';
 
 const EventType = proto.api.enums.v1.EventType;
 
@@ -101,8 +107,10 @@ describe.skipIf(noTemporal)('read-only steps', () => {
       .map((marker) => JSON.parse(new TextDecoder().decode(marker!.details!.result!.payloads![0]!.data!)) as ToolResultRef)
       .filter((value) => value.name === 'calculate');
     expect(results).toHaveLength(2);
-    expect(results[0]).toMatchObject({ name: 'calculate', ok: true, resultRef: expect.stringMatching(/^sha256:/), excerpt: expect.stringContaining('42') });
-    expect(results[0]!.bytes).toBeLessThan(200);
+    // The two calls of one step finish in either order.
+    const [sixTimesSeven] = results.filter((value) => value.excerpt.includes('6 * 7'));
+    expect(sixTimesSeven).toMatchObject({ name: 'calculate', ok: true, resultRef: expect.stringMatching(/^sha256:/), excerpt: expect.stringContaining('42') });
+    expect(sixTimesSeven!.bytes).toBeLessThan(200);
     expect(notes.filter((note) => note === 'forty-two')).toHaveLength(1);
   });
 
@@ -125,4 +133,37 @@ describe.skipIf(noTemporal)('read-only steps', () => {
     expect(history.events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'tool:slow_read')).toBe(false);
     expect(history.events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);
   });
+
+  it("hears a person's stop of a conversation's turn in a read-only step within 2 s (the turn's run has the short task timeout)", async () => {
+    model = await startScriptedModel(Array.from({ length: 19 }, (_, index) => callTools({ name: 'slow_read', args: { key: `c${index}` } })));
+    const taskQueue = temporal.taskQueue('read-only-chat');
+    await temporal.startWorker({
+      taskQueue,
+      tools: [],
+      agents: [agent],
+      modelUrl: model.url,
+      conversationIndex: createLocalConversationIndex({ directory: mkdtempSync(join(tmpdir(), 'conversations-')) }),
+    });
+    const chat = conversationDriver(temporal.client, taskQueue, agent.name);
+    const readsBefore = slowReads;
+    await chat.send(incoming('read it all'));
+    // Step 2's read is running.
+    await expect.poll(() => slowReads, { timeout: 30_000 }).toBe(readsBefore + 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await sendStop(temporal.client, chat.conversationId, { by: 'U-ASKER' })).toEqual({ stopped: true, turn: 1 });
+    await chat.waitForTurn(1, 'stopped');
+
+    // Measured by the server: from the run's cancel request to its end.
+    const run = await summariseHistory(temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`));
+    const at = (type: number) => run.events.find((event) => event.eventType === type);
+    const requested = at(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED)!;
+    const cancelled = at(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED)!;
+    expect(millis(cancelled) - millis(requested)).toBeLessThan(2_000);
+    expect(run.events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'tool:slow_read')).toBe(false);
+    expect(run.local).toContain('tool:slow_read');
+  });
 });
+
+function millis(event: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }): number {
+  return Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+}
