@@ -37,6 +37,8 @@ export interface OverheadVariant {
   tuning?: Tuning;
   /** Size of each tool result's JSON. @default 64 (a trivial tool) */
   toolResultBytes?: number;
+  /** The loop's tool declares itself read-only, so agentRun runs its calls as local activities (patch `read-only-local-tools`). @default false */
+  readOnlyTool?: boolean;
   /** What this project's runs get besides spec and prompt. @default none */
   runInput?: Partial<AgentRunInput>;
   /** Run the tutorial's loop too. @default true */
@@ -74,6 +76,10 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
     dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
     modelOnMainQueue: true,
     about: 'eager activities; model calls on the main queue, so they are eager too',
+  },
+  read_only_tools: {
+    readOnlyTool: true,
+    about: "as project_default, the loop's tool declared read-only: each step's tool call runs as a local activity in the workflow task of its model call, with no server round trip (patch read-only-local-tools)",
   },
   project_default_20k: {
     toolResultBytes: 20 * 1024,
@@ -192,7 +198,7 @@ function vmCallCost(calls = 2000) {
 
 async function measure(settings: { runs: number; steps: number[]; warmup: number }, log: (line: string) => void, variant: OverheadVariant, bundle: { code: string }) {
   const recorder = createRecorder();
-  const tool = createLoopTool(variant.toolResultBytes ?? 64);
+  const tool = createLoopTool(variant.toolResultBytes ?? 64, { readOnly: variant.readOnlyTool === true });
   const environment = await startBenchEnvironment(loopResponder({ onRequest: recorder.onRequest }), variant.dynamicConfig ? { dynamicConfig: variant.dynamicConfig } : {});
   const taskQueue = `overhead-${crypto.randomUUID()}`;
   const naiveQueue = `${taskQueue}-tutorial`;

@@ -45,7 +45,11 @@ for (const part of parts) {
   try {
     const { section, text } = await runPart(part);
     // A capacity run with model calls on the main queue is kept beside the default one.
-    saveSection((part === 'capacity' && values['model-on-main-queue'] ? 'capacity_model_on_main_queue' : part.replaceAll('-', '_')) as Section, section);
+    // So is an overhead run that measures the read-only tools variant.
+    const readOnly = part === 'overhead' && (values.variants?.split(',') ?? []).includes('read_only_tools');
+    const key = part === 'capacity' && values['model-on-main-queue'] ? 'capacity_model_on_main_queue' : readOnly ? 'overhead_read_only_tools' : part.replaceAll('-', '_');
+    const goal = readOnly ? { goal: { read_only_tools_agent_run_over_naive_tutorial_temporal_adds_p50_10_steps: '<= 0.2' } } : {};
+    saveSection(key as Section, { ...(section as object), ...goal });
     console.log(`\n== ${part} ==\n${text}\n`);
   } catch (error) {
     console.error(`\n== ${part} ==\nFAILED: ${(error as Error).stack ?? String(error)}\n`);

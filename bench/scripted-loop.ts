@@ -14,9 +14,10 @@ export interface LoopToolResult {
 }
 
 /** A tool whose result's JSON is `resultBytes` long (at least its `step`/`of` envelope). */
-export function createLoopTool(resultBytes: number): ToolDefinition {
+export function createLoopTool(resultBytes: number, options: { readOnly?: boolean } = {}): ToolDefinition {
   return defineTool({
     name: LOOP_TOOL_NAME,
+    ...(options.readOnly ? { readOnly: true } : {}),
     description: 'Fetches one page of a report.',
     input: z.object({
       step: z.number().int().describe('Which model step asks for the page.'),

@@ -1,6 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { AgentSpec, Content } from '../core/spec.ts';
-import { AGENT_RUN_WORKFLOW, PROGRESS_QUERY, type RunEvent } from '../core/run-events.ts';
+import { AGENT_RUN_TASK_TIMEOUT, AGENT_RUN_WORKFLOW, PROGRESS_QUERY, type RunEvent } from '../core/run-events.ts';
 import type { AgentRunResult, agentRun } from '../workflows/agent-run.ts';
 
 export interface StartRunOptions {
@@ -16,6 +16,8 @@ export function startAgentRun(client: Client, options: StartRunOptions): Promise
   return client.workflow.start<typeof agentRun>(AGENT_RUN_WORKFLOW, {
     taskQueue: options.taskQueue,
     workflowId: options.workflowId ?? `run:${options.spec.name}:${crypto.randomUUID()}`,
+    // A stop reaches a run in a read-only step at its task's heartbeat (80% of this).
+    workflowTaskTimeout: AGENT_RUN_TASK_TIMEOUT,
     args: [{ spec: options.spec, prompt: options.prompt, ...(options.history ? { history: options.history } : {}) }],
   });
 }

@@ -91,6 +91,7 @@ export function compileTool(tool: ToolDefinition, groups: ApproverGroups = {}): 
     ...(tool.heartbeatTimeout === undefined ? {} : { heartbeatTimeout: tool.heartbeatTimeout }),
     retry: tool.retry ?? { maximumAttempts: 3 },
     approval: tool.approval === undefined || tool.approval === false ? 'never' : tool.approval === true ? 'always' : 'predicate',
+    ...(tool.readOnly === true ? { readOnly: true as const } : {}),
     ...(tool.approvalTimeout === undefined ? {} : { approvalTimeout: tool.approvalTimeout }),
     ...(tool.approvers?.length || tool.notRequester !== undefined
       ? { approvalPolicy: { approvers: expandGroups(tool.approvers ?? [], groups), ...(tool.notRequester === undefined ? {} : { notRequester: tool.notRequester }) } }

@@ -2,6 +2,13 @@
 
 /** Workflow type of an agent run (a turn's run, a sub-agent, a scheduled run): the exported function's name. */
 export const AGENT_RUN_WORKFLOW = 'agentRun';
+/**
+ * Workflow task timeout of an agent run. A local activity (a model call, a read-only tool)
+ * holds its workflow task open, and the worker heartbeats that task at 80% of this timeout:
+ * only then does a stop (a cancel request) reach the run. 2 s keeps a stop within about 1.6 s
+ * of a read-only step; Temporal's default of 10 s would let it wait 8 s.
+ */
+export const AGENT_RUN_TASK_TIMEOUT = '2 seconds';
 /** Query that answers a run's progress events from an index on. */
 export const PROGRESS_QUERY = 'progress';
 

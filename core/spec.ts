@@ -45,6 +45,12 @@ export interface ToolSpec {
   subAgent?: string;
   /** Set when the tool comes from an MCP server: the server's name and the tool's name there. */
   mcp?: { server: string; tool: string };
+  /**
+   * Set when calling the tool changes nothing anywhere (`defineTool`'s `readOnly`): a step
+   * whose calls are all to such tools runs them as local activities, and one may run again
+   * after a crash. @default absent: the tool changes something, and is an activity
+   */
+  readOnly?: true;
 }
 
 /**

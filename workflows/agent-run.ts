@@ -23,7 +23,7 @@ import { PROGRESS_QUERY, summarise, toolStepOutput, type RunEvent } from '../cor
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
 import { shouldContinueAsNew, type ContinueAsNewPolicy } from './continue-as-new.ts';
 import { createModelCaller } from './model-call.ts';
-import { approveCalls, executeCall, failed, subAgentCallsOf, type ToolCallContext } from './tool-calls.ts';
+import { approveCalls, executeCall, failed, READ_ONLY_LOCAL_TOOLS_PATCH, readOnlyStep, subAgentCallsOf, type ToolCallContext } from './tool-calls.ts';
 import { recordOutcome } from './search-attributes.ts';
 
 export interface AgentRunInput {
@@ -176,6 +176,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     };
   };
   const timeBudget = createDeadline(deadline);
+  const localMarkers = createMarkerCount();
   // Daily caps are the worker's to count (shared by every run): the call says whose it is. Only specs with such caps add it.
   const dailyBudget =
     spec.budget?.perPersonPerDay !== undefined || spec.budget?.perAgentPerDay !== undefined
@@ -195,7 +196,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     if (perRun !== undefined && (state.usage.cost ?? 0) >= perRun && patched(BUDGET_CAPS_PATCH)) {
       return finish('budget', perRunMessage(perRun, state.usage.cost ?? 0));
     }
-    if (shouldContinueAsNew(input.continueAsNew)) {
+    if (shouldContinueAsNew(input.continueAsNew, localMarkers.unrecorded())) {
       await continueAsNew<typeof agentRun>({
         ...input,
         spec,
@@ -255,6 +256,11 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     const clearances = await approveCalls(context, calls);
     state.waitedMs = (state.waitedMs ?? 0) + (Date.now() - waitStarted);
     context.subAgentCalls = subAgentCallsOf(spec, calls, clearances);
+    // Read-only calls run in this workflow task, with no server round trip; any other call keeps the whole step as activities.
+    if (readOnlyStep(spec, calls) && patched(READ_ONLY_LOCAL_TOOLS_PATCH)) {
+      context.localTools = true;
+      localMarkers.add((callModel.local() ? 1 : 0) + calls.length);
+    }
     const results = await timeBudget.within(() =>
       Promise.all(calls.map((call, index) => clearances[index]!.refused ?? executeCall(context, call, clearances[index]!.grant))),
     );
@@ -291,6 +297,30 @@ function progressReporter(conversation: RunConversation | undefined): (event: Ru
       progress = { runWorkflowId: workflowInfo().workflowId, step: event.step, state: 'tool', tools: [event.tool], output: toolStepOutput(event) };
     }
     if (progress) void handle.signal(TURN_PROGRESS_SIGNAL, progress).catch(() => undefined);
+  };
+}
+
+/**
+ * Markers of read-only steps that history does not show yet. A run of such steps can stay in
+ * one workflow task (heartbeated) for many steps, and `historyLength` only moves when a task
+ * starts: without this count a run would continue as new far past its limit. Counted only
+ * for read-only steps (patch `read-only-local-tools`), so runs recorded before replay as they ran.
+ */
+function createMarkerCount() {
+  let seenLength = workflowInfo().historyLength;
+  let count = 0;
+  return {
+    add(markers: number): void {
+      count += markers;
+    },
+    unrecorded(): number {
+      const length = workflowInfo().historyLength;
+      if (length !== seenLength) {
+        seenLength = length;
+        count = 0;
+      }
+      return count;
+    },
   };
 }
 

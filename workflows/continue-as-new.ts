@@ -11,12 +11,16 @@ export interface ContinueAsNewPolicy {
 const DEFAULT_MAX_HISTORY_EVENTS = 10_000;
 const DEFAULT_MAX_HISTORY_BYTES = 20 * 1024 * 1024;
 
-/** Whether Temporal suggests continuing as new, or history has reached either limit. */
-export function shouldContinueAsNew(policy: ContinueAsNewPolicy = {}): boolean {
+/**
+ * Whether Temporal suggests continuing as new, or history has reached either limit.
+ * `unrecorded`: events the workflow has made that `historyLength` does not count yet (markers
+ * of local activities run inside the current workflow task). @default 0
+ */
+export function shouldContinueAsNew(policy: ContinueAsNewPolicy = {}, unrecorded = 0): boolean {
   const info = workflowInfo();
   return (
     info.continueAsNewSuggested ||
-    info.historyLength >= (policy.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS) ||
+    info.historyLength + unrecorded >= (policy.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS) ||
     info.historySize >= (policy.maxHistoryBytes ?? DEFAULT_MAX_HISTORY_BYTES)
   );
 }

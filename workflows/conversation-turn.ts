@@ -17,9 +17,10 @@ import type { AgentActivities } from '../core/contracts/agents.ts';
 import { SAVE_CONVERSATION_ACTIVITY, type ConversationStoreActivities } from '../core/contracts/conversations.ts';
 import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ENDED_ACTIVITY, REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
 import type { TranscriptActivities } from '../core/contracts/transcript.ts';
-import { summarise } from '../core/run-events.ts';
+import { AGENT_RUN_TASK_TIMEOUT, summarise } from '../core/run-events.ts';
 import type { Duration } from '../core/spec.ts';
 import { agentRun, type AgentRunResult } from './agent-run.ts';
+import { READ_ONLY_LOCAL_TOOLS_PATCH } from './tool-calls.ts';
 import type { ApprovalBook } from './conversation-approvals.ts';
 import type { Intake } from './conversation-intake.ts';
 import type { ConversationState, RunningTurn } from './conversation-state.ts';
@@ -166,6 +167,8 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
       running.spec = spec;
       return executeChild(agentRun, {
         workflowId: runWorkflowId,
+        // A stop reaches a run holding its task for a read-only step at the task's heartbeat.
+        ...(patched(READ_ONLY_LOCAL_TOOLS_PATCH) ? { workflowTaskTimeout: AGENT_RUN_TASK_TIMEOUT } : {}),
         args: [
           {
             spec,

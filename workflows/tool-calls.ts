@@ -8,13 +8,15 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
+  TemporalFailure,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import { MCP_CALL_ACTIVITY, type McpActivities } from '../core/contracts/mcp.ts';
 import { toolActivityType, type ApprovalActivities, type ApprovalGrant, type ToolActivities, type ToolConversation } from '../core/contracts/tools.ts';
 import { durationMs } from '../core/duration.ts';
-import { AGENT_RUN_WORKFLOW, summarise, type RunEvent } from '../core/run-events.ts';
+import { AGENT_RUN_TASK_TIMEOUT, AGENT_RUN_WORKFLOW, summarise, type RunEvent } from '../core/run-events.ts';
 import { MAX_AGENT_DEPTH, type AgentSpec, type PlannedCall, type TokenUsage, type ToolResultRef, type ToolSpec } from '../core/spec.ts';
 import type { agentRun } from './agent-run.ts';
 import type { ApprovalDesk, ApprovalOutcome, RunConversation } from './approvals.ts';
@@ -35,6 +37,29 @@ export interface ToolCallContext {
   charge(spent: { usage: TokenUsage; steps: number; toolCalls: number }): void;
   /** The step's sub-agent calls that run side by side (approved or asking no one), in the model's order: they share what is left. */
   subAgentCalls?: PlannedCall[];
+  /** Set when every call of the step is to a read-only tool (`readOnlyStep`): they run as local activities. */
+  localTools?: boolean;
+}
+
+/** A step whose calls are all to read-only tools runs them as local activities from this patch on; before it every tool was an activity. */
+export const READ_ONLY_LOCAL_TOOLS_PATCH = 'read-only-local-tools';
+
+/**
+ * Whether a step's calls may all run as local activities, in the workflow task that has the
+ * model's answer: each names a tool that declares itself read-only, asks no one, and is the
+ * worker's own (not a sub-agent, not an MCP server's, whose hints are the server's word).
+ * Such a call may run again after a crash, which changes nothing. A call to a tool that does
+ * not exist runs nowhere, so it does not hold the step back.
+ */
+export function readOnlyStep(spec: AgentSpec, calls: PlannedCall[]): boolean {
+  let some = false;
+  for (const call of calls) {
+    const tool = spec.tools.find((candidate) => candidate.name === call.name);
+    if (!tool) continue;
+    if (tool.readOnly !== true || tool.approval !== 'never' || tool.subAgent || tool.mcp) return false;
+    some = true;
+  }
+  return some;
 }
 
 /** Sub-agents called in the same step share the run's remaining steps and tokens from this patch on; before it each got all of them. */
@@ -129,16 +154,36 @@ async function callActivity(context: ToolCallContext, tool: ToolSpec, call: Plan
       channel: context.conversation.channel,
       requesters: context.conversation.requesters ?? [],
     };
+    const tools = context.localTools ? proxyLocalActivities<ToolActivities>(localOptions(tool)) : proxyActivities<ToolActivities>(options);
     // The proxy answers every key; the index type alone cannot say so.
-    running = proxyActivities<ToolActivities>(options)[toolActivityType(tool.name)]!({ call, ...(conversation ? { conversation } : {}), ...(grant ? { approval: grant } : {}) });
+    running = tools[toolActivityType(tool.name)]!({ call, ...(conversation ? { conversation } : {}), ...(grant ? { approval: grant } : {}) });
   }
   try {
     return await running;
   } catch (error) {
-    if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
-    const cause = error.cause;
-    return failed(call, cause instanceof ApplicationFailure && cause.type ? cause.type : 'ToolFailed', cause?.message ?? error.message);
+    if (isCancellation(error)) throw error;
+    // A local call's failure may arrive as its cause alone (an ApplicationFailure, a timeout).
+    const cause = error instanceof ActivityFailure ? error.cause : context.localTools && error instanceof TemporalFailure ? error : undefined;
+    if (!cause && !(error instanceof ActivityFailure)) throw error;
+    return failed(call, cause instanceof ApplicationFailure && cause.type ? cause.type : 'ToolFailed', cause?.message ?? (error as Error).message);
   }
+}
+
+/**
+ * A read-only tool as a local activity: the worker runs it inside the workflow task, and the
+ * marker recording its result (a reference to the stored outcome, as an activity's would be)
+ * is written with the task that schedules the next model call. Longer waits between attempts
+ * become a timer in history rather than a task held open. A stop does not wait for the tool
+ * to acknowledge: it changes nothing, and the run's workflow task heartbeat (its workflow task
+ * timeout, see `AGENT_RUN_TASK_TIMEOUT`) already bounds how long the stop waits to be heard.
+ */
+function localOptions(tool: ToolSpec) {
+  return {
+    startToCloseTimeout: tool.timeout,
+    retry: tool.retry,
+    localRetryThreshold: '10 seconds',
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+  } as const;
 }
 
 /** A sub-agent's call: a child run with the smaller of its own budget and what is left of this run's. */
@@ -173,6 +218,7 @@ async function callSubAgent(context: ToolCallContext, tool: ToolSpec, call: Plan
   try {
     const result = await executeChild<typeof agentRun>(AGENT_RUN_WORKFLOW, {
       workflowId,
+      ...(patched(READ_ONLY_LOCAL_TOOLS_PATCH) ? { workflowTaskTimeout: AGENT_RUN_TASK_TIMEOUT } : {}),
       args: [
         {
           spec: { ...subAgent, limits },

@@ -80,9 +80,9 @@ describe.skipIf(noTemporal)('sub-agents', () => {
     expect(childId).toMatch(new RegExp(`^${handle.workflowId}/researcher-`));
     const child = await temporal.client.workflow.getHandle(childId).result();
     expect(child).toMatchObject({ answer: '42', steps: 2, usage: { totalTokens: 315 } });
-    // A sub-agent reports no progress of its own: its model calls run as local activities, its tools as activities.
+    // A sub-agent reports no progress of its own: its model calls run as local activities, and so does its read-only tool.
     const childHistory = await summariseHistory(temporal.client.workflow.getHandle(childId));
-    expect(childHistory.local).toEqual(['callModel', 'callModel']);
+    expect(childHistory.local).toEqual(['callModel', 'tool:calculate', 'callModel']);
     expect(childHistory.completed['tool:calculate']).toBe(1);
     // The parent's model saw the child's answer as the tool's result.
     const lastLeadRequest = model!.requests.filter((request) => agentOf(request) === 'lead').at(-1)!;

@@ -1,0 +1,169 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { temporal as proto } from '@temporalio/proto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sendStop } from '../../client/send-message.ts';
+import * as z from 'zod';
+import { calculatorTool } from '../../agents/tools/calculator.ts';
+import { compileAgent, defineAgent } from '../../core/define-agent.ts';
+import { defineTool } from '../../core/define-tool.ts';
+import { LOCAL_ACTIVITY_MARKER } from '../../core/local-activity-marker.ts';
+import { AGENT_RUN_TASK_TIMEOUT, AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
+import type { ToolResultRef } from '../../core/spec.ts';
+import type { GeminiServer } from '../../local/gemini-server.ts';
+import type { AgentRunResult } from '../../workflows/agent-run.ts';
+import { createLocalConversationIndex } from '../../worker/conversation-index.ts';
+import { summariseHistory } from '../support/history.ts';
+import { answer, callTools, startScriptedModel, type ScriptStep } from '../support/scripted-model.ts';
+import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { conversationDriver, incoming } from './conversation-helpers.ts';
+
+const EventType = proto.api.enums.v1.EventType;
+
+/** A side-effecting tool: every run of its handler is counted, so a repeat would show. */
+const notes: string[] = [];
+const recordNoteTool = defineTool({
+  name: 'record_note',
+  description: 'Records a note.',
+  input: z.object({ text: z.string().describe('The note.') }),
+  handler({ text }) {
+    notes.push(text);
+    return { recorded: text };
+  },
+});
+
+/** A read-only tool that takes a while, and stops when aborted. */
+let slowReads = 0;
+const slowReadTool = defineTool({
+  name: 'slow_read',
+  readOnly: true,
+  description: 'Reads something slowly.',
+  input: z.object({ key: z.string().describe('What to read.') }),
+  async handler({ key }, { signal }) {
+    slowReads += 1;
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, 5_000);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(new Error('aborted'));
+      });
+    });
+    return { key };
+  },
+});
+
+const agent = defineAgent({
+  name: 'read-only-steps',
+  instructions: 'Be brief.',
+  tools: [calculatorTool, recordNoteTool, slowReadTool],
+  limits: { maxSteps: 20 },
+});
+
+describe.skipIf(noTemporal)('read-only steps', () => {
+  const temporal = useTemporal();
+  let model: GeminiServer | undefined;
+  afterEach(async () => {
+    await model?.close();
+    model = undefined;
+  });
+
+  async function run(script: ScriptStep[]) {
+    model = await startScriptedModel(script);
+    const taskQueue = temporal.taskQueue();
+    await temporal.startWorker({ taskQueue, tools: agent.tools, modelUrl: model.url });
+    const handle = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
+      taskQueue,
+      workflowId: `test-${crypto.randomUUID()}`,
+      workflowTaskTimeout: AGENT_RUN_TASK_TIMEOUT,
+      args: [{ spec: compileAgent(agent), prompt: 'Work it out.' }],
+    });
+    return { handle, model, result: handle.result() as Promise<AgentRunResult> };
+  }
+
+  it('runs a read-only step with no activity task: its result is a local-activity marker; a side-effecting tool stays an activity', async () => {
+    const { handle, result } = await run([
+      callTools({ name: 'calculate', args: { expression: '6 * 7' } }, { name: 'calculate', args: { expression: '1 + 1' } }),
+      callTools({ name: 'record_note', args: { text: 'forty-two' } }),
+      // A step mixing both kinds is not read-only: both of its calls are activities.
+      callTools({ name: 'calculate', args: { expression: '2 * 2' } }, { name: 'record_note', args: { text: 'four' } }),
+      answer('42, noted.'),
+    ]);
+    expect(await result).toMatchObject({ answer: '42, noted.', stopReason: 'answer', steps: 4, toolCalls: 5 });
+
+    const history = await summariseHistory(handle);
+    expect(history.patches).toContain('read-only-local-tools');
+    const activityTasks = history.events
+      .filter((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+      .map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name);
+    // Step 1's two calculations scheduled no activity task; step 3's one did, beside its note.
+    expect(activityTasks).toEqual(['appendToTranscript', 'tool:record_note', 'tool:calculate', 'tool:record_note']);
+    expect(history.local).toEqual(['callModel', 'tool:calculate', 'tool:calculate', 'callModel', 'callModel', 'callModel']);
+
+    // The tool's result is in history, in its marker: a reference to the stored outcome and an excerpt, as an activity returns.
+    const results = history.events
+      .map((event) => event.markerRecordedEventAttributes)
+      .filter((marker) => marker?.markerName === LOCAL_ACTIVITY_MARKER)
+      .map((marker) => JSON.parse(new TextDecoder().decode(marker!.details!.result!.payloads![0]!.data!)) as ToolResultRef)
+      .filter((value) => value.name === 'calculate');
+    expect(results).toHaveLength(2);
+    // The two calls of one step finish in either order.
+    const [sixTimesSeven] = results.filter((value) => value.excerpt.includes('6 * 7'));
+    expect(sixTimesSeven).toMatchObject({ name: 'calculate', ok: true, resultRef: expect.stringMatching(/^sha256:/), excerpt: expect.stringContaining('42') });
+    expect(sixTimesSeven!.bytes).toBeLessThan(200);
+    expect(notes.filter((note) => note === 'forty-two')).toHaveLength(1);
+  });
+
+  it('hears a stop during a run of read-only steps within 2 s', async () => {
+    const steps = Array.from({ length: 19 }, (_, index) => callTools({ name: 'slow_read', args: { key: `k${index}` } }));
+    const { handle, result, model } = await run(steps);
+    // Step 2's tool is running: the run's workflow task is held open by it.
+    await expect.poll(() => model.requests.length, { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => slowReads, { timeout: 5_000 }).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stoppedAt = Date.now();
+    await handle.cancel();
+    await expect(result).rejects.toThrow();
+    const took = Date.now() - stoppedAt;
+    expect(took).toBeLessThan(2_000);
+
+    const history = await summariseHistory(handle);
+    expect(history.scheduled.filter((type) => type === 'tool:slow_read').length).toBeGreaterThanOrEqual(1);
+    // Every slow read ran locally: none was an activity task.
+    expect(history.events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'tool:slow_read')).toBe(false);
+    expect(history.events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);
+  });
+
+  it("hears a person's stop of a conversation's turn in a read-only step within 2 s (the turn's run has the short task timeout)", async () => {
+    model = await startScriptedModel(Array.from({ length: 19 }, (_, index) => callTools({ name: 'slow_read', args: { key: `c${index}` } })));
+    const taskQueue = temporal.taskQueue('read-only-chat');
+    await temporal.startWorker({
+      taskQueue,
+      tools: [],
+      agents: [agent],
+      modelUrl: model.url,
+      conversationIndex: createLocalConversationIndex({ directory: mkdtempSync(join(tmpdir(), 'conversations-')) }),
+    });
+    const chat = conversationDriver(temporal.client, taskQueue, agent.name);
+    const readsBefore = slowReads;
+    await chat.send(incoming('read it all'));
+    // Step 2's read is running.
+    await expect.poll(() => slowReads, { timeout: 30_000 }).toBe(readsBefore + 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await sendStop(temporal.client, chat.conversationId, { by: 'U-ASKER' })).toEqual({ stopped: true, turn: 1 });
+    await chat.waitForTurn(1, 'stopped');
+
+    // Measured by the server: from the run's cancel request to its end.
+    const run = await summariseHistory(temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`));
+    const at = (type: number) => run.events.find((event) => event.eventType === type);
+    const requested = at(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED)!;
+    const cancelled = at(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED)!;
+    expect(millis(cancelled) - millis(requested)).toBeLessThan(2_000);
+    expect(run.events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'tool:slow_read')).toBe(false);
+    expect(run.local).toContain('tool:slow_read');
+  });
+});
+
+function millis(event: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }): number {
+  return Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+}
