@@ -78,6 +78,8 @@ export interface FaultStack {
   s3: S3Client;
   sqsProxy: FaultProxy;
   s3Proxy: FaultProxy;
+  /** With `proxyTemporal`: the worker's and the dispatcher's route to the dev server, which `cut()` severs. */
+  temporalProxy?: FaultProxy;
   worker: Restartable;
   dispatcher: Restartable;
   temporal: Restartable & { client(): Client };
@@ -93,6 +95,8 @@ export interface FaultStackOptions {
   /** Answers the model's requests when no fault is switched on. */
   script: (request: GeminiRequest) => GeminiReply;
   log: (line: string) => void;
+  /** Puts a fault proxy between the dev server and the worker and dispatcher (`npm run soak` cuts it). @default false */
+  proxyTemporal?: boolean;
 }
 
 /**
@@ -190,7 +194,10 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
   closers.push(async () => {
     if (!temporalDown) await temporal.stop();
   });
-  const temporalAddress = temporal.address;
+  // The dev server comes back on the same port after a kill, so a proxy in front of it stays valid.
+  const temporalProxy = options.proxyTemporal ? await startFaultProxy({ host: '127.0.0.1', port: temporalPort }) : undefined;
+  if (temporalProxy) closers.push(() => temporalProxy.close());
+  const temporalAddress = temporalProxy ? new URL(temporalProxy.url).host : temporal.address;
 
   // The Slack edge: functions/slack's app with the Lambda's own signed SQS call, through the proxy.
   const edge = await serveOnNode(
@@ -300,6 +307,7 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
     s3,
     sqsProxy,
     s3Proxy,
+    ...(temporalProxy ? { temporalProxy } : {}),
     worker,
     dispatcher,
     temporal: temporalControl,
