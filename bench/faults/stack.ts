@@ -23,6 +23,7 @@ import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { transcriptStoreSettingsSchema } from '../../store/create-store.ts';
 import { APPROVAL_SECRET, REPLY_SECRET, emailConfig, slackConfig } from '../../test/ingress/support.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../test/support/moto.ts';
+import { TEST_PAYLOAD_KEYS_JSON } from '../../test/support/payload-keys.ts';
 import { startWorkerProcess } from '../../test/support/worker-process.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 
@@ -262,6 +263,8 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
         TEMPORAL_TASK_QUEUE: TASK_QUEUE,
         TEMPORAL_CONNECT_TIMEOUT_MS: '2000',
         APPROVAL_TOKEN_SECRET: APPROVAL_SECRET,
+        // The worker's keys (startWorkerProcess sets the same): without them the dispatcher seals with a local key the worker cannot open.
+        PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON,
         DISPATCH_QUEUE_URL: queueUrl,
         DISPATCH_WAIT_SECONDS: '1',
         // A record that is not deleted (a killed dispatcher, Temporal away) comes back this soon.
