@@ -238,8 +238,8 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
       lives,
       rss: rss && { ...rss, meetsGoal: rss.percent <= GROWTH_GOAL_PERCENT },
       openHandles: handles && { ...handles, meetsGoal: handles.percent <= GROWTH_GOAL_PERCENT },
-      // Every sample, for a plot: [seconds since start, pid, RSS bytes, open handles].
-      series: series.rss.map((sample, index) => [Math.round(sample.atMs / 1000), sample.pid, sample.value, series.handles[index]!.value]),
+      // At most 24 of the samples, evenly spread, one line each: seconds since start, pid, RSS, open handles.
+      series: spread(series.rss.length, 24).map((index) => `${Math.round(series.rss[index]!.atMs / 1000)} s, pid ${series.rss[index]!.pid}: ${formatBytes(series.rss[index]!.value)}, ${series.handles[index]!.value} handles`),
     };
   });
   const first = dataSamples[0]!;
@@ -317,4 +317,10 @@ function bytesUnder(path: string): number {
   }
   for (const entry of entries) total += bytesUnder(join(path, entry));
   return total;
+}
+
+/** Up to `most` indexes of a list of `length`, evenly spread, the first and the last included. */
+function spread(length: number, most: number): number[] {
+  if (length <= most) return Array.from({ length }, (_, index) => index);
+  return Array.from({ length: most }, (_, index) => Math.round((index * (length - 1)) / (most - 1)));
 }
