@@ -219,6 +219,11 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
   ];
   const counts = countAnswers(expected, answers);
   const all = counts[0]!;
+  // Which ones missed, and when their answers came (seconds after the traffic began), to set beside the faults.
+  const seconds = (at: number) => Math.round((at - trafficStart) / 100) / 10;
+  const misses = expected
+    .filter((entry) => entry.accepted && (answers.get(entry.key)?.length ?? 0) !== 1)
+    .map((entry) => ({ key: entry.key, kind: entry.kind, sentAtSeconds: seconds(entry.sentAt), answersAtSeconds: (answers.get(entry.key) ?? []).map(seconds) }));
   // A tool that ran more than once: an attempt in flight at a kill (allowed), or a finished call repeated (not).
   let finishedToolCallsRepeated = 0;
   for (const message of sent.filter((entry) => entry.acceptedAt !== undefined && entry.conversationId)) {
@@ -262,6 +267,7 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
     warmupSeconds: warmupMs / 1000,
     growthMethod: "each process's longest life (a killed worker comes back with a new pid): mean of the last quarter of the samples after the warm-up against the mean of the first quarter",
     answers: counts,
+    misses,
     approvalsClicked: approvalRequests.size,
     finishedToolCallsRepeated,
     faults: faultLog,
@@ -282,6 +288,7 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
     '',
     ...data.map((entry) => `- ${entry.what}: ${formatBytes(entry.startBytes)} → ${formatBytes(entry.endBytes)} (${formatBytes(entry.bytesPerMinute)} a minute)`),
     `- finished tool calls repeated: ${finishedToolCallsRepeated}`,
+    ...misses.map((miss) => `- ${miss.kind} ${miss.key}, sent at +${miss.sentAtSeconds} s: ${miss.answersAtSeconds.length === 0 ? 'never answered' : `answered at ${miss.answersAtSeconds.map((at) => `+${at} s`).join(', ')}`}`),
     ...faultLog.map((fault) => `- +${(fault.atMs / 1000).toFixed(0)} s ${fault.kind}: ${fault.note}`),
   ].join('\n');
   return { section, ok, text };
