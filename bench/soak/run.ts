@@ -95,6 +95,10 @@ stack.controls.recordSlack = (message: SlackStoredMessage) => {
   }
 };
 log('stack ready');
+// SES's sent mail is read every 2 s, so an email's answer is timed when it went out; one read at a time (two would count a reply twice).
+let emailRead: Promise<void> | undefined;
+const pollEmail = (): Promise<void> => (emailRead ??= traffic.pollEmail().finally(() => (emailRead = undefined)));
+const emailPoller = setInterval(() => void pollEmail().catch(() => undefined), 2000);
 
 // The ambient schedule: a chat-made one of the assistant, every minute, posting to its channel.
 const trigger: TriggerSpec = { id: AMBIENT_TRIGGER, every: '1 minute', timezone: 'UTC', prompt: 'Post the soak tick.', deliver: { kind: 'slack', channel: AMBIENT_CHANNEL }, approvers: [] };
@@ -194,7 +198,7 @@ try {
   let waiting = unanswered();
   let lastProgress = Date.now();
   while (Date.now() < cap && Date.now() - lastProgress < QUIET_MS) {
-    await traffic.pollEmail();
+    await pollEmail();
     const now = unanswered();
     if (now === 0 && (await ambientRunning()) === 0) break;
     if (now < waiting) {
@@ -206,12 +210,13 @@ try {
   drainSeconds = Math.round((Date.now() - trafficStart - durationMs) / 1000);
   log(`backlog drained in ${drainSeconds} s; ${unanswered()} message(s) unanswered`);
   await sleep(SETTLE_MS);
-  await traffic.pollEmail();
+  await pollEmail();
   result = await report();
 } catch (error) {
   failed = true;
   log(`the soak failed: ${(error as Error).stack ?? String(error)}`);
 } finally {
+  clearInterval(emailPoller);
   clearInterval(sampler);
   clearInterval(dataSampler);
   await stack.close();
