@@ -5,6 +5,7 @@ import { defineAgent, type AgentDefinition } from '../core/define-agent.ts';
 import type { TriggerOptions } from '../core/triggers.ts';
 import { findTemporalCli, startDevServer } from '../local/temporal-dev-server.ts';
 import { round, table } from './report.ts';
+import { listScheduleMemos } from '../client/schedule-list.ts';
 
 export interface SchedulesBenchOptions {
   /** Agents, each with `triggersPerAgent` triggers. @default 10 */
@@ -100,7 +101,7 @@ export async function runSchedulesBench(options: SchedulesBenchOptions = {}): Pr
   const untilListed = async () => {
     for (let attempt = 0; attempt < 300; attempt += 1) {
       const listed = new Set<string>();
-      for await (const entry of client.schedule.list({ pageSize: 1000 })) if (entry.memo) listed.add(entry.scheduleId);
+      for await (const entry of listScheduleMemos(client)) if (entry.memo) listed.add(entry.scheduleId);
       if (ids.every((id) => listed.has(id))) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -23,6 +23,7 @@ import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { transcriptStoreSettingsSchema } from '../../store/create-store.ts';
 import { APPROVAL_SECRET, REPLY_SECRET, emailConfig, slackConfig } from '../../test/ingress/support.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../test/support/moto.ts';
+import { TEST_PAYLOAD_KEYS_JSON } from '../../test/support/payload-keys.ts';
 import { startWorkerProcess } from '../../test/support/worker-process.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 
@@ -78,6 +79,8 @@ export interface FaultStack {
   s3: S3Client;
   sqsProxy: FaultProxy;
   s3Proxy: FaultProxy;
+  /** With `proxyTemporal`: the worker's and the dispatcher's route to the dev server, which `cut()` severs. */
+  temporalProxy?: FaultProxy;
   worker: Restartable;
   dispatcher: Restartable;
   temporal: Restartable & { client(): Client };
@@ -93,6 +96,8 @@ export interface FaultStackOptions {
   /** Answers the model's requests when no fault is switched on. */
   script: (request: GeminiRequest) => GeminiReply;
   log: (line: string) => void;
+  /** Puts a fault proxy between the dev server and the worker and dispatcher (`npm run soak` cuts it). @default false */
+  proxyTemporal?: boolean;
 }
 
 /**
@@ -190,7 +195,10 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
   closers.push(async () => {
     if (!temporalDown) await temporal.stop();
   });
-  const temporalAddress = temporal.address;
+  // The dev server comes back on the same port after a kill, so a proxy in front of it stays valid.
+  const temporalProxy = options.proxyTemporal ? await startFaultProxy({ host: '127.0.0.1', port: temporalPort }) : undefined;
+  if (temporalProxy) closers.push(() => temporalProxy.close());
+  const temporalAddress = temporalProxy ? new URL(temporalProxy.url).host : temporal.address;
 
   // The Slack edge: functions/slack's app with the Lambda's own signed SQS call, through the proxy.
   const edge = await serveOnNode(
@@ -255,6 +263,8 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
         TEMPORAL_TASK_QUEUE: TASK_QUEUE,
         TEMPORAL_CONNECT_TIMEOUT_MS: '2000',
         APPROVAL_TOKEN_SECRET: APPROVAL_SECRET,
+        // The worker's keys (startWorkerProcess sets the same): without them the dispatcher seals with a local key the worker cannot open.
+        PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON,
         DISPATCH_QUEUE_URL: queueUrl,
         DISPATCH_WAIT_SECONDS: '1',
         // A record that is not deleted (a killed dispatcher, Temporal away) comes back this soon.
@@ -300,6 +310,7 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
     s3,
     sqsProxy,
     s3Proxy,
+    ...(temporalProxy ? { temporalProxy } : {}),
     worker,
     dispatcher,
     temporal: temporalControl,

@@ -6,6 +6,7 @@ import { defineAgent, type AgentDefinition } from '../../core/define-agent.ts';
 import type { TriggerOptions } from '../../core/triggers.ts';
 import { listSchedules, pauseSchedule, syncSchedules, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../../client/schedules.ts';
 import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { listScheduleMemos } from '../../client/schedule-list.ts';
 
 const temporal = useTemporal();
 const slack = { kind: 'slack', channel: 'C0123ABCD' } as const;
@@ -55,7 +56,7 @@ async function waitUntilListed(client: Client, ids: string[]): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     const listed = new Set<string>();
-    for await (const entry of client.schedule.list()) listed.add(entry.scheduleId);
+    for await (const entry of listScheduleMemos(client)) listed.add(entry.scheduleId);
     if (ids.every((id) => listed.has(id))) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

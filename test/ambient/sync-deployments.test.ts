@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { syncSchedules } from '../../client/schedules.ts';
 import { defineAgent, type AgentDefinition } from '../../core/define-agent.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
+import { listScheduleMemos } from '../../client/schedule-list.ts';
 
 /**
  * What a sync costs in Temporal requests, counted on the wire, and how deployments sharing a
@@ -31,7 +32,7 @@ async function waitUntilListed(client: Client, ids: string[]): Promise<void> {
     .poll(
       async () => {
         const listed = new Set<string>();
-        for await (const entry of client.schedule.list({ pageSize: 1000 })) if (entry.memo) listed.add(entry.scheduleId);
+        for await (const entry of listScheduleMemos(client)) if (entry.memo) listed.add(entry.scheduleId);
         return ids.filter((id) => !listed.has(id)).length;
       },
       { timeout: 30_000, interval: 250 },
