@@ -33,7 +33,9 @@ if (!settings.TEMPORAL_ADDRESS) {
 const { connection, client } = await connectOrExit(settings.TEMPORAL_ADDRESS, 'Check TEMPORAL_ADDRESS, or start the local stack with npm start.');
 let code = 0;
 try {
-  const costs = await collectRunCosts(client, { since, until });
+  let unreadable = 0;
+  const costs = await collectRunCosts(client, { since, until }, { onUnreadable: () => (unreadable += 1) });
+  if (unreadable > 0) console.log(`${unreadable} run(s) skipped: written with payload keys this program does not hold (PAYLOAD_KEYS, or .data/payload-keys.json).`);
   const total = costs.reduce((sum, cost) => sum + cost.cost, 0);
   console.log(`From ${since.toISOString()} to ${until.toISOString()}: ${costs.length} run(s), $${total.toFixed(4)} at the prices of core/models.ts (${MODEL_TABLE_DATE}).`);
   console.log('');

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { AGENT_RUN_WORKFLOW } from '../core/run-events.ts';
+import { PayloadKeyError } from './payload-encryption.ts';
 import type { AgentRunResult } from '../workflows/agent-run.ts';
 
 /** One finished run's spend, as the run recorded it in its result. */
@@ -28,13 +29,22 @@ export interface CostLine {
 /**
  * The spend of the agent runs that completed in [since, until): each run's result carries its
  * usage and cost (sub-agents included), so only top-level runs count. Runs that failed or were
- * stopped before answering recorded no result, and are not counted.
+ * stopped before answering recorded no result, and are not counted; nor are runs whose result
+ * this client's payload keys cannot open (`onUnreadable` hears of each).
  */
-export async function collectRunCosts(client: Client, period: { since: Date; until: Date }): Promise<RunCost[]> {
+export async function collectRunCosts(client: Client, period: { since: Date; until: Date }, options: { onUnreadable?: (workflowId: string) => void } = {}): Promise<RunCost[]> {
   const query = `WorkflowType = '${AGENT_RUN_WORKFLOW}' AND ExecutionStatus = 'Completed' AND CloseTime >= '${period.since.toISOString()}' AND CloseTime < '${period.until.toISOString()}'`;
   const costs: RunCost[] = [];
   for await (const execution of client.workflow.list({ query })) {
-    const result = (await client.workflow.getHandle(execution.workflowId, execution.runId).result()) as AgentRunResult;
+    let result: AgentRunResult;
+    try {
+      result = (await client.workflow.getHandle(execution.workflowId, execution.runId).result()) as AgentRunResult;
+    } catch (error) {
+      // A run written with payload keys this client lacks (another deployment in the namespace, or a key dropped from the set).
+      if (!(error instanceof PayloadKeyError)) throw error;
+      options.onUnreadable?.(execution.workflowId);
+      continue;
+    }
     // Runs recorded before costs were have no `spentBy`; sub-agents' runs are in their parent's.
     if (!result.spentBy || result.spentBy.depth > 0) continue;
     costs.push({

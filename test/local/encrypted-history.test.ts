@@ -99,7 +99,8 @@ describe.skipIf(noTemporal)("npm start's histories, read raw from the server", (
       /^\{"traceparent":"[0-9a-f-]+"\}$/,
       /^\{"id":"[a-z0-9-]+","deprecated":(true|false)\}$/,
       /^\[("[a-z0-9-]+",?)*\]$/,
-      /^\{"seq":\d+,"attempt":\d+,"activity_id":"\d+","activity_type":"\w+",/,
+      // A local activity's marker header: its type (a tool's or the model's name), attempt and times.
+      /^\{"seq":\d+,"attempt":\d+,"activity_id":"\d+","activity_type":"[\w:.-]+",/,
       /^"[\w:.-]{1,40}"$/,
     ];
     expect(clear.filter((text) => !BOOKKEEPING.some((pattern) => pattern.test(text)))).toEqual([]);
