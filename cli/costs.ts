@@ -2,9 +2,9 @@
 // the runs recorded (dates as YYYY-MM-DD, UTC; since defaults to 7 days ago, until to now).
 import * as z from 'zod';
 import { collectRunCosts, formatCostTable, summariseCosts } from '../client/costs.ts';
-import { loadSettingsFrom, optionalText } from '../core/load-settings.ts';
+import { optionalText } from '../core/load-settings.ts';
 import { MODEL_TABLE_DATE } from '../core/models.ts';
-import { connectOrExit, errorLine } from './connect.ts';
+import { errorLine, settingsAndClientOrExit } from './connect.ts';
 
 const USAGE = 'Usage: npm run costs -- [since YYYY-MM-DD] [until YYYY-MM-DD]   (UTC; since defaults to 7 days ago, until to now)';
 const settingsSchema = z.object({ TEMPORAL_ADDRESS: optionalText });
@@ -18,19 +18,7 @@ if (extra.length > 0 || day(sinceText) === null || day(untilText) === null || Nu
   process.exit(2);
 }
 
-let settings: z.infer<typeof settingsSchema>;
-try {
-  settings = loadSettingsFrom(settingsSchema, process.env, 'costs');
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(2);
-}
-if (!settings.TEMPORAL_ADDRESS) {
-  console.error('Set TEMPORAL_ADDRESS (e.g. TEMPORAL_ADDRESS=127.0.0.1:7233) to reach Temporal; for a local try, run the local stack (npm start) and point TEMPORAL_ADDRESS at its dev server.');
-  process.exit(2);
-}
-
-const { connection, client } = await connectOrExit(settings.TEMPORAL_ADDRESS, 'Check TEMPORAL_ADDRESS, or start the local stack with npm start.');
+const { connection, client } = await settingsAndClientOrExit(settingsSchema, 'costs');
 let code = 0;
 try {
   let unreadable = 0;

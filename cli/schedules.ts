@@ -1,10 +1,10 @@
 // `npm run schedules -- sync | list | trigger <id> | pause <id> [note] | unpause <id> [note]`:
 // makes Temporal's schedules match the agents' triggers, and shows or steers them.
 import * as z from 'zod';
-import { connectOrExit, errorLine } from './connect.ts';
+import { errorLine, settingsAndClientOrExit } from './connect.ts';
 import { createAgentRegistry } from '../agents/index.ts';
 import { listSchedules, pauseSchedule, syncSchedules, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../client/schedules.ts';
-import { ConfigError, loadSettingsFrom, optionalText } from '../core/load-settings.ts';
+import { ConfigError, optionalText } from '../core/load-settings.ts';
 import { formatScheduleTable, formatSyncSummary } from './schedules-table.ts';
 
 const USAGE = 'Usage: npm run schedules -- sync | list | trigger <id> | pause <id> [note] | unpause <id> [note]';
@@ -26,19 +26,7 @@ if (!command || !['sync', 'list', 'trigger', 'pause', 'unpause'].includes(comman
   process.exit(2);
 }
 
-let settings: z.infer<typeof settingsSchema>;
-try {
-  settings = loadSettingsFrom(settingsSchema, process.env, 'schedules');
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(2);
-}
-if (!settings.TEMPORAL_ADDRESS) {
-  console.error('Set TEMPORAL_ADDRESS (e.g. TEMPORAL_ADDRESS=127.0.0.1:7233) to reach Temporal; for a local try, run the local stack (npm start) and point TEMPORAL_ADDRESS at its dev server.');
-  process.exit(2);
-}
-
-const { connection, client } = await connectOrExit(settings.TEMPORAL_ADDRESS, 'Check TEMPORAL_ADDRESS, or start the local stack with npm start.');
+const { settings, connection, client } = await settingsAndClientOrExit(settingsSchema, 'schedules');
 
 let code = 0;
 try {
