@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { defineAgent, toolsOf, type AgentDefinition } from '../core/define-agent.ts';
-import type { ToolDefinition } from '../core/define-tool.ts';
+import { defineAgent, toolsOf, type AgentDefinition } from '../authoring/define-agent.ts';
+import type { ToolDefinition } from '../authoring/define-tool.ts';
 import { createAlertWatchCheck } from './ambient/alert-watch.ts';
 import { createHandbookDigestCheck } from './ambient/handbook-digest.ts';
 import { calculatorTool } from './tools/calculator.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import type { ToolDefinition } from '../core/define-tool.ts';
+import type { ToolDefinition } from '../authoring/define-tool.ts';
 import { startGeminiServer, type GeminiResponder, type GeminiServer } from '../local/gemini-server.ts';
 import { findTemporalCli, startDevServer, type DevServer } from '../local/temporal-dev-server.ts';
 import { createCachedStore, type CachedTranscriptStore } from '../store/cached-store.ts';

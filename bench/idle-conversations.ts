@@ -4,7 +4,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { sendMessage } from '../client/send-message.ts';
+import { sendMessage } from '../temporal-client/send-message.ts';
 import { TURNS_QUERY, type TurnSummary } from '../core/conversation.ts';
 import { startGeminiServer } from '../local/gemini-server.ts';
 import { offlineModel } from '../local/offline-model.ts';

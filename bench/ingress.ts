@@ -1,8 +1,8 @@
 import { loadavg } from 'node:os';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { findTemporalCli, startDevServer, type DevServer } from '../local/temporal-dev-server.ts';
-import { createFifoQueue, queueDepth, sqsClient } from '../test/ingress/support.ts';
-import { createMotoSecret, MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../test/support/moto.ts';
+import { createFifoQueue, queueDepth, sqsClient } from '../testkit/ingress.ts';
+import { createMotoSecret, MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../testkit/moto.ts';
 import { installQuietRuntime } from './harness.ts';
 import { buildIngressBundle, zodNamespaceImports, type BuiltBundle } from './ingress/bundles.ts';
 import { concurrentRounds, sequentialRounds, timeAcknowledgement, type Target } from './ingress/latency.ts';

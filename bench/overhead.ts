@@ -7,11 +7,11 @@ import type { ModelStepInput, ModelStepResult } from '../core/contracts/model.ts
 import { toolActivityType } from '../core/contracts/tools.ts';
 import type { AppendInput, AppendResult } from '../core/contracts/transcript.ts';
 import { functionCalls, type AgentSpec, type Content, type ToolResultRef } from '../core/spec.ts';
-import type { ToolDefinition } from '../core/define-tool.ts';
+import type { ToolDefinition } from '../authoring/define-tool.ts';
 import { createModelActivities } from '../worker/activities/model.ts';
 import { createTranscriptActivities } from '../worker/activities/transcript.ts';
 import { createToolActivities } from '../worker/activities/tools.ts';
-import { createMemoryApprovalRecords } from '../worker/approval-records.ts';
+import { createMemoryApprovalRecords } from '../store/approval-records.ts';
 import { createAgentWorker, type Tuning } from '../worker/create-worker.ts';
 import type { AgentRunInput } from '../workflows/agent-run.ts';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../local/temporal-dev-server.ts';

@@ -1,11 +1,11 @@
 import { cpus, loadavg } from 'node:os';
 import { Client, Connection, ScheduleNotFoundError, type ConnectionOptions } from '@temporalio/client';
-import { syncSchedules, type SyncSummary } from '../client/schedules.ts';
-import { defineAgent, type AgentDefinition } from '../core/define-agent.ts';
+import { syncSchedules, type SyncSummary } from '../temporal-client/schedules.ts';
+import { defineAgent, type AgentDefinition } from '../authoring/define-agent.ts';
 import type { TriggerOptions } from '../core/triggers.ts';
 import { findTemporalCli, startDevServer } from '../local/temporal-dev-server.ts';
 import { round, table } from './report.ts';
-import { listScheduleMemos } from '../client/schedule-list.ts';
+import { listScheduleMemos } from '../temporal-client/schedule-list.ts';
 
 export interface SchedulesBenchOptions {
   /** Agents, each with `triggersPerAgent` triggers. @default 10 */

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { compileAgent, defineAgent } from '../core/define-agent.ts';
-import { defineTool, type ToolDefinition } from '../core/define-tool.ts';
+import { compileAgent, defineAgent } from '../authoring/define-agent.ts';
+import { defineTool, type ToolDefinition } from '../authoring/define-tool.ts';
 import type { AgentSpec, Content } from '../core/spec.ts';
 import type { GeminiReply, GeminiRequest, GeminiResponder } from '../local/gemini-server.ts';
 

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
-import { sendApproval, sendMessage, sendStop } from '../client/send-message.ts';
+import { sendApproval, sendMessage, sendStop } from '../temporal-client/send-message.ts';
 import type { PendingApproval } from '../core/conversation.ts';
 import { summarise } from '../core/run-events.ts';
 import { followTurn } from './follow-turn.ts';

@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type * as z from 'zod';
-import { loadSettingsFrom } from '../core/load-settings.ts';
-import { encryptedDataConverter } from '../client/payload-encryption.ts';
+import { loadSettingsFrom } from '../config/load-settings.ts';
+import { encryptedDataConverter } from '../temporal-client/payload-encryption.ts';
 import { localPayloadKeysOrExit } from '../local/payload-keys.ts';
 
 /**

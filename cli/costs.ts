@@ -1,8 +1,8 @@
 // `npm run costs -- [since] [until]`: what the agents spent, by agent and by person, from what
 // the runs recorded (dates as YYYY-MM-DD, UTC; since defaults to 7 days ago, until to now).
 import * as z from 'zod';
-import { collectRunCosts, formatCostTable, summariseCosts } from '../client/costs.ts';
-import { optionalText } from '../core/load-settings.ts';
+import { collectRunCosts, formatCostTable, summariseCosts } from '../temporal-client/costs.ts';
+import { optionalText } from '../config/load-settings.ts';
 import { MODEL_TABLE_DATE } from '../core/models.ts';
 import { errorLine, settingsAndClientOrExit } from './connect.ts';
 

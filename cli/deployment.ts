@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { connectOrExit, errorLine } from './connect.ts';
-import { clearRampingVersion, describeDeployment, setCurrentVersion, setRampingVersion, whenVersionReady, type DeploymentSummary } from '../client/worker-deployment.ts';
-import { loadSettingsFrom, optionalText } from '../core/load-settings.ts';
+import { clearRampingVersion, describeDeployment, setCurrentVersion, setRampingVersion, whenVersionReady, type DeploymentSummary } from '../temporal-client/worker-deployment.ts';
+import { loadSettingsFrom, optionalText } from '../config/load-settings.ts';
 
 const USAGE = 'Usage: npm run deployment -- describe | current <build-id | --outputs file> | ramp <build-id | --outputs file> <percent> | ramp off';
 

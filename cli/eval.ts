@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode, DefaultLogger, Runtime as TemporalRuntime } from '@temporalio/worker';
-import { mcpServersOf } from '../core/define-agent.ts';
-import { settingsOrExit } from '../core/load-settings.ts';
+import { mcpServersOf } from '../authoring/define-agent.ts';
+import { settingsOrExit } from '../config/load-settings.ts';
 import { CaseFileError } from '../eval/case.ts';
 import { ExportError, exportRecorded } from '../eval/export.ts';
 import { listResults, loadCases, readResults, writeCase, writeResults } from '../eval/files.ts';
@@ -14,15 +14,15 @@ import { runCases } from '../eval/run-cases.ts';
 import { openEvalTemporal, evalModel } from '../eval/setup.ts';
 import { fileLogger } from '../local/file-logger.ts';
 import { localPayloadKeys } from '../local/payload-keys.ts';
-import { PayloadKeyError } from '../client/payload-encryption.ts';
+import { PayloadKeyError } from '../temporal-client/payload-encryption.ts';
 import { startRuntime } from '../local/runtime.ts';
-import { loadStackSettings } from '../local/settings.ts';
+import { loadStackSettings } from '../config/local-settings.ts';
 import { StartupError } from '../local/startup-error.ts';
-import { TemporalConnectionError } from '../client/temporal-connection.ts';
+import { TemporalConnectionError } from '../temporal-client/temporal-connection.ts';
 import { createTranscriptStore } from '../store/create-store.ts';
 import { WORKFLOWS_PATH } from '../worker/create-worker.ts';
 import { registryFrom } from '../worker/from-settings.ts';
-import { WORKFLOW_INTERCEPTORS_PATH } from '../worker/tracing.ts';
+import { WORKFLOW_INTERCEPTORS_PATH } from '../telemetry/worker-tracing.ts';
 
 const USAGE = `Usage:
   npm run eval -- export <conversation or run id>… [--force]

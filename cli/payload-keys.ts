@@ -1,4 +1,4 @@
-import { newPayloadKeyJson, PayloadKeyError } from '../client/payload-encryption.ts';
+import { newPayloadKeyJson, PayloadKeyError } from '../temporal-client/payload-encryption.ts';
 import { localPayloadKeys, payloadKeysFile, rotateLocalPayloadKey } from '../local/payload-keys.ts';
 
 // `npm run payload-keys -- list | rotate | new <id>`: the local key file, and a key for the AWS secret.

@@ -1,5 +1,5 @@
-import type { ScheduleRow } from '../client/schedules.ts';
-import type { SyncSummary } from '../client/schedules.ts';
+import type { ScheduleRow } from '../temporal-client/schedules.ts';
+import type { SyncSummary } from '../temporal-client/schedules.ts';
 
 /** `npm run schedules -- list` output: one row per schedule, columns padded to their widest cell. */
 export function formatScheduleTable(rows: ScheduleRow[]): string {

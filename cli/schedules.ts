@@ -3,8 +3,8 @@
 import * as z from 'zod';
 import { errorLine, settingsAndClientOrExit } from './connect.ts';
 import { createAgentRegistry } from '../agents/index.ts';
-import { listSchedules, pauseSchedule, syncSchedules, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../client/schedules.ts';
-import { ConfigError, optionalText } from '../core/load-settings.ts';
+import { listSchedules, pauseSchedule, syncSchedules, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../temporal-client/schedules.ts';
+import { ConfigError, optionalText } from '../config/load-settings.ts';
 import { formatScheduleTable, formatSyncSummary } from './schedules-table.ts';
 
 const USAGE = 'Usage: npm run schedules -- sync | list | trigger <id> | pause <id> [note] | unpause <id> [note]';

@@ -24,7 +24,7 @@ export const OUTCOME = { name: 'Outcome', type: 'KEYWORD' } as KeywordKey;
 /**
  * Set on a run while it waits for a person's approval: when its oldest open request was
  * asked (workflow time); removed when none is left. A visibility list of running workflows
- * with it set is the approvals waiting (worker/approvals-waiting.ts).
+ * with it set is the approvals waiting (telemetry/approvals-waiting.ts).
  */
 export const APPROVAL_WAITING_SINCE = { name: 'ApprovalWaitingSince', type: 'DATETIME' } as DatetimeKey;
 

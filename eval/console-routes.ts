@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { Hono } from 'hono';
 import type { TranscriptStore } from '../store/transcript-store.ts';
 import { isMessageRef } from '../store/transcript-store.ts';
-import { loadAll } from '../worker/transcript.ts';
+import { loadAll } from '../store/transcript-chain.ts';
 import { listResults, readResults } from './files.ts';
 
 export interface EvalRoutesOptions {

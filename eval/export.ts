@@ -1,11 +1,11 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { CONVERSATION_WORKFLOW } from '../core/conversation.ts';
-import type { AgentDefinition } from '../core/define-agent.ts';
+import type { AgentDefinition } from '../authoring/define-agent.ts';
 import { AGENT_RUN_WORKFLOW } from '../core/run-events.ts';
 import type { AgentSpec, Content } from '../core/spec.ts';
 import type { TranscriptStore } from '../store/transcript-store.ts';
-import { loadAll } from '../worker/transcript.ts';
+import { loadAll } from '../store/transcript-chain.ts';
 import type { AgentRunInput, AgentRunResult } from '../workflows/agent-run.ts';
 import { parseCase, type EvalCase, type EvalCaseInput, type RecordedCall } from './case.ts';
 import { redact } from './redact.ts';

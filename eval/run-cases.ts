@@ -1,11 +1,11 @@
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
-import { compileAgent, mcpServersOf, toolsOf, type AgentDefinition } from '../core/define-agent.ts';
+import { compileAgent, mcpServersOf, toolsOf, type AgentDefinition } from '../authoring/define-agent.ts';
 import { AGENT_RUN_WORKFLOW, PROGRESS_QUERY, type RunEvent } from '../core/run-events.ts';
 import type { AgentSpec, TokenUsage } from '../core/spec.ts';
 import { isMessageRef, type TranscriptStore } from '../store/transcript-store.ts';
 import { createAgentWorker } from '../worker/create-worker.ts';
-import { appendMessages } from '../worker/transcript.ts';
+import { appendMessages } from '../store/transcript-chain.ts';
 import type { AgentRunResult, agentRun } from '../workflows/agent-run.ts';
 import type { EvalCase } from './case.ts';
 import type { Judge } from './judge.ts';

@@ -1,9 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { connectTo, temporalTargetFrom } from '../client/temporal-connection.ts';
-import type { Environment } from '../core/load-settings.ts';
+import { connectTo, temporalTargetFrom } from '../temporal-client/temporal-connection.ts';
+import type { Environment } from '../config/load-settings.ts';
 import { startGeminiServer } from '../local/gemini-server.ts';
-import type { TerminalSettings } from '../local/settings.ts';
+import type { TerminalSettings } from '../config/local-settings.ts';
 import { startDevServer } from '../local/temporal-dev-server.ts';
 import { createJudge, type Judge } from './judge.ts';
 import { evalOfflineModel } from './offline-model.ts';

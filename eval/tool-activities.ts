@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { toolActivityType, type ToolActivities } from '../core/contracts/tools.ts';
-import type { ToolDefinition } from '../core/define-tool.ts';
+import type { ToolDefinition } from '../authoring/define-tool.ts';
 import type { ToolOutcome } from '../core/spec.ts';
 import { canonicalJson } from '../store/canonical-json.ts';
 import type { TranscriptStore } from '../store/transcript-store.ts';

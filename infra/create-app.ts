@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DurableAgentsStack } from './durable-agents-stack.ts';
-import { deploymentSettingsSchema, parseDeploymentSettings, type DeploymentSettings } from './settings.ts';
+import { deploymentSettingsSchema, parseDeploymentSettings, type DeploymentSettings } from '../config/infra-settings.ts';
 
 export interface CreatedApp {
   app: App;

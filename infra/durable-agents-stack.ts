@@ -9,9 +9,9 @@ import { OperationsAlarms } from './constructs/operations-alarms.ts';
 import { SlackIngress } from './constructs/slack-ingress.ts';
 import { TranscriptBucket } from './constructs/transcript-bucket.ts';
 import { WorkerScaling } from './constructs/worker-scaling.ts';
-import { placeholdersInUse, type DeploymentSettings } from './settings.ts';
+import { placeholdersInUse, type DeploymentSettings } from '../config/infra-settings.ts';
 import { readFileSync } from 'node:fs';
-import type { SuggestedPrompt } from '../core/suggested-prompts.ts';
+import type { SuggestedPrompt } from '../authoring/suggested-prompts.ts';
 import { slackManifestTemplate } from '../slack/slack-manifest.ts';
 
 export interface DurableAgentsStackProps extends StackProps {

@@ -1,12 +1,12 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { encryptedDataConverter } from '../client/payload-encryption.ts';
-import { settingsOrExit } from '../core/load-settings.ts';
+import { encryptedDataConverter } from '../temporal-client/payload-encryption.ts';
+import { settingsOrExit } from '../config/load-settings.ts';
 import { createDispatchBatchHandler } from '../functions/dispatch/dispatch-batch.ts';
 import { createTemporalClientProvider } from '../functions/dispatch/temporal-client.ts';
 import { jsonLog } from '../functions/shared/log.ts';
 import { localPayloadKeysOrExit } from './payload-keys.ts';
 import { pollQueue } from './poll-queue.ts';
-import { loadDispatchRunnerSettings } from './settings.ts';
+import { loadDispatchRunnerSettings } from '../config/local-settings.ts';
 
 // `npm run dispatch`: the Lambda's handler, fed by a long-poll loop on the same queue. Point
 // the SDK at a local SQS with AWS_ENDPOINT_URL_SQS, and Temporal with TEMPORAL_ADDRESS.

@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { AgentRegistry } from '../agents/index.ts';
-import { encryptedDataConverter, type PayloadKeySet } from '../client/payload-encryption.ts';
-import { connectTo, temporalTargetFrom } from '../client/temporal-connection.ts';
+import { encryptedDataConverter, type PayloadKeySet } from '../temporal-client/payload-encryption.ts';
+import { connectTo, temporalTargetFrom } from '../temporal-client/temporal-connection.ts';
 import { createWorkerFromSettings, registryFrom } from '../worker/from-settings.ts';
 import { replyAdaptersFrom } from '../worker/replies/adapters.ts';
 import { createTerminalReplies, type TerminalReplies } from '../worker/replies/terminal.ts';
@@ -10,7 +10,7 @@ import { syncSchedulesAtStart } from '../worker/sync-at-start.ts';
 import { startGeminiServer } from './gemini-server.ts';
 import { liveDevServer, startPersistentDevServer } from './persistent-dev-server.ts';
 import { offlineModel } from './offline-model.ts';
-import type { TerminalSettings } from './settings.ts';
+import type { TerminalSettings } from '../config/local-settings.ts';
 import { startDevServer } from './temporal-dev-server.ts';
 
 /** What a terminal program needs: Temporal, the agents, its replies; and how to close them. */

@@ -1,11 +1,11 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { settingsOrExit } from '../core/load-settings.ts';
+import { settingsOrExit } from '../config/load-settings.ts';
 import { createSlackApp } from '../functions/slack/app.ts';
 import { jsonLog } from '../functions/shared/log.ts';
 import { createSqsEventQueue } from '../functions/shared/sqs-sdk-queue.ts';
 import { createSlackPoster, createSuggestedPromptsSetter } from '../functions/slack/slack-post.ts';
 import { serveOnNode } from './node-server.ts';
-import { loadSlackEdgeRunnerSettings } from './settings.ts';
+import { loadSlackEdgeRunnerSettings } from '../config/local-settings.ts';
 
 // `npm run ingress`: the Slack Lambda's app on a local port. Point the SDK at a local SQS with
 // AWS_ENDPOINT_URL_SQS (or AWS_ENDPOINT_URL); Slack reaches it through a tunnel.

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { Runtime } from '@temporalio/worker';
-import { ConfigError, settingsOrExit } from '../core/load-settings.ts';
+import { ConfigError, settingsOrExit } from '../config/load-settings.ts';
 import { fileLogger } from './file-logger.ts';
-import { loadStackSettings } from './settings.ts';
+import { loadStackSettings } from '../config/local-settings.ts';
 import { startStack } from './start-stack.ts';
 import { StartupError } from './startup-error.ts';
 

@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import { loadSettingsFrom, optionalText } from '../core/load-settings.ts';
+import { loadSettingsFrom, optionalText } from '../config/load-settings.ts';
 import { createCachedStore, DEFAULT_CACHE_BYTES, type CachedTranscriptStore } from './cached-store.ts';
 import { createLocalDirectoryStore } from './local-directory-store.ts';
 import { createS3Store } from './s3-store.ts';

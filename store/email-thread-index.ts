@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { emailThreadRecordSchema, type EmailThreadRecord } from '../core/email-thread.ts';
+import { emailThreadRecordSchema, type EmailThreadRecord } from '../events/email-thread.ts';
 import type { TranscriptStoreSettings } from './create-store.ts';
 import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles, recordFilesFor, type RecordFiles } from './record-files.ts';
 
 /**
- * The email thread records (core/email-thread.ts), next to the transcript store:
+ * The email thread records (events/email-thread.ts), next to the transcript store:
  * `email-threads/token/ab/cdef….json` and `email-threads/message/ab/cdef….json` (and
  * `email-threads/sent/…`, the replies SES accepted), named by the
  * SHA-256 of the token id or Message-ID, so no outside string ever becomes a path. The

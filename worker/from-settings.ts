@@ -2,20 +2,20 @@ import type { Client } from '@temporalio/client';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { AnswerStreams } from './replies/answer-stream.ts';
 import type { NativeConnection } from '@temporalio/worker';
-import { encryptedWorkerDataConverter, type PayloadKeySet } from '../client/payload-encryption.ts';
-import type { Tracing } from '../client/tracing.ts';
+import { encryptedWorkerDataConverter, type PayloadKeySet } from '../temporal-client/payload-encryption.ts';
+import type { Tracing } from '../telemetry/tracing.ts';
 import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Duration } from '../core/spec.ts';
 import { createTranscriptStore, type TranscriptStoreSettings } from '../store/create-store.ts';
-import { createAmbientMemoryStoreFor } from './ambient-memory.ts';
-import { createBudgetLedger } from './budget-ledger.ts';
+import { createAmbientMemoryStoreFor } from '../store/ambient-memory.ts';
+import { createBudgetLedger } from '../store/budget-ledger.ts';
 import { recordFilesFor } from '../store/record-files.ts';
-import type { WorkerCounts } from './cloudwatch-metrics.ts';
-import { createApprovalRecordsFor } from './approval-records.ts';
-import { createConversationIndex } from './conversation-index.ts';
+import type { WorkerCounts } from '../telemetry/cloudwatch-metrics.ts';
+import { createApprovalRecordsFor } from '../store/approval-records.ts';
+import { createConversationIndex } from '../store/conversation-index.ts';
 import { createAgentWorker, type AgentWorker, type Tuning } from './create-worker.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
-import type { AgentWorkerSettings } from './settings.ts';
+import type { AgentWorkerSettings } from '../config/worker-settings.ts';
 
 /**
  * The agents, with the tool endpoints and model override the settings name. With the

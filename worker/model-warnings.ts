@@ -1,4 +1,4 @@
-import type { AgentDefinition } from '../core/define-agent.ts';
+import type { AgentDefinition } from '../authoring/define-agent.ts';
 import { modelWarning } from '../core/models.ts';
 
 /**

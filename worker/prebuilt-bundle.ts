@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ConfigError } from '../core/load-settings.ts';
+import { ConfigError } from '../config/load-settings.ts';
 
 /**
  * The `workflowBundle` option for the bundle file `WORKFLOW_BUNDLE_PATH` names (built with the

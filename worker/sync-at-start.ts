@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { syncSchedules, type SyncSummary } from '../client/schedules.ts';
-import type { AgentDefinition } from '../core/define-agent.ts';
+import { syncSchedules, type SyncSummary } from '../temporal-client/schedules.ts';
+import type { AgentDefinition } from '../authoring/define-agent.ts';
 
 export interface SyncAtStartOptions {
   client: Client;

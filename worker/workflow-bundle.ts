@@ -5,7 +5,7 @@ import proto from '@temporalio/proto';
 import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from './create-worker.ts';
-import { tracingWorkerOptions, WORKFLOW_INTERCEPTORS_PATH } from './tracing.ts';
+import { tracingWorkerOptions, WORKFLOW_INTERCEPTORS_PATH } from '../telemetry/worker-tracing.ts';
 
 /**
  * The workflow bundle, built once (at image build) instead of at every worker start: webpack

@@ -33,7 +33,7 @@ import { installTraceContext, type TraceContext } from './trace-context.ts';
  * Workflow interceptors (a workflow interceptor module, not a workflow): a span for each run,
  * update, child start and activity scheduled, continuing the trace the starter put in the
  * headers and handing it on to children and activities. Spans leave the sandbox through the
- * `exporter` sink (worker/tracing.ts).
+ * `exporter` sink (telemetry/worker-tracing.ts).
  *
  * These are `@temporalio/interceptors-opentelemetry`'s (the OpenTelemetry 1.x generation), with
  * two changes, both needed to replay histories recorded before tracing was added (test/replay:

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { defineTool, ToolInputError } from '../../core/define-tool.ts';
+import { defineTool, ToolInputError } from '../../authoring/define-tool.ts';
 
 export const currentTimeTool = defineTool({
   name: 'get_current_time',

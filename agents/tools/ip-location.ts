@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import * as z from 'zod';
-import { defineTool, ToolInputError } from '../../core/define-tool.ts';
+import { defineTool, ToolInputError } from '../../authoring/define-tool.ts';
 import { reachService } from './reach-service.ts';
 
 export interface IpLocationOptions {

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import * as z from 'zod';
-import { ChatScheduleRefusal, createChatSchedule, deleteChatSchedule, listChatSchedules, MAX_SCHEDULES_PER_PERSON } from '../../client/chat-schedules.ts';
+import { ChatScheduleRefusal, createChatSchedule, deleteChatSchedule, listChatSchedules, MAX_SCHEDULES_PER_PERSON } from '../../temporal-client/chat-schedules.ts';
 import type { ToolConversation } from '../../core/contracts/tools.ts';
-import { defineTool, ToolInputError, type ToolContext } from '../../core/define-tool.ts';
+import { defineTool, ToolInputError, type ToolContext } from '../../authoring/define-tool.ts';
 import type { Duration } from '../../core/spec.ts';
 import type { TriggerDelivery } from '../../core/triggers.ts';
 

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { defineTool } from '../../core/define-tool.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
 
 export interface SearchDocsOptions {
   /** Folder of markdown files to search. */

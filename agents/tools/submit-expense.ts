@@ -1,7 +1,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as z from 'zod';
-import { defineTool } from '../../core/define-tool.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
 
 export interface SubmitExpenseOptions {
   /** JSON-lines file claims are appended to. */

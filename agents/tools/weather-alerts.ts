@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { defineTool, ToolInputError } from '../../core/define-tool.ts';
+import { defineTool, ToolInputError } from '../../authoring/define-tool.ts';
 import { reachService } from './reach-service.ts';
 
 export interface WeatherAlertsOptions {

@@ -21,10 +21,10 @@ import { findTemporalCli } from '../../local/temporal-dev-server.ts';
 import { freePort } from '../../local/free-port.ts';
 import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { transcriptStoreSettingsSchema } from '../../store/create-store.ts';
-import { APPROVAL_SECRET, REPLY_SECRET, emailConfig, slackConfig } from '../../test/ingress/support.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../test/support/moto.ts';
-import { TEST_PAYLOAD_KEYS_JSON } from '../../test/support/payload-keys.ts';
-import { startWorkerProcess } from '../../test/support/worker-process.ts';
+import { APPROVAL_SECRET, REPLY_SECRET, emailConfig, slackConfig } from '../../testkit/ingress.ts';
+import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
+import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
+import { startWorkerProcess } from '../../testkit/worker-process.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

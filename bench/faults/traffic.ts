@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import PostalMime from 'postal-mime';
-import { APPROVAL_ACTION_IDS, emailConversationId, slackConversationId } from '../../core/inbound-event.ts';
+import { APPROVAL_ACTION_IDS, emailConversationId, slackConversationId } from '../../events/inbound-event.ts';
 import type { SlackStoredMessage } from '../../local/slack-api-server.ts';
-import { mime, receipt, sesRecord, AGENT_ADDRESS } from '../../test/ingress/email-fixtures.ts';
-import { form, slackPost } from '../../test/ingress/support.ts';
+import { mime, receipt, sesRecord, AGENT_ADDRESS } from '../../testkit/email-fixtures.ts';
+import { form, slackPost } from '../../testkit/ingress.ts';
 import type { SentMessage } from './count.ts';
 import { answeredMarker, ipOf, markerName } from './script.ts';
 import { appMentionEnvelope } from '../../local/slack-events.ts';

@@ -1,6 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
-import { loadSlackEdgeSettings } from '../../functions/slack/settings.ts';
+import { loadSlackEdgeSettings } from '../../config/slack-edge-settings.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { normaliseSlackEvent } from '../../functions/slack/slack-events.ts';
 

@@ -2,9 +2,9 @@ import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { handle } from 'hono/aws-lambda';
 import * as z from 'zod';
-import { loadSettingsFrom } from '../../core/load-settings.ts';
+import { loadSettingsFrom } from '../../config/load-settings.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
-import { slackEdgeSettingsSchema } from '../../functions/slack/settings.ts';
+import { slackEdgeSettingsSchema } from '../../config/slack-edge-settings.ts';
 import type { EventQueue } from '../../functions/shared/event-queue.ts';
 
 /**

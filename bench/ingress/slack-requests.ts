@@ -1,4 +1,4 @@
-import { SIGNING_SECRET, signSlack } from '../../test/ingress/support.ts';
+import { SIGNING_SECRET, signSlack } from '../../testkit/ingress.ts';
 
 export { SIGNING_SECRET };
 

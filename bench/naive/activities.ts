@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FunctionCallingConfigMode, GoogleGenAI } from '@google/genai';
-import type { ToolDefinition } from '../../core/define-tool.ts';
+import type { ToolDefinition } from '../../authoring/define-tool.ts';
 import type { AgentSpec, Content, Part } from '../../core/spec.ts';
 
 export interface NaiveModelInput {

@@ -1,6 +1,6 @@
 import { WorkflowUpdateFailedError, isGrpcServiceError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { latestViewContext, sendApproval, sendContext, sendFeedback, sendMessage, sendStop, sendViewContext } from '../../client/send-message.ts';
+import { latestViewContext, sendApproval, sendContext, sendFeedback, sendMessage, sendStop, sendViewContext } from '../../temporal-client/send-message.ts';
 import {
   APPROVAL_UPDATE,
   CONTEXT_UPDATE,
@@ -12,8 +12,8 @@ import {
   type ApprovalDecision,
   type PendingApproval,
 } from '../../core/conversation.ts';
-import { emailApprovalCode } from '../../core/email-approval.ts';
-import { isUnknownSearchAttribute } from '../../client/search-attribute-check.ts';
+import { emailApprovalCode } from '../../events/email-approval.ts';
+import { isUnknownSearchAttribute } from '../../temporal-client/search-attribute-check.ts';
 import type { DispatchAction } from './route.ts';
 
 /** gRPC status NOT_FOUND: the conversation has closed or never existed. */

@@ -1,13 +1,13 @@
-import type { Tracing } from '../../client/tracing.ts';
-import { parseInboundEvent, type InboundEvent } from '../../core/inbound-event.ts';
+import type { Tracing } from '../../telemetry/tracing.ts';
+import { parseInboundEvent, type InboundEvent } from '../../events/inbound-event.ts';
 import { jsonLog, type Log } from '../shared/log.ts';
 import type { SqsBatchEvent, SqsBatchResponse, SqsRecord } from '../shared/sqs-batch.ts';
 import { deliver } from './deliver.ts';
-import { deliveryMetric } from './metrics.ts';
+import { deliveryMetric } from '../../telemetry/dispatch-metrics.ts';
 import { routeEvent, UndeliverableEvent } from './route.ts';
-import type { DispatchSettings } from './settings.ts';
+import type { DispatchSettings } from '../../config/dispatcher-settings.ts';
 import type { TemporalClientProvider } from './temporal-client.ts';
-import { activeTraceId, withDispatchSpan } from './tracing.ts';
+import { activeTraceId, withDispatchSpan } from '../../telemetry/dispatch-span.ts';
 
 export interface DispatchDependencies {
   config: DispatchSettings;

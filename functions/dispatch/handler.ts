@@ -1,9 +1,9 @@
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
-import { encryptedDataConverter, PayloadKeyError, payloadKeysFrom } from '../../client/payload-encryption.ts';
-import { createTracing } from '../../client/tracing.ts';
+import { encryptedDataConverter, PayloadKeyError, payloadKeysFrom } from '../../temporal-client/payload-encryption.ts';
+import { createTracing } from '../../telemetry/tracing.ts';
 import { loadSecrets, secretsManagerReaderFrom, secretsOrExit, withSecretRefresh } from '../shared/secrets.ts';
 import { createDispatchBatchHandler } from './dispatch-batch.ts';
-import { loadDispatchSettings } from './settings.ts';
+import { loadDispatchSettings } from '../../config/dispatcher-settings.ts';
 import { createTemporalClientProvider } from './temporal-client.ts';
 
 // Cold start: settings are checked and the approval secret and payload keys read now; Temporal is connected on

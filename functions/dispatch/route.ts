@@ -7,10 +7,10 @@ import {
   feedbackTokenClaimsSchema,
   slackViewContextId,
   type InboundEvent,
-} from '../../core/inbound-event.ts';
-import { verifyToken } from '../../core/signed-token.ts';
-import { parseEmailApprovalReply, type EmailApprovalReply } from '../../core/email-approval.ts';
-import type { DispatchSettings } from './settings.ts';
+} from '../../events/inbound-event.ts';
+import { verifyToken } from '../../events/signed-token.ts';
+import { parseEmailApprovalReply, type EmailApprovalReply } from '../../events/email-approval.ts';
+import type { DispatchSettings } from '../../config/dispatcher-settings.ts';
 
 /** What one event asks of Temporal. */
 export type DispatchAction =

@@ -1,8 +1,8 @@
 import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import * as z from 'zod';
-import { connectTo, temporalTargetFrom } from '../../client/temporal-connection.ts';
-import type { Environment } from '../../core/load-settings.ts';
+import { connectTo, temporalTargetFrom } from '../../temporal-client/temporal-connection.ts';
+import type { Environment } from '../../config/load-settings.ts';
 import type { Log } from '../shared/log.ts';
 import { loadSecrets, type SecretReader, type SecretSet } from '../shared/secrets.ts';
 

@@ -6,7 +6,7 @@ import { sqsMessageOf, type EventQueue } from '../shared/event-queue.ts';
 import { jsonLog, type Log } from '../shared/log.ts';
 import type { SqsBatchEvent, SqsBatchResponse } from '../shared/sqs-batch.ts';
 import { parseInboundEmail, screenNotification } from './email.ts';
-import type { EmailEdgeSettings } from './settings.ts';
+import type { EmailEdgeSettings } from '../../config/email-edge-settings.ts';
 
 export interface EmailBatchDependencies {
   config: EmailEdgeSettings;

@@ -1,5 +1,5 @@
 import { addressParser } from 'postal-mime';
-import { MAX_LOCAL_PART } from '../../core/email-thread.ts';
+import { MAX_LOCAL_PART } from '../../events/email-thread.ts';
 
 /**
  * The admission rules for inbound mail, as pure functions: SES's verdicts and the alignment of

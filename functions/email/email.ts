@@ -1,8 +1,8 @@
 import PostalMime, { type Address, type Email } from 'postal-mime';
-import { checkReplyToken, participantAddress } from '../../core/email-thread.ts';
-import { bareMessageId, emailConversationId, isStopText, parseInboundEvent, type InboundEvent } from '../../core/inbound-event.ts';
+import { checkReplyToken, participantAddress } from '../../events/email-thread.ts';
+import { bareMessageId, emailConversationId, isStopText, parseInboundEvent, type InboundEvent } from '../../events/inbound-event.ts';
 import type { EmailThreadIndex } from '../../store/email-thread-index.ts';
-import type { EmailEdgeSettings } from './settings.ts';
+import type { EmailEdgeSettings } from '../../config/email-edge-settings.ts';
 import {
   automaticMailSignal,
   contentVerdictProblem,

@@ -5,7 +5,7 @@ import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { loadSecrets, secretsManagerReaderFrom, secretsOrExit, withSecretRefresh } from '../shared/secrets.ts';
 import { createSqsEventQueue } from '../shared/sqs-sdk-queue.ts';
 import { createEmailBatchHandler } from './email-batch.ts';
-import { loadEmailLambdaSettings } from './settings.ts';
+import { loadEmailLambdaSettings } from '../../config/email-edge-settings.ts';
 
 // SQS-triggered (SES → S3 → SNS → SQS), with ReportBatchItemFailures on the event source.
 // Read at cold start: a missing setting fails the init, naming the variable; the reply token

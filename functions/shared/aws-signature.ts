@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { Environment } from '../../core/load-settings.ts';
+import type { Environment } from '../../config/load-settings.ts';
 
 /** Credentials as Lambda hands them to a function, in its environment. */
 export interface AwsCredentials {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { parseInboundEvent, type InboundEvent } from '../../core/inbound-event.ts';
-import type { EdgeTrace } from './traceparent.ts';
+import { parseInboundEvent, type InboundEvent } from '../../events/inbound-event.ts';
+import type { EdgeTrace } from '../../telemetry/traceparent.ts';
 
 /** Where normalised events go. The edge answers 200 only after `send` resolved. */
 export interface EventQueue {

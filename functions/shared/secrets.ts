@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { optionalText, type Environment } from '../../core/load-settings.ts';
+import { optionalText, type Environment } from '../../config/load-settings.ts';
 import { credentialsFromEnvironment, signRequest, type AwsCredentials } from './aws-signature.ts';
 import { jsonLog, type Log } from './log.ts';
 

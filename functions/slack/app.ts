@@ -1,12 +1,12 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { InboundEvent } from '../../core/inbound-event.ts';
+import type { InboundEvent } from '../../events/inbound-event.ts';
 import type { EventQueue } from '../shared/event-queue.ts';
 import { jsonLog, type Log } from '../shared/log.ts';
-import { newEdgeTrace } from '../shared/traceparent.ts';
+import { newEdgeTrace } from '../../telemetry/traceparent.ts';
 import { rawBody, type IngressVariables } from './raw-body.ts';
 import { parseFormBody, parseJsonBody } from './request-body.ts';
-import type { SlackEdgeSettings } from './settings.ts';
+import type { SlackEdgeSettings } from '../../config/slack-edge-settings.ts';
 import { commandEvent, commandFailureText, commandRootText, normaliseSlackCommand } from './slack-commands.ts';
 import type { PostRootMessage, SetSuggestedPrompts } from './slack-post.ts';
 import { normaliseSlackEvent } from './slack-events.ts';

@@ -2,7 +2,7 @@ import { handle } from 'hono/aws-lambda';
 import { credentialsFromEnvironment } from '../shared/aws-signature.ts';
 import { loadSecrets, secretsManagerReaderFrom, withSecretsReadInBackground, type SecretSet } from '../shared/secrets.ts';
 import { createSlackApp } from './app.ts';
-import { loadSlackLambdaSettings } from './settings.ts';
+import { loadSlackLambdaSettings } from '../../config/slack-edge-settings.ts';
 import { createSignedEventQueue } from './signed-event-queue.ts';
 import { createSlackPoster, createSuggestedPromptsSetter } from './slack-post.ts';
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { parseInboundEvent, slackConversationId, type InboundEvent } from '../../core/inbound-event.ts';
+import { parseInboundEvent, slackConversationId, type InboundEvent } from '../../events/inbound-event.ts';
 import { requireShape } from './request-body.ts';
 import { slackPlainText } from './slack-post.ts';
 

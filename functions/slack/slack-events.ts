@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { isStopText, parseInboundEvent, slackConversationId, slackViewContextId, type InboundEvent } from '../../core/inbound-event.ts';
+import { isStopText, parseInboundEvent, slackConversationId, slackViewContextId, type InboundEvent } from '../../events/inbound-event.ts';
 import { MAX_VIEW_ENTITIES, type ViewEntity } from '../../core/conversation.ts';
 import { requireShape } from './request-body.ts';
 

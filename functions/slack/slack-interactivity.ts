@@ -8,8 +8,8 @@ import {
   feedbackTokenClaimsSchema,
   parseInboundEvent,
   type InboundEvent,
-} from '../../core/inbound-event.ts';
-import { verifyToken } from '../../core/signed-token.ts';
+} from '../../events/inbound-event.ts';
+import { verifyToken } from '../../events/signed-token.ts';
 import { badRequest, parseJsonBody, requireShape } from './request-body.ts';
 
 export type SlackInteractionOutcome = { type: 'dropped'; reason: string } | { type: 'event'; event: InboundEvent };

@@ -1,4 +1,4 @@
-import type { SuggestedPrompt } from '../../core/suggested-prompts.ts';
+import type { SuggestedPrompt } from '../../authoring/suggested-prompts.ts';
 
 /**
  * The Slack Web API calls the edge makes itself, each answering a request Slack waits on:

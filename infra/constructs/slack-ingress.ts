@@ -2,7 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import type { SuggestedPrompt } from '../../core/suggested-prompts.ts';
+import type { SuggestedPrompt } from '../../authoring/suggested-prompts.ts';
 import type { DeploymentSecrets } from './deployment-secrets.ts';
 import type { IngressQueue } from './ingress-queue.ts';
 import { createNodeLambda } from './node-lambda.ts';

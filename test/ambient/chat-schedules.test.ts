@@ -2,18 +2,18 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { createScheduleTools } from '../../agents/tools/schedules.ts';
-import { createChatSchedule, listChatSchedules, MAX_SCHEDULES_PER_PERSON } from '../../client/chat-schedules.ts';
-import { ownerKeyOf } from '../../client/schedule-spec.ts';
-import { sendApproval } from '../../client/send-message.ts';
+import { createChatSchedule, listChatSchedules, MAX_SCHEDULES_PER_PERSON } from '../../temporal-client/chat-schedules.ts';
+import { ownerKeyOf } from '../../temporal-client/schedule-spec.ts';
+import { sendApproval } from '../../temporal-client/send-message.ts';
 import type { ReplyChannel } from '../../core/conversation.ts';
-import { defineAgent, type AgentDefinition } from '../../core/define-agent.ts';
-import { defineTool } from '../../core/define-tool.ts';
+import { defineAgent, type AgentDefinition } from '../../authoring/define-agent.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
 import type { Content } from '../../core/spec.ts';
 import { startGeminiServer, type GeminiRequest, type GeminiServer } from '../../local/gemini-server.ts';
 import { offlineModel } from '../../local/offline-model.ts';
 import type { ApprovalRequest, ReplyAdapter, ThreadStart } from '../../worker/replies/reply-channel.ts';
-import { summariseHistory } from '../support/history.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { summariseHistory } from '../../testkit/history.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 import { conversationDriver, incoming, lastUserText, type ConversationDriver } from '../workflow/conversation-helpers.ts';
 
 /**

@@ -7,10 +7,10 @@ import { promisify } from 'node:util';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAgentRegistry } from '../../agents/index.ts';
-import { syncSchedules } from '../../client/schedules.ts';
-import { defineAgent } from '../../core/define-agent.ts';
-import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
-import { TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
+import { syncSchedules } from '../../temporal-client/schedules.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
+import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
+import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
 
 const temporal = useTemporal();
 const CLI = fileURLToPath(new URL('../../cli/schedules.ts', import.meta.url));

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { desiredSchedule } from '../../client/schedule-spec.ts';
-import { defineAgent } from '../../core/define-agent.ts';
+import { desiredSchedule } from '../../temporal-client/schedule-spec.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
 import { startGeminiServer, type GeminiServer } from '../../local/gemini-server.ts';
 import { offlineModel } from '../../local/offline-model.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
-import { createInMemoryAmbientMemoryStore } from '../../worker/ambient-memory.ts';
+import { createInMemoryAmbientMemoryStore } from '../../store/ambient-memory.ts';
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 import { textsOf } from './runs-support.ts';
 
 const TOKEN = 'xoxb-ambient-schedule';

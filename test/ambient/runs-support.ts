@@ -7,7 +7,7 @@ import { AMBIENT_RUN_WORKFLOW, type AmbientRunInput, type AmbientRunResult } fro
 import type { TriggerSpec } from '../../core/triggers.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiRequest } from '../../local/gemini-server.ts';
-import { startStandIn, type StandIn } from '../support/stand-ins.ts';
+import { startStandIn, type StandIn } from '../../testkit/stand-ins.ts';
 
 export type { StandIn };
 

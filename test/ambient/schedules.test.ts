@@ -2,11 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineAgent, type AgentDefinition } from '../../core/define-agent.ts';
+import { defineAgent, type AgentDefinition } from '../../authoring/define-agent.ts';
 import type { TriggerOptions } from '../../core/triggers.ts';
-import { listSchedules, pauseSchedule, syncSchedules, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../../client/schedules.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
-import { listScheduleMemos } from '../../client/schedule-list.ts';
+import { listSchedules, pauseSchedule, syncSchedules, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../../temporal-client/schedules.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
+import { listScheduleMemos } from '../../temporal-client/schedule-list.ts';
 
 const temporal = useTemporal();
 const slack = { kind: 'slack', channel: 'C0123ABCD' } as const;

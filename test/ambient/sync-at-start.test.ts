@@ -2,7 +2,7 @@ import { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { createAgentRegistry } from '../../agents/index.ts';
 import { syncSchedulesAtStart } from '../../worker/sync-at-start.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 /** The worker's start-up sync when it cannot or may not sync; the entry's own run is in cli.test.ts. */
 describe.skipIf(noTemporal)('the sync at a worker start', () => {

@@ -1,9 +1,9 @@
 import { Client, Connection, ScheduleNotFoundError, type ConnectionOptions, type ScheduleDescription } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { syncSchedules } from '../../client/schedules.ts';
-import { defineAgent, type AgentDefinition } from '../../core/define-agent.ts';
-import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
-import { listScheduleMemos } from '../../client/schedule-list.ts';
+import { syncSchedules } from '../../temporal-client/schedules.ts';
+import { defineAgent, type AgentDefinition } from '../../authoring/define-agent.ts';
+import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
+import { listScheduleMemos } from '../../temporal-client/schedule-list.ts';
 
 /**
  * What a sync costs in Temporal requests, counted on the wire, and how deployments sharing a

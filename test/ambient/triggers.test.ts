@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCron } from '../../core/cron.ts';
-import { defineAgent } from '../../core/define-agent.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
 import { validateTrigger, validateTriggers, type TriggerOptions } from '../../core/triggers.ts';
 
 // A fixed start for the daylight-saving check: the next transitions are 2027's.

@@ -7,7 +7,7 @@ import type { NaiveLoopInput, NaiveLoopResult } from '../../bench/naive/workflow
 import { createLoopTool, loopAgentSpec, loopPrompt, loopResponder } from '../../bench/scripted-loop.ts';
 import { startGeminiServer, type GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 
 const STEPS = 5;

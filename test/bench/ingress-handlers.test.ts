@@ -3,13 +3,13 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serveLambdaHandler, type AnyLambdaHandler } from '../../bench/ingress/function-url.ts';
 import { appMentionRequest, BOT_USER, SIGNING_SECRET, TEAM } from '../../bench/ingress/slack-requests.ts';
-import { inboundEventSchema } from '../../core/inbound-event.ts';
+import { inboundEventSchema } from '../../events/inbound-event.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
-import { createFifoQueue, queueDepth, queuedMessages, slackConfig, sqsClient } from '../ingress/support.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
-import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
+import { createFifoQueue, queueDepth, queuedMessages, slackConfig, sqsClient } from '../../testkit/ingress.ts';
+import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
+import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
 
 /** The bench's other two ingresses do the same job as ours: checked here, measured by `npm run bench -- ingress`. */
 let moto: MotoServer;

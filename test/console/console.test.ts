@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AMBIENT_RUN_WORKFLOW } from '../../core/ambient.ts';
-import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
-import { noTemporal } from '../support/temporal.ts';
+import { startStackProcess, type StackProcess } from '../../testkit/stack-process.ts';
+import { noTemporal } from '../../testkit/temporal.ts';
 
 /** Debian's chromium, installed by .ci/run; never a downloaded browser. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

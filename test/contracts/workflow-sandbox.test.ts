@@ -20,7 +20,7 @@ const ENTRY = resolve(ROOT, 'workflows/index.ts');
 const WORKFLOW_PACKAGES = new Set(['@temporalio/workflow']);
 /** What the tracing interceptor module (workflows/interceptors.ts) may add. */
 const TRACING_PACKAGES = new Set(['@temporalio/interceptors-opentelemetry', '@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/sdk-trace-base']);
-const WORKER_SIDE = /^(worker|store|functions|local|agents|cli|client|infra|bench)\//;
+const WORKER_SIDE = /^(worker|store|functions|local|agents|authoring|events|config|cli|temporal-client|telemetry|testkit|eval|infra|bench)\//;
 
 /** Every project file reachable from `entry` through any import, type-only ones included. */
 function reachedFiles(entry: string): string[] {

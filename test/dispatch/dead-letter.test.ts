@@ -2,13 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encryptedDataConverter } from '../../client/payload-encryption.ts';
+import { encryptedDataConverter } from '../../temporal-client/payload-encryption.ts';
 import { redriveDeadLetters } from '../../local/redrive-dead-letters.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
-import { queueDepth, sqsClient } from '../ingress/support.ts';
-import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../support/moto.ts';
-import { TEST_PAYLOAD_KEYS, TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
-import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
+import { queueDepth, sqsClient } from '../../testkit/ingress.ts';
+import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../../testkit/moto.ts';
+import { TEST_PAYLOAD_KEYS, TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
+import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import { APPROVAL_SECRET, emailMessageEvent, slackMessageEvent, startConversationWorker, waitForTurn } from './support.ts';
 

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
 import { createTemporalClientProvider, type TemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
 import { createSecretsManagerReader } from '../../functions/shared/secrets.ts';
-import { emailApprovalCode } from '../../core/email-approval.ts';
-import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../support/moto.ts';
-import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
+import { emailApprovalCode } from '../../events/email-approval.ts';
+import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../../testkit/moto.ts';
+import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
 import {
   APPROVAL_SECRET,
   dispatchConfig,

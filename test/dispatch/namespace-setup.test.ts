@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { missingSearchAttributes, registerSearchAttributesHint } from '../../client/search-attribute-check.ts';
+import { missingSearchAttributes, registerSearchAttributesHint } from '../../temporal-client/search-attribute-check.ts';
 import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
 import { createTemporalClientProvider, type TemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
 import { findTemporalCli, startDevServer, type DevServer } from '../../local/temporal-dev-server.ts';
 import { dispatchConfig, slackMessageEvent, sqsRecord } from './support.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
-import { TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
-import { runToExit } from '../support/worker-process.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
+import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
+import { runToExit } from '../../testkit/worker-process.ts';
 
 const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
 const EVERY_ATTRIBUTE = ['AgentName=Keyword', 'ChannelKind=Keyword', 'TriggerKind=Keyword', 'Outcome=Keyword', 'ApprovalWaitingSince=Datetime'];

@@ -8,10 +8,10 @@ import { AMBIENT_RUN_WORKFLOW, type AmbientRunInput, type AmbientRunResult } fro
 import { startGeminiServer, type GeminiServer } from '../../local/gemini-server.ts';
 import { offlineModel } from '../../local/offline-model.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
-import { summariseHistory } from '../support/history.ts';
-import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
+import { summariseHistory } from '../../testkit/history.ts';
+import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
 import { handbookCopy } from '../ambient/runs-support.ts';
-import { startWorkerProcess } from '../support/worker-process.ts';
+import { startWorkerProcess } from '../../testkit/worker-process.ts';
 
 const TOKEN = 'xoxb-ambient-crash';
 const CHANNEL = 'C0CRASH';

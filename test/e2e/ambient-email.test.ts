@@ -4,8 +4,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import PostalMime, { type Email } from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { defineAgent } from '../../core/define-agent.ts';
-import { defineTool } from '../../core/define-tool.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
 import type { Content } from '../../core/spec.ts';
 import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
 import { createTemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
@@ -18,11 +18,11 @@ import { createMemoryEmailThreadIndex } from '../../store/email-thread-index.ts'
 import { createEmailReplyAdapter } from '../../worker/replies/email.ts';
 import { runAmbient, textsOf } from '../ambient/runs-support.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
-import { mime, receipt, sesRecord } from '../ingress/email-fixtures.ts';
-import { APPROVAL_SECRET, REPLY_SECRET, createFifoQueue, emailConfig, sqsClient } from '../ingress/support.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
+import { mime, receipt, sesRecord } from '../../testkit/email-fixtures.ts';
+import { APPROVAL_SECRET, REPLY_SECRET, createFifoQueue, emailConfig, sqsClient } from '../../testkit/ingress.ts';
+import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
 
 /**
  * Ambient runs that deliver by email, end to end: the run mails its finding from the agent's

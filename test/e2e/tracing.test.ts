@@ -6,9 +6,9 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { createTracing } from '../../client/tracing.ts';
-import { defineAgent } from '../../core/define-agent.ts';
-import { defineTool } from '../../core/define-tool.ts';
+import { createTracing } from '../../telemetry/tracing.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
 import type { Content } from '../../core/spec.ts';
 import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
 import { createTemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
@@ -22,11 +22,11 @@ import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
-import { APPROVAL_SECRET, SIGNING_SECRET, createFifoQueue, slackConfig, slackPost, sqsClient } from '../ingress/support.ts';
-import { startMoto, type MotoServer } from '../support/moto.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
+import { APPROVAL_SECRET, SIGNING_SECRET, createFifoQueue, slackConfig, slackPost, sqsClient } from '../../testkit/ingress.ts';
+import { startMoto, type MotoServer } from '../../testkit/moto.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
 import { appMentionEnvelope } from '../../local/slack-events.ts';
-import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
+import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
 
 const TEAM = 'T0TRACE';
 const BOT = 'U0BOT';

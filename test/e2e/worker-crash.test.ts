@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentRegistry } from '../../agents/index.ts';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
-import { summariseHistory } from '../support/history.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { startIpLocationStandIn, startWeatherStandIn, type StandIn } from '../support/stand-ins.ts';
-import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
+import { summariseHistory } from '../../testkit/history.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { startIpLocationStandIn, startWeatherStandIn, type StandIn } from '../../testkit/stand-ins.ts';
+import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
-import { startWorkerProcess } from '../support/worker-process.ts';
+import { startWorkerProcess } from '../../testkit/worker-process.ts';
 
 
 describe.skipIf(noTemporal)('a worker killed in the middle of a run', () => {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ownImportGraph } from '../support/import-graph.ts';
-import { runToExit } from '../support/worker-process.ts';
+import { ownImportGraph } from '../../testkit/import-graph.ts';
+import { runToExit } from '../../testkit/worker-process.ts';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentRegistry } from '../../agents/index.ts';
-import { compileAgent } from '../../core/define-agent.ts';
+import { compileAgent } from '../../authoring/define-agent.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
-import { summariseHistory } from '../support/history.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
-import { startWorkerProcess } from '../support/worker-process.ts';
+import { summariseHistory } from '../../testkit/history.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
+import { startWorkerProcess } from '../../testkit/worker-process.ts';
 
 /** How long the IP lookup takes: the worker is told to stop while it runs. */
 const SLOW_MS = 2500;

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { noTemporal } from '../support/temporal.ts';
-import { eventually, startStackProcess, type ConsoleSlackMessage, type StackProcess } from '../support/stack-process.ts';
+import { noTemporal } from '../../testkit/temporal.ts';
+import { eventually, startStackProcess, type ConsoleSlackMessage, type StackProcess } from '../../testkit/stack-process.ts';
 
 const ENTRY = fileURLToPath(new URL('../../cli/eval.ts', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'eval-cli-data-'));

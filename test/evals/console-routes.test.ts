@@ -6,7 +6,7 @@ import { evalRoutes } from '../../eval/console-routes.ts';
 import { writeResults } from '../../eval/files.ts';
 import { summarise, type CaseResult, type EvalRun } from '../../eval/run-cases.ts';
 import { createLocalDirectoryStore } from '../../store/local-directory-store.ts';
-import { appendMessages } from '../../worker/transcript.ts';
+import { appendMessages } from '../../store/transcript-chain.ts';
 
 describe("the console's Evals pane", () => {
   it('lists runs, opens one, and opens a case transcript from the store; nothing else', async () => {

@@ -11,7 +11,7 @@ import { compareRuns } from '../../eval/report.ts';
 import { runCases, type EvalConfiguration, type LoadedCase } from '../../eval/run-cases.ts';
 import { startGeminiServer, type GeminiServer } from '../../local/gemini-server.ts';
 import { conversationDriver, incoming } from '../workflow/conversation-helpers.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 const temporal = useTemporal();
 

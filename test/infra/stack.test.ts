@@ -6,8 +6,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newPayloadKeyJson } from '../../client/payload-encryption.ts';
-import { MOTO_CLIENT_CONFIG, startMoto } from '../support/moto.ts';
+import { newPayloadKeyJson } from '../../temporal-client/payload-encryption.ts';
+import { MOTO_CLIENT_CONFIG, startMoto } from '../../testkit/moto.ts';
 import { DEPLOYED_CONTEXT, SECRET_ARNS, synthesize, TEMPORAL_SECRET_ARN, type Synthesized } from './synth.ts';
 
 const manifestPrompts = (JSON.parse(readFileSync(new URL('../../slack/manifest.json', import.meta.url), 'utf8')) as { features: { agent_view: { suggested_prompts: unknown[] } } }).features.agent_view.suggested_prompts;

@@ -1,9 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TASK_QUEUE_DIMENSION, WORKER_METRIC_NAMES, WORKER_METRICS_NAMESPACE } from '../../core/worker-metrics.ts';
+import { TASK_QUEUE_DIMENSION, WORKER_METRIC_NAMES, WORKER_METRICS_NAMESPACE } from '../../telemetry/metric-names.ts';
 import { ADOT_COLLECTOR_IMAGE, COLLECTOR_ENDPOINTS, RUNTIME_METRICS_NAMESPACE } from '../../infra/constructs/otel-collector.ts';
-import { emfLines } from '../../worker/cloudwatch-metrics.ts';
-import { APPROVAL_GAUGES } from '../../worker/approvals-waiting.ts';
+import { emfLines } from '../../telemetry/cloudwatch-metrics.ts';
+import { APPROVAL_GAUGES } from '../../telemetry/approvals-waiting.ts';
 import { DEPLOYED_CONTEXT, synthesize, type Synthesized } from './synth.ts';
 
 interface ContainerDefinition {
@@ -128,7 +128,7 @@ describe('telemetry: the OpenTelemetry collector beside the worker, and the metr
 
   it('alarms and scales on exactly the metrics the worker publishes: names, namespace, dimension, queues and statistics', () => {
     const mainQueue = environmentOf(named('Worker')).TEMPORAL_TASK_QUEUE as string;
-    // What the worker writes for its queues (worker/operations-publisher.ts: the main queue and `<main>-model`).
+    // What the worker writes for its queues (telemetry/operations-publisher.ts: the main queue and `<main>-model`).
     const published = emfLines({
       timestamp: 0,
       mainTaskQueue: mainQueue,

@@ -2,16 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintReplyToken } from '../../core/email-thread.ts';
-import { APPROVAL_TOKEN_PURPOSE, EMAIL_REPLY_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
-import { signToken } from '../../core/signed-token.ts';
+import { mintReplyToken } from '../../events/email-thread.ts';
+import { APPROVAL_TOKEN_PURPOSE, EMAIL_REPLY_TOKEN_PURPOSE } from '../../events/inbound-event.ts';
+import { signToken } from '../../events/signed-token.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
 import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
 import { parseInboundEmail, type ParseInboundEmailInput } from '../../functions/email/email.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
-import { mime, receipt, sesMail, sesRecord } from './email-fixtures.ts';
+import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
+import { mime, receipt, sesMail, sesRecord } from '../../testkit/email-fixtures.ts';
 import {
   APPROVAL_SECRET,
   REPLY_SECRET,
@@ -23,7 +23,7 @@ import {
   slackConfig,
   slackPost,
   sqsClient,
-} from './support.ts';
+} from '../../testkit/ingress.ts';
 
 const NOW = Math.floor(Date.now() / 1000);
 const MAX_BODY = 4096;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ownImportGraph } from '../support/import-graph.ts';
+import { ownImportGraph } from '../../testkit/import-graph.ts';
 
 const DEPLOYABLES = ['slack', 'email', 'dispatch'];
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { routeEvent } from '../../functions/dispatch/route.ts';
 import { parseInboundEmail } from '../../functions/email/email.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
-import { mime, receipt, sesMail } from './email-fixtures.ts';
-import { emailConfig } from './support.ts';
+import { mime, receipt, sesMail } from '../../testkit/email-fixtures.ts';
+import { emailConfig } from '../../testkit/ingress.ts';
 
 /**
  * The reply's From address is the agent's on our domain, as SES received the message (its

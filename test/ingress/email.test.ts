@@ -1,16 +1,16 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintReplyToken, type EmailThreadRecord } from '../../core/email-thread.ts';
-import { inboundEventSchema, type InboundEvent } from '../../core/inbound-event.ts';
+import { mintReplyToken, type EmailThreadRecord } from '../../events/email-thread.ts';
+import { inboundEventSchema, type InboundEvent } from '../../events/inbound-event.ts';
 import { createMemoryEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { createS3Store } from '../../store/s3-store.ts';
 import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import type { Log } from '../../functions/shared/log.ts';
-import { createMotoSecret, MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
-import { mime, receipt, sesRecord, type MimeOptions } from './email-fixtures.ts';
-import { REPLY_SECRET, closedEndpoint, createFifoQueue, emailConfig, queueDepth, queuedMessages, sqsClient } from './support.ts';
+import { createMotoSecret, MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
+import { mime, receipt, sesRecord, type MimeOptions } from '../../testkit/email-fixtures.ts';
+import { REPLY_SECRET, closedEndpoint, createFifoQueue, emailConfig, queueDepth, queuedMessages, sqsClient } from '../../testkit/ingress.ts';
 
 const BUCKET = 'inbound-mail';
 

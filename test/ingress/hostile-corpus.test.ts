@@ -1,9 +1,9 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintReplyToken, type EmailThreadRecord } from '../../core/email-thread.ts';
-import { APPROVAL_TOKEN_PURPOSE, inboundEventSchema, type InboundEvent } from '../../core/inbound-event.ts';
-import { signToken } from '../../core/signed-token.ts';
+import { mintReplyToken, type EmailThreadRecord } from '../../events/email-thread.ts';
+import { APPROVAL_TOKEN_PURPOSE, inboundEventSchema, type InboundEvent } from '../../events/inbound-event.ts';
+import { signToken } from '../../events/signed-token.ts';
 import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
 import { routeEvent } from '../../functions/dispatch/route.ts';
 import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
@@ -15,9 +15,9 @@ import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-
 import { createMemoryEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { createS3Store } from '../../store/s3-store.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
-import { AGENT_ADDRESS, mime, receipt, sesMail, sesRecord, type MimeOptions } from './email-fixtures.ts';
-import { APPROVAL_SECRET, REPLY_SECRET, createFifoQueue, emailConfig, form, queuedMessages, slackConfig, slackPost, sqsClient } from './support.ts';
+import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
+import { AGENT_ADDRESS, mime, receipt, sesMail, sesRecord, type MimeOptions } from '../../testkit/email-fixtures.ts';
+import { APPROVAL_SECRET, REPLY_SECRET, createFifoQueue, emailConfig, form, queuedMessages, slackConfig, slackPost, sqsClient } from '../../testkit/ingress.ts';
 
 /**
  * Hostile input against the real edges, each with the outcome it must have: refused (and why,

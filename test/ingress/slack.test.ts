@@ -3,14 +3,14 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVAL_TOKEN_PURPOSE, inboundEventSchema, type InboundEvent } from '../../core/inbound-event.ts';
-import { signToken } from '../../core/signed-token.ts';
+import { APPROVAL_TOKEN_PURPOSE, inboundEventSchema, type InboundEvent } from '../../events/inbound-event.ts';
+import { signToken } from '../../events/signed-token.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
 import { createSlackPoster } from '../../functions/slack/slack-post.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
-import { createMotoSecret, freePort, startMoto, type MotoServer } from '../support/moto.ts';
+import { createMotoSecret, freePort, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import {
   APPROVAL_SECRET,
   SIGNING_SECRET,
@@ -22,7 +22,7 @@ import {
   slackConfig,
   slackPost,
   sqsClient,
-} from './support.ts';
+} from '../../testkit/ingress.ts';
 
 const TEAM = 'T0TEAM';
 const BOT = 'U0BOT';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startGeminiServer } from '../../local/gemini-server.ts';
-import { failWith } from '../support/scripted-model.ts';
-import { noTemporal, temporalAddress } from '../support/temporal.ts';
+import { failWith } from '../../testkit/scripted-model.ts';
+import { noTemporal, temporalAddress } from '../../testkit/temporal.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'ask-refused-'));

@@ -6,13 +6,13 @@ import { Client, Connection } from '@temporalio/client';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { createEncryptionCodec, newPayloadKeyJson, parsePayloadKeys } from '../../client/payload-encryption.ts';
+import { createEncryptionCodec, newPayloadKeyJson, parsePayloadKeys } from '../../temporal-client/payload-encryption.ts';
 import { startConsoleServer, type ConsoleServer } from '../../local/console-server.ts';
 import { startEmailStandIn, type EmailStandIn } from '../../local/email-stand-in.ts';
 import { localSecrets } from '../../local/local-secrets.ts';
 import { serveOnNode } from '../../local/node-server.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
-import { consoleFetch } from '../support/stack-process.ts';
+import { consoleFetch } from '../../testkit/stack-process.ts';
 
 const WEB_UI = 'http://127.0.0.1:8233';
 const KEYS = parsePayloadKeys(JSON.stringify({ keys: [newPayloadKeyJson('k1')] }), 'test keys');

@@ -5,10 +5,10 @@ import { Client, Connection } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEncryptionCodec, ENCRYPTED_ENCODING } from '../../client/payload-encryption.ts';
+import { createEncryptionCodec, ENCRYPTED_ENCODING } from '../../temporal-client/payload-encryption.ts';
 import { localPayloadKeys } from '../../local/payload-keys.ts';
-import { consoleFetch, consoleState, eventually, startStackProcess, type StackProcess } from '../support/stack-process.ts';
-import { noTemporal } from '../support/temporal.ts';
+import { consoleFetch, consoleState, eventually, startStackProcess, type StackProcess } from '../../testkit/stack-process.ts';
+import { noTemporal } from '../../testkit/temporal.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'encrypted-history-'));
 let stack: StackProcess | undefined;

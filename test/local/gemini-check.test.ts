@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Content } from '../../core/spec.ts';
-import { startScriptedModel, answer, callTools, failWith } from '../support/scripted-model.ts';
+import { startScriptedModel, answer, callTools, failWith } from '../../testkit/scripted-model.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { InboundEvent } from '../../core/inbound-event.ts';
+import type { InboundEvent } from '../../events/inbound-event.ts';
 import type { SqsBatchEvent, SqsBatchResponse } from '../../functions/shared/sqs-batch.ts';
 import { createInProcessQueue } from '../../local/in-process-queue.ts';
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AMBIENT_RUN_WORKFLOW, type AmbientRunInput } from '../../core/ambient.ts';
-import { defineAgent } from '../../core/define-agent.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
 import { failureOf } from '../../local/run-failure.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
-import { answer, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { answer, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 /**
  * The Ambient pane says why a run failed, in one line. The case it was made for: an email

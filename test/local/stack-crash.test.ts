@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { consoleFetch, consoleState, eventually, startStackProcess, type StackProcess } from '../support/stack-process.ts';
-import { noTemporal } from '../support/temporal.ts';
+import { consoleFetch, consoleState, eventually, startStackProcess, type StackProcess } from '../../testkit/stack-process.ts';
+import { noTemporal } from '../../testkit/temporal.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'stack-crash-'));
 let stack: StackProcess | undefined;

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
 import type { AgentSpec, Content, McpServerRef } from '../../core/spec.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 import { startHttpOrderServer, type HttpOrderServer } from './http-order-server.ts';
 
 const STDIO_SERVER = fileURLToPath(new URL('./stdio-order-server.ts', import.meta.url));

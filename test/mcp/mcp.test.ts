@@ -1,16 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
 import type { AgentSpec, Content, McpServerRef } from '../../core/spec.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
-import { summariseHistory } from '../support/history.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { summariseHistory } from '../../testkit/history.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 import { startHttpOrderServer, type HttpOrderServer } from './http-order-server.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
-import { tracingWorkerOptions } from '../../worker/tracing.ts';
+import { tracingWorkerOptions } from '../../telemetry/worker-tracing.ts';
 
 const STDIO_SERVER = fileURLToPath(new URL('./stdio-order-server.ts', import.meta.url));
 

@@ -2,16 +2,16 @@ import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { currentTimeTool } from '../../agents/tools/current-time.ts';
-import { encryptedDataConverter, encryptedWorkerDataConverter, newPayloadKeyJson, parsePayloadKeys, type PayloadKeySet } from '../../client/payload-encryption.ts';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
-import { defineTool } from '../../core/define-tool.ts';
+import { encryptedDataConverter, encryptedWorkerDataConverter, newPayloadKeyJson, parsePayloadKeys, type PayloadKeySet } from '../../temporal-client/payload-encryption.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
 import * as z from 'zod';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import { temporal as proto } from '@temporalio/proto';
-import { tracingWorkerOptions } from '../../worker/tracing.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { tracingWorkerOptions } from '../../telemetry/worker-tracing.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 const keys = (...ids: string[]) => parsePayloadKeys(JSON.stringify({ keys: ids.map((id) => newPayloadKeyJson(id)) }), 'test keys');
 // A tool whose failure quotes personal data, as an error from a real service might.

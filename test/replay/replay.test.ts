@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { encryptedDataConverter, newPayloadKeyJson, parsePayloadKeys } from '../../client/payload-encryption.ts';
-import { tracingWorkerOptions } from '../../worker/tracing.ts';
+import { encryptedDataConverter, newPayloadKeyJson, parsePayloadKeys } from '../../temporal-client/payload-encryption.ts';
+import { tracingWorkerOptions } from '../../telemetry/worker-tracing.ts';
 
 const HISTORIES = fileURLToPath(new URL('./histories/', import.meta.url));
 const files = readdirSync(HISTORIES)

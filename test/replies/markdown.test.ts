@@ -1,10 +1,10 @@
-import { TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
+import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
 import { describe, expect, it } from 'vitest';
 import { markdownToMrkdwn, splitMessage, streamedMarkdown } from '../../worker/replies/markdown.ts';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { ConfigError } from '../../core/load-settings.ts';
+import { ConfigError } from '../../config/load-settings.ts';
 import { emailReplyAdapterFrom, replyAdaptersFrom } from '../../worker/replies/adapters.ts';
-import { loadWorkerSettings } from '../../worker/settings.ts';
+import { loadWorkerSettings } from '../../config/worker-settings.ts';
 
 describe('Markdown → Slack mrkdwn', () => {
   const cases: [string, string, string][] = [

@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplyChannel } from '../../core/conversation.ts';
-import { APPROVAL_ACTION_IDS, APPROVAL_TOKEN_PURPOSE, approvalTokenClaimsSchema } from '../../core/inbound-event.ts';
-import { verifyToken } from '../../core/signed-token.ts';
+import { APPROVAL_ACTION_IDS, APPROVAL_TOKEN_PURPOSE, approvalTokenClaimsSchema } from '../../events/inbound-event.ts';
+import { verifyToken } from '../../events/signed-token.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackReplyAdapter, type SlackReplyAdapterOptions } from '../../worker/replies/slack.ts';

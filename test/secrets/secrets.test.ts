@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../functions/shared/aws-signature.ts';
 import { createSecretsManagerReader, loadSecrets, SecretError, type SecretReader } from '../../functions/shared/secrets.ts';
 import { slackSignature } from '../../functions/slack/slack-signature.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
+import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 const credentials = () => MOTO_CLIENT_CONFIG.credentials;

@@ -3,7 +3,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { findTemporalCli, startDevServer } from '../../local/temporal-dev-server.ts';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.ts';
-import { WORKFLOW_INTERCEPTORS_PATH } from '../../worker/tracing.ts';
+import { WORKFLOW_INTERCEPTORS_PATH } from '../../telemetry/worker-tracing.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { sendApproval, sendMessage } from '../../client/send-message.ts';
+import { sendApproval, sendMessage } from '../../temporal-client/send-message.ts';
 import { PENDING_APPROVALS_QUERY, TURNS_QUERY, type PendingApproval, type TurnSummary } from '../../core/conversation.ts';
-import { defineAgent } from '../../core/define-agent.ts';
-import { defineTool } from '../../core/define-tool.ts';
-import type { InboundEvent } from '../../core/inbound-event.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
+import type { InboundEvent } from '../../events/inbound-event.ts';
 import type { Content } from '../../core/spec.ts';
 import { deliver } from '../../functions/dispatch/deliver.ts';
 import { routeEvent } from '../../functions/dispatch/route.ts';
@@ -16,9 +16,9 @@ import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackAnswerStreams } from '../../worker/replies/slack-stream.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
-import { APPROVAL_SECRET, slackConfig, slackPost } from '../ingress/support.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { APPROVAL_SECRET, slackConfig, slackPost } from '../../testkit/ingress.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 const TOKEN = 'xoxb-sessions';
 const TEAM = 'T0TEAM';

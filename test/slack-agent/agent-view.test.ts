@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TURNS_QUERY, type TurnSummary } from '../../core/conversation.ts';
-import { defineAgent } from '../../core/define-agent.ts';
-import type { InboundEvent } from '../../core/inbound-event.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
+import type { InboundEvent } from '../../events/inbound-event.ts';
 import { deliver } from '../../functions/dispatch/deliver.ts';
 import { routeEvent } from '../../functions/dispatch/route.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
@@ -12,9 +12,9 @@ import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
-import { APPROVAL_SECRET, slackConfig, slackPost } from '../ingress/support.ts';
-import { startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { APPROVAL_SECRET, slackConfig, slackPost } from '../../testkit/ingress.ts';
+import { startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 const TOKEN = 'xoxb-agent-view';
 const TEAM = 'T0TEAM';

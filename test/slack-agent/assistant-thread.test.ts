@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InboundEvent } from '../../core/inbound-event.ts';
+import type { InboundEvent } from '../../events/inbound-event.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
 import { silentLog } from '../../functions/shared/log.ts';
 import { createSuggestedPromptsSetter } from '../../functions/slack/slack-post.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
-import { slackConfig, slackPost } from '../ingress/support.ts';
+import { slackConfig, slackPost } from '../../testkit/ingress.ts';
 
 const TEAM = 'T0TEAM';
 const BOT_TOKEN = 'xoxb-assistant-token';

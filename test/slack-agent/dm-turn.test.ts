@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendMessage } from '../../client/send-message.ts';
+import { sendMessage } from '../../temporal-client/send-message.ts';
 import { TURNS_QUERY, type TurnSummary } from '../../core/conversation.ts';
-import { defineAgent } from '../../core/define-agent.ts';
-import { FEEDBACK_ACTION_ID, type InboundEvent } from '../../core/inbound-event.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
+import { FEEDBACK_ACTION_ID, type InboundEvent } from '../../events/inbound-event.ts';
 import { deliver } from '../../functions/dispatch/deliver.ts';
 import { routeEvent } from '../../functions/dispatch/route.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
@@ -13,9 +13,9 @@ import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackAnswerStreams } from '../../worker/replies/slack-stream.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
-import { APPROVAL_SECRET, form, slackConfig, slackPost } from '../ingress/support.ts';
-import { startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { APPROVAL_SECRET, form, slackConfig, slackPost } from '../../testkit/ingress.ts';
+import { startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 const TOKEN = 'xoxb-dm-token';
 const TEAM = 'T0TEAM';

@@ -3,13 +3,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendMessage } from '../../client/send-message.ts';
+import { sendMessage } from '../../temporal-client/send-message.ts';
 import { TURNS_QUERY, type TurnSummary } from '../../core/conversation.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
-import { startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, temporalAddress, useTemporal } from '../support/temporal.ts';
-import { startWorkerProcess } from '../support/worker-process.ts';
+import { startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
+import { startWorkerProcess } from '../../testkit/worker-process.ts';
 
 const TOKEN = 'xoxb-crash-token';
 const TEAM = 'T0TEAM';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplyChannel } from '../../core/conversation.ts';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
 import type { ModelStepInput, ModelStepResult } from '../../core/contracts/model.ts';
 import { startGeminiServer, type GeminiReply, type GeminiServer, type StreamPacing } from '../../local/gemini-server.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
@@ -13,7 +13,7 @@ import { createModelActivities } from '../../worker/activities/model.ts';
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackAnswerStreams } from '../../worker/replies/slack-stream.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
-import { appendMessages } from '../../worker/transcript.ts';
+import { appendMessages } from '../../store/transcript-chain.ts';
 
 const TOKEN = 'xoxb-stream-token';
 const DM = 'D0ANA';

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { sendMessage } from '../../client/send-message.ts';
+import { sendMessage } from '../../temporal-client/send-message.ts';
 import { TURNS_QUERY, type ReplyChannel, type TurnSummary } from '../../core/conversation.ts';
-import { defineAgent } from '../../core/define-agent.ts';
-import { defineTool, ToolInputError } from '../../core/define-tool.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
+import { defineTool, ToolInputError } from '../../authoring/define-tool.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
 import { createMemoryRecordFiles } from '../../store/record-files.ts';
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
-import { createPostedReplies } from '../../worker/replies/slack-posted.ts';
+import { createPostedReplies } from '../../store/posted-replies.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 const TOKEN = 'xoxb-steps';
 const TEAM = 'T0TEAM';

@@ -5,8 +5,8 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment, defaultActivityInfo } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles, type RecordFiles } from '../../store/record-files.ts';
-import { createApprovalRecords } from '../../worker/approval-records.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
+import { createApprovalRecords } from '../../store/approval-records.ts';
+import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 
 // One approval, many activities claiming it at once (a duplicated tool call, two workers): with
 // a read-then-write claim several could pass; with create-if-absent exactly one does.

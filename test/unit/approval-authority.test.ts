@@ -2,9 +2,9 @@ import { MockActivityEnvironment, defaultActivityInfo } from '@temporalio/testin
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { allowedApprovers, expandGroups, namedApprovers, policyFor } from '../../core/approval-policy.ts';
-import { compileAgent, defineAgent, mcpServersOf } from '../../core/define-agent.ts';
-import { defineTool } from '../../core/define-tool.ts';
-import { createMemoryApprovalRecords } from '../../worker/approval-records.ts';
+import { compileAgent, defineAgent, mcpServersOf } from '../../authoring/define-agent.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
+import { createMemoryApprovalRecords } from '../../store/approval-records.ts';
 
 const tool = (name: string, options: { approvers?: string[]; notRequester?: boolean } = {}) =>
   defineTool({ name, description: name, input: z.object({ x: z.string().describe('x') }), approval: true, handler: () => null, ...options });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUDGET_EXCEEDED } from '../../core/budgets.ts';
 import { createLocalRecordFiles } from '../../store/record-files.ts';
-import { createBudgetLedger, type DailyCap } from '../../worker/budget-ledger.ts';
+import { createBudgetLedger, type DailyCap } from '../../store/budget-ledger.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'budgets-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));

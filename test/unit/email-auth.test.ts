@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkReplyToken, mintReplyToken, replyTokenFits, REPLY_TOKEN_LENGTH } from '../../core/email-thread.ts';
+import { checkReplyToken, mintReplyToken, replyTokenFits, REPLY_TOKEN_LENGTH } from '../../events/email-thread.ts';
 import {
   automaticMailSignal,
   dkimPassedDomains,

@@ -1,13 +1,13 @@
 import { isValidSlackRequest } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
-import { isStopText, parseInboundEvent } from '../../core/inbound-event.ts';
-import { loadEmailEdgeSettings } from '../../functions/email/settings.ts';
-import { loadSlackEdgeSettings } from '../../functions/slack/settings.ts';
+import { isStopText, parseInboundEvent } from '../../events/inbound-event.ts';
+import { loadEmailEdgeSettings } from '../../config/email-edge-settings.ts';
+import { loadSlackEdgeSettings } from '../../config/slack-edge-settings.ts';
 import { isAllowedSender, routeFromRecipient, senderAuthentication } from '../../functions/email/email-checks.ts';
 import { capText, stripQuotedReply } from '../../functions/email/email-text.ts';
 import { sqsFifoId } from '../../functions/shared/event-queue.ts';
 import { slackSignature } from '../../functions/slack/slack-signature.ts';
-import { signSlack } from '../ingress/support.ts';
+import { signSlack } from '../../testkit/ingress.ts';
 
 describe('Slack signatures', () => {
   it('match what Bolt verifies, for the product and for the test signer', () => {

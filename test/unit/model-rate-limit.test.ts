@@ -1,7 +1,7 @@
-import { TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
+import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
 import { describe, expect, it } from 'vitest';
 import { createRateLimiter, modelCallsPerProcess } from '../../worker/model-rate-limit.ts';
-import { loadWorkerSettings } from '../../worker/settings.ts';
+import { loadWorkerSettings } from '../../config/worker-settings.ts';
 
 describe('per-process model rate limit', () => {
   it('spaces calls evenly, with no burst', async () => {

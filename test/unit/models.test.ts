@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { defineAgent } from '../../core/define-agent.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
 import { callCost, DEFAULT_MODEL, isShutDown, MODEL_TABLE_DATE, modelInfo, modelRefusal, MODELS, modelWarning, SHUTDOWN_WARNING_DAYS, type ModelInfo } from '../../core/models.ts';
-import { loadWorkerSettings } from '../../worker/settings.ts';
+import { loadWorkerSettings } from '../../config/worker-settings.ts';
 import { modelWarningsAtStart } from '../../worker/model-warnings.ts';
 
 const DAY = 86_400_000;

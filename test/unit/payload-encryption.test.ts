@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, newPayloadKeyJson, parsePayloadKeys, PayloadKeyError, payloadKeysSetting } from '../../client/payload-encryption.ts';
+import { createEncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, newPayloadKeyJson, parsePayloadKeys, PayloadKeyError, payloadKeysSetting } from '../../temporal-client/payload-encryption.ts';
 import { localPayloadKeys, payloadKeysFile, rotateLocalPayloadKey } from '../../local/payload-keys.ts';
 
 const keySet = (...ids: string[]) => parsePayloadKeys(JSON.stringify({ keys: ids.map((id) => newPayloadKeyJson(id)) }), 'test keys');

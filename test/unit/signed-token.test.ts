@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signToken, verifyToken } from '../../core/signed-token.ts';
+import { signToken, verifyToken } from '../../events/signed-token.ts';
 
 const SECRET = 'unit-secret';
 const AT = Date.parse('2025-01-01T00:00:00Z');

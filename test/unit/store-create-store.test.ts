@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../core/load-settings.ts';
+import { ConfigError } from '../../config/load-settings.ts';
 import { loadTranscriptStoreSettings } from '../../store/create-store.ts';
 
 describe('loadTranscriptStoreSettings', () => {

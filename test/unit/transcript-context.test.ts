@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Content } from '../../core/spec.ts';
 import { createCachedStore } from '../../store/cached-store.ts';
 import { createLocalDirectoryStore } from '../../store/local-directory-store.ts';
-import { appendMessages, kindOf, loadAll, loadContext } from '../../worker/transcript.ts';
+import { appendMessages, kindOf, loadAll, loadContext } from '../../store/transcript-chain.ts';
 
 const store = createCachedStore(createLocalDirectoryStore({ directory: mkdtempSync(join(tmpdir(), 'context-')) }));
 const prompt = (text: string): Content => ({ role: 'user', parts: [{ text }] });

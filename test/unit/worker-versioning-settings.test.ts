@@ -1,6 +1,6 @@
-import { TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
+import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
 import { describe, expect, it } from 'vitest';
-import { deploymentVersionOf, loadWorkerSettings } from '../../worker/settings.ts';
+import { deploymentVersionOf, loadWorkerSettings } from '../../config/worker-settings.ts';
 
 const worker = (env: Record<string, string>) => loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env });
 

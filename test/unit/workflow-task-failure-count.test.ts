@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VERSION_MOVE_MARK } from '../../core/contracts/versions.ts';
-import { countingWorkflowTaskFailures, createWorkerCounts, WORKFLOW_TASK_FAILED_MESSAGE } from '../../worker/cloudwatch-metrics.ts';
+import { countingWorkflowTaskFailures, createWorkerCounts, WORKFLOW_TASK_FAILED_MESSAGE } from '../../telemetry/cloudwatch-metrics.ts';
 
 // Core's forwarded line carries the failure as text (its shape, seen on the dev server).
 const coreFailure = (message: string) => ({

@@ -1,14 +1,14 @@
 import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
-import { TASK_QUEUE_DIMENSION, WORKER_METRIC_NAMES, WORKER_METRICS_NAMESPACE } from '../../core/worker-metrics.ts';
-import { createWorkerCounts } from '../../worker/cloudwatch-metrics.ts';
-import { createOperationsPublisher } from '../../worker/operations-publisher.ts';
-import { telemetrySettingsSchema } from '../../worker/settings.ts';
-import { runtimeOptions } from '../../worker/telemetry.ts';
-import { answer, failWith, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { TASK_QUEUE_DIMENSION, WORKER_METRIC_NAMES, WORKER_METRICS_NAMESPACE } from '../../telemetry/metric-names.ts';
+import { createWorkerCounts } from '../../telemetry/cloudwatch-metrics.ts';
+import { createOperationsPublisher } from '../../telemetry/operations-publisher.ts';
+import { telemetrySettingsSchema } from '../../config/worker-settings.ts';
+import { runtimeOptions } from '../../telemetry/runtime-telemetry.ts';
+import { answer, failWith, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 /** An EMF line as CloudWatch reads it. */
 interface EmfLine {
@@ -31,7 +31,7 @@ async function publishOnce(options: Parameters<typeof createOperationsPublisher>
 /**
  * The worker's CloudWatch publisher against the dev server: the backlog of a queue nobody
  * polls, and the counts of model calls, their errors and workflow task failures, as EMF lines
- * with the names, namespace and dimension the CDK app reads (core/worker-metrics.ts).
+ * with the names, namespace and dimension the CDK app reads (telemetry/metric-names.ts).
  */
 describe.skipIf(noTemporal)('CloudWatch EMF publisher', () => {
   const temporal = useTemporal({ runtime });

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { TEST_PAYLOAD_KEYS_JSON } from '../support/payload-keys.ts';
-import { noTemporal, temporalAddress } from '../support/temporal.ts';
-import { runToExit, startWorkerProcess } from '../support/worker-process.ts';
+import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
+import { noTemporal, temporalAddress } from '../../testkit/temporal.ts';
+import { runToExit, startWorkerProcess } from '../../testkit/worker-process.ts';
 
 /**
  * The workflow bundle built ahead (the image's build step) and the worker's entry loading it:

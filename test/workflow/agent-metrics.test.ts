@@ -1,16 +1,16 @@
 import { Runtime } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { sendApproval } from '../../client/send-message.ts';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
-import { defineTool } from '../../core/define-tool.ts';
+import { sendApproval } from '../../temporal-client/send-message.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { Content } from '../../core/spec.ts';
 import { freePort } from '../../local/free-port.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
-import { APPROVAL_GAUGES } from '../../worker/approvals-waiting.ts';
-import { createOperationsPublisher } from '../../worker/operations-publisher.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
+import { APPROVAL_GAUGES } from '../../telemetry/approvals-waiting.ts';
+import { createOperationsPublisher } from '../../telemetry/operations-publisher.ts';
 import { APPROVAL_WAIT_METRIC } from '../../workflows/approvals.ts';
 import { conversationDriver, incoming } from './conversation-helpers.ts';
 

@@ -2,8 +2,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
-import { defineTool } from '../../core/define-tool.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
@@ -11,9 +11,9 @@ import { calculatorTool } from '../../agents/tools/calculator.ts';
 import { currentTimeTool } from '../../agents/tools/current-time.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
 import { localActivityOf } from '../../core/local-activity-marker.ts';
-import { summariseHistory } from '../support/history.ts';
-import { answer, callTools, failWith, startScriptedModel, type ScriptStep } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { summariseHistory } from '../../testkit/history.ts';
+import { answer, callTools, failWith, startScriptedModel, type ScriptStep } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 const slowTool = defineTool({
   name: 'slow_lookup',

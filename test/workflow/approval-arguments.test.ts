@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { sendApproval } from '../../client/send-message.ts';
-import { defineAgent } from '../../core/define-agent.ts';
-import { defineTool } from '../../core/define-tool.ts';
+import { sendApproval } from '../../temporal-client/send-message.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import { MAX_SHOWN_ARGUMENT_CHARS, argumentsDigest } from '../../worker/replies/approval-arguments.ts';
 import type { ApprovalRequest, ReplyAdapter } from '../../worker/replies/reply-channel.ts';
 import { approvalBlocks } from '../../worker/replies/slack-messages.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 import { conversationDriver, incoming, lastUserText } from './conversation-helpers.ts';
 
 /**

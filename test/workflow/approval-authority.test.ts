@@ -1,15 +1,15 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { sendApproval, sendStop } from '../../client/send-message.ts';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
-import { defineTool } from '../../core/define-tool.ts';
+import { sendApproval, sendStop } from '../../temporal-client/send-message.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { AgentSpec, Content } from '../../core/spec.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 import { conversationDriver, incoming, lastUserText, type ConversationDriver } from './conversation-helpers.ts';
 
 const ran: string[] = [];

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 import { conversationDriver, incoming } from './conversation-helpers.ts';
 
 // gemini-3.5-flash input is $1.50 a million tokens: a call of 100,000 prompt tokens costs $0.15.

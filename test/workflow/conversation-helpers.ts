@@ -1,6 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
-import { sendMessage } from '../../client/send-message.ts';
+import { sendMessage } from '../../temporal-client/send-message.ts';
 import { PENDING_APPROVALS_QUERY, TURNS_QUERY, type ConversationOptions, type IncomingMessage, type PendingApproval, type ReplyChannel, type TurnState, type TurnSummary } from '../../core/conversation.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiRequest } from '../../local/gemini-server.ts';

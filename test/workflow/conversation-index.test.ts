@@ -9,8 +9,8 @@ import {
   createS3ConversationIndex,
   MAX_SAVED_MESSAGE_IDS,
   type ConversationIndex,
-} from '../../worker/conversation-index.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../support/moto.ts';
+} from '../../store/conversation-index.ts';
+import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 
 const HEAD_1 = `sha256:${'1'.repeat(64)}`;
 const HEAD_2 = `sha256:${'2'.repeat(64)}`;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { collectRunCosts, formatCostTable, summariseCosts, type RunCost } from '../../client/costs.ts';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
+import { collectRunCosts, formatCostTable, summariseCosts, type RunCost } from '../../temporal-client/costs.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
-import { answer, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { answer, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 describe.skipIf(noTemporal)('npm run costs', () => {
   const temporal = useTemporal();

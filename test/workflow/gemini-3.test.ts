@@ -3,15 +3,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
 import { currentTimeTool } from '../../agents/tools/current-time.ts';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
 import { callCost } from '../../core/models.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { Content } from '../../core/spec.ts';
 import { startGeminiServer, type GeminiServer } from '../../local/gemini-server.ts';
 import { classifyModelError, ModelErrorType } from '../../worker/model-errors.ts';
 import type { AgentRunInput, AgentRunResult } from '../../workflows/agent-run.ts';
-import { answer, callTools, startScriptedModel, type ScriptStep } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { answer, callTools, startScriptedModel, type ScriptStep } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 const assistant = defineAgent({ name: 'gemini-3-assistant', instructions: 'Be brief.', tools: [currentTimeTool, calculatorTool], thinkingLevel: 'low', functionCallingMode: 'VALIDATED' });
 

@@ -1,16 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
-import { compileAgent, defineAgent } from '../../core/define-agent.ts';
-import { defineTool } from '../../core/define-tool.ts';
+import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunInput, AgentRunResult } from '../../workflows/agent-run.ts';
-import { summariseHistory } from '../support/history.ts';
-import { payloadSizes } from '../support/payloads.ts';
-import { answer, callTools, startScriptedModel, type ScriptStep } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { summariseHistory } from '../../testkit/history.ts';
+import { payloadSizes } from '../../testkit/payloads.ts';
+import { answer, callTools, startScriptedModel, type ScriptStep } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 const TEN_MB = 10 * 1024 * 1024;
 

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentRegistry } from '../../agents/index.ts';
-import { compileAgent } from '../../core/define-agent.ts';
+import { compileAgent } from '../../authoring/define-agent.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import type { Content } from '../../core/spec.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
-import { summariseHistory } from '../support/history.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { startIpLocationStandIn, startWeatherStandIn, type StandIn } from '../support/stand-ins.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { summariseHistory } from '../../testkit/history.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { startIpLocationStandIn, startWeatherStandIn, type StandIn } from '../../testkit/stand-ins.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 describe.skipIf(noTemporal)('the weather example tools', () => {
   const temporal = useTemporal();

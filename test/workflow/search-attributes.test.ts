@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { sendContext } from '../../client/send-message.ts';
-import { defineAgent } from '../../core/define-agent.ts';
-import { answer, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { sendContext } from '../../temporal-client/send-message.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
+import { answer, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 import { conversationDriver, incoming } from './conversation-helpers.ts';
 
 /**

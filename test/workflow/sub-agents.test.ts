@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
-import { compileAgent, defineAgent, toolsOf } from '../../core/define-agent.ts';
+import { compileAgent, defineAgent, toolsOf } from '../../authoring/define-agent.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import { MAX_AGENT_DEPTH, type AgentSpec, type Content } from '../../core/spec.ts';
 import type { GeminiReply, GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
-import { summariseHistory } from '../support/history.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { summariseHistory } from '../../testkit/history.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 const researcher = defineAgent({
   name: 'researcher',

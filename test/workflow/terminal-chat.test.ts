@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { followTurn } from '../../cli/follow-turn.ts';
-import { sendApproval, sendMessage } from '../../client/send-message.ts';
-import { defineAgent } from '../../core/define-agent.ts';
-import { defineTool } from '../../core/define-tool.ts';
+import { sendApproval, sendMessage } from '../../temporal-client/send-message.ts';
+import { defineAgent } from '../../authoring/define-agent.ts';
+import { defineTool } from '../../authoring/define-tool.ts';
 import type { RunEvent } from '../../core/run-events.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import { createTerminalReplies, type TerminalReply } from '../../worker/replies/terminal.ts';
-import { answer, callTools, startScriptedModel } from '../support/scripted-model.ts';
-import { noTemporal, useTemporal } from '../support/temporal.ts';
+import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
+import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 const restart = defineTool({
   name: 'restart_service',

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { compileAgent, type AgentDefinition } from '../../core/define-agent.ts';
+import { compileAgent, type AgentDefinition } from '../../authoring/define-agent.ts';
 import type { AgentActivities } from '../../core/contracts/agents.ts';
 
 /**

@@ -10,11 +10,11 @@ import {
   type AmbientDeliverInput,
 } from '../../core/contracts/ambient.ts';
 import type { ReplyChannel } from '../../core/conversation.ts';
-import type { AgentDefinition } from '../../core/define-agent.ts';
-import { emailConversationId, slackConversationId } from '../../core/inbound-event.ts';
+import type { AgentDefinition } from '../../authoring/define-agent.ts';
+import { emailConversationId, slackConversationId } from '../../events/inbound-event.ts';
 import type { TriggerSpec } from '../../core/triggers.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
-import type { AmbientMemoryStore } from '../ambient-memory.ts';
+import type { AmbientMemoryStore } from '../../store/ambient-memory.ts';
 import type { ReplyAdapter, ReplyAdapters } from '../replies/reply-channel.ts';
 
 /** How often delivery heartbeats; the workflow's heartbeat timeout is a few of these. */

@@ -1,6 +1,6 @@
 import { LOAD_CONVERSATION_ACTIVITY, SAVE_CONVERSATION_ACTIVITY, type ConversationStoreActivities } from '../../core/contracts/conversations.ts';
 import { DEFAULT_APPROVAL_TIMEOUT, type Duration } from '../../core/spec.ts';
-import type { ConversationIndex } from '../conversation-index.ts';
+import type { ConversationIndex } from '../../store/conversation-index.ts';
 
 export interface ConversationDefaults {
   /** @default '24 hours' */

@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { approvalTarget } from '../../core/contracts/tools.ts';
 import type { McpServerConfig, McpServerRef, ToolOutcome, ToolSpec } from '../../core/spec.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
-import { approvedArgs, type ApprovalRecords } from '../approval-records.ts';
+import { approvedArgs, type ApprovalRecords } from '../../store/approval-records.ts';
 import { startHeartbeats } from './heartbeat.ts';
 import { storeOutcome } from './tools.ts';
 

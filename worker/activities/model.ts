@@ -8,9 +8,9 @@ import { functionCalls, textOf, type AgentSpec, type Content, type Part, type Pl
 import { boundResult } from '../../store/excerpt.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
 import { classifyModelError, ModelErrorType } from '../model-errors.ts';
-import { createBudgetLedger, type BudgetLedger, type DailyCap } from '../budget-ledger.ts';
+import { createBudgetLedger, type BudgetLedger, type DailyCap } from '../../store/budget-ledger.ts';
 import type { AnswerStream, AnswerStreams, StreamResume } from '../replies/answer-stream.ts';
-import { appendMessages, loadContext } from '../transcript.ts';
+import { appendMessages, loadContext } from '../../store/transcript-chain.ts';
 import { startHeartbeats } from './heartbeat.ts';
 
 export interface ModelActivityDeps {

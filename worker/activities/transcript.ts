@@ -1,6 +1,6 @@
 import type { TranscriptActivities } from '../../core/contracts/transcript.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
-import { appendMessages } from '../transcript.ts';
+import { appendMessages } from '../../store/transcript-chain.ts';
 
 /** `appendToTranscript`: starts or extends a transcript, and stores the run's spec so model steps can pass its ref. */
 export function createTranscriptActivities(store: TranscriptStore): TranscriptActivities {

@@ -1,9 +1,9 @@
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ReplyChannel } from '../../core/conversation.ts';
-import { mintReplyToken, participantAddress, replyTokenFits, type EmailThreadRecord } from '../../core/email-thread.ts';
-import { emailConversationId } from '../../core/inbound-event.ts';
-import { emailApprovalCode } from '../../core/email-approval.ts';
+import { mintReplyToken, participantAddress, replyTokenFits, type EmailThreadRecord } from '../../events/email-thread.ts';
+import { emailConversationId } from '../../events/inbound-event.ts';
+import { emailApprovalCode } from '../../events/email-approval.ts';
 import { shownArguments } from './approval-arguments.ts';
 import type { EmailThreadIndex } from '../../store/email-thread-index.ts';
 import { buildReplyMime, plusAddress, replyMessageId } from './email-mime.ts';

@@ -1,6 +1,6 @@
 import type { FeedbackValue } from '../../core/conversation.ts';
-import { APPROVAL_ACTION_IDS, FEEDBACK_ACTION_ID, FEEDBACK_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
-import { signToken } from '../../core/signed-token.ts';
+import { APPROVAL_ACTION_IDS, FEEDBACK_ACTION_ID, FEEDBACK_TOKEN_PURPOSE } from '../../events/inbound-event.ts';
+import { signToken } from '../../events/signed-token.ts';
 import { shownArguments } from './approval-arguments.ts';
 import { escapeSlackText } from './markdown.ts';
 import type { ApprovalEnded, ApprovalRequest, TurnStatus } from './reply-channel.ts';

@@ -4,7 +4,7 @@ import type { AnswerStream, AnswerStreams, AnswerStreamTarget, StreamResume } fr
 import { isAssistantThread } from './slack-assistant-status.ts';
 import { createSlackCaller, slackErrorCode, type SlackCallerOptions } from './slack-client.ts';
 import { feedbackBlock } from './slack-messages.ts';
-import type { PostedReplies } from './slack-posted.ts';
+import type { PostedReplies } from '../../store/posted-replies.ts';
 import { markId, replyMetadata, type ReplyMark } from './slack-thread.ts';
 import { heldBack, safeStreamText } from './stream-safety.ts';
 

@@ -1,14 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { WebClient } from '@slack/web-api';
 import type { ReplyChannel } from '../../core/conversation.ts';
-import { APPROVAL_TOKEN_PURPOSE } from '../../core/inbound-event.ts';
-import { signToken } from '../../core/signed-token.ts';
+import { APPROVAL_TOKEN_PURPOSE } from '../../events/inbound-event.ts';
+import { signToken } from '../../events/signed-token.ts';
 import { markdownToMrkdwn, splitMessage } from './markdown.ts';
 import type { ApprovalEnded, ApprovalRequest, ReplyAdapter, StartedThread, ThreadStart, TurnStatus } from './reply-channel.ts';
 import { createSlackCaller, type SlackCallerOptions } from './slack-client.ts';
 import { assistantStatus, isAssistantThread } from './slack-assistant-status.ts';
 import type { RecordFiles } from '../../store/record-files.ts';
-import type { PostedReplies } from './slack-posted.ts';
+import type { PostedReplies } from '../../store/posted-replies.ts';
 import { createTaskSteps } from './slack-task-steps.ts';
 import { createAgentSessions } from './slack-session.ts';
 import { canStream } from './slack-stream.ts';
