@@ -37,7 +37,7 @@ export interface OverheadVariant {
   tuning?: Tuning;
   /** Size of each tool result's JSON. @default 64 (a trivial tool) */
   toolResultBytes?: number;
-  /** The loop's tool declares itself read-only, so agentRun runs its calls as local activities (patch `read-only-local-tools`). @default false */
+  /** The loop's tool declares itself read-only, so agentRun runs its calls as local activities. @default false */
   readOnlyTool?: boolean;
   /** What this project's runs get besides spec and prompt. @default none */
   runInput?: Partial<AgentRunInput>;
@@ -79,7 +79,7 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
   },
   read_only_tools: {
     readOnlyTool: true,
-    about: "as project_default, the loop's tool declared read-only: each step's tool call runs as a local activity in the workflow task of its model call, with no server round trip (patch read-only-local-tools)",
+    about: "as project_default, the loop's tool declared read-only: each step's tool call runs as a local activity in the workflow task of its model call, with no server round trip",
   },
   project_default_20k: {
     toolResultBytes: 20 * 1024,

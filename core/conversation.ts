@@ -231,12 +231,10 @@ export interface CurrentStep {
 /** Signals between a conversation and its agent runs: wire names, never renamed in place. */
 export const TURN_PROGRESS_SIGNAL = 'turnProgress';
 export const APPROVAL_REQUESTED_SIGNAL = 'approvalRequested';
-export const APPROVAL_DECIDED_SIGNAL = 'approvalDecided';
 export const APPROVAL_CLOSED_SIGNAL = 'approvalClosed';
 /**
  * The update by which an accepted decision reaches the run that waits (from the conversation,
  * through an activity), validated by the run: a decision never arrives as a bare signal.
- * Runs recorded before it took `approvalDecided`.
  */
 export const APPROVAL_VERDICT_UPDATE = 'approvalVerdict';
 

@@ -12,8 +12,6 @@ export interface HistorySummary {
   /** How many times each activity type completed. */
   completed: Record<string, number>;
   failedAttempts: number;
-  /** Patch ids the workflow recorded (`patched`), in order. */
-  patches: string[];
   events: temporal.api.history.v1.IHistoryEvent[];
 }
 
@@ -26,15 +24,7 @@ export async function summariseHistory(handle: WorkflowHandle): Promise<HistoryS
   const local: string[] = [];
   const completed: Record<string, number> = {};
   let failedAttempts = 0;
-  const patches: string[] = [];
   for (const event of events) {
-    const marker = event.markerRecordedEventAttributes;
-    if (marker?.markerName === 'core_patch') {
-      for (const payload of marker.details?.['patch-data']?.payloads ?? []) {
-        const { id } = JSON.parse(new TextDecoder().decode(payload.data ?? new Uint8Array())) as { id?: string };
-        if (id) patches.push(id);
-      }
-    }
     if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
       const type = event.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
       typeByScheduledId.set(String(event.eventId), type);
@@ -54,5 +44,5 @@ export async function summariseHistory(handle: WorkflowHandle): Promise<HistoryS
       failedAttempts += Math.max(0, (event.activityTaskStartedEventAttributes?.attempt ?? 1) - 1);
     }
   }
-  return { scheduled, local, completed, failedAttempts, patches, events };
+  return { scheduled, local, completed, failedAttempts, events };
 }

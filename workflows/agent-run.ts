@@ -6,7 +6,6 @@ import {
   defineQuery,
   getExternalWorkflowHandle,
   isCancellation,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -23,7 +22,7 @@ import { PROGRESS_QUERY, summarise, toolStepOutput, type RunEvent } from '../cor
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
 import { shouldContinueAsNew, type ContinueAsNewPolicy } from './continue-as-new.ts';
 import { createModelCaller } from './model-call.ts';
-import { approveCalls, executeCall, failed, READ_ONLY_LOCAL_TOOLS_PATCH, readOnlyStep, subAgentCallsOf, type ToolCallContext } from './tool-calls.ts';
+import { approveCalls, executeCall, failed, readOnlyStep, subAgentCallsOf, type ToolCallContext } from './tool-calls.ts';
 import { recordOutcome } from './search-attributes.ts';
 
 export interface AgentRunInput {
@@ -98,12 +97,6 @@ const { [MCP_LIST_TOOLS_ACTIVITY]: listMcpTools } = proxyActivities<McpActivitie
 });
 
 const MAX_EVENTS_KEPT = 500;
-/** Model calls retry until the run's time budget ends, not eight times. */
-const MODEL_RETRY_UNTIL_DEADLINE_PATCH = 'model-retry-until-deadline';
-/** A spec's `budget` caps are checked before each model call from this patch on. */
-const BUDGET_CAPS_PATCH = 'budget-caps';
-/** A turn's run reports each tool step's output (a bounded, redacted excerpt) to its conversation from this patch on. */
-export const TOOL_STEP_OUTPUT_PATCH = 'tool-step-output';
 
 /**
  * A ReAct loop over references: the model activity reads the transcript from the store and
@@ -129,12 +122,9 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   // MCP tools are listed once, at the start; the list is in history and travels across continue-as-new.
   const spec = input.carried || !input.spec.mcpServers?.length ? input.spec : await withMcpTools(input.spec);
 
-  // Eight attempts last about two minutes of 5xx, and far less of 429s with a short Retry-After:
-  // a one-minute outage failed turns. Now the run's time budget bounds the retries, not a count;
-  // runs recorded before keep the old policy.
+  // The run's time budget bounds the model's retries, not a count (see `createModelCaller`).
   const callModel = createModelCaller(input.modelTaskQueue ?? `${info.taskQueue}-model`, {
     local: input.localModelCalls !== false && !input.conversation?.reportProgress,
-    retryUntilDeadline: patched(MODEL_RETRY_UNTIL_DEADLINE_PATCH),
   });
 
   let state: CarriedState;
@@ -193,7 +183,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     }
     if (Date.now() >= deadline()) return timeLimit();
     const perRun = spec.budget?.perRun;
-    if (perRun !== undefined && (state.usage.cost ?? 0) >= perRun && patched(BUDGET_CAPS_PATCH)) {
+    if (perRun !== undefined && (state.usage.cost ?? 0) >= perRun) {
       return finish('budget', perRunMessage(perRun, state.usage.cost ?? 0));
     }
     if (shouldContinueAsNew(input.continueAsNew, localMarkers.unrecorded())) {
@@ -210,11 +200,11 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     let step;
     try {
       // A local call ends at the deadline by itself; a scope around it would only cost promises.
-      step = callModel.local() ? await callModel(modelInput, deadline()) : await timeBudget.within(() => callModel(modelInput, deadline()));
+      step = callModel.local ? await callModel(modelInput, deadline()) : await timeBudget.within(() => callModel(modelInput, deadline()));
     } catch (error) {
       // A daily cap refused the call: the person reads which cap and when it resets; the run ends cleanly.
       const refusal = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === BUDGET_EXCEEDED ? error.cause.message : undefined;
-      if (refusal !== undefined && patched(BUDGET_CAPS_PATCH)) return finish('budget', refusal);
+      if (refusal !== undefined) return finish('budget', refusal);
       throw error;
     }
     if (!step) return timeLimit();
@@ -257,9 +247,9 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     state.waitedMs = (state.waitedMs ?? 0) + (Date.now() - waitStarted);
     context.subAgentCalls = subAgentCallsOf(spec, calls, clearances);
     // Read-only calls run in this workflow task, with no server round trip; any other call keeps the whole step as activities.
-    if (readOnlyStep(spec, calls) && patched(READ_ONLY_LOCAL_TOOLS_PATCH)) {
+    if (readOnlyStep(spec, calls)) {
       context.localTools = true;
-      localMarkers.add((callModel.local() ? 1 : 0) + calls.length);
+      localMarkers.add((callModel.local ? 1 : 0) + calls.length);
     }
     const results = await timeBudget.within(() =>
       Promise.all(calls.map((call, index) => clearances[index]!.refused ?? executeCall(context, call, clearances[index]!.grant))),
@@ -292,7 +282,7 @@ function progressReporter(conversation: RunConversation | undefined): (event: Ru
       progress = { runWorkflowId: workflowInfo().workflowId, step: event.step, state: 'tool', tools: [event.tool] };
     }
     // One more signal per step, of a bounded size: the reported call's redacted excerpt, or its error type.
-    if (event.kind === 'tool_result' && event.step === lastToolStep && event.tool === reportedTool && patched(TOOL_STEP_OUTPUT_PATCH)) {
+    if (event.kind === 'tool_result' && event.step === lastToolStep && event.tool === reportedTool) {
       reportedTool = undefined;
       progress = { runWorkflowId: workflowInfo().workflowId, step: event.step, state: 'tool', tools: [event.tool], output: toolStepOutput(event) };
     }
@@ -303,8 +293,8 @@ function progressReporter(conversation: RunConversation | undefined): (event: Ru
 /**
  * Markers of read-only steps that history does not show yet. A run of such steps can stay in
  * one workflow task (heartbeated) for many steps, and `historyLength` only moves when a task
- * starts: without this count a run would continue as new far past its limit. Counted only
- * for read-only steps (patch `read-only-local-tools`), so runs recorded before replay as they ran.
+ * starts: without this count a run would continue as new far past its limit. Only read-only
+ * steps are counted: a step of activities ends its workflow task, and history shows its markers.
  */
 function createMarkerCount() {
   let seenLength = workflowInfo().historyLength;

@@ -1,4 +1,4 @@
-import { ActivityFailure, ChildWorkflowFailure, executeChild, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ChildWorkflowFailure, executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import {
   ambientDeliveryKey,
   ambientPrompt,
@@ -49,13 +49,6 @@ const shared = proxyActivities<SharedActivities>({
 const AMBIENT_TURN = 1;
 
 /**
- * A chat-made schedule's owner counts as the requester of its runs, so `notRequester` applies
- * to them: asking for a schedule is no way round a policy that forbids approving one's own call.
- * Runs recorded before this marker decided without it.
- */
-const AMBIENT_OWNER_REQUESTER_PATCH = 'ambient-owner-requester';
-
-/**
  * One firing of a trigger, with nobody asking. Reads what the trigger's last run left (its
  * memory document, and the cursor of the schedule's last completion result), lets the
  * agent's check end the run quietly before any model call, else runs the agent as a child
@@ -87,8 +80,10 @@ export async function ambientRun(input: AmbientRunInput): Promise<AmbientRunResu
       reason = `check: ${verdict.reason}`;
       result = quiet(reason, cursor);
     } else {
+      // A chat-made schedule's owner is the requester of its runs, so `notRequester` applies to
+      // them: asking for a schedule is no way round a policy that forbids approving one's own call.
       const owner = input.origin === 'chat' ? input.owner : undefined;
-      const requesters = owner && patched(AMBIENT_OWNER_REQUESTER_PATCH) ? [owner] : [];
+      const requesters = owner ? [owner] : [];
       asking = { turn: AMBIENT_TURN, approvers: trigger.approvers, configured: trigger.approvers, requesters, spec };
       let run: AgentRunResult;
       try {

@@ -1,7 +1,6 @@
-import { ApplicationFailure, condition, defineSignal, defineUpdate, getExternalWorkflowHandle, metricMeter, patched, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineSignal, defineUpdate, getExternalWorkflowHandle, metricMeter, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
   APPROVAL_CLOSED_SIGNAL,
-  APPROVAL_DECIDED_SIGNAL,
   APPROVAL_REQUESTED_SIGNAL,
   APPROVAL_VERDICT_UPDATE,
   type ApprovalClosed,
@@ -19,17 +18,12 @@ import { DEFAULT_APPROVAL_TIMEOUT, type AgentSpec, type Duration, type PlannedCa
 import { APPROVAL_NOT_SHOWN, type ApprovalEnded, type ApprovalRequest, type TurnStatus } from '../core/replies.ts';
 import { postReply } from './replies.ts';
 
-/** Sent by the conversation to the run that waits, once a decision passed its validator: runs recorded before `approvalVerdict`. */
-export const approvalDecidedSignal = defineSignal<[ApprovalVerdict]>(APPROVAL_DECIDED_SIGNAL);
 /** How a decision the conversation accepted reaches the run that waits (through the `approvals:deliver` activity), validated here. */
 export const approvalVerdictUpdate = defineUpdate<void, [ApprovalVerdict]>(APPROVAL_VERDICT_UPDATE);
 /** Sent by a run to its conversation before anyone is asked, so the conversation can check decisions. */
 export const approvalRequestedSignal = defineSignal<[ApprovalRequested]>(APPROVAL_REQUESTED_SIGNAL);
 /** Sent by a run to its conversation when a request closes without a decision. */
 export const approvalClosedSignal = defineSignal<[ApprovalClosed]>(APPROVAL_CLOSED_SIGNAL);
-
-/** Decisions reach a run only through its validated update; runs recorded before this marker also took the signal. */
-export const APPROVAL_VERDICT_PATCH = 'approval-verdict-update';
 
 /** What a run knows of the conversation it answers in: where approvals and progress go. */
 export interface RunConversation {
@@ -50,18 +44,6 @@ export interface RunConversation {
   /** The turn's key on the reply channel, for status updates while a call waits for a person. @default no status updates */
   replyKey?: string;
 }
-
-/**
- * A run waiting for a person carries `ApprovalWaitingSince` (its oldest open request), so a
- * visibility list finds the approvals waiting and their age. Histories recorded before it
- * have no such upsert: the patch marker keeps their replay on the old path.
- */
-const APPROVAL_WAITING_PATCH = 'approval-waiting-attribute';
-/** Requests' messages show how they ended (and lose their buttons) from this patch on. */
-const APPROVAL_ENDED_PATCH = 'approval-ended-message';
-
-/** A request whose arguments cannot be shown whole denies the call at once (from this patch on; before, it waited for its timeout). */
-const APPROVAL_NOT_SHOWN_PATCH = 'approval-not-shown';
 
 /** Histogram of how long a request waited, by agent and outcome (approved, denied, timed_out); emitted once, never in replay. */
 export const APPROVAL_WAIT_METRIC = 'agent_approval_wait';
@@ -87,8 +69,11 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
   const waiting = new Map<string, ApprovalVerdict | undefined>();
   /** When each open request was asked (workflow time, ms), for the search attribute. */
   const openSince = new Map<string, number>();
+  /**
+   * A run waiting for a person carries `ApprovalWaitingSince` (its oldest open request), so a
+   * visibility list finds the approvals waiting and their age.
+   */
   const showWaiting = (agent: string) => {
-    if (!patched(APPROVAL_WAITING_PATCH)) return;
     const oldest = openSince.size > 0 ? new Date(Math.min(...openSince.values())) : null;
     // Runs a conversation starts carry their agent's name; others (sub-agents, ambient runs) get it here.
     const named = oldest && !workflowInfo().typedSearchAttributes.get(AGENT_NAME);
@@ -109,12 +94,6 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       },
     },
   );
-  // A bare signal could be sent by anyone who can reach the namespace; only old histories took it.
-  if (!patched(APPROVAL_VERDICT_PATCH)) {
-    setHandler(approvalDecidedSignal, (verdict) => {
-      if (isWaiting(verdict.requestId)) waiting.set(verdict.requestId, verdict);
-    });
-  }
 
   /** Status updates go one at a time, in order, so a later one never lands before an earlier one. */
   const postStatus = async (status: TurnStatus) => {
@@ -146,14 +125,14 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       // The conversation learns of the request before any person can see it.
       await conversationHandle.signal(approvalRequestedSignal, requested);
       await postStatus({ state: 'waiting_for_approval', tool: tool.name, requestId });
-      // A request nobody saw times out, and the model hears that.
+      // A request that could not be posted for another reason (the channel down) times out, and the model hears that.
       const { runWorkflowId: _run, agent: _agent, target: _target, ...asked } = requested;
       // Arguments stored by reference are read by the reply step: the person sees them, never the reference.
       const request: ApprovalRequest = { ...asked, conversationId: conversation.workflowId, ...(call.args === undefined && call.argsRef ? { argsRef: call.argsRef } : {}) };
       let notShown: string | undefined;
       await postReply(REPLY_APPROVAL_ACTIVITY, { channel: conversation.channel, request }, { requestId }, (failure) => {
         const cause = failure.cause;
-        if (cause instanceof ApplicationFailure && cause.type === APPROVAL_NOT_SHOWN && patched(APPROVAL_NOT_SHOWN_PATCH)) notShown = cause.message;
+        if (cause instanceof ApplicationFailure && cause.type === APPROVAL_NOT_SHOWN) notShown = cause.message;
       });
       if (notShown !== undefined) {
         // Nobody can approve what nobody was shown: the call is denied now, with the reason.
@@ -165,7 +144,7 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       // The request's message then shows how it ended, without its buttons. Not awaited: the
       // call runs, or the model hears why not, while the channel is told.
       const ended = (how: ApprovalEnded) => {
-        if (patched(APPROVAL_ENDED_PATCH)) void postReply(REPLY_APPROVAL_ENDED_ACTIVITY, { channel: conversation.channel, request, ended: how }, { requestId }).catch(() => undefined);
+        void postReply(REPLY_APPROVAL_ENDED_ACTIVITY, { channel: conversation.channel, request, ended: how }, { requestId }).catch(() => undefined);
       };
       const askedAt = Date.now();
       openSince.set(requestId, askedAt);

@@ -3,9 +3,7 @@ import {
   ApplicationFailure,
   defineQuery,
   defineUpdate,
-  getExternalWorkflowHandle,
   isCancellation,
-  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -22,7 +20,7 @@ import {
   type ApprovalRecorded,
   type PendingApproval,
 } from '../core/conversation.ts';
-import { approvalClosedSignal, approvalDecidedSignal, approvalRequestedSignal } from './approvals.ts';
+import { approvalClosedSignal, approvalRequestedSignal } from './approvals.ts';
 
 export const decideApprovalUpdate = defineUpdate<ApprovalRecorded, [ApprovalDecision]>(APPROVAL_UPDATE);
 export const pendingApprovalsQuery = defineQuery<PendingApproval[]>(PENDING_APPROVALS_QUERY);
@@ -43,16 +41,10 @@ export interface AskingTurn {
   spec?: AgentSpec;
 }
 
-/** The approval of one waiting call is recorded worker side before the run hears of it; this marks histories that do so. */
-const RECORD_APPROVALS_PATCH = 'record-approvals';
-
 const { [RECORD_APPROVAL_ACTIVITY]: recordApproval, [DELIVER_APPROVAL_ACTIVITY]: deliverApproval } = proxyActivities<ApprovalRecordActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 10 },
 });
-
-/** The decision reaches the run as its validated update (through an activity) from this marker on; before, as a signal. */
-const DELIVER_BY_UPDATE_PATCH = 'approval-verdict-update';
 
 export interface ApprovalBook {
   /** Whether a request of `turn` waits for a person. */
@@ -91,7 +83,7 @@ export function openApprovalBook(currentTurn: () => AskingTurn | undefined, deci
         decidedAt: new Date().toISOString(),
       };
       // The tool checks this record in the worker before it runs: the run's input alone cannot skip an approval.
-      if (decision.decision === 'approve' && patched(RECORD_APPROVALS_PATCH)) {
+      if (decision.decision === 'approve') {
         try {
           await recordApproval({
             conversationId: workflowInfo().workflowId,
@@ -107,20 +99,11 @@ export function openApprovalBook(currentTurn: () => AskingTurn | undefined, deci
           throw ApplicationFailure.nonRetryable(`The approval could not be recorded (${error.cause?.message ?? error.message}); the call will not run.`, 'ApprovalNotRecorded');
         }
       }
-      if (patched(DELIVER_BY_UPDATE_PATCH)) {
-        try {
-          await deliverApproval({ runWorkflowId: request.runWorkflowId, verdict: recorded });
-        } catch (error) {
-          if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
-          throw ApplicationFailure.nonRetryable(error.cause?.message ?? `The run that asked (${request.runWorkflowId}) no longer waits.`, 'ApprovalNoLongerPending');
-        }
-        return recorded;
-      }
       try {
-        await getExternalWorkflowHandle(request.runWorkflowId).signal(approvalDecidedSignal, recorded);
+        await deliverApproval({ runWorkflowId: request.runWorkflowId, verdict: recorded });
       } catch (error) {
-        if (isCancellation(error)) throw error;
-        throw ApplicationFailure.nonRetryable(`The run that asked (${request.runWorkflowId}) has already finished.`, 'ApprovalNoLongerPending');
+        if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
+        throw ApplicationFailure.nonRetryable(error.cause?.message ?? `The run that asked (${request.runWorkflowId}) no longer waits.`, 'ApprovalNoLongerPending');
       }
       return recorded;
     },

@@ -7,7 +7,6 @@ import {
   executeChild,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
@@ -20,7 +19,6 @@ import type { TranscriptActivities } from '../core/contracts/transcript.ts';
 import { AGENT_RUN_TASK_TIMEOUT, summarise } from '../core/run-events.ts';
 import type { Duration } from '../core/spec.ts';
 import { agentRun, type AgentRunResult } from './agent-run.ts';
-import { READ_ONLY_LOCAL_TOOLS_PATCH } from './tool-calls.ts';
 import type { ApprovalBook } from './conversation-approvals.ts';
 import type { Intake } from './conversation-intake.ts';
 import type { ConversationState, RunningTurn } from './conversation-state.ts';
@@ -36,14 +34,6 @@ export const turnProgressSignal = defineSignal<[TurnProgress]>(TURN_PROGRESS_SIG
 const ANSWER_EXCERPT = 300;
 /** Slack's session titles take at most 200 characters. */
 const SESSION_TITLE_CHARS = 200;
-/** From this patch on, a Slack turn names who asked it (`recipientUserId`), so its answer streams in channels too. */
-const STREAM_RECIPIENT_PATCH = 'slack-stream-recipient';
-/** From this patch on, a refused stop from Slack's native stop button is answered in the thread. */
-const STOP_REFUSAL_ANSWERED_PATCH = 'stop-refusal-answered';
-/** From this patch on, approval requests a turn leaves open when it ends say so on their messages. */
-const APPROVAL_WITHDRAWN_PATCH = 'approval-withdrawn-message';
-/** A turn's summary carries its run's tokens and cost (the `turns` query, the console) from this patch on. */
-const TURN_USAGE_PATCH = 'turn-usage';
 
 const activities = proxyActivities<Pick<ConversationStoreActivities, typeof SAVE_CONVERSATION_ACTIVITY> & AgentActivities & TranscriptActivities>({
   startToCloseTimeout: '1 minute',
@@ -64,7 +54,7 @@ export function acceptTurnControls(state: ConversationState): void {
       if (refusal !== undefined) {
         const { running } = state;
         // The click reached nobody else: the person is told in the thread, and the turn goes on.
-        if (running.channel && patched(STOP_REFUSAL_ANSWERED_PATCH)) {
+        if (running.channel) {
           await postReply(REPLY_ANSWER_ACTIVITY, { channel: running.channel, key: `${state.workflowId}#${running.turn}/stop-refused/${request?.by ?? ''}`, text: STOP_REFUSED_TEXT });
         }
         return { stopped: false, turn: running.turn, refused: refusal };
@@ -138,7 +128,7 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
   const last = batch.at(-1)!.message;
   const origin = last.channel ?? start.channel;
   // Outside a DM, Slack streams an answer only to a named person: the one who asked this turn.
-  const channel = origin.kind === 'slack' && patched(STREAM_RECIPIENT_PATCH) ? { ...origin, recipientUserId: last.user.id } : origin;
+  const channel = origin.kind === 'slack' ? { ...origin, recipientUserId: last.user.id } : origin;
   const key = `${workflowId}#${turn}`;
   const runWorkflowId = `${workflowId}/turn-${turn}`;
   const requesters = [...new Set(batch.flatMap(({ message }) => [message.user.id, ...(message.user.email ? [message.user.email] : [])]))];
@@ -168,7 +158,7 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
       return executeChild(agentRun, {
         workflowId: runWorkflowId,
         // A stop reaches a run holding its task for a read-only step at the task's heartbeat.
-        ...(patched(READ_ONLY_LOCAL_TOOLS_PATCH) ? { workflowTaskTimeout: AGENT_RUN_TASK_TIMEOUT } : {}),
+        workflowTaskTimeout: AGENT_RUN_TASK_TIMEOUT,
         args: [
           {
             spec,
@@ -201,7 +191,7 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
   state.running = undefined;
   const withdrawn = approvals.closeTurn(turn);
   // Requests the ended turn left open say so on their messages, and lose their buttons.
-  if (withdrawn.length > 0 && patched(APPROVAL_WITHDRAWN_PATCH)) {
+  if (withdrawn.length > 0) {
     const at = new Date().toISOString();
     await Promise.all(
       withdrawn.map(({ requestId, tool, args, approvers, expiresAt }) =>
@@ -219,7 +209,7 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
       answerExcerpt: summarise(result.answer, ANSWER_EXCERPT),
       stopReason: result.stopReason,
       finishedAt: new Date().toISOString(),
-      ...(patched(TURN_USAGE_PATCH) ? { usage: result.usage } : {}),
+      usage: result.usage,
     });
     await Promise.all([
       postReply(REPLY_ANSWER_ACTIVITY, { channel, key, text: result.answer }),

@@ -1,8 +1,5 @@
-import { patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import { FOLLOW_VERSION_ACTIVITY, VERSION_MOVE_MARK, type FollowVersionResult, type VersionActivities } from '../core/contracts/versions.ts';
-
-/** The patch under which a versioned conversation checks its version; unversioned runs never reach it. */
-export const FOLLOW_VERSION_PATCH = 'conversation-follows-current-version';
 
 // Local: a check costs a marker, not three events and a round trip through the task queue.
 // A failed check is not worth failing a conversation over: a couple of attempts, then stay put.
@@ -29,8 +26,7 @@ export interface VersionFollower {
  * mid-flight: before a turn, a run behind the current version continues as new (as it does
  * when the server flags a new target); its next run, if the server left it on the old
  * version, is pinned to the current one before it does anything else. Only versioned runs
- * schedule anything (behind `patched(FOLLOW_VERSION_PATCH)`): unversioned workers and the
- * recorded histories take the old path.
+ * schedule anything: on unversioned workers neither step records an event.
  */
 export function followVersion(continued: boolean): VersionFollower {
   // A run that could not check or move stays where it is: continuing as new again could loop.
@@ -39,7 +35,7 @@ export function followVersion(continued: boolean): VersionFollower {
     const info = workflowInfo();
     const version = info.currentDeploymentVersion;
     // Unversioned workers report a version with an empty name and build id: nothing to follow.
-    if (!following || !version?.deploymentName || !version.buildId || !patched(FOLLOW_VERSION_PATCH)) return undefined;
+    if (!following || !version?.deploymentName || !version.buildId) return undefined;
     try {
       return await followVersionActivity({ workflowId: info.workflowId, runId: info.runId, deploymentName: version.deploymentName, buildId: version.buildId, move });
     } catch {

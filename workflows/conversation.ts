@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, defineQuery, makeContinueAsNewFunc, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineQuery, makeContinueAsNewFunc, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { CURRENT_STEP_QUERY, type ConversationContext, type ConversationStart, type CurrentStep, type TurnSummary } from '../core/conversation.ts';
 import { REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
 import { LOAD_CONVERSATION_ACTIVITY, type ConversationStoreActivities, type LoadConversationResult } from '../core/contracts/conversations.ts';
@@ -12,9 +12,6 @@ import { acceptTurnControls, runTurn } from './conversation-turn.ts';
 import { shouldContinueAsNew, targetVersionChanged } from './continue-as-new.ts';
 import { followVersion } from './conversation-version.ts';
 import { postReply } from './replies.ts';
-
-/** From this patch on, a Slack conversation that closes after being idle closes its thread's agent session. */
-const SESSION_CLOSED_PATCH = 'session-closed-on-idle';
 
 export { messageUpdate, turnsQuery } from './conversation-intake.ts';
 export { stopUpdate, turnProgressSignal } from './conversation-turn.ts';
@@ -117,7 +114,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     if (intake.queue.length === 0 && !(await condition(() => intake.queue.length > 0, settings.idleTimeout))) {
       await condition(allHandlersFinished);
       // The thread's Slack agent session ends with the conversation; a message meanwhile opens it again.
-      if (intake.queue.length === 0 && state.turns > 0 && input.channel.kind === 'slack' && patched(SESSION_CLOSED_PATCH)) {
+      if (intake.queue.length === 0 && state.turns > 0 && input.channel.kind === 'slack') {
         await postReply(REPLY_STATUS_ACTIVITY, { channel: input.channel, key: `${state.workflowId}#closed`, status: { state: 'closed' } });
         await condition(allHandlersFinished);
       }

@@ -36,8 +36,8 @@ import { installTraceContext, type TraceContext } from './trace-context.ts';
  * `exporter` sink (telemetry/worker-tracing.ts).
  *
  * These are `@temporalio/interceptors-opentelemetry`'s (the OpenTelemetry 1.x generation), with
- * two changes, both needed to replay histories recorded before tracing was added (test/replay:
- * agent-run-sub-agent and conversation-approval.turn-1 fail with the package's as they are):
+ * two changes, so that what a run records does not depend on the tracing (test/replay's
+ * agent-run-sub-agent and conversation-approval.turn-1 do not replay with the package's as they are):
  *
  * - Span ids. The package's tracer draws them from `Math.random`, which in the sandbox is the
  *   workflow's own seeded random stream: every span shifts the `uuid4()` values the workflow

@@ -2,7 +2,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   isCancellation,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   TemporalFailure,
@@ -12,20 +11,17 @@ import {
 import { RUN_TIME_LIMIT, type ModelActivities, type ModelStepInput, type ModelStepResult } from '../core/contracts/model.ts';
 
 /**
- * Model calls run as local activities from this patch on. Histories recorded before it
- * schedule `callModel` as an activity on the model queue, and replay keeps them on that path.
+ * No count: the run's time budget (the local call's schedule-to-close, or the run's timer
+ * cancelling the step) ends the retries, so a model outage shorter than the run's time limit
+ * (a few minutes of 5xx, a run of 429s) delays the turn instead of failing it.
  */
-export const LOCAL_MODEL_CALLS_PATCH = 'model-call-local-activity';
-
-const EIGHT_ATTEMPTS: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 };
-/** No count: the run's time budget (the local call's schedule-to-close, or the run's timer cancelling the step) ends the retries. */
 const UNTIL_DEADLINE: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' };
 
 /** One model step, given when the run's time budget ends; undefined when it ended first. */
 export interface ModelCaller {
   (input: ModelStepInput, deadlineAt: number): Promise<ModelStepResult | undefined>;
   /** Whether calls run locally, bounded by the deadline they are given (no cancellation scope needed around them). */
-  local(): boolean;
+  readonly local: boolean;
 }
 
 /**
@@ -44,25 +40,23 @@ export interface ModelCaller {
  * activity anyway: it keeps the stream's message in its heartbeat details, which local
  * activities do not have, so a retry finishes that message instead of starting another.
  */
-export function createModelCaller(modelTaskQueue: string, options: { local: boolean; retryUntilDeadline: boolean }): ModelCaller {
-  const retry = options.retryUntilDeadline ? UNTIL_DEADLINE : EIGHT_ATTEMPTS;
+export function createModelCaller(modelTaskQueue: string, options: { local: boolean }): ModelCaller {
   const { callModel: remote } = proxyActivities<ModelActivities>({
     taskQueue: modelTaskQueue,
     startToCloseTimeout: '2 minutes',
     // The model activity beats every 2 s; a dead worker is noticed in 15 s, not 2 minutes.
     heartbeatTimeout: '15 seconds',
-    retry,
+    retry: UNTIL_DEADLINE,
   });
-  const local = () => options.local && patched(LOCAL_MODEL_CALLS_PATCH);
   const call = async (input: ModelStepInput, deadlineAt: number) => {
-    if (input.stream || !local()) return remote(input);
+    if (input.stream || !options.local) return remote(input);
     const { callModel: callLocally } = proxyLocalActivities<ModelActivities>({
       startToCloseTimeout: '2 minutes',
       scheduleToCloseTimeout: Math.max(1, deadlineAt - Date.now()),
       // Longer waits between attempts (a 429's Retry-After) become a timer in history rather
       // than a workflow task the worker holds open.
       localRetryThreshold: '10 seconds',
-      retry,
+      retry: UNTIL_DEADLINE,
     });
     try {
       return await callLocally({ ...input, deadlineAt });
@@ -76,7 +70,7 @@ export function createModelCaller(modelTaskQueue: string, options: { local: bool
       throw error;
     }
   };
-  return Object.assign(call, { local });
+  return Object.assign(call, { local: options.local });
 }
 
 function outOfTime(error: unknown): boolean {

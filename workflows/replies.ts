@@ -1,4 +1,4 @@
-import { ActivityFailure, log, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
 import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ACTIVITY, type ReplyActivities } from '../core/contracts/replies.ts';
 
 const replies = proxyActivities<ReplyActivities>({
@@ -7,16 +7,15 @@ const replies = proxyActivities<ReplyActivities>({
 });
 
 /**
- * Answers and approval requests outlast a Slack or SES outage of minutes: five attempts gave
- * up after about 15 s of 5xx and the answer was never posted. Statuses keep the short policy;
- * the next status (or the answer) covers a lost one.
+ * Answers and approval requests outlast a Slack or SES outage of minutes (five attempts would
+ * give up after about 15 s of 5xx, and the answer would never be posted). Statuses keep the
+ * short policy; the next status (or the answer) covers a lost one.
  */
 const lastingReplies = proxyActivities<ReplyActivities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '15 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
-const LASTING_REPLIES_PATCH = 'lasting-answer-replies';
 
 /**
  * Posts through the reply channel. A reply that cannot be posted is logged, never fatal: the
@@ -29,8 +28,7 @@ export async function postReply<Name extends keyof ReplyActivities>(
   logDetails: Record<string, unknown> = {},
   onFailure?: (failure: ActivityFailure) => void,
 ): Promise<void> {
-  // Runs recorded before the patch keep the short policy for every reply.
-  const lasting = (name === REPLY_ANSWER_ACTIVITY || name === REPLY_APPROVAL_ACTIVITY) && patched(LASTING_REPLIES_PATCH);
+  const lasting = name === REPLY_ANSWER_ACTIVITY || name === REPLY_APPROVAL_ACTIVITY;
   try {
     await ((lasting ? lastingReplies : replies)[name] as (input: Parameters<ReplyActivities[Name]>[0]) => Promise<void>)(input);
   } catch (error) {

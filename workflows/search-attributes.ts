@@ -1,15 +1,8 @@
-import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { OUTCOME, startSearchAttributes, type TriggerKind } from '../core/search-attributes.ts';
-
-/**
- * Histories recorded before the Outcome attribute existed have no upsert where a run ends:
- * the patch marker keeps their replay on the old path, and every new run records it.
- */
-const OUTCOME_PATCH = 'search-attribute-outcome';
 
 /** Sets the run's Outcome search attribute (a stop reason: a name, never text). */
 export function recordOutcome(outcome: string): void {
-  if (!patched(OUTCOME_PATCH)) return;
   upsertSearchAttributes([{ key: OUTCOME, value: outcome }]);
 }
 

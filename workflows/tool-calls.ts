@@ -6,7 +6,6 @@ import {
   ChildWorkflowFailure,
   executeChild,
   isCancellation,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   TemporalFailure,
@@ -41,9 +40,6 @@ export interface ToolCallContext {
   localTools?: boolean;
 }
 
-/** A step whose calls are all to read-only tools runs them as local activities from this patch on; before it every tool was an activity. */
-export const READ_ONLY_LOCAL_TOOLS_PATCH = 'read-only-local-tools';
-
 /**
  * Whether a step's calls may all run as local activities, in the workflow task that has the
  * model's answer: each names a tool that declares itself read-only, asks no one, and is the
@@ -61,9 +57,6 @@ export function readOnlyStep(spec: AgentSpec, calls: PlannedCall[]): boolean {
   }
   return some;
 }
-
-/** Sub-agents called in the same step share the run's remaining steps and tokens from this patch on; before it each got all of them. */
-export const SPLIT_SUB_AGENT_BUDGET_PATCH = 'split-sub-agent-budget';
 
 /** The sub-agent calls among a step's calls that will run, by the tools of the run's spec. */
 export function subAgentCallsOf(spec: AgentSpec, calls: PlannedCall[], clearances: Clearance[]): PlannedCall[] {
@@ -201,7 +194,7 @@ async function callSubAgent(context: ToolCallContext, tool: ToolSpec, call: Plan
   // shared anyway: they run at once), so that together they cannot spend more than the run had.
   const siblings = context.subAgentCalls ?? [];
   const index = siblings.indexOf(call);
-  if (siblings.length > 1 && index >= 0 && patched(SPLIT_SUB_AGENT_BUDGET_PATCH)) {
+  if (siblings.length > 1 && index >= 0) {
     left.steps = shareOf(left.steps, siblings.length, index);
     left.tokens = shareOf(left.tokens, siblings.length, index);
   }
@@ -218,7 +211,7 @@ async function callSubAgent(context: ToolCallContext, tool: ToolSpec, call: Plan
   try {
     const result = await executeChild<typeof agentRun>(AGENT_RUN_WORKFLOW, {
       workflowId,
-      ...(patched(READ_ONLY_LOCAL_TOOLS_PATCH) ? { workflowTaskTimeout: AGENT_RUN_TASK_TIMEOUT } : {}),
+      workflowTaskTimeout: AGENT_RUN_TASK_TIMEOUT,
       args: [
         {
           spec: { ...subAgent, limits },

@@ -14,14 +14,14 @@ import { LOAD_CONVERSATION_ACTIVITY, SAVE_CONVERSATION_ACTIVITY, type Conversati
 import { MCP_CALL_ACTIVITY, MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../../core/contracts/mcp.ts';
 import type { ModelActivities } from '../../core/contracts/model.ts';
 import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ACTIVITY, REPLY_APPROVAL_ENDED_ACTIVITY, REPLY_STATUS_ACTIVITY, type ReplyActivities } from '../../core/contracts/replies.ts';
-import { toolActivityType, type ApprovalActivities } from '../../core/contracts/tools.ts';
+import { DELIVER_APPROVAL_ACTIVITY, RECORD_APPROVAL_ACTIVITY, toolActivityType, type ApprovalActivities, type ApprovalRecordActivities } from '../../core/contracts/tools.ts';
 import type { TranscriptActivities } from '../../core/contracts/transcript.ts';
 import { FOLLOW_VERSION_ACTIVITY, type VersionActivities } from '../../core/contracts/versions.ts';
 import {
   APPROVAL_CLOSED_SIGNAL,
-  APPROVAL_DECIDED_SIGNAL,
   APPROVAL_REQUESTED_SIGNAL,
   APPROVAL_UPDATE,
+  APPROVAL_VERDICT_UPDATE,
   CONVERSATION_WORKFLOW,
   MESSAGE_UPDATE,
   STOP_UPDATE,
@@ -42,6 +42,7 @@ const ACTIVITY_TYPES = new Set<string>(
     ...({ callModel: true } satisfies Record<keyof ModelActivities, true>),
     ...({ appendToTranscript: true } satisfies Record<keyof TranscriptActivities, true>),
     ...({ needsApproval: true } satisfies Record<keyof ApprovalActivities, true>),
+    ...({ [RECORD_APPROVAL_ACTIVITY]: true, [DELIVER_APPROVAL_ACTIVITY]: true } satisfies Record<keyof ApprovalRecordActivities, true>),
     ...({ resolveAgent: true } satisfies Record<keyof AgentActivities, true>),
     ...({ [MCP_LIST_TOOLS_ACTIVITY]: true, [MCP_CALL_ACTIVITY]: true } satisfies Record<keyof McpActivities, true>),
     ...({ [REPLY_STATUS_ACTIVITY]: true, [REPLY_ANSWER_ACTIVITY]: true, [REPLY_APPROVAL_ACTIVITY]: true, [REPLY_APPROVAL_ENDED_ACTIVITY]: true } satisfies Record<keyof ReplyActivities, true>),
@@ -54,8 +55,8 @@ const ACTIVITY_TYPES = new Set<string>(
   }),
 );
 const WORKFLOW_TYPES = new Set([AGENT_RUN_WORKFLOW, CONVERSATION_WORKFLOW, AMBIENT_RUN_WORKFLOW, VIEW_CONTEXT_WORKFLOW]);
-const SIGNALS = new Set([TURN_PROGRESS_SIGNAL, APPROVAL_REQUESTED_SIGNAL, APPROVAL_DECIDED_SIGNAL, APPROVAL_CLOSED_SIGNAL]);
-const UPDATES = new Set([MESSAGE_UPDATE, APPROVAL_UPDATE, STOP_UPDATE, VIEW_CONTEXT_UPDATE]);
+const SIGNALS = new Set([TURN_PROGRESS_SIGNAL, APPROVAL_REQUESTED_SIGNAL, APPROVAL_CLOSED_SIGNAL]);
+const UPDATES = new Set([MESSAGE_UPDATE, APPROVAL_UPDATE, APPROVAL_VERDICT_UPDATE, STOP_UPDATE, VIEW_CONTEXT_UPDATE]);
 
 interface RecordedNames {
   activities: Set<string>;

@@ -34,7 +34,7 @@ const EXPECTED = [
   'ambient-run.run',
 ];
 
-/** The worker decodes through the payload codec; these histories, recorded before it, pass through it in clear. */
+/** The worker decodes through the payload codec; these histories, recorded by a worker without it, pass through it in clear. */
 const dataConverter = encryptedDataConverter(parsePayloadKeys(JSON.stringify({ keys: [newPayloadKeyJson('replay')] }), 'replay keys'));
 
 function load(file: string): { workflowId: string; history: temporal.api.history.v1.History } {

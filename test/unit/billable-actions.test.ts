@@ -38,9 +38,9 @@ describe("Temporal Cloud's billable actions, counted from history", () => {
     expect(billableActions([event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, scheduled)]).byKind).toEqual({ workflow: 1, schedule: 2 });
   });
 
-  it('a recorded agent run: its start, its timer and four activities', () => {
+  it('a recorded agent run: its start, its transcript activity, its timer, one task of local activities and its Outcome', () => {
     const { history } = loadRecordedHistory(join(REPLAY_HISTORIES_DIR, 'agent-run-plain.json'));
-    expect(billableActions(history.events ?? [])).toEqual({ total: 6, byKind: { workflow: 1, timer: 1, activity: 4 } });
+    expect(billableActions(history.events ?? [])).toEqual({ total: 5, byKind: { workflow: 1, activity: 1, timer: 1, local_activities: 1, search_attributes: 1 } });
     expect(priceUsd(1_000_000)).toBe(50);
   });
 });

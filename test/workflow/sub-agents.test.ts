@@ -127,7 +127,6 @@ describe.skipIf(noTemporal)('sub-agents', () => {
       { maxSteps: 3, maxTokens: 450 },
       { maxSteps: 2, maxTokens: 449 },
     ]);
-    expect(history.patches).toContain('split-sub-agent-budget');
     expect(result).toMatchObject({ stopReason: 'answer', steps: 4, toolCalls: 2 });
   });
 });

@@ -54,7 +54,7 @@ async function workflowTaskBuilds(handle: WorkflowHandle): Promise<string[]> {
 /**
  * A run's workflow tasks split at the versioning override it may have pinned itself with
  * (servers before 1.30): build ids of the tasks completed after it, and what was scheduled
- * before it (nothing, or only the patch marker, when the old build did nothing of the run).
+ * before it (nothing, when the old build did nothing of the run).
  */
 async function aroundThePin(handle: WorkflowHandle) {
   const events = (await handle.fetchHistory()).events ?? [];
@@ -152,7 +152,7 @@ describe.skipIf(noTemporal)('worker versioning on the dev server', () => {
     expect((await describeDeployment(temporal.client, deploy.deploymentName)).current).toBe('v2');
   });
 
-  it('leaves an unversioned conversation as it was: no version check, no patch marker', async () => {
+  it('leaves an unversioned conversation as it was: no version check', async () => {
     const script = scriptedModel();
     model = await startScriptedModel(script.respond);
     const taskQueue = temporal.taskQueue('unversioned');
@@ -163,7 +163,7 @@ describe.skipIf(noTemporal)('worker versioning on the dev server', () => {
     const markers = ((await chat.handle.fetchHistory()).events ?? [])
       .filter((event) => event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED)
       .flatMap((event) => Object.values(event.markerRecordedEventAttributes?.details ?? {}).flatMap((payloads) => (payloads.payloads ?? []).map((payload) => new TextDecoder().decode(payload.data ?? new Uint8Array()))));
-    expect(markers.join('\n')).not.toMatch(/conversation-follows-current-version|version:follow/);
+    expect(markers.join('\n')).not.toMatch(/version:follow/);
   });
 
   /** A conversation on v1, one turn held until v2 is current; it continues as new after every turn. */
