@@ -27,11 +27,11 @@ export function linkTargets(text: string): string[] {
   const prose = withoutCode(text);
   const targets: string[] = [];
   // [text](target) and ![alt](target), with an optional "title"; <target> form too.
-  for (const match of prose.matchAll(/!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)/g)) targets.push(match[1]);
+  for (const match of prose.matchAll(/!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)/g)) targets.push(match[1] ?? '');
   // [label]: target reference definitions.
-  for (const match of prose.matchAll(/^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)/gm)) targets.push(match[1]);
+  for (const match of prose.matchAll(/^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)/gm)) targets.push(match[1] ?? '');
   // HTML images and anchors.
-  for (const match of prose.matchAll(/<(?:img|a)\s[^>]*?(?:src|href)="([^"]*)"/g)) targets.push(match[1]);
+  for (const match of prose.matchAll(/<(?:img|a)\s[^>]*?(?:src|href)="([^"]*)"/g)) targets.push(match[1] ?? '');
   return targets;
 }
 
@@ -41,7 +41,7 @@ export function headingSlugs(text: string): Set<string> {
   const seen = new Map<string, number>();
   const withoutFences = text.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '');
   for (const match of withoutFences.matchAll(/^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$/gm)) {
-    const plain = match[1]
+    const plain = (match[1] ?? '')
       .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1') // a link's text only
       .replace(/<[^>]+>/g, '')
       .replace(/[`*~]/g, '');
@@ -81,7 +81,7 @@ export function brokenLinks(root: string): string[] {
         problems.push(`${where}: empty link`);
         continue;
       }
-      const [path, anchor] = target.split('#', 2);
+      const [path = '', anchor] = target.split('#', 2);
       const targetFile = path === '' ? file : resolve(dirname(file), decodeURIComponent(path));
       if (!existsSync(targetFile)) {
         problems.push(`${where}: ${target} names no file (${relative(root, targetFile)})`);
