@@ -45,8 +45,10 @@ export function createRecordStore<Key, Value>(files: RecordFiles, kind: RecordKi
       const why = parsed ? `${parsed.error.issues[0]?.path.join('.') || 'the record'}: ${parsed.error.issues[0]?.message}` : 'not JSON';
       throw new Error(`The record ${path} is unreadable (${why}); repair or remove it.`);
     },
-    put: (key, value) => files.write(kind.path(key), encode(value)),
-    createIfAbsent: (key, value) => files.create(kind.path(key), encode(value)),
+    async put(key, value) {
+      await files.write(kind.path(key), encode(value));
+    },
+    createIfAbsent: async (key, value) => files.create(kind.path(key), encode(value)),
   };
 }
 
