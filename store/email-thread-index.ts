@@ -21,8 +21,8 @@ export interface EmailThreadIndex {
   wasSent(messageId: string): Promise<boolean>;
 }
 
-type RecordKind = 'token' | 'message' | 'sent';
-const pathOf = (kind: RecordKind) => (id: string) => hashedPath(`email-threads/${kind}`, `${kind}:${id}`);
+type ThreadRecordKind = 'token' | 'message' | 'sent';
+const pathOf = (kind: ThreadRecordKind) => (id: string) => hashedPath(`email-threads/${kind}`, `${kind}:${id}`);
 
 /** The index in `records` (record files, or the transcript store settings they sit next to). */
 export function createEmailThreadIndex(records: RecordFilesSource): EmailThreadIndex {
