@@ -1,34 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MockActivityEnvironment, defaultActivityInfo } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles, type RecordFiles } from '../../store/record-files.ts';
+import { describe, expect, it } from 'vitest';
 import { createApprovalRecords } from '../../store/approval-records.ts';
-import { startMotoBucket, type MotoBucket } from '../../testkit/moto.ts';
+import { useRecordBackends } from '../../testkit/record-backends.ts';
 
 // One approval, many activities claiming it at once (a duplicated tool call, two workers): with
 // a read-then-write claim several could pass; with create-if-absent exactly one does.
 const RACERS = 12;
 
-let s3: MotoBucket;
-let directory: string;
-beforeAll(async () => {
-  s3 = await startMotoBucket('claims');
-  directory = await mkdtemp(join(tmpdir(), 'claims-'));
-});
-afterAll(async () => {
-  await s3?.stop();
-  if (directory) await rm(directory, { recursive: true, force: true });
-});
+const backends = useRecordBackends('claims');
 
-const stores: [string, () => RecordFiles][] = [
-  ['memory', () => createMemoryRecordFiles()],
-  ['a local folder', () => createLocalRecordFiles({ directory })],
-  ['S3 (moto)', () => createS3RecordFiles({ client: s3.client, bucket: s3.bucket, prefix: 'records' })],
-];
-
-describe.each(stores)('approval claims in %s', (_name, filesOf) => {
+describe.each(backends.all)('approval claims in %s', (_name, filesOf) => {
   it('lets exactly one of many racing activities use an approval, and that one again on retry', async () => {
     const files = filesOf();
     const records = createApprovalRecords(files);

@@ -1,31 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BUDGET_EXCEEDED } from '../../core/budgets.ts';
 import { createBudgetLedger, type DailyCap } from '../../store/budget-ledger.ts';
-import { createLocalRecordFiles, createS3RecordFiles, type RecordFiles } from '../../store/record-files.ts';
-import { startMotoBucket, type MotoBucket } from '../../testkit/moto.ts';
+import { useRecordBackends } from '../../testkit/record-backends.ts';
 
 // The ledger's documented bound rests on create-if-absent counters: a hard link in a folder,
 // S3's conditional write in a bucket. Both must hold it when workers race.
-let s3: MotoBucket;
-let directory: string;
-beforeAll(async () => {
-  s3 = await startMotoBucket('budgets');
-  directory = await mkdtemp(join(tmpdir(), 'budgets-'));
-});
-afterAll(async () => {
-  await s3?.stop();
-  if (directory) await rm(directory, { recursive: true, force: true });
-});
+const backends = useRecordBackends('budgets');
 
-const backends: [string, () => RecordFiles][] = [
-  ['a local folder', () => createLocalRecordFiles({ directory })],
-  ['S3 (moto)', () => createS3RecordFiles({ client: s3.client, bucket: s3.bucket, prefix: 'records' })],
-];
-
-describe.each(backends)('daily budget counters in %s', (_name, filesOf) => {
+describe.each(backends.all.filter(([name]) => name !== 'memory'))('daily budget counters in %s', (_name, filesOf) => {
   it('hold under concurrency: two ledgers (two workers) on one store overrun the cap by at most one call', async () => {
     const shared: DailyCap = { scope: 'person', id: `helper\u0000U-${crypto.randomUUID()}`, agent: 'helper', cap: 1 };
     const workers = [createBudgetLedger(filesOf()), createBudgetLedger(filesOf())];

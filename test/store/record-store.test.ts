@@ -1,28 +1,18 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { loadTranscriptStoreSettings, type TranscriptStoreSettings } from '../../store/create-store.ts';
 import { createMemoryRecordFiles, recordFilesFor, type RecordFiles } from '../../store/record-files.ts';
 import { createRecordStore, hashedPath } from '../../store/record-store.ts';
-import { startMotoBucket, type MotoBucket } from '../../testkit/moto.ts';
+import { useRecordBackends } from '../../testkit/record-backends.ts';
 
 // The record store over each backend the transcript store's settings choose: the same answers
 // from a folder and from S3, and of many racing creates on one key exactly one wins.
 const RACERS = 12;
 
-let s3: MotoBucket;
-let directory: string;
-beforeAll(async () => {
-  s3 = await startMotoBucket('records');
-  directory = await mkdtemp(join(tmpdir(), 'records-'));
-});
-afterAll(async () => {
-  await s3?.stop();
-  if (directory) await rm(directory, { recursive: true, force: true });
-});
+const underTest = useRecordBackends('records');
 
 const noteSchema = z.object({ text: z.string(), by: z.string() });
 const notesIn = (files: RecordFiles, unreadable?: 'absent') => createRecordStore(files, { path: (id: string) => hashedPath('notes', id), schema: noteSchema, ...(unreadable ? { unreadable } : {}) });
@@ -34,17 +24,17 @@ const backends: [string, () => { files: RecordFiles; raw: RawRead }][] = [
   [
     'a local folder (TRANSCRIPT_STORE=local)',
     () => ({
-      files: recordFilesFor(loadTranscriptStoreSettings({ TRANSCRIPT_DIR: directory })),
-      raw: (path) => readFile(join(directory, path), 'utf8'),
+      files: recordFilesFor(loadTranscriptStoreSettings({ TRANSCRIPT_DIR: underTest.directory })),
+      raw: (path) => readFile(join(underTest.directory, path), 'utf8'),
     }),
   ],
   [
     'S3 under a prefix (TRANSCRIPT_STORE=s3, moto)',
     () => {
-      const settings: TranscriptStoreSettings = loadTranscriptStoreSettings({ TRANSCRIPT_STORE: 's3', TRANSCRIPT_BUCKET: s3.bucket, TRANSCRIPT_PREFIX: 'prod', AWS_ENDPOINT_URL_S3: s3.endpoint });
+      const settings: TranscriptStoreSettings = loadTranscriptStoreSettings({ TRANSCRIPT_STORE: 's3', TRANSCRIPT_BUCKET: underTest.s3.bucket, TRANSCRIPT_PREFIX: 'prod', AWS_ENDPOINT_URL_S3: underTest.s3.endpoint });
       return {
-        files: recordFilesFor(settings, { s3Client: s3.client }),
-        raw: async (path) => (await (await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: `prod/${path}` }))).Body?.transformToString('utf8')) ?? '',
+        files: recordFilesFor(settings, { s3Client: underTest.s3.client }),
+        raw: async (path) => (await (await underTest.s3.client.send(new GetObjectCommand({ Bucket: underTest.s3.bucket, Key: `prod/${path}` }))).Body?.transformToString('utf8')) ?? '',
       };
     },
   ],
@@ -101,9 +91,9 @@ describe.each(backends)('record store in %s', (name, backendOf) => {
 });
 
 it('leaves no temporary files in a local folder, whether a create wins or loses', async () => {
-  const notes = notesIn(recordFilesFor(loadTranscriptStoreSettings({ TRANSCRIPT_DIR: directory })));
+  const notes = notesIn(recordFilesFor(loadTranscriptStoreSettings({ TRANSCRIPT_DIR: underTest.directory })));
   await notes.createIfAbsent('tidy', { text: 'a', by: 'U1' });
   await notes.createIfAbsent('tidy', { text: 'b', by: 'U2' });
   await notes.put('tidy', { text: 'c', by: 'U3' });
-  expect(await readdir(join(directory, '.tmp'))).toEqual([]);
+  expect(await readdir(join(underTest.directory, '.tmp'))).toEqual([]);
 });
