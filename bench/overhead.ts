@@ -11,7 +11,8 @@ import type { ToolDefinition } from '../authoring/define-tool.ts';
 import { createModelActivities } from '../worker/activities/model.ts';
 import { createTranscriptActivities } from '../worker/activities/transcript.ts';
 import { createToolActivities } from '../worker/activities/tools.ts';
-import { createMemoryApprovalRecords } from '../store/approval-records.ts';
+import { createApprovalRecords } from '../store/approval-records.ts';
+import { createMemoryRecordFiles } from '../store/record-files.ts';
 import { createAgentWorker, type Tuning } from '../worker/create-worker.ts';
 import type { AgentRunInput } from '../workflows/agent-run.ts';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../local/temporal-dev-server.ts';
@@ -291,7 +292,7 @@ async function latenciesOf(results: Record<number, Partial<Record<Design, Sample
 function createInProcessLoop(environment: BenchEnvironment, tool: ToolDefinition) {
   const { callModel } = createModelActivities({ apiKey: API_KEY, baseUrl: environment.model.url, store: environment.store });
   const { appendToTranscript } = createTranscriptActivities(environment.store);
-  const tools = createToolActivities([tool], environment.store, createMemoryApprovalRecords());
+  const tools = createToolActivities([tool], environment.store, createApprovalRecords(createMemoryRecordFiles()));
   // Tool activities read Context.current() (cancellation, heartbeats): give them one in-process.
   const activity = new MockActivityEnvironment();
   return async (spec: AgentSpec, steps: number) => {

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
+import * as z from 'zod';
 import { MAX_AMBIENT_SUMMARY_CHARS, type AmbientMemory } from '../core/ambient.ts';
 import type { AmbientRememberInput } from '../core/contracts/ambient.ts';
 import { summarise } from '../core/run-events.ts';
-import { createLocalRecordFiles, createMemoryRecordFiles, recordFilesFor, type RecordFiles } from './record-files.ts';
-import type { TranscriptStoreSettings } from './create-store.ts';
+import { recordFilesFor, type RecordFilesSource } from './record-files.ts';
+import { createRecordStore, hashedPath } from './record-store.ts';
 
 /**
  * What each trigger remembers between runs: one small JSON document per agent and trigger
@@ -17,19 +16,31 @@ export interface AmbientMemoryStore {
   remember(input: AmbientRememberInput): Promise<AmbientMemory>;
 }
 
-export function createAmbientMemoryStore(files: RecordFiles, now: () => Date = () => new Date()): AmbientMemoryStore {
-  const keyOf = (agent: string, trigger: string) => {
-    const digest = createHash('sha256').update(`${agent}\u0000${trigger}`).digest('hex');
-    return `ambient/${digest.slice(0, 2)}/${digest.slice(2)}.json`;
-  };
-  const load = async (agent: string, trigger: string) => {
-    const text = await files.read(keyOf(agent, trigger));
-    return text === undefined ? undefined : (JSON.parse(text) as AmbientMemory);
-  };
+const ambientMemorySchema: z.ZodType<AmbientMemory> = z.looseObject({
+  agent: z.string(),
+  trigger: z.string(),
+  lastRunAt: z.string().optional(),
+  lastOutcome: z.enum(['quiet', 'posted', 'failed']).optional(),
+  lastReason: z.string().optional(),
+  lastPostedAt: z.string().optional(),
+  lastSummary: z.string().optional(),
+  cursor: z.string().optional(),
+  emailThreadRoot: z.string().optional(),
+  runs: z.number(),
+  lastWorkflowId: z.string().optional(),
+  updatedAt: z.string(),
+});
+
+/** The memory in `records` (record files, or the transcript store settings they sit next to). */
+export function createAmbientMemoryStore(records: RecordFilesSource, now: () => Date = () => new Date()): AmbientMemoryStore {
+  const memories = createRecordStore(recordFilesFor(records), {
+    path: ({ agent, trigger }: { agent: string; trigger: string }) => hashedPath('ambient', `${agent}\u0000${trigger}`),
+    schema: ambientMemorySchema,
+  });
   return {
-    load,
+    load: (agent, trigger) => memories.get({ agent, trigger }),
     async remember(input) {
-      const previous = await load(input.agent, input.trigger);
+      const previous = await memories.get(input);
       const sameRun = previous?.lastWorkflowId === input.workflowId;
       const posted = input.outcome === 'posted';
       const memory: AmbientMemory = {
@@ -51,22 +62,8 @@ export function createAmbientMemoryStore(files: RecordFiles, now: () => Date = (
         lastWorkflowId: input.workflowId,
         updatedAt: now().toISOString(),
       };
-      await files.write(keyOf(input.agent, input.trigger), JSON.stringify(memory));
+      await memories.put(input, memory);
       return memory;
     },
   };
-}
-
-export function createLocalAmbientMemoryStore(options: { directory: string }): AmbientMemoryStore {
-  return createAmbientMemoryStore(createLocalRecordFiles(options));
-}
-
-/** Memory of one process that never restarts (tests of a single worker). */
-export function createInMemoryAmbientMemoryStore(): AmbientMemoryStore {
-  return createAmbientMemoryStore(createMemoryRecordFiles());
-}
-
-/** The memory next to the transcript store the same variables describe (TRANSCRIPT_STORE, TRANSCRIPT_DIR, TRANSCRIPT_BUCKET, TRANSCRIPT_PREFIX). */
-export function createAmbientMemoryStoreFor(settings: TranscriptStoreSettings, deps: { s3Client?: S3Client } = {}): AmbientMemoryStore {
-  return createAmbientMemoryStore(recordFilesFor(settings, deps));
 }

@@ -1,27 +1,29 @@
-import { createHash } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
+import * as z from 'zod';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { APPROVAL_VERDICT_UPDATE } from '../core/conversation.ts';
 import { DELIVER_APPROVAL_ACTIVITY, RECORD_APPROVAL_ACTIVITY, type ApprovalGrant, type ApprovalRecordActivities, type RecordApprovalInput } from '../core/contracts/tools.ts';
 import type { PlannedCall } from '../core/spec.ts';
 import { canonicalJson } from './canonical-json.ts';
-import type { TranscriptStoreSettings } from './create-store.ts';
-import { createLocalRecordFiles, createMemoryRecordFiles, recordFilesFor, type RecordFiles } from './record-files.ts';
+import { recordFilesFor, type RecordFilesSource } from './record-files.ts';
+import { createRecordStore, hashedPath, sha256Hex } from './record-store.ts';
+
+/** The activity that ran first under an approval; its retries may run again, nothing else may. */
+const approvalUseSchema = z.object({ runId: z.string(), activityId: z.string() });
 
 /** One granted approval, as the worker keeps it: which call, of which run, and who used it first. */
-interface ApprovalRecord {
-  conversationId: string;
-  requestId: string;
-  runWorkflowId: string;
-  target: string;
+const approvalRecordSchema = z.looseObject({
+  conversationId: z.string(),
+  requestId: z.string(),
+  runWorkflowId: z.string(),
+  target: z.string(),
   /** SHA-256 of the canonical JSON of the arguments the person saw. */
-  argsHash: string;
-  approver: string;
-  decidedAt: string;
-  /** The first activity that ran under this approval; its retries may run again, nothing else may. */
-  usedBy?: { runId: string; activityId: string };
-}
+  argsHash: z.string(),
+  approver: z.string(),
+  decidedAt: z.string(),
+  /** Records granted before claims existed carry their use here. */
+  usedBy: approvalUseSchema.optional(),
+});
 
 /**
  * Granted approvals, worker side, next to the transcript store (`approvals/ab/cdef….json`, the
@@ -36,25 +38,25 @@ export interface ApprovalRecords {
   check(grant: ApprovalGrant | undefined, call: { target: string; args: Record<string, unknown> }): Promise<void>;
 }
 
-export function createApprovalRecords(files: RecordFiles): ApprovalRecords {
-  const keyOf = ({ conversationId, requestId }: ApprovalGrant) => {
-    const digest = createHash('sha256').update(`${conversationId}\u0000${requestId}`).digest('hex');
-    return `approvals/${digest.slice(0, 2)}/${digest.slice(2)}.json`;
-  };
+/** The approvals in `records` (record files, or the transcript store settings they sit next to). */
+export function createApprovalRecords(records: RecordFilesSource): ApprovalRecords {
+  const files = recordFilesFor(records);
+  const idOf = ({ conversationId, requestId }: ApprovalGrant) => `${conversationId}\u0000${requestId}`;
+  const approvals = createRecordStore(files, { path: (grant: ApprovalGrant) => hashedPath('approvals', idOf(grant)), schema: approvalRecordSchema });
+  // The claim sits beside the approval: `approvals/ab/cdef….claim.json`.
+  const claims = createRecordStore(files, { path: (grant: ApprovalGrant) => hashedPath('approvals', idOf(grant), '.claim.json'), schema: approvalUseSchema });
   const missing = (target: string, why: string) =>
     ApplicationFailure.nonRetryable(`${target} needs a person's approval and ${why}; it did not run.`, 'ApprovalMissing');
   return {
     async record(input) {
       const { args, ...rest } = input;
       // A retried record (or a late second one) never replaces the first: it may have been used.
-      const record: ApprovalRecord = { ...rest, argsHash: hashArgs(args) };
-      await files.create(keyOf(input), JSON.stringify(record));
+      await approvals.createIfAbsent(input, { ...rest, argsHash: hashArgs(args) });
     },
     async check(grant, { target, args }) {
       if (!grant) throw missing(target, 'none was recorded for this call');
-      const text = await files.read(keyOf(grant));
-      if (text === undefined) throw missing(target, `approval request ${grant.requestId} was never granted`);
-      const record = JSON.parse(text) as ApprovalRecord;
+      const record = await approvals.get(grant);
+      if (record === undefined) throw missing(target, `approval request ${grant.requestId} was never granted`);
       const { workflowExecution, activityId } = Context.current().info;
       if (!workflowExecution) throw missing(target, 'this call runs outside any workflow');
       if (record.target !== target || record.argsHash !== hashArgs(args) || record.runWorkflowId !== workflowExecution.workflowId) {
@@ -62,11 +64,9 @@ export function createApprovalRecords(files: RecordFiles): ApprovalRecords {
       }
       // The first activity to claim the approval owns it (and its retries, the same activity id);
       // the claim is a create-if-absent beside the record, so two racing activities cannot both win.
-      // Records claimed before claims existed carry `usedBy` in the record itself.
       const usedBy = { runId: workflowExecution.runId, activityId };
-      const claimKey = keyOf(grant).replace(/\.json$/, '.claim.json');
-      const owner = record.usedBy ?? ((await files.create(claimKey, JSON.stringify(usedBy))) ? usedBy : (JSON.parse((await files.read(claimKey)) ?? '{}') as Partial<typeof usedBy>));
-      if (owner.runId !== usedBy.runId || owner.activityId !== usedBy.activityId) {
+      const owner = record.usedBy ?? ((await claims.createIfAbsent(grant, usedBy)) ? usedBy : await claims.get(grant));
+      if (owner?.runId !== usedBy.runId || owner.activityId !== usedBy.activityId) {
         throw missing(target, `approval request ${grant.requestId} was already used`);
       }
     },
@@ -79,7 +79,7 @@ export function approvedArgs(call: PlannedCall): Record<string, unknown> {
 }
 
 function hashArgs(args: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(args)).digest('hex');
+  return sha256Hex(canonicalJson(args));
 }
 
 /** `approvals:record` and `approvals:deliver`, for the conversation. */
@@ -100,18 +100,4 @@ export function createApprovalRecordActivities(records: ApprovalRecords): Approv
       }
     },
   };
-}
-
-export function createLocalApprovalRecords(options: { directory: string }): ApprovalRecords {
-  return createApprovalRecords(createLocalRecordFiles(options));
-}
-
-/** In memory: for one process that never restarts (tests of a single worker). */
-export function createMemoryApprovalRecords(): ApprovalRecords {
-  return createApprovalRecords(createMemoryRecordFiles());
-}
-
-/** The records that sit next to the transcript store the same settings describe. */
-export function createApprovalRecordsFor(settings: TranscriptStoreSettings, deps: { s3Client?: S3Client } = {}): ApprovalRecords {
-  return createApprovalRecords(recordFilesFor(settings, deps));
 }

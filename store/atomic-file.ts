@@ -7,17 +7,8 @@ import { dirname, join } from 'node:path';
  * filesystem as `path`), flushed, then renamed into place. A reader never sees a partial
  * file, and writers racing on the same path each leave one whole file.
  */
-export async function writeFileAtomically(path: string, data: Uint8Array | string, temporaryDirectory: string): Promise<void> {
-  await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(temporaryDirectory, { recursive: true })]);
-  const temporary = join(temporaryDirectory, randomUUID());
-  try {
-    // flush: an fsync before the rename, so a power cut cannot leave an empty file under a final name.
-    await writeFile(temporary, data, { flush: true });
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+export function writeFileAtomically(path: string, data: Uint8Array | string, temporaryDirectory: string): Promise<void> {
+  return placeFromTemporary(path, data, temporaryDirectory, (temporary) => rename(temporary, path));
 }
 
 /**
@@ -25,17 +16,28 @@ export async function writeFileAtomically(path: string, data: Uint8Array | strin
  * written aside and hard-linked into place, which fails when the name exists, so of writers
  * racing on one path exactly one gets true, and a reader never sees a partial file.
  */
-export async function createFileAtomically(path: string, data: Uint8Array | string, temporaryDirectory: string): Promise<boolean> {
+export function createFileAtomically(path: string, data: Uint8Array | string, temporaryDirectory: string): Promise<boolean> {
+  return placeFromTemporary(path, data, temporaryDirectory, async (temporary) => {
+    try {
+      await link(temporary, path);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+  });
+}
+
+/** Writes `data` to a fresh temporary file, has `place` put it at `path`, and leaves no temporary file behind. */
+async function placeFromTemporary<T>(path: string, data: Uint8Array | string, temporaryDirectory: string, place: (temporary: string) => Promise<T>): Promise<T> {
   await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(temporaryDirectory, { recursive: true })]);
   const temporary = join(temporaryDirectory, randomUUID());
   try {
+    // flush: an fsync before the rename or link, so a power cut cannot leave an empty file under a final name.
     await writeFile(temporary, data, { flush: true });
-    await link(temporary, path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
+    return await place(temporary);
   } finally {
+    // After a rename there is nothing left to remove; after a link, or a failure, the temporary name goes.
     await rm(temporary, { force: true });
   }
 }

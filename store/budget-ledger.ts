@@ -1,14 +1,16 @@
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import * as z from 'zod';
 import { BUDGET_EXCEEDED, dailyCapMessage, utcDay } from '../core/budgets.ts';
-import { createMemoryRecordFiles, type RecordFiles } from './record-files.ts';
+import { createMemoryRecordFiles, recordFilesFor, type RecordFilesSource } from './record-files.ts';
+import { createRecordStore, sha256Hex } from './record-store.ts';
 
 /** One daily counter: what settled calls spent, the calls admitted and not yet settled, the dearest call so far. */
-interface CounterState {
-  spent: number;
-  pending: Record<string, { at: number; estimate: number }>;
-  largest: number;
-}
+const counterStateSchema = z.object({
+  spent: z.number(),
+  pending: z.record(z.string(), z.object({ at: z.number(), estimate: z.number() })),
+  largest: z.number(),
+});
+type CounterState = z.infer<typeof counterStateSchema>;
 
 export interface DailyCap {
   scope: 'person' | 'agent';
@@ -44,13 +46,16 @@ const PENDING_EXPIRES_MS = 2 * 60_000;
 /** How long an admission waits for calls in flight before it gives up for this attempt (Temporal retries it). */
 const ADMIT_WAIT_MS = 60_000;
 
-export function createBudgetLedger(files: RecordFiles = createMemoryRecordFiles()): BudgetLedger {
+/** The counters in `records` (record files, or the transcript store settings they sit next to); by default in memory. */
+export function createBudgetLedger(records: RecordFilesSource = createMemoryRecordFiles()): BudgetLedger {
   const hints = new Map<string, number>();
-  const folder = (cap: Pick<DailyCap, 'scope' | 'id'>, day: string) => `budgets/${cap.scope}/${createHash('sha256').update(cap.id).digest('hex').slice(0, 32)}/${day}`;
+  const folder = (cap: Pick<DailyCap, 'scope' | 'id'>, day: string) => `budgets/${cap.scope}/${sha256Hex(cap.id).slice(0, 32)}/${day}`;
+  /** A counter's records: its chain (folder) and their number in it (1, 2, …). */
+  const counters = createRecordStore(recordFilesFor(records), { path: ({ chain, seq }: { chain: string; seq: number }) => `${chain}/${seq}.json`, schema: counterStateSchema });
 
   /** The newest record of a chain: gallop from the last known number, then search back. */
   async function latest(path: string): Promise<{ seq: number; state: CounterState }> {
-    const exists = async (seq: number) => seq === 0 || (await files.read(`${path}/${seq}.json`)) !== undefined;
+    const exists = async (seq: number) => seq === 0 || (await counters.get({ chain: path, seq })) !== undefined;
     let low = hints.get(path) ?? 0;
     if (!(await exists(low))) low = 0;
     let step = 1;
@@ -66,8 +71,8 @@ export function createBudgetLedger(files: RecordFiles = createMemoryRecordFiles(
       else high = middle;
     }
     hints.set(path, low);
-    const text = low === 0 ? undefined : await files.read(`${path}/${low}.json`);
-    return { seq: low, state: text ? (JSON.parse(text) as CounterState) : { spent: 0, pending: {}, largest: 0 } };
+    const state = low === 0 ? undefined : await counters.get({ chain: path, seq: low });
+    return { seq: low, state: state ?? { spent: 0, pending: {}, largest: 0 } };
   }
 
   /** Applies `change` to the newest state and writes it as the next record; false when `change` declines. */
@@ -76,7 +81,7 @@ export function createBudgetLedger(files: RecordFiles = createMemoryRecordFiles(
       const { seq, state } = await latest(path);
       const next = change(state);
       if (!next) return false;
-      if (await files.create(`${path}/${seq + 1}.json`, JSON.stringify(next))) {
+      if (await counters.createIfAbsent({ chain: path, seq: seq + 1 }, next)) {
         hints.set(path, seq + 1);
         return true;
       }

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
+import * as z from 'zod';
 import type { SavedConversation, SaveConversationInput } from '../core/contracts/conversations.ts';
 import { setNewest } from '../core/bounded.ts';
-import type { TranscriptStoreSettings } from './create-store.ts';
-import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles, recordFilesFor, type RecordFiles } from './record-files.ts';
+import { recordFilesFor, type RecordFilesSource } from './record-files.ts';
+import { createRecordStore, hashedPath } from './record-store.ts';
 
 /**
  * Where a conversation finds its transcript after it closed for idleness: one small mutable
@@ -21,50 +20,31 @@ export interface ConversationIndex {
 /** Message ids kept per conversation for dedupe after a restart. */
 export const MAX_SAVED_MESSAGE_IDS = 256;
 
-function createIndex(files: RecordFiles, now: () => Date = () => new Date()): ConversationIndex {
-  const keyOf = (conversationId: string) => {
-    const digest = createHash('sha256').update(conversationId).digest('hex');
-    return `conversations/${digest.slice(0, 2)}/${digest.slice(2)}.json`;
-  };
-  const load = async (conversationId: string) => {
-    const text = await files.read(keyOf(conversationId));
-    return text === undefined ? undefined : (JSON.parse(text) as SavedConversation);
-  };
+const savedConversationSchema: z.ZodType<SavedConversation> = z.looseObject({
+  conversationId: z.string(),
+  transcriptHead: z.string().optional(),
+  turns: z.number(),
+  recentMessageIds: z.array(z.tuple([z.string(), z.number()])),
+  updatedAt: z.string(),
+});
+
+/** The index in `records` (record files, or the transcript store settings they sit next to). */
+export function createConversationIndex(records: RecordFilesSource, now: () => Date = () => new Date()): ConversationIndex {
+  const saved = createRecordStore(recordFilesFor(records), { path: (conversationId: string) => hashedPath('conversations', conversationId), schema: savedConversationSchema });
   return {
-    load,
+    load: (conversationId) => saved.get(conversationId),
     async save(input) {
-      const previous = await load(input.conversationId);
+      const previous = await saved.get(input.conversationId);
       if (previous && previous.turns > input.turns) return;
       const ids = new Map<string, number>();
       for (const [id, turn] of [...(previous?.recentMessageIds ?? []), ...input.messageIds]) setNewest(ids, id, turn, MAX_SAVED_MESSAGE_IDS);
-      const record: SavedConversation = {
+      await saved.put(input.conversationId, {
         conversationId: input.conversationId,
         ...(input.transcriptHead ? { transcriptHead: input.transcriptHead } : {}),
         turns: input.turns,
         recentMessageIds: [...ids],
         updatedAt: now().toISOString(),
-      };
-      await files.write(keyOf(input.conversationId), JSON.stringify(record));
+      });
     },
   };
-}
-
-/** Records in a folder; written to a temporary file and renamed, so a reader sees a whole record. */
-export function createLocalConversationIndex(options: { directory: string }): ConversationIndex {
-  return createIndex(createLocalRecordFiles(options));
-}
-
-/** Records in an S3 bucket (read-after-write consistent), under the transcript store's prefix. */
-export function createS3ConversationIndex(options: { client: S3Client; bucket: string; prefix?: string }): ConversationIndex {
-  return createIndex(createS3RecordFiles(options));
-}
-
-/** Records in memory: for one process that never restarts (tests of a single worker). */
-export function createMemoryConversationIndex(): ConversationIndex {
-  return createIndex(createMemoryRecordFiles());
-}
-
-/** The index that sits next to the transcript store the same settings describe (TRANSCRIPT_STORE, TRANSCRIPT_DIR, TRANSCRIPT_BUCKET, TRANSCRIPT_PREFIX). */
-export function createConversationIndex(settings: TranscriptStoreSettings, deps: { s3Client?: S3Client } = {}): ConversationIndex {
-  return createIndex(recordFilesFor(settings, deps));
 }

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
+import * as z from 'zod';
 import { emailThreadRecordSchema, type EmailThreadRecord } from '../events/email-thread.ts';
-import type { TranscriptStoreSettings } from './create-store.ts';
-import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles, recordFilesFor, type RecordFiles } from './record-files.ts';
+import { recordFilesFor, type RecordFilesSource } from './record-files.ts';
+import { createRecordStore, hashedPath } from './record-store.ts';
 
 /**
  * The email thread records (events/email-thread.ts), next to the transcript store:
@@ -22,48 +21,23 @@ export interface EmailThreadIndex {
   wasSent(messageId: string): Promise<boolean>;
 }
 
-function createIndex(files: RecordFiles): EmailThreadIndex {
-  const keyOf = (kind: 'token' | 'message' | 'sent', id: string) => {
-    const digest = createHash('sha256').update(`${kind}:${id}`).digest('hex');
-    return `email-threads/${kind}/${digest.slice(0, 2)}/${digest.slice(2)}.json`;
-  };
-  const get = async (key: string) => {
-    const text = await files.read(key);
-    if (text === undefined) return undefined;
-    try {
-      const parsed = emailThreadRecordSchema.safeParse(JSON.parse(text));
-      return parsed.success ? parsed.data : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const put = (key: string, record: EmailThreadRecord) => files.write(key, JSON.stringify(emailThreadRecordSchema.parse(record)));
+type ThreadRecordKind = 'token' | 'message' | 'sent';
+const pathOf = (kind: ThreadRecordKind) => (id: string) => hashedPath(`email-threads/${kind}`, `${kind}:${id}`);
+
+/** The index in `records` (record files, or the transcript store settings they sit next to). */
+export function createEmailThreadIndex(records: RecordFilesSource): EmailThreadIndex {
+  const files = recordFilesFor(records);
+  const tokens = createRecordStore(files, { path: pathOf('token'), schema: emailThreadRecordSchema, unreadable: 'absent' });
+  // Message-IDs compare without angle brackets and case-sensitively in the local part; the
+  // domain part is lower-cased by convention, which is enough for ids we minted ourselves.
+  const messages = createRecordStore(files, { path: pathOf('message'), schema: emailThreadRecordSchema, unreadable: 'absent' });
+  const sent = createRecordStore(files, { path: pathOf('sent'), schema: z.looseObject({ sentAt: z.number() }), unreadable: 'absent' });
   return {
-    putToken: (tokenId, record) => put(keyOf('token', tokenId), record),
-    getToken: (tokenId) => get(keyOf('token', tokenId)),
-    // Message-IDs compare without angle brackets and case-sensitively in the local part; the
-    // domain part is lower-cased by convention, which is enough for ids we minted ourselves.
-    putMessage: (messageId, record) => put(keyOf('message', messageId), record),
-    getMessage: (messageId) => get(keyOf('message', messageId)),
-    markSent: (messageId, sentAt) => files.write(keyOf('sent', messageId), JSON.stringify({ sentAt })),
-    wasSent: async (messageId) => (await files.read(keyOf('sent', messageId))) !== undefined,
+    putToken: (tokenId, record) => tokens.put(tokenId, record),
+    getToken: (tokenId) => tokens.get(tokenId),
+    putMessage: (messageId, record) => messages.put(messageId, record),
+    getMessage: (messageId) => messages.get(messageId),
+    markSent: (messageId, sentAt) => sent.put(messageId, { sentAt }),
+    wasSent: async (messageId) => (await sent.get(messageId)) !== undefined,
   };
-}
-
-export function createLocalEmailThreadIndex(options: { directory: string }): EmailThreadIndex {
-  return createIndex(createLocalRecordFiles(options));
-}
-
-export function createS3EmailThreadIndex(options: { client: S3Client; bucket: string; prefix?: string }): EmailThreadIndex {
-  return createIndex(createS3RecordFiles(options));
-}
-
-/** Records in memory: tests, and one process that shares them between its edge and its worker. */
-export function createMemoryEmailThreadIndex(): EmailThreadIndex {
-  return createIndex(createMemoryRecordFiles());
-}
-
-/** The index next to the transcript store the same settings describe. */
-export function createEmailThreadIndex(settings: TranscriptStoreSettings, deps: { s3Client?: S3Client } = {}): EmailThreadIndex {
-  return createIndex(recordFilesFor(settings, deps));
 }

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import type { RecordFiles } from './record-files.ts';
+import * as z from 'zod';
+import { recordFilesFor, type RecordFilesSource } from './record-files.ts';
+import { createRecordStore, sha256Hex } from './record-store.ts';
 
 /**
  * What this app posted in Slack, by mark (`markId`), kept where a retried activity on any
@@ -18,23 +19,21 @@ export interface PostedReplies {
   record(id: string, ts: string): Promise<void>;
 }
 
-function recordKey(id: string): string {
-  return `slack-replies/${createHash('sha256').update(id).digest('hex')}.json`;
-}
+/** A claim (`claimedAt`) until the post is recorded over it (`ts`, `postedAt`). */
+const postedReplySchema = z.looseObject({ claimedAt: z.string().optional(), ts: z.string().optional(), postedAt: z.string().optional() });
 
-export function createPostedReplies(records: RecordFiles): PostedReplies {
+/** The posts recorded in `records` (record files, or the transcript store settings they sit next to): `slack-replies/<sha256>.json`. */
+export function createPostedReplies(records: RecordFilesSource): PostedReplies {
+  const posts = createRecordStore(recordFilesFor(records), { path: (id: string) => `slack-replies/${sha256Hex(id)}.json`, schema: postedReplySchema });
   return {
-    async lookup(ids) {
-      return Promise.all(
+    lookup: (ids) =>
+      Promise.all(
         ids.map(async (id) => {
-          const text = await records.read(recordKey(id));
-          if (text === undefined) return undefined;
-          const parsed = JSON.parse(text) as { ts?: unknown };
-          return typeof parsed.ts === 'string' ? parsed.ts : 'pending';
+          const post = await posts.get(id);
+          return post === undefined ? undefined : (post.ts ?? 'pending');
         }),
-      );
-    },
-    claim: (id) => records.write(recordKey(id), JSON.stringify({ claimedAt: new Date().toISOString() })),
-    record: (id, ts) => records.write(recordKey(id), JSON.stringify({ ts, postedAt: new Date().toISOString() })),
+      ),
+    claim: (id) => posts.put(id, { claimedAt: new Date().toISOString() }),
+    record: (id, ts) => posts.put(id, { ts, postedAt: new Date().toISOString() }),
   };
 }

@@ -1,13 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createFileAtomically, writeFileAtomically } from './atomic-file.ts';
-import type { TranscriptStoreSettings } from './create-store.ts';
+import { s3LocationFor, type TranscriptStoreDeps, type TranscriptStoreSettings } from './create-store.ts';
+import { normalizePrefix, putObjectIfAbsent, statusOf } from './s3-objects.ts';
 
 /**
  * Small mutable JSON records by key, next to the transcript store (a folder or the bucket
  * under its prefix): the few pointers that move (conversation index, ambient memory) while
- * the transcript itself stays content-addressed and immutable.
+ * the transcript itself stays content-addressed and immutable. `createRecordStore`
+ * (record-store.ts) gives them a schema.
  */
 export interface RecordFiles {
   read(key: string): Promise<string | undefined>;
@@ -15,6 +17,12 @@ export interface RecordFiles {
   /** Writes only if nothing is under `key` yet: true when this call created it; of callers racing on one key, exactly one. */
   create(key: string, text: string): Promise<boolean>;
 }
+
+/** Record files, or the transcript store settings whose record files are meant (`recordFilesFor`). */
+export type RecordFilesSource = RecordFiles | TranscriptStoreSettings;
+
+/** Attempts of a create that S3 answers 409 ConditionalRequestConflict: another create of the same key in flight. */
+const CONFLICT_ATTEMPTS = 5;
 
 /** Records in a folder; written to a temporary file and renamed, so a reader sees a whole record. */
 export function createLocalRecordFiles(options: { directory: string }): RecordFiles {
@@ -33,38 +41,24 @@ export function createLocalRecordFiles(options: { directory: string }): RecordFi
   };
 }
 
-/** Records in an S3 bucket (read-after-write consistent), under the transcript store's prefix. */
+/** Records in an S3 bucket (read-after-write consistent), under the transcript store's prefix; creates are S3's conditional writes. */
 export function createS3RecordFiles(options: { client: S3Client; bucket: string; prefix?: string }): RecordFiles {
-  const prefix = (options.prefix ?? '').replace(/^\/+/, '');
-  const keyPrefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+  const { client, bucket } = options;
+  const keyPrefix = normalizePrefix(options.prefix ?? '');
   return {
     async read(key) {
       try {
-        const response = await options.client.send(new GetObjectCommand({ Bucket: options.bucket, Key: keyPrefix + key }));
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: keyPrefix + key }));
         return await response.Body?.transformToString('utf8');
       } catch (error) {
-        const candidate = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-        if (candidate.name === 'NoSuchKey' || candidate.$metadata?.httpStatusCode === 404) return undefined;
+        if (statusOf(error) === 404) return undefined;
         throw error;
       }
     },
     async write(key, text) {
-      await options.client.send(new PutObjectCommand({ Bucket: options.bucket, Key: keyPrefix + key, Body: text, ContentType: 'application/json' }));
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: keyPrefix + key, Body: text, ContentType: 'application/json' }));
     },
-    // S3's conditional write: 412 when the key exists; 409 when another conditional write to it is in flight (try again).
-    async create(key, text) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await options.client.send(new PutObjectCommand({ Bucket: options.bucket, Key: keyPrefix + key, Body: text, ContentType: 'application/json', IfNoneMatch: '*' }));
-          return true;
-        } catch (error) {
-          const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-          if (status === 412) return false;
-          if (status !== 409 || attempt >= 5) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-        }
-      }
-    },
+    create: (key, text) => putObjectIfAbsent(client, { Bucket: bucket, Key: keyPrefix + key, Body: text, ContentType: 'application/json' }, CONFLICT_ATTEMPTS),
   };
 }
 
@@ -84,14 +78,12 @@ export function createMemoryRecordFiles(): RecordFiles {
   };
 }
 
-/** The records next to the transcript store the same settings describe (TRANSCRIPT_STORE, TRANSCRIPT_DIR, TRANSCRIPT_BUCKET, TRANSCRIPT_PREFIX). */
-export function recordFilesFor(settings: TranscriptStoreSettings, deps: { s3Client?: S3Client } = {}): RecordFiles {
-  if (settings.TRANSCRIPT_STORE === 's3') {
-    return createS3RecordFiles({
-      client: deps.s3Client ?? new S3Client(settings.AWS_ENDPOINT_URL_S3 === undefined ? {} : { forcePathStyle: true }),
-      bucket: settings.TRANSCRIPT_BUCKET as string,
-      prefix: settings.TRANSCRIPT_PREFIX,
-    });
-  }
-  return createLocalRecordFiles({ directory: settings.TRANSCRIPT_DIR });
+/**
+ * The record files `source` names: itself when it is record files, else those next to the
+ * transcript store the settings describe (TRANSCRIPT_STORE, TRANSCRIPT_DIR, TRANSCRIPT_BUCKET,
+ * TRANSCRIPT_PREFIX). The one place a backend is chosen.
+ */
+export function recordFilesFor(source: RecordFilesSource, deps: TranscriptStoreDeps = {}): RecordFiles {
+  if (!('TRANSCRIPT_STORE' in source)) return source;
+  return source.TRANSCRIPT_STORE === 's3' ? createS3RecordFiles(s3LocationFor(source, deps)) : createLocalRecordFiles({ directory: source.TRANSCRIPT_DIR });
 }

@@ -1,6 +1,7 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { checkContentType, decodeMessage, encodeBytes, encodeMessage, mapWithConcurrency, objectPath, verify, type EncodedObject } from './content-address.ts';
 import { MessageNotFoundError } from './errors.ts';
+import { normalizePrefix, putObjectIfAbsent, statusOf } from './s3-objects.ts';
 import { DEFAULT_CONCURRENCY, type StoredBlob, type TranscriptStore } from './transcript-store.ts';
 
 export interface S3StoreOptions {
@@ -30,30 +31,13 @@ export function createS3Store(options: S3StoreOptions): TranscriptStore {
   const where = `s3://${bucket}/${prefix}`;
 
   async function writeOnce(key: string, object: EncodedObject, contentType: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await client.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: object.bytes,
-            ContentType: contentType,
-            IfNoneMatch: '*',
-            // S3 checks the upload against the hash the key is named after.
-            ChecksumSHA256: object.sha256.toString('base64'),
-          }),
-        );
-        return;
-      } catch (error) {
-        const status = statusOf(error);
-        if (status === 412) return; // already there, and content-addressed: the same bytes
-        if (status === 409 && attempt < CONFLICT_ATTEMPTS) {
-          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-          continue;
-        }
-        throw error;
-      }
-    }
+    // false (412) means already there, and content-addressed: the same bytes.
+    await putObjectIfAbsent(
+      client,
+      // S3 checks the upload against the hash the key is named after.
+      { Bucket: bucket, Key: key, Body: object.bytes, ContentType: contentType, ChecksumSHA256: object.sha256.toString('base64') },
+      CONFLICT_ATTEMPTS,
+    );
   }
 
   async function read(key: string, ref: string): Promise<StoredBlob> {
@@ -92,16 +76,4 @@ export function createS3Store(options: S3StoreOptions): TranscriptStore {
     },
   };
   return store;
-}
-
-function normalizePrefix(prefix: string): string {
-  const trimmed = prefix.replace(/^\/+/, '');
-  return trimmed === '' || trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
-}
-
-/** The HTTP status of an S3 error; read structurally, as a second copy of the SDK would fail `instanceof`. */
-function statusOf(error: unknown): number | undefined {
-  const candidate = error as { name?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
-  if (candidate?.name === 'NoSuchKey') return 404;
-  return candidate?.$metadata?.httpStatusCode;
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from '../local/free-port.ts';
 
 export { freePort };
@@ -67,4 +68,28 @@ export async function createMotoSecret(endpoint: string, value: string, region: 
   } finally {
     client.destroy();
   }
+}
+
+export interface MotoBucket {
+  endpoint: string;
+  /** An S3 client pointed at moto, path-style. */
+  client: S3Client;
+  bucket: string;
+  stop(): Promise<void>;
+}
+
+/** moto with one empty bucket, and a client for it: the S3 of a store's test. */
+export async function startMotoBucket(bucket: string): Promise<MotoBucket> {
+  const moto = await startMoto();
+  const client = new S3Client({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint, forcePathStyle: true });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return {
+    endpoint: moto.endpoint,
+    client,
+    bucket,
+    stop: async () => {
+      client.destroy();
+      await moto.stop();
+    },
+  };
 }

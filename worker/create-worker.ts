@@ -9,7 +9,7 @@ import type { WorkerCounts } from '../telemetry/cloudwatch-metrics.ts';
 import { createAgentActivities } from './activities/agents.ts';
 import { modelWarningsAtStart } from './model-warnings.ts';
 import { createAmbientActivities } from './activities/ambient.ts';
-import { createInMemoryAmbientMemoryStore, type AmbientMemoryStore } from '../store/ambient-memory.ts';
+import { createAmbientMemoryStore, type AmbientMemoryStore } from '../store/ambient-memory.ts';
 import { createConversationActivities, type ConversationDefaults } from './activities/conversations.ts';
 import { createMcpActivities, type WorkerMcpServer } from './activities/mcp.ts';
 import type { ModelActivities } from '../core/contracts/model.ts';
@@ -19,8 +19,9 @@ import { createReplyActivities } from './activities/replies.ts';
 import { createApprovalActivities, createToolActivities } from './activities/tools.ts';
 import { createTranscriptActivities } from './activities/transcript.ts';
 import { createVersionActivities } from './activities/versions.ts';
-import { createApprovalRecordActivities, createMemoryApprovalRecords, type ApprovalRecords } from '../store/approval-records.ts';
-import { createMemoryConversationIndex, type ConversationIndex } from '../store/conversation-index.ts';
+import { createApprovalRecordActivities, createApprovalRecords, type ApprovalRecords } from '../store/approval-records.ts';
+import { createConversationIndex, type ConversationIndex } from '../store/conversation-index.ts';
+import { createMemoryRecordFiles } from '../store/record-files.ts';
 import { createRateLimiter, modelCallsPerProcess, rateLimited } from './model-rate-limit.ts';
 import { noneReplyAdapter } from './replies/none.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
@@ -94,12 +95,12 @@ export interface AgentWorkerOptions {
   replyAdapters?: ReplyAdapters;
   /**
    * Where a conversation finds its transcript after an idle close. @default in memory: enough
-   * for one process; give the store's (`createConversationIndex`) anywhere else.
+   * for one process; give `createConversationIndex(transcriptSettings)` anywhere else.
    */
   conversationIndex?: ConversationIndex;
   /**
    * What each trigger of an ambient agent remembers between runs. @default in memory: enough
-   * for one process; give the store's (`createAmbientMemoryStoreFor`) anywhere else.
+   * for one process; give `createAmbientMemoryStore(transcriptSettings)` anywhere else.
    */
   ambientMemory?: AmbientMemoryStore;
   /**
@@ -109,8 +110,8 @@ export interface AgentWorkerOptions {
   mcpServers?: Record<string, WorkerMcpServer>;
   /**
    * Granted approvals, recorded when a person approves and checked by every tool that needs
-   * approval before it runs. @default in memory: enough for one process; give the store's
-   * (`createApprovalRecordsFor`) anywhere else.
+   * approval before it runs. @default in memory: enough for one process; give
+   * `createApprovalRecords(transcriptSettings)` anywhere else.
    */
   approvalRecords?: ApprovalRecords;
   /** Domain of the agents' own email addresses, for email triggers (`EMAIL_AGENT_DOMAIN`). @default none */
@@ -158,7 +159,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const agents = [...(options.agents ?? [])];
   for (const line of modelWarningsAtStart(agents)) (options.warn ?? console.warn)(line);
   const tools = [...(options.tools ?? []), ...toolsOf(agents)];
-  const approvalRecords = options.approvalRecords ?? createMemoryApprovalRecords();
+  const approvalRecords = options.approvalRecords ?? createApprovalRecords(createMemoryRecordFiles());
   const mcpServers: Record<string, WorkerMcpServer> = { ...mcpServersOf(agents) };
   for (const [name, server] of Object.entries(options.mcpServers ?? {})) {
     if (mcpServers[name]) throw new Error(`MCP server "${name}" is both in mcpServers and defined by an agent; give it one definition.`);
@@ -195,12 +196,12 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
       ...createApprovalActivities(tools, store),
       ...createAgentActivities(agents),
       ...createReplyActivities(replyAdapters, { loadArguments: (ref) => store.get(ref) }),
-      ...createConversationActivities(options.conversationIndex ?? createMemoryConversationIndex(), options.conversationDefaults),
+      ...createConversationActivities(options.conversationIndex ?? createConversationIndex(createMemoryRecordFiles()), options.conversationDefaults),
       // Versioned conversations only call it, with the worker's own client.
       ...createVersionActivities(),
       ...createAmbientActivities({
         agents,
-        memory: options.ambientMemory ?? createInMemoryAmbientMemoryStore(),
+        memory: options.ambientMemory ?? createAmbientMemoryStore(createMemoryRecordFiles()),
         replyAdapters,
         store,
         ...(options.agentEmailDomain ? { emailDomain: options.agentEmailDomain } : {}),

@@ -7,11 +7,10 @@ import type { Tracing } from '../telemetry/tracing.ts';
 import { createAgentRegistry, type AgentRegistry } from '../agents/index.ts';
 import type { Duration } from '../core/spec.ts';
 import { createTranscriptStore, type TranscriptStoreSettings } from '../store/create-store.ts';
-import { createAmbientMemoryStoreFor } from '../store/ambient-memory.ts';
+import { createAmbientMemoryStore } from '../store/ambient-memory.ts';
 import { createBudgetLedger } from '../store/budget-ledger.ts';
-import { recordFilesFor } from '../store/record-files.ts';
 import type { WorkerCounts } from '../telemetry/cloudwatch-metrics.ts';
-import { createApprovalRecordsFor } from '../store/approval-records.ts';
+import { createApprovalRecords } from '../store/approval-records.ts';
 import { createConversationIndex } from '../store/conversation-index.ts';
 import { createAgentWorker, type AgentWorker, type Tuning } from './create-worker.ts';
 import type { ReplyAdapters } from './replies/reply-channel.ts';
@@ -69,8 +68,8 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
     agents: registry.agents.values(),
     replyAdapters: options.replyAdapters,
     conversationIndex: createConversationIndex(options.transcripts),
-    ambientMemory: createAmbientMemoryStoreFor(options.transcripts),
-    approvalRecords: createApprovalRecordsFor(options.transcripts),
+    ambientMemory: createAmbientMemoryStore(options.transcripts),
+    approvalRecords: createApprovalRecords(options.transcripts),
     ...(settings.EMAIL_AGENT_DOMAIN ? { agentEmailDomain: settings.EMAIL_AGENT_DOMAIN } : {}),
     // Both are checked against the duration format by the settings schema.
     conversationDefaults: { idleTimeout: settings.CONVERSATION_IDLE_TIMEOUT as Duration, approvalTimeout: settings.APPROVAL_TIMEOUT as Duration },
@@ -78,7 +77,7 @@ export function createWorkerFromSettings(options: WorkerFromSettingsOptions): Pr
       apiKey: options.gemini.apiKey,
       store: createTranscriptStore(options.transcripts),
       // Daily spending counters sit next to the transcripts, shared by every worker of the deployment.
-      budgets: createBudgetLedger(recordFilesFor(options.transcripts)),
+      budgets: createBudgetLedger(options.transcripts),
       ...(options.gemini.baseUrl ? { baseUrl: options.gemini.baseUrl } : {}),
       ...(options.answerStreams ? { answerStreams: options.answerStreams } : {}),
     },

@@ -20,6 +20,7 @@ import { startSlackApiServer, type SlackApiServer, type SlackStoredMessage } fro
 import { findTemporalCli } from '../../local/temporal-dev-server.ts';
 import { freePort } from '../../local/free-port.ts';
 import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { recordFilesFor } from '../../store/record-files.ts';
 import { transcriptStoreSettingsSchema } from '../../store/create-store.ts';
 import { APPROVAL_SECRET, REPLY_SECRET, emailConfig, slackConfig } from '../../testkit/ingress.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
@@ -219,7 +220,7 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
     config: emailConfig(queueUrl),
     s3,
     queue: createSqsEventQueue({ client: edgeSqs, queueUrl }),
-    threads: createEmailThreadIndex(transcripts, { s3Client: s3 }),
+    threads: createEmailThreadIndex(recordFilesFor(transcripts, { s3Client: s3 })),
     log: silentLog,
   });
 

@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createTranscriptStore } from '../../store/create-store.ts';
 import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { recordFilesFor } from '../../store/record-files.ts';
 import { loadSecrets, secretsManagerReaderFrom, secretsOrExit, withSecretRefresh } from '../shared/secrets.ts';
 import { createSqsEventQueue } from '../shared/sqs-sdk-queue.ts';
 import { createEmailBatchHandler } from './email-batch.ts';
@@ -23,7 +24,7 @@ const s3 = new S3Client({});
 const store = createTranscriptStore({ ...settings.transcripts, TRANSCRIPT_CACHE_BYTES: 0 }, { s3Client: s3 });
 
 // The worker's thread records sit next to the transcripts: who may continue which conversation.
-const threads = createEmailThreadIndex(settings.transcripts, { s3Client: s3 });
+const threads = createEmailThreadIndex(recordFilesFor(settings.transcripts, { s3Client: s3 }));
 
 // A rotated reply token secret reaches a warm function within five minutes.
 export const handler = withSecretRefresh(secrets, (values) => createEmailBatchHandler({ config: { ...settings.edge, ...values }, s3, queue, store, threads }), { maxAgeMs: 5 * 60_000 });

@@ -4,7 +4,8 @@ import { defineAgent } from '../../authoring/define-agent.ts';
 import { startGeminiServer, type GeminiServer } from '../../local/gemini-server.ts';
 import { offlineModel } from '../../local/offline-model.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
-import { createInMemoryAmbientMemoryStore } from '../../store/ambient-memory.ts';
+import { createAmbientMemoryStore } from '../../store/ambient-memory.ts';
+import { createMemoryRecordFiles } from '../../store/record-files.ts';
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
 import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
@@ -44,7 +45,7 @@ describe.skipIf(noTemporal)('an ambient schedule firing on its own', () => {
 
   it('runs at least twice; the second run gets the first run\'s cursor (the schedule\'s last result) and memory', async () => {
     const taskQueue = temporal.taskQueue('ambient-schedule');
-    const memory = createInMemoryAmbientMemoryStore();
+    const memory = createAmbientMemoryStore(createMemoryRecordFiles());
     await temporal.startWorker({
       taskQueue,
       tools: [],

@@ -10,8 +10,9 @@ import { slackConversationId } from '../../events/inbound-event.ts';
 import { startGeminiServer, type GeminiServer } from '../../local/gemini-server.ts';
 import { offlineModel } from '../../local/offline-model.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
-import { createLocalAmbientMemoryStore, type AmbientMemoryStore } from '../../store/ambient-memory.ts';
-import { createLocalConversationIndex, type ConversationIndex } from '../../store/conversation-index.ts';
+import { createAmbientMemoryStore, type AmbientMemoryStore } from '../../store/ambient-memory.ts';
+import { createConversationIndex, type ConversationIndex } from '../../store/conversation-index.ts';
+import { createLocalRecordFiles } from '../../store/record-files.ts';
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
 import { REPLY_EVENT_TYPE } from '../../worker/replies/slack-thread.ts';
@@ -50,8 +51,8 @@ describe.skipIf(noTemporal)('ambient runs on the dev server', () => {
     weather = await startAlertsStandIn(alerts);
     docs = handbookCopy();
     registry = exampleAgents({ docsDirectory: docs, weatherBaseUrl: weather.url, handbookDigestChannel: DIGEST_CHANNEL });
-    memory = createLocalAmbientMemoryStore({ directory: mkdtempSync(join(tmpdir(), 'ambient-memory-')) });
-    index = createLocalConversationIndex({ directory: mkdtempSync(join(tmpdir(), 'ambient-index-')) });
+    memory = createAmbientMemoryStore(createLocalRecordFiles({ directory: mkdtempSync(join(tmpdir(), 'ambient-memory-')) }));
+    index = createConversationIndex(createLocalRecordFiles({ directory: mkdtempSync(join(tmpdir(), 'ambient-index-')) }));
     taskQueue = temporal.taskQueue('ambient');
     await temporal.startWorker({
       taskQueue,

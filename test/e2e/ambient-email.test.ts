@@ -14,7 +14,8 @@ import { silentLog } from '../../functions/shared/log.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import { pollQueue } from '../../local/poll-queue.ts';
-import { createMemoryEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { createMemoryRecordFiles } from '../../store/record-files.ts';
 import { createEmailReplyAdapter } from '../../worker/replies/email.ts';
 import { runAmbient, textsOf } from '../ambient/runs-support.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
@@ -88,7 +89,7 @@ describe.skipIf(noTemporal)('ambient runs by email, end to end', () => {
     await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: DOMAIN }));
     model = await startScriptedModel(respond);
     const queueUrl = await createFifoQueue(sqs, 'e2e-ambient-email');
-    const threads = createMemoryEmailThreadIndex();
+    const threads = createEmailThreadIndex(createMemoryRecordFiles());
     receiveEmail = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, threads, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
     taskQueue = temporal.taskQueue('e2e-ambient-email');
     await temporal.startWorker({

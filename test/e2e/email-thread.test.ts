@@ -12,7 +12,8 @@ import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
-import { createMemoryEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { createMemoryRecordFiles } from '../../store/record-files.ts';
 import { createEmailReplyAdapter } from '../../worker/replies/email.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
 import { AGENT_ADDRESS, mime, receipt, sesRecord } from '../../testkit/email-fixtures.ts';
@@ -53,7 +54,7 @@ describe.skipIf(noTemporal)('email thread end to end: SES → S3 → ingress →
     model = await startScriptedModel(respond);
     const queueUrl = await createFifoQueue(sqs, 'e2e-email');
     // The worker writes who may continue each thread; the email edge reads it.
-    const threads = createMemoryEmailThreadIndex();
+    const threads = createEmailThreadIndex(createMemoryRecordFiles());
     receiveEmail = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, threads, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
 
     const taskQueue = temporal.taskQueue('e2e-email');

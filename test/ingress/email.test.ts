@@ -3,7 +3,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintReplyToken, type EmailThreadRecord } from '../../events/email-thread.ts';
 import { inboundEventSchema, type InboundEvent } from '../../events/inbound-event.ts';
-import { createMemoryEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { createMemoryRecordFiles } from '../../store/record-files.ts';
 import { createS3Store } from '../../store/s3-store.ts';
 import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
 import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
@@ -94,7 +95,7 @@ async function freshHandler(options: { sqsClient?: SQSClient } = {}) {
   const logged: Record<string, unknown>[] = [];
   const log: Log = (line) => logged.push(line);
   const store = createS3Store({ client: s3, bucket: BUCKET, prefix: 'transcripts/' });
-  const threads = createMemoryEmailThreadIndex();
+  const threads = createEmailThreadIndex(createMemoryRecordFiles());
   const handler = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, store, threads, queue: createSqsEventQueue({ client: options.sqsClient ?? sqs, queueUrl }), log });
   return { handler, queueUrl, logged, store, threads };
 }

@@ -12,7 +12,8 @@ import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
 import { createSlackPoster } from '../../functions/slack/slack-post.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
-import { createMemoryEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { createMemoryRecordFiles } from '../../store/record-files.ts';
 import { createS3Store } from '../../store/s3-store.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
@@ -159,7 +160,7 @@ afterAll(async () => {
 describe(`hostile email corpus (${emailCases.length} messages, one SQS batch)`, () => {
   it('refuses what it must, at the stage it can, queues the rest as what it is, and retries nothing', async () => {
     const queueUrl = await createFifoQueue(sqs, 'corpus-email');
-    const threads = createMemoryEmailThreadIndex();
+    const threads = createEmailThreadIndex(createMemoryRecordFiles());
     await threads.putMessage(SEEDED_REPLY, seeded);
     await threads.putToken(knownToken.id, { ...seeded, conversationId: TOKEN_CONVERSATION });
     const logged: Record<string, unknown>[] = [];

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplyChannel } from '../../core/conversation.ts';
 import { checkReplyToken } from '../../events/email-thread.ts';
 import { parseInboundEmail } from '../../functions/email/email.ts';
-import { createMemoryEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
+import { createMemoryRecordFiles } from '../../store/record-files.ts';
 import { sesMail } from '../../testkit/email-fixtures.ts';
 import { emailApprovalCode, parseEmailApprovalReply } from '../../events/email-approval.ts';
 import { replySubject } from '../../worker/replies/email-mime.ts';
@@ -34,7 +35,7 @@ async function sentMessages(): Promise<{ source: string; destinations: string[];
   return data.ses.RawMessage;
 }
 
-const threads = createMemoryEmailThreadIndex();
+const threads = createEmailThreadIndex(createMemoryRecordFiles());
 
 function adapter() {
   return createEmailReplyAdapter({ ses, replyTokenSecret: REPLY_SECRET, approvalSecret: APPROVAL_SECRET, threads });
@@ -111,7 +112,7 @@ describe('email reply adapter through SES v2 (moto)', () => {
       },
       { step: 'initialize', name: 'recordMessageId' },
     );
-    const sesThreads = createMemoryEmailThreadIndex();
+    const sesThreads = createEmailThreadIndex(createMemoryRecordFiles());
     const channel = { ...thread('s1'), conversationId: 'email:root-s1@mail.example.com' };
     await createEmailReplyAdapter({ ses: client, replyTokenSecret: REPLY_SECRET, approvalSecret: APPROVAL_SECRET, threads: sesThreads }).answer(channel, 'email:root-s1@mail.example.com#1', 'Tuesday.');
     expect(returned).toHaveLength(1);

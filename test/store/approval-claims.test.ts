@@ -1,39 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment, defaultActivityInfo } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles, type RecordFiles } from '../../store/record-files.ts';
+import { describe, expect, it } from 'vitest';
 import { createApprovalRecords } from '../../store/approval-records.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
+import { useRecordBackends } from '../../testkit/record-backends.ts';
 
 // One approval, many activities claiming it at once (a duplicated tool call, two workers): with
 // a read-then-write claim several could pass; with create-if-absent exactly one does.
 const RACERS = 12;
 
-let moto: MotoServer;
-let s3: S3Client;
-let directory: string;
-beforeAll(async () => {
-  moto = await startMoto();
-  s3 = new S3Client({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint, forcePathStyle: true });
-  await s3.send(new CreateBucketCommand({ Bucket: 'claims' }));
-  directory = await mkdtemp(join(tmpdir(), 'claims-'));
-});
-afterAll(async () => {
-  s3?.destroy();
-  await moto?.stop();
-  if (directory) await rm(directory, { recursive: true, force: true });
-});
+const backends = useRecordBackends('claims');
 
-const stores: [string, () => RecordFiles][] = [
-  ['memory', () => createMemoryRecordFiles()],
-  ['a local folder', () => createLocalRecordFiles({ directory })],
-  ['S3 (moto)', () => createS3RecordFiles({ client: s3, bucket: 'claims', prefix: 'records' })],
-];
-
-describe.each(stores)('approval claims in %s', (_name, filesOf) => {
+describe.each(backends.all)('approval claims in %s', (_name, filesOf) => {
   it('lets exactly one of many racing activities use an approval, and that one again on retry', async () => {
     const files = filesOf();
     const records = createApprovalRecords(files);

@@ -1,24 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createS3Store } from '../../store/s3-store.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
+import { MOTO_CLIENT_CONFIG, startMotoBucket, type MotoBucket } from '../../testkit/moto.ts';
 import { describeTranscriptStoreContract } from './transcript-store-contract.ts';
 
-let moto: MotoServer;
+let moto: MotoBucket;
 let client: S3Client;
 const bucket = 'transcripts-test';
 
 beforeAll(async () => {
-  moto = await startMoto();
-  client = new S3Client({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint, forcePathStyle: true });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  moto = await startMotoBucket(bucket);
+  client = moto.client;
 });
 
-afterAll(async () => {
-  client?.destroy();
-  await moto?.stop();
-});
+afterAll(() => moto?.stop());
 
 async function listKeys(prefix: string): Promise<string[]> {
   const keys: string[] = [];

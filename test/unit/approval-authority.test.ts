@@ -4,7 +4,8 @@ import * as z from 'zod';
 import { allowedApprovers, expandGroups, namedApprovers, policyFor } from '../../core/approval-policy.ts';
 import { compileAgent, defineAgent, mcpServersOf } from '../../authoring/define-agent.ts';
 import { defineTool } from '../../authoring/define-tool.ts';
-import { createMemoryApprovalRecords } from '../../store/approval-records.ts';
+import { createApprovalRecords } from '../../store/approval-records.ts';
+import { createMemoryRecordFiles } from '../../store/record-files.ts';
 
 const tool = (name: string, options: { approvers?: string[]; notRequester?: boolean } = {}) =>
   defineTool({ name, description: name, input: z.object({ x: z.string().describe('x') }), approval: true, handler: () => null, ...options });
@@ -54,7 +55,7 @@ describe('approval records', () => {
     }).run(check);
 
   it('admits only the approved call, of the run that asked, used by one activity (and its retries)', async () => {
-    const records = createMemoryApprovalRecords();
+    const records = createApprovalRecords(createMemoryRecordFiles());
     const check = (call: { target: string; args: Record<string, unknown> }, withGrant = true) => () => records.check(withGrant ? grant : undefined, call);
     await expect(inActivity({}, check({ target: 'tool:pay', args: { x: 'a', y: 1 } }))).rejects.toMatchObject({ type: 'ApprovalMissing', message: expect.stringContaining('never granted') });
     await records.record(granted);

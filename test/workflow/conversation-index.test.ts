@@ -1,16 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLocalConversationIndex,
-  createMemoryConversationIndex,
-  createS3ConversationIndex,
-  MAX_SAVED_MESSAGE_IDS,
-  type ConversationIndex,
-} from '../../store/conversation-index.ts';
-import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
+import { createConversationIndex, MAX_SAVED_MESSAGE_IDS, type ConversationIndex } from '../../store/conversation-index.ts';
+import { createLocalRecordFiles, createMemoryRecordFiles, createS3RecordFiles } from '../../store/record-files.ts';
+import { startMotoBucket, type MotoBucket } from '../../testkit/moto.ts';
 
 const HEAD_1 = `sha256:${'1'.repeat(64)}`;
 const HEAD_2 = `sha256:${'2'.repeat(64)}`;
@@ -52,20 +46,13 @@ function describeIndex(name: string, create: () => ConversationIndex) {
   });
 }
 
-describeIndex('memory', () => createMemoryConversationIndex());
+describeIndex('memory', () => createConversationIndex(createMemoryRecordFiles()));
 const directory = mkdtempSync(join(tmpdir(), 'conversation-index-'));
-describeIndex('local directory', () => createLocalConversationIndex({ directory }));
+describeIndex('local directory', () => createConversationIndex(createLocalRecordFiles({ directory })));
 
-let moto: MotoServer | undefined;
-let client: S3Client;
-const bucket = 'conversations';
+let moto: MotoBucket | undefined;
 beforeAll(async () => {
-  moto = await startMoto();
-  client = new S3Client({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint, forcePathStyle: true });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  moto = await startMotoBucket('conversations');
 });
-afterAll(async () => {
-  client?.destroy();
-  await moto?.stop();
-});
-describeIndex('S3 (moto)', () => createS3ConversationIndex({ client, bucket, prefix: 'prod' }));
+afterAll(() => moto?.stop());
+describeIndex('S3 (moto)', () => createConversationIndex(createS3RecordFiles({ client: moto!.client, bucket: moto!.bucket, prefix: 'prod' })));

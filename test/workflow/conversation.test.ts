@@ -11,7 +11,8 @@ import { defineTool } from '../../authoring/define-tool.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
-import { createLocalConversationIndex } from '../../store/conversation-index.ts';
+import { createConversationIndex } from '../../store/conversation-index.ts';
+import { createLocalRecordFiles } from '../../store/record-files.ts';
 import { summariseHistory } from '../../testkit/history.ts';
 import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
 import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
@@ -63,7 +64,7 @@ describe.skipIf(noTemporal)('conversation workflow', () => {
       tools: [],
       agents: [agent],
       modelUrl: model.url,
-      conversationIndex: createLocalConversationIndex({ directory: mkdtempSync(join(tmpdir(), 'conversations-')) }),
+      conversationIndex: createConversationIndex(createLocalRecordFiles({ directory: mkdtempSync(join(tmpdir(), 'conversations-')) })),
     });
   });
   afterAll(async () => {

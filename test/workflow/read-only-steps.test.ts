@@ -13,7 +13,8 @@ import { AGENT_RUN_TASK_TIMEOUT, AGENT_RUN_WORKFLOW } from '../../core/run-event
 import type { ToolResultRef } from '../../core/spec.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
-import { createLocalConversationIndex } from '../../store/conversation-index.ts';
+import { createConversationIndex } from '../../store/conversation-index.ts';
+import { createLocalRecordFiles } from '../../store/record-files.ts';
 import { summariseHistory } from '../../testkit/history.ts';
 import { answer, callTools, startScriptedModel, type ScriptStep } from '../../testkit/scripted-model.ts';
 import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
@@ -141,7 +142,7 @@ describe.skipIf(noTemporal)('read-only steps', () => {
       tools: [],
       agents: [agent],
       modelUrl: model.url,
-      conversationIndex: createLocalConversationIndex({ directory: mkdtempSync(join(tmpdir(), 'conversations-')) }),
+      conversationIndex: createConversationIndex(createLocalRecordFiles({ directory: mkdtempSync(join(tmpdir(), 'conversations-')) })),
     });
     const chat = conversationDriver(temporal.client, taskQueue, agent.name);
     const readsBefore = slowReads;

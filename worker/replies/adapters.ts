@@ -32,7 +32,7 @@ export function slackReplyAdapterFrom(settings: SlackReplySettings, transcripts?
 export function slackAnswerStreamsFrom(settings: SlackReplySettings, transcripts?: TranscriptStoreSettings): AnswerStreams | undefined {
   if (!settings.SLACK_BOT_TOKEN) return undefined;
   return createSlackAnswerStreams({
-    ...(transcripts ? { posted: createPostedReplies(recordFilesFor(transcripts)) } : {}),
+    ...(transcripts ? { posted: createPostedReplies(transcripts) } : {}),
     client: createSlackWebClient({ token: settings.SLACK_BOT_TOKEN, ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}) }),
     ...(settings.APPROVAL_TOKEN_SECRET ? { feedbackTokenSecret: settings.APPROVAL_TOKEN_SECRET } : {}),
   });

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
+import * as z from 'zod';
 import type { ReplyChannel } from '../../core/conversation.ts';
 import type { RecordFiles } from '../../store/record-files.ts';
+import { createRecordStore, sha256Hex } from '../../store/record-store.ts';
 import type { ApprovalEnded, ApprovalRequest, TurnStatus } from './reply-channel.ts';
 import { escapeSlackText } from './markdown.ts';
 import { slackErrorCode, type SlackCaller } from './slack-client.ts';
@@ -9,21 +10,19 @@ import { slackErrorCode, type SlackCaller } from './slack-client.ts';
 type SlackChannel = Extract<ReplyChannel, { kind: 'slack' }>;
 
 /** A task card as `chat.appendStream` takes it (`task_update` chunk, docs.slack.dev/reference/methods/chat.appendStream). */
-interface TaskCard {
-  type: 'task_update';
-  id: string;
-  title: string;
-  status: 'pending' | 'in_progress' | 'complete' | 'error';
-  details?: string;
-  output?: string;
-}
+const taskCardSchema = z.object({
+  type: z.literal('task_update'),
+  id: z.string(),
+  title: z.string(),
+  status: z.enum(['pending', 'in_progress', 'complete', 'error']),
+  details: z.string().optional(),
+  output: z.string().optional(),
+});
+type TaskCard = z.infer<typeof taskCardSchema>;
 
 /** The steps message of one turn, as recorded: a worker that takes over finds it and the cards still open. */
-interface StepsRecord {
-  ts: string;
-  startedAt: number;
-  open?: TaskCard[];
-}
+const stepsRecordSchema = z.object({ ts: z.string(), startedAt: z.number(), open: z.array(taskCardSchema).optional() });
+type StepsRecord = z.infer<typeof stepsRecordSchema>;
 
 export interface TaskStepsOptions {
   client: WebClient;
@@ -68,14 +67,13 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
   /** Approval request → turn key, for `approvalEnded`, which names only the request. */
   const approvalTurns = new Map<string, string>();
 
-  const recordKey = (key: string) => `slack-steps/${createHash('sha256').update(key).digest('hex')}.json`;
+  const records = options.records && createRecordStore(options.records, { path: (key: string) => `slack-steps/${sha256Hex(key)}.json`, schema: stepsRecordSchema });
 
   async function recorded(key: string): Promise<StepsRecord | undefined> {
     const known = messages.get(key);
     if (known) return known;
-    const text = await options.records?.read(recordKey(key));
-    if (text === undefined) return undefined;
-    const found = JSON.parse(text) as StepsRecord;
+    const found = await records?.get(key);
+    if (found === undefined) return undefined;
     messages.set(key, found);
     // Cards an earlier worker left open: the next status settles them here.
     if (!open.has(key) && found.open?.length) open.set(key, new Map(found.open.map((card) => [card.id, card])));
@@ -85,7 +83,7 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
   async function remember(key: string, record: Omit<StepsRecord, 'open'>): Promise<void> {
     const withOpen: StepsRecord = { ...record, open: [...(open.get(key)?.values() ?? [])] };
     messages.set(key, withOpen);
-    await options.records?.write(recordKey(key), JSON.stringify(withOpen));
+    await records?.put(key, withOpen);
   }
 
   /** Starts the steps message with `cards`; outside a DM the stream names who asked. */
