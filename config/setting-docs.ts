@@ -45,7 +45,7 @@ export function settingRows(schema: SettingsSchema): SettingRow[] {
     return {
       name,
       description: meta.description ?? '',
-      default: shown === undefined ? (meta.unset ?? (Array.isArray(value) ? 'none' : 'unset')) : meta.unset ? `${shown} (${meta.unset})` : shown,
+      default: !unset.success ? '—' : shown === undefined ? (meta.unset ?? (Array.isArray(value) ? 'none' : 'unset')) : meta.unset ? `${shown} (${meta.unset})` : shown,
       required: !unset.success ? 'yes' : (meta.requiredWhen ?? 'no'),
     };
   });
