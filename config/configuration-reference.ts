@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { dispatchSecretArnsSchema, dispatchSettingsSchema, temporalAddressSchema } from './dispatcher-settings.ts';
 import { emailEdgeSettingsSchema, emailSecretArnsSchema } from './email-edge-settings.ts';
+import { costsCommandSchema, deploymentCommandSchema, schedulesCommandSchema } from './cli-settings.ts';
 import { deploymentSettingsSchema, PLACEHOLDER_KEYS } from './infra-settings.ts';
 import { AWS_SDK, LAMBDA_SECRETS_READER, pick, TEMPORAL_ENVCONFIG, type VariableSource } from './library-variables.ts';
 import { pollerSettingsSchema, redriveSettingsSchema, slackEdgeServerSchema, stackSettingsSchema, terminalSettingsSchema } from './local-settings.ts';
@@ -129,6 +130,18 @@ export const DEPLOYABLES: readonly Deployable[] = [
       { title: '`npm run dispatch:redrive` only', schema: redriveSettingsSchema },
     ],
     libraries: [TEMPORAL_ENVCONFIG, LAMBDA_SECRETS_READER, pick(AWS_SDK, ['AWS_ENDPOINT_URL_SQS'])],
+  },
+  {
+    id: 'command-line-tools',
+    title: 'The command-line tools',
+    about:
+      "`npm run schedules` (the ambient agents' schedules), `npm run deployment` (worker versions) and `npm run costs` (what the runs spent) reach a running Temporal, local or deployed; each reads its settings once at start (config/cli-settings.ts). A missing or bad setting is one line and exit code 2, an unreachable server one line and exit code 1.",
+    groups: [
+      { title: '`npm run schedules`', schema: schedulesCommandSchema },
+      { title: '`npm run deployment`', schema: deploymentCommandSchema },
+      { title: '`npm run costs`', schema: costsCommandSchema },
+    ],
+    libraries: [TEMPORAL_ENVCONFIG],
   },
   {
     id: 'cdk-app',
