@@ -25,8 +25,11 @@ async function exportedSettingsSchemas(): Promise<Array<{ name: string; schema: 
 
 describe('the configuration reference', () => {
   it('is what the schemas render', () => {
-    const written = readFileSync(`${ROOT}${CONFIGURATION_PAGE}`, 'utf8');
-    expect(written === renderConfigurationPage(), `${CONFIGURATION_PAGE} differs from the settings schemas: run \`npm run docs\``).toBe(true);
+    const written = readFileSync(`${ROOT}${CONFIGURATION_PAGE}`, 'utf8').split('\n');
+    const rendered = renderConfigurationPage().split('\n');
+    const line = rendered.findIndex((text, index) => text !== written[index]);
+    const first = line === -1 ? rendered.length : line;
+    expect(written.length === rendered.length && line === -1, `${CONFIGURATION_PAGE} differs from the settings schemas from line ${first + 1} ("${rendered[first] ?? ''}"): run \`npm run docs\``).toBe(true);
   });
 
   it('describes every field it shows', () => {
