@@ -128,6 +128,13 @@ function packagesRunByScripts(): Set<string> {
 }
 
 describe('production dependencies', () => {
+  it('walks every program the worker image runs', () => {
+    const dockerfile = readFileSync(resolve(ROOT, 'worker/Dockerfile'), 'utf8');
+    const programs = [...dockerfile.matchAll(/\bnode"?,?\s*"?([\w/.-]+\.ts)/g)].map((match) => match[1]!);
+    expect(programs).toEqual(expect.arrayContaining(['worker/main.ts', 'worker/build-workflow-bundle.ts']));
+    expect(programs.filter((program) => !ENTRIES.includes(program)), 'add these to ENTRIES').toEqual([]);
+  });
+
   it('lists in dependencies every package the worker image and the Lambdas import', async () => {
     const imported = await packagesImportedInProduction();
     expect(imported.get('@temporalio/worker'), 'the walk reaches the worker').toContain('worker/main.ts');
