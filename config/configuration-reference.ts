@@ -31,8 +31,6 @@ export interface SettingsGroup {
 }
 
 export interface Deployable {
-  /** Anchor of its section. */
-  id: string;
   title: string;
   /** Markdown: what it is, which entry reads the settings, which command or AWS resource runs it. */
   about: string;
@@ -66,7 +64,6 @@ const transcripts: SettingsGroup = { title: 'Transcript store', schema: transcri
 
 export const DEPLOYABLES: readonly Deployable[] = [
   {
-    id: 'worker',
     title: 'The worker',
     about:
       'Runs the workflows and the activities (model calls, tools, replies). `worker/main.ts` reads these settings once at start (`loadWorkerSettings` in config/worker-settings.ts); it runs as `npm run worker` and, in AWS, as the ECS service of the CDK app, whose task definition sets the variables and injects the secrets. Unlike the local programs, it defaults nothing that reaches the outside world: without a Temporal address, a Gemini key or payload keys it refuses to start.',
@@ -82,7 +79,6 @@ export const DEPLOYABLES: readonly Deployable[] = [
     libraries: [TEMPORAL_ENVCONFIG, pick(AWS_SDK, ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SESV2'])],
   },
   {
-    id: 'local-programs',
     title: 'The local programs',
     about:
       "`npm start` (the whole stack and its console), `npm run chat` and `npm run ask` read these once at start (`loadTerminalSettings` and `loadStackSettings` in config/local-settings.ts). They also read the worker's [Agents](#worker-agents), [Transcript store](#worker-transcript-store), [Slack replies](#worker-slack-replies) and [Email replies](#worker-email-replies) settings, with the same defaults, except that `npm start` keeps the transcripts under `$DATA_DIR/transcripts`. Unlike the worker they default what is missing: no `TEMPORAL_ADDRESS` starts a Temporal dev server, no `GOOGLE_API_KEY` the offline model, and no `PAYLOAD_KEYS` uses `$DATA_DIR/payload-keys.json`, made on first start.",
@@ -93,7 +89,6 @@ export const DEPLOYABLES: readonly Deployable[] = [
     libraries: [TEMPORAL_ENVCONFIG],
   },
   {
-    id: 'slack-edge',
     title: 'The Slack edge',
     about:
       "Checks Slack's requests and queues them. In AWS it is the Slack Lambda (`functions/slack/handler.ts`, behind a function URL), which reads these settings at cold start (`loadSlackLambdaSettings` in config/slack-edge-settings.ts); a missing or bad one stops the function before it accepts anything, since an edge that cannot verify requests must not accept any. Locally `npm run ingress` serves the same app on a port, with the secrets' values in the environment instead of their ARNs.",
@@ -106,7 +101,6 @@ export const DEPLOYABLES: readonly Deployable[] = [
     libraries: [LAMBDA_SECRETS_READER],
   },
   {
-    id: 'email-edge',
     title: 'The email edge',
     about:
       "Checks inbound mail (SES → S3 → SNS → SQS) and queues it. It is the email Lambda (`functions/email/handler.ts`), which reads these settings at cold start (`loadEmailLambdaSettings` in config/email-edge-settings.ts); attachments go into the transcript store the worker reads, so it takes the same `TRANSCRIPT_*` settings.",
@@ -118,7 +112,6 @@ export const DEPLOYABLES: readonly Deployable[] = [
     libraries: [pick(AWS_SDK, ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SQS']), LAMBDA_SECRETS_READER],
   },
   {
-    id: 'dispatcher',
     title: 'The dispatcher',
     about:
       "Takes the queued events and starts or updates the conversation workflows. In AWS it is the dispatcher Lambda (`functions/dispatch/handler.ts`, fed by the queue's event source mapping), which reads these settings at cold start (`loadDispatchSettings` in config/dispatcher-settings.ts). Locally `npm run dispatch` runs the same handler from a long-poll loop, and `npm run dispatch:redrive` moves messages from the dead-letter queue back.",
@@ -132,7 +125,6 @@ export const DEPLOYABLES: readonly Deployable[] = [
     libraries: [TEMPORAL_ENVCONFIG, LAMBDA_SECRETS_READER, pick(AWS_SDK, ['AWS_ENDPOINT_URL_SQS'])],
   },
   {
-    id: 'command-line-tools',
     title: 'The command-line tools',
     about:
       "`npm run schedules` (the ambient agents' schedules), `npm run deployment` (worker versions) and `npm run costs` (what the runs spent) reach a running Temporal, local or deployed; each reads its settings once at start (config/cli-settings.ts). A missing or bad setting is one line and exit code 2, an unreachable server one line and exit code 1.",
@@ -144,7 +136,6 @@ export const DEPLOYABLES: readonly Deployable[] = [
     libraries: [TEMPORAL_ENVCONFIG],
   },
   {
-    id: 'cdk-app',
     title: 'The CDK app',
     about:
       "Provisions everything in AWS (`npm run synth`, `npx cdk deploy`). Its settings are CDK context, not environment variables: `cdk.json`'s `context` or `-c key=value`, read by `parseDeploymentSettings` in config/infra-settings.ts. Every key has a default so that `cdk synth` works offline with none set; the keys whose default is a placeholder must be set for a deploy that works, and the app warns while they are not (`cdk deploy --strict` fails). It sets the deployables' variables above from these.",
