@@ -19,12 +19,12 @@ const sdkInternals = {
 export const WORKFLOW_SANDBOX_FILES = ['workflows/**/*.ts', 'core/**/*.ts'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'bench/out/', 'infra/cdk.out/'] },
+  // node_modules/ is ignored by ESLint itself; these are written by `cdk synth`, `npm run build:workflows` and the ingress bench.
+  { ignores: ['cdk.out/', 'dist/', 'bench/out/'] },
   ...tseslint.configs.recommended,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/no-non-null-assertion': 'off',
       'no-restricted-imports': ['error', { patterns: [sdkInternals] }],
     },
   },
@@ -40,7 +40,7 @@ export default tseslint.config(
             sdkInternals,
             { group: ['@temporalio/worker', '@temporalio/client', '@temporalio/activity', '@temporalio/testing'], message: 'Workflow code imports only @temporalio/workflow.', allowTypeImports: true },
             { group: ['**/worker/**', '**/agents/**', '**/functions/**', '**/local/**', '**/store/**', '**/cli/**', '**/temporal-client/**', '**/telemetry/**', '**/config/**', '**/events/**', '**/authoring/**', '**/testkit/**', '**/eval/**', '**/infra/**'], message: 'Worker-side modules stay out of the workflow bundle.', allowTypeImports: true },
-            { group: ['@google/genai', '@aws-sdk/*', '@slack/*', 'hono', 'hono/*', 'zod', 'pino', '@modelcontextprotocol/*'], message: 'Worker-side libraries stay out of the workflow bundle.', allowTypeImports: true },
+            { group: ['@google/genai', '@aws-sdk/*', '@slack/*', 'hono', 'hono/*', 'zod', '@modelcontextprotocol/*'], message: 'Worker-side libraries stay out of the workflow bundle.', allowTypeImports: true },
           ],
         },
       ],

@@ -1,13 +1,11 @@
 // `npm run costs -- [since] [until]`: what the agents spent, by agent and by person, from what
 // the runs recorded (dates as YYYY-MM-DD, UTC; since defaults to 7 days ago, until to now).
-import * as z from 'zod';
 import { collectRunCosts, formatCostTable, summariseCosts } from '../temporal-client/costs.ts';
-import { optionalText } from '../config/load-settings.ts';
+import { costsCommandSchema } from '../config/cli-settings.ts';
 import { MODEL_TABLE_DATE } from '../core/models.ts';
 import { errorLine, settingsAndClientOrExit } from './connect.ts';
 
 const USAGE = 'Usage: npm run costs -- [since YYYY-MM-DD] [until YYYY-MM-DD]   (UTC; since defaults to 7 days ago, until to now)';
-const settingsSchema = z.object({ TEMPORAL_ADDRESS: optionalText });
 
 const [sinceText, untilText, ...extra] = process.argv.slice(2);
 const day = (text: string | undefined) => (text === undefined ? undefined : /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : null);
@@ -18,7 +16,7 @@ if (extra.length > 0 || day(sinceText) === null || day(untilText) === null || Nu
   process.exit(2);
 }
 
-const { connection, client } = await settingsAndClientOrExit(settingsSchema, 'costs');
+const { connection, client } = await settingsAndClientOrExit(costsCommandSchema, 'costs');
 let code = 0;
 try {
   let unreadable = 0;

@@ -3,19 +3,12 @@
 // given as `--outputs <file>`: the file `cdk deploy --outputs-file <file>` wrote, whose
 // WorkerBuildId (and WorkerDeploymentName) the stack outputs.
 import { readFileSync } from 'node:fs';
-import * as z from 'zod';
 import { connectOrExit, errorLine } from './connect.ts';
 import { clearRampingVersion, describeDeployment, setCurrentVersion, setRampingVersion, whenVersionReady, type DeploymentSummary } from '../temporal-client/worker-deployment.ts';
-import { loadSettingsFrom, optionalText } from '../config/load-settings.ts';
+import { loadSettingsFrom } from '../config/load-settings.ts';
+import { deploymentCommandSchema } from '../config/cli-settings.ts';
 
 const USAGE = 'Usage: npm run deployment -- describe | current <build-id | --outputs file> | ramp <build-id | --outputs file> <percent> | ramp off';
-
-const settingsSchema = z.object({
-  /** Where Temporal is; the rest of the connection (namespace, TLS, API key) comes from @temporalio/envconfig. */
-  TEMPORAL_ADDRESS: optionalText,
-  /** The worker deployment. @default the outputs file's WorkerDeploymentName, else 'durable-agents' */
-  TEMPORAL_DEPLOYMENT_NAME: optionalText,
-});
 
 const [command, ...rest] = process.argv.slice(2);
 const fail = (message: string, code = 2): never => {
@@ -25,7 +18,7 @@ const fail = (message: string, code = 2): never => {
 
 const settings = (() => {
   try {
-    return loadSettingsFrom(settingsSchema, process.env, 'deployment');
+    return loadSettingsFrom(deploymentCommandSchema, process.env, 'deployment');
   } catch (error) {
     return fail((error as Error).message);
   }

@@ -1,22 +1,13 @@
 // `npm run schedules -- sync | list | trigger <id> | pause <id> [note] | unpause <id> [note]`:
 // makes Temporal's schedules match the agents' triggers, and shows or steers them.
-import * as z from 'zod';
 import { errorLine, settingsAndClientOrExit } from './connect.ts';
 import { createAgentRegistry } from '../agents/index.ts';
 import { listSchedules, pauseSchedule, syncSchedules, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../temporal-client/schedules.ts';
-import { ConfigError, optionalText } from '../config/load-settings.ts';
+import { ConfigError } from '../config/load-settings.ts';
+import { schedulesCommandSchema } from '../config/cli-settings.ts';
 import { formatScheduleTable, formatSyncSummary } from './schedules-table.ts';
 
 const USAGE = 'Usage: npm run schedules -- sync | list | trigger <id> | pause <id> [note] | unpause <id> [note]';
-
-const settingsSchema = z.object({
-  /** Where Temporal is; the rest of the connection (namespace, TLS, API key) comes from @temporalio/envconfig. */
-  TEMPORAL_ADDRESS: optionalText,
-  /** The agents' task queue: where schedules start runs. @default 'agents' */
-  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('agents'),
-  /** The installation's name in the namespace, as the worker reads it. @default the task queue */
-  AGENTS_DEPLOYMENT: optionalText,
-});
 
 const [command, id, ...noteWords] = process.argv.slice(2);
 const note = noteWords.join(' ').trim() || undefined;
@@ -26,7 +17,7 @@ if (!command || !['sync', 'list', 'trigger', 'pause', 'unpause'].includes(comman
   process.exit(2);
 }
 
-const { settings, connection, client } = await settingsAndClientOrExit(settingsSchema, 'schedules');
+const { settings, connection, client } = await settingsAndClientOrExit(schedulesCommandSchema, 'schedules');
 
 let code = 0;
 try {

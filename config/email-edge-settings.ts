@@ -23,25 +23,29 @@ const senderList = z
   .pipe(z.array(z.string()).min(1, { message: 'EMAIL_ALLOWED_SENDERS is empty: list addresses or @domains' }));
 
 export const emailEdgeSettingsSchema = z.object({
-  INGRESS_QUEUE_URL: fifoQueueUrl,
-  /** Exact addresses (`ana@example.com`) or whole domains (`@example.com` or `example.com`, not their subdomains), comma-separated. */
-  EMAIL_ALLOWED_SENDERS: senderList,
-  EMAIL_REPLY_TOKEN_SECRET: requiredText('EMAIL_REPLY_TOKEN_SECRET', 'the secret that signs reply plus-addresses; the worker uses the same one'),
-  /** `reject-on-fail` drops mail whose DMARC verdict is FAIL; `ignore` leaves it to SPF/DKIM. */
-  EMAIL_DMARC_POLICY: z.enum(['ignore', 'reject-on-fail'], { message: 'EMAIL_DMARC_POLICY must be "ignore" or "reject-on-fail"' }).default('reject-on-fail'),
-  /** Characters of body text kept after quotes are stripped. @default 20000 */
-  EMAIL_MAX_BODY_CHARS: positiveInteger('EMAIL_MAX_BODY_CHARS', 20_000),
-  /** Largest raw message parsed. @default 20 MiB */
-  EMAIL_MAX_RAW_BYTES: positiveInteger('EMAIL_MAX_RAW_BYTES', 20 * 1024 * 1024),
-  /** Largest attachment stored; a larger one is listed as omitted. @default 10 MiB */
-  EMAIL_MAX_ATTACHMENT_BYTES: positiveInteger('EMAIL_MAX_ATTACHMENT_BYTES', 10 * 1024 * 1024),
+  INGRESS_QUEUE_URL: fifoQueueUrl.meta({ description: 'The SQS FIFO queue events go to (the URL ends in `.fifo`).' }),
+  EMAIL_ALLOWED_SENDERS: senderList.meta({
+    description: 'Who may write to the agents, comma-separated: exact addresses (`ana@example.com`) or whole domains (`@example.com` or `example.com`: that domain only, not its subdomains; no wildcards).',
+  }),
+  EMAIL_REPLY_TOKEN_SECRET: requiredText('EMAIL_REPLY_TOKEN_SECRET', 'the secret that signs reply plus-addresses; the worker uses the same one').meta({
+    description: 'Checks the reply plus-addresses; the worker signs them with the same secret. Local runner; the Lambda reads EMAIL_REPLY_TOKEN_SECRET_ARN instead.',
+  }),
+  EMAIL_DMARC_POLICY: z
+    .enum(['ignore', 'reject-on-fail'], { message: 'EMAIL_DMARC_POLICY must be "ignore" or "reject-on-fail"' })
+    .default('reject-on-fail')
+    .meta({ description: '`reject-on-fail` drops mail whose DMARC verdict is FAIL; `ignore` leaves it to the SPF/DKIM alignment rule, which still applies.' }),
+  EMAIL_MAX_BODY_CHARS: positiveInteger('EMAIL_MAX_BODY_CHARS', 20_000).meta({ description: 'Characters of body text kept after quotes are stripped.' }),
+  EMAIL_MAX_RAW_BYTES: positiveInteger('EMAIL_MAX_RAW_BYTES', 20 * 1024 * 1024).meta({ description: 'Largest raw message parsed, in bytes.', unset: '20 MiB' }),
+  EMAIL_MAX_ATTACHMENT_BYTES: positiveInteger('EMAIL_MAX_ATTACHMENT_BYTES', 10 * 1024 * 1024).meta({ description: 'Largest attachment stored, in bytes; a larger one is listed as omitted.', unset: '10 MiB' }),
 });
 
 export type EmailEdgeSettings = z.infer<typeof emailEdgeSettingsSchema>;
 
 /** In AWS the reply token secret is read from Secrets Manager at cold start; the configuration names the secret. */
 export const emailSecretArnsSchema = z.object({
-  EMAIL_REPLY_TOKEN_SECRET_ARN: requiredText('EMAIL_REPLY_TOKEN_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the email reply token secret'),
+  EMAIL_REPLY_TOKEN_SECRET_ARN: requiredText('EMAIL_REPLY_TOKEN_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the email reply token secret').meta({
+    description: 'The Secrets Manager secret holding the email reply token secret, read at cold start.',
+  }),
 });
 
 /** The edge's settings that are not secrets: what the Lambda reads from its environment. */

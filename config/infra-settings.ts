@@ -50,110 +50,98 @@ const completeSecretArn = z
   });
 
 export const deploymentSettingsSchema = z.object({
-  /** AWS account; unset leaves the stack environment-agnostic. */
-  account: z.string().trim().regex(/^\d{12}$/).optional(),
-  /** AWS region; unset leaves the stack environment-agnostic. SES receiving exists in a few regions only. */
-  region: text.optional(),
-  stackName: text.default('DurableAgents'),
+  account: z
+    .string()
+    .trim()
+    .regex(/^\d{12}$/)
+    .optional()
+    .meta({ description: 'AWS account to deploy to.', unset: 'the stack is environment-agnostic' }),
+  region: text.optional().meta({ description: 'AWS region to deploy to; SES receiving exists in a few regions only.', unset: 'the stack is environment-agnostic' }),
+  stackName: text.default('DurableAgents').meta({ description: 'Name of the CloudFormation stack.' }),
 
-  /** Temporal Cloud endpoint, `namespace.account.tmprl.cloud:7233` (mTLS) or the regional API-key endpoint. */
-  temporalAddress: text.default(PLACEHOLDERS.temporalAddress),
-  temporalNamespace: text.default(PLACEHOLDERS.temporalNamespace),
-  temporalTaskQueue: text.default('agents'),
-  /** How workers and the dispatcher authenticate: `mtls` uses `tlsCert`/`tlsKey` of the secret, `api-key` its `apiKey`. */
-  temporalAuth: z.enum(['mtls', 'api-key']).default('mtls'),
-  /** Secret holding JSON `{ "tlsCert": "…PEM…", "tlsKey": "…PEM…", "apiKey"?: "…" }`. */
-  temporalSecretArn: completeSecretArn.default(PLACEHOLDERS.temporalSecretArn),
-  /**
-   * One secret per value (a plain SecretString), so each role reads only what it uses: the
-   * Slack signing secret (Slack edge), the approval token secret (Slack edge, dispatcher,
-   * worker), the email reply token secret (email edge, worker), the Gemini API key and the
-   * Slack bot token (worker; without it, no Slack replies).
-   */
-  slackSigningSecretArn: completeSecretArn.default(PLACEHOLDERS.slackSigningSecretArn),
-  approvalTokenSecretArn: completeSecretArn.default(PLACEHOLDERS.approvalTokenSecretArn),
-  emailReplyTokenSecretArn: completeSecretArn.default(PLACEHOLDERS.emailReplyTokenSecretArn),
-  googleApiKeySecretArn: completeSecretArn.default(PLACEHOLDERS.googleApiKeySecretArn),
-  slackBotTokenSecretArn: completeSecretArn.optional(),
-  /**
-   * The payload encryption keys (worker, dispatcher): JSON `{ "keys": [{ "id": "…", "key":
-   * "<32 bytes in base64>" }] }`, newest first; the first encrypts, all decrypt (docs/security.md).
-   */
-  payloadKeysSecretArn: completeSecretArn.default(PLACEHOLDERS.payloadKeysSecretArn),
+  temporalAddress: text.default(PLACEHOLDERS.temporalAddress).meta({ description: 'Temporal Cloud endpoint, `namespace.account.tmprl.cloud:7233` (mTLS) or the regional API-key endpoint.' }),
+  temporalNamespace: text.default(PLACEHOLDERS.temporalNamespace).meta({ description: 'Temporal namespace the workers and the dispatcher use.' }),
+  temporalTaskQueue: text.default('agents').meta({ description: 'Task queue of conversations and agent runs (`TEMPORAL_TASK_QUEUE` of the worker and the dispatcher).' }),
+  temporalAuth: z
+    .enum(['mtls', 'api-key'])
+    .default('mtls')
+    .meta({ description: 'How workers and the dispatcher authenticate to Temporal: `mtls` uses `tlsCert`/`tlsKey` of the Temporal secret, `api-key` its `apiKey`.' }),
+  temporalSecretArn: completeSecretArn.default(PLACEHOLDERS.temporalSecretArn).meta({ description: 'Secret holding JSON `{ "tlsCert": "…PEM…", "tlsKey": "…PEM…", "apiKey"?: "…" }` (dispatcher, worker).' }),
+  // One secret per value (a plain SecretString), so each role reads only what it uses.
+  slackSigningSecretArn: completeSecretArn.default(PLACEHOLDERS.slackSigningSecretArn).meta({ description: 'Secret holding the Slack signing secret (Slack edge).' }),
+  approvalTokenSecretArn: completeSecretArn
+    .default(PLACEHOLDERS.approvalTokenSecretArn)
+    .meta({ description: 'Secret holding the HMAC secret of approval buttons and email approval codes (Slack edge, dispatcher, worker).' }),
+  emailReplyTokenSecretArn: completeSecretArn.default(PLACEHOLDERS.emailReplyTokenSecretArn).meta({ description: 'Secret holding the HMAC secret of reply plus-addresses (email edge, worker).' }),
+  googleApiKeySecretArn: completeSecretArn.default(PLACEHOLDERS.googleApiKeySecretArn).meta({ description: 'Secret holding the Gemini API key (worker).' }),
+  slackBotTokenSecretArn: completeSecretArn.optional().meta({ description: 'Secret holding the Slack bot token (worker, and the Slack edge for slash commands).', unset: 'no Slack replies' }),
+  payloadKeysSecretArn: completeSecretArn.default(PLACEHOLDERS.payloadKeysSecretArn).meta({
+    description: 'Secret holding the payload encryption keys (worker, dispatcher): JSON `{ "keys": [{ "id": "…", "key": "<32 bytes in base64>" }] }`, newest first; the first encrypts, all decrypt ([security](security.md)).',
+  }),
 
-  /**
-   * Domain the agents receive and send mail as (`<agent>@<emailDomain>`, a verified SES
-   * identity). Required for a deploy: it scopes the receipt rule, the worker's SES permission
-   * (that identity only) and every reply's From address.
-   */
-  emailDomain: text.regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, { message: 'must be a domain name, e.g. agents.example.com' }).default(PLACEHOLDERS.emailDomain),
-  /** Receipt rule recipients (addresses or domains); defaults to `emailDomain`. */
-  emailRecipients: list.optional(),
-  /** `EMAIL_ALLOWED_SENDERS` of the email ingress. The default `@invalid` accepts nobody. */
-  emailAllowedSenders: text.default('@invalid'),
-  /** SES configuration set replies are sent with (`EMAIL_CONFIGURATION_SET`); also narrows the worker's SES permission to it. */
-  emailConfigurationSet: text.optional(),
-  /** Add the receipt rule to this existing (active) rule set instead of creating one. */
-  sesRuleSetName: text.optional(),
-  /** Days raw inbound mail is kept. */
-  rawMailExpirationDays: integer(1, 3650).default(90),
+  emailDomain: text
+    .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, { message: 'must be a domain name, e.g. agents.example.com' })
+    .default(PLACEHOLDERS.emailDomain)
+    .meta({
+      description: "Domain the agents receive and send mail as (`<agent>@<emailDomain>`, a verified SES identity): it scopes the receipt rule, the worker's SES permission (that identity only) and every reply's From address.",
+    }),
+  emailRecipients: list.optional().meta({ description: 'Receipt rule recipients (addresses or domains).', unset: '`emailDomain`' }),
+  emailAllowedSenders: text.default('@invalid').meta({ description: '`EMAIL_ALLOWED_SENDERS` of the email edge.', unset: 'accepts nobody' }),
+  emailConfigurationSet: text.optional().meta({ description: "SES configuration set replies are sent with (`EMAIL_CONFIGURATION_SET`); it also narrows the worker's SES permission to it.", unset: 'none' }),
+  sesRuleSetName: text.optional().meta({ description: 'An existing (active) SES rule set to add the receipt rule to.', unset: 'the stack creates one' }),
+  rawMailExpirationDays: integer(1, 3650).default(90).meta({ description: 'Days raw inbound mail is kept.' }),
 
-  /** SQS receives of one message before it moves to the dead-letter queue. */
-  maxReceiveCount: integer(1, 1000).default(5),
-  /** Agent of events that name none (`SLACK_DEFAULT_AGENT`, `DISPATCH_DEFAULT_AGENT`). */
-  slackDefaultAgent: text.default('assistant'),
-  /** Agents events may name (`DISPATCH_AGENTS`, comma-separated); others are dropped. Unset: any. */
-  dispatchAgents: list.optional(),
-  slackBotUserId: text.optional(),
-  /**
-   * Prompts the Slack edge sets when a person opens the agent's DM (`SLACK_SUGGESTED_PROMPTS`),
-   * a JSON array of `{title, message}`, at most four. Unset: the `agent_view` prompts of slack/manifest.json.
-   */
-  slackSuggestedPrompts: z.preprocess(parseJsonText, suggestedPromptsSchema).optional(),
+  maxReceiveCount: integer(1, 1000).default(5).meta({ description: 'SQS receives of one message before it moves to the dead-letter queue.' }),
+  slackDefaultAgent: text.default('assistant').meta({ description: 'Agent of events that name none (`SLACK_DEFAULT_AGENT`, `DISPATCH_DEFAULT_AGENT`).' }),
+  dispatchAgents: list.optional().meta({ description: 'Agents events may name (`DISPATCH_AGENTS`); others are dropped.', unset: 'any' }),
+  slackBotUserId: text.optional().meta({ description: "The Slack app's bot user id (`SLACK_BOT_USER_ID` of the Slack edge).", unset: 'taken from each event' }),
+  slackSuggestedPrompts: z
+    .preprocess(parseJsonText, suggestedPromptsSchema)
+    .optional()
+    .meta({
+      description: "Prompts the Slack edge sets when a person opens the agent's DM (`SLACK_SUGGESTED_PROMPTS`), a JSON array of `{title, message}`, at most four.",
+      unset: 'the `agent_view` prompts of slack/manifest.json',
+    }),
 
-  /** Further plain (not secret) worker variables as a JSON object, e.g. `{"GEMINI_MODEL":"…","MODEL_CALLS_PER_SECOND":"5"}`. */
   workerEnvironment: z
     .preprocess(parseJsonText, z.record(z.string(), z.string(), { message: 'must be a JSON object of strings, e.g. {"GEMINI_MODEL":"gemini-3.5-flash"}' }))
-    .default({}),
-  workerCpu: integer(256, 16384).default(512),
-  workerMemoryMiB: integer(512, 122880).default(1024),
-  workerDesiredCount: integer(1, 100).default(1),
-  workerArchitecture: z.enum(['arm64', 'x86_64']).default('arm64'),
-  /**
-   * Worker Deployment of the workers (worker versioning; each image's tag is its build id).
-   * Empty turns versioning off. After each deploy, make the new version current
-   * (`npm run deployment -- current`). No dots: Temporal writes a version as `<name>.<build id>`.
-   */
-  workerDeploymentName: z.string().trim().regex(/^[^.\s]*$/, { message: 'may not contain dots or spaces' }).default('durable-agents'),
-  /** Build ids of earlier worker images still running pinned runs (`npm run deployment -- describe` lists them as draining); each keeps one task until drained. */
-  workerDrainingBuildIds: list.default([]),
-  /**
-   * What a new worker version does once its tasks poll: `first` becomes current only when no
-   * version is (the first deploy); `always` becomes current (the deploy switches new runs over
-   * once the new tasks are up); `never` waits for `npm run deployment -- current` or a ramp.
-   */
-  workerVersionPromotion: z.enum(['first', 'always', 'never']).default('first'),
-  /** 0: public subnets and a public IP per task (no NAT cost); 1 or 2: private subnets behind NAT gateways. */
-  natGateways: integer(0, 2).default(0),
-  containerInsights: flag.default(false),
-  /** An OpenTelemetry collector (ADOT) beside the worker: its spans to X-Ray, its Runtime metrics to CloudWatch. */
-  otelCollector: flag.default(true),
-  logRetentionDays: integer(1, 3653).default(30),
+    .default({})
+    .meta({ description: 'Further plain (not secret) worker variables as a JSON object, e.g. `{"GEMINI_MODEL":"…","MODEL_CALLS_PER_SECOND":"5"}`.', unset: 'none' }),
+  workerCpu: integer(256, 16384).default(512).meta({ description: 'CPU units of a worker task (1024 = 1 vCPU).' }),
+  workerMemoryMiB: integer(512, 122880).default(1024).meta({ description: 'Memory of a worker task, in MiB.' }),
+  workerDesiredCount: integer(1, 100).default(1).meta({ description: 'Worker tasks at deploy, between workerMinCount and workerMaxCount.' }),
+  workerArchitecture: z.enum(['arm64', 'x86_64']).default('arm64').meta({ description: 'CPU architecture of the worker image and tasks.' }),
+  workerDeploymentName: z
+    .string()
+    .trim()
+    .regex(/^[^.\s]*$/, { message: 'may not contain dots or spaces' })
+    .default('durable-agents')
+    .meta({
+      description:
+        "Worker Deployment of the workers (worker versioning; each image's tag is its build id). Empty turns versioning off. After each deploy, make the new version current (`npm run deployment -- current`). No dots: Temporal writes a version as `<name>.<build id>`.",
+    }),
+  workerDrainingBuildIds: list
+    .default([])
+    .meta({ description: 'Build ids of earlier worker images still running pinned runs (`npm run deployment -- describe` lists them as draining); each keeps one task until drained.', unset: 'none' }),
+  workerVersionPromotion: z
+    .enum(['first', 'always', 'never'])
+    .default('first')
+    .meta({
+      description:
+        'What a new worker version does once its tasks poll: `first` becomes current only when no version is (the first deploy); `always` becomes current (the deploy switches new runs over once the new tasks are up); `never` waits for `npm run deployment -- current` or a ramp.',
+    }),
+  natGateways: integer(0, 2).default(0).meta({ description: '`0`: public subnets and a public IP per task (no NAT cost); `1` or `2`: private subnets behind NAT gateways.' }),
+  containerInsights: flag.default(false).meta({ description: 'CloudWatch Container Insights on the worker cluster.' }),
+  otelCollector: flag.default(true).meta({ description: 'An OpenTelemetry collector (ADOT) beside the worker: its spans to X-Ray, its Runtime metrics to CloudWatch.' }),
+  logRetentionDays: integer(1, 3653).default(30).meta({ description: 'Days the log groups keep their logs.' }),
 
-  /** Fewest worker tasks auto scaling keeps: at least 1, since the worker itself publishes the backlog that scaling reads. */
-  workerMinCount: integer(1, 100).default(1),
-  /** Most worker tasks auto scaling starts. */
-  workerMaxCount: integer(1, 100).default(4),
-  /** Summed task-queue backlog (the TaskQueueBacklog metric) at which one worker task is added; five times this adds three. */
-  workerScaleOutBacklog: integer(1, 100000).default(20),
-  /** Average worker CPU, in percent, that target tracking keeps. */
-  workerCpuTargetPercent: integer(10, 90).default(60),
-  /** Concurrency reserved for (and capping) the public Slack function; 0 reserves nothing. */
-  slackReservedConcurrency: integer(0, 1000).default(50),
-  /** Address subscribed to the alarm topic (it must confirm); unset: no subscription. */
-  alarmEmail: z.email().optional(),
-  /** Model calls failing, in percent over 15 minutes, that alarm. */
-  modelErrorRatePercent: integer(1, 100).default(10),
+  workerMinCount: integer(1, 100).default(1).meta({ description: 'Fewest worker tasks auto scaling keeps: at least 1, since the worker itself publishes the backlog that scaling reads.' }),
+  workerMaxCount: integer(1, 100).default(4).meta({ description: 'Most worker tasks auto scaling starts.' }),
+  workerScaleOutBacklog: integer(1, 100000).default(20).meta({ description: 'Summed task-queue backlog (the TaskQueueBacklog metric) at which one worker task is added; five times this adds three.' }),
+  workerCpuTargetPercent: integer(10, 90).default(60).meta({ description: 'Average worker CPU, in percent, that target tracking keeps.' }),
+  slackReservedConcurrency: integer(0, 1000).default(50).meta({ description: 'Concurrency reserved for (and capping) the public Slack function; `0` reserves nothing.' }),
+  alarmEmail: z.email().optional().meta({ description: 'Address subscribed to the alarm topic (it must confirm).', unset: 'no subscription' }),
+  modelErrorRatePercent: integer(1, 100).default(10).meta({ description: 'Model calls failing, in percent over 15 minutes, that alarm.' }),
 }).superRefine((settings, context) => {
   if (settings.workerMinCount > settings.workerMaxCount) {
     context.addIssue({ code: 'custom', path: ['workerMinCount'], message: `must not exceed workerMaxCount (${settings.workerMaxCount})` });

@@ -9,27 +9,26 @@ import { fifoQueueUrl } from '../functions/shared/queue-url.ts';
  * must not accept any.
  */
 export const slackEdgeSettingsSchema = z.object({
-  SLACK_SIGNING_SECRET: requiredText('SLACK_SIGNING_SECRET', "the Slack app's signing secret (Basic Information → App Credentials)"),
-  APPROVAL_TOKEN_SECRET: requiredText('APPROVAL_TOKEN_SECRET', 'the secret that signs approval buttons; the worker uses the same one'),
-  INGRESS_QUEUE_URL: fifoQueueUrl,
-  /** The app's bot user id; events carry it in `authorizations` too, so it is optional. */
-  SLACK_BOT_USER_ID: optionalText,
-  SLACK_DEFAULT_AGENT: z.string().trim().min(1).default('assistant'),
-  /** Largest request body accepted. @default 1 MiB */
-  INGRESS_MAX_BODY_BYTES: positiveInteger('INGRESS_MAX_BODY_BYTES', 1024 * 1024),
-  /** How far a request's timestamp may be from now, either way. @default 300 s */
-  SLACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInteger('SLACK_TIMESTAMP_TOLERANCE_SECONDS', 300),
-  /** Bot token: the edge posts a slash command's root message with it. Unset: commands answer with a note. */
-  SLACK_BOT_TOKEN: optionalText,
-  /**
-   * The default agent's suggested prompts (its definition's `suggestedPrompts`, as JSON), set
-   * on each new assistant thread with the bot token. @default none: Slack shows the manifest's
-   */
-  SLACK_SUGGESTED_PROMPTS: suggestedPromptsSetting.optional(),
-  /** Slack Web API base URL (a local stand-in). @default https://slack.com/api/ */
-  SLACK_API_URL: optionalText,
-  /** Deadline for SQS to accept a message; Slack gives up after 3 s. @default 2500 ms */
-  INGRESS_QUEUE_TIMEOUT_MS: positiveInteger('INGRESS_QUEUE_TIMEOUT_MS', 2500),
+  SLACK_SIGNING_SECRET: requiredText('SLACK_SIGNING_SECRET', "the Slack app's signing secret (Basic Information → App Credentials)").meta({
+    description: "The Slack app's signing secret (Basic Information → App Credentials), which every request's signature is checked with. Local runner; the Lambda reads SLACK_SIGNING_SECRET_ARN instead.",
+  }),
+  APPROVAL_TOKEN_SECRET: requiredText('APPROVAL_TOKEN_SECRET', 'the secret that signs approval buttons; the worker uses the same one').meta({
+    description: 'Checks the approval buttons; the worker signs them with the same secret. Local runner; the Lambda reads APPROVAL_TOKEN_SECRET_ARN instead.',
+  }),
+  INGRESS_QUEUE_URL: fifoQueueUrl.meta({ description: 'The SQS FIFO queue events go to (the URL ends in `.fifo`).' }),
+  SLACK_BOT_USER_ID: optionalText.meta({ description: "The app's bot user id, whose own messages are dropped; events carry it in `authorizations` too, so it may be left unset." }),
+  SLACK_DEFAULT_AGENT: z.string().trim().min(1).default('assistant').meta({ description: 'The agent Slack events go to.' }),
+  INGRESS_MAX_BODY_BYTES: positiveInteger('INGRESS_MAX_BODY_BYTES', 1024 * 1024).meta({ description: 'Largest request body accepted, in bytes; a larger one gets 413.', unset: '1 MiB' }),
+  SLACK_TIMESTAMP_TOLERANCE_SECONDS: positiveInteger('SLACK_TIMESTAMP_TOLERANCE_SECONDS', 300).meta({ description: "How far a request's timestamp may be from now, either way, in seconds." }),
+  SLACK_BOT_TOKEN: optionalText.meta({
+    description: "Bot token the edge posts a slash command's root message with. Local runner; the Lambda reads SLACK_BOT_TOKEN_ARN instead.",
+    unset: 'commands answer with a note to mention the app',
+  }),
+  SLACK_SUGGESTED_PROMPTS: suggestedPromptsSetting
+    .optional()
+    .meta({ description: "The default agent's suggested prompts (its definition's `suggestedPrompts`, as JSON), set on each new assistant thread with the bot token.", unset: "none: Slack shows the manifest's" }),
+  SLACK_API_URL: optionalText.meta({ description: 'Slack Web API base URL (a local stand-in).', unset: '`https://slack.com/api/`' }),
+  INGRESS_QUEUE_TIMEOUT_MS: positiveInteger('INGRESS_QUEUE_TIMEOUT_MS', 2500).meta({ description: 'How long SQS has to accept a message before the answer is 503, in milliseconds; Slack gives up after 3 s.' }),
 });
 
 export type SlackEdgeSettings = z.infer<typeof slackEdgeSettingsSchema>;
@@ -39,10 +38,10 @@ export type SlackEdgeSettings = z.infer<typeof slackEdgeSettingsSchema>;
  * `AWS_REGION`), and an SQS endpoint override for a local SQS (moto).
  */
 export const slackQueueEndpointSchema = z.object({
-  AWS_REGION: optionalText,
-  AWS_DEFAULT_REGION: optionalText,
-  AWS_ENDPOINT_URL_SQS: optionalText,
-  AWS_ENDPOINT_URL: optionalText,
+  AWS_REGION: optionalText.meta({ description: "The Lambda's region (Lambda sets it); SendMessage is signed for it.", unset: '`AWS_DEFAULT_REGION`, else `us-east-1`' }),
+  AWS_DEFAULT_REGION: optionalText.meta({ description: 'The region when AWS_REGION is unset.', unset: '`us-east-1`' }),
+  AWS_ENDPOINT_URL_SQS: optionalText.meta({ description: 'A local SQS (moto).', unset: "AWS_ENDPOINT_URL, else the queue URL's own endpoint" }),
+  AWS_ENDPOINT_URL: optionalText.meta({ description: 'Endpoint of every AWS service, when the service has no variable of its own (a local moto).', unset: 'AWS' }),
 });
 
 /**
@@ -50,10 +49,13 @@ export const slackQueueEndpointSchema = z.object({
  * the function reads them at cold start (`functions/shared/secrets.ts`).
  */
 export const slackSecretArnsSchema = z.object({
-  SLACK_SIGNING_SECRET_ARN: requiredText('SLACK_SIGNING_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the Slack signing secret'),
-  APPROVAL_TOKEN_SECRET_ARN: requiredText('APPROVAL_TOKEN_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the approval token secret'),
-  /** The bot token's secret: slash commands post their root message with it. @default unset: a command gets a note to mention the app instead */
-  SLACK_BOT_TOKEN_ARN: optionalText,
+  SLACK_SIGNING_SECRET_ARN: requiredText('SLACK_SIGNING_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the Slack signing secret').meta({
+    description: 'The Secrets Manager secret holding the Slack signing secret, read at cold start and again when a signature fails.',
+  }),
+  APPROVAL_TOKEN_SECRET_ARN: requiredText('APPROVAL_TOKEN_SECRET_ARN', 'the ARN of the Secrets Manager secret holding the approval token secret').meta({
+    description: 'The Secrets Manager secret holding the approval token secret.',
+  }),
+  SLACK_BOT_TOKEN_ARN: optionalText.meta({ description: 'The Secrets Manager secret holding the bot token: slash commands post their root message with it.', unset: 'commands answer with a note to mention the app' }),
 });
 
 /** The edge's settings that are not secrets: what the Lambda reads from its environment. */
