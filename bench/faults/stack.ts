@@ -22,7 +22,7 @@ import { transcriptStoreSettingsSchema } from '../../store/create-store.ts';
 import { APPROVAL_SECRET, REPLY_SECRET, emailConfig, motoEventQueue, slackConfig } from '../../testkit/ingress.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
-import { startWorkerProcess } from '../../testkit/worker-process.ts';
+import { onceReady, startWorkerProcess } from '../../testkit/worker-process.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -351,16 +351,7 @@ function restartable(name: string, log: (line: string) => void, start: () => Pro
 function startDispatcher(env: Record<string, string>, logFile: WriteStream): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['local/dispatch.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   pipeTo(child, logFile);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('dispatch polling')) resolve(child);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`dispatcher exited early (${code}):\n${output}`)));
-  });
+  return onceReady(child, 'dispatch polling', 'dispatcher');
 }
 
 function pipeTo(child: ChildProcess, file: WriteStream): void {
