@@ -4,7 +4,7 @@ import { DAYS_OF_WEEK, MONTHS, ScheduleOverlapPolicy, type CalendarSpec, type Lo
 import { AMBIENT_RUN_WORKFLOW, type AmbientRunInput } from '../core/ambient.ts';
 import { parseCron, type CronField } from '../core/cron.ts';
 import type { TriggerSpec } from '../core/triggers.ts';
-import { canonicalJson } from '../store/canonical-json.ts';
+import { canonicalJsonSha256 } from '../store/canonical-json.ts';
 
 /** Every ambient schedule id starts so: `ambient:<deployment>:<agent>:<trigger>`. */
 export const SCHEDULE_ID_PREFIX = 'ambient:';
@@ -174,5 +174,5 @@ function rangesOf<Unit>(field: CronField, unit: (value: number) => Unit): '*' | 
 }
 
 function digestOf(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32);
+  return canonicalJsonSha256(value).slice(0, 32);
 }
