@@ -54,6 +54,11 @@ export interface OverheadVariant {
   about: string;
 }
 
+/** The dev server's transfer queue raised and eager activities on. */
+const EAGER_DYNAMIC_CONFIG = { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true };
+/** As `eager_model_main`: eager activities, model calls on the main queue so they are eager too. */
+const EAGER_MAIN_QUEUE = { dynamicConfig: EAGER_DYNAMIC_CONFIG, modelOnMainQueue: true };
+
 /** Variants `--variants` can name; `project_default` is the one the bench runs by default. */
 export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
   project_default: {
@@ -70,12 +75,11 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
     about: 'the dev server as the project ran it before this work (transfer queue raised, no eager activities); model calls on their own queue',
   },
   eager: {
-    dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
+    dynamicConfig: EAGER_DYNAMIC_CONFIG,
     about: 'eager activities on the server; model calls on their own queue (tools eager only)',
   },
   eager_model_main: {
-    dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
-    modelOnMainQueue: true,
+    ...EAGER_MAIN_QUEUE,
     about: 'eager activities; model calls on the main queue, so they are eager too',
   },
   read_only_tools: {
@@ -87,15 +91,13 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
     about: 'as project_default, each tool result 20 KiB (as in the history part): what the payloads cost',
   },
   eager_model_main_queue_limit: {
-    dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
-    modelOnMainQueue: true,
+    ...EAGER_MAIN_QUEUE,
     tuning: { maxTaskQueueActivitiesPerSecond: 1000 } as Tuning,
     naive: false,
     about: "as eager_model_main, with the main queue's server-side rate limit set (1000/s)",
   },
   eager_model_main_worker_limit: {
-    dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
-    modelOnMainQueue: true,
+    ...EAGER_MAIN_QUEUE,
     tuning: { maxActivitiesPerSecond: 1000 } as Tuning,
     naive: false,
     about: 'as eager_model_main, with a per-worker activity rate limit set (1000/s)',
@@ -105,8 +107,7 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
     about: 'as project_default, workflows run on the main thread (debugMode: no deadlock detection): what the thread hops of a local call cost',
   },
   eager_model_main_same_thread: {
-    dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000, 'system.enableActivityEagerExecution': true },
-    modelOnMainQueue: true,
+    ...EAGER_MAIN_QUEUE,
     tuning: { debugMode: true } as Tuning,
     about: 'as eager_model_main, workflows run on the main thread (debugMode: no deadlock detection)',
   },

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { parseDuration } from '../core/duration.ts';
 
 /** A setting is missing or malformed; the message names every variable to set. */
 export class ConfigError extends Error {
@@ -69,7 +70,7 @@ export const duration = (variable: string, fallback: string) =>
     .trim()
     .optional()
     .transform((value) => (value === undefined || value === '' ? fallback : value))
-    .refine((value) => /^\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)$/i.test(value), {
+    .refine((value) => (parseDuration(value) ?? -1) >= 0, {
       message: `${variable} must be a duration such as '30 seconds', '1 hour' or '24h'`,
     });
 

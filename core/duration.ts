@@ -1,7 +1,9 @@
 /**
- * Durations as Temporal reads them, in milliseconds. Pure module: workflows import it.
- * The SDK's own converter lives under an internal path (`@temporalio/common/lib/time`),
- * which no module here imports; this one reads the same formats.
+ * The one duration grammar: durations as Temporal reads them, in milliseconds. Pure module:
+ * workflows import it, and so do the trigger validation and the settings helper, so a value
+ * one of them accepts is one Temporal accepts. The SDK's own converter lives under an
+ * internal path (`@temporalio/common/lib/time`), which no module here imports; this one reads
+ * the same formats (the `ms` package's): '15 minutes', '1.5h', '2 days', '1 week', '250'.
  */
 
 import type { Duration } from '@temporalio/common';
@@ -29,11 +31,26 @@ const UNITS: [RegExp, string][] = [
 
 const DURATION = /^(-?(?:\d+)?\.?\d+) *([a-z]+)?$/i;
 
+/** Like `ms`, the SDK reads no string longer than this. */
+const MAX_DURATION_LENGTH = 100;
+
+/**
+ * `'5 minutes'` → 300000, a finite number is already milliseconds, anything else
+ * (including a string over 100 characters or with spaces around it) is undefined.
+ */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== 'string' || value.length > MAX_DURATION_LENGTH) return undefined;
+  const match = DURATION.exec(value);
+  if (!match) return undefined;
+  const unit = match[2] === undefined ? 'ms' : UNITS.find(([pattern]) => pattern.test(match[2]!.toLowerCase()))?.[1];
+  return unit === undefined ? undefined : Number.parseFloat(match[1]!) * UNIT_MS[unit]!;
+}
+
 /** `'5 minutes'` → 300000; a number is already milliseconds. Throws a TypeError on anything else, as the SDK does. */
 export function durationMs(value: Duration): number {
   if (typeof value === 'number') return value;
-  const match = value.length <= 100 ? DURATION.exec(value) : null;
-  const unit = match?.[2] === undefined ? 'ms' : UNITS.find(([pattern]) => pattern.test(match[2]!.toLowerCase()))?.[1];
-  if (!match || unit === undefined) throw new TypeError(`Invalid duration string: '${value}'`);
-  return Number.parseFloat(match[1]!) * UNIT_MS[unit]!;
+  const milliseconds = parseDuration(value);
+  if (milliseconds === undefined) throw new TypeError(`Invalid duration string: '${value}'`);
+  return milliseconds;
 }

@@ -1,5 +1,6 @@
 import type { Duration } from './spec.ts';
 import { parseCron, type CronSchedule } from './cron.ts';
+import { parseDuration } from './duration.ts';
 import { affectedWallClock, timeZoneProblem, zoneTransitions } from './time-zones.ts';
 
 /** Where an ambient run's result goes. */
@@ -80,7 +81,7 @@ export function validateTrigger(agent: string, trigger: TriggerOptions, options:
     const problem = daylightSavingProblem(cron, timezone, options.now ?? Date.now(), options.years ?? DST_CHECK_YEARS);
     if (problem) fail(problem);
   } else {
-    const milliseconds = durationMilliseconds(trigger.every!);
+    const milliseconds = parseDuration(trigger.every!);
     if (milliseconds === undefined) fail(`every "${String(trigger.every)}" is not a duration such as "15 minutes", "2 hours" or "1 day"`);
     if (milliseconds! < MINIMUM_INTERVAL_MS) fail(`every "${String(trigger.every)}" is under one minute; the shortest interval is "1 minute"`);
   }
@@ -136,26 +137,6 @@ function daylightSavingProblem(cron: CronSchedule, zone: string, now: number, ye
     return `cron "${cron.expression}" fires at ${time} in ${zone}, which ${what}; pick a time outside the change, or use timezone "UTC"`;
   }
   return undefined;
-}
-
-const UNIT_MILLISECONDS: Readonly<Record<string, number>> = {
-  ms: 1, msec: 1, msecs: 1, millisecond: 1, milliseconds: 1,
-  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
-  m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
-  h: 3_600_000, hr: 3_600_000, hrs: 3_600_000, hour: 3_600_000, hours: 3_600_000,
-  d: 86_400_000, day: 86_400_000, days: 86_400_000,
-  w: 604_800_000, week: 604_800_000, weeks: 604_800_000,
-};
-
-/** Milliseconds of a Duration (a number of milliseconds or an `ms`-style string), or undefined if it is not one. */
-export function durationMilliseconds(value: Duration): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
-  if (!match) return undefined;
-  const unit = match[2]!.toLowerCase();
-  const scale = unit === '' ? 1 : UNIT_MILLISECONDS[unit];
-  return scale === undefined ? undefined : Number(match[1]) * scale;
 }
 
 function pad(value: number): string {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * JSON with object keys sorted (by UTF-16 code units, as RFC 8785 does), no whitespace,
  * and otherwise `JSON.stringify`'s rules: `toJSON` is honoured, `undefined` and functions
@@ -9,6 +11,11 @@ export function canonicalJson(value: unknown): string {
   const text = serialize(value, '', new Set());
   if (text === undefined) throw new TypeError(`Cannot store ${typeof value} as JSON.`);
   return text;
+}
+
+/** SHA-256 (hex) of a value's canonical JSON: equal values hash equally, whatever their key order. */
+export function canonicalJsonSha256(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
 function serialize(input: unknown, key: string, ancestors: Set<object>): string | undefined {

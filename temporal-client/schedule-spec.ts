@@ -4,6 +4,7 @@ import { DAYS_OF_WEEK, MONTHS, ScheduleOverlapPolicy, type CalendarSpec, type Lo
 import { AMBIENT_RUN_WORKFLOW, type AmbientRunInput } from '../core/ambient.ts';
 import { parseCron, type CronField } from '../core/cron.ts';
 import type { TriggerSpec } from '../core/triggers.ts';
+import { canonicalJsonSha256 } from '../store/canonical-json.ts';
 
 /** Every ambient schedule id starts so: `ambient:<deployment>:<agent>:<trigger>`. */
 export const SCHEDULE_ID_PREFIX = 'ambient:';
@@ -173,15 +174,5 @@ function rangesOf<Unit>(field: CronField, unit: (value: number) => Unit): '*' | 
 }
 
 function digestOf(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32);
-}
-
-/** JSON with object keys sorted, so equal values hash equally whatever their key order. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return canonicalJsonSha256(value).slice(0, 32);
 }

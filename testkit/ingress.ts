@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { MOTO_CLIENT_CONFIG, freePort } from './moto.ts';
 import type { EmailEdgeSettings } from '../config/email-edge-settings.ts';
+import { createSqsEventQueue, type EventQueue } from '../functions/shared/event-queue.ts';
 import type { SlackEdgeSettings } from '../config/slack-edge-settings.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-8f3a';
@@ -71,6 +72,11 @@ export function form(fields: Record<string, string>): string {
 
 export function sqsClient(endpoint: string): SQSClient {
   return new SQSClient({ ...MOTO_CLIENT_CONFIG, endpoint });
+}
+
+/** The edges' own queue (signed SendMessage over `fetch`), writing to moto, or to `endpoint` when given. */
+export function motoEventQueue(queueUrl: string, options: { endpoint?: string; timeoutMs?: number } = {}): EventQueue {
+  return createSqsEventQueue({ queueUrl, region: MOTO_CLIENT_CONFIG.region, credentials: () => MOTO_CLIENT_CONFIG.credentials, ...options });
 }
 
 export async function createFifoQueue(sqs: SQSClient, prefix = 'ingress'): Promise<string> {

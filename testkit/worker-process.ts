@@ -12,15 +12,23 @@ const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url))
  */
 export function startWorkerProcess(env: Record<string, string>, options: { cwd?: string } = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [WORKER_MAIN], { env: { ...process.env, PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
+  return onceReady(child, 'Worker polling', 'worker');
+}
+
+/**
+ * Resolves with `child` once it has printed `ready` (on stdout or stderr); a child that exits
+ * first rejects, naming `name` and quoting all it printed.
+ */
+export function onceReady(child: ChildProcess, ready: string, name: string): Promise<ChildProcess> {
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Worker polling')) resolve(child);
+      if (output.includes(ready)) resolve(child);
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited early (${code}):\n${output}`)));
   });
 }
 

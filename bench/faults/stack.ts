@@ -10,9 +10,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import type { Client } from '@temporalio/client';
 import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
 import { silentLog } from '../../functions/shared/log.ts';
-import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
-import { createSignedEventQueue } from '../../functions/slack/signed-event-queue.ts';
 import { startGeminiServer, type GeminiReply, type GeminiRequest, type GeminiServer } from '../../local/gemini-server.ts';
 import { serveOnNode } from '../../local/node-server.ts';
 import { startPersistentDevServer, type LocalTemporal } from '../../local/persistent-dev-server.ts';
@@ -22,10 +20,10 @@ import { freePort } from '../../local/free-port.ts';
 import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { recordFilesFor } from '../../store/record-files.ts';
 import { transcriptStoreSettingsSchema } from '../../store/create-store.ts';
-import { APPROVAL_SECRET, REPLY_SECRET, emailConfig, slackConfig } from '../../testkit/ingress.ts';
+import { APPROVAL_SECRET, REPLY_SECRET, emailConfig, motoEventQueue, slackConfig } from '../../testkit/ingress.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
-import { startWorkerProcess } from '../../testkit/worker-process.ts';
+import { onceReady, startWorkerProcess } from '../../testkit/worker-process.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -205,7 +203,7 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
   const edge = await serveOnNode(
     createSlackApp({
       config: slackConfig(queueUrl),
-      queue: createSignedEventQueue({ queueUrl, region: MOTO_CLIENT_CONFIG.region, credentials: () => MOTO_CLIENT_CONFIG.credentials, endpoint: sqsProxy.url, timeoutMs: 2500 }),
+      queue: motoEventQueue(queueUrl, { endpoint: sqsProxy.url, timeoutMs: 2500 }),
       log: silentLog,
     }),
     0,
@@ -215,11 +213,10 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
 
   // The email edge: reads SES's stored message from S3, queues through the proxy too.
   const transcripts = transcriptStoreSettingsSchema.parse({ TRANSCRIPT_STORE: 's3', TRANSCRIPT_BUCKET, AWS_ENDPOINT_URL_S3: moto.endpoint });
-  const edgeSqs = new SQSClient({ ...MOTO_CLIENT_CONFIG, endpoint: sqsProxy.url, maxAttempts: 1 });
   const receiveEmail = createEmailBatchHandler({
     config: emailConfig(queueUrl),
     s3,
-    queue: createSqsEventQueue({ client: edgeSqs, queueUrl }),
+    queue: motoEventQueue(queueUrl, { endpoint: sqsProxy.url }),
     threads: createEmailThreadIndex(recordFilesFor(transcripts, { s3Client: s3 })),
     log: silentLog,
   });
@@ -322,7 +319,7 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
     },
     async close() {
       for (const closer of closers.reverse()) await closer().catch(() => undefined);
-      for (const client of [s3, sqs, ses, edgeSqs]) client.destroy();
+      for (const client of [s3, sqs, ses]) client.destroy();
       workerLog.end();
       dispatcherLog.end();
     },
@@ -355,16 +352,7 @@ function restartable(name: string, log: (line: string) => void, start: () => Pro
 function startDispatcher(env: Record<string, string>, logFile: WriteStream): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['local/dispatch.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   pipeTo(child, logFile);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('dispatch polling')) resolve(child);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`dispatcher exited early (${code}):\n${output}`)));
-  });
+  return onceReady(child, 'dispatch polling', 'dispatcher');
 }
 
 function pipeTo(child: ChildProcess, file: WriteStream): void {

@@ -1,10 +1,10 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { createTranscriptStore } from '../../store/create-store.ts';
 import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { recordFilesFor } from '../../store/record-files.ts';
 import { loadSecrets, secretsManagerReaderFrom, secretsOrExit, withSecretRefresh } from '../shared/secrets.ts';
-import { createSqsEventQueue } from '../shared/sqs-sdk-queue.ts';
+import { credentialsFromEnvironment, sqsTargetFromEnvironment } from '../shared/aws-signature.ts';
+import { createSqsEventQueue } from '../shared/event-queue.ts';
 import { createEmailBatchHandler } from './email-batch.ts';
 import { loadEmailLambdaSettings } from '../../config/email-edge-settings.ts';
 
@@ -18,7 +18,12 @@ const secrets = await secretsOrExit(
     secrets: { EMAIL_REPLY_TOKEN_SECRET: { variable: 'EMAIL_REPLY_TOKEN_SECRET_ARN', arn: settings.secretArns.EMAIL_REPLY_TOKEN_SECRET_ARN } },
   }),
 );
-const queue = createSqsEventQueue({ client: new SQSClient({}), queueUrl: settings.edge.INGRESS_QUEUE_URL });
+// The same signed SendMessage as the Slack edge, with the function role's credentials.
+const queue = createSqsEventQueue({
+  queueUrl: settings.edge.INGRESS_QUEUE_URL,
+  ...sqsTargetFromEnvironment(process.env),
+  credentials: () => credentialsFromEnvironment(process.env),
+});
 const s3 = new S3Client({});
 // Attachments go into the transcript store, with no cache: each is written once.
 const store = createTranscriptStore({ ...settings.transcripts, TRANSCRIPT_CACHE_BYTES: 0 }, { s3Client: s3 });

@@ -62,6 +62,16 @@ export function credentialsFromEnvironment(env: Environment): AwsCredentials {
   return { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
 }
 
+/**
+ * The region and SQS endpoint the environment names, read as the AWS SDK reads them:
+ * `AWS_REGION` (Lambda sets it) or `AWS_DEFAULT_REGION`, else us-east-1; an endpoint override
+ * (`AWS_ENDPOINT_URL_SQS`, then `AWS_ENDPOINT_URL`) for a local SQS such as moto.
+ */
+export function sqsTargetFromEnvironment(env: Environment): { region: string; endpoint?: string } {
+  const endpoint = env.AWS_ENDPOINT_URL_SQS?.trim() || env.AWS_ENDPOINT_URL?.trim();
+  return { region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1', ...(endpoint ? { endpoint } : {}) };
+}
+
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }

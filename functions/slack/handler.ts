@@ -3,7 +3,7 @@ import { credentialsFromEnvironment } from '../shared/aws-signature.ts';
 import { loadSecrets, secretsManagerReaderFrom, withSecretsReadInBackground, type SecretSet } from '../shared/secrets.ts';
 import { createSlackApp } from './app.ts';
 import { loadSlackLambdaSettings } from '../../config/slack-edge-settings.ts';
-import { createSignedEventQueue } from './signed-event-queue.ts';
+import { createSqsEventQueue } from '../shared/event-queue.ts';
 import { createSlackPoster, createSuggestedPromptsSetter } from './slack-post.ts';
 
 // Read at cold start: a missing setting fails the init, naming the variable, before any request.
@@ -21,7 +21,7 @@ const readSecrets = () =>
       ...(settings.secretArns.SLACK_BOT_TOKEN_ARN ? { SLACK_BOT_TOKEN: { variable: 'SLACK_BOT_TOKEN_ARN', arn: settings.secretArns.SLACK_BOT_TOKEN_ARN } } : {}),
     } as Record<SlackSecret, { variable: string; arn: string }>,
   });
-const queue = createSignedEventQueue({
+const queue = createSqsEventQueue({
   queueUrl: settings.edge.INGRESS_QUEUE_URL,
   region: settings.region,
   // Lambda puts the function role's credentials in the environment; read them per request.

@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { parseInboundEvent, slackConversationId, type InboundEvent } from '../../events/inbound-event.ts';
+import type { InboundEvent } from '../../events/inbound-event.ts';
 import { requireShape } from './request-body.ts';
+import { slackInboundEvent } from './slack-inbound-event.ts';
 import { slackPlainText } from './slack-post.ts';
 
 /** What the slash-command endpoint does: Slack shows a `reply` to the user who typed it. */
@@ -48,25 +49,9 @@ export function commandRootText(command: SlackCommand): string {
 
 /** The event of a command whose root message is `rootTs`. */
 export function commandEvent(command: SlackCommand, rootTs: string, options: SlackCommandOptions): InboundEvent {
-  return parseInboundEvent({
-    version: 1,
-    id: `slack-command:${command.team_id}:${command.trigger_id}`,
-    source: 'slack',
-    kind: 'message',
-    conversationId: slackConversationId(command.team_id, command.channel_id, rootTs),
-    agent: options.defaultAgent,
-    receivedAt: new Date(options.now()).toISOString(),
-    user: { id: command.user_id, ...(command.user_name ? { name: command.user_name } : {}) },
-    text: command.text,
-    slack: {
-      teamId: command.team_id,
-      channelId: command.channel_id,
-      threadTs: rootTs,
-      ts: rootTs,
-      responseUrl: command.response_url,
-      triggerId: command.trigger_id,
-    },
-  });
+  const place = { teamId: command.team_id, channelId: command.channel_id, threadTs: rootTs, ts: rootTs, responseUrl: command.response_url, triggerId: command.trigger_id };
+  const user = { id: command.user_id, ...(command.user_name ? { name: command.user_name } : {}) };
+  return slackInboundEvent(place, { id: `slack-command:${command.team_id}:${command.trigger_id}`, kind: 'message', agent: options.defaultAgent, user, text: command.text }, options.now);
 }
 
 /** What the person who typed the command reads when no conversation could start. */

@@ -1,7 +1,8 @@
 import * as z from 'zod';
-import { isStopText, parseInboundEvent, slackConversationId, slackViewContextId, type InboundEvent } from '../../events/inbound-event.ts';
+import { isStopText, slackViewContextId, type InboundEvent } from '../../events/inbound-event.ts';
 import { MAX_VIEW_ENTITIES, type ViewEntity } from '../../core/conversation.ts';
 import { requireShape } from './request-body.ts';
+import { slackInboundEvent } from './slack-inbound-event.ts';
 
 /** What the Events API endpoint does with one request. */
 export type SlackEventOutcome =
@@ -121,20 +122,16 @@ export function normaliseSlackEvent(body: unknown, options: SlackEventOptions): 
     const stopped = requireShape(sessionStoppedSchema, event, 'event');
     return {
       type: 'event',
-      event: parseInboundEvent({
-        version: 1,
-        // One click is one event: Slack's retries share the event_ts.
-        id: `slack-stop:${callback.team_id}:${stopped.channel}:${stopped.thread_ts}:${stopped.event_ts ?? callback.event_id ?? stopped.user}`,
-        source: 'slack',
-        kind: 'stop',
-        conversationId: slackConversationId(callback.team_id, stopped.channel, stopped.thread_ts),
-        agent: options.defaultAgent,
-        receivedAt: new Date(options.now()).toISOString(),
-        user: { id: stopped.user },
-        text: 'stop',
-        slack: { teamId: callback.team_id, channelId: stopped.channel, threadTs: stopped.thread_ts },
-        nativeStop: { streamingMessageTs: stopped.streaming_message_ts },
-      }),
+      event: slackInboundEvent(
+        { teamId: callback.team_id, channelId: stopped.channel, threadTs: stopped.thread_ts },
+        {
+          // One click is one event: Slack's retries share the event_ts.
+          id: `slack-stop:${callback.team_id}:${stopped.channel}:${stopped.thread_ts}:${stopped.event_ts ?? callback.event_id ?? stopped.user}`,
+          ...byPerson('stop', stopped.user, 'stop', options),
+          nativeStop: { streamingMessageTs: stopped.streaming_message_ts },
+        },
+        options.now,
+      ),
     };
   }
   const direct = event.type === 'message' && event.channel_type === 'im';
@@ -158,18 +155,11 @@ export function normaliseSlackEvent(body: unknown, options: SlackEventOptions): 
   const threadRoot = message.thread_ts ?? message.ts;
   return {
     type: 'event',
-    event: parseInboundEvent({
-      version: 1,
-      id: slackMessageEventId(callback.team_id, message.channel, message.ts),
-      source: 'slack',
-      kind: isStopText(text) ? 'stop' : 'message',
-      conversationId: slackConversationId(callback.team_id, message.channel, threadRoot),
-      agent: options.defaultAgent,
-      receivedAt: new Date(options.now()).toISOString(),
-      user: { id: message.user },
-      text,
-      slack: { teamId: callback.team_id, channelId: message.channel, threadTs: threadRoot, ts: message.ts },
-    }),
+    event: slackInboundEvent(
+      { teamId: callback.team_id, channelId: message.channel, threadTs: threadRoot, ts: message.ts },
+      { id: slackMessageEventId(callback.team_id, message.channel, message.ts), ...byPerson(isStopText(text) ? 'stop' : 'message', message.user, text, options) },
+      options.now,
+    ),
   };
 }
 
@@ -187,21 +177,23 @@ function viewContextEvent(callback: z.infer<typeof callbackSchema>, options: Sla
   const entities = (changed.context.entities ?? []).flatMap(viewEntity).slice(0, MAX_VIEW_ENTITIES);
   return {
     type: 'event',
-    event: parseInboundEvent({
-      version: 1,
-      id: `slack-view:${callback.team_id}:${viewer}:${callback.event_id ?? options.now()}`,
-      source: 'slack',
-      kind: 'context',
-      conversationId: slackViewContextId(callback.team_id, viewer),
-      agent: options.defaultAgent,
-      receivedAt: new Date(options.now()).toISOString(),
-      user: { id: viewer },
-      text: '',
+    event: slackInboundEvent(
       // No channel of its own: the person's id stands in, and nothing is ever posted there.
-      slack: { teamId: callback.team_id, channelId: viewer },
-      context: { entities },
-    }),
+      { teamId: callback.team_id, channelId: viewer },
+      {
+        id: `slack-view:${callback.team_id}:${viewer}:${callback.event_id ?? options.now()}`,
+        conversationId: slackViewContextId(callback.team_id, viewer),
+        ...byPerson('context', viewer, '', options),
+        context: { entities },
+      },
+      options.now,
+    ),
   };
+}
+
+/** What a person's event says besides where and which: the default agent is asked. */
+function byPerson(kind: InboundEvent['kind'], userId: string, text: string, options: SlackEventOptions) {
+  return { kind, agent: options.defaultAgent, user: { id: userId }, text };
 }
 
 const SLACK_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -230,20 +222,16 @@ function viewEntity(entity: { type: string; value: unknown }): ViewEntity[] {
 
 /** The channel a person has open beside the assistant thread, for the thread's conversation. */
 function contextEvent(thread: AssistantThread, channelId: string, eventId: string | undefined, options: SlackEventOptions): InboundEvent {
-  return parseInboundEvent({
-    version: 1,
-    // Each change is its own event (back to a channel seen before included); Slack's retries share the envelope id.
-    id: `slack-context:${thread.teamId}:${thread.channelId}:${thread.threadTs}:${eventId ?? channelId}`,
-    source: 'slack',
-    kind: 'context',
-    conversationId: slackConversationId(thread.teamId, thread.channelId, thread.threadTs),
-    agent: options.defaultAgent,
-    receivedAt: new Date(options.now()).toISOString(),
-    user: { id: thread.userId },
-    text: '',
-    slack: { teamId: thread.teamId, channelId: thread.channelId, threadTs: thread.threadTs },
-    context: { channelId },
-  });
+  return slackInboundEvent(
+    { teamId: thread.teamId, channelId: thread.channelId, threadTs: thread.threadTs },
+    {
+      // Each change is its own event (back to a channel seen before included); Slack's retries share the envelope id.
+      id: `slack-context:${thread.teamId}:${thread.channelId}:${thread.threadTs}:${eventId ?? channelId}`,
+      ...byPerson('context', thread.userId, '', options),
+      context: { channelId },
+    },
+    options.now,
+  );
 }
 
 /**

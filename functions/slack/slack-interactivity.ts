@@ -6,11 +6,11 @@ import {
   FEEDBACK_ACTION_ID,
   FEEDBACK_TOKEN_PURPOSE,
   feedbackTokenClaimsSchema,
-  parseInboundEvent,
   type InboundEvent,
 } from '../../events/inbound-event.ts';
 import { verifyToken } from '../../events/signed-token.ts';
 import { badRequest, parseJsonBody, requireShape } from './request-body.ts';
+import { slackInboundEvent, type SlackPlace } from './slack-inbound-event.ts';
 
 export type SlackInteractionOutcome = { type: 'dropped'; reason: string } | { type: 'event'; event: InboundEvent };
 
@@ -58,31 +58,27 @@ export function normaliseSlackInteraction(form: Map<string, string>, options: Sl
   const verified = verifyToken(action.value, options.approvalTokenSecret, { purpose: APPROVAL_TOKEN_PURPOSE, now: options.now });
   if (!verified.ok) throw badRequest(`approval token rejected: ${verified.reason}`);
   const claims = requireShape(approvalTokenClaimsSchema, verified.claims, 'approval token');
-  const teamId = actions.team?.id ?? actions.user.team_id;
-  const channelId = actions.channel?.id ?? actions.container?.channel_id;
-  if (!teamId || !channelId) throw badRequest('approval click carries no team or channel');
   const approver = actions.user.id;
+  const place = {
+    ...placeOfClick(actions, 'approval'),
+    ...(actions.response_url ? { responseUrl: actions.response_url } : {}),
+    ...(actions.trigger_id ? { triggerId: actions.trigger_id } : {}),
+  };
   return {
     type: 'event',
-    event: parseInboundEvent({
-      version: 1,
-      // One decision per person per request: a double click is stored once.
-      id: `slack-approval:${claims.requestId}:${approver}:${decision}`,
-      source: 'slack',
-      kind: 'approval',
-      conversationId: claims.conversationId,
-      receivedAt: new Date(options.now()).toISOString(),
-      user: { id: approver, ...nameOf(actions.user) },
-      text: decision === 'approve' ? 'approved' : 'denied',
-      slack: {
-        teamId,
-        channelId,
-        ...(actions.message ? { threadTs: actions.message.thread_ts ?? actions.message.ts, ts: actions.message.ts } : {}),
-        ...(actions.response_url ? { responseUrl: actions.response_url } : {}),
-        ...(actions.trigger_id ? { triggerId: actions.trigger_id } : {}),
+    event: slackInboundEvent(
+      place,
+      {
+        // One decision per person per request: a double click is stored once.
+        id: `slack-approval:${claims.requestId}:${approver}:${decision}`,
+        kind: 'approval',
+        conversationId: claims.conversationId,
+        user: { id: approver, ...nameOf(actions.user) },
+        text: decision === 'approve' ? 'approved' : 'denied',
+        approval: { requestId: claims.requestId, decision, approver, token: action.value },
       },
-      approval: { requestId: claims.requestId, decision, approver, token: action.value },
-    }),
+      options.now,
+    ),
   };
 }
 
@@ -92,26 +88,25 @@ function feedbackEvent(actions: z.infer<typeof blockActionsSchema>, token: strin
   const verified = verifyToken(token, options.approvalTokenSecret, { purpose: FEEDBACK_TOKEN_PURPOSE, now: options.now });
   if (!verified.ok) throw badRequest(`feedback token rejected: ${verified.reason}`);
   const claims = requireShape(feedbackTokenClaimsSchema, verified.claims, 'feedback token');
+  const by = actions.user.id;
+  const fields = {
+    // A person's click on a turn is one event; changing their mind is another.
+    id: `slack-feedback:${claims.conversationId}:${claims.turn}:${by}:${claims.value}`,
+    kind: 'feedback' as const,
+    conversationId: claims.conversationId,
+    user: { id: by, ...nameOf(actions.user) },
+    text: claims.value,
+    feedback: { turn: claims.turn, value: claims.value, token },
+  };
+  return { type: 'event', event: slackInboundEvent(placeOfClick(actions, 'feedback'), fields, options.now) };
+}
+
+/** The team, channel and message a button was clicked in; a click that names no team or channel is refused. */
+function placeOfClick(actions: z.infer<typeof blockActionsSchema>, what: 'approval' | 'feedback'): SlackPlace {
   const teamId = actions.team?.id ?? actions.user.team_id;
   const channelId = actions.channel?.id ?? actions.container?.channel_id;
-  if (!teamId || !channelId) throw badRequest('feedback click carries no team or channel');
-  const by = actions.user.id;
-  return {
-    type: 'event',
-    event: parseInboundEvent({
-      version: 1,
-      // A person's click on a turn is one event; changing their mind is another.
-      id: `slack-feedback:${claims.conversationId}:${claims.turn}:${by}:${claims.value}`,
-      source: 'slack',
-      kind: 'feedback',
-      conversationId: claims.conversationId,
-      receivedAt: new Date(options.now()).toISOString(),
-      user: { id: by, ...nameOf(actions.user) },
-      text: claims.value,
-      slack: { teamId, channelId, ...(actions.message ? { threadTs: actions.message.thread_ts ?? actions.message.ts, ts: actions.message.ts } : {}) },
-      feedback: { turn: claims.turn, value: claims.value, token },
-    }),
-  };
+  if (!teamId || !channelId) throw badRequest(`${what} click carries no team or channel`);
+  return { teamId, channelId, ...(actions.message ? { threadTs: actions.message.thread_ts ?? actions.message.ts, ts: actions.message.ts } : {}) };
 }
 
 function nameOf(user: { username?: string | undefined; name?: string | undefined }): { name?: string } {

@@ -1,6 +1,5 @@
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as ses from 'aws-cdk-lib/aws-ses';
@@ -11,6 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DeploymentSecrets } from './deployment-secrets.ts';
 import type { IngressQueue } from './ingress-queue.ts';
+import { createEncryptedTopic } from './encrypted-topic.ts';
 import { createNodeLambda } from './node-lambda.ts';
 import { acknowledgeBasicExecutionRole } from './slack-ingress.ts';
 import type { TranscriptBucket } from './transcript-bucket.ts';
@@ -54,21 +54,7 @@ export class EmailIngress extends Construct {
     const functionTimeout = Duration.seconds(30);
 
     // The notification carries the mail's headers; encrypted with a key SES may use.
-    const topicKey = new kms.Key(this, 'TopicKey', {
-      description: 'Encrypts SES inbound-mail notifications',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    topicKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowSesToPublishEncrypted',
-        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-    );
-    this.topic = new sns.Topic(this, 'Topic', { masterKey: topicKey, enforceSSL: true });
+    this.topic = createEncryptedTopic(this, { description: 'Encrypts SES inbound-mail notifications', publisher: 'ses.amazonaws.com', sid: 'AllowSesToPublishEncrypted' });
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowSesToPublish',

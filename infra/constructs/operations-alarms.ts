@@ -1,13 +1,12 @@
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { createEncryptedTopic } from './encrypted-topic.ts';
 import { WORKER_METRIC_NAMES, workerMetric } from '../worker-metrics.ts';
 
 export interface OperationsAlarmsProps {
@@ -40,21 +39,12 @@ export class OperationsAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
     super(scope, id);
-    const topicKey = new kms.Key(this, 'TopicKey', {
+    this.topic = createEncryptedTopic(this, {
       description: 'Encrypts durable-agents alarm notifications',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
+      publisher: 'cloudwatch.amazonaws.com',
+      sid: 'AllowCloudWatchAlarmsToPublishEncrypted',
+      displayName: 'durable-agents alarms',
     });
-    topicKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublishEncrypted',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-    );
-    this.topic = new sns.Topic(this, 'Topic', { masterKey: topicKey, enforceSSL: true, displayName: 'durable-agents alarms' });
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {

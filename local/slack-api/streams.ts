@@ -76,6 +76,14 @@ function streamContent(args: Record<string, unknown>, required: boolean): Stream
   return { text: markdownText(args, required), tasks: [] };
 }
 
+/** Adds a call's text and task cards to a stream; Slack refuses text that would make the message too long. */
+function appendContent(message: SlackStoredMessage, args: Record<string, unknown>, required: boolean): void {
+  const { text, tasks } = streamContent(args, required);
+  if (message.text.length + text.length > MAX_TEXT_CHARS) throw new SlackApiError('msg_too_long');
+  message.text += text;
+  withTasks(message, tasks);
+}
+
 function withTasks(message: SlackStoredMessage, tasks: Omit<SlackTaskCard, 'updates'>[]): void {
   if (tasks.length === 0) return;
   message.tasks ??= [];
@@ -129,10 +137,7 @@ export function streamMethods(state: SlackState, setSessionStatus: SlackMethod):
 
     'chat.appendStream': (args) => {
       const message = streamedMessage(args);
-      const { text, tasks } = streamContent(args, true);
-      if (message.text.length + text.length > MAX_TEXT_CHARS) throw new SlackApiError('msg_too_long');
-      message.text += text;
-      withTasks(message, tasks);
+      appendContent(message, args, true);
       message.stream!.appends += 1;
       message.updatedAt = Date.now();
       state.changed(message);
@@ -141,10 +146,7 @@ export function streamMethods(state: SlackState, setSessionStatus: SlackMethod):
 
     'chat.stopStream': (args) => {
       const message = streamedMessage(args);
-      const { text, tasks } = streamContent(args, false);
-      if (message.text.length + text.length > MAX_TEXT_CHARS) throw new SlackApiError('msg_too_long');
-      message.text += text;
-      withTasks(message, tasks);
+      appendContent(message, args, false);
       const blocks = parseJsonArgument(args.blocks);
       if (blocks !== undefined) {
         checkBlocks(blocks);

@@ -5,9 +5,8 @@ import { serveLambdaHandler, type AnyLambdaHandler } from '../../bench/ingress/f
 import { appMentionRequest, BOT_USER, SIGNING_SECRET, TEAM } from '../../bench/ingress/slack-requests.ts';
 import { inboundEventSchema } from '../../events/inbound-event.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
-import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
-import { createFifoQueue, queueDepth, queuedMessages, slackConfig, sqsClient } from '../../testkit/ingress.ts';
+import { createFifoQueue, queueDepth, queuedMessages, slackConfig, motoEventQueue, sqsClient } from '../../testkit/ingress.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
 
@@ -66,7 +65,7 @@ describe('the Bolt ingress', () => {
     const bolt = inboundEventSchema.parse(queued?.body);
 
     const oursQueue = await createFifoQueue(sqs, 'bench-ours');
-    const ours = createSlackApp({ config: slackConfig(oursQueue, { SLACK_BOT_USER_ID: BOT_USER }), queue: createSqsEventQueue({ client: sqs, queueUrl: oursQueue }), log: silentLog });
+    const ours = createSlackApp({ config: slackConfig(oursQueue, { SLACK_BOT_USER_ID: BOT_USER }), queue: motoEventQueue(oursQueue), log: silentLog });
     expect((await ours.request('/slack/events', { method: 'POST', ...request })).status).toBe(200);
     const [oursQueued] = await queuedMessages(sqs, oursQueue);
     const { receivedAt: _bolt, ...boltEvent } = bolt;

@@ -4,8 +4,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptedDataConverter } from '../../temporal-client/payload-encryption.ts';
 import { redriveDeadLetters } from '../../local/redrive-dead-letters.ts';
-import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
-import { queueDepth, sqsClient } from '../../testkit/ingress.ts';
+import { queueDepth, motoEventQueue, sqsClient } from '../../testkit/ingress.ts';
 import { MOTO_CLIENT_CONFIG, freePort, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { TEST_PAYLOAD_KEYS, TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
@@ -110,7 +109,7 @@ describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and 
 
   it('keeps events while Temporal is down, moves them to the DLQ after maxReceiveCount, and delivers them once after a redrive', async () => {
     const { queueUrl, dlqUrl } = await queues();
-    const ingressQueue = createSqsEventQueue({ client: sqs, queueUrl });
+    const ingressQueue = motoEventQueue(queueUrl);
     const first = slackMessageEvent({ text: 'first' });
     const second = slackMessageEvent({ threadTs: first.slack!.threadTs!, text: 'second' });
     const email = emailMessageEvent({ messageId: `dlq-${crypto.randomUUID()}@mail.example.com` });

@@ -11,7 +11,6 @@ import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-ba
 import { createTemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
 import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
 import { silentLog } from '../../functions/shared/log.ts';
-import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import { pollQueue } from '../../local/poll-queue.ts';
 import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
@@ -20,7 +19,7 @@ import { createEmailReplyAdapter } from '../../worker/replies/email.ts';
 import { runAmbient, textsOf } from '../ambient/runs-support.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
 import { mime, receipt, sesRecord } from '../../testkit/email-fixtures.ts';
-import { APPROVAL_SECRET, REPLY_SECRET, createFifoQueue, emailConfig, sqsClient } from '../../testkit/ingress.ts';
+import { APPROVAL_SECRET, REPLY_SECRET, createFifoQueue, emailConfig, motoEventQueue, sqsClient } from '../../testkit/ingress.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
@@ -90,7 +89,7 @@ describe.skipIf(noTemporal)('ambient runs by email, end to end', () => {
     model = await startScriptedModel(respond);
     const queueUrl = await createFifoQueue(sqs, 'e2e-ambient-email');
     const threads = createEmailThreadIndex(createMemoryRecordFiles());
-    receiveEmail = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, threads, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
+    receiveEmail = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, threads, queue: motoEventQueue(queueUrl), log: silentLog });
     taskQueue = temporal.taskQueue('e2e-ambient-email');
     await temporal.startWorker({
       taskQueue,

@@ -9,7 +9,6 @@ import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-ba
 import { pollQueue } from '../../local/poll-queue.ts';
 import { createTemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
 import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
-import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
@@ -17,7 +16,7 @@ import { createMemoryRecordFiles } from '../../store/record-files.ts';
 import { createEmailReplyAdapter } from '../../worker/replies/email.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
 import { AGENT_ADDRESS, mime, receipt, sesRecord } from '../../testkit/email-fixtures.ts';
-import { APPROVAL_SECRET, REPLY_SECRET, createFifoQueue, emailConfig, sqsClient } from '../../testkit/ingress.ts';
+import { APPROVAL_SECRET, REPLY_SECRET, createFifoQueue, emailConfig, motoEventQueue, sqsClient } from '../../testkit/ingress.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { answer, startScriptedModel } from '../../testkit/scripted-model.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
@@ -55,7 +54,7 @@ describe.skipIf(noTemporal)('email thread end to end: SES → S3 → ingress →
     const queueUrl = await createFifoQueue(sqs, 'e2e-email');
     // The worker writes who may continue each thread; the email edge reads it.
     const threads = createEmailThreadIndex(createMemoryRecordFiles());
-    receiveEmail = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, threads, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
+    receiveEmail = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, threads, queue: motoEventQueue(queueUrl), log: silentLog });
 
     const taskQueue = temporal.taskQueue('e2e-email');
     await temporal.startWorker({

@@ -12,7 +12,6 @@ import { pollQueue } from '../../local/poll-queue.ts';
 import { createTemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
 import { createSlackPoster } from '../../functions/slack/slack-post.ts';
-import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
 import { serveOnNode } from '../../local/node-server.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
@@ -20,7 +19,7 @@ import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
-import { APPROVAL_SECRET, createFifoQueue, form, slackConfig, slackPost, sqsClient } from '../../testkit/ingress.ts';
+import { APPROVAL_SECRET, createFifoQueue, form, slackConfig, slackPost, motoEventQueue, sqsClient } from '../../testkit/ingress.ts';
 import { startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
 import { appMentionEnvelope } from '../../local/slack-events.ts';
@@ -78,7 +77,7 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
     model = await startScriptedModel(respond);
     const queueUrl = await createFifoQueue(sqs, 'e2e-slack');
     const postRootMessage = createSlackPoster({ token: BOT_TOKEN, apiUrl: slack.url });
-    ingress = await serveOnNode(createSlackApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: sqs, queueUrl }), postRootMessage, log: silentLog }), 0);
+    ingress = await serveOnNode(createSlackApp({ config: slackConfig(queueUrl), queue: motoEventQueue(queueUrl), postRootMessage, log: silentLog }), 0);
     ingressUrl = `http://127.0.0.1:${(ingress.address() as AddressInfo).port}`;
 
     const taskQueue = temporal.taskQueue('e2e-slack');

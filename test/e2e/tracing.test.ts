@@ -13,7 +13,6 @@ import type { Content } from '../../core/spec.ts';
 import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-batch.ts';
 import { createTemporalClientProvider } from '../../functions/dispatch/temporal-client.ts';
 import type { Log } from '../../functions/shared/log.ts';
-import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
 import type { GeminiRequest, GeminiServer } from '../../local/gemini-server.ts';
 import { serveOnNode } from '../../local/node-server.ts';
@@ -22,7 +21,7 @@ import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
-import { APPROVAL_SECRET, SIGNING_SECRET, createFifoQueue, slackConfig, slackPost, sqsClient } from '../../testkit/ingress.ts';
+import { APPROVAL_SECRET, SIGNING_SECRET, createFifoQueue, slackConfig, slackPost, motoEventQueue, sqsClient } from '../../testkit/ingress.ts';
 import { startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
 import { appMentionEnvelope } from '../../local/slack-events.ts';
@@ -92,7 +91,7 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
     slack = await startSlackApiServer({ tokens: [BOT_TOKEN], botUserId: BOT });
     model = await startScriptedModel(respond);
     const queueUrl = await createFifoQueue(sqs, 'e2e-trace');
-    ingress = await serveOnNode(createSlackApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: sqs, queueUrl }), log: logTo(edgeLines) }), 0);
+    ingress = await serveOnNode(createSlackApp({ config: slackConfig(queueUrl), queue: motoEventQueue(queueUrl), log: logTo(edgeLines) }), 0);
     ingressUrl = `http://127.0.0.1:${(ingress.address() as AddressInfo).port}`;
     const taskQueue = temporal.taskQueue('e2e-trace');
     await temporal.startWorker({

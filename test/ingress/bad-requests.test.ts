@@ -8,7 +8,6 @@ import { signToken } from '../../events/signed-token.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
 import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
 import { parseInboundEmail, type ParseInboundEmailInput } from '../../functions/email/email.ts';
-import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { mime, receipt, sesMail, sesRecord } from '../../testkit/email-fixtures.ts';
@@ -22,6 +21,7 @@ import {
   signSlack,
   slackConfig,
   slackPost,
+  motoEventQueue,
   sqsClient,
 } from '../../testkit/ingress.ts';
 
@@ -123,7 +123,7 @@ beforeAll(async () => {
   sqs = sqsClient(moto.endpoint);
   s3 = new S3Client({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint, forcePathStyle: true });
   queueUrl = await createFifoQueue(sqs, 'bad');
-  app = createSlackApp({ config: slackConfig(queueUrl, { INGRESS_MAX_BODY_BYTES: MAX_BODY }), queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
+  app = createSlackApp({ config: slackConfig(queueUrl, { INGRESS_MAX_BODY_BYTES: MAX_BODY }), queue: motoEventQueue(queueUrl), log: silentLog });
 });
 afterAll(async () => {
   sqs?.destroy();
@@ -204,7 +204,7 @@ describe('hostile emails', () => {
       }),
     );
     const logged: Record<string, unknown>[] = [];
-    const handler = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: (line) => logged.push(line) });
+    const handler = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, queue: motoEventQueue(queueUrl), log: (line) => logged.push(line) });
     const response = await handler({ Records: records });
     expect(response.batchItemFailures).toEqual([]);
     expect(logged.filter((line) => line.msg === 'email rejected')).toHaveLength(emailCases.length);

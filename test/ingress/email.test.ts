@@ -7,11 +7,10 @@ import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { createMemoryRecordFiles } from '../../store/record-files.ts';
 import { createS3Store } from '../../store/s3-store.ts';
 import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
-import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import type { Log } from '../../functions/shared/log.ts';
 import { createMotoSecret, MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { mime, receipt, sesRecord, type MimeOptions } from '../../testkit/email-fixtures.ts';
-import { REPLY_SECRET, closedEndpoint, createFifoQueue, emailConfig, queueDepth, queuedMessages, sqsClient } from '../../testkit/ingress.ts';
+import { REPLY_SECRET, closedEndpoint, createFifoQueue, emailConfig, queueDepth, queuedMessages, motoEventQueue, sqsClient } from '../../testkit/ingress.ts';
 
 const BUCKET = 'inbound-mail';
 
@@ -90,13 +89,13 @@ async function stored(raw: string): Promise<string> {
   return key;
 }
 
-async function freshHandler(options: { sqsClient?: SQSClient } = {}) {
+async function freshHandler(options: { sqsEndpoint?: string } = {}) {
   const queueUrl = await createFifoQueue(sqs, 'email');
   const logged: Record<string, unknown>[] = [];
   const log: Log = (line) => logged.push(line);
   const store = createS3Store({ client: s3, bucket: BUCKET, prefix: 'transcripts/' });
   const threads = createEmailThreadIndex(createMemoryRecordFiles());
-  const handler = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, store, threads, queue: createSqsEventQueue({ client: options.sqsClient ?? sqs, queueUrl }), log });
+  const handler = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, store, threads, queue: motoEventQueue(queueUrl, options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}), log });
   return { handler, queueUrl, logged, store, threads };
 }
 
@@ -209,8 +208,7 @@ describe('inbound email through S3, SNS and SQS', () => {
   });
 
   it('reports only the records that hit a transient failure', async () => {
-    const deadSqs = sqsClient(await closedEndpoint());
-    const { handler, logged } = await freshHandler({ sqsClient: deadSqs });
+    const { handler, logged } = await freshHandler({ sqsEndpoint: await closedEndpoint() });
     const key = await stored(mime({ messageId: '<transient@mail.example.com>' }));
     const response = await handler({
       Records: [
@@ -222,7 +220,6 @@ describe('inbound email through S3, SNS and SQS', () => {
     });
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(['queue-down', 's3-bucket-missing']);
     expect(logged.filter((entry) => entry.msg === 'email rejected').map((entry) => entry.sqsMessageId).sort()).toEqual(['not-json', 'object-missing']);
-    deadSqs.destroy();
   });
 
   it('runs from the Lambda entry file, configured by the environment', async () => {

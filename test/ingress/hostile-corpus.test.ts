@@ -8,7 +8,6 @@ import { createDispatchBatchHandler } from '../../functions/dispatch/dispatch-ba
 import { routeEvent } from '../../functions/dispatch/route.ts';
 import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
 import type { SesMail, SesReceipt } from '../../functions/email/email-checks.ts';
-import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
 import { createSlackPoster } from '../../functions/slack/slack-post.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
@@ -18,7 +17,7 @@ import { createS3Store } from '../../store/s3-store.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { AGENT_ADDRESS, mime, receipt, sesMail, sesRecord, type MimeOptions } from '../../testkit/email-fixtures.ts';
-import { APPROVAL_SECRET, REPLY_SECRET, createFifoQueue, emailConfig, form, queuedMessages, slackConfig, slackPost, sqsClient } from '../../testkit/ingress.ts';
+import { APPROVAL_SECRET, REPLY_SECRET, createFifoQueue, emailConfig, form, queuedMessages, slackConfig, slackPost, motoEventQueue, sqsClient } from '../../testkit/ingress.ts';
 
 /**
  * Hostile input against the real edges, each with the outcome it must have: refused (and why,
@@ -165,7 +164,7 @@ describe(`hostile email corpus (${emailCases.length} messages, one SQS batch)`, 
     await threads.putToken(knownToken.id, { ...seeded, conversationId: TOKEN_CONVERSATION });
     const logged: Record<string, unknown>[] = [];
     const store = createS3Store({ client: s3, bucket: BUCKET, prefix: 'transcripts/' });
-    const handler = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, store, threads, queue: createSqsEventQueue({ client: sqs, queueUrl }), log: (line) => logged.push(line) });
+    const handler = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, store, threads, queue: motoEventQueue(queueUrl), log: (line) => logged.push(line) });
 
     const records = await Promise.all(
       emailCases.map(async (emailCase, index) => {
@@ -273,7 +272,7 @@ describe(`hostile Slack corpus (${slackCases.length} requests)`, () => {
     const queueUrl = await createFifoQueue(sqs, 'corpus-slack');
     const app = createSlackApp({
       config: slackConfig(queueUrl),
-      queue: createSqsEventQueue({ client: sqs, queueUrl }),
+      queue: motoEventQueue(queueUrl),
       postRootMessage: createSlackPoster({ token: 'xoxb-corpus', apiUrl: slackApi.url }),
       log: () => undefined,
     });

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_TOKEN_PURPOSE, inboundEventSchema, type InboundEvent } from '../../events/inbound-event.ts';
 import { signToken } from '../../events/signed-token.ts';
 import { createSlackApp } from '../../functions/slack/app.ts';
-import { createSqsEventQueue } from '../../functions/shared/sqs-sdk-queue.ts';
 import { silentLog } from '../../functions/shared/log.ts';
 import { createSlackPoster } from '../../functions/slack/slack-post.ts';
 import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-server.ts';
@@ -21,6 +20,7 @@ import {
   queuedMessages,
   slackConfig,
   slackPost,
+  motoEventQueue,
   sqsClient,
 } from '../../testkit/ingress.ts';
 
@@ -124,7 +124,7 @@ async function freshIngress(overrides: Parameters<typeof slackConfig>[1] = {}) {
   const queueUrl = await createFifoQueue(sqs);
   const config = slackConfig(queueUrl, overrides);
   const postRootMessage = createSlackPoster({ token: BOT_TOKEN, apiUrl: slackApi.url });
-  const app = createSlackApp({ config, queue: createSqsEventQueue({ client: sqs, queueUrl }), postRootMessage, log: silentLog });
+  const app = createSlackApp({ config, queue: motoEventQueue(queueUrl), postRootMessage, log: silentLog });
   return { app, queueUrl };
 }
 
@@ -217,16 +217,14 @@ describe('Slack events', () => {
 
   it('answers 503 and claims nothing when SQS is down', async () => {
     const endpoint = await closedEndpoint();
-    const deadSqs = sqsClient(endpoint);
     const queueUrl = `${endpoint}/123456789012/ingress.fifo`;
-    const app = createSlackApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: deadSqs, queueUrl }), log: silentLog });
+    const app = createSlackApp({ config: slackConfig(queueUrl), queue: motoEventQueue(queueUrl), log: silentLog });
     const started = Date.now();
     const response = await app.request('/slack/events', slackPost(JSON.stringify(mentionInChannel)));
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({ ok: false, error: 'queue unavailable; the event was not accepted, retry later' });
     expect(response.headers.get('x-ingress-outcome')).toBeNull();
     expect(Date.now() - started).toBeLessThan(3000);
-    deadSqs.destroy();
   });
 });
 
@@ -298,7 +296,7 @@ describe('Slack interactivity and commands', () => {
     const response = await app.request('/slack/commands', slackPost(elsewhere, { form: true }));
     expect(response.status).toBe(200);
     expect(((await response.json()) as { text: string }).text).toMatch(/^I cannot post in this conversation/);
-    const noToken = createSlackApp({ config: slackConfig(queueUrl), queue: createSqsEventQueue({ client: sqs, queueUrl }), log: silentLog });
+    const noToken = createSlackApp({ config: slackConfig(queueUrl), queue: motoEventQueue(queueUrl), log: silentLog });
     const withoutToken = await noToken.request('/slack/commands', slackPost(elsewhere, { form: true }));
     expect(((await withoutToken.json()) as { text: string }).text).toBe('Commands are not set up here; mention me in a message instead.');
     expect(await queueDepth(sqs, queueUrl)).toBe(0);

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { APPROVAL_NOT_SHOWN } from '../../core/replies.ts';
-import { canonicalJson } from '../../store/canonical-json.ts';
+import { canonicalJsonSha256 } from '../../store/canonical-json.ts';
 
 /**
  * What an approver sees of a call's arguments: all of them, or no request at all. A person
@@ -44,7 +43,7 @@ export function shownArguments(tool: string, args: Record<string, unknown>, maxC
 
 /** SHA-256 of the canonical JSON of a call's arguments. */
 export function argumentsDigest(args: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(args)).digest('hex');
+  return canonicalJsonSha256(args);
 }
 
 /** The refusal of a request whose arguments were stored by reference and cannot be read back. */
