@@ -88,24 +88,24 @@ function libraryTable(source: VariableSource): string {
   return ['| variable | meaning | default |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
-function exampleWorkerError(): string {
+/** The message a loader gives for settings it refuses: the page shows real output, not a copy of it. */
+function refusalOf(what: string, load: () => unknown, errorType: new (...args: never[]) => Error): string {
   try {
-    loadWorkerSettings({ TEMPORAL_VERSION_PROMOTION: 'sometimes', SLACK_BOT_TOKEN: 'xoxb-…' });
+    load();
   } catch (error) {
-    if (error instanceof ConfigError) return error.message;
+    if (error instanceof errorType) return error.message;
     throw error;
   }
-  throw new Error('the example worker settings were accepted: choose ones the schema refuses');
+  throw new Error(`the example ${what} settings were accepted: choose ones the schema refuses`);
+}
+
+function exampleWorkerError(): string {
+  return refusalOf('worker', () => loadWorkerSettings({ TEMPORAL_VERSION_PROMOTION: 'sometimes', SLACK_BOT_TOKEN: 'xoxb-…' }), ConfigError);
 }
 
 function exampleDeploymentError(): string {
-  try {
-    parseDeploymentSettings({ workerMinCount: '6', temporalSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:temporal' });
-  } catch (error) {
-    if (error instanceof DeploymentSettingsError) return error.message;
-    throw error;
-  }
-  throw new Error('the example deployment settings were accepted: choose ones the schema refuses');
+  const context = { workerMinCount: '6', temporalSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:temporal' };
+  return refusalOf('deployment', () => parseDeploymentSettings(context), DeploymentSettingsError);
 }
 
 /** A table cell: pipes escaped, one line. */
