@@ -143,6 +143,29 @@ export interface AgentWorkerOptions {
 export interface AgentWorker {
   run(): Promise<void>;
   shutdown(): void;
+  /** What each Temporal worker was created with, read back from the SDK's compiled options. */
+  describe(): TemporalWorkerDescription[];
+}
+
+/** One Temporal worker as the SDK holds it: what it polls, runs and intercepts with. */
+export interface TemporalWorkerDescription {
+  taskQueue: string;
+  /** Activity names, sorted. */
+  activities: string[];
+  /** Names of the activity interceptor factories, in order (the SDK's own included). */
+  activityInterceptors: string[];
+  /** Workflow interceptor modules bundled with `workflows/` (none with a prebuilt bundle: it holds them). */
+  workflowInterceptorModules: string[];
+}
+
+function describeWorker(worker: Worker): TemporalWorkerDescription {
+  const { options } = worker;
+  return {
+    taskQueue: options.taskQueue,
+    activities: [...options.activities.keys()].sort(),
+    activityInterceptors: options.interceptors.activity.map((factory) => factory.name || 'anonymous'),
+    workflowInterceptorModules: [...options.interceptors.workflowModules],
+  };
 }
 
 /**
@@ -246,6 +269,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     shutdown: () => {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     },
+    describe: () => workers.map(describeWorker),
   };
 }
 
