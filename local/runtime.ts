@@ -5,6 +5,7 @@ import { encryptedDataConverter, type PayloadKeySet } from '../temporal-client/p
 import { connectTo, temporalTargetFrom } from '../temporal-client/temporal-connection.ts';
 import { composeWorker, registryFrom, type ComposedWorker } from '../worker/compose.ts';
 import { createTerminalReplies, type TerminalReplies } from '../worker/replies/terminal.ts';
+import { createClosers } from './closers.ts';
 import { startLocalModel } from './local-model.ts';
 import { liveDevServer, startPersistentDevServer } from './persistent-dev-server.ts';
 import type { TerminalSettings } from '../config/local-settings.ts';
@@ -43,10 +44,7 @@ export interface RuntimeOptions {
  * The container's entry (worker/main.ts) does none of this.
  */
 export async function startRuntime(settings: TerminalSettings, options: RuntimeOptions): Promise<Runtime> {
-  const closers: (() => Promise<void>)[] = [];
-  const close = async () => {
-    for (const closer of closers.reverse()) await closer().catch(() => undefined);
-  };
+  const closers = createClosers();
   try {
     let connection: NativeConnection;
     let client: Client;
@@ -58,17 +56,17 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
       const target = temporalTargetFrom(options.env);
       namespace = target.namespace;
       connection = await connectTo(target, (connectionOptions) => NativeConnection.connect(connectionOptions));
-      closers.push(() => connection.close());
+      closers.add(() => connection.close());
       const clientConnection = await connectTo(target, (connectionOptions) => Connection.connect(connectionOptions));
-      closers.push(() => clientConnection.close());
+      closers.add(() => clientConnection.close());
       client = new Client({ connection: clientConnection, namespace });
       options.announce(`Temporal: ${address} (namespace ${namespace})`);
     } else if (options.dataDir && liveDevServer(options.dataDir)) {
       const shared = liveDevServer(options.dataDir)!;
       connection = await NativeConnection.connect({ address: shared.address });
-      closers.push(() => connection.close());
+      closers.add(() => connection.close());
       const clientConnection = await Connection.connect({ address: shared.address });
-      closers.push(() => clientConnection.close());
+      closers.add(() => clientConnection.close());
       namespace = 'default';
       client = new Client({ connection: clientConnection, namespace });
       // The stack's worker answers; a second one here would share its task queue without its replies.
@@ -76,14 +74,14 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
       options.announce(`Temporal: the dev server of ${shared.owner} (pid ${shared.ownerPid})${shared.uiUrl ? `, Web UI ${shared.uiUrl}` : ''}; its worker answers`);
     } else if (options.dataDir) {
       const devServer = await startPersistentDevServer({ dataDir: options.dataDir, owner: options.owner ?? 'a local program', ui: settings.terminal.TEMPORAL_UI, ...(settings.temporalCli ? { executable: settings.temporalCli } : {}) });
-      closers.push(() => devServer.stop());
+      closers.add(() => devServer.stop());
       connection = devServer.nativeConnection;
       client = devServer.client;
       namespace = 'default';
       options.announce(`Temporal: local dev server, kept in ${options.dataDir}/temporal.db${devServer.uiUrl ? `, Web UI ${devServer.uiUrl}` : ''}`);
     } else {
       const devServer = await startDevServer({ ui: settings.terminal.TEMPORAL_UI, ...(settings.temporalCli ? { executable: settings.temporalCli } : {}) });
-      closers.push(() => devServer.stop());
+      closers.add(() => devServer.stop());
       connection = devServer.env.nativeConnection;
       client = devServer.env.client;
       namespace = devServer.env.namespace ?? 'default';
@@ -97,7 +95,7 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
     let worker: ComposedWorker | undefined;
     if (embeddedWorker) {
       const model = await startLocalModel({ apiKey: settings.terminal.GOOGLE_API_KEY, baseUrl: settings.agents.GEMINI_BASE_URL });
-      closers.push(() => model.close());
+      closers.add(() => model.close());
       options.announce(
         model.offline
           ? `Model: OFFLINE. No GOOGLE_API_KEY is set, so a scripted Gemini-compatible model at ${model.gemini.baseUrl} answers. Set GOOGLE_API_KEY to use Gemini.`
@@ -108,7 +106,7 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
       options.announce(`Replies: ${worker.replyChannels.join(', ')}`);
       const running = worker.run();
       const stopping = worker;
-      closers.push(async () => {
+      closers.add(async () => {
         stopping.shutdown();
         await running;
       });
@@ -116,9 +114,9 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
     // Without a worker here, the registry still names the agents (and their schedule tools).
     const registry = worker?.registry ?? registryFrom(settings.agents, client);
 
-    return { client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, registry, ...(terminal ? { terminal } : {}), close };
+    return { client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, registry, ...(terminal ? { terminal } : {}), close: closers.close };
   } catch (error) {
-    await close();
+    await closers.close();
     throw error;
   }
 }

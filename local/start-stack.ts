@@ -17,6 +17,7 @@ import { createEmailThreadIndex } from '../store/email-thread-index.ts';
 import { createEncryptionCodec, encryptedDataConverter, PayloadKeyError, type PayloadKeySet } from '../temporal-client/payload-encryption.ts';
 import { composeWorker, type ComposedWorker } from '../worker/compose.ts';
 import { createTerminalReplies } from '../worker/replies/terminal.ts';
+import { createClosers } from './closers.ts';
 import { startConsoleServer, type ConsoleServer } from './console-server.ts';
 import { startEmailStandIn, type EmailStandIn, type MailMessage } from './email-stand-in.ts';
 import { fileJsonLog } from './file-logger.ts';
@@ -86,10 +87,7 @@ interface StandIns {
  * Web API and SES stand-ins, Gemini or the offline model, and the console that shows it all.
  */
 export async function startStack(settings: StackSettings, options: StackOptions): Promise<Stack> {
-  const closers: (() => Promise<void>)[] = [];
-  const close = async () => {
-    for (const closer of closers.reverse()) await closer().catch(() => undefined);
-  };
+  const closers = createClosers();
   try {
     const dataDir = settings.stack.DATA_DIR;
     // Before anything writes there: secrets, keys and transcripts are the owner's alone.
@@ -102,7 +100,7 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       secrets: localSecrets(dataDir),
       // Every payload the stack's client and worker write is encrypted with the key file's newest key.
       payloadKeys: keysOrStartupError(() => localPayloadKeys(options.env, dataDir)),
-      onClose: (closer) => void closers.push(closer),
+      onClose: closers.add,
     };
     const temporal = settings.terminal.TEMPORAL_ADDRESS ? await connectToTemporal(context, settings.terminal.TEMPORAL_ADDRESS) : await startDevServer(context);
     const model = await startModel(context);
@@ -121,9 +119,9 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       slackApiUrl: standIns.slack.url,
       sesUrl: standIns.email.url,
     });
-    return { consoleUrl: consoleServer.openUrl, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), worker, close };
+    return { consoleUrl: consoleServer.openUrl, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), worker, close: closers.close };
   } catch (error) {
-    await close();
+    await closers.close();
     throw error;
   }
 }
