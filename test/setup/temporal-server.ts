@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { findTemporalCli, startDevServer } from '../../local/temporal-dev-server.ts';
-import { WORKFLOWS_PATH } from '../../worker/create-worker.ts';
-import { WORKFLOW_INTERCEPTORS_PATH } from '../../telemetry/worker-tracing.ts';
+import { buildWorkflowBundle } from '../../worker/workflow-bundle.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,7 +20,7 @@ export default async function setup(project: TestProject) {
   // With WORKFLOW_BUNDLE_PATH (npm run build:workflows, as the image builds it), the tests and the
   // replay gate run that very bundle; otherwise one bundled here.
   const prebuilt = process.env.WORKFLOW_BUNDLE_PATH;
-  const code = prebuilt ? readFileSync(prebuilt, 'utf8') : (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: quietLogger })).code;
+  const code = prebuilt ? readFileSync(prebuilt, 'utf8') : await buildWorkflowBundle();
   project.provide('workflowBundleCode', code);
   try {
     const server = await startDevServer({ executable: findTemporalCli(process.env) });
@@ -38,12 +36,3 @@ export default async function setup(project: TestProject) {
     return undefined;
   }
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
