@@ -6,6 +6,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadStackSettings } from '../../config/local-settings.ts';
 import { loadWorkerSettings } from '../../config/worker-settings.ts';
 import { startStack, type Stack } from '../../local/start-stack.ts';
+import { ownImportGraph } from '../../testkit/import-graph.ts';
 import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
 import { REPLY_ANSWER_ACTIVITY } from '../../core/contracts/replies.ts';
@@ -28,6 +29,13 @@ describe('the worker is composed once', () => {
     const builders = sourceFiles(['worker', 'local', 'cli']).filter((file) => /\bcreateAgentWorker\(|\bWorker\.create\(/.test(readFileSync(join(REPOSITORY, file), 'utf8')));
     // create-worker.ts defines createAgentWorker (the two Temporal workers); compose.ts is its one caller here.
     expect(builders.map((file) => relative('.', file)).sort()).toEqual(['worker/compose.ts', 'worker/create-worker.ts']);
+  });
+
+  it("the container's entry, npm start and the terminal programs all reach worker/compose.ts", async () => {
+    for (const entry of ['worker/main.ts', 'local/stack.ts', 'cli/ask.ts', 'cli/chat.ts']) {
+      const { files } = await ownImportGraph(entry);
+      expect(files, entry).toContain('worker/compose.ts');
+    }
   });
 });
 
