@@ -21,7 +21,7 @@ import { StartupError } from '../local/startup-error.ts';
 import { TemporalConnectionError } from '../temporal-client/temporal-connection.ts';
 import { createTranscriptStore } from '../store/create-store.ts';
 import { WORKFLOWS_PATH } from '../worker/create-worker.ts';
-import { registryFrom } from '../worker/from-settings.ts';
+import { registryFrom } from '../worker/compose.ts';
 import { WORKFLOW_INTERCEPTORS_PATH } from '../telemetry/worker-tracing.ts';
 
 const USAGE = `Usage:

@@ -3,13 +3,11 @@ import { NativeConnection } from '@temporalio/worker';
 import type { AgentRegistry } from '../agents/index.ts';
 import { encryptedDataConverter, type PayloadKeySet } from '../temporal-client/payload-encryption.ts';
 import { connectTo, temporalTargetFrom } from '../temporal-client/temporal-connection.ts';
-import { createWorkerFromSettings, registryFrom } from '../worker/from-settings.ts';
-import { replyAdaptersFrom } from '../worker/replies/adapters.ts';
+import { composeWorker, registryFrom, type ComposedWorker } from '../worker/compose.ts';
 import { createTerminalReplies, type TerminalReplies } from '../worker/replies/terminal.ts';
-import { syncSchedulesAtStart } from '../worker/sync-at-start.ts';
-import { startGeminiServer } from './gemini-server.ts';
+import { createClosers } from './closers.ts';
+import { startLocalModel } from './local-model.ts';
 import { liveDevServer, startPersistentDevServer } from './persistent-dev-server.ts';
-import { offlineModel } from './offline-model.ts';
 import type { TerminalSettings } from '../config/local-settings.ts';
 import { startDevServer } from './temporal-dev-server.ts';
 
@@ -46,10 +44,7 @@ export interface RuntimeOptions {
  * The container's entry (worker/main.ts) does none of this.
  */
 export async function startRuntime(settings: TerminalSettings, options: RuntimeOptions): Promise<Runtime> {
-  const closers: (() => Promise<void>)[] = [];
-  const close = async () => {
-    for (const closer of closers.reverse()) await closer().catch(() => undefined);
-  };
+  const closers = createClosers();
   try {
     let connection: NativeConnection;
     let client: Client;
@@ -61,17 +56,17 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
       const target = temporalTargetFrom(options.env);
       namespace = target.namespace;
       connection = await connectTo(target, (connectionOptions) => NativeConnection.connect(connectionOptions));
-      closers.push(() => connection.close());
+      closers.add(() => connection.close());
       const clientConnection = await connectTo(target, (connectionOptions) => Connection.connect(connectionOptions));
-      closers.push(() => clientConnection.close());
+      closers.add(() => clientConnection.close());
       client = new Client({ connection: clientConnection, namespace });
       options.announce(`Temporal: ${address} (namespace ${namespace})`);
     } else if (options.dataDir && liveDevServer(options.dataDir)) {
       const shared = liveDevServer(options.dataDir)!;
       connection = await NativeConnection.connect({ address: shared.address });
-      closers.push(() => connection.close());
+      closers.add(() => connection.close());
       const clientConnection = await Connection.connect({ address: shared.address });
-      closers.push(() => clientConnection.close());
+      closers.add(() => clientConnection.close());
       namespace = 'default';
       client = new Client({ connection: clientConnection, namespace });
       // The stack's worker answers; a second one here would share its task queue without its replies.
@@ -79,14 +74,14 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
       options.announce(`Temporal: the dev server of ${shared.owner} (pid ${shared.ownerPid})${shared.uiUrl ? `, Web UI ${shared.uiUrl}` : ''}; its worker answers`);
     } else if (options.dataDir) {
       const devServer = await startPersistentDevServer({ dataDir: options.dataDir, owner: options.owner ?? 'a local program', ui: settings.terminal.TEMPORAL_UI, ...(settings.temporalCli ? { executable: settings.temporalCli } : {}) });
-      closers.push(() => devServer.stop());
+      closers.add(() => devServer.stop());
       connection = devServer.nativeConnection;
       client = devServer.client;
       namespace = 'default';
       options.announce(`Temporal: local dev server, kept in ${options.dataDir}/temporal.db${devServer.uiUrl ? `, Web UI ${devServer.uiUrl}` : ''}`);
     } else {
       const devServer = await startDevServer({ ui: settings.terminal.TEMPORAL_UI, ...(settings.temporalCli ? { executable: settings.temporalCli } : {}) });
-      closers.push(() => devServer.stop());
+      closers.add(() => devServer.stop());
       connection = devServer.env.nativeConnection;
       client = devServer.env.client;
       namespace = devServer.env.namespace ?? 'default';
@@ -96,36 +91,32 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
     // Every payload this program writes is sealed, and every one it reads opened, with the shared keys.
     const dataConverter = encryptedDataConverter(options.payloadKeys);
     client = new Client({ connection: client.connection, namespace, dataConverter });
-    const registry = registryFrom(settings.agents, client);
     let terminal: TerminalReplies | undefined;
+    let worker: ComposedWorker | undefined;
     if (embeddedWorker) {
-      let gemini: { apiKey: string; baseUrl?: string };
-      const { GOOGLE_API_KEY: apiKey } = settings.terminal;
-      const { GEMINI_BASE_URL: baseUrl } = settings.agents;
-      if (apiKey) {
-        gemini = { apiKey, ...(baseUrl ? { baseUrl } : {}) };
-        options.announce(`Model: Gemini${baseUrl ? ` at ${baseUrl}` : ''}`);
-      } else {
-        const server = await startGeminiServer({ respond: offlineModel });
-        closers.push(() => server.close());
-        gemini = { apiKey: 'offline', baseUrl: server.url };
-        options.announce(`Model: OFFLINE. No GOOGLE_API_KEY is set, so a scripted Gemini-compatible model at ${server.url} answers. Set GOOGLE_API_KEY to use Gemini.`);
-      }
+      const model = await startLocalModel({ apiKey: settings.terminal.GOOGLE_API_KEY, baseUrl: settings.agents.GEMINI_BASE_URL });
+      closers.add(() => model.close());
+      options.announce(
+        model.offline
+          ? `Model: OFFLINE. No GOOGLE_API_KEY is set, so a scripted Gemini-compatible model at ${model.gemini.baseUrl} answers. Set GOOGLE_API_KEY to use Gemini.`
+          : `Model: Gemini${model.gemini.baseUrl ? ` at ${model.gemini.baseUrl}` : ''}`,
+      );
       terminal = createTerminalReplies();
-      const replyAdapters = { terminal: terminal.adapter, ...replyAdaptersFrom(settings) };
-      options.announce(`Replies: ${['none', ...Object.keys(replyAdapters)].join(', ')}`);
-      await syncSchedulesAtStart({ client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, agents: registry.agents.values(), enabled: settings.agents.SCHEDULES_SYNC_AT_START, log: options.announce });
-      const worker = await createWorkerFromSettings({ connection, namespace, payloadKeys: options.payloadKeys, settings: settings.agents, registry, transcripts: settings.transcripts, gemini, replyAdapters });
+      worker = await composeWorker(settings, { connection, namespace, client, payloadKeys: options.payloadKeys, gemini: model.gemini, replyAdapters: { terminal: terminal.adapter }, log: options.announce });
+      options.announce(`Replies: ${worker.replyChannels.join(', ')}`);
       const running = worker.run();
-      closers.push(async () => {
-        worker.shutdown();
+      const stopping = worker;
+      closers.add(async () => {
+        stopping.shutdown();
         await running;
       });
     }
+    // Without a worker here, the registry still names the agents (and their schedule tools).
+    const registry = worker?.registry ?? registryFrom(settings.agents, client);
 
-    return { client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, registry, ...(terminal ? { terminal } : {}), close };
+    return { client, taskQueue: settings.agents.TEMPORAL_TASK_QUEUE, registry, ...(terminal ? { terminal } : {}), close: closers.close };
   } catch (error) {
-    await close();
+    await closers.close();
     throw error;
   }
 }

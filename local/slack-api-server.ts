@@ -1,10 +1,10 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { assistantThreadMethods, createAgentSessions, type AgentSession } from './slack-api/agent-sessions.ts';
 import { createManifestMethods, MANIFEST_EVENTS } from './slack-api/manifest.ts';
 import { messageMethods } from './slack-api/messages.ts';
 import { createStreamAppendLimiter, createTierLimiter, METHOD_TIERS, NON_MARKETPLACE_READS, TIER_CALLS_PER_MINUTE } from './slack-api/rate-tiers.ts';
-import { createSlackState, threadKey, type SlackApiCall, type SlackAssistantThread, type SlackStoredMessage, type SlackTaskCard } from './slack-api/state.ts';
+import { createSlackState, threadKey, type SlackApiCall, type SlackState, type SlackAssistantThread, type SlackStoredMessage, type SlackTaskCard } from './slack-api/state.ts';
 import { clickStop, streamMethods } from './slack-api/streams.ts';
 import { BodyError, parseJsonArgument, readArguments, redactToken, SlackApiError, type SlackMessageMetadata, type SlackMethod } from './slack-api/wire.ts';
 
@@ -105,8 +105,45 @@ export interface SlackApiServer {
   close(): Promise<void>;
 }
 
+/** Faults a test asked for (`rateLimit`, `failNext`, `delayAnswers`), taken one call at a time. */
+interface Faults {
+  rateLimits: Map<string, { retryAfterSeconds: number; times: number }>;
+  failures: Map<string, { error: string; times: number; after: number }>;
+  delays: Map<string, { ms: number; times: number }>;
+}
+
+/** What the server holds: the workspace's state, its limits and faults, and the methods it speaks. */
+interface SlackApiContext {
+  options: SlackApiServerOptions;
+  tokens: Set<string>;
+  state: SlackState;
+  faults: Faults;
+  appends: ReturnType<typeof createStreamAppendLimiter>;
+  tiers: ReturnType<typeof createTierLimiter>;
+  sessions: ReturnType<typeof createAgentSessions>;
+  methods: Record<string, SlackMethod>;
+}
+
+type Outcome = { ok: true; body: Record<string, unknown> } | { ok: false; error: string; extra?: Record<string, unknown> };
+/** An answer sent before the method runs: an intercepted call or a rate limit. */
+type EarlyAnswer = { status: number; body: Record<string, unknown>; headers?: Record<string, string>; outcome: string };
+
 export async function startSlackApiServer(options: SlackApiServerOptions = {}): Promise<SlackApiServer> {
-  const tokens = new Set(options.tokens ?? ['xoxb-local-token']);
+  const context = createContext(options);
+  const server = createServer((request, response) => {
+    handle(context, request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(error instanceof BodyError ? 413 : 500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ ok: false, error: error instanceof BodyError ? error.message : 'internal_error' }));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  return serverApi(context, server);
+}
+
+function createContext(options: SlackApiServerOptions): SlackApiContext {
   const state = createSlackState({
     teamId: options.teamId ?? 'T0LOCAL',
     botUserId: options.botUserId ?? 'U0LOCALBOT',
@@ -116,18 +153,11 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     streamLimitMs: options.streamLimitMs ?? 300_000,
     marketplaceApproved: options.marketplaceApproved ?? true,
   });
-  const { botUserId } = state;
-  const rateLimits = new Map<string, { retryAfterSeconds: number; times: number }>();
-  const failures = new Map<string, { error: string; times: number; after: number }>();
-  const delays = new Map<string, { ms: number; times: number }>();
-  const statusTimeoutMs = options.statusTimeoutMs ?? 120_000;
-  const appends = createStreamAppendLimiter(options.appendsPerSecond ?? 5);
   const tiers = createTierLimiter((method) => {
     if (!state.marketplaceApproved && (NON_MARKETPLACE_READS.methods as readonly string[]).includes(method)) return NON_MARKETPLACE_READS.callsPerMinute;
     const tier = METHOD_TIERS[method];
     return options.enforceRateTiers && tier ? TIER_CALLS_PER_MINUTE[tier] : undefined;
   });
-
   const sessions = createAgentSessions({
     appView: options.appView ?? 'assistant',
     subscribedEvents: new Set(options.subscribedEvents ?? MANIFEST_EVENTS),
@@ -135,7 +165,6 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     threadExists: (channel, threadTs) => state.find(channel, threadTs) !== undefined,
     ...(options.onSessionChange ? { onChange: options.onSessionChange } : {}),
   });
-
   const methods: Record<string, SlackMethod> = {
     ...sessions.methods,
     ...createManifestMethods(parseJsonArgument),
@@ -143,86 +172,96 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     ...assistantThreadMethods(state),
     ...streamMethods(state, sessions.methods['agents.sessions.setStatus']!),
   };
+  return {
+    options,
+    tokens: new Set(options.tokens ?? ['xoxb-local-token']),
+    state,
+    faults: { rateLimits: new Map(), failures: new Map(), delays: new Map() },
+    appends: createStreamAppendLimiter(options.appendsPerSecond ?? 5),
+    tiers,
+    sessions,
+    methods,
+  };
+}
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://slack.local');
-    const match = /^\/api\/([a-zA-Z.]+)$/.exec(url.pathname);
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-      response.end(JSON.stringify(body));
-    };
-    if (!match) return send(404, { ok: false, error: 'unknown_method' });
-    const method = match[1] as string;
-    const args = { ...Object.fromEntries(url.searchParams), ...(await readArguments(request)) };
-    const record = (outcome: string) => state.calls.push({ method, at: Date.now(), outcome, args: redactToken(args) });
+/** One call: faults and limits first, then the token, then the method; answered as Slack answers. */
+async function handle(context: SlackApiContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://slack.local');
+  const match = /^\/api\/([a-zA-Z.]+)$/.exec(url.pathname);
+  const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+    response.end(JSON.stringify(body));
+  };
+  if (!match) return send(404, { ok: false, error: 'unknown_method' });
+  const method = match[1] as string;
+  const args = { ...Object.fromEntries(url.searchParams), ...(await readArguments(request)) };
+  const record = (outcome: string) => context.state.calls.push({ method, at: Date.now(), outcome, args: redactToken(args) });
 
-    const intercepted = options.intercept?.(method);
-    if (intercepted) {
-      record(`http_${intercepted.status}`);
-      return send(intercepted.status, { ok: false, error: intercepted.status === 429 ? 'ratelimited' : 'internal_error' }, intercepted.headers);
-    }
-    const tierWait = tiers.take(method, Date.now());
-    if (tierWait > 0) {
-      record('ratelimited');
-      return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(tierWait) });
-    }
-    const limited = rateLimits.get(method);
-    if (limited && limited.times > 0) {
-      limited.times -= 1;
-      record('ratelimited');
-      return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limited.retryAfterSeconds) });
-    }
-    if (method === 'chat.appendStream' && typeof args.ts === 'string' && !appends.take(args.ts, Date.now())) {
-      record('ratelimited');
-      return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': '1' });
-    }
-    const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    const token = bearer ?? (typeof args.token === 'string' ? args.token : undefined);
-    const implementation = methods[method];
-    let outcome: { ok: true; body: Record<string, unknown> } | { ok: false; error: string; extra?: Record<string, unknown> };
-    if (!implementation) outcome = { ok: false, error: 'unknown_method' };
-    else if (!token) outcome = { ok: false, error: 'not_authed' };
-    else if (!tokens.has(token)) outcome = { ok: false, error: 'invalid_auth' };
-    else {
-      const failure = failures.get(method);
-      const failing = failure !== undefined && failure.times > 0 && failure.after-- <= 0;
-      if (failing) {
-        failure.times -= 1;
-        outcome = { ok: false, error: failure.error };
-      } else {
-        try {
-          outcome = { ok: true, body: implementation(args) };
-        } catch (error) {
-          if (!(error instanceof SlackApiError)) throw error;
-          outcome = { ok: false, error: error.message, extra: error.extra };
-        }
-      }
-    }
-    record(outcome.ok ? 'ok' : outcome.error);
-    const delay = delays.get(method);
-    if (delay && delay.times > 0) {
-      delay.times -= 1;
-      await new Promise((resolve) => setTimeout(resolve, delay.ms));
-    }
-    if (outcome.ok) return send(200, { ok: true, ...outcome.body });
-    return send(200, { ok: false, error: outcome.error, ...('extra' in outcome ? outcome.extra : {}) });
+  const early = answeredEarly(context, method, args);
+  if (early) {
+    record(early.outcome);
+    return send(early.status, early.body, early.headers);
   }
+  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  const token = bearer ?? (typeof args.token === 'string' ? args.token : undefined);
+  const outcome = callMethod(context, method, args, token);
+  record(outcome.ok ? 'ok' : outcome.error);
+  const delay = context.faults.delays.get(method);
+  if (delay && delay.times > 0) {
+    delay.times -= 1;
+    await new Promise((resolve) => setTimeout(resolve, delay.ms));
+  }
+  if (outcome.ok) return send(200, { ok: true, ...outcome.body });
+  return send(200, { ok: false, error: outcome.error, ...('extra' in outcome ? outcome.extra : {}) });
+}
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(error instanceof BodyError ? 413 : 500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ ok: false, error: error instanceof BodyError ? error.message : 'internal_error' }));
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
+/** A test's interception, a rate tier, a 429 a test asked for, or a stream appended to too fast: answered before the method runs. */
+function answeredEarly(context: SlackApiContext, method: string, args: Record<string, unknown>): EarlyAnswer | undefined {
+  const ratelimited = (retryAfter: number | string): EarlyAnswer => ({ status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': String(retryAfter) }, outcome: 'ratelimited' });
+  const intercepted = context.options.intercept?.(method);
+  if (intercepted) {
+    const body = { ok: false, error: intercepted.status === 429 ? 'ratelimited' : 'internal_error' };
+    return { status: intercepted.status, body, ...(intercepted.headers ? { headers: intercepted.headers } : {}), outcome: `http_${intercepted.status}` };
+  }
+  const tierWait = context.tiers.take(method, Date.now());
+  if (tierWait > 0) return ratelimited(tierWait);
+  const limited = context.faults.rateLimits.get(method);
+  if (limited && limited.times > 0) {
+    limited.times -= 1;
+    return ratelimited(limited.retryAfterSeconds);
+  }
+  if (method === 'chat.appendStream' && typeof args.ts === 'string' && !context.appends.take(args.ts, Date.now())) return ratelimited(1);
+  return undefined;
+}
+
+/** The method's answer for this token, or the failure a test asked for. */
+function callMethod(context: SlackApiContext, method: string, args: Record<string, unknown>, token: string | undefined): Outcome {
+  const implementation = context.methods[method];
+  if (!implementation) return { ok: false, error: 'unknown_method' };
+  if (!token) return { ok: false, error: 'not_authed' };
+  if (!context.tokens.has(token)) return { ok: false, error: 'invalid_auth' };
+  const failure = context.faults.failures.get(method);
+  const failing = failure !== undefined && failure.times > 0 && failure.after-- <= 0;
+  if (failing) {
+    failure.times -= 1;
+    return { ok: false, error: failure.error };
+  }
+  try {
+    return { ok: true, body: implementation(args) };
+  } catch (error) {
+    if (!(error instanceof SlackApiError)) throw error;
+    return { ok: false, error: error.message, extra: error.extra };
+  }
+}
+
+/** What tests and the console see of the server: its URL, its messages, and the faults they may ask for. */
+function serverApi(context: SlackApiContext, server: Server): SlackApiServer {
+  const { state, faults, sessions } = context;
   const address = server.address() as AddressInfo;
-
+  const statusTimeoutMs = context.options.statusTimeoutMs ?? 120_000;
   return {
     url: `http://${address.address}:${address.port}/api/`,
-    botUserId,
+    botUserId: state.botUserId,
     calls: state.calls,
     messages: (channel, threadTs) =>
       threadTs === undefined ? state.stored.filter((message) => message.channel === channel && message.threadTs === undefined) : state.threadOf(channel, threadTs),
@@ -234,9 +273,9 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       state.changed(message);
       return ts;
     },
-    rateLimit: (method, retryAfterSeconds, times = 1) => void rateLimits.set(method, { retryAfterSeconds, times }),
-    failNext: (method, error, times = 1, after = 0) => void failures.set(method, { error, times, after }),
-    delayAnswers: (method, ms, times = 1) => void delays.set(method, { ms, times }),
+    rateLimit: (method, retryAfterSeconds, times = 1) => void faults.rateLimits.set(method, { retryAfterSeconds, times }),
+    failNext: (method, error, times = 1, after = 0) => void faults.failures.set(method, { error, times, after }),
+    delayAnswers: (method, ms, times = 1) => void faults.delays.set(method, { ms, times }),
     assistantThread: (channel, threadTs) => {
       const thread = state.threads.get(threadKey(channel, threadTs));
       if (!thread) return undefined;

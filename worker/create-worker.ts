@@ -144,6 +144,29 @@ export interface AgentWorkerOptions {
 export interface AgentWorker {
   run(): Promise<void>;
   shutdown(): void;
+  /** What each Temporal worker was created with, read back from the SDK's compiled options. */
+  describe(): TemporalWorkerDescription[];
+}
+
+/** One Temporal worker as the SDK holds it: what it polls, runs and intercepts with. */
+export interface TemporalWorkerDescription {
+  taskQueue: string;
+  /** Activity names, sorted. */
+  activities: string[];
+  /** Names of the activity interceptor factories, in order (the SDK's own included). */
+  activityInterceptors: string[];
+  /** Workflow interceptor modules bundled with `workflows/` (none with a prebuilt bundle: it holds them). */
+  workflowInterceptorModules: string[];
+}
+
+function describeWorker(worker: Worker): TemporalWorkerDescription {
+  const { options } = worker;
+  return {
+    taskQueue: options.taskQueue,
+    activities: [...options.activities.keys()].sort(),
+    activityInterceptors: options.interceptors.activity.map((factory) => factory.name || 'anonymous'),
+    workflowInterceptorModules: [...options.interceptors.workflowModules],
+  };
 }
 
 /**
@@ -155,27 +178,14 @@ export interface AgentWorker {
  */
 export async function createAgentWorker(options: AgentWorkerOptions): Promise<AgentWorker> {
   const namespace = options.namespace ?? 'default';
-  const { store } = options.model;
   const agents = [...(options.agents ?? [])];
   for (const line of modelWarningsAtStart(agents)) (options.warn ?? console.warn)(line);
-  const tools = [...(options.tools ?? []), ...toolsOf(agents)];
   const approvalRecords = options.approvalRecords ?? createApprovalRecords(createMemoryRecordFiles());
-  const mcpServers: Record<string, WorkerMcpServer> = { ...mcpServersOf(agents) };
-  for (const [name, server] of Object.entries(options.mcpServers ?? {})) {
-    if (mcpServers[name]) throw new Error(`MCP server "${name}" is both in mcpServers and defined by an agent; give it one definition.`);
-    mcpServers[name] = server;
-  }
-  const { close: closeMcp, ...mcpActivities } = createMcpActivities({ store, servers: mcpServers, approvals: approvalRecords });
-  const replyAdapters: ReplyAdapters = { none: noneReplyAdapter, ...options.replyAdapters };
+  const { close: closeMcp, ...mcpActivities } = createMcpActivities({ store: options.model.store, servers: mcpServersFor(agents, options.mcpServers), approvals: approvalRecords });
   const modelTaskQueue = options.modelTaskQueue ?? `${options.taskQueue}-model`;
   // Model calls on the main queue: one worker, and eager dispatch for the model call too.
   const modelOnMain = modelTaskQueue === options.taskQueue;
-  const counts = options.counts;
-  const callModel = measuredModel(store, createModelActivities(options.model).callModel, () => Context.current().metricMeter, counts && ((outcome) => counts.modelCall(outcome)));
-  const perWorker = modelCallsPerProcess(options);
-  // One limiter for every model call of this process, local activities and the model queue's alike.
-  const modelActivities: ModelActivities = { callModel: perWorker ? rateLimited(createRateLimiter(perWorker), callModel) : callModel };
-  const toolActivities: ToolActivities = createToolActivities(tools, store, approvalRecords);
+  const modelActivities = modelActivitiesFor(options);
   const traced = tracingWorkerOptions(options.tracing);
   const versioning = deploymentOptions(options.deployment);
   const activityInterceptors = [...(traced.interceptors.activity ?? []), agentMetricsInterceptor];
@@ -187,27 +197,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH }),
-    activities: {
-      ...createTranscriptActivities(store),
-      // Model calls run here as local activities of the runs this worker holds (and as activities when on this queue).
-      ...modelActivities,
-      ...(options.toolActivities ? options.toolActivities(toolActivities) : toolActivities),
-      ...createApprovalRecordActivities(approvalRecords),
-      ...createApprovalActivities(tools, store),
-      ...createAgentActivities(agents),
-      ...createReplyActivities(replyAdapters, { loadArguments: (ref) => store.get(ref) }),
-      ...createConversationActivities(options.conversationIndex ?? createConversationIndex(createMemoryRecordFiles()), options.conversationDefaults),
-      // Versioned conversations only call it, with the worker's own client.
-      ...createVersionActivities(),
-      ...createAmbientActivities({
-        agents,
-        memory: options.ambientMemory ?? createAmbientMemoryStore(createMemoryRecordFiles()),
-        replyAdapters,
-        store,
-        ...(options.agentEmailDomain ? { emailDomain: options.agentEmailDomain } : {}),
-      }),
-      ...mcpActivities,
-    },
+    activities: { ...mainActivities(options, { agents, approvalRecords, modelActivities }), ...mcpActivities },
     // Cancellation reaches a running activity with its next heartbeat sent to the server.
     maxHeartbeatThrottleInterval: '5 seconds',
     ...versioning,
@@ -247,6 +237,55 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     shutdown: () => {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     },
+    describe: () => workers.map(describeWorker),
+  };
+}
+
+/** The agents' own MCP servers and the extra ones; a name defined twice is refused. */
+function mcpServersFor(agents: AgentDefinition[], extra: Record<string, WorkerMcpServer> = {}): Record<string, WorkerMcpServer> {
+  const servers: Record<string, WorkerMcpServer> = { ...mcpServersOf(agents) };
+  for (const [name, server] of Object.entries(extra)) {
+    if (servers[name]) throw new Error(`MCP server "${name}" is both in mcpServers and defined by an agent; give it one definition.`);
+    servers[name] = server;
+  }
+  return servers;
+}
+
+/** The model call, measured (tokens, cost, counts) and spaced by this process's share of the rate limit. */
+function modelActivitiesFor(options: AgentWorkerOptions): ModelActivities {
+  const counts = options.counts;
+  const callModel = measuredModel(options.model.store, createModelActivities(options.model).callModel, () => Context.current().metricMeter, counts && ((outcome) => counts.modelCall(outcome)));
+  const perWorker = modelCallsPerProcess(options);
+  // One limiter for every model call of this process, local activities and the model queue's alike.
+  return { callModel: perWorker ? rateLimited(createRateLimiter(perWorker), callModel) : callModel };
+}
+
+/** Every activity of the main worker but MCP's: transcript, model, tools, approvals, agents, replies, conversations, versions, ambient runs. */
+function mainActivities(options: AgentWorkerOptions, parts: { agents: AgentDefinition[]; approvalRecords: ApprovalRecords; modelActivities: ModelActivities }): object {
+  const { store } = options.model;
+  const { agents, approvalRecords } = parts;
+  const tools = [...(options.tools ?? []), ...toolsOf(agents)];
+  const toolActivities: ToolActivities = createToolActivities(tools, store, approvalRecords);
+  const replyAdapters: ReplyAdapters = { none: noneReplyAdapter, ...options.replyAdapters };
+  return {
+    ...createTranscriptActivities(store),
+    // Model calls run here as local activities of the runs this worker holds (and as activities when on this queue).
+    ...parts.modelActivities,
+    ...(options.toolActivities ? options.toolActivities(toolActivities) : toolActivities),
+    ...createApprovalRecordActivities(approvalRecords),
+    ...createApprovalActivities(tools, store),
+    ...createAgentActivities(agents),
+    ...createReplyActivities(replyAdapters, { loadArguments: (ref) => store.get(ref) }),
+    ...createConversationActivities(options.conversationIndex ?? createConversationIndex(createMemoryRecordFiles()), options.conversationDefaults),
+    // Versioned conversations only call it, with the worker's own client.
+    ...createVersionActivities(),
+    ...createAmbientActivities({
+      agents,
+      memory: options.ambientMemory ?? createAmbientMemoryStore(createMemoryRecordFiles()),
+      replyAdapters,
+      store,
+      ...(options.agentEmailDomain ? { emailDomain: options.agentEmailDomain } : {}),
+    }),
   };
 }
 
