@@ -70,11 +70,20 @@ export function createAgentRegistry(settings: AgentSettings = {}): AgentRegistry
         'Use the tools for anything they cover: the time in a place, arithmetic, the team handbook, US weather alerts, the location of an IP address.',
         'Hand expense claims to the expenses agent.',
         ...(settings.schedules
-          ? ['When someone asks for something to happen every so often ("every weekday at 8 …", "remind me every Monday …"), propose it with create_schedule; list_my_schedules and delete_schedule show and stop theirs.']
+          ? [
+              'When someone asks for something to happen every so often ("every weekday at 8 …", "remind me every Monday …"), propose it with create_schedule; list_my_schedules and delete_schedule show and stop theirs.',
+            ]
           : []),
         'Answer briefly and say which tool results you relied on.',
       ].join(' '),
-      tools: [currentTimeTool, calculatorTool, searchDocs, weatherAlerts, ipLocation, ...(settings.schedules ? createScheduleTools(settings.schedules) : [])],
+      tools: [
+        currentTimeTool,
+        calculatorTool,
+        searchDocs,
+        weatherAlerts,
+        ipLocation,
+        ...(settings.schedules ? createScheduleTools(settings.schedules) : []),
+      ],
       subAgents: [expenses],
       suggestedPrompts: [
         { title: 'What time is it in Tokyo?', message: 'What time is it in Tokyo right now?' },
@@ -124,7 +133,10 @@ export function createAgentRegistry(settings: AgentSettings = {}): AgentRegistry
         'Report only the alerts the check lists as new; use get_weather_alerts for details.',
       ].join(' '),
       tools: [weatherAlerts],
-      check: createAlertWatchCheck({ ...(settings.weatherBaseUrl ? { baseUrl: settings.weatherBaseUrl } : {}), states: weatherWatchStates }),
+      check: createAlertWatchCheck({
+        ...(settings.weatherBaseUrl ? { baseUrl: settings.weatherBaseUrl } : {}),
+        states: weatherWatchStates,
+      }),
       triggers: [
         {
           id: 'new-alerts',

@@ -1,11 +1,27 @@
-import { MAX_AGENT_DEPTH, type AgentLimits, type AgentSpec, type Duration, type McpServerRef, type McpServerSpec, type ToolSpec } from '../core/spec.ts';
+import {
+  MAX_AGENT_DEPTH,
+  type AgentLimits,
+  type AgentSpec,
+  type Duration,
+  type McpServerRef,
+  type McpServerSpec,
+  type ToolSpec,
+} from '../core/spec.ts';
 import { expandGroups } from '../core/approval-policy.ts';
 import { compileTool, TOOL_NAME_PATTERN, type ApproverGroups, type ToolDefinition } from './define-tool.ts';
 import type { AmbientCheck } from '../core/ambient.ts';
 import { MAX_SUGGESTED_PROMPTS, suggestedPromptsSchema, type SuggestedPrompt } from './suggested-prompts.ts';
 import { validateTriggers, type TriggerOptions, type TriggerSpec } from '../core/triggers.ts';
 import type { BudgetSpec } from '../core/budgets.ts';
-import { DEFAULT_MODEL, FUNCTION_CALLING_MODES, modelInfo, modelRefusal, THINKING_LEVELS, type FunctionCallingMode, type ThinkingLevel } from '../core/models.ts';
+import {
+  DEFAULT_MODEL,
+  FUNCTION_CALLING_MODES,
+  modelInfo,
+  modelRefusal,
+  THINKING_LEVELS,
+  type FunctionCallingMode,
+  type ThinkingLevel,
+} from '../core/models.ts';
 
 export { DEFAULT_MODEL };
 
@@ -68,10 +84,23 @@ export interface AgentOptions {
   suggestedPrompts?: SuggestedPrompt[];
 }
 
-export interface AgentDefinition
-  extends Required<
-    Omit<AgentOptions, 'limits' | 'description' | 'approvalTimeout' | 'triggers' | 'check' | 'approvers' | 'notRequester' | 'approverGroups' | 'suggestedPrompts' | 'thinkingLevel' | 'functionCallingMode' | 'budget'>
-  > {
+export interface AgentDefinition extends Required<
+  Omit<
+    AgentOptions,
+    | 'limits'
+    | 'description'
+    | 'approvalTimeout'
+    | 'triggers'
+    | 'check'
+    | 'approvers'
+    | 'notRequester'
+    | 'approverGroups'
+    | 'suggestedPrompts'
+    | 'thinkingLevel'
+    | 'functionCallingMode'
+    | 'budget'
+  >
+> {
   readonly kind: 'agent';
   limits: AgentLimits;
   triggers: TriggerSpec[];
@@ -92,7 +121,12 @@ export const DEFAULT_LIMITS: AgentLimits = { maxSteps: 10, maxTokens: 200_000, m
 /** The one argument of an agent called as a tool. */
 export const SUB_AGENT_PARAMETERS = {
   type: 'object',
-  properties: { task: { type: 'string', description: 'What the agent should do, with every detail it needs: it sees nothing else of this conversation.' } },
+  properties: {
+    task: {
+      type: 'string',
+      description: 'What the agent should do, with every detail it needs: it sees nothing else of this conversation.',
+    },
+  },
   required: ['task'],
 } as const;
 
@@ -107,13 +141,17 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   }
   for (const agent of subAgents) {
     if (!TOOL_NAME_PATTERN.test(agent.name)) {
-      throw new TypeError(`Agent "${options.name}": sub-agent "${agent.name}" is called as a tool, so its name must match ${TOOL_NAME_PATTERN}.`);
+      throw new TypeError(
+        `Agent "${options.name}": sub-agent "${agent.name}" is called as a tool, so its name must match ${TOOL_NAME_PATTERN}.`,
+      );
     }
   }
   const servers = new Set<string>();
   for (const server of mcpServers) {
     if (!/^[a-zA-Z][a-zA-Z0-9-]{0,23}$/.test(server.name)) {
-      throw new TypeError(`Agent "${options.name}": MCP server name "${server.name}" must be 1-24 letters, digits or dashes, starting with a letter.`);
+      throw new TypeError(
+        `Agent "${options.name}": MCP server name "${server.name}" must be 1-24 letters, digits or dashes, starting with a letter.`,
+      );
     }
     if (servers.has(server.name)) throw new TypeError(`Agent "${options.name}" lists MCP server "${server.name}" twice.`);
     servers.add(server.name);
@@ -123,7 +161,9 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   const triggers = validateTriggers(options.name, options.triggers ?? []);
   const prompts = suggestedPromptsSchema.safeParse(options.suggestedPrompts ?? []);
   if (!prompts.success) {
-    throw new TypeError(`Agent "${options.name}": suggestedPrompts must be at most ${MAX_SUGGESTED_PROMPTS}, each a title (≤ 75 characters) and a message.`);
+    throw new TypeError(
+      `Agent "${options.name}": suggestedPrompts must be at most ${MAX_SUGGESTED_PROMPTS}, each a title (≤ 75 characters) and a message.`,
+    );
   }
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (!Number.isInteger(limits.maxSteps) || limits.maxSteps < 1) {
@@ -160,20 +200,29 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
 
 function validBudget(agent: string, budget: BudgetSpec): BudgetSpec {
   for (const [name, value] of Object.entries(budget)) {
-    if (!['perRun', 'perPersonPerDay', 'perAgentPerDay'].includes(name)) throw new TypeError(`Agent "${agent}": budget.${name} is not a cap; use perRun, perPersonPerDay or perAgentPerDay.`);
-    if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`Agent "${agent}": budget.${name} must be a positive amount of US dollars.`);
+    if (!['perRun', 'perPersonPerDay', 'perAgentPerDay'].includes(name))
+      throw new TypeError(`Agent "${agent}": budget.${name} is not a cap; use perRun, perPersonPerDay or perAgentPerDay.`);
+    if (typeof value !== 'number' || !(value > 0))
+      throw new TypeError(`Agent "${agent}": budget.${name} must be a positive amount of US dollars.`);
   }
   return { ...budget };
 }
 
 /** A shut-down model, an unknown thinking level or calling mode, or a level on a model that thinks by budget: refused here, not at the first call. */
 function validateModelOptions(agent: string, model: string, options: AgentOptions): void {
-  const refusal = modelRefusal(model, Date.now(), `the "model" of agent "${agent}"${options.model === undefined ? ' (its default comes from core/models.ts)' : ''}`);
+  const refusal = modelRefusal(
+    model,
+    Date.now(),
+    `the "model" of agent "${agent}"${options.model === undefined ? ' (its default comes from core/models.ts)' : ''}`,
+  );
   if (refusal) throw new TypeError(`Agent "${agent}": ${refusal}`);
   if (options.thinkingLevel !== undefined) {
-    if (!THINKING_LEVELS.includes(options.thinkingLevel)) throw new TypeError(`Agent "${agent}": thinkingLevel must be one of ${THINKING_LEVELS.join(', ')}.`);
+    if (!THINKING_LEVELS.includes(options.thinkingLevel))
+      throw new TypeError(`Agent "${agent}": thinkingLevel must be one of ${THINKING_LEVELS.join(', ')}.`);
     if (modelInfo(model)?.thinking === 'budget') {
-      throw new TypeError(`Agent "${agent}": model "${model}" takes no thinkingLevel (it predates Gemini 3); leave thinkingLevel out or use a Gemini 3 model.`);
+      throw new TypeError(
+        `Agent "${agent}": model "${model}" takes no thinkingLevel (it predates Gemini 3); leave thinkingLevel out or use a Gemini 3 model.`,
+      );
     }
   }
   if (options.functionCallingMode !== undefined && !FUNCTION_CALLING_MODES.includes(options.functionCallingMode)) {
@@ -182,7 +231,12 @@ function validateModelOptions(agent: string, model: string, options: AgentOption
 }
 
 /** The pure-JSON form a workflow receives: tool declarations as JSON Schema, no handlers. */
-export function compileAgent(agent: AgentDefinition, overrides: { model?: string } = {}, depth = 0, inheritedGroups: ApproverGroups = {}): AgentSpec {
+export function compileAgent(
+  agent: AgentDefinition,
+  overrides: { model?: string } = {},
+  depth = 0,
+  inheritedGroups: ApproverGroups = {},
+): AgentSpec {
   // A sub-agent sees its parent's groups, its own taking precedence.
   const groups: ApproverGroups = { ...inheritedGroups, ...agent.approverGroups };
   // Below the deepest level a run may start, sub-agents are left out: the model never sees them.
@@ -210,7 +264,12 @@ export function compileAgent(agent: AgentDefinition, overrides: { model?: string
     ...(agent.mcpServers?.length ? { mcpServers: agent.mcpServers.map(mcpServerRef) } : {}),
     ...(agent.approvalTimeout === undefined ? {} : { approvalTimeout: agent.approvalTimeout }),
     ...(agent.approvers?.length || agent.notRequester !== undefined
-      ? { approvalPolicy: { approvers: expandGroups(agent.approvers ?? [], groups), ...(agent.notRequester === undefined ? {} : { notRequester: agent.notRequester }) } }
+      ? {
+          approvalPolicy: {
+            approvers: expandGroups(agent.approvers ?? [], groups),
+            ...(agent.notRequester === undefined ? {} : { notRequester: agent.notRequester }),
+          },
+        }
       : {}),
   };
 }
@@ -263,7 +322,9 @@ export function mcpServersOf(agents: Iterable<AgentDefinition>): Record<string, 
 }
 
 function runsOf(server: McpServerSpec): unknown[] {
-  return server.transport === 'stdio' ? [server.transport, server.command, server.args ?? [], server.cwd ?? ''] : [server.transport, server.url];
+  return server.transport === 'stdio'
+    ? [server.transport, server.command, server.args ?? [], server.cwd ?? '']
+    : [server.transport, server.url];
 }
 
 function firstSentence(text: string): string {

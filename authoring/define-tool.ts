@@ -94,7 +94,12 @@ export function compileTool(tool: ToolDefinition, groups: ApproverGroups = {}): 
     ...(tool.readOnly === true ? { readOnly: true as const } : {}),
     ...(tool.approvalTimeout === undefined ? {} : { approvalTimeout: tool.approvalTimeout }),
     ...(tool.approvers?.length || tool.notRequester !== undefined
-      ? { approvalPolicy: { approvers: expandGroups(tool.approvers ?? [], groups), ...(tool.notRequester === undefined ? {} : { notRequester: tool.notRequester }) } }
+      ? {
+          approvalPolicy: {
+            approvers: expandGroups(tool.approvers ?? [], groups),
+            ...(tool.notRequester === undefined ? {} : { notRequester: tool.notRequester }),
+          },
+        }
       : {}),
   };
 }

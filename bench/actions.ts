@@ -22,7 +22,11 @@ type Event = temporal.api.history.v1.IHistoryEvent;
 
 /** Recorded scenarios: the histories of one execution tree, and how many turns it holds. */
 const SCENARIOS: { name: string; files: string[]; turns: number }[] = [
-  { name: 'conversation, two turns (one model call each)', files: ['conversation-two-turns', 'conversation-two-turns.turn-1', 'conversation-two-turns.turn-2'], turns: 2 },
+  {
+    name: 'conversation, two turns (one model call each)',
+    files: ['conversation-two-turns', 'conversation-two-turns.turn-1', 'conversation-two-turns.turn-2'],
+    turns: 2,
+  },
   { name: 'conversation, a turn with an approval', files: ['conversation-approval', 'conversation-approval.turn-1'], turns: 1 },
   { name: 'agent run: a tool, two model calls', files: ['agent-run-plain'], turns: 1 },
   { name: 'agent run: parallel tools', files: ['agent-run-parallel-tools'], turns: 1 },
@@ -53,7 +57,9 @@ export async function runActionsBench(options: ActionsBenchOptions = {}): Promis
     const histories = scenario.files.map((file) => loadRecordedHistory(join(REPLAY_HISTORIES_DIR, `${file}.json`)).history.events ?? []);
     return rowOf(scenario.name, scenario.turns, histories);
   });
-  const missing = readdirSync(REPLAY_HISTORIES_DIR).filter((file) => !SCENARIOS.some((scenario) => scenario.files.includes(file.replace(/\.json$/, ''))));
+  const missing = readdirSync(REPLAY_HISTORIES_DIR).filter(
+    (file) => !SCENARIOS.some((scenario) => scenario.files.includes(file.replace(/\.json$/, ''))),
+  );
   if (missing.length) log(`actions: recorded histories not in a scenario: ${missing.join(', ')}`);
 
   const steps = options.steps ?? [1, 10];
@@ -67,10 +73,16 @@ export async function runActionsBench(options: ActionsBenchOptions = {}): Promis
       const prompt = loopPrompt(count);
       log(`actions: ours, ${count} steps`);
       const oursInput: AgentRunInput = { spec, prompt };
-      live.push(rowOf(`agentRun, ${count} step(s)`, 1, [await runHistory(environment.client, AGENT_RUN_WORKFLOW, oursInput, workers.taskQueue)]));
+      live.push(
+        rowOf(`agentRun, ${count} step(s)`, 1, [await runHistory(environment.client, AGENT_RUN_WORKFLOW, oursInput, workers.taskQueue)]),
+      );
       log(`actions: tutorial loop, ${count} steps`);
       const naiveInput: NaiveLoopInput = { spec, prompt, activityTaskQueue: workers.naiveTaskQueue };
-      live.push(rowOf(`tutorial loop, ${count} step(s)`, 1, [await runHistory(environment.client, 'naiveAgentLoop', naiveInput, workers.taskQueue)]));
+      live.push(
+        rowOf(`tutorial loop, ${count} step(s)`, 1, [
+          await runHistory(environment.client, 'naiveAgentLoop', naiveInput, workers.taskQueue),
+        ]),
+      );
     }
   } finally {
     await workers.stop();
@@ -80,10 +92,15 @@ export async function runActionsBench(options: ActionsBenchOptions = {}): Promis
   // A whole turn as a person causes it: the conversation's share of a turn (recorded) plus the
   // run at each step count (live).
   const conversation = recorded[0]!;
-  const turnHistories = SCENARIOS[0]!.files.slice(1).map((file) => loadRecordedHistory(join(REPLAY_HISTORIES_DIR, `${file}.json`)).history.events ?? []);
+  const turnHistories = SCENARIOS[0]!.files
+    .slice(1)
+    .map((file) => loadRecordedHistory(join(REPLAY_HISTORIES_DIR, `${file}.json`)).history.events ?? []);
   const conversationShare = (conversation.actions - sumActions(turnHistories.map(billableActions)).total) / conversation.turns;
   const perStep = (name: string) => {
-    const [first, last] = [live.find((row) => row.what === `${name}, ${steps[0]} step(s)`)!, live.find((row) => row.what === `${name}, ${steps.at(-1)} step(s)`)!];
+    const [first, last] = [
+      live.find((row) => row.what === `${name}, ${steps[0]} step(s)`)!,
+      live.find((row) => row.what === `${name}, ${steps.at(-1)} step(s)`)!,
+    ];
     return round((last.actions - first.actions) / Math.max(1, last.steps - first.steps), 2);
   };
   const turns = steps.map((count) => {
@@ -99,7 +116,8 @@ export async function runActionsBench(options: ActionsBenchOptions = {}): Promis
     };
   });
   const section = {
-    rules: 'docs.temporal.io/cloud/actions (read 2026-12-07); bench/billable-actions.ts says what is counted and what history cannot show (queries, heartbeats)',
+    rules:
+      'docs.temporal.io/cloud/actions (read 2026-12-07); bench/billable-actions.ts says what is counted and what history cannot show (queries, heartbeats)',
     list_price_usd_per_million_actions: LIST_PRICE_USD_PER_MILLION_ACTIONS,
     conversation_actions_per_turn_besides_the_run: conversationShare,
     marginal_actions_per_step: { agent_run: perStep('agentRun'), tutorial_loop: perStep('tutorial loop') },
@@ -107,7 +125,8 @@ export async function runActionsBench(options: ActionsBenchOptions = {}): Promis
     recorded,
     live,
   };
-  const rows = (list: Row[]) => list.map((row) => [row.what, row.turns, row.steps, row.actions, row.actions_per_turn, row.actions_per_step, row.usd_per_1000_turns]);
+  const rows = (list: Row[]) =>
+    list.map((row) => [row.what, row.turns, row.steps, row.actions, row.actions_per_turn, row.actions_per_step, row.usd_per_1000_turns]);
   const header = ['what', 'turns', 'steps', 'actions', 'per turn', 'per step', 'USD / 1,000 turns'];
   const text = [
     table('Recorded histories (test/replay/histories)', header, rows(recorded)),
@@ -117,7 +136,13 @@ export async function runActionsBench(options: ActionsBenchOptions = {}): Promis
     table(
       `A whole turn (the conversation's ${conversationShare} actions besides the run, plus the run), at $${LIST_PRICE_USD_PER_MILLION_ACTIONS} per million actions`,
       ['steps', 'ours: actions', 'ours: USD / 1,000 turns', 'tutorial loop: actions', 'tutorial loop: USD / 1,000 turns'],
-      turns.map((turn) => [turn.steps, turn.ours_turn_actions, turn.ours_usd_per_1000_turns, turn.tutorial_loop_actions, turn.tutorial_loop_usd_per_1000_turns]),
+      turns.map((turn) => [
+        turn.steps,
+        turn.ours_turn_actions,
+        turn.ours_usd_per_1000_turns,
+        turn.tutorial_loop_actions,
+        turn.tutorial_loop_usd_per_1000_turns,
+      ]),
     ),
     `Each further step: agentRun ${section.marginal_actions_per_step.agent_run} actions, the tutorial loop ${section.marginal_actions_per_step.tutorial_loop}.`,
   ].join('\n');
@@ -146,7 +171,11 @@ function isModelCall(event: Event): boolean {
 }
 
 async function runHistory(client: Client, workflowType: string, input: unknown, taskQueue: string): Promise<Event[]> {
-  const handle = await client.workflow.start(workflowType, { taskQueue, workflowId: `actions-${workflowType}-${crypto.randomUUID()}`, args: [input] });
+  const handle = await client.workflow.start(workflowType, {
+    taskQueue,
+    workflowId: `actions-${workflowType}-${crypto.randomUUID()}`,
+    args: [input],
+  });
   await handle.result();
   return (await handle.fetchHistory()).events ?? [];
 }

@@ -24,7 +24,19 @@ import { LOCAL_ACTIVITY_MARKER } from '../core/local-activity-marker.ts';
 const { EventType } = proto.temporal.api.enums.v1;
 type Event = temporal.api.history.v1.IHistoryEvent;
 
-export type ActionKind = 'workflow' | 'child_workflow' | 'schedule' | 'activity' | 'activity_retry' | 'local_activities' | 'local_activity_retry' | 'timer' | 'signal' | 'update' | 'search_attributes' | 'options';
+export type ActionKind =
+  | 'workflow'
+  | 'child_workflow'
+  | 'schedule'
+  | 'activity'
+  | 'activity_retry'
+  | 'local_activities'
+  | 'local_activity_retry'
+  | 'timer'
+  | 'signal'
+  | 'update'
+  | 'search_attributes'
+  | 'options';
 
 export interface ActionCount {
   total: number;
@@ -61,7 +73,10 @@ export function billableActions(events: readonly Event[]): ActionCount {
         break;
       }
       case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-        add('local_activity_retry', Number(event.workflowTaskCompletedEventAttributes?.meteringMetadata?.nonfirstLocalActivityExecutionAttempts ?? 0));
+        add(
+          'local_activity_retry',
+          Number(event.workflowTaskCompletedEventAttributes?.meteringMetadata?.nonfirstLocalActivityExecutionAttempts ?? 0),
+        );
         break;
       case EventType.EVENT_TYPE_TIMER_STARTED:
         add('timer');
@@ -91,7 +106,8 @@ export function billableActions(events: readonly Event[]): ActionCount {
 /** Sums counts (the histories of one conversation: the conversation's and its turns'). */
 export function sumActions(counts: readonly ActionCount[]): ActionCount {
   const byKind: Partial<Record<ActionKind, number>> = {};
-  for (const count of counts) for (const [kind, value] of Object.entries(count.byKind) as [ActionKind, number][]) byKind[kind] = (byKind[kind] ?? 0) + value;
+  for (const count of counts)
+    for (const [kind, value] of Object.entries(count.byKind) as [ActionKind, number][]) byKind[kind] = (byKind[kind] ?? 0) + value;
   return { total: counts.reduce((sum, count) => sum + count.total, 0), byKind };
 }
 

@@ -22,9 +22,7 @@ export interface CapacityWorkerSettings {
   modelOnMainQueue: boolean;
 }
 
-export type CapacityWorkerMessage =
-  | { kind: 'ready' }
-  | { kind: 'stopped'; maxRssBytes: number; cpuSeconds: number; heapUsedBytes: number };
+export type CapacityWorkerMessage = { kind: 'ready' } | { kind: 'stopped'; maxRssBytes: number; cpuSeconds: number; heapUsedBytes: number };
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as CapacityWorkerSettings;
 const send = (message: CapacityWorkerMessage, then?: () => void) => process.send?.(message, undefined, undefined, then);
@@ -36,7 +34,11 @@ const worker = await createAgentWorker({
   taskQueue: settings.taskQueue,
   ...(settings.modelOnMainQueue ? { modelTaskQueue: settings.taskQueue } : {}),
   tools: [createLoopTool(settings.toolResultBytes)],
-  model: { apiKey: API_KEY, baseUrl: settings.modelUrl, store: createCachedStore(createLocalDirectoryStore({ directory: settings.storeDirectory })) },
+  model: {
+    apiKey: API_KEY,
+    baseUrl: settings.modelUrl,
+    store: createCachedStore(createLocalDirectoryStore({ directory: settings.storeDirectory })),
+  },
   workflowBundle: { codePath: settings.bundlePath },
   tuning: settings.tuning,
   modelTuning: settings.modelTuning,

@@ -60,7 +60,9 @@ export async function runCapacity(options: CapacityOptions = {}) {
   const modelTuning = { maxConcurrentActivityTaskExecutions: runs + 50, ...options.modelTuning };
 
   const arrivals: number[] = [];
-  const environment = await startBenchEnvironment(loopResponder({ delayMs: modelDelayMs, onRequest: () => arrivals.push(performance.now()) }));
+  const environment = await startBenchEnvironment(
+    loopResponder({ delayMs: modelDelayMs, onRequest: () => arrivals.push(performance.now()) }),
+  );
   const loadBefore = loadavg();
   let worker: ChildProcess | undefined;
   try {
@@ -88,14 +90,19 @@ export async function runCapacity(options: CapacityOptions = {}) {
 
     const spec = loopAgentSpec(createLoopTool(TOOL_RESULT_BYTES), modelCalls + 2);
     const input: AgentRunInput = { spec, prompt: loopPrompt(modelCalls), ...(modelOnMainQueue ? { modelTaskQueue: taskQueue } : {}) };
-    const startRun = (prefix: string) => environment.client.workflow.start(AGENT_RUN_WORKFLOW, { taskQueue, workflowId: `${prefix}-${crypto.randomUUID()}`, args: [input] });
+    const startRun = (prefix: string) =>
+      environment.client.workflow.start(AGENT_RUN_WORKFLOW, { taskQueue, workflowId: `${prefix}-${crypto.randomUUID()}`, args: [input] });
 
     log('capacity: 20 warm-up runs');
     await Promise.all(Array.from({ length: 20 }, async () => (await startRun('warmup')).result()));
 
     log(`capacity: starting ${runs} runs at once`);
     const serverPids = childProcessesNamed(process.pid, 'temporal');
-    const cpuBefore = { driver: process.cpuUsage(), worker: cpuSecondsOf(child.pid!), server: serverPids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0) };
+    const cpuBefore = {
+      driver: process.cpuUsage(),
+      worker: cpuSecondsOf(child.pid!),
+      server: serverPids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0),
+    };
     arrivals.length = 0;
     const began = performance.now();
     const handles = await mapLimited(Array.from({ length: runs }), 50, () => startRun('capacity'));
@@ -129,7 +136,12 @@ export async function runCapacity(options: CapacityOptions = {}) {
       wall_seconds: round(wall, 2),
       start_calls_seconds: round((startedAll - began) / 1000, 2),
       runs_per_second: round(completed / wall, 2),
-      latency_seconds: { p50: round(percentile(latencies, 50), 2), p95: round(percentile(latencies, 95), 2), max: round(Math.max(...latencies), 2), min: round(Math.min(...latencies), 2) },
+      latency_seconds: {
+        p50: round(percentile(latencies, 50), 2),
+        p95: round(percentile(latencies, 95), 2),
+        max: round(Math.max(...latencies), 2),
+        min: round(Math.min(...latencies), 2),
+      },
       worker_peak_rss_bytes: peakRss,
       worker_rss_idle_bytes: idleRss,
       worker_rss_at_end_bytes: memory.lastRss,
@@ -144,7 +156,16 @@ export async function runCapacity(options: CapacityOptions = {}) {
     const text = [
       table(
         `Capacity: ${runs} concurrent runs in one worker process (${modelCalls} model calls of ${modelDelayMs} ms and ${modelCalls - 1} tool calls each)`,
-        ['completed', 'wall s', 'runs/s', 'latency p50 s', 'latency p95 s', 'peak RSS', 'peak model calls open', 'CPU s worker / server / driver'],
+        [
+          'completed',
+          'wall s',
+          'runs/s',
+          'latency p50 s',
+          'latency p95 s',
+          'peak RSS',
+          'peak model calls open',
+          'CPU s worker / server / driver',
+        ],
         [
           [
             `${completed}/${runs}`,
@@ -165,7 +186,11 @@ export async function runCapacity(options: CapacityOptions = {}) {
       ),
       `Tuning: main worker ${JSON.stringify(tuning)}; ${modelOnMainQueue ? 'model calls on the main queue (eager)' : `model worker ${JSON.stringify(modelTuning)}`}`,
       `Worker RSS: ${formatBytes(idleRss)} idle after start, ${formatBytes(peakRss)} at peak, ${formatBytes(memory.lastRss)} when the last run closed.`,
-      check(`${runs} concurrent runs complete within 1.5 GiB`, completed === runs && peakRss <= MEMORY_TARGET_BYTES, `${completed}/${runs} completed, peak RSS ${formatBytes(peakRss)}`),
+      check(
+        `${runs} concurrent runs complete within 1.5 GiB`,
+        completed === runs && peakRss <= MEMORY_TARGET_BYTES,
+        `${completed}/${runs} completed, peak RSS ${formatBytes(peakRss)}`,
+      ),
     ];
     return { section, text: text.join('\n') };
   } finally {
@@ -243,4 +268,11 @@ async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Pr
   return results;
 }
 
-const silentLogger = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (message: string) => console.error(message) };
+const silentLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => console.error(message),
+};

@@ -22,7 +22,10 @@ let runtimeInstalled = false;
 export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   // Core's warnings (TMPRL1103: the naive loop's payloads pass 512 KB) would bury the tables.
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
   runtimeInstalled = true;
 }
 
@@ -38,7 +41,6 @@ export interface BenchEnvironment {
   close(): Promise<void>;
 }
 
-
 export interface BenchEnvironmentOptions {
   /** Dynamic config values for the dev server; without them it is `startDevServer()`'s, as tests and `npm start` run it (`{}`: the server's own defaults). */
   dynamicConfig?: Record<string, string | number | boolean>;
@@ -46,12 +48,18 @@ export interface BenchEnvironmentOptions {
 
 export async function startBenchEnvironment(respond: GeminiResponder, options: BenchEnvironmentOptions = {}): Promise<BenchEnvironment> {
   installQuietRuntime();
-  const server = await startDevServer({ executable: findTemporalCli(process.env), ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}) });
+  const server = await startDevServer({
+    executable: findTemporalCli(process.env),
+    ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}),
+  });
   const root = mkdtempSync(join(tmpdir(), 'bench-transcripts-'));
   const storeDirectory = join(root, 'store');
   const model = await startGeminiServer({ apiKey: API_KEY, respond });
   // The naive loop's history pages pass gRPC's default 4 MB limit on messages received.
-  const clientConnection = await Connection.connect({ address: server.address, channelArgs: { 'grpc.max_receive_message_length': 512 * 1024 * 1024 } });
+  const clientConnection = await Connection.connect({
+    address: server.address,
+    channelArgs: { 'grpc.max_receive_message_length': 512 * 1024 * 1024 },
+  });
   return {
     server,
     client: new Client({ connection: clientConnection }),

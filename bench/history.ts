@@ -65,7 +65,13 @@ export async function runHistory(options: HistoryOptions = {}) {
     await environment.close();
   }
   const summary = summarise(counts, results, options.toolResultBytes ?? 20 * 1024);
-  return { ...summary, section: { ...summary.section, load_average: { before: loadBefore.map((value) => round(value, 2)), after: loadavg().map((value) => round(value, 2)) } } };
+  return {
+    ...summary,
+    section: {
+      ...summary.section,
+      load_average: { before: loadBefore.map((value) => round(value, 2)), after: loadavg().map((value) => round(value, 2)) },
+    },
+  };
 }
 
 async function runToEnd(client: Client, workflowType: string, args: unknown[], taskQueue: string, stallMs = 60_000) {
@@ -127,7 +133,8 @@ function summarise(counts: number[], results: Record<Loop, Record<string, Histor
   const naiveFailures = counts.map((steps) => results.naive[steps]!.failed_at_step).filter((step): step is number => step !== undefined);
   const oursWorst = Math.max(...counts.map((steps) => results.ours[steps]!.history_bytes_per_step));
   const oursFailed = counts.filter((steps) => results.ours[steps]!.failure !== undefined);
-  const at50 = results.ours[50] && results.naive[50] ? results.naive[50].history_bytes_per_step / results.ours[50].history_bytes_per_step : undefined;
+  const at50 =
+    results.ours[50] && results.naive[50] ? results.naive[50].history_bytes_per_step / results.ours[50].history_bytes_per_step : undefined;
   const checks = {
     ours_at_most_4_KiB_per_step: { pass: oursWorst <= TARGET_BYTES_PER_STEP && oursFailed.length === 0, worst_bytes_per_step: oursWorst },
     ...(at50 === undefined ? {} : { naive_at_least_20x_ours_at_50: { pass: at50 >= TARGET_RATIO_AT_50, ratio: round(at50, 1) } }),

@@ -86,7 +86,9 @@ export async function runIdleConversationsBench(options: IdleConversationsBenchO
     );
     openMs = performance.now() - opening;
     const rssIdle = rssOf(worker.pid!);
-    log(`idle-conversations: ${count} open in ${Math.round(openMs / 1000)} s; worker RSS ${formatBytes(rssIdle)}; probing ${probes} at random`);
+    log(
+      `idle-conversations: ${count} open in ${Math.round(openMs / 1000)} s; worker RSS ${formatBytes(rssIdle)}; probing ${probes} at random`,
+    );
     for (let probe = 0; probe < probes; probe += 1) {
       const id = ids[Math.floor(Math.random() * ids.length)]!;
       const turns = await client.workflow.getHandle(id).query<TurnSummary[]>(TURNS_QUERY);
@@ -113,12 +115,26 @@ export async function runIdleConversationsBench(options: IdleConversationsBenchO
     open_seconds: round(openMs / 1000),
     worker_peak_rss_bytes: peakRss,
     worker_rss_met: peakRss <= GOALS.worker_rss_at_most_bytes,
-    message_to_random: { probes, p50_ms: percentile(probeMs, 50), p99_ms: p99, max_ms: Math.max(...probeMs), met: p99 <= GOALS.message_to_random_p99_beyond_model_ms },
+    message_to_random: {
+      probes,
+      p50_ms: percentile(probeMs, 50),
+      p99_ms: p99,
+      max_ms: Math.max(...probeMs),
+      met: p99 <= GOALS.message_to_random_p99_beyond_model_ms,
+    },
     server_db_bytes_per_conversation: Math.round((dbAfter - dbBefore) / count),
     machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', node: process.version },
     load_average: { before: loadBefore.map((value) => round(value, 2)), after: loadavg().map((value) => round(value, 2)) },
-    about: 'worker/main.ts (prebuilt bundle, the SDK default sticky cache) and a dev server kept in a SQLite file; the offline model answers at once with one tool call, so the message figures are all beyond model time; the machine is shared',
-    ...(workerOutput.includes('Error') ? { worker_errors: workerOutput.split('\n').filter((line) => line.includes('Error')).slice(0, 5) } : {}),
+    about:
+      'worker/main.ts (prebuilt bundle, the SDK default sticky cache) and a dev server kept in a SQLite file; the offline model answers at once with one tool call, so the message figures are all beyond model time; the machine is shared',
+    ...(workerOutput.includes('Error')
+      ? {
+          worker_errors: workerOutput
+            .split('\n')
+            .filter((line) => line.includes('Error'))
+            .slice(0, 5),
+        }
+      : {}),
   };
   const text = table(
     `${count} open conversations on one worker`,

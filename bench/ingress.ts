@@ -77,7 +77,9 @@ export async function runIngress(options: IngressOptions = {}) {
       // Without an SDK import, the bundle with the SDK in is the same file: measured once.
       ...(bundles[name].awsSdkImports.length ? [{ name: `${name}-with-aws-sdk`, target: { file: bundles[name].pathWithAwsSdk } }] : []),
     ]),
-    ...(rewrite.rewrites.size ? Object.entries(whatIf).map(([name, bundle]) => ({ name: `${name}-zod-namespace`, target: { file: bundle.path } })) : []),
+    ...(rewrite.rewrites.size
+      ? Object.entries(whatIf).map(([name, bundle]) => ({ name: `${name}-zod-namespace`, target: { file: bundle.path } }))
+      : []),
   ];
 
   installQuietRuntime();
@@ -98,7 +100,10 @@ export async function runIngress(options: IngressOptions = {}) {
       signingSecretArn: await createMotoSecret(moto.endpoint, SIGNING_SECRET),
       approvalSecretArn: await createMotoSecret(moto.endpoint, APPROVAL_SECRET),
     };
-    const loadEnvironment = childEnvironment({ ...handlerSettings('http://127.0.0.1:9', '127.0.0.1:9', secrets), INGRESS_QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench.fifo' });
+    const loadEnvironment = childEnvironment({
+      ...handlerSettings('http://127.0.0.1:9', '127.0.0.1:9', secrets),
+      INGRESS_QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench.fifo',
+    });
     log(`ingress: cold loads, ${settings.load_runs} fresh processes for each of ${subjects.length} modules`);
     const loads = await measureLoads(subjects, settings.load_runs, loadEnvironment);
     loadOf = (name: string) => loads.get(name) ?? loads.get(name.replace(/-with-aws-sdk$/, ''))!;
@@ -126,7 +131,12 @@ export async function runIngress(options: IngressOptions = {}) {
     log(`ingress: ${settings.warmup} warm-up requests each, then ${settings.requests} sequential requests each, taking turns`);
     await sequentialRounds(targets, { requests: settings.warmup, run: RUN.warmup, pauseEvery: settings.drain_every, pause: drain });
     await drain();
-    const sequential = await sequentialRounds(targets, { requests: settings.requests, run: RUN.sequential, pauseEvery: settings.drain_every, pause: drain });
+    const sequential = await sequentialRounds(targets, {
+      requests: settings.requests,
+      run: RUN.sequential,
+      pauseEvery: settings.drain_every,
+      pause: drain,
+    });
     await drain();
     log(`ingress: ${settings.concurrent_requests} requests each, ${settings.concurrency} in flight`);
     const concurrent = await concurrentRounds(targets, {
@@ -249,9 +259,16 @@ async function measureLoads(subjects: LoadSubject[], runs: number, env: NodeJS.P
 async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<number> {
   let drained = 0;
   for (;;) {
-    const { Messages: messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
+    const { Messages: messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
+    );
     if (messages.length === 0) return drained;
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle }) ) }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+      }),
+    );
     drained += messages.length;
   }
 }

@@ -67,12 +67,14 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
   },
   model_activity: {
     runInput: { localModelCalls: false },
-    about: 'as project_default, model calls as activities on their own queue (localModelCalls: false): the design before model calls ran locally',
+    about:
+      'as project_default, model calls as activities on their own queue (localModelCalls: false): the design before model calls ran locally',
   },
   server_defaults: { dynamicConfig: {}, about: "the dev server's own config (transfer queue read 20 times a second)" },
   before: {
     dynamicConfig: { 'history.transferProcessorMaxPollRPS': 1000 },
-    about: 'the dev server as the project ran it before this work (transfer queue raised, no eager activities); model calls on their own queue',
+    about:
+      'the dev server as the project ran it before this work (transfer queue raised, no eager activities); model calls on their own queue',
   },
   eager: {
     dynamicConfig: EAGER_DYNAMIC_CONFIG,
@@ -84,7 +86,8 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
   },
   read_only_tools: {
     readOnlyTool: true,
-    about: "as project_default, the loop's tool declared read-only: each step's tool call runs as a local activity in the workflow task of its model call, with no server round trip",
+    about:
+      "as project_default, the loop's tool declared read-only: each step's tool call runs as a local activity in the workflow task of its model call, with no server round trip",
   },
   project_default_20k: {
     toolResultBytes: 20 * 1024,
@@ -104,7 +107,8 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
   },
   local_model_same_thread: {
     tuning: { debugMode: true } as Tuning,
-    about: 'as project_default, workflows run on the main thread (debugMode: no deadlock detection): what the thread hops of a local call cost',
+    about:
+      'as project_default, workflows run on the main thread (debugMode: no deadlock detection): what the thread hops of a local call cost',
   },
   eager_model_main_same_thread: {
     ...EAGER_MAIN_QUEUE,
@@ -176,7 +180,11 @@ export async function runOverhead(options: OverheadOptions = {}) {
   const text = `${summary.text}\n\nOne call into a workflow's V8 context: ${vmCall.with_timeout_us} µs with the SDK's deadlock timeout, ${vmCall.without_timeout_us} µs without (the SDK makes about three a workflow activation)`;
   return {
     text,
-    section: { ...summary.section, vm_call: vmCall, load_average: { before: loadBefore.map((value) => round(value, 2)), after: loadavg().map((value) => round(value, 2)) } },
+    section: {
+      ...summary.section,
+      vm_call: vmCall,
+      load_average: { before: loadBefore.map((value) => round(value, 2)), after: loadavg().map((value) => round(value, 2)) },
+    },
   };
 }
 
@@ -198,10 +206,18 @@ function vmCallCost(calls = 2000) {
   return { with_timeout_us: perCall({ timeout: 5000 }), without_timeout_us: perCall({}), calls };
 }
 
-async function measure(settings: { runs: number; steps: number[]; warmup: number }, log: (line: string) => void, variant: OverheadVariant, bundle: { code: string }) {
+async function measure(
+  settings: { runs: number; steps: number[]; warmup: number },
+  log: (line: string) => void,
+  variant: OverheadVariant,
+  bundle: { code: string },
+) {
   const recorder = createRecorder();
   const tool = createLoopTool(variant.toolResultBytes ?? 64, { readOnly: variant.readOnlyTool === true });
-  const environment = await startBenchEnvironment(loopResponder({ onRequest: recorder.onRequest }), variant.dynamicConfig ? { dynamicConfig: variant.dynamicConfig } : {});
+  const environment = await startBenchEnvironment(
+    loopResponder({ onRequest: recorder.onRequest }),
+    variant.dynamicConfig ? { dynamicConfig: variant.dynamicConfig } : {},
+  );
   const taskQueue = `overhead-${crypto.randomUUID()}`;
   const naiveQueue = `${taskQueue}-tutorial`;
   const agent = await createAgentWorker({
@@ -215,11 +231,20 @@ async function measure(settings: { runs: number; steps: number[]; warmup: number
   });
   // The tutorial's worker: workflows and activities on one queue, every setting at its default.
   const naiveActivities = createNaiveActivities({ apiKey: API_KEY, baseUrl: environment.model.url, tools: [tool] });
-  const tutorial = await Worker.create({ connection: environment.connection, taskQueue: naiveQueue, workflowBundle: bundle, activities: { ...naiveActivities } });
+  const tutorial = await Worker.create({
+    connection: environment.connection,
+    taskQueue: naiveQueue,
+    workflowBundle: bundle,
+    activities: { ...naiveActivities },
+  });
   const running = Promise.all([agent.run(), tutorial.run()]);
   const plainOurs = createInProcessLoop(environment, tool);
   const plainNaive = createNaiveInProcessLoop(naiveActivities);
-  const designs: Design[] = [...(['ours'] as const), ...(variant.naive === false ? [] : (['naive'] as const)), ...(variant.floor ? (['floor'] as const) : [])];
+  const designs: Design[] = [
+    ...(['ours'] as const),
+    ...(variant.naive === false ? [] : (['naive'] as const)),
+    ...(variant.floor ? (['floor'] as const) : []),
+  ];
   const results: Record<number, Partial<Record<Design, Samples>>> = {};
   try {
     for (const steps of settings.steps) {
@@ -239,7 +264,14 @@ async function measure(settings: { runs: number; steps: number[]; warmup: number
               ? await environment.client.workflow.start(AGENT_RUN_WORKFLOW, {
                   taskQueue,
                   workflowId: `overhead-${crypto.randomUUID()}`,
-                  args: [{ spec, prompt: loopPrompt(steps), ...(variant.modelOnMainQueue ? { modelTaskQueue: taskQueue } : {}), ...variant.runInput } satisfies AgentRunInput],
+                  args: [
+                    {
+                      spec,
+                      prompt: loopPrompt(steps),
+                      ...(variant.modelOnMainQueue ? { modelTaskQueue: taskQueue } : {}),
+                      ...variant.runInput,
+                    } satisfies AgentRunInput,
+                  ],
                 })
               : await environment.client.workflow.start('naiveAgentLoop', {
                   taskQueue: naiveQueue,
@@ -263,7 +295,8 @@ async function measure(settings: { runs: number; steps: number[]; warmup: number
       results[steps] = byDesign;
     }
     // Where the time goes, from the event times of the last few runs of each kind.
-    for (const byDesign of Object.values(results)) for (const samples of Object.values(byDesign)) samples.handles = samples.handles.slice(-3);
+    for (const byDesign of Object.values(results))
+      for (const samples of Object.values(byDesign)) samples.handles = samples.handles.slice(-3);
     return { results, latencies: await latenciesOf(results) };
   } finally {
     agent.shutdown();
@@ -283,7 +316,10 @@ async function latenciesOf(results: Record<number, Partial<Record<Design, Sample
   for (const [steps, byDesign] of Object.entries(results)) {
     out[Number(steps)] = {};
     for (const [design, samples] of Object.entries(byDesign)) {
-      out[Number(steps)]![design as Design] = { task_latency_ms: await taskLatencies(samples.handles), events_per_step: await eventsPerStep(samples.handles, Number(steps)) };
+      out[Number(steps)]![design as Design] = {
+        task_latency_ms: await taskLatencies(samples.handles),
+        events_per_step: await eventsPerStep(samples.handles, Number(steps)),
+      };
     }
   }
   return out;
@@ -306,7 +342,9 @@ function createInProcessLoop(environment: BenchEnvironment, tool: ToolDefinition
       const result: ModelStepResult = await activity.run(callModel, stepInput);
       head = result.head;
       if (result.calls.length === 0) return;
-      pending = await Promise.all(result.calls.map((call): Promise<ToolResultRef> => activity.run(tools[toolActivityType(call.name)]!, { call })));
+      pending = await Promise.all(
+        result.calls.map((call): Promise<ToolResultRef> => activity.run(tools[toolActivityType(call.name)]!, { call })),
+      );
     }
   };
 }
@@ -321,8 +359,13 @@ function createNaiveInProcessLoop(activities: ReturnType<typeof createNaiveActiv
       contents.push(response);
       const calls = functionCalls(response);
       if (calls.length === 0) return;
-      const results = await Promise.all(calls.map((call) => activity.run(activities.naiveRunTool, { name: call.name, args: call.args ?? {} })));
-      contents.push({ role: 'user', parts: calls.map((call, index) => ({ functionResponse: { name: call.name, response: { output: results[index] } } })) });
+      const results = await Promise.all(
+        calls.map((call) => activity.run(activities.naiveRunTool, { name: call.name, args: call.args ?? {} })),
+      );
+      contents.push({
+        role: 'user',
+        parts: calls.map((call, index) => ({ functionResponse: { name: call.name, response: { output: results[index] } } })),
+      });
     }
   };
 }
@@ -344,7 +387,10 @@ const DESIGN_LABELS: Record<Design, string> = {
 async function summarise(
   settings: { runs: number; steps: number[]; warmup: number },
   names: string[],
-  measured: Record<string, { results: Record<number, Partial<Record<Design, Samples>>>; latencies: Record<number, Partial<Record<Design, WhereTimeGoes>>> }>,
+  measured: Record<
+    string,
+    { results: Record<number, Partial<Record<Design, Samples>>>; latencies: Record<number, Partial<Record<Design, WhereTimeGoes>>> }
+  >,
 ) {
   const section: Record<string, unknown> = {
     ...settings,
@@ -375,7 +421,18 @@ async function summarise(
           events_per_step: latencies[Number(steps)]?.[design]?.events_per_step,
         };
         const events = latencies[Number(steps)]?.[design]?.events_per_step.total ?? '';
-        rows.push([name, steps, DESIGN_LABELS[design], workflow.p50_ms, workflow.p95_ms, inProcess.p50_ms, adds.p50_ms, adds.p95_ms, workflow.samples, events]);
+        rows.push([
+          name,
+          steps,
+          DESIGN_LABELS[design],
+          workflow.p50_ms,
+          workflow.p95_ms,
+          inProcess.p50_ms,
+          adds.p50_ms,
+          adds.p95_ms,
+          workflow.samples,
+          events,
+        ]);
       }
       if (added.ours !== undefined && added.naive !== undefined) {
         const ratio = round(added.ours / added.naive, 2);
@@ -399,4 +456,11 @@ async function summarise(
   return { section, text };
 }
 
-const silentLogger = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (message: string) => console.error(message) };
+const silentLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => console.error(message),
+};

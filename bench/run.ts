@@ -12,8 +12,19 @@ import { runIdleConversationsBench } from './idle-conversations.ts';
 import { RESULTS_PATH, saveSection, type Section } from './report.ts';
 
 // saveSection merges any section name; a part may save under another (see below).
-type Part = 'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules' | 'worker-start' | 'actions' | 'slack-latency' | 'idle-conversations';
-const PARTS: Part[] = ['history', 'overhead', 'capacity', 'ingress', 'schedules', 'worker-start', 'actions', 'slack-latency', 'idle-conversations'];
+type Part =
+  'history' | 'overhead' | 'capacity' | 'ingress' | 'schedules' | 'worker-start' | 'actions' | 'slack-latency' | 'idle-conversations';
+const PARTS: Part[] = [
+  'history',
+  'overhead',
+  'capacity',
+  'ingress',
+  'schedules',
+  'worker-start',
+  'actions',
+  'slack-latency',
+  'idle-conversations',
+];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,7 +50,11 @@ if (unknown.length) {
 const parts = positionals.length ? (positionals as Part[]) : PARTS;
 const log = values.quiet ? undefined : (line: string) => console.error(`[bench] ${line}`);
 
-console.log(`durable-agents benchmarks: ${parts.join(', ')} on ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+console.log(
+  `durable-agents benchmarks: ${parts.join(', ')} on ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}, load average ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')}`,
+);
 for (const part of parts) {
   log?.(`${part}: starting`);
   try {
@@ -47,7 +62,12 @@ for (const part of parts) {
     // A capacity run with model calls on the main queue is kept beside the default one.
     // So is an overhead run that measures the read-only tools variant.
     const readOnly = part === 'overhead' && (values.variants?.split(',') ?? []).includes('read_only_tools');
-    const key = part === 'capacity' && values['model-on-main-queue'] ? 'capacity_model_on_main_queue' : readOnly ? 'overhead_read_only_tools' : part.replaceAll('-', '_');
+    const key =
+      part === 'capacity' && values['model-on-main-queue']
+        ? 'capacity_model_on_main_queue'
+        : readOnly
+          ? 'overhead_read_only_tools'
+          : part.replaceAll('-', '_');
     const goal = readOnly ? { goal: { read_only_tools_agent_run_over_naive_tutorial_temporal_adds_p50_10_steps: '<= 0.2' } } : {};
     saveSection(key as Section, { ...(section as object), ...goal });
     console.log(`\n== ${part} ==\n${text}\n`);
@@ -82,9 +102,16 @@ async function runPart(part: Part): Promise<{ section: unknown; text: string }> 
     case 'schedules':
       return runSchedulesBench({ ...(log ? { log } : {}) });
     case 'idle-conversations':
-      return runIdleConversationsBench({ ...(values.conversations ? { conversations: Number(values.conversations) } : {}), ...(log ? { log } : {}) });
+      return runIdleConversationsBench({
+        ...(values.conversations ? { conversations: Number(values.conversations) } : {}),
+        ...(log ? { log } : {}),
+      });
     case 'slack-latency':
-      return runSlackLatencyBench({ ...(values.seconds ? { seconds: Number(values.seconds) } : {}), ...(values.rates ? { rates: values.rates.split(',').map(Number) } : {}), ...(log ? { log } : {}) });
+      return runSlackLatencyBench({
+        ...(values.seconds ? { seconds: Number(values.seconds) } : {}),
+        ...(values.rates ? { rates: values.rates.split(',').map(Number) } : {}),
+        ...(log ? { log } : {}),
+      });
     case 'actions':
       return runActionsBench({ ...(values.steps ? { steps: values.steps.split(',').map(Number) } : {}), ...(log ? { log } : {}) });
     case 'worker-start':

@@ -113,9 +113,12 @@ export async function runSchedulesBench(options: SchedulesBenchOptions = {}): Pr
     await measure(`third sync (${edits} edited)`, edited);
   } finally {
     for (const id of ids) {
-      await client.schedule.getHandle(id).delete().catch((error: unknown) => {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-      });
+      await client.schedule
+        .getHandle(id)
+        .delete()
+        .catch((error: unknown) => {
+          if (!(error instanceof ScheduleNotFoundError)) throw error;
+        });
     }
     await connection.close();
     await server.stop();
@@ -123,8 +126,18 @@ export async function runSchedulesBench(options: SchedulesBenchOptions = {}): Pr
 
   const triggers = agentCount * perAgent;
   const unchanged = steps.find((step) => step.step.startsWith('second'));
-  const goal = { unchanged_sync_requests: { value: unchanged?.grpc_requests, goal_at_most: 2, met: (unchanged?.grpc_requests ?? Infinity) <= 2 } };
-  const section = { goal, triggers, agents: agentCount, concurrency, machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', node: process.version }, load_average_before: loadBefore.map((value) => round(value, 2)), steps };
+  const goal = {
+    unchanged_sync_requests: { value: unchanged?.grpc_requests, goal_at_most: 2, met: (unchanged?.grpc_requests ?? Infinity) <= 2 },
+  };
+  const section = {
+    goal,
+    triggers,
+    agents: agentCount,
+    concurrency,
+    machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', node: process.version },
+    load_average_before: loadBefore.map((value) => round(value, 2)),
+    steps,
+  };
   const text = table(
     `Sync of ${triggers} triggers (${agentCount} agents) on a dev server, ${concurrency} requests in flight`,
     ['step', 'ms', 'calls (counted)', 'gRPC requests', 'created', 'updated', 'deleted', 'unchanged'],

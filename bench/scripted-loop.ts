@@ -54,7 +54,9 @@ const FIXED_USAGE = { promptTokens: 10, outputTokens: 5 };
  * result afterwards, so the same responder serves any number of concurrent runs of both
  * loops, whatever part of the transcript each loop sends.
  */
-export function loopResponder(options: { delayMs?: number; onRequest?: (request: GeminiRequest, step: number) => void } = {}): GeminiResponder {
+export function loopResponder(
+  options: { delayMs?: number; onRequest?: (request: GeminiRequest, step: number) => void } = {},
+): GeminiResponder {
   return (request) => {
     const next = nextStep(request.body.contents);
     options.onRequest?.(request, next.step);
@@ -62,7 +64,10 @@ export function loopResponder(options: { delayMs?: number; onRequest?: (request:
       'error' in next
         ? { status: 500, message: next.error }
         : next.step < next.of
-          ? { content: { role: 'model', parts: [{ functionCall: { name: LOOP_TOOL_NAME, args: { step: next.step, of: next.of } } }] }, usage: FIXED_USAGE }
+          ? {
+              content: { role: 'model', parts: [{ functionCall: { name: LOOP_TOOL_NAME, args: { step: next.step, of: next.of } } }] },
+              usage: FIXED_USAGE,
+            }
           : { content: { role: 'model', parts: [{ text: `Done after ${next.of} steps.` }] }, usage: FIXED_USAGE };
     return options.delayMs ? { ...reply, delayMs: options.delayMs } : reply;
   };

@@ -96,7 +96,12 @@ export async function runSlackLatencyBench(options: SlackLatencyBenchOptions = {
         byThread.set(rootTs, moments);
         byMarker.set(marker, moments);
         sent.push(moments);
-        const envelope = JSON.stringify(appMentionEnvelope({ teamId: TEAM, botUserId: BOT, appId: 'A0LATENCY' }, { eventId: `Ev${marker}`, user: PERSON, channel: CHANNEL, ts: rootTs, text: question }));
+        const envelope = JSON.stringify(
+          appMentionEnvelope(
+            { teamId: TEAM, botUserId: BOT, appId: 'A0LATENCY' },
+            { eventId: `Ev${marker}`, user: PERSON, channel: CHANNEL, ts: rootTs, text: question },
+          ),
+        );
         sends.push(
           fetch(`${stack.edgeUrl}/slack/events`, slackPost(envelope)).then(async (response) => {
             await response.arrayBuffer();
@@ -107,7 +112,8 @@ export async function runSlackLatencyBench(options: SlackLatencyBenchOptions = {
       }
       await Promise.all(sends);
       const deadline = Date.now() + 60_000;
-      while (sent.some((moments) => moments.finishedAt === undefined) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      while (sent.some((moments) => moments.finishedAt === undefined) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       for (const moments of sent) await addTemporalShares(stack.temporal.client(), moments);
       const summary = summarise(sent);
       results[`at_${rate}_per_second`] = { messages: count, ...summary };
@@ -125,7 +131,11 @@ export async function runSlackLatencyBench(options: SlackLatencyBenchOptions = {
     about:
       "npm run faults' local stack (edge app, moto SQS, dispatcher and worker processes, Slack stand-in), a model answering at once; Temporal's share: time the conversation's and turn's tasks waited between scheduled and started inside each interval; the machine is shared",
   };
-  const text = table(`Slack, one-tool answers, model time zero (${seconds} s at each rate)`, ['rate /s', 'interval', 'p50 ms', 'p99 ms', "Temporal's share p50 ms", 'goal'], rows);
+  const text = table(
+    `Slack, one-tool answers, model time zero (${seconds} s at each rate)`,
+    ['rate /s', 'interval', 'p50 ms', 'p99 ms', "Temporal's share p50 ms", 'goal'],
+    rows,
+  );
   return { section, text };
 }
 
@@ -140,15 +150,20 @@ function figures(values: number[]): Figures {
 
 function summarise(sent: Moments[]) {
   const done = sent.filter((moments) => moments.acceptedAt !== undefined);
-  const of = (pick: (moments: Moments) => number | undefined) => figures(done.map(pick).filter((value): value is number => value !== undefined && Number.isFinite(value)));
+  const of = (pick: (moments: Moments) => number | undefined) =>
+    figures(done.map(pick).filter((value): value is number => value !== undefined && Number.isFinite(value)));
   return {
     answered: done.filter((moments) => moments.finishedAt !== undefined).length,
     edge_200_ms: of((moments) => moments.acceptedAt! - moments.sentAt),
     // The hop Temporal does not see: the queue (SQS) and the dispatcher's receive.
-    queue_and_dispatcher_ms: of((moments) => (moments.temporalSawAt === undefined ? undefined : moments.temporalSawAt - moments.acceptedAt!)),
+    queue_and_dispatcher_ms: of((moments) =>
+      moments.temporalSawAt === undefined ? undefined : moments.temporalSawAt - moments.acceptedAt!,
+    ),
     status_after_200_ms: of((moments) => (moments.statusAt === undefined ? undefined : moments.statusAt - moments.acceptedAt!)),
     status_temporal_share_ms: of((moments) => moments.temporalShareToStatusMs),
-    first_characters_after_model_chunk_ms: of((moments) => (moments.firstCharsAt === undefined || moments.answerModelAt === undefined ? undefined : moments.firstCharsAt - moments.answerModelAt)),
+    first_characters_after_model_chunk_ms: of((moments) =>
+      moments.firstCharsAt === undefined || moments.answerModelAt === undefined ? undefined : moments.firstCharsAt - moments.answerModelAt,
+    ),
     finished_after_200_ms: of((moments) => (moments.finishedAt === undefined ? undefined : moments.finishedAt - moments.acceptedAt!)),
     finished_temporal_share_ms: of((moments) => moments.temporalShareToFinishedMs),
   };
@@ -158,9 +173,30 @@ function rowsOf(rate: number, summary: ReturnType<typeof summarise>): (string | 
   return [
     [rate, "edge's 200 (after the POST)", summary.edge_200_ms.p50, summary.edge_200_ms.p99, 0, 'Slack: < 3000'],
     [rate, '200 → Temporal sees it (queue, dispatcher)', summary.queue_and_dispatcher_ms.p50, summary.queue_and_dispatcher_ms.p99, 0, ''],
-    [rate, '200 → status visible', summary.status_after_200_ms.p50, summary.status_after_200_ms.p99, summary.status_temporal_share_ms.p50, `p50 ≤ ${GOALS.status_after_200_p50_ms}, p99 ≤ ${GOALS.status_after_200_p99_ms}`],
-    [rate, "model's first chunk → first characters", summary.first_characters_after_model_chunk_ms.p50, summary.first_characters_after_model_chunk_ms.p99, '', `≤ ${GOALS.first_characters_after_model_chunk_p50_ms}`],
-    [rate, '200 → finished answer', summary.finished_after_200_ms.p50, summary.finished_after_200_ms.p99, summary.finished_temporal_share_ms.p50, `p50 ≤ ${GOALS.finished_after_200_p50_ms}`],
+    [
+      rate,
+      '200 → status visible',
+      summary.status_after_200_ms.p50,
+      summary.status_after_200_ms.p99,
+      summary.status_temporal_share_ms.p50,
+      `p50 ≤ ${GOALS.status_after_200_p50_ms}, p99 ≤ ${GOALS.status_after_200_p99_ms}`,
+    ],
+    [
+      rate,
+      "model's first chunk → first characters",
+      summary.first_characters_after_model_chunk_ms.p50,
+      summary.first_characters_after_model_chunk_ms.p99,
+      '',
+      `≤ ${GOALS.first_characters_after_model_chunk_p50_ms}`,
+    ],
+    [
+      rate,
+      '200 → finished answer',
+      summary.finished_after_200_ms.p50,
+      summary.finished_after_200_ms.p99,
+      summary.finished_temporal_share_ms.p50,
+      `p50 ≤ ${GOALS.finished_after_200_p50_ms}`,
+    ],
   ];
 }
 
@@ -176,17 +212,30 @@ async function addTemporalShares(client: Client, moments: Moments): Promise<void
     }
   }
   const time = (event: Event) => Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
-  const first = events.find((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED || event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+  const first = events.find(
+    (event) =>
+      event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED ||
+      event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+  );
   if (first) moments.temporalSawAt = time(first);
   const scheduledAt = new Map<string, number>();
   const waits: { from: number; to: number }[] = [];
   for (const event of events) {
-    if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED || event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) scheduledAt.set(String(event.eventId), time(event));
-    const scheduledId = event.workflowTaskStartedEventAttributes?.scheduledEventId ?? event.activityTaskStartedEventAttributes?.scheduledEventId;
-    if (scheduledId !== undefined && scheduledId !== null && scheduledAt.has(String(scheduledId))) waits.push({ from: scheduledAt.get(String(scheduledId))!, to: time(event) });
+    if (
+      event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED ||
+      event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    )
+      scheduledAt.set(String(event.eventId), time(event));
+    const scheduledId =
+      event.workflowTaskStartedEventAttributes?.scheduledEventId ?? event.activityTaskStartedEventAttributes?.scheduledEventId;
+    if (scheduledId !== undefined && scheduledId !== null && scheduledAt.has(String(scheduledId)))
+      waits.push({ from: scheduledAt.get(String(scheduledId))!, to: time(event) });
   }
-  const within = (start: number, end: number) => waits.reduce((sum, wait) => sum + Math.max(0, Math.min(wait.to, end) - Math.max(wait.from, start)), 0);
+  const within = (start: number, end: number) =>
+    waits.reduce((sum, wait) => sum + Math.max(0, Math.min(wait.to, end) - Math.max(wait.from, start)), 0);
   // Temporal's part also counts the update's way in: from the 200 on, until Temporal recorded it, minus the queue's hop is not ours to split; only the server's task waits count here.
-  if (moments.acceptedAt !== undefined && moments.statusAt !== undefined) moments.temporalShareToStatusMs = within(moments.acceptedAt, moments.statusAt);
-  if (moments.acceptedAt !== undefined && moments.finishedAt !== undefined) moments.temporalShareToFinishedMs = within(moments.acceptedAt, moments.finishedAt);
+  if (moments.acceptedAt !== undefined && moments.statusAt !== undefined)
+    moments.temporalShareToStatusMs = within(moments.acceptedAt, moments.statusAt);
+  if (moments.acceptedAt !== undefined && moments.finishedAt !== undefined)
+    moments.temporalShareToFinishedMs = within(moments.acceptedAt, moments.finishedAt);
 }

@@ -3,7 +3,8 @@ import { round } from './report.ts';
 
 /** An event's kind from the one `…EventAttributes` field it sets: `activityTaskScheduled`, `markerRecorded`, … */
 function kindOf(event: object): string {
-  for (const [key, value] of Object.entries(event)) if (key.endsWith('EventAttributes') && value) return key.slice(0, -'EventAttributes'.length);
+  for (const [key, value] of Object.entries(event))
+    if (key.endsWith('EventAttributes') && value) return key.slice(0, -'EventAttributes'.length);
   return 'unknown';
 }
 

@@ -18,12 +18,18 @@ export async function taskLatencies(handles: WorkflowHandle[]): Promise<Record<s
     const typeOf = (scheduledId: unknown) => byId.get(String(scheduledId))?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
     for (const event of events) {
       const started = event.activityTaskStartedEventAttributes;
-      if (started) add(`${kind(typeOf(started.scheduledEventId))} wait`, millis(event) - millis(byId.get(String(started.scheduledEventId))));
+      if (started)
+        add(`${kind(typeOf(started.scheduledEventId))} wait`, millis(event) - millis(byId.get(String(started.scheduledEventId))));
       const completed = event.activityTaskCompletedEventAttributes;
-      if (completed) add(`${kind(typeOf(completed.scheduledEventId))} run`, millis(event) - millis(byId.get(String(completed.startedEventId))));
+      if (completed)
+        add(`${kind(typeOf(completed.scheduledEventId))} run`, millis(event) - millis(byId.get(String(completed.startedEventId))));
       const taskStarted = event.workflowTaskStartedEventAttributes;
       // The first task of a run waits behind every other run started at once; later ones show the steady state.
-      if (taskStarted) add(Number(event.eventId) <= 3 ? 'first workflow task wait' : 'workflow task wait', millis(event) - millis(byId.get(String(Number(event.eventId) - 1))));
+      if (taskStarted)
+        add(
+          Number(event.eventId) <= 3 ? 'first workflow task wait' : 'workflow task wait',
+          millis(event) - millis(byId.get(String(Number(event.eventId) - 1))),
+        );
       if (event.workflowTaskTimedOutEventAttributes) add('workflow task timed out (count)', 0);
       if (event.workflowTaskFailedEventAttributes) add('workflow task failed (count)', 0);
       if (event.activityTaskTimedOutEventAttributes) add('activity timed out (count)', 0);
@@ -34,13 +40,19 @@ export async function taskLatencies(handles: WorkflowHandle[]): Promise<Record<s
       const local = localActivityOf(event);
       const task = byId.get(String(event.markerRecordedEventAttributes?.workflowTaskCompletedEventId));
       if (local?.scheduledAt !== undefined && task?.workflowTaskCompletedEventAttributes) {
-        add(`${kind(local.activityType)} (local): task start to call`, local.scheduledAt - millis(byId.get(String(task.workflowTaskCompletedEventAttributes.startedEventId))));
+        add(
+          `${kind(local.activityType)} (local): task start to call`,
+          local.scheduledAt - millis(byId.get(String(task.workflowTaskCompletedEventAttributes.startedEventId))),
+        );
         add(`${kind(local.activityType)} (local): call to task completed`, millis(task) - local.scheduledAt);
       }
     }
   }
   return Object.fromEntries(
-    Object.entries(samples).map(([name, values]) => [name, { p50_ms: round(percentile(values, 50)), p95_ms: round(percentile(values, 95)), count: values.length }]),
+    Object.entries(samples).map(([name, values]) => [
+      name,
+      { p50_ms: round(percentile(values, 50)), p95_ms: round(percentile(values, 95)), count: values.length },
+    ]),
   );
 }
 

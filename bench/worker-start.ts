@@ -52,7 +52,10 @@ export async function runWorkerStartBench(options: WorkerStartBenchOptions = {})
   const taskQueue = `bench-worker-start-${crypto.randomUUID().slice(0, 8)}`;
   const ways: Way[] = [];
   try {
-    for (const [way, bundle] of [['bundled at start', undefined], ['prebuilt bundle (WORKFLOW_BUNDLE_PATH)', bundlePath]] as const) {
+    for (const [way, bundle] of [
+      ['bundled at start', undefined],
+      ['prebuilt bundle (WORKFLOW_BUNDLE_PATH)', bundlePath],
+    ] as const) {
       const times: number[] = [];
       const cpuTimes: number[] = [];
       for (let run = 0; run < runs; run += 1) {
@@ -61,7 +64,15 @@ export async function runWorkerStartBench(options: WorkerStartBenchOptions = {})
         cpuTimes.push(cpuMs);
         log(`worker-start: ${way}, run ${run + 1}: ${Math.round(ms)} ms (${cpuMs} ms of CPU)`);
       }
-      ways.push({ way, runs_ms: times, min_ms: Math.min(...times), median_ms: percentile(times, 50), max_ms: Math.max(...times), cpu_runs_ms: cpuTimes, cpu_median_ms: percentile(cpuTimes, 50) });
+      ways.push({
+        way,
+        runs_ms: times,
+        min_ms: Math.min(...times),
+        median_ms: percentile(times, 50),
+        max_ms: Math.max(...times),
+        cpu_runs_ms: cpuTimes,
+        cpu_median_ms: percentile(cpuTimes, 50),
+      });
     }
   } finally {
     await connection.close();
@@ -75,7 +86,8 @@ export async function runWorkerStartBench(options: WorkerStartBenchOptions = {})
     ways,
     machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', node: process.version },
     load_average_before: loadBefore.map((value) => round(value, 2)),
-    about: 'node worker/main.ts to the first workflow task poll the server records (DescribeTaskQueue, poller identity pid@host); schedule sync at start on (nothing to change); the machine is shared',
+    about:
+      'node worker/main.ts to the first workflow task poll the server records (DescribeTaskQueue, poller identity pid@host); schedule sync at start on (nothing to change); the machine is shared',
   };
   const text = table(
     `Worker start to first poll, ${runs} starts each (goal: ≤ ${GOAL_MS} ms)`,
@@ -85,7 +97,13 @@ export async function runWorkerStartBench(options: WorkerStartBenchOptions = {})
   return { section, text };
 }
 
-async function timeToFirstPoll(client: Client, address: string, taskQueue: string, scratch: string, bundle: string | undefined): Promise<{ ms: number; cpuMs: number }> {
+async function timeToFirstPoll(
+  client: Client,
+  address: string,
+  taskQueue: string,
+  scratch: string,
+  bundle: string | undefined,
+): Promise<{ ms: number; cpuMs: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, [WORKER_MAIN], {
     env: {

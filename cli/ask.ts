@@ -11,7 +11,9 @@ let code = 0;
 try {
   const result = await ask(runtime, question);
   console.log(result.answer);
-  console.error(`  · ${result.steps} model call(s), ${result.toolCalls} tool call(s), ${result.usage.totalTokens} tokens${result.usage.cost === undefined ? '' : ` ($${result.usage.cost.toFixed(4)})`}, stop: ${result.stopReason}`);
+  console.error(
+    `  · ${result.steps} model call(s), ${result.toolCalls} tool call(s), ${result.usage.totalTokens} tokens${result.usage.cost === undefined ? '' : ` ($${result.usage.cost.toFixed(4)})`}, stop: ${result.stopReason}`,
+  );
 } catch (error) {
   console.error(`The run failed: ${innermostMessage(error)}`);
   code = 1;

@@ -48,7 +48,9 @@ async function askApproval(request: Pick<PendingApproval, 'requestId' | 'tool' |
   if (asked.has(request.requestId)) return;
   asked.add(request.requestId);
   const until = new Date(request.expiresAt).toLocaleTimeString();
-  const line = await lines.ask(`  ? ${request.tool}(${summarise(JSON.stringify(request.args), 160)}) needs your approval (until ${until}). Approve? [y/N] `);
+  const line = await lines.ask(
+    `  ? ${request.tool}(${summarise(JSON.stringify(request.args), 160)}) needs your approval (until ${until}). Approve? [y/N] `,
+  );
   const decision = /^\s*y(es)?\s*$/i.test(line ?? '') ? 'approve' : 'deny';
   try {
     await sendApproval(runtime.client, conversationId, { requestId: request.requestId, decision, approver: me.id });
@@ -66,7 +68,12 @@ for (;;) {
   if (!line) continue;
   try {
     const message = { id: crypto.randomUUID(), text: line, user: me, receivedAt: new Date().toISOString() };
-    const { turn } = await sendMessage(runtime.client, { conversationId, taskQueue: runtime.taskQueue, message, start: { agent, channel: { kind: 'terminal', session } } });
+    const { turn } = await sendMessage(runtime.client, {
+      conversationId,
+      taskQueue: runtime.taskQueue,
+      message,
+      start: { agent, channel: { kind: 'terminal', session } },
+    });
     turnRunning = true;
     const outcome = await followTurn({
       client: runtime.client,

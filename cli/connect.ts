@@ -40,10 +40,15 @@ export async function settingsAndClientOrExit<Schema extends z.ZodType<{ TEMPORA
     process.exit(2);
   }
   if (!settings.TEMPORAL_ADDRESS) {
-    console.error('Set TEMPORAL_ADDRESS (e.g. TEMPORAL_ADDRESS=127.0.0.1:7233) to reach Temporal; for a local try, run the local stack (npm start) and point TEMPORAL_ADDRESS at its dev server.');
+    console.error(
+      'Set TEMPORAL_ADDRESS (e.g. TEMPORAL_ADDRESS=127.0.0.1:7233) to reach Temporal; for a local try, run the local stack (npm start) and point TEMPORAL_ADDRESS at its dev server.',
+    );
     process.exit(2);
   }
-  return { settings, ...(await connectOrExit(settings.TEMPORAL_ADDRESS, 'Check TEMPORAL_ADDRESS, or start the local stack with npm start.')) };
+  return {
+    settings,
+    ...(await connectOrExit(settings.TEMPORAL_ADDRESS, 'Check TEMPORAL_ADDRESS, or start the local stack with npm start.')),
+  };
 }
 
 /** An error's first line, with a gRPC failure's details. */

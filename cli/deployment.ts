@@ -4,11 +4,19 @@
 // WorkerBuildId (and WorkerDeploymentName) the stack outputs.
 import { readFileSync } from 'node:fs';
 import { connectOrExit, errorLine } from './connect.ts';
-import { clearRampingVersion, describeDeployment, setCurrentVersion, setRampingVersion, whenVersionReady, type DeploymentSummary } from '../temporal-client/worker-deployment.ts';
+import {
+  clearRampingVersion,
+  describeDeployment,
+  setCurrentVersion,
+  setRampingVersion,
+  whenVersionReady,
+  type DeploymentSummary,
+} from '../temporal-client/worker-deployment.ts';
 import { loadSettingsFrom } from '../config/load-settings.ts';
 import { deploymentCommandSchema } from '../config/cli-settings.ts';
 
-const USAGE = 'Usage: npm run deployment -- describe | current <build-id | --outputs file> | ramp <build-id | --outputs file> <percent> | ramp off';
+const USAGE =
+  'Usage: npm run deployment -- describe | current <build-id | --outputs file> | ramp <build-id | --outputs file> <percent> | ramp off';
 
 const [command, ...rest] = process.argv.slice(2);
 const fail = (message: string, code = 2): never => {
@@ -24,7 +32,8 @@ const settings = (() => {
   }
 })();
 const target = parseTarget(command, rest);
-if (!settings.TEMPORAL_ADDRESS) fail('Set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, TEMPORAL_TLS_* or TEMPORAL_API_KEY) to reach the Temporal the workers poll.');
+if (!settings.TEMPORAL_ADDRESS)
+  fail('Set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, TEMPORAL_TLS_* or TEMPORAL_API_KEY) to reach the Temporal the workers poll.');
 const { connection, client } = await connectOrExit(settings.TEMPORAL_ADDRESS!, 'Check TEMPORAL_ADDRESS.');
 let code = 0;
 try {
@@ -92,17 +101,23 @@ function readOutputs(path: string | undefined): { buildId: string; deploymentNam
     return fail(`Cannot read ${path}: ${errorLine(error)}`);
   }
   const stack = Object.values(outputs).find((values) => values.WorkerBuildId);
-  if (!stack?.WorkerBuildId) return fail(`${path} has no WorkerBuildId output: deploy with a workerDeploymentName (the default) and --outputs-file ${path}.`);
+  if (!stack?.WorkerBuildId)
+    return fail(`${path} has no WorkerBuildId output: deploy with a workerDeploymentName (the default) and --outputs-file ${path}.`);
   return { buildId: stack.WorkerBuildId, ...(stack.WorkerDeploymentName ? { deploymentName: stack.WorkerDeploymentName } : {}) };
 }
 
 function formatDeployment(summary: DeploymentSummary): string {
-  const lines = [`Deployment ${summary.name}: current ${summary.current ?? '(none: unversioned workers)'}${summary.ramping ? `, ramping ${summary.ramping.buildId} at ${summary.ramping.percentage}%` : ''}`];
-  for (const version of summary.versions) lines.push(`  ${version.buildId}  ${version.status}${version.drainage && version.drainage !== version.status ? ` (${version.drainage})` : ''}`);
+  const lines = [
+    `Deployment ${summary.name}: current ${summary.current ?? '(none: unversioned workers)'}${summary.ramping ? `, ramping ${summary.ramping.buildId} at ${summary.ramping.percentage}%` : ''}`,
+  ];
+  for (const version of summary.versions)
+    lines.push(
+      `  ${version.buildId}  ${version.status}${version.drainage && version.drainage !== version.status ? ` (${version.drainage})` : ''}`,
+    );
   // What the next deploy must keep running: every version that takes new runs or still has pinned ones.
-  const keep = summary.versions.filter((version) => ['current', 'ramping', 'draining'].includes(version.status)).map((version) => version.buildId);
+  const keep = summary.versions
+    .filter((version) => ['current', 'ramping', 'draining'].includes(version.status))
+    .map((version) => version.buildId);
   lines.push(`Next deploy keeps: -c workerDrainingBuildIds=${keep.join(',')}`);
   return lines.join('\n');
 }
-
-

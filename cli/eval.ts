@@ -46,7 +46,14 @@ try {
     process.exitCode = 2;
   }
 } catch (error) {
-  if (error instanceof CaseFileError || error instanceof ExportError || error instanceof StartupError || error instanceof TemporalConnectionError || error instanceof PayloadKeyError || error instanceof UsageError) {
+  if (
+    error instanceof CaseFileError ||
+    error instanceof ExportError ||
+    error instanceof StartupError ||
+    error instanceof TemporalConnectionError ||
+    error instanceof PayloadKeyError ||
+    error instanceof UsageError
+  ) {
     console.error(error.message);
     process.exitCode = error instanceof UsageError ? 2 : 1;
   } else {
@@ -56,16 +63,27 @@ try {
 process.exit();
 
 async function exportCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(() => parseArgs({ args, allowPositionals: true, options: { force: { type: 'boolean', default: false } } }));
+  const { values, positionals } = parse(() =>
+    parseArgs({ args, allowPositionals: true, options: { force: { type: 'boolean', default: false } } }),
+  );
   if (positionals.length === 0) throw new UsageError(`Name at least one conversation or run id.\n${USAGE}`);
   // The recordings of `npm start` (its dev server, or the database it keeps), or TEMPORAL_ADDRESS.
   const runtime = await startRuntime(
     { ...settings, terminal: { ...settings.terminal, EMBEDDED_WORKER: false, TEMPORAL_UI: false } },
-    { env: process.env, payloadKeys: localPayloadKeys(process.env, settings.stack.DATA_DIR), announce: (line) => console.error(line), dataDir: settings.stack.DATA_DIR, owner: 'npm run eval' },
+    {
+      env: process.env,
+      payloadKeys: localPayloadKeys(process.env, settings.stack.DATA_DIR),
+      announce: (line) => console.error(line),
+      dataDir: settings.stack.DATA_DIR,
+      owner: 'npm run eval',
+    },
   );
   try {
     const store = createTranscriptStore(settings.transcripts);
-    const { cases, skipped } = await exportRecorded({ client: runtime.client, store, agents: runtime.registry.agents, secrets: secretValuesOf(process.env) }, positionals);
+    const { cases, skipped } = await exportRecorded(
+      { client: runtime.client, store, agents: runtime.registry.agents, secrets: secretValuesOf(process.env) },
+      positionals,
+    );
     for (const line of skipped) console.error(`  skipped ${line}`);
     for (const evalCase of cases) {
       const { file, written } = writeCase(evalCase, { overwrite: values.force === true });
@@ -96,18 +114,21 @@ async function runCommand(args: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError(`Name an agent.\n${USAGE}`);
   const models = values.model ?? [];
   const promptFiles = values['prompt-file'] ?? [];
-  if (models.length > 2 || promptFiles.length > 2) throw new UsageError('Give --model and --prompt-file at most twice: two configurations are compared at a time.');
+  if (models.length > 2 || promptFiles.length > 2)
+    throw new UsageError('Give --model and --prompt-file at most twice: two configurations are compared at a time.');
   const concurrency = values.concurrency === undefined ? 8 : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a whole number of cases, 1 or more.');
   const known = registryFrom(settings.agents).agents;
   for (const name of positionals) {
     if (!known.has(name)) throw new UsageError(`No agent named "${name}". Agents: ${[...known.keys()].join(', ')}.`);
-    if (Object.keys(mcpServersOf([known.get(name)!])).length) throw new UsageError(`Agent "${name}" uses MCP servers; evals do not cover MCP tools yet (docs/evals.md).`);
+    if (Object.keys(mcpServersOf([known.get(name)!])).length)
+      throw new UsageError(`Agent "${name}" uses MCP servers; evals do not cover MCP tools yet (docs/evals.md).`);
   }
   // Every case file is read and checked before anything starts.
   const casesOf = new Map(positionals.map((name) => [name, loadCases(name, values.cases)]));
   for (const [name, cases] of casesOf) {
-    if (cases.length === 0) throw new UsageError(`No cases for ${name}: add evals/${name}/*.json (npm run eval -- export <id>), or point --cases at some.`);
+    if (cases.length === 0)
+      throw new UsageError(`No cases for ${name}: add evals/${name}/*.json (npm run eval -- export <id>), or point --cases at some.`);
   }
   const baseline = values.against === undefined ? undefined : baselineFrom(values.against);
   const configurations = configurationsOf(models, promptFiles);
@@ -122,7 +143,11 @@ async function runCommand(args: string[]): Promise<number> {
     const registry = registryFrom(settings.agents, temporal.client);
     console.error(`Model: ${model.description}. Temporal: ${temporal.description}.`);
     // One bundle of the workflows for every agent and configuration of this command, as the worker would build it.
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: new DefaultLogger('ERROR') });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
+      logger: new DefaultLogger('ERROR'),
+    });
     const runs: EvalRun[] = [];
     for (const [name, cases] of casesOf) {
       const agentRuns: EvalRun[] = [];
@@ -152,7 +177,8 @@ async function runCommand(args: string[]): Promise<number> {
       if (baseline?.agent === name) console.log(`\n${compareRuns(baseline, agentRuns.at(-1)!).text}`);
       runs.push(...agentRuns);
     }
-    if (baseline && !casesOf.has(baseline.agent)) console.error(`--against ${values.against} holds a run of ${baseline.agent}, which this command did not run: nothing compared.`);
+    if (baseline && !casesOf.has(baseline.agent))
+      console.error(`--against ${values.against} holds a run of ${baseline.agent}, which this command did not run: nothing compared.`);
     return runs.every((run) => run.summary.passed === run.summary.total) ? 0 : 1;
   } finally {
     await model.close();
@@ -165,7 +191,9 @@ function listCommand(): number {
   if (files.length === 0) console.log('No eval results yet: npm run eval -- run <agent>.');
   for (const file of files) {
     const run = readResults(file);
-    console.log(`${relative(process.cwd(), file)}  ${run.agent}  ${run.configuration.label}  ${run.summary.passed}/${run.summary.total} passed`);
+    console.log(
+      `${relative(process.cwd(), file)}  ${run.agent}  ${run.configuration.label}  ${run.summary.passed}/${run.summary.total} passed`,
+    );
   }
   return 0;
 }
@@ -186,7 +214,9 @@ function baselineFrom(file: string): EvalRun {
   try {
     return readResults(file);
   } catch (error) {
-    throw new UsageError(`--against ${file} cannot be read as eval results (${(error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0]}).`);
+    throw new UsageError(
+      `--against ${file} cannot be read as eval results (${(error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0]}).`,
+    );
   }
 }
 

@@ -16,7 +16,9 @@ export function formatEvent(event: RunEvent): string | undefined {
       return dim(`    ${event.ok ? '→' : '✗'} ${event.excerpt}`);
     case 'approval':
       if (event.outcome === 'requested') return dim(`    ? ${event.tool} waits for approval`);
-      return dim(`    ${event.outcome === 'approved' ? '✓' : '✗'} ${event.tool}: ${event.outcome.replace('_', ' ')}${event.by ? ` by ${event.by}` : ''}`);
+      return dim(
+        `    ${event.outcome === 'approved' ? '✓' : '✗'} ${event.tool}: ${event.outcome.replace('_', ' ')}${event.by ? ` by ${event.by}` : ''}`,
+      );
     case 'sub_agent':
       return dim(`  · step ${event.step}: asks the ${event.agent} agent`);
     case 'answer':

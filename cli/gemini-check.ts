@@ -50,12 +50,26 @@ for (const model of models) {
     if (!modelTurn || !call) throw new Error('the model answered without calling the add tool');
     const signed = modelTurn.parts?.some((part) => part.functionCall && part.thoughtSignature) ?? false;
     // The model's turn goes back exactly as it came, signature included.
-    contents.push(modelTurn, { role: 'user', parts: [{ functionResponse: { name: call.name ?? 'add', ...(call.id ? { id: call.id } : {}), response: { output: 5 } } }] });
+    contents.push(modelTurn, {
+      role: 'user',
+      parts: [{ functionResponse: { name: call.name ?? 'add', ...(call.id ? { id: call.id } : {}), response: { output: 5 } } }],
+    });
     const second = await client.models.generateContent({ model, contents, config: requestConfig(spec) });
     const latency = Date.now() - started;
-    const usage = [first, second].map(tokensOf).reduce((a, b) => ({ prompt: a.prompt + b.prompt, cached: a.cached + b.cached, output: a.output + b.output }));
-    const cost = [first, second].map(tokensOf).reduce((sum, tokens) => sum + callCost(model, { promptTokens: tokens.prompt, cachedTokens: tokens.cached, outputTokens: tokens.output }), 0);
-    const answer = (second.candidates?.[0]?.content?.parts ?? []).filter((part) => part.text && !part.thought).map((part) => part.text).join('').trim();
+    const usage = [first, second]
+      .map(tokensOf)
+      .reduce((a, b) => ({ prompt: a.prompt + b.prompt, cached: a.cached + b.cached, output: a.output + b.output }));
+    const cost = [first, second]
+      .map(tokensOf)
+      .reduce(
+        (sum, tokens) => sum + callCost(model, { promptTokens: tokens.prompt, cachedTokens: tokens.cached, outputTokens: tokens.output }),
+        0,
+      );
+    const answer = (second.candidates?.[0]?.content?.parts ?? [])
+      .filter((part) => part.text && !part.thought)
+      .map((part) => part.text)
+      .join('')
+      .trim();
     console.log(
       `${model}: ok in ${latency} ms; function call ${call.name}, signature ${signed ? 'sent back' : 'none given'}; tokens ${usage.prompt} in (${usage.cached} cached), ${usage.output} out; ${cost.toFixed(6)} ${CURRENCY}${modelInfo(model) ? '' : ' (not in core/models.ts: priced 0)'}; answer: ${answer.slice(0, 80)}`,
     );
@@ -68,5 +82,9 @@ process.exit(failed ? 1 : 0);
 
 function tokensOf(response: GenerateContentResponse) {
   const usage = response.usageMetadata;
-  return { prompt: usage?.promptTokenCount ?? 0, cached: usage?.cachedContentTokenCount ?? 0, output: (usage?.candidatesTokenCount ?? 0) + (usage?.thoughtsTokenCount ?? 0) };
+  return {
+    prompt: usage?.promptTokenCount ?? 0,
+    cached: usage?.cachedContentTokenCount ?? 0,
+    output: (usage?.candidatesTokenCount ?? 0) + (usage?.thoughtsTokenCount ?? 0),
+  };
 }

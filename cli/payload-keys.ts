@@ -11,10 +11,13 @@ try {
     const keys = localPayloadKeys(process.env, dataDir);
     console.log(`${keys.map((key, index) => `${key.id}${index === 0 ? ' (encrypts)' : ''}`).join('\n')}`);
   } else if (command === 'rotate') {
-    if (process.env.PAYLOAD_KEYS?.trim()) throw new PayloadKeyError('PAYLOAD_KEYS is set: rotate that key set where it is kept (in AWS, the secret), not the local file.');
+    if (process.env.PAYLOAD_KEYS?.trim())
+      throw new PayloadKeyError('PAYLOAD_KEYS is set: rotate that key set where it is kept (in AWS, the secret), not the local file.');
     localPayloadKeys(process.env, dataDir);
     const id = rotateLocalPayloadKey(dataDir);
-    console.log(`Key ${id} now encrypts new payloads; the older keys in ${payloadKeysFile(dataDir)} still decode. Restart npm start to use it.`);
+    console.log(
+      `Key ${id} now encrypts new payloads; the older keys in ${payloadKeysFile(dataDir)} still decode. Restart npm start to use it.`,
+    );
   } else if (command === 'new' && argument) {
     // An entry to put first (after a deploy with it second) in the AWS secret's "keys".
     console.log(JSON.stringify(newPayloadKeyJson(argument)));

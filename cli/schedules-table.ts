@@ -15,17 +15,28 @@ export function formatScheduleTable(rows: ScheduleRow[]): string {
     row.note ?? '',
   ]);
   const widths = header.map((_, column) => Math.max(...[header, ...cells].map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...cells.map(line)].join('\n');
 }
 
 export function formatSyncSummary(summary: SyncSummary, taskQueue: string): string {
   const counts = `${summary.created.length} created, ${summary.updated.length} updated, ${summary.deleted.length} deleted, ${summary.unchanged.length} unchanged`;
   const lines = [`Schedules synced for task queue ${taskQueue}: ${counts}.`];
-  for (const [label, ids] of [['created', summary.created], ['updated', summary.updated], ['deleted', summary.deleted]] as const) {
+  for (const [label, ids] of [
+    ['created', summary.created],
+    ['updated', summary.updated],
+    ['deleted', summary.deleted],
+  ] as const) {
     for (const id of ids) lines.push(`  ${label} ${id}`);
   }
-  for (const id of summary.conflicts) lines.push(`  left alone ${id}: a schedule with this id exists that sync did not create; delete or rename it to let sync manage the trigger.`);
+  for (const id of summary.conflicts)
+    lines.push(
+      `  left alone ${id}: a schedule with this id exists that sync did not create; delete or rename it to let sync manage the trigger.`,
+    );
   return lines.join('\n');
 }
 

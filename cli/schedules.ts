@@ -2,7 +2,14 @@
 // makes Temporal's schedules match the agents' triggers, and shows or steers them.
 import { errorLine, settingsAndClientOrExit } from './connect.ts';
 import { createAgentRegistry } from '../agents/index.ts';
-import { listSchedules, pauseSchedule, syncSchedules, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../temporal-client/schedules.ts';
+import {
+  listSchedules,
+  pauseSchedule,
+  syncSchedules,
+  triggerSchedule,
+  unpauseSchedule,
+  UnknownScheduleError,
+} from '../temporal-client/schedules.ts';
 import { ConfigError } from '../config/load-settings.ts';
 import { schedulesCommandSchema } from '../config/cli-settings.ts';
 import { formatScheduleTable, formatSyncSummary } from './schedules-table.ts';
@@ -61,5 +68,3 @@ try {
   await connection.close();
 }
 process.exit(code);
-
-

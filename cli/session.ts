@@ -40,7 +40,12 @@ export async function openSession(env: Readonly<Record<string, string | undefine
   let runtime: Runtime;
   try {
     const payloadKeys = localPayloadKeys(env, dataDir);
-    runtime = await startRuntime(settings, { env, payloadKeys, announce: (line) => console.error(line), ...(options.persist ? { dataDir, owner: `npm run ${options.program}` } : {}) });
+    runtime = await startRuntime(settings, {
+      env,
+      payloadKeys,
+      announce: (line) => console.error(line),
+      ...(options.persist ? { dataDir, owner: `npm run ${options.program}` } : {}),
+    });
   } catch (error) {
     if (!(error instanceof StartupError) && !(error instanceof TemporalConnectionError) && !(error instanceof PayloadKeyError)) throw error;
     console.error(error.message);

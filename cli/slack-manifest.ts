@@ -9,7 +9,9 @@ import { fillSlackManifest } from '../slack/slack-manifest.ts';
  */
 const { values } = parseArgs({ options: { url: { type: 'string' } } });
 if (!values.url) {
-  console.error('Give the edge URL: npm run manifest -- --url <SlackRequestUrl> (the stack output of that name, or `npm start`\'s public tunnel).');
+  console.error(
+    "Give the edge URL: npm run manifest -- --url <SlackRequestUrl> (the stack output of that name, or `npm start`'s public tunnel).",
+  );
   process.exit(2);
 }
 try {

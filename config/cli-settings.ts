@@ -8,21 +8,33 @@ import { optionalText } from './load-settings.ts';
  */
 
 const temporalAddress = optionalText.meta({
-  description: 'The Temporal frontend (e.g. `127.0.0.1:7233`, or the local stack\'s dev server); the rest of the connection through `@temporalio/envconfig`.',
+  description:
+    "The Temporal frontend (e.g. `127.0.0.1:7233`, or the local stack's dev server); the rest of the connection through `@temporalio/envconfig`.",
   requiredWhen: 'yes: the tool stops with a line naming it',
 });
 
 /** `npm run schedules`. */
 export const schedulesCommandSchema = z.object({
   TEMPORAL_ADDRESS: temporalAddress,
-  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('agents').meta({ description: "The agents' task queue: where the schedules start runs." }),
-  AGENTS_DEPLOYMENT: optionalText.meta({ description: "The installation's name in the namespace, as the worker reads it.", unset: 'the task queue' }),
+  TEMPORAL_TASK_QUEUE: z
+    .string()
+    .trim()
+    .min(1)
+    .default('agents')
+    .meta({ description: "The agents' task queue: where the schedules start runs." }),
+  AGENTS_DEPLOYMENT: optionalText.meta({
+    description: "The installation's name in the namespace, as the worker reads it.",
+    unset: 'the task queue',
+  }),
 });
 
 /** `npm run deployment`. */
 export const deploymentCommandSchema = z.object({
   TEMPORAL_ADDRESS: temporalAddress,
-  TEMPORAL_DEPLOYMENT_NAME: optionalText.meta({ description: 'The Worker Deployment to show or steer.', unset: "the `--outputs` file's WorkerDeploymentName, else `durable-agents`" }),
+  TEMPORAL_DEPLOYMENT_NAME: optionalText.meta({
+    description: 'The Worker Deployment to show or steer.',
+    unset: "the `--outputs` file's WorkerDeploymentName, else `durable-agents`",
+  }),
 });
 
 /** `npm run costs`. */

@@ -4,7 +4,13 @@ import { emailEdgeSettingsSchema, emailSecretArnsSchema } from './email-edge-set
 import { costsCommandSchema, deploymentCommandSchema, schedulesCommandSchema } from './cli-settings.ts';
 import { deploymentSettingsSchema, PLACEHOLDER_KEYS } from './infra-settings.ts';
 import { AWS_SDK, LAMBDA_SECRETS_READER, pick, TEMPORAL_ENVCONFIG, type VariableSource } from './library-variables.ts';
-import { pollerSettingsSchema, redriveSettingsSchema, slackEdgeServerSchema, stackSettingsSchema, terminalSettingsSchema } from './local-settings.ts';
+import {
+  pollerSettingsSchema,
+  redriveSettingsSchema,
+  slackEdgeServerSchema,
+  stackSettingsSchema,
+  terminalSettingsSchema,
+} from './local-settings.ts';
 import type { SettingsSchema } from './setting-docs.ts';
 import { slackEdgeSettingsSchema, slackQueueEndpointSchema, slackSecretArnsSchema } from './slack-edge-settings.ts';
 import {
@@ -53,11 +59,20 @@ const transcriptStoreDescriptions = {
   TRANSCRIPT_BUCKET: { description: 'S3 bucket of the store.', requiredWhen: 'when TRANSCRIPT_STORE is `s3`' },
   TRANSCRIPT_PREFIX: { description: 'Prefix of every S3 key.' },
   TRANSCRIPT_CACHE_BYTES: { description: 'Size of the in-memory cache of the store, in bytes; `0` turns it off.', unset: '64 MiB' },
-  AWS_ENDPOINT_URL_S3: { description: 'S3 endpoint (a local S3 such as moto); read by the AWS SDK, and here to switch to the path-style addressing local servers need.', unset: 'AWS' },
+  AWS_ENDPOINT_URL_S3: {
+    description:
+      'S3 endpoint (a local S3 such as moto); read by the AWS SDK, and here to switch to the path-style addressing local servers need.',
+    unset: 'AWS',
+  },
 } satisfies Record<keyof typeof transcriptStoreSettingsSchema.shape, z.core.GlobalMeta>;
 
 const transcriptStoreSchema: SettingsSchema = z.object(
-  Object.fromEntries(Object.entries(transcriptStoreSettingsSchema.shape).map(([name, field]) => [name, field.meta(transcriptStoreDescriptions[name as keyof typeof transcriptStoreDescriptions])])),
+  Object.fromEntries(
+    Object.entries(transcriptStoreSettingsSchema.shape).map(([name, field]) => [
+      name,
+      field.meta(transcriptStoreDescriptions[name as keyof typeof transcriptStoreDescriptions]),
+    ]),
+  ),
 );
 
 const transcripts: SettingsGroup = { title: 'Transcript store', schema: transcriptStoreSchema };
@@ -72,9 +87,17 @@ export const DEPLOYABLES: readonly Deployable[] = [
       { title: 'Agents', schema: agentWorkerSettingsSchema },
       transcripts,
       { title: 'Slack replies', note: 'Without `SLACK_BOT_TOKEN` the worker answers no Slack thread.', schema: slackReplySettingsSchema },
-      { title: 'Email replies', note: 'Without `EMAIL_REPLY_TOKEN_SECRET` the worker answers no email. SES is reached with the AWS SDK\'s own variables (below).', schema: emailReplySettingsSchema },
+      {
+        title: 'Email replies',
+        note: "Without `EMAIL_REPLY_TOKEN_SECRET` the worker answers no email. SES is reached with the AWS SDK's own variables (below).",
+        schema: emailReplySettingsSchema,
+      },
       { title: 'Traces and metrics', note: 'Nothing is exported unless an endpoint is named.', schema: telemetrySettingsSchema },
-      { title: 'Worker versioning', note: 'Set both TEMPORAL_DEPLOYMENT_NAME and TEMPORAL_BUILD_ID (a versioned worker) or neither (unversioned, as locally and in tests). In AWS the stack sets them: the deployment\'s name, and the image\'s tag as the build id.', schema: workerVersioningSchema },
+      {
+        title: 'Worker versioning',
+        note: "Set both TEMPORAL_DEPLOYMENT_NAME and TEMPORAL_BUILD_ID (a versioned worker) or neither (unversioned, as locally and in tests). In AWS the stack sets them: the deployment's name, and the image's tag as the build id.",
+        schema: workerVersioningSchema,
+      },
     ],
     libraries: [TEMPORAL_ENVCONFIG, pick(AWS_SDK, ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SESV2'])],
   },
@@ -94,8 +117,16 @@ export const DEPLOYABLES: readonly Deployable[] = [
       "Checks Slack's requests and queues them. In AWS it is the Slack Lambda (`functions/slack/handler.ts`, behind a function URL), which reads these settings at cold start (`loadSlackLambdaSettings` in config/slack-edge-settings.ts); a missing or bad one stops the function before it accepts anything, since an edge that cannot verify requests must not accept any. Locally `npm run ingress` serves the same app on a port, with the secrets' values in the environment instead of their ARNs.",
     groups: [
       { title: 'The edge', schema: slackEdgeSettingsSchema },
-      { title: 'Secrets (Lambda)', note: 'In AWS the configuration holds no secret: it names the Secrets Manager secrets, which the function reads at cold start.', schema: slackSecretArnsSchema },
-      { title: 'Queue endpoint', note: 'SendMessage is a SigV4-signed `fetch`, not the SDK, for a fast cold start.', schema: slackQueueEndpointSchema },
+      {
+        title: 'Secrets (Lambda)',
+        note: 'In AWS the configuration holds no secret: it names the Secrets Manager secrets, which the function reads at cold start.',
+        schema: slackSecretArnsSchema,
+      },
+      {
+        title: 'Queue endpoint',
+        note: 'SendMessage is a SigV4-signed `fetch`, not the SDK, for a fast cold start.',
+        schema: slackQueueEndpointSchema,
+      },
       { title: '`npm run ingress` only', schema: slackEdgeServerSchema },
     ],
     libraries: [LAMBDA_SECRETS_READER],
@@ -103,10 +134,14 @@ export const DEPLOYABLES: readonly Deployable[] = [
   {
     title: 'The email edge',
     about:
-      "Checks inbound mail (SES → S3 → SNS → SQS) and queues it. It is the email Lambda (`functions/email/handler.ts`), which reads these settings at cold start (`loadEmailLambdaSettings` in config/email-edge-settings.ts); attachments go into the transcript store the worker reads, so it takes the same `TRANSCRIPT_*` settings.",
+      'Checks inbound mail (SES → S3 → SNS → SQS) and queues it. It is the email Lambda (`functions/email/handler.ts`), which reads these settings at cold start (`loadEmailLambdaSettings` in config/email-edge-settings.ts); attachments go into the transcript store the worker reads, so it takes the same `TRANSCRIPT_*` settings.',
     groups: [
       { title: 'The edge', schema: emailEdgeSettingsSchema },
-      { title: 'Secrets (Lambda)', note: 'In AWS the configuration names the secret, which the function reads at cold start.', schema: emailSecretArnsSchema },
+      {
+        title: 'Secrets (Lambda)',
+        note: 'In AWS the configuration names the secret, which the function reads at cold start.',
+        schema: emailSecretArnsSchema,
+      },
       transcripts,
     ],
     libraries: [pick(AWS_SDK, ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SQS']), LAMBDA_SECRETS_READER],
@@ -117,7 +152,11 @@ export const DEPLOYABLES: readonly Deployable[] = [
       "Takes the queued events and starts or updates the conversation workflows. In AWS it is the dispatcher Lambda (`functions/dispatch/handler.ts`, fed by the queue's event source mapping), which reads these settings at cold start (`loadDispatchSettings` in config/dispatcher-settings.ts). Locally `npm run dispatch` runs the same handler from a long-poll loop, and `npm run dispatch:redrive` moves messages from the dead-letter queue back.",
     groups: [
       { title: 'The dispatcher', schema: dispatchSettingsSchema },
-      { title: 'Temporal', note: 'Checked here only so that a dispatcher without an address refuses to start instead of dialling envconfig\'s default, `localhost:7233` (`npm run dispatch` does dial it).', schema: temporalAddressSchema },
+      {
+        title: 'Temporal',
+        note: "Checked here only so that a dispatcher without an address refuses to start instead of dialling envconfig's default, `localhost:7233` (`npm run dispatch` does dial it).",
+        schema: temporalAddressSchema,
+      },
       { title: 'Secrets (Lambda)', schema: dispatchSecretArnsSchema },
       { title: '`npm run dispatch` only', schema: pollerSettingsSchema },
       { title: '`npm run dispatch:redrive` only', schema: redriveSettingsSchema },

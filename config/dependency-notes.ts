@@ -11,7 +11,7 @@ export const PRODUCTION_PINS_WITHOUT_IMPORTS: Readonly<Record<string, string>> =
 /** In `devDependencies` although no file imports it and no npm script runs it. */
 export const DEV_PINS_WITHOUT_IMPORTS: Readonly<Record<string, string>> = {
   '@aws-cdk/cloud-assembly-schema':
-    "aws-cdk-lib loads it at synth; its lock entry nests it under a package with bundled dependencies, which npm ci leaves out, so it is a direct dependency (a version aws-cdk-lib accepts, ^54.24)",
+    'aws-cdk-lib loads it at synth; its lock entry nests it under a package with bundled dependencies, which npm ci leaves out, so it is a direct dependency (a version aws-cdk-lib accepts, ^54.24)',
   '@types/node': "Node's types, for tsc (tsconfig.json's `types: ['node']`)",
 };
 

@@ -34,7 +34,8 @@ export function loadSettingGroups<Groups extends Record<string, z.ZodType>>(
     if (parsed.success) values[name] = parsed.data;
     else for (const issue of parsed.error.issues) problems.push(`  ${issue.path.join('.')}: ${issue.message}`);
   }
-  if (problems.length > 0) throw new ConfigError(`Invalid ${what} configuration; set these environment variables:\n${[...new Set(problems)].join('\n')}`);
+  if (problems.length > 0)
+    throw new ConfigError(`Invalid ${what} configuration; set these environment variables:\n${[...new Set(problems)].join('\n')}`);
   return values as { [Name in keyof Groups]: z.infer<Groups[Name]> };
 }
 
@@ -81,7 +82,12 @@ export const positiveInteger = (variable: string, fallback: number) =>
     .trim()
     .optional()
     .transform((value) => (value === undefined || value === '' ? fallback : Number(value)))
-    .pipe(z.number({ message: `${variable} must be a positive integer` }).int({ message: `${variable} must be a positive integer` }).positive({ message: `${variable} must be a positive integer` }));
+    .pipe(
+      z
+        .number({ message: `${variable} must be a positive integer` })
+        .int({ message: `${variable} must be a positive integer` })
+        .positive({ message: `${variable} must be a positive integer` }),
+    );
 
 /**
  * For a program's entry: the settings `load` reads, or, when one is missing or bad, the

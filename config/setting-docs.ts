@@ -41,11 +41,20 @@ export function settingRows(schema: SettingsSchema): SettingRow[] {
     const meta = z.globalRegistry.get(field as z.ZodType) ?? {};
     const unset = (field as z.ZodType).safeParse(undefined);
     const value = unset.success ? unset.data : undefined;
-    const shown = value === undefined || (Array.isArray(value) && value.length === 0) || (isRecord(value) && Object.keys(value).length === 0) ? undefined : formatValue(value);
+    const shown =
+      value === undefined || (Array.isArray(value) && value.length === 0) || (isRecord(value) && Object.keys(value).length === 0)
+        ? undefined
+        : formatValue(value);
     return {
       name,
       description: meta.description ?? '',
-      default: !unset.success ? '—' : shown === undefined ? (meta.unset ?? (Array.isArray(value) ? 'none' : 'unset')) : meta.unset ? `${shown} (${meta.unset})` : shown,
+      default: !unset.success
+        ? '—'
+        : shown === undefined
+          ? (meta.unset ?? (Array.isArray(value) ? 'none' : 'unset'))
+          : meta.unset
+            ? `${shown} (${meta.unset})`
+            : shown,
       required: !unset.success ? 'yes' : (meta.requiredWhen ?? 'no'),
     };
   });

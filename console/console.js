@@ -4,7 +4,18 @@
 
 import { loadEvals } from './evals.js';
 
-const state = { workspace: null, channels: [], slack: new Map(), sessions: new Map(), mail: new Map(), pane: null, channel: null, thread: null, mailThread: null, temporalUiUrl: null };
+const state = {
+  workspace: null,
+  channels: [],
+  slack: new Map(),
+  sessions: new Map(),
+  mail: new Map(),
+  pane: null,
+  channel: null,
+  thread: null,
+  mailThread: null,
+  temporalUiUrl: null,
+};
 const $ = (selector) => document.querySelector(selector);
 
 function element(tag, attributes = {}, ...children) {
@@ -14,7 +25,8 @@ function element(tag, attributes = {}, ...children) {
     if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value === true ? '' : value);
   }
-  for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  for (const child of children.flat())
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
   return node;
 }
 
@@ -46,18 +58,29 @@ async function api(path, body) {
 }
 
 // The emoji codes the replies use, as symbols every system font has (a bare Linux lacks emoji fonts).
-const EMOJI = { ':white_check_mark:': '✔', ':raised_hand:': '☛', ':hourglass_flowing_sand:': '⌛', ':hammer_and_wrench:': '⚒', ':octagonal_sign:': '⛔', ':x:': '✘', ':warning:': '⚠', ':thinking_face:': '…' };
+const EMOJI = {
+  ':white_check_mark:': '✔',
+  ':raised_hand:': '☛',
+  ':hourglass_flowing_sand:': '⌛',
+  ':hammer_and_wrench:': '⚒',
+  ':octagonal_sign:': '⛔',
+  ':x:': '✘',
+  ':warning:': '⚠',
+  ':thinking_face:': '…',
+};
 
 // Slack mrkdwn, the little of it the agents write: ```blocks```, *bold*, _italic_, `code`, <url|text>, :emoji:, and & < > escapes.
 function mrkdwn(text) {
   const fragment = document.createDocumentFragment();
-  const pattern = /```\n?([\s\S]+?)```|(:[a-z_]+:)|<(https?:[^|>]+)(?:\|([^>]+))?>|`([^`]+)`|(?<!\w)\*([^*\n]+)\*(?!\w)|(?<!\w)_([^_\n]+)_(?!\w)/g;
+  const pattern =
+    /```\n?([\s\S]+?)```|(:[a-z_]+:)|<(https?:[^|>]+)(?:\|([^>]+))?>|`([^`]+)`|(?<!\w)\*([^*\n]+)\*(?!\w)|(?<!\w)_([^_\n]+)_(?!\w)/g;
   let last = 0;
   for (const match of text.matchAll(pattern)) {
     fragment.append(unescape(text.slice(last, match.index)));
     if (match[1]) fragment.append(element('pre', {}, unescape(match[1])));
     else if (match[2]) fragment.append(EMOJI[match[2]] ?? match[2]);
-    else if (match[3]) fragment.append(element('a', { href: match[3], target: '_blank', rel: 'noreferrer' }, unescape(match[4] ?? match[3])));
+    else if (match[3])
+      fragment.append(element('a', { href: match[3], target: '_blank', rel: 'noreferrer' }, unescape(match[4] ?? match[3])));
     else if (match[5]) fragment.append(element('code', {}, unescape(match[5])));
     else if (match[6]) fragment.append(element('strong', {}, unescape(match[6])));
     else fragment.append(element('em', {}, unescape(match[7])));
@@ -76,7 +99,14 @@ const isBot = (message) => Boolean(message.botId);
 function feedbackActions(block) {
   return (block.elements ?? [])
     .filter((element) => element.type === 'feedback_buttons')
-    .flatMap((element) => [element.positive_button, element.negative_button].map((button) => ({ action_id: element.action_id, value: button.value, text: button.text, feedback: true })));
+    .flatMap((element) =>
+      [element.positive_button, element.negative_button].map((button) => ({
+        action_id: element.action_id,
+        value: button.value,
+        text: button.text,
+        feedback: true,
+      })),
+    );
 }
 
 // Task cards of a streamed message (task_update chunks): one line per card, its status and output.
@@ -87,19 +117,35 @@ function taskList(message) {
     'ul',
     { class: 'tasks' },
     message.tasks.map((task) =>
-      element('li', { 'data-testid': 'task', 'data-status': task.status }, `${TASK_MARKS[task.status] ?? ''} ${task.title}`, task.details ? element('span', { class: 'muted' }, ` · ${task.details}`) : null, task.output ? element('span', { class: 'muted' }, ` · ${task.output}`) : null),
+      element(
+        'li',
+        { 'data-testid': 'task', 'data-status': task.status },
+        `${TASK_MARKS[task.status] ?? ''} ${task.title}`,
+        task.details ? element('span', { class: 'muted' }, ` · ${task.details}`) : null,
+        task.output ? element('span', { class: 'muted' }, ` · ${task.output}`) : null,
+      ),
     ),
   );
 }
 
 function messageView(message, { showReplies }) {
-  const sections = (message.blocks ?? []).filter((block) => (block.type === 'section' && block.text?.text) || (block.type === 'markdown' && block.text)).map((block) => block.text.text ?? block.text);
-  const actions = (message.blocks ?? []).flatMap((block) => (block.type === 'actions' ? (block.elements ?? []) : block.type === 'context_actions' ? feedbackActions(block) : []));
+  const sections = (message.blocks ?? [])
+    .filter((block) => (block.type === 'section' && block.text?.text) || (block.type === 'markdown' && block.text))
+    .map((block) => block.text.text ?? block.text);
+  const actions = (message.blocks ?? []).flatMap((block) =>
+    block.type === 'actions' ? (block.elements ?? []) : block.type === 'context_actions' ? feedbackActions(block) : [],
+  );
   const body = sections.length > 0 ? sections.join('\n') : message.text;
-  const replies = showReplies ? [...state.slack.values()].filter((reply) => reply.channel === message.channel && reply.threadTs === message.ts).length : 0;
+  const replies = showReplies
+    ? [...state.slack.values()].filter((reply) => reply.channel === message.channel && reply.threadTs === message.ts).length
+    : 0;
   return element(
     'li',
-    { class: `message${isBot(message) ? ' bot' : ''}`, 'data-ts': message.ts, 'data-testid': isBot(message) ? 'bot-message' : 'user-message' },
+    {
+      class: `message${isBot(message) ? ' bot' : ''}`,
+      'data-ts': message.ts,
+      'data-testid': isBot(message) ? 'bot-message' : 'user-message',
+    },
     element('span', { class: 'who' }, isBot(message) ? 'assistant' : state.workspace.userName),
     element('span', { class: 'when' }, time(message.ts)),
     message.edits > 0 ? element('span', { class: 'edited' }, ' (edited)') : null,
@@ -112,21 +158,39 @@ function messageView(message, { showReplies }) {
           actions.map((action) =>
             element(
               'button',
-              { type: 'button', class: action.style ?? (action.feedback ? 'feedback' : ''), onclick: (event) => click(message, action, event.currentTarget) },
+              {
+                type: 'button',
+                class: action.style ?? (action.feedback ? 'feedback' : ''),
+                onclick: (event) => click(message, action, event.currentTarget),
+              },
               action.text?.text ?? action.action_id,
             ),
           ),
         )
       : null,
-    showReplies && replies > 0 ? element('button', { class: 'replies', type: 'button', onclick: () => openThread(message.channel, message.ts) }, `${replies} repl${replies === 1 ? 'y' : 'ies'}`) : null,
-    showReplies && replies === 0 ? element('button', { class: 'replies', type: 'button', onclick: () => openThread(message.channel, message.ts) }, 'open thread') : null,
+    showReplies && replies > 0
+      ? element(
+          'button',
+          { class: 'replies', type: 'button', onclick: () => openThread(message.channel, message.ts) },
+          `${replies} repl${replies === 1 ? 'y' : 'ies'}`,
+        )
+      : null,
+    showReplies && replies === 0
+      ? element('button', { class: 'replies', type: 'button', onclick: () => openThread(message.channel, message.ts) }, 'open thread')
+      : null,
   );
 }
 
 async function click(message, action, button) {
   button.disabled = true;
   try {
-    await api('/api/slack/actions', { channel: message.channel, messageTs: message.ts, threadTs: message.threadTs ?? message.ts, actionId: action.action_id, value: action.value });
+    await api('/api/slack/actions', {
+      channel: message.channel,
+      messageTs: message.ts,
+      threadTs: message.threadTs ?? message.ts,
+      actionId: action.action_id,
+      value: action.value,
+    });
     button.textContent = `${button.textContent} ✓`;
   } catch (error) {
     button.disabled = false;
@@ -143,10 +207,23 @@ function channelList() {
 function render() {
   $('#channels').replaceChildren(
     ...channelList().map((channel) =>
-      element('li', {}, element('button', { type: 'button', 'aria-current': state.pane === 'channel' && state.channel === channel.id ? 'true' : 'false', onclick: () => show('channel', channel.id) }, `# ${channel.name}`)),
+      element(
+        'li',
+        {},
+        element(
+          'button',
+          {
+            type: 'button',
+            'aria-current': state.pane === 'channel' && state.channel === channel.id ? 'true' : 'false',
+            onclick: () => show('channel', channel.id),
+          },
+          `# ${channel.name}`,
+        ),
+      ),
     ),
   );
-  for (const button of document.querySelectorAll('.pane-link')) button.setAttribute('aria-current', String(state.pane === button.dataset.pane));
+  for (const button of document.querySelectorAll('.pane-link'))
+    button.setAttribute('aria-current', String(state.pane === button.dataset.pane));
   $('#channel-pane').hidden = state.pane !== 'channel';
   $('#thread-pane').hidden = state.pane !== 'channel' || !state.thread;
   $('#mail-pane').hidden = state.pane !== 'mail';
@@ -159,11 +236,15 @@ function render() {
 function renderChannel() {
   const channel = channelList().find((candidate) => candidate.id === state.channel);
   $('#channel-title').textContent = `# ${channel?.name ?? state.channel}`;
-  const roots = [...state.slack.values()].filter((message) => message.channel === state.channel && !message.threadTs).sort((a, b) => Number(a.ts) - Number(b.ts));
+  const roots = [...state.slack.values()]
+    .filter((message) => message.channel === state.channel && !message.threadTs)
+    .sort((a, b) => Number(a.ts) - Number(b.ts));
   $('#roots').replaceChildren(...roots.map((message) => messageView(message, { showReplies: true })));
   if (!state.thread) return;
   const thread = [...state.slack.values()]
-    .filter((message) => message.channel === state.thread.channel && (message.ts === state.thread.ts || message.threadTs === state.thread.ts))
+    .filter(
+      (message) => message.channel === state.thread.channel && (message.ts === state.thread.ts || message.threadTs === state.thread.ts),
+    )
     .sort((a, b) => Number(a.ts) - Number(b.ts));
   const list = $('#thread');
   const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 40;
@@ -207,7 +288,11 @@ async function openThread(channel, ts) {
 // What the thread's turns cost so far (the conversation's `turns` query, at the model table's prices).
 async function showThreadCost(channel, ts) {
   const cost = $('#thread-cost');
-  const { turns, cost: dollars, tokens } = await api(`/api/thread-cost?channel=${encodeURIComponent(channel)}&thread=${encodeURIComponent(ts)}`);
+  const {
+    turns,
+    cost: dollars,
+    tokens,
+  } = await api(`/api/thread-cost?channel=${encodeURIComponent(channel)}&thread=${encodeURIComponent(ts)}`);
   cost.hidden = turns === 0;
   cost.textContent = `${turns} turn(s) · ${tokens} tokens · $${dollars.toFixed(4)}`;
 }
@@ -240,7 +325,16 @@ function renderMail() {
   const threads = mailThreads();
   $('#mail-threads').replaceChildren(
     ...threads.map(([id, messages]) =>
-      element('li', {}, element('button', { type: 'button', 'aria-current': String(state.mailThread === id), onclick: () => openMailThread(id) }, element('strong', {}, messages[0].subject || '(no subject)'), element('div', { class: 'muted' }, `${messages.length} message(s)`))),
+      element(
+        'li',
+        {},
+        element(
+          'button',
+          { type: 'button', 'aria-current': String(state.mailThread === id), onclick: () => openMailThread(id) },
+          element('strong', {}, messages[0].subject || '(no subject)'),
+          element('div', { class: 'muted' }, `${messages.length} message(s)`),
+        ),
+      ),
     ),
   );
   const messages = threads.find(([id]) => id === state.mailThread)?.[1] ?? [];
@@ -250,7 +344,11 @@ function renderMail() {
         'article',
         { class: `mail-message ${message.direction}`, 'data-testid': `mail-${message.direction}` },
         element('div', {}, element('strong', {}, message.from), ' → ', message.to.join(', ')),
-        element('div', { class: 'muted' }, `${new Date(message.date).toLocaleString()} · ${message.subject}${message.outcome ? ` · ${message.outcome}` : ''}`),
+        element(
+          'div',
+          { class: 'muted' },
+          `${new Date(message.date).toLocaleString()} · ${message.subject}${message.outcome ? ` · ${message.outcome}` : ''}`,
+        ),
         element('pre', {}, message.text),
       ),
     ),
@@ -275,7 +373,13 @@ async function loadSchedules() {
   try {
     const { schedules } = await api('/api/schedules');
     if (schedules.length === 0) {
-      body.replaceChildren(element('tr', {}, element('td', { colspan: 5, class: 'muted' }, 'No agent has a trigger. Add `triggers` to an agent definition and restart.')));
+      body.replaceChildren(
+        element(
+          'tr',
+          {},
+          element('td', { colspan: 5, class: 'muted' }, 'No agent has a trigger. Add `triggers` to an agent definition and restart.'),
+        ),
+      );
       return;
     }
     body.replaceChildren(
@@ -283,13 +387,26 @@ async function loadSchedules() {
         element(
           'tr',
           { 'data-schedule': row.id },
-          element('td', {}, row.scheduleUrl ? element('a', { href: row.scheduleUrl, target: '_blank', rel: 'noreferrer' }, row.id) : row.id, row.paused ? element('div', { class: 'muted' }, `paused${row.note ? `: ${row.note}` : ''}`) : null),
+          element(
+            'td',
+            {},
+            row.scheduleUrl ? element('a', { href: row.scheduleUrl, target: '_blank', rel: 'noreferrer' }, row.id) : row.id,
+            row.paused ? element('div', { class: 'muted' }, `paused${row.note ? `: ${row.note}` : ''}`) : null,
+          ),
           element('td', {}, `${row.when} (${row.timezone})`),
           element('td', {}, row.nextRun && !row.paused ? new Date(row.nextRun).toLocaleString() : '—'),
           element(
             'td',
             {},
-            row.lastRunAt ? [new Date(row.lastRunAt).toLocaleString(), ' · ', row.lastRunUrl ? element('a', { href: row.lastRunUrl, target: '_blank', rel: 'noreferrer' }, row.lastOutcome ?? 'run') : (row.lastOutcome ?? '')] : 'never',
+            row.lastRunAt
+              ? [
+                  new Date(row.lastRunAt).toLocaleString(),
+                  ' · ',
+                  row.lastRunUrl
+                    ? element('a', { href: row.lastRunUrl, target: '_blank', rel: 'noreferrer' }, row.lastOutcome ?? 'run')
+                    : (row.lastOutcome ?? ''),
+                ]
+              : 'never',
             // Why the last run failed, in one line (the server cuts it).
             row.lastReason ? element('div', { class: 'muted', 'data-reason': '' }, row.lastReason) : null,
           ),
@@ -297,7 +414,11 @@ async function loadSchedules() {
             'td',
             {},
             element('button', { type: 'button', onclick: () => scheduleAction(row.id, 'run') }, 'Run now'),
-            element('button', { type: 'button', onclick: () => scheduleAction(row.id, row.paused ? 'unpause' : 'pause') }, row.paused ? 'Unpause' : 'Pause'),
+            element(
+              'button',
+              { type: 'button', onclick: () => scheduleAction(row.id, row.paused ? 'unpause' : 'pause') },
+              row.paused ? 'Unpause' : 'Pause',
+            ),
           ),
         ),
       ),
@@ -349,7 +470,8 @@ async function start() {
   for (const message of initial.mail) state.mail.set(`${message.direction}:${message.messageId}`, message);
   $('#mode').textContent = initial.offline ? 'offline model' : '';
   if (initial.temporalUiUrl) Object.assign($('#temporal-ui'), { hidden: false, href: initial.temporalUiUrl });
-  if (initial.codecEndpoint) $('#temporal-ui').title = `Payloads are encrypted: give the Web UI's Codec Server setting ${initial.codecEndpoint}`;
+  if (initial.codecEndpoint)
+    $('#temporal-ui').title = `Payloads are encrypted: give the Web UI's Codec Server setting ${initial.codecEndpoint}`;
   $('#mail-form').to.value = initial.agentAddress;
 
   for (const button of document.querySelectorAll('.pane-link')) button.addEventListener('click', () => show(button.dataset.pane));
@@ -372,7 +494,13 @@ async function start() {
   $('#mail-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const form = event.currentTarget;
-    const input = { from: form.from.value, to: form.to.value, subject: form.subject.value, text: form.text.value, inReplyTo: form.inReplyTo.value || undefined };
+    const input = {
+      from: form.from.value,
+      to: form.to.value,
+      subject: form.subject.value,
+      text: form.text.value,
+      inReplyTo: form.inReplyTo.value || undefined,
+    };
     try {
       const { message } = await api('/api/mail', input);
       form.text.value = '';

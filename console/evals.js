@@ -13,7 +13,11 @@ export async function loadEvals({ api, element }) {
           element(
             'tr',
             {},
-            element('td', {}, element('button', { type: 'button', class: 'link', onclick: () => openRun(run.name, { api, element }) }, run.name)),
+            element(
+              'td',
+              {},
+              element('button', { type: 'button', class: 'link', onclick: () => openRun(run.name, { api, element }) }, run.name),
+            ),
             element('td', {}, run.agent),
             element('td', {}, `${run.label} (${run.model})`),
             element('td', {}, `${run.passed}/${run.total}`),
@@ -31,7 +35,11 @@ async function openRun(name, helpers) {
     element(
       'tr',
       { 'data-testid': 'eval-case' },
-      element('td', {}, element('button', { type: 'button', class: 'link', onclick: () => openTranscript(name, result, helpers) }, result.id)),
+      element(
+        'td',
+        {},
+        element('button', { type: 'button', class: 'link', onclick: () => openTranscript(name, result, helpers) }, result.id),
+      ),
       element('td', {}, result.pass ? 'pass' : 'FAIL'),
       element('td', {}, String(result.steps)),
       element('td', {}, String(result.usage.totalTokens)),
@@ -41,7 +49,16 @@ async function openRun(name, helpers) {
   );
   $('#eval-run').replaceChildren(
     element('h2', {}, `${run.agent}, ${run.configuration.label}: ${run.summary.passed}/${run.summary.total} passed`),
-    element('table', {}, element('thead', {}, element('tr', {}, ...['case', 'result', 'steps', 'tokens', 'latency', 'why'].map((title) => element('th', {}, title)))), element('tbody', {}, ...rows)),
+    element(
+      'table',
+      {},
+      element(
+        'thead',
+        {},
+        element('tr', {}, ...['case', 'result', 'steps', 'tokens', 'latency', 'why'].map((title) => element('th', {}, title))),
+      ),
+      element('tbody', {}, ...rows),
+    ),
     element('div', { id: 'eval-transcript' }),
   );
 }
@@ -50,7 +67,16 @@ async function openTranscript(name, result, { api, element }) {
   const target = $('#eval-transcript');
   try {
     const { messages } = await api(`/api/evals/${encodeURIComponent(name)}/cases/${encodeURIComponent(result.id)}/transcript`);
-    target.replaceChildren(element('h3', {}, `Transcript of ${result.id}`), element('ol', { class: 'messages', 'data-testid': 'eval-transcript' }, ...messages.map((message) => element('li', { class: `message${message.role === 'model' ? ' bot' : ''}` }, element('pre', {}, partsText(message.parts))))));
+    target.replaceChildren(
+      element('h3', {}, `Transcript of ${result.id}`),
+      element(
+        'ol',
+        { class: 'messages', 'data-testid': 'eval-transcript' },
+        ...messages.map((message) =>
+          element('li', { class: `message${message.role === 'model' ? ' bot' : ''}` }, element('pre', {}, partsText(message.parts))),
+        ),
+      ),
+    );
   } catch (error) {
     target.replaceChildren(element('p', { class: 'muted' }, `No transcript: ${error.message}`));
   }

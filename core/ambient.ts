@@ -97,9 +97,20 @@ export function isNothingNew(answer: string): boolean {
 }
 
 /** The user's message of an ambient run: the trigger's prompt, what the last run left, what the check found, and the rule for quiet. */
-export function ambientPrompt(input: { agent: string; trigger: TriggerSpec; now: string; memory?: AmbientMemory; checkContext?: string }): string {
+export function ambientPrompt(input: {
+  agent: string;
+  trigger: TriggerSpec;
+  now: string;
+  memory?: AmbientMemory;
+  checkContext?: string;
+}): string {
   const { trigger, memory } = input;
-  const lines = [`[Scheduled run of trigger "${trigger.id}" at ${input.now}. Nobody is waiting for an answer; it will be posted for the team.]`, '', trigger.prompt, ''];
+  const lines = [
+    `[Scheduled run of trigger "${trigger.id}" at ${input.now}. Nobody is waiting for an answer; it will be posted for the team.]`,
+    '',
+    trigger.prompt,
+    '',
+  ];
   if (!memory?.lastRunAt) lines.push('This is the first run of this trigger.');
   else {
     lines.push(`Last run at ${memory.lastRunAt} (${memory.lastOutcome ?? 'unknown'}${memory.lastReason ? `: ${memory.lastReason}` : ''}).`);

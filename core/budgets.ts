@@ -39,6 +39,9 @@ export function dailyCapMessage(scope: 'person' | 'agent', agent: string, cap: n
   const reset = nextUtcMidnight(now);
   const minutes = Math.max(1, Math.ceil((reset - now) / 60_000));
   const inTime = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
-  const who = scope === 'person' ? `you have spent ${formatDollars(spent)} with agent "${agent}" today, your daily cap of ${formatDollars(cap)} (budget.perPersonPerDay)` : `agent "${agent}" has spent ${formatDollars(spent)} today, its daily cap of ${formatDollars(cap)} (budget.perAgentPerDay)`;
+  const who =
+    scope === 'person'
+      ? `you have spent ${formatDollars(spent)} with agent "${agent}" today, your daily cap of ${formatDollars(cap)} (budget.perPersonPerDay)`
+      : `agent "${agent}" has spent ${formatDollars(spent)} today, its daily cap of ${formatDollars(cap)} (budget.perAgentPerDay)`;
   return `I stopped: ${who}. It resets at 00:00 UTC (${new Date(reset).toISOString().slice(0, 16).replace('T', ' ')} UTC, in ${inTime}).`;
 }

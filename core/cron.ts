@@ -65,13 +65,16 @@ const FIELDS: readonly FieldRule[] = [
 export function parseCron(expression: string): CronSchedule {
   if (typeof expression !== 'string') throw new TypeError('cron must be a string such as "0 8 * * 1-5".');
   const trimmed = expression.trim();
-  if (/^(CRON_)?TZ=/i.test(trimmed)) throw new TypeError(`cron "${expression}" names a time zone: use the trigger's timezone option instead.`);
+  if (/^(CRON_)?TZ=/i.test(trimmed))
+    throw new TypeError(`cron "${expression}" names a time zone: use the trigger's timezone option instead.`);
   if (trimmed.includes('#')) throw new TypeError(`cron "${expression}": comments and "#" (nth weekday) are not supported.`);
   let text = trimmed;
   if (trimmed.startsWith('@')) {
     const macro = MACROS[trimmed.toLowerCase()];
     if (!macro) {
-      const hint = trimmed.toLowerCase().startsWith('@every') ? ' Use the trigger\'s `every` option (e.g. every: "15 minutes").' : ` Supported: ${Object.keys(MACROS).join(', ')}.`;
+      const hint = trimmed.toLowerCase().startsWith('@every')
+        ? ' Use the trigger\'s `every` option (e.g. every: "15 minutes").'
+        : ` Supported: ${Object.keys(MACROS).join(', ')}.`;
       throw new TypeError(`cron "${expression}": unsupported macro.${hint}`);
     }
     text = macro;
@@ -79,9 +82,17 @@ export function parseCron(expression: string): CronSchedule {
   const parts = text.split(/\s+/).filter(Boolean);
   if (parts.length !== 5) {
     const extra = parts.length === 6 || parts.length === 7 ? ' Seconds and years are not supported.' : '';
-    throw new TypeError(`cron "${expression}" has ${parts.length} fields; write five: minute hour day-of-month month day-of-week (e.g. "0 8 * * 1-5").${extra}`);
+    throw new TypeError(
+      `cron "${expression}" has ${parts.length} fields; write five: minute hour day-of-month month day-of-week (e.g. "0 8 * * 1-5").${extra}`,
+    );
   }
-  const [minute, hour, dayOfMonth, month, dayOfWeekRaw] = parts.map((part, index) => parseField(part, FIELDS[index]!, expression)) as [CronField, CronField, CronField, CronField, CronField];
+  const [minute, hour, dayOfMonth, month, dayOfWeekRaw] = parts.map((part, index) => parseField(part, FIELDS[index]!, expression)) as [
+    CronField,
+    CronField,
+    CronField,
+    CronField,
+    CronField,
+  ];
   const dayOfWeek = foldSunday(dayOfWeekRaw);
   const minuteSet = toLookup(minute.values, 60);
   const hourSet = toLookup(hour.values, 24);
@@ -95,7 +106,12 @@ export function parseCron(expression: string): CronSchedule {
     dayOfMonth,
     month,
     dayOfWeek,
-    matches: (time) => minuteSet[time.minute] === 1 && hourSet[time.hour] === 1 && daySet[time.day] === 1 && monthSet[time.month] === 1 && weekdaySet[time.weekday] === 1,
+    matches: (time) =>
+      minuteSet[time.minute] === 1 &&
+      hourSet[time.hour] === 1 &&
+      daySet[time.day] === 1 &&
+      monthSet[time.month] === 1 &&
+      weekdaySet[time.weekday] === 1,
   };
 }
 
@@ -124,7 +140,8 @@ function parseField(text: string, rule: FieldRule, expression: string): CronFiel
       start = parseValue(bounds[0]!, rule, fail);
       end = bounds.length === 2 ? parseValue(bounds[1]!, rule, fail) : start;
       // Temporal would read "5/15" as "5 only" or "5 to the end" depending on the parser; make it explicit.
-      if (bounds.length === 1 && stepText !== undefined) fail(`has a step without a range; write "${bounds[0]}-${rule.max}/${stepText}" or "*/${stepText}"`);
+      if (bounds.length === 1 && stepText !== undefined)
+        fail(`has a step without a range; write "${bounds[0]}-${rule.max}/${stepText}" or "*/${stepText}"`);
       if (end < start) fail(`has a range that runs backwards (${start} > ${end})`);
     }
     for (let value = start; value <= end; value += step) allowed[value] = 1;

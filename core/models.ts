@@ -58,7 +58,13 @@ export interface ModelInfo {
 export const CURRENCY = 'USD';
 
 export const MODELS: readonly ModelInfo[] = [
-  { id: 'gemini-3.5-flash', status: 'ga', contextWindow: 1_048_576, prices: { input: 1.5, cachedInput: 0.15, output: 9 }, thinking: 'level' },
+  {
+    id: 'gemini-3.5-flash',
+    status: 'ga',
+    contextWindow: 1_048_576,
+    prices: { input: 1.5, cachedInput: 0.15, output: 9 },
+    thinking: 'level',
+  },
   {
     id: 'gemini-3.8-flash',
     status: 'ga',
@@ -76,8 +82,20 @@ export const MODELS: readonly ModelInfo[] = [
     prices: { input: 0.25, cachedInput: 0.025, output: 1.5 },
     thinking: 'level',
   },
-  { id: 'gemini-3.1-pro-preview', status: 'preview', contextWindow: 1_048_576, prices: { input: 2, cachedInput: 0.2, output: 12 }, thinking: 'level' },
-  { id: 'gemini-3-flash-preview', status: 'preview', contextWindow: 1_048_576, prices: { input: 0.5, cachedInput: 0.05, output: 3 }, thinking: 'level' },
+  {
+    id: 'gemini-3.1-pro-preview',
+    status: 'preview',
+    contextWindow: 1_048_576,
+    prices: { input: 2, cachedInput: 0.2, output: 12 },
+    thinking: 'level',
+  },
+  {
+    id: 'gemini-3-flash-preview',
+    status: 'preview',
+    contextWindow: 1_048_576,
+    prices: { input: 0.5, cachedInput: 0.05, output: 3 },
+    thinking: 'level',
+  },
   {
     id: 'gemini-3-pro-preview',
     status: 'shut_down',

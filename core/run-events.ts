@@ -53,7 +53,10 @@ export interface ToolStepOutput {
  */
 const SECRET_PATTERNS: [RegExp, string][] = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[redacted]'],
-  [/\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|client[_-]?secret|authorization|private[_-]?key|session|cookie|credentials?)(\\?["']?\s*[:=]\s*\\?["']?)(?:Bearer\s+)?[^\s"'\\,;}&]+/gi, '$1$2[redacted]'],
+  [
+    /\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|client[_-]?secret|authorization|private[_-]?key|session|cookie|credentials?)(\\?["']?\s*[:=]\s*\\?["']?)(?:Bearer\s+)?[^\s"'\\,;}&]+/gi,
+    '$1$2[redacted]',
+  ],
   [/\bBearer\s+[\w.~+/=-]+/gi, 'Bearer [redacted]'],
   [/\bxox[a-z]-[\w-]+|\bxapp-[\w-]+/g, '[redacted]'],
   [/\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b/g, '[redacted]'],
@@ -83,5 +86,7 @@ export function failureType(excerpt: string): string {
 
 /** A finished call's output for its step's card: bounded, redacted, and for a failure only its error type. */
 export function toolStepOutput(result: { ok: boolean; excerpt: string }): ToolStepOutput {
-  return result.ok ? { ok: true, text: summarise(redactSecrets(result.excerpt), MAX_STEP_OUTPUT) } : { ok: false, text: failureType(result.excerpt) };
+  return result.ok
+    ? { ok: true, text: summarise(redactSecrets(result.excerpt), MAX_STEP_OUTPUT) }
+    : { ok: false, text: failureType(result.excerpt) };
 }

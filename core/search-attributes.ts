@@ -28,7 +28,13 @@ export const OUTCOME = { name: 'Outcome', type: 'KEYWORD' } as KeywordKey;
  */
 export const APPROVAL_WAITING_SINCE = { name: 'ApprovalWaitingSince', type: 'DATETIME' } as DatetimeKey;
 
-export const SEARCH_ATTRIBUTE_KEYS: readonly (KeywordKey | DatetimeKey)[] = [AGENT_NAME, CHANNEL_KIND, TRIGGER_KIND, OUTCOME, APPROVAL_WAITING_SINCE];
+export const SEARCH_ATTRIBUTE_KEYS: readonly (KeywordKey | DatetimeKey)[] = [
+  AGENT_NAME,
+  CHANNEL_KIND,
+  TRIGGER_KIND,
+  OUTCOME,
+  APPROVAL_WAITING_SINCE,
+];
 
 export type TriggerKind = 'message' | 'turn' | 'ambient';
 

@@ -227,9 +227,7 @@ export interface ToolResultRef {
 }
 
 /** What a tool produced: a result, or an error the model can read and correct. */
-export type ToolOutcome =
-  | { ok: true; result: unknown }
-  | { ok: false; error: { type: string; message: string } };
+export type ToolOutcome = { ok: true; result: unknown } | { ok: false; error: { type: string; message: string } };
 
 export function functionCalls(content: Content): FunctionCall[] {
   return content.parts.flatMap((part) => (part.functionCall ? [part.functionCall] : []));

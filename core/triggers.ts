@@ -48,7 +48,11 @@ export interface TriggerValidationOptions {
  * Validates an agent's triggers; each problem is a TypeError naming the agent and the
  * trigger. Pure apart from the clock (`options.now`) and the runtime's time-zone data.
  */
-export function validateTriggers(agent: string, triggers: readonly TriggerOptions[], options: TriggerValidationOptions = {}): TriggerSpec[] {
+export function validateTriggers(
+  agent: string,
+  triggers: readonly TriggerOptions[],
+  options: TriggerValidationOptions = {},
+): TriggerSpec[] {
   if (!Array.isArray(triggers)) throw new TypeError(`Agent "${agent}": triggers must be an array.`);
   const seen = new Set<string>();
   return triggers.map((trigger) => {
@@ -83,7 +87,8 @@ export function validateTrigger(agent: string, trigger: TriggerOptions, options:
   } else {
     const milliseconds = parseDuration(trigger.every!);
     if (milliseconds === undefined) fail(`every "${String(trigger.every)}" is not a duration such as "15 minutes", "2 hours" or "1 day"`);
-    if (milliseconds! < MINIMUM_INTERVAL_MS) fail(`every "${String(trigger.every)}" is under one minute; the shortest interval is "1 minute"`);
+    if (milliseconds! < MINIMUM_INTERVAL_MS)
+      fail(`every "${String(trigger.every)}" is under one minute; the shortest interval is "1 minute"`);
   }
   if (typeof trigger.prompt !== 'string' || trigger.prompt.trim() === '') fail('`prompt` must be a non-empty string');
   const deliver = validateDelivery(trigger.deliver, fail);
@@ -106,13 +111,15 @@ function validateDelivery(deliver: TriggerDelivery, fail: (why: string) => never
     if (typeof deliver.channel !== 'string' || !/^[A-Z0-9]{2,}$/.test(deliver.channel)) {
       fail(`deliver.channel "${String(deliver.channel)}" must be a Slack channel id such as "C0123ABCD" (not "#name")`);
     }
-    if (deliver.team !== undefined && (typeof deliver.team !== 'string' || deliver.team === '')) fail('deliver.team must be a Slack team id');
+    if (deliver.team !== undefined && (typeof deliver.team !== 'string' || deliver.team === ''))
+      fail('deliver.team must be a Slack team id');
     return { kind: 'slack', channel: deliver.channel, ...(deliver.team === undefined ? {} : { team: deliver.team }) };
   }
   if (deliver?.kind === 'email') {
     if (!Array.isArray(deliver.to) || deliver.to.length === 0) fail('deliver.to must list at least one email address');
     for (const address of deliver.to) {
-      if (typeof address !== 'string' || !/^[^\s@<>",]+@[^\s@<>",]+\.[^\s@<>",]+$/.test(address)) fail(`deliver.to "${String(address)}" is not a plain email address`);
+      if (typeof address !== 'string' || !/^[^\s@<>",]+@[^\s@<>",]+\.[^\s@<>",]+$/.test(address))
+        fail(`deliver.to "${String(address)}" is not a plain email address`);
     }
     return { kind: 'email', to: [...deliver.to] };
   }
@@ -133,7 +140,10 @@ function daylightSavingProblem(cron: CronSchedule, zone: string, now: number, ye
     if (!hit) continue;
     const time = `${pad(hit.hour)}:${pad(hit.minute)}`;
     const date = `${hit.year}-${pad(hit.month)}-${pad(hit.day)}`;
-    const what = kind === 'skipped' ? `does not exist on ${date} (clocks go forward), so that run would be skipped` : `happens twice on ${date} (clocks go back), so it would run twice`;
+    const what =
+      kind === 'skipped'
+        ? `does not exist on ${date} (clocks go forward), so that run would be skipped`
+        : `happens twice on ${date} (clocks go back), so it would run twice`;
     return `cron "${cron.expression}" fires at ${time} in ${zone}, which ${what}; pick a time outside the change, or use timezone "UTC"`;
   }
   return undefined;

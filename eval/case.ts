@@ -77,7 +77,10 @@ export const evalCaseSchema = z
     agent: z.string().min(1),
     description: z.string().optional(),
     /** Where it was recorded: ids only. */
-    source: z.object({ conversationId: z.string().optional(), runWorkflowId: z.string().optional(), exportedAt: z.string().optional() }).strict().optional(),
+    source: z
+      .object({ conversationId: z.string().optional(), runWorkflowId: z.string().optional(), exportedAt: z.string().optional() })
+      .strict()
+      .optional(),
     /** Earlier turns of the conversation, oldest first, as the model saw them. @default [] */
     context: z.array(contentSchema).default([]),
     /** What the person said in this turn: the run's prompt. */
@@ -143,7 +146,10 @@ export function readCaseFile(path: string): EvalCase {
 }
 
 function regexesOf(evalCase: EvalCase): [string, string][] {
-  const found: [string, string][] = (evalCase.expect.answer?.matches ?? []).map((pattern, index) => [`expect.answer.matches.${index}`, pattern]);
+  const found: [string, string][] = (evalCase.expect.answer?.matches ?? []).map((pattern, index) => [
+    `expect.answer.matches.${index}`,
+    pattern,
+  ]);
   for (const [index, matcher] of (evalCase.expect.args ?? []).entries()) {
     for (const [name, pattern] of Object.entries(matcher.matches ?? {})) found.push([`expect.args.${index}.matches.${name}`, pattern]);
   }

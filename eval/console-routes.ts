@@ -26,7 +26,16 @@ export function evalRoutes(options: EvalRoutesOptions): Hono {
       runs: [...files()].flatMap(([name, file]) => {
         try {
           const run = readResults(file);
-          return [{ name, agent: run.agent, label: run.configuration.label, model: run.configuration.model, startedAt: run.startedAt, ...run.summary }];
+          return [
+            {
+              name,
+              agent: run.agent,
+              label: run.configuration.label,
+              model: run.configuration.model,
+              startedAt: run.startedAt,
+              ...run.summary,
+            },
+          ];
         } catch {
           return [];
         }
@@ -44,11 +53,15 @@ export function evalRoutes(options: EvalRoutesOptions): Hono {
     const file = files().get(c.req.param('name'));
     const result = file ? readResults(file).cases.find((candidate) => candidate.id === c.req.param('id')) : undefined;
     if (!result) return c.json({ ok: false, error: 'No such case in this eval run.' }, 404);
-    if (!result.transcriptHead || !isMessageRef(result.transcriptHead)) return c.json({ ok: false, error: 'This case kept no transcript (its run failed).' }, 404);
+    if (!result.transcriptHead || !isMessageRef(result.transcriptHead))
+      return c.json({ ok: false, error: 'This case kept no transcript (its run failed).' }, 404);
     try {
       return c.json({ messages: await loadAll(options.store, result.transcriptHead) });
     } catch (error) {
-      return c.json({ ok: false, error: `The transcript is not in this store (${(error as Error).name}): the run kept it in another TRANSCRIPT_DIR.` }, 404);
+      return c.json(
+        { ok: false, error: `The transcript is not in this store (${(error as Error).name}): the run kept it in another TRANSCRIPT_DIR.` },
+        404,
+      );
     }
   });
   return app;

@@ -46,10 +46,14 @@ export async function exportRecorded(options: ExportOptions, ids: string[]): Pro
   const cases: EvalCase[] = [];
   const skipped: string[] = [];
   for (const id of ids) {
-    const description = await options.client.workflow.getHandle(id).describe().catch((error: unknown) => {
-      if (error instanceof WorkflowNotFoundError) throw new ExportError(`No workflow "${id}" in this namespace: give a conversation id or an agent run id.`);
-      throw error;
-    });
+    const description = await options.client.workflow
+      .getHandle(id)
+      .describe()
+      .catch((error: unknown) => {
+        if (error instanceof WorkflowNotFoundError)
+          throw new ExportError(`No workflow "${id}" in this namespace: give a conversation id or an agent run id.`);
+        throw error;
+      });
     const runIds = description.type === CONVERSATION_WORKFLOW ? await turnRunsOf(options.client, id) : [id];
     if (description.type !== CONVERSATION_WORKFLOW && description.type !== AGENT_RUN_WORKFLOW) {
       throw new ExportError(`"${id}" is a ${description.type} workflow; give a conversation id or an agent run id.`);
@@ -102,7 +106,9 @@ async function exportRun(options: ExportOptions, runId: string, conversationId: 
   for (const child of children) toolCalls.push(...(await subAgentCallsOf(client, store, child)));
   const agent = options.agents.get(input.spec.name);
   const called = new Set(parentCalls.map((call) => call.tool));
-  const changing = (agent?.tools ?? []).filter((tool) => !tool.readOnly && !called.has(tool.name) && !toolCalls.some((call) => call.tool === tool.name)).map((tool) => tool.name);
+  const changing = (agent?.tools ?? [])
+    .filter((tool) => !tool.readOnly && !called.has(tool.name) && !toolCalls.some((call) => call.tool === tool.name))
+    .map((tool) => tool.name);
   const cost = costOf(result);
   const secrets = options.secrets ?? [];
   const draft: EvalCaseInput = {
@@ -137,7 +143,9 @@ async function startOf(client: Client, runId: string): Promise<{ input: AgentRun
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   const input = await firstArgument<AgentRunInput>(client, started?.input?.payloads ?? []).catch((error: unknown) => {
     // An encrypted payload read without its key, or written by another converter.
-    throw new ExportError(`The input of ${runId} cannot be read (${(error as Error).message.split('\n')[0]}): export with the payload keys and converter the run was written with.`);
+    throw new ExportError(
+      `The input of ${runId} cannot be read (${(error as Error).message.split('\n')[0]}): export with the payload keys and converter the run was written with.`,
+    );
   });
   if (!input?.spec || typeof input.prompt !== 'string') throw new ExportError(`${runId} is not an agent run with a prompt.`);
   const children = (history.events ?? []).flatMap((event) => {
@@ -183,7 +191,9 @@ function callsOf(messages: Content[]): RecordedCall[] {
       calls.push({
         tool: call.name ?? '',
         args: (call.args ?? {}) as Record<string, unknown>,
-        outcome: body.error ? { ok: false, error: { type: body.error.type ?? 'ToolFailed', message: body.error.message ?? '' } } : { ok: true, result: body.output ?? null },
+        outcome: body.error
+          ? { ok: false, error: { type: body.error.type ?? 'ToolFailed', message: body.error.message ?? '' } }
+          : { ok: true, result: body.output ?? null },
       });
     }
   }

@@ -27,13 +27,17 @@ const verdictSchema = z.object({ verdict: z.enum(['pass', 'fail']), reason: z.st
  * silent pass.
  */
 export function createJudge(options: JudgeOptions): Judge {
-  const client = new GoogleGenAI({ apiKey: options.apiKey, httpOptions: { ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}), retryOptions: { attempts: 2 } } });
+  const client = new GoogleGenAI({
+    apiKey: options.apiKey,
+    httpOptions: { ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}), retryOptions: { attempts: 2 } },
+  });
   return async ({ rubric, prompt, answer }) => {
     const response = await client.models.generateContent({
       model: options.model ?? DEFAULT_MODEL,
       contents: [{ role: 'user', parts: [{ text: [`Rubric:\n${rubric}`, `Question:\n${prompt}`, `Answer:\n${answer}`].join('\n\n') }] }],
       config: {
-        systemInstruction: 'You grade an AI agent\'s answer against a rubric. Reply with JSON only: {"verdict": "pass" or "fail", "reason": one sentence}.',
+        systemInstruction:
+          'You grade an AI agent\'s answer against a rubric. Reply with JSON only: {"verdict": "pass" or "fail", "reason": one sentence}.',
         responseMimeType: 'application/json',
         temperature: 0,
       },

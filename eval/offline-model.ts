@@ -18,6 +18,9 @@ export function evalOfflineModel(request: GeminiRequest): GeminiReply {
   const none = NO_TOOLS.test(instructions);
   const tools = none
     ? []
-    : request.body.tools.map((tool) => ({ ...tool, functionDeclarations: (tool.functionDeclarations ?? []).filter((declaration) => !hidden.has(declaration.name.toLowerCase())) }));
+    : request.body.tools.map((tool) => ({
+        ...tool,
+        functionDeclarations: (tool.functionDeclarations ?? []).filter((declaration) => !hidden.has(declaration.name.toLowerCase())),
+      }));
   return offlineModel({ ...request, body: { ...request.body, tools } });
 }

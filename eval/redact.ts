@@ -22,7 +22,9 @@ const SECRET_SHAPES: RegExp[] = [
 /** Values of environment variables whose names say they are secrets (8 characters or more). */
 export function secretValuesOf(env: Readonly<Record<string, string | undefined>>): string[] {
   return Object.entries(env)
-    .filter(([name, value]) => value !== undefined && value.length >= 8 && /(SECRET|TOKEN|PASSWORD|API_KEY|PRIVATE_KEY|CREDENTIAL)/i.test(name))
+    .filter(
+      ([name, value]) => value !== undefined && value.length >= 8 && /(SECRET|TOKEN|PASSWORD|API_KEY|PRIVATE_KEY|CREDENTIAL)/i.test(name),
+    )
     .map(([, value]) => value!);
 }
 
@@ -35,7 +37,10 @@ function walk(value: unknown, secrets: readonly string[]): unknown {
   if (Array.isArray(value)) return value.map((item) => walk(item, secrets));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, SECRET_KEY.test(key) && !NOT_SECRETS.has(key) && typeof item === 'string' ? REDACTED : walk(item, secrets)]),
+      Object.entries(value as Record<string, unknown>).map(([key, item]) => [
+        key,
+        SECRET_KEY.test(key) && !NOT_SECRETS.has(key) && typeof item === 'string' ? REDACTED : walk(item, secrets),
+      ]),
     );
   }
   return value;
@@ -45,7 +50,9 @@ function redactText(text: string, secrets: readonly string[]): string {
   let result = text;
   for (const secret of secrets) result = result.split(secret).join(REDACTED);
   for (const shape of SECRET_SHAPES) {
-    result = result.replace(shape, (match, prefix: unknown) => (typeof prefix === 'string' && prefix.endsWith('=') ? `${prefix}${REDACTED}` : REDACTED));
+    result = result.replace(shape, (match, prefix: unknown) =>
+      typeof prefix === 'string' && prefix.endsWith('=') ? `${prefix}${REDACTED}` : REDACTED,
+    );
   }
   return result;
 }

@@ -105,7 +105,8 @@ function delta(ms: number): string {
 /** Before → after, with the difference when both are known; a dash when neither run reports a cost. */
 function costChange(before: number | undefined, after: number | undefined): string {
   if (before === undefined && after === undefined) return '—';
-  const difference = before === undefined || after === undefined ? '' : ` (${after >= before ? '+' : '−'}$${Math.abs(after - before).toFixed(6)})`;
+  const difference =
+    before === undefined || after === undefined ? '' : ` (${after >= before ? '+' : '−'}$${Math.abs(after - before).toFixed(6)})`;
   return `${money(before)} → ${money(after)}${difference}`;
 }
 

@@ -118,7 +118,8 @@ export async function runCases(options: RunCasesOptions): Promise<EvalRun> {
     },
   };
   // MCP tools run through one activity of their own, which no recording answers yet: refuse rather than run them.
-  if (Object.keys(mcpServersOf([options.agent])).length) throw new Error(`Agent "${options.agent.name}" uses MCP servers; evals do not cover MCP tools yet.`);
+  if (Object.keys(mcpServersOf([options.agent])).length)
+    throw new Error(`Agent "${options.agent.name}" uses MCP servers; evals do not cover MCP tools yet.`);
   const tools = toolsOf([options.agent]);
   const worker = await createAgentWorker({
     connection: options.connection,
@@ -134,7 +135,8 @@ export async function runCases(options: RunCasesOptions): Promise<EvalRun> {
   });
   const running = worker.run();
   const compiled = compileAgent(options.agent, options.configuration.model ? { model: options.configuration.model } : {});
-  const spec: AgentSpec = options.configuration.instructions === undefined ? compiled : { ...compiled, instructions: options.configuration.instructions };
+  const spec: AgentSpec =
+    options.configuration.instructions === undefined ? compiled : { ...compiled, instructions: options.configuration.instructions };
   const results: CaseResult[] = [];
   try {
     const queue = [...options.cases];
@@ -166,9 +168,24 @@ export async function runCases(options: RunCasesOptions): Promise<EvalRun> {
   };
 }
 
-async function runCase(options: RunCasesOptions, spec: AgentSpec, taskQueue: string, { file, evalCase }: LoadedCase, workflowId: string, answeredCalls: () => AnsweredCall[]): Promise<CaseResult> {
+async function runCase(
+  options: RunCasesOptions,
+  spec: AgentSpec,
+  taskQueue: string,
+  { file, evalCase }: LoadedCase,
+  workflowId: string,
+  answeredCalls: () => AnsweredCall[],
+): Promise<CaseResult> {
   const started = Date.now();
-  const base = { id: evalCase.id, file, workflowId, usage: { promptTokens: 0, outputTokens: 0, totalTokens: 0 }, calls: [], answered: [], approvals: [] };
+  const base = {
+    id: evalCase.id,
+    file,
+    workflowId,
+    usage: { promptTokens: 0, outputTokens: 0, totalTokens: 0 },
+    calls: [],
+    answered: [],
+    approvals: [],
+  };
   let result: AgentRunResult;
   try {
     // The context is stored once and passed by reference, as a conversation's turn is.
@@ -181,37 +198,71 @@ async function runCase(options: RunCasesOptions, spec: AgentSpec, taskQueue: str
     result = await handle.result();
   } catch (error) {
     const message = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
-    return { ...base, pass: false, failures: [`the run failed: ${message}`], notes: [], answer: '', stopReason: 'failed', steps: 0, latencyMs: Date.now() - started };
+    return {
+      ...base,
+      pass: false,
+      failures: [`the run failed: ${message}`],
+      notes: [],
+      answer: '',
+      stopReason: 'failed',
+      steps: 0,
+      latencyMs: Date.now() - started,
+    };
   }
   const latencyMs = Date.now() - started;
   let events: { event: RunEvent; agent: string }[];
   try {
     events = await eventsOf(options.client, workflowId, spec.name);
   } catch (error) {
-    return { ...base, pass: false, failures: [`the run's calls could not be read (its progress query failed: ${(error as Error).message.split('\n')[0]})`], notes: [], answer: result.answer, stopReason: result.stopReason, steps: result.steps, latencyMs };
+    return {
+      ...base,
+      pass: false,
+      failures: [`the run's calls could not be read (its progress query failed: ${(error as Error).message.split('\n')[0]})`],
+      notes: [],
+      answer: result.answer,
+      stopReason: result.stopReason,
+      steps: result.steps,
+      latencyMs,
+    };
   }
   const calls: ObservedCall[] = [];
   for (const { event, agent } of events) {
     // Arguments too large for history travel by reference; matchers see them whole.
     if (event.kind === 'tool') calls.push({ tool: event.tool, args: await argsOf(options.store, event.args), agent });
   }
-  const approvals = events.flatMap(({ event }) => (event.kind === 'approval' && (event.outcome === 'requested' || event.outcome === 'unavailable') ? [{ tool: event.tool, outcome: event.outcome }] : []));
+  const approvals = events.flatMap(({ event }) =>
+    event.kind === 'approval' && (event.outcome === 'requested' || event.outcome === 'unavailable')
+      ? [{ tool: event.tool, outcome: event.outcome }]
+      : [],
+  );
   const cost = costOf(result);
   let judge: JudgeVerdict | undefined;
   if (evalCase.expect.rubric && options.judge) {
-    judge = await options.judge({ rubric: evalCase.expect.rubric, prompt: evalCase.prompt, answer: result.answer }).catch((error: unknown) => ({
-      verdict: 'fail' as const,
-      reason: `the judge could not be asked: ${(error as Error).message.split('\n')[0]}`,
-    }));
+    judge = await options
+      .judge({ rubric: evalCase.expect.rubric, prompt: evalCase.prompt, answer: result.answer })
+      .catch((error: unknown) => ({
+        verdict: 'fail' as const,
+        reason: `the judge could not be asked: ${(error as Error).message.split('\n')[0]}`,
+      }));
   }
-  const observed = { answer: result.answer, stopReason: result.stopReason, steps: result.steps, usage: result.usage, calls, approvals, ...(cost === undefined ? {} : { cost }), ...(judge ? { judge } : {}) };
+  const observed = {
+    answer: result.answer,
+    stopReason: result.stopReason,
+    steps: result.steps,
+    usage: result.usage,
+    calls,
+    approvals,
+    ...(cost === undefined ? {} : { cost }),
+    ...(judge ? { judge } : {}),
+  };
   const score = scoreRun(evalCase, observed);
   return { ...base, ...observed, ...score, answered: answeredCalls(), latencyMs, transcriptHead: result.transcriptHead };
 }
 
 async function argsOf(store: TranscriptStore, args: Record<string, unknown>): Promise<Record<string, unknown>> {
   const keys = Object.keys(args);
-  if (keys.length === 1 && keys[0] === 'argsRef' && isMessageRef(args.argsRef)) return ((await store.get(args.argsRef)) ?? {}) as Record<string, unknown>;
+  if (keys.length === 1 && keys[0] === 'argsRef' && isMessageRef(args.argsRef))
+    return ((await store.get(args.argsRef)) ?? {}) as Record<string, unknown>;
   return args;
 }
 
@@ -237,6 +288,10 @@ export function summarise(results: CaseResult[]): EvalSummary {
     passRate: results.length ? passed / results.length : 0,
     tokens: results.reduce((sum, result) => sum + result.usage.totalTokens, 0),
     ...(costs.length ? { cost: costs.reduce((sum, cost) => sum + cost, 0) } : {}),
-    latencyMs: { total: latencies.reduce((sum, value) => sum + value, 0), median: latencies[Math.floor(latencies.length / 2)] ?? 0, max: latencies.at(-1) ?? 0 },
+    latencyMs: {
+      total: latencies.reduce((sum, value) => sum + value, 0),
+      median: latencies[Math.floor(latencies.length / 2)] ?? 0,
+      max: latencies.at(-1) ?? 0,
+    },
   };
 }

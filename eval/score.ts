@@ -59,19 +59,27 @@ export function scoreRun(evalCase: EvalCase, run: ObservedRun): Score {
     if (calls.length === 0) {
       failures.push(`expected a call to ${matcher.tool} with ${wanted}; ${matcher.tool} was not called (the agent called ${calledList})`);
     } else if (!calls.some((call) => argsMatch(call.args, matcher))) {
-      failures.push(`no call to ${matcher.tool} had ${wanted}; it was called with ${calls.map((call) => canonicalJson(call.args)).join('; ')}`);
+      failures.push(
+        `no call to ${matcher.tool} had ${wanted}; it was called with ${calls.map((call) => canonicalJson(call.args)).join('; ')}`,
+      );
     }
   }
   for (const tool of expect.approvals ?? []) {
-    if (!run.approvals.some((approval) => approval.tool === tool)) failures.push(`expected an approval request for ${tool}; none was asked`);
+    if (!run.approvals.some((approval) => approval.tool === tool))
+      failures.push(`expected an approval request for ${tool}; none was asked`);
   }
   const answer = expect.answer;
   const text = run.answer.toLowerCase();
-  for (const part of answer?.contains ?? []) if (!text.includes(part.toLowerCase())) failures.push(`the answer does not contain "${part}": ${quote(run.answer)}`);
-  for (const pattern of answer?.matches ?? []) if (!new RegExp(pattern, 'i').test(run.answer)) failures.push(`the answer does not match /${pattern}/i: ${quote(run.answer)}`);
-  for (const part of answer?.notContains ?? []) if (text.includes(part.toLowerCase())) failures.push(`the answer contains "${part}", which it must not: ${quote(run.answer)}`);
-  if (expect.maxSteps !== undefined && run.steps > expect.maxSteps) failures.push(`took ${run.steps} steps, over the maximum of ${expect.maxSteps}`);
-  if (expect.maxTokens !== undefined && run.usage.totalTokens > expect.maxTokens) failures.push(`used ${run.usage.totalTokens} tokens, over the maximum of ${expect.maxTokens}`);
+  for (const part of answer?.contains ?? [])
+    if (!text.includes(part.toLowerCase())) failures.push(`the answer does not contain "${part}": ${quote(run.answer)}`);
+  for (const pattern of answer?.matches ?? [])
+    if (!new RegExp(pattern, 'i').test(run.answer)) failures.push(`the answer does not match /${pattern}/i: ${quote(run.answer)}`);
+  for (const part of answer?.notContains ?? [])
+    if (text.includes(part.toLowerCase())) failures.push(`the answer contains "${part}", which it must not: ${quote(run.answer)}`);
+  if (expect.maxSteps !== undefined && run.steps > expect.maxSteps)
+    failures.push(`took ${run.steps} steps, over the maximum of ${expect.maxSteps}`);
+  if (expect.maxTokens !== undefined && run.usage.totalTokens > expect.maxTokens)
+    failures.push(`used ${run.usage.totalTokens} tokens, over the maximum of ${expect.maxTokens}`);
   if (expect.maxCost !== undefined) {
     if (run.cost === undefined) notes.push('maxCost: not recorded (this run reports no cost)');
     else if (run.cost > expect.maxCost) failures.push(`cost $${run.cost.toFixed(6)}, over the maximum of $${expect.maxCost}`);

@@ -61,9 +61,19 @@ export interface EvalModel {
 export async function evalModel(settings: TerminalSettings, judgeUrl?: string): Promise<EvalModel> {
   const apiKey = settings.terminal.GOOGLE_API_KEY;
   const baseUrl = settings.agents.GEMINI_BASE_URL;
-  const judge = judgeUrl ? createJudge({ apiKey: apiKey ?? 'offline', baseUrl: judgeUrl }) : apiKey ? createJudge({ apiKey, ...(baseUrl ? { baseUrl } : {}) }) : undefined;
+  const judge = judgeUrl
+    ? createJudge({ apiKey: apiKey ?? 'offline', baseUrl: judgeUrl })
+    : apiKey
+      ? createJudge({ apiKey, ...(baseUrl ? { baseUrl } : {}) })
+      : undefined;
   if (apiKey) {
-    return { gemini: { apiKey, ...(baseUrl ? { baseUrl } : {}) }, kind: 'gemini', ...(judge ? { judge } : {}), description: `Gemini${baseUrl ? ` at ${baseUrl}` : ''}`, close: async () => undefined };
+    return {
+      gemini: { apiKey, ...(baseUrl ? { baseUrl } : {}) },
+      kind: 'gemini',
+      ...(judge ? { judge } : {}),
+      description: `Gemini${baseUrl ? ` at ${baseUrl}` : ''}`,
+      close: async () => undefined,
+    };
   }
   const server = await startGeminiServer({ respond: evalOfflineModel });
   return {

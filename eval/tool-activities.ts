@@ -35,7 +35,11 @@ export function caseWorkflowId(evalId: string, caseId: string): string {
  * for real, through its own activity; every other call gets a failure the model reads, and
  * runs nothing: a tool that changes something never runs in an eval.
  */
-export function evalToolActivities(tools: Iterable<ToolDefinition>, store: TranscriptStore, book: CaseBook): (own: ToolActivities) => ToolActivities {
+export function evalToolActivities(
+  tools: Iterable<ToolDefinition>,
+  store: TranscriptStore,
+  book: CaseBook,
+): (own: ToolActivities) => ToolActivities {
   return (own) => {
     const activities: ToolActivities = {};
     for (const tool of tools) {
@@ -51,7 +55,10 @@ export function evalToolActivities(tools: Iterable<ToolDefinition>, store: Trans
           book.answered(workflowId, { tool: tool.name, args, answeredBy: 'recording' });
           return storeOutcome(store, input.call, recorded.outcome as ToolOutcome);
         }
-        const live = evalCase && tool.readOnly === true && (evalCase.liveTools === true || (Array.isArray(evalCase.liveTools) && evalCase.liveTools.includes(tool.name)));
+        const live =
+          evalCase &&
+          tool.readOnly === true &&
+          (evalCase.liveTools === true || (Array.isArray(evalCase.liveTools) && evalCase.liveTools.includes(tool.name)));
         if (live && own[type]) {
           book.answered(workflowId, { tool: tool.name, args, answeredBy: 'live' });
           return own[type](input);

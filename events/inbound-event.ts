@@ -30,7 +30,10 @@ export const slackOriginSchema = z.object({
   /** ts of the message itself. */
   ts: z.string().min(1).max(32).optional(),
   /** Slash commands and interactions: where an answer can be posted for 30 minutes. */
-  responseUrl: z.url({ protocol: /^https$/ }).max(2000).optional(),
+  responseUrl: z
+    .url({ protocol: /^https$/ })
+    .max(2000)
+    .optional(),
   /** Slash commands and interactions. */
   triggerId: z.string().min(1).max(256).optional(),
 });
@@ -42,7 +45,10 @@ export const emailAttachmentSchema = z.object({
   /** Where the attachment is stored, once a later step stores it. */
   s3Key: z.string().optional(),
   /** The attachment's bytes in the transcript store (`sha256:…`), when the ingress stored them. */
-  ref: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
+  ref: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/)
+    .optional(),
   /** Why the bytes were not kept (too large), when they were not. */
   omitted: z.string().max(200).optional(),
 });
@@ -120,7 +126,9 @@ export const inboundEventSchema = z
      */
     context: z
       .object({ channelId: slackId.optional(), entities: z.array(viewEntitySchema).max(10).optional() })
-      .refine((context) => context.channelId !== undefined || context.entities !== undefined, { message: 'a context names a channel or entities' })
+      .refine((context) => context.channelId !== undefined || context.entities !== undefined, {
+        message: 'a context names a channel or entities',
+      })
       .optional(),
     /** `stop` events from Slack's native stop button: the streams Slack cut off, and a refusal is answered in the thread. */
     nativeStop: z.object({ streamingMessageTs: z.array(z.string().max(32)).max(20) }).optional(),
@@ -151,7 +159,11 @@ export const APPROVAL_ACTION_IDS = { approve: 'approval:approve', deny: 'approva
 export const FEEDBACK_ACTION_ID = 'answer:feedback';
 /** `purpose` of the signed token on feedback buttons: never valid as an approval, nor the reverse. */
 export const FEEDBACK_TOKEN_PURPOSE = 'feedback';
-export const feedbackTokenClaimsSchema = z.object({ conversationId: z.string().min(1), turn: z.number().int().positive(), value: z.enum(['positive', 'negative']) });
+export const feedbackTokenClaimsSchema = z.object({
+  conversationId: z.string().min(1),
+  turn: z.number().int().positive(),
+  value: z.enum(['positive', 'negative']),
+});
 export type FeedbackTokenClaims = z.infer<typeof feedbackTokenClaimsSchema>;
 
 /** `purpose` of the signed token on approval buttons (see events/signed-token.ts). */

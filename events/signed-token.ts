@@ -35,11 +35,7 @@ const SEVEN_DAYS = 7 * 24 * 60 * 60;
 /** Tokens longer than this are refused before any parsing. */
 const MAX_TOKEN_LENGTH = 4096;
 
-export function signToken<Claims extends Record<string, unknown>>(
-  claims: Claims,
-  secret: string,
-  options: SignTokenOptions,
-): string {
+export function signToken<Claims extends Record<string, unknown>>(claims: Claims, secret: string, options: SignTokenOptions): string {
   requireSecret(secret);
   const now = options.now ?? Date.now;
   const envelope: TokenEnvelope = {

@@ -103,7 +103,13 @@ export class DurableAgentsStack extends Stack {
       containerInsights: settings.containerInsights,
       otelCollector: settings.otelCollector,
       logRetentionDays,
-      ...(settings.workerDeploymentName ? { deploymentName: settings.workerDeploymentName, drainingBuildIds: settings.workerDrainingBuildIds, versionPromotion: settings.workerVersionPromotion } : {}),
+      ...(settings.workerDeploymentName
+        ? {
+            deploymentName: settings.workerDeploymentName,
+            drainingBuildIds: settings.workerDrainingBuildIds,
+            versionPromotion: settings.workerVersionPromotion,
+          }
+        : {}),
     });
     this.workerScaling = new WorkerScaling(this, 'WorkerScaling', {
       service: this.worker.service,
@@ -123,19 +129,46 @@ export class DurableAgentsStack extends Stack {
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
     });
 
-    new CfnOutput(this, 'SlackRequestUrl', { value: this.slackIngress.functionUrl.url, description: 'Request URL for Slack events, interactivity and slash commands' });
-    new CfnOutput(this, 'IngressQueueUrl', { value: this.ingressQueue.queue.queueUrl, description: 'SQS FIFO queue: ingress → dispatcher' });
-    new CfnOutput(this, 'IngressDeadLetterQueueUrl', { value: this.ingressQueue.deadLetterQueue.queueUrl, description: 'Events the dispatcher could not deliver' });
-    new CfnOutput(this, 'EmailQueueUrl', { value: this.emailIngress.notificationQueue.queueUrl, description: 'SES notifications → email ingress' });
-    new CfnOutput(this, 'EmailDeadLetterQueueUrl', { value: this.emailIngress.deadLetterQueue.queueUrl, description: 'SES notifications the email ingress could not process' });
-    new CfnOutput(this, 'ReceiptRuleSetName', { value: this.emailIngress.ruleSet.receiptRuleSetName, description: 'Activate once: aws ses set-active-receipt-rule-set --rule-set-name <this>' });
+    new CfnOutput(this, 'SlackRequestUrl', {
+      value: this.slackIngress.functionUrl.url,
+      description: 'Request URL for Slack events, interactivity and slash commands',
+    });
+    new CfnOutput(this, 'IngressQueueUrl', {
+      value: this.ingressQueue.queue.queueUrl,
+      description: 'SQS FIFO queue: ingress → dispatcher',
+    });
+    new CfnOutput(this, 'IngressDeadLetterQueueUrl', {
+      value: this.ingressQueue.deadLetterQueue.queueUrl,
+      description: 'Events the dispatcher could not deliver',
+    });
+    new CfnOutput(this, 'EmailQueueUrl', {
+      value: this.emailIngress.notificationQueue.queueUrl,
+      description: 'SES notifications → email ingress',
+    });
+    new CfnOutput(this, 'EmailDeadLetterQueueUrl', {
+      value: this.emailIngress.deadLetterQueue.queueUrl,
+      description: 'SES notifications the email ingress could not process',
+    });
+    new CfnOutput(this, 'ReceiptRuleSetName', {
+      value: this.emailIngress.ruleSet.receiptRuleSetName,
+      description: 'Activate once: aws ses set-active-receipt-rule-set --rule-set-name <this>',
+    });
     new CfnOutput(this, 'TranscriptBucketName', { value: this.bucket.bucket.bucketName });
     new CfnOutput(this, 'WorkerLogGroup', { value: this.worker.logGroup.logGroupName });
     if (settings.workerDeploymentName) {
-      new CfnOutput(this, 'WorkerDeploymentName', { value: settings.workerDeploymentName, description: 'Worker Deployment of the workers (TEMPORAL_DEPLOYMENT_NAME)' });
-      new CfnOutput(this, 'WorkerBuildId', { value: this.worker.buildId, description: 'Build id of this deploy\'s worker image; make it current: npm run deployment -- current --outputs <cdk outputs file>' });
+      new CfnOutput(this, 'WorkerDeploymentName', {
+        value: settings.workerDeploymentName,
+        description: 'Worker Deployment of the workers (TEMPORAL_DEPLOYMENT_NAME)',
+      });
+      new CfnOutput(this, 'WorkerBuildId', {
+        value: this.worker.buildId,
+        description: "Build id of this deploy's worker image; make it current: npm run deployment -- current --outputs <cdk outputs file>",
+      });
     }
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies; subscribe to it (or set alarmEmail)' });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: 'SNS topic every alarm notifies; subscribe to it (or set alarmEmail)',
+    });
 
     const placeholders = placeholdersInUse(settings);
     if (placeholders.length > 0) {

@@ -19,7 +19,14 @@ export function addCodecRoutes(app: Hono, codec: PayloadCodec): void {
     const handle = async (c: Context) => {
       const body = await c.req.json().catch(() => undefined);
       const parsed = codecRequestSchema.safeParse(body);
-      if (!parsed.success) return c.json({ ok: false, error: `expected { "payloads": [{ "metadata": { name: base64 }, "data": base64 }] }: ${parsed.error.issues[0]?.message}` }, 400);
+      if (!parsed.success)
+        return c.json(
+          {
+            ok: false,
+            error: `expected { "payloads": [{ "metadata": { name: base64 }, "data": base64 }] }: ${parsed.error.issues[0]?.message}`,
+          },
+          400,
+        );
       const payloads = parsed.data.payloads.map(fromJson);
       try {
         const result = action === 'encode' ? await codec.encode(payloads) : await codec.decode(payloads);
@@ -42,7 +49,9 @@ function fromJson(payload: { metadata?: Record<string, string> | undefined; data
 
 function toJson(payload: Payload): { metadata: Record<string, string>; data: string } {
   return {
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value ?? new Uint8Array()).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value ?? new Uint8Array()).toString('base64')]),
+    ),
     data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
   };
 }

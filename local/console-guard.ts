@@ -36,13 +36,17 @@ const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 export function consoleGuard(options: ConsoleGuardOptions): MiddlewareHandler {
   const expected = Buffer.from(options.token);
   const hosts = () => {
-    const names = new Set([...LOOPBACK_NAMES, options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host]);
+    const names = new Set([
+      ...LOOPBACK_NAMES,
+      options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host,
+    ]);
     return new Set([...names].map((name) => `${name}:${options.port()}`));
   };
   const holdsToken = (c: Context) => {
     const path = c.req.path;
     // EventSource cannot send headers, so the event stream alone takes the token in its query.
-    const presented = c.req.header(CONSOLE_TOKEN_HEADER) ?? codecPathToken(path) ?? (path === '/api/events' ? c.req.query('token') : undefined);
+    const presented =
+      c.req.header(CONSOLE_TOKEN_HEADER) ?? codecPathToken(path) ?? (path === '/api/events' ? c.req.query('token') : undefined);
     if (!presented) return false;
     const given = Buffer.from(presented);
     return given.length === expected.length && timingSafeEqual(given, expected);
@@ -51,7 +55,8 @@ export function consoleGuard(options: ConsoleGuardOptions): MiddlewareHandler {
   return async function guardConsole(c, next) {
     const refuse = (status: 401 | 403 | 405 | 415, error: string) => c.json({ ok: false, error }, status);
     const host = c.req.header('host') ?? '';
-    if (!hosts().has(host.toLowerCase())) return refuse(403, `Host "${host}" is not this console's loopback address; open the URL npm start printed.`);
+    if (!hosts().has(host.toLowerCase()))
+      return refuse(403, `Host "${host}" is not this console's loopback address; open the URL npm start printed.`);
 
     const isCodec = c.req.path.startsWith('/codec/');
     const ownOrigins = [...hosts()].map((name) => `http://${name}`);

@@ -66,7 +66,11 @@ const STATIC_FILES: Record<string, string> = {
   '/console.css': 'console.css',
   '/evals.js': 'evals.js',
 };
-const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+const CONTENT_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
 const CHANNELS = [
   { id: 'C0GENERAL', name: 'general' },
   { id: 'C0OPS', name: 'ops' },
@@ -98,7 +102,9 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   if (options.codec) addCodecRoutes(app, options.codec);
 
   const workflowUrl = (workflowId: string) =>
-    options.temporalUiUrl ? `${options.temporalUiUrl}/namespaces/${encodeURIComponent(options.namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
+    options.temporalUiUrl
+      ? `${options.temporalUiUrl}/namespaces/${encodeURIComponent(options.namespace)}/workflows/${encodeURIComponent(workflowId)}`
+      : undefined;
 
   app.get('/api/state', (c) =>
     c.json({
@@ -153,7 +159,12 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     const input = (await jsonBody(c)) as { channel?: string; text?: string; threadTs?: string };
     const text = input.text?.trim() ?? '';
     if (!input.channel || !text) return c.json({ ok: false, error: 'channel and text are required' }, 400);
-    const ts = slack.addUserMessage({ channel: input.channel, user: workspace.userId, text, ...(input.threadTs ? { threadTs: input.threadTs } : {}) });
+    const ts = slack.addUserMessage({
+      channel: input.channel,
+      user: workspace.userId,
+      text,
+      ...(input.threadTs ? { threadTs: input.threadTs } : {}),
+    });
     const envelope = appMentionEnvelope(workspace, {
       eventId: `Ev${ts.replace('.', '')}`,
       user: workspace.userId,
@@ -168,7 +179,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
 
   app.post('/api/slack/actions', async (c) => {
     const input = (await jsonBody(c)) as { channel?: string; messageTs?: string; threadTs?: string; actionId?: string; value?: string };
-    if (!input.channel || !input.messageTs || !input.actionId || !input.value) return c.json({ ok: false, error: 'channel, messageTs, actionId and value are required' }, 400);
+    if (!input.channel || !input.messageTs || !input.actionId || !input.value)
+      return c.json({ ok: false, error: 'channel, messageTs, actionId and value are required' }, 400);
     const payload = {
       type: 'block_actions',
       user: { id: workspace.userId, username: workspace.userName, team_id: workspace.teamId },
@@ -179,7 +191,11 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       actions: [{ action_id: input.actionId, value: input.value, type: 'button' }],
       trigger_id: `local.${Date.now()}`,
     };
-    const outcome = await signedPost('/slack/interactivity', new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded');
+    const outcome = await signedPost(
+      '/slack/interactivity',
+      new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+      'application/x-www-form-urlencoded',
+    );
     return c.json({ ok: outcome.ok, edge: outcome }, outcome.ok ? 200 : 502);
   });
 
@@ -188,29 +204,55 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     const input = (await c.req.json()) as { channel?: string; threadTs?: string };
     if (!input.channel || !input.threadTs) return c.json({ ok: false, error: 'channel and threadTs are required' }, 400);
     const streamingMessageTs = slack.clickStop(input.channel, input.threadTs);
-    const envelope = agentSessionStoppedEnvelope(workspace, { eventId: `EvStop${Date.now()}`, user: workspace.userId, channel: input.channel, threadTs: input.threadTs, streamingMessageTs });
+    const envelope = agentSessionStoppedEnvelope(workspace, {
+      eventId: `EvStop${Date.now()}`,
+      user: workspace.userId,
+      channel: input.channel,
+      threadTs: input.threadTs,
+      streamingMessageTs,
+    });
     const outcome = await signedPost('/slack/events', JSON.stringify(envelope), 'application/json');
     return c.json({ ok: outcome.ok, edge: outcome }, outcome.ok ? 200 : 502);
   });
 
   app.post('/api/mail', async (c) => {
     const input = (await jsonBody(c)) as { from?: string; to?: string; subject?: string; text?: string; inReplyTo?: string };
-    if (!input.from || !input.to || !(input.text?.trim() || input.subject?.trim())) return c.json({ ok: false, error: 'from, to and a subject or text are required' }, 400);
-    const message = await email.compose({ from: input.from, to: input.to, subject: input.subject ?? '', text: input.text ?? '', ...(input.inReplyTo ? { inReplyTo: input.inReplyTo } : {}) });
+    if (!input.from || !input.to || !(input.text?.trim() || input.subject?.trim()))
+      return c.json({ ok: false, error: 'from, to and a subject or text are required' }, 400);
+    const message = await email.compose({
+      from: input.from,
+      to: input.to,
+      subject: input.subject ?? '',
+      text: input.text ?? '',
+      ...(input.inReplyTo ? { inReplyTo: input.inReplyTo } : {}),
+    });
     return c.json({ ok: message.outcome === 'queued', message });
   });
 
   app.get('/api/schedules', async (c) => {
-    const rows = await listSchedules({ client: options.client, agents: options.agents, taskQueue: options.taskQueue, ...(options.deployment ? { deployment: options.deployment } : {}), resultTimeoutMs: 500 });
+    const rows = await listSchedules({
+      client: options.client,
+      agents: options.agents,
+      taskQueue: options.taskQueue,
+      ...(options.deployment ? { deployment: options.deployment } : {}),
+      resultTimeoutMs: 500,
+    });
     const withLinks = await Promise.all(
       rows.map(async (row) => {
-        const last = (await options.client.schedule.getHandle(row.id).describe().catch(() => undefined))?.info.recentActions.at(-1);
+        const last = (
+          await options.client.schedule
+            .getHandle(row.id)
+            .describe()
+            .catch(() => undefined)
+        )?.info.recentActions.at(-1);
         const lastWorkflowId = last?.action.workflow.workflowId;
         const lastReason = last && row.lastOutcome === 'failed' ? await failureOf(options.client, last.action.workflow) : undefined;
         return {
           ...row,
           ...(lastReason ? { lastReason } : {}),
-          scheduleUrl: options.temporalUiUrl ? `${options.temporalUiUrl}/namespaces/${encodeURIComponent(options.namespace)}/schedules/${encodeURIComponent(row.id)}` : null,
+          scheduleUrl: options.temporalUiUrl
+            ? `${options.temporalUiUrl}/namespaces/${encodeURIComponent(options.namespace)}/schedules/${encodeURIComponent(row.id)}`
+            : null,
           lastRunUrl: lastWorkflowId ? (workflowUrl(lastWorkflowId) ?? null) : null,
         };
       }),
@@ -237,13 +279,23 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   if (options.evals) app.route('/api/evals', evalRoutes(options.evals));
   else app.get('/api/evals', (c) => c.json({ runs: [] }));
 
-  app.onError((error, c) => (error instanceof BadJsonError ? c.json({ ok: false, error: error.message }, 400) : c.json({ ok: false, error: error.message }, 500)));
+  app.onError((error, c) =>
+    error instanceof BadJsonError ? c.json({ ok: false, error: error.message }, 400) : c.json({ ok: false, error: error.message }, 500),
+  );
 
-  async function signedPost(path: string, body: string, contentType: string): Promise<{ ok: boolean; status: number; outcome: string | null; error?: string }> {
+  async function signedPost(
+    path: string,
+    body: string,
+    contentType: string,
+  ): Promise<{ ok: boolean; status: number; outcome: string | null; error?: string }> {
     const timestamp = String(Math.floor(Date.now() / 1000));
     const response = await fetch(`${options.edgeUrl}${path}`, {
       method: 'POST',
-      headers: { 'content-type': contentType, 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(options.signingSecret, timestamp, body) },
+      headers: {
+        'content-type': contentType,
+        'x-slack-request-timestamp': timestamp,
+        'x-slack-signature': slackSignature(options.signingSecret, timestamp, body),
+      },
       body,
     });
     const text = await response.text();
@@ -256,7 +308,9 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     server = await serveOnNode(app, options.port, options.host);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new StartupError(`Port ${options.port} is in use (another npm start?). Stop that program, or set CONSOLE_PORT to a free port (0 picks one).`);
+      throw new StartupError(
+        `Port ${options.port} is in use (another npm start?). Stop that program, or set CONSOLE_PORT to a free port (0 picks one).`,
+      );
     }
     throw error;
   }

@@ -24,7 +24,9 @@ await pollQueue({
   handler: createDispatchBatchHandler({ config: dispatch, temporal }),
   signal: stop.signal,
   waitTimeSeconds: poller.DISPATCH_WAIT_SECONDS,
-  ...(poller.DISPATCH_VISIBILITY_TIMEOUT_SECONDS !== undefined ? { visibilityTimeoutSeconds: poller.DISPATCH_VISIBILITY_TIMEOUT_SECONDS } : {}),
+  ...(poller.DISPATCH_VISIBILITY_TIMEOUT_SECONDS !== undefined
+    ? { visibilityTimeoutSeconds: poller.DISPATCH_VISIBILITY_TIMEOUT_SECONDS }
+    : {}),
 });
 await temporal.close();
 jsonLog({ msg: 'dispatch stopped' });

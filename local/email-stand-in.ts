@@ -87,7 +87,10 @@ export async function startEmailStandIn(options: EmailStandInOptions): Promise<E
       if (size > MAX_BODY_BYTES) return send(400, { message: 'Message too large.' });
       chunks.push(chunk);
     }
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Content?: { Raw?: { Data?: string } }; Destination?: { ToAddresses?: string[] } };
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      Content?: { Raw?: { Data?: string } };
+      Destination?: { ToAddresses?: string[] };
+    };
     const data = body.Content?.Raw?.Data;
     if (!data) return send(400, { message: 'Only raw content is supported here (Content.Raw.Data).' });
     const raw = Buffer.from(data, 'base64').toString('utf8');

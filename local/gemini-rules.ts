@@ -23,7 +23,10 @@ const LEVELS = new Set(['MINIMAL', 'LOW', 'MEDIUM', 'HIGH']);
 export function refusalOf(model: string, body: RequestShape, now = Date.now()): Refusal | undefined {
   const info = modelInfo(model);
   if (info && isShutDown(info, now)) {
-    return { status: 404, message: `models/${model} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.` };
+    return {
+      status: 404,
+      message: `models/${model} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`,
+    };
   }
   const thinking = body.generationConfig?.thinkingConfig;
   const budgetModel = info?.thinking === 'budget';
@@ -31,12 +34,18 @@ export function refusalOf(model: string, body: RequestShape, now = Date.now()): 
     return { status: 400, message: 'Unable to submit request because thinking_budget and thinking_level are not supported together.' };
   }
   if (thinking?.thinkingBudget !== undefined && !budgetModel) {
-    return { status: 400, message: `Unable to submit request because thinking_budget is not supported by ${model}; set thinking_level instead.` };
+    return {
+      status: 400,
+      message: `Unable to submit request because thinking_budget is not supported by ${model}; set thinking_level instead.`,
+    };
   }
   if (thinking?.thinkingLevel !== undefined) {
     if (budgetModel) return { status: 400, message: `Unable to submit request because thinking_level is not supported by ${model}.` };
     if (!LEVELS.has(String(thinking.thinkingLevel).toUpperCase())) {
-      return { status: 400, message: `Invalid value at 'generation_config.thinking_config.thinking_level' (type.googleapis.com/google.ai.generativelanguage.v1beta.ThinkingConfig.ThinkingLevel), "${String(thinking.thinkingLevel)}"` };
+      return {
+        status: 400,
+        message: `Invalid value at 'generation_config.thinking_config.thinking_level' (type.googleapis.com/google.ai.generativelanguage.v1beta.ThinkingConfig.ThinkingLevel), "${String(thinking.thinkingLevel)}"`,
+      };
     }
   }
   if (!budgetModel) return missingSignature(body.contents);
@@ -75,7 +84,9 @@ export function withSignatures(model: string, content: Content, requestIndex: nu
     parts: content.parts.map((part) => {
       if (!part.functionCall || signed) return part;
       signed = true;
-      return part.thoughtSignature ? part : { ...part, thoughtSignature: Buffer.from(`stand-in-signature:${requestIndex}:${part.functionCall.name}`).toString('base64') };
+      return part.thoughtSignature
+        ? part
+        : { ...part, thoughtSignature: Buffer.from(`stand-in-signature:${requestIndex}:${part.functionCall.name}`).toString('base64') };
     }),
   };
 }

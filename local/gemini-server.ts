@@ -181,7 +181,12 @@ function implicitCache(minTokens: number) {
     hit(request: GeminiRequest): number {
       const { systemInstruction, tools, contents } = request.body;
       // The model's id first: each model has its own cache.
-      const prefix = [request.model, JSON.stringify(systemInstruction ?? null), JSON.stringify(tools ?? null), ...contents.map((content) => JSON.stringify(content))].join('\n');
+      const prefix = [
+        request.model,
+        JSON.stringify(systemInstruction ?? null),
+        JSON.stringify(tools ?? null),
+        ...contents.map((content) => JSON.stringify(content)),
+      ].join('\n');
       let longest = 0;
       for (const earlier of seen) longest = Math.max(longest, commonPrefixLength(earlier, prefix));
       seen.push(prefix);
@@ -207,7 +212,12 @@ function commonPrefixLength(a: string, b: string): number {
  * in a chunk of its own, usage on every chunk (the prompt's count from the first, the whole
  * count with the last), the finish reason with the last.
  */
-async function streamReply(response: ServerResponse, reply: Extract<GeminiReply, { content: Content }>, usageMetadata: Record<string, number>, entry: GeminiRequest): Promise<void> {
+async function streamReply(
+  response: ServerResponse,
+  reply: Extract<GeminiReply, { content: Content }>,
+  usageMetadata: Record<string, number>,
+  entry: GeminiRequest,
+): Promise<void> {
   const pacing = reply.stream ?? {};
   const size = pacing.chunkChars ?? 40;
   const chunks: Content['parts'][] = [];
@@ -221,8 +231,11 @@ async function streamReply(response: ServerResponse, reply: Extract<GeminiReply,
   }
   if (chunks.length === 0) chunks.push([]);
   // Gemini 3 signs a text answer too: the signature comes last, on a part of empty text.
-  const textOnly = reply.content.parts.length > 0 && reply.content.parts.every((part) => part.text !== undefined && !part.functionCall && !part.thoughtSignature);
-  if (textOnly && modelInfo(entry.model)?.thinking !== 'budget') chunks.push([{ text: '', thoughtSignature: Buffer.from(`stand-in-signature:${entry.index}:text`).toString('base64') }]);
+  const textOnly =
+    reply.content.parts.length > 0 &&
+    reply.content.parts.every((part) => part.text !== undefined && !part.functionCall && !part.thoughtSignature);
+  if (textOnly && modelInfo(entry.model)?.thinking !== 'budget')
+    chunks.push([{ text: '', thoughtSignature: Buffer.from(`stand-in-signature:${entry.index}:text`).toString('base64') }]);
   response.writeHead(200, { 'content-type': 'text/event-stream' });
   for (const [index, parts] of chunks.entries()) {
     if (pacing.hangAfterChunks !== undefined && index >= pacing.hangAfterChunks) return;
@@ -231,7 +244,9 @@ async function streamReply(response: ServerResponse, reply: Extract<GeminiReply,
     const lastChunk = index === chunks.length - 1;
     const event = {
       candidates: [{ content: { role: 'model', parts }, index: 0, ...(lastChunk ? { finishReason: reply.finishReason ?? 'STOP' } : {}) }],
-      usageMetadata: lastChunk ? usageMetadata : { promptTokenCount: usageMetadata.promptTokenCount, totalTokenCount: usageMetadata.promptTokenCount },
+      usageMetadata: lastChunk
+        ? usageMetadata
+        : { promptTokenCount: usageMetadata.promptTokenCount, totalTokenCount: usageMetadata.promptTokenCount },
       modelVersion: entry.model,
       responseId: `scripted-${entry.index}`,
     };

@@ -97,7 +97,14 @@ export function createInProcessQueue(options: InProcessQueueOptions): InProcessQ
       forgetOldDedupIds();
       if (state.dedup[message.MessageDeduplicationId] !== undefined) return;
       state.dedup[message.MessageDeduplicationId] = now();
-      state.messages.push({ messageId: crypto.randomUUID(), groupId: message.MessageGroupId, body: message.MessageBody, sentAt: now(), receiveCount: 0, visibleAt: 0 });
+      state.messages.push({
+        messageId: crypto.randomUUID(),
+        groupId: message.MessageGroupId,
+        body: message.MessageBody,
+        sentAt: now(),
+        receiveCount: 0,
+        visibleAt: 0,
+      });
       save();
       wake?.();
     },
@@ -107,7 +114,9 @@ export function createInProcessQueue(options: InProcessQueueOptions): InProcessQ
       while (!signal.aborted) {
         const batch = takeBatch();
         if (batch.length === 0) {
-          const nextVisible = Math.min(...state.messages.filter((message) => !busyGroups.has(message.groupId)).map((message) => message.visibleAt));
+          const nextVisible = Math.min(
+            ...state.messages.filter((message) => !busyGroups.has(message.groupId)).map((message) => message.visibleAt),
+          );
           const waitMs = Number.isFinite(nextVisible) ? Math.max(10, nextVisible - now()) : 60_000;
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, waitMs);

@@ -23,7 +23,11 @@ export interface LocalModelOptions {
 /** Gemini when a key is set; otherwise a scripted Gemini-compatible server speaking the real API. */
 export async function startLocalModel(options: LocalModelOptions): Promise<LocalModel> {
   if (options.apiKey) {
-    return { gemini: { apiKey: options.apiKey, ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}) }, offline: false, close: async () => undefined };
+    return {
+      gemini: { apiKey: options.apiKey, ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}) },
+      offline: false,
+      close: async () => undefined,
+    };
   }
   const delayMs = options.offlineDelayMs ?? 0;
   const server = await startGeminiServer({ respond: delayMs ? (request) => ({ ...offlineModel(request), delayMs }) : offlineModel });

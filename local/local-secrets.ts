@@ -24,7 +24,11 @@ export function localSecrets(dataDir: string): LocalSecrets {
     approvalTokenSecret: kept.approvalTokenSecret ?? randomBytes(32).toString('hex'),
     emailReplyTokenSecret: kept.emailReplyTokenSecret ?? randomBytes(32).toString('hex'),
   };
-  if (kept.slackSigningSecret !== secrets.slackSigningSecret || kept.approvalTokenSecret !== secrets.approvalTokenSecret || kept.emailReplyTokenSecret !== secrets.emailReplyTokenSecret) {
+  if (
+    kept.slackSigningSecret !== secrets.slackSigningSecret ||
+    kept.approvalTokenSecret !== secrets.approvalTokenSecret ||
+    kept.emailReplyTokenSecret !== secrets.emailReplyTokenSecret
+  ) {
     writeJsonFile(file, secrets, { mode: 0o600 });
   }
   return secrets;

@@ -66,12 +66,25 @@ const CHAT_SCHEDULE_ID = /\b(ambient:(?:[A-Za-z0-9._-]+:)?[A-Za-z0-9_-]+:chat-[0
  */
 function pickScheduleTool(question: string, contents: Content[], declared: Set<string>): ToolCall | undefined {
   const lower = question.toLowerCase();
-  if (declared.has('list_my_schedules') && /\b(what|which|list|show)\b.*\bmy schedules\b|^my schedules\b/.test(lower)) return { name: 'list_my_schedules', args: {} };
-  if (declared.has('delete_schedule') && /\b(stop|delete|cancel|remove)\b/.test(lower) && /\bschedule\b|\b(that|this) one\b|chat-[0-9a-f]{8}/.test(lower)) {
+  if (declared.has('list_my_schedules') && /\b(what|which|list|show)\b.*\bmy schedules\b|^my schedules\b/.test(lower))
+    return { name: 'list_my_schedules', args: {} };
+  if (
+    declared.has('delete_schedule') &&
+    /\b(stop|delete|cancel|remove)\b/.test(lower) &&
+    /\bschedule\b|\b(that|this) one\b|chat-[0-9a-f]{8}/.test(lower)
+  ) {
     const mentioned = [...question.matchAll(CHAT_SCHEDULE_ID)].map((match) => match[1]!);
-    const earlier = contents.flatMap((content) => content.parts.flatMap((part) => [...(part.text ?? JSON.stringify(part.functionResponse ?? '')).matchAll(CHAT_SCHEDULE_ID)].map((match) => match[1]!)));
+    const earlier = contents.flatMap((content) =>
+      content.parts.flatMap((part) =>
+        [...(part.text ?? JSON.stringify(part.functionResponse ?? '')).matchAll(CHAT_SCHEDULE_ID)].map((match) => match[1]!),
+      ),
+    );
     const id = mentioned[0] ?? earlier.at(-1);
-    return id ? { name: 'delete_schedule', args: { id } } : declared.has('list_my_schedules') ? { name: 'list_my_schedules', args: {} } : undefined;
+    return id
+      ? { name: 'delete_schedule', args: { id } }
+      : declared.has('list_my_schedules')
+        ? { name: 'list_my_schedules', args: {} }
+        : undefined;
   }
   if (!declared.has('create_schedule')) return undefined;
   const when = parseWhen(question);
@@ -94,8 +107,14 @@ function pickScheduleTool(question: string, contents: Content[], declared: Set<s
 /** "every weekday at 8", "every Monday at 9:30am", "every day at 18", "every 15 minutes": a cron or an interval, and where the phrase is. */
 function parseWhen(question: string): { schedule: { cron: string } | { every: string }; index: number; length: number } | undefined {
   const interval = /\bevery (\d+ )?(minute|hour)s?\b/i.exec(question);
-  if (interval) return { schedule: { every: `${interval[1]?.trim() ?? '1'} ${interval[2]!.toLowerCase()}s` }, index: interval.index, length: interval[0].length };
-  const daily = /\bevery (weekday|day|morning|(?:sun|mon|tues|wednes|thurs|fri|satur)day)(?: at (\d{1,2})(?::(\d{2}))?\s*(am|pm)?)?\b/i.exec(question);
+  if (interval)
+    return {
+      schedule: { every: `${interval[1]?.trim() ?? '1'} ${interval[2]!.toLowerCase()}s` },
+      index: interval.index,
+      length: interval[0].length,
+    };
+  const daily =
+    /\bevery (weekday|day|morning|(?:sun|mon|tues|wednes|thurs|fri|satur)day)(?: at (\d{1,2})(?::(\d{2}))?\s*(am|pm)?)?\b/i.exec(question);
   if (!daily) return undefined;
   const [phrase, day, hourText, minuteText, meridiem] = daily;
   let hour = hourText === undefined ? 9 : Number(hourText);
@@ -110,7 +129,9 @@ function parseWhen(question: string): { schedule: { cron: string } | { every: st
 
 function lastUserText(contents: Content[]): string {
   for (let index = contents.length - 1; index >= 0; index -= 1) {
-    const text = contents[index]!.parts.map((part) => part.text ?? '').join(' ').trim();
+    const text = contents[index]!.parts.map((part) => part.text ?? '')
+      .join(' ')
+      .trim();
     if (contents[index]!.role === 'user' && text) return text;
   }
   return '';
@@ -154,14 +175,28 @@ const CITY_ZONES: Record<string, string> = {
 };
 
 const STATE_NAMES: Record<string, string> = {
-  california: 'CA', texas: 'TX', florida: 'FL', 'new york': 'NY', washington: 'WA', oregon: 'OR', colorado: 'CO',
-  alaska: 'AK', hawaii: 'HI', arizona: 'AZ', illinois: 'IL', ohio: 'OH', georgia: 'GA', michigan: 'MI', nevada: 'NV',
+  california: 'CA',
+  texas: 'TX',
+  florida: 'FL',
+  'new york': 'NY',
+  washington: 'WA',
+  oregon: 'OR',
+  colorado: 'CO',
+  alaska: 'AK',
+  hawaii: 'HI',
+  arizona: 'AZ',
+  illinois: 'IL',
+  ohio: 'OH',
+  georgia: 'GA',
+  michigan: 'MI',
+  nevada: 'NV',
 };
 
 function pickTool(question: string, declared: Set<string>): ToolCall | undefined {
   const lower = question.toLowerCase();
   if (declared.has('get_current_time') && /\btime\b|\bclock\b|\bdate\b/.test(lower)) {
-    const zone = Object.entries(CITY_ZONES).find(([city]) => lower.includes(city))?.[1] ?? /\b([A-Z][a-z]+\/[A-Za-z_]+)\b/.exec(question)?.[1];
+    const zone =
+      Object.entries(CITY_ZONES).find(([city]) => lower.includes(city))?.[1] ?? /\b([A-Z][a-z]+\/[A-Za-z_]+)\b/.exec(question)?.[1];
     if (zone) return { name: 'get_current_time', args: { timezone: zone } };
   }
   const ip = /\b(\d{1,3}(?:\.\d{1,3}){3})\b/.exec(question)?.[1];
@@ -174,7 +209,8 @@ function pickTool(question: string, declared: Set<string>): ToolCall | undefined
   if (amount && declared.has('submit_expense') && /expense|claim|reimburse/.test(lower)) {
     return { name: 'submit_expense', args: { description: question.slice(0, 300), amountEur: Number(amount) } };
   }
-  if (declared.has('expenses') && /expense|claim|reimburse/.test(lower)) return { name: 'expenses', args: { task: question.slice(0, 1_000) } };
+  if (declared.has('expenses') && /expense|claim|reimburse/.test(lower))
+    return { name: 'expenses', args: { task: question.slice(0, 1_000) } };
   const expression = /(-?[\d.]+(?:\s*[-+*/%^]\s*\(?\s*-?[\d.]+\s*\)?)+)/.exec(question)?.[1];
   if (expression && declared.has('calculate')) return { name: 'calculate', args: { expression: expression.trim() } };
   if (declared.has('search_docs') && lower.length > 0) return { name: 'search_docs', args: { query: question.slice(0, 300), limit: 2 } };
@@ -204,7 +240,9 @@ function describeResult(result: FunctionResponse): string {
     }
     case 'submit_expense': {
       const claim = value.claim as { id: string; amountEur: number } | undefined;
-      return claim ? `Filed expense claim ${claim.id} for ${claim.amountEur} EUR (from the submit_expense tool).` : 'The claim was not filed.';
+      return claim
+        ? `Filed expense claim ${claim.id} for ${claim.amountEur} EUR (from the submit_expense tool).`
+        : 'The claim was not filed.';
     }
     case 'expenses':
       return `The expenses agent says: ${String(value.answer)}`;
@@ -215,7 +253,10 @@ function describeResult(result: FunctionResponse): string {
     case 'list_my_schedules': {
       const schedules = (value.schedules as ScheduleSummary[] | undefined) ?? [];
       if (schedules.length === 0) return 'You have no schedules.';
-      return [`Your schedules (${schedules.length} of ${String(value.limit)}):`, ...schedules.map((item) => `- ${item.id}: ${item.when} (${item.timezone}), "${item.prompt}"${item.paused ? ', paused' : ''}`)].join('\n');
+      return [
+        `Your schedules (${schedules.length} of ${String(value.limit)}):`,
+        ...schedules.map((item) => `- ${item.id}: ${item.when} (${item.timezone}), "${item.prompt}"${item.paused ? ', paused' : ''}`),
+      ].join('\n');
     }
     case 'delete_schedule':
       return `Stopped schedule ${String(value.deleted)}.`;

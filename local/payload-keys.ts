@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { newPayloadKeyJson, parsePayloadKeys, PayloadKeyError, type PayloadKeySet, type PayloadKeySetJson } from '../temporal-client/payload-encryption.ts';
+import {
+  newPayloadKeyJson,
+  parsePayloadKeys,
+  PayloadKeyError,
+  type PayloadKeySet,
+  type PayloadKeySetJson,
+} from '../temporal-client/payload-encryption.ts';
 import type { Environment } from '../config/load-settings.ts';
 import { ensurePrivateDirectory, ensurePrivateFile, writeJsonFile } from './json-file.ts';
 

@@ -68,7 +68,12 @@ export async function startPersistentDevServer(options: PersistentDevServerOptio
   const dbFilename = resolve(options.dataDir, 'temporal.db');
   await stopOrphans(dbFilename);
   const server = options.executable ? await runCli(options.executable, dbFilename, options) : await viaSdk(dbFilename, options);
-  const record: DevServerRecord = { ownerPid: process.pid, owner: options.owner, address: server.address, ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}) };
+  const record: DevServerRecord = {
+    ownerPid: process.pid,
+    owner: options.owner,
+    address: server.address,
+    ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}),
+  };
   writeFileSync(devServerRecordPath(options.dataDir), JSON.stringify(record, null, 2));
   return {
     ...server,
@@ -81,7 +86,13 @@ export async function startPersistentDevServer(options: PersistentDevServerOptio
 
 async function viaSdk(dbFilename: string, options: PersistentDevServerOptions): Promise<LocalTemporal> {
   const server = await startDevServer({ dbFilename, ...(options.ui !== undefined ? { ui: options.ui } : {}) });
-  return { address: server.address, ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}), nativeConnection: server.env.nativeConnection, client: server.env.client, stop: () => server.stop() };
+  return {
+    address: server.address,
+    ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}),
+    nativeConnection: server.env.nativeConnection,
+    client: server.env.client,
+    stop: () => server.stop(),
+  };
 }
 
 /** How long a dev server may take to open its database and answer. */
@@ -90,14 +101,24 @@ const START_TIMEOUT_MS = 60_000;
 async function runCli(executable: string, dbFilename: string, options: PersistentDevServerOptions): Promise<LocalTemporal> {
   const port = options.port ?? (await freePort());
   const uiPort = options.ui === false ? undefined : await freePort();
-  const dynamicConfig = { ...DEV_SERVER_DYNAMIC_CONFIG, 'frontend.enableUpdateWorkflowExecution': true, 'frontend.enableUpdateWorkflowExecutionAsyncAccepted': true };
+  const dynamicConfig = {
+    ...DEV_SERVER_DYNAMIC_CONFIG,
+    'frontend.enableUpdateWorkflowExecution': true,
+    'frontend.enableUpdateWorkflowExecutionAsyncAccepted': true,
+  };
   const args = [
-    'server', 'start-dev',
-    '--db-filename', dbFilename,
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--namespace', 'default',
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    dbFilename,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--namespace',
+    'default',
+    '--log-level',
+    'warn',
     ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
     // AgentName, ChannelKind, TriggerKind, Outcome: conversations start with them.
     ...searchAttributeArgs(),
@@ -117,7 +138,8 @@ async function runCli(executable: string, dbFilename: string, options: Persisten
   try {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`temporal exited with code ${child.exitCode}; see ${join(options.dataDir, 'logs', 'temporal.log')}`);
+      if (child.exitCode !== null)
+        throw new Error(`temporal exited with code ${child.exitCode}; see ${join(options.dataDir, 'logs', 'temporal.log')}`);
       try {
         const nativeConnection = await NativeConnection.connect({ address });
         const connection = await Connection.connect({ address, connectTimeout: 2000 });

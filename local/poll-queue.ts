@@ -63,7 +63,10 @@ export async function pollQueue(options: PollQueueOptions): Promise<void> {
         },
         // Lambda's spelling of message attributes, so the handler reads the same shape here and there.
         messageAttributes: Object.fromEntries(
-          Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, { dataType: value.DataType ?? 'String', ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}) }]),
+          Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+            name,
+            { dataType: value.DataType ?? 'String', ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}) },
+          ]),
         ),
       })),
     };

@@ -8,14 +8,19 @@ const MAX_REASON_CHARS = 200;
  * Why an ambient run failed, in one line: the summary a run that ended "failed" left (a step
  * it could not take, e.g. a missing setting), or the failure of a run that did not end at all.
  */
-export async function failureOf(client: Client, workflow: { workflowId: string; firstExecutionRunId: string }): Promise<string | undefined> {
+export async function failureOf(
+  client: Client,
+  workflow: { workflowId: string; firstExecutionRunId: string },
+): Promise<string | undefined> {
   const handle = client.workflow.getHandle(workflow.workflowId, workflow.firstExecutionRunId);
   let reason: string | undefined;
   try {
-    const result = (await Promise.race([handle.result(), new Promise((resolve) => setTimeout(resolve, 500, undefined))])) as { summary?: unknown } | undefined;
+    const result = (await Promise.race([handle.result(), new Promise((resolve) => setTimeout(resolve, 500, undefined))])) as
+      { summary?: unknown } | undefined;
     reason = typeof result?.summary === 'string' ? result.summary : undefined;
   } catch (error) {
-    let cause: { message?: string; cause?: unknown } | undefined = error instanceof WorkflowFailedError ? (error.cause ?? error) : undefined;
+    let cause: { message?: string; cause?: unknown } | undefined =
+      error instanceof WorkflowFailedError ? (error.cause ?? error) : undefined;
     while (cause?.cause && typeof cause.cause === 'object') cause = cause.cause as typeof cause;
     reason = cause?.message;
   }

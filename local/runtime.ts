@@ -71,16 +71,28 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
       client = new Client({ connection: clientConnection, namespace });
       // The stack's worker answers; a second one here would share its task queue without its replies.
       embeddedWorker = false;
-      options.announce(`Temporal: the dev server of ${shared.owner} (pid ${shared.ownerPid})${shared.uiUrl ? `, Web UI ${shared.uiUrl}` : ''}; its worker answers`);
+      options.announce(
+        `Temporal: the dev server of ${shared.owner} (pid ${shared.ownerPid})${shared.uiUrl ? `, Web UI ${shared.uiUrl}` : ''}; its worker answers`,
+      );
     } else if (options.dataDir) {
-      const devServer = await startPersistentDevServer({ dataDir: options.dataDir, owner: options.owner ?? 'a local program', ui: settings.terminal.TEMPORAL_UI, ...(settings.temporalCli ? { executable: settings.temporalCli } : {}) });
+      const devServer = await startPersistentDevServer({
+        dataDir: options.dataDir,
+        owner: options.owner ?? 'a local program',
+        ui: settings.terminal.TEMPORAL_UI,
+        ...(settings.temporalCli ? { executable: settings.temporalCli } : {}),
+      });
       closers.add(() => devServer.stop());
       connection = devServer.nativeConnection;
       client = devServer.client;
       namespace = 'default';
-      options.announce(`Temporal: local dev server, kept in ${options.dataDir}/temporal.db${devServer.uiUrl ? `, Web UI ${devServer.uiUrl}` : ''}`);
+      options.announce(
+        `Temporal: local dev server, kept in ${options.dataDir}/temporal.db${devServer.uiUrl ? `, Web UI ${devServer.uiUrl}` : ''}`,
+      );
     } else {
-      const devServer = await startDevServer({ ui: settings.terminal.TEMPORAL_UI, ...(settings.temporalCli ? { executable: settings.temporalCli } : {}) });
+      const devServer = await startDevServer({
+        ui: settings.terminal.TEMPORAL_UI,
+        ...(settings.temporalCli ? { executable: settings.temporalCli } : {}),
+      });
       closers.add(() => devServer.stop());
       connection = devServer.env.nativeConnection;
       client = devServer.env.client;
@@ -102,7 +114,15 @@ export async function startRuntime(settings: TerminalSettings, options: RuntimeO
           : `Model: Gemini${model.gemini.baseUrl ? ` at ${model.gemini.baseUrl}` : ''}`,
       );
       terminal = createTerminalReplies();
-      worker = await composeWorker(settings, { connection, namespace, client, payloadKeys: options.payloadKeys, gemini: model.gemini, replyAdapters: { terminal: terminal.adapter }, log: options.announce });
+      worker = await composeWorker(settings, {
+        connection,
+        namespace,
+        client,
+        payloadKeys: options.payloadKeys,
+        gemini: model.gemini,
+        replyAdapters: { terminal: terminal.adapter },
+        log: options.announce,
+      });
       options.announce(`Replies: ${worker.replyChannels.join(', ')}`);
       const running = worker.run();
       const stopping = worker;

@@ -3,10 +3,32 @@ import type { AddressInfo } from 'node:net';
 import { assistantThreadMethods, createAgentSessions, type AgentSession } from './slack-api/agent-sessions.ts';
 import { createManifestMethods, MANIFEST_EVENTS } from './slack-api/manifest.ts';
 import { messageMethods } from './slack-api/messages.ts';
-import { createStreamAppendLimiter, createTierLimiter, METHOD_TIERS, NON_MARKETPLACE_READS, TIER_CALLS_PER_MINUTE } from './slack-api/rate-tiers.ts';
-import { createSlackState, threadKey, type SlackApiCall, type SlackState, type SlackAssistantThread, type SlackStoredMessage, type SlackTaskCard } from './slack-api/state.ts';
+import {
+  createStreamAppendLimiter,
+  createTierLimiter,
+  METHOD_TIERS,
+  NON_MARKETPLACE_READS,
+  TIER_CALLS_PER_MINUTE,
+} from './slack-api/rate-tiers.ts';
+import {
+  createSlackState,
+  threadKey,
+  type SlackApiCall,
+  type SlackState,
+  type SlackAssistantThread,
+  type SlackStoredMessage,
+  type SlackTaskCard,
+} from './slack-api/state.ts';
 import { clickStop, streamMethods } from './slack-api/streams.ts';
-import { BodyError, parseJsonArgument, readArguments, redactToken, SlackApiError, type SlackMessageMetadata, type SlackMethod } from './slack-api/wire.ts';
+import {
+  BodyError,
+  parseJsonArgument,
+  readArguments,
+  redactToken,
+  SlackApiError,
+  type SlackMessageMetadata,
+  type SlackMethod,
+} from './slack-api/wire.ts';
 
 export type { AgentSession, SlackApiCall, SlackAssistantThread, SlackMessageMetadata, SlackStoredMessage, SlackTaskCard };
 
@@ -154,7 +176,8 @@ function createContext(options: SlackApiServerOptions): SlackApiContext {
     marketplaceApproved: options.marketplaceApproved ?? true,
   });
   const tiers = createTierLimiter((method) => {
-    if (!state.marketplaceApproved && (NON_MARKETPLACE_READS.methods as readonly string[]).includes(method)) return NON_MARKETPLACE_READS.callsPerMinute;
+    if (!state.marketplaceApproved && (NON_MARKETPLACE_READS.methods as readonly string[]).includes(method))
+      return NON_MARKETPLACE_READS.callsPerMinute;
     const tier = METHOD_TIERS[method];
     return options.enforceRateTiers && tier ? TIER_CALLS_PER_MINUTE[tier] : undefined;
   });
@@ -217,11 +240,21 @@ async function handle(context: SlackApiContext, request: IncomingMessage, respon
 
 /** A test's interception, a rate tier, a 429 a test asked for, or a stream appended to too fast: answered before the method runs. */
 function answeredEarly(context: SlackApiContext, method: string, args: Record<string, unknown>): EarlyAnswer | undefined {
-  const ratelimited = (retryAfter: number | string): EarlyAnswer => ({ status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': String(retryAfter) }, outcome: 'ratelimited' });
+  const ratelimited = (retryAfter: number | string): EarlyAnswer => ({
+    status: 429,
+    body: { ok: false, error: 'ratelimited' },
+    headers: { 'retry-after': String(retryAfter) },
+    outcome: 'ratelimited',
+  });
   const intercepted = context.options.intercept?.(method);
   if (intercepted) {
     const body = { ok: false, error: intercepted.status === 429 ? 'ratelimited' : 'internal_error' };
-    return { status: intercepted.status, body, ...(intercepted.headers ? { headers: intercepted.headers } : {}), outcome: `http_${intercepted.status}` };
+    return {
+      status: intercepted.status,
+      body,
+      ...(intercepted.headers ? { headers: intercepted.headers } : {}),
+      outcome: `http_${intercepted.status}`,
+    };
   }
   const tierWait = context.tiers.take(method, Date.now());
   if (tierWait > 0) return ratelimited(tierWait);
@@ -264,7 +297,9 @@ function serverApi(context: SlackApiContext, server: Server): SlackApiServer {
     botUserId: state.botUserId,
     calls: state.calls,
     messages: (channel, threadTs) =>
-      threadTs === undefined ? state.stored.filter((message) => message.channel === channel && message.threadTs === undefined) : state.threadOf(channel, threadTs),
+      threadTs === undefined
+        ? state.stored.filter((message) => message.channel === channel && message.threadTs === undefined)
+        : state.threadOf(channel, threadTs),
     allMessages: () => [...state.stored],
     addUserMessage: ({ channel, user, text, threadTs }) => {
       const ts = state.nextTs();

@@ -48,7 +48,10 @@ export function appMentionEnvelope(workspace: SlackWorkspaceIds, mention: Mentio
  * The envelope of `agent_session_stopped`: a person clicked the stop button of the thread's
  * agent session, and Slack stopped the app's streams there (`streamingMessageTs`).
  */
-export function agentSessionStoppedEnvelope(workspace: SlackWorkspaceIds, stop: { eventId: string; user: string; channel: string; threadTs: string; streamingMessageTs: string[] }) {
+export function agentSessionStoppedEnvelope(
+  workspace: SlackWorkspaceIds,
+  stop: { eventId: string; user: string; channel: string; threadTs: string; streamingMessageTs: string[] },
+) {
   const eventTs = (Date.now() / 1000).toFixed(6);
   return {
     token: 'local',
@@ -58,6 +61,13 @@ export function agentSessionStoppedEnvelope(workspace: SlackWorkspaceIds, stop: 
     event_id: stop.eventId,
     event_time: Math.floor(Date.now() / 1000),
     authorizations: [{ team_id: workspace.teamId, user_id: workspace.botUserId, is_bot: true }],
-    event: { type: 'agent_session_stopped', channel: stop.channel, thread_ts: stop.threadTs, user: stop.user, event_ts: eventTs, streaming_message_ts: stop.streamingMessageTs },
+    event: {
+      type: 'agent_session_stopped',
+      channel: stop.channel,
+      thread_ts: stop.threadTs,
+      user: stop.user,
+      event_ts: eventTs,
+      streaming_message_ts: stop.streamingMessageTs,
+    },
   };
 }

@@ -14,7 +14,12 @@ import { createSlackApp } from '../functions/slack/app.ts';
 import { createSuggestedPromptsSetter } from '../functions/slack/slack-post.ts';
 import { createTranscriptStore } from '../store/create-store.ts';
 import { createEmailThreadIndex } from '../store/email-thread-index.ts';
-import { createEncryptionCodec, encryptedDataConverter, PayloadKeyError, type PayloadKeySet } from '../temporal-client/payload-encryption.ts';
+import {
+  createEncryptionCodec,
+  encryptedDataConverter,
+  PayloadKeyError,
+  type PayloadKeySet,
+} from '../temporal-client/payload-encryption.ts';
 import { composeWorker, type ComposedWorker } from '../worker/compose.ts';
 import { createTerminalReplies } from '../worker/replies/terminal.ts';
 import { createClosers } from './closers.ts';
@@ -33,7 +38,13 @@ import { StartupError } from './startup-error.ts';
 import { explainDownloadFailure, provideTemporalCli } from './temporal-cli.ts';
 
 /** The Slack workspace the stand-in plays: its team, its bot, and the person at the console. */
-export const LOCAL_SLACK = { teamId: 'T0LOCAL', botUserId: 'U0LOCALBOT', userId: 'U0LOCALUSER', userName: 'you', token: 'xoxb-local-token' } as const;
+export const LOCAL_SLACK = {
+  teamId: 'T0LOCAL',
+  botUserId: 'U0LOCALBOT',
+  userId: 'U0LOCALUSER',
+  userName: 'you',
+  token: 'xoxb-local-token',
+} as const;
 
 export interface Stack {
   /** The console's address with this start's token, to open in a browser. */
@@ -102,7 +113,9 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       payloadKeys: keysOrStartupError(() => localPayloadKeys(options.env, dataDir)),
       onClose: closers.add,
     };
-    const temporal = settings.terminal.TEMPORAL_ADDRESS ? await connectToTemporal(context, settings.terminal.TEMPORAL_ADDRESS) : await startDevServer(context);
+    const temporal = settings.terminal.TEMPORAL_ADDRESS
+      ? await connectToTemporal(context, settings.terminal.TEMPORAL_ADDRESS)
+      : await startDevServer(context);
     const model = await startModel(context);
     const standIns = await startStandIns(context);
     const worker = await startWorker(context, temporal, model, standIns);
@@ -119,7 +132,13 @@ export async function startStack(settings: StackSettings, options: StackOptions)
       slackApiUrl: standIns.slack.url,
       sesUrl: standIns.email.url,
     });
-    return { consoleUrl: consoleServer.openUrl, temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), worker, close: closers.close };
+    return {
+      consoleUrl: consoleServer.openUrl,
+      temporalAddress,
+      ...(temporalUiUrl ? { temporalUiUrl } : {}),
+      worker,
+      close: closers.close,
+    };
   } catch (error) {
     await closers.close();
     throw error;
@@ -128,14 +147,18 @@ export async function startStack(settings: StackSettings, options: StackOptions)
 
 /** TEMPORAL_ADDRESS, with the rest of the connection as the Temporal CLI reads it (@temporalio/envconfig). */
 async function connectToTemporal(context: StackContext, address: string): Promise<StackTemporal> {
-  const variables = Object.fromEntries(Object.entries(context.options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const variables = Object.fromEntries(
+    Object.entries(context.options.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   const config = loadClientConnectConfig({ overrideEnvVars: variables });
   const namespace = config.namespace ?? 'default';
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect({ ...config.connectionOptions });
   } catch (error) {
-    throw new StartupError(`Cannot reach Temporal at TEMPORAL_ADDRESS=${address} (${firstLine(error)}). Start that server, fix the address, or unset TEMPORAL_ADDRESS to run a local dev server.`);
+    throw new StartupError(
+      `Cannot reach Temporal at TEMPORAL_ADDRESS=${address} (${firstLine(error)}). Start that server, fix the address, or unset TEMPORAL_ADDRESS to run a local dev server.`,
+    );
   }
   context.onClose(() => connection.close());
   const clientConnection = await Connection.connect(config.connectionOptions);
@@ -149,14 +172,34 @@ async function connectToTemporal(context: StackContext, address: string): Promis
 async function startDevServer(context: StackContext): Promise<StackTemporal> {
   const { settings, options, dataDir } = context;
   const other = liveDevServer(dataDir);
-  if (other) throw new StartupError(`${other.owner} (pid ${other.ownerPid}) runs the dev server on ${dataDir}/temporal.db; quit it first (npm run chat can join npm start, not the other way round).`);
-  const executable = await provideTemporalCli({ found: settings.temporalCli, path: options.env.PATH, announce: (line) => options.status('Temporal', line) });
-  const devServer = await startPersistentDevServer({ dataDir, owner: 'npm start', ui: settings.terminal.TEMPORAL_UI, ...(executable ? { executable } : {}) }).catch((error: unknown) => {
-    throw executable ? new StartupError(`The Temporal dev server did not start (${firstLine(error)}). See ${dataDir}/logs/, or set TEMPORAL_CLI_PATH to another temporal binary.`) : explainDownloadFailure(error);
+  if (other)
+    throw new StartupError(
+      `${other.owner} (pid ${other.ownerPid}) runs the dev server on ${dataDir}/temporal.db; quit it first (npm run chat can join npm start, not the other way round).`,
+    );
+  const executable = await provideTemporalCli({
+    found: settings.temporalCli,
+    path: options.env.PATH,
+    announce: (line) => options.status('Temporal', line),
+  });
+  const devServer = await startPersistentDevServer({
+    dataDir,
+    owner: 'npm start',
+    ui: settings.terminal.TEMPORAL_UI,
+    ...(executable ? { executable } : {}),
+  }).catch((error: unknown) => {
+    throw executable
+      ? new StartupError(
+          `The Temporal dev server did not start (${firstLine(error)}). See ${dataDir}/logs/, or set TEMPORAL_CLI_PATH to another temporal binary.`,
+        )
+      : explainDownloadFailure(error);
   });
   context.onClose(() => devServer.stop());
   const namespace = 'default';
-  const client = new Client({ connection: devServer.client.connection, namespace, dataConverter: encryptedDataConverter(context.payloadKeys) });
+  const client = new Client({
+    connection: devServer.client.connection,
+    namespace,
+    dataConverter: encryptedDataConverter(context.payloadKeys),
+  });
   const uiUrl = devServer.uiUrl;
   options.status('Temporal', `dev server, kept in ${dataDir}/temporal.db${uiUrl ? ' (Web UI linked from the console)' : ''}`);
   return { connection: devServer.nativeConnection, client, namespace, address: devServer.address, ...(uiUrl ? { uiUrl } : {}) };
@@ -166,9 +209,18 @@ async function startDevServer(context: StackContext): Promise<StackTemporal> {
 async function startModel(context: StackContext): Promise<LocalModel> {
   const { settings } = context;
   const baseUrl = settings.agents.GEMINI_BASE_URL;
-  const model = await startLocalModel({ apiKey: settings.terminal.GOOGLE_API_KEY, baseUrl, offlineDelayMs: settings.stack.OFFLINE_MODEL_DELAY_MS });
+  const model = await startLocalModel({
+    apiKey: settings.terminal.GOOGLE_API_KEY,
+    baseUrl,
+    offlineDelayMs: settings.stack.OFFLINE_MODEL_DELAY_MS,
+  });
   context.onClose(() => model.close());
-  context.options.status('Model', model.offline ? 'OFFLINE: a scripted Gemini-compatible model answers. Set GOOGLE_API_KEY to use Gemini.' : `Gemini${baseUrl ? ` at ${baseUrl}` : ''}`);
+  context.options.status(
+    'Model',
+    model.offline
+      ? 'OFFLINE: a scripted Gemini-compatible model answers. Set GOOGLE_API_KEY to use Gemini.'
+      : `Gemini${baseUrl ? ` at ${baseUrl}` : ''}`,
+  );
   return model;
 }
 
@@ -248,8 +300,17 @@ async function startWorker(context: StackContext, temporal: StackTemporal, model
       // The worker's agents mail from <agent>@<EMAIL_AGENT_DOMAIN>, the domain the Mail pane receives for.
       agents: { ...settings.agents, EMAIL_AGENT_DOMAIN: settings.agents.EMAIL_AGENT_DOMAIN ?? settings.stack.EMAIL_AGENT_DOMAIN },
       transcripts: settings.transcripts,
-      slack: { SLACK_BOT_TOKEN: LOCAL_SLACK.token, SLACK_API_URL: standIns.slack.url, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, SLACK_STATUS_INTERVAL_MS: settings.slack.SLACK_STATUS_INTERVAL_MS },
-      email: { EMAIL_REPLY_TOKEN_SECRET: secrets.emailReplyTokenSecret, APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret, EMAIL_CONFIGURATION_SET: undefined },
+      slack: {
+        SLACK_BOT_TOKEN: LOCAL_SLACK.token,
+        SLACK_API_URL: standIns.slack.url,
+        APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret,
+        SLACK_STATUS_INTERVAL_MS: settings.slack.SLACK_STATUS_INTERVAL_MS,
+      },
+      email: {
+        EMAIL_REPLY_TOKEN_SECRET: secrets.emailReplyTokenSecret,
+        APPROVAL_TOKEN_SECRET: secrets.approvalTokenSecret,
+        EMAIL_CONFIGURATION_SET: undefined,
+      },
     },
     {
       connection: temporal.connection,
@@ -259,7 +320,12 @@ async function startWorker(context: StackContext, temporal: StackTemporal, model
       payloadKeys,
       gemini: model.gemini,
       replyAdapters: { terminal: createTerminalReplies().adapter },
-      ses: new SESv2Client({ endpoint: standIns.email.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 }),
+      ses: new SESv2Client({
+        endpoint: standIns.email.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        maxAttempts: 1,
+      }),
       log: (line) => options.status('Schedules', line.replace(/^Schedules /, '')),
     },
   );
@@ -268,7 +334,10 @@ async function startWorker(context: StackContext, temporal: StackTemporal, model
     worker.shutdown();
     await running;
   });
-  options.status('Payloads', `encrypted (AES-256-GCM, key ${payloadKeys[0].id}${options.env.PAYLOAD_KEYS?.trim() ? ' of PAYLOAD_KEYS' : ` of ${payloadKeysFile(dataDir)}`})`);
+  options.status(
+    'Payloads',
+    `encrypted (AES-256-GCM, key ${payloadKeys[0].id}${options.env.PAYLOAD_KEYS?.trim() ? ' of PAYLOAD_KEYS' : ` of ${payloadKeysFile(dataDir)}`})`,
+  );
   options.status('Worker', `in this process, task queue ${settings.agents.TEMPORAL_TASK_QUEUE}; SDK log in ${dataDir}/logs/worker.log`);
   return worker;
 }
@@ -319,7 +388,10 @@ function startDispatcher(context: StackContext, client: Client, queue: InProcess
     stopQueue.abort();
     await dispatching;
   });
-  context.options.status('Queue', `in-process FIFO feeding the dispatcher, ${queue.pending()} pending (kept in ${context.dataDir}/queue.json)`);
+  context.options.status(
+    'Queue',
+    `in-process FIFO feeding the dispatcher, ${queue.pending()} pending (kept in ${context.dataDir}/queue.json)`,
+  );
 }
 
 /** The console that shows it all, and takes what a person types. */
@@ -351,7 +423,8 @@ async function startConsole(
     codec: createEncryptionCodec(context.payloadKeys),
   });
   context.onClose(() => consoleServer.close());
-  if (temporal.uiUrl) context.options.status('Codec', `${consoleServer.codecEndpoint}: the Web UI's "Codec Server" setting, to read the encrypted payloads`);
+  if (temporal.uiUrl)
+    context.options.status('Codec', `${consoleServer.codecEndpoint}: the Web UI's "Codec Server" setting, to read the encrypted payloads`);
   return consoleServer;
 }
 

@@ -27,7 +27,9 @@ export async function provideTemporalCli(options: ProvideTemporalCliOptions): Pr
   if (options.found) return options.found;
   const go = which('go', options.path);
   if (!go) return undefined;
-  options.announce(`Temporal CLI: not found; building ${TEMPORAL_CLI_MODULE} with Go into ${dirname(CACHED_TEMPORAL_CLI)} (once; a minute or two)…`);
+  options.announce(
+    `Temporal CLI: not found; building ${TEMPORAL_CLI_MODULE} with Go into ${dirname(CACHED_TEMPORAL_CLI)} (once; a minute or two)…`,
+  );
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(go, ['install', TEMPORAL_CLI_MODULE], {
@@ -41,7 +43,9 @@ export async function provideTemporalCli(options: ProvideTemporalCliOptions): Pr
   });
   if (code !== 0) {
     const last = output.join('').trim().split('\n').at(-1) ?? 'no output';
-    throw new StartupError(`Could not build the Temporal CLI with Go (${last.slice(0, 200)}). Run \`${BUILD_TEMPORAL_CLI_COMMAND}\` yourself, or set TEMPORAL_CLI_PATH to a temporal binary, or TEMPORAL_ADDRESS to a running server.`);
+    throw new StartupError(
+      `Could not build the Temporal CLI with Go (${last.slice(0, 200)}). Run \`${BUILD_TEMPORAL_CLI_COMMAND}\` yourself, or set TEMPORAL_CLI_PATH to a temporal binary, or TEMPORAL_ADDRESS to a running server.`,
+    );
   }
   return CACHED_TEMPORAL_CLI;
 }

@@ -45,15 +45,31 @@ function manifestSchema(url: z.ZodType<string>) {
       name: z.string().min(1).max(35),
       description: z.string().max(140).optional(),
       long_description: z.string().min(175).max(4000).optional(),
-      background_color: z.string().regex(/^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$/).optional(),
+      background_color: z
+        .string()
+        .regex(/^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$/)
+        .optional(),
     }),
     features: z.looseObject({
       app_home: z
-        .looseObject({ home_tab_enabled: z.boolean().optional(), messages_tab_enabled: z.boolean().optional(), messages_tab_read_only_enabled: z.boolean().optional() })
+        .looseObject({
+          home_tab_enabled: z.boolean().optional(),
+          messages_tab_enabled: z.boolean().optional(),
+          messages_tab_read_only_enabled: z.boolean().optional(),
+        })
         .optional(),
-      bot_user: z.looseObject({ display_name: z.string().min(1).max(80).regex(/^[a-z0-9._-]+$/), always_online: z.boolean().optional() }),
+      bot_user: z.looseObject({
+        display_name: z
+          .string()
+          .min(1)
+          .max(80)
+          .regex(/^[a-z0-9._-]+$/),
+        always_online: z.boolean().optional(),
+      }),
       // The agent messaging experience (docs.slack.dev/reference/app-manifest, "agent_view"); new apps may use only this.
-      agent_view: z.looseObject({ agent_description: z.string().min(1).max(1000), suggested_prompts: z.array(prompt).max(4).optional() }).optional(),
+      agent_view: z
+        .looseObject({ agent_description: z.string().min(1).max(1000), suggested_prompts: z.array(prompt).max(4).optional() })
+        .optional(),
       // The assistant experience: existing apps keep it for now; Slack refuses it for a new app.
       assistant_view: z
         .looseObject({ assistant_description: z.string().min(1).max(1000), suggested_prompts: z.array(prompt).max(4).optional() })
@@ -61,7 +77,9 @@ function manifestSchema(url: z.ZodType<string>) {
       slash_commands: z
         .array(
           z.looseObject({
-            command: z.string().regex(/^\/[a-z0-9_-]{1,31}$/, { message: 'a command starts with / and has at most 32 lower-case characters' }),
+            command: z
+              .string()
+              .regex(/^\/[a-z0-9_-]{1,31}$/, { message: 'a command starts with / and has at most 32 lower-case characters' }),
             url,
             description: z.string().min(1).max(2000),
             usage_hint: z.string().max(1000).optional(),
@@ -72,7 +90,12 @@ function manifestSchema(url: z.ZodType<string>) {
         .optional(),
     }),
     oauth_config: z.looseObject({
-      scopes: z.looseObject({ bot: z.array(z.string().regex(/^[a-z_]+(:[a-z_.]+)*$/)).min(1).max(255) }),
+      scopes: z.looseObject({
+        bot: z
+          .array(z.string().regex(/^[a-z_]+(:[a-z_.]+)*$/))
+          .min(1)
+          .max(255),
+      }),
       redirect_urls: z.array(httpsUrl).optional(),
     }),
     settings: z.looseObject({
@@ -135,7 +158,8 @@ export function slackManifestTemplate(template: unknown): z.infer<typeof slackMa
  */
 export function newAppViewRefusal(manifest: { features?: Record<string, unknown> }): string | undefined {
   const features = manifest.features ?? {};
-  if ('assistant_view' in features) return 'features.assistant_view is for existing apps only: a new app uses features.agent_view (with agent_description)';
+  if ('assistant_view' in features)
+    return 'features.assistant_view is for existing apps only: a new app uses features.agent_view (with agent_description)';
   if (!('agent_view' in features)) return 'features.agent_view is missing: an agent app declares it (with agent_description)';
   return undefined;
 }

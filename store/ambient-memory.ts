@@ -57,7 +57,9 @@ export function createAmbientMemoryStore(records: RecordFilesSource, now: () => 
             ? { lastSummary: previous.lastSummary }
             : {}),
         ...((input.cursor ?? previous?.cursor) !== undefined ? { cursor: input.cursor ?? previous?.cursor } : {}),
-        ...((previous?.emailThreadRoot ?? input.emailThreadRoot) ? { emailThreadRoot: previous?.emailThreadRoot ?? input.emailThreadRoot } : {}),
+        ...((previous?.emailThreadRoot ?? input.emailThreadRoot)
+          ? { emailThreadRoot: previous?.emailThreadRoot ?? input.emailThreadRoot }
+          : {}),
         runs: (previous?.runs ?? 0) + (sameRun ? 0 : 1),
         lastWorkflowId: input.workflowId,
         updatedAt: now().toISOString(),

@@ -2,7 +2,13 @@ import * as z from 'zod';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { APPROVAL_VERDICT_UPDATE } from '../core/conversation.ts';
-import { DELIVER_APPROVAL_ACTIVITY, RECORD_APPROVAL_ACTIVITY, type ApprovalGrant, type ApprovalRecordActivities, type RecordApprovalInput } from '../core/contracts/tools.ts';
+import {
+  DELIVER_APPROVAL_ACTIVITY,
+  RECORD_APPROVAL_ACTIVITY,
+  type ApprovalGrant,
+  type ApprovalRecordActivities,
+  type RecordApprovalInput,
+} from '../core/contracts/tools.ts';
 import type { PlannedCall } from '../core/spec.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { recordFilesFor, type RecordFilesSource } from './record-files.ts';
@@ -42,9 +48,15 @@ export interface ApprovalRecords {
 export function createApprovalRecords(records: RecordFilesSource): ApprovalRecords {
   const files = recordFilesFor(records);
   const idOf = ({ conversationId, requestId }: ApprovalGrant) => `${conversationId}\u0000${requestId}`;
-  const approvals = createRecordStore(files, { path: (grant: ApprovalGrant) => hashedPath('approvals', idOf(grant)), schema: approvalRecordSchema });
+  const approvals = createRecordStore(files, {
+    path: (grant: ApprovalGrant) => hashedPath('approvals', idOf(grant)),
+    schema: approvalRecordSchema,
+  });
   // The claim sits beside the approval: `approvals/ab/cdef….claim.json`.
-  const claims = createRecordStore(files, { path: (grant: ApprovalGrant) => hashedPath('approvals', idOf(grant), '.claim.json'), schema: approvalUseSchema });
+  const claims = createRecordStore(files, {
+    path: (grant: ApprovalGrant) => hashedPath('approvals', idOf(grant), '.claim.json'),
+    schema: approvalUseSchema,
+  });
   const missing = (target: string, why: string) =>
     ApplicationFailure.nonRetryable(`${target} needs a person's approval and ${why}; it did not run.`, 'ApprovalMissing');
   return {
@@ -94,7 +106,10 @@ export function createApprovalRecordActivities(records: ApprovalRecords): Approv
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
           const why = error instanceof WorkflowUpdateFailedError ? (error.cause?.message ?? error.message) : 'it has finished';
-          throw ApplicationFailure.nonRetryable(`The run that asked (${runWorkflowId}) no longer waits for approval request ${verdict.requestId}: ${why}`, 'ApprovalNoLongerPending');
+          throw ApplicationFailure.nonRetryable(
+            `The run that asked (${runWorkflowId}) no longer waits for approval request ${verdict.requestId}: ${why}`,
+            'ApprovalNoLongerPending',
+          );
         }
         throw error;
       }

@@ -29,7 +29,12 @@ export function createFileAtomically(path: string, data: Uint8Array | string, te
 }
 
 /** Writes `data` to a fresh temporary file, has `place` put it at `path`, and leaves no temporary file behind. */
-async function placeFromTemporary<T>(path: string, data: Uint8Array | string, temporaryDirectory: string, place: (temporary: string) => Promise<T>): Promise<T> {
+async function placeFromTemporary<T>(
+  path: string,
+  data: Uint8Array | string,
+  temporaryDirectory: string,
+  place: (temporary: string) => Promise<T>,
+): Promise<T> {
   await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(temporaryDirectory, { recursive: true })]);
   const temporary = join(temporaryDirectory, randomUUID());
   try {

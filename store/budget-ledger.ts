@@ -51,7 +51,10 @@ export function createBudgetLedger(records: RecordFilesSource = createMemoryReco
   const hints = new Map<string, number>();
   const folder = (cap: Pick<DailyCap, 'scope' | 'id'>, day: string) => `budgets/${cap.scope}/${sha256Hex(cap.id).slice(0, 32)}/${day}`;
   /** A counter's records: its chain (folder) and their number in it (1, 2, …). */
-  const counters = createRecordStore(recordFilesFor(records), { path: ({ chain, seq }: { chain: string; seq: number }) => `${chain}/${seq}.json`, schema: counterStateSchema });
+  const counters = createRecordStore(recordFilesFor(records), {
+    path: ({ chain, seq }: { chain: string; seq: number }) => `${chain}/${seq}.json`,
+    schema: counterStateSchema,
+  });
 
   /** The newest record of a chain: gallop from the last known number, then search back. */
   async function latest(path: string): Promise<{ seq: number; state: CounterState }> {
@@ -88,7 +91,8 @@ export function createBudgetLedger(records: RecordFilesSource = createMemoryReco
     }
   }
 
-  const live = (state: CounterState, now: number) => Object.fromEntries(Object.entries(state.pending).filter(([, entry]) => now - entry.at < PENDING_EXPIRES_MS));
+  const live = (state: CounterState, now: number) =>
+    Object.fromEntries(Object.entries(state.pending).filter(([, entry]) => now - entry.at < PENDING_EXPIRES_MS));
 
   async function release(callId: string, caps: DailyCap[], day: string) {
     for (const cap of caps) {
@@ -134,7 +138,8 @@ export function createBudgetLedger(records: RecordFilesSource = createMemoryReco
         if (!busy) return;
         // Someone else's call is in flight near the cap: let go, wait for it to settle, try again.
         await release(callId, admitted, day);
-        if (Date.now() - started > ADMIT_WAIT_MS) throw new Error('Budget counters stayed busy: another call near the cap did not settle; retrying.');
+        if (Date.now() - started > ADMIT_WAIT_MS)
+          throw new Error('Budget counters stayed busy: another call near the cap did not settle; retrying.');
         whileWaiting?.();
         await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150));
       }

@@ -47,7 +47,8 @@ function encode(message: unknown): { json: string; ref: MessageRef } {
  */
 export function createCachedStore(store: TranscriptStore, options: CachedStoreOptions = {}): CachedTranscriptStore {
   const maxBytes = options.maxBytes ?? DEFAULT_CACHE_BYTES;
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new RangeError(`maxBytes must be a whole number of bytes ≥ 0, not ${maxBytes}.`);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0)
+    throw new RangeError(`maxBytes must be a whole number of bytes ≥ 0, not ${maxBytes}.`);
   const maxEntryBytes = Math.min(options.maxEntryBytes ?? Math.floor(maxBytes / 8), maxBytes);
   // Map keeps insertion order: the first key is the least recently used.
   const entries = new Map<string, Entry>();
@@ -85,7 +86,12 @@ export function createCachedStore(store: TranscriptStore, options: CachedStoreOp
 
   function rememberBlob(ref: MessageRef, blob: StoredBlob): void {
     // Copied, so neither the caller who passed these bytes nor any reader can change them.
-    if (blob.bytes.byteLength <= maxEntryBytes) remember(blobKey(ref), { kind: 'blob', blob: { bytes: blob.bytes.slice(), contentType: blob.contentType }, size: blob.bytes.byteLength });
+    if (blob.bytes.byteLength <= maxEntryBytes)
+      remember(blobKey(ref), {
+        kind: 'blob',
+        blob: { bytes: blob.bytes.slice(), contentType: blob.contentType },
+        size: blob.bytes.byteLength,
+      });
   }
 
   /** For writes: cached content is already stored, so the write can be skipped. */

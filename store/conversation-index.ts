@@ -30,14 +30,18 @@ const savedConversationSchema: z.ZodType<SavedConversation> = z.looseObject({
 
 /** The index in `records` (record files, or the transcript store settings they sit next to). */
 export function createConversationIndex(records: RecordFilesSource, now: () => Date = () => new Date()): ConversationIndex {
-  const saved = createRecordStore(recordFilesFor(records), { path: (conversationId: string) => hashedPath('conversations', conversationId), schema: savedConversationSchema });
+  const saved = createRecordStore(recordFilesFor(records), {
+    path: (conversationId: string) => hashedPath('conversations', conversationId),
+    schema: savedConversationSchema,
+  });
   return {
     load: (conversationId) => saved.get(conversationId),
     async save(input) {
       const previous = await saved.get(input.conversationId);
       if (previous && previous.turns > input.turns) return;
       const ids = new Map<string, number>();
-      for (const [id, turn] of [...(previous?.recentMessageIds ?? []), ...input.messageIds]) setNewest(ids, id, turn, MAX_SAVED_MESSAGE_IDS);
+      for (const [id, turn] of [...(previous?.recentMessageIds ?? []), ...input.messageIds])
+        setNewest(ids, id, turn, MAX_SAVED_MESSAGE_IDS);
       await saved.put(input.conversationId, {
         conversationId: input.conversationId,
         ...(input.transcriptHead ? { transcriptHead: input.transcriptHead } : {}),

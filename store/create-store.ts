@@ -19,13 +19,23 @@ export const transcriptStoreSettingsSchema = z
       .union([z.number(), z.string().trim()])
       .optional()
       .transform((value) => (value === undefined || value === '' ? DEFAULT_CACHE_BYTES : Number(value)))
-      .pipe(z.number({ message: 'TRANSCRIPT_CACHE_BYTES must be a number of bytes' }).int('TRANSCRIPT_CACHE_BYTES must be a whole number of bytes').min(0).max(Number.MAX_SAFE_INTEGER)),
+      .pipe(
+        z
+          .number({ message: 'TRANSCRIPT_CACHE_BYTES must be a number of bytes' })
+          .int('TRANSCRIPT_CACHE_BYTES must be a whole number of bytes')
+          .min(0)
+          .max(Number.MAX_SAFE_INTEGER),
+      ),
     /** Read by the AWS SDK itself; here only to switch to path-style addressing, which local S3 servers need. */
     AWS_ENDPOINT_URL_S3: optionalText,
   })
   .superRefine((settings, context) => {
     if (settings.TRANSCRIPT_STORE === 's3' && settings.TRANSCRIPT_BUCKET === undefined) {
-      context.addIssue({ code: 'custom', path: ['TRANSCRIPT_BUCKET'], message: "TRANSCRIPT_BUCKET must name the bucket when TRANSCRIPT_STORE is 's3'" });
+      context.addIssue({
+        code: 'custom',
+        path: ['TRANSCRIPT_BUCKET'],
+        message: "TRANSCRIPT_BUCKET must name the bucket when TRANSCRIPT_STORE is 's3'",
+      });
     }
   });
 
@@ -55,7 +65,10 @@ export function createTranscriptStore(settings: TranscriptStoreSettings, deps: T
 }
 
 /** The bucket, prefix and client of a store in S3 (`TRANSCRIPT_STORE=s3`): the transcripts, and the record files next to them. */
-export function s3LocationFor(settings: TranscriptStoreSettings, deps: TranscriptStoreDeps = {}): { client: S3Client; bucket: string; prefix: string } {
+export function s3LocationFor(
+  settings: TranscriptStoreSettings,
+  deps: TranscriptStoreDeps = {},
+): { client: S3Client; bucket: string; prefix: string } {
   return {
     // The SDK reads AWS_ENDPOINT_URL_S3 (and region, credentials) itself. Servers behind a
     // custom endpoint (moto, MinIO, LocalStack on localhost) cannot resolve bucket subdomains.

@@ -24,7 +24,10 @@ const postedReplySchema = z.looseObject({ claimedAt: z.string().optional(), ts: 
 
 /** The posts recorded in `records` (record files, or the transcript store settings they sit next to): `slack-replies/<sha256>.json`. */
 export function createPostedReplies(records: RecordFilesSource): PostedReplies {
-  const posts = createRecordStore(recordFilesFor(records), { path: (id: string) => `slack-replies/${sha256Hex(id)}.json`, schema: postedReplySchema });
+  const posts = createRecordStore(recordFilesFor(records), {
+    path: (id: string) => `slack-replies/${sha256Hex(id)}.json`,
+    schema: postedReplySchema,
+  });
   return {
     lookup: (ids) =>
       Promise.all(

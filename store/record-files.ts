@@ -58,7 +58,8 @@ export function createS3RecordFiles(options: { client: S3Client; bucket: string;
     async write(key, text) {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: keyPrefix + key, Body: text, ContentType: 'application/json' }));
     },
-    create: (key, text) => putObjectIfAbsent(client, { Bucket: bucket, Key: keyPrefix + key, Body: text, ContentType: 'application/json' }, CONFLICT_ATTEMPTS),
+    create: (key, text) =>
+      putObjectIfAbsent(client, { Bucket: bucket, Key: keyPrefix + key, Body: text, ContentType: 'application/json' }, CONFLICT_ATTEMPTS),
   };
 }
 
@@ -85,5 +86,7 @@ export function createMemoryRecordFiles(): RecordFiles {
  */
 export function recordFilesFor(source: RecordFilesSource, deps: TranscriptStoreDeps = {}): RecordFiles {
   if (!('TRANSCRIPT_STORE' in source)) return source;
-  return source.TRANSCRIPT_STORE === 's3' ? createS3RecordFiles(s3LocationFor(source, deps)) : createLocalRecordFiles({ directory: source.TRANSCRIPT_DIR });
+  return source.TRANSCRIPT_STORE === 's3'
+    ? createS3RecordFiles(s3LocationFor(source, deps))
+    : createLocalRecordFiles({ directory: source.TRANSCRIPT_DIR });
 }

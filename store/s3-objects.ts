@@ -18,7 +18,11 @@ export function statusOf(error: unknown): number | undefined {
  * when one was already there (412). A 409 means another conditional write of the same key is
  * in flight: tried again, `attempts` times in all, then thrown.
  */
-export async function putObjectIfAbsent(client: S3Client, input: Omit<PutObjectCommandInput, 'IfNoneMatch'>, attempts: number): Promise<boolean> {
+export async function putObjectIfAbsent(
+  client: S3Client,
+  input: Omit<PutObjectCommandInput, 'IfNoneMatch'>,
+  attempts: number,
+): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
       await client.send(new PutObjectCommand({ ...input, IfNoneMatch: '*' }));

@@ -1,5 +1,14 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { checkContentType, decodeMessage, encodeBytes, encodeMessage, mapWithConcurrency, objectPath, verify, type EncodedObject } from './content-address.ts';
+import {
+  checkContentType,
+  decodeMessage,
+  encodeBytes,
+  encodeMessage,
+  mapWithConcurrency,
+  objectPath,
+  verify,
+  type EncodedObject,
+} from './content-address.ts';
 import { MessageNotFoundError } from './errors.ts';
 import { normalizePrefix, putObjectIfAbsent, statusOf } from './s3-objects.ts';
 import { DEFAULT_CONCURRENCY, type StoredBlob, type TranscriptStore } from './transcript-store.ts';

@@ -37,7 +37,14 @@ export async function appendMessages(store: TranscriptStore, head: MessageRef | 
     const messageKind = kindOf(message);
     const messageRef = await store.put(message);
     length += 1;
-    const node: Omit<TranscriptNode, 'prompt'> = { kind: 'transcript-node', previous: current, message: messageRef, messageKind, length, bytes: JSON.stringify(message).length };
+    const node: Omit<TranscriptNode, 'prompt'> = {
+      kind: 'transcript-node',
+      previous: current,
+      message: messageRef,
+      messageKind,
+      length,
+      bytes: JSON.stringify(message).length,
+    };
     // A prompt node is its own turn's anchor; it cannot name its own ref, so it names null.
     current = await store.put({ ...node, prompt: messageKind === 'prompt' ? null : prompt });
     if (messageKind === 'prompt') prompt = current;

@@ -69,10 +69,14 @@ export function measuredModel(
       tokens.add(result.usage.cachedTokens ?? 0, { ...tags, kind: 'cached' });
       tokens.add(result.usage.thoughtsTokens ?? 0, { ...tags, kind: 'thoughts' });
       // Counters count whole units: cost in millionths of a dollar (1 = $0.000001).
-      metrics.createCounter(AGENT_METRICS.cost, 'microusd', 'Model cost at the table\'s prices, in millionths of a US dollar').add(Math.round((result.usage.cost ?? 0) * 1_000_000), tags);
+      metrics
+        .createCounter(AGENT_METRICS.cost, 'microusd', "Model cost at the table's prices, in millionths of a US dollar")
+        .add(Math.round((result.usage.cost ?? 0) * 1_000_000), tags);
       if (result.usage.promptTokens > 0) {
         const rate = Math.round((100 * (result.usage.cachedTokens ?? 0)) / result.usage.promptTokens);
-        metrics.createHistogram(AGENT_METRICS.cacheHitRate, 'int', '%', 'Share of a call\'s prompt tokens served from the cache').record(rate, { agent: spec.name });
+        metrics
+          .createHistogram(AGENT_METRICS.cacheHitRate, 'int', '%', "Share of a call's prompt tokens served from the cache")
+          .record(rate, { agent: spec.name });
       }
       return result;
     } catch (error) {
@@ -92,12 +96,17 @@ function agentMetricsInbound(ctx: ActivityContext): ActivityInboundCallsIntercep
   return { execute: (input, next) => measured(ctx, input, next) };
 }
 
-async function measured(ctx: ActivityContext, input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+async function measured(
+  ctx: ActivityContext,
+  input: ActivityExecuteInput,
+  next: Next<ActivityInboundCallsInterceptor, 'execute'>,
+): Promise<unknown> {
   const type = ctx.info.activityType;
   const meter = ctx.metricMeter;
   if (!type.startsWith('tool:')) {
     const result = await next(input);
-    if (type === REPLY_APPROVAL_ACTIVITY) meter.createCounter(AGENT_METRICS.approvalRequests, 'requests', 'Approval requests posted').add(1);
+    if (type === REPLY_APPROVAL_ACTIVITY)
+      meter.createCounter(AGENT_METRICS.approvalRequests, 'requests', 'Approval requests posted').add(1);
     if (type === REPLY_ANSWER_ACTIVITY) meter.createCounter(AGENT_METRICS.replies, 'replies', 'Answers posted').add(1);
     if (type === AMBIENT_REMEMBER_ACTIVITY) {
       const { agent, outcome } = input.args[0] as AmbientRememberInput;

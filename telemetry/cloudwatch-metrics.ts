@@ -100,7 +100,12 @@ export async function readBacklogs(service: WorkflowService, namespace: string, 
     taskQueues.map(async (taskQueue) => {
       const counts = await Promise.all(
         TASK_QUEUE_TYPES.map(async (taskQueueType) => {
-          const response = await service.describeTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL }, taskQueueType, reportStats: true });
+          const response = await service.describeTaskQueue({
+            namespace,
+            taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
+            taskQueueType,
+            reportStats: true,
+          });
           return Number(response.stats?.approximateBacklogCount ?? 0);
         }),
       );
@@ -113,7 +118,10 @@ export async function readBacklogs(service: WorkflowService, namespace: string, 
 function emfLine(timestamp: number, taskQueue: string, values: Partial<Record<string, number>>): string {
   const metrics = Object.keys(values).map((name) => ({ Name: name, Unit: 'Count' }));
   return JSON.stringify({
-    _aws: { Timestamp: timestamp, CloudWatchMetrics: [{ Namespace: WORKER_METRICS_NAMESPACE, Dimensions: [[TASK_QUEUE_DIMENSION]], Metrics: metrics }] },
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [{ Namespace: WORKER_METRICS_NAMESPACE, Dimensions: [[TASK_QUEUE_DIMENSION]], Metrics: metrics }],
+    },
     [TASK_QUEUE_DIMENSION]: taskQueue,
     ...values,
   });
@@ -130,8 +138,12 @@ export function emfLines(input: { timestamp: number; mainTaskQueue: string; back
     [WORKER_METRIC_NAMES.modelCallErrors]: input.counts.modelCallErrors,
   };
   const lines = input.backlogs.map(({ taskQueue, backlog }) =>
-    emfLine(input.timestamp, taskQueue, { [WORKER_METRIC_NAMES.taskQueueBacklog]: backlog, ...(taskQueue === input.mainTaskQueue ? counts : {}) }),
+    emfLine(input.timestamp, taskQueue, {
+      [WORKER_METRIC_NAMES.taskQueueBacklog]: backlog,
+      ...(taskQueue === input.mainTaskQueue ? counts : {}),
+    }),
   );
-  if (!input.backlogs.some(({ taskQueue }) => taskQueue === input.mainTaskQueue)) lines.push(emfLine(input.timestamp, input.mainTaskQueue, counts));
+  if (!input.backlogs.some(({ taskQueue }) => taskQueue === input.mainTaskQueue))
+    lines.push(emfLine(input.timestamp, input.mainTaskQueue, counts));
   return lines;
 }

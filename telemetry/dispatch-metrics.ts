@@ -15,7 +15,9 @@ export function deliveryMetric(outcome: DispatchOutcome, now: number): Record<st
   return {
     _aws: {
       Timestamp: now,
-      CloudWatchMetrics: [{ Namespace: DISPATCH_METRICS_NAMESPACE, Dimensions: [['Outcome']], Metrics: [{ Name: 'Deliveries', Unit: 'Count' }] }],
+      CloudWatchMetrics: [
+        { Namespace: DISPATCH_METRICS_NAMESPACE, Dimensions: [['Outcome']], Metrics: [{ Name: 'Deliveries', Unit: 'Count' }] },
+      ],
     },
     Outcome: outcome,
     Deliveries: 1,

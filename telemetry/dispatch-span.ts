@@ -10,7 +10,11 @@ import { parseTraceparent } from './traceparent.ts';
  * under that id (from its start to the time SQS took the message), and the dispatch span
  * becomes its child. A record without the attributes starts a trace of its own.
  */
-export async function withDispatchSpan<T>(tracing: Tracing | undefined, record: SqsRecord, fn: (span: otel.Span | undefined) => Promise<T>): Promise<T> {
+export async function withDispatchSpan<T>(
+  tracing: Tracing | undefined,
+  record: SqsRecord,
+  fn: (span: otel.Span | undefined) => Promise<T>,
+): Promise<T> {
   if (!tracing) return fn(undefined);
   const edge = parseTraceparent(record.messageAttributes?.traceparent?.stringValue);
   let parent = otel.ROOT_CONTEXT;
@@ -27,7 +31,12 @@ export async function withDispatchSpan<T>(tracing: Tracing | undefined, record: 
         attributes: { 'messaging.system': 'aws_sqs', 'messaging.operation': 'publish' },
       });
     }
-    parent = otel.trace.setSpanContext(otel.ROOT_CONTEXT, { traceId: edge.traceId, spanId: edge.spanId, traceFlags: edge.sampled ? otel.TraceFlags.SAMPLED : otel.TraceFlags.NONE, isRemote: true });
+    parent = otel.trace.setSpanContext(otel.ROOT_CONTEXT, {
+      traceId: edge.traceId,
+      spanId: edge.spanId,
+      traceFlags: edge.sampled ? otel.TraceFlags.SAMPLED : otel.TraceFlags.NONE,
+      isRemote: true,
+    });
   }
   return tracing.tracer.startActiveSpan(
     'dispatch',

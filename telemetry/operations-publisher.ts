@@ -49,10 +49,18 @@ export function createOperationsPublisher(options: OperationsPublisherOptions): 
       ]);
       if (waiting.status === 'fulfilled' && waiting.value) gauges?.set(waiting.value, now());
       if (options.cloudWatch && backlogs.status === 'fulfilled' && backlogs.value) {
-        const lines = emfLines({ timestamp: now(), mainTaskQueue: options.taskQueue, backlogs: backlogs.value, counts: options.cloudWatch.counts.take() });
+        const lines = emfLines({
+          timestamp: now(),
+          mainTaskQueue: options.taskQueue,
+          backlogs: backlogs.value,
+          counts: options.cloudWatch.counts.take(),
+        });
         for (const line of lines) options.cloudWatch.write(line);
       }
-      const failures = [backlogs.status === 'rejected' ? `backlog: ${reason(backlogs.reason)}` : '', waiting.status === 'rejected' ? `approvals waiting: ${reason(waiting.reason)}` : ''];
+      const failures = [
+        backlogs.status === 'rejected' ? `backlog: ${reason(backlogs.reason)}` : '',
+        waiting.status === 'rejected' ? `approvals waiting: ${reason(waiting.reason)}` : '',
+      ];
       if (failures.some(Boolean)) throw new Error(failures.filter(Boolean).join('; '));
     },
   };
@@ -63,10 +71,16 @@ export function createOperationsPublisher(options: OperationsPublisherOptions): 
  * the next tick tries again (counts not yet written stay counted). `stop` publishes once more,
  * so the counts of the last interval are not lost at shutdown.
  */
-export function publishPeriodically(publisher: OperationsPublisher, intervalMs: number, log: (line: string) => void): { stop(): Promise<void> } {
+export function publishPeriodically(
+  publisher: OperationsPublisher,
+  intervalMs: number,
+  log: (line: string) => void,
+): { stop(): Promise<void> } {
   let running: Promise<void> = Promise.resolve();
   const tick = () => {
-    running = running.then(() => publisher.publishOnce().catch((error: unknown) => log(`Operations metrics not published: ${reason(error)}`)));
+    running = running.then(() =>
+      publisher.publishOnce().catch((error: unknown) => log(`Operations metrics not published: ${reason(error)}`)),
+    );
   };
   const timer = setInterval(tick, intervalMs);
   timer.unref();

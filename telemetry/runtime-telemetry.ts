@@ -14,10 +14,21 @@ import type { TelemetrySettings } from '../config/worker-settings.ts';
  */
 export function runtimeTelemetryOptions(settings: TelemetrySettings): RuntimeOptions['telemetryOptions'] | undefined {
   if (settings.METRICS_PROMETHEUS_BIND) {
-    return { metrics: { prometheus: { bindAddress: settings.METRICS_PROMETHEUS_BIND, countersTotalSuffix: true, useSecondsForDurations: true } } };
+    return {
+      metrics: { prometheus: { bindAddress: settings.METRICS_PROMETHEUS_BIND, countersTotalSuffix: true, useSecondsForDurations: true } },
+    };
   }
   if (settings.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) {
-    return { metrics: { otel: { url: settings.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, metricsExportInterval: '10 seconds', useSecondsForDurations: true, temporality: 'cumulative' } } };
+    return {
+      metrics: {
+        otel: {
+          url: settings.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+          metricsExportInterval: '10 seconds',
+          useSecondsForDurations: true,
+          temporality: 'cumulative',
+        },
+      },
+    };
   }
   return undefined;
 }
@@ -28,7 +39,11 @@ export function runtimeTelemetryOptions(settings: TelemetrySettings): RuntimeOpt
  * workflow task failures among them, then hands every line to `logger` (the Runtime's default,
  * `DefaultLogger('INFO')`, unless given). Undefined: the Runtime's defaults.
  */
-export function runtimeOptions(settings: TelemetrySettings, counts?: WorkerCounts, logger: Logger = new DefaultLogger('INFO')): RuntimeOptions | undefined {
+export function runtimeOptions(
+  settings: TelemetrySettings,
+  counts?: WorkerCounts,
+  logger: Logger = new DefaultLogger('INFO'),
+): RuntimeOptions | undefined {
   const telemetryOptions = runtimeTelemetryOptions(settings);
   if (!counts) return telemetryOptions ? { telemetryOptions } : undefined;
   return {

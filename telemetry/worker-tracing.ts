@@ -1,5 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter, type OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  makeWorkflowExporter,
+  type OpenTelemetrySinks,
+} from '@temporalio/interceptors-opentelemetry';
 import type { InjectedSinks, WorkerInterceptors } from '@temporalio/worker';
 import type { Tracing } from './tracing.ts';
 
@@ -12,13 +17,27 @@ export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('../workflows/in
  * sandbox through the `exporter` sink into the span processor. Without tracing the sink
  * drops them.
  */
-export function tracingWorkerOptions(tracing: Tracing | undefined): { interceptors: WorkerInterceptors; sinks: InjectedSinks<OpenTelemetrySinks> } {
+export function tracingWorkerOptions(tracing: Tracing | undefined): {
+  interceptors: WorkerInterceptors;
+  sinks: InjectedSinks<OpenTelemetrySinks>;
+} {
   const options = tracing ? { tracer: tracing.tracer } : {};
   return {
     interceptors: {
       workflowModules: [WORKFLOW_INTERCEPTORS_PATH],
-      ...(tracing ? { activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx, options), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })] } : {}),
+      ...(tracing
+        ? {
+            activity: [
+              (ctx) => ({
+                inbound: new OpenTelemetryActivityInboundInterceptor(ctx, options),
+                outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+              }),
+            ],
+          }
+        : {}),
     },
-    sinks: tracing ? { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } : { exporter: { export: { fn: () => undefined } } },
+    sinks: tracing
+      ? { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) }
+      : { exporter: { export: { fn: () => undefined } } },
   };
 }

@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
 import { validateTrigger, type TriggerDelivery, type TriggerOptions } from '../core/triggers.ts';
 import type { AmbientRunInput } from '../core/ambient.ts';
-import { CHAT_TRIGGER_PREFIX, SCHEDULE_ID_PREFIX, deploymentOf, desiredSchedule, managedMemo, ownerKeyOf, type SchedulePlace, type ScheduleMemo } from './schedule-spec.ts';
+import {
+  CHAT_TRIGGER_PREFIX,
+  SCHEDULE_ID_PREFIX,
+  deploymentOf,
+  desiredSchedule,
+  managedMemo,
+  ownerKeyOf,
+  type SchedulePlace,
+  type ScheduleMemo,
+} from './schedule-spec.ts';
 import { listScheduleMemos } from './schedule-list.ts';
 import { formatInterval } from './schedules.ts';
 
@@ -74,7 +83,12 @@ export async function createChatSchedule(options: ChatSchedulesOptions, request:
     if (error instanceof TypeError) throw new ChatScheduleRefusal('InvalidSchedule', error.message);
     throw error;
   }
-  const desired = desiredSchedule(request.agent, trigger, { taskQueue: options.taskQueue, deployment }, { owner: request.owner, conversationId: request.conversationId });
+  const desired = desiredSchedule(
+    request.agent,
+    trigger,
+    { taskQueue: options.taskQueue, deployment },
+    { owner: request.owner, conversationId: request.conversationId },
+  );
   const handle = client.schedule.getHandle(desired.id);
   // A retry of a request that got through: the schedule is there, and counts once.
   const earlier = await describeOrUndefined(client, desired.id);
@@ -112,7 +126,11 @@ export async function listChatSchedules(scope: ChatSchedulesScope, owners: reado
  * Deletes a chat-made schedule when one of `requesters` owns it. `id` is the schedule id or
  * its trigger (`chat-…`). A definition's schedule, or someone else's, is refused and kept.
  */
-export async function deleteChatSchedule(scope: ChatSchedulesScope, id: string, requesters: readonly string[]): Promise<{ deleted: string }> {
+export async function deleteChatSchedule(
+  scope: ChatSchedulesScope,
+  id: string,
+  requesters: readonly string[],
+): Promise<{ deleted: string }> {
   const { client } = scope;
   const deployment = deploymentOf(scope);
   const scheduleId = id.startsWith(SCHEDULE_ID_PREFIX) ? id : await idOfTrigger(client, deployment, id);
@@ -123,10 +141,16 @@ export async function deleteChatSchedule(scope: ChatSchedulesScope, id: string, 
     throw new ChatScheduleRefusal('UnknownSchedule', `There is no schedule "${id}"; list_my_schedules shows the ids of yours.`);
   }
   if (memo.origin !== 'chat') {
-    throw new ChatScheduleRefusal('NotYourSchedule', `Schedule ${scheduleId} comes from the ${memo.agent} agent's definition, not from chat; it cannot be stopped from here.`);
+    throw new ChatScheduleRefusal(
+      'NotYourSchedule',
+      `Schedule ${scheduleId} comes from the ${memo.agent} agent's definition, not from chat; it cannot be stopped from here.`,
+    );
   }
   if (!ownedBy(memo, deployment, requesters)) {
-    throw new ChatScheduleRefusal('NotYourSchedule', `Schedule ${scheduleId} belongs to someone else; only the person who asked for it can stop it. It was not changed.`);
+    throw new ChatScheduleRefusal(
+      'NotYourSchedule',
+      `Schedule ${scheduleId} belongs to someone else; only the person who asked for it can stop it. It was not changed.`,
+    );
   }
   try {
     await client.schedule.getHandle(scheduleId).delete();

@@ -21,18 +21,22 @@ export async function explainConnectFailure(target: TemporalTarget, error: Error
 
   if (probe.outcome === 'unreachable') return `Cannot reach ${at} (${probe.detail}): check ${names.address}.`;
   if (probe.outcome === 'server-untrusted') {
-    if (probe.detail === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${at} presented a certificate for another name: set ${names.serverName} to the name it was issued for, or fix ${names.address}.`;
+    if (probe.detail === 'ERR_TLS_CERT_ALTNAME_INVALID')
+      return `${at} presented a certificate for another name: set ${names.serverName} to the name it was issued for, or fix ${names.address}.`;
     return `${at} presented a certificate this client does not trust (${probe.detail}): set ${names.serverCa} to the CA that signed it.`;
   }
   if (probe.outcome === 'refused') {
-    if (!tls?.clientCertPair) return `${at} asked for a client certificate and none was given: set ${names.clientCert} and ${names.clientKey}.`;
+    if (!tls?.clientCertPair)
+      return `${at} asked for a client certificate and none was given: set ${names.clientCert} and ${names.clientKey}.`;
     return `${at} refused the client certificate: ${certificateProblem(tls.clientCertPair, names)}`;
   }
-  if (probe.outcome === 'plain-refused') return `${at} closed the connection: if it speaks TLS (Temporal Cloud does), set ${names.clientCert} and ${names.clientKey}, or ${names.apiKey}.`;
+  if (probe.outcome === 'plain-refused')
+    return `${at} closed the connection: if it speaks TLS (Temporal Cloud does), set ${names.clientCert} and ${names.clientKey}, or ${names.apiKey}.`;
 
   // The handshake works, so the trouble is above TLS.
   const message = error.message.split('\n')[0]!.trim();
-  if (/unauthenticated|permission ?denied|api key/i.test(message)) return `${at} refused the credentials (${message.slice(0, 160)}): check ${names.apiKey} or the certificate's access to ${names.namespace}.`;
+  if (/unauthenticated|permission ?denied|api key/i.test(message))
+    return `${at} refused the credentials (${message.slice(0, 160)}): check ${names.apiKey} or the certificate's access to ${names.namespace}.`;
   return `${at}: ${message.slice(0, 300)} (check ${names.address} and ${names.namespace}).`;
 }
 
@@ -40,8 +44,10 @@ export async function explainConnectFailure(target: TemporalTarget, error: Error
 function certificateProblem(pair: NonNullable<TLSConfig['clientCertPair']>, names: TemporalTarget['names']): string {
   const certificate = new X509Certificate(Buffer.from(pair.crt));
   const now = Date.now();
-  if (Date.parse(certificate.validTo) < now) return `the certificate in ${names.clientCert} expired on ${new Date(certificate.validTo).toISOString()}; issue a new one and update ${names.clientCert} and ${names.clientKey}.`;
-  if (Date.parse(certificate.validFrom) > now) return `the certificate in ${names.clientCert} is not valid before ${new Date(certificate.validFrom).toISOString()}; check the clock, or use a current certificate.`;
+  if (Date.parse(certificate.validTo) < now)
+    return `the certificate in ${names.clientCert} expired on ${new Date(certificate.validTo).toISOString()}; issue a new one and update ${names.clientCert} and ${names.clientKey}.`;
+  if (Date.parse(certificate.validFrom) > now)
+    return `the certificate in ${names.clientCert} is not valid before ${new Date(certificate.validFrom).toISOString()}; check the clock, or use a current certificate.`;
   return `the certificate in ${names.clientCert} (${commonName(certificate.subject)}, issued by ${commonName(certificate.issuer)}) is not signed by a CA the server trusts; use one from the namespace's CA, or add its CA to the namespace.`;
 }
 
@@ -54,7 +60,8 @@ function unusablePair(pair: NonNullable<TLSConfig['clientCertPair']>, names: Tem
     return `${names.clientCert} does not hold a PEM certificate.`;
   }
   try {
-    if (!certificate.checkPrivateKey(createPrivateKey(Buffer.from(pair.key)))) return `${names.clientKey} does not hold the private key of the certificate in ${names.clientCert}.`;
+    if (!certificate.checkPrivateKey(createPrivateKey(Buffer.from(pair.key))))
+      return `${names.clientKey} does not hold the private key of the certificate in ${names.clientCert}.`;
   } catch {
     return `${names.clientKey} does not hold a PEM private key.`;
   }
@@ -100,7 +107,10 @@ function probeHandshake(address: string, tls: TLSConfig | undefined, timeoutMs: 
       socket.destroy();
       resolve(probe);
     };
-    const timer = setTimeout(() => done(secured ? { outcome: 'accepted' } : { outcome: 'unreachable', detail: `no answer in ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(
+      () => done(secured ? { outcome: 'accepted' } : { outcome: 'unreachable', detail: `no answer in ${timeoutMs} ms` }),
+      timeoutMs,
+    );
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       secured = true;
       socket.write(HTTP2_PREFACE);
@@ -108,7 +118,8 @@ function probeHandshake(address: string, tls: TLSConfig | undefined, timeoutMs: 
     socket.once('data', () => done({ outcome: 'accepted' }));
     socket.once('error', (error: NodeJS.ErrnoException) => {
       const code = error.code ?? error.message;
-      if (!secured && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)$/.test(code)) return done({ outcome: 'unreachable', detail: code });
+      if (!secured && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)$/.test(code))
+        return done({ outcome: 'unreachable', detail: code });
       if (!secured && /CERT|SIGNATURE|SELF_SIGNED|ISSUER|ALTNAME/.test(code)) return done({ outcome: 'server-untrusted', detail: code });
       done(tls ? { outcome: 'refused', detail: error.message.split('\n')[0]! } : { outcome: 'plain-refused' });
     });

@@ -32,7 +32,11 @@ export interface CostLine {
  * stopped before answering recorded no result, and are not counted; nor are runs whose result
  * this client's payload keys cannot open (`onUnreadable` hears of each).
  */
-export async function collectRunCosts(client: Client, period: { since: Date; until: Date }, options: { onUnreadable?: (workflowId: string) => void } = {}): Promise<RunCost[]> {
+export async function collectRunCosts(
+  client: Client,
+  period: { since: Date; until: Date },
+  options: { onUnreadable?: (workflowId: string) => void } = {},
+): Promise<RunCost[]> {
   const query = `WorkflowType = '${AGENT_RUN_WORKFLOW}' AND ExecutionStatus = 'Completed' AND CloseTime >= '${period.since.toISOString()}' AND CloseTime < '${period.until.toISOString()}'`;
   const costs: RunCost[] = [];
   for await (const execution of client.workflow.list({ query })) {
@@ -79,7 +83,19 @@ export function summariseCosts(costs: RunCost[], keyOf: (cost: RunCost) => strin
 }
 
 export function formatCostTable(title: string, lines: CostLine[]): string {
-  const rows = [[title, 'runs', 'prompt tokens', 'cached', 'output tokens', 'cost (USD)'], ...lines.map((line) => [line.key, String(line.runs), String(line.promptTokens), `${line.promptTokens ? Math.round((100 * line.cachedTokens) / line.promptTokens) : 0}%`, String(line.outputTokens), line.cost.toFixed(4)])];
+  const rows = [
+    [title, 'runs', 'prompt tokens', 'cached', 'output tokens', 'cost (USD)'],
+    ...lines.map((line) => [
+      line.key,
+      String(line.runs),
+      String(line.promptTokens),
+      `${line.promptTokens ? Math.round((100 * line.cachedTokens) / line.promptTokens) : 0}%`,
+      String(line.outputTokens),
+      line.cost.toFixed(4),
+    ]),
+  ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n');
+  return rows
+    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '))
+    .join('\n');
 }

@@ -47,7 +47,12 @@ export const payloadKeySetSchema = z.object({
     .array(
       z.object({
         id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a key id is 1 to 64 letters, digits, dots, dashes or underscores'),
-        key: z.string().refine((value) => Buffer.from(value, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(value), 'a key is 32 bytes in base64 (openssl rand -base64 32)'),
+        key: z
+          .string()
+          .refine(
+            (value) => Buffer.from(value, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(value),
+            'a key is 32 bytes in base64 (openssl rand -base64 32)',
+          ),
       }),
     )
     .min(1, 'the key set holds no key')
@@ -66,23 +71,26 @@ export function parsePayloadKeys(json: string, where: string): PayloadKeySet {
   const checked = payloadKeySetSchema.safeParse(parsed);
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
-    throw new PayloadKeyError(`${where} is not a payload key set: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}.`);
+    throw new PayloadKeyError(
+      `${where} is not a payload key set: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}.`,
+    );
   }
   return checked.data.keys.map((entry) => ({ id: entry.id, key: Buffer.from(entry.key, 'base64') })) as unknown as PayloadKeySet;
 }
 
 /** A setting holding a key set's JSON (`PAYLOAD_KEYS`), checked and parsed with the settings. */
 export const payloadKeysSetting = (variable: string) =>
-  requiredText(variable, 'the payload encryption keys, JSON { "keys": [{ "id": "…", "key": "<32 bytes in base64>" }] } newest first (in AWS the PAYLOAD_KEYS secret)').transform(
-    (value, context): PayloadKeySet => {
-      try {
-        return parsePayloadKeys(value, variable);
-      } catch (error) {
-        context.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    },
-  );
+  requiredText(
+    variable,
+    'the payload encryption keys, JSON { "keys": [{ "id": "…", "key": "<32 bytes in base64>" }] } newest first (in AWS the PAYLOAD_KEYS secret)',
+  ).transform((value, context): PayloadKeySet => {
+    try {
+      return parsePayloadKeys(value, variable);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 
 /**
  * The key set in a value that may change (a secret read again after a rotation): parsed
@@ -149,7 +157,11 @@ function encrypt(payload: Payload, key: PayloadKey): Payload {
   cipher.setAAD(encoder.encode(key.id));
   const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
   return {
-    metadata: { encoding: encoder.encode(ENCRYPTED_ENCODING), [CIPHER_METADATA]: encoder.encode(CIPHER), [KEY_ID_METADATA]: encoder.encode(key.id) },
+    metadata: {
+      encoding: encoder.encode(ENCRYPTED_ENCODING),
+      [CIPHER_METADATA]: encoder.encode(CIPHER),
+      [KEY_ID_METADATA]: encoder.encode(key.id),
+    },
     data: sealed,
   };
 }
@@ -160,9 +172,13 @@ function decrypt(payload: Payload, keys: PayloadKeySet): Payload {
   const idBytes = payload.metadata?.[KEY_ID_METADATA];
   const id = idBytes ? decoder.decode(idBytes) : '';
   const key = keys.find((candidate) => candidate.id === id);
-  if (!key) throw new PayloadKeyError(`A payload is encrypted with key "${id}", which is not in the key set (${keys.map((k) => k.id).join(', ')}); keep old keys in the set after a rotation.`);
+  if (!key)
+    throw new PayloadKeyError(
+      `A payload is encrypted with key "${id}", which is not in the key set (${keys.map((k) => k.id).join(', ')}); keep old keys in the set after a rotation.`,
+    );
   const data = payload.data ?? new Uint8Array();
-  if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadKeyError(`An encrypted payload (key "${id}") is too short to hold its nonce and tag.`);
+  if (data.length < IV_BYTES + TAG_BYTES)
+    throw new PayloadKeyError(`An encrypted payload (key "${id}") is too short to hold its nonce and tag.`);
   const decipher = createDecipheriv('aes-256-gcm', key.key, data.subarray(0, IV_BYTES));
   decipher.setAAD(encoder.encode(id));
   decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
@@ -170,10 +186,15 @@ function decrypt(payload: Payload, keys: PayloadKeySet): Payload {
   try {
     plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
   } catch {
-    throw new PayloadKeyError(`An encrypted payload does not authenticate with key "${id}": the payload was altered, or the key under that id changed.`);
+    throw new PayloadKeyError(
+      `An encrypted payload does not authenticate with key "${id}": the payload was altered, or the key under that id changed.`,
+    );
   }
   const decoded = proto.temporal.api.common.v1.Payload.decode(plain);
   // protobufjs gives an absent bytes field its default, an empty array: the SDK expects bytes.
   const bytes = (value: Uint8Array | number[] | null | undefined) => (value instanceof Uint8Array ? value : Uint8Array.from(value ?? []));
-  return { metadata: Object.fromEntries(Object.entries(decoded.metadata ?? {}).map(([name, value]) => [name, bytes(value)])), data: bytes(decoded.data) };
+  return {
+    metadata: Object.fromEntries(Object.entries(decoded.metadata ?? {}).map(([name, value]) => [name, bytes(value)])),
+    data: bytes(decoded.data),
+  };
 }

@@ -20,7 +20,11 @@ export async function* listScheduleMemos(client: Client, onPage: () => void = ()
   let nextPageToken: Uint8Array | undefined;
   do {
     onPage();
-    const page = await client.workflowService.listSchedules({ namespace, maximumPageSize: PAGE_SIZE, ...(nextPageToken ? { nextPageToken } : {}) });
+    const page = await client.workflowService.listSchedules({
+      namespace,
+      maximumPageSize: PAGE_SIZE,
+      ...(nextPageToken ? { nextPageToken } : {}),
+    });
     for (const entry of page.schedules ?? []) {
       if (!entry.scheduleId) continue;
       yield { scheduleId: entry.scheduleId, memo: await readableMemo(entry.memo?.fields ?? undefined, loadedDataConverter) };
@@ -29,7 +33,10 @@ export async function* listScheduleMemos(client: Client, onPage: () => void = ()
   } while (nextPageToken);
 }
 
-async function readableMemo(fields: Record<string, Payload> | undefined, converter: Client['schedule']['options']['loadedDataConverter']): Promise<Record<string, unknown> | undefined> {
+async function readableMemo(
+  fields: Record<string, Payload> | undefined,
+  converter: Client['schedule']['options']['loadedDataConverter'],
+): Promise<Record<string, unknown> | undefined> {
   if (!fields || Object.keys(fields).length === 0) return undefined;
   const memo: Record<string, unknown> = {};
   try {

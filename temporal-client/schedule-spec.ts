@@ -26,7 +26,9 @@ export interface SchedulePlace {
 export function deploymentOf(place: SchedulePlace): string {
   const name = place.deployment ?? place.taskQueue;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name)) {
-    throw new TypeError(`Deployment name "${name}" is not usable in schedule ids: letters, digits, '.', '_' and '-' only, at most 100 (set AGENTS_DEPLOYMENT).`);
+    throw new TypeError(
+      `Deployment name "${name}" is not usable in schedule ids: letters, digits, '.', '_' and '-' only, at most 100 (set AGENTS_DEPLOYMENT).`,
+    );
   }
   return name;
 }
@@ -77,7 +79,10 @@ export function scheduleIdOf(deployment: string, agent: string, trigger: string)
  * the schedule list without putting their Slack id or address there.
  */
 export function ownerKeyOf(deployment: string, owner: string): string {
-  return createHash('sha256').update(`durable-agents schedule owner\0${deployment}\0${owner.trim().toLowerCase()}`).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(`durable-agents schedule owner\0${deployment}\0${owner.trim().toLowerCase()}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /**
@@ -95,7 +100,15 @@ export function desiredSchedule(agent: string, trigger: TriggerSpec, place: Sche
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW, pauseOnFailure: false };
   const staticSummary = `Ambient run of agent ${agent}, trigger ${trigger.id}`;
   const digest = digestOf({ spec, taskQueue, input, policies, staticSummary, workflowType: AMBIENT_RUN_WORKFLOW });
-  const memo: ScheduleMemo = { managedBy: MANAGED_BY, deployment, origin: input.origin, agent, trigger: trigger.id, digest, ...(chat ? { ownerKey: ownerKeyOf(deployment, chat.owner) } : {}) };
+  const memo: ScheduleMemo = {
+    managedBy: MANAGED_BY,
+    deployment,
+    origin: input.origin,
+    agent,
+    trigger: trigger.id,
+    digest,
+    ...(chat ? { ownerKey: ownerKeyOf(deployment, chat.owner) } : {}),
+  };
   // Notes and memos are shown in clear (the payload codec does not reach them): no person in them.
   const note = chat
     ? `Asked for in chat; only the person who asked can stop it (delete_schedule).`
@@ -121,7 +134,8 @@ export function desiredSchedule(agent: string, trigger: TriggerSpec, place: Sche
  */
 export function managedMemo(memo: Record<string, unknown> | undefined, deployment?: string): ScheduleMemo | undefined {
   if (memo?.managedBy !== MANAGED_BY || typeof memo.deployment !== 'string') return undefined;
-  if ((memo.origin !== 'definition' && memo.origin !== 'chat') || typeof memo.agent !== 'string' || typeof memo.trigger !== 'string') return undefined;
+  if ((memo.origin !== 'definition' && memo.origin !== 'chat') || typeof memo.agent !== 'string' || typeof memo.trigger !== 'string')
+    return undefined;
   if (deployment !== undefined && memo.deployment !== deployment) return undefined;
   return memo as unknown as ScheduleMemo;
 }

@@ -1,4 +1,10 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+} from '@temporalio/client';
 import { listScheduleMemos, type ListedSchedule } from './schedule-list.ts';
 import type { AmbientRunInput, AmbientRunResult } from '../core/ambient.ts';
 import type { AgentDefinition } from '../authoring/define-agent.ts';
@@ -95,9 +101,16 @@ async function listAmbient(client: Client, counter: { calls: number }): Promise<
 
 type Outcome = 'created' | 'updated' | 'unchanged' | 'conflicts';
 
-async function applyDesired(client: Client, schedule: DesiredSchedule, listed: ListedSchedule | undefined, deployment: string, summary: SyncSummary): Promise<Outcome> {
+async function applyDesired(
+  client: Client,
+  schedule: DesiredSchedule,
+  listed: ListedSchedule | undefined,
+  deployment: string,
+  summary: SyncSummary,
+): Promise<Outcome> {
   // The listed memo decides: the same digest costs nothing more.
-  if (listed?.memo && isDefinitionSchedule(listed.memo, deployment) && managedMemo(listed.memo)?.digest === schedule.memo.digest) return 'unchanged';
+  if (listed?.memo && isDefinitionSchedule(listed.memo, deployment) && managedMemo(listed.memo)?.digest === schedule.memo.digest)
+    return 'unchanged';
   if (!listed) {
     try {
       summary.calls += 1;
@@ -118,11 +131,19 @@ async function applyDesired(client: Client, schedule: DesiredSchedule, listed: L
 }
 
 /** Deletes the schedule and makes it again as desired, keeping whether it was paused and why. */
-async function replace(client: Client, schedule: DesiredSchedule, state: ScheduleDescription['state'], summary: SyncSummary): Promise<Outcome> {
+async function replace(
+  client: Client,
+  schedule: DesiredSchedule,
+  state: ScheduleDescription['state'],
+  summary: SyncSummary,
+): Promise<Outcome> {
   summary.calls += 2;
   await ignoreNotFound(client.schedule.getHandle(schedule.id).delete());
   try {
-    await client.schedule.create({ ...schedule.options, state: { ...schedule.options.state, paused: state.paused, ...(state.note === undefined ? {} : { note: state.note }) } });
+    await client.schedule.create({
+      ...schedule.options,
+      state: { ...schedule.options.state, paused: state.paused, ...(state.note === undefined ? {} : { note: state.note }) },
+    });
     return 'updated';
   } catch (error) {
     // Another sync replaced it between our delete and create.
@@ -167,7 +188,8 @@ export async function listSchedules(options: ListOptions): Promise<ScheduleRow[]
   const deployment = options.deployment ?? options.taskQueue;
   const ids = new Set<string>();
   if (deployment !== undefined) {
-    for (const agent of options.agents ?? []) for (const trigger of agent.triggers) ids.add(scheduleIdOf(deployment, agent.name, trigger.id));
+    for (const agent of options.agents ?? [])
+      for (const trigger of agent.triggers) ids.add(scheduleIdOf(deployment, agent.name, trigger.id));
   }
   for await (const entry of listScheduleMemos(client)) {
     if (entry.scheduleId.startsWith(SCHEDULE_ID_PREFIX) && managedMemo(entry.memo, deployment)) ids.add(entry.scheduleId);
@@ -204,7 +226,11 @@ async function rowOf(client: Client, description: ScheduleDescription, memo: Sch
   };
 }
 
-async function outcomeOf(client: Client, workflow: { workflowId: string; firstExecutionRunId: string }, timeoutMs: number): Promise<string> {
+async function outcomeOf(
+  client: Client,
+  workflow: { workflowId: string; firstExecutionRunId: string },
+  timeoutMs: number,
+): Promise<string> {
   const handle = client.workflow.getHandle(workflow.workflowId, workflow.firstExecutionRunId);
   try {
     const { status } = await handle.describe();
@@ -253,12 +279,17 @@ async function managedHandle(client: Client, id: string) {
   const handle = client.schedule.getHandle(id);
   const description = await describeOrUndefined(handle, { calls: 0 });
   if (!description || !id.startsWith(SCHEDULE_ID_PREFIX) || !managedMemo(description.memo)) {
-    throw new UnknownScheduleError(`No ambient schedule "${id}"; ids look like ambient:<deployment>:<agent>:<trigger> (npm run schedules -- list).`);
+    throw new UnknownScheduleError(
+      `No ambient schedule "${id}"; ids look like ambient:<deployment>:<agent>:<trigger> (npm run schedules -- list).`,
+    );
   }
   return handle;
 }
 
-async function describeOrUndefined(handle: ReturnType<Client['schedule']['getHandle']>, counter: { calls: number }): Promise<ScheduleDescription | undefined> {
+async function describeOrUndefined(
+  handle: ReturnType<Client['schedule']['getHandle']>,
+  counter: { calls: number },
+): Promise<ScheduleDescription | undefined> {
   counter.calls += 1;
   try {
     return await handle.describe();
@@ -280,7 +311,12 @@ async function ignoreNotFound(operation: Promise<void>): Promise<boolean> {
 }
 
 export function formatInterval(milliseconds: number): string {
-  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's']];
+  const units: [number, string][] = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'm'],
+    [1000, 's'],
+  ];
   for (const [size, suffix] of units) if (milliseconds % size === 0) return `${milliseconds / size}${suffix}`;
   return `${milliseconds}ms`;
 }

@@ -3,7 +3,10 @@ import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_KEYS } from '../core/search-attributes.ts';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
-const INDEXED_VALUE_TYPE = { KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME } as const;
+const INDEXED_VALUE_TYPE = {
+  KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+} as const;
 const TYPE_NAMES = { KEYWORD: 'Keyword', DATETIME: 'Datetime' } as const;
 
 /** The attributes as the CLIs take them: `AgentName=Keyword`. */
@@ -41,6 +44,9 @@ export function registerSearchAttributesHint(namespace: string, missing: string[
 /** Whether a refused request was about a search attribute the namespace does not know: a setup step, not a bad request. */
 export function isUnknownSearchAttribute(error: unknown): boolean {
   const messages: string[] = [];
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth += 1) messages.push(current.message);
-  return messages.some((message) => /search attribute/i.test(message) && /no mapping|not defined|unknown|not registered|not found/i.test(message));
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth += 1)
+    messages.push(current.message);
+  return messages.some(
+    (message) => /search attribute/i.test(message) && /no mapping|not defined|unknown|not registered|not found/i.test(message),
+  );
 }

@@ -69,7 +69,12 @@ function startConversation(options: Omit<SendMessageOptions, 'message'>): WithSt
  * unknown or decided requests and people who may not approve: the promise rejects
  * (`WorkflowUpdateFailedError`) and history keeps no trace of the attempt.
  */
-export function sendApproval(client: Client, conversationId: string, decision: ApprovalDecision, updateId?: string): Promise<ApprovalRecorded> {
+export function sendApproval(
+  client: Client,
+  conversationId: string,
+  decision: ApprovalDecision,
+  updateId?: string,
+): Promise<ApprovalRecorded> {
   return client.workflow
     .getHandle(conversationId)
     .executeUpdate<ApprovalRecorded, [ApprovalDecision]>(APPROVAL_UPDATE, { args: [decision], ...(updateId ? { updateId } : {}) });
@@ -89,16 +94,23 @@ export async function sendContext(
 
 /** Records a person's thumbs up or down on a turn; refused when the conversation has no such turn. */
 export function sendFeedback(client: Client, conversationId: string, feedback: FeedbackRequest, updateId?: string): Promise<TurnFeedback> {
-  return client.workflow.getHandle(conversationId).executeUpdate<TurnFeedback, [FeedbackRequest]>(FEEDBACK_UPDATE, { args: [feedback], ...(updateId ? { updateId } : {}) });
+  return client.workflow
+    .getHandle(conversationId)
+    .executeUpdate<TurnFeedback, [FeedbackRequest]>(FEEDBACK_UPDATE, { args: [feedback], ...(updateId ? { updateId } : {}) });
 }
 
 /** Asks the conversation to cancel the turn in progress; `{ stopped: false }` when none runs. */
 export function sendStop(client: Client, conversationId: string, request: StopRequest = {}, updateId?: string): Promise<StopResult> {
-  return client.workflow.getHandle(conversationId).executeUpdate<StopResult, [StopRequest]>(STOP_UPDATE, { args: [request], ...(updateId ? { updateId } : {}) });
+  return client.workflow
+    .getHandle(conversationId)
+    .executeUpdate<StopResult, [StopRequest]>(STOP_UPDATE, { args: [request], ...(updateId ? { updateId } : {}) });
 }
 
 /** Keeps what a person has open in Slack (`app_context_changed`) until their next message; starts the holder if need be. */
-export async function sendViewContext(client: Client, options: { workflowId: string; change: ViewContextChange; taskQueue: string }): Promise<void> {
+export async function sendViewContext(
+  client: Client,
+  options: { workflowId: string; change: ViewContextChange; taskQueue: string },
+): Promise<void> {
   await client.workflow.executeUpdateWithStart<typeof viewContext, void, [ViewContextChange]>(VIEW_CONTEXT_UPDATE, {
     args: [options.change],
     updateId: options.change.id,

@@ -36,15 +36,26 @@ export interface TemporalTarget {
  * secret) and `names` what to call them in errors. A file that cannot be read throws a
  * `TemporalConnectionError` naming its variable.
  */
-export function temporalTargetFrom(env: Environment, overrides: Record<string, string> = {}, names: Partial<SettingNames> = {}): TemporalTarget {
-  const variables = Object.fromEntries(Object.entries({ ...env, ...overrides }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+export function temporalTargetFrom(
+  env: Environment,
+  overrides: Record<string, string> = {},
+  names: Partial<SettingNames> = {},
+): TemporalTarget {
+  const variables = Object.fromEntries(
+    Object.entries({ ...env, ...overrides }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   let config: ClientConnectConfig;
   try {
     config = loadClientConnectConfig({ overrideEnvVars: variables });
   } catch (error) {
     throw new TemporalConnectionError(unreadableSetting(error as NodeJS.ErrnoException, variables));
   }
-  const named = (variable: string) => (variables[`${variable}_PATH`] !== undefined ? `${variable}_PATH` : variables[`${variable}_DATA`] !== undefined ? `${variable}_DATA` : `${variable}_PATH`);
+  const named = (variable: string) =>
+    variables[`${variable}_PATH`] !== undefined
+      ? `${variable}_PATH`
+      : variables[`${variable}_DATA`] !== undefined
+        ? `${variable}_DATA`
+        : `${variable}_PATH`;
   return {
     address: config.connectionOptions.address ?? 'localhost:7233',
     namespace: config.namespace ?? 'default',
@@ -79,7 +90,9 @@ export async function connectTo<Connection>(
 }
 
 function unreadableSetting(error: NodeJS.ErrnoException, variables: Record<string, string>): string {
-  const variable = error.path ? Object.keys(variables).find((name) => name.startsWith('TEMPORAL_') && variables[name] === error.path) : undefined;
+  const variable = error.path
+    ? Object.keys(variables).find((name) => name.startsWith('TEMPORAL_') && variables[name] === error.path)
+    : undefined;
   if (variable) return `${variable}=${error.path} cannot be read (${error.code ?? error.message}): point it at the PEM file, or unset it.`;
   return `The Temporal connection settings are invalid: ${firstLine(error.message)}. Check the TEMPORAL_* variables (or TEMPORAL_CONFIG_FILE).`;
 }

@@ -26,7 +26,11 @@ export interface DeploymentSummary {
 }
 
 /** Makes a version current: every new run starts on it; pinned runs stay where they started. */
-export async function setCurrentVersion(client: Client, version: WorkerDeploymentVersion, identity = 'durable-agents deploy'): Promise<void> {
+export async function setCurrentVersion(
+  client: Client,
+  version: WorkerDeploymentVersion,
+  identity = 'durable-agents deploy',
+): Promise<void> {
   await client.workflowService.setWorkerDeploymentCurrentVersion({
     namespace: client.options.namespace,
     deploymentName: version.deploymentName,
@@ -36,7 +40,12 @@ export async function setCurrentVersion(client: Client, version: WorkerDeploymen
 }
 
 /** Sends `percentage` % of new runs to a version (the rest go to the current one); 0 keeps it ramping with no share. */
-export async function setRampingVersion(client: Client, version: WorkerDeploymentVersion, percentage: number, identity = 'durable-agents deploy'): Promise<void> {
+export async function setRampingVersion(
+  client: Client,
+  version: WorkerDeploymentVersion,
+  percentage: number,
+  identity = 'durable-agents deploy',
+): Promise<void> {
   if (!(percentage >= 0 && percentage <= 100)) throw new RangeError(`A ramp is a percentage from 0 to 100, not ${percentage}.`);
   await client.workflowService.setWorkerDeploymentRampingVersion({
     namespace: client.options.namespace,
@@ -49,12 +58,21 @@ export async function setRampingVersion(client: Client, version: WorkerDeploymen
 
 /** Ends a ramp: only the current version takes new runs. */
 export async function clearRampingVersion(client: Client, deploymentName: string, identity = 'durable-agents deploy'): Promise<void> {
-  await client.workflowService.setWorkerDeploymentRampingVersion({ namespace: client.options.namespace, deploymentName, buildId: '', percentage: 0, identity });
+  await client.workflowService.setWorkerDeploymentRampingVersion({
+    namespace: client.options.namespace,
+    deploymentName,
+    buildId: '',
+    percentage: 0,
+    identity,
+  });
 }
 
 /** What the server knows of a deployment: its routing and its versions, newest first. */
 export async function describeDeployment(client: Client, deploymentName: string): Promise<DeploymentSummary> {
-  const { workerDeploymentInfo: info } = await client.workflowService.describeWorkerDeployment({ namespace: client.options.namespace, deploymentName });
+  const { workerDeploymentInfo: info } = await client.workflowService.describeWorkerDeployment({
+    namespace: client.options.namespace,
+    deploymentName,
+  });
   const routing = info?.routingConfig;
   const ramping = routing?.rampingDeploymentVersion?.buildId;
   const versions = [...(info?.versionSummaries ?? [])]
@@ -81,7 +99,10 @@ export async function describeDeployment(client: Client, deploymentName: string)
  * version missing pollers on a task queue the current version serves. A new task's rollout
  * takes seconds to reach that state. @default timeoutMs 5 minutes
  */
-export async function whenVersionReady<T>(change: () => Promise<T>, options: { timeoutMs?: number; intervalMs?: number; onWait?: (reason: string) => void } = {}): Promise<T> {
+export async function whenVersionReady<T>(
+  change: () => Promise<T>,
+  options: { timeoutMs?: number; intervalMs?: number; onWait?: (reason: string) => void } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 5 * 60_000);
   for (;;) {
     try {

@@ -31,7 +31,8 @@ export function mime(options: MimeOptions = {}): string {
     ...(options.references ? [`References: ${options.references}`] : []),
     ...(options.extraHeaders ?? []),
   ];
-  const bodyPart = options.rawBodyPart ?? `Content-Type: text/plain; charset=utf-8\r\n\r\n${options.body ?? 'Please summarise the attached report.'}`;
+  const bodyPart =
+    options.rawBodyPart ?? `Content-Type: text/plain; charset=utf-8\r\n\r\n${options.body ?? 'Please summarise the attached report.'}`;
   return `${headers.join('\r\n')}\r\n${bodyPart}\r\n`;
 }
 
@@ -61,7 +62,8 @@ export function sesMail(raw: string | Uint8Array = mime(), options: { source?: s
     if (/^[ \t]/.test(line) && headers.length > 0) headers.at(-1)!.value += ` ${line.trim()}`;
     else {
       const colon = line.indexOf(':');
-      if (colon > 0 && /^[!-9;-~]+$/.test(line.slice(0, colon))) headers.push({ name: line.slice(0, colon), value: line.slice(colon + 1).trim() });
+      if (colon > 0 && /^[!-9;-~]+$/.test(line.slice(0, colon)))
+        headers.push({ name: line.slice(0, colon), value: line.slice(colon + 1).trim() });
     }
   }
   const values = (name: string) => headers.filter((header) => header.name.toLowerCase() === name).map((header) => header.value);
@@ -80,7 +82,14 @@ export function sesMail(raw: string | Uint8Array = mime(), options: { source?: s
 }
 
 /** One SQS record carrying SNS's envelope around SES's "Received" notification. */
-export function sesRecord(options: { bucket: string; key: string; receipt?: SesReceipt; mail?: SesMail; raw?: string | Uint8Array; sqsMessageId?: string }): SqsBatchEvent['Records'][number] {
+export function sesRecord(options: {
+  bucket: string;
+  key: string;
+  receipt?: SesReceipt;
+  mail?: SesMail;
+  raw?: string | Uint8Array;
+  sqsMessageId?: string;
+}): SqsBatchEvent['Records'][number] {
   const sesNotification = {
     notificationType: 'Received',
     mail: {
@@ -93,7 +102,13 @@ export function sesRecord(options: { bucket: string; key: string; receipt?: SesR
       timestamp: '2024-04-08T10:00:01.000Z',
       processingTimeMillis: 412,
       ...(options.receipt ?? receipt()),
-      action: { type: 'S3', topicArn: 'arn:aws:sns:us-east-1:123456789012:inbound-mail', bucketName: options.bucket, objectKeyPrefix: 'inbound/', objectKey: options.key },
+      action: {
+        type: 'S3',
+        topicArn: 'arn:aws:sns:us-east-1:123456789012:inbound-mail',
+        bucketName: options.bucket,
+        objectKeyPrefix: 'inbound/',
+        objectKey: options.key,
+      },
     },
   };
   const snsEnvelope = {

@@ -1,10 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { MOTO_CLIENT_CONFIG, freePort } from './moto.ts';
 import type { EmailEdgeSettings } from '../config/email-edge-settings.ts';
 import { createSqsEventQueue, type EventQueue } from '../functions/shared/event-queue.ts';
@@ -49,12 +44,17 @@ export function emailConfig(queueUrl: string, overrides: Partial<EmailEdgeSettin
  */
 export function signSlack(body: string, options: { secret?: string; timestamp?: number } = {}): Record<string, string> {
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const signature = createHmac('sha256', options.secret ?? SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex');
+  const signature = createHmac('sha256', options.secret ?? SIGNING_SECRET)
+    .update(`v0:${timestamp}:${body}`)
+    .digest('hex');
   return { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': `v0=${signature}` };
 }
 
 /** A signed POST as Slack sends it: JSON for events, form encoding for the rest. */
-export function slackPost(body: string, options: { form?: boolean; headers?: Record<string, string>; timestamp?: number } = {}): RequestInit {
+export function slackPost(
+  body: string,
+  options: { form?: boolean; headers?: Record<string, string>; timestamp?: number } = {},
+): RequestInit {
   return {
     method: 'POST',
     body,
@@ -76,7 +76,12 @@ export function sqsClient(endpoint: string): SQSClient {
 
 /** The edges' own queue (signed SendMessage over `fetch`), writing to moto, or to `endpoint` when given. */
 export function motoEventQueue(queueUrl: string, options: { endpoint?: string; timeoutMs?: number } = {}): EventQueue {
-  return createSqsEventQueue({ queueUrl, region: MOTO_CLIENT_CONFIG.region, credentials: () => MOTO_CLIENT_CONFIG.credentials, ...options });
+  return createSqsEventQueue({
+    queueUrl,
+    region: MOTO_CLIENT_CONFIG.region,
+    credentials: () => MOTO_CLIENT_CONFIG.credentials,
+    ...options,
+  });
 }
 
 export async function createFifoQueue(sqs: SQSClient, prefix = 'ingress'): Promise<string> {
@@ -128,7 +133,10 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     }),
   );
-  return Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
 /** An address nothing listens on: SQS (or S3) being down. */

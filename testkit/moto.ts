@@ -24,7 +24,10 @@ export const MOTO_CLIENT_CONFIG = {
 export async function startMoto(options: { env?: Record<string, string> } = {}): Promise<MotoServer> {
   const port = await freePort();
   const command = process.env.MOTO_SERVER_PATH ?? 'moto_server';
-  const child: ChildProcess = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } });
+  const child: ChildProcess = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -37,7 +40,10 @@ export async function startMoto(options: { env?: Record<string, string> } = {}):
   const deadline = Date.now() + 30_000;
   for (;;) {
     const ready = await Promise.race([
-      fetch(`${endpoint}/moto-api/`).then((response) => response.ok, () => false),
+      fetch(`${endpoint}/moto-api/`).then(
+        (response) => response.ok,
+        () => false,
+      ),
       exited,
     ]);
     if (ready) break;

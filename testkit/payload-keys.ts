@@ -13,4 +13,6 @@ const codec = createEncryptionCodec(TEST_PAYLOAD_KEYS);
  * histories' payloads. test/local/encrypted-history.test.ts and test/replay/encrypted-replay.test.ts
  * cover the encrypted path end to end.
  */
-export const testDataConverter: DataConverter = { payloadCodecs: [{ encode: async (payloads) => payloads, decode: (payloads) => codec.decode(payloads) }] };
+export const testDataConverter: DataConverter = {
+  payloadCodecs: [{ encode: async (payloads) => payloads, decode: (payloads) => codec.decode(payloads) }],
+};

@@ -1,5 +1,12 @@
 import type { FunctionCall } from '../core/spec.ts';
-import { startGeminiServer, type GeminiReply, type GeminiRequest, type GeminiResponder, type GeminiServer, type ReplyUsage } from '../local/gemini-server.ts';
+import {
+  startGeminiServer,
+  type GeminiReply,
+  type GeminiRequest,
+  type GeminiResponder,
+  type GeminiServer,
+  type ReplyUsage,
+} from '../local/gemini-server.ts';
 
 export type ScriptStep = GeminiReply | ((request: GeminiRequest) => GeminiReply);
 

@@ -38,7 +38,9 @@ export interface StackProcessOptions {
  * data directory and a free console port, with no GOOGLE_API_KEY or TEMPORAL_ADDRESS.
  */
 export async function startStackProcess(options: StackProcessOptions): Promise<StackProcess> {
-  const env: Record<string, string> = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const env: Record<string, string> = Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   delete env.GOOGLE_API_KEY;
   delete env.TEMPORAL_ADDRESS;
   // npm start keeps its own key file under its data directory, as on a developer's machine.
@@ -53,7 +55,10 @@ export async function startStackProcess(options: StackProcessOptions): Promise<S
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const openUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the stack was not ready within ${options.readyTimeoutMs ?? 120_000} ms:\n${output}`)), options.readyTimeoutMs ?? 120_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the stack was not ready within ${options.readyTimeoutMs ?? 120_000} ms:\n${output}`)),
+      options.readyTimeoutMs ?? 120_000,
+    );
     const look = () => {
       const match = /Open the console: (http:\/\/\S+)/.exec(output);
       if (match) {
@@ -102,10 +107,16 @@ export interface ConsoleSlackMessage {
 export function consoleFetch(access: ConsoleAccess, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { 'x-console-token': access.token };
   if (body === undefined) return fetch(`${access.url}${path}`, { headers });
-  return fetch(`${access.url}${path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${access.url}${path}`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
-export async function consoleState(access: ConsoleAccess): Promise<{ slack: ConsoleSlackMessage[]; mail: { direction: string; text: string; threadId: string }[] }> {
+export async function consoleState(
+  access: ConsoleAccess,
+): Promise<{ slack: ConsoleSlackMessage[]; mail: { direction: string; text: string; threadId: string }[] }> {
   const response = await consoleFetch(access, '/api/state');
   return (await response.json()) as { slack: ConsoleSlackMessage[]; mail: { direction: string; text: string; threadId: string }[] };
 }

@@ -40,7 +40,16 @@ export function startWeatherStandIn(): Promise<StandIn> {
     const area = url.searchParams.get('area');
     const features =
       area === 'CA'
-        ? [{ properties: { event: 'Red Flag Warning', headline: 'Red Flag Warning for the Bay Area', severity: 'Severe', areaDesc: 'San Francisco Bay' } }]
+        ? [
+            {
+              properties: {
+                event: 'Red Flag Warning',
+                headline: 'Red Flag Warning for the Bay Area',
+                severity: 'Severe',
+                areaDesc: 'San Francisco Bay',
+              },
+            },
+          ]
         : [];
     return { body: { type: 'FeatureCollection', features } };
   });
@@ -49,8 +58,24 @@ export function startWeatherStandIn(): Promise<StandIn> {
 /** ip-api.com's `/json/{ip}`. */
 export function startIpLocationStandIn(): Promise<StandIn> {
   const known: Record<string, object> = {
-    '8.8.8.8': { city: 'Mountain View', regionName: 'California', region: 'CA', country: 'United States', lat: 37.4, lon: -122.1, timezone: 'America/Los_Angeles' },
-    '1.1.1.1': { city: 'New York', regionName: 'New York', region: 'NY', country: 'United States', lat: 40.7, lon: -74, timezone: 'America/New_York' },
+    '8.8.8.8': {
+      city: 'Mountain View',
+      regionName: 'California',
+      region: 'CA',
+      country: 'United States',
+      lat: 37.4,
+      lon: -122.1,
+      timezone: 'America/Los_Angeles',
+    },
+    '1.1.1.1': {
+      city: 'New York',
+      regionName: 'New York',
+      region: 'NY',
+      country: 'United States',
+      lat: 40.7,
+      lon: -74,
+      timezone: 'America/New_York',
+    },
   };
   return startStandIn((url) => {
     const match = /^\/json\/(.+)$/.exec(url.pathname);

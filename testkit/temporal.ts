@@ -25,7 +25,9 @@ export interface TemporalTestContext {
   /** Starts a worker on the shared bundle; it stops after the file's tests. */
   /** The transcript store the file's workers share (a temporary folder). */
   store: CachedTranscriptStore;
-  startWorker(options: { taskQueue: string; tools: ToolDefinition[]; modelUrl: string; answerStreams?: AnswerStreams } & Partial<AgentWorkerOptions>): Promise<AgentWorker>;
+  startWorker(
+    options: { taskQueue: string; tools: ToolDefinition[]; modelUrl: string; answerStreams?: AnswerStreams } & Partial<AgentWorkerOptions>,
+  ): Promise<AgentWorker>;
 }
 
 /**

@@ -11,7 +11,11 @@ const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url))
  * the agents write with relative paths land (the expenses file). @default this process's
  */
 export function startWorkerProcess(env: Record<string, string>, options: { cwd?: string } = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [WORKER_MAIN], { env: { ...process.env, PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
+  const child = spawn(process.execPath, [WORKER_MAIN], {
+    env: { ...process.env, PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
   return onceReady(child, 'Worker polling', 'worker');
 }
 
@@ -36,8 +40,15 @@ export function onceReady(child: ChildProcess, ready: string, name: string): Pro
  * Runs a program to its end (killed after `timeoutMs`) and gives back its exit code and all it
  * printed: for entries that must refuse to start, with one line.
  */
-export async function runToExit(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
+export async function runToExit(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, args, {
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -12,7 +12,9 @@ const out = resolve(values.out ?? DEFAULT_WORKFLOW_BUNDLE_PATH);
 
 const started = performance.now();
 const code = await buildWorkflowBundle();
-console.error(`Bundled workflows/: ${(Buffer.byteLength(code) / 1024 / 1024).toFixed(1)} MiB in ${Math.round(performance.now() - started)} ms.`);
+console.error(
+  `Bundled workflows/: ${(Buffer.byteLength(code) / 1024 / 1024).toFixed(1)} MiB in ${Math.round(performance.now() - started)} ms.`,
+);
 if (values.replay) {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   try {

@@ -96,7 +96,15 @@ export function isComposedWorker(worker: AgentWorker): boolean {
  */
 export function registryFrom(settings: AgentWorkerSettings, client?: Client): AgentRegistry {
   return createAgentRegistry({
-    ...(client ? { schedules: { client, taskQueue: settings.TEMPORAL_TASK_QUEUE, ...(settings.AGENTS_DEPLOYMENT ? { deployment: settings.AGENTS_DEPLOYMENT } : {}) } } : {}),
+    ...(client
+      ? {
+          schedules: {
+            client,
+            taskQueue: settings.TEMPORAL_TASK_QUEUE,
+            ...(settings.AGENTS_DEPLOYMENT ? { deployment: settings.AGENTS_DEPLOYMENT } : {}),
+          },
+        }
+      : {}),
     ...(settings.DOCS_DIR ? { docsDirectory: settings.DOCS_DIR } : {}),
     ...(settings.NWS_BASE_URL ? { weatherBaseUrl: settings.NWS_BASE_URL } : {}),
     ...(settings.IP_API_BASE_URL ? { ipLocationBaseUrl: settings.IP_API_BASE_URL } : {}),
@@ -112,7 +120,10 @@ export function registryFrom(settings: AgentWorkerSettings, client?: Client): Ag
 export function workerTelemetryFrom(settings: TelemetrySettings): WorkerTelemetry {
   const counts = settings.CLOUDWATCH_METRICS ? createWorkerCounts() : undefined;
   const runtime = runtimeOptions(settings, counts);
-  const tracing = createTracing({ serviceName: 'worker', ...(settings.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT } : {}) });
+  const tracing = createTracing({
+    serviceName: 'worker',
+    ...(settings.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  });
   return { ...(counts ? { counts } : {}), ...(runtime ? { runtime } : {}), ...(tracing ? { tracing } : {}) };
 }
 
@@ -156,7 +167,10 @@ export async function composeWorker(settings: CompositionSettings, deps: Composi
     approvalRecords: createApprovalRecords(records),
     ...(agentSettings.EMAIL_AGENT_DOMAIN ? { agentEmailDomain: agentSettings.EMAIL_AGENT_DOMAIN } : {}),
     // Both are checked against the duration format by the settings schema.
-    conversationDefaults: { idleTimeout: agentSettings.CONVERSATION_IDLE_TIMEOUT as Duration, approvalTimeout: agentSettings.APPROVAL_TIMEOUT as Duration },
+    conversationDefaults: {
+      idleTimeout: agentSettings.CONVERSATION_IDLE_TIMEOUT as Duration,
+      approvalTimeout: agentSettings.APPROVAL_TIMEOUT as Duration,
+    },
     model: {
       apiKey: deps.gemini.apiKey,
       store: createTranscriptStore(transcripts),

@@ -57,7 +57,10 @@ export async function startContainerWorker(settings: WorkerSettings, options: Co
       namespace,
       client,
       payloadKeys: settings.connection.PAYLOAD_KEYS,
-      gemini: { apiKey: settings.connection.GOOGLE_API_KEY, ...(settings.agents.GEMINI_BASE_URL ? { baseUrl: settings.agents.GEMINI_BASE_URL } : {}) },
+      gemini: {
+        apiKey: settings.connection.GOOGLE_API_KEY,
+        ...(settings.agents.GEMINI_BASE_URL ? { baseUrl: settings.agents.GEMINI_BASE_URL } : {}),
+      },
       telemetry: options.telemetry,
       ...(deployment ? { deployment } : {}),
       // Told to stop, it lets running calls finish: a deploy does not cancel a tool halfway.
@@ -95,7 +98,10 @@ export async function startContainerWorker(settings: WorkerSettings, options: Co
 async function connectToTemporal(env: Environment): Promise<{ connection: NativeConnection; namespace: string }> {
   const target = temporalTargetFrom(env);
   try {
-    return { namespace: target.namespace, connection: await connectTo(target, (connectionOptions) => NativeConnection.connect(connectionOptions)) };
+    return {
+      namespace: target.namespace,
+      connection: await connectTo(target, (connectionOptions) => NativeConnection.connect(connectionOptions)),
+    };
   } catch (error) {
     if (error instanceof TemporalConnectionError) throw new ContainerRefused(error.message);
     throw error;
@@ -135,9 +141,20 @@ function publishOperations(
 }
 
 /** A versioned worker may make its own version current once it polls (TEMPORAL_VERSION_PROMOTION). */
-function promote(client: Client, deployment: WorkerDeploymentVersion, promotion: 'first' | 'always' | 'never', log: (line: string) => void): void {
+function promote(
+  client: Client,
+  deployment: WorkerDeploymentVersion,
+  promotion: 'first' | 'always' | 'never',
+  log: (line: string) => void,
+): void {
   promoteVersion(client, deployment, promotion).then(
-    (outcome) => log(`Version ${deployment.buildId}: ${outcome === 'left-to-the-commands' ? 'not made current (promotion ' + promotion + '); npm run deployment -- current makes it so' : outcome}.`),
-    (error: unknown) => log(`Version ${deployment.buildId} could not be made current (${(error as Error).message.split('\n')[0]}); npm run deployment -- current ${deployment.buildId} does it by hand.`),
+    (outcome) =>
+      log(
+        `Version ${deployment.buildId}: ${outcome === 'left-to-the-commands' ? 'not made current (promotion ' + promotion + '); npm run deployment -- current makes it so' : outcome}.`,
+      ),
+    (error: unknown) =>
+      log(
+        `Version ${deployment.buildId} could not be made current (${(error as Error).message.split('\n')[0]}); npm run deployment -- current ${deployment.buildId} does it by hand.`,
+      ),
   );
 }

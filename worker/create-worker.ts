@@ -181,7 +181,11 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const agents = [...(options.agents ?? [])];
   for (const line of modelWarningsAtStart(agents)) (options.warn ?? console.warn)(line);
   const approvalRecords = options.approvalRecords ?? createApprovalRecords(createMemoryRecordFiles());
-  const { close: closeMcp, ...mcpActivities } = createMcpActivities({ store: options.model.store, servers: mcpServersFor(agents, options.mcpServers), approvals: approvalRecords });
+  const { close: closeMcp, ...mcpActivities } = createMcpActivities({
+    store: options.model.store,
+    servers: mcpServersFor(agents, options.mcpServers),
+    approvals: approvalRecords,
+  });
   const modelTaskQueue = options.modelTaskQueue ?? `${options.taskQueue}-model`;
   // Model calls on the main queue: one worker, and eager dispatch for the model call too.
   const modelOnMain = modelTaskQueue === options.taskQueue;
@@ -254,14 +258,22 @@ function mcpServersFor(agents: AgentDefinition[], extra: Record<string, WorkerMc
 /** The model call, measured (tokens, cost, counts) and spaced by this process's share of the rate limit. */
 function modelActivitiesFor(options: AgentWorkerOptions): ModelActivities {
   const counts = options.counts;
-  const callModel = measuredModel(options.model.store, createModelActivities(options.model).callModel, () => Context.current().metricMeter, counts && ((outcome) => counts.modelCall(outcome)));
+  const callModel = measuredModel(
+    options.model.store,
+    createModelActivities(options.model).callModel,
+    () => Context.current().metricMeter,
+    counts && ((outcome) => counts.modelCall(outcome)),
+  );
   const perWorker = modelCallsPerProcess(options);
   // One limiter for every model call of this process, local activities and the model queue's alike.
   return { callModel: perWorker ? rateLimited(createRateLimiter(perWorker), callModel) : callModel };
 }
 
 /** Every activity of the main worker but MCP's: transcript, model, tools, approvals, agents, replies, conversations, versions, ambient runs. */
-function mainActivities(options: AgentWorkerOptions, parts: { agents: AgentDefinition[]; approvalRecords: ApprovalRecords; modelActivities: ModelActivities }): object {
+function mainActivities(
+  options: AgentWorkerOptions,
+  parts: { agents: AgentDefinition[]; approvalRecords: ApprovalRecords; modelActivities: ModelActivities },
+): object {
   const { store } = options.model;
   const { agents, approvalRecords } = parts;
   const tools = [...(options.tools ?? []), ...toolsOf(agents)];
@@ -276,7 +288,10 @@ function mainActivities(options: AgentWorkerOptions, parts: { agents: AgentDefin
     ...createApprovalActivities(tools, store),
     ...createAgentActivities(agents),
     ...createReplyActivities(replyAdapters, { loadArguments: (ref) => store.get(ref) }),
-    ...createConversationActivities(options.conversationIndex ?? createConversationIndex(createMemoryRecordFiles()), options.conversationDefaults),
+    ...createConversationActivities(
+      options.conversationIndex ?? createConversationIndex(createMemoryRecordFiles()),
+      options.conversationDefaults,
+    ),
     // Versioned conversations only call it, with the worker's own client.
     ...createVersionActivities(),
     ...createAmbientActivities({

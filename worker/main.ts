@@ -20,7 +20,12 @@ if (telemetry.runtime) Runtime.install(telemetry.runtime);
 // Connect and create; an expected refusal (an unreachable address, a refused certificate, a
 // namespace without the search attributes) is one line naming the fix, no stack trace.
 const log = (line: string) => console.error(line);
-const container = await startContainerWorker(settings, { env: process.env, telemetry, ...(workflowBundle ? { workflowBundle } : {}), log }).catch((error: unknown) => {
+const container = await startContainerWorker(settings, {
+  env: process.env,
+  telemetry,
+  ...(workflowBundle ? { workflowBundle } : {}),
+  log,
+}).catch((error: unknown) => {
   if (!(error instanceof ContainerRefused)) throw error;
   console.error(`Worker not started. ${error.message}`);
   process.exit(1);

@@ -60,7 +60,10 @@ export function modelRefusedLine(model: string, status: number, said: string): s
 /** A 404 from a model's endpoint is about the model; a 400 is when Gemini's message names it. */
 function refusesModel(status: number | undefined, message: string, model: string): boolean {
   if (status === 404) return true;
-  return status === 400 && (message.includes(`models/${model}`) || /\bmodel\b.*\b(not found|not supported|unsupported|deprecated|shut ?down)/i.test(message));
+  return (
+    status === 400 &&
+    (message.includes(`models/${model}`) || /\bmodel\b.*\b(not found|not supported|unsupported|deprecated|shut ?down)/i.test(message))
+  );
 }
 
 /** Gemini's own words: the `error.message` of its JSON body when the SDK passes the body on. */

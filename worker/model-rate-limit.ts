@@ -48,7 +48,9 @@ export function modelCallsPerProcess(options: {
   let share: number | undefined;
   if (options.modelCallsPerSecond) {
     if (!options.maxWorkers || !(options.maxWorkers >= 1)) {
-      throw new Error('modelCallsPerSecond is shared by every worker process: set maxWorkers (WORKER_MAX_COUNT), the most processes the deployment runs at once.');
+      throw new Error(
+        'modelCallsPerSecond is shared by every worker process: set maxWorkers (WORKER_MAX_COUNT), the most processes the deployment runs at once.',
+      );
     }
     share = options.modelCallsPerSecond / options.maxWorkers;
   }

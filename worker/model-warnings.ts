@@ -17,7 +17,11 @@ export function modelWarningsAtStart(agents: Iterable<AgentDefinition>, now = Da
   };
   for (const agent of agents) visit(agent);
   return [...users].flatMap(([model, names]) => {
-    const warning = modelWarning(model, now, `GEMINI_MODEL, or the "model" of agent${names.length > 1 ? 's' : ''} ${names.map((name) => `"${name}"`).join(', ')}`);
+    const warning = modelWarning(
+      model,
+      now,
+      `GEMINI_MODEL, or the "model" of agent${names.length > 1 ? 's' : ''} ${names.map((name) => `"${name}"`).join(', ')}`,
+    );
     return warning ? [warning] : [];
   });
 }

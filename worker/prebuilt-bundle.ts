@@ -8,6 +8,9 @@ import { ConfigError } from '../config/load-settings.ts';
  */
 export function prebuiltWorkflowBundle(path: string | undefined): { codePath: string } | undefined {
   if (!path) return undefined;
-  if (!existsSync(path)) throw new ConfigError(`WORKFLOW_BUNDLE_PATH=${path} does not exist: build it with npm run build:workflows, or unset WORKFLOW_BUNDLE_PATH to bundle at start.`);
+  if (!existsSync(path))
+    throw new ConfigError(
+      `WORKFLOW_BUNDLE_PATH=${path} does not exist: build it with npm run build:workflows, or unset WORKFLOW_BUNDLE_PATH to bundle at start.`,
+    );
   return { codePath: path };
 }

@@ -27,8 +27,15 @@ export async function syncSchedulesAtStart(options: SyncAtStartOptions): Promise
     return undefined;
   }
   try {
-    const summary = await syncSchedules({ client: options.client, taskQueue, ...(options.deployment ? { deployment: options.deployment } : {}), agents: options.agents });
-    const conflicts = summary.conflicts.length ? `; left alone, held by schedules sync did not create: ${summary.conflicts.join(', ')}` : '';
+    const summary = await syncSchedules({
+      client: options.client,
+      taskQueue,
+      ...(options.deployment ? { deployment: options.deployment } : {}),
+      agents: options.agents,
+    });
+    const conflicts = summary.conflicts.length
+      ? `; left alone, held by schedules sync did not create: ${summary.conflicts.join(', ')}`
+      : '';
     options.log(
       `Schedules synced for task queue "${taskQueue}": ${summary.created.length} created, ${summary.updated.length} updated, ${summary.deleted.length} deleted, ${summary.unchanged.length} unchanged${conflicts}.`,
     );
@@ -36,7 +43,9 @@ export async function syncSchedulesAtStart(options: SyncAtStartOptions): Promise
   } catch (error) {
     const message = describe(error);
     // Temporal Cloud refuses schedule calls to credentials with only Read on the namespace.
-    const hint = /permission|denied|unauthori[sz]ed/i.test(message) ? " The worker's Temporal credentials need the namespace's Write permission." : '';
+    const hint = /permission|denied|unauthori[sz]ed/i.test(message)
+      ? " The worker's Temporal credentials need the namespace's Write permission."
+      : '';
     options.log(`Schedules not synced (the worker runs on; npm run schedules -- sync retries): ${message}.${hint}`);
     return undefined;
   }
@@ -45,7 +54,11 @@ export async function syncSchedulesAtStart(options: SyncAtStartOptions): Promise
 /** The SDK's message says what it tried ("Failed to describe schedule"); the gRPC cause says why. */
 function describe(error: unknown): string {
   const messages: string[] = [];
-  for (let current = error as { message?: string; cause?: unknown } | undefined; current && messages.length < 4; current = current.cause as typeof current) {
+  for (
+    let current = error as { message?: string; cause?: unknown } | undefined;
+    current && messages.length < 4;
+    current = current.cause as typeof current
+  ) {
     if (current.message) messages.push(current.message.split('\n')[0]!.replace(/\.$/, ''));
   }
   return messages.join(': ') || String(error);

@@ -21,7 +21,11 @@ export const REPLAY_HISTORIES_DIR = fileURLToPath(new URL('../test/replay/histor
 
 /** Bundles `workflows/` with the workflow interceptors, as the worker would at start. */
 export async function buildWorkflowBundle(): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: quietLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
+    logger: quietLogger,
+  });
   return code;
 }
 
@@ -43,7 +47,11 @@ export async function replayRecordedHistories(code: string, directory: string): 
   for (const file of files) {
     const { workflowId, history } = loadRecordedHistory(join(directory, file));
     // The worker's sinks as it runs untraced: the bundle's interceptors name the span exporter.
-    await Worker.runReplayHistory({ workflowBundle: { code }, sinks: tracingWorkerOptions(undefined).sinks, replayName: file }, history, workflowId);
+    await Worker.runReplayHistory(
+      { workflowBundle: { code }, sinks: tracingWorkerOptions(undefined).sinks, replayName: file },
+      history,
+      workflowId,
+    );
   }
   return files;
 }

@@ -16,7 +16,16 @@ import { BUDGET_EXCEEDED, perRunMessage } from '../core/budgets.ts';
 import { MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../core/contracts/mcp.ts';
 import type { TranscriptActivities } from '../core/contracts/transcript.ts';
 import { durationMs } from '../core/duration.ts';
-import { addUsage, MAX_TOOL_CALLS_PER_STEP, ZERO_USAGE, type AgentSpec, type Content, type MessageRef, type TokenUsage, type ToolResultRef } from '../core/spec.ts';
+import {
+  addUsage,
+  MAX_TOOL_CALLS_PER_STEP,
+  ZERO_USAGE,
+  type AgentSpec,
+  type Content,
+  type MessageRef,
+  type TokenUsage,
+  type ToolResultRef,
+} from '../core/spec.ts';
 import { TURN_PROGRESS_SIGNAL, type TurnProgress } from '../core/conversation.ts';
 import { PROGRESS_QUERY, summarise, toolStepOutput, type RunEvent } from '../core/run-events.ts';
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
@@ -112,7 +121,9 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   // Only the turn's own run streams its answer into the thread; sub-agents answer their parent.
   const conversation = input.conversation;
   const streamTarget =
-    conversation?.reportProgress && conversation.replyKey && conversation.channel.kind === 'slack' ? { stream: { channel: conversation.channel, key: conversation.replyKey } } : {};
+    conversation?.reportProgress && conversation.replyKey && conversation.channel.kind === 'slack'
+      ? { stream: { channel: conversation.channel, key: conversation.replyKey } }
+      : {};
   const emit = (event: RunEvent) => {
     eventOffset += pushBounded(events, event, MAX_EVENTS_KEPT);
     report(event);
@@ -162,7 +173,12 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       usage: state.usage,
       transcriptHead: state.head,
       continuedCount: state.continuedCount,
-      spentBy: { agent: spec.name, model: spec.model, ...(input.conversation?.requesters?.[0] ? { person: input.conversation.requesters[0] } : {}), depth: input.depth ?? 0 },
+      spentBy: {
+        agent: spec.name,
+        model: spec.model,
+        ...(input.conversation?.requesters?.[0] ? { person: input.conversation.requesters[0] } : {}),
+        depth: input.depth ?? 0,
+      },
     };
   };
   const timeBudget = createDeadline(deadline);
@@ -172,14 +188,18 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     spec.budget?.perPersonPerDay !== undefined || spec.budget?.perAgentPerDay !== undefined
       ? { budget: { ...(input.conversation?.requesters?.[0] ? { person: input.conversation.requesters[0] } : {}) } }
       : {};
-  const timeLimit = () => finish('max_duration', `I stopped because this run reached its time limit of ${String(spec.limits.maxDuration)}.`);
+  const timeLimit = () =>
+    finish('max_duration', `I stopped because this run reached its time limit of ${String(spec.limits.maxDuration)}.`);
 
   for (;;) {
     if (state.steps >= spec.limits.maxSteps) {
       return finish('max_steps', `I stopped after ${state.steps} steps, the step limit of this agent, before reaching an answer.`);
     }
     if (state.usage.totalTokens >= spec.limits.maxTokens) {
-      return finish('max_tokens', `I stopped after using ${state.usage.totalTokens} tokens, over this agent's limit of ${spec.limits.maxTokens}.`);
+      return finish(
+        'max_tokens',
+        `I stopped after using ${state.usage.totalTokens} tokens, over this agent's limit of ${spec.limits.maxTokens}.`,
+      );
     }
     if (Date.now() >= deadline()) return timeLimit();
     const perRun = spec.budget?.perRun;
@@ -196,14 +216,23 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
 
     state.steps += 1;
     emit({ kind: 'model', step: state.steps });
-    const modelInput = { specRef: state.specRef, head: state.head, ...(state.pending.length ? { toolResults: state.pending } : {}), ...streamTarget, ...dailyBudget };
+    const modelInput = {
+      specRef: state.specRef,
+      head: state.head,
+      ...(state.pending.length ? { toolResults: state.pending } : {}),
+      ...streamTarget,
+      ...dailyBudget,
+    };
     let step;
     try {
       // A local call ends at the deadline by itself; a scope around it would only cost promises.
       step = callModel.local ? await callModel(modelInput, deadline()) : await timeBudget.within(() => callModel(modelInput, deadline()));
     } catch (error) {
       // A daily cap refused the call: the person reads which cap and when it resets; the run ends cleanly.
-      const refusal = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === BUDGET_EXCEEDED ? error.cause.message : undefined;
+      const refusal =
+        error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === BUDGET_EXCEEDED
+          ? error.cause.message
+          : undefined;
       if (refusal !== undefined) return finish('budget', refusal);
       throw error;
     }
@@ -238,7 +267,11 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     const cap = spec.limits.maxToolCallsPerStep ?? MAX_TOOL_CALLS_PER_STEP;
     const calls = step.calls.slice(0, cap);
     const skipped = step.calls.slice(cap).map((call) => {
-      const result = failed(call, 'TooManyToolCalls', `One step may make at most ${cap} tool calls and this one made ${step.calls.length}; this call did not run. Make fewer calls at a time.`);
+      const result = failed(
+        call,
+        'TooManyToolCalls',
+        `One step may make at most ${cap} tool calls and this one made ${step.calls.length}; this call did not run. Make fewer calls at a time.`,
+      );
       emit({ kind: 'tool_result', step: state.steps, tool: call.name, ok: false, excerpt: result.excerpt });
       return result;
     });
@@ -284,7 +317,13 @@ function progressReporter(conversation: RunConversation | undefined): (event: Ru
     // One more signal per step, of a bounded size: the reported call's redacted excerpt, or its error type.
     if (event.kind === 'tool_result' && event.step === lastToolStep && event.tool === reportedTool) {
       reportedTool = undefined;
-      progress = { runWorkflowId: workflowInfo().workflowId, step: event.step, state: 'tool', tools: [event.tool], output: toolStepOutput(event) };
+      progress = {
+        runWorkflowId: workflowInfo().workflowId,
+        step: event.step,
+        state: 'tool',
+        tools: [event.tool],
+        output: toolStepOutput(event),
+      };
     }
     if (progress) void handle.signal(TURN_PROGRESS_SIGNAL, progress).catch(() => undefined);
   };

@@ -64,7 +64,10 @@ export async function ambientRun(input: AmbientRunInput): Promise<AmbientRunResu
   const previous = info.lastResult as AmbientRunResult | undefined;
   const runAt = new Date().toISOString();
 
-  const [spec, begun] = await Promise.all([shared.resolveAgent({ name: agent }), ambient[AMBIENT_BEGIN_ACTIVITY]({ agent, trigger, workflowId })]);
+  const [spec, begun] = await Promise.all([
+    shared.resolveAgent({ name: agent }),
+    ambient[AMBIENT_BEGIN_ACTIVITY]({ agent, trigger, workflowId }),
+  ]);
   const memory = begun.memory;
   const cursor = previous?.cursor ?? memory?.cursor;
 
@@ -92,7 +95,13 @@ export async function ambientRun(input: AmbientRunInput): Promise<AmbientRunResu
           args: [
             {
               spec,
-              prompt: ambientPrompt({ agent, trigger, now: runAt, ...(memory ? { memory } : {}), ...(verdict.context ? { checkContext: verdict.context } : {}) }),
+              prompt: ambientPrompt({
+                agent,
+                trigger,
+                now: runAt,
+                ...(memory ? { memory } : {}),
+                ...(verdict.context ? { checkContext: verdict.context } : {}),
+              }),
               conversation: {
                 workflowId,
                 channel: begun.approvalChannel,
@@ -123,7 +132,12 @@ export async function ambientRun(input: AmbientRunInput): Promise<AmbientRunResu
         });
         if (delivered.kind === 'email') emailThreadRoot = delivered.threadRoot;
         // A reply to the post opens an ordinary conversation that starts from this run's transcript.
-        await shared[SAVE_CONVERSATION_ACTIVITY]({ conversationId: delivered.conversationId, transcriptHead: run.transcriptHead, turns: 0, messageIds: [] });
+        await shared[SAVE_CONVERSATION_ACTIVITY]({
+          conversationId: delivered.conversationId,
+          transcriptHead: run.transcriptHead,
+          turns: 0,
+          messageIds: [],
+        });
         result = {
           outcome: 'posted',
           ...(nextCursor !== undefined ? { cursor: nextCursor } : {}),
@@ -137,7 +151,11 @@ export async function ambientRun(input: AmbientRunInput): Promise<AmbientRunResu
     reason = describe(error);
     log.warn('Ambient run failed', { agent, trigger: trigger.id, error: reason });
     // The old cursor goes on: what this run could not report, the next one finds again.
-    result = { outcome: 'failed', ...(cursor !== undefined ? { cursor } : {}), summary: summarise(`The run failed: ${reason}`, MAX_AMBIENT_SUMMARY_CHARS) };
+    result = {
+      outcome: 'failed',
+      ...(cursor !== undefined ? { cursor } : {}),
+      summary: summarise(`The run failed: ${reason}`, MAX_AMBIENT_SUMMARY_CHARS),
+    };
   }
 
   await ambient[AMBIENT_REMEMBER_ACTIVITY]({
@@ -159,7 +177,9 @@ function quiet(reason: string, cursor: string | undefined): AmbientRunResult {
 }
 
 function postedAt(delivered: AmbientDelivered): NonNullable<AmbientRunResult['posted']> {
-  return delivered.kind === 'slack' ? { kind: 'slack', channel: delivered.channelId, ts: delivered.ts } : { kind: 'email', messageId: delivered.messageId };
+  return delivered.kind === 'slack'
+    ? { kind: 'slack', channel: delivered.channelId, ts: delivered.ts }
+    : { kind: 'email', messageId: delivered.messageId };
 }
 
 function describe(error: unknown): string {

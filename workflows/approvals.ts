@@ -1,4 +1,15 @@
-import { ApplicationFailure, condition, defineSignal, defineUpdate, getExternalWorkflowHandle, metricMeter, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  defineSignal,
+  defineUpdate,
+  getExternalWorkflowHandle,
+  metricMeter,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   APPROVAL_CLOSED_SIGNAL,
   APPROVAL_REQUESTED_SIGNAL,
@@ -89,7 +100,8 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       // A decision for a request this run does not wait for, or of no shape, never reaches history.
       validator: (verdict) => {
         if (verdict?.decision !== 'approve' && verdict?.decision !== 'deny') throw new Error('A decision is "approve" or "deny".');
-        if (typeof verdict.approver !== 'string' || verdict.approver.trim() === '' || typeof verdict.decidedAt !== 'string') throw new Error('A decision names its approver and time.');
+        if (typeof verdict.approver !== 'string' || verdict.approver.trim() === '' || typeof verdict.decidedAt !== 'string')
+          throw new Error('A decision names its approver and time.');
         if (!isWaiting(verdict.requestId)) throw new Error(`This run does not wait for approval request ${verdict.requestId}.`);
       },
     },
@@ -97,7 +109,8 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
 
   /** Status updates go one at a time, in order, so a later one never lands before an earlier one. */
   const postStatus = async (status: TurnStatus) => {
-    if (conversation?.replyKey) await postReply(REPLY_STATUS_ACTIVITY, { channel: conversation.channel, key: conversation.replyKey, status });
+    if (conversation?.replyKey)
+      await postReply(REPLY_STATUS_ACTIVITY, { channel: conversation.channel, key: conversation.replyKey, status });
   };
 
   return {
@@ -128,7 +141,11 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       // A request that could not be posted for another reason (the channel down) times out, and the model hears that.
       const { runWorkflowId: _run, agent: _agent, target: _target, ...asked } = requested;
       // Arguments stored by reference are read by the reply step: the person sees them, never the reference.
-      const request: ApprovalRequest = { ...asked, conversationId: conversation.workflowId, ...(call.args === undefined && call.argsRef ? { argsRef: call.argsRef } : {}) };
+      const request: ApprovalRequest = {
+        ...asked,
+        conversationId: conversation.workflowId,
+        ...(call.args === undefined && call.argsRef ? { argsRef: call.argsRef } : {}),
+      };
       let notShown: string | undefined;
       await postReply(REPLY_APPROVAL_ACTIVITY, { channel: conversation.channel, request }, { requestId }, (failure) => {
         const cause = failure.cause;
@@ -144,7 +161,9 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       // The request's message then shows how it ended, without its buttons. Not awaited: the
       // call runs, or the model hears why not, while the channel is told.
       const ended = (how: ApprovalEnded) => {
-        void postReply(REPLY_APPROVAL_ENDED_ACTIVITY, { channel: conversation.channel, request, ended: how }, { requestId }).catch(() => undefined);
+        void postReply(REPLY_APPROVAL_ENDED_ACTIVITY, { channel: conversation.channel, request, ended: how }, { requestId }).catch(
+          () => undefined,
+        );
       };
       const askedAt = Date.now();
       openSince.set(requestId, askedAt);
@@ -159,8 +178,16 @@ export function openApprovalDesk(conversation: RunConversation | undefined, emit
       }
       const verdict = waiting.get(requestId);
       waiting.delete(requestId);
-      const waited = metricMeter.createHistogram(APPROVAL_WAIT_METRIC, 'int', 'ms', 'How long approval requests waited, to the decision or the timeout');
-      waited.record(Date.now() - askedAt, { agent: spec.name, outcome: decided && verdict ? (verdict.decision === 'approve' ? 'approved' : 'denied') : 'timed_out' });
+      const waited = metricMeter.createHistogram(
+        APPROVAL_WAIT_METRIC,
+        'int',
+        'ms',
+        'How long approval requests waited, to the decision or the timeout',
+      );
+      waited.record(Date.now() - askedAt, {
+        agent: spec.name,
+        outcome: decided && verdict ? (verdict.decision === 'approve' ? 'approved' : 'denied') : 'timed_out',
+      });
       if (!decided || !verdict) {
         emit({ kind: 'approval', step, tool: tool.name, requestId, outcome: 'timed_out' });
         await conversationHandle.signal(approvalClosedSignal, { requestId, outcome: 'timed_out' }).catch(() => undefined);

@@ -41,10 +41,11 @@ export interface AskingTurn {
   spec?: AgentSpec;
 }
 
-const { [RECORD_APPROVAL_ACTIVITY]: recordApproval, [DELIVER_APPROVAL_ACTIVITY]: deliverApproval } = proxyActivities<ApprovalRecordActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 10 },
-});
+const { [RECORD_APPROVAL_ACTIVITY]: recordApproval, [DELIVER_APPROVAL_ACTIVITY]: deliverApproval } =
+  proxyActivities<ApprovalRecordActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 10 },
+  });
 
 export interface ApprovalBook {
   /** Whether a request of `turn` waits for a person. */
@@ -96,14 +97,20 @@ export function openApprovalBook(currentTurn: () => AskingTurn | undefined, deci
           });
         } catch (error) {
           if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
-          throw ApplicationFailure.nonRetryable(`The approval could not be recorded (${error.cause?.message ?? error.message}); the call will not run.`, 'ApprovalNotRecorded');
+          throw ApplicationFailure.nonRetryable(
+            `The approval could not be recorded (${error.cause?.message ?? error.message}); the call will not run.`,
+            'ApprovalNotRecorded',
+          );
         }
       }
       try {
         await deliverApproval({ runWorkflowId: request.runWorkflowId, verdict: recorded });
       } catch (error) {
         if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
-        throw ApplicationFailure.nonRetryable(error.cause?.message ?? `The run that asked (${request.runWorkflowId}) no longer waits.`, 'ApprovalNoLongerPending');
+        throw ApplicationFailure.nonRetryable(
+          error.cause?.message ?? `The run that asked (${request.runWorkflowId}) no longer waits.`,
+          'ApprovalNoLongerPending',
+        );
       }
       return recorded;
     },
@@ -113,7 +120,8 @@ export function openApprovalBook(currentTurn: () => AskingTurn | undefined, deci
         if (decision?.decision !== 'approve' && decision?.decision !== 'deny') throw new Error('A decision is "approve" or "deny".');
         const request = pending.get(decision.requestId);
         if (!request) {
-          if (closed.has(decision.requestId)) throw new Error(`Approval request ${decision.requestId} has already been decided or has expired.`);
+          if (closed.has(decision.requestId))
+            throw new Error(`Approval request ${decision.requestId} has already been decided or has expired.`);
           throw new Error(`There is no approval request ${decision.requestId} in this conversation.`);
         }
         if (!mayApprove(decision.approver ?? '', request.approvers, [])) {

@@ -21,7 +21,8 @@ const SLACK_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function validContext(context: ConversationContext | undefined): void {
   const channelOk = context?.channelId === undefined || SLACK_ID.test(context.channelId);
   const entities = context?.entities;
-  const entitiesOk = entities === undefined || (Array.isArray(entities) && entities.length <= MAX_VIEW_ENTITIES && entities.every(validEntity));
+  const entitiesOk =
+    entities === undefined || (Array.isArray(entities) && entities.length <= MAX_VIEW_ENTITIES && entities.every(validEntity));
   if (!context || !channelOk || !entitiesOk || (context.channelId === undefined && entities === undefined)) {
     throw new Error('Context names no Slack channel or entities.');
   }

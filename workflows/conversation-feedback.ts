@@ -16,7 +16,11 @@ export function acceptFeedback(state: ConversationState, intake: Intake): void {
       const summary = intake.summaryOf(turn);
       const latest = { ...summary.feedback?.by, [by]: value };
       const votes = Object.values(latest);
-      summary.feedback = { positive: votes.filter((vote) => vote === 'positive').length, negative: votes.filter((vote) => vote === 'negative').length, by: latest };
+      summary.feedback = {
+        positive: votes.filter((vote) => vote === 'positive').length,
+        negative: votes.filter((vote) => vote === 'negative').length,
+        by: latest,
+      };
       return summary.feedback;
     },
     {

@@ -90,12 +90,21 @@ export function openIntake(state: ConversationState, carried: CarriedIntake | un
         if (typeof message.text !== 'string') throw new Error(`Message ${message.id} has no text.`);
         if (typeof message.user?.id !== 'string' || message.user.id === '') throw new Error(`Message ${message.id} names no user.`);
         if (queue.length >= MAX_QUEUED_MESSAGES && !recent.has(message.id)) {
-          throw new Error(`${MAX_QUEUED_MESSAGES} messages are already waiting in this conversation; send this one after the current turn.`);
+          throw new Error(
+            `${MAX_QUEUED_MESSAGES} messages are already waiting in this conversation; send this one after the current turn.`,
+          );
         }
       },
     },
   );
   setHandler(turnsQuery, () => summaries);
 
-  return { queue, summaries, summaryOf, remember, recentMessageIds: () => [...recent], traceContextOf: (queued) => traceContexts.get(queued) };
+  return {
+    queue,
+    summaries,
+    summaryOf,
+    remember,
+    recentMessageIds: () => [...recent],
+    traceContextOf: (queued) => traceContexts.get(queued),
+  };
 }

@@ -24,7 +24,12 @@ export interface StatusMirror {
  * then one post at a time and only the newest state; the adapter throttles further. Quiet
  * while an approval waits: the run posts that status itself.
  */
-export function mirrorStatus(target: StatusTarget, running: () => RunningTurn | undefined, waitingForApproval: () => boolean, title?: string): StatusMirror {
+export function mirrorStatus(
+  target: StatusTarget,
+  running: () => RunningTurn | undefined,
+  waitingForApproval: () => boolean,
+  title?: string,
+): StatusMirror {
   const thinking = postReply(REPLY_STATUS_ACTIVITY, { ...target, status: { state: 'thinking', step: 1, ...(title ? { title } : {}) } });
   let turnOver = false;
   const mirroring = (async () => {
@@ -33,7 +38,10 @@ export function mirrorStatus(target: StatusTarget, running: () => RunningTurn | 
     for (;;) {
       await condition(() => {
         const turn = running();
-        return turnOver || (turn !== undefined && !waitingForApproval() && (turn.unshownTool !== undefined || statusKey(turn.progress) !== shown));
+        return (
+          turnOver ||
+          (turn !== undefined && !waitingForApproval() && (turn.unshownTool !== undefined || statusKey(turn.progress) !== shown))
+        );
       });
       const turn = running();
       if (turnOver || !turn) return;

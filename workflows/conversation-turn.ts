@@ -10,7 +10,15 @@ import {
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
-import { STOP_UPDATE, TURN_PROGRESS_SIGNAL, type ConversationOptions, type ConversationStart, type StopRequest, type StopResult, type TurnProgress } from '../core/conversation.ts';
+import {
+  STOP_UPDATE,
+  TURN_PROGRESS_SIGNAL,
+  type ConversationOptions,
+  type ConversationStart,
+  type StopRequest,
+  type StopResult,
+  type TurnProgress,
+} from '../core/conversation.ts';
 import { isAmong, namedApprovers } from '../core/approval-policy.ts';
 import type { AgentActivities } from '../core/contracts/agents.ts';
 import { SAVE_CONVERSATION_ACTIVITY, type ConversationStoreActivities } from '../core/contracts/conversations.ts';
@@ -35,7 +43,9 @@ const ANSWER_EXCERPT = 300;
 /** Slack's session titles take at most 200 characters. */
 const SESSION_TITLE_CHARS = 200;
 
-const activities = proxyActivities<Pick<ConversationStoreActivities, typeof SAVE_CONVERSATION_ACTIVITY> & AgentActivities & TranscriptActivities>({
+const activities = proxyActivities<
+  Pick<ConversationStoreActivities, typeof SAVE_CONVERSATION_ACTIVITY> & AgentActivities & TranscriptActivities
+>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
@@ -55,7 +65,11 @@ export function acceptTurnControls(state: ConversationState): void {
         const { running } = state;
         // The click reached nobody else: the person is told in the thread, and the turn goes on.
         if (running.channel) {
-          await postReply(REPLY_ANSWER_ACTIVITY, { channel: running.channel, key: `${state.workflowId}#${running.turn}/stop-refused/${request?.by ?? ''}`, text: STOP_REFUSED_TEXT });
+          await postReply(REPLY_ANSWER_ACTIVITY, {
+            channel: running.channel,
+            key: `${state.workflowId}#${running.turn}/stop-refused/${request?.by ?? ''}`,
+            text: STOP_REFUSED_TEXT,
+          });
         }
         return { stopped: false, turn: running.turn, refused: refusal };
       }
@@ -137,14 +151,29 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
   const authors = [...new Set(batch.map(({ message }) => message.user.id))];
   const summary = Object.assign(intake.summaryOf(turn), { status: 'running', runWorkflowId, startedAt: new Date().toISOString() } as const);
   const scope = new CancellationScope();
-  const running: RunningTurn = { turn, scope, runWorkflowId, approvers, configured, requesters, progress: { step: 0, state: 'thinking' }, channel };
+  const running: RunningTurn = {
+    turn,
+    scope,
+    runWorkflowId,
+    approvers,
+    configured,
+    requesters,
+    progress: { step: 0, state: 'thinking' },
+    channel,
+  };
   state.running = running;
-  const asked = batch.length === 1 ? last.text : batch.map(({ message }) => `${message.user.name ?? message.user.id}: ${message.text}`).join('\n\n');
+  const asked =
+    batch.length === 1 ? last.text : batch.map(({ message }) => `${message.user.name ?? message.user.id}: ${message.text}`).join('\n\n');
   // A context change since the last turn is told once, ahead of the question.
   const prompt = state.context ? `${contextLine(state.context)}\n\n${asked}` : asked;
   state.context = undefined;
   // A Slack agent session takes its title from what the thread asked first (Slack ignores it once the session exists).
-  const status = mirrorStatus({ channel, key }, () => state.running, () => approvals.waitingIn(turn), summarise(batch[0]!.message.text, SESSION_TITLE_CHARS));
+  const status = mirrorStatus(
+    { channel, key },
+    () => state.running,
+    () => approvals.waitingIn(turn),
+    summarise(batch[0]!.message.text, SESSION_TITLE_CHARS),
+  );
 
   let result: AgentRunResult | undefined;
   let failure: string | undefined;
@@ -195,7 +224,15 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
     const at = new Date().toISOString();
     await Promise.all(
       withdrawn.map(({ requestId, tool, args, approvers, expiresAt }) =>
-        postReply(REPLY_APPROVAL_ENDED_ACTIVITY, { channel, request: { requestId, conversationId: workflowId, tool, args, approvers, expiresAt }, ended: { outcome: 'withdrawn', at } }, { requestId }),
+        postReply(
+          REPLY_APPROVAL_ENDED_ACTIVITY,
+          {
+            channel,
+            request: { requestId, conversationId: workflowId, tool, args, approvers, expiresAt },
+            ended: { outcome: 'withdrawn', at },
+          },
+          { requestId },
+        ),
       ),
     );
   }
@@ -217,22 +254,40 @@ async function answerQueued({ state, intake, approvals, start, settings }: TurnC
     ]);
   } else {
     // The run's own messages are dropped whole; the transcript records the question and why it has no answer.
-    const note = failure === undefined ? `(Stopped${stop?.by ? ` by ${stop.by}` : ''} before answering.)` : `(This turn failed: ${failure})`;
+    const note =
+      failure === undefined ? `(Stopped${stop?.by ? ` by ${stop.by}` : ''} before answering.)` : `(This turn failed: ${failure})`;
     const head = state.transcriptHead;
     state.transcriptHead = (
-      await activities.appendToTranscript({ ...(head ? { head } : {}), messages: [{ role: 'user', parts: [{ text: prompt }] }, { role: 'model', parts: [{ text: note }] }] })
+      await activities.appendToTranscript({
+        ...(head ? { head } : {}),
+        messages: [
+          { role: 'user', parts: [{ text: prompt }] },
+          { role: 'model', parts: [{ text: note }] },
+        ],
+      })
     ).head;
-    Object.assign(summary, { status: failure === undefined ? 'stopped' : 'failed', answerExcerpt: summarise(note, ANSWER_EXCERPT), finishedAt: new Date().toISOString() });
+    Object.assign(summary, {
+      status: failure === undefined ? 'stopped' : 'failed',
+      answerExcerpt: summarise(note, ANSWER_EXCERPT),
+      finishedAt: new Date().toISOString(),
+    });
     await (failure === undefined
       ? postReply(REPLY_STATUS_ACTIVITY, { channel, key, status: { state: 'stopped' } })
       : postReply(REPLY_ANSWER_ACTIVITY, { channel, key, text: `Sorry, I could not finish: ${failure}` }));
   }
   try {
     const head = state.transcriptHead;
-    await activities[SAVE_CONVERSATION_ACTIVITY]({ conversationId: workflowId, ...(head ? { transcriptHead: head } : {}), turns: state.turns, messageIds: batch.map(({ message }) => [message.id, turn]) });
+    await activities[SAVE_CONVERSATION_ACTIVITY]({
+      conversationId: workflowId,
+      ...(head ? { transcriptHead: head } : {}),
+      turns: state.turns,
+      messageIds: batch.map(({ message }) => [message.id, turn]),
+    });
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
-    log.warn('Could not save the conversation; after an idle close it would start afresh', { error: error.cause?.message ?? error.message });
+    log.warn('Could not save the conversation; after an idle close it would start afresh', {
+      error: error.cause?.message ?? error.message,
+    });
   }
 }
 

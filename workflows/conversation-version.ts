@@ -1,5 +1,10 @@
 import { proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import { FOLLOW_VERSION_ACTIVITY, VERSION_MOVE_MARK, type FollowVersionResult, type VersionActivities } from '../core/contracts/versions.ts';
+import {
+  FOLLOW_VERSION_ACTIVITY,
+  VERSION_MOVE_MARK,
+  type FollowVersionResult,
+  type VersionActivities,
+} from '../core/contracts/versions.ts';
 
 // Local: a check costs a marker, not three events and a round trip through the task queue.
 // A failed check is not worth failing a conversation over: a couple of attempts, then stay put.
@@ -37,7 +42,13 @@ export function followVersion(continued: boolean): VersionFollower {
     // Unversioned workers report a version with an empty name and build id: nothing to follow.
     if (!following || !version?.deploymentName || !version.buildId) return undefined;
     try {
-      return await followVersionActivity({ workflowId: info.workflowId, runId: info.runId, deploymentName: version.deploymentName, buildId: version.buildId, move });
+      return await followVersionActivity({
+        workflowId: info.workflowId,
+        runId: info.runId,
+        deploymentName: version.deploymentName,
+        buildId: version.buildId,
+        move,
+      });
     } catch {
       following = false;
       return undefined;
@@ -50,7 +61,9 @@ export function followVersion(continued: boolean): VersionFollower {
       const info = workflowInfo();
       // Never while replaying: a failed task records nothing, so only a live one gets here.
       if (result?.outcome === 'moved' && !info.unsafe.isReplaying && info.currentDeploymentVersion?.buildId !== result.current) {
-        throw new Error(`${VERSION_MOVE_MARK}: conversation moved to build ${result.current}; its old build lets the new one take this workflow task.`);
+        throw new Error(
+          `${VERSION_MOVE_MARK}: conversation moved to build ${result.current}; its old build lets the new one take this workflow task.`,
+        );
       }
       // Recorded only where the server kept the task (the run was on target, or a server that
       // lets it complete): then the next task runs on the pinned version, and a pin that did

@@ -1,7 +1,25 @@
-import { allHandlersFinished, condition, defineQuery, makeContinueAsNewFunc, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { CURRENT_STEP_QUERY, type ConversationContext, type ConversationStart, type CurrentStep, type TurnSummary } from '../core/conversation.ts';
+import {
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  makeContinueAsNewFunc,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  CURRENT_STEP_QUERY,
+  type ConversationContext,
+  type ConversationStart,
+  type CurrentStep,
+  type TurnSummary,
+} from '../core/conversation.ts';
 import { REPLY_STATUS_ACTIVITY } from '../core/contracts/replies.ts';
-import { LOAD_CONVERSATION_ACTIVITY, type ConversationStoreActivities, type LoadConversationResult } from '../core/contracts/conversations.ts';
+import {
+  LOAD_CONVERSATION_ACTIVITY,
+  type ConversationStoreActivities,
+  type LoadConversationResult,
+} from '../core/contracts/conversations.ts';
 import type { MessageRef } from '../core/spec.ts';
 import { openApprovalBook } from './conversation-approvals.ts';
 import { acceptContext } from './conversation-context.ts';
@@ -47,7 +65,9 @@ export interface ConversationResult {
 }
 
 // Without what an earlier run saved, a conversation would answer with amnesia: retry until the store answers.
-const { [LOAD_CONVERSATION_ACTIVITY]: loadConversation } = proxyActivities<Pick<ConversationStoreActivities, typeof LOAD_CONVERSATION_ACTIVITY>>({
+const { [LOAD_CONVERSATION_ACTIVITY]: loadConversation } = proxyActivities<
+  Pick<ConversationStoreActivities, typeof LOAD_CONVERSATION_ACTIVITY>
+>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -120,7 +140,12 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       }
       if (intake.queue.length === 0) {
         const head = state.transcriptHead;
-        return { ...(head ? { transcriptHead: head } : {}), turns: state.turns, closedBy: 'idle', continuedCount: carried?.continuedCount ?? 0 };
+        return {
+          ...(head ? { transcriptHead: head } : {}),
+          turns: state.turns,
+          closedBy: 'idle',
+          continuedCount: carried?.continuedCount ?? 0,
+        };
       }
       continue;
     }

@@ -10,7 +10,13 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 // After the package: its runtime module gives the sandbox the `performance` these read at load.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { BasicTracerProvider, SimpleSpanProcessor, type IdGenerator, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  SimpleSpanProcessor,
+  type IdGenerator,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import {
   ContinueAsNew,
   defaultPayloadConverter,
@@ -68,7 +74,13 @@ function headersWithContext(headers: Headers): Headers {
 }
 
 /** Runs `fn` in a span, synchronously up to its first await (as the package does with the flag set). */
-function inSpan<T>(tracer: otel.Tracer, name: string, fn: () => Promise<T>, context?: otel.Context, acceptable?: (error: unknown) => boolean): Promise<T> {
+function inSpan<T>(
+  tracer: otel.Tracer,
+  name: string,
+  fn: () => Promise<T>,
+  context?: otel.Context,
+  acceptable?: (error: unknown) => boolean,
+): Promise<T> {
   const run = () =>
     tracer.startActiveSpan(name, async (span) => {
       try {
@@ -96,7 +108,8 @@ function deterministicHex(bytes: number): string {
   while (hex.length < bytes * 2) {
     idsDrawn += 1;
     let hash = 0xcbf29ce484222325n;
-    for (const char of `${workflowInfo().runId}:${idsDrawn}`) hash = BigInt.asUintN(64, (hash ^ BigInt(char.charCodeAt(0))) * 0x100000001b3n);
+    for (const char of `${workflowInfo().runId}:${idsDrawn}`)
+      hash = BigInt.asUintN(64, (hash ^ BigInt(char.charCodeAt(0))) * 0x100000001b3n);
     hex += hash.toString(16).padStart(16, '0');
   }
   return hex.slice(0, bytes * 2);
@@ -137,7 +150,9 @@ function serializable(span: ReadableSpan): SerializableSpan {
 let workflowTracer: otel.Tracer | undefined;
 /** The package's interceptors register the sandbox's context manager and propagator; this tracer only makes the spans. */
 function tracer(): otel.Tracer {
-  workflowTracer ??= new BasicTracerProvider({ idGenerator, spanProcessors: [new SimpleSpanProcessor(sinkExporter)] }).getTracer('@temporalio/interceptor-workflow');
+  workflowTracer ??= new BasicTracerProvider({ idGenerator, spanProcessors: [new SimpleSpanProcessor(sinkExporter)] }).getTracer(
+    '@temporalio/interceptor-workflow',
+  );
   return workflowTracer;
 }
 
@@ -147,7 +162,13 @@ class WorkflowInboundTracing extends OpenTelemetryInboundInterceptor {
   protected override readonly tracer = tracer();
 
   override execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
-    return inSpan(this.tracer, `${SpanName.WORKFLOW_EXECUTE}${SPAN_DELIMITER}${workflowInfo().workflowType}`, () => next(input), contextFrom(input.headers), isContinueAsNew);
+    return inSpan(
+      this.tracer,
+      `${SpanName.WORKFLOW_EXECUTE}${SPAN_DELIMITER}${workflowInfo().workflowType}`,
+      () => next(input),
+      contextFrom(input.headers),
+      isContinueAsNew,
+    );
   }
 }
 
@@ -155,22 +176,34 @@ class WorkflowOutboundTracing extends OpenTelemetryOutboundInterceptor {
   protected override readonly tracer = tracer();
 
   override scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>): Promise<unknown> {
-    return inSpan(this.tracer, `${SpanName.ACTIVITY_START}${SPAN_DELIMITER}${input.activityType}`, () => next({ ...input, headers: headersWithContext(input.headers) }));
+    return inSpan(this.tracer, `${SpanName.ACTIVITY_START}${SPAN_DELIMITER}${input.activityType}`, () =>
+      next({ ...input, headers: headersWithContext(input.headers) }),
+    );
   }
 
   override startChildWorkflowExecution(
     input: StartChildWorkflowExecutionInput,
     next: Next<WorkflowOutboundCallsInterceptor, 'startChildWorkflowExecution'>,
   ): Promise<[Promise<string>, Promise<unknown>]> {
-    return inSpan(this.tracer, `${SpanName.CHILD_WORKFLOW_START}${SPAN_DELIMITER}${input.workflowType}`, () => next({ ...input, headers: headersWithContext(input.headers) }));
+    return inSpan(this.tracer, `${SpanName.CHILD_WORKFLOW_START}${SPAN_DELIMITER}${input.workflowType}`, () =>
+      next({ ...input, headers: headersWithContext(input.headers) }),
+    );
   }
 
   override continueAsNew(input: ContinueAsNewInput, next: Next<WorkflowOutboundCallsInterceptor, 'continueAsNew'>): Promise<never> {
-    return inSpan(this.tracer, `${SpanName.CONTINUE_AS_NEW}${SPAN_DELIMITER}${input.options.workflowType}`, () => next({ ...input, headers: headersWithContext(input.headers) }), undefined, isContinueAsNew);
+    return inSpan(
+      this.tracer,
+      `${SpanName.CONTINUE_AS_NEW}${SPAN_DELIMITER}${input.options.workflowType}`,
+      () => next({ ...input, headers: headersWithContext(input.headers) }),
+      undefined,
+      isContinueAsNew,
+    );
   }
 
   override signalWorkflow(input: SignalWorkflowInput, next: Next<WorkflowOutboundCallsInterceptor, 'signalWorkflow'>): Promise<void> {
-    return inSpan(this.tracer, `${SpanName.WORKFLOW_SIGNAL}${SPAN_DELIMITER}${input.signalName}`, () => next({ ...input, headers: headersWithContext(input.headers) }));
+    return inSpan(this.tracer, `${SpanName.WORKFLOW_SIGNAL}${SPAN_DELIMITER}${input.signalName}`, () =>
+      next({ ...input, headers: headersWithContext(input.headers) }),
+    );
   }
 }
 

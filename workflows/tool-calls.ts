@@ -13,7 +13,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { MCP_CALL_ACTIVITY, type McpActivities } from '../core/contracts/mcp.ts';
-import { toolActivityType, type ApprovalActivities, type ApprovalGrant, type ToolActivities, type ToolConversation } from '../core/contracts/tools.ts';
+import {
+  toolActivityType,
+  type ApprovalActivities,
+  type ApprovalGrant,
+  type ToolActivities,
+  type ToolConversation,
+} from '../core/contracts/tools.ts';
 import { durationMs } from '../core/duration.ts';
 import { AGENT_RUN_TASK_TIMEOUT, AGENT_RUN_WORKFLOW, summarise, type RunEvent } from '../core/run-events.ts';
 import { MAX_AGENT_DEPTH, type AgentSpec, type PlannedCall, type TokenUsage, type ToolResultRef, type ToolSpec } from '../core/spec.ts';
@@ -87,7 +93,8 @@ export interface Clearance {
  * run does not count it against its time budget.
  */
 export async function approveCalls(context: ToolCallContext, calls: PlannedCall[]): Promise<Clearance[]> {
-  for (const call of calls) context.emit({ kind: 'tool', step: context.step, tool: call.name, args: call.args ?? { argsRef: call.argsRef } });
+  for (const call of calls)
+    context.emit({ kind: 'tool', step: context.step, tool: call.name, args: call.args ?? { argsRef: call.argsRef } });
   // Most steps ask no one. Every promise workflow code makes costs a stack trace (the SDK's
   // stack-trace query), so a step with nothing to wait for makes none here.
   const asksNoOne = calls.every((call) => {
@@ -101,7 +108,8 @@ export async function approveCalls(context: ToolCallContext, calls: PlannedCall[
       if (!tool || tool.approval === 'never') return {};
       if (tool.approval === 'predicate' && !(await needsApproval({ tool: tool.name, call }))) return {};
       const outcome = await context.desk.ask(context.spec, tool, call, context.step);
-      if (outcome.outcome === 'approved') return context.conversation ? { grant: { conversationId: context.conversation.workflowId, requestId: outcome.requestId } } : {};
+      if (outcome.outcome === 'approved')
+        return context.conversation ? { grant: { conversationId: context.conversation.workflowId, requestId: outcome.requestId } } : {};
       const result = refused(call, outcome);
       context.emit({ kind: 'tool_result', step: context.step, tool: call.name, ok: false, excerpt: result.excerpt });
       return { refused: result };
@@ -138,7 +146,12 @@ async function callActivity(context: ToolCallContext, tool: ToolSpec, call: Plan
   if (tool.mcp) {
     const server = context.spec.mcpServers?.find((candidate) => candidate.name === tool.mcp!.server);
     if (!server) return failed(call, 'UnknownTool', `The MCP server "${tool.mcp.server}" of tool "${tool.name}" is not configured.`);
-    running = proxyActivities<McpActivities>(options)[MCP_CALL_ACTIVITY]({ server, tool: tool.mcp.tool, call, ...(grant ? { approval: grant } : {}) });
+    running = proxyActivities<McpActivities>(options)[MCP_CALL_ACTIVITY]({
+      server,
+      tool: tool.mcp.tool,
+      call,
+      ...(grant ? { approval: grant } : {}),
+    });
   } else {
     // Who asked and where comes from the run, never from the model's arguments.
     const conversation: ToolConversation | undefined = context.conversation && {
@@ -149,16 +162,25 @@ async function callActivity(context: ToolCallContext, tool: ToolSpec, call: Plan
     };
     const tools = context.localTools ? proxyLocalActivities<ToolActivities>(localOptions(tool)) : proxyActivities<ToolActivities>(options);
     // The proxy answers every key; the index type alone cannot say so.
-    running = tools[toolActivityType(tool.name)]!({ call, ...(conversation ? { conversation } : {}), ...(grant ? { approval: grant } : {}) });
+    running = tools[toolActivityType(tool.name)]!({
+      call,
+      ...(conversation ? { conversation } : {}),
+      ...(grant ? { approval: grant } : {}),
+    });
   }
   try {
     return await running;
   } catch (error) {
     if (isCancellation(error)) throw error;
     // A local call's failure may arrive as its cause alone (an ApplicationFailure, a timeout).
-    const cause = error instanceof ActivityFailure ? error.cause : context.localTools && error instanceof TemporalFailure ? error : undefined;
+    const cause =
+      error instanceof ActivityFailure ? error.cause : context.localTools && error instanceof TemporalFailure ? error : undefined;
     if (!cause && !(error instanceof ActivityFailure)) throw error;
-    return failed(call, cause instanceof ApplicationFailure && cause.type ? cause.type : 'ToolFailed', cause?.message ?? (error as Error).message);
+    return failed(
+      call,
+      cause instanceof ApplicationFailure && cause.type ? cause.type : 'ToolFailed',
+      cause?.message ?? (error as Error).message,
+    );
   }
 }
 
@@ -184,11 +206,16 @@ async function callSubAgent(context: ToolCallContext, tool: ToolSpec, call: Plan
   const subAgent = context.spec.subAgents?.find((candidate) => candidate.name === tool.subAgent);
   if (!subAgent) return failed(call, 'UnknownTool', `The agent "${tool.subAgent}" is not among ${context.spec.name}'s sub-agents.`);
   if (context.depth >= MAX_AGENT_DEPTH) {
-    return failed(call, 'NestingTooDeep', `Agents call agents at most ${MAX_AGENT_DEPTH} levels deep; ${tool.name} cannot be called from here.`);
+    return failed(
+      call,
+      'NestingTooDeep',
+      `Agents call agents at most ${MAX_AGENT_DEPTH} levels deep; ${tool.name} cannot be called from here.`,
+    );
   }
   if (call.argsRef) return failed(call, 'TaskTooLong', `The task for ${tool.name} is too long; describe it in under 4 KB.`);
   const task = call.args?.task;
-  if (typeof task !== 'string' || task.trim() === '') return failed(call, 'InvalidArguments', `${tool.name} needs a "task": a non-empty string.`);
+  if (typeof task !== 'string' || task.trim() === '')
+    return failed(call, 'InvalidArguments', `${tool.name} needs a "task": a non-empty string.`);
   const left = context.remaining();
   // Side by side, each sub-agent gets its part of the steps and tokens left (the time is
   // shared anyway: they run at once), so that together they cannot spend more than the run had.
@@ -239,7 +266,11 @@ async function callSubAgent(context: ToolCallContext, tool: ToolSpec, call: Plan
 
 function refused(call: PlannedCall, outcome: ApprovalOutcome): ToolResultRef {
   if (outcome.outcome === 'timed_out') {
-    return failed(call, 'ApprovalTimedOut', `No one decided on this call within ${String(outcome.timeout)}, so it was denied; it did not run.`);
+    return failed(
+      call,
+      'ApprovalTimedOut',
+      `No one decided on this call within ${String(outcome.timeout)}, so it was denied; it did not run.`,
+    );
   }
   if (outcome.outcome === 'not_shown') return failed(call, 'ApprovalNotShown', outcome.reason);
   if (outcome.outcome === 'unavailable') {

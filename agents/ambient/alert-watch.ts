@@ -21,18 +21,29 @@ export function createAlertWatchCheck(options: WeatherAlertsOptions & { states: 
     }
     const fresh = active.filter((alert) => !seen.has(alert.id));
     if (fresh.length === 0) {
-      return { quiet: true, reason: `no new weather alert for ${options.states.join(', ')} (${active.length} active, all reported before)` };
+      return {
+        quiet: true,
+        reason: `no new weather alert for ${options.states.join(', ')} (${active.length} active, all reported before)`,
+      };
     }
     const ids = [...new Set(active.map((alert) => alert.id))].slice(-MAX_REMEMBERED_ALERTS);
-    const lines = fresh.map(({ state, feature: { properties = {} } }) =>
-      `- [${state}] ${properties.headline ?? properties.event ?? 'Weather alert'} (${[properties.severity, properties.areaDesc, properties.ends ? `until ${properties.ends}` : undefined].filter(Boolean).join('; ')})`,
+    const lines = fresh.map(
+      ({ state, feature: { properties = {} } }) =>
+        `- [${state}] ${properties.headline ?? properties.event ?? 'Weather alert'} (${[properties.severity, properties.areaDesc, properties.ends ? `until ${properties.ends}` : undefined].filter(Boolean).join('; ')})`,
     );
-    return { quiet: false, cursor: ids.join(' '), context: [`New weather alerts since the last run (${fresh.length} of ${active.length} active):`, ...lines].join('\n') };
+    return {
+      quiet: false,
+      cursor: ids.join(' '),
+      context: [`New weather alerts since the last run (${fresh.length} of ${active.length} active):`, ...lines].join('\n'),
+    };
   };
 }
 
 /** The alert's own id when it has one (NWS gives a URL), else a hash of what it says. */
 function alertId(feature: AlertFeature): string {
-  const source = feature.id ?? feature.properties?.id ?? JSON.stringify([feature.properties?.event, feature.properties?.headline, feature.properties?.areaDesc]);
+  const source =
+    feature.id ??
+    feature.properties?.id ??
+    JSON.stringify([feature.properties?.event, feature.properties?.headline, feature.properties?.areaDesc]);
   return createHash('sha256').update(source).digest('hex').slice(0, 16);
 }

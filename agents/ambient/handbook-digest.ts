@@ -26,7 +26,11 @@ export function createHandbookDigestCheck(options: { directory: string }): Ambie
     const names = Object.keys(current.files).sort();
     const added = names.filter((name) => before && !(name in before.files));
     const changed = names.filter((name) => before && name in before.files && before.files[name] !== current.files[name]);
-    const removed = before ? Object.keys(before.files).filter((name) => !(name in current.files)).sort() : [];
+    const removed = before
+      ? Object.keys(before.files)
+          .filter((name) => !(name in current.files))
+          .sort()
+      : [];
     const next = JSON.stringify(current);
     if (before && added.length + changed.length + removed.length === 0) {
       return { quiet: true, reason: `no handbook file changed since the last run (${names.length} files)` };
@@ -53,7 +57,11 @@ async function listHandbook(directory: string): Promise<Listing> {
     .sort()
     .slice(0, MAX_FILES);
   const files: Record<string, string> = {};
-  for (const name of names) files[name] = createHash('sha256').update(await readFile(join(directory, name))).digest('hex').slice(0, 16);
+  for (const name of names)
+    files[name] = createHash('sha256')
+      .update(await readFile(join(directory, name)))
+      .digest('hex')
+      .slice(0, 16);
   return { files };
 }
 
@@ -72,10 +80,6 @@ async function describeFile(directory: string, name: string, how: string): Promi
   const path = join(directory, name);
   const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
   const title = /^#\s+(.+)$/m.exec(text)?.[1]?.trim() ?? name;
-  const body = text
-    .replace(/^#.*$/gm, '')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, EXCERPT_CHARS);
+  const body = text.replace(/^#.*$/gm, '').replace(/\s+/g, ' ').trim().slice(0, EXCERPT_CHARS);
   return `- ${how}: ${name} "${title}" (modified ${info.mtime.toISOString()}): ${body}`;
 }

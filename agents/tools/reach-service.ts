@@ -11,7 +11,14 @@ export async function reachService(service: string, url: string, init: RequestIn
     if ((error as Error).name === 'AbortError' || init.signal?.aborted) throw error;
     const code = (error as { cause?: { code?: string } }).cause?.code;
     const host = new URL(url).host;
-    const why = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'its name does not resolve, so this machine seems to have no internet access' : code === 'ECONNREFUSED' ? 'the connection was refused' : code ? `the network said ${code}` : 'the request did not get through';
+    const why =
+      code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? 'its name does not resolve, so this machine seems to have no internet access'
+        : code === 'ECONNREFUSED'
+          ? 'the connection was refused'
+          : code
+            ? `the network said ${code}`
+            : 'the request did not get through';
     throw new Error(`Could not reach ${service} (${host}): ${why}. The tool needs network access; nothing was looked up.`);
   }
 }

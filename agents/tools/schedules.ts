@@ -1,6 +1,12 @@
 import type { Client } from '@temporalio/client';
 import * as z from 'zod';
-import { ChatScheduleRefusal, createChatSchedule, deleteChatSchedule, listChatSchedules, MAX_SCHEDULES_PER_PERSON } from '../../temporal-client/chat-schedules.ts';
+import {
+  ChatScheduleRefusal,
+  createChatSchedule,
+  deleteChatSchedule,
+  listChatSchedules,
+  MAX_SCHEDULES_PER_PERSON,
+} from '../../temporal-client/chat-schedules.ts';
 import type { ToolConversation } from '../../core/contracts/tools.ts';
 import { defineTool, ToolInputError, type ToolContext } from '../../authoring/define-tool.ts';
 import type { Duration } from '../../core/spec.ts';
@@ -30,15 +36,25 @@ export function createScheduleTools(options: ScheduleToolsOptions) {
   const createSchedule = defineTool({
     name: 'create_schedule',
     description: [
-      'Makes a recurring schedule that runs you with a prompt and posts the answer where this conversation is (its Slack channel, or the asker\'s email).',
+      "Makes a recurring schedule that runs you with a prompt and posts the answer where this conversation is (its Slack channel, or the asker's email).",
       'Use it when someone asks for something "every …" or "remind me every …". The person who asked must approve it first, and only they can stop it.',
       `Give exactly one of cron and every. Each person may have at most ${limit} schedules.`,
     ].join(' '),
     input: z.object({
-      cron: z.string().max(100).optional().describe('Five-field cron (minute hour day-of-month month day-of-week), e.g. "0 8 * * 1-5" for weekdays at 08:00, "0 9 * * 1" for Mondays at 09:00.'),
+      cron: z
+        .string()
+        .max(100)
+        .optional()
+        .describe(
+          'Five-field cron (minute hour day-of-month month day-of-week), e.g. "0 8 * * 1-5" for weekdays at 08:00, "0 9 * * 1" for Mondays at 09:00.',
+        ),
       every: z.string().max(40).optional().describe('An interval instead of a cron, e.g. "30 minutes", "2 hours"; at least "1 minute".'),
       timezone: z.string().max(64).optional().describe('IANA time zone the cron is read in, e.g. "Europe/Paris"; default "UTC".'),
-      prompt: z.string().min(1).max(2_000).describe('What to do at each run, as an instruction, e.g. "Post the active weather alerts for CA."'),
+      prompt: z
+        .string()
+        .min(1)
+        .max(2_000)
+        .describe('What to do at each run, as an instruction, e.g. "Post the active weather alerts for CA."'),
     }),
     timeout: '30 seconds',
     approval: true,
@@ -83,9 +99,13 @@ export function createScheduleTools(options: ScheduleToolsOptions) {
 
   const deleteSchedule = defineTool({
     name: 'delete_schedule',
-    description: 'Stops and deletes a schedule the person asking made in chat. Someone else\'s schedule is refused.',
+    description: "Stops and deletes a schedule the person asking made in chat. Someone else's schedule is refused.",
     input: z.object({
-      id: z.string().min(1).max(200).describe('The schedule id from list_my_schedules, e.g. "ambient:assistant:chat-1a2b3c4d" (or just "chat-1a2b3c4d").'),
+      id: z
+        .string()
+        .min(1)
+        .max(200)
+        .describe('The schedule id from list_my_schedules, e.g. "ambient:assistant:chat-1a2b3c4d" (or just "chat-1a2b3c4d").'),
     }),
     timeout: '30 seconds',
     async handler({ id }, context) {
@@ -98,7 +118,8 @@ export function createScheduleTools(options: ScheduleToolsOptions) {
 }
 
 function requireConversation(context: ToolContext): ToolConversation {
-  if (!context.conversation) throw new ToolInputError('Schedules are managed from a conversation (Slack or email); this run answers none.', 'NoConversation');
+  if (!context.conversation)
+    throw new ToolInputError('Schedules are managed from a conversation (Slack or email); this run answers none.', 'NoConversation');
   return context.conversation;
 }
 
@@ -111,7 +132,10 @@ function soleRequester(conversation: ToolConversation): string {
   const [owner, ...others] = conversation.requesters;
   if (owner === undefined) throw new ToolInputError('Nobody asked in this run (a scheduled run cannot manage schedules).', 'NoRequester');
   if (others.length > 0) {
-    throw new ToolInputError(`Several people wrote in this turn (${conversation.requesters.join(', ')}); schedules are managed for one person at a time, so ask again alone.`, 'SeveralRequesters');
+    throw new ToolInputError(
+      `Several people wrote in this turn (${conversation.requesters.join(', ')}); schedules are managed for one person at a time, so ask again alone.`,
+      'SeveralRequesters',
+    );
   }
   return owner;
 }
@@ -121,7 +145,10 @@ function deliveryFor(conversation: ToolConversation, owner: string): TriggerDeli
   const { channel } = conversation;
   if (channel.kind === 'slack') return { kind: 'slack', channel: channel.channelId, ...(channel.teamId ? { team: channel.teamId } : {}) };
   if (channel.kind === 'email') return { kind: 'email', to: [owner] };
-  throw new ToolInputError(`Scheduled runs post to Slack or email; this conversation answers in ${channel.kind === 'none' ? 'no channel' : `the ${channel.kind}`}.`, 'NoDelivery');
+  throw new ToolInputError(
+    `Scheduled runs post to Slack or email; this conversation answers in ${channel.kind === 'none' ? 'no channel' : `the ${channel.kind}`}.`,
+    'NoDelivery',
+  );
 }
 
 async function refusalsAsInputErrors<T>(work: () => Promise<T>): Promise<T> {

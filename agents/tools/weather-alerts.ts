@@ -10,17 +10,31 @@ export interface WeatherAlertsOptions {
 }
 
 const US_STATES = new Set(
-  'AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA PR RI SC SD TN TX UT VT VA WA WV WI WY'.split(' '),
+  'AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA PR RI SC SD TN TX UT VT VA WA WV WI WY'.split(
+    ' ',
+  ),
 );
 
 export interface AlertFeature {
   /** The alert's URL, its stable id. */
   id?: string;
-  properties?: { id?: string; event?: string; headline?: string; severity?: string; areaDesc?: string; instruction?: string; ends?: string };
+  properties?: {
+    id?: string;
+    event?: string;
+    headline?: string;
+    severity?: string;
+    areaDesc?: string;
+    instruction?: string;
+    ends?: string;
+  };
 }
 
 /** Active alerts of one US state (`/alerts/active?area=XX`); a bad state or a refusal is a `ToolInputError`. */
-export async function fetchActiveAlerts(options: WeatherAlertsOptions, state: string, signal?: AbortSignal): Promise<{ state: string; features: AlertFeature[] }> {
+export async function fetchActiveAlerts(
+  options: WeatherAlertsOptions,
+  state: string,
+  signal?: AbortSignal,
+): Promise<{ state: string; features: AlertFeature[] }> {
   const baseUrl = (options.baseUrl ?? 'https://api.weather.gov').replace(/\/+$/, '');
   const code = state.toUpperCase();
   if (!US_STATES.has(code)) throw new ToolInputError(`"${state}" is not a US state code.`, 'UnknownState');

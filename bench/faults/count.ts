@@ -92,8 +92,17 @@ export function countRow(input: RowInput): FaultRow {
     recoverSeconds = Math.max(recoverSeconds, (first - input.window.end) / 1000);
   }
   const notes: string[] = [];
-  if (lost > 0) notes.push(`${lost} accepted message(s) never answered: ${accepted.filter((message) => !answered.includes(message)).map((message) => message.marker).join(', ')}`);
-  if (twice.length > 0) notes.push(`answered more than once: ${twice.map((message) => `${message.marker} (${input.answers.get(message.marker)!.length})`).join(', ')}`);
+  if (lost > 0)
+    notes.push(
+      `${lost} accepted message(s) never answered: ${accepted
+        .filter((message) => !answered.includes(message))
+        .map((message) => message.marker)
+        .join(', ')}`,
+    );
+  if (twice.length > 0)
+    notes.push(
+      `answered more than once: ${twice.map((message) => `${message.marker} (${input.answers.get(message.marker)!.length})`).join(', ')}`,
+    );
   if (finished > 0) notes.push(`${finished} finished tool call(s) ran again`);
   const refused = input.messages.length - accepted.length;
   if (refused > 0) notes.push(`${refused} message(s) never accepted by the edge (not counted as lost: the sender was told)`);
@@ -114,7 +123,18 @@ export function countRow(input: RowInput): FaultRow {
 
 /** The rows as a plain-text table, the goal's verdict in the last column. */
 export function formatRows(rows: FaultRow[]): string {
-  const header = ['fault', 'sent', 'accepted', 'answered', 'answered >1', 'lost', 'tool reruns (in flight)', 'finished tool calls repeated', 'recover (s)', 'goal'];
+  const header = [
+    'fault',
+    'sent',
+    'accepted',
+    'answered',
+    'answered >1',
+    'lost',
+    'tool reruns (in flight)',
+    'finished tool calls repeated',
+    'recover (s)',
+    'goal',
+  ];
   const cells = rows.map((row) => [
     row.fault,
     row.sent,

@@ -9,7 +9,11 @@ const EventType = proto.temporal.api.enums.v1.EventType;
  * the tool, and how many attempts they started (the final attempt number of each, which
  * history writes when the activity closes). Child runs (sub-agents) are walked too.
  */
-export async function toolActivityRecord(client: Client, workflowId: string, activityType: string): Promise<{ scheduled: number; attempts: number }> {
+export async function toolActivityRecord(
+  client: Client,
+  workflowId: string,
+  activityType: string,
+): Promise<{ scheduled: number; attempts: number }> {
   let scheduled = 0;
   let attempts = 0;
   const pending = [workflowId];

@@ -108,7 +108,8 @@ export const FAULTS: FaultDefinition[] = [
       // The click comes while no worker runs: the dispatcher's update waits, fails, and SQS brings it back.
       context.traffic.approveDelayMs = 4000;
       context.stack.controls.onSlackChange = (message) => {
-        if (message.botId && message.threadTs === thread() && JSON.stringify(message.blocks ?? []).includes('approval:approve')) setTimeout(() => at.fire(), 2000);
+        if (message.botId && message.threadTs === thread() && JSON.stringify(message.blocks ?? []).includes('approval:approve'))
+          setTimeout(() => at.fire(), 2000);
       };
       return killWorkerAt(context, at.promise);
     },
@@ -220,9 +221,15 @@ export const FAULTS: FaultDefinition[] = [
 ];
 
 /** Runs one fault under traffic, waits for the answers, and counts. */
-export async function runFault(context: RowContext, fault: FaultDefinition): Promise<{ row: FaultRow; plan: PlannedMessage[]; window: FaultWindow; deadLetters: number; edgeRetries: number }> {
+export async function runFault(
+  context: RowContext,
+  fault: FaultDefinition,
+): Promise<{ row: FaultRow; plan: PlannedMessage[]; window: FaultWindow; deadLetters: number; edgeRetries: number }> {
   const { stack, traffic, log } = context;
-  const plan = traffic.plan(fault.messages, { ...(fault.emailEvery !== undefined ? { emailEvery: fault.emailEvery } : {}), ...(fault.expenseAt ? { expenseAt: fault.expenseAt } : {}) });
+  const plan = traffic.plan(fault.messages, {
+    ...(fault.emailEvery !== undefined ? { emailEvery: fault.emailEvery } : {}),
+    ...(fault.expenseAt ? { expenseAt: fault.expenseAt } : {}),
+  });
   log(`${fault.id}: ${plan.length} messages (${plan[0]!.marker}…${plan.at(-1)!.marker})`);
   const sending = traffic.send(plan, fault.intervalMs);
   let window: FaultWindow;
@@ -234,7 +241,9 @@ export async function runFault(context: RowContext, fault: FaultDefinition): Pro
     stack.s3Proxy.restore();
     traffic.approveDelayMs = 1000;
   }
-  log(`${fault.id}: fault from +${((window.start - plan[0]!.sentAt) / 1000).toFixed(1)} s for ${((window.end - window.start) / 1000).toFixed(1)} s`);
+  log(
+    `${fault.id}: fault from +${((window.start - plan[0]!.sentAt) / 1000).toFixed(1)} s for ${((window.end - window.start) / 1000).toFixed(1)} s`,
+  );
   await sending;
   const deadline = Math.max(window.end, Date.now()) + ANSWER_DEADLINE_MS;
   const unanswered = () => plan.filter((message) => message.acceptedAt !== undefined && !traffic.answers().get(message.marker)?.length);
@@ -252,7 +261,9 @@ export async function runFault(context: RowContext, fault: FaultDefinition): Pro
     const record: ToolCallRecord = { marker: message.marker, executions };
     if (executions > 1 && message.conversationId) {
       const activity = message.kind === 'expense' ? 'tool:submit_expense' : 'tool:get_ip_location';
-      const recorded = await toolActivityRecord(stack.temporal.client(), `${message.conversationId}/turn-1`, activity).catch(() => undefined);
+      const recorded = await toolActivityRecord(stack.temporal.client(), `${message.conversationId}/turn-1`, activity).catch(
+        () => undefined,
+      );
       if (recorded) Object.assign(record, recorded);
     }
     tools.push(record);

@@ -32,7 +32,9 @@ const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(4)}
 const log = (line: string) => console.error(`[faults ${elapsed()}] ${line}`);
 const loadStart = loadavg()[0]!;
 const runDir = mkdtempSync(join(tmpdir(), 'faults-'));
-console.log(`npm run faults: ${chosen.length} fault(s) on ${cpus().length} CPUs, Node ${process.version}, load average ${loadStart.toFixed(2)}; logs in ${runDir}/logs`);
+console.log(
+  `npm run faults: ${chosen.length} fault(s) on ${cpus().length} CPUs, Node ${process.version}, load average ${loadStart.toFixed(2)}; logs in ${runDir}/logs`,
+);
 
 const stack = await startFaultStack({ runDir, script: faultScript, log });
 // Ctrl-C stops what the run started (the dev server, moto, the worker and dispatcher processes).
@@ -62,7 +64,9 @@ const wallSeconds = Math.round((Date.now() - started) / 1000);
 const loadEnd = loadavg()[0]!;
 const command = `npm run faults${values.only ? ` -- --only ${values.only}` : ''}`;
 // A run of some faults replaces only their rows.
-const previous = existsSync(RESULTS_PATH) ? ((JSON.parse(readFileSync(RESULTS_PATH, 'utf8')) as { faults?: { rows?: { id: string }[] } }).faults?.rows ?? []) : [];
+const previous = existsSync(RESULTS_PATH)
+  ? ((JSON.parse(readFileSync(RESULTS_PATH, 'utf8')) as { faults?: { rows?: { id: string }[] } }).faults?.rows ?? [])
+  : [];
 const kept = values.only ? previous.filter((row) => !chosen.includes(row.id)) : [];
 saveSection('faults', {
   command,
@@ -76,7 +80,10 @@ saveSection('faults', {
 console.log(`\n${command}: ${wallSeconds} s, load average ${loadStart.toFixed(1)} → ${loadEnd.toFixed(1)}\n`);
 console.log(formatRows(rows));
 for (const row of rows.filter((entry) => entry.notes.length > 0 || entry.deadLetters > 0 || entry.edgeRetries > 0)) {
-  const extra = [...(row.edgeRetries ? [`${row.edgeRetries} retried deliveries to the edge`] : []), ...(row.deadLetters ? [`${row.deadLetters} dead letter(s) in the queue's DLQ`] : [])];
+  const extra = [
+    ...(row.edgeRetries ? [`${row.edgeRetries} retried deliveries to the edge`] : []),
+    ...(row.deadLetters ? [`${row.deadLetters} dead letter(s) in the queue's DLQ`] : []),
+  ];
   console.log(`- ${row.fault}: ${[...row.notes, ...extra].join('; ')}`);
 }
 const allMet = !failed && rows.length === chosen.length && rows.every((row) => row.meetsGoal);

@@ -42,7 +42,9 @@ export function markerOf(request: GeminiRequest): string | undefined {
 export function faultScript(request: GeminiRequest): GeminiReply {
   const contents = request.body.contents as Content[];
   const marker = markerOf(request) ?? 'FX0000';
-  const tools = new Set((request.body.tools ?? []).flatMap((tool) => (tool.functionDeclarations ?? []).map((declaration) => declaration.name)));
+  const tools = new Set(
+    (request.body.tools ?? []).flatMap((tool) => (tool.functionDeclarations ?? []).map((declaration) => declaration.name)),
+  );
   const answered = contents.at(-1)?.parts.some((part) => part.functionResponse) ?? false;
   if (tools.has('submit_expense')) {
     // The expenses sub-agent: file the claim, then say so to its parent (not posted anywhere).

@@ -131,26 +131,40 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
   await s3.send(new CreateBucketCommand({ Bucket: TRANSCRIPT_BUCKET }));
   await s3.send(new CreateBucketCommand({ Bucket: INBOUND_BUCKET }));
   await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: 'agents.example.com' }));
-  const deadLetterUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'faults-dlq.fifo', Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
-  const deadLetterArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const deadLetterUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'faults-dlq.fifo', Attributes: { FifoQueue: 'true' } })))
+    .QueueUrl!;
+  const deadLetterArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['QueueArn'] })))
+    .Attributes!.QueueArn!;
   const queueUrl = (
     await sqs.send(
       new CreateQueueCommand({
         QueueName: 'faults-ingress.fifo',
-        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: MAX_RECEIVE_COUNT }) },
+        Attributes: {
+          FifoQueue: 'true',
+          ContentBasedDeduplication: 'false',
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+        },
       }),
     )
   ).QueueUrl!;
   const sqsProxy = await startFaultProxy({ host: '127.0.0.1', port: motoPort });
   const s3Proxy = await startFaultProxy({ host: '127.0.0.1', port: motoPort });
-  closers.push(() => sqsProxy.close(), () => s3Proxy.close());
+  closers.push(
+    () => sqsProxy.close(),
+    () => s3Proxy.close(),
+  );
 
   const model = await startGeminiServer({
     respond: async (request) => {
       const hooked = controls.onModelRequest?.(request);
       const fault = controls.modelFault;
       const reply: GeminiReply = fault
-        ? { status: fault.status, message: fault.status === 429 ? 'Resource has been exhausted (e.g. check quota).' : 'The model is overloaded. Please try again later.', ...(fault.retryAfterSeconds ? { headers: { 'retry-after': String(fault.retryAfterSeconds) } } : {}) }
+        ? {
+            status: fault.status,
+            message:
+              fault.status === 429 ? 'Resource has been exhausted (e.g. check quota).' : 'The model is overloaded. Please try again later.',
+            ...(fault.retryAfterSeconds ? { headers: { 'retry-after': String(fault.retryAfterSeconds) } } : {}),
+          }
         : options.script(request);
       return hooked?.delayMs ? { ...reply, delayMs: hooked.delayMs } : reply;
     },
@@ -165,7 +179,19 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
     setTimeout(() => {
       if (response.destroyed) return;
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ status: 'success', query: ip, city: 'Faultville', regionName: 'Nowhere', region: 'NW', country: 'Testland', lat: 0, lon: 0, timezone: 'UTC' }));
+      response.end(
+        JSON.stringify({
+          status: 'success',
+          query: ip,
+          city: 'Faultville',
+          regionName: 'Nowhere',
+          region: 'NW',
+          country: 'Testland',
+          lat: 0,
+          lon: 0,
+          timezone: 'UTC',
+        }),
+      );
     }, delayMs);
   });
   await new Promise<void>((resolve) => ipService.listen(0, '127.0.0.1', resolve));
@@ -188,7 +214,13 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
   const temporalCli = findTemporalCli(process.env);
   const temporalPort = await freePort();
   const dataDir = join(runDir, 'temporal');
-  let temporal: LocalTemporal = await startPersistentDevServer({ dataDir, owner: 'npm run faults', ui: false, port: temporalPort, ...(temporalCli ? { executable: temporalCli } : {}) });
+  let temporal: LocalTemporal = await startPersistentDevServer({
+    dataDir,
+    owner: 'npm run faults',
+    ui: false,
+    port: temporalPort,
+    ...(temporalCli ? { executable: temporalCli } : {}),
+  });
   let temporalDown = false;
   // Whichever server runs at the end (the first, or one started after a kill) is stopped last but moto.
   closers.push(async () => {
@@ -212,7 +244,11 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
   const edgeUrl = `http://127.0.0.1:${(edge.address() as AddressInfo).port}`;
 
   // The email edge: reads SES's stored message from S3, queues through the proxy too.
-  const transcripts = transcriptStoreSettingsSchema.parse({ TRANSCRIPT_STORE: 's3', TRANSCRIPT_BUCKET, AWS_ENDPOINT_URL_S3: moto.endpoint });
+  const transcripts = transcriptStoreSettingsSchema.parse({
+    TRANSCRIPT_STORE: 's3',
+    TRANSCRIPT_BUCKET,
+    AWS_ENDPOINT_URL_S3: moto.endpoint,
+  });
   const receiveEmail = createEmailBatchHandler({
     config: emailConfig(queueUrl),
     s3,
@@ -221,7 +257,11 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
     log: silentLog,
   });
 
-  const awsEnv = { AWS_REGION: MOTO_CLIENT_CONFIG.region, AWS_ACCESS_KEY_ID: MOTO_CLIENT_CONFIG.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: MOTO_CLIENT_CONFIG.credentials.secretAccessKey };
+  const awsEnv = {
+    AWS_REGION: MOTO_CLIENT_CONFIG.region,
+    AWS_ACCESS_KEY_ID: MOTO_CLIENT_CONFIG.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: MOTO_CLIENT_CONFIG.credentials.secretAccessKey,
+  };
   const workerDir = join(runDir, 'worker');
   mkdirSync(workerDir, { recursive: true });
   const workerEnv = {
@@ -282,7 +322,8 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
     client: () => temporal.client,
     async kill() {
       const pid = temporal.pid;
-      if (pid === undefined) throw new Error('the dev server runs through the SDK here, and cannot be killed by pid: set TEMPORAL_CLI_PATH');
+      if (pid === undefined)
+        throw new Error('the dev server runs through the SDK here, and cannot be killed by pid: set TEMPORAL_CLI_PATH');
       process.kill(pid, 'SIGKILL');
       while (isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
       temporalDown = true;
@@ -290,7 +331,13 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
       log(`temporal: killed (pid ${pid})`);
     },
     async start() {
-      temporal = await startPersistentDevServer({ dataDir, owner: 'npm run faults', ui: false, port: temporalPort, ...(temporalCli ? { executable: temporalCli } : {}) });
+      temporal = await startPersistentDevServer({
+        dataDir,
+        owner: 'npm run faults',
+        ui: false,
+        port: temporalPort,
+        ...(temporalCli ? { executable: temporalCli } : {}),
+      });
       temporalDown = false;
       log(`temporal: started again on ${temporal.address} (pid ${temporal.pid})`);
     },
@@ -314,8 +361,16 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
     temporal: temporalControl,
     expensesFile: join(workerDir, '.data', 'expenses.jsonl'),
     async deadLetters() {
-      const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-      return Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      const attributes = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: deadLetterUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return (
+        Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) +
+        Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
     },
     async close() {
       for (const closer of closers.reverse()) await closer().catch(() => undefined);
@@ -350,7 +405,11 @@ function restartable(name: string, log: (line: string) => void, start: () => Pro
 
 /** `npm run dispatch`'s entry as its own process; resolves once it polls. */
 function startDispatcher(env: Record<string, string>, logFile: WriteStream): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['local/dispatch.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['local/dispatch.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   pipeTo(child, logFile);
   return onceReady(child, 'dispatch polling', 'dispatcher');
 }

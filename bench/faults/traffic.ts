@@ -60,7 +60,10 @@ export function createTraffic(stack: FaultStack, log: (line: string) => void): T
   const byThread = new Map<string, PlannedMessage>();
 
   async function postToEdge(path: string, body: string, formEncoded: boolean, retry?: { number: number; reason: string }): Promise<number> {
-    const init = slackPost(body, { form: formEncoded, ...(retry ? { headers: { 'x-slack-retry-num': String(retry.number), 'x-slack-retry-reason': retry.reason } } : {}) });
+    const init = slackPost(body, {
+      form: formEncoded,
+      ...(retry ? { headers: { 'x-slack-retry-num': String(retry.number), 'x-slack-retry-reason': retry.reason } } : {}),
+    });
     try {
       const response = await fetch(`${stack.edgeUrl}${path}`, { ...init, signal: AbortSignal.timeout(SLACK_REQUEST_TIMEOUT_MS) });
       await response.arrayBuffer();
@@ -71,12 +74,20 @@ export function createTraffic(stack: FaultStack, log: (line: string) => void): T
   }
 
   async function sendSlack(message: PlannedMessage): Promise<void> {
-    const question = message.kind === 'expense' ? `${message.marker} please file an expense claim of 250 EUR for a monitor` : `${message.marker} where is ${ipOf(message.marker)}?`;
+    const question =
+      message.kind === 'expense'
+        ? `${message.marker} please file an expense claim of 250 EUR for a monitor`
+        : `${message.marker} where is ${ipOf(message.marker)}?`;
     const ts = stack.slack.addUserMessage({ channel: CHANNEL, user: PERSON, text: `<@${BOT}> ${question}` });
     message.rootTs = ts;
     message.conversationId = slackConversationId(TEAM, CHANNEL, ts);
     byThread.set(ts, message);
-    const envelope = JSON.stringify(appMentionEnvelope({ teamId: TEAM, botUserId: BOT, appId: 'A0FAULTS' }, { eventId: `Ev${message.marker}`, user: PERSON, channel: CHANNEL, ts, text: question }));
+    const envelope = JSON.stringify(
+      appMentionEnvelope(
+        { teamId: TEAM, botUserId: BOT, appId: 'A0FAULTS' },
+        { eventId: `Ev${message.marker}`, user: PERSON, channel: CHANNEL, ts, text: question },
+      ),
+    );
     let reason = '';
     for (let attempt = 0; attempt <= SLACK_RETRY_DELAYS_MS.length; attempt++) {
       if (attempt > 0) await sleep(SLACK_RETRY_DELAYS_MS[attempt - 1]!);
@@ -100,7 +111,9 @@ export function createTraffic(stack: FaultStack, log: (line: string) => void): T
     const record = sesRecord({ bucket: INBOUND_BUCKET, key, raw, receipt: receipt({ recipients: [AGENT_ADDRESS] }) });
     for (let receive = 1; receive <= EMAIL_MAX_RECEIVES; receive++) {
       message.edgeAttempts += 1;
-      const result = await stack.receiveEmail({ Records: [{ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(receive) } }] }).catch(() => ({ batchItemFailures: [{ itemIdentifier: record.messageId }] }));
+      const result = await stack
+        .receiveEmail({ Records: [{ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(receive) } }] })
+        .catch(() => ({ batchItemFailures: [{ itemIdentifier: record.messageId }] }));
       if (result.batchItemFailures.length === 0) {
         message.acceptedAt ??= Date.now();
         return;
@@ -111,7 +124,9 @@ export function createTraffic(stack: FaultStack, log: (line: string) => void): T
   }
 
   async function approve(message: SlackStoredMessage): Promise<void> {
-    const actions = (message.blocks as { type: string; elements?: { action_id: string; value: string }[] }[] | undefined)?.find((block) => block.type === 'actions');
+    const actions = (message.blocks as { type: string; elements?: { action_id: string; value: string }[] }[] | undefined)?.find(
+      (block) => block.type === 'actions',
+    );
     const button = actions?.elements?.find((element) => element.action_id === APPROVAL_ACTION_IDS.approve);
     if (!button) return;
     const payload = {
@@ -159,7 +174,9 @@ export function createTraffic(stack: FaultStack, log: (line: string) => void): T
       return all;
     },
     async pollEmail() {
-      const data = (await (await fetch(`${stack.moto.endpoint}/moto-api/data.json`)).json()) as { ses?: { RawMessage?: { raw_data: string }[] } };
+      const data = (await (await fetch(`${stack.moto.endpoint}/moto-api/data.json`)).json()) as {
+        ses?: { RawMessage?: { raw_data: string }[] };
+      };
       const sent = data.ses?.RawMessage ?? [];
       for (const message of sent.slice(emailsSeen)) {
         const parsed = await PostalMime.parse(message.raw_data);

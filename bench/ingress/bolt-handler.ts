@@ -29,7 +29,9 @@ const app = new App({
 app.event('app_mention', async ({ body }) => {
   const outcome = normaliseSlackEvent(body, { defaultAgent: config.SLACK_DEFAULT_AGENT, botUserId, now: Date.now });
   if (outcome.type === 'event') {
-    await sqs.send(new SendMessageCommand({ QueueUrl: config.INGRESS_QUEUE_URL, ...sqsMessageOf(outcome.event) }), { abortSignal: AbortSignal.timeout(config.INGRESS_QUEUE_TIMEOUT_MS) });
+    await sqs.send(new SendMessageCommand({ QueueUrl: config.INGRESS_QUEUE_URL, ...sqsMessageOf(outcome.event) }), {
+      abortSignal: AbortSignal.timeout(config.INGRESS_QUEUE_TIMEOUT_MS),
+    });
   }
 });
 

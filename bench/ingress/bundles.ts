@@ -50,7 +50,9 @@ export async function buildIngressBundle(entry: IngressEntry, plugins: Plugin[] 
     path,
     pathWithAwsSdk,
     packages: [...packages].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes),
-    awsSdkImports: [...new Set(output.imports.filter((entry) => entry.external && entry.path.startsWith('@aws-sdk/')).map((entry) => entry.path))].sort(),
+    awsSdkImports: [
+      ...new Set(output.imports.filter((entry) => entry.external && entry.path.startsWith('@aws-sdk/')).map((entry) => entry.path)),
+    ].sort(),
   };
 }
 

@@ -18,7 +18,8 @@ export async function timeAcknowledgement(target: Target, index: number, run: nu
   const response = await fetch(`${target.url}/slack/events`, { method: 'POST', body, headers });
   const text = await response.text();
   const elapsed = performance.now() - started;
-  if (response.status !== 200) throw new RefusedRequest(`${target.name} answered ${response.status} to request ${run}/${index}: ${text.slice(0, 300)}`);
+  if (response.status !== 200)
+    throw new RefusedRequest(`${target.name} answered ${response.status} to request ${run}/${index}: ${text.slice(0, 300)}`);
   return elapsed;
 }
 
@@ -32,7 +33,10 @@ export interface RoundOptions {
  * request, so that whatever else the machine does falls on all of them alike; `pause` runs
  * after every `pauseEvery` turns.
  */
-export async function sequentialRounds(targets: Target[], options: RoundOptions & { requests: number; run: number; pauseEvery?: number }): Promise<Map<string, number[]>> {
+export async function sequentialRounds(
+  targets: Target[],
+  options: RoundOptions & { requests: number; run: number; pauseEvery?: number },
+): Promise<Map<string, number[]>> {
   const samples = new Map(targets.map((target) => [target.name, [] as number[]]));
   for (let index = 0; index < options.requests; index += 1) {
     for (const target of targets) samples.get(target.name)!.push(await timeAcknowledgement(target, index, options.run));

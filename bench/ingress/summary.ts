@@ -27,7 +27,16 @@ export interface Measured {
 }
 
 export interface IngressMeasurements {
-  settings: { load_runs: number; requests: number; warmup: number; concurrency: number; concurrent_requests: number; cold_starts: number; drain_every: number; concurrent_block: number };
+  settings: {
+    load_runs: number;
+    requests: number;
+    warmup: number;
+    concurrency: number;
+    concurrent_requests: number;
+    cold_starts: number;
+    drain_every: number;
+    concurrent_block: number;
+  };
   measured: Record<'ours' | 'bolt' | 'direct', Measured>;
   /** Node starting and importing an empty module. */
   nodeFloor: LoadSample[];
@@ -71,7 +80,12 @@ function sizeRow(name: string, bundle: BuiltBundle | undefined, load: LoadFigure
     `${load.import_ms.min_ms}–${load.import_ms.max_ms}`,
     load.since_process_start_ms.p50_ms,
     loadWithSdk?.import_ms.p50_ms ?? '',
-    bundle ? bundle.packages.slice(0, 3).map((entry) => `${entry.name} ${kib(entry.bytes)}`).join(', ') : '',
+    bundle
+      ? bundle.packages
+          .slice(0, 3)
+          .map((entry) => `${entry.name} ${kib(entry.bytes)}`)
+          .join(', ')
+      : '',
   ];
 }
 
@@ -84,7 +98,10 @@ export function summariseIngress(measurements: IngressMeasurements) {
     const load = loadFigures(m.load);
     const loadWithSdk = loadFigures(m.loadWithAwsSdk);
     const sequential = latency(m.sequential);
-    const concurrent = { ...latency(m.concurrent.samples), requests_per_second: round(m.concurrent.samples.length / m.concurrent.seconds, 0) };
+    const concurrent = {
+      ...latency(m.concurrent.samples),
+      requests_per_second: round(m.concurrent.samples.length / m.concurrent.seconds, 0),
+    };
     const cold = { process_ready_ms: spread(m.cold.readyMs), first_ack_ms: spread(m.cold.firstAckMs) };
     implementations[name] = {
       entry: m.entry,
@@ -133,7 +150,8 @@ export function summariseIngress(measurements: IngressMeasurements) {
   const section = {
     ...settings,
     how: {
-      bundle: 'esbuild as infra/constructs/node-lambda.ts builds a Lambda: minified ESM, node24, mainFields module,main, createRequire banner, @aws-sdk/* external (the Lambda runtime provides it); also built with the SDK inside',
+      bundle:
+        'esbuild as infra/constructs/node-lambda.ts builds a Lambda: minified ESM, node24, mainFields module,main, createRequire banner, @aws-sdk/* external (the Lambda runtime provides it); also built with the SDK inside',
       load: `median of ${settings.load_runs} fresh node processes per bundle, after one uncounted round; import_ms times await import(bundle) in the child, since_process_start_ms runs from the process's time origin to the end of that import; @aws-sdk/* resolves from node_modules`,
       ack: `client-side time from sending a signed app_mention to the end of the 200 response, over local HTTP to a node:http server that turns each request into a Lambda Function URL event for the bundle's handler, one process per ingress; ${settings.warmup} warm-up requests, then ${settings.requests} sequential requests with the three taking turns, then ${settings.concurrent_requests} with ${settings.concurrency} in flight into the one process (Lambda would spread them over containers), in blocks of ${settings.concurrent_block}, the three taking turns. Every ${settings.drain_every} sequential requests and after every block, untimed, the SQS queues are drained (received and deleted) as the dispatcher keeps them short: moto's SendMessage slows with every message a queue holds, which real SQS does not. Figures are local emulators' (moto, the Temporal dev server), not AWS's`,
       cold_process: `${settings.cold_starts} fresh serving processes per ingress: spawn to ready (node start, the serving script, the bundle's import), then the first request, which pays for the first SQS send or the Temporal connection`,
@@ -144,19 +162,42 @@ export function summariseIngress(measurements: IngressMeasurements) {
     node_empty_module: floor,
     targets: targets.map(({ label, pass, detail }) => ({ label, pass, detail })),
     ...(notes.length ? { notes } : {}),
-    load_average: { before: measurements.loadAverage.before.map((value) => round(value, 2)), after: measurements.loadAverage.after.map((value) => round(value, 2)) },
+    load_average: {
+      before: measurements.loadAverage.before.map((value) => round(value, 2)),
+      after: measurements.loadAverage.after.map((value) => round(value, 2)),
+    },
   };
   const text = [
     table(
       `Bundle and cold load: minified ESM, AWS SDK external as uploaded; median of ${settings.load_runs} fresh processes`,
-      ['ingress', 'bundle KiB', '+AWS SDK KiB', 'import ms', 'import min–max', 'start→loaded ms', 'import ms, SDK in', 'largest packages (KiB)'],
+      [
+        'ingress',
+        'bundle KiB',
+        '+AWS SDK KiB',
+        'import ms',
+        'import min–max',
+        'start→loaded ms',
+        'import ms, SDK in',
+        'largest packages (KiB)',
+      ],
       sizeRows,
     ),
     ...(whatIf ? [`* not the product: \`import * as z from 'zod'\` instead of \`import { z }\` in ${whatIf.files.join(', ')}`] : []),
     '',
     table(
       `Time to 200 over local HTTP (Function URL stand-in), ms: ${settings.requests} sequential after ${settings.warmup} warm-up; ${settings.concurrent_requests} at concurrency ${settings.concurrency}; ${settings.cold_starts} cold processes`,
-      ['ingress', '200 means held by', 'p50', 'p99', `c${settings.concurrency} p50`, `c${settings.concurrency} p99`, `c${settings.concurrency} req/s`, 'cold ready', 'cold 1st ack', 'held/sent'],
+      [
+        'ingress',
+        '200 means held by',
+        'p50',
+        'p99',
+        `c${settings.concurrency} p50`,
+        `c${settings.concurrency} p99`,
+        `c${settings.concurrency} req/s`,
+        'cold ready',
+        'cold 1st ack',
+        'held/sent',
+      ],
       latencyRows,
     ),
     '',
@@ -197,7 +238,11 @@ function checkTargets({ measured }: IngressMeasurements) {
     },
   ];
   for (const [name, m] of Object.entries(measured)) {
-    results.push({ label: `${name}: every acknowledged event is held`, pass: m.held.held === m.held.sent, detail: `${m.held.held} of ${m.held.sent} in ${m.holds}` });
+    results.push({
+      label: `${name}: every acknowledged event is held`,
+      pass: m.held.held === m.held.sent,
+      detail: `${m.held.held} of ${m.held.sent} in ${m.holds}`,
+    });
   }
   return results.map((result) => ({ ...result, line: check(result.label, result.pass, result.detail) }));
 }

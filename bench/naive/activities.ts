@@ -31,7 +31,15 @@ export function createNaiveActivities(deps: { apiKey: string; baseUrl: string; t
         contents,
         config: {
           systemInstruction: spec.instructions,
-          tools: [{ functionDeclarations: spec.tools.map((tool) => ({ name: tool.name, description: tool.description, parametersJsonSchema: tool.parameters })) }],
+          tools: [
+            {
+              functionDeclarations: spec.tools.map((tool) => ({
+                name: tool.name,
+                description: tool.description,
+                parametersJsonSchema: tool.parameters,
+              })),
+            },
+          ],
           toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.AUTO } },
           automaticFunctionCalling: { disable: true },
         },
@@ -43,7 +51,10 @@ export function createNaiveActivities(deps: { apiKey: string; baseUrl: string; t
       const tool = tools.get(name);
       if (!tool) throw ApplicationFailure.nonRetryable(`There is no tool named "${name}".`, 'UnknownTool');
       const context = Context.current();
-      return tool.handler(tool.input.parse(args), { signal: context.cancellationSignal, heartbeat: (details) => context.heartbeat(details) });
+      return tool.handler(tool.input.parse(args), {
+        signal: context.cancellationSignal,
+        heartbeat: (details) => context.heartbeat(details),
+      });
     },
   };
 }

@@ -34,10 +34,13 @@ export interface PlannedFault {
  * (so one has ended before the next), none in the last `quietTailMs` (the run's answers are
  * then counted on a healthy stack). Bounded: at most durationMs / minGapMs faults.
  */
-export function planFaults(random: () => number, options: { durationMs: number; minGapMs: number; maxGapMs: number; quietTailMs: number }): PlannedFault[] {
+export function planFaults(
+  random: () => number,
+  options: { durationMs: number; minGapMs: number; maxGapMs: number; quietTailMs: number },
+): PlannedFault[] {
   const faults: PlannedFault[] = [];
   const last = options.durationMs - options.quietTailMs;
-  let at = options.minGapMs / 2 + random() * (options.maxGapMs - options.minGapMs) / 2;
+  let at = options.minGapMs / 2 + (random() * (options.maxGapMs - options.minGapMs)) / 2;
   while (at < last && faults.length < Math.ceil(options.durationMs / options.minGapMs)) {
     const kind = SOAK_FAULT_KINDS[Math.floor(random() * SOAK_FAULT_KINDS.length)]!;
     // A cut or a model outage lasts 5 to 20 s, never past the quiet tail.
@@ -86,7 +89,14 @@ export function countAnswers(expected: Expected[], answers: Map<string, number[]
       answeredMoreThanOnce: times.filter((answered) => answered.length > 1).length,
       lost: times.filter((answered) => answered.length === 0).length,
       notAccepted: chosen.length - accepted.length,
-      endToEndMs: latencies.length > 0 ? { p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)), max: Math.round(Math.max(...latencies)) } : null,
+      endToEndMs:
+        latencies.length > 0
+          ? {
+              p50: Math.round(percentile(latencies, 50)),
+              p99: Math.round(percentile(latencies, 99)),
+              max: Math.round(Math.max(...latencies)),
+            }
+          : null,
     };
   });
 }
@@ -127,7 +137,10 @@ export function growthAfterWarmup(samples: Sample[], warmupMs: number): Growth |
  * A process's samples split by its lives (a killed worker comes back with a new pid), and
  * the growth of the longest life, measured from `warmupMs` after that life began.
  */
-export function growthOfLongestLife(samples: (Sample & { pid: number })[], warmupMs: number): (Growth & { pid: number; lifeMs: number }) | undefined {
+export function growthOfLongestLife(
+  samples: (Sample & { pid: number })[],
+  warmupMs: number,
+): (Growth & { pid: number; lifeMs: number }) | undefined {
   const lives = new Map<number, Sample[]>();
   for (const sample of samples) lives.set(sample.pid, [...(lives.get(sample.pid) ?? []), sample]);
   let longest: { pid: number; samples: Sample[]; lifeMs: number } | undefined;

@@ -13,7 +13,16 @@ import { PERSON, startFaultStack, TASK_QUEUE, type FaultStack } from '../faults/
 import { createTraffic, sleep, type PlannedMessage } from '../faults/traffic.ts';
 import { childProcessesNamed, memoryOf } from '../proc.ts';
 import { formatBytes, saveSection } from '../report.ts';
-import { countAnswers, growthOfLongestLife, matchAmbientPosts, planFaults, seededRandom, type Expected, type PlannedFault, type Sample } from './measure.ts';
+import {
+  countAnswers,
+  growthOfLongestLife,
+  matchAmbientPosts,
+  planFaults,
+  seededRandom,
+  type Expected,
+  type PlannedFault,
+  type Sample,
+} from './measure.ts';
 
 // `npm run soak -- --minutes N [--seed S] [--keep]`: the faults harness's whole local stack
 // (dev server, worker, dispatcher, moto, the Slack and email edges, the Gemini, Slack and IP
@@ -68,7 +77,9 @@ const since = () => Date.now() - started;
 const log = (line: string) => console.error(`[soak ${(since() / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const loadStart = loadavg()[0]!;
 const runDir = mkdtempSync(join(tmpdir(), 'soak-'));
-console.log(`npm run soak: ${minutes} min, seed ${seed}, ${faultPlan.length} fault(s) planned, on ${cpus().length} CPUs, Node ${process.version}, load average ${loadStart.toFixed(2)}; logs in ${runDir}/logs`);
+console.log(
+  `npm run soak: ${minutes} min, seed ${seed}, ${faultPlan.length} fault(s) planned, on ${cpus().length} CPUs, Node ${process.version}, load average ${loadStart.toFixed(2)}; logs in ${runDir}/logs`,
+);
 
 /** The faults script, and the ambient trigger's run: a post naming the moment the run began. */
 function soakScript(request: GeminiRequest): GeminiReply {
@@ -101,8 +112,20 @@ const pollEmail = (): Promise<void> => (emailRead ??= traffic.pollEmail().finall
 const emailPoller = setInterval(() => void pollEmail().catch(() => undefined), 2000);
 
 // The ambient schedule: a chat-made one of the assistant, every minute, posting to its channel.
-const trigger: TriggerSpec = { id: AMBIENT_TRIGGER, every: '1 minute', timezone: 'UTC', prompt: 'Post the soak tick.', deliver: { kind: 'slack', channel: AMBIENT_CHANNEL }, approvers: [] };
-const schedule = desiredSchedule('assistant', trigger, { taskQueue: TASK_QUEUE, deployment: 'soak' }, { owner: PERSON, conversationId: 'soak' });
+const trigger: TriggerSpec = {
+  id: AMBIENT_TRIGGER,
+  every: '1 minute',
+  timezone: 'UTC',
+  prompt: 'Post the soak tick.',
+  deliver: { kind: 'slack', channel: AMBIENT_CHANNEL },
+  approvers: [],
+};
+const schedule = desiredSchedule(
+  'assistant',
+  trigger,
+  { taskQueue: TASK_QUEUE, deployment: 'soak' },
+  { owner: PERSON, conversationId: 'soak' },
+);
 const scheduleHandle = await stack.temporal.client().schedule.create(schedule.options);
 
 // Sampling: each process's RSS and open file descriptors, and the size of what it keeps on disk.
@@ -130,7 +153,8 @@ function sampleProcesses(): void {
 }
 const dataDirs = { 'worker .data/': join(runDir, 'worker', '.data'), 'temporal database': join(runDir, 'temporal') };
 const dataSamples: { atMs: number; bytes: Record<string, number> }[] = [];
-const sampleData = () => dataSamples.push({ atMs: since(), bytes: Object.fromEntries(Object.entries(dataDirs).map(([name, dir]) => [name, bytesUnder(dir)])) });
+const sampleData = () =>
+  dataSamples.push({ atMs: since(), bytes: Object.fromEntries(Object.entries(dataDirs).map(([name, dir]) => [name, bytesUnder(dir)])) });
 sampleProcesses();
 sampleData();
 const sampler = setInterval(sampleProcesses, SAMPLE_EVERY_MS);
@@ -143,7 +167,12 @@ const sends: Promise<void>[] = [];
 async function sendTraffic(): Promise<void> {
   while (Date.now() - trafficStart < durationMs) {
     const roll = random();
-    const [message] = roll < 0.2 ? traffic.plan(1, { emailEvery: 1 }) : roll < 0.325 ? traffic.plan(1, { emailEvery: 0, expenseAt: [0] }) : traffic.plan(1, { emailEvery: 0 });
+    const [message] =
+      roll < 0.2
+        ? traffic.plan(1, { emailEvery: 1 })
+        : roll < 0.325
+          ? traffic.plan(1, { emailEvery: 0, expenseAt: [0] })
+          : traffic.plan(1, { emailEvery: 0 });
     message!.sentAt = Date.now();
     sent.push(message!);
     sends.push(traffic.send([message!], 0));
@@ -194,7 +223,8 @@ try {
   await scheduleHandle.delete();
   await Promise.all(sends);
   const cap = Date.now() + ANSWER_CAP_MS;
-  const unanswered = () => sent.filter((message) => message.acceptedAt !== undefined && !traffic.answers().get(message.marker)?.length).length;
+  const unanswered = () =>
+    sent.filter((message) => message.acceptedAt !== undefined && !traffic.answers().get(message.marker)?.length).length;
   let waiting = unanswered();
   let lastProgress = Date.now();
   while (Date.now() < cap && Date.now() - lastProgress < QUIET_MS) {
@@ -224,17 +254,24 @@ try {
 
 async function ambientRunning(): Promise<number> {
   let running = 0;
-  for await (const _ of stack.temporal.client().workflow.list({ query: `WorkflowType = 'ambientRun' AND ExecutionStatus = 'Running'` })) running += 1;
+  for await (const _ of stack.temporal.client().workflow.list({ query: `WorkflowType = 'ambientRun' AND ExecutionStatus = 'Running'` }))
+    running += 1;
   return running;
 }
 
 async function report(): Promise<{ section: Record<string, unknown>; ok: boolean; text: string }> {
   const runs: { id: string; startedAt: number }[] = [];
-  for await (const execution of stack.temporal.client().workflow.list({ query: `WorkflowType = 'ambientRun'` })) runs.push({ id: execution.workflowId, startedAt: execution.startTime.getTime() });
+  for await (const execution of stack.temporal.client().workflow.list({ query: `WorkflowType = 'ambientRun'` }))
+    runs.push({ id: execution.workflowId, startedAt: execution.startTime.getTime() });
   const ambientAnswers = matchAmbientPosts(runs, new Map([...ambientPosts].map(([runAt, byTs]) => [runAt, [...byTs.values()]])));
   const answers = new Map([...traffic.answers(), ...ambientAnswers]);
   const expected: Expected[] = [
-    ...sent.map((message) => ({ key: message.marker, kind: message.channel === 'email' ? 'email' : message.kind === 'expense' ? 'slack expense (approved)' : 'slack', sentAt: message.sentAt, accepted: message.acceptedAt !== undefined })),
+    ...sent.map((message) => ({
+      key: message.marker,
+      kind: message.channel === 'email' ? 'email' : message.kind === 'expense' ? 'slack expense (approved)' : 'slack',
+      sentAt: message.sentAt,
+      accepted: message.acceptedAt !== undefined,
+    })),
     ...runs.map((run) => ({ key: run.id, kind: 'ambient run', sentAt: run.startedAt, accepted: true })),
   ];
   const counts = countAnswers(expected, answers);
@@ -243,7 +280,12 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
   const seconds = (at: number) => Math.round((at - trafficStart) / 100) / 10;
   const misses = expected
     .filter((entry) => entry.accepted && (answers.get(entry.key)?.length ?? 0) !== 1)
-    .map((entry) => ({ key: entry.key, kind: entry.kind, sentAtSeconds: seconds(entry.sentAt), answersAtSeconds: (answers.get(entry.key) ?? []).map(seconds) }));
+    .map((entry) => ({
+      key: entry.key,
+      kind: entry.kind,
+      sentAtSeconds: seconds(entry.sentAt),
+      answersAtSeconds: (answers.get(entry.key) ?? []).map(seconds),
+    }));
   // A tool that ran more than once: an attempt in flight at a kill (allowed), or a finished call repeated (not).
   let finishedToolCallsRepeated = 0;
   for (const message of sent.filter((entry) => entry.acceptedAt !== undefined && entry.conversationId)) {
@@ -251,7 +293,9 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
     if (executions <= 1) continue;
     const activity = message.kind === 'expense' ? 'tool:submit_expense' : 'tool:get_ip_location';
     const recorded = await toolActivityRecord(stack.temporal.client(), `${message.conversationId}/turn-1`, activity).catch(() => undefined);
-    finishedToolCallsRepeated += recorded ? Math.max(0, recorded.scheduled - 1) + Math.max(0, executions - recorded.attempts) : executions - 1;
+    finishedToolCallsRepeated += recorded
+      ? Math.max(0, recorded.scheduled - 1) + Math.max(0, executions - recorded.attempts)
+      : executions - 1;
   }
   sampleData();
   const processes = [...samples].map(([name, series]) => {
@@ -264,14 +308,24 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
       rss: rss && { ...rss, meetsGoal: rss.percent <= GROWTH_GOAL_PERCENT },
       openHandles: handles && { ...handles, meetsGoal: handles.percent <= GROWTH_GOAL_PERCENT },
       // At most 24 of the samples, evenly spread, one line each: seconds since start, pid, RSS, open handles.
-      series: spread(series.rss.length, 24).map((index) => `${Math.round(series.rss[index]!.atMs / 1000)} s, pid ${series.rss[index]!.pid}: ${formatBytes(series.rss[index]!.value)}, ${series.handles[index]!.value} handles`),
+      series: spread(series.rss.length, 24).map(
+        (index) =>
+          `${Math.round(series.rss[index]!.atMs / 1000)} s, pid ${series.rss[index]!.pid}: ${formatBytes(series.rss[index]!.value)}, ${series.handles[index]!.value} handles`,
+      ),
     };
   });
   const first = dataSamples[0]!;
   const last = dataSamples.at(-1)!;
   const data = Object.keys(dataDirs).map((name) => {
     const grew = last.bytes[name]! - first.bytes[name]!;
-    return { what: name, startBytes: first.bytes[name]!, endBytes: last.bytes[name]!, growthBytes: grew, bytesPerMinute: Math.round(grew / ((last.atMs - first.atMs) / 60_000 || 1)), bytesPerAnswer: all.exactlyOnce > 0 ? Math.round(grew / all.exactlyOnce) : null };
+    return {
+      what: name,
+      startBytes: first.bytes[name]!,
+      endBytes: last.bytes[name]!,
+      growthBytes: grew,
+      bytesPerMinute: Math.round(grew / ((last.atMs - first.atMs) / 60_000 || 1)),
+      bytesPerAnswer: all.exactlyOnce > 0 ? Math.round(grew / all.exactlyOnce) : null,
+    };
   });
   const growthMet = processes.every((entry) => (entry.rss?.meetsGoal ?? true) && (entry.openHandles?.meetsGoal ?? true));
   const ok = all.lost === 0 && all.answeredMoreThanOnce === 0 && finishedToolCallsRepeated === 0 && all.expected > 0;
@@ -287,7 +341,8 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
     warmupSeconds: warmupMs / 1000,
     /** From the traffic's end until every message was answered (or the wait went quiet). */
     drainSeconds,
-    growthMethod: "each process's longest life (a killed worker comes back with a new pid): mean of the last quarter of the samples after the warm-up against the mean of the first quarter",
+    growthMethod:
+      "each process's longest life (a killed worker comes back with a new pid): mean of the last quarter of the samples after the warm-up against the mean of the first quarter",
     answers: counts,
     misses,
     approvalsClicked: approvalRequests.size,
@@ -302,15 +357,27 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
     '',
     '| traffic | expected | exactly once | more than once | lost | not accepted | p50 end to end | p99 end to end |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...counts.map((count) => `| ${count.kind} | ${count.expected} | ${count.exactlyOnce} | ${count.answeredMoreThanOnce} | ${count.lost} | ${count.notAccepted} | ${count.endToEndMs ? `${count.endToEndMs.p50} ms` : '–'} | ${count.endToEndMs ? `${count.endToEndMs.p99} ms` : '–'} |`),
+    ...counts.map(
+      (count) =>
+        `| ${count.kind} | ${count.expected} | ${count.exactlyOnce} | ${count.answeredMoreThanOnce} | ${count.lost} | ${count.notAccepted} | ${count.endToEndMs ? `${count.endToEndMs.p50} ms` : '–'} | ${count.endToEndMs ? `${count.endToEndMs.p99} ms` : '–'} |`,
+    ),
     '',
     `| process | lives | RSS after warm-up | RSS growth | open handles | handles growth |`,
     '| --- | --- | --- | --- | --- | --- |',
-    ...processes.map((entry) => `| ${entry.process} | ${entry.lives} | ${entry.rss ? `${formatBytes(entry.rss.baseline)} → ${formatBytes(entry.rss.end)}` : '–'} | ${entry.rss ? `${entry.rss.percent}%` : '–'} | ${entry.openHandles ? `${entry.openHandles.baseline} → ${entry.openHandles.end}` : '–'} | ${entry.openHandles ? `${entry.openHandles.percent}%` : '–'} |`),
+    ...processes.map(
+      (entry) =>
+        `| ${entry.process} | ${entry.lives} | ${entry.rss ? `${formatBytes(entry.rss.baseline)} → ${formatBytes(entry.rss.end)}` : '–'} | ${entry.rss ? `${entry.rss.percent}%` : '–'} | ${entry.openHandles ? `${entry.openHandles.baseline} → ${entry.openHandles.end}` : '–'} | ${entry.openHandles ? `${entry.openHandles.percent}%` : '–'} |`,
+    ),
     '',
-    ...data.map((entry) => `- ${entry.what}: ${formatBytes(entry.startBytes)} → ${formatBytes(entry.endBytes)} (${formatBytes(entry.bytesPerMinute)} a minute)`),
+    ...data.map(
+      (entry) =>
+        `- ${entry.what}: ${formatBytes(entry.startBytes)} → ${formatBytes(entry.endBytes)} (${formatBytes(entry.bytesPerMinute)} a minute)`,
+    ),
     `- finished tool calls repeated: ${finishedToolCallsRepeated}`,
-    ...misses.map((miss) => `- ${miss.kind} ${miss.key}, sent at +${miss.sentAtSeconds} s: ${miss.answersAtSeconds.length === 0 ? 'never answered' : `answered at ${miss.answersAtSeconds.map((at) => `+${at} s`).join(', ')}`}`),
+    ...misses.map(
+      (miss) =>
+        `- ${miss.kind} ${miss.key}, sent at +${miss.sentAtSeconds} s: ${miss.answersAtSeconds.length === 0 ? 'never answered' : `answered at ${miss.answersAtSeconds.map((at) => `+${at} s`).join(', ')}`}`,
+    ),
     ...faultLog.map((fault) => `- +${(fault.atMs / 1000).toFixed(0)} s ${fault.kind}: ${fault.note}`),
   ].join('\n');
   return { section, ok, text };
@@ -319,7 +386,11 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
 if (result) {
   saveSection('soak', result.section);
   console.log(`\n${result.text}\n`);
-  console.log(result.ok ? 'Every message and ambient run answered exactly once; nothing lost.' : 'The goal is missed: something was lost or answered twice (see above).');
+  console.log(
+    result.ok
+      ? 'Every message and ambient run answered exactly once; nothing lost.'
+      : 'The goal is missed: something was lost or answered twice (see above).',
+  );
 }
 const ok = !failed && result?.ok === true;
 if (ok && !values.keep) rmSync(runDir, { recursive: true, force: true });

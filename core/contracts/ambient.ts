@@ -50,8 +50,7 @@ export interface AmbientDeliverInput {
 }
 
 export type AmbientDelivered = (
-  | { kind: 'slack'; teamId: string; channelId: string; ts: string }
-  | { kind: 'email'; messageId: string; threadRoot: string }
+  { kind: 'slack'; teamId: string; channelId: string; ts: string } | { kind: 'email'; messageId: string; threadRoot: string }
 ) & {
   /** The conversation a reply to the posted message continues. */
   conversationId: string;

@@ -1,6 +1,14 @@
 import { WorkflowUpdateFailedError, isGrpcServiceError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { latestViewContext, sendApproval, sendContext, sendFeedback, sendMessage, sendStop, sendViewContext } from '../../temporal-client/send-message.ts';
+import {
+  latestViewContext,
+  sendApproval,
+  sendContext,
+  sendFeedback,
+  sendMessage,
+  sendStop,
+  sendViewContext,
+} from '../../temporal-client/send-message.ts';
 import {
   APPROVAL_UPDATE,
   CONTEXT_UPDATE,
@@ -22,8 +30,7 @@ const GRPC_NOT_FOUND = 5;
 const GRPC_INVALID_ARGUMENT = 3;
 
 export type DeliveryResult =
-  | { outcome: 'delivered'; update: string; duplicate?: boolean; turn?: number }
-  | { outcome: 'refused'; update: string; reason: string };
+  { outcome: 'delivered'; update: string; duplicate?: boolean; turn?: number } | { outcome: 'refused'; update: string; reason: string };
 
 export interface DeliverOptions {
   taskQueue: string;
@@ -57,7 +64,12 @@ async function deliverAction(client: Client, action: DispatchAction, options: De
     case 'message': {
       try {
         if (action.viewContextId) await handOverViewContext(client, action, options.taskQueue);
-        const accepted = await sendMessage(client, { conversationId: action.conversationId, start: action.start, message: action.message, taskQueue: options.taskQueue });
+        const accepted = await sendMessage(client, {
+          conversationId: action.conversationId,
+          start: action.start,
+          message: action.message,
+          taskQueue: options.taskQueue,
+        });
         return { outcome: 'delivered', update: MESSAGE_UPDATE, duplicate: accepted.duplicate, turn: accepted.turn };
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError || isInvalid(error)) return refused(MESSAGE_UPDATE, error as Error);
@@ -71,7 +83,13 @@ async function deliverAction(client: Client, action: DispatchAction, options: De
     case 'context':
       // Like a message, it may come first (the pane opened from a channel): it starts the conversation.
       try {
-        await sendContext(client, { conversationId: action.conversationId, start: action.start, context: action.context, updateId: action.updateId, taskQueue: options.taskQueue });
+        await sendContext(client, {
+          conversationId: action.conversationId,
+          start: action.start,
+          context: action.context,
+          updateId: action.updateId,
+          taskQueue: options.taskQueue,
+        });
         return { outcome: 'delivered', update: CONTEXT_UPDATE };
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError || isInvalid(error)) return refused(CONTEXT_UPDATE, error as Error);
@@ -98,7 +116,13 @@ async function deliverAction(client: Client, action: DispatchAction, options: De
 async function handOverViewContext(client: Client, action: Extract<DispatchAction, { type: 'message' }>, taskQueue: string): Promise<void> {
   const latest = await latestViewContext(client, action.viewContextId as string);
   if (!latest) return;
-  await sendContext(client, { conversationId: action.conversationId, start: action.start, context: latest.context, updateId: latest.id, taskQueue });
+  await sendContext(client, {
+    conversationId: action.conversationId,
+    start: action.start,
+    context: latest.context,
+    updateId: latest.id,
+    taskQueue,
+  });
 }
 
 function decide(client: Client, conversationId: string, updateId: string, decision: ApprovalDecision): Promise<DeliveryResult> {
@@ -146,13 +170,18 @@ function isGone(error: unknown): boolean {
  */
 function isInvalid(error: unknown): boolean {
   const cause = (error as { cause?: unknown }).cause;
-  return [error, cause].some((candidate) => isGrpcServiceError(candidate) && candidate.code === GRPC_INVALID_ARGUMENT) && !isUnknownSearchAttribute(error);
+  return (
+    [error, cause].some((candidate) => isGrpcServiceError(candidate) && candidate.code === GRPC_INVALID_ARGUMENT) &&
+    !isUnknownSearchAttribute(error)
+  );
 }
 
 export class NamespaceNotReady extends Error {
   override readonly name = 'NamespaceNotReady';
   constructor(cause: Error) {
-    super(`The namespace lacks a search attribute this project sets; register them (README, Searchable runs). ${cause.cause instanceof Error ? cause.cause.message : cause.message}`);
+    super(
+      `The namespace lacks a search attribute this project sets; register them (README, Searchable runs). ${cause.cause instanceof Error ? cause.cause.message : cause.message}`,
+    );
   }
 }
 

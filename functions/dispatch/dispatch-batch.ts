@@ -49,12 +49,21 @@ export function createDispatchBatchHandler(dependencies: DispatchDependencies) {
 
   async function handleRecordInSpan(record: SqsRecord): Promise<RecordOutcome> {
     const traceId = activeTraceId();
-    const context = { sqsMessageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, ...(traceId ? { traceId } : {}) };
+    const context = {
+      sqsMessageId: record.messageId,
+      receiveCount: record.attributes?.ApproximateReceiveCount,
+      ...(traceId ? { traceId } : {}),
+    };
     let event: InboundEvent;
     try {
       event = parseInboundEvent(JSON.parse(record.body));
     } catch (error) {
-      log({ msg: 'malformed record dropped', reason: (error as Error).message.slice(0, 500), ...context, ...deliveryMetric('malformed', now()) });
+      log({
+        msg: 'malformed record dropped',
+        reason: (error as Error).message.slice(0, 500),
+        ...context,
+        ...deliveryMetric('malformed', now()),
+      });
       return 'done';
     }
     const eventContext = { ...context, id: event.id, kind: event.kind, conversationId: event.conversationId };
@@ -64,8 +73,23 @@ export function createDispatchBatchHandler(dependencies: DispatchDependencies) {
       const result = await client.withAbortSignal(AbortSignal.timeout(config.DISPATCH_UPDATE_TIMEOUT_MS), () =>
         deliver(client, action, { taskQueue: config.TEMPORAL_TASK_QUEUE, approvalSecret: config.APPROVAL_TOKEN_SECRET }),
       );
-      if (result.outcome === 'refused') log({ msg: 'conversation refused event', update: result.update, reason: result.reason, ...eventContext, ...deliveryMetric('refused', now()) });
-      else log({ msg: 'delivered', update: result.update, duplicate: result.duplicate, turn: result.turn, ...eventContext, ...deliveryMetric(result.duplicate ? 'duplicate' : 'delivered', now()) });
+      if (result.outcome === 'refused')
+        log({
+          msg: 'conversation refused event',
+          update: result.update,
+          reason: result.reason,
+          ...eventContext,
+          ...deliveryMetric('refused', now()),
+        });
+      else
+        log({
+          msg: 'delivered',
+          update: result.update,
+          duplicate: result.duplicate,
+          turn: result.turn,
+          ...eventContext,
+          ...deliveryMetric(result.duplicate ? 'duplicate' : 'delivered', now()),
+        });
       return 'done';
     } catch (error) {
       if (error instanceof UndeliverableEvent) {
@@ -73,7 +97,13 @@ export function createDispatchBatchHandler(dependencies: DispatchDependencies) {
         return 'done';
       }
       // Anything else, a bug included, fails this record alone: SQS retries it, then the DLQ keeps it.
-      log({ msg: 'delivery failed, will retry', error: (error as Error).name, detail: (error as Error).message.slice(0, 500), ...eventContext, ...deliveryMetric('retry', now()) });
+      log({
+        msg: 'delivery failed, will retry',
+        error: (error as Error).name,
+        detail: (error as Error).message.slice(0, 500),
+        ...eventContext,
+        ...deliveryMetric('retry', now()),
+      });
       return 'retry';
     }
   }
@@ -95,7 +125,11 @@ export function createDispatchBatchHandler(dependencies: DispatchDependencies) {
       }),
     );
     // A Lambda may be frozen once it returns: spans buffered for OTLP leave now.
-    await dependencies.tracing?.forceFlush().catch((error: unknown) => log({ msg: 'span export failed', error: (error as Error).name, detail: (error as Error).message.slice(0, 200) }));
+    await dependencies.tracing
+      ?.forceFlush()
+      .catch((error: unknown) =>
+        log({ msg: 'span export failed', error: (error as Error).name, detail: (error as Error).message.slice(0, 200) }),
+      );
     return { batchItemFailures: failures };
   };
 }

@@ -30,7 +30,10 @@ try {
   process.exit(1);
 }
 // Traced only when a collector is named; the client interceptor puts the trace on each update.
-const tracing = createTracing({ serviceName: 'dispatch', ...(settings.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT } : {}) });
+const tracing = createTracing({
+  serviceName: 'dispatch',
+  ...(settings.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+});
 const temporal = createTemporalClientProvider({
   env: process.env,
   ...(tracing ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } } : {}),
@@ -40,4 +43,13 @@ const temporal = createTemporalClientProvider({
 });
 
 // A rotated approval secret reaches a warm function within five minutes.
-export const handler = withSecretRefresh(secrets, (values) => createDispatchBatchHandler({ config: { ...settings, APPROVAL_TOKEN_SECRET: values.APPROVAL_TOKEN_SECRET }, temporal, ...(tracing ? { tracing } : {}) }), { maxAgeMs: 5 * 60_000 });
+export const handler = withSecretRefresh(
+  secrets,
+  (values) =>
+    createDispatchBatchHandler({
+      config: { ...settings, APPROVAL_TOKEN_SECRET: values.APPROVAL_TOKEN_SECRET },
+      temporal,
+      ...(tracing ? { tracing } : {}),
+    }),
+  { maxAgeMs: 5 * 60_000 },
+);

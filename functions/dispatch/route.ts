@@ -1,4 +1,13 @@
-import type { ApprovalDecision, ConversationContext, ConversationStart, FeedbackRequest, IncomingMessage, ReplyChannel, StopRequest, ViewContextChange } from '../../core/conversation.ts';
+import type {
+  ApprovalDecision,
+  ConversationContext,
+  ConversationStart,
+  FeedbackRequest,
+  IncomingMessage,
+  ReplyChannel,
+  StopRequest,
+  ViewContextChange,
+} from '../../core/conversation.ts';
 import {
   APPROVAL_TOKEN_PURPOSE,
   approvalTokenClaimsSchema,
@@ -40,7 +49,11 @@ export class UndeliverableEvent extends Error {
  * default), the conversation, the reply channel, and for approvals a second check of the
  * signed token (the ingress checked it; the dispatcher trusts no queue).
  */
-export function routeEvent(event: InboundEvent, config: Pick<DispatchSettings, 'APPROVAL_TOKEN_SECRET' | 'DISPATCH_DEFAULT_AGENT' | 'DISPATCH_AGENTS' | 'EMAIL_AGENT_DOMAIN'>, now: () => number = Date.now): DispatchAction {
+export function routeEvent(
+  event: InboundEvent,
+  config: Pick<DispatchSettings, 'APPROVAL_TOKEN_SECRET' | 'DISPATCH_DEFAULT_AGENT' | 'DISPATCH_AGENTS' | 'EMAIL_AGENT_DOMAIN'>,
+  now: () => number = Date.now,
+): DispatchAction {
   const conversationId = event.conversationId;
   if (event.kind === 'approval') {
     const approval = event.approval!;
@@ -51,22 +64,47 @@ export function routeEvent(event: InboundEvent, config: Pick<DispatchSettings, '
     if (claims.data.requestId !== approval.requestId || claims.data.conversationId !== conversationId) {
       throw new UndeliverableEvent('approval token names another request or conversation than the event');
     }
-    return { type: 'approval', conversationId, updateId: event.id, decision: { requestId: approval.requestId, decision: approval.decision, approver: approval.approver } };
+    return {
+      type: 'approval',
+      conversationId,
+      updateId: event.id,
+      decision: { requestId: approval.requestId, decision: approval.decision, approver: approval.approver },
+    };
   }
   if (event.kind === 'feedback') {
     const feedback = event.feedback!;
     const verified = verifyToken(feedback.token, config.APPROVAL_TOKEN_SECRET, { purpose: FEEDBACK_TOKEN_PURPOSE, now });
     if (!verified.ok) throw new UndeliverableEvent(`feedback token rejected: ${verified.reason}`);
     const claims = feedbackTokenClaimsSchema.safeParse(verified.claims);
-    if (!claims.success || claims.data.conversationId !== conversationId || claims.data.turn !== feedback.turn || claims.data.value !== feedback.value) {
+    if (
+      !claims.success ||
+      claims.data.conversationId !== conversationId ||
+      claims.data.turn !== feedback.turn ||
+      claims.data.value !== feedback.value
+    ) {
       throw new UndeliverableEvent('feedback token names another conversation, turn or value than the event');
     }
-    return { type: 'feedback', conversationId, updateId: event.id, feedback: { turn: feedback.turn, value: feedback.value, by: event.user.id } };
+    return {
+      type: 'feedback',
+      conversationId,
+      updateId: event.id,
+      feedback: { turn: feedback.turn, value: feedback.value, by: event.user.id },
+    };
   }
-  if (event.kind === 'stop') return { type: 'stop', conversationId, updateId: event.id, request: { by: event.user.id, ...(event.nativeStop ? { answerRefusal: true } : {}) } };
+  if (event.kind === 'stop')
+    return {
+      type: 'stop',
+      conversationId,
+      updateId: event.id,
+      request: { by: event.user.id, ...(event.nativeStop ? { answerRefusal: true } : {}) },
+    };
   if (event.kind === 'context' && conversationId.startsWith('slack-view:')) {
     const context = event.context!;
-    return { type: 'view-context', workflowId: conversationId, change: { id: event.id, at: event.receivedAt, context: { ...context, by: event.user.id } as ConversationContext } };
+    return {
+      type: 'view-context',
+      workflowId: conversationId,
+      change: { id: event.id, at: event.receivedAt, context: { ...context, by: event.user.id } as ConversationContext },
+    };
   }
 
   const agent = (event.agent ?? config.DISPATCH_DEFAULT_AGENT).toLowerCase();
@@ -75,7 +113,13 @@ export function routeEvent(event: InboundEvent, config: Pick<DispatchSettings, '
   }
   const channel = replyChannelOf(event, agent, config.EMAIL_AGENT_DOMAIN);
   if (event.kind === 'context') {
-    return { type: 'context', conversationId, updateId: event.id, start: { conversationId, agent, channel }, context: { ...event.context!, by: event.user.id } as ConversationContext };
+    return {
+      type: 'context',
+      conversationId,
+      updateId: event.id,
+      start: { conversationId, agent, channel },
+      context: { ...event.context!, by: event.user.id } as ConversationContext,
+    };
   }
   const emailApproval = event.source === 'email' ? parseEmailApprovalReply(event.text) : undefined;
   return {
@@ -107,7 +151,9 @@ export function replyChannelOf(event: InboundEvent, agent: string, emailAgentDom
     return { kind: 'slack', teamId: slack.teamId, channelId: slack.channelId, threadTs };
   }
   const email = event.email!;
-  const root = event.conversationId.startsWith('email:') ? event.conversationId.slice('email:'.length) : bareMessageId(email.references[0] ?? email.messageId);
+  const root = event.conversationId.startsWith('email:')
+    ? event.conversationId.slice('email:'.length)
+    : bareMessageId(email.references[0] ?? email.messageId);
   return {
     kind: 'email',
     from: agentAddress(agent, email.agentAddress, emailAgentDomain),
@@ -135,6 +181,9 @@ function agentAddress(agent: string, received: string | undefined, domain?: stri
 function withAttachments(event: InboundEvent): string {
   const attachments = event.email?.attachments ?? [];
   if (attachments.length === 0) return event.text;
-  const lines = attachments.map((attachment) => `- ${attachment.filename} (${attachment.contentType}, ${attachment.size} bytes${attachment.ref ? `, stored as ${attachment.ref}` : ''})`);
+  const lines = attachments.map(
+    (attachment) =>
+      `- ${attachment.filename} (${attachment.contentType}, ${attachment.size} bytes${attachment.ref ? `, stored as ${attachment.ref}` : ''})`,
+  );
   return `${event.text}\n\n[Attachments]\n${lines.join('\n')}`;
 }

@@ -70,12 +70,17 @@ export function createTemporalClientProvider(options: TemporalClientProviderOpti
     try {
       parsed = JSON.parse(secret.values.temporal);
     } catch {
-      throw new Error(`Secret ${secretArn} (TEMPORAL_SECRET_ARN) is not JSON; expected { "tlsCert": "...", "tlsKey": "..." } or { "apiKey": "..." }`);
+      throw new Error(
+        `Secret ${secretArn} (TEMPORAL_SECRET_ARN) is not JSON; expected { "tlsCert": "...", "tlsKey": "..." } or { "apiKey": "..." }`,
+      );
     }
     const checked = temporalSecretSchema.safeParse(parsed);
-    if (!checked.success) throw new Error(`Secret ${secretArn} (TEMPORAL_SECRET_ARN) ${checked.error.issues[0]?.message ?? 'is malformed'}`);
+    if (!checked.success)
+      throw new Error(`Secret ${secretArn} (TEMPORAL_SECRET_ARN) ${checked.error.issues[0]?.message ?? 'is malformed'}`);
     return {
-      ...(checked.data.tlsCert ? { TEMPORAL_TLS_CLIENT_CERT_DATA: checked.data.tlsCert, TEMPORAL_TLS_CLIENT_KEY_DATA: checked.data.tlsKey as string } : {}),
+      ...(checked.data.tlsCert
+        ? { TEMPORAL_TLS_CLIENT_CERT_DATA: checked.data.tlsCert, TEMPORAL_TLS_CLIENT_KEY_DATA: checked.data.tlsKey as string }
+        : {}),
       ...(checked.data.apiKey ? { TEMPORAL_API_KEY: checked.data.apiKey } : {}),
     };
   }
@@ -84,7 +89,9 @@ export function createTemporalClientProvider(options: TemporalClientProviderOpti
     const target = temporalTargetFrom(options.env, await secretVariables(), secretArn ? names : {});
     connects += 1;
     try {
-      const connection = await connectTo(target, (connectionOptions) => Connection.connect({ ...connectionOptions, connectTimeout: options.connectTimeoutMs ?? 5000 }));
+      const connection = await connectTo(target, (connectionOptions) =>
+        Connection.connect({ ...connectionOptions, connectTimeout: options.connectTimeoutMs ?? 5000 }),
+      );
       return new Client({
         connection,
         namespace: target.namespace,

@@ -28,9 +28,16 @@ const sesNotificationSchema = z.looseObject({
     messageId: z.string().max(256),
     source: z.string().max(1024).optional(),
     headersTruncated: z.boolean().optional(),
-    headers: z.array(z.looseObject({ name: z.string().max(256), value: z.string().max(64 * 1024) })).max(2000).optional(),
+    headers: z
+      .array(z.looseObject({ name: z.string().max(256), value: z.string().max(64 * 1024) }))
+      .max(2000)
+      .optional(),
     commonHeaders: z
-      .looseObject({ from: z.array(z.string().max(4096)).max(100).optional(), messageId: z.string().max(4096).optional(), subject: z.string().optional() })
+      .looseObject({
+        from: z.array(z.string().max(4096)).max(100).optional(),
+        messageId: z.string().max(4096).optional(),
+        subject: z.string().optional(),
+      })
       .optional(),
   }),
   receipt: z.looseObject({
@@ -93,9 +100,15 @@ export function createEmailBatchHandler(dependencies: EmailBatchDependencies) {
     if (dependencies.store && event.email) {
       // Stored before the event is queued: a retried record stores the same bytes under the same ref.
       const refs = await transient(() =>
-        Promise.all(result.attachments.map((attachment) => (attachment.content ? dependencies.store!.putBlob(attachment.content, attachment.contentType) : undefined))),
+        Promise.all(
+          result.attachments.map((attachment) =>
+            attachment.content ? dependencies.store!.putBlob(attachment.content, attachment.contentType) : undefined,
+          ),
+        ),
       );
-      event.email.attachments = event.email.attachments.map((attachment, index) => (refs[index] ? { ...attachment, ref: refs[index] } : attachment));
+      event.email.attachments = event.email.attachments.map((attachment, index) =>
+        refs[index] ? { ...attachment, ref: refs[index] } : attachment,
+      );
     }
     const message = sqsMessageOf(event);
     const bytes = Buffer.byteLength(message.MessageBody);
@@ -123,7 +136,9 @@ export function createEmailBatchHandler(dependencies: EmailBatchDependencies) {
       throw error;
     }
     if ((response.ContentLength ?? 0) > config.EMAIL_MAX_RAW_BYTES) {
-      response.Body?.transformToWebStream().cancel().catch(() => undefined);
+      response.Body?.transformToWebStream()
+        .cancel()
+        .catch(() => undefined);
       throw new PermanentFailure(`raw message is ${response.ContentLength} bytes, over EMAIL_MAX_RAW_BYTES=${config.EMAIL_MAX_RAW_BYTES}`);
     }
     if (!response.Body) throw new Error(`S3 returned no body for s3://${bucket}/${key}`);
@@ -139,7 +154,12 @@ export function createEmailBatchHandler(dependencies: EmailBatchDependencies) {
         } catch (error) {
           if (error instanceof TransientFailure) {
             const cause = error.cause as Error;
-            log({ msg: 'email failed, will retry', error: cause.name, detail: cause.message.slice(0, 500), sqsMessageId: record.messageId });
+            log({
+              msg: 'email failed, will retry',
+              error: cause.name,
+              detail: cause.message.slice(0, 500),
+              sqsMessageId: record.messageId,
+            });
             return { itemIdentifier: record.messageId };
           }
           log({ msg: 'email rejected', stage: 'error', reason: (error as Error).message.slice(0, 500), sqsMessageId: record.messageId });
@@ -169,7 +189,10 @@ function isRefusal(error: unknown): boolean {
   const name = (error as { name?: string }).name ?? '';
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   if (error instanceof TypeError || error instanceof RangeError) return true;
-  return /InvalidParameterValue|InvalidMessageContents|InvalidAttributeValue/.test(name) || (status !== undefined && status >= 400 && status < 500 && ![403, 404, 408, 429].includes(status));
+  return (
+    /InvalidParameterValue|InvalidMessageContents|InvalidAttributeValue/.test(name) ||
+    (status !== undefined && status >= 400 && status < 500 && ![403, 404, 408, 429].includes(status))
+  );
 }
 
 /** The SES notification in a record: inside an SNS envelope, or bare under raw delivery. */
@@ -183,6 +206,7 @@ function sesNotificationOf(body: string): SesNotification {
     throw new PermanentFailure('record body is not JSON');
   }
   const notification = sesNotificationSchema.safeParse(parsed);
-  if (!notification.success) throw new PermanentFailure(`record is not an SES receipt with an S3 action: ${notification.error.issues[0]?.message ?? ''}`);
+  if (!notification.success)
+    throw new PermanentFailure(`record is not an SES receipt with an S3 action: ${notification.error.issues[0]?.message ?? ''}`);
   return notification.data;
 }

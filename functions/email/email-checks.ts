@@ -148,7 +148,8 @@ export type Authentication = { via: 'dmarc' | 'spf' | 'dkim'; domain: string } |
  */
 export function senderAuthentication(fromDomain: string, receipt: SesReceipt, mail: SesMail, dmarcPolicy: DmarcPolicy): Authentication {
   const dmarc = receipt.dmarcVerdict?.status ?? 'missing';
-  if (dmarc === 'FAIL' && dmarcPolicy === 'reject-on-fail') return { problem: `DMARC verdict is FAIL${receipt.dmarcPolicy ? ` (the domain's policy: ${receipt.dmarcPolicy})` : ''}` };
+  if (dmarc === 'FAIL' && dmarcPolicy === 'reject-on-fail')
+    return { problem: `DMARC verdict is FAIL${receipt.dmarcPolicy ? ` (the domain's policy: ${receipt.dmarcPolicy})` : ''}` };
   if (dmarc === 'PASS') return { via: 'dmarc', domain: fromDomain };
   const spf = receipt.spfVerdict?.status ?? 'missing';
   const envelopeDomain = mail.source ? domainOf(mail.source) : '';
@@ -179,7 +180,9 @@ export function dkimPassedDomains(headers: readonly MailHeader[]): string[] {
     }
     return domains;
   }
-  const signers = headers.filter((header) => header.name.toLowerCase() === 'dkim-signature').map((header) => /(?:^|;)\s*d\s*=\s*([^\s;]+)/i.exec(header.value)?.[1]?.toLowerCase());
+  const signers = headers
+    .filter((header) => header.name.toLowerCase() === 'dkim-signature')
+    .map((header) => /(?:^|;)\s*d\s*=\s*([^\s;]+)/i.exec(header.value)?.[1]?.toLowerCase());
   if (signers.length === 0 || signers.some((domain) => domain === undefined)) return [];
   // No report of which passed: usable only if they all name the same domain.
   return new Set(signers).size === 1 ? [signers[0] as string] : [];
@@ -190,8 +193,10 @@ export function dkimPassedDomains(headers: readonly MailHeader[]): string[] {
  * bulk and list mail. `envelopeSender` is SES's `mail.source` when known; `null` means empty.
  */
 export function automaticMailSignal(headers: readonly MailHeader[], envelopeSender?: string | null): Problem {
-  if (envelopeSender === null || envelopeSender?.trim() === '' || envelopeSender?.trim() === '<>') return 'envelope sender is empty (a bounce or report)';
-  if (envelopeSender && /^(mailer-daemon|postmaster)@/i.test(envelopeSender.trim())) return `envelope sender is ${envelopeSender.trim().toLowerCase()}`;
+  if (envelopeSender === null || envelopeSender?.trim() === '' || envelopeSender?.trim() === '<>')
+    return 'envelope sender is empty (a bounce or report)';
+  if (envelopeSender && /^(mailer-daemon|postmaster)@/i.test(envelopeSender.trim()))
+    return `envelope sender is ${envelopeSender.trim().toLowerCase()}`;
   for (const { name, value } of headers) {
     const header = name.toLowerCase();
     const text = value.trim().toLowerCase();
@@ -234,7 +239,10 @@ export function routeFromRecipient(address: string): RecipientRoute | undefined 
 
 /** Picks the recipient that routes, preferring one with a token (a reply into a conversation). */
 export function pickRecipient(recipients: readonly string[]): RecipientRoute | undefined {
-  const routes = recipients.slice(0, 50).map(routeFromRecipient).filter((route) => route !== undefined);
+  const routes = recipients
+    .slice(0, 50)
+    .map(routeFromRecipient)
+    .filter((route) => route !== undefined);
   return routes.find((route) => route.token !== undefined) ?? routes[0];
 }
 

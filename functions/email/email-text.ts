@@ -12,7 +12,8 @@ const ACTIVE_HTML = /<script\b|<iframe\b|<object\b|<embed\b|\bjavascript:|\son[a
 
 /** Plain text of the body: the text part, or the HTML part made plain when it is all there is. */
 export function bodyText(parts: { text?: string | undefined; html?: string | undefined }): BodyText {
-  if (parts.html !== undefined && ACTIVE_HTML.test(parts.html)) return { problem: 'HTML body contains active content (script, handlers or frames)' };
+  if (parts.html !== undefined && ACTIVE_HTML.test(parts.html))
+    return { problem: 'HTML body contains active content (script, handlers or frames)' };
   const text = parts.text ?? (parts.html === undefined ? '' : htmlToText(parts.html));
   if (!isReadable(text)) return { problem: 'body is not readable text (binary or invalid UTF-8)' };
   return { text };

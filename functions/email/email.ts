@@ -33,7 +33,12 @@ export type InboundEmailResult = { accepted: InboundEvent; attachments: ParsedAt
 
 export type EmailConfig = Pick<
   EmailEdgeSettings,
-  'EMAIL_ALLOWED_SENDERS' | 'EMAIL_REPLY_TOKEN_SECRET' | 'EMAIL_DMARC_POLICY' | 'EMAIL_MAX_BODY_CHARS' | 'EMAIL_MAX_RAW_BYTES' | 'EMAIL_MAX_ATTACHMENT_BYTES'
+  | 'EMAIL_ALLOWED_SENDERS'
+  | 'EMAIL_REPLY_TOKEN_SECRET'
+  | 'EMAIL_DMARC_POLICY'
+  | 'EMAIL_MAX_BODY_CHARS'
+  | 'EMAIL_MAX_RAW_BYTES'
+  | 'EMAIL_MAX_ATTACHMENT_BYTES'
 >;
 
 export interface ParseInboundEmailInput {
@@ -89,8 +94,14 @@ export function screenNotification(mail: SesMail, receipt: SesReceipt, config: E
   const headers = mail.headersTruncated ? undefined : mail.headers;
   const from = singleFrom(headers ? headerValues(headers, 'from') : [(mail.commonHeaders?.from ?? []).join(', ')].filter(Boolean));
   if ('problem' in from) return { rejected: from.problem };
-  if (!isAllowedSender(from.address, config.EMAIL_ALLOWED_SENDERS)) return { rejected: `sender ${from.address} is not in EMAIL_ALLOWED_SENDERS` };
-  const authentication = senderAuthentication(from.address.slice(from.address.lastIndexOf('@') + 1), receipt, mail, config.EMAIL_DMARC_POLICY);
+  if (!isAllowedSender(from.address, config.EMAIL_ALLOWED_SENDERS))
+    return { rejected: `sender ${from.address} is not in EMAIL_ALLOWED_SENDERS` };
+  const authentication = senderAuthentication(
+    from.address.slice(from.address.lastIndexOf('@') + 1),
+    receipt,
+    mail,
+    config.EMAIL_DMARC_POLICY,
+  );
   if ('problem' in authentication) return { rejected: authentication.problem };
   const automatic = automaticMailSignal(headers ?? [], mail.source);
   if (automatic) return { rejected: `automatic mail is not answered: ${automatic}` };
@@ -99,7 +110,9 @@ export function screenNotification(mail: SesMail, receipt: SesReceipt, config: E
     const problem = messageIdProblem(messageId);
     if (problem) return { rejected: problem };
   }
-  return { accepted: { from, route, ...(tokenId ? { tokenId } : {}), authenticatedBy: `${authentication.via} (${authentication.domain})` } };
+  return {
+    accepted: { from, route, ...(tokenId ? { tokenId } : {}), authenticatedBy: `${authentication.via} (${authentication.domain})` },
+  };
 }
 
 /**
@@ -118,7 +131,11 @@ export async function parseInboundEmail(input: ParseInboundEmailInput): Promise<
 
   let email: Email;
   try {
-    email = await PostalMime.parse(input.raw, { maxNestingDepth: MAX_NESTING_DEPTH, maxHeadersSize: MAX_HEADERS_BYTES, attachmentEncoding: 'arraybuffer' });
+    email = await PostalMime.parse(input.raw, {
+      maxNestingDepth: MAX_NESTING_DEPTH,
+      maxHeadersSize: MAX_HEADERS_BYTES,
+      attachmentEncoding: 'arraybuffer',
+    });
   } catch (error) {
     return { rejected: `message could not be parsed: ${(error as Error).message.slice(0, 200)}` };
   }
@@ -131,7 +148,8 @@ export async function parseInboundEmail(input: ParseInboundEmailInput): Promise<
   if (!email.messageId || bareMessageId(email.messageId) === '') return { rejected: 'message has no Message-ID header' };
   const messageIdIssue = messageIdProblem(email.messageId);
   if (messageIdIssue) return { rejected: messageIdIssue };
-  if (email.attachments.length > MAX_ATTACHMENTS) return { rejected: `message has ${email.attachments.length} attachments, over ${MAX_ATTACHMENTS}` };
+  if (email.attachments.length > MAX_ATTACHMENTS)
+    return { rejected: `message has ${email.attachments.length} attachments, over ${MAX_ATTACHMENTS}` };
 
   const body = bodyText(email);
   if ('problem' in body) return { rejected: body.problem };
@@ -146,16 +164,30 @@ export async function parseInboundEmail(input: ParseInboundEmailInput): Promise<
 
   const messageId = bareMessageId(email.messageId);
   const allReferences = messageIds(email.references);
-  const references = allReferences.length <= MAX_REFERENCES ? allReferences : [allReferences[0] as string, ...allReferences.slice(-(MAX_REFERENCES - 1))];
+  const references =
+    allReferences.length <= MAX_REFERENCES ? allReferences : [allReferences[0] as string, ...allReferences.slice(-(MAX_REFERENCES - 1))];
   if (references.length < allReferences.length) notes.push(`References cut from ${allReferences.length} to ${references.length} ids`);
   const inReplyTo = messageIds(email.inReplyTo)[0];
-  const thread = await conversationOf({ messageId, inReplyTo, references, from: from.address, ...(tokenId ? { tokenId } : {}), threads: input.threads, nowSeconds: Math.floor(now() / 1000) });
+  const thread = await conversationOf({
+    messageId,
+    inReplyTo,
+    references,
+    from: from.address,
+    ...(tokenId ? { tokenId } : {}),
+    threads: input.threads,
+    nowSeconds: Math.floor(now() / 1000),
+  });
   notes.push(thread.note);
 
   const attachments = email.attachments.map((attachment): ParsedAttachment => {
     const content = new Uint8Array(attachment.content as ArrayBuffer);
-    const metadata = { filename: safeFilename(attachment.filename), contentType: safeContentType(attachment.mimeType), size: content.byteLength };
-    if (content.byteLength > config.EMAIL_MAX_ATTACHMENT_BYTES) return { ...metadata, omitted: `over EMAIL_MAX_ATTACHMENT_BYTES=${config.EMAIL_MAX_ATTACHMENT_BYTES}` };
+    const metadata = {
+      filename: safeFilename(attachment.filename),
+      contentType: safeContentType(attachment.mimeType),
+      size: content.byteLength,
+    };
+    if (content.byteLength > config.EMAIL_MAX_ATTACHMENT_BYTES)
+      return { ...metadata, omitted: `over EMAIL_MAX_ATTACHMENT_BYTES=${config.EMAIL_MAX_ATTACHMENT_BYTES}` };
     return { ...metadata, content };
   });
   const name = from.name;
@@ -200,21 +232,32 @@ interface ThreadInput {
  * referenced reply of ours whose participants include the sender, else a new one named by the
  * message's own id. Headers are the sender's to write; a thread record is ours.
  */
-async function conversationOf(input: ThreadInput): Promise<{ conversationId: string; joinedBy: 'token' | 'headers' | 'new'; note: string }> {
+async function conversationOf(
+  input: ThreadInput,
+): Promise<{ conversationId: string; joinedBy: 'token' | 'headers' | 'new'; note: string }> {
   const fresh = (note: string) => ({ conversationId: emailConversationId(input.messageId), joinedBy: 'new' as const, note });
   if (!input.threads) return fresh('new conversation (no thread records configured)');
   let tokenNote = '';
   if (input.tokenId) {
     const record = await input.threads.getToken(input.tokenId);
-    if (record && record.expiresAt > input.nowSeconds) return { conversationId: record.conversationId, joinedBy: 'token', note: 'joined by reply token' };
+    if (record && record.expiresAt > input.nowSeconds)
+      return { conversationId: record.conversationId, joinedBy: 'token', note: 'joined by reply token' };
     tokenNote = record ? 'reply token expired; ' : 'reply token unknown; ';
   }
-  const candidates = [...new Set([...(input.inReplyTo ? [input.inReplyTo] : []), ...[...input.references].reverse()])].slice(0, MAX_REFERENCES + 1);
+  const candidates = [...new Set([...(input.inReplyTo ? [input.inReplyTo] : []), ...[...input.references].reverse()])].slice(
+    0,
+    MAX_REFERENCES + 1,
+  );
   const records = await Promise.all(candidates.map((id) => input.threads!.getMessage(id)));
   const found = records.find((record) => record !== undefined && record.expiresAt > input.nowSeconds);
   if (!found) return fresh(`${tokenNote}new conversation`);
-  if (!found.participants.includes(participantAddress(input.from))) return fresh(`${tokenNote}new conversation: the sender is not a participant of the thread it references`);
-  return { conversationId: found.conversationId, joinedBy: 'headers', note: `${tokenNote}joined by References/In-Reply-To as a participant` };
+  if (!found.participants.includes(participantAddress(input.from)))
+    return fresh(`${tokenNote}new conversation: the sender is not a participant of the thread it references`);
+  return {
+    conversationId: found.conversationId,
+    joinedBy: 'headers',
+    note: `${tokenNote}joined by References/In-Reply-To as a participant`,
+  };
 }
 
 /** Message-IDs become Temporal ids and SQS deduplication ids: printable ASCII, bounded. */
@@ -230,7 +273,9 @@ export function messageIdProblem(raw: string): string | undefined {
 function messageIds(header: string | undefined): string[] {
   if (!header) return [];
   const bracketed = header.slice(0, 64 * 1024).match(/<[^<>\s]{1,998}>/g);
-  return [...new Set((bracketed ?? header.split(/\s+/)).map(bareMessageId).filter((id) => id !== '' && messageIdProblem(id) === undefined))];
+  return [
+    ...new Set((bracketed ?? header.split(/\s+/)).map(bareMessageId).filter((id) => id !== '' && messageIdProblem(id) === undefined)),
+  ];
 }
 
 function mailboxes(addresses: Address[] | undefined): string[] {
@@ -249,6 +294,9 @@ export function safeContentType(contentType: string | undefined): string {
 
 /** A name to show, never a path: no separators, no control characters, bounded. */
 export function safeFilename(filename: string | null | undefined): string {
-  const cleaned = (filename ?? '').replace(/[\u0000-\u001f\u007f/\\]/g, '_').trim().slice(0, MAX_FILENAME);
+  const cleaned = (filename ?? '')
+    .replace(/[\u0000-\u001f\u007f/\\]/g, '_')
+    .trim()
+    .slice(0, MAX_FILENAME);
   return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'unnamed' : cleaned;
 }

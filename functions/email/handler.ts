@@ -15,7 +15,9 @@ const settings = loadEmailLambdaSettings(process.env);
 const secrets = await secretsOrExit(
   loadSecrets({
     read: secretsManagerReaderFrom(process.env),
-    secrets: { EMAIL_REPLY_TOKEN_SECRET: { variable: 'EMAIL_REPLY_TOKEN_SECRET_ARN', arn: settings.secretArns.EMAIL_REPLY_TOKEN_SECRET_ARN } },
+    secrets: {
+      EMAIL_REPLY_TOKEN_SECRET: { variable: 'EMAIL_REPLY_TOKEN_SECRET_ARN', arn: settings.secretArns.EMAIL_REPLY_TOKEN_SECRET_ARN },
+    },
   }),
 );
 // The same signed SendMessage as the Slack edge, with the function role's credentials.
@@ -32,4 +34,8 @@ const store = createTranscriptStore({ ...settings.transcripts, TRANSCRIPT_CACHE_
 const threads = createEmailThreadIndex(recordFilesFor(settings.transcripts, { s3Client: s3 }));
 
 // A rotated reply token secret reaches a warm function within five minutes.
-export const handler = withSecretRefresh(secrets, (values) => createEmailBatchHandler({ config: { ...settings.edge, ...values }, s3, queue, store, threads }), { maxAgeMs: 5 * 60_000 });
+export const handler = withSecretRefresh(
+  secrets,
+  (values) => createEmailBatchHandler({ config: { ...settings.edge, ...values }, s3, queue, store, threads }),
+  { maxAgeMs: 5 * 60_000 },
+);

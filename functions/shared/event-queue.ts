@@ -98,7 +98,11 @@ export function createSqsEventQueue(options: SqsEventQueueOptions): EventQueue {
       if (!response.ok) {
         const detail = jsonOrUndefined(text) as { __type?: string; message?: string; Message?: string } | undefined;
         const type = detail?.__type?.split('#').pop() ?? `HTTP ${response.status}`;
-        throw sendFailure(type, `SQS SendMessage failed: ${type}: ${detail?.message ?? detail?.Message ?? text.slice(0, 200)}`, response.status);
+        throw sendFailure(
+          type,
+          `SQS SendMessage failed: ${type}: ${detail?.message ?? detail?.Message ?? text.slice(0, 200)}`,
+          response.status,
+        );
       }
     },
   };

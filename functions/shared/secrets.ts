@@ -41,7 +41,11 @@ export interface SecretsManagerReaderOptions {
 export function secretsManagerReaderFrom(env: Environment): SecretReader {
   const settings = secretsManagerEndpointSchema.parse(env);
   const endpoint = settings.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? settings.AWS_ENDPOINT_URL;
-  return createSecretsManagerReader({ region: settings.AWS_REGION ?? settings.AWS_DEFAULT_REGION ?? 'us-east-1', credentials: () => credentialsFromEnvironment(env), ...(endpoint ? { endpoint } : {}) });
+  return createSecretsManagerReader({
+    region: settings.AWS_REGION ?? settings.AWS_DEFAULT_REGION ?? 'us-east-1',
+    credentials: () => credentialsFromEnvironment(env),
+    ...(endpoint ? { endpoint } : {}),
+  });
 }
 
 /** `GetSecretValue` over a signed `fetch`: one small call instead of an SDK client at every cold start. */
@@ -66,7 +70,10 @@ export function createSecretsManagerReader(options: SecretsManagerReaderOptions 
     if (!response.ok) {
       // Secrets Manager answers JSON; an IAM refusal on the way may come as XML (`<Code>AccessDenied</Code>`).
       const type = parsed?.__type?.split('#').pop() ?? /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `HTTP ${response.status}`;
-      throw new SecretReadFailure(type, parsed?.message ?? parsed?.Message ?? /<Message>([^<]+)<\/Message>/.exec(text)?.[1] ?? text.slice(0, 200));
+      throw new SecretReadFailure(
+        type,
+        parsed?.message ?? parsed?.Message ?? /<Message>([^<]+)<\/Message>/.exec(text)?.[1] ?? text.slice(0, 200),
+      );
     }
     return parsed?.SecretString ?? '';
   };
@@ -140,7 +147,10 @@ export async function loadSecrets<Name extends string>(options: SecretSetOptions
     } catch (error) {
       throw new SecretError(explainReadFailure(binding, error as Error));
     }
-    if (value.trim() === '') throw new SecretError(`Secret ${binding.arn} (${binding.variable}) is empty: store the value as its SecretString (aws secretsmanager put-secret-value --secret-id … --secret-string …).`);
+    if (value.trim() === '')
+      throw new SecretError(
+        `Secret ${binding.arn} (${binding.variable}) is empty: store the value as its SecretString (aws secretsmanager put-secret-value --secret-id … --secret-string …).`,
+      );
     return value;
   }
 
@@ -248,7 +258,9 @@ export function withSecretsReadInBackground<Name extends string, Args extends un
   build: (values: Readonly<Record<Name, string>>) => (...args: Args) => Promise<Result>,
   options: { refusedBySecret?: (result: Result, ...args: Args) => boolean; maxAgeMs?: number } = {},
 ): (...args: Args) => Promise<Result> {
-  const ready = new Promise<void>((resolve) => setImmediate(resolve)).then(loading).then((secrets) => withSecretRefresh(secrets, build, options));
+  const ready = new Promise<void>((resolve) => setImmediate(resolve))
+    .then(loading)
+    .then((secrets) => withSecretRefresh(secrets, build, options));
   // Handled at the first event; until then a failed read must not count as unhandled.
   ready.catch(() => undefined);
   return async function handleOnceSecretsAreRead(...args: Args): Promise<Result> {

@@ -59,7 +59,14 @@ export function createSlackApp(dependencies: SlackAppDependencies) {
       throw new HTTPException(503, { message: 'queue unavailable; the event was not accepted, retry later' });
     }
     const retry = c.req.header('x-slack-retry-num');
-    log({ msg: 'queued', id: event.id, kind: event.kind, conversationId: event.conversationId, traceId: trace.traceparent.slice(3, 35), ...(retry ? { slackRetry: retry } : {}) });
+    log({
+      msg: 'queued',
+      id: event.id,
+      kind: event.kind,
+      conversationId: event.conversationId,
+      traceId: trace.traceparent.slice(3, 35),
+      ...(retry ? { slackRetry: retry } : {}),
+    });
     c.header('x-ingress-outcome', 'queued');
   }
 
@@ -75,10 +82,16 @@ export function createSlackApp(dependencies: SlackAppDependencies) {
    */
   async function suggestPrompts(c: IngressContext, where: { channelId: string; threadTs?: string }): Promise<void> {
     const prompts = config.SLACK_SUGGESTED_PROMPTS ?? [];
-    if (prompts.length === 0 || !dependencies.setSuggestedPrompts) return dropped(c, 'no suggested prompts configured (SLACK_SUGGESTED_PROMPTS and the bot token)');
+    if (prompts.length === 0 || !dependencies.setSuggestedPrompts)
+      return dropped(c, 'no suggested prompts configured (SLACK_SUGGESTED_PROMPTS and the bot token)');
     const result = await dependencies.setSuggestedPrompts(where, prompts);
     if (!result.ok) return dropped(c, `suggested prompts not set: ${result.error}`);
-    log({ msg: 'suggested prompts set', channel: where.channelId, ...(where.threadTs ? { threadTs: where.threadTs } : {}), prompts: prompts.length });
+    log({
+      msg: 'suggested prompts set',
+      channel: where.channelId,
+      ...(where.threadTs ? { threadTs: where.threadTs } : {}),
+      prompts: prompts.length,
+    });
     c.header('x-ingress-outcome', 'prompts-set');
   }
 
@@ -91,7 +104,11 @@ export function createSlackApp(dependencies: SlackAppDependencies) {
   app.get('/health', (c) => c.json({ ok: true }));
 
   app.post('/slack/events', readBody, verify, async (c) => {
-    const outcome = normaliseSlackEvent(parseJsonBody(c.var.rawBody), { defaultAgent: config.SLACK_DEFAULT_AGENT, botUserId: config.SLACK_BOT_USER_ID, now });
+    const outcome = normaliseSlackEvent(parseJsonBody(c.var.rawBody), {
+      defaultAgent: config.SLACK_DEFAULT_AGENT,
+      botUserId: config.SLACK_BOT_USER_ID,
+      now,
+    });
     if (outcome.type === 'challenge') return c.json({ challenge: outcome.challenge });
     if (outcome.type === 'dropped') {
       dropped(c, outcome.reason);

@@ -18,7 +18,9 @@ const readSecrets = () =>
       SLACK_SIGNING_SECRET: { variable: 'SLACK_SIGNING_SECRET_ARN', arn: settings.secretArns.SLACK_SIGNING_SECRET_ARN },
       APPROVAL_TOKEN_SECRET: { variable: 'APPROVAL_TOKEN_SECRET_ARN', arn: settings.secretArns.APPROVAL_TOKEN_SECRET_ARN },
       // The bot token posts the root message a slash command's conversation lives under.
-      ...(settings.secretArns.SLACK_BOT_TOKEN_ARN ? { SLACK_BOT_TOKEN: { variable: 'SLACK_BOT_TOKEN_ARN', arn: settings.secretArns.SLACK_BOT_TOKEN_ARN } } : {}),
+      ...(settings.secretArns.SLACK_BOT_TOKEN_ARN
+        ? { SLACK_BOT_TOKEN: { variable: 'SLACK_BOT_TOKEN_ARN', arn: settings.secretArns.SLACK_BOT_TOKEN_ARN } }
+        : {}),
     } as Record<SlackSecret, { variable: string; arn: string }>,
   });
 const queue = createSqsEventQueue({

@@ -38,7 +38,11 @@ export function normaliseSlackCommand(form: Map<string, string>): SlackCommandOu
   const command = requireShape(commandSchema, Object.fromEntries(form), 'command');
   const text = command.text.trim();
   if (text === '') return { type: 'reply', text: `Usage: ${command.command} <what you want the agent to do>` };
-  if (text.length > MAX_COMMAND_TEXT) return { type: 'reply', text: `That is ${text.length} characters; a command takes at most ${MAX_COMMAND_TEXT}. Write to the agent in a message instead.` };
+  if (text.length > MAX_COMMAND_TEXT)
+    return {
+      type: 'reply',
+      text: `That is ${text.length} characters; a command takes at most ${MAX_COMMAND_TEXT}. Write to the agent in a message instead.`,
+    };
   return { type: 'start', command: { ...command, text } };
 }
 
@@ -49,9 +53,26 @@ export function commandRootText(command: SlackCommand): string {
 
 /** The event of a command whose root message is `rootTs`. */
 export function commandEvent(command: SlackCommand, rootTs: string, options: SlackCommandOptions): InboundEvent {
-  const place = { teamId: command.team_id, channelId: command.channel_id, threadTs: rootTs, ts: rootTs, responseUrl: command.response_url, triggerId: command.trigger_id };
+  const place = {
+    teamId: command.team_id,
+    channelId: command.channel_id,
+    threadTs: rootTs,
+    ts: rootTs,
+    responseUrl: command.response_url,
+    triggerId: command.trigger_id,
+  };
   const user = { id: command.user_id, ...(command.user_name ? { name: command.user_name } : {}) };
-  return slackInboundEvent(place, { id: `slack-command:${command.team_id}:${command.trigger_id}`, kind: 'message', agent: options.defaultAgent, user, text: command.text }, options.now);
+  return slackInboundEvent(
+    place,
+    {
+      id: `slack-command:${command.team_id}:${command.trigger_id}`,
+      kind: 'message',
+      agent: options.defaultAgent,
+      user,
+      text: command.text,
+    },
+    options.now,
+  );
 }
 
 /** What the person who typed the command reads when no conversation could start. */

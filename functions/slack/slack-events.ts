@@ -9,7 +9,11 @@ export type SlackEventOutcome =
   | { type: 'challenge'; challenge: string }
   | { type: 'dropped'; reason: string }
   | { type: 'event'; event: InboundEvent }
-  | { type: 'assistant-thread'; thread: AssistantThread; /** The channel the person came from, for the conversation. */ event?: InboundEvent }
+  | {
+      type: 'assistant-thread';
+      thread: AssistantThread;
+      /** The channel the person came from, for the conversation. */ event?: InboundEvent;
+    }
   | { type: 'agent-home'; home: AgentHome };
 
 /** A person opened their DM with the agent (`app_home_opened` with `tab: messages`, `agent_view` apps). */
@@ -52,13 +56,27 @@ const assistantThreadSchema = z.looseObject({
     user_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
     channel_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
     thread_ts: z.string().regex(/^\d{1,12}\.\d{1,9}$/),
-    context: z.looseObject({ channel_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional() }).optional(),
+    context: z
+      .looseObject({
+        channel_id: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,64}$/)
+          .optional(),
+      })
+      .optional(),
   }),
 });
-const homeOpenedSchema = z.looseObject({ user: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), channel: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), tab: z.string().optional() });
+const homeOpenedSchema = z.looseObject({
+  user: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  channel: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  tab: z.string().optional(),
+});
 const entitySchema = z.looseObject({ type: z.string(), value: z.unknown() });
 const contextChangedSchema = z.looseObject({
-  user: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  user: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
   context: z.looseObject({ entities: z.array(entitySchema).max(100).optional() }).default({}),
 });
 const sessionStoppedSchema = z.looseObject({
@@ -107,9 +125,16 @@ export function normaliseSlackEvent(body: unknown, options: SlackEventOptions): 
   if (event.type === 'assistant_thread_started' || event.type === 'assistant_thread_context_changed') {
     const { assistant_thread: thread } = requireShape(assistantThreadSchema, event, 'event');
     const contextChannelId = thread.context?.channel_id;
-    const found: AssistantThread = { teamId: callback.team_id, userId: thread.user_id, channelId: thread.channel_id, threadTs: thread.thread_ts, ...(contextChannelId ? { contextChannelId } : {}) };
+    const found: AssistantThread = {
+      teamId: callback.team_id,
+      userId: thread.user_id,
+      channelId: thread.channel_id,
+      threadTs: thread.thread_ts,
+      ...(contextChannelId ? { contextChannelId } : {}),
+    };
     const context = contextChannelId ? contextEvent(found, contextChannelId, callback.event_id, options) : undefined;
-    if (event.type === 'assistant_thread_started') return { type: 'assistant-thread', thread: found, ...(context ? { event: context } : {}) };
+    if (event.type === 'assistant_thread_started')
+      return { type: 'assistant-thread', thread: found, ...(context ? { event: context } : {}) };
     return context ? { type: 'event', event: context } : { type: 'dropped', reason: 'context change names no channel' };
   }
   if (event.type === 'app_home_opened') {
@@ -157,7 +182,10 @@ export function normaliseSlackEvent(body: unknown, options: SlackEventOptions): 
     type: 'event',
     event: slackInboundEvent(
       { teamId: callback.team_id, channelId: message.channel, threadTs: threadRoot, ts: message.ts },
-      { id: slackMessageEventId(callback.team_id, message.channel, message.ts), ...byPerson(isStopText(text) ? 'stop' : 'message', message.user, text, options) },
+      {
+        id: slackMessageEventId(callback.team_id, message.channel, message.ts),
+        ...byPerson(isStopText(text) ? 'stop' : 'message', message.user, text, options),
+      },
       options.now,
     ),
   };
@@ -212,7 +240,8 @@ function viewEntity(entity: { type: string; value: unknown }): ViewEntity[] {
     case 'slack#/types/message_context': {
       const message = value as { channel_id?: unknown; message_ts?: unknown } | null;
       const channelId = typeof message?.channel_id === 'string' && SLACK_ID.test(message.channel_id) ? message.channel_id : undefined;
-      const messageTs = typeof message?.message_ts === 'string' && /^\d{1,12}\.\d{1,9}$/.test(message.message_ts) ? message.message_ts : undefined;
+      const messageTs =
+        typeof message?.message_ts === 'string' && /^\d{1,12}\.\d{1,9}$/.test(message.message_ts) ? message.message_ts : undefined;
       return channelId && messageTs ? [{ type: 'message', channelId, messageTs }] : [];
     }
     default:

@@ -4,7 +4,9 @@ import { parseInboundEvent, slackConversationId, type InboundEvent } from '../..
 export type SlackPlace = NonNullable<InboundEvent['slack']>;
 
 /** What differs from one Slack event to the next; the rest is filled in. */
-export type SlackEventFields = Omit<InboundEvent, 'version' | 'source' | 'receivedAt' | 'conversationId' | 'slack'> & { conversationId?: string };
+export type SlackEventFields = Omit<InboundEvent, 'version' | 'source' | 'receivedAt' | 'conversationId' | 'slack'> & {
+  conversationId?: string;
+};
 
 /**
  * An InboundEvent from Slack, checked: the version, the source and the time it arrived filled
@@ -12,6 +14,15 @@ export type SlackEventFields = Omit<InboundEvent, 'version' | 'source' | 'receiv
  * does), the conversation is the thread `place` is in.
  */
 export function slackInboundEvent(place: SlackPlace, fields: SlackEventFields, now: () => number): InboundEvent {
-  const conversationId = fields.conversationId ?? (place.threadTs === undefined ? undefined : slackConversationId(place.teamId, place.channelId, place.threadTs));
-  return parseInboundEvent({ version: 1, source: 'slack', receivedAt: new Date(now()).toISOString(), ...fields, conversationId, slack: place });
+  const conversationId =
+    fields.conversationId ??
+    (place.threadTs === undefined ? undefined : slackConversationId(place.teamId, place.channelId, place.threadTs));
+  return parseInboundEvent({
+    version: 1,
+    source: 'slack',
+    receivedAt: new Date(now()).toISOString(),
+    ...fields,
+    conversationId,
+    slack: place,
+  });
 }

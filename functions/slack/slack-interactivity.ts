@@ -22,7 +22,12 @@ export interface SlackInteractionOptions {
 
 const interactionSchema = z.looseObject({ type: z.string() });
 const blockActionsSchema = z.looseObject({
-  user: z.looseObject({ id: z.string().min(1), username: z.string().optional(), name: z.string().optional(), team_id: z.string().optional() }),
+  user: z.looseObject({
+    id: z.string().min(1),
+    username: z.string().optional(),
+    name: z.string().optional(),
+    team_id: z.string().optional(),
+  }),
   team: z.looseObject({ id: z.string().min(1) }).nullish(),
   channel: z.looseObject({ id: z.string().min(1) }).nullish(),
   container: z.looseObject({ channel_id: z.string().optional() }).optional(),
@@ -83,7 +88,11 @@ export function normaliseSlackInteraction(form: Map<string, string>, options: Sl
 }
 
 /** A thumbs up or down under an answer: the turn and the value come from the button's signed token, never from the payload. */
-function feedbackEvent(actions: z.infer<typeof blockActionsSchema>, token: string | undefined, options: SlackInteractionOptions): SlackInteractionOutcome {
+function feedbackEvent(
+  actions: z.infer<typeof blockActionsSchema>,
+  token: string | undefined,
+  options: SlackInteractionOptions,
+): SlackInteractionOutcome {
   if (!token) throw badRequest('feedback button carries no token');
   const verified = verifyToken(token, options.approvalTokenSecret, { purpose: FEEDBACK_TOKEN_PURPOSE, now: options.now });
   if (!verified.ok) throw badRequest(`feedback token rejected: ${verified.reason}`);
@@ -106,7 +115,11 @@ function placeOfClick(actions: z.infer<typeof blockActionsSchema>, what: 'approv
   const teamId = actions.team?.id ?? actions.user.team_id;
   const channelId = actions.channel?.id ?? actions.container?.channel_id;
   if (!teamId || !channelId) throw badRequest(`${what} click carries no team or channel`);
-  return { teamId, channelId, ...(actions.message ? { threadTs: actions.message.thread_ts ?? actions.message.ts, ts: actions.message.ts } : {}) };
+  return {
+    teamId,
+    channelId,
+    ...(actions.message ? { threadTs: actions.message.thread_ts ?? actions.message.ts, ts: actions.message.ts } : {}),
+  };
 }
 
 function nameOf(user: { username?: string | undefined; name?: string | undefined }): { name?: string } {

@@ -29,7 +29,10 @@ export function createSlackPoster(options: SlackPosterOptions): PostRootMessage 
 }
 
 /** Where prompts go: an assistant thread, or (no `threadTs`) the top of an `agent_view` DM. */
-export type SetSuggestedPrompts = (where: { channelId: string; threadTs?: string }, prompts: SuggestedPrompt[]) => Promise<{ ok: true } | { ok: false; error: string }>;
+export type SetSuggestedPrompts = (
+  where: { channelId: string; threadTs?: string },
+  prompts: SuggestedPrompt[],
+) => Promise<{ ok: true } | { ok: false; error: string }>;
 
 /**
  * `assistant.threads.setSuggestedPrompts`: on a new assistant thread, or, without `thread_ts`,
@@ -38,7 +41,11 @@ export type SetSuggestedPrompts = (where: { channelId: string; threadTs?: string
 export function createSuggestedPromptsSetter(options: SlackPosterOptions): SetSuggestedPrompts {
   const call = slackApiCall(options);
   return async function setSuggestedPrompts({ channelId, threadTs }, prompts) {
-    const body = await call('assistant.threads.setSuggestedPrompts', { channel_id: channelId, ...(threadTs ? { thread_ts: threadTs } : {}), prompts });
+    const body = await call('assistant.threads.setSuggestedPrompts', {
+      channel_id: channelId,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+      prompts,
+    });
     return body.ok ? { ok: true } : { ok: false, error: String(body.error ?? 'refused').slice(0, 60) };
   };
 }

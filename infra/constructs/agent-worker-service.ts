@@ -114,7 +114,8 @@ export class AgentWorkerService extends Construct {
     if (!props.containerInsights) {
       Validations.of(this.cluster).acknowledge({
         id: 'AwsSolutions-ECS4',
-        reason: 'Container Insights is a paid option (containerInsights=true turns it on); the service logs to CloudWatch and ECS reports CPU and memory without it.',
+        reason:
+          'Container Insights is a paid option (containerInsights=true turns it on); the service logs to CloudWatch and ECS reports CPU and memory without it.',
       });
     }
 
@@ -149,15 +150,29 @@ export class AgentWorkerService extends Construct {
       maxHealthyPercent: WORKER_MAX_HEALTHY_PERCENT,
       enableExecuteCommand: false,
     };
-    this.service = new ecs.FargateService(this, 'Service', { ...serviceProps, taskDefinition: this.taskDefinition, desiredCount: props.desiredCount ?? 1 });
+    this.service = new ecs.FargateService(this, 'Service', {
+      ...serviceProps,
+      taskDefinition: this.taskDefinition,
+      desiredCount: props.desiredCount ?? 1,
+    });
 
     // Earlier versions keep their own image and tasks until their pinned runs end; they start
     // before the main service replaces its tasks, so no version is ever left without a worker.
     this.drainingServices = (props.deploymentName ? (props.drainingBuildIds ?? []) : [])
       .filter((buildId) => buildId !== this.buildId)
       .map((buildId) => {
-        const { taskDefinition } = this.workerTask(`Draining-${buildId}-Task`, ecs.ContainerImage.fromEcrRepository(image.repository, buildId), buildId, props, retention);
-        const service = new ecs.FargateService(this, `Draining-${buildId}`, { ...serviceProps, taskDefinition, desiredCount: props.drainingCount ?? 1 });
+        const { taskDefinition } = this.workerTask(
+          `Draining-${buildId}-Task`,
+          ecs.ContainerImage.fromEcrRepository(image.repository, buildId),
+          buildId,
+          props,
+          retention,
+        );
+        const service = new ecs.FargateService(this, `Draining-${buildId}`, {
+          ...serviceProps,
+          taskDefinition,
+          desiredCount: props.drainingCount ?? 1,
+        });
         this.service.node.addDependency(service);
         return service;
       });
@@ -183,9 +198,14 @@ export class AgentWorkerService extends Construct {
 
     const temporalSecrets: Record<string, ecs.Secret> =
       (props.temporalAuth ?? 'mtls') === 'mtls'
-        ? { TEMPORAL_TLS_CLIENT_CERT_DATA: props.secrets.temporalForContainer('tlsCert'), TEMPORAL_TLS_CLIENT_KEY_DATA: props.secrets.temporalForContainer('tlsKey') }
+        ? {
+            TEMPORAL_TLS_CLIENT_CERT_DATA: props.secrets.temporalForContainer('tlsCert'),
+            TEMPORAL_TLS_CLIENT_KEY_DATA: props.secrets.temporalForContainer('tlsKey'),
+          }
         : { TEMPORAL_API_KEY: props.secrets.temporalForContainer('apiKey') };
-    const appSecrets = props.secrets.forContainer(props.appSecrets ?? ['GOOGLE_API_KEY', 'APPROVAL_TOKEN_SECRET', 'EMAIL_REPLY_TOKEN_SECRET', 'SLACK_BOT_TOKEN', 'PAYLOAD_KEYS']);
+    const appSecrets = props.secrets.forContainer(
+      props.appSecrets ?? ['GOOGLE_API_KEY', 'APPROVAL_TOKEN_SECRET', 'EMAIL_REPLY_TOKEN_SECRET', 'SLACK_BOT_TOKEN', 'PAYLOAD_KEYS'],
+    );
 
     const collecting = props.otelCollector ?? true;
     const worker = taskDefinition.addContainer('Worker', {
@@ -195,14 +215,22 @@ export class AgentWorkerService extends Construct {
         TEMPORAL_ADDRESS: props.temporal.address,
         TEMPORAL_NAMESPACE: props.temporal.namespace,
         TEMPORAL_TASK_QUEUE: props.temporal.taskQueue,
-        ...(props.deploymentName ? { TEMPORAL_DEPLOYMENT_NAME: props.deploymentName, TEMPORAL_BUILD_ID: buildId, TEMPORAL_VERSION_PROMOTION: props.versionPromotion ?? 'first' } : {}),
+        ...(props.deploymentName
+          ? {
+              TEMPORAL_DEPLOYMENT_NAME: props.deploymentName,
+              TEMPORAL_BUILD_ID: buildId,
+              TEMPORAL_VERSION_PROMOTION: props.versionPromotion ?? 'first',
+            }
+          : {}),
         ...props.bucket.transcriptStoreEnvironment(),
         ...(props.emailConfigurationSet ? { EMAIL_CONFIGURATION_SET: props.emailConfigurationSet } : {}),
         // The backlog and counts the stack scales and alarms on, as EMF lines on the log stream.
         CLOUDWATCH_METRICS: 'true',
         // Told to stop, running calls finish; 20 s before ECS's SIGKILL (the stop timeout below).
         WORKER_SHUTDOWN_GRACE_TIME: `${WORKER_STOP_TIMEOUT_SECONDS - 20} seconds`,
-        ...(collecting ? { OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR_ENDPOINTS.traces, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: COLLECTOR_ENDPOINTS.metrics } : {}),
+        ...(collecting
+          ? { OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR_ENDPOINTS.traces, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: COLLECTOR_ENDPOINTS.metrics }
+          : {}),
         ...props.environment,
       },
       secrets: { ...temporalSecrets, ...appSecrets },
@@ -210,10 +238,18 @@ export class AgentWorkerService extends Construct {
       stopTimeout: Duration.seconds(WORKER_STOP_TIMEOUT_SECONDS),
     });
     // The main task's collector keeps the id it had before draining services existed.
-    const collector = collecting ? new OtelCollector(this, id === 'Task' ? 'Collector' : `${id}-Collector`, { taskDefinition, worker, logGroup: this.logGroup, retention }) : undefined;
+    const collector = collecting
+      ? new OtelCollector(this, id === 'Task' ? 'Collector' : `${id}-Collector`, {
+          taskDefinition,
+          worker,
+          logGroup: this.logGroup,
+          retention,
+        })
+      : undefined;
     Validations.of(taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: "The plain environment holds addresses, names, the bucket and the collector's configuration; every secret value comes from Secrets Manager through the container secrets.",
+      reason:
+        "The plain environment holds addresses, names, the bucket and the collector's configuration; every secret value comes from Secrets Manager through the container secrets.",
     });
 
     const taskRole = taskDefinition.taskRole;
@@ -251,7 +287,9 @@ export class AgentWorkerService extends Construct {
     // Rejected traffic only: enough to see what was refused, without paying to log every packet.
     vpc.addFlowLog('RejectedTraffic', {
       trafficType: ec2.FlowLogTrafficType.REJECT,
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy: RemovalPolicy.DESTROY })),
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(
+        new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy: RemovalPolicy.DESTROY }),
+      ),
     });
     return vpc;
   }
@@ -261,12 +299,24 @@ export class AgentWorkerService extends Construct {
     const stack = Stack.of(this);
     const identities = stack.formatArn({ service: 'ses', resource: 'identity', resourceName: emailDomain ?? '*' });
     const configurationSets = stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet ?? '*' });
-    iam.Grant.addToPrincipal({ grantee: role, actions: ['ses:SendEmail', 'ses:SendRawEmail'], resourceArns: [identities, configurationSets] });
+    iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+      resourceArns: [identities, configurationSets],
+    });
     if (!configurationSet) {
-      acknowledgeWildcardResource(role, configurationSets, 'No emailConfigurationSet was given: a send through an identity with a default configuration set is authorised against that set too, which the stack does not know; set emailConfigurationSet to narrow it.');
+      acknowledgeWildcardResource(
+        role,
+        configurationSets,
+        'No emailConfigurationSet was given: a send through an identity with a default configuration set is authorised against that set too, which the stack does not know; set emailConfigurationSet to narrow it.',
+      );
     }
     if (!emailDomain) {
-      acknowledgeWildcardResource(role, identities, 'No emailDomain was given, so the worker may send as any identity verified in this account and region; set emailDomain to narrow it.');
+      acknowledgeWildcardResource(
+        role,
+        identities,
+        'No emailDomain was given, so the worker may send as any identity verified in this account and region; set emailDomain to narrow it.',
+      );
     }
   }
 }

@@ -4,7 +4,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 /** The values the app keeps secret. Each is its own secret, so each role reads exactly the values it uses. */
-export const APP_SECRET_NAMES = ['SLACK_SIGNING_SECRET', 'APPROVAL_TOKEN_SECRET', 'EMAIL_REPLY_TOKEN_SECRET', 'GOOGLE_API_KEY', 'SLACK_BOT_TOKEN', 'PAYLOAD_KEYS'] as const;
+export const APP_SECRET_NAMES = [
+  'SLACK_SIGNING_SECRET',
+  'APPROVAL_TOKEN_SECRET',
+  'EMAIL_REPLY_TOKEN_SECRET',
+  'GOOGLE_API_KEY',
+  'SLACK_BOT_TOKEN',
+  'PAYLOAD_KEYS',
+] as const;
 export type AppSecretName = (typeof APP_SECRET_NAMES)[number];
 
 export interface DeploymentSecretsProps {
@@ -69,7 +76,9 @@ export class DeploymentSecrets extends Construct {
 
   /** App secrets as ECS container secrets, each under its own name; ECS grants the execution role read on each. */
   forContainer(names: AppSecretName[]): Record<string, ecs.Secret> {
-    return Object.fromEntries(names.filter((name) => this.app[name]).map((name) => [name, ecs.Secret.fromSecretsManager(this.secret(name))]));
+    return Object.fromEntries(
+      names.filter((name) => this.app[name]).map((name) => [name, ecs.Secret.fromSecretsManager(this.secret(name))]),
+    );
   }
 
   /** One key of the Temporal secret as an ECS container secret. */

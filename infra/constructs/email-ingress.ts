@@ -54,7 +54,11 @@ export class EmailIngress extends Construct {
     const functionTimeout = Duration.seconds(30);
 
     // The notification carries the mail's headers; encrypted with a key SES may use.
-    this.topic = createEncryptedTopic(this, { description: 'Encrypts SES inbound-mail notifications', publisher: 'ses.amazonaws.com', sid: 'AllowSesToPublishEncrypted' });
+    this.topic = createEncryptedTopic(this, {
+      description: 'Encrypts SES inbound-mail notifications',
+      publisher: 'ses.amazonaws.com',
+      sid: 'AllowSesToPublishEncrypted',
+    });
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowSesToPublish',
@@ -78,7 +82,9 @@ export class EmailIngress extends Construct {
     });
     this.topic.addSubscription(new subscriptions.SqsSubscription(this.notificationQueue, { rawMessageDelivery: true }));
 
-    this.ruleSet = props.ruleSetName ? ses.ReceiptRuleSet.fromReceiptRuleSetName(this, 'RuleSet', props.ruleSetName) : new ses.ReceiptRuleSet(this, 'RuleSet');
+    this.ruleSet = props.ruleSetName
+      ? ses.ReceiptRuleSet.fromReceiptRuleSetName(this, 'RuleSet', props.ruleSetName)
+      : new ses.ReceiptRuleSet(this, 'RuleSet');
     this.rule = new ses.ReceiptRule(this, 'Rule', {
       ruleSet: this.ruleSet,
       ...(props.recipients && props.recipients.length > 0 ? { recipients: props.recipients } : {}),

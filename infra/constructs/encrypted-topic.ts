@@ -35,5 +35,9 @@ export function createEncryptedTopic(scope: Construct, options: EncryptedTopicOp
       conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
     }),
   );
-  return new sns.Topic(scope, 'Topic', { masterKey: topicKey, enforceSSL: true, ...(options.displayName ? { displayName: options.displayName } : {}) });
+  return new sns.Topic(scope, 'Topic', {
+    masterKey: topicKey,
+    enforceSSL: true,
+    ...(options.displayName ? { displayName: options.displayName } : {}),
+  });
 }

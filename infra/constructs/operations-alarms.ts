@@ -59,7 +59,8 @@ export class OperationsAlarms extends Construct {
       metric: props.dispatcher.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      alarmDescription: 'The dispatcher failed whole batches (per-message failures are retried and dead-lettered, not counted here). See its logs.',
+      alarmDescription:
+        'The dispatcher failed whole batches (per-message failures are retried and dead-lettered, not counted here). See its logs.',
     });
     for (const [name, fn] of Object.entries(props.functions)) {
       this.add(`${name}Throttles`, {
@@ -70,10 +71,14 @@ export class OperationsAlarms extends Construct {
       });
     }
     this.add('WorkflowTaskFailures', {
-      metric: workerMetric(WORKER_METRIC_NAMES.workflowTaskFailures, props.taskQueue, { statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
+      metric: workerMetric(WORKER_METRIC_NAMES.workflowTaskFailures, props.taskQueue, {
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      alarmDescription: 'Workflow tasks failed (non-determinism or a workflow code error): the affected workflows are stuck until a fixed worker is deployed.',
+      alarmDescription:
+        'Workflow tasks failed (non-determinism or a workflow code error): the affected workflows are stuck until a fixed worker is deployed.',
     });
     const modelErrorRatePercent = props.modelErrorRatePercent ?? 10;
     const fifteenMinutes = { statistic: cloudwatch.Stats.SUM, period: Duration.minutes(15) };
@@ -95,7 +100,11 @@ export class OperationsAlarms extends Construct {
 
   private add(id: string, props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods' | 'treatMissingData'>): void {
     // No data means nothing happened (no dead letters, no calls): OK, not insufficient data.
-    const alarm = new cloudwatch.Alarm(this, id, { ...props, evaluationPeriods: 1, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING });
+    const alarm = new cloudwatch.Alarm(this, id, {
+      ...props,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     const action = new cloudwatchActions.SnsAction(this.topic);
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);

@@ -32,7 +32,10 @@ export const COLLECTOR_METRIC_DECLARATIONS = [
   { dimensions: [['tool']], metric_name_selectors: ['^agent_tool_failures$'] },
   { dimensions: [['agent', 'taskQueue']], metric_name_selectors: ['^agent_approvals_waiting$', '^agent_approval_oldest_wait$'] },
   { dimensions: [['agent', 'outcome']], metric_name_selectors: ['^agent_approval_wait$', '^agent_ambient_runs$'] },
-  { dimensions: [['task_queue']], metric_name_selectors: ['^temporal_workflow_task_schedule_to_start_latency$', '^temporal_activity_schedule_to_start_latency$'] },
+  {
+    dimensions: [['task_queue']],
+    metric_name_selectors: ['^temporal_workflow_task_schedule_to_start_latency$', '^temporal_activity_schedule_to_start_latency$'],
+  },
 ];
 
 export interface OtelCollectorProps {
@@ -84,7 +87,11 @@ export class OtelCollector extends Construct {
     this.metricsLogGroup.grant(taskRole, 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams');
     // X-Ray's PutTraceSegments has no resource to scope it to.
     iam.Grant.addToPrincipal({ grantee: taskRole, actions: ['xray:PutTraceSegments'], resourceArns: ['*'] });
-    acknowledgeWildcardResource(taskRole, '*', 'xray:PutTraceSegments, with which the OpenTelemetry collector sends the worker\'s spans to X-Ray, has no resource-level permissions.');
+    acknowledgeWildcardResource(
+      taskRole,
+      '*',
+      "xray:PutTraceSegments, with which the OpenTelemetry collector sends the worker's spans to X-Ray, has no resource-level permissions.",
+    );
   }
 }
 

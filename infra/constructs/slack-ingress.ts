@@ -55,7 +55,11 @@ export class SlackIngress extends Construct {
       ...(props.logRetentionDays ? { logRetentionDays: props.logRetentionDays } : {}),
       ...(reservedConcurrency > 0 ? { reservedConcurrentExecutions: reservedConcurrency } : {}),
     });
-    props.secrets.bindToFunction(this.function, ['SLACK_SIGNING_SECRET', 'APPROVAL_TOKEN_SECRET', ...props.secrets.present(['SLACK_BOT_TOKEN'])]);
+    props.secrets.bindToFunction(this.function, [
+      'SLACK_SIGNING_SECRET',
+      'APPROVAL_TOKEN_SECRET',
+      ...props.secrets.present(['SLACK_BOT_TOKEN']),
+    ]);
     props.queue.grantSend(this.function);
     this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     acknowledgeBasicExecutionRole(this.function);
@@ -66,6 +70,7 @@ export class SlackIngress extends Construct {
 export function acknowledgeBasicExecutionRole(fn: lambda.Function): void {
   Validations.of(fn).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason: 'The AWS managed basic execution policy only lets the function write its own CloudWatch logs; a hand-written copy would add nothing.',
+    reason:
+      'The AWS managed basic execution policy only lets the function write its own CloudWatch logs; a hand-written copy would add nothing.',
   });
 }

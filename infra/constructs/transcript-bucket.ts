@@ -46,14 +46,19 @@ export class TranscriptBucket extends Construct {
     });
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'No server access logs: they need a second bucket and duplicate what CloudTrail S3 data events give when an audit needs them; objects are private, TLS-only, and written only by SES (raw mail) and the worker role (transcripts).',
+      reason:
+        'No server access logs: they need a second bucket and duplicate what CloudTrail S3 data events give when an audit needs them; objects are private, TLS-only, and written only by SES (raw mail) and the worker role (transcripts).',
     });
   }
 
   /** Read and write transcript objects (the worker). Writes are conditional puts; nothing is deleted. */
   grantTranscriptReadWrite(grantee: iam.IGrantable): iam.Grant {
     this.grantList(grantee);
-    this.acknowledgePrefixWildcard(grantee, this.transcriptPrefix, 'Transcripts are content-addressed objects named by their hash under one prefix; the grantee reads and writes any of them, and nothing else.');
+    this.acknowledgePrefixWildcard(
+      grantee,
+      this.transcriptPrefix,
+      'Transcripts are content-addressed objects named by their hash under one prefix; the grantee reads and writes any of them, and nothing else.',
+    );
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['s3:GetObject', 's3:PutObject'],
@@ -67,7 +72,11 @@ export class TranscriptBucket extends Construct {
    */
   grantAttachmentWrite(grantee: iam.IGrantable): iam.Grant {
     const blobs = `${this.transcriptPrefix}blobs/`;
-    this.acknowledgePrefixWildcard(grantee, blobs, 'Attachments are content-addressed blobs named by their hash under one prefix; the grantee writes them (conditional puts, never an overwrite) and reads nothing.');
+    this.acknowledgePrefixWildcard(
+      grantee,
+      blobs,
+      'Attachments are content-addressed blobs named by their hash under one prefix; the grantee writes them (conditional puts, never an overwrite) and reads nothing.',
+    );
     return iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [this.bucket.arnForObjects(`${blobs}*`)] });
   }
 
@@ -78,14 +87,27 @@ export class TranscriptBucket extends Construct {
   grantEmailThreadRead(grantee: iam.IGrantable): iam.Grant {
     this.grantList(grantee);
     const prefixes = ['token', 'message'].map((kind) => `${this.transcriptPrefix}email-threads/${kind}/`);
-    for (const prefix of prefixes) this.acknowledgePrefixWildcard(grantee, prefix, 'Thread records are named by the hash of a reply token or Message-ID under one prefix; the grantee reads them, and nothing else.');
-    return iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)) });
+    for (const prefix of prefixes)
+      this.acknowledgePrefixWildcard(
+        grantee,
+        prefix,
+        'Thread records are named by the hash of a reply token or Message-ID under one prefix; the grantee reads them, and nothing else.',
+      );
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject'],
+      resourceArns: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+    });
   }
 
   /** Read raw inbound mail (the email ingress; the worker for attachments). */
   grantRawMailRead(grantee: iam.IGrantable): iam.Grant {
     this.grantList(grantee);
-    this.acknowledgePrefixWildcard(grantee, this.rawMailPrefix, 'SES stores each inbound message as one object, named by its message id, under one prefix; the grantee reads any of them, and nothing else.');
+    this.acknowledgePrefixWildcard(
+      grantee,
+      this.rawMailPrefix,
+      'SES stores each inbound message as one object, named by its message id, under one prefix; the grantee reads any of them, and nothing else.',
+    );
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['s3:GetObject'],

@@ -58,7 +58,9 @@ export class WorkerScaling extends Construct {
 
 /** The backlogs of the queues, summed; one queue's backlog is the metric itself. */
 function summedBacklog(taskQueues: string[]): cloudwatch.IMetric {
-  const metrics = taskQueues.map((taskQueue) => workerMetric(WORKER_METRIC_NAMES.taskQueueBacklog, taskQueue, { statistic: cloudwatch.Stats.MAXIMUM }));
+  const metrics = taskQueues.map((taskQueue) =>
+    workerMetric(WORKER_METRIC_NAMES.taskQueueBacklog, taskQueue, { statistic: cloudwatch.Stats.MAXIMUM }),
+  );
   if (metrics.length === 1) return metrics[0]!;
   const usingMetrics = Object.fromEntries(metrics.map((metric, index) => [`backlog${index}`, metric]));
   return new cloudwatch.MathExpression({

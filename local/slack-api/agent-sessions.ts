@@ -41,7 +41,8 @@ export function createAgentSessions(options: AgentSessionOptions) {
   const keyOf = (channel: string, threadTs: string) => `${channel}\u0000${threadTs}`;
 
   function place(args: Record<string, unknown>): { channel: string; threadTs: string } {
-    if (options.appView !== 'agent') throw new SlackApiError('access_denied', { detail: 'only apps declared as agents (agent_view) can create sessions' });
+    if (options.appView !== 'agent')
+      throw new SlackApiError('access_denied', { detail: 'only apps declared as agents (agent_view) can create sessions' });
     const channel = options.requireChannel({ channel: args.channel_id });
     const threadTs = typeof args.thread_ts === 'string' ? args.thread_ts : '';
     // Thread-based sessions (every session of this app) name their thread root.
@@ -52,7 +53,8 @@ export function createAgentSessions(options: AgentSessionOptions) {
 
   function title(value: unknown): string | undefined {
     if (value === undefined || value === '') return undefined;
-    if (typeof value !== 'string' || value.length > MAX_SESSION_TITLE) throw new SlackApiError('invalid_arguments', { detail: `title is text of at most ${MAX_SESSION_TITLE} characters` });
+    if (typeof value !== 'string' || value.length > MAX_SESSION_TITLE)
+      throw new SlackApiError('invalid_arguments', { detail: `title is text of at most ${MAX_SESSION_TITLE} characters` });
     return value;
   }
 
@@ -66,7 +68,8 @@ export function createAgentSessions(options: AgentSessionOptions) {
       const named = title(args.title);
       let session = sessions.get(keyOf(channel, threadTs));
       // The title counts only when the session is created; rename changes it later.
-      if (!session) sessions.set(keyOf(channel, threadTs), (session = { channel, threadTs, ...(named ? { title: named } : {}), statuses: [] }));
+      if (!session)
+        sessions.set(keyOf(channel, threadTs), (session = { channel, threadTs, ...(named ? { title: named } : {}), statuses: [] }));
       session.statuses.push({ status: status as AgentSessionStatus, at: Date.now() });
       options.onChange?.({ ...session, statuses: [...session.statuses] });
       return {
@@ -124,11 +127,20 @@ export function assistantThreadMethods(state: SlackState): Record<string, SlackM
     'assistant.threads.setSuggestedPrompts': (args) => {
       const { channel, threadTs } = requireAssistantChannel(args);
       const prompts = parseJsonArgument(args.prompts) as { title?: unknown; message?: unknown }[] | undefined;
-      if (!Array.isArray(prompts) || prompts.length === 0 || prompts.length > MAX_SUGGESTED_PROMPTS) throw new SlackApiError('invalid_arguments');
-      if (!prompts.every((prompt) => typeof prompt?.title === 'string' && prompt.title !== '' && typeof prompt.message === 'string' && prompt.message !== '')) {
+      if (!Array.isArray(prompts) || prompts.length === 0 || prompts.length > MAX_SUGGESTED_PROMPTS)
+        throw new SlackApiError('invalid_arguments');
+      if (
+        !prompts.every(
+          (prompt) =>
+            typeof prompt?.title === 'string' && prompt.title !== '' && typeof prompt.message === 'string' && prompt.message !== '',
+        )
+      ) {
         throw new SlackApiError('invalid_arguments');
       }
-      assistantThread(channel, threadTs ?? '').prompts = prompts.map((prompt) => ({ title: String(prompt.title), message: String(prompt.message) }));
+      assistantThread(channel, threadTs ?? '').prompts = prompts.map((prompt) => ({
+        title: String(prompt.title),
+        message: String(prompt.message),
+      }));
       return {};
     },
 
@@ -136,10 +148,17 @@ export function assistantThreadMethods(state: SlackState): Record<string, SlackM
       const { channel, threadTs } = requireAssistantChannel(args);
       if (!threadTs || typeof args.status !== 'string') throw new SlackApiError('invalid_arguments');
       const loading = parseJsonArgument(args.loading_messages) as unknown[] | undefined;
-      if (loading !== undefined && (!Array.isArray(loading) || loading.length > MAX_LOADING_MESSAGES || !loading.every((line) => typeof line === 'string'))) {
+      if (
+        loading !== undefined &&
+        (!Array.isArray(loading) || loading.length > MAX_LOADING_MESSAGES || !loading.every((line) => typeof line === 'string'))
+      ) {
         throw new SlackApiError('invalid_arguments');
       }
-      assistantThread(channel, threadTs).statuses.push({ status: args.status, ...(loading ? { loadingMessages: loading as string[] } : {}), at: Date.now() });
+      assistantThread(channel, threadTs).statuses.push({
+        status: args.status,
+        ...(loading ? { loadingMessages: loading as string[] } : {}),
+        at: Date.now(),
+      });
       return {};
     },
   };

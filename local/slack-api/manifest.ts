@@ -16,9 +16,11 @@ export function createManifestMethods(parse: (value: unknown) => unknown): Recor
   let apps = 0;
   function check(args: Record<string, unknown>): Record<string, unknown> {
     const manifest = parse(args.manifest) as { features?: Record<string, unknown>; display_information?: { name?: unknown } } | undefined;
-    if (typeof manifest !== 'object' || manifest === null) throw new SlackApiError('invalid_manifest', { errors: [{ message: 'manifest is required', pointer: '/' }] });
+    if (typeof manifest !== 'object' || manifest === null)
+      throw new SlackApiError('invalid_manifest', { errors: [{ message: 'manifest is required', pointer: '/' }] });
     const errors: { message: string; pointer: string }[] = [];
-    if (typeof manifest.display_information?.name !== 'string') errors.push({ message: 'display_information.name is required', pointer: '/display_information/name' });
+    if (typeof manifest.display_information?.name !== 'string')
+      errors.push({ message: 'display_information.name is required', pointer: '/display_information/name' });
     if (manifest.features && 'assistant_view' in manifest.features) {
       errors.push({ message: 'New apps can only use the agent messaging experience: use agent_view', pointer: '/features/assistant_view' });
     }

@@ -30,7 +30,13 @@ function cursorOffset(args: Record<string, unknown>): number {
 }
 
 /** A page of `messages` from `offset`, with the cursor of the next. */
-function page(state: SlackState, messages: SlackStoredMessage[], offset: number, limit: number, args: Record<string, unknown>): Record<string, unknown> {
+function page(
+  state: SlackState,
+  messages: SlackStoredMessage[],
+  offset: number,
+  limit: number,
+  args: Record<string, unknown>,
+): Record<string, unknown> {
   const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
   const more = offset + limit < messages.length;
   return {
@@ -48,7 +54,15 @@ export function messageMethods(state: SlackState): Record<string, SlackMethod> {
   }
 
   return {
-    'auth.test': () => ({ url: 'http://localhost/', team: 'Local', user: 'agent', team_id: state.teamId, user_id: state.botUserId, bot_id: state.botId, is_enterprise_install: false }),
+    'auth.test': () => ({
+      url: 'http://localhost/',
+      team: 'Local',
+      user: 'agent',
+      team_id: state.teamId,
+      user_id: state.botUserId,
+      bot_id: state.botId,
+      is_enterprise_install: false,
+    }),
 
     'chat.postMessage': (args) => {
       const channel = state.requireChannel(args);
@@ -108,7 +122,10 @@ export function messageMethods(state: SlackState): Record<string, SlackMethod> {
       // Top-level messages (thread roots included), newest first, as Slack answers.
       const top = state.stored
         .filter((message) => message.channel === channel && message.threadTs === undefined)
-        .filter((message) => (oldest === undefined || compareTs(message.ts, oldest) > 0) && (latest === undefined || compareTs(message.ts, latest) < 0))
+        .filter(
+          (message) =>
+            (oldest === undefined || compareTs(message.ts, oldest) > 0) && (latest === undefined || compareTs(message.ts, latest) < 0),
+        )
         .sort((a, b) => compareTs(b.ts, a.ts));
       const limit = pageLimit(args, 100);
       return page(state, top, cursorOffset(args), limit, args);

@@ -31,7 +31,11 @@ export const TIER_CALLS_PER_MINUTE = { 1: 1, 2: 20, 3: 50, 4: 100 } as const;
  * `conversations.replies` drop to one call a minute, and `limit` to 15 (Slack's changelog,
  * "Rate limit changes for non-Marketplace apps").
  */
-export const NON_MARKETPLACE_READS = { methods: ['conversations.history', 'conversations.replies'], callsPerMinute: 1, maxLimit: 15 } as const;
+export const NON_MARKETPLACE_READS = {
+  methods: ['conversations.history', 'conversations.replies'],
+  callsPerMinute: 1,
+  maxLimit: 15,
+} as const;
 
 /** Per-method calls a minute, sliding: `take` answers the seconds to wait, or 0 when the call may go. */
 export function createTierLimiter(callsPerMinute: (method: string) => number | undefined) {

@@ -24,7 +24,8 @@ export interface StreamChunks {
 export function parseChunks(args: Record<string, unknown>, parse: (value: unknown) => unknown): StreamChunks | undefined {
   const chunks = parse(args.chunks);
   if (chunks === undefined) return undefined;
-  if (typeof args.markdown_text === 'string' && args.markdown_text !== '') throw new SlackApiError('invalid_arguments', { detail: 'markdown_text and chunks are exclusive' });
+  if (typeof args.markdown_text === 'string' && args.markdown_text !== '')
+    throw new SlackApiError('invalid_arguments', { detail: 'markdown_text and chunks are exclusive' });
   if (!Array.isArray(chunks) || chunks.length === 0) throw new SlackApiError('invalid_chunks');
   const out: StreamChunks = { text: '', tasks: [] };
   for (const chunk of chunks as Record<string, unknown>[]) {
@@ -35,11 +36,25 @@ export function parseChunks(args: Record<string, unknown>, parse: (value: unknow
         break;
       case 'task_update': {
         const { id, title, status, details, output } = chunk;
-        if (typeof id !== 'string' || id === '' || typeof title !== 'string' || title === '' || typeof status !== 'string' || !TASK_STATUSES.has(status)) {
+        if (
+          typeof id !== 'string' ||
+          id === '' ||
+          typeof title !== 'string' ||
+          title === '' ||
+          typeof status !== 'string' ||
+          !TASK_STATUSES.has(status)
+        ) {
           throw new SlackApiError('invalid_chunks');
         }
-        for (const text of [details, output]) if (text !== undefined && (typeof text !== 'string' || text.length > MAX_TASK_TEXT)) throw new SlackApiError('invalid_chunks');
-        out.tasks.push({ id, title, status: status as SlackTaskCard['status'], ...(typeof details === 'string' ? { details } : {}), ...(typeof output === 'string' ? { output } : {}) });
+        for (const text of [details, output])
+          if (text !== undefined && (typeof text !== 'string' || text.length > MAX_TASK_TEXT)) throw new SlackApiError('invalid_chunks');
+        out.tasks.push({
+          id,
+          title,
+          status: status as SlackTaskCard['status'],
+          ...(typeof details === 'string' ? { details } : {}),
+          ...(typeof output === 'string' ? { output } : {}),
+        });
         break;
       }
       case 'plan_update':
@@ -113,10 +128,14 @@ export function streamMethods(state: SlackState, setSessionStatus: SlackMethod):
       if (!channel.startsWith('D') && (typeof args.recipient_user_id !== 'string' || typeof args.recipient_team_id !== 'string')) {
         throw new SlackApiError(typeof args.recipient_team_id !== 'string' ? 'missing_recipient_team_id' : 'missing_recipient_user_id');
       }
-      if (args.task_display_mode !== undefined && args.task_display_mode !== 'timeline' && args.task_display_mode !== 'plan') throw new SlackApiError('invalid_arguments');
+      if (args.task_display_mode !== undefined && args.task_display_mode !== 'timeline' && args.task_display_mode !== 'plan')
+        throw new SlackApiError('invalid_arguments');
       const content = streamContent(args, false);
       const now = Date.now();
-      const recipient = typeof args.recipient_user_id === 'string' && typeof args.recipient_team_id === 'string' ? { user: args.recipient_user_id, team: args.recipient_team_id } : undefined;
+      const recipient =
+        typeof args.recipient_user_id === 'string' && typeof args.recipient_team_id === 'string'
+          ? { user: args.recipient_user_id, team: args.recipient_team_id }
+          : undefined;
       const message: SlackStoredMessage = {
         channel,
         ts: state.nextTs(),
@@ -155,7 +174,8 @@ export function streamMethods(state: SlackState, setSessionStatus: SlackMethod):
       const metadata = parseMetadata(args.metadata);
       if (metadata) message.metadata = metadata;
       // chat.stopStream may move the thread's session on (`session_status`) as it stops.
-      if (typeof args.session_status === 'string' && message.threadTs) setSessionStatus({ channel_id: message.channel, thread_ts: message.threadTs, status: args.session_status });
+      if (typeof args.session_status === 'string' && message.threadTs)
+        setSessionStatus({ channel_id: message.channel, thread_ts: message.threadTs, status: args.session_status });
       message.stream!.stopped = true;
       message.updatedAt = Date.now();
       state.changed(message);
@@ -169,7 +189,9 @@ export function streamMethods(state: SlackState, setSessionStatus: SlackMethod):
  * there and answers which (`streaming_message_ts` of `agent_session_stopped`).
  */
 export function clickStop(state: SlackState, channel: string, threadTs: string): string[] {
-  const cut = state.threadOf(channel, threadTs).filter((message) => message.user === state.botUserId && state.streamState(message) === 'open');
+  const cut = state
+    .threadOf(channel, threadTs)
+    .filter((message) => message.user === state.botUserId && state.streamState(message) === 'open');
   for (const message of cut) {
     message.stream!.stopped = true;
     message.updatedAt = Date.now();

@@ -101,8 +101,16 @@ function checkContextActions(elements: unknown): void {
   for (const element of elements as Record<string, unknown>[]) {
     if (element?.type === 'icon_button') continue;
     if (element?.type !== 'feedback_buttons') throw new SlackApiError('invalid_blocks');
-    for (const button of [element.positive_button, element.negative_button] as { text?: { type?: unknown; text?: unknown }; value?: unknown }[]) {
-      if (button?.text?.type !== 'plain_text' || typeof button.text.text !== 'string' || typeof button.value !== 'string' || button.value.length > MAX_BUTTON_VALUE_CHARS) {
+    for (const button of [element.positive_button, element.negative_button] as {
+      text?: { type?: unknown; text?: unknown };
+      value?: unknown;
+    }[]) {
+      if (
+        button?.text?.type !== 'plain_text' ||
+        typeof button.text.text !== 'string' ||
+        typeof button.value !== 'string' ||
+        button.value.length > MAX_BUTTON_VALUE_CHARS
+      ) {
         throw new SlackApiError('invalid_blocks');
       }
     }

@@ -79,9 +79,12 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
   });
   afterEach(async () => {
     for (const id of made) {
-      await temporal.client.schedule.getHandle(id).delete().catch((error: unknown) => {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-      });
+      await temporal.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch((error: unknown) => {
+          if (!(error instanceof ScheduleNotFoundError)) throw error;
+        });
     }
     made.clear();
   });
@@ -94,7 +97,10 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
   /** The tool result the model was shown for the turn that asked `question`. */
   function toolResultFor(question: string): Record<string, unknown> {
     const request = model.requests.filter((candidate: GeminiRequest) => lastUserText(candidate) === question).at(-1)!;
-    return (request.body.contents as Content[]).at(-1)!.parts.find((part) => part.functionResponse)!.functionResponse!.response as Record<string, unknown>;
+    return (request.body.contents as Content[]).at(-1)!.parts.find((part) => part.functionResponse)!.functionResponse!.response as Record<
+      string,
+      unknown
+    >;
   }
 
   async function pendingRequest(chat: ConversationDriver) {
@@ -106,7 +112,13 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
   async function madeFor(owner: string, prompt = 'Say hello.') {
     const created = await createChatSchedule(
       { client: temporal.client, taskQueue },
-      { agent: agent.name, owner, conversationId: 'test:setup', requestKey: crypto.randomUUID(), trigger: { cron: YEARLY, prompt, deliver: { kind: 'slack', channel: 'C0CHAT' } } },
+      {
+        agent: agent.name,
+        owner,
+        conversationId: 'test:setup',
+        requestKey: crypto.randomUUID(),
+        trigger: { cron: YEARLY, prompt, deliver: { kind: 'slack', channel: 'C0CHAT' } },
+      },
     );
     made.add(created.id);
     return created;
@@ -114,7 +126,12 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
 
   /** Temporal's schedule list trails a change by a moment; the bound and list_my_schedules read it. */
   async function listedFor(owner: string, count: number) {
-    await expect.poll(async () => (await listChatSchedules({ client: temporal.client, taskQueue }, [owner])).length, { timeout: 15_000, interval: 200 }).toBe(count);
+    await expect
+      .poll(async () => (await listChatSchedules({ client: temporal.client, taskQueue }, [owner])).length, {
+        timeout: 15_000,
+        interval: 200,
+      })
+      .toBe(count);
   }
 
   it('exists only after the requester approves, belongs to them and posts to the conversation’s channel', async () => {
@@ -123,10 +140,22 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
     const question = 'remind me every Monday at 9 to file the weekly report here';
     await chat.send(incoming(question, { user: { id: owner } }));
     const request = await pendingRequest(chat);
-    expect(request).toMatchObject({ tool: 'create_schedule', args: { cron: '0 9 * * 1', prompt: 'Remind me to file the weekly report.' }, approvers: [owner] });
+    expect(request).toMatchObject({
+      tool: 'create_schedule',
+      args: { cron: '0 9 * * 1', prompt: 'Remind me to file the weekly report.' },
+      approvers: [owner],
+    });
     // Nobody else may approve it, and until the owner does, the tool has not run.
-    await expect(sendApproval(temporal.client, chat.conversationId, { requestId: request.requestId, decision: 'approve', approver: person('stranger') })).rejects.toThrow();
-    expect((await summariseHistory(temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`))).scheduled).not.toContain('tool:create_schedule');
+    await expect(
+      sendApproval(temporal.client, chat.conversationId, {
+        requestId: request.requestId,
+        decision: 'approve',
+        approver: person('stranger'),
+      }),
+    ).rejects.toThrow();
+    expect((await summariseHistory(temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`))).scheduled).not.toContain(
+      'tool:create_schedule',
+    );
     expect(await listChatSchedules({ client: temporal.client, taskQueue }, [owner])).toEqual([]);
 
     await sendApproval(temporal.client, chat.conversationId, { requestId: request.requestId, decision: 'approve', approver: owner });
@@ -138,7 +167,15 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
 
     const description = await temporal.client.schedule.getHandle(id).describe();
     // The memo and the note are shown in clear: the owner appears there only as an opaque key.
-    expect(description.memo).toEqual({ managedBy: 'durable-agents', deployment: taskQueue, origin: 'chat', agent: agent.name, trigger: id.split(':')[3], ownerKey: ownerKeyOf(taskQueue, owner), digest: expect.any(String) });
+    expect(description.memo).toEqual({
+      managedBy: 'durable-agents',
+      deployment: taskQueue,
+      origin: 'chat',
+      agent: agent.name,
+      trigger: id.split(':')[3],
+      ownerKey: ownerKeyOf(taskQueue, owner),
+      digest: expect.any(String),
+    });
     expect(JSON.stringify(description.memo)).not.toContain(owner);
     expect(description.action).toMatchObject({ workflowType: 'ambientRun', taskQueue });
     expect(description.action.args).toEqual([
@@ -146,14 +183,23 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
         agent: agent.name,
         origin: 'chat',
         owner,
-        trigger: { id: id.split(':')[3], cron: '0 9 * * 1', timezone: 'UTC', prompt: 'Remind me to file the weekly report.', deliver: { kind: 'slack', channel: 'C0CHAT', team: 'T0CHAT' }, approvers: [owner] },
+        trigger: {
+          id: id.split(':')[3],
+          cron: '0 9 * * 1',
+          timezone: 'UTC',
+          prompt: 'Remind me to file the weekly report.',
+          deliver: { kind: 'slack', channel: 'C0CHAT', team: 'T0CHAT' },
+          approvers: [owner],
+        },
       },
     ]);
     expect(description.state.note).toBe('Asked for in chat; only the person who asked can stop it (delete_schedule).');
 
     // A firing is an ordinary ambient run, posted as a new thread in the conversation's channel.
     await temporal.client.schedule.getHandle(id).trigger(ScheduleOverlapPolicy.SKIP);
-    await expect.poll(() => threads.find((thread) => thread.text === 'Reminder: file the weekly report.'), { timeout: 20_000 }).toMatchObject({ target: { kind: 'slack', channelId: 'C0CHAT' } });
+    await expect
+      .poll(() => threads.find((thread) => thread.text === 'Reminder: file the weekly report.'), { timeout: 20_000 })
+      .toMatchObject({ target: { kind: 'slack', channelId: 'C0CHAT' } });
   });
 
   it('a denial makes none, and the tool never runs', async () => {
@@ -179,9 +225,14 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
     await theirs.send(incoming(`stop schedule ${id}`, { user: { id: stranger } }));
     await theirs.waitForTurn(1);
     expect(toolResultFor(`stop schedule ${id}`)).toEqual({
-      error: { type: 'NotYourSchedule', message: `Schedule ${id} belongs to someone else; only the person who asked for it can stop it. It was not changed.` },
+      error: {
+        type: 'NotYourSchedule',
+        message: `Schedule ${id} belongs to someone else; only the person who asked for it can stop it. It was not changed.`,
+      },
     });
-    await expect(temporal.client.schedule.getHandle(id).describe()).resolves.toMatchObject({ memo: { ownerKey: ownerKeyOf(taskQueue, owner) } });
+    await expect(temporal.client.schedule.getHandle(id).describe()).resolves.toMatchObject({
+      memo: { ownerKey: ownerKeyOf(taskQueue, owner) },
+    });
 
     const mine = chatOf();
     await mine.send(incoming(`please stop ${id.split(':')[3]}`, { user: { id: owner } }));
@@ -202,7 +253,10 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
     await sendApproval(temporal.client, chat.conversationId, { requestId: request.requestId, decision: 'approve', approver: owner });
     await chat.waitForTurn(1);
     expect(toolResultFor(question)).toEqual({
-      error: { type: 'TooManySchedules', message: `${owner} already has 10 schedules, the most one person may have (10); stop one first (list_my_schedules shows them).` },
+      error: {
+        type: 'TooManySchedules',
+        message: `${owner} already has 10 schedules, the most one person may have (10); stop one first (list_my_schedules shows them).`,
+      },
     });
     expect(await listChatSchedules({ client: temporal.client, taskQueue }, [owner])).toHaveLength(MAX_SCHEDULES_PER_PERSON);
   });
@@ -221,11 +275,16 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
 
     // The run it starts asks for the expense as if the spender had asked: only the CFO may decide.
     await temporal.client.schedule.getHandle(id).trigger(ScheduleOverlapPolicy.SKIP);
-    const request = await expect.poll(() => approvals.find((candidate) => candidate.tool === 'submit_expense' && candidate.conversationId.startsWith(id)), { timeout: 20_000 }).toBeDefined().then(
-      () => approvals.find((candidate) => candidate.tool === 'submit_expense' && candidate.conversationId.startsWith(id))!,
-    );
+    const request = await expect
+      .poll(() => approvals.find((candidate) => candidate.tool === 'submit_expense' && candidate.conversationId.startsWith(id)), {
+        timeout: 20_000,
+      })
+      .toBeDefined()
+      .then(() => approvals.find((candidate) => candidate.tool === 'submit_expense' && candidate.conversationId.startsWith(id))!);
     expect(request.approvers).toEqual([CFO]);
-    await expect(sendApproval(temporal.client, request.conversationId, { requestId: request.requestId, decision: 'approve', approver: SPENDER })).rejects.toThrow();
+    await expect(
+      sendApproval(temporal.client, request.conversationId, { requestId: request.requestId, decision: 'approve', approver: SPENDER }),
+    ).rejects.toThrow();
     expect(expenses).toEqual([]);
     await sendApproval(temporal.client, request.conversationId, { requestId: request.requestId, decision: 'approve', approver: CFO });
     await expect.poll(() => expenses, { timeout: 20_000 }).toEqual(['40 EUR: Submit an expense claim of 40 eur for the team lunch.']);
@@ -244,10 +303,14 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
     await chat.send(incoming(question, { user: { id: stranger } }));
     await sendApproval(temporal.client, chat.conversationId, { requestId: waiting.requestId, decision: 'deny', approver: owner });
     await chat.waitForTurn(2);
-    const batched = model.requests.filter((candidate: GeminiRequest) => lastUserText(candidate).endsWith(`${stranger}: ${question}`)).at(-1)!;
+    const batched = model.requests
+      .filter((candidate: GeminiRequest) => lastUserText(candidate).endsWith(`${stranger}: ${question}`))
+      .at(-1)!;
     const result = (batched.body.contents as Content[]).at(-1)!.parts.find((part) => part.functionResponse)!.functionResponse!.response;
     expect(result).toMatchObject({ error: { type: 'SeveralRequesters' } });
-    await expect(temporal.client.schedule.getHandle(id).describe()).resolves.toMatchObject({ memo: { ownerKey: ownerKeyOf(taskQueue, owner) } });
+    await expect(temporal.client.schedule.getHandle(id).describe()).resolves.toMatchObject({
+      memo: { ownerKey: ownerKeyOf(taskQueue, owner) },
+    });
   });
 
   it("lists only the asker's, and 'stop that one' stops the one it listed", async () => {
@@ -261,12 +324,16 @@ describe.skipIf(noTemporal)('schedules from chat', () => {
     const chat = chatOf();
     await chat.send(incoming('What are my schedules?', { user: { id: asker } }));
     await chat.waitForTurn(1);
-    const { output } = toolResultFor('What are my schedules?') as { output: { owners: string[]; count: number; schedules: { id: string; prompt: string }[] } };
+    const { output } = toolResultFor('What are my schedules?') as {
+      output: { owners: string[]; count: number; schedules: { id: string; prompt: string }[] };
+    };
     expect(output).toMatchObject({ owners: [asker], count: 1, schedules: [{ id: own.id, prompt: 'Water the plants.' }] });
 
     await chat.send(incoming('stop that one', { user: { id: asker } }));
     await chat.waitForTurn(2);
     expect(toolResultFor('stop that one')).toEqual({ output: { deleted: own.id } });
-    await expect(temporal.client.schedule.getHandle(theirs.id).describe()).resolves.toMatchObject({ memo: { ownerKey: ownerKeyOf(taskQueue, other) } });
+    await expect(temporal.client.schedule.getHandle(theirs.id).describe()).resolves.toMatchObject({
+      memo: { ownerKey: ownerKeyOf(taskQueue, other) },
+    });
   });
 });

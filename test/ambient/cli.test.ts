@@ -17,21 +17,30 @@ const CLI = fileURLToPath(new URL('../../cli/schedules.ts', import.meta.url));
 const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
 
 /** The registry's triggers, as one deployment's schedule ids: what `sync` and a worker's start make exist. */
-const registryScheduleIds = (deployment: string) => [...createAgentRegistry().agents.values()].flatMap((agent) => agent.triggers.map((trigger) => `ambient:${deployment}:${agent.name}:${trigger.id}`));
+const registryScheduleIds = (deployment: string) =>
+  [...createAgentRegistry().agents.values()].flatMap((agent) =>
+    agent.triggers.map((trigger) => `ambient:${deployment}:${agent.name}:${trigger.id}`),
+  );
 /** Schedules the registry syncs below made, deleted after the file. */
 const registrySchedules = new Set<string>();
 afterAll(async () => {
   for (const id of registrySchedules) {
-    await temporal.client?.schedule.getHandle(id).delete().catch((error: unknown) => {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
-    });
+    await temporal.client?.schedule
+      .getHandle(id)
+      .delete()
+      .catch((error: unknown) => {
+        if (!(error instanceof ScheduleNotFoundError)) throw error;
+      });
   }
 });
 
 async function schedules(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const { TEMPORAL_ADDRESS: _address, TEMPORAL_TASK_QUEUE: _queue, ...rest } = process.env;
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...rest, PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env }, timeout: 30_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
+      env: { ...rest, PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env },
+      timeout: 30_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -69,13 +78,22 @@ describe('npm run schedules', () => {
     const id = `ambient:${taskQueue}:${name}:morning`;
     const env = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue };
     afterAll(async () => {
-      await temporal.client?.schedule.getHandle(id).delete().catch((error: unknown) => {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-      });
+      await temporal.client?.schedule
+        .getHandle(id)
+        .delete()
+        .catch((error: unknown) => {
+          if (!(error instanceof ScheduleNotFoundError)) throw error;
+        });
     });
 
     it('lists, pauses, triggers, and refuses unknown ids', async () => {
-      const agent = defineAgent({ name, instructions: 'Digest.', triggers: [{ id: 'morning', cron: '0 8 1 1 *', timezone: 'Europe/Paris', prompt: 'News?', deliver: { kind: 'slack', channel: 'C0123' } }] });
+      const agent = defineAgent({
+        name,
+        instructions: 'Digest.',
+        triggers: [
+          { id: 'morning', cron: '0 8 1 1 *', timezone: 'Europe/Paris', prompt: 'News?', deliver: { kind: 'slack', channel: 'C0123' } },
+        ],
+      });
       await syncSchedules({ client: temporal.client, taskQueue, agents: [agent] });
       // The list comes from Temporal's schedule list, a moment behind the create.
       let listed = await schedules(['list'], env);
@@ -92,7 +110,10 @@ describe('npm run schedules', () => {
       expect((await temporal.client.schedule.getHandle(id).describe()).state).toMatchObject({ paused: true, note: 'quiet week' });
       expect((await schedules(['list'], env)).stdout).toMatch(/paused\s+.*quiet week/);
       expect(await schedules(['unpause', id], env)).toMatchObject({ code: 0 });
-      expect(await schedules(['trigger', id], env)).toMatchObject({ code: 0, stdout: `Triggered ${id} (skipped if a run of it is still going).\n` });
+      expect(await schedules(['trigger', id], env)).toMatchObject({
+        code: 0,
+        stdout: `Triggered ${id} (skipped if a run of it is still going).\n`,
+      });
 
       const unknown = await schedules(['trigger', 'ambient:nobody:nothing'], env);
       expect(unknown.code).toBe(2);
@@ -104,11 +125,18 @@ describe('npm run schedules', () => {
       const deployment = `cli-deployment-${crypto.randomUUID().slice(0, 8)}`;
       const ids = registryScheduleIds(deployment);
       for (const made of ids) registrySchedules.add(made);
-      const result = await schedules(['sync'], { ...env, TEMPORAL_TASK_QUEUE: `cli-empty-${crypto.randomUUID()}`, AGENTS_DEPLOYMENT: deployment });
+      const result = await schedules(['sync'], {
+        ...env,
+        TEMPORAL_TASK_QUEUE: `cli-empty-${crypto.randomUUID()}`,
+        AGENTS_DEPLOYMENT: deployment,
+      });
       expect(result.code, result.stderr).toBe(0);
       // Ids name the deployment: another file's sync of the same registry never holds them.
-      expect(result.stdout).toMatch(new RegExp(`^Schedules synced for task queue cli-empty-[0-9a-f-]+: ${ids.length} created, 0 updated, 0 deleted, 0 unchanged\\.`));
-      for (const made of ids) await expect(temporal.client.schedule.getHandle(made).describe()).resolves.toMatchObject({ memo: { deployment } });
+      expect(result.stdout).toMatch(
+        new RegExp(`^Schedules synced for task queue cli-empty-[0-9a-f-]+: ${ids.length} created, 0 updated, 0 deleted, 0 unchanged\\.`),
+      );
+      for (const made of ids)
+        await expect(temporal.client.schedule.getHandle(made).describe()).resolves.toMatchObject({ memo: { deployment } });
     });
   });
 });
@@ -149,7 +177,9 @@ describe.skipIf(noTemporal)('npm run worker syncs the schedules at start', () =>
 
     const lines = output.split('\n').filter((line) => line.startsWith('Schedules'));
     expect(lines, output).toHaveLength(1);
-    const counts = /^Schedules synced for task queue "([^"]+)": (\d+) created, (\d+) updated, (\d+) deleted, (\d+) unchanged\.$/.exec(lines[0]!);
+    const counts = /^Schedules synced for task queue "([^"]+)": (\d+) created, (\d+) updated, (\d+) deleted, (\d+) unchanged\.$/.exec(
+      lines[0]!,
+    );
     expect(counts, lines[0]).not.toBeNull();
     expect(counts![1]).toBe(taskQueue);
     // Without AGENTS_DEPLOYMENT the task queue names the deployment.
@@ -165,5 +195,4 @@ describe.skipIf(noTemporal)('npm run worker syncs the schedules at start', () =>
       expect(description.action).toMatchObject({ workflowType: 'ambientRun', taskQueue });
     }
   });
-
 });

@@ -38,12 +38,16 @@ describe.skipIf(noTemporal)('an ambient schedule firing on its own', () => {
     model = await startGeminiServer({ respond: offlineModel });
   });
   afterAll(async () => {
-    if (scheduleId) await temporal.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+    if (scheduleId)
+      await temporal.client.schedule
+        .getHandle(scheduleId)
+        .delete()
+        .catch(() => undefined);
     await slack?.close();
     await model?.close();
   });
 
-  it('runs at least twice; the second run gets the first run\'s cursor (the schedule\'s last result) and memory', async () => {
+  it("runs at least twice; the second run gets the first run's cursor (the schedule's last result) and memory", async () => {
     const taskQueue = temporal.taskQueue('ambient-schedule');
     const memory = createAmbientMemoryStore(createMemoryRecordFiles());
     await temporal.startWorker({
@@ -52,20 +56,34 @@ describe.skipIf(noTemporal)('an ambient schedule firing on its own', () => {
       agents: [ticker],
       modelUrl: model.url,
       ambientMemory: memory,
-      replyAdapters: { slack: createSlackReplyAdapter({ client: createSlackWebClient({ token: TOKEN, apiUrl: slack.url }), approvalTokenSecret: 'schedule-secret' }) },
+      replyAdapters: {
+        slack: createSlackReplyAdapter({
+          client: createSlackWebClient({ token: TOKEN, apiUrl: slack.url }),
+          approvalTokenSecret: 'schedule-secret',
+        }),
+      },
     });
     // The schedule sync would create, with a seconds-scale interval: triggers allow no less than a minute.
     const desired = desiredSchedule(ticker.name, ticker.triggers[0]!, { taskQueue });
     scheduleId = `${desired.id}:${crypto.randomUUID()}`;
     await temporal.client.schedule.create({ ...desired.options, scheduleId, spec: { intervals: [{ every: '2 seconds' }] } });
 
-    await expect.poll(async () => (await memory.load(ticker.name, 'tick'))?.runs ?? 0, { timeout: 30_000, interval: 250 }).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(async () => (await memory.load(ticker.name, 'tick'))?.runs ?? 0, { timeout: 30_000, interval: 250 })
+      .toBeGreaterThanOrEqual(2);
     await temporal.client.schedule.getHandle(scheduleId).pause('test done');
 
     expect(seenCursors.slice(0, 2)).toEqual([undefined, '1']);
-    const prompts = model.requests.map((request) => textsOf(request, 'user')[0] ?? '').filter((text) => text.startsWith('[Scheduled run of trigger "tick"'));
+    const prompts = model.requests
+      .map((request) => textsOf(request, 'user')[0] ?? '')
+      .filter((text) => text.startsWith('[Scheduled run of trigger "tick"'));
     expect(prompts[0]).toContain('This is the first run of this trigger.');
     expect(prompts[1]).toContain('you reported: **Tick 1:** - tick 1 happened');
-    expect(slack.messages(CHANNEL).slice(0, 2).map((message) => message.text.split('\n')[0])).toEqual(['*Tick 1:*', '*Tick 2:*']);
+    expect(
+      slack
+        .messages(CHANNEL)
+        .slice(0, 2)
+        .map((message) => message.text.split('\n')[0]),
+    ).toEqual(['*Tick 1:*', '*Tick 2:*']);
   });
 });

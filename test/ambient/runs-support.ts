@@ -27,7 +27,12 @@ export function triggerOf(trigger: TriggerSpec, deliver?: TriggerSpec['deliver']
   return { ...trigger, ...(deliver ? { deliver } : {}) };
 }
 
-export async function runAmbient(client: Client, taskQueue: string, input: Omit<AmbientRunInput, 'origin'>, workflowId?: string): Promise<{ workflowId: string; result: AmbientRunResult }> {
+export async function runAmbient(
+  client: Client,
+  taskQueue: string,
+  input: Omit<AmbientRunInput, 'origin'>,
+  workflowId?: string,
+): Promise<{ workflowId: string; result: AmbientRunResult }> {
   const id = workflowId ?? `ambient:${input.agent}:${input.trigger.id}-${crypto.randomUUID()}`;
   const result = await client.workflow.execute<(input: AmbientRunInput) => Promise<AmbientRunResult>>(AMBIENT_RUN_WORKFLOW, {
     taskQueue,
@@ -52,9 +57,16 @@ export interface Alert {
 /** The National Weather Service's `/alerts/active?area=XX`, answering whatever `alerts` holds for the state now. */
 /** The National Weather Service's `/alerts/active?area=XX`, answering the given alerts per state. */
 export function startAlertsStandIn(alerts: Record<string, Alert[]>): Promise<StandIn> {
-  return startStandIn((url) => (url.pathname === '/alerts/active' ? { body: { type: 'FeatureCollection', features: alerts[url.searchParams.get('area') ?? ''] ?? [] } } : undefined));
+  return startStandIn((url) =>
+    url.pathname === '/alerts/active'
+      ? { body: { type: 'FeatureCollection', features: alerts[url.searchParams.get('area') ?? ''] ?? [] } }
+      : undefined,
+  );
 }
 
 export function alert(id: string, headline: string): Alert {
-  return { id: `https://api.weather.gov/alerts/${id}`, properties: { event: headline.split(' for ')[0]!, headline, severity: 'Severe', areaDesc: 'San Francisco Bay' } };
+  return {
+    id: `https://api.weather.gov/alerts/${id}`,
+    properties: { event: headline.split(' for ')[0]!, headline, severity: 'Severe', areaDesc: 'San Francisco Bay' },
+  };
 }

@@ -19,7 +19,17 @@ import { REPLY_EVENT_TYPE } from '../../worker/replies/slack-thread.ts';
 import { summariseHistory } from '../../testkit/history.ts';
 import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 import { incoming } from '../workflow/conversation-helpers.ts';
-import { alert, exampleAgents, handbookCopy, runAmbient, startAlertsStandIn, textsOf, triggerOf, type Alert, type StandIn } from './runs-support.ts';
+import {
+  alert,
+  exampleAgents,
+  handbookCopy,
+  runAmbient,
+  startAlertsStandIn,
+  textsOf,
+  triggerOf,
+  type Alert,
+  type StandIn,
+} from './runs-support.ts';
 
 const TOKEN = 'xoxb-ambient-test';
 const DIGEST_CHANNEL = 'C0DIGEST';
@@ -30,7 +40,9 @@ const PLAIN_CHANNEL = 'C0PLAIN';
 const plain = defineAgent({
   name: 'ambient-plain',
   instructions: 'Report what is new.',
-  triggers: [{ id: 'hourly', every: '1 hour', prompt: 'Anything new in the release notes?', deliver: { kind: 'slack', channel: PLAIN_CHANNEL } }],
+  triggers: [
+    { id: 'hourly', every: '1 hour', prompt: 'Anything new in the release notes?', deliver: { kind: 'slack', channel: PLAIN_CHANNEL } },
+  ],
 });
 
 describe.skipIf(noTemporal)('ambient runs on the dev server', () => {
@@ -59,7 +71,12 @@ describe.skipIf(noTemporal)('ambient runs on the dev server', () => {
       tools: [],
       agents: [...registry.agents.values(), plain],
       modelUrl: model.url,
-      replyAdapters: { slack: createSlackReplyAdapter({ client: createSlackWebClient({ token: TOKEN, apiUrl: slack.url }), approvalTokenSecret: 'ambient-approval-secret' }) },
+      replyAdapters: {
+        slack: createSlackReplyAdapter({
+          client: createSlackWebClient({ token: TOKEN, apiUrl: slack.url }),
+          approvalTokenSecret: 'ambient-approval-secret',
+        }),
+      },
       ambientMemory: memory,
       conversationIndex: index,
     });
@@ -71,7 +88,8 @@ describe.skipIf(noTemporal)('ambient runs on the dev server', () => {
   });
 
   const digest = () => ({ agent: 'handbook-digest', trigger: registry.get('handbook-digest').triggers[0]! });
-  const ambientRequests = (trigger: string) => model.requests.filter((request) => textsOf(request, 'user').some((text) => text.startsWith(`[Scheduled run of trigger "${trigger}"`)));
+  const ambientRequests = (trigger: string) =>
+    model.requests.filter((request) => textsOf(request, 'user').some((text) => text.startsWith(`[Scheduled run of trigger "${trigger}"`)));
 
   it('posts the handbook digest as a new thread; an unchanged handbook is quiet by the check; a change is posted with the last run in the prompt', async () => {
     const first = await runAmbient(temporal.client, taskQueue, digest());
@@ -82,7 +100,10 @@ describe.skipIf(noTemporal)('ambient runs on the dev server', () => {
     // mrkdwn, as conversation answers are: **bold** became *bold*.
     expect(posts[0]!.text).toMatch(/^\*First digest: the handbook has 3 files\.\*/);
     expect(posts[0]!.text).toContain('deploys.md');
-    expect(posts[0]!.metadata).toMatchObject({ event_type: REPLY_EVENT_TYPE, event_payload: { key: ambientDeliveryKey(first.workflowId), role: 'answer' } });
+    expect(posts[0]!.metadata).toMatchObject({
+      event_type: REPLY_EVENT_TYPE,
+      event_payload: { key: ambientDeliveryKey(first.workflowId), role: 'answer' },
+    });
     expect(first.result.summary!.length).toBeLessThanOrEqual(300);
 
     const modelCalls = model.requests.length;
@@ -93,7 +114,12 @@ describe.skipIf(noTemporal)('ambient runs on the dev server', () => {
     expect(model.requests.length).toBe(modelCalls);
     const quietHistory = await summariseHistory(temporal.client.workflow.getHandle(second.workflowId));
     expect(quietHistory.scheduled).toEqual(['resolveAgent', 'ambient:begin', 'ambient:check', 'ambient:remember']);
-    expect(await memory.load('handbook-digest', 'daily')).toMatchObject({ lastOutcome: 'quiet', lastSummary: first.result.summary, runs: 2, cursor: first.result.cursor });
+    expect(await memory.load('handbook-digest', 'daily')).toMatchObject({
+      lastOutcome: 'quiet',
+      lastSummary: first.result.summary,
+      runs: 2,
+      cursor: first.result.cursor,
+    });
 
     appendFileSync(join(docs, 'deploys.md'), '\n## Friday deploys\nFrom now on, small fixes may deploy on Fridays until noon.\n');
     const third = await runAmbient(temporal.client, taskQueue, digest());
@@ -117,7 +143,11 @@ describe.skipIf(noTemporal)('ambient runs on the dev server', () => {
     expect(prompt).toContain(`answer exactly ${NOTHING_NEW}`);
     expect(prompt).toContain('This is the first run of this trigger.');
     expect(slack.messages(PLAIN_CHANNEL)).toEqual([]);
-    expect(await memory.load(plain.name, trigger.id)).toMatchObject({ lastOutcome: 'quiet', lastReason: 'the model found nothing new', runs: 1 });
+    expect(await memory.load(plain.name, trigger.id)).toMatchObject({
+      lastOutcome: 'quiet',
+      lastReason: 'the model found nothing new',
+      runs: 1,
+    });
     const history = await summariseHistory(temporal.client.workflow.getHandle(run.workflowId));
     expect(history.scheduled).not.toContain('ambient:deliver');
   });
@@ -127,9 +157,14 @@ describe.skipIf(noTemporal)('ambient runs on the dev server', () => {
     const input = { agent: 'weather-watch', trigger };
     const first = await runAmbient(temporal.client, taskQueue, input);
     expect(first.result.outcome).toBe('posted');
-    expect(slack.messages(WATCH_CHANNEL).map((message) => message.text)).toEqual([expect.stringContaining('Red Flag Warning for the Bay Area')]);
+    expect(slack.messages(WATCH_CHANNEL).map((message) => message.text)).toEqual([
+      expect.stringContaining('Red Flag Warning for the Bay Area'),
+    ]);
 
-    expect((await runAmbient(temporal.client, taskQueue, input)).result).toMatchObject({ outcome: 'quiet', summary: expect.stringContaining('no new weather alert for CA (1 active') });
+    expect((await runAmbient(temporal.client, taskQueue, input)).result).toMatchObject({
+      outcome: 'quiet',
+      summary: expect.stringContaining('no new weather alert for CA (1 active'),
+    });
 
     alerts.CA!.push(alert('two', 'Wind Advisory for the Delta'));
     const third = await runAmbient(temporal.client, taskQueue, input);
@@ -155,16 +190,24 @@ describe.skipIf(noTemporal)('ambient runs on the dev server', () => {
       conversationId,
       taskQueue,
       message: question,
-      start: { agent: 'handbook-digest', channel: { kind: 'slack', teamId, channelId: DIGEST_CHANNEL, threadTs: ts }, options: { idleTimeout: '2 seconds' } },
+      start: {
+        agent: 'handbook-digest',
+        channel: { kind: 'slack', teamId, channelId: DIGEST_CHANNEL, threadTs: ts },
+        options: { idleTimeout: '2 seconds' },
+      },
     });
     const handle = temporal.client.workflow.getHandle(conversationId);
-    await expect.poll(async () => (await handle.query<TurnSummary[]>('turns')).find((turn) => turn.turn === 1)?.status, { timeout: 20_000 }).toBe('answered');
+    await expect
+      .poll(async () => (await handle.query<TurnSummary[]>('turns')).find((turn) => turn.turn === 1)?.status, { timeout: 20_000 })
+      .toBe('answered');
     const turn = model.requests.find((request) => textsOf(request, 'user').includes(question.text))!;
     // The reply's model call sees the scheduled prompt and the answer posted in the channel.
     expect(textsOf(turn, 'user')[0]).toMatch(/^\[Scheduled run of trigger "daily"/);
     expect(textsOf(turn, 'model').join('\n')).toContain('changed: on-call.md');
     expect(post.text).toContain('changed: on-call.md');
     // The answer lands in the ambient post's thread.
-    await expect.poll(() => slack.messages(DIGEST_CHANNEL, ts).filter((message) => message.botId).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    await expect
+      .poll(() => slack.messages(DIGEST_CHANNEL, ts).filter((message) => message.botId).length, { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(3);
   });
 });

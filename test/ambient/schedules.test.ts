@@ -4,7 +4,14 @@ import { Worker } from '@temporalio/worker';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineAgent, type AgentDefinition } from '../../authoring/define-agent.ts';
 import type { TriggerOptions } from '../../core/triggers.ts';
-import { listSchedules, pauseSchedule, syncSchedules, triggerSchedule, unpauseSchedule, UnknownScheduleError } from '../../temporal-client/schedules.ts';
+import {
+  listSchedules,
+  pauseSchedule,
+  syncSchedules,
+  triggerSchedule,
+  unpauseSchedule,
+  UnknownScheduleError,
+} from '../../temporal-client/schedules.ts';
 import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 import { listScheduleMemos } from '../../temporal-client/schedule-list.ts';
 
@@ -16,9 +23,12 @@ const YEARLY = '0 8 1 1 *';
 const made = new Set<string>();
 afterEach(async () => {
   for (const id of made) {
-    await temporal.client.schedule.getHandle(id).delete().catch((error: unknown) => {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
-    });
+    await temporal.client.schedule
+      .getHandle(id)
+      .delete()
+      .catch((error: unknown) => {
+        if (!(error instanceof ScheduleNotFoundError)) throw error;
+      });
   }
   made.clear();
 });
@@ -77,22 +87,42 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
   it('sync creates one schedule per trigger, and a second sync changes nothing', async () => {
     const name = agentNamed('digest');
     const taskQueue = temporal.taskQueue('ambient');
-    const agent = agentWith(name, [
-      { id: 'morning', cron: '0 8 * * 1-5', timezone: 'Europe/Paris' },
-      { id: 'poll', every: '7 days' },
-      { id: 'weekly', cron: YEARLY, deliver: { kind: 'email', to: ['ops@example.com'] } },
-    ], taskQueue);
+    const agent = agentWith(
+      name,
+      [
+        { id: 'morning', cron: '0 8 * * 1-5', timezone: 'Europe/Paris' },
+        { id: 'poll', every: '7 days' },
+        { id: 'weekly', cron: YEARLY, deliver: { kind: 'email', to: ['ops@example.com'] } },
+      ],
+      taskQueue,
+    );
 
     const first = await syncSchedules({ client: temporal.client, taskQueue, agents: [agent] });
     const ids = [`ambient:${taskQueue}:${name}:morning`, `ambient:${taskQueue}:${name}:poll`, `ambient:${taskQueue}:${name}:weekly`];
     expect(first).toMatchObject({ created: ids, updated: [], deleted: [], unchanged: [], conflicts: [] });
 
     const morning = await describeSchedule(ids[0]!);
-    expect(morning.memo).toEqual({ managedBy: 'durable-agents', deployment: taskQueue, origin: 'definition', agent: name, trigger: 'morning', digest: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(morning.memo).toEqual({
+      managedBy: 'durable-agents',
+      deployment: taskQueue,
+      origin: 'definition',
+      agent: name,
+      trigger: 'morning',
+      digest: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
     expect(morning.spec.timezone).toBe('Europe/Paris');
-    expect(morning.spec.calendars?.[0]).toMatchObject({ comment: '0 8 * * 1-5', hour: [{ start: 8, end: 8, step: 1 }], dayOfWeek: [{ start: 'MONDAY', end: 'FRIDAY', step: 1 }] });
+    expect(morning.spec.calendars?.[0]).toMatchObject({
+      comment: '0 8 * * 1-5',
+      hour: [{ start: 8, end: 8, step: 1 }],
+      dayOfWeek: [{ start: 'MONDAY', end: 'FRIDAY', step: 1 }],
+    });
     expect(morning.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 600_000 });
-    expect(morning.action).toMatchObject({ workflowType: 'ambientRun', workflowId: ids[0], taskQueue, staticSummary: `Ambient run of agent ${name}, trigger morning` });
+    expect(morning.action).toMatchObject({
+      workflowType: 'ambientRun',
+      workflowId: ids[0],
+      taskQueue,
+      staticSummary: `Ambient run of agent ${name}, trigger morning`,
+    });
     expect(morning.action.args).toEqual([{ agent: name, origin: 'definition', trigger: agent.triggers[0] }]);
     expect(morning.state.note).toMatch(/Trigger morning of agent digest-/);
     expect(morning.info.nextActionTimes[0]!.getUTCHours()).toBeOneOf([6, 7]); // 08:00 in Paris
@@ -102,14 +132,23 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
     const second = await syncSchedules({ client: temporal.client, taskQueue, agents: [agent] });
     expect(second).toMatchObject({ created: [], updated: [], deleted: [], unchanged: ids, conflicts: [] });
     const after = await Promise.all(ids.map(describeSchedule));
-    expect(after.map((description) => description.info.lastUpdatedAt?.getTime())).toEqual(before.map((description) => description.info.lastUpdatedAt?.getTime()));
+    expect(after.map((description) => description.info.lastUpdatedAt?.getTime())).toEqual(
+      before.map((description) => description.info.lastUpdatedAt?.getTime()),
+    );
     expect(after.map((description) => description.raw.conflictToken)).toEqual(before.map((description) => description.raw.conflictToken));
   });
 
   it('an edited trigger is updated (pause and note kept), a removed one is deleted', async () => {
     const name = agentNamed('watch');
     const taskQueue = temporal.taskQueue('ambient');
-    const original = agentWith(name, [{ id: 'morning', cron: YEARLY }, { id: 'evening', cron: '0 18 1 1 *' }], taskQueue);
+    const original = agentWith(
+      name,
+      [
+        { id: 'morning', cron: YEARLY },
+        { id: 'evening', cron: '0 18 1 1 *' },
+      ],
+      taskQueue,
+    );
     await syncSchedules({ client: temporal.client, taskQueue, agents: [original] });
     const morningId = `ambient:${taskQueue}:${name}:morning`;
     const eveningId = `ambient:${taskQueue}:${name}:evening`;
@@ -140,11 +179,23 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
     for (const id of [otherTeam, squatter, chatMade]) made.add(id);
     await temporal.client.schedule.create({ scheduleId: otherTeam, spec, action });
     await temporal.client.schedule.create({ scheduleId: squatter, spec, action, memo: { team: 'other' } });
-    await temporal.client.schedule.create({ scheduleId: chatMade, spec, action, memo: { managedBy: 'durable-agents', deployment: taskQueue, origin: 'chat', agent: name, trigger: 'chat-standup', digest: 'x' } });
+    await temporal.client.schedule.create({
+      scheduleId: chatMade,
+      spec,
+      action,
+      memo: { managedBy: 'durable-agents', deployment: taskQueue, origin: 'chat', agent: name, trigger: 'chat-standup', digest: 'x' },
+    });
     const before = await Promise.all([otherTeam, squatter, chatMade].map(describeSchedule));
     await waitUntilListed(temporal.client, [otherTeam, squatter, chatMade]);
 
-    const agent = agentWith(name, [{ id: 'morning', cron: '0 9 1 1 *' }, { id: 'own', cron: YEARLY }], taskQueue);
+    const agent = agentWith(
+      name,
+      [
+        { id: 'morning', cron: '0 9 1 1 *' },
+        { id: 'own', cron: YEARLY },
+      ],
+      taskQueue,
+    );
     const summary = await syncSchedules({ client: temporal.client, taskQueue, agents: [agent] });
     expect(summary).toMatchObject({ created: [`ambient:${taskQueue}:${name}:own`], updated: [], deleted: [], conflicts: [squatter] });
     const after = await Promise.all([otherTeam, squatter, chatMade].map(describeSchedule));
@@ -167,11 +218,20 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
     for (const summary of created) expect([...summary.created, ...summary.unchanged].sort()).toEqual(ids);
     expect(created.flatMap((summary) => summary.created).sort()).toEqual(ids); // each created exactly once
 
-    const edited = agentWith(name, triggers.map((trigger) => ({ ...trigger, prompt: 'Edited prompt.' })), taskQueue);
+    const edited = agentWith(
+      name,
+      triggers.map((trigger) => ({ ...trigger, prompt: 'Edited prompt.' })),
+      taskQueue,
+    );
     const updated = await Promise.all([0, 1].map(() => syncSchedules({ client: temporal.client, taskQueue, agents: [edited] })));
     for (const summary of updated) expect([...summary.updated, ...summary.unchanged].sort()).toEqual(ids);
     for (const id of ids) expect((await describeSchedule(id)).action.args?.[0]).toMatchObject({ trigger: { prompt: 'Edited prompt.' } });
-    expect(await syncSchedules({ client: temporal.client, taskQueue, agents: [edited] })).toMatchObject({ created: [], updated: [], deleted: [], unchanged: ids });
+    expect(await syncSchedules({ client: temporal.client, taskQueue, agents: [edited] })).toMatchObject({
+      created: [],
+      updated: [],
+      deleted: [],
+      unchanged: ids,
+    });
   });
 
   it('trigger starts one run; triggers while it runs start none (overlap SKIP); pause and outcome show in list', async () => {
@@ -188,13 +248,25 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
       const id = `ambient:${taskQueue}:${name}:morning`;
       await syncSchedules({ client: temporal.client, taskQueue, agents: [agent] });
       const [row] = await listSchedules({ client: temporal.client, agents: [agent], taskQueue });
-      expect(row).toMatchObject({ id, agent: name, trigger: 'morning', origin: 'definition', when: YEARLY, timezone: 'UTC', paused: false });
+      expect(row).toMatchObject({
+        id,
+        agent: name,
+        trigger: 'morning',
+        origin: 'definition',
+        when: YEARLY,
+        timezone: 'UTC',
+        paused: false,
+      });
       expect(row!.nextRun).toBeInstanceOf(Date);
       expect(row!.lastOutcome).toBeUndefined();
 
       // Two at the same moment, then another while the run is still going.
       await Promise.all([triggerSchedule(temporal.client, id), triggerSchedule(temporal.client, id)]);
-      await waitFor(() => describeSchedule(id), (description) => description.info.runningActions.length === 1, 'the run to start');
+      await waitFor(
+        () => describeSchedule(id),
+        (description) => description.info.runningActions.length === 1,
+        'the run to start',
+      );
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       await triggerSchedule(temporal.client, id);
       // On a loaded machine the scheduler has once been seen to account for only two of the
@@ -219,9 +291,15 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
       expect((await describeSchedule(id)).info.numActionsTaken).toBe(1);
 
       await pauseSchedule(temporal.client, id, 'maintenance window');
-      expect((await listSchedules({ client: temporal.client, agents: [agent], taskQueue }))[0]).toMatchObject({ paused: true, note: 'maintenance window' });
+      expect((await listSchedules({ client: temporal.client, agents: [agent], taskQueue }))[0]).toMatchObject({
+        paused: true,
+        note: 'maintenance window',
+      });
       await unpauseSchedule(temporal.client, id, 'back');
-      expect((await listSchedules({ client: temporal.client, agents: [agent], taskQueue }))[0]).toMatchObject({ paused: false, note: 'back' });
+      expect((await listSchedules({ client: temporal.client, agents: [agent], taskQueue }))[0]).toMatchObject({
+        paused: false,
+        note: 'back',
+      });
     } finally {
       worker.shutdown();
       await running;
@@ -229,7 +307,9 @@ describe.skipIf(noTemporal)('ambient schedules on a real Temporal server', () =>
   });
 
   it('refuses ids that are not ambient schedules', async () => {
-    await expect(triggerSchedule(temporal.client, 'ambient:nobody:nothing')).rejects.toThrow(/No ambient schedule "ambient:nobody:nothing"; ids look like ambient:<deployment>:<agent>:<trigger>/);
+    await expect(triggerSchedule(temporal.client, 'ambient:nobody:nothing')).rejects.toThrow(
+      /No ambient schedule "ambient:nobody:nothing"; ids look like ambient:<deployment>:<agent>:<trigger>/,
+    );
     await expect(unpauseSchedule(temporal.client, 'nope')).rejects.toThrow(UnknownScheduleError);
   });
 });

@@ -14,17 +14,27 @@ const temporal = useTemporal();
 const slack = { kind: 'slack', channel: 'C0123ABCD' } as const;
 
 /** `count` triggers over agents of ten, yearly, far from any test's clock. */
-function agentsWith(prefix: string, count: number, prompt: (agent: number, trigger: number) => string = () => 'What is new?'): AgentDefinition[] {
+function agentsWith(
+  prefix: string,
+  count: number,
+  prompt: (agent: number, trigger: number) => string = () => 'What is new?',
+): AgentDefinition[] {
   return Array.from({ length: Math.ceil(count / 10) }, (_, agent) =>
     defineAgent({
       name: `${prefix}-${agent}`,
       instructions: 'Digest.',
-      triggers: Array.from({ length: Math.min(10, count - agent * 10) }, (_, trigger) => ({ id: `t${trigger}`, cron: `${trigger} 8 1 1 *`, prompt: prompt(agent, trigger), deliver: slack })),
+      triggers: Array.from({ length: Math.min(10, count - agent * 10) }, (_, trigger) => ({
+        id: `t${trigger}`,
+        cron: `${trigger} 8 1 1 *`,
+        prompt: prompt(agent, trigger),
+        deliver: slack,
+      })),
     }),
   );
 }
 
-const idsOf = (deployment: string, agents: AgentDefinition[]) => agents.flatMap((agent) => agent.triggers.map((trigger) => `ambient:${deployment}:${agent.name}:${trigger.id}`)).sort();
+const idsOf = (deployment: string, agents: AgentDefinition[]) =>
+  agents.flatMap((agent) => agent.triggers.map((trigger) => `ambient:${deployment}:${agent.name}:${trigger.id}`)).sort();
 
 /** The schedule list trails changes by a moment; a sync reads it. */
 async function waitUntilListed(client: Client, ids: string[]): Promise<void> {
@@ -62,9 +72,12 @@ describe.skipIf(noTemporal)('schedule sync: its cost, and deployments sharing a 
   });
   afterEach(async () => {
     for (const id of made) {
-      await temporal.client.schedule.getHandle(id).delete().catch((error: unknown) => {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-      });
+      await temporal.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch((error: unknown) => {
+          if (!(error instanceof ScheduleNotFoundError)) throw error;
+        });
     }
     made.clear();
   });
@@ -94,10 +107,12 @@ describe.skipIf(noTemporal)('schedule sync: its cost, and deployments sharing a 
     const afterEdit = await syncSchedules({ client, taskQueue, agents: edited });
     expect(afterEdit).toMatchObject({ created: [], deleted: [], updated: ids.filter((id) => /-0:t[012]$/.test(id)) });
     expect(requests - beforeEdit).toBeLessThanOrEqual(2 + 3 * 3);
-    expect((await temporal.client.schedule.getHandle(afterEdit.updated[0]!).describe()).action.args?.[0]).toMatchObject({ trigger: { prompt: 'What changed?' } });
+    expect((await temporal.client.schedule.getHandle(afterEdit.updated[0]!).describe()).action.args?.[0]).toMatchObject({
+      trigger: { prompt: 'What changed?' },
+    });
   });
 
-  it('two deployments in one namespace, with the same agents, leave each other\'s schedules alone', async () => {
+  it("two deployments in one namespace, with the same agents, leave each other's schedules alone", async () => {
     const run = crypto.randomUUID().slice(0, 6);
     const agents = agentsWith(`shared-${run}`, 3);
     const blue = { deployment: `blue-${run}`, taskQueue: temporal.taskQueue('blue') };
@@ -130,14 +145,24 @@ describe.skipIf(noTemporal)('schedule sync: its cost, and deployments sharing a 
     const taskQueue = temporal.taskQueue('legacy');
     const elsewhere = temporal.taskQueue('legacy-other');
     const name = `legacy-${crypto.randomUUID().slice(0, 6)}`;
-    const agents = [defineAgent({ name, instructions: 'Digest.', triggers: [{ id: 'morning', cron: '0 8 1 1 *', prompt: 'News?', deliver: slack }] })];
+    const agents = [
+      defineAgent({ name, instructions: 'Digest.', triggers: [{ id: 'morning', cron: '0 8 1 1 *', prompt: 'News?', deliver: slack }] }),
+    ];
     const ours = `ambient:${name}:morning`;
     const theirs = `ambient:${name}-x:morning`;
     const spec = { calendars: [{ hour: 8, dayOfMonth: 1, month: 'JANUARY' as const }] };
     const legacyMemo = { managedBy: 'durable-agents', origin: 'definition', agent: name, trigger: 'morning', digest: 'old' };
-    for (const [id, queue] of [[ours, taskQueue], [theirs, elsewhere]] as const) {
+    for (const [id, queue] of [
+      [ours, taskQueue],
+      [theirs, elsewhere],
+    ] as const) {
       made.add(id);
-      await temporal.client.schedule.create({ scheduleId: id, spec, action: { type: 'startWorkflow', workflowType: 'ambientRun', taskQueue: queue, args: [] }, memo: legacyMemo });
+      await temporal.client.schedule.create({
+        scheduleId: id,
+        spec,
+        action: { type: 'startWorkflow', workflowType: 'ambientRun', taskQueue: queue, args: [] },
+        memo: legacyMemo,
+      });
     }
     made.add(`ambient:${taskQueue}:${name}:morning`);
     await waitUntilListed(client, [ours, theirs]);

@@ -84,7 +84,9 @@ describe('trigger validation', () => {
     expect(validate({ cron: '0 8 * * *', timezone: 'Europe/Paris' }).timezone).toBe('Europe/Paris');
     expect(validate({ cron: '0 8 * * *', timezone: 'UTC' }).timezone).toBe('UTC');
     expect(validate({ cron: '0 8 * * *', timezone: 'Asia/Kolkata' }).timezone).toBe('Asia/Kolkata');
-    expect(() => validate({ cron: '0 8 * * *', timezone: 'Mars/Olympus' })).toThrow(/trigger "morning": "Mars\/Olympus" is not an IANA time zone/);
+    expect(() => validate({ cron: '0 8 * * *', timezone: 'Mars/Olympus' })).toThrow(
+      /trigger "morning": "Mars\/Olympus" is not an IANA time zone/,
+    );
     expect(() => validate({ cron: '0 8 * * *', timezone: '+05:00' })).toThrow(/is an offset, not a zone/);
     expect(() => validate({ cron: '0 8 * * *', timezone: 'europe/paris' })).toThrow(/write the time zone as "Europe\/Paris"/);
   });
@@ -102,7 +104,9 @@ describe('trigger validation', () => {
     expect(() => validate({ cron: '30 2 * * *', timezone: 'America/New_York' })).toThrow(
       /trigger "morning": cron "30 2 \* \* \*" fires at 02:30 in America\/New_York, which does not exist on 2027-03-14 \(clocks go forward\)/,
     );
-    expect(() => validate({ cron: '30 2 * * *', timezone: 'Europe/Paris' })).toThrow(/02:30 in Europe\/Paris, which does not exist on 2027-03-28/);
+    expect(() => validate({ cron: '30 2 * * *', timezone: 'Europe/Paris' })).toThrow(
+      /02:30 in Europe\/Paris, which does not exist on 2027-03-28/,
+    );
     // Every other hour in a DST zone loses a run on spring-forward day.
     expect(() => validate({ cron: '0 */2 * * *', timezone: 'America/New_York' })).toThrow(/fires at 02:00/);
     // Lord Howe moves by 30 minutes: even an hourly cron is off its cadence there.
@@ -110,7 +114,9 @@ describe('trigger validation', () => {
   });
 
   it('refuses a cron local time that a daylight-saving change repeats', () => {
-    expect(() => validate({ cron: '30 1 * * *', timezone: 'America/New_York' })).toThrow(/fires at 01:30 in America\/New_York, which happens twice on 2027-11-07 \(clocks go back\)/);
+    expect(() => validate({ cron: '30 1 * * *', timezone: 'America/New_York' })).toThrow(
+      /fires at 01:30 in America\/New_York, which happens twice on 2027-11-07 \(clocks go back\)/,
+    );
     // The US changes on Sundays: a Sunday-only cron at 01:30 still repeats.
     expect(() => validate({ cron: '30 1 * * SUN', timezone: 'America/New_York' })).toThrow(/happens twice/);
   });
@@ -143,12 +149,27 @@ describe('trigger validation', () => {
   });
 
   it('refuses two triggers with one id', () => {
-    expect(() => validateTriggers('digest', [trigger({ cron: '0 8 * * *' }), trigger({ every: '1 hour' })], { now })).toThrow(/Agent "digest" lists trigger "morning" twice/);
+    expect(() => validateTriggers('digest', [trigger({ cron: '0 8 * * *' }), trigger({ every: '1 hour' })], { now })).toThrow(
+      /Agent "digest" lists trigger "morning" twice/,
+    );
   });
 
   it('validates 100 triggers well under a second', () => {
-    const zones = ['UTC', 'America/New_York', 'Europe/Paris', 'Asia/Tokyo', 'Australia/Sydney', 'America/Sao_Paulo', 'Africa/Casablanca', 'Pacific/Auckland', 'Europe/London', 'America/Los_Angeles'];
-    const triggers = Array.from({ length: 100 }, (_, index) => trigger({ id: `t${index}`, cron: `${index % 60} ${8 + (index % 10)} * * 1-5`, timezone: zones[index % zones.length]! }));
+    const zones = [
+      'UTC',
+      'America/New_York',
+      'Europe/Paris',
+      'Asia/Tokyo',
+      'Australia/Sydney',
+      'America/Sao_Paulo',
+      'Africa/Casablanca',
+      'Pacific/Auckland',
+      'Europe/London',
+      'America/Los_Angeles',
+    ];
+    const triggers = Array.from({ length: 100 }, (_, index) =>
+      trigger({ id: `t${index}`, cron: `${index % 60} ${8 + (index % 10)} * * 1-5`, timezone: zones[index % zones.length]! }),
+    );
     const started = performance.now();
     expect(validateTriggers('digest', triggers, { now })).toHaveLength(100);
     // Typically 20–150 ms (cold zones on a loaded two-core machine at the top end).
@@ -159,13 +180,23 @@ describe('trigger validation', () => {
 describe('defineAgent triggers', () => {
   it('carries validated triggers, none by default', () => {
     expect(defineAgent({ name: 'plain', instructions: 'Help.' }).triggers).toEqual([]);
-    const agent = defineAgent({ name: 'digest', instructions: 'Digest.', triggers: [{ id: 'morning', cron: '0 8 * * 1-5', timezone: 'Europe/Paris', prompt: 'News?', deliver: slack }] });
-    expect(agent.triggers).toEqual([{ id: 'morning', cron: '0 8 * * 1-5', timezone: 'Europe/Paris', prompt: 'News?', deliver: slack, approvers: [] }]);
+    const agent = defineAgent({
+      name: 'digest',
+      instructions: 'Digest.',
+      triggers: [{ id: 'morning', cron: '0 8 * * 1-5', timezone: 'Europe/Paris', prompt: 'News?', deliver: slack }],
+    });
+    expect(agent.triggers).toEqual([
+      { id: 'morning', cron: '0 8 * * 1-5', timezone: 'Europe/Paris', prompt: 'News?', deliver: slack, approvers: [] },
+    ]);
   });
 
   it('fails with a TypeError naming agent and trigger', () => {
-    expect(() => defineAgent({ name: 'digest', instructions: 'Digest.', triggers: [{ id: 'night', cron: '30 2 * * *', timezone: 'America/New_York', prompt: 'News?', deliver: slack }] })).toThrow(
-      /^Agent "digest", trigger "night": cron "30 2 \* \* \*" fires at 02:30 in America\/New_York/,
-    );
+    expect(() =>
+      defineAgent({
+        name: 'digest',
+        instructions: 'Digest.',
+        triggers: [{ id: 'night', cron: '30 2 * * *', timezone: 'America/New_York', prompt: 'News?', deliver: slack }],
+      }),
+    ).toThrow(/^Agent "digest", trigger "night": cron "30 2 \* \* \*" fires at 02:30 in America\/New_York/);
   });
 });

@@ -35,14 +35,25 @@ describe.skipIf(noTemporal)('history benchmark, 5 steps', () => {
       activities: { ...createNaiveActivities({ apiKey: 'test-key', baseUrl: model.url, tools: [tool] }) },
     });
 
-    const ours = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, { taskQueue, workflowId: `smoke-ours-${crypto.randomUUID()}`, args: [{ spec, prompt: loopPrompt(STEPS) }] });
+    const ours = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
+      taskQueue,
+      workflowId: `smoke-ours-${crypto.randomUUID()}`,
+      args: [{ spec, prompt: loopPrompt(STEPS) }],
+    });
     const naiveInput: NaiveLoopInput = { spec, prompt: loopPrompt(STEPS), activityTaskQueue: naiveQueue };
     const run = async (input: NaiveLoopInput, kind: string) => {
-      const handle = await temporal.client.workflow.start('naiveAgentLoop', { taskQueue: naiveQueue, workflowId: `smoke-${kind}-${crypto.randomUUID()}`, args: [input] });
+      const handle = await temporal.client.workflow.start('naiveAgentLoop', {
+        taskQueue: naiveQueue,
+        workflowId: `smoke-${kind}-${crypto.randomUUID()}`,
+        args: [input],
+      });
       return { result: (await handle.result()) as NaiveLoopResult, handle };
     };
     // The overhead part's floor: the same loop with only its model call local.
-    const [naiveResult, floor] = await naiveWorker.runUntil(async () => [await run(naiveInput, 'naive'), await run({ ...naiveInput, localModel: true }, 'floor')]);
+    const [naiveResult, floor] = await naiveWorker.runUntil(async () => [
+      await run(naiveInput, 'naive'),
+      await run({ ...naiveInput, localModel: true }, 'floor'),
+    ]);
 
     expect(((await ours.result()) as AgentRunResult).steps).toBe(STEPS);
     expect(naiveResult.result).toMatchObject({ steps: STEPS, toolCalls: STEPS - 1 });

@@ -65,13 +65,21 @@ describe('the Bolt ingress', () => {
     const bolt = inboundEventSchema.parse(queued?.body);
 
     const oursQueue = await createFifoQueue(sqs, 'bench-ours');
-    const ours = createSlackApp({ config: slackConfig(oursQueue, { SLACK_BOT_USER_ID: BOT_USER }), queue: motoEventQueue(oursQueue), log: silentLog });
+    const ours = createSlackApp({
+      config: slackConfig(oursQueue, { SLACK_BOT_USER_ID: BOT_USER }),
+      queue: motoEventQueue(oursQueue),
+      log: silentLog,
+    });
     expect((await ours.request('/slack/events', { method: 'POST', ...request })).status).toBe(200);
     const [oursQueued] = await queuedMessages(sqs, oursQueue);
     const { receivedAt: _bolt, ...boltEvent } = bolt;
     const { receivedAt: _ours, ...oursEvent } = inboundEventSchema.parse(oursQueued?.body);
     expect(boltEvent).toEqual(oursEvent);
-    expect(bolt).toMatchObject({ kind: 'message', text: 'summarise thread 0', conversationId: expect.stringMatching(new RegExp(`^slack:${TEAM}:C0GENERAL:`)) });
+    expect(bolt).toMatchObject({
+      kind: 'message',
+      text: 'summarise thread 0',
+      conversationId: expect.stringMatching(new RegExp(`^slack:${TEAM}:C0GENERAL:`)),
+    });
   });
 
   it('refuses a request signed with another secret', async () => {

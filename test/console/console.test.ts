@@ -11,7 +11,8 @@ import { noTemporal } from '../../testkit/temporal.ts';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = 'test-results/console';
 const noBrowser = !existsSync(CHROMIUM);
-if (noBrowser && process.env.CI === 'true') throw new Error(`No browser at ${CHROMIUM}: .ci/run installs Debian's chromium (apt-get install -y chromium).`);
+if (noBrowser && process.env.CI === 'true')
+  throw new Error(`No browser at ${CHROMIUM}: .ci/run installs Debian's chromium (apt-get install -y chromium).`);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'console-'));
 let stack: StackProcess;
@@ -26,7 +27,16 @@ beforeAll(async () => {
     startStackProcess({ dataDir, env: { OFFLINE_MODEL_DELAY_MS: '2500' } }),
     chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     }),
   ]);
   page = await browser.newPage({ viewport: { width: 1200, height: 720 } });
@@ -53,14 +63,20 @@ describe.skipIf(noTemporal || noBrowser)('the console in a real browser', () => 
     await page.goto(stack.openUrl);
     await expect.poll(() => page.locator('#connection').innerText()).toBe('live');
     await writeInChannel('What time is it in Tokyo?');
-    await expect.poll(() => thread().allInnerTexts(), { timeout: 90_000 }).toEqual(expect.arrayContaining([expect.stringContaining('in Asia/Tokyo (from the get_current_time tool)')]));
+    await expect
+      .poll(() => thread().allInnerTexts(), { timeout: 90_000 })
+      .toEqual(expect.arrayContaining([expect.stringContaining('in Asia/Tokyo (from the get_current_time tool)')]));
     // The agent session shows the turn answered, the tool step is a finished task card, and the thread links to its conversation in Temporal.
     await expect.poll(() => page.getByTestId('session-status').innerText()).toBe('session: active');
     await expect.poll(() => page.locator('#thread [data-testid=task]').first().getAttribute('data-status')).toBe('complete');
     expect(await page.locator('#thread [data-testid=task]').first().innerText()).toContain('get_current_time');
-    expect(await page.locator('#thread-run').getAttribute('href')).toMatch(/\/namespaces\/default\/workflows\/slack%3AT0LOCAL%3AC0GENERAL%3A/);
+    expect(await page.locator('#thread-run').getAttribute('href')).toMatch(
+      /\/namespaces\/default\/workflows\/slack%3AT0LOCAL%3AC0GENERAL%3A/,
+    );
     // The thread shows what its turns cost (the offline model answers as gemini-3.5-flash, priced by the table).
-    await expect.poll(() => page.locator('#thread-cost').innerText(), { timeout: 20_000 }).toMatch(/^1 turn\(s\) · \d+ tokens · \$0\.\d{4}$/);
+    await expect
+      .poll(() => page.locator('#thread-cost').innerText(), { timeout: 20_000 })
+      .toMatch(/^1 turn\(s\) · \d+ tokens · \$0\.\d{4}$/);
     await page.screenshot({ path: `${SCREENSHOTS}/thread-answer.png` });
   }, 120_000);
 
@@ -70,7 +86,9 @@ describe.skipIf(noTemporal || noBrowser)('the console in a real browser', () => 
     await approve.waitFor({ timeout: 90_000 });
     await page.screenshot({ path: `${SCREENSHOTS}/approval-request.png` });
     await approve.click();
-    await expect.poll(() => thread().allInnerTexts(), { timeout: 90_000 }).toEqual(expect.arrayContaining([expect.stringMatching(/Filed expense claim \S+ for 250 EUR \(from the submit_expense tool\)/)]));
+    await expect
+      .poll(() => thread().allInnerTexts(), { timeout: 90_000 })
+      .toEqual(expect.arrayContaining([expect.stringMatching(/Filed expense claim \S+ for 250 EUR \(from the submit_expense tool\)/)]));
     await page.screenshot({ path: `${SCREENSHOTS}/approval-done.png` });
   }, 180_000);
 
@@ -83,7 +101,9 @@ describe.skipIf(noTemporal || noBrowser)('the console in a real browser', () => 
     await stop.click();
     await expect.poll(() => page.getByTestId('session-status').innerText(), { timeout: 30_000 }).toBe('session: closed');
     await expect.poll(() => stop.isHidden()).toBe(true);
-    expect(await thread().allInnerTexts()).not.toEqual(expect.arrayContaining([expect.stringContaining('(from the get_current_time tool)')]));
+    expect(await thread().allInnerTexts()).not.toEqual(
+      expect.arrayContaining([expect.stringContaining('(from the get_current_time tool)')]),
+    );
     await page.screenshot({ path: `${SCREENSHOTS}/session-stopped.png` });
   }, 90_000);
 
@@ -93,7 +113,16 @@ describe.skipIf(noTemporal || noBrowser)('the console in a real browser', () => 
     await page.getByLabel('Mail text').fill('What time is it in Paris?');
     await page.getByRole('button', { name: 'Send mail' }).click();
     const reply = page.getByTestId('mail-out');
-    await expect.poll(() => reply.first().innerText().catch(() => ''), { timeout: 90_000 }).toContain('Europe/Paris');
+    await expect
+      .poll(
+        () =>
+          reply
+            .first()
+            .innerText()
+            .catch(() => ''),
+        { timeout: 90_000 },
+      )
+      .toContain('Europe/Paris');
     expect(await reply.first().innerText()).toContain('Re: Paris');
     // The reply form now answers the agent at its signed plus-address.
     expect(await page.locator('#mail-form input[name=to]').inputValue()).toMatch(/^assistant\+[^@]+@agents\.local$/);
@@ -116,11 +145,13 @@ describe.skipIf(noTemporal || noBrowser)('the console in a real browser', () => 
     stack = await startStackProcess({ dataDir });
     // A new start has a new token: the page opens at the newly printed address.
     await page.goto(`${stack.openUrl}#channel/C0GENERAL`);
-    await expect.poll(() => page.locator('#roots .message').allInnerTexts(), { timeout: 15_000 }).toEqual([
-      expect.stringContaining('What time is it in Tokyo?'),
-      expect.stringContaining('Please submit an expense claim of 250 EUR'),
-      expect.stringContaining('What time is it in Lima?'),
-    ]);
+    await expect
+      .poll(() => page.locator('#roots .message').allInnerTexts(), { timeout: 15_000 })
+      .toEqual([
+        expect.stringContaining('What time is it in Tokyo?'),
+        expect.stringContaining('Please submit an expense claim of 250 EUR'),
+        expect.stringContaining('What time is it in Lima?'),
+      ]);
     await page.locator('#roots .message').first().getByRole('button', { name: /repl/ }).click();
     await expect.poll(() => thread().allInnerTexts()).toEqual(expect.arrayContaining([expect.stringContaining('in Asia/Tokyo')]));
     await page.screenshot({ path: `${SCREENSHOTS}/after-restart.png` });

@@ -74,8 +74,8 @@ const CHANGES: { contract: string; change: string; find: string; replace: string
   {
     contract: 'core/contracts/model.ts',
     change: 'the model output renamed a field',
-    find: '  /** The transcript with the model\'s response appended. */\n  head: MessageRef;',
-    replace: '  /** The transcript with the model\'s response appended. */\n  newHead: MessageRef;',
+    find: "  /** The transcript with the model's response appended. */\n  head: MessageRef;",
+    replace: "  /** The transcript with the model's response appended. */\n  newHead: MessageRef;",
     noticedIn: 'workflows/agent-run.ts',
   },
   {

@@ -97,7 +97,8 @@ function missingFromProductionInstall(roots: string[]): string[] {
     if (entry.dev) missing.add(`${path} (needed by ${via}) is marked dev: npm ci --omit=dev leaves it out`);
     for (const dependency of Object.keys(entry.dependencies ?? {})) visit(dependency, path, true, path);
     for (const dependency of Object.keys(entry.optionalDependencies ?? {})) visit(dependency, path, false, path);
-    for (const [dependency] of Object.entries(entry.peerDependencies ?? {})) visit(dependency, path, !entry.peerDependenciesMeta?.[dependency]?.optional, path);
+    for (const [dependency] of Object.entries(entry.peerDependencies ?? {}))
+      visit(dependency, path, !entry.peerDependenciesMeta?.[dependency]?.optional, path);
   };
   for (const root of roots) visit(root, '', true, 'a deployable');
   return [...missing].sort();
@@ -120,7 +121,9 @@ function packagesRunByScripts(): Set<string> {
   const words = new Set(Object.values(manifest.scripts).flatMap((script) => script.split(/[\s;&|]+/)));
   const names = new Set<string>();
   for (const name of Object.keys(manifest.devDependencies)) {
-    const { bin } = JSON.parse(readFileSync(resolve(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
+    const { bin } = JSON.parse(readFileSync(resolve(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+      bin?: string | Record<string, string>;
+    };
     const commands = typeof bin === 'string' ? [packageName(name).split('/').pop()!] : Object.keys(bin ?? {});
     if (commands.some((command) => words.has(command))) names.add(name);
   }
@@ -132,13 +135,18 @@ describe('production dependencies', () => {
     const dockerfile = readFileSync(resolve(ROOT, 'worker/Dockerfile'), 'utf8');
     const programs = [...dockerfile.matchAll(/\bnode"?,?\s*"?([\w/.-]+\.ts)/g)].map((match) => match[1]!);
     expect(programs).toEqual(expect.arrayContaining(['worker/main.ts', 'worker/build-workflow-bundle.ts']));
-    expect(programs.filter((program) => !ENTRIES.includes(program)), 'add these to ENTRIES').toEqual([]);
+    expect(
+      programs.filter((program) => !ENTRIES.includes(program)),
+      'add these to ENTRIES',
+    ).toEqual([]);
   });
 
   it('lists in dependencies every package the worker image and the Lambdas import', async () => {
     const imported = await packagesImportedInProduction();
     expect(imported.get('@temporalio/worker'), 'the walk reaches the worker').toContain('worker/main.ts');
-    const absent = [...imported].filter(([name]) => !(name in manifest.dependencies)).map(([name, entries]) => `${name} (imported from ${entries.join(', ')})`);
+    const absent = [...imported]
+      .filter(([name]) => !(name in manifest.dependencies))
+      .map(([name, entries]) => `${name} (imported from ${entries.join(', ')})`);
     expect(absent, 'move these to dependencies: the image installs nothing else').toEqual([]);
   });
 
@@ -152,7 +160,10 @@ describe('production dependencies', () => {
 
   it('installs with npm ci --omit=dev everything the deployables import, and what those import', async () => {
     const rootEntry = lock.packages['']! as LockEntry & { devDependencies?: Record<string, string> };
-    expect({ dependencies: rootEntry.dependencies, devDependencies: rootEntry.devDependencies }, 'package-lock.json is out of date: run npm install').toEqual({
+    expect(
+      { dependencies: rootEntry.dependencies, devDependencies: rootEntry.devDependencies },
+      'package-lock.json is out of date: run npm install',
+    ).toEqual({
       dependencies: manifest.dependencies,
       devDependencies: manifest.devDependencies,
     });
@@ -169,6 +180,8 @@ describe('production dependencies', () => {
   });
 
   it('gives a reason for every override', () => {
-    expect(Object.keys(manifest.overrides ?? {}).sort(), 'say why in OVERRIDE_NOTES (config/dependency-notes.ts)').toEqual(Object.keys(OVERRIDE_NOTES).sort());
+    expect(Object.keys(manifest.overrides ?? {}).sort(), 'say why in OVERRIDE_NOTES (config/dependency-notes.ts)').toEqual(
+      Object.keys(OVERRIDE_NOTES).sort(),
+    );
   });
 });

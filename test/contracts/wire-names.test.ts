@@ -10,11 +10,27 @@ import {
   AMBIENT_REMEMBER_ACTIVITY,
   type AmbientActivities,
 } from '../../core/contracts/ambient.ts';
-import { LOAD_CONVERSATION_ACTIVITY, SAVE_CONVERSATION_ACTIVITY, type ConversationStoreActivities } from '../../core/contracts/conversations.ts';
+import {
+  LOAD_CONVERSATION_ACTIVITY,
+  SAVE_CONVERSATION_ACTIVITY,
+  type ConversationStoreActivities,
+} from '../../core/contracts/conversations.ts';
 import { MCP_CALL_ACTIVITY, MCP_LIST_TOOLS_ACTIVITY, type McpActivities } from '../../core/contracts/mcp.ts';
 import type { ModelActivities } from '../../core/contracts/model.ts';
-import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ACTIVITY, REPLY_APPROVAL_ENDED_ACTIVITY, REPLY_STATUS_ACTIVITY, type ReplyActivities } from '../../core/contracts/replies.ts';
-import { DELIVER_APPROVAL_ACTIVITY, RECORD_APPROVAL_ACTIVITY, toolActivityType, type ApprovalActivities, type ApprovalRecordActivities } from '../../core/contracts/tools.ts';
+import {
+  REPLY_ANSWER_ACTIVITY,
+  REPLY_APPROVAL_ACTIVITY,
+  REPLY_APPROVAL_ENDED_ACTIVITY,
+  REPLY_STATUS_ACTIVITY,
+  type ReplyActivities,
+} from '../../core/contracts/replies.ts';
+import {
+  DELIVER_APPROVAL_ACTIVITY,
+  RECORD_APPROVAL_ACTIVITY,
+  toolActivityType,
+  type ApprovalActivities,
+  type ApprovalRecordActivities,
+} from '../../core/contracts/tools.ts';
 import type { TranscriptActivities } from '../../core/contracts/transcript.ts';
 import { FOLLOW_VERSION_ACTIVITY, type VersionActivities } from '../../core/contracts/versions.ts';
 import {
@@ -45,13 +61,23 @@ const ACTIVITY_TYPES = new Set<string>(
     ...({ [RECORD_APPROVAL_ACTIVITY]: true, [DELIVER_APPROVAL_ACTIVITY]: true } satisfies Record<keyof ApprovalRecordActivities, true>),
     ...({ resolveAgent: true } satisfies Record<keyof AgentActivities, true>),
     ...({ [MCP_LIST_TOOLS_ACTIVITY]: true, [MCP_CALL_ACTIVITY]: true } satisfies Record<keyof McpActivities, true>),
-    ...({ [REPLY_STATUS_ACTIVITY]: true, [REPLY_ANSWER_ACTIVITY]: true, [REPLY_APPROVAL_ACTIVITY]: true, [REPLY_APPROVAL_ENDED_ACTIVITY]: true } satisfies Record<keyof ReplyActivities, true>),
-    ...({ [LOAD_CONVERSATION_ACTIVITY]: true, [SAVE_CONVERSATION_ACTIVITY]: true } satisfies Record<keyof ConversationStoreActivities, true>),
-    ...({ [FOLLOW_VERSION_ACTIVITY]: true } satisfies Record<keyof VersionActivities, true>),
-    ...({ [AMBIENT_BEGIN_ACTIVITY]: true, [AMBIENT_CHECK_ACTIVITY]: true, [AMBIENT_DELIVER_ACTIVITY]: true, [AMBIENT_REMEMBER_ACTIVITY]: true } satisfies Record<
-      keyof AmbientActivities,
+    ...({
+      [REPLY_STATUS_ACTIVITY]: true,
+      [REPLY_ANSWER_ACTIVITY]: true,
+      [REPLY_APPROVAL_ACTIVITY]: true,
+      [REPLY_APPROVAL_ENDED_ACTIVITY]: true,
+    } satisfies Record<keyof ReplyActivities, true>),
+    ...({ [LOAD_CONVERSATION_ACTIVITY]: true, [SAVE_CONVERSATION_ACTIVITY]: true } satisfies Record<
+      keyof ConversationStoreActivities,
       true
     >),
+    ...({ [FOLLOW_VERSION_ACTIVITY]: true } satisfies Record<keyof VersionActivities, true>),
+    ...({
+      [AMBIENT_BEGIN_ACTIVITY]: true,
+      [AMBIENT_CHECK_ACTIVITY]: true,
+      [AMBIENT_DELIVER_ACTIVITY]: true,
+      [AMBIENT_REMEMBER_ACTIVITY]: true,
+    } satisfies Record<keyof AmbientActivities, true>),
   }),
 );
 const WORKFLOW_TYPES = new Set([AGENT_RUN_WORKFLOW, CONVERSATION_WORKFLOW, AMBIENT_RUN_WORKFLOW, VIEW_CONTEXT_WORKFLOW]);
@@ -70,12 +96,17 @@ function recordedNames(): RecordedNames {
   const directory = fileURLToPath(new URL('../replay/histories/', import.meta.url));
   const names: RecordedNames = { activities: new Set(), workflows: new Set(), signals: new Set(), updates: new Set() };
   for (const file of readdirSync(directory).filter((name) => name.endsWith('.json'))) {
-    const { history } = JSON.parse(readFileSync(`${directory}${file}`, 'utf8')) as { history: { events: Record<string, Record<string, unknown> | undefined>[] } };
+    const { history } = JSON.parse(readFileSync(`${directory}${file}`, 'utf8')) as {
+      history: { events: Record<string, Record<string, unknown> | undefined>[] };
+    };
     for (const event of history.events) {
       const activity = event.activityTaskScheduledEventAttributes?.activityType as { name: string } | undefined;
-      const started = (event.workflowExecutionStartedEventAttributes ?? event.startChildWorkflowExecutionInitiatedEventAttributes)?.workflowType as { name: string } | undefined;
-      const signal = (event.workflowExecutionSignaledEventAttributes ?? event.signalExternalWorkflowExecutionInitiatedEventAttributes)?.signalName as string | undefined;
-      const update = (event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest as { input: { name: string } } | undefined)?.input.name;
+      const started = (event.workflowExecutionStartedEventAttributes ?? event.startChildWorkflowExecutionInitiatedEventAttributes)
+        ?.workflowType as { name: string } | undefined;
+      const signal = (event.workflowExecutionSignaledEventAttributes ?? event.signalExternalWorkflowExecutionInitiatedEventAttributes)
+        ?.signalName as string | undefined;
+      const update = (event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest as { input: { name: string } } | undefined)
+        ?.input.name;
       if (activity) names.activities.add(activity.name);
       if (started) names.workflows.add(started.name);
       if (signal) names.signals.add(signal);

@@ -19,8 +19,14 @@ const ENTRY = resolve(ROOT, 'workflows/index.ts');
 /** Packages whose values a workflow may import. */
 const WORKFLOW_PACKAGES = new Set(['@temporalio/workflow']);
 /** What the tracing interceptor module (workflows/interceptors.ts) may add. */
-const TRACING_PACKAGES = new Set(['@temporalio/interceptors-opentelemetry', '@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/sdk-trace-base']);
-const WORKER_SIDE = /^(worker|store|functions|local|agents|authoring|events|config|cli|temporal-client|telemetry|testkit|eval|infra|bench)\//;
+const TRACING_PACKAGES = new Set([
+  '@temporalio/interceptors-opentelemetry',
+  '@opentelemetry/api',
+  '@opentelemetry/core',
+  '@opentelemetry/sdk-trace-base',
+]);
+const WORKER_SIDE =
+  /^(worker|store|functions|local|agents|authoring|events|config|cli|temporal-client|telemetry|testkit|eval|infra|bench)\//;
 
 /** Every project file reachable from `entry` through any import, type-only ones included. */
 function reachedFiles(entry: string): string[] {
@@ -52,7 +58,9 @@ async function bundled(entry = ENTRY): Promise<{ files: string[]; packages: stri
   const inputs = Object.values(metafile.inputs);
   return {
     files: Object.keys(metafile.inputs).sort(),
-    packages: [...new Set(inputs.flatMap((input) => input.imports.filter((imported) => imported.external).map((imported) => imported.path)))].sort(),
+    packages: [
+      ...new Set(inputs.flatMap((input) => input.imports.filter((imported) => imported.external).map((imported) => imported.path))),
+    ].sort(),
   };
 }
 

@@ -39,7 +39,8 @@ describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and 
   async function queues() {
     const suffix = crypto.randomUUID().slice(0, 8);
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `dispatch-dlq-${suffix}.fifo`, Attributes: { FifoQueue: 'true' } }));
-    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!
+      .QueueArn!;
     const main = await sqs.send(
       new CreateQueueCommand({
         QueueName: `dispatch-${suffix}.fifo`,
@@ -54,7 +55,10 @@ describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and 
   }
 
   /** `npm run dispatch`, as a separate process with its settings in the environment. */
-  function startDispatch(queueUrl: string, address: string): { child: ChildProcess; lines: Record<string, unknown>[]; stop(): Promise<void> } {
+  function startDispatch(
+    queueUrl: string,
+    address: string,
+  ): { child: ChildProcess; lines: Record<string, unknown>[]; stop(): Promise<void> } {
     const child = spawn(process.execPath, [DISPATCH_ENTRY], {
       env: {
         PATH: process.env.PATH,
@@ -116,7 +120,10 @@ describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and 
     for (const event of [first, second, email]) await ingressQueue.send(event);
 
     const down = startDispatch(queueUrl, `127.0.0.1:${await freePort()}`);
-    await waitFor('all three events in the DLQ', async () => (await queueDepth(sqs, dlqUrl)) === 3 && (await queueDepth(sqs, queueUrl)) === 0);
+    await waitFor(
+      'all three events in the DLQ',
+      async () => (await queueDepth(sqs, dlqUrl)) === 3 && (await queueDepth(sqs, queueUrl)) === 0,
+    );
     await down.stop();
     const failures = down.lines.filter((line) => line.msg === 'delivery failed, will retry');
     // Each event was tried up to maxReceiveCount times, never acknowledged, never lost.
@@ -133,7 +140,10 @@ describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and 
     expect(await queueDepth(sqs, queueUrl)).toBe(3);
 
     const up = startDispatch(queueUrl, temporalAddress);
-    await waitFor('the queue to drain', async () => (await queueDepth(sqs, queueUrl)) === 0 && up.lines.filter((line) => line.msg === 'delivered').length === 3);
+    await waitFor(
+      'the queue to drain',
+      async () => (await queueDepth(sqs, queueUrl)) === 0 && up.lines.filter((line) => line.msg === 'delivered').length === 3,
+    );
     await up.stop();
 
     // Each once. Order is not kept across a DLQ: messages of one group reach it at different

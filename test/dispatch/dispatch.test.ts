@@ -51,17 +51,27 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
 
   function dispatcher(temporalProvider: TemporalClientProvider = provider(), overrides: Parameters<typeof dispatchConfig>[1] = {}) {
     const logs: Record<string, unknown>[] = [];
-    const handler = createDispatchBatchHandler({ config: dispatchConfig(taskQueue, overrides), temporal: temporalProvider, log: (fields) => logs.push(fields) });
+    const handler = createDispatchBatchHandler({
+      config: dispatchConfig(taskQueue, overrides),
+      temporal: temporalProvider,
+      log: (fields) => logs.push(fields),
+    });
     return { handler, logs };
   }
 
-  const messageIdsOf = async (conversationId: string, turn: number) => (await waitForTurn(temporal.client, conversationId, turn)).flatMap((summary) => summary.messageIds);
-  const answersIn = (conversationId: string) => replies.filter((reply) => reply.method === 'answer' && reply.key?.startsWith(`${conversationId}#`));
+  const messageIdsOf = async (conversationId: string, turn: number) =>
+    (await waitForTurn(temporal.client, conversationId, turn)).flatMap((summary) => summary.messageIds);
+  const answersIn = (conversationId: string) =>
+    replies.filter((reply) => reply.method === 'answer' && reply.key?.startsWith(`${conversationId}#`));
 
   async function pendingRequest(conversationId: string): Promise<PendingApproval> {
     let pending: PendingApproval[] = [];
     await expect
-      .poll(async () => (pending = await temporal.client.workflow.getHandle(conversationId).query<PendingApproval[]>(PENDING_APPROVALS_QUERY)).length, { timeout: 20_000, interval: 100 })
+      .poll(
+        async () =>
+          (pending = await temporal.client.workflow.getHandle(conversationId).query<PendingApproval[]>(PENDING_APPROVALS_QUERY)).length,
+        { timeout: 20_000, interval: 100 },
+      )
       .toBe(1);
     return pending[0]!;
   }
@@ -80,19 +90,36 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     const lastTurn = turns.at(-1)!.turn;
     expect(await messageIdsOf(first.conversationId, lastTurn)).toEqual([first.id, second.id]);
     // Each turn answers to the person who asked it: in a channel, Slack streams only to a named recipient.
-    const slackChannel = { kind: 'slack', teamId: 'T0TEAM', channelId: 'C0GENERAL', threadTs: first.slack!.threadTs, recipientUserId: 'U0ANA' };
-    await expect.poll(() => answersIn(first.conversationId).map((reply) => reply.channel), { timeout: 10_000 }).toEqual(Array(lastTurn).fill(slackChannel));
+    const slackChannel = {
+      kind: 'slack',
+      teamId: 'T0TEAM',
+      channelId: 'C0GENERAL',
+      threadTs: first.slack!.threadTs,
+      recipientUserId: 'U0ANA',
+    };
+    await expect
+      .poll(() => answersIn(first.conversationId).map((reply) => reply.channel), { timeout: 10_000 })
+      .toEqual(Array(lastTurn).fill(slackChannel));
 
     await waitForTurn(temporal.client, email.conversationId, 1);
     const root = email.email!.messageId;
-    await expect.poll(() => answersIn(email.conversationId), { timeout: 10_000 }).toEqual([
-      {
-        method: 'answer',
-        key: `${email.conversationId}#1`,
-        text: 'You said: What is the launch date?',
-        channel: { kind: 'email', from: 'assistant@agents.example.com', to: ['ana@example.com'], subject: 'Launch date', inReplyTo: root, references: [root] },
-      },
-    ]);
+    await expect
+      .poll(() => answersIn(email.conversationId), { timeout: 10_000 })
+      .toEqual([
+        {
+          method: 'answer',
+          key: `${email.conversationId}#1`,
+          text: 'You said: What is the launch date?',
+          channel: {
+            kind: 'email',
+            from: 'assistant@agents.example.com',
+            to: ['ana@example.com'],
+            subject: 'Launch date',
+            inReplyTo: root,
+            references: [root],
+          },
+        },
+      ]);
     expect(logs.filter((line) => line.msg === 'delivered')).toHaveLength(3);
   });
 
@@ -122,7 +149,10 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     const elsewhere = slackApprovalEvent(conversationId, requestId, { tokenConversation: 'slack:T0TEAM:C0OTHER:1.1' });
     const notAnApprover = slackApprovalEvent(conversationId, requestId, { approver: 'U0MALLORY' });
     const unknownRequest = slackApprovalEvent(conversationId, 'req-never-asked');
-    expect((await handler({ Records: [sqsRecord(forged), sqsRecord(elsewhere), sqsRecord(notAnApprover), sqsRecord(unknownRequest)] })).batchItemFailures).toEqual([]);
+    expect(
+      (await handler({ Records: [sqsRecord(forged), sqsRecord(elsewhere), sqsRecord(notAnApprover), sqsRecord(unknownRequest)] }))
+        .batchItemFailures,
+    ).toEqual([]);
     expect(logs.filter((line) => line.msg === 'undeliverable event dropped').map((line) => line.reason)).toEqual([
       'approval token rejected: token signature does not match',
       'approval token names another request or conversation than the event',
@@ -153,7 +183,9 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     const message = slackMessageEvent({ text: 'wait for the rollout' });
     await handler({ Records: [sqsRecord(message)] });
     const handle = temporal.client.workflow.getHandle(message.conversationId);
-    await expect.poll(async () => (await handle.query<CurrentStep>(CURRENT_STEP_QUERY)).state, { timeout: 20_000, interval: 100 }).toBe('tool');
+    await expect
+      .poll(async () => (await handle.query<CurrentStep>(CURRENT_STEP_QUERY)).state, { timeout: 20_000, interval: 100 })
+      .toBe('tool');
 
     const stop = { ...slackMessageEvent({ threadTs: message.slack!.threadTs!, text: 'stop' }), kind: 'stop' as const };
     expect((await handler({ Records: [sqsRecord(stop)] })).batchItemFailures).toEqual([]);
@@ -163,7 +195,11 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     expect(logs.at(-1)).toMatchObject({
       Outcome: 'delivered',
       Deliveries: 1,
-      _aws: { CloudWatchMetrics: [{ Namespace: 'DurableAgents/Dispatch', Dimensions: [['Outcome']], Metrics: [{ Name: 'Deliveries', Unit: 'Count' }] }] },
+      _aws: {
+        CloudWatchMetrics: [
+          { Namespace: 'DurableAgents/Dispatch', Dimensions: [['Outcome']], Metrics: [{ Name: 'Deliveries', Unit: 'Count' }] },
+        ],
+      },
     });
 
     const nowhere = { ...slackMessageEvent({ text: 'stop' }), kind: 'stop' as const };
@@ -180,14 +216,20 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     const invoicesBefore = sentInvoices.length;
 
     const wrongCode = emailMessageEvent({ messageId: `b-${crypto.randomUUID()}@mail.example.com`, root, text: 'APPROVE ABCDEFGH' });
-    const approve = emailMessageEvent({ messageId: `a-${crypto.randomUUID()}@mail.example.com`, root, text: `approve ${emailApprovalCode(requestId, APPROVAL_SECRET)}\n\nthanks` });
+    const approve = emailMessageEvent({
+      messageId: `a-${crypto.randomUUID()}@mail.example.com`,
+      root,
+      text: `approve ${emailApprovalCode(requestId, APPROVAL_SECRET)}\n\nthanks`,
+    });
     await handler({ Records: [sqsRecord(wrongCode), sqsRecord(approve)] });
 
     const turns = await waitForTurn(temporal.client, conversationId, 2);
     expect(sentInvoices.length).toBe(invoicesBefore + 1);
     // A code that matches nothing is an ordinary message for the agent: it became the next turn.
     expect(turns.map((turn) => turn.messageIds)).toEqual([[`email-message:${root}`], [wrongCode.id]]);
-    await expect.poll(() => answersIn(conversationId).map((reply) => reply.text), { timeout: 10_000 }).toEqual(['Done: send_invoice.', 'You said: APPROVE ABCDEFGH']);
+    await expect
+      .poll(() => answersIn(conversationId).map((reply) => reply.text), { timeout: 10_000 })
+      .toEqual(['Done: send_invoice.', 'You said: APPROVE ABCDEFGH']);
   });
 
   it('acknowledges records that can never succeed, and logs why', async () => {
@@ -212,11 +254,17 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     stops.push(port.close);
     const temporalProvider = provider(port.address);
     const { handler, logs } = dispatcher(temporalProvider);
-    const events = [slackMessageEvent(), slackMessageEvent(), emailMessageEvent({ messageId: `u-${crypto.randomUUID()}@mail.example.com` })];
+    const events = [
+      slackMessageEvent(),
+      slackMessageEvent(),
+      emailMessageEvent({ messageId: `u-${crypto.randomUUID()}@mail.example.com` }),
+    ];
     const records = events.map((event) => sqsRecord(event));
 
     const down = await handler({ Records: records });
-    expect(down.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(records.map((record) => record.messageId).sort());
+    expect(down.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
+      records.map((record) => record.messageId).sort(),
+    );
     expect(logs.filter((line) => line.msg === 'delivery failed, will retry')).toHaveLength(3);
     expect(temporalProvider.connects).toBe(1);
 
@@ -240,15 +288,26 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
 
   it('reads the Temporal credentials from Secrets Manager once per cold start', async () => {
     const secrets = new SecretsManagerClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
-    const reader = createSecretsManagerReader({ ...MOTO_CLIENT_CONFIG, credentials: () => MOTO_CLIENT_CONFIG.credentials, endpoint: moto.endpoint });
+    const reader = createSecretsManagerReader({
+      ...MOTO_CLIENT_CONFIG,
+      credentials: () => MOTO_CLIENT_CONFIG.credentials,
+      endpoint: moto.endpoint,
+    });
     let reads = 0;
     const readSecret = (arn: string) => {
       reads += 1;
       return reader(arn);
     };
-    const good = await secrets.send(new CreateSecretCommand({ Name: `temporal-${crypto.randomUUID()}`, SecretString: JSON.stringify({ apiKey: 'test-api-key' }) }));
+    const good = await secrets.send(
+      new CreateSecretCommand({ Name: `temporal-${crypto.randomUUID()}`, SecretString: JSON.stringify({ apiKey: 'test-api-key' }) }),
+    );
     // An API key turns TLS on by default; the dev server speaks plaintext, so this test turns it off.
-    const temporalProvider = createTemporalClientProvider({ env: { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TLS: 'false' }, readSecret, secretArn: good.ARN!, connectTimeoutMs: 1500 });
+    const temporalProvider = createTemporalClientProvider({
+      env: { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TLS: 'false' },
+      readSecret,
+      secretArn: good.ARN!,
+      connectTimeoutMs: 1500,
+    });
     providers.push(temporalProvider);
     const { handler } = dispatcher(temporalProvider);
     expect((await handler({ Records: [sqsRecord(slackMessageEvent())] })).batchItemFailures).toEqual([]);
@@ -258,8 +317,15 @@ describe.skipIf(noTemporal)('dispatch: SQS batch → update-with-start on the co
     const connection = (await temporalProvider.get()).connection as unknown as { apiKeyFnRef: { fn?: () => string } };
     expect(connection.apiKeyFnRef.fn?.()).toBe('test-api-key');
 
-    const bad = await secrets.send(new CreateSecretCommand({ Name: `temporal-${crypto.randomUUID()}`, SecretString: JSON.stringify({ tlsCert: 'only half' }) }));
-    const broken = createTemporalClientProvider({ env: { TEMPORAL_ADDRESS: temporalAddress }, readSecret, secretArn: bad.ARN!, connectTimeoutMs: 1500 });
+    const bad = await secrets.send(
+      new CreateSecretCommand({ Name: `temporal-${crypto.randomUUID()}`, SecretString: JSON.stringify({ tlsCert: 'only half' }) }),
+    );
+    const broken = createTemporalClientProvider({
+      env: { TEMPORAL_ADDRESS: temporalAddress },
+      readSecret,
+      secretArn: bad.ARN!,
+      connectTimeoutMs: 1500,
+    });
     const { handler: brokenHandler, logs } = dispatcher(broken);
     const record = sqsRecord(slackMessageEvent());
     expect((await brokenHandler({ Records: [record] })).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);

@@ -13,7 +13,13 @@ import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
 import { runToExit } from '../../testkit/worker-process.ts';
 
 const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
-const EVERY_ATTRIBUTE = ['AgentName=Keyword', 'ChannelKind=Keyword', 'TriggerKind=Keyword', 'Outcome=Keyword', 'ApprovalWaitingSince=Datetime'];
+const EVERY_ATTRIBUTE = [
+  'AgentName=Keyword',
+  'ChannelKind=Keyword',
+  'TriggerKind=Keyword',
+  'Outcome=Keyword',
+  'ApprovalWaitingSince=Datetime',
+];
 
 /**
  * A namespace nobody registered the search attributes on (a first Temporal Cloud deploy that
@@ -55,7 +61,9 @@ describe.skipIf(noTemporal)('a namespace without the search attributes', () => {
     });
     expect(code, output).toBe(1);
     expect(output.trim().split('\n'), output).toHaveLength(1);
-    expect(output).toMatch(/^Worker not started\. The namespace "default" lacks the search attributes AgentName=Keyword, .*ApprovalWaitingSince=Datetime: register them/);
+    expect(output).toMatch(
+      /^Worker not started\. The namespace "default" lacks the search attributes AgentName=Keyword, .*ApprovalWaitingSince=Datetime: register them/,
+    );
     expect(output).not.toMatch(/^\s+at /m);
     expect(output).not.toMatch(/Worker polling/);
   });
@@ -63,7 +71,11 @@ describe.skipIf(noTemporal)('a namespace without the search attributes', () => {
   it('leaves a message for a retry (and then the DLQ) instead of dropping it as refused', async () => {
     provider = createTemporalClientProvider({ env: { TEMPORAL_ADDRESS: server.address }, connectTimeoutMs: 1500 });
     const logs: Record<string, unknown>[] = [];
-    const handler = createDispatchBatchHandler({ config: dispatchConfig(`no-attributes-${crypto.randomUUID()}`), temporal: provider, log: (fields) => logs.push(fields) });
+    const handler = createDispatchBatchHandler({
+      config: dispatchConfig(`no-attributes-${crypto.randomUUID()}`),
+      temporal: provider,
+      log: (fields) => logs.push(fields),
+    });
     const record = sqsRecord(slackMessageEvent({ text: 'hello' }));
     const response = await handler({ Records: [record] });
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);

@@ -8,7 +8,9 @@ describe('routing an event', () => {
   it('sends a message to the agent it names, or the default, lower-cased', () => {
     expect(routeEvent(slackMessageEvent(), config)).toMatchObject({ type: 'message', start: { agent: 'assistant' } });
     expect(routeEvent(slackMessageEvent({ agent: 'Research' }), config)).toMatchObject({ type: 'message', start: { agent: 'research' } });
-    expect(() => routeEvent(slackMessageEvent({ agent: 'research' }), { ...config, DISPATCH_AGENTS: ['assistant'] })).toThrow(UndeliverableEvent);
+    expect(() => routeEvent(slackMessageEvent({ agent: 'research' }), { ...config, DISPATCH_AGENTS: ['assistant'] })).toThrow(
+      UndeliverableEvent,
+    );
   });
 
   it('answers email from the agent address SES received it at, without its plus token, threaded root first', () => {
@@ -47,11 +49,16 @@ describe('routing an event', () => {
     const ref = `sha256:${'ab'.repeat(32)}`;
     event.email!.attachments = [{ filename: 'q1.pdf', contentType: 'application/pdf', size: 20, ref }];
     const action = routeEvent(event, config);
-    expect(action.type === 'message' && action.message.text).toBe(`See attached.\n\n[Attachments]\n- q1.pdf (application/pdf, 20 bytes, stored as ${ref})`);
+    expect(action.type === 'message' && action.message.text).toBe(
+      `See attached.\n\n[Attachments]\n- q1.pdf (application/pdf, 20 bytes, stored as ${ref})`,
+    );
   });
 
   it('reads "APPROVE <code>" in an email as a possible decision, and nothing else', () => {
-    const approve = routeEvent(emailMessageEvent({ messageId: 'a@x', root: 'r@x', text: 'Approve k7p2m9qx\n\nsent from my phone' }), config);
+    const approve = routeEvent(
+      emailMessageEvent({ messageId: 'a@x', root: 'r@x', text: 'Approve k7p2m9qx\n\nsent from my phone' }),
+      config,
+    );
     expect(approve).toMatchObject({ type: 'message', emailApproval: { decision: 'approve', code: 'K7P2M9QX' } });
     expect(routeEvent(emailMessageEvent({ messageId: 'b@x', text: 'I approve of this' }), config)).not.toHaveProperty('emailApproval');
     expect(routeEvent(slackMessageEvent({ text: 'approve K7P2M9QX' }), config)).not.toHaveProperty('emailApproval');

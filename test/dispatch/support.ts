@@ -20,7 +20,6 @@ import type { DataConverter } from '@temporalio/common';
 
 export { APPROVAL_SECRET };
 
-
 export function dispatchConfig(taskQueue: string, overrides: Partial<DispatchSettings> = {}): DispatchSettings {
   return {
     APPROVAL_TOKEN_SECRET: APPROVAL_SECRET,
@@ -57,14 +56,24 @@ const waitForRollout = defineTool({
   },
 });
 
-export const testAssistant = defineAgent({ name: 'assistant', instructions: 'Be brief.', tools: [sendInvoice, waitForRollout], limits: { maxSteps: 4 } });
+export const testAssistant = defineAgent({
+  name: 'assistant',
+  instructions: 'Be brief.',
+  tools: [sendInvoice, waitForRollout],
+  limits: { maxSteps: 4 },
+});
 
 /** The scripted model: "invoice" asks for the approval-gated tool, "rollout" blocks in a tool, anything else is echoed. */
 export function respond(request: GeminiRequest) {
   const contents = request.body.contents as Content[];
   const response = contents.at(-1)!.parts.find((part) => part.functionResponse)?.functionResponse;
   if (response) return answer(`Done: ${response.name}.`);
-  const question = [...contents].reverse().flatMap((content) => (content.role === 'user' ? content.parts.flatMap((part) => (part.text === undefined ? [] : [part.text])) : []))[0] ?? '';
+  const question =
+    [...contents]
+      .reverse()
+      .flatMap((content) =>
+        content.role === 'user' ? content.parts.flatMap((part) => (part.text === undefined ? [] : [part.text])) : [],
+      )[0] ?? '';
   if (question.includes('invoice')) return callTools({ name: 'send_invoice', args: { customer: 'ACME', amount: 1200 } });
   if (question.includes('rollout')) return callTools({ name: 'wait_for_rollout', args: { rollout: 'r-1' } });
   return answer(`You said: ${question}`);
@@ -97,15 +106,31 @@ export function recordingReplies(): { adapter: ReplyAdapter; replies: RecordedRe
 }
 
 /** The real conversation workflow on `taskQueue`, with the scripted model and recording replies for Slack and email. */
-export async function startConversationWorker(temporal: TemporalTestContext, taskQueue: string, options: { dataConverter?: DataConverter } = {}): Promise<{ model: GeminiServer; replies: RecordedReply[] }> {
+export async function startConversationWorker(
+  temporal: TemporalTestContext,
+  taskQueue: string,
+  options: { dataConverter?: DataConverter } = {},
+): Promise<{ model: GeminiServer; replies: RecordedReply[] }> {
   const model = await startScriptedModel(respond);
   const { adapter, replies } = recordingReplies();
-  await temporal.startWorker({ taskQueue, tools: [], agents: [testAssistant], modelUrl: model.url, replyAdapters: { slack: adapter, email: adapter }, ...options });
+  await temporal.startWorker({
+    taskQueue,
+    tools: [],
+    agents: [testAssistant],
+    modelUrl: model.url,
+    replyAdapters: { slack: adapter, email: adapter },
+    ...options,
+  });
   return { model, replies };
 }
 
 /** The turns of a conversation, once `turn` has reached `status`. */
-export async function waitForTurn(client: Client, conversationId: string, turn: number, status: TurnState = 'answered'): Promise<TurnSummary[]> {
+export async function waitForTurn(
+  client: Client,
+  conversationId: string,
+  turn: number,
+  status: TurnState = 'answered',
+): Promise<TurnSummary[]> {
   let turns: TurnSummary[] = [];
   await expect
     .poll(
@@ -148,7 +173,9 @@ export function slackApprovalEvent(
   requestId: string,
   options: { secret?: string; tokenConversation?: string; approver?: string; decision?: 'approve' | 'deny' } = {},
 ): InboundEvent {
-  const token = signToken({ requestId, conversationId: options.tokenConversation ?? conversationId }, options.secret ?? APPROVAL_SECRET, { purpose: APPROVAL_TOKEN_PURPOSE });
+  const token = signToken({ requestId, conversationId: options.tokenConversation ?? conversationId }, options.secret ?? APPROVAL_SECRET, {
+    purpose: APPROVAL_TOKEN_PURPOSE,
+  });
   const approver = options.approver ?? 'U0ANA';
   const decision = options.decision ?? 'approve';
   return {
@@ -193,11 +220,18 @@ export function emailMessageEvent(options: { messageId: string; root?: string; t
 /** An SQS record as Lambda hands it over, group = conversation. */
 export function sqsRecord(event: unknown, messageId: string = crypto.randomUUID()): SqsRecord {
   const conversationId = (event as { conversationId?: string }).conversationId ?? 'unknown';
-  return { messageId, body: typeof event === 'string' ? event : JSON.stringify(event), attributes: { MessageGroupId: sqsFifoId(conversationId), ApproximateReceiveCount: '1' } };
+  return {
+    messageId,
+    body: typeof event === 'string' ? event : JSON.stringify(event),
+    attributes: { MessageGroupId: sqsFifoId(conversationId), ApproximateReceiveCount: '1' },
+  };
 }
 
 /** A TCP port that refuses until `open()` forwards it to `target`: Temporal going away and coming back. */
-export async function switchablePort(target: string, port: number): Promise<{ address: string; open(): Promise<void>; close(): Promise<void> }> {
+export async function switchablePort(
+  target: string,
+  port: number,
+): Promise<{ address: string; open(): Promise<void>; close(): Promise<void> }> {
   const [host, targetPort] = target.split(':') as [string, string];
   let server: Server | undefined;
   const sockets = new Set<Socket>();

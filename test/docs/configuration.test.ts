@@ -18,7 +18,8 @@ async function exportedSettingsSchemas(): Promise<Array<{ name: string; schema: 
   const found: Array<{ name: string; schema: z.ZodObject }> = [];
   for (const file of readdirSync(`${ROOT}config`).filter((name) => name.endsWith('-settings.ts'))) {
     const module = (await import(`../../config/${file}`)) as Record<string, unknown>;
-    for (const [name, value] of Object.entries(module)) if (value instanceof z.ZodObject) found.push({ name: `config/${file}: ${name}`, schema: value });
+    for (const [name, value] of Object.entries(module))
+      if (value instanceof z.ZodObject) found.push({ name: `config/${file}: ${name}`, schema: value });
   }
   return found;
 }
@@ -29,11 +30,16 @@ describe('the configuration reference', () => {
     const rendered = renderConfigurationPage().split('\n');
     const line = rendered.findIndex((text, index) => text !== written[index]);
     const first = line === -1 ? rendered.length : line;
-    expect(written.length === rendered.length && line === -1, `${CONFIGURATION_PAGE} differs from the settings schemas from line ${first + 1} ("${rendered[first] ?? ''}"): run \`npm run docs\``).toBe(true);
+    expect(
+      written.length === rendered.length && line === -1,
+      `${CONFIGURATION_PAGE} differs from the settings schemas from line ${first + 1} ("${rendered[first] ?? ''}"): run \`npm run docs\``,
+    ).toBe(true);
   });
 
   it('describes every field it shows', () => {
-    const undescribed = DEPLOYABLES.flatMap((deployable) => deployable.groups.flatMap((group) => undescribedFields(group.schema).map((field) => `${deployable.title}, ${group.title}: ${field}`)));
+    const undescribed = DEPLOYABLES.flatMap((deployable) =>
+      deployable.groups.flatMap((group) => undescribedFields(group.schema).map((field) => `${deployable.title}, ${group.title}: ${field}`)),
+    );
     expect(undescribed, "give these fields .meta({ description: '…' }) in their schema").toEqual([]);
   });
 
@@ -41,7 +47,11 @@ describe('the configuration reference', () => {
     const shown = new Set(DEPLOYABLES.flatMap((deployable) => deployable.groups.flatMap((group) => Object.values(group.schema.shape))));
     const schemas = await exportedSettingsSchemas();
     expect(schemas.map(({ name }) => name)).toContain('config/worker-settings.ts: workerConnectionSchema');
-    const missing = schemas.flatMap(({ name, schema }) => Object.entries(schema.shape).filter(([, field]) => !shown.has(field)).map(([field]) => `${name}.${field}`));
+    const missing = schemas.flatMap(({ name, schema }) =>
+      Object.entries(schema.shape)
+        .filter(([, field]) => !shown.has(field))
+        .map(([field]) => `${name}.${field}`),
+    );
     expect(missing, 'add their groups to DEPLOYABLES in config/configuration-reference.ts').toEqual([]);
   });
 });

@@ -87,7 +87,11 @@ export function brokenLinks(root: string): string[] {
         problems.push(`${where}: ${target} names no file (${relative(root, targetFile)})`);
         continue;
       }
-      if (anchor !== undefined && targetFile.endsWith('.md') && !headingSlugs(readFileSync(targetFile, 'utf8')).has(decodeURIComponent(anchor))) {
+      if (
+        anchor !== undefined &&
+        targetFile.endsWith('.md') &&
+        !headingSlugs(readFileSync(targetFile, 'utf8')).has(decodeURIComponent(anchor))
+      ) {
         problems.push(`${where}: ${target} names no heading of ${relative(root, targetFile)}`);
       }
     }
@@ -133,7 +137,13 @@ describe('documentation links', () => {
   });
 
   it('makes the heading ids GitHub makes', () => {
-    const slugs = headingSlugs('# Safe deploys with worker versioning\n## `npm run schedules`, and the sync at a worker\'s start\n### Why 1.x (not -v2)?\n');
-    expect([...slugs]).toEqual(['safe-deploys-with-worker-versioning', 'npm-run-schedules-and-the-sync-at-a-workers-start', 'why-1x-not--v2']);
+    const slugs = headingSlugs(
+      "# Safe deploys with worker versioning\n## `npm run schedules`, and the sync at a worker's start\n### Why 1.x (not -v2)?\n",
+    );
+    expect([...slugs]).toEqual([
+      'safe-deploys-with-worker-versioning',
+      'npm-run-schedules-and-the-sync-at-a-workers-start',
+      'why-1x-not--v2',
+    ]);
   });
 });

@@ -16,7 +16,6 @@ import { startWorkerProcess } from '../../testkit/worker-process.ts';
 const TOKEN = 'xoxb-ambient-crash';
 const CHANNEL = 'C0CRASH';
 
-
 describe.skipIf(noTemporal)('a worker killed during an ambient run', () => {
   const temporal = useTemporal();
   let slack: SlackApiServer;
@@ -56,7 +55,10 @@ describe.skipIf(noTemporal)('a worker killed during an ambient run', () => {
 
     // The post takes effect, but its answer comes late: the worker dies waiting for it.
     slack.delayAnswers('chat.postMessage', 5_000);
-    const trigger = { ...createAgentRegistry({ docsDirectory: docs }).get('handbook-digest').triggers[0]!, deliver: { kind: 'slack' as const, channel: CHANNEL } };
+    const trigger = {
+      ...createAgentRegistry({ docsDirectory: docs }).get('handbook-digest').triggers[0]!,
+      deliver: { kind: 'slack' as const, channel: CHANNEL },
+    };
     const handle = await temporal.client.workflow.start<(input: AmbientRunInput) => Promise<AmbientRunResult>>(AMBIENT_RUN_WORKFLOW, {
       taskQueue,
       workflowId: `ambient:handbook-digest:daily-${crypto.randomUUID()}`,

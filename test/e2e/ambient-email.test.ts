@@ -50,7 +50,13 @@ const watcher = defineAgent({
   tools: [pageOnCall],
   triggers: [
     { id: 'storms', every: '1 hour', prompt: 'Any storms?', deliver: { kind: 'email', to: ['ana@example.com'] } },
-    { id: 'paging', every: '1 hour', prompt: 'Page on call about the storm.', deliver: { kind: 'email', to: ['ana@example.com'] }, approvers: ['ana@example.com'] },
+    {
+      id: 'paging',
+      every: '1 hour',
+      prompt: 'Page on call about the storm.',
+      deliver: { kind: 'email', to: ['ana@example.com'] },
+      approvers: ['ana@example.com'],
+    },
   ],
 });
 
@@ -61,7 +67,8 @@ function respond(request: GeminiRequest) {
   const user = textsOf(request, 'user');
   const last = user.at(-1) ?? '';
   if (last.startsWith('[Scheduled run of trigger "storms"')) return answer('Storm warning for the Bay Area.');
-  if (last.startsWith('[Scheduled run of trigger "paging"')) return callTools({ name: 'page_oncall', args: { message: 'Storm over the Bay Area.' } });
+  if (last.startsWith('[Scheduled run of trigger "paging"'))
+    return callTools({ name: 'page_oncall', args: { message: 'Storm over the Bay Area.' } });
   return answer(`Answer to: ${last.trim()}`);
 }
 
@@ -99,7 +106,11 @@ describe.skipIf(noTemporal)('ambient runs by email, end to end', () => {
       agentEmailDomain: DOMAIN,
       replyAdapters: { email: createEmailReplyAdapter({ ses, replyTokenSecret: REPLY_SECRET, approvalSecret: APPROVAL_SECRET, threads }) },
     });
-    const handler = createDispatchBatchHandler({ config: dispatchConfig(taskQueue, { EMAIL_AGENT_DOMAIN: DOMAIN }), temporal: temporalProvider, log: silentLog });
+    const handler = createDispatchBatchHandler({
+      config: dispatchConfig(taskQueue, { EMAIL_AGENT_DOMAIN: DOMAIN }),
+      temporal: temporalProvider,
+      log: silentLog,
+    });
     dispatching = pollQueue({ sqs, queueUrl, handler, signal: stopDispatch.signal, waitTimeSeconds: 1, log: silentLog });
   });
   afterAll(async () => {
@@ -137,7 +148,14 @@ describe.skipIf(noTemporal)('ambient runs by email, end to end', () => {
     expect(replyTo).toMatch(new RegExp(`^watcher\\+[a-z2-7]{32}@${DOMAIN.replaceAll('.', '\\.')}$`));
 
     await deliverInbound(
-      mime({ messageId: `<re-${crypto.randomUUID()}@mail.example.com>`, to: replyTo, subject: `Re: ${post.subject}`, inReplyTo: post.messageId, references: post.messageId, body: 'How bad is it?' }),
+      mime({
+        messageId: `<re-${crypto.randomUUID()}@mail.example.com>`,
+        to: replyTo,
+        subject: `Re: ${post.subject}`,
+        inReplyTo: post.messageId,
+        references: post.messageId,
+        body: 'How bad is it?',
+      }),
       [replyTo],
     );
     await expect.poll(async () => (await sent()).length, { timeout: 30_000, interval: 250 }).toBe(before + 2);
@@ -162,7 +180,14 @@ describe.skipIf(noTemporal)('ambient runs by email, end to end', () => {
 
     const replyTo = request.replyTo?.[0]?.address ?? '';
     await deliverInbound(
-      mime({ messageId: `<ok-${crypto.randomUUID()}@mail.example.com>`, to: replyTo, subject: `Re: ${request.subject}`, inReplyTo: request.messageId, references: request.messageId, body: `APPROVE ${code}` }),
+      mime({
+        messageId: `<ok-${crypto.randomUUID()}@mail.example.com>`,
+        to: replyTo,
+        subject: `Re: ${request.subject}`,
+        inReplyTo: request.messageId,
+        references: request.messageId,
+        body: `APPROVE ${code}`,
+      }),
       [replyTo],
     );
     const { result } = await running;

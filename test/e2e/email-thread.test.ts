@@ -26,7 +26,11 @@ const assistant = defineAgent({ name: 'assistant', instructions: 'Be brief.', to
 
 function respond(request: GeminiRequest) {
   const contents = request.body.contents as Content[];
-  const question = [...contents].reverse().find((content) => content.role === 'user')?.parts.find((part) => part.text)?.text ?? '';
+  const question =
+    [...contents]
+      .reverse()
+      .find((content) => content.role === 'user')
+      ?.parts.find((part) => part.text)?.text ?? '';
   return answer(`Answer to: ${question.trim()}`);
 }
 

@@ -50,13 +50,20 @@ function respond(request: GeminiRequest) {
   const contents = request.body.contents as Content[];
   const last = contents.at(-1)!;
   if (last.parts.some((part) => part.functionResponse)) return answer('The invoice to **ACME** is sent.');
-  const question = [...contents].reverse().find((content) => content.role === 'user')?.parts.find((part) => part.text)?.text ?? '';
+  const question =
+    [...contents]
+      .reverse()
+      .find((content) => content.role === 'user')
+      ?.parts.find((part) => part.text)?.text ?? '';
   if (question.includes('invoice')) return callTools({ name: 'send_invoice', args: { customer: 'ACME', amount: 1200 } });
   return answer(`The launch is on **Tuesday**; see [the plan](https://example.com/plan). You asked: ${question}`);
 }
 
 const mentionEnvelope = (eventId: string, ts: string, text: string, threadTs?: string) =>
-  appMentionEnvelope({ teamId: TEAM, botUserId: BOT }, { eventId, user: ANA, channel: CHANNEL, ts, text, ...(threadTs ? { threadTs } : {}) });
+  appMentionEnvelope(
+    { teamId: TEAM, botUserId: BOT },
+    { eventId, user: ANA, channel: CHANNEL, ts, text, ...(threadTs ? { threadTs } : {}) },
+  );
 
 describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispatch → Temporal → worker → Slack', () => {
   const temporal = useTemporal();
@@ -77,7 +84,10 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
     model = await startScriptedModel(respond);
     const queueUrl = await createFifoQueue(sqs, 'e2e-slack');
     const postRootMessage = createSlackPoster({ token: BOT_TOKEN, apiUrl: slack.url });
-    ingress = await serveOnNode(createSlackApp({ config: slackConfig(queueUrl), queue: motoEventQueue(queueUrl), postRootMessage, log: silentLog }), 0);
+    ingress = await serveOnNode(
+      createSlackApp({ config: slackConfig(queueUrl), queue: motoEventQueue(queueUrl), postRootMessage, log: silentLog }),
+      0,
+    );
     ingressUrl = `http://127.0.0.1:${(ingress.address() as AddressInfo).port}`;
 
     const taskQueue = temporal.taskQueue('e2e-slack');
@@ -86,7 +96,12 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
       tools: [],
       agents: [assistant],
       modelUrl: model.url,
-      replyAdapters: { slack: createSlackReplyAdapter({ client: createSlackWebClient({ token: BOT_TOKEN, apiUrl: slack.url }), approvalTokenSecret: APPROVAL_SECRET }) },
+      replyAdapters: {
+        slack: createSlackReplyAdapter({
+          client: createSlackWebClient({ token: BOT_TOKEN, apiUrl: slack.url }),
+          approvalTokenSecret: APPROVAL_SECRET,
+        }),
+      },
     });
     const handler = createDispatchBatchHandler({ config: dispatchConfig(taskQueue), temporal: temporalProvider, log: silentLog });
     dispatching = pollQueue({ sqs, queueUrl, handler, signal: stopDispatch.signal, waitTimeSeconds: 1, log: silentLog });
@@ -107,7 +122,10 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
 
   async function postEvent(body: unknown, retry?: number) {
     const text = JSON.stringify(body);
-    const response = await fetch(`${ingressUrl}/slack/events`, slackPost(text, retry ? { headers: { 'x-slack-retry-num': String(retry), 'x-slack-retry-reason': 'http_timeout' } } : {}));
+    const response = await fetch(
+      `${ingressUrl}/slack/events`,
+      slackPost(text, retry ? { headers: { 'x-slack-retry-num': String(retry), 'x-slack-retry-reason': 'http_timeout' } } : {}),
+    );
     expect(response.status).toBe(200);
   }
 
@@ -119,8 +137,12 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
     await postEvent(envelope, 2);
 
     await expect.poll(() => answers(rootTs).length, { timeout: 30_000, interval: 200 }).toBe(1);
-    await expect.poll(() => botMessages(rootTs).find((message) => message.text.startsWith(':'))?.text, { timeout: 10_000 }).toBe(':white_check_mark: Done');
-    expect(answers(rootTs)[0]!.text).toBe('The launch is on *Tuesday*; see <https://example.com/plan|the plan>. You asked: when is the launch?');
+    await expect
+      .poll(() => botMessages(rootTs).find((message) => message.text.startsWith(':'))?.text, { timeout: 10_000 })
+      .toBe(':white_check_mark: Done');
+    expect(answers(rootTs)[0]!.text).toBe(
+      'The launch is on *Tuesday*; see <https://example.com/plan|the plan>. You asked: when is the launch?',
+    );
 
     // A second follow-up in the same thread is a second turn, answered in the same thread.
     const followTs = slack.addUserMessage({ channel: CHANNEL, user: ANA, text: 'and the venue?', threadTs: rootTs });
@@ -132,7 +154,12 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(answers(rootTs)).toHaveLength(2);
     expect(botMessages(rootTs).filter((message) => message.text.startsWith(':'))).toHaveLength(2);
-    expect(model.requests.filter((request) => JSON.stringify(request.body.contents).includes('when is the launch?') && !JSON.stringify(request.body.contents).includes('venue'))).toHaveLength(1);
+    expect(
+      model.requests.filter(
+        (request) =>
+          JSON.stringify(request.body.contents).includes('when is the launch?') && !JSON.stringify(request.body.contents).includes('venue'),
+      ),
+    ).toHaveLength(1);
   });
 
   it('asks for approval with buttons; a click travels back through the ingress and the tool runs', async () => {
@@ -141,7 +168,9 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
 
     await expect.poll(() => botMessages(rootTs).some((message) => message.blocks), { timeout: 30_000, interval: 200 }).toBe(true);
     const request = botMessages(rootTs).find((message) => message.blocks)!;
-    const actions = (request.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).find((block) => block.type === 'actions')!;
+    const actions = (request.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).find(
+      (block) => block.type === 'actions',
+    )!;
     const approve = actions.elements!.find((element) => element.action_id === APPROVAL_ACTION_IDS.approve)!;
     expect(invoices).toEqual([]);
 
@@ -157,7 +186,9 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
     const click = await fetch(`${ingressUrl}/slack/interactivity`, slackPost(form({ payload: JSON.stringify(payload) }), { form: true }));
     expect(click.status).toBe(200);
 
-    await expect.poll(() => answers(rootTs).map((message) => message.text), { timeout: 30_000, interval: 200 }).toContain('The invoice to *ACME* is sent.');
+    await expect
+      .poll(() => answers(rootTs).map((message) => message.text), { timeout: 30_000, interval: 200 })
+      .toContain('The invoice to *ACME* is sent.');
     expect(invoices).toEqual([{ customer: 'ACME', amount: 1200 }]);
 
     // The request's message now says who approved, and has no buttons left to click.
@@ -169,7 +200,16 @@ describe.skipIf(noTemporal)('Slack thread end to end: ingress → SQS → dispat
   });
 
   it('answers a slash command under the root message the edge posts, and a reply in that thread continues the conversation', async () => {
-    const command = form({ team_id: TEAM, channel_id: CHANNEL, user_id: ANA, user_name: 'ana', command: '/agent', text: 'when is the party?', response_url: 'https://hooks.slack.com/commands/e2e', trigger_id: '77.77.e2e' });
+    const command = form({
+      team_id: TEAM,
+      channel_id: CHANNEL,
+      user_id: ANA,
+      user_name: 'ana',
+      command: '/agent',
+      text: 'when is the party?',
+      response_url: 'https://hooks.slack.com/commands/e2e',
+      trigger_id: '77.77.e2e',
+    });
     const response = await fetch(`${ingressUrl}/slack/commands`, slackPost(command, { form: true }));
     expect(response.status).toBe(200);
     const root = slack.messages(CHANNEL).at(-1)!;

@@ -21,7 +21,15 @@ import { startSlackApiServer, type SlackApiServer } from '../../local/slack-api-
 import { createSlackWebClient } from '../../worker/replies/slack-client.ts';
 import { createSlackReplyAdapter } from '../../worker/replies/slack.ts';
 import { dispatchConfig } from '../dispatch/support.ts';
-import { APPROVAL_SECRET, SIGNING_SECRET, createFifoQueue, slackConfig, slackPost, motoEventQueue, sqsClient } from '../../testkit/ingress.ts';
+import {
+  APPROVAL_SECRET,
+  SIGNING_SECRET,
+  createFifoQueue,
+  slackConfig,
+  slackPost,
+  motoEventQueue,
+  sqsClient,
+} from '../../testkit/ingress.ts';
 import { startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
 import { appMentionEnvelope } from '../../local/slack-events.ts';
@@ -91,7 +99,10 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
     slack = await startSlackApiServer({ tokens: [BOT_TOKEN], botUserId: BOT });
     model = await startScriptedModel(respond);
     const queueUrl = await createFifoQueue(sqs, 'e2e-trace');
-    ingress = await serveOnNode(createSlackApp({ config: slackConfig(queueUrl), queue: motoEventQueue(queueUrl), log: logTo(edgeLines) }), 0);
+    ingress = await serveOnNode(
+      createSlackApp({ config: slackConfig(queueUrl), queue: motoEventQueue(queueUrl), log: logTo(edgeLines) }),
+      0,
+    );
     ingressUrl = `http://127.0.0.1:${(ingress.address() as AddressInfo).port}`;
     const taskQueue = temporal.taskQueue('e2e-trace');
     await temporal.startWorker({
@@ -103,9 +114,19 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
       // The conversation closes soon after its turns, so its own span ends and is exported; long enough
       // for the follow-up to land in the same run.
       conversationDefaults: { idleTimeout: '6 seconds', approvalTimeout: '1 hour' },
-      replyAdapters: { slack: createSlackReplyAdapter({ client: createSlackWebClient({ token: BOT_TOKEN, apiUrl: slack.url }), approvalTokenSecret: APPROVAL_SECRET }) },
+      replyAdapters: {
+        slack: createSlackReplyAdapter({
+          client: createSlackWebClient({ token: BOT_TOKEN, apiUrl: slack.url }),
+          approvalTokenSecret: APPROVAL_SECRET,
+        }),
+      },
     });
-    const handler = createDispatchBatchHandler({ config: dispatchConfig(taskQueue), temporal: temporalProvider, tracing, log: logTo(dispatchLines) });
+    const handler = createDispatchBatchHandler({
+      config: dispatchConfig(taskQueue),
+      temporal: temporalProvider,
+      tracing,
+      log: logTo(dispatchLines),
+    });
     dispatching = pollQueue({ sqs, queueUrl, handler, signal: stopDispatch.signal, waitTimeSeconds: 1, log: logTo(dispatchLines) });
   });
   afterAll(async () => {
@@ -123,7 +144,8 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
   const spans = () => exporter.getFinishedSpans();
   const named = (name: string) => spans().filter((span) => span.name === name);
   const inTrace = (traceId: string) => spans().filter((span) => span.spanContext().traceId === traceId);
-  const parentOf = (span: ReadableSpan) => (span.parentSpanId ? spans().find((candidate) => candidate.spanContext().spanId === span.parentSpanId) : undefined);
+  const parentOf = (span: ReadableSpan) =>
+    span.parentSpanId ? spans().find((candidate) => candidate.spanContext().spanId === span.parentSpanId) : undefined;
   /** The chain of names from a span up to the trace's root. */
   const ancestry = (span: ReadableSpan): string[] => {
     const names = [span.name];
@@ -141,7 +163,10 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
   let rootTs = '';
 
   const mention = (eventId: string, ts: string, text: string, threadTs?: string) =>
-    appMentionEnvelope({ teamId: TEAM, botUserId: BOT }, { eventId, user: ANA, channel: CHANNEL, ts, text, ...(threadTs ? { threadTs } : {}) });
+    appMentionEnvelope(
+      { teamId: TEAM, botUserId: BOT },
+      { eventId, user: ANA, channel: CHANNEL, ts, text, ...(threadTs ? { threadTs } : {}) },
+    );
   async function post(envelope: unknown) {
     const response = await fetch(`${ingressUrl}/slack/events`, slackPost(JSON.stringify(envelope)));
     expect(response.status).toBe(200);
@@ -165,21 +190,43 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
     const mine = inTrace(traceId);
     const one = (name: string) => {
       const found = mine.filter((span) => span.name === name);
-      expect(found.map((span) => span.name), `one span ${name}`).toEqual([name]);
+      expect(
+        found.map((span) => span.name),
+        `one span ${name}`,
+      ).toEqual([name]);
       return found[0]!;
     };
     expect(parentOf(one('dispatch'))).toBe(edge);
     expect(parentOf(one('UpdateWithStartWorkflow:message'))!.name).toBe('dispatch');
-    expect(ancestry(one('RunWorkflow:conversation'))).toEqual(['slack edge', 'dispatch', 'UpdateWithStartWorkflow:message', 'RunWorkflow:conversation']);
+    expect(ancestry(one('RunWorkflow:conversation'))).toEqual([
+      'slack edge',
+      'dispatch',
+      'UpdateWithStartWorkflow:message',
+      'RunWorkflow:conversation',
+    ]);
     // The turn runs in the context its message's update ran in.
     const run = one('RunWorkflow:agentRun');
-    expect(ancestry(run)).toEqual(['slack edge', 'dispatch', 'UpdateWithStartWorkflow:message', 'HandleUpdate:message', 'StartChildWorkflow:agentRun', 'RunWorkflow:agentRun']);
+    expect(ancestry(run)).toEqual([
+      'slack edge',
+      'dispatch',
+      'UpdateWithStartWorkflow:message',
+      'HandleUpdate:message',
+      'StartChildWorkflow:agentRun',
+      'RunWorkflow:agentRun',
+    ]);
     for (const activity of ['RunActivity:callModel', 'RunActivity:tool:launch_date']) {
       const spansOf = mine.filter((span) => span.name === activity);
       expect(spansOf.length, activity).toBeGreaterThan(0);
       for (const span of spansOf) expect(ancestry(span), activity).toEqual([...ancestry(run), activity.replace('Run', 'Start'), activity]);
     }
-    expect(ancestry(one('RunActivity:reply:answer'))).toEqual(['slack edge', 'dispatch', 'UpdateWithStartWorkflow:message', 'HandleUpdate:message', 'StartActivity:reply:answer', 'RunActivity:reply:answer']);
+    expect(ancestry(one('RunActivity:reply:answer'))).toEqual([
+      'slack edge',
+      'dispatch',
+      'UpdateWithStartWorkflow:message',
+      'HandleUpdate:message',
+      'StartActivity:reply:answer',
+      'RunActivity:reply:answer',
+    ]);
     // Two traces in all, one a message.
     expect(new Set(spans().map((span) => span.spanContext().traceId))).toEqual(new Set(edges().map((span) => span.spanContext().traceId)));
   });
@@ -194,7 +241,14 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
     expect(runs).toHaveLength(2);
     const run = runs[1]!;
     expect(run.spanContext().traceId).toBe(secondTrace);
-    expect(ancestry(run)).toEqual(['slack edge', 'dispatch', 'UpdateWithStartWorkflow:message', 'HandleUpdate:message', 'StartChildWorkflow:agentRun', 'RunWorkflow:agentRun']);
+    expect(ancestry(run)).toEqual([
+      'slack edge',
+      'dispatch',
+      'UpdateWithStartWorkflow:message',
+      'HandleUpdate:message',
+      'StartChildWorkflow:agentRun',
+      'RunWorkflow:agentRun',
+    ]);
     const modelCalls = named('RunActivity:callModel').filter((span) => descendsFrom(span, run));
     expect(modelCalls.length).toBeGreaterThan(0);
     for (const span of modelCalls) expect(span.spanContext().traceId).toBe(secondTrace);
@@ -207,10 +261,20 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
   });
 
   it('logs correlation ids from every process, and never the message text, a token or a secret', () => {
-    const traceId = exporter.getFinishedSpans().find((span) => span.name === 'slack edge')!.spanContext().traceId;
+    const traceId = exporter
+      .getFinishedSpans()
+      .find((span) => span.name === 'slack edge')!
+      .spanContext().traceId;
     // The edge and the dispatcher name the event, the conversation and the trace.
     expect(edgeLines).toContainEqual(expect.objectContaining({ msg: 'queued', id: expect.stringContaining('slack-message:'), traceId }));
-    expect(dispatchLines).toContainEqual(expect.objectContaining({ msg: 'delivered', id: expect.stringContaining('slack-message:'), traceId, conversationId: expect.stringContaining(CHANNEL) }));
+    expect(dispatchLines).toContainEqual(
+      expect.objectContaining({
+        msg: 'delivered',
+        id: expect.stringContaining('slack-message:'),
+        traceId,
+        conversationId: expect.stringContaining(CHANNEL),
+      }),
+    );
     // The worker's lines carry the workflow and run ids (the SDK's); lines logged inside a span (an activity's or
     // workflow's own `log` calls) get trace_id from the OpenTelemetry interceptors, the SDK's lifecycle lines do not.
     const activityLines = workerLines.filter((entry) => entry.meta?.activityType === 'callModel');
@@ -219,8 +283,21 @@ describe.skipIf(noTemporal)('tracing one Slack message end to end', () => {
     const workflowLines = workerLines.filter((entry) => entry.meta?.workflowType === 'conversation');
     expect(workflowLines.some((entry) => entry.meta?.workflowId && entry.meta?.runId)).toBe(true);
 
-    const everything = JSON.stringify([edgeLines, dispatchLines, workerLines.map((entry) => ({ ...entry, timestampNanos: String(entry.timestampNanos) }))]);
-    for (const secret of ['nightingale', QUESTION, FOLLOW_UP, 'The launch is on Tuesday', BOT_TOKEN, SIGNING_SECRET, APPROVAL_SECRET, 'test-key']) {
+    const everything = JSON.stringify([
+      edgeLines,
+      dispatchLines,
+      workerLines.map((entry) => ({ ...entry, timestampNanos: String(entry.timestampNanos) })),
+    ]);
+    for (const secret of [
+      'nightingale',
+      QUESTION,
+      FOLLOW_UP,
+      'The launch is on Tuesday',
+      BOT_TOKEN,
+      SIGNING_SECRET,
+      APPROVAL_SECRET,
+      'test-key',
+    ]) {
       expect(everything, `a log line holds "${secret}"`).not.toContain(secret);
     }
   });

@@ -14,7 +14,6 @@ import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
 import { startWorkerProcess } from '../../testkit/worker-process.ts';
 
-
 describe.skipIf(noTemporal)('a worker killed in the middle of a run', () => {
   const temporal = useTemporal();
   let model: GeminiServer;
@@ -24,7 +23,12 @@ describe.skipIf(noTemporal)('a worker killed in the middle of a run', () => {
   let killFirstWorker: () => void = () => undefined;
   const claim = `crash test claim ${crypto.randomUUID()}`;
   // The worker files claims under its working directory, this test's.
-  const claimsFiled = () => (existsSync('.data/expenses.jsonl') ? readFileSync('.data/expenses.jsonl', 'utf8').split('\n').filter((line) => line.includes(claim)).length : 0);
+  const claimsFiled = () =>
+    existsSync('.data/expenses.jsonl')
+      ? readFileSync('.data/expenses.jsonl', 'utf8')
+          .split('\n')
+          .filter((line) => line.includes(claim)).length
+      : 0;
 
   beforeAll(async () => {
     weather = await startWeatherStandIn();
@@ -107,7 +111,19 @@ describe.skipIf(noTemporal)('a worker killed in the middle of a run', () => {
 
     // History records each call once: the side-effecting one as an activity, the read-only ones as markers.
     const history = await summariseHistory(handle);
-    expect(history.completed).toEqual({ appendToTranscript: 1, needsApproval: 1, 'tool:submit_expense': 1, callModel: 6, 'tool:get_ip_location': 2, 'tool:get_weather_alerts': 2 });
-    expect(history.local.filter((type) => type.startsWith('tool:'))).toEqual(['tool:get_ip_location', 'tool:get_weather_alerts', 'tool:get_ip_location', 'tool:get_weather_alerts']);
+    expect(history.completed).toEqual({
+      appendToTranscript: 1,
+      needsApproval: 1,
+      'tool:submit_expense': 1,
+      callModel: 6,
+      'tool:get_ip_location': 2,
+      'tool:get_weather_alerts': 2,
+    });
+    expect(history.local.filter((type) => type.startsWith('tool:'))).toEqual([
+      'tool:get_ip_location',
+      'tool:get_weather_alerts',
+      'tool:get_ip_location',
+      'tool:get_weather_alerts',
+    ]);
   });
 });

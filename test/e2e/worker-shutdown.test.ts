@@ -38,13 +38,27 @@ describe.skipIf(noTemporal)('a worker told to stop in the middle of a tool call'
       onLookup();
       setTimeout(() => {
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ status: 'success', query: '8.8.8.8', city: 'Mountain View', regionName: 'California', region: 'CA', country: 'United States', lat: 37.4, lon: -122.1, timezone: 'America/Los_Angeles' }));
+        response.end(
+          JSON.stringify({
+            status: 'success',
+            query: '8.8.8.8',
+            city: 'Mountain View',
+            regionName: 'California',
+            region: 'CA',
+            country: 'United States',
+            lat: 37.4,
+            lon: -122.1,
+            timezone: 'America/Los_Angeles',
+          }),
+        );
       }, SLOW_MS);
     });
     await new Promise<void>((resolve) => lookups.listen(0, '127.0.0.1', resolve));
     lookupsUrl = `http://127.0.0.1:${(lookups.address() as AddressInfo).port}`;
     model = await startScriptedModel((request) =>
-      request.body.contents.length === 1 ? callTools({ name: 'get_ip_location', args: { ip: '8.8.8.8' } }) : answer('Mountain View, California.'),
+      request.body.contents.length === 1
+        ? callTools({ name: 'get_ip_location', args: { ip: '8.8.8.8' } })
+        : answer('Mountain View, California.'),
     );
   });
   afterAll(async () => {

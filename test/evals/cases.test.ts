@@ -44,12 +44,15 @@ describe('case files', () => {
     expect(error).toBeInstanceOf(CaseFileError);
     const message = (error as Error).message;
     expect(message).toContain('evals/assistant/tokyo.json is not a valid eval case');
-    for (const field of ['id:', 'expect.maxSteps:', 'expect.answer:', 'expect.toolsCalled:', 'recorded.toolCalls.0.outcome']) expect(message).toContain(`  ${field}`);
+    for (const field of ['id:', 'expect.maxSteps:', 'expect.answer:', 'expect.toolsCalled:', 'recorded.toolCalls.0.outcome'])
+      expect(message).toContain(`  ${field}`);
     expect(message).toMatch(/expect\.answer: .*contain/);
   });
 
   it('refuse a pattern that is not a regular expression, naming it', () => {
-    expect(() => parseCase({ ...valid, expect: { answer: { matches: ['(unclosed'] } } }, 'x.json')).toThrow(/x\.json: expect\.answer\.matches\.0: not a regular expression/);
+    expect(() => parseCase({ ...valid, expect: { answer: { matches: ['(unclosed'] } } }, 'x.json')).toThrow(
+      /x\.json: expect\.answer\.matches\.0: not a regular expression/,
+    );
   });
 
   it('load from evals/<agent>/, reporting every malformed file and its field', () => {
@@ -79,7 +82,10 @@ describe('scoring', () => {
         expect: {
           toolsCalled: ['get_current_time'],
           toolsNotCalled: ['submit_expense'],
-          args: [{ tool: 'get_current_time', equals: { timezone: 'Asia/Tokyo' } }, { tool: 'get_current_time', matches: { timezone: '^asia/' } }],
+          args: [
+            { tool: 'get_current_time', equals: { timezone: 'Asia/Tokyo' } },
+            { tool: 'get_current_time', matches: { timezone: '^asia/' } },
+          ],
           answer: { contains: ['asia/tokyo'], matches: ['\\d\\d:\\d\\d'], notContains: ['London'] },
           maxSteps: 2,
           maxTokens: 120,
@@ -91,7 +97,13 @@ describe('scoring', () => {
   });
 
   it('names the tool the agent stopped calling, and what it did instead', () => {
-    const evalCase = parseCase({ ...valid, expect: { toolsCalled: ['get_current_time'], args: [{ tool: 'get_current_time', includes: { timezone: 'Asia/Tokyo' } }] } }, 'x');
+    const evalCase = parseCase(
+      {
+        ...valid,
+        expect: { toolsCalled: ['get_current_time'], args: [{ tool: 'get_current_time', includes: { timezone: 'Asia/Tokyo' } }] },
+      },
+      'x',
+    );
     const score = scoreRun(evalCase, run({ calls: [], answer: 'I cannot tell.' }));
     expect(score.pass).toBe(false);
     expect(score.failures).toEqual([
@@ -101,7 +113,10 @@ describe('scoring', () => {
   });
 
   it('fails on a forbidden call, a missing approval, a loop, and a judge that says no', () => {
-    const evalCase = parseCase({ ...valid, expect: { toolsNotCalled: ['get_current_time'], approvals: ['submit_expense'], maxSteps: 1, rubric: 'Names the zone.' } }, 'x');
+    const evalCase = parseCase(
+      { ...valid, expect: { toolsNotCalled: ['get_current_time'], approvals: ['submit_expense'], maxSteps: 1, rubric: 'Names the zone.' } },
+      'x',
+    );
     const score = scoreRun(evalCase, run({ judge: { verdict: 'fail', reason: 'no zone named' } }));
     expect(score.failures).toEqual([
       'called get_current_time, which it must not call ({"timezone":"Asia/Tokyo"})',
@@ -116,7 +131,10 @@ describe('scoring', () => {
     expect(scoreRun(evalCase, run())).toEqual({
       pass: true,
       failures: [],
-      notes: ['maxCost: not recorded (this run reports no cost)', 'rubric: not judged (no judge model: set GOOGLE_API_KEY or give --judge-url)'],
+      notes: [
+        'maxCost: not recorded (this run reports no cost)',
+        'rubric: not judged (no judge model: set GOOGLE_API_KEY or give --judge-url)',
+      ],
     });
     expect(scoreRun(evalCase, run({ cost: 0.02 })).failures).toEqual(['cost $0.020000, over the maximum of $0.01']);
     // The cost a run reports beside its tokens (usage.cost), or none.
@@ -174,8 +192,18 @@ describe('comparing two runs', () => {
   });
 
   it('lists the cases that changed, both ways, with cost and latency side by side', () => {
-    const before = runOf('before', [result('a', true, 0.001, 1000), result('b', false, 0.002, 2000), result('c', true, 0.001, 500), result('gone', true, undefined, 1)]);
-    const after = runOf('after', [result('a', false, 0.0005, 1500), result('b', true, 0.003, 1000), result('c', true, 0.001, 500), result('new', true, undefined, 1)]);
+    const before = runOf('before', [
+      result('a', true, 0.001, 1000),
+      result('b', false, 0.002, 2000),
+      result('c', true, 0.001, 500),
+      result('gone', true, undefined, 1),
+    ]);
+    const after = runOf('after', [
+      result('a', false, 0.0005, 1500),
+      result('b', true, 0.003, 1000),
+      result('c', true, 0.001, 500),
+      result('new', true, undefined, 1),
+    ]);
     const comparison = compareRuns(before, after);
     expect(comparison.changed).toEqual([
       { id: 'a', before: true, after: false, why: 'expected a call to tool_a; the agent called no tool' },
@@ -183,7 +211,9 @@ describe('comparing two runs', () => {
     ]);
     expect(comparison.added).toEqual(['new']);
     expect(comparison.removed).toEqual(['gone']);
-    expect(comparison.text).toMatch(/^a\s+pass → FAIL \*\s+100 → 100\s+\$0\.001000 → \$0\.000500 \(−\$0\.000500\)\s+1\.00 s → 1\.50 s \(\+0\.50 s\)/m);
+    expect(comparison.text).toMatch(
+      /^a\s+pass → FAIL \*\s+100 → 100\s+\$0\.001000 → \$0\.000500 \(−\$0\.000500\)\s+1\.00 s → 1\.50 s \(\+0\.50 s\)/m,
+    );
     expect(comparison.text).toMatch(/^b\s+FAIL → pass \*/m);
     expect(comparison.text).toMatch(/^c\s+pass → pass\s/m);
     expect(comparison.text).toContain('pass → FAIL: a: expected a call to tool_a');

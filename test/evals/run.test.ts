@@ -54,7 +54,9 @@ describe.skipIf(noTemporal)('evals from recorded conversations', () => {
     await conversation.waitForTurn(1);
     await conversation.send(incoming('And what is 2^10?'));
     await conversation.waitForTurn(2);
-    const { cases, skipped } = await exportRecorded({ client: temporal.client, store: temporal.store, agents: registry.agents }, [conversation.conversationId]);
+    const { cases, skipped } = await exportRecorded({ client: temporal.client, store: temporal.store, agents: registry.agents }, [
+      conversation.conversationId,
+    ]);
     expect(skipped).toEqual([]);
     return cases;
   }
@@ -66,11 +68,19 @@ describe.skipIf(noTemporal)('evals from recorded conversations', () => {
     expect(exported.map((evalCase) => evalCase.prompt)).toEqual(['What time is it in Tokyo right now?', 'And what is 2^10?']);
     const [tokyo, power] = exported;
     expect(tokyo!.context).toEqual([]);
-    expect(tokyo!.recorded.toolCalls).toEqual([{ tool: 'get_current_time', args: { timezone: 'Asia/Tokyo' }, outcome: { ok: true, result: expect.objectContaining({ timezone: 'Asia/Tokyo' }) } }]);
+    expect(tokyo!.recorded.toolCalls).toEqual([
+      {
+        tool: 'get_current_time',
+        args: { timezone: 'Asia/Tokyo' },
+        outcome: { ok: true, result: expect.objectContaining({ timezone: 'Asia/Tokyo' }) },
+      },
+    ]);
     expect(tokyo!.expect).toMatchObject({ toolsCalled: ['get_current_time'], maxSteps: 4 });
     // The second turn carries the first as its context: the question, the call, its result, the answer.
     expect(power!.context).toHaveLength(4);
-    expect(power!.recorded.toolCalls).toEqual([{ tool: 'calculate', args: { expression: '2^10' }, outcome: { ok: true, result: { expression: '2^10', value: 1024 } } }]);
+    expect(power!.recorded.toolCalls).toEqual([
+      { tool: 'calculate', args: { expression: '2^10' }, outcome: { ok: true, result: { expression: '2^10', value: 1024 } } },
+    ]);
     // No user ids, names or channels in a case: only the turn's words and what the tools said.
     expect(JSON.stringify(exported)).not.toMatch(/U-ASKER|Asker/);
 
@@ -86,7 +96,10 @@ describe.skipIf(noTemporal)('evals from recorded conversations', () => {
   it('fails a case with a reason naming the tool when a prompt change stops the agent calling it; two configurations show the changed cases', async () => {
     const cases = loaded(...exported);
     const before = await run(cases);
-    const after = await run(cases, { label: 'no tools', instructions: 'You are a helpful assistant. Do not use any tools; answer from what you know.' });
+    const after = await run(cases, {
+      label: 'no tools',
+      instructions: 'You are a helpful assistant. Do not use any tools; answer from what you know.',
+    });
     expect(after.cases[0]).toMatchObject({ pass: false, calls: [] });
     expect(after.cases[0]!.failures).toContain('expected a call to get_current_time; the agent called no tool');
     expect(after.cases[1]!.failures).toContain('expected a call to calculate; the agent called no tool');
@@ -107,7 +120,14 @@ describe.skipIf(noTemporal)('evals from recorded conversations', () => {
 
   it('never runs a side-effecting tool, even when the model calls it; a read-only one runs only when the case allows it', async () => {
     const unrecorded = parseCase(
-      { version: 1, id: 'claim', agent: 'assistant', prompt: 'Please file an expense claim for 42 EUR for the team lunch', liveTools: true, expect: { toolsCalled: ['expenses'] } },
+      {
+        version: 1,
+        id: 'claim',
+        agent: 'assistant',
+        prompt: 'Please file an expense claim for 42 EUR for the team lunch',
+        liveTools: true,
+        expect: { toolsCalled: ['expenses'] },
+      },
       'claim',
     );
     const recordedElsewhere = parseCase(
@@ -118,12 +138,29 @@ describe.skipIf(noTemporal)('evals from recorded conversations', () => {
         prompt: 'Please file an expense claim for 43 EUR for the team lunch',
         liveTools: true,
         // A recording of another call of the same tool does not answer this one.
-        recorded: { toolCalls: [{ tool: 'submit_expense', args: { amountEur: 42, description: 'lunch' }, outcome: { ok: true, result: { filed: true } } }] },
+        recorded: {
+          toolCalls: [
+            { tool: 'submit_expense', args: { amountEur: 42, description: 'lunch' }, outcome: { ok: true, result: { filed: true } } },
+          ],
+        },
       },
       'claim-other-args',
     );
-    const liveRead = parseCase({ version: 1, id: 'sum', agent: 'assistant', prompt: 'What is 12 * 7?', liveTools: ['calculate'], expect: { answer: { contains: ['84'] } } }, 'sum');
-    const notAllowed = parseCase({ version: 1, id: 'sum-recorded-only', agent: 'assistant', prompt: 'What is 12 * 7?' }, 'sum-recorded-only');
+    const liveRead = parseCase(
+      {
+        version: 1,
+        id: 'sum',
+        agent: 'assistant',
+        prompt: 'What is 12 * 7?',
+        liveTools: ['calculate'],
+        expect: { answer: { contains: ['84'] } },
+      },
+      'sum',
+    );
+    const notAllowed = parseCase(
+      { version: 1, id: 'sum-recorded-only', agent: 'assistant', prompt: 'What is 12 * 7?' },
+      'sum-recorded-only',
+    );
     const result = await run(loaded(unrecorded, recordedElsewhere, liveRead, notAllowed));
     const [claim, other, sum, recordedOnly] = result.cases;
     // The model called submit_expense (through the expenses agent); the tool did not run.
@@ -131,7 +168,9 @@ describe.skipIf(noTemporal)('evals from recorded conversations', () => {
       ['assistant', 'expenses'],
       ['expenses', 'submit_expense'],
     ]);
-    expect(claim!.answered).toEqual([{ tool: 'submit_expense', args: { amountEur: 42, description: expect.any(String) }, answeredBy: 'not-run' }]);
+    expect(claim!.answered).toEqual([
+      { tool: 'submit_expense', args: { amountEur: 42, description: expect.any(String) }, answeredBy: 'not-run' },
+    ]);
     expect(claim!.answer).toContain('submit_expense tool did not run: submit_expense changes something, so it never runs in an eval');
     expect(other!.answered).toEqual([expect.objectContaining({ tool: 'submit_expense', answeredBy: 'not-run' })]);
     expect(existsSync(expensesFile)).toBe(false);
@@ -149,7 +188,15 @@ describe.skipIf(noTemporal)('evals from recorded conversations', () => {
         id: 'large-claim',
         agent: 'assistant',
         prompt: 'Please file an expense claim for 420 EUR for the conference ticket',
-        recorded: { toolCalls: [{ tool: 'submit_expense', args: { amountEur: 420, description: 'Please file an expense claim for 420 EUR for the conference ticket' }, outcome: { ok: true, result: { filed: true } } }] },
+        recorded: {
+          toolCalls: [
+            {
+              tool: 'submit_expense',
+              args: { amountEur: 420, description: 'Please file an expense claim for 420 EUR for the conference ticket' },
+              outcome: { ok: true, result: { filed: true } },
+            },
+          ],
+        },
         expect: { approvals: ['submit_expense'], answer: { notContains: ['Filed expense claim'] } },
       },
       'large-claim',
@@ -159,14 +206,16 @@ describe.skipIf(noTemporal)('evals from recorded conversations', () => {
     expect(existsSync(expensesFile)).toBe(false);
   });
 
-  it('keeps a judge model\'s verdict and reason, and fails the case the judge fails', async () => {
+  it("keeps a judge model's verdict and reason, and fails the case the judge fails", async () => {
     // The judge's stand-in grades by the rubric's one rule: the answer must name the zone it used.
     const judgeModel = await startGeminiServer({
       apiKey: 'test-key',
       respond: (request) => {
         const text = request.body.contents.flatMap((content) => content.parts.map((part) => part.text ?? '')).join('\n');
         const answer = text.split('Answer:\n')[1] ?? '';
-        const verdict = answer.includes('Asia/Tokyo') ? { verdict: 'pass', reason: 'It names Asia/Tokyo.' } : { verdict: 'fail', reason: 'It names no time zone.' };
+        const verdict = answer.includes('Asia/Tokyo')
+          ? { verdict: 'pass', reason: 'It names Asia/Tokyo.' }
+          : { verdict: 'fail', reason: 'It names no time zone.' };
         return { content: { role: 'model', parts: [{ text: JSON.stringify(verdict) }] } };
       },
     });

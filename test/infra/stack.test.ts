@@ -10,14 +10,22 @@ import { newPayloadKeyJson } from '../../temporal-client/payload-encryption.ts';
 import { MOTO_CLIENT_CONFIG, startMoto } from '../../testkit/moto.ts';
 import { DEPLOYED_CONTEXT, SECRET_ARNS, synthesize, TEMPORAL_SECRET_ARN, type Synthesized } from './synth.ts';
 
-const manifestPrompts = (JSON.parse(readFileSync(new URL('../../slack/manifest.json', import.meta.url), 'utf8')) as { features: { agent_view: { suggested_prompts: unknown[] } } }).features.agent_view.suggested_prompts;
+const manifestPrompts = (
+  JSON.parse(readFileSync(new URL('../../slack/manifest.json', import.meta.url), 'utf8')) as {
+    features: { agent_view: { suggested_prompts: unknown[] } };
+  }
+).features.agent_view.suggested_prompts;
 
 type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
 
 /** Every statement of the identity policies attached to a role. */
 function statementsOf(synthesized: Synthesized, roleLogicalId: string): Statement[] {
-  const policies = synthesized.template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId }]) } });
-  return Object.values(policies).flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
+  const policies = synthesized.template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId }]) },
+  });
+  return Object.values(policies).flatMap(
+    (policy) => (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+  );
 }
 
 const actionsOf = (statements: Statement[]) => statements.flatMap((statement) => [statement.Action].flat());
@@ -35,7 +43,12 @@ describe('the stack, as deployed with real settings', () => {
     const functions = synthesized.template.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions)).toHaveLength(3);
     for (const fn of Object.values(functions) as { Properties: Record<string, unknown> }[]) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', LoggingConfig: { LogFormat: 'JSON' } });
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        LoggingConfig: { LogFormat: 'JSON' },
+      });
     }
     for (const name of ['Slack/Function/Code', 'Email/Function/Code', 'Dispatch/Function/Code']) {
       expect(readdirSync(synthesized.assetFolder(name))).toEqual(['index.mjs']);
@@ -44,7 +57,7 @@ describe('the stack, as deployed with real settings', () => {
     expect(statSync(join(synthesized.assetFolder('Slack/Function/Code'), 'index.mjs')).size).toBeLessThan(1.5 * 1024 * 1024);
   });
 
-  it('serves Slack from a Function URL without IAM auth, with the queue and its secrets\' ARNs in its environment', () => {
+  it("serves Slack from a Function URL without IAM auth, with the queue and its secrets' ARNs in its environment", () => {
     synthesized.template.hasResourceProperties('AWS::Lambda::Url', {
       AuthType: 'NONE',
       TargetFunctionArn: { 'Fn::GetAtt': [synthesized.logicalId(synthesized.stack.slackIngress.function), 'Arn'] },
@@ -76,25 +89,38 @@ describe('the stack, as deployed with real settings', () => {
     // TLS only, on every queue.
     synthesized.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: synthesized.logicalId(queue) }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
     synthesized.template.hasOutput('IngressQueueUrl', { Value: { Ref: synthesized.logicalId(queue) } });
   });
 
   it('lets the edge functions send to the ingress queue and nothing more', () => {
     for (const fn of [synthesized.stack.slackIngress.function, synthesized.stack.emailIngress.function]) {
-      const onIngressQueue = statementsOf(synthesized, role(fn)).filter((statement) => JSON.stringify(statement.Resource).includes(synthesized.logicalId(synthesized.stack.ingressQueue.queue)));
+      const onIngressQueue = statementsOf(synthesized, role(fn)).filter((statement) =>
+        JSON.stringify(statement.Resource).includes(synthesized.logicalId(synthesized.stack.ingressQueue.queue)),
+      );
       expect(actionsOf(onIngressQueue).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     }
     expect(actionsOf(statementsOf(synthesized, role(synthesized.stack.slackIngress.function)))).not.toContain('sqs:ReceiveMessage');
-    expect(actionsOf(statementsOf(synthesized, role(synthesized.stack.slackIngress.function))).filter((action) => !/^(sqs|secretsmanager):/.test(action))).toEqual([]);
+    expect(
+      actionsOf(statementsOf(synthesized, role(synthesized.stack.slackIngress.function))).filter(
+        (action) => !/^(sqs|secretsmanager):/.test(action),
+      ),
+    ).toEqual([]);
   });
 
   it('puts no secret value, and no reference that resolves to one, in any configuration', () => {
     const template = synthesized.template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
     // Nowhere in the template: a dynamic reference is resolved into the resource's configuration at deploy time.
     expect(JSON.stringify(template)).not.toMatch(/\{\{resolve:(secretsmanager|ssm-secure)/);
-    const secretVariables = new Set([...Object.keys(SECRET_ARNS), 'TEMPORAL_TLS_CLIENT_CERT_DATA', 'TEMPORAL_TLS_CLIENT_KEY_DATA', 'TEMPORAL_API_KEY']);
+    const secretVariables = new Set([
+      ...Object.keys(SECRET_ARNS),
+      'TEMPORAL_TLS_CLIENT_CERT_DATA',
+      'TEMPORAL_TLS_CLIENT_KEY_DATA',
+      'TEMPORAL_API_KEY',
+    ]);
     const functions = Object.entries(template.Resources).filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
     expect(functions).toHaveLength(3);
     for (const [id, fn] of functions) {
@@ -106,25 +132,41 @@ describe('the stack, as deployed with real settings', () => {
       }
     }
     // The worker's task definition names its secrets by ARN; ECS injects the values when a task starts.
-    const container = template.Resources[synthesized.logicalId(synthesized.stack.worker.taskDefinition)]!.Properties!.ContainerDefinitions as { Environment: { Name: string }[] }[];
+    const container = template.Resources[synthesized.logicalId(synthesized.stack.worker.taskDefinition)]!.Properties!
+      .ContainerDefinitions as { Environment: { Name: string }[] }[];
     expect(container[0]!.Environment.map((variable) => variable.Name).filter((name) => secretVariables.has(name))).toEqual([]);
   });
 
   it('lets each role read exactly its own secrets, by complete ARN', () => {
     const { slackIngress, emailIngress, dispatcher, worker } = synthesized.stack;
     const secretReads = (roleLogicalId: string) => {
-      const statements = statementsOf(synthesized, roleLogicalId).filter((statement) => actionsOf([statement]).some((action) => action.startsWith('secretsmanager:')));
-      expect(actionsOf(statements).every((action) => ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'].includes(action))).toBe(true);
+      const statements = statementsOf(synthesized, roleLogicalId).filter((statement) =>
+        actionsOf([statement]).some((action) => action.startsWith('secretsmanager:')),
+      );
+      expect(
+        actionsOf(statements).every((action) => ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'].includes(action)),
+      ).toBe(true);
       return statements.flatMap((statement) => [statement.Resource].flat()).sort();
     };
     // The Slack edge reads the bot token too when one is deployed: a slash command's root message is posted with it.
-    expect(secretReads(role(slackIngress.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.SLACK_BOT_TOKEN, SECRET_ARNS.SLACK_SIGNING_SECRET].sort());
+    expect(secretReads(role(slackIngress.function))).toEqual(
+      [SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.SLACK_BOT_TOKEN, SECRET_ARNS.SLACK_SIGNING_SECRET].sort(),
+    );
     expect(secretReads(role(emailIngress.function))).toEqual([SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET]);
-    expect(secretReads(role(dispatcher.function))).toEqual([SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.PAYLOAD_KEYS, TEMPORAL_SECRET_ARN].sort());
+    expect(secretReads(role(dispatcher.function))).toEqual(
+      [SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.PAYLOAD_KEYS, TEMPORAL_SECRET_ARN].sort(),
+    );
     // The worker's code reads none; its execution role reads them for ECS at task start.
     expect(secretReads(synthesized.logicalId(worker.taskDefinition.taskRole))).toEqual([]);
     expect(secretReads(synthesized.logicalId(worker.taskDefinition.obtainExecutionRole()))).toEqual(
-      [SECRET_ARNS.GOOGLE_API_KEY, SECRET_ARNS.APPROVAL_TOKEN_SECRET, SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET, SECRET_ARNS.SLACK_BOT_TOKEN, SECRET_ARNS.PAYLOAD_KEYS, TEMPORAL_SECRET_ARN].sort(),
+      [
+        SECRET_ARNS.GOOGLE_API_KEY,
+        SECRET_ARNS.APPROVAL_TOKEN_SECRET,
+        SECRET_ARNS.EMAIL_REPLY_TOKEN_SECRET,
+        SECRET_ARNS.SLACK_BOT_TOKEN,
+        SECRET_ARNS.PAYLOAD_KEYS,
+        TEMPORAL_SECRET_ARN,
+      ].sort(),
     );
   });
 
@@ -175,18 +217,35 @@ describe('the stack, as deployed with real settings', () => {
         Enabled: true,
         ScanEnabled: true,
         Recipients: ['agents.example.com'],
-        Actions: [{ S3Action: { BucketName: { Ref: synthesized.logicalId(bucket.bucket) }, ObjectKeyPrefix: 'inbound-mail/', TopicArn: { Ref: synthesized.logicalId(emailIngress.topic) } } }],
+        Actions: [
+          {
+            S3Action: {
+              BucketName: { Ref: synthesized.logicalId(bucket.bucket) },
+              ObjectKeyPrefix: 'inbound-mail/',
+              TopicArn: { Ref: synthesized.logicalId(emailIngress.topic) },
+            },
+          },
+        ],
       }),
     });
     synthesized.template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'ses.amazonaws.com' }, Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [synthesized.logicalId(bucket.bucket), 'Arn'] }, '/inbound-mail/*']] } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'ses.amazonaws.com' },
+            Action: 's3:PutObject',
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [synthesized.logicalId(bucket.bucket), 'Arn'] }, '/inbound-mail/*']] },
+          }),
         ]),
       },
     });
     synthesized.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'ses.amazonaws.com' }, Action: 'sns:Publish' })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'ses.amazonaws.com' }, Action: 'sns:Publish' }),
+        ]),
+      },
     });
     synthesized.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     synthesized.template.hasResourceProperties('AWS::SNS::Subscription', {
@@ -201,12 +260,17 @@ describe('the stack, as deployed with real settings', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     // The email function reads raw mail and the thread records, and writes attachment blobs; it reads no transcript, approval or conversation.
-    const emailStatements = statementsOf(synthesized, role(emailIngress.function)).filter((statement) => JSON.stringify(statement.Resource).includes(synthesized.logicalId(bucket.bucket)));
+    const emailStatements = statementsOf(synthesized, role(emailIngress.function)).filter((statement) =>
+      JSON.stringify(statement.Resource).includes(synthesized.logicalId(bucket.bucket)),
+    );
     const bucketArn = { 'Fn::GetAtt': [synthesized.logicalId(bucket.bucket), 'Arn'] };
     const objects = (prefix: string) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}*`]] });
     expect(emailStatements).toEqual([
       expect.objectContaining({ Action: 's3:ListBucket' }),
-      expect.objectContaining({ Action: 's3:GetObject', Resource: [objects('inbound-mail/'), objects('transcripts/email-threads/message/'), objects('transcripts/email-threads/token/')] }),
+      expect.objectContaining({
+        Action: 's3:GetObject',
+        Resource: [objects('inbound-mail/'), objects('transcripts/email-threads/message/'), objects('transcripts/email-threads/token/')],
+      }),
       expect.objectContaining({ Action: 's3:PutObject', Resource: objects('transcripts/blobs/') }),
     ]);
   });
@@ -214,11 +278,20 @@ describe('the stack, as deployed with real settings', () => {
   it('keeps the bucket private, encrypted and TLS-only', () => {
     synthesized.template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'inbound-mail/', ExpirationInDays: 90, Status: 'Enabled' })]) },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'inbound-mail/', ExpirationInDays: 90, Status: 'Enabled' })]),
+      },
     });
     synthesized.template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
@@ -230,12 +303,19 @@ describe('the stack, as deployed with real settings', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn }),
-          Match.objectLike({ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', [bucketArn, '/transcripts/*']] } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: ['s3:GetObject', 's3:PutObject'],
+            Resource: { 'Fn::Join': ['', [bucketArn, '/transcripts/*']] },
+          }),
           Match.objectLike({ Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/inbound-mail/*']] } }),
           Match.objectLike({
             Effect: 'Allow',
             Action: ['ses:SendEmail', 'ses:SendRawEmail'],
-            Resource: ['arn:aws:ses:eu-west-1:123456789012:configuration-set/agent-replies', 'arn:aws:ses:eu-west-1:123456789012:identity/agents.example.com'],
+            Resource: [
+              'arn:aws:ses:eu-west-1:123456789012:configuration-set/agent-replies',
+              'arn:aws:ses:eu-west-1:123456789012:identity/agents.example.com',
+            ],
           }),
         ]),
       },
@@ -282,7 +362,11 @@ describe('the stack, as deployed with real settings', () => {
     synthesized.template.hasResourceProperties('AWS::ECS::Service', {
       LaunchType: 'FARGATE',
       DesiredCount: 1,
-      DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100, MaximumPercent: 200 },
+      DeploymentConfiguration: {
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+      },
       NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
     });
     // Nothing may connect in.
@@ -293,10 +377,14 @@ describe('the stack, as deployed with real settings', () => {
     expect(worker.buildId).toMatch(/^[0-9a-f]{64}$/);
     synthesized.template.hasOutput('WorkerBuildId', { Value: worker.buildId });
     synthesized.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    const image = readdirSync(synthesized.outdir).find((name) => name.startsWith('asset.') && existsSync(join(synthesized.outdir, name, 'worker', 'Dockerfile')));
+    const image = readdirSync(synthesized.outdir).find(
+      (name) => name.startsWith('asset.') && existsSync(join(synthesized.outdir, name, 'worker', 'Dockerfile')),
+    );
     expect(image, 'the worker image context is staged').toBeDefined();
     const context = readdirSync(join(synthesized.outdir, image!));
-    expect(context).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'worker', 'workflows', 'core', 'store', 'agents']));
+    expect(context).toEqual(
+      expect.arrayContaining(['package.json', 'package-lock.json', 'worker', 'workflows', 'core', 'store', 'agents']),
+    );
     expect(context).not.toEqual(expect.arrayContaining(['node_modules']));
     for (const excluded of ['node_modules', 'infra', 'bench', '.git', 'cdk.out']) expect(context).not.toContain(excluded);
     // Of the tests, only the recorded histories: the image's workflow bundle replays them as it is built.
@@ -307,7 +395,11 @@ describe('the stack, as deployed with real settings', () => {
 
   it('passes cdk-nag AwsSolutions: every finding is fixed or acknowledged with a reason', () => {
     const report = new AwsSolutionsChecks().validateScope(synthesized.app);
-    expect(report.violations.map((violation) => `${violation.ruleName} at ${violation.violatingResources.map((resource) => resource.constructPath).join(', ')}`)).toEqual([]);
+    expect(
+      report.violations.map(
+        (violation) => `${violation.ruleName} at ${violation.violatingResources.map((resource) => resource.constructPath).join(', ')}`,
+      ),
+    ).toEqual([]);
     expect(report.success).toBe(true);
   });
 
@@ -317,7 +409,11 @@ describe('the stack, as deployed with real settings', () => {
 
   it('keeps logical ids stable (a changed id replaces the resource)', () => {
     const resources = synthesized.template.toJSON().Resources as Record<string, { Type: string }>;
-    const ids = Object.fromEntries(Object.entries(resources).map(([id, resource]) => [id, resource.Type]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+    const ids = Object.fromEntries(
+      Object.entries(resources)
+        .map(([id, resource]) => [id, resource.Type])
+        .sort(([a], [b]) => (a! < b! ? -1 : 1)),
+    );
     expect(ids).toMatchSnapshot();
   });
 
@@ -329,7 +425,8 @@ describe('the stack, as deployed with real settings', () => {
     // The secrets come from Secrets Manager (moto's) at cold start, as in AWS.
     const moto = await startMoto();
     const secretsManager = new SecretsManagerClient({ ...MOTO_CLIENT_CONFIG, region: 'eu-west-1', endpoint: moto.endpoint });
-    const secretArn = async (name: string, value: string) => (await secretsManager.send(new CreateSecretCommand({ Name: `${name}-${crypto.randomUUID()}`, SecretString: value }))).ARN!;
+    const secretArn = async (name: string, value: string) =>
+      (await secretsManager.send(new CreateSecretCommand({ Name: `${name}-${crypto.randomUUID()}`, SecretString: value }))).ARN!;
     const environment = {
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'testing',
@@ -356,7 +453,14 @@ describe('the stack, as deployed with real settings', () => {
       await expect(email.handler({ Records: [] })).resolves.toEqual({ batchItemFailures: [] });
       const slack = await load('Slack/Function/Code', 'slack.mjs');
       const unsigned = await slack.handler(
-        { version: '2.0', rawPath: '/slack/events', headers: { 'content-type': 'application/json' }, body: '{}', isBase64Encoded: false, requestContext: { http: { method: 'POST', path: '/slack/events' } } },
+        {
+          version: '2.0',
+          rawPath: '/slack/events',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+          isBase64Encoded: false,
+          requestContext: { http: { method: 'POST', path: '/slack/events' } },
+        },
         {},
       );
       expect(unsigned).toMatchObject({ statusCode: 401 });
@@ -375,19 +479,36 @@ describe('the stack, as deployed with real settings', () => {
 describe('variants', () => {
   it('api-key auth, x86_64, NAT gateways and no email settings: still clean under cdk-nag, and mail only as the placeholder domain', () => {
     const synthesized = synthesize(
-      { ...DEPLOYED_CONTEXT, emailDomain: undefined, emailConfigurationSet: undefined, temporalAuth: 'api-key', workerArchitecture: 'x86_64', natGateways: '2', workerDesiredCount: '3', maxReceiveCount: '8' },
+      {
+        ...DEPLOYED_CONTEXT,
+        emailDomain: undefined,
+        emailConfigurationSet: undefined,
+        temporalAuth: 'api-key',
+        workerArchitecture: 'x86_64',
+        natGateways: '2',
+        workerDesiredCount: '3',
+        maxReceiveCount: '8',
+      },
       { bundle: false },
     );
     try {
       const { template } = synthesized;
       template.hasResourceProperties('AWS::ECS::TaskDefinition', {
         RuntimePlatform: { CpuArchitecture: 'X86_64' },
-        ContainerDefinitions: Match.arrayWith([Match.objectLike({ Secrets: Match.arrayWith([{ Name: 'TEMPORAL_API_KEY', ValueFrom: `${TEMPORAL_SECRET_ARN}:apiKey::` }]) })]),
+        ContainerDefinitions: Match.arrayWith([
+          Match.objectLike({ Secrets: Match.arrayWith([{ Name: 'TEMPORAL_API_KEY', ValueFrom: `${TEMPORAL_SECRET_ARN}:apiKey::` }]) }),
+        ]),
       });
-      const secrets = (template.toJSON().Resources[synthesized.logicalId(synthesized.stack.worker.taskDefinition)].Properties.ContainerDefinitions[0].Secrets as { Name: string }[]).map((secret) => secret.Name);
+      const secrets = (
+        template.toJSON().Resources[synthesized.logicalId(synthesized.stack.worker.taskDefinition)].Properties.ContainerDefinitions[0]
+          .Secrets as { Name: string }[]
+      ).map((secret) => secret.Name);
       expect(secrets).not.toContain('TEMPORAL_TLS_CLIENT_CERT_DATA');
       template.resourceCountIs('AWS::EC2::NatGateway', 2);
-      template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 3, NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) } });
+      template.hasResourceProperties('AWS::ECS::Service', {
+        DesiredCount: 3,
+        NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
+      });
       template.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }) });
       // emailDomain is required: left out, its placeholder still scopes the rule and the worker's SES identity (and deploy --strict fails).
       template.hasResourceProperties('AWS::SES::ReceiptRule', { Rule: Match.objectLike({ Recipients: ['agents.example.invalid'] }) });
@@ -395,7 +516,13 @@ describe('variants', () => {
         Roles: [{ Ref: synthesized.logicalId(synthesized.stack.worker.taskDefinition.taskRole) }],
         PolicyDocument: {
           Statement: Match.arrayWith([
-            Match.objectLike({ Action: ['ses:SendEmail', 'ses:SendRawEmail'], Resource: ['arn:aws:ses:eu-west-1:123456789012:configuration-set/*', 'arn:aws:ses:eu-west-1:123456789012:identity/agents.example.invalid'] }),
+            Match.objectLike({
+              Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+              Resource: [
+                'arn:aws:ses:eu-west-1:123456789012:configuration-set/*',
+                'arn:aws:ses:eu-west-1:123456789012:identity/agents.example.invalid',
+              ],
+            }),
           ]),
         },
       });
@@ -405,7 +532,7 @@ describe('variants', () => {
     }
   });
 
-  it('keeps a service on each draining version\'s own image, started before the new version replaces the main tasks', () => {
+  it("keeps a service on each draining version's own image, started before the new version replaces the main tasks", () => {
     const synthesized = synthesize({ ...DEPLOYED_CONTEXT, workerDrainingBuildIds: 'aaa111,bbb222' }, { bundle: false });
     try {
       const { template, stack } = synthesized;
@@ -416,7 +543,12 @@ describe('variants', () => {
         const resources = template.toJSON().Resources;
         const taskDefinition = resources[synthesized.logicalId(service.taskDefinition)].Properties;
         const container = taskDefinition.ContainerDefinitions[0];
-        expect(container.Environment).toEqual(expect.arrayContaining([{ Name: 'TEMPORAL_DEPLOYMENT_NAME', Value: 'durable-agents' }, { Name: 'TEMPORAL_BUILD_ID', Value: buildId }]));
+        expect(container.Environment).toEqual(
+          expect.arrayContaining([
+            { Name: 'TEMPORAL_DEPLOYMENT_NAME', Value: 'durable-agents' },
+            { Name: 'TEMPORAL_BUILD_ID', Value: buildId },
+          ]),
+        );
         expect(JSON.stringify(container.Image)).toContain(`:${buildId}`);
         expect(resources[synthesized.logicalId(service)].Properties.DesiredCount).toBe(1);
         expect(resources[synthesized.logicalId(stack.worker.service)].DependsOn).toContain(synthesized.logicalId(service));
@@ -443,7 +575,12 @@ describe('variants', () => {
   it('synthesises with no settings at all, and says which placeholders remain', () => {
     const synthesized = synthesize({}, { bundle: false });
     try {
-      Annotations.fromStack(synthesized.stack).hasWarning('*', Match.stringLikeRegexp('Placeholder settings in use \\(temporalAddress, temporalNamespace, temporalSecretArn, slackSigningSecretArn, approvalTokenSecretArn, emailReplyTokenSecretArn, googleApiKeySecretArn, emailDomain, payloadKeysSecretArn\\)'));
+      Annotations.fromStack(synthesized.stack).hasWarning(
+        '*',
+        Match.stringLikeRegexp(
+          'Placeholder settings in use \\(temporalAddress, temporalNamespace, temporalSecretArn, slackSigningSecretArn, approvalTokenSecretArn, emailReplyTokenSecretArn, googleApiKeySecretArn, emailDomain, payloadKeysSecretArn\\)',
+        ),
+      );
       expect(synthesized.stack.resolve(synthesized.stack.account)).toEqual({ Ref: 'AWS::AccountId' });
     } finally {
       synthesized.dispose();
@@ -456,9 +593,15 @@ describe('variants', () => {
   });
 
   it('rejects a setting it cannot use, naming the key', () => {
-    expect(() => synthesize({ temporalSecretArn: 'durable-agents/temporal' }, { bundle: false })).toThrow(/temporalSecretArn: must be the complete ARN/);
+    expect(() => synthesize({ temporalSecretArn: 'durable-agents/temporal' }, { bundle: false })).toThrow(
+      /temporalSecretArn: must be the complete ARN/,
+    );
     expect(() => synthesize({ natGateways: 'three' }, { bundle: false })).toThrow(/natGateways/);
-    expect(() => synthesize({ workerEnvironment: 'GEMINI_MODEL=x' }, { bundle: false })).toThrow(/workerEnvironment: must be a JSON object of strings/);
-    expect(() => synthesize({ workerDeploymentName: 'agents.prod' }, { bundle: false })).toThrow(/workerDeploymentName: may not contain dots/);
+    expect(() => synthesize({ workerEnvironment: 'GEMINI_MODEL=x' }, { bundle: false })).toThrow(
+      /workerEnvironment: must be a JSON object of strings/,
+    );
+    expect(() => synthesize({ workerDeploymentName: 'agents.prod' }, { bundle: false })).toThrow(
+      /workerDeploymentName: may not contain dots/,
+    );
   });
 });

@@ -27,14 +27,21 @@ interface MetricRead {
 /** Every custom metric the alarms (the scaling policy's included) read, from the template. */
 function metricsRead(resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>): MetricRead[] {
   const read: MetricRead[] = [];
-  const dimensionsOf = (dimensions: { Name: string; Value: unknown }[] | undefined) => Object.fromEntries((dimensions ?? []).map(({ Name, Value }) => [Name, Value]));
+  const dimensionsOf = (dimensions: { Name: string; Value: unknown }[] | undefined) =>
+    Object.fromEntries((dimensions ?? []).map(({ Name, Value }) => [Name, Value]));
   for (const resource of Object.values(resources)) {
     if (resource.Type !== 'AWS::CloudWatch::Alarm') continue;
     const properties = resource.Properties!;
     if (properties.MetricName) {
-      read.push({ namespace: properties.Namespace as string, name: properties.MetricName as string, dimensions: dimensionsOf(properties.Dimensions as never), stat: properties.Statistic as string });
+      read.push({
+        namespace: properties.Namespace as string,
+        name: properties.MetricName as string,
+        dimensions: dimensionsOf(properties.Dimensions as never),
+        stat: properties.Statistic as string,
+      });
     }
-    for (const query of (properties.Metrics as { MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: never }; Stat: string } }[] | undefined) ?? []) {
+    for (const query of (properties.Metrics as
+      { MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: never }; Stat: string } }[] | undefined) ?? []) {
       if (!query.MetricStat) continue;
       const { Metric, Stat } = query.MetricStat;
       read.push({ namespace: Metric.Namespace, name: Metric.MetricName, dimensions: dimensionsOf(Metric.Dimensions), stat: Stat });
@@ -54,7 +61,8 @@ describe('telemetry: the OpenTelemetry collector beside the worker, and the metr
   afterAll(() => synthesized?.dispose());
 
   const named = (prefix: string) => containers.find((container) => container.Name.startsWith(prefix))!;
-  const environmentOf = (container: ContainerDefinition) => Object.fromEntries((container.Environment ?? []).map(({ Name, Value }) => [Name, Value]));
+  const environmentOf = (container: ContainerDefinition) =>
+    Object.fromEntries((container.Environment ?? []).map(({ Name, Value }) => [Name, Value]));
 
   it('runs an ADOT collector beside the worker, not essential, healthy by its own check, started before the worker', () => {
     const collector = named('Collector');
@@ -79,7 +87,10 @@ describe('telemetry: the OpenTelemetry collector beside the worker, and the metr
   it('configures OTLP in on localhost, spans to X-Ray and metrics as EMF into its own log group', () => {
     const config = synthesized.stack.worker.collector!.config as {
       receivers: { otlp: { protocols: { grpc: { endpoint: string }; http: { endpoint: string } } } };
-      exporters: { awsxray: unknown; awsemf: { namespace: string; log_group_name: string; metric_declarations: { metric_name_selectors: string[] }[] } };
+      exporters: {
+        awsxray: unknown;
+        awsemf: { namespace: string; log_group_name: string; metric_declarations: { metric_name_selectors: string[] }[] };
+      };
       service: { pipelines: Record<string, { receivers: string[]; exporters: string[] }> };
     };
     expect(config.receivers.otlp.protocols).toEqual({ grpc: { endpoint: '127.0.0.1:4317' }, http: { endpoint: '127.0.0.1:4318' } });
@@ -132,12 +143,21 @@ describe('telemetry: the OpenTelemetry collector beside the worker, and the metr
     const published = emfLines({
       timestamp: 0,
       mainTaskQueue: mainQueue,
-      backlogs: [{ taskQueue: mainQueue, backlog: 1 }, { taskQueue: `${mainQueue}-model`, backlog: 0 }],
+      backlogs: [
+        { taskQueue: mainQueue, backlog: 1 },
+        { taskQueue: `${mainQueue}-model`, backlog: 0 },
+      ],
       counts: { modelCalls: 1, modelCallErrors: 0, workflowTaskFailures: 0 },
     }).flatMap((line) => {
-      const parsed = JSON.parse(line) as { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } } & Record<string, unknown>;
+      const parsed = JSON.parse(line) as {
+        _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+      } & Record<string, unknown>;
       return parsed._aws.CloudWatchMetrics.flatMap((directive) =>
-        directive.Metrics.map((metric) => ({ namespace: directive.Namespace, name: metric.Name, dimensions: Object.fromEntries(directive.Dimensions.flat().map((key) => [key, parsed[key]])) })),
+        directive.Metrics.map((metric) => ({
+          namespace: directive.Namespace,
+          name: metric.Name,
+          dimensions: Object.fromEntries(directive.Dimensions.flat().map((key) => [key, parsed[key]])),
+        })),
       );
     });
     const read = metricsRead(synthesized.template.toJSON().Resources);
@@ -148,20 +168,26 @@ describe('telemetry: the OpenTelemetry collector beside the worker, and the metr
       // Every task publishes the fleet's backlog (Maximum reads it once); counts are each task's own (Sum adds them up).
       expect(metric.stat).toBe(metric.name === WORKER_METRIC_NAMES.taskQueueBacklog ? 'Maximum' : 'Sum');
     }
-    expect(read.filter((metric) => metric.name === WORKER_METRIC_NAMES.taskQueueBacklog).map((metric) => metric.dimensions[TASK_QUEUE_DIMENSION]).sort()).toEqual(
-      [mainQueue, `${mainQueue}-model`].sort(),
-    );
+    expect(
+      read
+        .filter((metric) => metric.name === WORKER_METRIC_NAMES.taskQueueBacklog)
+        .map((metric) => metric.dimensions[TASK_QUEUE_DIMENSION])
+        .sort(),
+    ).toEqual([mainQueue, `${mainQueue}-model`].sort());
   });
 
   it('leaves the collector out when otelCollector is false; the worker still publishes its CloudWatch metrics', () => {
     const without = synthesize({ ...DEPLOYED_CONTEXT, otelCollector: 'false' }, { bundle: false });
     try {
-      const definitions = without.template.toJSON().Resources[without.logicalId(without.stack.worker.taskDefinition)].Properties.ContainerDefinitions as ContainerDefinition[];
+      const definitions = without.template.toJSON().Resources[without.logicalId(without.stack.worker.taskDefinition)].Properties
+        .ContainerDefinitions as ContainerDefinition[];
       expect(definitions.map((container) => container.Name)).toEqual([expect.stringMatching(/^Worker/)]);
       const environment = environmentOf(definitions[0]!);
       expect(environment.CLOUDWATCH_METRICS).toBe('true');
       expect(environment.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
-      const statements = Object.values(without.template.findResources('AWS::IAM::Policy')).flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown }[]);
+      const statements = Object.values(without.template.findResources('AWS::IAM::Policy')).flatMap(
+        (policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown }[],
+      );
       expect(statements.flatMap((statement) => [statement.Action].flat())).not.toContain('xray:PutTraceSegments');
     } finally {
       without.dispose();

@@ -11,7 +11,11 @@ describe.each(DEPLOYABLES)('functions/%s', (name) => {
   it('imports no file of another deployable, and no local program', async () => {
     const { files } = await ownImportGraph(entry);
     expect(files).toContain(entry);
-    expect(files.filter((file) => file.startsWith('functions/') && !file.startsWith(`functions/${name}/`) && !file.startsWith('functions/shared/'))).toEqual([]);
+    expect(
+      files.filter(
+        (file) => file.startsWith('functions/') && !file.startsWith(`functions/${name}/`) && !file.startsWith('functions/shared/'),
+      ),
+    ).toEqual([]);
     expect(files.filter((file) => /^(local|cli|worker|workflows|agents|test|bench)\//.test(file))).toEqual([]);
   });
 

@@ -13,16 +13,32 @@ import { emailConfig } from '../../testkit/ingress.ts';
 describe('the From address of a reply', () => {
   it('comes from SES receipt recipients, whatever the To header says', async () => {
     const raw = mime({ to: 'assistant@payroll.example.com, assistant@agents.example.com' });
-    const parsed = await parseInboundEmail({ raw, receipt: receipt({ recipients: ['Assistant@Agents.Example.com'] }), mail: sesMail(raw), config: emailConfig('https://sqs.invalid/q.fifo') });
+    const parsed = await parseInboundEmail({
+      raw,
+      receipt: receipt({ recipients: ['Assistant@Agents.Example.com'] }),
+      mail: sesMail(raw),
+      config: emailConfig('https://sqs.invalid/q.fifo'),
+    });
     if (!('accepted' in parsed)) throw new Error(`rejected: ${parsed.rejected}`);
-    expect(parsed.accepted.email).toMatchObject({ to: ['assistant@payroll.example.com', 'assistant@agents.example.com'], agentAddress: 'assistant@agents.example.com' });
+    expect(parsed.accepted.email).toMatchObject({
+      to: ['assistant@payroll.example.com', 'assistant@agents.example.com'],
+      agentAddress: 'assistant@agents.example.com',
+    });
     const action = routeEvent(parsed.accepted, dispatchConfig('agents'));
-    expect(action).toMatchObject({ type: 'message', start: { channel: { kind: 'email', from: 'assistant@agents.example.com', to: ['ana@example.com'] } } });
+    expect(action).toMatchObject({
+      type: 'message',
+      start: { channel: { kind: 'email', from: 'assistant@agents.example.com', to: ['ana@example.com'] } },
+    });
   });
 
   it('is the configured domain when there is one, even for mail SES received at another of ours', async () => {
     const raw = mime({ to: 'assistant@payroll.example.com' });
-    const parsed = await parseInboundEmail({ raw, receipt: receipt({ recipients: ['assistant@old-agents.example.com'] }), mail: sesMail(raw), config: emailConfig('https://sqs.invalid/q.fifo') });
+    const parsed = await parseInboundEmail({
+      raw,
+      receipt: receipt({ recipients: ['assistant@old-agents.example.com'] }),
+      mail: sesMail(raw),
+      config: emailConfig('https://sqs.invalid/q.fifo'),
+    });
     if (!('accepted' in parsed)) throw new Error(`rejected: ${parsed.rejected}`);
     const action = routeEvent(parsed.accepted, { ...dispatchConfig('agents'), EMAIL_AGENT_DOMAIN: 'agents.example.com' });
     expect(action).toMatchObject({ start: { channel: { from: 'assistant@agents.example.com' } } });

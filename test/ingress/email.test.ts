@@ -10,7 +10,16 @@ import { createEmailBatchHandler } from '../../functions/email/email-batch.ts';
 import type { Log } from '../../functions/shared/log.ts';
 import { createMotoSecret, MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { mime, receipt, sesRecord, type MimeOptions } from '../../testkit/email-fixtures.ts';
-import { REPLY_SECRET, closedEndpoint, createFifoQueue, emailConfig, queueDepth, queuedMessages, motoEventQueue, sqsClient } from '../../testkit/ingress.ts';
+import {
+  REPLY_SECRET,
+  closedEndpoint,
+  createFifoQueue,
+  emailConfig,
+  queueDepth,
+  queuedMessages,
+  motoEventQueue,
+  sqsClient,
+} from '../../testkit/ingress.ts';
 
 const BUCKET = 'inbound-mail';
 
@@ -95,7 +104,14 @@ async function freshHandler(options: { sqsEndpoint?: string } = {}) {
   const log: Log = (line) => logged.push(line);
   const store = createS3Store({ client: s3, bucket: BUCKET, prefix: 'transcripts/' });
   const threads = createEmailThreadIndex(createMemoryRecordFiles());
-  const handler = createEmailBatchHandler({ config: emailConfig(queueUrl), s3, store, threads, queue: motoEventQueue(queueUrl, options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}), log });
+  const handler = createEmailBatchHandler({
+    config: emailConfig(queueUrl),
+    s3,
+    store,
+    threads,
+    queue: motoEventQueue(queueUrl, options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}),
+    log,
+  });
   return { handler, queueUrl, logged, store, threads };
 }
 
@@ -151,7 +167,10 @@ describe('inbound email through S3, SNS and SQS', () => {
     expect(event.conversationId).toBe('email:first.7f3a@mail.example.com');
     expect(groupId).toBe('email:first.7f3a@mail.example.com');
     expect(event.text).toBe('Thanks, and what about Q2?');
-    expect(event.email).toMatchObject({ inReplyTo: 'agent-reply.1@agents.example.com', references: ['first.7f3a@mail.example.com', 'agent-reply.1@agents.example.com'] });
+    expect(event.email).toMatchObject({
+      inReplyTo: 'agent-reply.1@agents.example.com',
+      references: ['first.7f3a@mail.example.com', 'agent-reply.1@agents.example.com'],
+    });
   });
 
   it('threads by In-Reply-To when there is no References header, and reads "stop" as a stop', async () => {
@@ -192,7 +211,12 @@ describe('inbound email through S3, SNS and SQS', () => {
     const records = [
       sesRecord({ bucket: BUCKET, key, receipt: receipt({ spamVerdict: { status: 'FAIL' } }), sqsMessageId: 'spam' }),
       sesRecord({ bucket: BUCKET, key, receipt: receipt({ virusVerdict: { status: 'FAIL' } }), sqsMessageId: 'virus' }),
-      sesRecord({ bucket: BUCKET, key, receipt: receipt({ spfVerdict: { status: 'FAIL' }, dkimVerdict: { status: 'FAIL' }, dmarcVerdict: { status: 'GRAY' } }), sqsMessageId: 'unauthenticated' }),
+      sesRecord({
+        bucket: BUCKET,
+        key,
+        receipt: receipt({ spfVerdict: { status: 'FAIL' }, dkimVerdict: { status: 'FAIL' }, dmarcVerdict: { status: 'GRAY' } }),
+        sqsMessageId: 'unauthenticated',
+      }),
     ];
     const response = await handler({ Records: records });
     expect(response.batchItemFailures).toEqual([]);
@@ -219,7 +243,12 @@ describe('inbound email through S3, SNS and SQS', () => {
       ],
     });
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(['queue-down', 's3-bucket-missing']);
-    expect(logged.filter((entry) => entry.msg === 'email rejected').map((entry) => entry.sqsMessageId).sort()).toEqual(['not-json', 'object-missing']);
+    expect(
+      logged
+        .filter((entry) => entry.msg === 'email rejected')
+        .map((entry) => entry.sqsMessageId)
+        .sort(),
+    ).toEqual(['not-json', 'object-missing']);
   });
 
   it('runs from the Lambda entry file, configured by the environment', async () => {

@@ -40,7 +40,11 @@ describe('the one SQS path', () => {
     const queueUrl = await createFifoQueue(sqs, 'path');
     await motoEventQueue(queueUrl).send(event, trace);
     const received = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'], MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
+        MessageAttributeNames: ['All'],
+      }),
     );
     const [message] = received.Messages ?? [];
     expect(JSON.parse(message!.Body!)).toEqual(event);
@@ -74,12 +78,22 @@ describe('the one SQS path', () => {
 
   it('fails as the AWS SDK does: a refusal carries SQS’s error type and a 4xx, an unreachable SQS is no TypeError', async () => {
     const missing = `${moto.endpoint}/123456789012/no-such-queue.fifo`;
-    const refused = await motoEventQueue(missing).send(event).then(() => undefined, (error: unknown) => error as Error & { $metadata?: { httpStatusCode?: number } });
+    const refused = await motoEventQueue(missing)
+      .send(event)
+      .then(
+        () => undefined,
+        (error: unknown) => error as Error & { $metadata?: { httpStatusCode?: number } },
+      );
     expect(refused?.name).toMatch(/QueueDoesNotExist|NonExistentQueue/);
     expect(refused?.$metadata?.httpStatusCode).toBe(400);
 
     const endpoint = await closedEndpoint();
-    const down = await motoEventQueue(`${endpoint}/123456789012/ingress.fifo`).send(event).then(() => undefined, (error: unknown) => error as Error);
+    const down = await motoEventQueue(`${endpoint}/123456789012/ingress.fifo`)
+      .send(event)
+      .then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
     expect(down).toBeInstanceOf(Error);
     expect(down).not.toBeInstanceOf(TypeError);
     expect(down?.name).toBe('NetworkError');

@@ -92,14 +92,66 @@ const stopInThread = envelope('Ev0STOP', {
 });
 
 const ignored: [string, unknown][] = [
-  ['another bot', envelope('Ev0BOT', { type: 'message', channel_type: 'im', subtype: 'bot_message', bot_id: 'B0OTHER', text: 'beep', ts: '1.1', channel: DM })],
-  ['a bot_id without subtype', envelope('Ev0BOTID', { type: 'message', channel_type: 'im', bot_id: 'B0OTHER', user: 'U0OTHERBOT', text: 'hi', ts: '1.2', channel: DM })],
-  ['our own bot user', envelope('Ev0SELF', { type: 'message', channel_type: 'im', user: BOT, text: 'Here is the summary', ts: '1.3', channel: DM })],
-  ['an edit', envelope('Ev0EDIT', { type: 'message', channel_type: 'im', subtype: 'message_changed', message: { user: ANA, text: 'edited' }, ts: '1.4', channel: DM })],
-  ['a deletion', envelope('Ev0DELETE', { type: 'message', channel_type: 'im', subtype: 'message_deleted', deleted_ts: '1.1', ts: '1.5', channel: DM })],
-  ['a channel join', envelope('Ev0JOIN', { type: 'message', channel_type: 'channel', subtype: 'channel_join', user: ANA, ts: '1.6', channel: GENERAL })],
-  ['a channel message (not subscribed)', envelope('Ev0CHANNEL', { type: 'message', channel_type: 'channel', user: ANA, text: 'lunch?', ts: '1.7', channel: GENERAL })],
-  ['a reaction', envelope('Ev0REACTION', { type: 'reaction_added', user: ANA, reaction: 'eyes', item: { type: 'message', channel: GENERAL, ts: '1.1' } })],
+  [
+    'another bot',
+    envelope('Ev0BOT', {
+      type: 'message',
+      channel_type: 'im',
+      subtype: 'bot_message',
+      bot_id: 'B0OTHER',
+      text: 'beep',
+      ts: '1.1',
+      channel: DM,
+    }),
+  ],
+  [
+    'a bot_id without subtype',
+    envelope('Ev0BOTID', {
+      type: 'message',
+      channel_type: 'im',
+      bot_id: 'B0OTHER',
+      user: 'U0OTHERBOT',
+      text: 'hi',
+      ts: '1.2',
+      channel: DM,
+    }),
+  ],
+  [
+    'our own bot user',
+    envelope('Ev0SELF', { type: 'message', channel_type: 'im', user: BOT, text: 'Here is the summary', ts: '1.3', channel: DM }),
+  ],
+  [
+    'an edit',
+    envelope('Ev0EDIT', {
+      type: 'message',
+      channel_type: 'im',
+      subtype: 'message_changed',
+      message: { user: ANA, text: 'edited' },
+      ts: '1.4',
+      channel: DM,
+    }),
+  ],
+  [
+    'a deletion',
+    envelope('Ev0DELETE', { type: 'message', channel_type: 'im', subtype: 'message_deleted', deleted_ts: '1.1', ts: '1.5', channel: DM }),
+  ],
+  [
+    'a channel join',
+    envelope('Ev0JOIN', { type: 'message', channel_type: 'channel', subtype: 'channel_join', user: ANA, ts: '1.6', channel: GENERAL }),
+  ],
+  [
+    'a channel message (not subscribed)',
+    envelope('Ev0CHANNEL', { type: 'message', channel_type: 'channel', user: ANA, text: 'lunch?', ts: '1.7', channel: GENERAL }),
+  ],
+  [
+    'a reaction',
+    envelope('Ev0REACTION', {
+      type: 'reaction_added',
+      user: ANA,
+      reaction: 'eyes',
+      item: { type: 'message', channel: GENERAL, ts: '1.1' },
+    }),
+  ],
   ['app_rate_limited', { token: 'x', type: 'app_rate_limited', team_id: TEAM, minute_rate_limited: 1518467820, api_app_id: 'A0APP' }],
 ];
 
@@ -185,7 +237,11 @@ describe('Slack events', () => {
 
   it('answers url_verification with its challenge', async () => {
     const { app, queueUrl } = await freshIngress();
-    const body = JSON.stringify({ token: 'x', challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' });
+    const body = JSON.stringify({
+      token: 'x',
+      challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P',
+      type: 'url_verification',
+    });
     const response = await app.request('/slack/events', slackPost(body));
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
@@ -202,7 +258,14 @@ describe('Slack events', () => {
 
   it('drops the bot user named in SLACK_BOT_USER_ID even without authorizations', async () => {
     const { app, queueUrl } = await freshIngress({ SLACK_BOT_USER_ID: 'U0CONFIGBOT' });
-    const { authorizations: _, ...bare } = envelope('Ev0CFG', { type: 'message', channel_type: 'im', user: 'U0CONFIGBOT', text: 'hi', ts: '2.1', channel: DM });
+    const { authorizations: _, ...bare } = envelope('Ev0CFG', {
+      type: 'message',
+      channel_type: 'im',
+      user: 'U0CONFIGBOT',
+      text: 'hi',
+      ts: '2.1',
+      channel: DM,
+    });
     const response = await app.request('/slack/events', slackPost(JSON.stringify(bare)));
     expect(response.headers.get('x-ingress-outcome')).toBe('dropped: message from a bot');
     expect(await queueDepth(sqs, queueUrl)).toBe(0);
@@ -242,11 +305,14 @@ describe('Slack interactivity and commands', () => {
     actions: [{ type: 'button', action_id: actionId, block_id: 'approval', value, action_ts: '1712345701.000000' }],
   });
 
-  it('turns an approve click with a valid token into an approval event for the token\'s conversation', async () => {
+  it("turns an approve click with a valid token into an approval event for the token's conversation", async () => {
     const { app, queueUrl } = await freshIngress();
     const conversationId = `slack:${TEAM}:${GENERAL}:1712345678.000100`;
     const token = signToken({ requestId: 'req-42', conversationId }, APPROVAL_SECRET, { purpose: APPROVAL_TOKEN_PURPOSE });
-    const response = await app.request('/slack/interactivity', slackPost(form({ payload: JSON.stringify(approvalClick(token)) }), { form: true }));
+    const response = await app.request(
+      '/slack/interactivity',
+      slackPost(form({ payload: JSON.stringify(approvalClick(token)) }), { form: true }),
+    );
     expect(response.status).toBe(200);
     const { event, groupId } = await onlyEvent(queueUrl);
     expect(event).toMatchObject({
@@ -261,7 +327,10 @@ describe('Slack interactivity and commands', () => {
 
   it('acknowledges other block actions and queues nothing', async () => {
     const { app, queueUrl } = await freshIngress();
-    const response = await app.request('/slack/interactivity', slackPost(form({ payload: JSON.stringify(approvalClick('x', 'menu:open')) }), { form: true }));
+    const response = await app.request(
+      '/slack/interactivity',
+      slackPost(form({ payload: JSON.stringify(approvalClick('x', 'menu:open')) }), { form: true }),
+    );
     expect(response.status).toBe(200);
     expect(response.headers.get('x-ingress-outcome')).toBe('dropped: block action is not an approval or feedback button');
     expect(await queueDepth(sqs, queueUrl)).toBe(0);
@@ -270,8 +339,18 @@ describe('Slack interactivity and commands', () => {
   it('starts /agent <text> under a root message it posts in the channel: the conversation is that thread', async () => {
     const { app, queueUrl } = await freshIngress();
     const body = form({
-      token: 'x', team_id: TEAM, team_domain: 'example', channel_id: GENERAL, channel_name: 'general', user_id: ANA, user_name: 'ana',
-      command: '/agent', text: 'draft the release notes for @here <!channel>', api_app_id: 'A0APP', response_url: 'https://hooks.slack.com/commands/T0TEAM/2/def', trigger_id: '9999.8888.ffff',
+      token: 'x',
+      team_id: TEAM,
+      team_domain: 'example',
+      channel_id: GENERAL,
+      channel_name: 'general',
+      user_id: ANA,
+      user_name: 'ana',
+      command: '/agent',
+      text: 'draft the release notes for @here <!channel>',
+      api_app_id: 'A0APP',
+      response_url: 'https://hooks.slack.com/commands/T0TEAM/2/def',
+      trigger_id: '9999.8888.ffff',
     });
     const response = await app.request('/slack/commands', slackPost(body, { form: true }));
     expect(response.status).toBe(200);
@@ -292,7 +371,15 @@ describe('Slack interactivity and commands', () => {
 
   it('answers a command in a channel it cannot post in, or without a bot token, and queues nothing', async () => {
     const { app, queueUrl } = await freshIngress();
-    const elsewhere = form({ team_id: TEAM, channel_id: 'C0PRIVATE', user_id: ANA, command: '/agent', text: 'hi', response_url: 'https://hooks.slack.com/c/1', trigger_id: '7.7.7' });
+    const elsewhere = form({
+      team_id: TEAM,
+      channel_id: 'C0PRIVATE',
+      user_id: ANA,
+      command: '/agent',
+      text: 'hi',
+      response_url: 'https://hooks.slack.com/c/1',
+      trigger_id: '7.7.7',
+    });
     const response = await app.request('/slack/commands', slackPost(elsewhere, { form: true }));
     expect(response.status).toBe(200);
     expect(((await response.json()) as { text: string }).text).toMatch(/^I cannot post in this conversation/);
@@ -306,9 +393,21 @@ describe('Slack interactivity and commands', () => {
     const { app, queueUrl } = await freshIngress();
     const ssl = await app.request('/slack/commands', slackPost(form({ ssl_check: '1', token: 'x' }), { form: true }));
     expect(ssl.status).toBe(200);
-    const empty = await app.request('/slack/commands', slackPost(form({
-      team_id: TEAM, channel_id: GENERAL, user_id: ANA, command: '/agent', text: ' ', response_url: 'https://hooks.slack.com/commands/x', trigger_id: '1.2.3',
-    }), { form: true }));
+    const empty = await app.request(
+      '/slack/commands',
+      slackPost(
+        form({
+          team_id: TEAM,
+          channel_id: GENERAL,
+          user_id: ANA,
+          command: '/agent',
+          text: ' ',
+          response_url: 'https://hooks.slack.com/commands/x',
+          trigger_id: '1.2.3',
+        }),
+        { form: true },
+      ),
+    );
     expect(await empty.json()).toEqual({ response_type: 'ephemeral', text: 'Usage: /agent <what you want the agent to do>' });
     expect(await queueDepth(sqs, queueUrl)).toBe(0);
   });
@@ -380,15 +479,39 @@ describe('the Lambda entry', () => {
       SLACK_API_URL: slackApi.url,
     });
     const { handler } = await import('../../functions/slack/handler.ts');
-    const body = form({ team_id: TEAM, channel_id: GENERAL, user_id: ANA, command: '/agent', text: 'hello from a Function URL', response_url: 'https://hooks.slack.com/commands/x', trigger_id: '42.42.lambda' });
-    const headers = { 'content-type': 'application/x-www-form-urlencoded', host: 'abc.lambda-url.us-east-1.on.aws', ...slackPost(body, { form: true }).headers as Record<string, string> };
+    const body = form({
+      team_id: TEAM,
+      channel_id: GENERAL,
+      user_id: ANA,
+      command: '/agent',
+      text: 'hello from a Function URL',
+      response_url: 'https://hooks.slack.com/commands/x',
+      trigger_id: '42.42.lambda',
+    });
+    const headers = {
+      'content-type': 'application/x-www-form-urlencoded',
+      host: 'abc.lambda-url.us-east-1.on.aws',
+      ...(slackPost(body, { form: true }).headers as Record<string, string>),
+    };
     const functionUrlEvent = {
-      version: '2.0', routeKey: '$default', rawPath: '/slack/commands', rawQueryString: '', headers,
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: '/slack/commands',
+      rawQueryString: '',
+      headers,
       requestContext: {
         // A public Function URL (auth type NONE): no authentication, an empty authorizer.
-        authentication: null, authorizer: {},
-        accountId: 'anonymous', apiId: 'abc', domainName: 'abc.lambda-url.us-east-1.on.aws', domainPrefix: 'abc', requestId: 'req-1', routeKey: '$default', stage: '$default',
-        time: '08/Apr/2024:10:00:00 +0000', timeEpoch: 1_712_570_400_000,
+        authentication: null,
+        authorizer: {},
+        accountId: 'anonymous',
+        apiId: 'abc',
+        domainName: 'abc.lambda-url.us-east-1.on.aws',
+        domainPrefix: 'abc',
+        requestId: 'req-1',
+        routeKey: '$default',
+        stage: '$default',
+        time: '08/Apr/2024:10:00:00 +0000',
+        timeEpoch: 1_712_570_400_000,
         http: { method: 'POST', path: '/slack/commands', protocol: 'HTTP/1.1', sourceIp: '3.3.3.3', userAgent: 'Slackbot 1.0' },
       },
       body: Buffer.from(body).toString('base64'),
@@ -397,7 +520,10 @@ describe('the Lambda entry', () => {
     const result = await handler(functionUrlEvent);
     expect(result.statusCode).toBe(200);
     const { event } = await onlyEvent(queueUrl);
-    expect(event).toMatchObject({ text: 'hello from a Function URL', conversationId: `slack:${TEAM}:${GENERAL}:${slackApi.messages(GENERAL).at(-1)!.ts}` });
+    expect(event).toMatchObject({
+      text: 'hello from a Function URL',
+      conversationId: `slack:${TEAM}:${GENERAL}:${slackApi.messages(GENERAL).at(-1)!.ts}`,
+    });
     const forged = await handler({ ...functionUrlEvent, body: Buffer.from(body.replace('hello', 'HELLO')).toString('base64') });
     expect(forged.statusCode).toBe(401);
   });

@@ -36,7 +36,11 @@ describe.skipIf(noTemporal)('npm run ask against a Gemini that refuses the model
     const said = 'models/gemini-3.5-flash is not found for API version v1beta, or is not supported for generateContent.';
     const gemini = await startGeminiServer({ apiKey: 'test-key', respond: () => failWith(404, said) });
     try {
-      const { code, stderr } = await ask('What time is it in Tokyo?', { GOOGLE_API_KEY: 'test-key', GEMINI_BASE_URL: gemini.url, TEMPORAL_ADDRESS: temporalAddress });
+      const { code, stderr } = await ask('What time is it in Tokyo?', {
+        GOOGLE_API_KEY: 'test-key',
+        GEMINI_BASE_URL: gemini.url,
+        TEMPORAL_ADDRESS: temporalAddress,
+      });
       expect(code, stderr).toBe(1);
       const failed = stderr.split('\n').filter((line) => line.startsWith('The run failed'));
       expect(failed).toEqual([

@@ -62,14 +62,20 @@ afterAll(async () => {
 });
 
 /** A raw request, so the Host header is whatever the test says (fetch would set its own). */
-function rawRequest(path: string, options: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
+function rawRequest(
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; body: string }> {
   const { port } = new URL(consoleServer.url);
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers ?? {} }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
+    const request = httpRequest(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers ?? {} },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
     request.on('error', reject);
     request.end(options.body);
   });
@@ -92,7 +98,13 @@ describe('the local console refuses who may not use it', () => {
     // A "simple" request: text/plain needs no preflight, so a browser sends it from any page.
     const response = await rawRequest('/api/slack/messages', {
       method: 'POST',
-      headers: { host: hostHeader(), origin: 'https://attacker.example', 'sec-fetch-site': 'cross-site', 'content-type': 'text/plain', 'x-console-token': consoleServer.token },
+      headers: {
+        host: hostHeader(),
+        origin: 'https://attacker.example',
+        'sec-fetch-site': 'cross-site',
+        'content-type': 'text/plain',
+        'x-console-token': consoleServer.token,
+      },
       body: JSON.stringify(post),
     });
     expect(response.status).toBe(403);
@@ -102,7 +114,9 @@ describe('the local console refuses who may not use it', () => {
   });
 
   it('refuses a foreign Host header, as DNS rebinding sends it, before any data', async () => {
-    const response = await rawRequest('/api/state', { headers: { host: `rebound.attacker.example:${new URL(consoleServer.url).port}`, 'x-console-token': consoleServer.token } });
+    const response = await rawRequest('/api/state', {
+      headers: { host: `rebound.attacker.example:${new URL(consoleServer.url).port}`, 'x-console-token': consoleServer.token },
+    });
     expect(response.status).toBe(403);
     expect(JSON.parse(response.body).error).toMatch(/not this console's loopback address/);
     // Nor the page: the rebound origin gets nothing from this server.
@@ -124,26 +138,39 @@ describe('the local console refuses who may not use it', () => {
   });
 
   it('takes writes only as application/json, and says why', async () => {
-    const response = await fetch(`${consoleServer.url}/api/slack/messages`, { method: 'POST', headers: { 'x-console-token': consoleServer.token, 'content-type': 'text/plain' }, body: JSON.stringify(post) });
+    const response = await fetch(`${consoleServer.url}/api/slack/messages`, {
+      method: 'POST',
+      headers: { 'x-console-token': consoleServer.token, 'content-type': 'text/plain' },
+      body: JSON.stringify(post),
+    });
     expect(response.status).toBe(415);
     expect(((await response.json()) as { error: string }).error).toBe('writes take application/json, not text/plain');
-    const bad = await fetch(`${consoleServer.url}/api/slack/messages`, { method: 'POST', headers: { 'x-console-token': consoleServer.token, 'content-type': 'application/json' }, body: '{not json' });
+    const bad = await fetch(`${consoleServer.url}/api/slack/messages`, {
+      method: 'POST',
+      headers: { 'x-console-token': consoleServer.token, 'content-type': 'application/json' },
+      body: '{not json',
+    });
     expect(bad.status).toBe(400);
   });
 
   it('serves the page itself without a token, and its own origin passes', async () => {
     expect((await fetch(`${consoleServer.url}/`)).status).toBe(200);
-    const sameOrigin = await rawRequest('/api/state', { headers: { host: hostHeader(), origin: consoleServer.url, 'x-console-token': consoleServer.token } });
+    const sameOrigin = await rawRequest('/api/state', {
+      headers: { host: hostHeader(), origin: consoleServer.url, 'x-console-token': consoleServer.token },
+    });
     expect(sameOrigin.status).toBe(200);
   });
 });
 
 describe("the console's codec endpoint (Temporal's remote codec protocol)", () => {
   const asJson = (payload: { metadata?: Record<string, Uint8Array | null> | null; data?: Uint8Array | null }) => ({
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value!).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value!).toString('base64')]),
+    ),
     data: Buffer.from(payload.data!).toString('base64'),
   });
-  const sealed = async () => asJson((await createEncryptionCodec(KEYS).encode([defaultPayloadConverter.toPayload({ text: 'secret plans' })]))[0]!);
+  const sealed = async () =>
+    asJson((await createEncryptionCodec(KEYS).encode([defaultPayloadConverter.toPayload({ text: 'secret plans' })]))[0]!);
 
   it('decodes for a holder of the token, and encodes what it decodes', async () => {
     const response = await consoleFetch(consoleServer, '/codec/decode', { payloads: [await sealed()] });
@@ -151,22 +178,43 @@ describe("the console's codec endpoint (Temporal's remote codec protocol)", () =
     const { payloads } = (await response.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
     expect(Buffer.from(payloads[0]!.metadata.encoding!, 'base64').toString()).toBe('json/plain');
     expect(JSON.parse(Buffer.from(payloads[0]!.data, 'base64').toString())).toEqual({ text: 'secret plans' });
-    const encoded = (await (await consoleFetch(consoleServer, '/codec/encode', { payloads })).json()) as { payloads: { metadata: Record<string, string> }[] };
+    const encoded = (await (await consoleFetch(consoleServer, '/codec/encode', { payloads })).json()) as {
+      payloads: { metadata: Record<string, string> }[];
+    };
     expect(Buffer.from(encoded.payloads[0]!.metadata.encoding!, 'base64').toString()).toBe('binary/encrypted');
   });
 
   it('refuses a caller without the token, and another site', async () => {
     const body = JSON.stringify({ payloads: [await sealed()] });
-    expect((await fetch(`${consoleServer.url}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
-    expect((await fetch(`${consoleServer.url}/codec/${'A'.repeat(43)}/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
-    const foreign = await rawRequest(`/codec/${consoleServer.token}/decode`, { method: 'POST', headers: { host: hostHeader(), origin: 'https://attacker.example', 'content-type': 'application/json' }, body });
+    expect(
+      (await fetch(`${consoleServer.url}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status,
+    ).toBe(401);
+    expect(
+      (
+        await fetch(`${consoleServer.url}/codec/${'A'.repeat(43)}/decode`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        })
+      ).status,
+    ).toBe(401);
+    const foreign = await rawRequest(`/codec/${consoleServer.token}/decode`, {
+      method: 'POST',
+      headers: { host: hostHeader(), origin: 'https://attacker.example', 'content-type': 'application/json' },
+      body,
+    });
     expect(foreign.status).toBe(403);
   });
 
   it("answers the Web UI's preflight and its request, the token in the endpoint's path", async () => {
     const preflight = await rawRequest(`/codec/${consoleServer.token}/decode`, {
       method: 'OPTIONS',
-      headers: { host: hostHeader(), origin: WEB_UI, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+      headers: {
+        host: hostHeader(),
+        origin: WEB_UI,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-namespace',
+      },
     });
     expect(preflight.status).toBe(204);
     const decoded = await fetch(`${consoleServer.codecEndpoint}/decode`, {

@@ -48,12 +48,19 @@ describe.skipIf(noTemporal)("npm start's histories, read raw from the server", (
     expect(failing.status).toBe(200);
     const failingTs = ((await failing.json()) as { ts: string }).ts;
     // An email, whose conversation carries the sender's address.
-    const mailed = await consoleFetch(stack, '/api/mail', { from: SENDER, to: 'assistant@agents.local', subject: 'Lisbon', text: MAIL_TEXT });
+    const mailed = await consoleFetch(stack, '/api/mail', {
+      from: SENDER,
+      to: 'assistant@agents.local',
+      subject: 'Lisbon',
+      text: MAIL_TEXT,
+    });
     expect(mailed.status).toBe(200);
     await eventually(
       async () => {
         const state = await consoleState(stack!);
-        const approval = state.slack.some((message) => message.threadTs === ts && message.blocks?.some((block) => block.type === 'actions'));
+        const approval = state.slack.some(
+          (message) => message.threadTs === ts && message.blocks?.some((block) => block.type === 'actions'),
+        );
         const reply = state.mail.some((message) => message.direction === 'out' && message.text.includes('Europe/Lisbon'));
         const refused = state.slack.some((message) => message.threadTs === failingTs && message.text.includes('is not an IANA time zone'));
         return approval && reply && refused ? true : undefined;
@@ -75,11 +82,17 @@ describe.skipIf(noTemporal)("npm start's histories, read raw from the server", (
     let clearBytes = '';
     for (const execution of executions) {
       // Search attributes stay in clear (the server indexes them): names only.
-      clearBytes += Buffer.from(temporal.api.common.v1.SearchAttributes.encode(execution.searchAttributes ?? {}).finish()).toString('latin1');
+      clearBytes += Buffer.from(temporal.api.common.v1.SearchAttributes.encode(execution.searchAttributes ?? {}).finish()).toString(
+        'latin1',
+      );
       payloadsIn(execution.memo, payloads);
       let nextPageToken: Uint8Array | undefined;
       do {
-        const page = await raw.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: execution.execution!, ...(nextPageToken ? { nextPageToken } : {}) });
+        const page = await raw.workflowService.getWorkflowExecutionHistory({
+          namespace: 'default',
+          execution: execution.execution!,
+          ...(nextPageToken ? { nextPageToken } : {}),
+        });
         clearBytes += Buffer.from(temporal.api.history.v1.History.encode(page.history ?? {}).finish()).toString('latin1');
         payloadsIn(page.history, payloads);
         nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
@@ -94,7 +107,9 @@ describe.skipIf(noTemporal)("npm start's histories, read raw from the server", (
     // What stays in clear is the SDK's and Core's own bookkeeping and the search attributes'
     // values: trace headers, patch markers, local activity markers' data, names and times.
     const decode = (payload: Payload) => new TextDecoder().decode(payload.data ?? new Uint8Array());
-    const clear = payloads.filter((payload) => new TextDecoder().decode(payload.metadata?.encoding ?? new Uint8Array()) !== ENCRYPTED_ENCODING).map(decode);
+    const clear = payloads
+      .filter((payload) => new TextDecoder().decode(payload.metadata?.encoding ?? new Uint8Array()) !== ENCRYPTED_ENCODING)
+      .map(decode);
     const BOOKKEEPING = [
       /^\{"traceparent":"[0-9a-f-]+"\}$/,
       /^\{"id":"[a-z0-9-]+","deprecated":(true|false)\}$/,
@@ -104,7 +119,9 @@ describe.skipIf(noTemporal)("npm start's histories, read raw from the server", (
       /^"[\w:.-]{1,40}"$/,
     ];
     expect(clear.filter((text) => !BOOKKEEPING.some((pattern) => pattern.test(text)))).toEqual([]);
-    expect(payloads.filter((payload) => new TextDecoder().decode(payload.metadata?.encoding ?? new Uint8Array()) === ENCRYPTED_ENCODING).length).toBeGreaterThan(10);
+    expect(
+      payloads.filter((payload) => new TextDecoder().decode(payload.metadata?.encoding ?? new Uint8Array()) === ENCRYPTED_ENCODING).length,
+    ).toBeGreaterThan(10);
     const opened = await createEncryptionCodec(localPayloadKeys({}, dataDir)).decode(payloads);
     const openedText = opened.map((payload) => new TextDecoder().decode(payload.data ?? new Uint8Array())).join('\n');
     for (const secret of ['periwinkle-monitor', 'aubergine-committee', SENDER, 'Zeppelin_base']) expect(openedText).toContain(secret);

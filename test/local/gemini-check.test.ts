@@ -9,7 +9,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** `npm run gemini-check` as its script runs it; the stand-in answers in this process meanwhile. */
 function check(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['cli/gemini-check.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+    const child = spawn(process.execPath, ['cli/gemini-check.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -34,7 +37,9 @@ describe('npm run gemini-check', () => {
     try {
       const { code, stdout, stderr } = await check({ GOOGLE_API_KEY: 'test-key', GEMINI_BASE_URL: gemini.url });
       expect(code, stderr).toBe(0);
-      expect(stdout.trim()).toMatch(/^gemini-3\.5-flash: ok in \d+ ms; function call add, signature sent back; tokens 70 in \(0 cached\), 15 out; 0\.000240 USD; answer: The sum is 5\.$/);
+      expect(stdout.trim()).toMatch(
+        /^gemini-3\.5-flash: ok in \d+ ms; function call add, signature sent back; tokens 70 in \(0 cached\), 15 out; 0\.000240 USD; answer: The sum is 5\.$/,
+      );
       // The second request carried the model's turn with its signature (the stand-in refuses it otherwise), and a thinking level, never a budget.
       expect(gemini.requests.map((request) => request.refused)).toEqual([undefined, undefined]);
       expect(gemini.requests[1]!.body.generationConfig?.thinkingConfig).toEqual({ thinkingLevel: 'LOW' });
@@ -48,7 +53,9 @@ describe('npm run gemini-check', () => {
     try {
       const { code, stdout } = await check({ GOOGLE_API_KEY: 'test-key', GEMINI_BASE_URL: gemini.url, GEMINI_MODEL: 'gemini-9-ultra' });
       expect(code).toBe(1);
-      expect(stdout.trim()).toMatch(/^gemini-9-ultra: FAILED after \d+ ms: Gemini refused model "gemini-9-ultra" \(404\): models\/gemini-9-ultra is not found for API version v1beta\. Set GEMINI_MODEL/);
+      expect(stdout.trim()).toMatch(
+        /^gemini-9-ultra: FAILED after \d+ ms: Gemini refused model "gemini-9-ultra" \(404\): models\/gemini-9-ultra is not found for API version v1beta\. Set GEMINI_MODEL/,
+      );
       expect(stdout.trim().split('\n')).toHaveLength(1);
     } finally {
       await gemini.close();

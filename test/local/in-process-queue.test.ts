@@ -26,7 +26,11 @@ function event(id: string, thread: string, text = id): InboundEvent {
 }
 
 /** Runs the queue with `handle` until `until` holds, and returns every batch's texts. */
-async function drain(queue: ReturnType<typeof createInProcessQueue>, handle: (batch: SqsBatchEvent) => SqsBatchResponse, until: () => boolean): Promise<string[][]> {
+async function drain(
+  queue: ReturnType<typeof createInProcessQueue>,
+  handle: (batch: SqsBatchEvent) => SqsBatchResponse,
+  until: () => boolean,
+): Promise<string[][]> {
   const batches: string[][] = [];
   const stop = new AbortController();
   const running = queue.run(async (batch) => {
@@ -66,11 +70,17 @@ describe('the in-process queue keeps the promises of SQS FIFO', () => {
           const text = (JSON.parse(record.body) as InboundEvent).text;
           if (text === 'a1' && failuresLeft-- > 0) {
             // As the dispatcher does: after a failure, the rest of the group fails untried.
-            failures.push(...batch.Records.filter((other) => other.attributes?.MessageGroupId === record.attributes?.MessageGroupId).map((other) => ({ itemIdentifier: other.messageId })));
+            failures.push(
+              ...batch.Records.filter((other) => other.attributes?.MessageGroupId === record.attributes?.MessageGroupId).map((other) => ({
+                itemIdentifier: other.messageId,
+              })),
+            );
             break;
           }
         }
-        for (const record of batch.Records) if (!failures.some((failure) => failure.itemIdentifier === record.messageId)) handled.push((JSON.parse(record.body) as InboundEvent).text);
+        for (const record of batch.Records)
+          if (!failures.some((failure) => failure.itemIdentifier === record.messageId))
+            handled.push((JSON.parse(record.body) as InboundEvent).text);
         return { batchItemFailures: failures };
       },
       () => handled.length === 3,
@@ -93,7 +103,11 @@ describe('the in-process queue keeps the promises of SQS FIFO', () => {
     expect(second.pending()).toBe(1);
     await second.send(event('k1', 'K'));
     expect(second.pending()).toBe(1);
-    const batches = await drain(second, () => ({ batchItemFailures: [] }), () => true);
+    const batches = await drain(
+      second,
+      () => ({ batchItemFailures: [] }),
+      () => true,
+    );
     expect(batches).toEqual([['k1']]);
     expect(createInProcessQueue({ file }).pending()).toBe(0);
   });

@@ -32,7 +32,11 @@ describe.skipIf(noTemporal)('npm start killed with SIGKILL during a turn', () =>
     const { ts } = (await posted.json()) as { ts: string };
     const url = { url: stack.url, token: stack.token };
     // The turn has begun: the agent's first message (a task card, or the answer streaming) is in the thread.
-    await eventually(async () => ((await consoleState(url)).slack.some((message) => message.threadTs === ts && message.botId) ? true : undefined), 30_000, 'the turn to start');
+    await eventually(
+      async () => ((await consoleState(url)).slack.some((message) => message.threadTs === ts && message.botId) ? true : undefined),
+      30_000,
+      'the turn to start',
+    );
     await stack.kill();
     // The dev server outlives its killed owner, holding the database, until the next start stops it.
     expect(devServersOnData()).toHaveLength(1);

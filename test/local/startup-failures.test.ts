@@ -28,7 +28,10 @@ function expectOneLine(stderr: string, ...phrases: string[]) {
 }
 
 // Node 20 on this machine's /usr/bin; elsewhere another old Node may stand there, or none.
-const oldNode = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => existsSync(path) && Number(spawnSync(path, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout.trim()) < 24);
+const oldNode = ['/usr/bin/node', '/usr/local/bin/node'].find(
+  (path) =>
+    existsSync(path) && Number(spawnSync(path, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout.trim()) < 24,
+);
 
 describe('npm start refuses in one line, naming the fix', () => {
   it.skipIf(!oldNode)('on a Node older than 24, before any .ts file is parsed', () => {
@@ -69,9 +72,21 @@ describe('npm start refuses in one line, naming the fix', () => {
     // an unreachable proxy keeps the SDK's download from succeeding on a machine with internet.
     const home = mkdtempSync(join(tmpdir(), 'home-'));
     const proxy = 'http://127.0.0.1:9';
-    const { code, stderr } = start({ HOME: home, PATH: join(process.execPath, '..'), HTTPS_PROXY: proxy, https_proxy: proxy, HTTP_PROXY: proxy });
+    const { code, stderr } = start({
+      HOME: home,
+      PATH: join(process.execPath, '..'),
+      HTTPS_PROXY: proxy,
+      https_proxy: proxy,
+      HTTP_PROXY: proxy,
+    });
     rmSync(home, { recursive: true, force: true });
     expect(code).toBe(1);
-    expectOneLine(stderr, 'No Temporal CLI', 'Build it once with Go', 'go install github.com/temporalio/cli/cmd/temporal@v1.5.1', 'TEMPORAL_CLI_PATH');
+    expectOneLine(
+      stderr,
+      'No Temporal CLI',
+      'Build it once with Go',
+      'go install github.com/temporalio/cli/cmd/temporal@v1.5.1',
+      'TEMPORAL_CLI_PATH',
+    );
   }, 120_000);
 });

@@ -57,11 +57,15 @@ describe.skipIf(noTemporal)('MCP servers are named, the worker decides what runs
   });
 
   async function start(servers: McpServerRef[], prompt: string, tools: AgentSpec['tools'] = []) {
-    const spec: AgentSpec = { ...compileAgent(defineAgent({ name: 'orders_agent', instructions: 'Help with orders.' })), mcpServers: servers, tools };
+    const spec: AgentSpec = {
+      ...compileAgent(defineAgent({ name: 'orders_agent', instructions: 'Help with orders.' })),
+      mcpServers: servers,
+      tools,
+    };
     return temporal.client.workflow.start('agentRun', { taskQueue, workflowId: `test-${crypto.randomUUID()}`, args: [{ spec, prompt }] });
   }
 
-  it("compiles a server to its name; a command in a spec is ignored: the worker runs its own program for the name", async () => {
+  it('compiles a server to its name; a command in a spec is ignored: the worker runs its own program for the name', async () => {
     expect(compileAgent(ordersAgent).mcpServers).toEqual([{ name: 'orders' }]);
     const forged = { name: 'orders', transport: 'stdio', command: '/bin/sh', args: ['-c', `touch ${marker}`] } as McpServerRef;
     const result = (await (await start([forged], 'call orders_lookup_order A-1')).result()) as AgentRunResult;
@@ -71,7 +75,12 @@ describe.skipIf(noTemporal)('MCP servers are named, the worker decides what runs
   });
 
   it('refuses, for good, a server name the worker does not know, starting nothing', async () => {
-    const unknown = { name: 'evil', transport: 'stdio', command: process.execPath, args: ['-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`] } as McpServerRef;
+    const unknown = {
+      name: 'evil',
+      transport: 'stdio',
+      command: process.execPath,
+      args: ['-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`],
+    } as McpServerRef;
     const handle = await start([unknown], 'call evil_anything A-1');
     const failure = await handle.result().then(
       () => undefined,
@@ -80,7 +89,9 @@ describe.skipIf(noTemporal)('MCP servers are named, the worker decides what runs
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect(failure).toHaveProperty('cause.cause.type', 'UnknownMcpServer');
     expect(failure).toHaveProperty('cause.cause.message', expect.stringContaining('No MCP server named "evil" on this worker'));
-    const attempts = (await handle.fetchHistory()).events!.filter((event) => event.activityTaskStartedEventAttributes).map((event) => event.activityTaskStartedEventAttributes!.attempt);
+    const attempts = (await handle.fetchHistory())
+      .events!.filter((event) => event.activityTaskStartedEventAttributes)
+      .map((event) => event.activityTaskStartedEventAttributes!.attempt);
     expect(attempts).toEqual([1]);
     expect(existsSync(marker)).toBe(false);
   });
@@ -96,7 +107,7 @@ describe.skipIf(noTemporal)('MCP servers are named, the worker decides what runs
     expect(http.methods).toContain('tools/call');
   });
 
-  it("a server the worker says needs approval refuses a call whose spec says it does not (ApprovalMissing)", async () => {
+  it('a server the worker says needs approval refuses a call whose spec says it does not (ApprovalMissing)', async () => {
     // Listed by the worker, the tool asks for approval whatever the spec's server entry says.
     const listed = await start([{ name: 'guarded', approval: false }], 'call guarded_lookup_order A-1');
     expect(JSON.parse(((await listed.result()) as AgentRunResult).answer)).toMatchObject({ error: { type: 'ApprovalUnavailable' } });
@@ -110,8 +121,12 @@ describe.skipIf(noTemporal)('MCP servers are named, the worker decides what runs
       approval: 'never',
       mcp: { server: 'guarded', tool: 'lookup_order' },
     };
-    const result = (await (await start([{ name: 'guarded', approval: false }], 'call guarded_lookup_order A-1', [forged])).result()) as AgentRunResult;
-    expect(JSON.parse(result.answer)).toMatchObject({ error: { type: 'ApprovalMissing', message: expect.stringContaining('mcp:guarded/lookup_order') } });
+    const result = (await (
+      await start([{ name: 'guarded', approval: false }], 'call guarded_lookup_order A-1', [forged])
+    ).result()) as AgentRunResult;
+    expect(JSON.parse(result.answer)).toMatchObject({
+      error: { type: 'ApprovalMissing', message: expect.stringContaining('mcp:guarded/lookup_order') },
+    });
     expect(http.methods).not.toContain('tools/call');
   });
 });

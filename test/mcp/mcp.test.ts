@@ -14,7 +14,8 @@ import { tracingWorkerOptions } from '../../telemetry/worker-tracing.ts';
 
 const STDIO_SERVER = fileURLToPath(new URL('./stdio-order-server.ts', import.meta.url));
 
-const toolResponse = (request: GeminiRequest) => (request.body.contents as Content[]).at(-1)!.parts.find((part) => part.functionResponse)?.functionResponse;
+const toolResponse = (request: GeminiRequest) =>
+  (request.body.contents as Content[]).at(-1)!.parts.find((part) => part.functionResponse)?.functionResponse;
 
 /** Calls the tool named in the question, then repeats what it got back. */
 function respond(request: GeminiRequest) {
@@ -39,7 +40,10 @@ describe.skipIf(noTemporal)('MCP tools', () => {
       taskQueue,
       tools: [],
       modelUrl: model.url,
-      mcpServers: { orders: { transport: 'stdio', command: process.execPath, args: [STDIO_SERVER] }, shop: { transport: 'http', url: http.url } },
+      mcpServers: {
+        orders: { transport: 'stdio', command: process.execPath, args: [STDIO_SERVER] },
+        shop: { transport: 'http', url: http.url },
+      },
     });
   });
   afterAll(async () => {
@@ -51,7 +55,10 @@ describe.skipIf(noTemporal)('MCP tools', () => {
   });
 
   async function run(server: McpServerRef, prompt: string) {
-    const spec: AgentSpec = { ...compileAgent(defineAgent({ name: 'orders-agent', instructions: 'Help with orders.' })), mcpServers: [server] };
+    const spec: AgentSpec = {
+      ...compileAgent(defineAgent({ name: 'orders-agent', instructions: 'Help with orders.' })),
+      mcpServers: [server],
+    };
     const handle = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
       taskQueue,
       workflowId: `test-${crypto.randomUUID()}`,
@@ -69,19 +76,33 @@ describe.skipIf(noTemporal)('MCP tools', () => {
     const history = await summariseHistory(handle);
     expect(history.scheduled).toEqual(['mcp:listTools', 'appendToTranscript', 'callModel', 'mcp:call', 'callModel']);
     const call = history.events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'mcp:call')!;
-    const input = JSON.parse(Buffer.from(call.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!).toString()) as Record<string, unknown>;
-    expect(input).toMatchObject({ server: { name: 'orders' }, tool: 'lookup_order', call: { name: 'orders_lookup_order', args: { order: 'A-1' } } });
+    const input = JSON.parse(Buffer.from(call.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!).toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(input).toMatchObject({
+      server: { name: 'orders' },
+      tool: 'lookup_order',
+      call: { name: 'orders_lookup_order', args: { order: 'A-1' } },
+    });
     expect(input.server).not.toHaveProperty('command');
     // The model was offered the server's tools under prefixed names, with their JSON Schema.
-    const declarations = model.requests.find((request) => request.body.contents.length === 1 && request.body.contents[0]!.parts[0]!.text === 'call orders_lookup_order A-1')!
-      .body.tools![0]!.functionDeclarations!;
+    const declarations = model.requests.find(
+      (request) => request.body.contents.length === 1 && request.body.contents[0]!.parts[0]!.text === 'call orders_lookup_order A-1',
+    )!.body.tools![0]!.functionDeclarations!;
     expect(declarations.map((declaration) => declaration.name)).toEqual(['orders_lookup_order', 'orders_cancel_order']);
-    expect(declarations[0]!.parametersJsonSchema).toMatchObject({ type: 'object', properties: { order: { type: 'string' } }, required: ['order'] });
+    expect(declarations[0]!.parametersJsonSchema).toMatchObject({
+      type: 'object',
+      properties: { order: { type: 'string' } },
+      required: ['order'],
+    });
   });
 
   it('calls a streamable HTTP server; a tool error reaches the model as an error, not a failed run', async () => {
     const { handle, result } = await run({ name: 'shop', tools: ['cancel_order'] }, 'call shop_cancel_order A-1');
-    expect(JSON.parse(result.answer)).toEqual({ error: { type: 'McpToolError', message: 'Order A-1 is already shipped and cannot be cancelled.' } });
+    expect(JSON.parse(result.answer)).toEqual({
+      error: { type: 'McpToolError', message: 'Order A-1 is already shipped and cannot be cancelled.' },
+    });
     expect(http.methods).toContain('tools/list');
     expect(http.methods).toContain('tools/call');
     expect((await summariseHistory(handle)).failedAttempts).toBe(0);
@@ -90,7 +111,11 @@ describe.skipIf(noTemporal)('MCP tools', () => {
     const { handle: lookup, result: found } = await run({ name: 'shop' }, 'call shop_lookup_order A-1');
     expect(JSON.parse(found.answer)).toMatchObject({ output: { order: 'A-1', status: 'shipped' } });
     await http.close();
-    await Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundleCode') }, sinks: tracingWorkerOptions(undefined).sinks }, await lookup.fetchHistory(), lookup.workflowId);
+    await Worker.runReplayHistory(
+      { workflowBundle: { code: inject('workflowBundleCode') }, sinks: tracingWorkerOptions(undefined).sinks },
+      await lookup.fetchHistory(),
+      lookup.workflowId,
+    );
     http = await startHttpOrderServer();
   });
 });

@@ -20,7 +20,10 @@ export function createOrderServer(): McpServer {
       description: 'Cancels an order.',
       inputSchema: { order: z.string().describe('Order id.') },
     },
-    async ({ order }) => ({ content: [{ type: 'text', text: `Order ${order} is already shipped and cannot be cancelled.` }], isError: true }),
+    async ({ order }) => ({
+      content: [{ type: 'text', text: `Order ${order} is already shipped and cannot be cancelled.` }],
+      isError: true,
+    }),
   );
   return server;
 }

@@ -37,7 +37,12 @@ export function createTestCertificates(directory: string): TestCertificates {
     server: ca.issue('server', { commonName: 'localhost', extension: 'server_cert', ...validity }),
     client: ca.issue('client', { commonName: 'durable-agents worker', extension: 'client_cert', ...validity }),
     otherCaClient: otherCa.issue('client', { commonName: 'durable-agents worker', extension: 'client_cert', ...validity }),
-    expiredClient: ca.issue('expired-client', { commonName: 'durable-agents worker', extension: 'client_cert', startdate: '20200101000000Z', enddate: '20200102000000Z' }),
+    expiredClient: ca.issue('expired-client', {
+      commonName: 'durable-agents worker',
+      extension: 'client_cert',
+      startdate: '20200101000000Z',
+      enddate: '20200102000000Z',
+    }),
   };
 }
 
@@ -56,7 +61,23 @@ function createCa(directory: string, commonName: string) {
   writeFileSync(path('openssl.cnf'), caConfig(directory));
   const files = { cert: path('ca.pem'), key: path('ca.key') };
   openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', files.key);
-  openssl('req', '-x509', '-new', '-key', files.key, '-subj', `/CN=${commonName}`, '-days', '3', '-config', path('openssl.cnf'), '-extensions', 'ca_cert', '-out', files.cert);
+  openssl(
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    files.key,
+    '-subj',
+    `/CN=${commonName}`,
+    '-days',
+    '3',
+    '-config',
+    path('openssl.cnf'),
+    '-extensions',
+    'ca_cert',
+    '-out',
+    files.cert,
+  );
   return {
     files,
     issue(name: string, options: IssueOptions): CertificateFiles {
@@ -64,7 +85,23 @@ function createCa(directory: string, commonName: string) {
       const request = path(`${name}.csr`);
       openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', issued.key);
       openssl('req', '-new', '-key', issued.key, '-subj', `/CN=${options.commonName}`, '-out', request);
-      openssl('ca', '-batch', '-notext', '-config', path('openssl.cnf'), '-extensions', options.extension, '-startdate', options.startdate, '-enddate', options.enddate, '-in', request, '-out', issued.cert);
+      openssl(
+        'ca',
+        '-batch',
+        '-notext',
+        '-config',
+        path('openssl.cnf'),
+        '-extensions',
+        options.extension,
+        '-startdate',
+        options.startdate,
+        '-enddate',
+        options.enddate,
+        '-in',
+        request,
+        '-out',
+        issued.cert,
+      );
       return issued;
     },
   };
@@ -122,5 +159,8 @@ function openssl(...args: string[]): void {
 
 /** `YYYYMMDDHHMMSSZ`, as `openssl ca -startdate` takes it. */
 function daysFromNow(days: number): string {
-  return new Date(Date.now() + days * 86_400_000).toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(Date.now() + days * 86_400_000)
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }

@@ -27,8 +27,16 @@ interface Exited {
 }
 
 /** Runs one of the project's programs as its own process, with only the given environment (and PATH). */
-function run(args: string[], env: Record<string, string>, until?: RegExp): { child: ChildProcess; exited: Promise<Exited>; ready: Promise<void> } {
-  const child = spawn(process.execPath, args, { cwd: REPOSITORY, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(
+  args: string[],
+  env: Record<string, string>,
+  until?: RegExp,
+): { child: ChildProcess; exited: Promise<Exited>; ready: Promise<void> } {
+  const child = spawn(process.execPath, args, {
+    cwd: REPOSITORY,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let markReady: () => void = () => undefined;
@@ -45,7 +53,10 @@ function run(args: string[], env: Record<string, string>, until?: RegExp): { chi
       resolve({ code, stdout, stderr });
     });
   });
-  const readyOrExited = Promise.race([ready, exited.then((result) => Promise.reject(new Error(`exited (${result.code}) before it was ready:\n${result.stderr}`)))]);
+  const readyOrExited = Promise.race([
+    ready,
+    exited.then((result) => Promise.reject(new Error(`exited (${result.code}) before it was ready:\n${result.stderr}`))),
+  ]);
   // Only a caller that waits for readiness cares that the program exited first.
   readyOrExited.catch(() => undefined);
   return { child, exited, ready: readyOrExited };
@@ -121,12 +132,33 @@ describe.skipIf(noTemporal)('Temporal over mutual TLS: the dev server behind a f
   it('the dispatcher reads its certificate and key from Secrets Manager and delivers an update-with-start', async () => {
     const secretsManager = new SecretsManagerClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
     const secret = async (pair: CertificateFiles) =>
-      (await secretsManager.send(new CreateSecretCommand({ Name: `temporal-${crypto.randomUUID()}`, SecretString: JSON.stringify({ tlsCert: readFileSync(pair.cert, 'utf8'), tlsKey: readFileSync(pair.key, 'utf8') }) }))).ARN!;
-    const readSecret = createSecretsManagerReader({ region: MOTO_CLIENT_CONFIG.region, credentials: () => MOTO_CLIENT_CONFIG.credentials, endpoint: moto.endpoint });
+      (
+        await secretsManager.send(
+          new CreateSecretCommand({
+            Name: `temporal-${crypto.randomUUID()}`,
+            SecretString: JSON.stringify({ tlsCert: readFileSync(pair.cert, 'utf8'), tlsKey: readFileSync(pair.key, 'utf8') }),
+          }),
+        )
+      ).ARN!;
+    const readSecret = createSecretsManagerReader({
+      region: MOTO_CLIENT_CONFIG.region,
+      credentials: () => MOTO_CLIENT_CONFIG.credentials,
+      endpoint: moto.endpoint,
+    });
     // In the Lambda the CA and server name are plain configuration; only the client's certificate and key are secret.
-    const env = { TEMPORAL_ADDRESS: front.address, TEMPORAL_TLS_SERVER_CA_CERT_DATA: readFileSync(certificates.ca.cert, 'utf8'), TEMPORAL_TLS_SERVER_NAME: 'localhost' };
+    const env = {
+      TEMPORAL_ADDRESS: front.address,
+      TEMPORAL_TLS_SERVER_CA_CERT_DATA: readFileSync(certificates.ca.cert, 'utf8'),
+      TEMPORAL_TLS_SERVER_NAME: 'localhost',
+    };
     const dispatcher = (secretArn: string) => {
-      const temporal = createTemporalClientProvider({ env, readSecret, secretArn, connectTimeoutMs: 3000, dataConverter: encryptedDataConverter(TEST_PAYLOAD_KEYS) });
+      const temporal = createTemporalClientProvider({
+        env,
+        readSecret,
+        secretArn,
+        connectTimeoutMs: 3000,
+        dataConverter: encryptedDataConverter(TEST_PAYLOAD_KEYS),
+      });
       providers.push(temporal);
       const logs: Record<string, unknown>[] = [];
       return { handler: createDispatchBatchHandler({ config: dispatchConfig(taskQueue), temporal, log: (line) => logs.push(line) }), logs };
@@ -141,7 +173,9 @@ describe.skipIf(noTemporal)('Temporal over mutual TLS: the dev server behind a f
     const expired = dispatcher(await secret(certificates.expiredClient));
     const record = sqsRecord(slackMessageEvent());
     expect((await expired.handler({ Records: [record] })).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
-    expect(String(expired.logs.at(-1)?.detail)).toMatch(/refused the client certificate: the certificate in the tlsCert of TEMPORAL_SECRET_ARN \(arn:aws:secretsmanager:[^)]+\) expired on 2020-01-02/);
+    expect(String(expired.logs.at(-1)?.detail)).toMatch(
+      /refused the client certificate: the certificate in the tlsCert of TEMPORAL_SECRET_ARN \(arn:aws:secretsmanager:[^)]+\) expired on 2020-01-02/,
+    );
     secretsManager.destroy();
   }, 120_000);
 
@@ -165,7 +199,11 @@ describe.skipIf(noTemporal)('Temporal over mutual TLS: the dev server behind a f
     const local = { EMBEDDED_WORKER: 'false', TEMPORAL_UI: 'false', TEMPORAL_TASK_QUEUE: taskQueue };
     const [expired, untrusted] = await Promise.all([
       run(['cli/ask.ts', 'hello'], { ...tlsEnv(certificates.expiredClient), ...local }).exited,
-      run(['cli/ask.ts', 'hello'], { ...tlsEnv(certificates.client), TEMPORAL_TLS_SERVER_CA_CERT_PATH: certificates.otherCaClient.cert, ...local }).exited,
+      run(['cli/ask.ts', 'hello'], {
+        ...tlsEnv(certificates.client),
+        TEMPORAL_TLS_SERVER_CA_CERT_PATH: certificates.otherCaClient.cert,
+        ...local,
+      }).exited,
     ]);
     expectOneLineNaming(expired, 'TEMPORAL_TLS_CLIENT_CERT_PATH');
     expectOneLineNaming(untrusted, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH');

@@ -35,7 +35,12 @@ const worker = await createAgentWorker({
   tools: replayTools,
   agents: replayAgents,
   model: { apiKey: 'replay', baseUrl: model.url, store },
-  replyAdapters: { slack: createSlackReplyAdapter({ client: createSlackWebClient({ token: 'xoxb-replay', apiUrl: slack.url }), approvalTokenSecret: 'replay-approval-secret' }) },
+  replyAdapters: {
+    slack: createSlackReplyAdapter({
+      client: createSlackWebClient({ token: 'xoxb-replay', apiUrl: slack.url }),
+      approvalTokenSecret: 'replay-approval-secret',
+    }),
+  },
 });
 const running = worker.run();
 let failed = false;

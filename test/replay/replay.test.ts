@@ -64,6 +64,15 @@ describe('replaying recorded histories', () => {
     const { workflowId, history } = load(file);
     expect(history.events!.length).toBeGreaterThan(5);
     // The worker's sinks as it runs untraced: a bundle's interceptors name the span exporter.
-    await Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundleCode') }, sinks: tracingWorkerOptions(undefined).sinks, replayName: file, dataConverter }, history, workflowId);
+    await Worker.runReplayHistory(
+      {
+        workflowBundle: { code: inject('workflowBundleCode') },
+        sinks: tracingWorkerOptions(undefined).sinks,
+        replayName: file,
+        dataConverter,
+      },
+      history,
+      workflowId,
+    );
   });
 });

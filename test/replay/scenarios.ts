@@ -4,7 +4,15 @@ import * as z from 'zod';
 import { calculatorTool } from '../../agents/tools/calculator.ts';
 import { sendApproval, sendMessage, sendStop } from '../../temporal-client/send-message.ts';
 import { AMBIENT_RUN_WORKFLOW } from '../../core/ambient.ts';
-import { CURRENT_STEP_QUERY, PENDING_APPROVALS_QUERY, TURNS_QUERY, type CurrentStep, type IncomingMessage, type PendingApproval, type TurnSummary } from '../../core/conversation.ts';
+import {
+  CURRENT_STEP_QUERY,
+  PENDING_APPROVALS_QUERY,
+  TURNS_QUERY,
+  type CurrentStep,
+  type IncomingMessage,
+  type PendingApproval,
+  type TurnSummary,
+} from '../../core/conversation.ts';
 import { compileAgent, defineAgent, type AgentDefinition } from '../../authoring/define-agent.ts';
 import { defineTool } from '../../authoring/define-tool.ts';
 import { AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
@@ -50,13 +58,27 @@ export const replayAgents: AgentDefinition[] = [
   defineAgent({
     name: 'replay_mcp',
     instructions: 'Use the order tools.',
-    mcpServers: [{ name: 'orders', transport: 'stdio', command: process.execPath, args: [fileURLToPath(new URL('../mcp/stdio-order-server.ts', import.meta.url))] }],
+    mcpServers: [
+      {
+        name: 'orders',
+        transport: 'stdio',
+        command: process.execPath,
+        args: [fileURLToPath(new URL('../mcp/stdio-order-server.ts', import.meta.url))],
+      },
+    ],
   }),
   defineAgent({
     name: 'replay_ambient',
     instructions: 'Report what changed.',
     check: async ({ cursor }) => ({ quiet: false, cursor: `${cursor ?? 'start'}+1`, context: '- changed: deploys.md' }),
-    triggers: [{ id: 'digest', every: '1 hour', prompt: 'What changed?', deliver: { kind: 'slack', channel: REPLAY_AMBIENT_CHANNEL, team: 'T0REPLAY' } }],
+    triggers: [
+      {
+        id: 'digest',
+        every: '1 hour',
+        prompt: 'What changed?',
+        deliver: { kind: 'slack', channel: REPLAY_AMBIENT_CHANNEL, team: 'T0REPLAY' },
+      },
+    ],
   }),
 ];
 
@@ -107,7 +129,12 @@ function conversationOf({ client, taskQueue }: ScenarioContext, options: { maxHi
   const handle = client.workflow.getHandle(conversationId);
   let last: IncomingMessage | undefined;
   const deliver = (message: IncomingMessage) =>
-    sendMessage(client, { conversationId, taskQueue, message, start: { agent: 'replay', channel: { kind: 'none' }, options: { idleTimeout: '2 seconds', ...options } } });
+    sendMessage(client, {
+      conversationId,
+      taskQueue,
+      message,
+      start: { agent: 'replay', channel: { kind: 'none' }, options: { idleTimeout: '2 seconds', ...options } },
+    });
   return {
     conversationId,
     handle,
@@ -118,7 +145,11 @@ function conversationOf({ client, taskQueue }: ScenarioContext, options: { maxHi
     /** Delivers the last message again. */
     resend: () => deliver(last!),
     turn: (turn: number, status: TurnSummary['status'] = 'answered') =>
-      poll(() => handle.query<TurnSummary[]>(TURNS_QUERY), (turns) => turns.some((summary) => summary.turn === turn && summary.status === status), `turn ${turn} ${status}`),
+      poll(
+        () => handle.query<TurnSummary[]>(TURNS_QUERY),
+        (turns) => turns.some((summary) => summary.turn === turn && summary.status === status),
+        `turn ${turn} ${status}`,
+      ),
     /** Waits for the idle close, so the recorded history is complete. */
     closed: () => handle.result(),
   };
@@ -172,7 +203,11 @@ export const scenarios: Record<string, (context: ScenarioContext) => Promise<Rec
       return child.events![0]!.workflowExecutionStartedEventAttributes!.parentWorkflowExecution!.runId!;
     };
     const firstRun = await parentRun(1);
-    await poll(() => chat.handle.describe(), (description) => description.runId !== firstRun, 'continue-as-new');
+    await poll(
+      () => chat.handle.describe(),
+      (description) => description.runId !== firstRun,
+      'continue-as-new',
+    );
     // Redelivered after continue-as-new: the carried ids answer it as a duplicate.
     const again = await chat.resend();
     if (!again.duplicate || again.turn !== first.turn) throw new Error(`A redelivery was not recognised: ${JSON.stringify(again)}`);
@@ -189,7 +224,11 @@ export const scenarios: Record<string, (context: ScenarioContext) => Promise<Rec
   async 'conversation-approval'(context) {
     const chat = conversationOf(context);
     await chat.send('approval: deploy the api');
-    const [request] = await poll(() => chat.handle.query<PendingApproval[]>(PENDING_APPROVALS_QUERY), (pending) => pending.length === 1, 'an approval request');
+    const [request] = await poll(
+      () => chat.handle.query<PendingApproval[]>(PENDING_APPROVALS_QUERY),
+      (pending) => pending.length === 1,
+      'an approval request',
+    );
     await sendApproval(context.client, chat.conversationId, { requestId: request!.requestId, decision: 'approve', approver: 'U-ASKER' });
     await chat.turn(1);
     await chat.closed();
@@ -201,7 +240,11 @@ export const scenarios: Record<string, (context: ScenarioContext) => Promise<Rec
   async 'conversation-stop'(context) {
     const chat = conversationOf(context);
     await chat.send('stop: watch the rollout');
-    await poll(() => chat.handle.query<CurrentStep>(CURRENT_STEP_QUERY), (step) => step.state === 'tool', 'the tool to start');
+    await poll(
+      () => chat.handle.query<CurrentStep>(CURRENT_STEP_QUERY),
+      (step) => step.state === 'tool',
+      'the tool to start',
+    );
     // Give the tool activity time to start, so its cancellation is in history.
     await new Promise((resolve) => setTimeout(resolve, 500));
     await sendStop(context.client, chat.conversationId, { by: 'U-ASKER' });
@@ -218,7 +261,11 @@ export const scenarios: Record<string, (context: ScenarioContext) => Promise<Rec
   async 'ambient-run'({ client, taskQueue }) {
     const agent = replayAgents.find((candidate) => candidate.name === 'replay_ambient')!;
     const workflowId = `ambient:replay_ambient:digest-${crypto.randomUUID()}`;
-    await client.workflow.execute(AMBIENT_RUN_WORKFLOW, { taskQueue, workflowId, args: [{ agent: agent.name, trigger: agent.triggers[0]!, origin: 'definition' }] });
+    await client.workflow.execute(AMBIENT_RUN_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [{ agent: agent.name, trigger: agent.triggers[0]!, origin: 'definition' }],
+    });
     return [
       { name: 'ambient-run', workflowId },
       { name: 'ambient-run.run', workflowId: `${workflowId}/run` },

@@ -31,7 +31,9 @@ afterAll(async () => {
 
 /** What moto's SES stored, newest last: its `/moto-api/data.json` keeps every raw message sent. */
 async function sentMessages(): Promise<{ source: string; destinations: string[]; raw_data: string }[]> {
-  const data = (await (await fetch(`${moto.endpoint}/moto-api/data.json`)).json()) as { ses: { RawMessage: { source: string; destinations: string[]; raw_data: string }[] } };
+  const data = (await (await fetch(`${moto.endpoint}/moto-api/data.json`)).json()) as {
+    ses: { RawMessage: { source: string; destinations: string[]; raw_data: string }[] };
+  };
   return data.ses.RawMessage;
 }
 
@@ -77,7 +79,10 @@ describe('email reply adapter through SES v2 (moto)', () => {
     expect(match![1]!.length).toBeLessThanOrEqual(64);
     const checked = checkReplyToken(match![2]!, REPLY_SECRET);
     expect(checked.ok).toBe(true);
-    expect(await threads.getToken(checked.ok ? checked.id : '')).toMatchObject({ conversationId: 'email:root-a1@mail.example.com', participants: ['ana@example.com'] });
+    expect(await threads.getToken(checked.ok ? checked.id : '')).toMatchObject({
+      conversationId: 'email:root-a1@mail.example.com',
+      participants: ['ana@example.com'],
+    });
     expect(await threads.getMessage(mail.messageId!.slice(1, -1))).toMatchObject({ conversationId: 'email:root-a1@mail.example.com' });
 
     // Ana answers, and her mail client drops the threading headers: the Reply-To still finds the conversation.
@@ -114,7 +119,12 @@ describe('email reply adapter through SES v2 (moto)', () => {
     );
     const sesThreads = createEmailThreadIndex(createMemoryRecordFiles());
     const channel = { ...thread('s1'), conversationId: 'email:root-s1@mail.example.com' };
-    await createEmailReplyAdapter({ ses: client, replyTokenSecret: REPLY_SECRET, approvalSecret: APPROVAL_SECRET, threads: sesThreads }).answer(channel, 'email:root-s1@mail.example.com#1', 'Tuesday.');
+    await createEmailReplyAdapter({
+      ses: client,
+      replyTokenSecret: REPLY_SECRET,
+      approvalSecret: APPROVAL_SECRET,
+      threads: sesThreads,
+    }).answer(channel, 'email:root-s1@mail.example.com#1', 'Tuesday.');
     expect(returned).toHaveLength(1);
     const seen = sesHeaderMessageId(returned[0]!, await client.config.region());
     expect(seen).toMatch(/@(email|[a-z]{2}-[a-z]+-\d)\.amazonses\.com$/);
@@ -130,7 +140,13 @@ describe('email reply adapter through SES v2 (moto)', () => {
       '',
       'And where?',
     ].join('\r\n');
-    const parsed = await parseInboundEmail({ raw, mail: sesMail(raw), receipt: { recipients: [AGENT], spfVerdict: { status: 'PASS' }, dkimVerdict: { status: 'PASS' }, dmarcVerdict: { status: 'PASS' } }, config: emailConfig('https://sqs.invalid/q.fifo'), threads: sesThreads });
+    const parsed = await parseInboundEmail({
+      raw,
+      mail: sesMail(raw),
+      receipt: { recipients: [AGENT], spfVerdict: { status: 'PASS' }, dkimVerdict: { status: 'PASS' }, dmarcVerdict: { status: 'PASS' } },
+      config: emailConfig('https://sqs.invalid/q.fifo'),
+      threads: sesThreads,
+    });
     expect(parsed).toMatchObject({ accepted: { conversationId: 'email:root-s1@mail.example.com' } });
     client.destroy();
   });
@@ -165,7 +181,11 @@ describe('email reply adapter through SES v2 (moto)', () => {
     await adapter().answer(channel, 'turn-a4', 'Once, whoever retries.');
     expect((await sentMessages()).slice(before)).toHaveLength(1);
     // Without the shared records, a fresh process would send it again: the mark is what stops it.
-    await createEmailReplyAdapter({ ses, replyTokenSecret: REPLY_SECRET, approvalSecret: APPROVAL_SECRET }).answer(channel, 'turn-a4', 'Once, whoever retries.');
+    await createEmailReplyAdapter({ ses, replyTokenSecret: REPLY_SECRET, approvalSecret: APPROVAL_SECRET }).answer(
+      channel,
+      'turn-a4',
+      'Once, whoever retries.',
+    );
     expect((await sentMessages()).slice(before)).toHaveLength(2);
   });
 

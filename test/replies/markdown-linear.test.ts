@@ -16,7 +16,10 @@ const hostile: [string, (size: number) => string][] = [
   ['nested brackets', (size) => `${'['.repeat(size / 2)}${']'.repeat(size / 2)}`],
   ['nested links', (size) => `${'[a'.repeat(size / 4)}${'](b)'.repeat(size / 4)}`],
   ['unclosed backticks', (size) => '`a'.repeat(size / 2)],
-  ['backtick runs of many lengths', (size) => Array.from({ length: Math.floor(size / 17.5) }, (_, index) => `${'`'.repeat((index % 32) + 1)}x`).join('')],
+  [
+    'backtick runs of many lengths',
+    (size) => Array.from({ length: Math.floor(size / 17.5) }, (_, index) => `${'`'.repeat((index % 32) + 1)}x`).join(''),
+  ],
   ['`*` run', (size) => '*'.repeat(size)],
   ['`*a` repeated', (size) => '*a'.repeat(size / 2)],
   ['`**a` repeated', (size) => '**a'.repeat(size / 3)],

@@ -66,7 +66,8 @@ describe('splitting long messages', () => {
 });
 
 describe('reply settings', () => {
-  const worker = (env: Record<string, string>) => loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env });
+  const worker = (env: Record<string, string>) =>
+    loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env });
 
   it('builds no adapter without its token or secret, and names the missing variable otherwise', () => {
     expect(replyAdaptersFrom(worker({}))).toEqual({});
@@ -74,7 +75,12 @@ describe('reply settings', () => {
     expect(() => worker({ EMAIL_REPLY_TOKEN_SECRET: 's' })).toThrow(/APPROVAL_TOKEN_SECRET/);
     expect(() => worker({ SLACK_BOT_TOKEN: 'xoxb-1', APPROVAL_TOKEN_SECRET: 's', SLACK_API_URL: 'not a url' })).toThrow(/SLACK_API_URL/);
     expect(Object.keys(replyAdaptersFrom(worker({ SLACK_BOT_TOKEN: 'xoxb-1', APPROVAL_TOKEN_SECRET: 's' })))).toEqual(['slack']);
-    expect(emailReplyAdapterFrom(worker({ EMAIL_REPLY_TOKEN_SECRET: 's', APPROVAL_TOKEN_SECRET: 's' }).email, new SESv2Client({ region: 'us-east-1' }))).toBeDefined();
+    expect(
+      emailReplyAdapterFrom(
+        worker({ EMAIL_REPLY_TOKEN_SECRET: 's', APPROVAL_TOKEN_SECRET: 's' }).email,
+        new SESv2Client({ region: 'us-east-1' }),
+      ),
+    ).toBeDefined();
   });
 
   it('names every missing variable of the worker in one error', () => {

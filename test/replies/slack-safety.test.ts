@@ -29,7 +29,9 @@ describe('Slack output safety: model text mentions nobody and links only to http
   });
 
   it('keeps http(s) and mailto links', () => {
-    expect(markdownToMrkdwn('[docs](https://example.com/a) and <mailto:ana@example.com>')).toBe('<https://example.com/a|docs> and <mailto:ana@example.com>');
+    expect(markdownToMrkdwn('[docs](https://example.com/a) and <mailto:ana@example.com>')).toBe(
+      '<https://example.com/a|docs> and <mailto:ana@example.com>',
+    );
   });
 
   it('lets mentions through only when the agent allows them', () => {
@@ -39,8 +41,12 @@ describe('Slack output safety: model text mentions nobody and links only to http
   });
 });
 
-describe('reply idempotency trusts only this app\'s own messages', () => {
-  const marked = (ts: string, sender: Record<string, string>) => ({ ts, ...sender, metadata: { event_type: REPLY_EVENT_TYPE, event_payload: { key: 'turn-1', role: 'answer', part: 0 } } });
+describe("reply idempotency trusts only this app's own messages", () => {
+  const marked = (ts: string, sender: Record<string, string>) => ({
+    ts,
+    ...sender,
+    metadata: { event_type: REPLY_EVENT_TYPE, event_payload: { key: 'turn-1', role: 'answer', part: 0 } },
+  });
   const client = (messages: unknown[]) => ({ conversations: { replies: async () => ({ ok: true, messages }) } }) as unknown as WebClient;
   const where = { channelId: 'C0GENERAL', threadTs: '1.000001' };
 
@@ -51,7 +57,13 @@ describe('reply idempotency trusts only this app\'s own messages', () => {
   });
 
   it('finds its own, by bot id or bot user', async () => {
-    const found = await findMarkedReplies(client([marked('4.000001', { user: 'U0BOT', bot_id: 'B0OURS' })]), createSlackCaller(), where, 'turn-1', { userId: 'U0BOT', botId: 'B0OURS' });
+    const found = await findMarkedReplies(
+      client([marked('4.000001', { user: 'U0BOT', bot_id: 'B0OURS' })]),
+      createSlackCaller(),
+      where,
+      'turn-1',
+      { userId: 'U0BOT', botId: 'B0OURS' },
+    );
     expect([...found.values()]).toEqual(['4.000001']);
   });
 });

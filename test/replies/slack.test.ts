@@ -21,7 +21,11 @@ afterAll(async () => {
 });
 
 function adapter(overrides: Partial<SlackReplyAdapterOptions> = {}, token = TOKEN) {
-  return createSlackReplyAdapter({ client: createSlackWebClient({ token, apiUrl: slack.url }), approvalTokenSecret: APPROVAL_SECRET, ...overrides });
+  return createSlackReplyAdapter({
+    client: createSlackWebClient({ token, apiUrl: slack.url }),
+    approvalTokenSecret: APPROVAL_SECRET,
+    ...overrides,
+  });
 }
 
 /** A thread started by a person, as the ingress sees it. */
@@ -63,7 +67,10 @@ describe('Slack reply adapter against the Slack API stand-in', () => {
     expect(botReplies(elsewhere)).toEqual([]);
 
     // One post for the status, one update for the three coalesced steps, one for done; each update a second or more after the last.
-    expect(callsOf('chat.postMessage', started).map((call) => call.args.text)).toEqual([':hourglass_flowing_sand: Thinking… (step 1)', 'It will rain in *Paris* tomorrow.']);
+    expect(callsOf('chat.postMessage', started).map((call) => call.args.text)).toEqual([
+      ':hourglass_flowing_sand: Thinking… (step 1)',
+      'It will rain in *Paris* tomorrow.',
+    ]);
     const updates = callsOf('chat.update', started);
     expect(updates.map((call) => call.args.text)).toEqual([':hammer_and_wrench: Running `calculate` (step 2)', ':white_check_mark: Done']);
     const posts = callsOf('chat.postMessage', started);
@@ -229,8 +236,13 @@ describe('Slack reply adapter against the Slack API stand-in', () => {
     await adapter().requestApproval(thread, request('req-denied'));
 
     const messages = botReplies(thread);
-    expect(messages.map((message) => message.text)).toEqual(['Denied: send_invoice', 'Not decided in time: send_invoice', 'Withdrawn: send_invoice']);
-    for (const message of messages) expect((message.blocks as { type: string }[]).map((block) => block.type)).toEqual(['section', 'section', 'context']);
+    expect(messages.map((message) => message.text)).toEqual([
+      'Denied: send_invoice',
+      'Not decided in time: send_invoice',
+      'Withdrawn: send_invoice',
+    ]);
+    for (const message of messages)
+      expect((message.blocks as { type: string }[]).map((block) => block.type)).toEqual(['section', 'section', 'context']);
     expect(JSON.stringify(messages[0]!.blocks)).toContain('Denied by <@U0BOSS>');
     expect(JSON.stringify(messages[1]!.blocks)).toContain('Nobody decided in time');
     expect(JSON.stringify(messages[2]!.blocks)).toContain('The turn ended before anyone decided');
@@ -238,15 +250,21 @@ describe('Slack reply adapter against the Slack API stand-in', () => {
 
   it('refuses for good what Slack refuses for good: a wrong token, an unknown channel', async () => {
     const thread = newThread();
-    const wrongToken = await adapter({}, 'xoxb-revoked').answer(thread, 'turn-x', 'hi').catch((error: unknown) => error);
+    const wrongToken = await adapter({}, 'xoxb-revoked')
+      .answer(thread, 'turn-x', 'hi')
+      .catch((error: unknown) => error);
     expect(wrongToken).toMatchObject({ type: 'SlackRefused', nonRetryable: true });
     expect((wrongToken as Error).message).toContain('invalid_auth');
 
-    const nowhere = await adapter().answer({ ...thread, channelId: 'C0NOWHERE' }, 'turn-y', 'hi').catch((error: unknown) => error);
+    const nowhere = await adapter()
+      .answer({ ...thread, channelId: 'C0NOWHERE' }, 'turn-y', 'hi')
+      .catch((error: unknown) => error);
     expect(nowhere).toMatchObject({ type: 'SlackRefused', nonRetryable: true });
     expect((nowhere as Error).message).toContain('channel_not_found');
 
-    const email = await adapter().status({ kind: 'none' }, 'turn-z', { state: 'done' }).catch((error: unknown) => error);
+    const email = await adapter()
+      .status({ kind: 'none' }, 'turn-z', { state: 'done' })
+      .catch((error: unknown) => error);
     expect(email).toMatchObject({ type: 'WrongReplyChannel', nonRetryable: true });
   });
 });

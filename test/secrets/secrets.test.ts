@@ -11,7 +11,7 @@ import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/mo
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 const credentials = () => MOTO_CLIENT_CONFIG.credentials;
 
-describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
+describe("the functions' secrets, against moto's Secrets Manager", () => {
   let moto: MotoServer;
   let secretsManager: SecretsManagerClient;
   let read: SecretReader;
@@ -32,7 +32,8 @@ describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
     await moto?.stop();
   });
 
-  const createSecret = async (value: string) => (await secretsManager.send(new CreateSecretCommand({ Name: `test-${crypto.randomUUID()}`, SecretString: value }))).ARN!;
+  const createSecret = async (value: string) =>
+    (await secretsManager.send(new CreateSecretCommand({ Name: `test-${crypto.randomUUID()}`, SecretString: value }))).ARN!;
 
   it('reads each secret once at cold start and serves later uses from the cache', async () => {
     const signing = await createSecret('signing-1');
@@ -40,7 +41,10 @@ describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
     reads.length = 0;
     const secrets = await loadSecrets({
       read,
-      secrets: { SLACK_SIGNING_SECRET: { variable: 'SLACK_SIGNING_SECRET_ARN', arn: signing }, APPROVAL_TOKEN_SECRET: { variable: 'APPROVAL_TOKEN_SECRET_ARN', arn: approval } },
+      secrets: {
+        SLACK_SIGNING_SECRET: { variable: 'SLACK_SIGNING_SECRET_ARN', arn: signing },
+        APPROVAL_TOKEN_SECRET: { variable: 'APPROVAL_TOKEN_SECRET_ARN', arn: approval },
+      },
       log: () => undefined,
     });
     expect(secrets.values).toEqual({ SLACK_SIGNING_SECRET: 'signing-1', APPROVAL_TOKEN_SECRET: 'approval-1' });
@@ -55,13 +59,23 @@ describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
     const signing = await createSecret('before-rotation');
     let clock = 1_000_000;
     const logs: Record<string, unknown>[] = [];
-    const secrets = await loadSecrets({ read, secrets: { SLACK_SIGNING_SECRET: { variable: 'SLACK_SIGNING_SECRET_ARN', arn: signing } }, minRefreshIntervalMs: 30_000, now: () => clock, log: (line) => logs.push(line) });
+    const secrets = await loadSecrets({
+      read,
+      secrets: { SLACK_SIGNING_SECRET: { variable: 'SLACK_SIGNING_SECRET_ARN', arn: signing } },
+      minRefreshIntervalMs: 30_000,
+      now: () => clock,
+      log: (line) => logs.push(line),
+    });
     reads.length = 0;
 
     await secretsManager.send(new PutSecretValueCommand({ SecretId: signing, SecretString: 'after-rotation' }));
     expect(await secrets.refreshAfterFailure()).toBe(true);
     expect(secrets.values.SLACK_SIGNING_SECRET).toBe('after-rotation');
-    expect(logs.at(-1)).toEqual({ msg: 'secrets read again', reason: 'a check failed with the values read before', changed: ['SLACK_SIGNING_SECRET'] });
+    expect(logs.at(-1)).toEqual({
+      msg: 'secrets read again',
+      reason: 'a check failed with the values read before',
+      changed: ['SLACK_SIGNING_SECRET'],
+    });
     expect(JSON.stringify(logs)).not.toContain('after-rotation');
 
     // Forged requests cannot drive reads: within the interval, a failure reads nothing.
@@ -82,7 +96,9 @@ describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
     const signing = await createSecret('slack-signing-old');
     const approval = await createSecret('approval');
     const sqs = new SQSClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
-    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `ingress-${crypto.randomUUID()}.fifo`, Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
+    const queueUrl = (
+      await sqs.send(new CreateQueueCommand({ QueueName: `ingress-${crypto.randomUUID()}.fifo`, Attributes: { FifoQueue: 'true' } }))
+    ).QueueUrl!;
     Object.assign(process.env, {
       AWS_REGION: MOTO_CLIENT_CONFIG.region,
       AWS_ACCESS_KEY_ID: 'testing',
@@ -93,12 +109,30 @@ describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
       SLACK_SIGNING_SECRET_ARN: signing,
       APPROVAL_TOKEN_SECRET_ARN: approval,
     });
-    const { handler } = (await import('../../functions/slack/handler.ts')) as { handler: (event: unknown, context: unknown) => Promise<{ statusCode: number }> };
+    const { handler } = (await import('../../functions/slack/handler.ts')) as {
+      handler: (event: unknown, context: unknown) => Promise<{ statusCode: number }>;
+    };
     const mention = (ts: string, secret: string) => {
-      const body = JSON.stringify({ type: 'event_callback', team_id: 'T1', event_id: `Ev${ts}`, event: { type: 'app_mention', user: 'U1', text: '<@UBOT> hello', channel: 'C1', ts, event_ts: ts } });
+      const body = JSON.stringify({
+        type: 'event_callback',
+        team_id: 'T1',
+        event_id: `Ev${ts}`,
+        event: { type: 'app_mention', user: 'U1', text: '<@UBOT> hello', channel: 'C1', ts, event_ts: ts },
+      });
       const timestamp = String(Math.floor(Date.now() / 1000));
-      const headers = { 'content-type': 'application/json', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(secret, timestamp, body) };
-      return { version: '2.0', rawPath: '/slack/events', headers, body, isBase64Encoded: false, requestContext: { http: { method: 'POST', path: '/slack/events' } } };
+      const headers = {
+        'content-type': 'application/json',
+        'x-slack-request-timestamp': timestamp,
+        'x-slack-signature': slackSignature(secret, timestamp, body),
+      };
+      return {
+        version: '2.0',
+        rawPath: '/slack/events',
+        headers,
+        body,
+        isBase64Encoded: false,
+        requestContext: { http: { method: 'POST', path: '/slack/events' } },
+      };
     };
 
     expect((await handler(mention('1700000000.000100', 'slack-signing-old'), {})).statusCode).toBe(200);
@@ -108,15 +142,23 @@ describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
     // A forgery is still refused, and does not make the function read again at once.
     expect((await handler(mention('1700000000.000300', 'forged'), {})).statusCode).toBe(401);
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
-    expect(received.Messages?.map((message) => JSON.parse(message.Body!).slack.ts).sort()).toEqual(['1700000000.000100', '1700000000.000200']);
+    expect(received.Messages?.map((message) => JSON.parse(message.Body!).slack.ts).sort()).toEqual([
+      '1700000000.000100',
+      '1700000000.000200',
+    ]);
     sqs.destroy();
   });
 
   it('names the fix in one line when a secret does not exist', async () => {
     const missing = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:no-such-secret-AbCdEf';
-    const loading = loadSecrets({ read, secrets: { EMAIL_REPLY_TOKEN_SECRET: { variable: 'EMAIL_REPLY_TOKEN_SECRET_ARN', arn: missing } } });
+    const loading = loadSecrets({
+      read,
+      secrets: { EMAIL_REPLY_TOKEN_SECRET: { variable: 'EMAIL_REPLY_TOKEN_SECRET_ARN', arn: missing } },
+    });
     await expect(loading).rejects.toThrow(SecretError);
-    await expect(loading).rejects.toThrow(`Secret ${missing} (EMAIL_REPLY_TOKEN_SECRET_ARN) does not exist: create it in Secrets Manager, or set EMAIL_REPLY_TOKEN_SECRET_ARN to the ARN`);
+    await expect(loading).rejects.toThrow(
+      `Secret ${missing} (EMAIL_REPLY_TOKEN_SECRET_ARN) does not exist: create it in Secrets Manager, or set EMAIL_REPLY_TOKEN_SECRET_ARN to the ARN`,
+    );
   });
 
   /** A function's module in a fresh Node with moto's Secrets Manager and only the given settings besides. */
@@ -142,20 +184,27 @@ describe('the functions\' secrets, against moto\'s Secrets Manager', () => {
       EMAIL_REPLY_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf',
     });
     expect(result.status).toBe(1);
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/EMAIL_REPLY_TOKEN_SECRET_ARN\) does not exist: create it in Secrets Manager/)]);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/EMAIL_REPLY_TOKEN_SECRET_ARN\) does not exist: create it in Secrets Manager/),
+    ]);
     expect(result.stderr).not.toMatch(/^\s+at /m);
   });
   it('the dispatcher reads its payload keys from Secrets Manager at cold start, and stops with one line when they are not a key set', async () => {
     const settings = { TEMPORAL_ADDRESS: '127.0.0.1:1', APPROVAL_TOKEN_SECRET_ARN: await createSecret('approval') };
-    const good = runFunction("const { handler } = await import('./functions/dispatch/handler.ts'); console.log(JSON.stringify(await handler({ Records: [] })));", {
-      ...settings,
-      PAYLOAD_KEYS_ARN: await createSecret(JSON.stringify({ keys: [{ id: 'k1', key: Buffer.alloc(32, 1).toString('base64') }] })),
-    });
+    const good = runFunction(
+      "const { handler } = await import('./functions/dispatch/handler.ts'); console.log(JSON.stringify(await handler({ Records: [] })));",
+      {
+        ...settings,
+        PAYLOAD_KEYS_ARN: await createSecret(JSON.stringify({ keys: [{ id: 'k1', key: Buffer.alloc(32, 1).toString('base64') }] })),
+      },
+    );
     expect(good.stdout.trim(), good.stderr).toBe('{"batchItemFailures":[]}');
     const badArn = await createSecret(JSON.stringify({ keys: [{ id: 'k1', key: 'c2hvcnQ=' }] }));
     const bad = runFunction("await import('./functions/dispatch/handler.ts')", { ...settings, PAYLOAD_KEYS_ARN: badArn });
     expect(bad.status).toBe(1);
-    expect(bad.stderr.trim().split('\n')).toEqual([`the PAYLOAD_KEYS_ARN secret (${badArn}) is not a payload key set: keys.0.key: a key is 32 bytes in base64 (openssl rand -base64 32).`]);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      `the PAYLOAD_KEYS_ARN secret (${badArn}) is not a payload key set: keys.0.key: a key is 32 bytes in base64 (openssl rand -base64 32).`,
+    ]);
     const unset = runFunction("await import('./functions/dispatch/handler.ts')", settings);
     expect(unset.status).toBe(1);
     expect(unset.stderr).toMatch(/PAYLOAD_KEYS_ARN is not set: the ARN of the Secrets Manager secret holding the payload encryption keys/);
@@ -190,7 +239,15 @@ describe('a role without permission, against moto with its IAM checks on', () =>
     const iam = async (form: Record<string, string>) => {
       const url = new URL('/', moto.endpoint);
       const body = new URLSearchParams({ ...form, Version: '2010-05-08' }).toString();
-      const headers = signRequest({ url, body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, region: 'us-east-1', service: 'iam', credentials: credentials(), now: new Date() });
+      const headers = signRequest({
+        url,
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        region: 'us-east-1',
+        service: 'iam',
+        credentials: credentials(),
+        now: new Date(),
+      });
       return (await fetch(url, { method: 'POST', headers, body })).text();
     };
     await iam({ Action: 'CreateUser', UserName: 'function-role' });
@@ -201,8 +258,14 @@ describe('a role without permission, against moto with its IAM checks on', () =>
     const arn = (await secretsManager.send(new CreateSecretCommand({ Name: 'slack-signing-secret', SecretString: 'x' }))).ARN!;
     secretsManager.destroy();
 
-    const read = createSecretsManagerReader({ region: 'us-east-1', credentials: () => ({ accessKeyId, secretAccessKey }), endpoint: moto.endpoint });
+    const read = createSecretsManagerReader({
+      region: 'us-east-1',
+      credentials: () => ({ accessKeyId, secretAccessKey }),
+      endpoint: moto.endpoint,
+    });
     const loading = loadSecrets({ read, secrets: { SLACK_SIGNING_SECRET: { variable: 'SLACK_SIGNING_SECRET_ARN', arn } } });
-    await expect(loading).rejects.toThrow(`No permission to read secret ${arn} (SLACK_SIGNING_SECRET_ARN): grant this function's role secretsmanager:GetSecretValue on exactly that ARN`);
+    await expect(loading).rejects.toThrow(
+      `No permission to read secret ${arn} (SLACK_SIGNING_SECRET_ARN): grant this function's role secretsmanager:GetSecretValue on exactly that ARN`,
+    );
   });
 });

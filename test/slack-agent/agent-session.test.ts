@@ -59,15 +59,25 @@ const checkService = defineTool({
     return { healthy: service };
   },
 });
-const agent = defineAgent({ name: 'assistant', instructions: 'Be brief.', tools: [deploy, watchRollout, checkService], limits: { maxSteps: 4 } });
+const agent = defineAgent({
+  name: 'assistant',
+  instructions: 'Be brief.',
+  tools: [deploy, watchRollout, checkService],
+  limits: { maxSteps: 4 },
+});
 
 /** "deploy" asks for the gated tool, "rollout <id>" blocks until cancelled or the test's `release` lets it answer; anything else is answered. */
 function respond(request: GeminiRequest) {
   const contents = request.body.contents as Content[];
   const response = contents.at(-1)!.parts.find((part) => part.functionResponse)?.functionResponse;
   if (response) return answer(`Done: ${response.name}.`);
-  const question = contents.filter((content) => content.role === 'user').at(-1)!.parts.map((part) => part.text ?? '').join('');
-  if (question.includes('check and deploy')) return callTools({ name: 'check_service', args: { service: 'billing' } }, { name: 'deploy', args: { service: 'billing' } });
+  const question = contents
+    .filter((content) => content.role === 'user')
+    .at(-1)!
+    .parts.map((part) => part.text ?? '')
+    .join('');
+  if (question.includes('check and deploy'))
+    return callTools({ name: 'check_service', args: { service: 'billing' } }, { name: 'deploy', args: { service: 'billing' } });
   if (question.includes('deploy')) return callTools({ name: 'deploy', args: { service: 'billing' } });
   const rollout = /rollout (\S+)/.exec(question)?.[1];
   if (rollout) return callTools({ name: 'watch_rollout', args: { rollout } });
@@ -110,7 +120,12 @@ describe.skipIf(noTemporal)('agent sessions: status per thread, and Slack’s st
     await sendMessage(temporal.client, {
       conversationId,
       taskQueue,
-      start: { conversationId, agent: 'assistant', channel: { kind: 'slack', teamId: TEAM, channelId: DM, threadTs }, ...(options.idleTimeout ? { options: { idleTimeout: options.idleTimeout as never } } : {}) },
+      start: {
+        conversationId,
+        agent: 'assistant',
+        channel: { kind: 'slack', teamId: TEAM, channelId: DM, threadTs },
+        ...(options.idleTimeout ? { options: { idleTimeout: options.idleTimeout as never } } : {}),
+      },
       message: { id: `slack-message:${TEAM}:${DM}:${threadTs}`, text, user: { id: ANA }, receivedAt: new Date().toISOString() },
     });
     return { threadTs, conversationId, handle: temporal.client.workflow.getHandle(conversationId) };
@@ -120,23 +135,37 @@ describe.skipIf(noTemporal)('agent sessions: status per thread, and Slack’s st
   async function clickStop(threadTs: string, user: string) {
     const streaming = slack.clickStop(DM, threadTs);
     const queued: InboundEvent[] = [];
-    const edge = createSlackApp({ config: slackConfig('https://sqs.eu-west-1.amazonaws.com/123456789012/e.fifo'), queue: { send: async (event) => void queued.push(event) }, log: silentLog });
+    const edge = createSlackApp({
+      config: slackConfig('https://sqs.eu-west-1.amazonaws.com/123456789012/e.fifo'),
+      queue: { send: async (event) => void queued.push(event) },
+      log: silentLog,
+    });
     const body = JSON.stringify({
       type: 'event_callback',
       team_id: TEAM,
       event_id: `Ev-stop-${threadTs}-${user}`,
-      event: { type: 'agent_session_stopped', channel: DM, thread_ts: threadTs, user, event_ts: `${Date.now() / 1000}`, streaming_message_ts: streaming },
+      event: {
+        type: 'agent_session_stopped',
+        channel: DM,
+        thread_ts: threadTs,
+        user,
+        event_ts: `${Date.now() / 1000}`,
+        streaming_message_ts: streaming,
+      },
     });
     expect((await edge.request('/slack/events', slackPost(body))).status).toBe(200);
     return deliver(temporal.client, routeEvent(queued[0]!, dispatchConfig(taskQueue)), { taskQueue, approvalSecret: APPROVAL_SECRET });
   }
 
-  const turnStatus = async (handle: { query: <T>(name: string) => Promise<T> }) => (await handle.query<TurnSummary[]>(TURNS_QUERY))[0]?.status;
+  const turnStatus = async (handle: { query: <T>(name: string) => Promise<T> }) =>
+    (await handle.query<TurnSummary[]>(TURNS_QUERY))[0]?.status;
 
   it('goes processing → suspended while an approval waits → processing → active, titled by the first message', async () => {
     const { threadTs, conversationId, handle } = await ask('deploy billing please');
     let pending: PendingApproval[] = [];
-    await expect.poll(async () => (pending = await handle.query<PendingApproval[]>(PENDING_APPROVALS_QUERY)).length, { timeout: 20_000 }).toBe(1);
+    await expect
+      .poll(async () => (pending = await handle.query<PendingApproval[]>(PENDING_APPROVALS_QUERY)).length, { timeout: 20_000 })
+      .toBe(1);
     await expect.poll(() => slack.agentSession(DM, threadTs)?.statuses.at(-1)?.status).toBe('suspended');
     await sendApproval(temporal.client, conversationId, { requestId: pending[0]!.requestId, decision: 'approve', approver: ANA });
     await expect.poll(() => turnStatus(handle), { timeout: 20_000 }).toBe('answered');
@@ -153,7 +182,9 @@ describe.skipIf(noTemporal)('agent sessions: status per thread, and Slack’s st
   it('is processing again once the approval is given, also when the step’s tools were shown before it', async () => {
     const { threadTs, conversationId, handle } = await ask('check and deploy billing');
     let pending: PendingApproval[] = [];
-    await expect.poll(async () => (pending = await handle.query<PendingApproval[]>(PENDING_APPROVALS_QUERY)).length, { timeout: 20_000 }).toBe(1);
+    await expect
+      .poll(async () => (pending = await handle.query<PendingApproval[]>(PENDING_APPROVALS_QUERY)).length, { timeout: 20_000 })
+      .toBe(1);
     await expect.poll(() => slack.agentSession(DM, threadTs)?.statuses.at(-1)?.status).toBe('suspended');
     await sendApproval(temporal.client, conversationId, { requestId: pending[0]!.requestId, decision: 'approve', approver: ANA });
     await expect.poll(() => turnStatus(handle), { timeout: 20_000 }).toBe('answered');
@@ -184,7 +215,9 @@ describe.skipIf(noTemporal)('agent sessions: status per thread, and Slack’s st
     await expect.poll(async () => (await handle.query<{ state: string }>('currentStep')).state, { timeout: 20_000 }).toBe('tool');
 
     expect(await clickStop(threadTs, STRANGER)).toMatchObject({ outcome: 'delivered', update: 'stop' });
-    await expect.poll(() => slack.messages(DM, threadTs).map((message) => message.text), { timeout: 10_000 }).toContainEqual(expect.stringContaining('may stop it, so it goes on'));
+    await expect
+      .poll(() => slack.messages(DM, threadTs).map((message) => message.text), { timeout: 10_000 })
+      .toContainEqual(expect.stringContaining('may stop it, so it goes on'));
     expect(await turnStatus(handle)).toBe('running');
     expect(cancelledRollouts).not.toContain('r-stranger');
     expect(slack.agentSession(DM, threadTs)?.statuses.at(-1)?.status).toBe('processing');
@@ -192,6 +225,5 @@ describe.skipIf(noTemporal)('agent sessions: status per thread, and Slack’s st
     // The person who asked may still stop it.
     await clickStop(threadTs, ANA);
     await expect.poll(() => turnStatus(handle), { timeout: 20_000 }).toBe('stopped');
-    
   });
 });

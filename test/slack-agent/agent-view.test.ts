@@ -45,11 +45,17 @@ describe('agent_view: the DM opened, and what the person has open, at the edge',
 
   it('a DM opened on the messages tab sets the suggested prompts at the top of the DM; the home tab does not', async () => {
     const queued: InboundEvent[] = [];
-    const home = await edge(queued).request('/slack/events', slackPost(envelope('Ev1', { type: 'app_home_opened', user: ANA, channel: 'D0HOME', tab: 'home', event_ts: '1.1' })));
+    const home = await edge(queued).request(
+      '/slack/events',
+      slackPost(envelope('Ev1', { type: 'app_home_opened', user: ANA, channel: 'D0HOME', tab: 'home', event_ts: '1.1' })),
+    );
     expect(home.headers.get('x-ingress-outcome')).toMatch(/^dropped: app home opened on tab home/);
     expect(slack.assistantThread('D0HOME', '')).toBeUndefined();
 
-    const opened = await edge(queued).request('/slack/events', slackPost(envelope('Ev2', { type: 'app_home_opened', user: ANA, channel: DM, tab: 'messages', event_ts: '1.2' })));
+    const opened = await edge(queued).request(
+      '/slack/events',
+      slackPost(envelope('Ev2', { type: 'app_home_opened', user: ANA, channel: DM, tab: 'messages', event_ts: '1.2' })),
+    );
     expect(opened.status).toBe(200);
     expect(opened.headers.get('x-ingress-outcome')).toBe('prompts-set');
     expect(slack.assistantThread(DM, '')?.prompts).toEqual(PROMPTS);
@@ -65,7 +71,11 @@ describe('agent_view: the DM opened, and what the person has open, at the edge',
       { type: 'slack#/types/message_context', value: { channel_id: 'C0LAUNCH', message_ts: '1712345678.000100' } },
       { type: 'slack#/types/thread_ts', value: '1712345678.000100' },
     ];
-    const changed = envelope('Ev3', { type: 'app_context_changed', context: { entities } }, { authorizations: [{ team_id: TEAM, user_id: ANA, is_bot: false }] });
+    const changed = envelope(
+      'Ev3',
+      { type: 'app_context_changed', context: { entities } },
+      { authorizations: [{ team_id: TEAM, user_id: ANA, is_bot: false }] },
+    );
     expect((await edge(queued).request('/slack/events', slackPost(changed))).status).toBe(200);
     expect(queued[0]).toMatchObject({
       kind: 'context',
@@ -80,9 +90,21 @@ describe('agent_view: the DM opened, and what the person has open, at the edge',
         ],
       },
     });
-    const stop = envelope('Ev4', { type: 'agent_session_stopped', channel: DM, thread_ts: '1712345678.000200', user: ANA, event_ts: '1712345679.000100', streaming_message_ts: ['1712345678.000300'] });
+    const stop = envelope('Ev4', {
+      type: 'agent_session_stopped',
+      channel: DM,
+      thread_ts: '1712345678.000200',
+      user: ANA,
+      event_ts: '1712345679.000100',
+      streaming_message_ts: ['1712345678.000300'],
+    });
     expect((await edge(queued).request('/slack/events', slackPost(stop))).status).toBe(200);
-    expect(queued[1]).toMatchObject({ kind: 'stop', conversationId: `slack:${TEAM}:${DM}:1712345678.000200`, user: { id: ANA }, nativeStop: { streamingMessageTs: ['1712345678.000300'] } });
+    expect(queued[1]).toMatchObject({
+      kind: 'stop',
+      conversationId: `slack:${TEAM}:${DM}:1712345678.000200`,
+      user: { id: ANA },
+      nativeStop: { streamingMessageTs: ['1712345678.000300'] },
+    });
     expect(routeEvent(queued[1]!, dispatchConfig('q'))).toEqual({
       type: 'stop',
       conversationId: `slack:${TEAM}:${DM}:1712345678.000200`,
@@ -100,7 +122,9 @@ describe('agent_view: the DM opened, and what the person has open, at the edge',
       }).then((response) => response.json() as Promise<Record<string, unknown>>);
     const refused = await create({ display_information: { name: 'Old' }, features: { assistant_view: { assistant_description: 'x' } } });
     expect(refused).toMatchObject({ ok: false, error: 'invalid_manifest', errors: [{ pointer: '/features/assistant_view' }] });
-    expect(await create({ display_information: { name: 'New' }, features: { agent_view: { agent_description: 'Answers and asks first.' } } })).toMatchObject({ ok: true });
+    expect(
+      await create({ display_information: { name: 'New' }, features: { agent_view: { agent_description: 'Answers and asks first.' } } }),
+    ).toMatchObject({ ok: true });
   });
 });
 
@@ -130,26 +154,59 @@ describe.skipIf(noTemporal)('agent_view: what the person has open reaches their 
 
   it('a context change, then a DM message without a thread: the new thread root is told once; its next turn is not', async () => {
     const queued: InboundEvent[] = [];
-    const edge = createSlackApp({ config: slackConfig('https://sqs.eu-west-1.amazonaws.com/123456789012/e.fifo'), queue: { send: async (event) => void queued.push(event) }, log: silentLog });
+    const edge = createSlackApp({
+      config: slackConfig('https://sqs.eu-west-1.amazonaws.com/123456789012/e.fifo'),
+      queue: { send: async (event) => void queued.push(event) },
+      log: silentLog,
+    });
     const send = async (body: string) => {
       expect((await edge.request('/slack/events', slackPost(body))).status).toBe(200);
-      return deliver(temporal.client, routeEvent(queued.at(-1)!, dispatchConfig(taskQueue)), { taskQueue, approvalSecret: APPROVAL_SECRET });
+      return deliver(temporal.client, routeEvent(queued.at(-1)!, dispatchConfig(taskQueue)), {
+        taskQueue,
+        approvalSecret: APPROVAL_SECRET,
+      });
     };
-    const entities = [{ type: 'slack#/types/canvas_id', value: 'F0PLAN' }, { type: 'slack#/types/channel_id', value: 'C0LAUNCH' }];
-    expect(await send(envelope('Ev10', { type: 'app_context_changed', user: ANA, context: { entities } }))).toMatchObject({ outcome: 'delivered', update: 'setViewContext' });
+    const entities = [
+      { type: 'slack#/types/canvas_id', value: 'F0PLAN' },
+      { type: 'slack#/types/channel_id', value: 'C0LAUNCH' },
+    ];
+    expect(await send(envelope('Ev10', { type: 'app_context_changed', user: ANA, context: { entities } }))).toMatchObject({
+      outcome: 'delivered',
+      update: 'setViewContext',
+    });
 
     const rootTs = slack.addUserMessage({ channel: DM, user: ANA, text: 'summarise it' });
-    expect(await send(envelope('Ev11', { type: 'message', channel_type: 'im', channel: DM, user: ANA, ts: rootTs, text: 'summarise it' }))).toMatchObject({ outcome: 'delivered' });
+    expect(
+      await send(envelope('Ev11', { type: 'message', channel_type: 'im', channel: DM, user: ANA, ts: rootTs, text: 'summarise it' })),
+    ).toMatchObject({ outcome: 'delivered' });
     const conversationId = `slack:${TEAM}:${DM}:${rootTs}`;
     const handle = temporal.client.workflow.getHandle(conversationId);
     await expect.poll(async () => (await handle.query<TurnSummary[]>(TURNS_QUERY))[0]?.status, { timeout: 20_000 }).toBe('answered');
 
     const replyTs = slack.addUserMessage({ channel: DM, user: ANA, text: 'and the risks?', threadTs: rootTs });
-    await send(envelope('Ev12', { type: 'message', channel_type: 'im', channel: DM, user: ANA, ts: replyTs, thread_ts: rootTs, text: 'and the risks?' }));
+    await send(
+      envelope('Ev12', {
+        type: 'message',
+        channel_type: 'im',
+        channel: DM,
+        user: ANA,
+        ts: replyTs,
+        thread_ts: rootTs,
+        text: 'and the risks?',
+      }),
+    );
     await expect.poll(async () => (await handle.query<TurnSummary[]>(TURNS_QUERY))[1]?.status, { timeout: 20_000 }).toBe('answered');
 
-    const userTexts = model.requests.map((request) => request.body.contents.filter((content) => content.role === 'user').at(-1)!.parts.map((part) => part.text).join(''));
-    expect(userTexts[0]).toBe('(Context: the person has open in Slack, most relevant first: the canvas F0PLAN; the channel <#C0LAUNCH>.)\n\nsummarise it');
+    const userTexts = model.requests.map((request) =>
+      request.body.contents
+        .filter((content) => content.role === 'user')
+        .at(-1)!
+        .parts.map((part) => part.text)
+        .join(''),
+    );
+    expect(userTexts[0]).toBe(
+      '(Context: the person has open in Slack, most relevant first: the canvas F0PLAN; the channel <#C0LAUNCH>.)\n\nsummarise it',
+    );
     expect(userTexts.at(-1)).toBe('and the risks?');
   });
 });

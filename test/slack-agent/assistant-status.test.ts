@@ -18,11 +18,21 @@ afterAll(() => slack?.close());
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function adapter(refreshMs: number) {
-  return createSlackReplyAdapter({ client: createSlackWebClient({ token: TOKEN, apiUrl: slack.url }), approvalTokenSecret: 'secret', statusIntervalMs: 10, assistantStatusRefreshMs: refreshMs });
+  return createSlackReplyAdapter({
+    client: createSlackWebClient({ token: TOKEN, apiUrl: slack.url }),
+    approvalTokenSecret: 'secret',
+    statusIntervalMs: 10,
+    assistantStatusRefreshMs: refreshMs,
+  });
 }
 
 function thread(channel: string): ReplyChannel & { kind: 'slack' } {
-  return { kind: 'slack', teamId: 'T0TEAM', channelId: channel, threadTs: slack.addUserMessage({ channel, user: 'U0ANA', text: 'what is the weather in Paris?' }) };
+  return {
+    kind: 'slack',
+    teamId: 'T0TEAM',
+    channelId: channel,
+    threadTs: slack.addUserMessage({ channel, user: 'U0ANA', text: 'what is the weather in Paris?' }),
+  };
 }
 
 describe('the assistant status of a turn in a DM', () => {
@@ -34,7 +44,10 @@ describe('the assistant status of a turn in a DM', () => {
     expect(slack.currentStatus(DM, dm.threadTs)).toBe('is thinking…');
     await replies.status(dm, 'turn-1', { state: 'tool', step: 1, tool: 'get_weather' });
     const statuses = () => slack.assistantThread(DM, dm.threadTs)?.statuses ?? [];
-    expect(statuses().at(-1)).toMatchObject({ status: 'is running get_weather…', loadingMessages: ['Running get_weather… (step 1)', 'Waiting for get_weather to answer…'] });
+    expect(statuses().at(-1)).toMatchObject({
+      status: 'is running get_weather…',
+      loadingMessages: ['Running get_weather… (step 1)', 'Waiting for get_weather to answer…'],
+    });
 
     // Longer than Slack's timeout: the refreshes keep it shown.
     const before = statuses().length;
@@ -50,7 +63,10 @@ describe('the assistant status of a turn in a DM', () => {
     await pause(500);
     expect(statuses().length).toBe(settled);
     // No status message in the thread: only the person's question and the answer.
-    expect(slack.messages(DM, dm.threadTs).map((message) => message.text)).toEqual(['what is the weather in Paris?', 'It will rain in *Paris* tomorrow.']);
+    expect(slack.messages(DM, dm.threadTs).map((message) => message.text)).toEqual([
+      'what is the weather in Paris?',
+      'It will rain in *Paris* tomorrow.',
+    ]);
   });
 
   it('without refreshes, Slack (the stand-in) clears a status after its timeout', async () => {
@@ -69,6 +85,11 @@ describe('the assistant status of a turn in a DM', () => {
     await replies.status(inChannel, 'turn-1', { state: 'thinking', step: 1 });
     await replies.status(inChannel, 'turn-1', { state: 'done' });
     expect(slack.calls.filter((call) => call.method === 'assistant.threads.setStatus' && call.args.channel_id === CHANNEL)).toEqual([]);
-    expect(slack.messages(CHANNEL, inChannel.threadTs).filter((message) => message.botId).map((message) => message.text)).toEqual([':white_check_mark: Done']);
+    expect(
+      slack
+        .messages(CHANNEL, inChannel.threadTs)
+        .filter((message) => message.botId)
+        .map((message) => message.text),
+    ).toEqual([':white_check_mark: Done']);
   });
 });

@@ -56,7 +56,12 @@ describe('the assistant thread at the edge', () => {
     expect(response.headers.get('x-ingress-outcome')).toBe('queued');
     expect(slack.assistantThread(DM, '1760000000.000100')?.prompts).toEqual(PROMPTS);
     expect(queued.splice(0)).toEqual([
-      expect.objectContaining({ kind: 'context', conversationId: `slack:${TEAM}:${DM}:1760000000.000100`, context: { channelId: 'C0GENERAL' }, user: { id: 'U0ANA' } }),
+      expect.objectContaining({
+        kind: 'context',
+        conversationId: `slack:${TEAM}:${DM}:1760000000.000100`,
+        context: { channelId: 'C0GENERAL' },
+        user: { id: 'U0ANA' },
+      }),
     ]);
   });
 
@@ -65,7 +70,13 @@ describe('the assistant thread at the edge', () => {
     changed.event.type = 'assistant_thread_context_changed';
     const response = await edge().request('/slack/events', slackPost(JSON.stringify(changed)));
     expect(response.headers.get('x-ingress-outcome')).toBe('queued');
-    expect(queued.splice(0)).toEqual([expect.objectContaining({ kind: 'context', id: `slack-context:${TEAM}:${DM}:1760000000.000500:Ev1760000000000500`, context: { channelId: 'C0LAUNCH' } })]);
+    expect(queued.splice(0)).toEqual([
+      expect.objectContaining({
+        kind: 'context',
+        id: `slack-context:${TEAM}:${DM}:1760000000.000500:Ev1760000000000500`,
+        context: { channelId: 'C0LAUNCH' },
+      }),
+    ]);
   });
 
   it('without prompts configured, the event is acknowledged and Slack shows the manifest’s', async () => {
@@ -86,7 +97,13 @@ describe('the assistant thread at the edge', () => {
 
   it('the stand-in refuses what Slack refuses: prompts outside a DM, more than four', async () => {
     const set = createSuggestedPromptsSetter({ token: BOT_TOKEN, apiUrl: slack.url });
-    expect(await set({ channelId: 'C0GENERAL', threadTs: '1760000000.000400' }, PROMPTS)).toEqual({ ok: false, error: 'channel_type_not_supported' });
-    expect(await set({ channelId: DM, threadTs: '1760000000.000400' }, [...PROMPTS, ...PROMPTS, PROMPTS[0]!])).toEqual({ ok: false, error: 'invalid_arguments' });
+    expect(await set({ channelId: 'C0GENERAL', threadTs: '1760000000.000400' }, PROMPTS)).toEqual({
+      ok: false,
+      error: 'channel_type_not_supported',
+    });
+    expect(await set({ channelId: DM, threadTs: '1760000000.000400' }, [...PROMPTS, ...PROMPTS, PROMPTS[0]!])).toEqual({
+      ok: false,
+      error: 'invalid_arguments',
+    });
   });
 });

@@ -32,7 +32,8 @@ const LONG = `${'The rollout finished on all regions without errors. '.repeat(18
 
 describe('streamed text is as safe as a posted answer', () => {
   it('drops broadcasts, mentions and links but http(s) and mailto; holds back what the next chunk could complete', () => {
-    const unsafe = 'Hi <!channel> and <@U0BOSS>, see [docs](https://example.com/a), [run](javascript:alert(1)) and [mail](mailto:a@example.com); @here';
+    const unsafe =
+      'Hi <!channel> and <@U0BOSS>, see [docs](https://example.com/a), [run](javascript:alert(1)) and [mail](mailto:a@example.com); @here';
     const safe = safeStreamText(unsafe, false);
     expect(safe).not.toMatch(/<!channel>|<@U0BOSS>|javascript:|(^|\s)@here\b/);
     expect(safe).toContain('[docs](https://example.com/a)');
@@ -48,7 +49,20 @@ describe('streamed text is as safe as a posted answer', () => {
   it('a mention split across chunks reaches Slack as text, never as a mention', async () => {
     const slack = await startSlackApiServer({ tokens: [TOKEN] });
     const model = await startGeminiServer({
-      respond: (): GeminiReply => ({ content: { role: 'model', parts: [{ text: `${'Deploy status: green. '.repeat(8)}Tell <!chan` + `nel> and @ev` + `eryone, or [click](javascript:void(0)) here. ${'All good. '.repeat(10)}` }] }, stream: { chunkChars: 7, delayMs: 5 } }),
+      respond: (): GeminiReply => ({
+        content: {
+          role: 'model',
+          parts: [
+            {
+              text:
+                `${'Deploy status: green. '.repeat(8)}Tell <!chan` +
+                `nel> and @ev` +
+                `eryone, or [click](javascript:void(0)) here. ${'All good. '.repeat(10)}`,
+            },
+          ],
+        },
+        stream: { chunkChars: 7, delayMs: 5 },
+      }),
     });
     try {
       const store = createLocalDirectoryStore({ directory: join(mkdtempSync(join(tmpdir(), 'safe-stream-')), 'store') });
@@ -56,8 +70,17 @@ describe('streamed text is as safe as a posted answer', () => {
       const specRef = await store.put(compileAgent(defineAgent({ name: 'assistant', instructions: 'Be brief.' })));
       const head = await appendMessages(store, undefined, [{ role: 'user', parts: [{ text: 'status?' }] }]);
       const client = createSlackWebClient({ token: TOKEN, apiUrl: slack.url });
-      const activities = createModelActivities({ apiKey: 'test-key', baseUrl: model.url, store, answerStreams: createSlackAnswerStreams({ client, bufferChars: 20, minAppendIntervalMs: 0 }) });
-      await new MockActivityEnvironment().run(activities.callModel, { specRef, head, stream: { channel: { kind: 'slack' as const, teamId: TEAM, channelId: 'D0ANA', threadTs }, key: 'c#1' } });
+      const activities = createModelActivities({
+        apiKey: 'test-key',
+        baseUrl: model.url,
+        store,
+        answerStreams: createSlackAnswerStreams({ client, bufferChars: 20, minAppendIntervalMs: 0 }),
+      });
+      await new MockActivityEnvironment().run(activities.callModel, {
+        specRef,
+        head,
+        stream: { channel: { kind: 'slack' as const, teamId: TEAM, channelId: 'D0ANA', threadTs }, key: 'c#1' },
+      });
       const [streamed] = slack.messages('D0ANA', threadTs).filter((message) => message.botId);
       expect(streamed?.stream).toBeDefined();
       expect(streamed?.text).not.toMatch(/<!channel>|javascript:|(^|\s)@everyone\b/);
@@ -77,7 +100,9 @@ describe.skipIf(noTemporal)('answers in channels stream to the person who asked;
   beforeAll(async () => {
     // Slack closes a stream after about five minutes; this one after 300 ms, so a long answer ends through chat.update.
     slack = await startSlackApiServer({ tokens: [TOKEN], streamLimitMs: 300 });
-    model = await startGeminiServer({ respond: () => ({ content: { role: 'model', parts: [{ text: LONG }] }, stream: { chunkChars: 40, delayMs: 30 } }) });
+    model = await startGeminiServer({
+      respond: () => ({ content: { role: 'model', parts: [{ text: LONG }] }, stream: { chunkChars: 40, delayMs: 30 } }),
+    });
     const client = createSlackWebClient({ token: TOKEN, apiUrl: slack.url });
     taskQueue = temporal.taskQueue('channel-stream');
     await temporal.startWorker({
@@ -122,10 +147,18 @@ describe.skipIf(noTemporal)('answers in channels stream to the person who asked;
     const feedback = second.blocks?.[1] as { type: string; elements: { action_id: string; negative_button: { value: string } }[] };
     expect(feedback.type).toBe('context_actions');
     // Nothing posted the answers again beside their streams (the status messages of an app without sessions aside).
-    expect(slack.messages(GENERAL, threadTs).filter((message) => message.botId && !message.stream && message.metadata?.event_payload.role !== 'status')).toEqual([]);
+    expect(
+      slack
+        .messages(GENERAL, threadTs)
+        .filter((message) => message.botId && !message.stream && message.metadata?.event_payload.role !== 'status'),
+    ).toEqual([]);
 
     const queued: InboundEvent[] = [];
-    const edge = createSlackApp({ config: slackConfig('https://sqs.eu-west-1.amazonaws.com/123456789012/e.fifo'), queue: { send: async (event) => void queued.push(event) }, log: silentLog });
+    const edge = createSlackApp({
+      config: slackConfig('https://sqs.eu-west-1.amazonaws.com/123456789012/e.fifo'),
+      queue: { send: async (event) => void queued.push(event) },
+      log: silentLog,
+    });
     const click = (value: string) => ({
       type: 'block_actions',
       user: { id: ANA, team_id: TEAM },
@@ -134,8 +167,17 @@ describe.skipIf(noTemporal)('answers in channels stream to the person who asked;
       message: { ts: second.ts, thread_ts: threadTs },
       actions: [{ type: 'feedback_buttons', action_id: FEEDBACK_ACTION_ID, value }],
     });
-    expect((await edge.request('/slack/interactivity', slackPost(form({ payload: JSON.stringify(click(feedback.elements[0]!.negative_button.value)) }), { form: true }))).status).toBe(200);
-    expect(await deliver(temporal.client, routeEvent(queued[0]!, dispatchConfig(taskQueue)), { taskQueue, approvalSecret: APPROVAL_SECRET })).toMatchObject({ outcome: 'delivered', update: 'feedback' });
+    expect(
+      (
+        await edge.request(
+          '/slack/interactivity',
+          slackPost(form({ payload: JSON.stringify(click(feedback.elements[0]!.negative_button.value)) }), { form: true }),
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      await deliver(temporal.client, routeEvent(queued[0]!, dispatchConfig(taskQueue)), { taskQueue, approvalSecret: APPROVAL_SECRET }),
+    ).toMatchObject({ outcome: 'delivered', update: 'feedback' });
     const turns = await handle.query<TurnSummary[]>(TURNS_QUERY);
     expect(turns[1]?.feedback).toEqual({ positive: 0, negative: 1, by: { [ANA]: 'negative' } });
     expect(turns[0]?.feedback).toBeUndefined();

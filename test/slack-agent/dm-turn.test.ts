@@ -31,7 +31,10 @@ describe.skipIf(noTemporal)('a turn in an assistant thread, through Temporal', (
 
   beforeAll(async () => {
     slack = await startSlackApiServer({ tokens: [TOKEN] });
-    model = await startScriptedModel(() => ({ content: { role: 'model', parts: [{ text: ANSWER }] }, stream: { chunkChars: 30, delayMs: 10 } }));
+    model = await startScriptedModel(() => ({
+      content: { role: 'model', parts: [{ text: ANSWER }] },
+      stream: { chunkChars: 30, delayMs: 10 },
+    }));
     const client = createSlackWebClient({ token: TOKEN, apiUrl: slack.url });
     taskQueue = temporal.taskQueue('dm-turn');
     await temporal.startWorker({
@@ -55,7 +58,12 @@ describe.skipIf(noTemporal)('a turn in an assistant thread, through Temporal', (
       conversationId,
       taskQueue,
       start: { conversationId, agent: 'assistant', channel: { kind: 'slack', teamId: TEAM, channelId: DM, threadTs } },
-      message: { id: `slack-message:${TEAM}:${DM}:${threadTs}`, text: 'when is the launch?', user: { id: ANA }, receivedAt: new Date().toISOString() },
+      message: {
+        id: `slack-message:${TEAM}:${DM}:${threadTs}`,
+        text: 'when is the launch?',
+        user: { id: ANA },
+        receivedAt: new Date().toISOString(),
+      },
     });
     const handle = temporal.client.workflow.getHandle(conversationId);
     await expect.poll(async () => (await handle.query<TurnSummary[]>(TURNS_QUERY))[0]?.status, { timeout: 20_000 }).toBe('answered');
@@ -73,7 +81,11 @@ describe.skipIf(noTemporal)('a turn in an assistant thread, through Temporal', (
     const buttons = (bot[0]?.blocks?.[0] as { elements: { action_id: string; positive_button: { value: string } }[] }).elements[0]!;
     expect(buttons.action_id).toBe(FEEDBACK_ACTION_ID);
     const queued: InboundEvent[] = [];
-    const edge = createSlackApp({ config: slackConfig('https://sqs.eu-west-1.amazonaws.com/123456789012/e.fifo'), queue: { send: async (event) => void queued.push(event) }, log: silentLog });
+    const edge = createSlackApp({
+      config: slackConfig('https://sqs.eu-west-1.amazonaws.com/123456789012/e.fifo'),
+      queue: { send: async (event) => void queued.push(event) },
+      log: silentLog,
+    });
     const payload = {
       type: 'block_actions',
       user: { id: ANA, team_id: TEAM },
@@ -86,7 +98,10 @@ describe.skipIf(noTemporal)('a turn in an assistant thread, through Temporal', (
     expect(response.status).toBe(200);
     expect(queued).toHaveLength(1);
     const action = routeEvent(queued[0]!, dispatchConfig(taskQueue));
-    expect(await deliver(temporal.client, action, { taskQueue, approvalSecret: APPROVAL_SECRET })).toMatchObject({ outcome: 'delivered', update: 'feedback' });
+    expect(await deliver(temporal.client, action, { taskQueue, approvalSecret: APPROVAL_SECRET })).toMatchObject({
+      outcome: 'delivered',
+      update: 'feedback',
+    });
 
     const [turn] = await handle.query<TurnSummary[]>(TURNS_QUERY);
     expect(turn?.feedback).toEqual({ positive: 1, negative: 0, by: { [ANA]: 'positive' } });
@@ -96,16 +111,25 @@ describe.skipIf(noTemporal)('a turn in an assistant thread, through Temporal', (
     const threadTs = slack.addUserMessage({ channel: DM, user: ANA, text: 'summarise it' });
     const conversationId = `slack:${TEAM}:${DM}:${threadTs}`;
     const queued: InboundEvent[] = [];
-    const edge = createSlackApp({ config: slackConfig('https://sqs.eu-west-1.amazonaws.com/123456789012/e.fifo'), queue: { send: async (event) => void queued.push(event) }, log: silentLog });
+    const edge = createSlackApp({
+      config: slackConfig('https://sqs.eu-west-1.amazonaws.com/123456789012/e.fifo'),
+      queue: { send: async (event) => void queued.push(event) },
+      log: silentLog,
+    });
     const changed = {
       type: 'event_callback',
       team_id: TEAM,
       event_id: 'Ev0CONTEXT1',
-      event: { type: 'assistant_thread_context_changed', assistant_thread: { user_id: ANA, channel_id: DM, thread_ts: threadTs, context: { channel_id: 'C0LAUNCH', team_id: TEAM } } },
+      event: {
+        type: 'assistant_thread_context_changed',
+        assistant_thread: { user_id: ANA, channel_id: DM, thread_ts: threadTs, context: { channel_id: 'C0LAUNCH', team_id: TEAM } },
+      },
     };
     expect((await edge.request('/slack/events', slackPost(JSON.stringify(changed)))).status).toBe(200);
     // The context comes first: it starts the conversation, which waits for a message.
-    expect(await deliver(temporal.client, routeEvent(queued[0]!, dispatchConfig(taskQueue)), { taskQueue, approvalSecret: APPROVAL_SECRET })).toMatchObject({ outcome: 'delivered', update: 'context' });
+    expect(
+      await deliver(temporal.client, routeEvent(queued[0]!, dispatchConfig(taskQueue)), { taskQueue, approvalSecret: APPROVAL_SECRET }),
+    ).toMatchObject({ outcome: 'delivered', update: 'context' });
 
     const ask = async (id: string, text: string) =>
       sendMessage(temporal.client, {
@@ -123,9 +147,15 @@ describe.skipIf(noTemporal)('a turn in an assistant thread, through Temporal', (
 
     const lastUserText = (index: number) => {
       const contents = model.requests[index]!.body.contents;
-      return contents.filter((content) => content.role === 'user').at(-1)!.parts.map((part) => part.text).join('');
+      return contents
+        .filter((content) => content.role === 'user')
+        .at(-1)!
+        .parts.map((part) => part.text)
+        .join('');
     };
-    expect(lastUserText(before)).toBe('(Context: the person has the Slack channel <#C0LAUNCH> open beside this conversation.)\n\nsummarise it');
+    expect(lastUserText(before)).toBe(
+      '(Context: the person has the Slack channel <#C0LAUNCH> open beside this conversation.)\n\nsummarise it',
+    );
     expect(lastUserText(before + 1)).toBe('and the risks?');
   });
 });

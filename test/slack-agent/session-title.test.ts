@@ -18,7 +18,11 @@ afterAll(async () => {
 });
 
 function adapter() {
-  return createSlackReplyAdapter({ client: createSlackWebClient({ token: TOKEN, apiUrl: slack.url }), approvalTokenSecret: 'secret', statusIntervalMs: 0 });
+  return createSlackReplyAdapter({
+    client: createSlackWebClient({ token: TOKEN, apiUrl: slack.url }),
+    approvalTokenSecret: 'secret',
+    statusIntervalMs: 0,
+  });
 }
 
 function thread(text: string) {
@@ -27,7 +31,8 @@ function thread(text: string) {
   return { threadTs, channel };
 }
 
-const renames = (threadTs: string) => slack.calls.filter((call) => call.method === 'agents.sessions.rename' && call.args.thread_ts === threadTs);
+const renames = (threadTs: string) =>
+  slack.calls.filter((call) => call.method === 'agents.sessions.rename' && call.args.thread_ts === threadTs);
 
 describe('an agent session’s title', () => {
   it('a session that exists untitled is renamed when the turn sets its title (Slack ignores setStatus’s title then)', async () => {

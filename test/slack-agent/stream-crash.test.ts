@@ -16,7 +16,6 @@ const TEAM = 'T0TEAM';
 const DM = 'D0ANA';
 const ANSWER = `${'Tuesday, after the design review and the security sign-off. '.repeat(25)}That is the plan.`;
 
-
 describe.skipIf(noTemporal)('a worker killed while it streams an answer', () => {
   const temporal = useTemporal();
   let slack: SlackApiServer;
@@ -59,7 +58,12 @@ describe.skipIf(noTemporal)('a worker killed while it streams an answer', () => 
       conversationId,
       taskQueue,
       start: { conversationId, agent: 'assistant', channel: { kind: 'slack', teamId: TEAM, channelId: DM, threadTs } },
-      message: { id: `slack-message:${TEAM}:${DM}:${threadTs}`, text: 'when is the launch?', user: { id: 'U0ANA' }, receivedAt: new Date().toISOString() },
+      message: {
+        id: `slack-message:${TEAM}:${DM}:${threadTs}`,
+        text: 'when is the launch?',
+        user: { id: 'U0ANA' },
+        receivedAt: new Date().toISOString(),
+      },
     });
 
     // Mid-stream: part of the answer is in Slack when the worker dies.
@@ -73,7 +77,9 @@ describe.skipIf(noTemporal)('a worker killed while it streams an answer', () => 
     workers.push(await startWorkerProcess(env));
 
     const handle = temporal.client.workflow.getHandle(conversationId);
-    await expect.poll(async () => (await handle.query<TurnSummary[]>(TURNS_QUERY))[0]?.status, { timeout: 60_000, interval: 500 }).toBe('answered');
+    await expect
+      .poll(async () => (await handle.query<TurnSummary[]>(TURNS_QUERY))[0]?.status, { timeout: 60_000, interval: 500 })
+      .toBe('answered');
 
     const messages = streamed();
     expect(messages).toHaveLength(1);

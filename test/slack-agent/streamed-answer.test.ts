@@ -51,7 +51,12 @@ async function stepInput(server: SlackApiServer): Promise<{ input: ModelStepInpu
 function activities(server: SlackApiServer) {
   const client = createSlackWebClient({ token: TOKEN, apiUrl: server.url });
   return {
-    model: createModelActivities({ apiKey: 'test-key', baseUrl: model.url, store, answerStreams: createSlackAnswerStreams({ client, bufferChars: 100, minAppendIntervalMs: 50 }) }),
+    model: createModelActivities({
+      apiKey: 'test-key',
+      baseUrl: model.url,
+      store,
+      answerStreams: createSlackAnswerStreams({ client, bufferChars: 100, minAppendIntervalMs: 50 }),
+    }),
     replies: createSlackReplyAdapter({ client, approvalTokenSecret: 'secret' }),
   };
 }
@@ -65,7 +70,7 @@ describe('answers streamed into an assistant thread', () => {
     next = () => answer(ANSWER, { chunkChars: 40, delayMs: 5 });
     const since = Date.now();
 
-    const result = await new MockActivityEnvironment().run(modelActivities.callModel, input) as ModelStepResult;
+    const result = (await new MockActivityEnvironment().run(modelActivities.callModel, input)) as ModelStepResult;
     expect(result.text).toBe(ANSWER);
     await replies.answer(channel, 'conversation#1', result.text);
 
@@ -75,7 +80,11 @@ describe('answers streamed into an assistant thread', () => {
     expect(message?.stream?.stopped).toBe(true);
     expect(message?.metadata?.event_payload).toMatchObject({ key: 'conversation#1', role: 'stream' });
     const calls = slack.calls.filter((call) => call.at >= since && call.method.startsWith('chat.'));
-    expect(calls.map((call) => call.method)).toEqual(['chat.startStream', ...calls.slice(1, -1).map(() => 'chat.appendStream'), 'chat.stopStream']);
+    expect(calls.map((call) => call.method)).toEqual([
+      'chat.startStream',
+      ...calls.slice(1, -1).map(() => 'chat.appendStream'),
+      'chat.stopStream',
+    ]);
     // Buffered: far fewer calls than the model's 40-character chunks, none refused.
     expect(calls.length).toBeLessThan(ANSWER.length / 100 + 3);
     expect(calls.every((call) => call.outcome === 'ok')).toBe(true);
@@ -99,7 +108,7 @@ describe('answers streamed into an assistant thread', () => {
     // The retry sees the message in its heartbeat details: no second stream.
     next = () => answer(ANSWER, { chunkChars: 40, delayMs: 1 });
     const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: lastBeat });
-    const result = await retry.run(modelActivities.callModel, input) as ModelStepResult;
+    const result = (await retry.run(modelActivities.callModel, input)) as ModelStepResult;
     await replies.answer(channel, 'conversation#1', result.text);
 
     const messages = botMessages(slack, channel.threadTs);
@@ -114,7 +123,7 @@ describe('answers streamed into an assistant thread', () => {
     const { input, channel } = await stepInput(shortStreams);
     next = () => answer(ANSWER, { chunkChars: 40, delayMs: 40 });
 
-    const result = await new MockActivityEnvironment().run(modelActivities.callModel, input) as ModelStepResult;
+    const result = (await new MockActivityEnvironment().run(modelActivities.callModel, input)) as ModelStepResult;
     await replies.answer(channel, 'conversation#1', result.text);
 
     const messages = botMessages(shortStreams, channel.threadTs);
@@ -128,7 +137,7 @@ describe('answers streamed into an assistant thread', () => {
     const { model: modelActivities, replies } = activities(slack);
     const { input, channel } = await stepInput(slack);
     next = () => answer('Tuesday.', { chunkChars: 4 });
-    const result = await new MockActivityEnvironment().run(modelActivities.callModel, input) as ModelStepResult;
+    const result = (await new MockActivityEnvironment().run(modelActivities.callModel, input)) as ModelStepResult;
     await replies.answer(channel, 'conversation#1', result.text);
     expect(botMessages(slack, channel.threadTs).map((message) => message.text)).toEqual(['Tuesday.']);
   });

@@ -32,7 +32,13 @@ afterAll(async () => {
 /** A worker's Slack adapter: a new one is a new process (nothing in memory), sharing only the records. */
 function worker(server: SlackApiServer, records = createMemoryRecordFiles()) {
   const client = createSlackWebClient({ token: TOKEN, apiUrl: server.url });
-  return createSlackReplyAdapter({ client, approvalTokenSecret: 'secret', statusIntervalMs: 0, posted: createPostedReplies(records), stepRecords: records });
+  return createSlackReplyAdapter({
+    client,
+    approvalTokenSecret: 'secret',
+    statusIntervalMs: 0,
+    posted: createPostedReplies(records),
+    stepRecords: records,
+  });
 }
 
 describe('tool steps as task cards in the turn’s stream', () => {
@@ -49,7 +55,18 @@ describe('tool steps as task cards in the turn’s stream', () => {
     const second = worker(agentApp, records);
     await second.status(channel, key, { state: 'tool', step: 1, tool: 'lookup_service' });
     await second.status(channel, key, { state: 'waiting_for_approval', tool: 'deploy', requestId: 'req-1' });
-    await second.approvalEnded!(channel, { requestId: 'req-1', conversationId: `slack:${TEAM}:${DM}:${threadTs}`, tool: 'deploy', args: {}, approvers: ['U0ANA'], expiresAt: new Date(Date.now() + 60_000).toISOString() }, { outcome: 'approved', by: 'U0ANA', at: new Date().toISOString() });
+    await second.approvalEnded!(
+      channel,
+      {
+        requestId: 'req-1',
+        conversationId: `slack:${TEAM}:${DM}:${threadTs}`,
+        tool: 'deploy',
+        args: {},
+        approvers: ['U0ANA'],
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      },
+      { outcome: 'approved', by: 'U0ANA', at: new Date().toISOString() },
+    );
     await second.status(channel, key, { state: 'tool', step: 2, tool: 'deploy' });
     await second.status(channel, key, { state: 'done' });
 
@@ -63,7 +80,12 @@ describe('tool steps as task cards in the turn’s stream', () => {
     ]);
     expect(cards.find((card) => card.id === 'approval-req-1')?.output).toBe('Approved by U0ANA');
     expect(withCards[0]!.stream?.stopped).toBe(true);
-    expect(agentApp.agentSession(DM, threadTs)?.statuses.map((entry) => entry.status).at(-1)).toBe('active');
+    expect(
+      agentApp
+        .agentSession(DM, threadTs)
+        ?.statuses.map((entry) => entry.status)
+        .at(-1),
+    ).toBe('active');
   });
 
   it('a card the dead worker left open is settled by the worker that takes over', async () => {
@@ -87,7 +109,9 @@ describe('tool steps as task cards in the turn’s stream', () => {
     await adapter.status(channel, key, { state: 'stopped' });
     const [steps] = agentApp.messages(GENERAL, threadTs).filter((message) => message.tasks);
     expect(steps?.stream?.recipient).toEqual({ user: 'U0BEN', team: TEAM });
-    expect(steps?.tasks?.map((card) => [card.id, card.status, card.output])).toEqual([['step-1-check_rollout', 'error', 'Stopped before it finished']]);
+    expect(steps?.tasks?.map((card) => [card.id, card.status, card.output])).toEqual([
+      ['step-1-check_rollout', 'error', 'Stopped before it finished'],
+    ]);
     expect(agentApp.agentSession(GENERAL, threadTs)?.statuses.at(-1)?.status).toBe('closed');
   });
 });
@@ -161,15 +185,24 @@ describe.skipIf(noTemporal)('a finished tool step’s output on its card', () =>
       message: { id: `slack-message:${TEAM}:${DM}:${threadTs}`, text, user: { id: 'U0ANA' }, receivedAt: new Date().toISOString() },
     });
     const handle = temporal.client.workflow.getHandle(conversationId);
-    await expect.poll(async () => (await handle.query<TurnSummary[]>(TURNS_QUERY))[0]?.status, { timeout: 30_000, interval: 300 }).toBe('answered');
+    await expect
+      .poll(async () => (await handle.query<TurnSummary[]>(TURNS_QUERY))[0]?.status, { timeout: 30_000, interval: 300 })
+      .toBe('answered');
     await expect.poll(() => slack.messages(DM, threadTs).find((message) => message.tasks)?.stream?.stopped, { timeout: 10_000 }).toBe(true);
 
     const steps = slack.messages(DM, threadTs).filter((message) => message.tasks);
     expect(steps).toHaveLength(1);
     const [config, restart] = steps[0]!.tasks!;
-    expect([config?.id, config?.status, restart?.id, restart?.status]).toEqual(['step-1-read_config', 'complete', 'step-2-restart_service', 'error']);
+    expect([config?.id, config?.status, restart?.id, restart?.status]).toEqual([
+      'step-1-read_config',
+      'complete',
+      'step-2-restart_service',
+      'error',
+    ]);
     // The stored result's JSON, cut short, the token hidden, nothing Slack would parse as a mention.
-    expect(config?.output).toMatch(/^\{"ok":true,"result":\{"service":"billing","token":"\[redacted\]","replicas":3,"notes":"Scaled up for the &lt;!channel&gt; launch\. /);
+    expect(config?.output).toMatch(
+      /^\{"ok":true,"result":\{"service":"billing","token":"\[redacted\]","replicas":3,"notes":"Scaled up for the &lt;!channel&gt; launch\. /,
+    );
     expect(config?.output?.length).toBeLessThanOrEqual(256);
     expect(config?.output).not.toContain('xoxb');
     // A failure shows its type only: its message may say anything.
@@ -177,7 +210,8 @@ describe.skipIf(noTemporal)('a finished tool step’s output on its card', () =>
     expect(JSON.stringify(slack.calls)).not.toContain('hunter2');
 
     // Each output was sent once: no status retried or repeated it.
-    for (const id of ['step-1-read_config', 'step-2-restart_service']) expect(chunksOf(slack, id).filter((chunk) => chunk.output !== undefined)).toHaveLength(1);
+    for (const id of ['step-1-read_config', 'step-2-restart_service'])
+      expect(chunksOf(slack, id).filter((chunk) => chunk.output !== undefined)).toHaveLength(1);
   });
 });
 

@@ -40,7 +40,9 @@ it('creates an S3 store whose client finds the endpoint in AWS_ENDPOINT_URL_S3, 
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', MOTO_CLIENT_CONFIG.credentials.secretAccessKey);
   vi.stubEnv('AWS_PROFILE', '');
 
-  const store = createTranscriptStore(loadTranscriptStoreSettings({ ...process.env, TRANSCRIPT_STORE: 's3', TRANSCRIPT_BUCKET: bucket, TRANSCRIPT_PREFIX: 'team-a' }));
+  const store = createTranscriptStore(
+    loadTranscriptStoreSettings({ ...process.env, TRANSCRIPT_STORE: 's3', TRANSCRIPT_BUCKET: bucket, TRANSCRIPT_PREFIX: 'team-a' }),
+  );
   const message = { role: 'model', parts: [{ text: 'stored in S3' }] };
   const ref = await store.put(message);
   store.clear();

@@ -31,7 +31,10 @@ describeTranscriptStoreContract('local directory', async () => {
     listObjects: async () => (await listFiles(directory)).filter((path) => !path.endsWith('.type')),
     tamper: async (kind, ref, bytes) => {
       const digest = ref.slice('sha256:'.length);
-      const path = kind === 'message' ? join(directory, 'messages', digest.slice(0, 2), `${digest.slice(2)}.json`) : join(directory, 'blobs', digest.slice(0, 2), digest.slice(2));
+      const path =
+        kind === 'message'
+          ? join(directory, 'messages', digest.slice(0, 2), `${digest.slice(2)}.json`)
+          : join(directory, 'blobs', digest.slice(0, 2), digest.slice(2));
       await writeFile(path, bytes);
     },
   };

@@ -15,7 +15,8 @@ const RACERS = 12;
 const underTest = useRecordBackends('records');
 
 const noteSchema = z.object({ text: z.string(), by: z.string() });
-const notesIn = (files: RecordFiles, unreadable?: 'absent') => createRecordStore(files, { path: (id: string) => hashedPath('notes', id), schema: noteSchema, ...(unreadable ? { unreadable } : {}) });
+const notesIn = (files: RecordFiles, unreadable?: 'absent') =>
+  createRecordStore(files, { path: (id: string) => hashedPath('notes', id), schema: noteSchema, ...(unreadable ? { unreadable } : {}) });
 
 /** Reads a record's raw text where the backend keeps it, bypassing the record files. */
 type RawRead = (path: string) => Promise<string>;
@@ -31,10 +32,18 @@ const backends: [string, () => { files: RecordFiles; raw: RawRead }][] = [
   [
     'S3 under a prefix (TRANSCRIPT_STORE=s3, moto)',
     () => {
-      const settings: TranscriptStoreSettings = loadTranscriptStoreSettings({ TRANSCRIPT_STORE: 's3', TRANSCRIPT_BUCKET: underTest.s3.bucket, TRANSCRIPT_PREFIX: 'prod', AWS_ENDPOINT_URL_S3: underTest.s3.endpoint });
+      const settings: TranscriptStoreSettings = loadTranscriptStoreSettings({
+        TRANSCRIPT_STORE: 's3',
+        TRANSCRIPT_BUCKET: underTest.s3.bucket,
+        TRANSCRIPT_PREFIX: 'prod',
+        AWS_ENDPOINT_URL_S3: underTest.s3.endpoint,
+      });
       return {
         files: recordFilesFor(settings, { s3Client: underTest.s3.client }),
-        raw: async (path) => (await (await underTest.s3.client.send(new GetObjectCommand({ Bucket: underTest.s3.bucket, Key: `prod/${path}` }))).Body?.transformToString('utf8')) ?? '',
+        raw: async (path) =>
+          (await (
+            await underTest.s3.client.send(new GetObjectCommand({ Bucket: underTest.s3.bucket, Key: `prod/${path}` }))
+          ).Body?.transformToString('utf8')) ?? '',
       };
     },
   ],
@@ -65,10 +74,12 @@ describe.each(backends)('record store in %s', (name, backendOf) => {
     expect(await notes.get(id)).toEqual({ text: 'third', by: 'U3' });
   });
 
-  it('lets exactly one of many racing creates on one key win, and keeps the winner\'s record', async () => {
+  it("lets exactly one of many racing creates on one key win, and keeps the winner's record", async () => {
     const notes = notesIn(backendOf().files);
     const id = `note-${crypto.randomUUID()}`;
-    const created = await Promise.all(Array.from({ length: RACERS }, (_, index) => notes.createIfAbsent(id, { text: `racer ${index}`, by: String(index) })));
+    const created = await Promise.all(
+      Array.from({ length: RACERS }, (_, index) => notes.createIfAbsent(id, { text: `racer ${index}`, by: String(index) })),
+    );
     expect(created.filter(Boolean)).toHaveLength(1);
     expect(await notes.get(id)).toEqual({ text: `racer ${created.indexOf(true)}`, by: String(created.indexOf(true)) });
   });

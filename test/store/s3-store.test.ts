@@ -35,7 +35,10 @@ describeTranscriptStoreContract('S3 (moto)', async () => {
     listObjects: () => listKeys(prefix),
     tamper: async (kind, ref, bytes) => {
       const digest = ref.slice('sha256:'.length);
-      const key = kind === 'message' ? `${prefix}messages/${digest.slice(0, 2)}/${digest.slice(2)}.json` : `${prefix}blobs/${digest.slice(0, 2)}/${digest.slice(2)}`;
+      const key =
+        kind === 'message'
+          ? `${prefix}messages/${digest.slice(0, 2)}/${digest.slice(2)}.json`
+          : `${prefix}blobs/${digest.slice(0, 2)}/${digest.slice(2)}`;
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes }));
     },
   };
@@ -60,7 +63,10 @@ it('never overwrites: a second put of the same content is refused by S3 (412) an
         sent.push({ name: context.commandName as string, status: (result.response as { statusCode?: number }).statusCode });
         return result;
       } catch (error) {
-        sent.push({ name: context.commandName as string, status: (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode });
+        sent.push({
+          name: context.commandName as string,
+          status: (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
+        });
         throw error;
       }
     },

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isMessageRef, MessageCorruptError, MessageNotFoundError, refOf, type MessageRef, type TranscriptStore } from '../../store/transcript-store.ts';
+import {
+  isMessageRef,
+  MessageCorruptError,
+  MessageNotFoundError,
+  refOf,
+  type MessageRef,
+  type TranscriptStore,
+} from '../../store/transcript-store.ts';
 
 /** What the contract needs from a backend besides the store: ways to look behind it. */
 export interface ContractSubject {
@@ -19,7 +26,10 @@ export function describeTranscriptStoreContract(name: string, subject: () => Pro
     it('gives the same ref for the same content, whatever the key order, and another ref for other content', async () => {
       const { store } = await subject();
       const first = await store.put({ role: 'model', parts: [{ functionCall: { name: 'weather', args: { city: 'Lisbon', days: 3 } } }] });
-      const reordered = await store.put({ parts: [{ functionCall: { args: { days: 3, city: 'Lisbon' }, name: 'weather' } }], role: 'model' });
+      const reordered = await store.put({
+        parts: [{ functionCall: { args: { days: 3, city: 'Lisbon' }, name: 'weather' } }],
+        role: 'model',
+      });
       const other = await store.put({ role: 'model', parts: [{ functionCall: { name: 'weather', args: { city: 'Lisbon', days: 4 } } }] });
       expect(isMessageRef(first)).toBe(true);
       expect(reordered).toBe(first);
@@ -29,7 +39,11 @@ export function describeTranscriptStoreContract(name: string, subject: () => Pro
 
     it('round-trips a message: unicode, numbers, nesting, null', async () => {
       const { store } = await subject();
-      const message = { role: 'user', parts: [{ text: 'Olá 👋 — "quoted" \\ back\nslash \u0000' }], meta: { n: -1.5e-7, big: 2 ** 53, flag: false, none: null, list: [1, [2, [3]]] } };
+      const message = {
+        role: 'user',
+        parts: [{ text: 'Olá 👋 — "quoted" \\ back\nslash \u0000' }],
+        meta: { n: -1.5e-7, big: 2 ** 53, flag: false, none: null, list: [1, [2, [3]]] },
+      };
       expect(await store.get(await store.put(message))).toEqual(message);
     });
 
@@ -67,7 +81,10 @@ export function describeTranscriptStoreContract(name: string, subject: () => Pro
 
     it('returns getMany results in the order asked, repeats included', async () => {
       const { store } = await subject();
-      const messages = Array.from({ length: 60 }, (_, index) => ({ role: index % 2 ? 'model' : 'user', parts: [{ text: `message ${index}` }] }));
+      const messages = Array.from({ length: 60 }, (_, index) => ({
+        role: index % 2 ? 'model' : 'user',
+        parts: [{ text: `message ${index}` }],
+      }));
       const refs = await store.putMany(messages);
       expect(refs).toEqual(messages.map((message) => refOf(message)));
       const order = [...refs.keys()].reverse().concat([7, 7, 0]);

@@ -8,7 +8,14 @@ import { createApprovalRecords } from '../../store/approval-records.ts';
 import { createMemoryRecordFiles } from '../../store/record-files.ts';
 
 const tool = (name: string, options: { approvers?: string[]; notRequester?: boolean } = {}) =>
-  defineTool({ name, description: name, input: z.object({ x: z.string().describe('x') }), approval: true, handler: () => null, ...options });
+  defineTool({
+    name,
+    description: name,
+    input: z.object({ x: z.string().describe('x') }),
+    approval: true,
+    handler: () => null,
+    ...options,
+  });
 
 describe('approver policies', () => {
   const agent = defineAgent({
@@ -32,21 +39,38 @@ describe('approver policies', () => {
     expect(allowedApprovers(policyFor(spec, 'pay'), scope)).toEqual(['U999']);
     expect(allowedApprovers({ approvers: [] }, scope)).toEqual(['U123', 'ANA@example.com', 'U-X']);
     expect(allowedApprovers({ approvers: [], notRequester: true }, scope)).toEqual([]);
-    expect(allowedApprovers({ approvers: [], notRequester: true }, { configured: ['U-LEAD', 'U-X'], requesters: ['U-X'] })).toEqual(['U-LEAD']);
+    expect(allowedApprovers({ approvers: [], notRequester: true }, { configured: ['U-LEAD', 'U-X'], requesters: ['U-X'] })).toEqual([
+      'U-LEAD',
+    ]);
   });
 
   it('keeps what an MCP server runs out of the spec, and refuses one name for two programs', () => {
-    const withServer = defineAgent({ name: 'a', instructions: 'A.', mcpServers: [{ name: 'orders', transport: 'stdio', command: 'node', args: ['s.js'], approval: true }] });
+    const withServer = defineAgent({
+      name: 'a',
+      instructions: 'A.',
+      mcpServers: [{ name: 'orders', transport: 'stdio', command: 'node', args: ['s.js'], approval: true }],
+    });
     expect(compileAgent(withServer).mcpServers).toEqual([{ name: 'orders', approval: true }]);
     expect(mcpServersOf([withServer]).orders).toMatchObject({ command: 'node' });
-    const other = defineAgent({ name: 'b', instructions: 'B.', mcpServers: [{ name: 'orders', transport: 'http', url: 'http://127.0.0.1:1/mcp' }] });
+    const other = defineAgent({
+      name: 'b',
+      instructions: 'B.',
+      mcpServers: [{ name: 'orders', transport: 'http', url: 'http://127.0.0.1:1/mcp' }],
+    });
     expect(() => mcpServersOf([withServer, other])).toThrow('MCP server "orders" is defined twice');
   });
 });
 
 describe('approval records', () => {
   const grant = { conversationId: 'c1', requestId: 'r1' };
-  const granted = { ...grant, runWorkflowId: 'c1/turn-1', target: 'tool:pay', args: { x: 'a', y: 1 }, approver: 'U999', decidedAt: '2026-01-01T00:00:00Z' };
+  const granted = {
+    ...grant,
+    runWorkflowId: 'c1/turn-1',
+    target: 'tool:pay',
+    args: { x: 'a', y: 1 },
+    approver: 'U999',
+    decidedAt: '2026-01-01T00:00:00Z',
+  };
   const inActivity = (info: { workflowId?: string; runId?: string; activityId?: string }, check: () => Promise<void>) =>
     new MockActivityEnvironment({
       activityId: info.activityId ?? '5',
@@ -56,17 +80,36 @@ describe('approval records', () => {
 
   it('admits only the approved call, of the run that asked, used by one activity (and its retries)', async () => {
     const records = createApprovalRecords(createMemoryRecordFiles());
-    const check = (call: { target: string; args: Record<string, unknown> }, withGrant = true) => () => records.check(withGrant ? grant : undefined, call);
-    await expect(inActivity({}, check({ target: 'tool:pay', args: { x: 'a', y: 1 } }))).rejects.toMatchObject({ type: 'ApprovalMissing', message: expect.stringContaining('never granted') });
+    const check =
+      (call: { target: string; args: Record<string, unknown> }, withGrant = true) =>
+      () =>
+        records.check(withGrant ? grant : undefined, call);
+    await expect(inActivity({}, check({ target: 'tool:pay', args: { x: 'a', y: 1 } }))).rejects.toMatchObject({
+      type: 'ApprovalMissing',
+      message: expect.stringContaining('never granted'),
+    });
     await records.record(granted);
-    await expect(inActivity({}, check({ target: 'tool:pay', args: { x: 'a', y: 1 } }, false))).rejects.toMatchObject({ type: 'ApprovalMissing', nonRetryable: true });
-    await expect(inActivity({}, check({ target: 'tool:pay', args: { x: 'b', y: 1 } }))).rejects.toMatchObject({ message: expect.stringContaining('a different call') });
-    await expect(inActivity({}, check({ target: 'tool:wipe', args: { x: 'a', y: 1 } }))).rejects.toMatchObject({ message: expect.stringContaining('a different call') });
-    await expect(inActivity({ workflowId: 'forged' }, check({ target: 'tool:pay', args: { y: 1, x: 'a' } }))).rejects.toMatchObject({ type: 'ApprovalMissing' });
+    await expect(inActivity({}, check({ target: 'tool:pay', args: { x: 'a', y: 1 } }, false))).rejects.toMatchObject({
+      type: 'ApprovalMissing',
+      nonRetryable: true,
+    });
+    await expect(inActivity({}, check({ target: 'tool:pay', args: { x: 'b', y: 1 } }))).rejects.toMatchObject({
+      message: expect.stringContaining('a different call'),
+    });
+    await expect(inActivity({}, check({ target: 'tool:wipe', args: { x: 'a', y: 1 } }))).rejects.toMatchObject({
+      message: expect.stringContaining('a different call'),
+    });
+    await expect(inActivity({ workflowId: 'forged' }, check({ target: 'tool:pay', args: { y: 1, x: 'a' } }))).rejects.toMatchObject({
+      type: 'ApprovalMissing',
+    });
     // Keys in any order: the arguments are compared canonically.
     await inActivity({}, check({ target: 'tool:pay', args: { y: 1, x: 'a' } }));
     await inActivity({}, check({ target: 'tool:pay', args: { x: 'a', y: 1 } }));
-    await expect(inActivity({ runId: 'run-2' }, check({ target: 'tool:pay', args: { x: 'a', y: 1 } }))).rejects.toMatchObject({ message: expect.stringContaining('already used') });
-    await expect(inActivity({ activityId: '9' }, check({ target: 'tool:pay', args: { x: 'a', y: 1 } }))).rejects.toMatchObject({ message: expect.stringContaining('already used') });
+    await expect(inActivity({ runId: 'run-2' }, check({ target: 'tool:pay', args: { x: 'a', y: 1 } }))).rejects.toMatchObject({
+      message: expect.stringContaining('already used'),
+    });
+    await expect(inActivity({ activityId: '9' }, check({ target: 'tool:pay', args: { x: 'a', y: 1 } }))).rejects.toMatchObject({
+      message: expect.stringContaining('already used'),
+    });
   });
 });

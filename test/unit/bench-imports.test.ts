@@ -19,7 +19,9 @@ describe('bench/', () => {
     const offenders = sourceFiles(join(ROOT, 'bench')).flatMap((file) => {
       const text = readFileSync(file, 'utf8');
       const specifiers = [...text.matchAll(/(?:from\s+|import\s*\(\s*)['"]([^'"]+)['"]/g)].map((match) => match[1]!);
-      return specifiers.filter((specifier) => specifier.startsWith('.') && relative(ROOT, join(file, '..', specifier)).split(/[\\/]/)[0] === 'test').map((specifier) => `${relative(ROOT, file)}: ${specifier}`);
+      return specifiers
+        .filter((specifier) => specifier.startsWith('.') && relative(ROOT, join(file, '..', specifier)).split(/[\\/]/)[0] === 'test')
+        .map((specifier) => `${relative(ROOT, file)}: ${specifier}`);
     });
     expect(offenders).toEqual([]);
   });

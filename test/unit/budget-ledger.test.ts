@@ -13,7 +13,7 @@ const cap: DailyCap = { scope: 'person', id: 'helper\u0000U-ANA', agent: 'helper
 const at = (iso: string) => Date.parse(iso);
 
 describe('daily budget counters', () => {
-  it('refuse past the cap with the person\'s message, and start afresh at 00:00 UTC', async () => {
+  it("refuse past the cap with the person's message, and start afresh at 00:00 UTC", async () => {
     const ledger = createBudgetLedger(createLocalRecordFiles({ directory }));
     const evening = at('2026-12-07T21:30:00Z');
     await ledger.admit('a', [cap], evening);

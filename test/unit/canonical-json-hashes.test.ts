@@ -17,13 +17,27 @@ describe('hashes of canonical JSON stay as recorded', () => {
     const place = { taskQueue: 'agents', deployment: 'prod' };
     const morning = desiredSchedule(
       'digest',
-      { id: 'morning', cron: '0 8 * * 1-5', timezone: 'Europe/Paris', prompt: 'What is new?', deliver: { kind: 'slack', channel: 'C0123ABCD' }, approvers: ['U1'] },
+      {
+        id: 'morning',
+        cron: '0 8 * * 1-5',
+        timezone: 'Europe/Paris',
+        prompt: 'What is new?',
+        deliver: { kind: 'slack', channel: 'C0123ABCD' },
+        approvers: ['U1'],
+      },
       place,
     );
     expect(morning.memo.digest).toBe('10b7d02ec6d59981fcdd01164b136d7c');
     const tick = desiredSchedule(
       'digest',
-      { id: 'tick', every: '15 minutes', timezone: 'UTC', prompt: 'Summarise.', deliver: { kind: 'email', to: ['ops@example.com'] }, approvers: [] },
+      {
+        id: 'tick',
+        every: '15 minutes',
+        timezone: 'UTC',
+        prompt: 'Summarise.',
+        deliver: { kind: 'email', to: ['ops@example.com'] },
+        approvers: [],
+      },
       place,
       { owner: 'U42', conversationId: 'C0123ABCD:1700000000.000100' },
     );

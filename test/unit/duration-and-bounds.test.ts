@@ -4,12 +4,24 @@ import { addNewest, pushBounded, setNewest } from '../../core/bounded.ts';
 import { durationMs } from '../../core/duration.ts';
 
 describe('durationMs', () => {
-  it.each(['1 hour', '24 hours', '10 minutes', '30 seconds', '1.5h', '2d', '1 week', '1y', '250ms', '250', '5 Minutes', '.5s', '3 mins', '1 hr'] as const)(
-    'reads %s as the SDK does',
-    (value) => {
-      expect(durationMs(value)).toBe(msToNumber(value));
-    },
-  );
+  it.each([
+    '1 hour',
+    '24 hours',
+    '10 minutes',
+    '30 seconds',
+    '1.5h',
+    '2d',
+    '1 week',
+    '1y',
+    '250ms',
+    '250',
+    '5 Minutes',
+    '.5s',
+    '3 mins',
+    '1 hr',
+  ] as const)('reads %s as the SDK does', (value) => {
+    expect(durationMs(value)).toBe(msToNumber(value));
+  });
 
   it('passes milliseconds through and refuses what the SDK refuses', () => {
     expect(durationMs(1_500)).toBe(1_500);
@@ -29,11 +41,22 @@ describe('bounded collections', () => {
   });
 
   it('setNewest moves a known key to the newest place and forgets the oldest past the limit', () => {
-    const map = new Map([['a', 1], ['b', 2], ['c', 3]]);
+    const map = new Map([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]);
     setNewest(map, 'a', 10, 3);
-    expect([...map]).toEqual([['b', 2], ['c', 3], ['a', 10]]);
+    expect([...map]).toEqual([
+      ['b', 2],
+      ['c', 3],
+      ['a', 10],
+    ]);
     setNewest(map, 'd', 4, 2);
-    expect([...map]).toEqual([['a', 10], ['d', 4]]);
+    expect([...map]).toEqual([
+      ['a', 10],
+      ['d', 4],
+    ]);
   });
 
   it('addNewest keeps the newest members of a set', () => {

@@ -39,7 +39,12 @@ const workflowAccepts = (value: string) => {
 
 const triggerAccepts = (value: string) => {
   try {
-    validateTrigger('digest', { id: 'tick', every: value as '1s', prompt: 'Summarise.', deliver: { kind: 'email', to: ['ops@example.com'] } });
+    validateTrigger('digest', {
+      id: 'tick',
+      every: value as '1s',
+      prompt: 'Summarise.',
+      deliver: { kind: 'email', to: ['ops@example.com'] },
+    });
     return true;
   } catch (error) {
     expect((error as Error).message).toMatch(/is not a duration such as/);
@@ -61,7 +66,12 @@ const temporalAccepts = (value: string) => {
 
 describe('one duration grammar', () => {
   it.each(table)('%j: accepted = %s by workflows, triggers, settings and Temporal alike', (value, accepted) => {
-    expect({ workflow: workflowAccepts(value), trigger: triggerAccepts(value), setting: settingAccepts(value), temporal: temporalAccepts(value) }).toEqual({
+    expect({
+      workflow: workflowAccepts(value),
+      trigger: triggerAccepts(value),
+      setting: settingAccepts(value),
+      temporal: temporalAccepts(value),
+    }).toEqual({
       workflow: accepted,
       trigger: accepted,
       setting: accepted,
@@ -75,7 +85,9 @@ describe('one duration grammar', () => {
     const setting = duration('TEST_INTERVAL', '30 seconds');
     expect(setting.parse(' 2 days ')).toBe('2 days');
     expect(setting.parse('')).toBe('30 seconds');
-    expect(setting.safeParse('5 parsecs').error?.issues[0]?.message).toBe("TEST_INTERVAL must be a duration such as '30 seconds', '1 hour' or '24h'");
+    expect(setting.safeParse('5 parsecs').error?.issues[0]?.message).toBe(
+      "TEST_INTERVAL must be a duration such as '30 seconds', '1 hour' or '24h'",
+    );
   });
 
   it('a setting refuses a negative duration, which the grammar reads', () => {

@@ -14,12 +14,23 @@ import { safeContentType, safeFilename } from '../../functions/email/email.ts';
 
 const pass = { status: 'PASS' };
 const gray = { status: 'GRAY' };
-const receipt = (overrides: Partial<SesReceipt>): SesReceipt => ({ recipients: [], spfVerdict: gray, dkimVerdict: gray, dmarcVerdict: gray, ...overrides });
+const receipt = (overrides: Partial<SesReceipt>): SesReceipt => ({
+  recipients: [],
+  spfVerdict: gray,
+  dkimVerdict: gray,
+  dmarcVerdict: gray,
+  ...overrides,
+});
 
 describe('sender authentication: the From domain, not just any domain', () => {
   it('takes DMARC PASS, or SPF PASS for an aligned envelope domain', () => {
-    expect(senderAuthentication('example.com', receipt({ dmarcVerdict: pass }), { source: 'x@elsewhere.net' }, 'reject-on-fail')).toEqual({ via: 'dmarc', domain: 'example.com' });
-    expect(senderAuthentication('example.com', receipt({ spfVerdict: pass }), { source: 'bounce@mail.example.com' }, 'reject-on-fail')).toEqual({ via: 'spf', domain: 'mail.example.com' });
+    expect(senderAuthentication('example.com', receipt({ dmarcVerdict: pass }), { source: 'x@elsewhere.net' }, 'reject-on-fail')).toEqual({
+      via: 'dmarc',
+      domain: 'example.com',
+    });
+    expect(
+      senderAuthentication('example.com', receipt({ spfVerdict: pass }), { source: 'bounce@mail.example.com' }, 'reject-on-fail'),
+    ).toEqual({ via: 'spf', domain: 'mail.example.com' });
   });
 
   it('refuses SPF that passed for another domain: a rented server forging From', () => {
@@ -27,19 +38,40 @@ describe('sender authentication: the From domain, not just any domain', () => {
       problem: 'From domain example.com is not authenticated: DMARC GRAY, SPF PASS for evil.net, DKIM GRAY',
     });
     for (const lookAlike of ['evil-example.com', 'example.com.evil.net', 'notexample.com', 'com']) {
-      expect(senderAuthentication('example.com', receipt({ spfVerdict: pass }), { source: `x@${lookAlike}` }, 'reject-on-fail')).toHaveProperty('problem');
+      expect(
+        senderAuthentication('example.com', receipt({ spfVerdict: pass }), { source: `x@${lookAlike}` }, 'reject-on-fail'),
+      ).toHaveProperty('problem');
     }
   });
 
   it('takes DKIM PASS only for an aligned signing domain, as SES reports it', () => {
     const sesResults = (value: string) => [{ name: 'Authentication-Results', value }];
     const dkimPass = receipt({ dkimVerdict: pass });
-    expect(senderAuthentication('example.com', dkimPass, { source: 'x@evil.net', headers: sesResults('amazonses.com; spf=pass smtp.mailfrom=x@evil.net; dkim=pass header.i=@example.com; dmarc=none header.from=example.com;') }, 'ignore')).toEqual({
+    expect(
+      senderAuthentication(
+        'example.com',
+        dkimPass,
+        {
+          source: 'x@evil.net',
+          headers: sesResults(
+            'amazonses.com; spf=pass smtp.mailfrom=x@evil.net; dkim=pass header.i=@example.com; dmarc=none header.from=example.com;',
+          ),
+        },
+        'ignore',
+      ),
+    ).toEqual({
       via: 'dkim',
       domain: 'example.com',
     });
     // A passing signature of another domain does not vouch for the From domain.
-    expect(senderAuthentication('example.com', dkimPass, { source: 'x@evil.net', headers: sesResults('amazonses.com; dkim=pass header.i=@evil.net; dkim=fail header.i=@example.com') }, 'ignore')).toHaveProperty('problem');
+    expect(
+      senderAuthentication(
+        'example.com',
+        dkimPass,
+        { source: 'x@evil.net', headers: sesResults('amazonses.com; dkim=pass header.i=@evil.net; dkim=fail header.i=@example.com') },
+        'ignore',
+      ),
+    ).toHaveProperty('problem');
     // A results header the sender wrote (another authserv-id on top) is not SES's.
     expect(dkimPassedDomains(sesResults('mx.evil.net; dkim=pass header.d=example.com'))).toEqual([]);
     // Without SES's report, signatures count only when they all name one domain.
@@ -74,7 +106,15 @@ describe('the From address', () => {
     expect(list).toEqual(['ana@example.com', '@trusted.example', '@partner.example']);
     expect(isAllowedSender('ANA@EXAMPLE.COM', list)).toBe(true);
     expect(isAllowedSender('bob@partner.example', list)).toBe(true);
-    for (const sender of ['bob@example.com', 'ana@evil-example.com', 'ana@example.com.evil.net', 'x@evil-partner.example', 'x@eu.partner.example', 'x@partner.example.evil', '@trusted.example']) {
+    for (const sender of [
+      'bob@example.com',
+      'ana@evil-example.com',
+      'ana@example.com.evil.net',
+      'x@evil-partner.example',
+      'x@eu.partner.example',
+      'x@partner.example.evil',
+      '@trusted.example',
+    ]) {
       expect(isAllowedSender(sender, list)).toBe(false);
     }
     expect(normaliseAllowEntry('*.example.com')).toBeUndefined();
@@ -89,8 +129,18 @@ describe('automatic mail (RFC 3834)', () => {
     ['an auto-reply', [{ name: 'Auto-Submitted', value: 'auto-replied' }], 'ana@example.com', 'Auto-Submitted is auto-replied'],
     ['bulk', [{ name: 'Precedence', value: 'bulk' }], 'ana@example.com', 'Precedence is bulk'],
     ['a list', [{ name: 'List-Id', value: '<team.example.com>' }], 'ana@example.com', 'mailing-list mail (List-Id)'],
-    ['an Outlook out-of-office', [{ name: 'X-Auto-Response-Suppress', value: 'All' }], 'ana@example.com', 'X-Auto-Response-Suppress is set (all)'],
-    ['a bounce', [{ name: 'Content-Type', value: 'multipart/report; report-type=delivery-status; boundary=x' }], 'ana@example.com', 'message is a report (multipart/report)'],
+    [
+      'an Outlook out-of-office',
+      [{ name: 'X-Auto-Response-Suppress', value: 'All' }],
+      'ana@example.com',
+      'X-Auto-Response-Suppress is set (all)',
+    ],
+    [
+      'a bounce',
+      [{ name: 'Content-Type', value: 'multipart/report; report-type=delivery-status; boundary=x' }],
+      'ana@example.com',
+      'message is a report (multipart/report)',
+    ],
     ['a null envelope sender', [], '', 'envelope sender is empty (a bounce or report)'],
     ['MAILER-DAEMON', [], 'MAILER-DAEMON@mx.example.com', 'envelope sender is mailer-daemon@mx.example.com'],
     ['an empty Return-Path', [{ name: 'Return-Path', value: '<>' }], undefined, 'Return-Path is empty (a bounce or report)'],

@@ -8,19 +8,43 @@ import { answeredMarker, answerText, ipOf, markerName } from '../../bench/faults
 // npm run faults takes many minutes; these are its counting and its TCP fault proxy, which CI runs.
 
 const window = { start: 10_000, end: 20_000 };
-const message = (marker: string, sentAt: number, acceptedAt?: number): SentMessage => ({ marker, channel: 'slack', sentAt, ...(acceptedAt !== undefined ? { acceptedAt } : {}) });
+const message = (marker: string, sentAt: number, acceptedAt?: number): SentMessage => ({
+  marker,
+  channel: 'slack',
+  sentAt,
+  ...(acceptedAt !== undefined ? { acceptedAt } : {}),
+});
 
 describe('npm run faults: counting a row', () => {
   it('meets the goal when each accepted message has one answer and no finished tool call ran again', () => {
     const row = countRow({
       fault: 'worker SIGKILL during a tool call',
       messages: [message('FX0001', 1000, 1100), message('FX0002', 12_000, 12_100), message('FX0003', 25_000, 25_100)],
-      answers: new Map([['FX0001', [5000]], ['FX0002', [31_500]], ['FX0003', [27_000]]]),
+      answers: new Map([
+        ['FX0001', [5000]],
+        ['FX0002', [31_500]],
+        ['FX0003', [27_000]],
+      ]),
       // FX0002's call was in flight at the kill: a second attempt ran it again, as Temporal's history shows.
-      tools: [{ marker: 'FX0001', executions: 1 }, { marker: 'FX0002', executions: 2, scheduled: 1, attempts: 2 }, { marker: 'FX0003', executions: 1 }],
+      tools: [
+        { marker: 'FX0001', executions: 1 },
+        { marker: 'FX0002', executions: 2, scheduled: 1, attempts: 2 },
+        { marker: 'FX0003', executions: 1 },
+      ],
       window,
     });
-    expect(row).toMatchObject({ sent: 3, accepted: 3, answered: 3, answeredMoreThanOnce: 0, lost: 0, toolRerunsInFlight: 1, finishedToolCallsRepeated: 0, recoverSeconds: 11.5, meetsGoal: true, notes: [] });
+    expect(row).toMatchObject({
+      sent: 3,
+      accepted: 3,
+      answered: 3,
+      answeredMoreThanOnce: 0,
+      lost: 0,
+      toolRerunsInFlight: 1,
+      finishedToolCallsRepeated: 0,
+      recoverSeconds: 11.5,
+      meetsGoal: true,
+      notes: [],
+    });
   });
 
   it('misses it for a message answered twice, one never answered, and a finished call run again', () => {
@@ -31,7 +55,16 @@ describe('npm run faults: counting a row', () => {
       tools: [{ marker: 'FX0001', executions: 2, scheduled: 1, attempts: 1 }],
       window,
     });
-    expect(row).toMatchObject({ sent: 3, accepted: 2, answered: 1, answeredMoreThanOnce: 1, lost: 1, finishedToolCallsRepeated: 1, recoverSeconds: null, meetsGoal: false });
+    expect(row).toMatchObject({
+      sent: 3,
+      accepted: 2,
+      answered: 1,
+      answeredMoreThanOnce: 1,
+      lost: 1,
+      finishedToolCallsRepeated: 1,
+      recoverSeconds: null,
+      meetsGoal: false,
+    });
     expect(row.notes.join('\n')).toContain('FX0002');
     expect(row.notes.join('\n')).toContain('never accepted');
     expect(formatRows([row])).toContain('| f | 3 | 2 | 1 | 1 | 1 | 0 | 1 | – | MISSED |');

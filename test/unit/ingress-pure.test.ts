@@ -16,27 +16,67 @@ describe('Slack signatures', () => {
     const product = slackSignature('secret', String(timestamp), body);
     const testSigner = signSlack(body, { secret: 'secret', timestamp });
     expect(testSigner['x-slack-signature']).toBe(product);
-    expect(isValidSlackRequest({ signingSecret: 'secret', body, headers: { 'x-slack-signature': product, 'x-slack-request-timestamp': timestamp } })).toBe(true);
-    expect(isValidSlackRequest({ signingSecret: 'other', body, headers: { 'x-slack-signature': product, 'x-slack-request-timestamp': timestamp } })).toBe(false);
+    expect(
+      isValidSlackRequest({
+        signingSecret: 'secret',
+        body,
+        headers: { 'x-slack-signature': product, 'x-slack-request-timestamp': timestamp },
+      }),
+    ).toBe(true);
+    expect(
+      isValidSlackRequest({
+        signingSecret: 'other',
+        body,
+        headers: { 'x-slack-signature': product, 'x-slack-request-timestamp': timestamp },
+      }),
+    ).toBe(false);
   });
 });
 
 describe('ingress configuration', () => {
   it('names every missing variable', () => {
-    expect(() => loadSlackEdgeSettings({})).toThrow(/SLACK_SIGNING_SECRET is not set[\s\S]*APPROVAL_TOKEN_SECRET is not set[\s\S]*INGRESS_QUEUE_URL/);
-    expect(() => loadEmailEdgeSettings({})).toThrow(/INGRESS_QUEUE_URL[\s\S]*EMAIL_ALLOWED_SENDERS is not set[\s\S]*EMAIL_REPLY_TOKEN_SECRET is not set/);
+    expect(() => loadSlackEdgeSettings({})).toThrow(
+      /SLACK_SIGNING_SECRET is not set[\s\S]*APPROVAL_TOKEN_SECRET is not set[\s\S]*INGRESS_QUEUE_URL/,
+    );
+    expect(() => loadEmailEdgeSettings({})).toThrow(
+      /INGRESS_QUEUE_URL[\s\S]*EMAIL_ALLOWED_SENDERS is not set[\s\S]*EMAIL_REPLY_TOKEN_SECRET is not set/,
+    );
   });
 
   it('refuses an empty secret, a standard queue and a bad number', () => {
-    const env = { SLACK_SIGNING_SECRET: '  ', APPROVAL_TOKEN_SECRET: 'a', INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ingress', INGRESS_MAX_BODY_BYTES: 'lots' };
-    expect(() => loadSlackEdgeSettings(env)).toThrow(/SLACK_SIGNING_SECRET is empty[\s\S]*must name a FIFO queue[\s\S]*INGRESS_MAX_BODY_BYTES must be a positive integer/);
+    const env = {
+      SLACK_SIGNING_SECRET: '  ',
+      APPROVAL_TOKEN_SECRET: 'a',
+      INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ingress',
+      INGRESS_MAX_BODY_BYTES: 'lots',
+    };
+    expect(() => loadSlackEdgeSettings(env)).toThrow(
+      /SLACK_SIGNING_SECRET is empty[\s\S]*must name a FIFO queue[\s\S]*INGRESS_MAX_BODY_BYTES must be a positive integer/,
+    );
   });
 
   it('fills the defaults', () => {
-    const config = loadSlackEdgeSettings({ SLACK_SIGNING_SECRET: 's', APPROVAL_TOKEN_SECRET: 'a', INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ingress.fifo' });
-    expect(config).toMatchObject({ SLACK_DEFAULT_AGENT: 'assistant', INGRESS_MAX_BODY_BYTES: 1_048_576, SLACK_TIMESTAMP_TOLERANCE_SECONDS: 300, INGRESS_QUEUE_TIMEOUT_MS: 2500 });
-    const email = loadEmailEdgeSettings({ INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ingress.fifo', EMAIL_ALLOWED_SENDERS: ' Ana@Example.com, @Example.org ', EMAIL_REPLY_TOKEN_SECRET: 'r' });
-    expect(email).toMatchObject({ EMAIL_ALLOWED_SENDERS: ['ana@example.com', '@example.org'], EMAIL_DMARC_POLICY: 'reject-on-fail', EMAIL_MAX_BODY_CHARS: 20_000 });
+    const config = loadSlackEdgeSettings({
+      SLACK_SIGNING_SECRET: 's',
+      APPROVAL_TOKEN_SECRET: 'a',
+      INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ingress.fifo',
+    });
+    expect(config).toMatchObject({
+      SLACK_DEFAULT_AGENT: 'assistant',
+      INGRESS_MAX_BODY_BYTES: 1_048_576,
+      SLACK_TIMESTAMP_TOLERANCE_SECONDS: 300,
+      INGRESS_QUEUE_TIMEOUT_MS: 2500,
+    });
+    const email = loadEmailEdgeSettings({
+      INGRESS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ingress.fifo',
+      EMAIL_ALLOWED_SENDERS: ' Ana@Example.com, @Example.org ',
+      EMAIL_REPLY_TOKEN_SECRET: 'r',
+    });
+    expect(email).toMatchObject({
+      EMAIL_ALLOWED_SENDERS: ['ana@example.com', '@example.org'],
+      EMAIL_DMARC_POLICY: 'reject-on-fail',
+      EMAIL_MAX_BODY_CHARS: 20_000,
+    });
   });
 });
 
@@ -54,7 +94,14 @@ describe('SQS FIFO ids', () => {
 describe('email rules', () => {
   it('reads SES verdicts', () => {
     const pass = { status: 'PASS' };
-    const base = { recipients: [], spamVerdict: pass, virusVerdict: pass, spfVerdict: pass, dkimVerdict: pass, dmarcVerdict: { status: 'FAIL' } };
+    const base = {
+      recipients: [],
+      spamVerdict: pass,
+      virusVerdict: pass,
+      spfVerdict: pass,
+      dkimVerdict: pass,
+      dmarcVerdict: { status: 'FAIL' },
+    };
     const mail = { source: 'ana@example.com' };
     expect(senderAuthentication('example.com', base, mail, 'reject-on-fail')).toEqual({ problem: 'DMARC verdict is FAIL' });
     expect(senderAuthentication('example.com', base, mail, 'ignore')).toEqual({ via: 'spf', domain: 'example.com' });
@@ -72,7 +119,11 @@ describe('email rules', () => {
 
   it('routes by the recipient local part and keeps the token case', () => {
     expect(routeFromRecipient('Assistant@agents.example.com')).toEqual({ agent: 'assistant', address: 'assistant@agents.example.com' });
-    expect(routeFromRecipient('research+eyJhIjoxfQ.Ab-_9@agents.example.com')).toEqual({ agent: 'research', token: 'eyJhIjoxfQ.Ab-_9', address: 'research@agents.example.com' });
+    expect(routeFromRecipient('research+eyJhIjoxfQ.Ab-_9@agents.example.com')).toEqual({
+      agent: 'research',
+      token: 'eyJhIjoxfQ.Ab-_9',
+      address: 'research@agents.example.com',
+    });
     expect(routeFromRecipient('9lives@agents.example.com')).toBeUndefined();
     expect(routeFromRecipient('a@b@c')).toBeUndefined();
   });
@@ -90,7 +141,16 @@ describe('the InboundEvent contract', () => {
   it('recognises stop and refuses events without their origin block', () => {
     expect(['stop', ' STOP ', 'Stop.', 'stop!'].every(isStopText)).toBe(true);
     expect(['stop it', 'please stop', 'nonstop'].some(isStopText)).toBe(false);
-    const base = { version: 1, id: 'x', source: 'slack', kind: 'message', conversationId: 'c', receivedAt: new Date().toISOString(), user: { id: 'U' }, text: 'hi' };
+    const base = {
+      version: 1,
+      id: 'x',
+      source: 'slack',
+      kind: 'message',
+      conversationId: 'c',
+      receivedAt: new Date().toISOString(),
+      user: { id: 'U' },
+      text: 'hi',
+    };
     expect(() => parseInboundEvent(base)).toThrow(/origin block named by its source/);
     expect(() => parseInboundEvent({ ...base, kind: 'approval', slack: { teamId: 'T', channelId: 'C' } })).toThrow(/approval block/);
     expect(parseInboundEvent({ ...base, slack: { teamId: 'T', channelId: 'C' } }).kind).toBe('message');

@@ -41,7 +41,9 @@ const htmlInputs: [string, string][] = [
 ];
 
 const ordinaryHtml = fill('<p>Dear Ana, the <b>numbers</b> for <a href="https://example.com/q1">Q1</a> are attached &amp; final.</p>\n');
-const ordinaryMarkdown = fill('## Plan\n- **Bold** point with *emphasis*, `code` and [a link](https://example.com/a).\n1. Next ~~old~~ step.\n\nPlain prose, a sentence or two of it.\n');
+const ordinaryMarkdown = fill(
+  '## Plan\n- **Bold** point with *emphasis*, `code` and [a link](https://example.com/a).\n1. Next ~~old~~ step.\n\nPlain prose, a sentence or two of it.\n',
+);
 
 describe('HTML to text is linear (1 MB of hostile input, < 1 s each)', () => {
   let ordinaryMs = 0;
@@ -57,9 +59,11 @@ describe('HTML to text is linear (1 MB of hostile input, < 1 s each)', () => {
   });
 
   it('still reads ordinary HTML', () => {
-    expect(htmlToText('<html><head><title>t</title><style>p{}</style></head><body><p>Hello&nbsp;<b>Ana</b></p><div>a &lt; b</div><blockquote>old</blockquote><!-- hidden -->Bye<br>now</body></html>')).toBe(
-      'Hello Ana\na < b\nBye\nnow',
-    );
+    expect(
+      htmlToText(
+        '<html><head><title>t</title><style>p{}</style></head><body><p>Hello&nbsp;<b>Ana</b></p><div>a &lt; b</div><blockquote>old</blockquote><!-- hidden -->Bye<br>now</body></html>',
+      ),
+    ).toBe('Hello Ana\na < b\nBye\nnow');
     expect(htmlToText('1 < 2 and 3 > 2')).toBe('1 < 2 and 3 > 2');
     expect(htmlToText('&amp;lt;')).toBe('&lt;');
   });
@@ -77,7 +81,12 @@ const markdownInputs: [string, string][] = [
   ['runs of _', fill('_')],
   ['openers of __', fill('__a ')],
   ['runs of `', fill('`')],
-  ['backtick runs of growing length', Array.from({ length: 1400 }, (_, index) => '`'.repeat(index + 1)).join('a').slice(0, MB)],
+  [
+    'backtick runs of growing length',
+    Array.from({ length: 1400 }, (_, index) => '`'.repeat(index + 1))
+      .join('a')
+      .slice(0, MB),
+  ],
   ['runs of [', fill('[')],
   ['[ with a far ]', `${fill('[a')}]`],
   ['link look-alikes', fill('[a](b ')],

@@ -8,10 +8,12 @@ describe('per-process model rate limit', () => {
     const limiter = createRateLimiter(20);
     const started = performance.now();
     const times: number[] = [];
-    await Promise.all(Array.from({ length: 5 }, async () => {
-      await limiter.acquire();
-      times.push(performance.now() - started);
-    }));
+    await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        await limiter.acquire();
+        times.push(performance.now() - started);
+      }),
+    );
     // Five calls at 20 a second: the first at once, the fifth no earlier than 4 × 50 ms.
     expect(times[0]).toBeLessThan(40);
     expect(Math.max(...times)).toBeGreaterThanOrEqual(195);
@@ -41,9 +43,13 @@ describe("a process's share of the fleet's model limit", () => {
 
   it('refuses a fleet limit without the fleet size, in the worker and in its settings', () => {
     expect(() => modelCallsPerProcess({ modelCallsPerSecond: 10 })).toThrow(/maxWorkers/);
-    const settings = (env: Record<string, string>) => loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env });
+    const settings = (env: Record<string, string>) =>
+      loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env });
     expect(() => settings({ MODEL_CALLS_PER_SECOND: '10' })).toThrow(/WORKER_MAX_COUNT/);
     expect(() => settings({ MODEL_CALLS_PER_SECOND: '10', WORKER_MAX_COUNT: 'two' })).toThrow(/WORKER_MAX_COUNT must be a whole number/);
-    expect(settings({ MODEL_CALLS_PER_SECOND: '10', WORKER_MAX_COUNT: '8' }).agents).toMatchObject({ MODEL_CALLS_PER_SECOND: 10, WORKER_MAX_COUNT: 8 });
+    expect(settings({ MODEL_CALLS_PER_SECOND: '10', WORKER_MAX_COUNT: '8' }).agents).toMatchObject({
+      MODEL_CALLS_PER_SECOND: 10,
+      WORKER_MAX_COUNT: 8,
+    });
   });
 });

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { defineAgent } from '../../authoring/define-agent.ts';
-import { callCost, DEFAULT_MODEL, isShutDown, MODEL_TABLE_DATE, modelInfo, modelRefusal, MODELS, modelWarning, SHUTDOWN_WARNING_DAYS, type ModelInfo } from '../../core/models.ts';
+import {
+  callCost,
+  DEFAULT_MODEL,
+  isShutDown,
+  MODEL_TABLE_DATE,
+  modelInfo,
+  modelRefusal,
+  MODELS,
+  modelWarning,
+  SHUTDOWN_WARNING_DAYS,
+  type ModelInfo,
+} from '../../core/models.ts';
 import { loadWorkerSettings } from '../../config/worker-settings.ts';
 import { modelWarningsAtStart } from '../../worker/model-warnings.ts';
 
@@ -47,8 +58,18 @@ describe('the model table', () => {
   });
 
   it('warns at start for a model within 60 days of its shutdown, and for a model it does not know', () => {
-    const soon: ModelInfo = { id: 'gemini-soon', status: 'deprecated', shutdown: '2027-01-15', replacement: 'gemini-3.5-flash', contextWindow: 1, prices: { input: 1, cachedInput: 0.1, output: 2 }, thinking: 'level' };
-    expect(modelWarning('gemini-soon', now, 'GEMINI_MODEL', [soon])).toBe('Gemini model "gemini-soon" shuts down on 2027-01-15, in 39 days; move to "gemini-3.5-flash" (set GEMINI_MODEL).');
+    const soon: ModelInfo = {
+      id: 'gemini-soon',
+      status: 'deprecated',
+      shutdown: '2027-01-15',
+      replacement: 'gemini-3.5-flash',
+      contextWindow: 1,
+      prices: { input: 1, cachedInput: 0.1, output: 2 },
+      thinking: 'level',
+    };
+    expect(modelWarning('gemini-soon', now, 'GEMINI_MODEL', [soon])).toBe(
+      'Gemini model "gemini-soon" shuts down on 2027-01-15, in 39 days; move to "gemini-3.5-flash" (set GEMINI_MODEL).',
+    );
     expect(modelWarning('gemini-soon', now - SHUTDOWN_WARNING_DAYS * DAY, 'GEMINI_MODEL', [soon])).toBeUndefined();
     expect(modelWarning('gemini-3.5-flash', now, 'x')).toBeUndefined();
     expect(modelRefusal('gemini-soon', Date.parse('2027-01-15T00:00:00Z'), 'x', [soon])).toMatch(/was shut down on 2027-01-15/);
@@ -61,13 +82,21 @@ describe('the model table', () => {
   });
 
   it('refuses a thinking level on a model that thinks by budget', () => {
-    expect(() => defineAgent({ name: 'lite', model: 'gemini-2.5-flash-lite', thinkingLevel: 'low', instructions: 'Answer.' })).toThrow(/takes no thinkingLevel/);
-    expect(defineAgent({ name: 'g3', thinkingLevel: 'low', functionCallingMode: 'VALIDATED', instructions: 'Answer.' })).toMatchObject({ thinkingLevel: 'low', functionCallingMode: 'VALIDATED' });
+    expect(() => defineAgent({ name: 'lite', model: 'gemini-2.5-flash-lite', thinkingLevel: 'low', instructions: 'Answer.' })).toThrow(
+      /takes no thinkingLevel/,
+    );
+    expect(defineAgent({ name: 'g3', thinkingLevel: 'low', functionCallingMode: 'VALIDATED', instructions: 'Answer.' })).toMatchObject({
+      thinkingLevel: 'low',
+      functionCallingMode: 'VALIDATED',
+    });
   });
 
   it('prices a call: fresh input, cached input and output (thinking included) at their own rates', () => {
     // gemini-3.5-flash: $1.50 in, $0.15 cached, $9.00 out per million.
-    expect(callCost('gemini-3.5-flash', { promptTokens: 1_000_000, cachedTokens: 400_000, outputTokens: 100_000 })).toBeCloseTo(0.9 + 0.06 + 0.9, 6);
+    expect(callCost('gemini-3.5-flash', { promptTokens: 1_000_000, cachedTokens: 400_000, outputTokens: 100_000 })).toBeCloseTo(
+      0.9 + 0.06 + 0.9,
+      6,
+    );
     expect(callCost('gemini-unknown', { promptTokens: 1000, outputTokens: 1000 })).toBe(0);
   });
 });

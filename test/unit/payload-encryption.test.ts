@@ -4,11 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, newPayloadKeyJson, parsePayloadKeys, PayloadKeyError, payloadKeysSetting } from '../../temporal-client/payload-encryption.ts';
+import {
+  createEncryptionCodec,
+  ENCRYPTED_ENCODING,
+  KEY_ID_METADATA,
+  newPayloadKeyJson,
+  parsePayloadKeys,
+  PayloadKeyError,
+  payloadKeysSetting,
+} from '../../temporal-client/payload-encryption.ts';
 import { localPayloadKeys, payloadKeysFile, rotateLocalPayloadKey } from '../../local/payload-keys.ts';
 
 const keySet = (...ids: string[]) => parsePayloadKeys(JSON.stringify({ keys: ids.map((id) => newPayloadKeyJson(id)) }), 'test keys');
-const text = (payload: Payload) => new TextDecoder().decode(payload.data ?? new Uint8Array()) + Object.values(payload.metadata ?? {}).map((value) => new TextDecoder().decode(value)).join('');
+const text = (payload: Payload) =>
+  new TextDecoder().decode(payload.data ?? new Uint8Array()) +
+  Object.values(payload.metadata ?? {})
+    .map((value) => new TextDecoder().decode(value))
+    .join('');
 const message = defaultPayloadConverter.toPayload({ text: 'Please email alice@example.com the Q3 numbers', args: { amount: 250 } });
 
 describe('the payload codec', () => {
@@ -19,7 +31,10 @@ describe('the payload codec', () => {
     expect(new TextDecoder().decode(sealed!.metadata![KEY_ID_METADATA])).toBe('k1');
     expect(text(sealed!)).not.toMatch(/alice|Q3|amount|json/);
     const [opened] = await codec.decode([sealed!]);
-    expect(defaultPayloadConverter.fromPayload(opened!)).toEqual({ text: 'Please email alice@example.com the Q3 numbers', args: { amount: 250 } });
+    expect(defaultPayloadConverter.fromPayload(opened!)).toEqual({
+      text: 'Please email alice@example.com the Q3 numbers',
+      args: { amount: 250 },
+    });
   });
 
   it('after a rotation, seals with the newest key and still opens what the older one sealed', async () => {
@@ -30,7 +45,10 @@ describe('the payload codec', () => {
     const [fresh] = await codec.encode([message]);
     expect(new TextDecoder().decode(fresh!.metadata![KEY_ID_METADATA])).toBe('2026-12');
     const opened = await codec.decode([old!, fresh!]);
-    expect(opened.map((payload) => defaultPayloadConverter.fromPayload(payload))).toEqual([defaultPayloadConverter.fromPayload(message), defaultPayloadConverter.fromPayload(message)]);
+    expect(opened.map((payload) => defaultPayloadConverter.fromPayload(payload))).toEqual([
+      defaultPayloadConverter.fromPayload(message),
+      defaultPayloadConverter.fromPayload(message),
+    ]);
   });
 
   it('keeps an empty payload (undefined) as bytes', async () => {
@@ -62,11 +80,15 @@ describe('the payload codec', () => {
   it('reads a key set from its setting, with a one-line error for each mistake', () => {
     const setting = payloadKeysSetting('PAYLOAD_KEYS');
     expect(setting.safeParse(undefined).error?.issues[0]?.message).toMatch(/^PAYLOAD_KEYS is not set: the payload encryption keys/);
-    expect(setting.safeParse('nope').error?.issues[0]?.message).toBe('PAYLOAD_KEYS is not JSON; expected { "keys": [{ "id": "…", "key": "<32 bytes in base64>" }] }, newest first.');
+    expect(setting.safeParse('nope').error?.issues[0]?.message).toBe(
+      'PAYLOAD_KEYS is not JSON; expected { "keys": [{ "id": "…", "key": "<32 bytes in base64>" }] }, newest first.',
+    );
     expect(setting.safeParse(JSON.stringify({ keys: [{ id: 'k1', key: 'c2hvcnQ=' }] })).error?.issues[0]?.message).toBe(
       'PAYLOAD_KEYS is not a payload key set: keys.0.key: a key is 32 bytes in base64 (openssl rand -base64 32).',
     );
-    expect(setting.safeParse(JSON.stringify({ keys: [newPayloadKeyJson('a'), newPayloadKeyJson('a')] })).error?.issues[0]?.message).toMatch(/two keys share an id/);
+    expect(setting.safeParse(JSON.stringify({ keys: [newPayloadKeyJson('a'), newPayloadKeyJson('a')] })).error?.issues[0]?.message).toMatch(
+      /two keys share an id/,
+    );
     expect(setting.safeParse(JSON.stringify({ keys: [newPayloadKeyJson('k1')] })).data?.[0].id).toBe('k1');
   });
 });
@@ -98,7 +120,11 @@ describe('the local key file', () => {
     const before = localPayloadKeys({}, dataDir).map((key) => key.id);
     expect(cli('list').trim().split('\n')).toEqual([`${before[0]} (encrypts)`, ...before.slice(1)]);
     expect(cli('rotate')).toMatch(/^Key \S+ now encrypts new payloads; the older keys in .* still decode/);
-    expect(localPayloadKeys({}, dataDir).slice(1).map((key) => key.id)).toEqual(before);
+    expect(
+      localPayloadKeys({}, dataDir)
+        .slice(1)
+        .map((key) => key.id),
+    ).toEqual(before);
   });
 
   it('takes PAYLOAD_KEYS over the file', () => {

@@ -11,12 +11,16 @@ describe('a tool that cannot reach its service says so plainly', () => {
 
   it('says the connection was refused', async () => {
     const port = await freePort();
-    await expect(reachService('the IP location service', `http://127.0.0.1:${port}/json/8.8.8.8`, {})).rejects.toThrow(`Could not reach the IP location service (127.0.0.1:${port}): the connection was refused.`);
+    await expect(reachService('the IP location service', `http://127.0.0.1:${port}/json/8.8.8.8`, {})).rejects.toThrow(
+      `Could not reach the IP location service (127.0.0.1:${port}): the connection was refused.`,
+    );
   });
 
   it('lets a cancellation through as it is', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(reachService('a service', 'http://127.0.0.1:8/', { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(reachService('a service', 'http://127.0.0.1:8/', { signal: controller.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
   });
 });

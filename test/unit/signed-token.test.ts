@@ -20,7 +20,9 @@ describe('signed tokens', () => {
     const token = signToken({ requestId: 'r1' }, SECRET, { purpose: 'approval', expiresInSeconds: 60, now });
     const [body, mac] = token.split('.') as [string, string];
     const later = () => AT + 61_000;
-    const forgedBody = Buffer.from(JSON.stringify({ requestId: 'r2', purpose: 'approval', expiresAt: AT / 1000 + 60 })).toString('base64url');
+    const forgedBody = Buffer.from(JSON.stringify({ requestId: 'r2', purpose: 'approval', expiresAt: AT / 1000 + 60 })).toString(
+      'base64url',
+    );
     const cases: [string, string, string][] = [
       [token, 'other-secret', 'token signature does not match'],
       [`${forgedBody}.${mac}`, SECRET, 'token signature does not match'],
@@ -33,7 +35,10 @@ describe('signed tokens', () => {
     for (const [candidate, secret, reason] of cases) {
       expect(verifyToken(candidate, secret, { purpose: 'approval', now })).toEqual({ ok: false, reason });
     }
-    expect(verifyToken(token, SECRET, { purpose: 'email-reply', now })).toEqual({ ok: false, reason: 'token is for "approval", not "email-reply"' });
+    expect(verifyToken(token, SECRET, { purpose: 'email-reply', now })).toEqual({
+      ok: false,
+      reason: 'token is for "approval", not "email-reply"',
+    });
     expect(verifyToken(token, SECRET, { purpose: 'approval', now: later })).toEqual({ ok: false, reason: 'token has expired' });
   });
 
@@ -57,16 +62,28 @@ describe('signed tokens', () => {
     ];
     expect(base64(body)).not.toBe(body);
     for (const variant of variants) {
-      expect(Buffer.from(variant.split('.')[1] as string, 'base64url').equals(Buffer.from(mac, 'base64url')) || variant.split('.')[0] !== body).toBe(true);
-      expect(verifyToken(variant, SECRET, { purpose: 'approval', now })).toEqual({ ok: false, reason: 'token is not in canonical base64url' });
+      expect(
+        Buffer.from(variant.split('.')[1] as string, 'base64url').equals(Buffer.from(mac, 'base64url')) || variant.split('.')[0] !== body,
+      ).toBe(true);
+      expect(verifyToken(variant, SECRET, { purpose: 'approval', now })).toEqual({
+        ok: false,
+        reason: 'token is not in canonical base64url',
+      });
     }
   });
 
   it('is bound to its purpose: a token for one use never passes as another, even with the same secret', () => {
     const reply = signToken({ conversationId: 'email:root@x' }, SECRET, { purpose: 'email-reply', now });
-    expect(verifyToken(reply, SECRET, { purpose: 'approval', now })).toEqual({ ok: false, reason: 'token is for "email-reply", not "approval"' });
+    expect(verifyToken(reply, SECRET, { purpose: 'approval', now })).toEqual({
+      ok: false,
+      reason: 'token is for "email-reply", not "approval"',
+    });
     // Claims cannot override the envelope: the purpose and expiry signed are the signer's.
-    const sneaky = signToken({ purpose: 'approval', expiresAt: 9e12 } as Record<string, unknown>, SECRET, { purpose: 'email-reply', expiresInSeconds: 60, now });
+    const sneaky = signToken({ purpose: 'approval', expiresAt: 9e12 } as Record<string, unknown>, SECRET, {
+      purpose: 'email-reply',
+      expiresInSeconds: 60,
+      now,
+    });
     expect(verifyToken(sneaky, SECRET, { purpose: 'approval', now }).ok).toBe(false);
   });
 
@@ -78,7 +95,12 @@ describe('signed tokens', () => {
     const forged = `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
     expect(verifyToken(forged, SECRET, { purpose: 'approval', now })).toEqual({ ok: false, reason: 'token claims lack purpose or expiry' });
     const fractional = Buffer.from(JSON.stringify({ purpose: 'approval', expiresAt: AT / 1000 + 0.5 })).toString('base64url');
-    expect(verifyToken(`${fractional}.${createHmac('sha256', SECRET).update(fractional).digest('base64url')}`, SECRET, { purpose: 'approval', now })).toEqual({
+    expect(
+      verifyToken(`${fractional}.${createHmac('sha256', SECRET).update(fractional).digest('base64url')}`, SECRET, {
+        purpose: 'approval',
+        now,
+      }),
+    ).toEqual({
       ok: false,
       reason: 'token expiry is not a whole number of seconds',
     });

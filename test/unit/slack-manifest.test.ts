@@ -20,7 +20,9 @@ describe('the Slack app manifest', () => {
     const manifest = fillSlackManifest(template, URL_OUTPUT);
     expect(manifest.settings.event_subscriptions.request_url).toBe('https://abc123.lambda-url.eu-west-1.on.aws/slack/events');
     expect(manifest.settings.interactivity.request_url).toBe('https://abc123.lambda-url.eu-west-1.on.aws/slack/interactivity');
-    expect(manifest.features.slash_commands?.map((command) => command.url)).toEqual(['https://abc123.lambda-url.eu-west-1.on.aws/slack/commands']);
+    expect(manifest.features.slash_commands?.map((command) => command.url)).toEqual([
+      'https://abc123.lambda-url.eu-west-1.on.aws/slack/commands',
+    ]);
     expect(JSON.stringify(manifest)).not.toContain('${');
   });
 
@@ -40,7 +42,13 @@ describe('the Slack app manifest', () => {
     expect(manifest.features.agent_view?.agent_description).toMatch(/\S/);
     expect(manifest.features.agent_view?.suggested_prompts?.length).toBeGreaterThan(0);
     expect(manifest.features).not.toHaveProperty('assistant_view');
-    expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual(['agent_session_stopped', 'app_context_changed', 'app_home_opened', 'app_mention', 'message.im']);
+    expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual([
+      'agent_session_stopped',
+      'app_context_changed',
+      'app_home_opened',
+      'app_mention',
+      'message.im',
+    ]);
     // The DM is where agent_view conversations happen: its messages tab must take messages.
     expect(manifest.features.app_home).toMatchObject({ messages_tab_enabled: true, messages_tab_read_only_enabled: false });
     expect(KNOWN_BOT_EVENTS).toEqual(expect.arrayContaining(['agent_session_stopped', 'app_context_changed']));

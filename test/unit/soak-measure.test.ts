@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { countAnswers, growthAfterWarmup, growthOfLongestLife, matchAmbientPosts, planFaults, seededRandom, type Expected } from '../../bench/soak/measure.ts';
+import {
+  countAnswers,
+  growthAfterWarmup,
+  growthOfLongestLife,
+  matchAmbientPosts,
+  planFaults,
+  seededRandom,
+  type Expected,
+} from '../../bench/soak/measure.ts';
 
 // npm run soak takes minutes and runs no part in CI; these are its pure parts, which CI runs.
 
@@ -43,7 +51,15 @@ describe('npm run soak: exactly-once counting', () => {
 
   it('counts answered exactly once, more than once and lost per kind and in all, and times the first answer', () => {
     const [all, slack, email, ambient] = countAnswers(expected, answers);
-    expect(all).toEqual({ kind: 'all', expected: 5, exactlyOnce: 2, answeredMoreThanOnce: 1, lost: 1, notAccepted: 1, endToEndMs: { p50: 500, p99: 2000, max: 2000 } });
+    expect(all).toEqual({
+      kind: 'all',
+      expected: 5,
+      exactlyOnce: 2,
+      answeredMoreThanOnce: 1,
+      lost: 1,
+      notAccepted: 1,
+      endToEndMs: { p50: 500, p99: 2000, max: 2000 },
+    });
     expect(slack).toMatchObject({ kind: 'slack', exactlyOnce: 1, answeredMoreThanOnce: 1, lost: 0 });
     // The email the edge never took is not lost: its sender was told.
     expect(email).toMatchObject({ kind: 'email', expected: 2, exactlyOnce: 0, lost: 1, notAccepted: 1, endToEndMs: null });

@@ -5,7 +5,11 @@ import { signRequest } from '../../functions/shared/aws-signature.ts';
 
 type Source = string | ArrayBuffer | ArrayBufferView;
 const bytesOf = (data: Source) =>
-  typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  typeof data === 'string'
+    ? data
+    : data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
 /** The Hash shape the SDK's signer takes, on node:crypto. */
 class NodeSha256 {
@@ -26,9 +30,18 @@ describe('Signature Version 4 for the edge’s SendMessage', () => {
     ['without a session token', undefined],
     ['with a session token', 'IQoJb3JpZ2luX2VjEXAMPLETOKEN'],
   ])('signs exactly as the AWS SDK’s own signer does, %s', async (_label, sessionToken) => {
-    const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', ...(sessionToken ? { sessionToken } : {}) };
+    const credentials = {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      ...(sessionToken ? { sessionToken } : {}),
+    };
     const now = new Date('2026-11-22T01:02:03.456Z');
-    const body = JSON.stringify({ QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingress.fifo', MessageBody: '{"a":1}', MessageGroupId: 'g', MessageDeduplicationId: 'd' });
+    const body = JSON.stringify({
+      QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingress.fifo',
+      MessageBody: '{"a":1}',
+      MessageGroupId: 'g',
+      MessageDeduplicationId: 'd',
+    });
     const url = new URL('https://sqs.eu-west-1.amazonaws.com/');
     const ours = signRequest({
       url,

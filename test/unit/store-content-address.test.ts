@@ -55,13 +55,17 @@ describe('mapWithConcurrency', () => {
   it('keeps order and never has more than the limit in flight', async () => {
     let inFlight = 0;
     let peak = 0;
-    const results = await mapWithConcurrency(Array.from({ length: 50 }, (_, index) => index), 4, async (item) => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, (item * 7) % 5));
-      inFlight--;
-      return item * 2;
-    });
+    const results = await mapWithConcurrency(
+      Array.from({ length: 50 }, (_, index) => index),
+      4,
+      async (item) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, (item * 7) % 5));
+        inFlight--;
+        return item * 2;
+      },
+    );
     expect(results).toEqual(Array.from({ length: 50 }, (_, index) => index * 2));
     expect(peak).toBe(4);
   });

@@ -19,7 +19,13 @@ describe('loadTranscriptStoreSettings', () => {
 
   it('reads S3 settings', () => {
     expect(
-      loadTranscriptStoreSettings({ TRANSCRIPT_STORE: 's3', TRANSCRIPT_BUCKET: 'acme-transcripts', TRANSCRIPT_PREFIX: 'prod/', TRANSCRIPT_CACHE_BYTES: '0', AWS_ENDPOINT_URL_S3: 'http://localhost:4566' }),
+      loadTranscriptStoreSettings({
+        TRANSCRIPT_STORE: 's3',
+        TRANSCRIPT_BUCKET: 'acme-transcripts',
+        TRANSCRIPT_PREFIX: 'prod/',
+        TRANSCRIPT_CACHE_BYTES: '0',
+        AWS_ENDPOINT_URL_S3: 'http://localhost:4566',
+      }),
     ).toEqual({
       TRANSCRIPT_STORE: 's3',
       TRANSCRIPT_DIR: '.data/transcripts',
@@ -36,7 +42,9 @@ describe('loadTranscriptStoreSettings', () => {
   });
 
   it('names the variable that holds a bad value', () => {
-    expect(() => loadTranscriptStoreSettings({ TRANSCRIPT_STORE: 'dynamodb' })).toThrow(/TRANSCRIPT_STORE: TRANSCRIPT_STORE must be 'local' or 's3'/);
+    expect(() => loadTranscriptStoreSettings({ TRANSCRIPT_STORE: 'dynamodb' })).toThrow(
+      /TRANSCRIPT_STORE: TRANSCRIPT_STORE must be 'local' or 's3'/,
+    );
     for (const bad of ['lots', '1.5', '-1', '64MiB']) {
       expect(() => loadTranscriptStoreSettings({ TRANSCRIPT_CACHE_BYTES: bad })).toThrow(/TRANSCRIPT_CACHE_BYTES/);
     }

@@ -14,10 +14,16 @@ describe('the WorkflowTaskFailures count', () => {
   it('counts workflow task failures but not the task a moved conversation fails on purpose on its old build', () => {
     const counts = createWorkerCounts();
     const forwarded: string[] = [];
-    const logger = countingWorkflowTaskFailures({ log: (_level, message) => forwarded.push(message), trace() {}, debug() {}, info() {}, warn() {}, error() {} }, counts);
+    const logger = countingWorkflowTaskFailures(
+      { log: (_level, message) => forwarded.push(message), trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+      counts,
+    );
 
     logger.warn(WORKFLOW_TASK_FAILED_MESSAGE, coreFailure("Cannot read properties of undefined (reading 'mcpServers')"));
-    logger.warn(WORKFLOW_TASK_FAILED_MESSAGE, coreFailure(`${VERSION_MOVE_MARK}: conversation moved to build v2; its old build lets the new one take this workflow task.`));
+    logger.warn(
+      WORKFLOW_TASK_FAILED_MESSAGE,
+      coreFailure(`${VERSION_MOVE_MARK}: conversation moved to build v2; its old build lets the new one take this workflow task.`),
+    );
     logger.warn(WORKFLOW_TASK_FAILED_MESSAGE, { runId: 'run-2' });
     logger.info('Worker state changed');
 

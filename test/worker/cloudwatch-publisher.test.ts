@@ -12,7 +12,10 @@ import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
 /** An EMF line as CloudWatch reads it. */
 interface EmfLine {
-  _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
   [key: string]: unknown;
 }
 
@@ -39,10 +42,15 @@ describe.skipIf(noTemporal)('CloudWatch EMF publisher', () => {
   it('publishes the approximate backlog of a task queue no worker polls', async () => {
     const idle = temporal.taskQueue('backlog');
     for (let index = 0; index < 3; index += 1) {
-      await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, { taskQueue: idle, workflowId: `backlog:${crypto.randomUUID()}`, args: [{ spec: compileAgent(steady), prompt: 'wait' }] });
+      await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
+        taskQueue: idle,
+        workflowId: `backlog:${crypto.randomUUID()}`,
+        args: [{ spec: compileAgent(steady), prompt: 'wait' }],
+      });
     }
     let lines: EmfLine[] = [];
-    const backlogOf = (taskQueue: string) => lines.find((line) => line[TASK_QUEUE_DIMENSION] === taskQueue)?.[WORKER_METRIC_NAMES.taskQueueBacklog];
+    const backlogOf = (taskQueue: string) =>
+      lines.find((line) => line[TASK_QUEUE_DIMENSION] === taskQueue)?.[WORKER_METRIC_NAMES.taskQueueBacklog];
     await expect
       .poll(
         async () => {
@@ -76,15 +84,25 @@ describe.skipIf(noTemporal)('CloudWatch EMF publisher', () => {
     try {
       const taskQueue = temporal.taskQueue('counts');
       await temporal.startWorker({ taskQueue, tools: [], agents: [steady], modelUrl: model.url, counts });
-      await temporal.client.workflow.execute(AGENT_RUN_WORKFLOW, { taskQueue, workflowId: `counts:${crypto.randomUUID()}`, args: [{ spec: compileAgent(steady), prompt: 'how are you?' }] });
+      await temporal.client.workflow.execute(AGENT_RUN_WORKFLOW, {
+        taskQueue,
+        workflowId: `counts:${crypto.randomUUID()}`,
+        args: [{ spec: compileAgent(steady), prompt: 'how are you?' }],
+      });
       // No spec: the workflow code throws a TypeError, which fails its workflow task (not the workflow).
-      const broken = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, { taskQueue, workflowId: `broken:${crypto.randomUUID()}`, args: [{}] });
+      const broken = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
+        taskQueue,
+        workflowId: `broken:${crypto.randomUUID()}`,
+        args: [{}],
+      });
       try {
         const total = { modelCalls: 0, modelCallErrors: 0, workflowTaskFailures: 0 };
         await expect
           .poll(
             async () => {
-              const main = (await publishOnce({ client: temporal.client, namespace: 'default', taskQueue })).find((line) => line[TASK_QUEUE_DIMENSION] === taskQueue)!;
+              const main = (await publishOnce({ client: temporal.client, namespace: 'default', taskQueue })).find(
+                (line) => line[TASK_QUEUE_DIMENSION] === taskQueue,
+              )!;
               total.modelCalls += main[WORKER_METRIC_NAMES.modelCalls] as number;
               total.modelCallErrors += main[WORKER_METRIC_NAMES.modelCallErrors] as number;
               total.workflowTaskFailures += main[WORKER_METRIC_NAMES.workflowTaskFailures] as number;

@@ -26,7 +26,9 @@ function sourceFiles(folders: string[]): string[] {
 
 describe('the worker is composed once', () => {
   it('no file of worker/, local/ or cli/ but worker/compose.ts builds a worker (createAgentWorker, Worker.create)', () => {
-    const builders = sourceFiles(['worker', 'local', 'cli']).filter((file) => /\bcreateAgentWorker\(|\bWorker\.create\(/.test(readFileSync(join(REPOSITORY, file), 'utf8')));
+    const builders = sourceFiles(['worker', 'local', 'cli']).filter((file) =>
+      /\bcreateAgentWorker\(|\bWorker\.create\(/.test(readFileSync(join(REPOSITORY, file), 'utf8')),
+    );
     // create-worker.ts defines createAgentWorker (the two Temporal workers); compose.ts is its one caller here.
     expect(builders.map((file) => relative('.', file)).sort()).toEqual(['worker/compose.ts', 'worker/create-worker.ts']);
   });
@@ -60,9 +62,20 @@ describe.skipIf(noTemporal)("the container's entry and npm start", () => {
     const bundlePath = join(scratch, 'workflow-bundle.js');
     writeFileSync(bundlePath, inject('workflowBundleCode'));
     const common = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue, SCHEDULES_SYNC_AT_START: 'false' };
-    const containerEnv = { ...common, GOOGLE_API_KEY: 'not-called', PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, TRANSCRIPT_DIR: join(scratch, 'container-transcripts'), WORKFLOW_BUNDLE_PATH: bundlePath };
+    const containerEnv = {
+      ...common,
+      GOOGLE_API_KEY: 'not-called',
+      PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON,
+      TRANSCRIPT_DIR: join(scratch, 'container-transcripts'),
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+    };
     const lines: string[] = [];
-    container = await startContainerWorker(loadWorkerSettings(containerEnv), { env: containerEnv, telemetry: {}, workflowBundle: { codePath: bundlePath }, log: (line) => lines.push(line) });
+    container = await startContainerWorker(loadWorkerSettings(containerEnv), {
+      env: containerEnv,
+      telemetry: {},
+      workflowBundle: { codePath: bundlePath },
+      log: (line) => lines.push(line),
+    });
     expect(lines.join('\n')).toMatch(/Worker polling task queue "composition-/);
     containerRunning = container.run();
 

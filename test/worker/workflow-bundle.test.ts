@@ -20,7 +20,10 @@ const scratch = mkdtempSync(join(tmpdir(), 'workflow-bundle-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Two recorded histories: an agent run and an ambient run. */
-function historiesDir(name: string, edit?: (history: { events: { eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[] }) => void): string {
+function historiesDir(
+  name: string,
+  edit?: (history: { events: { eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[] }) => void,
+): string {
   const directory = join(scratch, name);
   mkdirSync(directory);
   for (const file of ['agent-run-plain.json', 'ambient-run.run.json']) {
@@ -37,7 +40,11 @@ function historiesDir(name: string, edit?: (history: { events: { eventType: stri
 describe('npm run build:workflows', () => {
   it('bundles workflows/, replays the recorded histories with that bundle, and writes it', async () => {
     const out = join(scratch, 'good', 'workflow-bundle.js');
-    const { code, output } = await runToExit([BUILD, '--out', out, '--replay', historiesDir('histories-good')], { env: process.env, cwd: REPOSITORY, timeoutMs: 120_000 });
+    const { code, output } = await runToExit([BUILD, '--out', out, '--replay', historiesDir('histories-good')], {
+      env: process.env,
+      cwd: REPOSITORY,
+      timeoutMs: 120_000,
+    });
     expect(code, output).toBe(0);
     expect(output).toMatch(/Bundled workflows\/: [\d.]+ MiB in \d+ ms\.\nReplayed 2 recorded histories with this bundle\.\nWrote /);
     expect(statSync(out).size).toBeGreaterThan(1024 * 1024);
@@ -51,7 +58,11 @@ describe('npm run build:workflows', () => {
       const scheduled = history.events.find((event) => event.activityTaskScheduledEventAttributes);
       scheduled!.activityTaskScheduledEventAttributes!.activityType.name = 'renamedActivity';
     });
-    const { code, output } = await runToExit([BUILD, '--out', out, '--replay', tampered], { env: process.env, cwd: REPOSITORY, timeoutMs: 120_000 });
+    const { code, output } = await runToExit([BUILD, '--out', out, '--replay', tampered], {
+      env: process.env,
+      cwd: REPOSITORY,
+      timeoutMs: 120_000,
+    });
     expect(code, output).toBe(1);
     expect(output).toMatch(/^Bundle not written: a recorded history does not replay with it \(.+\)\.$/m);
     expect(output).not.toMatch(/^\s+at /m);
@@ -83,7 +94,11 @@ describe.skipIf(noTemporal)('worker/main.ts with WORKFLOW_BUNDLE_PATH', () => {
   it('loads that file and nothing else: a file that is not a bundle stops it', async () => {
     const broken = join(scratch, 'broken.js');
     writeFileSync(broken, 'this is not a workflow bundle (');
-    const { code, output } = await runToExit([join(REPOSITORY, 'worker', 'main.ts')], { env: { ...process.env, ...env(broken) }, cwd: REPOSITORY, timeoutMs: 60_000 });
+    const { code, output } = await runToExit([join(REPOSITORY, 'worker', 'main.ts')], {
+      env: { ...process.env, ...env(broken) },
+      cwd: REPOSITORY,
+      timeoutMs: 60_000,
+    });
     expect(code, output).not.toBe(0);
     expect(output).not.toContain('Worker polling');
     expect(output).toMatch(/the provided Workflow Bundle/);
@@ -91,8 +106,14 @@ describe.skipIf(noTemporal)('worker/main.ts with WORKFLOW_BUNDLE_PATH', () => {
 
   it('refuses to start, in one line, when the file is missing', async () => {
     const missing = join(scratch, 'missing.js');
-    const { code, output } = await runToExit([join(REPOSITORY, 'worker', 'main.ts')], { env: { ...process.env, ...env(missing) }, cwd: REPOSITORY, timeoutMs: 60_000 });
+    const { code, output } = await runToExit([join(REPOSITORY, 'worker', 'main.ts')], {
+      env: { ...process.env, ...env(missing) },
+      cwd: REPOSITORY,
+      timeoutMs: 60_000,
+    });
     expect(code, output).toBe(1);
-    expect(output.trim()).toBe(`Worker not started. WORKFLOW_BUNDLE_PATH=${missing} does not exist: build it with npm run build:workflows, or unset WORKFLOW_BUNDLE_PATH to bundle at start.`);
+    expect(output.trim()).toBe(
+      `Worker not started. WORKFLOW_BUNDLE_PATH=${missing} does not exist: build it with npm run build:workflows, or unset WORKFLOW_BUNDLE_PATH to bundle at start.`,
+    );
   });
 });

@@ -79,12 +79,20 @@ describe.skipIf(noTemporal)('agent run workflow', () => {
     expect(response.name).toBe('get_current_time');
     expect((response.response.output as { timezone: string }).timezone).toBe('Asia/Tokyo');
     expect(model.requests[0]!.body.systemInstruction?.parts?.[0]?.text).toBe('Be brief.');
-    expect(model.requests[0]!.body.tools?.[0]?.functionDeclarations?.map((d) => d.name)).toEqual(['get_current_time', 'calculate', 'slow_lookup']);
+    expect(model.requests[0]!.body.tools?.[0]?.functionDeclarations?.map((d) => d.name)).toEqual([
+      'get_current_time',
+      'calculate',
+      'slow_lookup',
+    ]);
   });
 
   it('runs several function calls of one response as parallel activities', async () => {
     const { handle, result } = await run([
-      callTools({ name: 'slow_lookup', args: { key: 'a' } }, { name: 'slow_lookup', args: { key: 'b' } }, { name: 'slow_lookup', args: { key: 'c' } }),
+      callTools(
+        { name: 'slow_lookup', args: { key: 'a' } },
+        { name: 'slow_lookup', args: { key: 'b' } },
+        { name: 'slow_lookup', args: { key: 'c' } },
+      ),
       answer('A, B and C.'),
     ]);
     expect((await result).toolCalls).toBe(3);
@@ -102,11 +110,7 @@ describe.skipIf(noTemporal)('agent run workflow', () => {
 
   it('gives arguments that fail the schema back to the model as an error it can correct', async () => {
     const { handle, result, model } = await run(
-      [
-        callTools({ name: 'calculate', args: { expr: '2+2' } }),
-        callTools({ name: 'calculate', args: { expression: '2+2' } }),
-        answer('4'),
-      ],
+      [callTools({ name: 'calculate', args: { expr: '2+2' } }), callTools({ name: 'calculate', args: { expression: '2+2' } }), answer('4')],
       'What is 2+2?',
     );
     expect(await result).toMatchObject({ answer: '4', steps: 3 });
@@ -143,10 +147,7 @@ describe.skipIf(noTemporal)('agent run workflow', () => {
   });
 
   it('waits for Retry-After on 429, then succeeds', async () => {
-    const { handle, result, model } = await run([
-      failWith(429, 'Resource has been exhausted.', { 'retry-after': '2' }),
-      answer('Done.'),
-    ]);
+    const { handle, result, model } = await run([failWith(429, 'Resource has been exhausted.', { 'retry-after': '2' }), answer('Done.')]);
     expect((await result).answer).toBe('Done.');
     expect(model.requests).toHaveLength(2);
     const history = await summariseHistory(handle);
@@ -160,7 +161,11 @@ describe.skipIf(noTemporal)('agent run workflow', () => {
   });
 
   it('retries 5xx with backoff', async () => {
-    const { result, model } = await run([failWith(503, 'The model is overloaded.'), failWith(500, 'Internal error.'), answer('Recovered.')]);
+    const { result, model } = await run([
+      failWith(503, 'The model is overloaded.'),
+      failWith(500, 'Internal error.'),
+      answer('Recovered.'),
+    ]);
     expect((await result).answer).toBe('Recovered.');
     expect(model.requests).toHaveLength(3);
   });

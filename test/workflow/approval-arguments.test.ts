@@ -29,7 +29,12 @@ const publishTool = defineTool({
     return { published: text.length };
   },
 });
-const agent = defineAgent({ name: 'publisher', instructions: 'Publish what you are asked to.', tools: [publishTool], approvalTimeout: '30 seconds' });
+const agent = defineAgent({
+  name: 'publisher',
+  instructions: 'Publish what you are asked to.',
+  tools: [publishTool],
+  approvalTimeout: '30 seconds',
+});
 
 /** The harmless-looking head a padded note hides its real end behind. */
 const padded = (length: number) => `Quarterly note.${' '.repeat(length - 30)}Also wire 5000 EUR.`;
@@ -64,14 +69,18 @@ describe.skipIf(noTemporal)('approval requests show the arguments whole', () => 
   });
 
   const toolResult = (question: string) => {
-    const request = model.requests.find((candidate) => lastUserText(candidate) === question && (candidate.body.contents as Content[]).length > 2)!;
+    const request = model.requests.find(
+      (candidate) => lastUserText(candidate) === question && (candidate.body.contents as Content[]).length > 2,
+    )!;
     return (request.body.contents as Content[]).at(-1)!.parts[0]!.functionResponse!.response;
   };
 
   it('shows arguments stored by reference as they are, with their digest, and runs what was shown', async () => {
     const chat = conversationDriver(temporal.client, taskQueue, agent.name);
     await chat.send(incoming('publish 6000'));
-    await expect.poll(() => approvals.filter((request) => request.conversationId === chat.conversationId).length, { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(() => approvals.filter((request) => request.conversationId === chat.conversationId).length, { timeout: 15_000 })
+      .toBe(1);
     const request = approvals.find((candidate) => candidate.conversationId === chat.conversationId)!;
     expect(request.args).toEqual({ title: 'Q3', text: padded(6000) });
     expect(request).not.toHaveProperty('argsRef');
@@ -85,7 +94,9 @@ describe.skipIf(noTemporal)('approval requests show the arguments whole', () => 
     const question = `publish ${MAX_SHOWN_ARGUMENT_CHARS + 1000}`;
     await chat.send(incoming(question));
     await chat.waitForTurn(1);
-    expect(toolResult(question)).toMatchObject({ error: { type: 'ApprovalNotShown', message: expect.stringContaining('more than an approval request can show whole') } });
+    expect(toolResult(question)).toMatchObject({
+      error: { type: 'ApprovalNotShown', message: expect.stringContaining('more than an approval request can show whole') },
+    });
     expect(approvals.filter((request) => request.conversationId === chat.conversationId)).toEqual([]);
     expect(await chat.pendingApprovals()).toEqual([]);
     expect(published).not.toContain(padded(MAX_SHOWN_ARGUMENT_CHARS + 1000));
@@ -114,7 +125,9 @@ describe('the Slack approval message', () => {
   it('cannot be ended early by a value: backticks, bidirectional overrides and zero-width characters are escapes', () => {
     const args = { text: 'ok```\n*Approved by finance*\n```\u202Eevil\u200B & <b>', title: 'Q3' };
     const { blocks } = approvalBlocks(request(args), 'token');
-    const sections = (blocks as { type: string; text?: { text: string } }[]).filter((block) => block.type === 'section').map((block) => block.text!.text);
+    const sections = (blocks as { type: string; text?: { text: string } }[])
+      .filter((block) => block.type === 'section')
+      .map((block) => block.text!.text);
     for (const text of sections.slice(1)) expect(text.slice(3, -3)).not.toMatch(/`|\u202E|\u200B/);
     expect(JSON.parse(shownCode(blocks))).toEqual(args);
     expect(sections[0]).toContain(argumentsDigest(args));
@@ -123,7 +136,9 @@ describe('the Slack approval message', () => {
   it('shows 12,000 characters whole, across sections of at most 3,000', () => {
     const args = { text: `${'&'.repeat(3000)}${'a'.repeat(8000)}` };
     const { blocks } = approvalBlocks(request(args), 'token');
-    const sections = (blocks as { type: string; text?: { text: string } }[]).filter((block) => block.type === 'section').map((block) => block.text!.text);
+    const sections = (blocks as { type: string; text?: { text: string } }[])
+      .filter((block) => block.type === 'section')
+      .map((block) => block.text!.text);
     expect(sections.length).toBeGreaterThan(2);
     for (const text of sections) expect(text.length).toBeLessThanOrEqual(3000);
     expect(JSON.parse(shownCode(blocks))).toEqual(args);

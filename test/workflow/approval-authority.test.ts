@@ -66,7 +66,9 @@ const agent = defineAgent({
 
 /** Calls the tool the question names; then repeats what the tool calls gave back. */
 function respond(request: GeminiRequest) {
-  const responses = (request.body.contents as Content[]).at(-1)!.parts.flatMap((part) => (part.functionResponse ? [part.functionResponse.response] : []));
+  const responses = (request.body.contents as Content[])
+    .at(-1)!
+    .parts.flatMap((part) => (part.functionResponse ? [part.functionResponse.response] : []));
   if (responses.length) return answer(JSON.stringify(responses));
   const question = lastUserText(request);
   const pay = /pay (\S+)/.exec(question);
@@ -95,12 +97,22 @@ describe.skipIf(noTemporal)('approvals with authority', () => {
 
   /** What the model was told about the calls of a question: the tool results, in order. */
   const modelSaw = (question: string) => {
-    const request = model.requests.find((candidate) => lastUserText(candidate).includes(question) && (candidate.body.contents as Content[]).at(-1)!.parts.some((part) => part.functionResponse));
-    return request ? (request.body.contents as Content[]).at(-1)!.parts.flatMap((part) => (part.functionResponse ? [part.functionResponse.response] : [])) : undefined;
+    const request = model.requests.find(
+      (candidate) =>
+        lastUserText(candidate).includes(question) &&
+        (candidate.body.contents as Content[]).at(-1)!.parts.some((part) => part.functionResponse),
+    );
+    return request
+      ? (request.body.contents as Content[])
+          .at(-1)!
+          .parts.flatMap((part) => (part.functionResponse ? [part.functionResponse.response] : []))
+      : undefined;
   };
 
   async function waitForRequest(chat: ConversationDriver, turn = 1) {
-    await expect.poll(async () => (await chat.pendingApprovals()).filter((request) => request.turn === turn).length, { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(async () => (await chat.pendingApprovals()).filter((request) => request.turn === turn).length, { timeout: 10_000 })
+      .toBe(1);
     return (await chat.pendingApprovals()).find((request) => request.turn === turn)!;
   }
 
@@ -112,7 +124,10 @@ describe.skipIf(noTemporal)('approvals with authority', () => {
     await chat.send(incoming('please pay INV-1'));
     const request = await waitForRequest(chat);
     expect(request.approvers).toEqual(['U-FIN1', 'fin2@example.com', 'U-CFO']);
-    await expect(refusal(chat, request.requestId, 'U-ASKER')).rejects.toHaveProperty('cause.message', `U-ASKER may not decide on approval request ${request.requestId}.`);
+    await expect(refusal(chat, request.requestId, 'U-ASKER')).rejects.toHaveProperty(
+      'cause.message',
+      `U-ASKER may not decide on approval request ${request.requestId}.`,
+    );
     await expect(refusal(chat, request.requestId, 'finance')).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
     expect(ran).not.toContain('pay INV-1');
     await refusal(chat, request.requestId, 'FIN2@example.com');
@@ -124,7 +139,10 @@ describe.skipIf(noTemporal)('approvals with authority', () => {
     await deploy.send(incoming('please deploy billing'));
     const asked = await waitForRequest(deploy);
     expect(asked.approvers).toEqual(['U-LEAD']);
-    await expect(refusal(deploy, asked.requestId, 'U-ASKER')).rejects.toHaveProperty('cause.message', `U-ASKER may not decide on approval request ${asked.requestId}.`);
+    await expect(refusal(deploy, asked.requestId, 'U-ASKER')).rejects.toHaveProperty(
+      'cause.message',
+      `U-ASKER may not decide on approval request ${asked.requestId}.`,
+    );
     await refusal(deploy, asked.requestId, 'U-LEAD');
     await deploy.waitForTurn(1);
     expect(ran).toContain('deploy billing');
@@ -135,7 +153,10 @@ describe.skipIf(noTemporal)('approvals with authority', () => {
     await chat.send(incoming('please pay INV-2', { user: { id: 'U-FIN1', email: 'fin1@example.com' } }));
     const request = await waitForRequest(chat);
     expect(request.approvers).toEqual(['fin2@example.com', 'U-CFO']);
-    await expect(refusal(chat, request.requestId, 'U-FIN1')).rejects.toHaveProperty('cause.message', `U-FIN1 may not decide on approval request ${request.requestId}.`);
+    await expect(refusal(chat, request.requestId, 'U-FIN1')).rejects.toHaveProperty(
+      'cause.message',
+      `U-FIN1 may not decide on approval request ${request.requestId}.`,
+    );
     await refusal(chat, request.requestId, 'U-CFO');
     await chat.waitForTurn(1);
     expect(ran).toContain('pay INV-2');
@@ -153,7 +174,10 @@ describe.skipIf(noTemporal)('approvals with authority', () => {
     // Each of the finance group asked, so neither may approve: only the CFO is left.
     expect(request.approvers).toEqual(['U-CFO']);
     for (const who of ['U-FIN1', 'fin2@example.com']) {
-      await expect(refusal(chat, request.requestId, who)).rejects.toHaveProperty('cause.message', `${who} may not decide on approval request ${request.requestId}.`);
+      await expect(refusal(chat, request.requestId, who)).rejects.toHaveProperty(
+        'cause.message',
+        `${who} may not decide on approval request ${request.requestId}.`,
+      );
     }
     await refusal(chat, request.requestId, 'U-CFO');
     await chat.waitForTurn(2);
@@ -167,8 +191,14 @@ describe.skipIf(noTemporal)('approvals with authority', () => {
     const before = (await chat.handle.fetchHistory()).events!.length;
     const stranger = sendStop(temporal.client, chat.conversationId, { by: 'U-STRANGER' });
     await expect(stranger).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-    await expect(stranger).rejects.toHaveProperty('cause.message', 'U-STRANGER may not stop turn 1: only the people who asked and its approvers may.');
-    await expect(sendStop(temporal.client, chat.conversationId)).rejects.toHaveProperty('cause.message', expect.stringContaining('a stop names who asks ("by")'));
+    await expect(stranger).rejects.toHaveProperty(
+      'cause.message',
+      'U-STRANGER may not stop turn 1: only the people who asked and its approvers may.',
+    );
+    await expect(sendStop(temporal.client, chat.conversationId)).rejects.toHaveProperty(
+      'cause.message',
+      expect.stringContaining('a stop names who asks ("by")'),
+    );
     const after = await chat.handle.fetchHistory();
     expect(after.events!.length).toBe(before);
     expect(JSON.stringify(after)).not.toContain('U-STRANGER');
@@ -184,17 +214,28 @@ describe.skipIf(noTemporal)('approvals with authority', () => {
       taskQueue,
       workflowId: `test-${crypto.randomUUID()}`,
       // A grant that names no recorded approval is no better than none.
-      args: [{ spec: forged, prompt: 'please wipe disk-1', conversation: { workflowId: 'test:nowhere', channel: { kind: 'none' }, approvers: ['U-ASKER'] } }],
+      args: [
+        {
+          spec: forged,
+          prompt: 'please wipe disk-1',
+          conversation: { workflowId: 'test:nowhere', channel: { kind: 'none' }, approvers: ['U-ASKER'] },
+        },
+      ],
     });
     const result = (await handle.result()) as AgentRunResult;
     expect(result.stopReason).toBe('answer');
     expect(ran).not.toContain('wipe disk-1');
     expect(modelSaw('please wipe disk-1')).toEqual([
-      { error: { type: 'ApprovalMissing', message: 'tool:wipe needs a person\'s approval and none was recorded for this call; it did not run.' } },
+      {
+        error: {
+          type: 'ApprovalMissing',
+          message: "tool:wipe needs a person's approval and none was recorded for this call; it did not run.",
+        },
+      },
     ]);
   });
 
-  it('runs at most the agent\'s cap of tool calls per step; the model is told the rest did not run', async () => {
+  it("runs at most the agent's cap of tool calls per step; the model is told the rest did not run", async () => {
     const before = ran.filter((entry) => entry.startsWith('ping')).length;
     const handle = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
       taskQueue,

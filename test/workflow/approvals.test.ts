@@ -40,7 +40,12 @@ const refundTool = defineTool({
     return { refunded: amount };
   },
 });
-const agent = defineAgent({ name: 'ops', instructions: 'Operate carefully.', tools: [deployTool, refundTool], approvalTimeout: '30 seconds' });
+const agent = defineAgent({
+  name: 'ops',
+  instructions: 'Operate carefully.',
+  tools: [deployTool, refundTool],
+  approvalTimeout: '30 seconds',
+});
 
 /** Calls the tool the question names; then reports what the tool call gave back, so tests can read it. */
 function respond(request: GeminiRequest) {
@@ -57,7 +62,9 @@ function respond(request: GeminiRequest) {
 /** History as text, payloads decoded, so a search finds what any event carries. */
 function readable(history: unknown): string {
   // Protobuf's toJSON turns payload bytes into base64 before a replacer sees them.
-  return JSON.stringify(history, (key, value: unknown) => (key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value));
+  return JSON.stringify(history, (key, value: unknown) =>
+    key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value,
+  );
 }
 
 interface Posted {
@@ -93,14 +100,22 @@ describe.skipIf(noTemporal)('approvals', () => {
   beforeAll(async () => {
     model = await startScriptedModel(respond);
     taskQueue = temporal.taskQueue('approvals');
-    await temporal.startWorker({ taskQueue, tools: [], agents: [agent], modelUrl: model.url, replyAdapters: { none: recordingAdapter(posted) } });
+    await temporal.startWorker({
+      taskQueue,
+      tools: [],
+      agents: [agent],
+      modelUrl: model.url,
+      replyAdapters: { none: recordingAdapter(posted) },
+    });
   });
   afterAll(async () => {
     await model?.close();
   });
 
   const modelSaw = (question: string) => {
-    const request = model.requests.find((candidate) => lastUserText(candidate) === question && (candidate.body.contents as Content[]).length > 2)!;
+    const request = model.requests.find(
+      (candidate) => lastUserText(candidate) === question && (candidate.body.contents as Content[]).length > 2,
+    )!;
     return (request.body.contents as Content[]).at(-1)!.parts[0]!.functionResponse!.response;
   };
 
@@ -114,17 +129,27 @@ describe.skipIf(noTemporal)('approvals', () => {
     await chat.send(incoming('please deploy billing'));
     const request = await waitForRequest(chat);
     expect(request).toMatchObject({ tool: 'deploy', args: { service: 'billing' }, approvers: ['U-ASKER'], turn: 1 });
-    await expect.poll(() => posted.approvals.find((candidate) => candidate.requestId === request.requestId), { timeout: 5_000 }).toMatchObject({
-      conversationId: chat.conversationId,
-      approvers: ['U-ASKER'],
-      tool: 'deploy',
-    });
+    await expect
+      .poll(() => posted.approvals.find((candidate) => candidate.requestId === request.requestId), { timeout: 5_000 })
+      .toMatchObject({
+        conversationId: chat.conversationId,
+        approvers: ['U-ASKER'],
+        tool: 'deploy',
+      });
 
     const before = (await chat.handle.fetchHistory()).events!.length;
-    const stranger = sendApproval(temporal.client, chat.conversationId, { requestId: request.requestId, decision: 'approve', approver: 'U-STRANGER' });
+    const stranger = sendApproval(temporal.client, chat.conversationId, {
+      requestId: request.requestId,
+      decision: 'approve',
+      approver: 'U-STRANGER',
+    });
     await expect(stranger).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
     await expect(stranger).rejects.toHaveProperty('cause.message', `U-STRANGER may not decide on approval request ${request.requestId}.`);
-    const unknown = sendApproval(temporal.client, chat.conversationId, { requestId: 'no-such-request', decision: 'approve', approver: 'U-ASKER' });
+    const unknown = sendApproval(temporal.client, chat.conversationId, {
+      requestId: 'no-such-request',
+      decision: 'approve',
+      approver: 'U-ASKER',
+    });
     await expect(unknown).rejects.toHaveProperty('cause.message', 'There is no approval request no-such-request in this conversation.');
     const after = await chat.handle.fetchHistory();
     expect(after.events!.length).toBe(before);
@@ -132,7 +157,11 @@ describe.skipIf(noTemporal)('approvals', () => {
     expect(readable(after)).toContain('U-ASKER');
     expect(ran).not.toContain('deploy billing');
 
-    const recorded = await sendApproval(temporal.client, chat.conversationId, { requestId: request.requestId, decision: 'approve', approver: 'U-ASKER' });
+    const recorded = await sendApproval(temporal.client, chat.conversationId, {
+      requestId: request.requestId,
+      decision: 'approve',
+      approver: 'U-ASKER',
+    });
     expect(recorded).toMatchObject({ requestId: request.requestId, decision: 'approve', approver: 'U-ASKER' });
     await expect(
       sendApproval(temporal.client, chat.conversationId, { requestId: request.requestId, decision: 'deny', approver: 'U-ASKER' }),
@@ -142,14 +171,23 @@ describe.skipIf(noTemporal)('approvals', () => {
     expect(ran).toContain('deploy billing');
     expect(modelSaw('please deploy billing')).toEqual({ output: { deployed: 'billing' } });
     // The answer is posted right after the turn is marked answered.
-    await expect.poll(() => posted.answers, { timeout: 5_000 }).toContainEqual({ key: `${chat.conversationId}#1`, text: 'Tool said: {"output":{"deployed":"billing"}}' });
+    await expect
+      .poll(() => posted.answers, { timeout: 5_000 })
+      .toContainEqual({ key: `${chat.conversationId}#1`, text: 'Tool said: {"output":{"deployed":"billing"}}' });
 
     // Who decided and when: in the conversation's history (its update) and the run's (its own validated update, never a signal).
-    const accepted = (await summariseHistory(chat.handle)).events.filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
-    expect(accepted.map((event) => event.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name)).toEqual(['message', 'decideApproval']);
+    const accepted = (await summariseHistory(chat.handle)).events.filter(
+      (event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+    );
+    expect(accepted.map((event) => event.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name)).toEqual([
+      'message',
+      'decideApproval',
+    ]);
     const run = await summariseHistory(temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`));
     expect(run.events.filter((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'approvalDecided')).toEqual([]);
-    const verdict = run.events.find((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'approvalVerdict')!;
+    const verdict = run.events.find(
+      (event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'approvalVerdict',
+    )!;
     const payload = verdict.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.args!.payloads![0]!;
     expect(JSON.parse(Buffer.from(payload.data!).toString())).toEqual(recorded);
   });
@@ -161,7 +199,9 @@ describe.skipIf(noTemporal)('approvals', () => {
     const runHandle = temporal.client.workflow.getHandle(`${chat.conversationId}/turn-1`);
     const forged = { requestId: request.requestId, decision: 'approve', approver: 'U-ASKER', decidedAt: new Date().toISOString() };
     await runHandle.signal('approvalDecided', forged);
-    await expect(runHandle.executeUpdate('approvalVerdict', { args: [{ ...forged, requestId: 'not-a-request' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    await expect(runHandle.executeUpdate('approvalVerdict', { args: [{ ...forged, requestId: 'not-a-request' }] })).rejects.toBeInstanceOf(
+      WorkflowUpdateFailedError,
+    );
     // Still waiting: the call did not run, and the request is still open.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await chat.pendingApprovals()).toHaveLength(1);
@@ -182,7 +222,9 @@ describe.skipIf(noTemporal)('approvals', () => {
     await sendApproval(temporal.client, chat.conversationId, { requestId: request.requestId, decision: 'deny', approver: 'U-LEAD' });
     await chat.waitForTurn(1);
     expect(ran).not.toContain('deploy search');
-    expect(modelSaw('please deploy search')).toMatchObject({ error: { type: 'ApprovalDenied', message: expect.stringMatching(/^U-LEAD denied this call at .*; it did not run\.$/) } });
+    expect(modelSaw('please deploy search')).toMatchObject({
+      error: { type: 'ApprovalDenied', message: expect.stringMatching(/^U-LEAD denied this call at .*; it did not run\.$/) },
+    });
     // The request's message is told how it ended, once.
     await expect.poll(() => endedOf(request.requestId)).toEqual([{ outcome: 'denied', by: 'U-LEAD', at: expect.any(String) }]);
   });

@@ -21,7 +21,13 @@ describe.skipIf(noTemporal)('budgets in US dollars', () => {
   });
 
   it('a per-turn cap stops the next model call; the person reads which cap, and the turn shows its cost', async () => {
-    const capped = defineAgent({ name: 'capped', instructions: 'Count.', tools: [calculatorTool], limits: { maxTokens: 10_000_000 }, budget: { perRun: 0.25 } });
+    const capped = defineAgent({
+      name: 'capped',
+      instructions: 'Count.',
+      tools: [calculatorTool],
+      limits: { maxTokens: 10_000_000 },
+      budget: { perRun: 0.25 },
+    });
     model = await startScriptedModel([calculate(), calculate(), answer('never reached')]);
     const taskQueue = temporal.taskQueue('budget-turn');
     await temporal.startWorker({ taskQueue, tools: [], agents: [capped], modelUrl: model.url });
@@ -29,7 +35,9 @@ describe.skipIf(noTemporal)('budgets in US dollars', () => {
     await conversation.send(incoming('Count for me.'));
     const turn = await conversation.waitForTurn(1);
     expect(turn.stopReason).toBe('budget');
-    expect(turn.answerExcerpt).toBe("I stopped: this turn has spent $0.30, its cap of $0.25 (the agent's budget.perRun). The cap starts afresh with your next message.");
+    expect(turn.answerExcerpt).toBe(
+      "I stopped: this turn has spent $0.30, its cap of $0.25 (the agent's budget.perRun). The cap starts afresh with your next message.",
+    );
     expect(turn.usage).toMatchObject({ promptTokens: 200_000, cost: 0.3 });
     // Two calls: the second started under the cap ($0.15 spent); the third never did.
     expect(model.requests).toHaveLength(2);
@@ -37,7 +45,13 @@ describe.skipIf(noTemporal)('budgets in US dollars', () => {
 
   it("an agent's daily cap stops a conversation's turn (model calls on the model queue) with the message saying when it resets", async () => {
     const name = `daily-agent-${crypto.randomUUID().slice(0, 8)}`;
-    const capped = defineAgent({ name, instructions: 'Count.', tools: [calculatorTool], limits: { maxTokens: 10_000_000 }, budget: { perAgentPerDay: 0.1 } });
+    const capped = defineAgent({
+      name,
+      instructions: 'Count.',
+      tools: [calculatorTool],
+      limits: { maxTokens: 10_000_000 },
+      budget: { perAgentPerDay: 0.1 },
+    });
     model = await startScriptedModel([calculate(), answer('never reached')]);
     const taskQueue = temporal.taskQueue('budget-agent');
     await temporal.startWorker({ taskQueue, tools: [], agents: [capped], modelUrl: model.url });
@@ -45,13 +59,23 @@ describe.skipIf(noTemporal)('budgets in US dollars', () => {
     await conversation.send(incoming('Count for me.'));
     const turn = await conversation.waitForTurn(1);
     expect(turn.stopReason).toBe('budget');
-    expect(turn.answerExcerpt).toMatch(new RegExp(`^I stopped: agent "${name}" has spent \\$0\\.15 today, its daily cap of \\$0\\.10 \\(budget\\.perAgentPerDay\\)\\. It resets at 00:00 UTC \\(\\d{4}-\\d{2}-\\d{2} 00:00 UTC, in `));
+    expect(turn.answerExcerpt).toMatch(
+      new RegExp(
+        `^I stopped: agent "${name}" has spent \\$0\\.15 today, its daily cap of \\$0\\.10 \\(budget\\.perAgentPerDay\\)\\. It resets at 00:00 UTC \\(\\d{4}-\\d{2}-\\d{2} 00:00 UTC, in `,
+      ),
+    );
     expect(turn.usage?.cost).toBe(0.15);
     expect(model.requests).toHaveLength(1);
   });
 
   it('two turns of one person at once, against a daily cap, overrun it by at most one call, and both end with outcome budget', async () => {
-    const daily = defineAgent({ name: 'daily', instructions: 'Count.', tools: [calculatorTool], limits: { maxSteps: 30, maxTokens: 10_000_000 }, budget: { perPersonPerDay: 1 } });
+    const daily = defineAgent({
+      name: 'daily',
+      instructions: 'Count.',
+      tools: [calculatorTool],
+      limits: { maxSteps: 30, maxTokens: 10_000_000 },
+      budget: { perPersonPerDay: 1 },
+    });
     model = await startScriptedModel(() => calculate());
     const taskQueue = temporal.taskQueue('budget-daily');
     await temporal.startWorker({ taskQueue, tools: [], agents: [daily], modelUrl: model.url });
@@ -60,13 +84,27 @@ describe.skipIf(noTemporal)('budgets in US dollars', () => {
       temporal.client.workflow.execute(AGENT_RUN_WORKFLOW, {
         taskQueue,
         workflowId: `budget-${crypto.randomUUID()}`,
-        args: [{ spec: compileAgent(daily), prompt: 'Count.', conversation: { workflowId: `conversation-${crypto.randomUUID()}`, channel: { kind: 'none' }, approvers: [], requesters: [person] } }],
+        args: [
+          {
+            spec: compileAgent(daily),
+            prompt: 'Count.',
+            conversation: {
+              workflowId: `conversation-${crypto.randomUUID()}`,
+              channel: { kind: 'none' },
+              approvers: [],
+              requesters: [person],
+            },
+          },
+        ],
       }) as Promise<AgentRunResult>;
     const results = await Promise.all([start(), start()]);
     const spent = results.reduce((sum, result) => sum + (result.usage.cost ?? 0), 0);
     expect(results.map((result) => result.stopReason)).toEqual(['budget', 'budget']);
     expect(spent).toBeGreaterThanOrEqual(1);
     expect(spent).toBeLessThanOrEqual(1 + 0.15 + 1e-9);
-    for (const result of results) expect(result.answer).toMatch(/^I stopped: you have spent \$1\.\d\d with agent "daily" today, your daily cap of \$1\.00 \(budget\.perPersonPerDay\)\. It resets at 00:00 UTC/);
+    for (const result of results)
+      expect(result.answer).toMatch(
+        /^I stopped: you have spent \$1\.\d\d with agent "daily" today, your daily cap of \$1\.00 \(budget\.perPersonPerDay\)\. It resets at 00:00 UTC/,
+      );
   });
 });

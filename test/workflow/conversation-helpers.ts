@@ -1,12 +1,27 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
 import { sendMessage } from '../../temporal-client/send-message.ts';
-import { PENDING_APPROVALS_QUERY, TURNS_QUERY, type ConversationOptions, type IncomingMessage, type PendingApproval, type ReplyChannel, type TurnState, type TurnSummary } from '../../core/conversation.ts';
+import {
+  PENDING_APPROVALS_QUERY,
+  TURNS_QUERY,
+  type ConversationOptions,
+  type IncomingMessage,
+  type PendingApproval,
+  type ReplyChannel,
+  type TurnState,
+  type TurnSummary,
+} from '../../core/conversation.ts';
 import type { Content } from '../../core/spec.ts';
 import type { GeminiRequest } from '../../local/gemini-server.ts';
 
 export function incoming(text: string, overrides: Partial<IncomingMessage> = {}): IncomingMessage {
-  return { id: `event-${crypto.randomUUID()}`, text, user: { id: 'U-ASKER', name: 'Asker' }, receivedAt: new Date().toISOString(), ...overrides };
+  return {
+    id: `event-${crypto.randomUUID()}`,
+    text,
+    user: { id: 'U-ASKER', name: 'Asker' },
+    receivedAt: new Date().toISOString(),
+    ...overrides,
+  };
 }
 
 export interface ConversationDriver {

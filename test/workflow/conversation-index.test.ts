@@ -19,7 +19,15 @@ function describeIndex(name: string, create: () => ConversationIndex) {
       const index = create();
       const id = `email:${crypto.randomUUID()}@example.com`;
       await index.save({ conversationId: id, transcriptHead: HEAD_1, turns: 1, messageIds: [['m-1', 1]] });
-      await index.save({ conversationId: id, transcriptHead: HEAD_2, turns: 2, messageIds: [['m-2', 2], ['m-3', 2]] });
+      await index.save({
+        conversationId: id,
+        transcriptHead: HEAD_2,
+        turns: 2,
+        messageIds: [
+          ['m-2', 2],
+          ['m-3', 2],
+        ],
+      });
       await index.save({ conversationId: id, transcriptHead: HEAD_1, turns: 1, messageIds: [['m-1', 1]] });
       expect(await index.load(id)).toMatchObject({
         conversationId: id,
@@ -55,4 +63,6 @@ beforeAll(async () => {
   moto = await startMotoBucket('conversations');
 });
 afterAll(() => moto?.stop());
-describeIndex('S3 (moto)', () => createConversationIndex(createS3RecordFiles({ client: moto!.client, bucket: moto!.bucket, prefix: 'prod' })));
+describeIndex('S3 (moto)', () =>
+  createConversationIndex(createS3RecordFiles({ client: moto!.client, bucket: moto!.bucket, prefix: 'prod' })),
+);

@@ -90,12 +90,21 @@ describe.skipIf(noTemporal)('conversation workflow', () => {
     await expect.poll(async () => (await summariseHistory(chat.handle)).completed['conversation:save'], { timeout: 10_000 }).toBe(2);
     const history = await summariseHistory(chat.handle);
     const children = history.events.filter((event) => event.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
-    expect(children.map((event) => event.startChildWorkflowExecutionInitiatedEventAttributes!.workflowType!.name)).toEqual(['agentRun', 'agentRun']);
+    expect(children.map((event) => event.startChildWorkflowExecutionInitiatedEventAttributes!.workflowType!.name)).toEqual([
+      'agentRun',
+      'agentRun',
+    ]);
     expect(history.completed.resolveAgent).toBe(2);
     // The reply channel is shown which tool runs, between "thinking" and "done".
     const statuses = history.events
       .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'reply:status')
-      .map((event) => JSON.parse(new TextDecoder().decode(event.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!)) as { key: string; status: { state: string; tool?: string; output?: { ok: boolean; text: string } } })
+      .map(
+        (event) =>
+          JSON.parse(new TextDecoder().decode(event.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!)) as {
+            key: string;
+            status: { state: string; tool?: string; output?: { ok: boolean; text: string } };
+          },
+      )
       .filter(({ key }) => key.endsWith('#1'));
     const shown = statuses
       .map(({ status }) => (status.tool ? `${status.state}:${status.tool}` : status.state))
@@ -177,7 +186,9 @@ describe.skipIf(noTemporal)('conversation workflow', () => {
     expect(types).toContain(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
     expect(types).toContain(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED);
     const cancelled = run.events.find((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED)!;
-    const scheduled = run.events.find((event) => String(event.eventId) === String(cancelled.activityTaskCanceledEventAttributes!.scheduledEventId))!;
+    const scheduled = run.events.find(
+      (event) => String(event.eventId) === String(cancelled.activityTaskCanceledEventAttributes!.scheduledEventId),
+    )!;
     expect(scheduled.activityTaskScheduledEventAttributes!.activityType!.name).toBe('tool:wait_for_rollout');
     expect(types.at(-1)).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);
     // A turn reports its progress, so its model calls stay activities: a local call would hold back the "thinking" signal.

@@ -21,7 +21,22 @@ describe.skipIf(noTemporal)('npm run costs', () => {
         temporal.client.workflow.execute(AGENT_RUN_WORKFLOW, {
           taskQueue,
           workflowId: `costs-${crypto.randomUUID()}`,
-          args: [{ spec: compileAgent(costly), prompt: 'Go.', ...(person ? { conversation: { workflowId: `c-${crypto.randomUUID()}`, channel: { kind: 'none' }, approvers: [], requesters: [person] } } : {}) }],
+          args: [
+            {
+              spec: compileAgent(costly),
+              prompt: 'Go.',
+              ...(person
+                ? {
+                    conversation: {
+                      workflowId: `c-${crypto.randomUUID()}`,
+                      channel: { kind: 'none' },
+                      approvers: [],
+                      requesters: [person],
+                    },
+                  }
+                : {}),
+            },
+          ],
         });
       await Promise.all([run('U-ANA'), run('U-ANA'), run()]);
 
@@ -29,13 +44,17 @@ describe.skipIf(noTemporal)('npm run costs', () => {
       await expect
         .poll(
           async () => {
-            costs = (await collectRunCosts(temporal.client, { since, until: new Date(Date.now() + 60_000) })).filter((cost) => cost.agent === agent);
+            costs = (await collectRunCosts(temporal.client, { since, until: new Date(Date.now() + 60_000) })).filter(
+              (cost) => cost.agent === agent,
+            );
             return costs.length;
           },
           { timeout: 15_000, interval: 300 },
         )
         .toBe(3);
-      expect(summariseCosts(costs, (cost) => cost.agent)).toEqual([{ key: agent, runs: 3, promptTokens: 300_000, cachedTokens: 0, outputTokens: 30_000, cost: 0.72 }]);
+      expect(summariseCosts(costs, (cost) => cost.agent)).toEqual([
+        { key: agent, runs: 3, promptTokens: 300_000, cachedTokens: 0, outputTokens: 30_000, cost: 0.72 },
+      ]);
       const byPerson = summariseCosts(costs, (cost) => cost.person ?? '(scheduled)');
       expect(byPerson.map((line) => [line.key, line.runs, line.cost])).toEqual([
         ['U-ANA', 2, 0.48],
@@ -43,7 +62,11 @@ describe.skipIf(noTemporal)('npm run costs', () => {
       ]);
       expect(formatCostTable('person', byPerson).split('\n')[1]).toMatch(/^U-ANA\s+2\s+200000\s+0%\s+20000\s+0\.4800$/);
       // A period that ended before the runs has none of them.
-      expect((await collectRunCosts(temporal.client, { since: new Date(since.getTime() - 60_000), until: since })).filter((cost) => cost.agent === agent)).toEqual([]);
+      expect(
+        (await collectRunCosts(temporal.client, { since: new Date(since.getTime() - 60_000), until: since })).filter(
+          (cost) => cost.agent === agent,
+        ),
+      ).toEqual([]);
     } finally {
       await model.close();
     }

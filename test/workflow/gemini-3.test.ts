@@ -13,7 +13,13 @@ import type { AgentRunInput, AgentRunResult } from '../../workflows/agent-run.ts
 import { answer, callTools, startScriptedModel, type ScriptStep } from '../../testkit/scripted-model.ts';
 import { noTemporal, useTemporal } from '../../testkit/temporal.ts';
 
-const assistant = defineAgent({ name: 'gemini-3-assistant', instructions: 'Be brief.', tools: [currentTimeTool, calculatorTool], thinkingLevel: 'low', functionCallingMode: 'VALIDATED' });
+const assistant = defineAgent({
+  name: 'gemini-3-assistant',
+  instructions: 'Be brief.',
+  tools: [currentTimeTool, calculatorTool],
+  thinkingLevel: 'low',
+  functionCallingMode: 'VALIDATED',
+});
 
 const twoSteps: ScriptStep[] = [
   callTools({ name: 'get_current_time', args: { timezone: 'Asia/Tokyo' } }),
@@ -23,7 +29,9 @@ const twoSteps: ScriptStep[] = [
 
 /** The signature the first function call of each model turn carries, in order. */
 function signatures(contents: Content[]): (string | undefined)[] {
-  return contents.filter((content) => content.role === 'model').map((content) => content.parts.find((part) => part.functionCall)?.thoughtSignature);
+  return contents
+    .filter((content) => content.role === 'model')
+    .map((content) => content.parts.find((part) => part.functionCall)?.thoughtSignature);
 }
 
 describe('the Gemini stand-in speaks Gemini 3', () => {
@@ -58,9 +66,14 @@ describe('the Gemini stand-in speaks Gemini 3', () => {
   it('refuses a thinking budget, alone or with a level, and a shut-down model', async () => {
     server = await startScriptedModel(() => answer('unused'));
     const client = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: server.url, retryOptions: { attempts: 1 } } });
-    const ask = (model: string, thinkingConfig: object) => client.models.generateContent({ model, contents: 'Hello', config: { thinkingConfig } }).catch((caught: unknown) => caught as Error);
-    expect(String(await ask('gemini-3.5-flash', { thinkingBudget: 1024 }))).toMatch(/400.*thinking_budget is not supported by gemini-3\.5-flash/s);
-    expect(String(await ask('gemini-3.5-flash', { thinkingBudget: 1024, thinkingLevel: 'LOW' }))).toMatch(/400.*thinking_budget and thinking_level are not supported together/s);
+    const ask = (model: string, thinkingConfig: object) =>
+      client.models.generateContent({ model, contents: 'Hello', config: { thinkingConfig } }).catch((caught: unknown) => caught as Error);
+    expect(String(await ask('gemini-3.5-flash', { thinkingBudget: 1024 }))).toMatch(
+      /400.*thinking_budget is not supported by gemini-3\.5-flash/s,
+    );
+    expect(String(await ask('gemini-3.5-flash', { thinkingBudget: 1024, thinkingLevel: 'LOW' }))).toMatch(
+      /400.*thinking_budget and thinking_level are not supported together/s,
+    );
     const gone = await ask('gemini-2.0-flash', {});
     expect(gone).toMatchObject({ status: 404 });
     expect(String(gone)).toContain('models/gemini-2.0-flash is not found for API version v1beta');
@@ -70,12 +83,24 @@ describe('the Gemini stand-in speaks Gemini 3', () => {
 
 describe('the Gemini stand-in streams as Gemini 3 does', () => {
   it('sends text in chunks with usage on each, and the signature last on an empty text part', async () => {
-    const server = await startScriptedModel(() => ({ ...answer('A'.repeat(100), { promptTokens: 50, outputTokens: 25, thoughtsTokens: 10 }), stream: { chunkChars: 40 } }));
+    const server = await startScriptedModel(() => ({
+      ...answer('A'.repeat(100), { promptTokens: 50, outputTokens: 25, thoughtsTokens: 10 }),
+      stream: { chunkChars: 40 },
+    }));
     try {
       const client = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: server.url, retryOptions: { attempts: 1 } } });
       const chunks = [];
-      for await (const chunk of await client.models.generateContentStream({ model: 'gemini-3.5-flash', contents: 'Say A a hundred times.' })) chunks.push(chunk);
-      expect(chunks.map((chunk) => chunk.candidates?.[0]?.content?.parts?.[0]?.text)).toEqual(['A'.repeat(40), 'A'.repeat(40), 'A'.repeat(20), '']);
+      for await (const chunk of await client.models.generateContentStream({
+        model: 'gemini-3.5-flash',
+        contents: 'Say A a hundred times.',
+      }))
+        chunks.push(chunk);
+      expect(chunks.map((chunk) => chunk.candidates?.[0]?.content?.parts?.[0]?.text)).toEqual([
+        'A'.repeat(40),
+        'A'.repeat(40),
+        'A'.repeat(20),
+        '',
+      ]);
       expect(chunks.at(-1)!.candidates?.[0]?.content?.parts?.[0]?.thoughtSignature).toBeTruthy();
       expect(chunks.every((chunk) => chunk.usageMetadata?.promptTokenCount === 50)).toBe(true);
       expect(chunks.at(-1)!.usageMetadata).toMatchObject({ candidatesTokenCount: 25, thoughtsTokenCount: 10, totalTokenCount: 85 });
@@ -116,7 +141,9 @@ describe.skipIf(noTemporal)('Gemini 3 request shape in agent runs', () => {
       expect(request.refused).toBeUndefined();
     }
     // Each model turn went back with the signature the stand-in gave it.
-    const given = [0, 1].map((index) => Buffer.from(`stand-in-signature:${index}:${index === 0 ? 'get_current_time' : 'calculate'}`).toString('base64'));
+    const given = [0, 1].map((index) =>
+      Buffer.from(`stand-in-signature:${index}:${index === 0 ? 'get_current_time' : 'calculate'}`).toString('base64'),
+    );
     expect(signatures(second!.body.contents)).toEqual([given[0]]);
     expect(signatures(third!.body.contents)).toEqual(given);
   });
@@ -148,6 +175,8 @@ describe.skipIf(noTemporal)('Gemini 3 request shape in agent runs', () => {
     expect(result.usage.cachedTokens).toBeGreaterThan(0);
     expect(result.usage.cost).toBeGreaterThan(0);
     // The whole run's cost is the sum of its calls', each at gemini-3.5-flash's prices with its cached share.
-    expect(result.usage.cost).toBeLessThan(callCost('gemini-3.5-flash', { promptTokens: result.usage.promptTokens, outputTokens: result.usage.outputTokens }));
+    expect(result.usage.cost).toBeLessThan(
+      callCost('gemini-3.5-flash', { promptTokens: result.usage.promptTokens, outputTokens: result.usage.outputTokens }),
+    );
   });
 });

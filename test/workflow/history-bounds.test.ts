@@ -29,10 +29,19 @@ describe.skipIf(noTemporal)('history stays small', () => {
     model = undefined;
   });
 
-  async function start(script: ScriptStep[] | Parameters<typeof startScriptedModel>[0], input: Omit<AgentRunInput, 'prompt'> & { prompt?: string }, workerOptions = {}) {
+  async function start(
+    script: ScriptStep[] | Parameters<typeof startScriptedModel>[0],
+    input: Omit<AgentRunInput, 'prompt'> & { prompt?: string },
+    workerOptions = {},
+  ) {
     model = await startScriptedModel(script);
     const taskQueue = temporal.taskQueue();
-    await temporal.startWorker({ taskQueue, tools: input.spec.tools.length ? toolsOf(input.spec.name) : [], modelUrl: model.url, ...workerOptions });
+    await temporal.startWorker({
+      taskQueue,
+      tools: input.spec.tools.length ? toolsOf(input.spec.name) : [],
+      modelUrl: model.url,
+      ...workerOptions,
+    });
     return temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
       taskQueue,
       workflowId: `bounds-${crypto.randomUUID()}`,
@@ -54,10 +63,9 @@ describe.skipIf(noTemporal)('history stays small', () => {
   const toolsOf = (name: string) => agents[name as keyof typeof agents].tools;
 
   it('keeps every payload under 64 KB when a tool returns 10 MB, and shows the model a bounded excerpt', async () => {
-    const handle = await start(
-      [callTools({ name: 'export_logs', args: { service: 'api' } }), answer('The log is mostly x.')],
-      { spec: compileAgent(agents.huge) },
-    );
+    const handle = await start([callTools({ name: 'export_logs', args: { service: 'api' } }), answer('The log is mostly x.')], {
+      spec: compileAgent(agents.huge),
+    });
     const result = (await handle.result()) as AgentRunResult;
     expect(result.answer).toBe('The log is mostly x.');
 
@@ -78,7 +86,10 @@ describe.skipIf(noTemporal)('history stays small', () => {
   it('completes a 1,000-step run across continue-as-new, with no step lost or repeated', { timeout: 600_000 }, async () => {
     const STEPS = 1_000;
     const handle = await start(
-      (request) => (request.index < STEPS - 1 ? callTools({ name: 'calculate', args: { expression: `${request.index}+1` } }) : answer('Counted to a thousand.')),
+      (request) =>
+        request.index < STEPS - 1
+          ? callTools({ name: 'calculate', args: { expression: `${request.index}+1` } })
+          : answer('Counted to a thousand.'),
       // Two markers a step (the model call's and the read-only calculator's, in one workflow task across many steps): five or more runs.
       { spec: compileAgent(agents.counter), continueAsNew: { maxHistoryEvents: 300 } },
     );
@@ -117,7 +128,11 @@ describe.skipIf(noTemporal)('history stays small', () => {
     const loop = callTools({ name: 'calculate', args: { expression: '1+1' } });
     const started = Date.now();
     // Four a second over a fleet of at most two workers: two a second in this one.
-    const handle = await start([loop, loop, loop, loop, loop, answer('done')], { spec: compileAgent(agents.counter) }, { modelCallsPerSecond: 4, maxWorkers: 2 });
+    const handle = await start(
+      [loop, loop, loop, loop, loop, answer('done')],
+      { spec: compileAgent(agents.counter) },
+      { modelCallsPerSecond: 4, maxWorkers: 2 },
+    );
     await handle.result();
     // Six calls at two a second cannot finish in under 2 s (a lower bound: it does not flake on a slow machine).
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
@@ -128,7 +143,13 @@ describe.skipIf(noTemporal)('history stays small', () => {
     const loop = callTools({ name: 'calculate', args: { expression: '1+1' } });
     model = await startScriptedModel([loop, loop, loop, loop, loop, answer('done')]);
     const taskQueue = temporal.taskQueue();
-    await temporal.startWorker({ taskQueue, tools: agents.counter.tools, modelUrl: model.url, modelTaskQueue: taskQueue, modelCallsPerSecondPerWorker: 2 });
+    await temporal.startWorker({
+      taskQueue,
+      tools: agents.counter.tools,
+      modelUrl: model.url,
+      modelTaskQueue: taskQueue,
+      modelCallsPerSecondPerWorker: 2,
+    });
     const started = Date.now();
     const handle = await temporal.client.workflow.start('agentRun', {
       taskQueue,
@@ -139,11 +160,16 @@ describe.skipIf(noTemporal)('history stays small', () => {
     expect(result).toMatchObject({ answer: 'done', steps: 6 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
     // Local activities of the workflow's worker: no task queue in between (the read-only calculator's calls too).
-    expect((await summariseHistory(handle)).local).toEqual([...Array.from({ length: 5 }, () => ['callModel', 'tool:calculate']).flat(), 'callModel']);
+    expect((await summariseHistory(handle)).local).toEqual([
+      ...Array.from({ length: 5 }, () => ['callModel', 'tool:calculate']).flat(),
+      'callModel',
+    ]);
   });
 
   it('refuses a fleet-wide model limit without the size of the fleet, which each worker takes its share of', async () => {
     const taskQueue = temporal.taskQueue();
-    await expect(temporal.startWorker({ taskQueue, tools: [], modelUrl: 'http://127.0.0.1:1', modelCallsPerSecond: 2 })).rejects.toThrow(/maxWorkers/);
+    await expect(temporal.startWorker({ taskQueue, tools: [], modelUrl: 'http://127.0.0.1:1', modelCallsPerSecond: 2 })).rejects.toThrow(
+      /maxWorkers/,
+    );
   });
 });

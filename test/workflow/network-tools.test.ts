@@ -45,7 +45,9 @@ describe.skipIf(noTemporal)('the weather example tools', () => {
       expect(result.answer).toContain('Red Flag');
       expect(ipLocation.calls).toEqual(['/json/8.8.8.8']);
       expect(weather.calls).toEqual(['/alerts/active?area=CA']);
-      const alerts = (model.requests[2]!.body.contents as Content[]).at(-1)!.parts[0]!.functionResponse!.response.output as { count: number };
+      const alerts = (model.requests[2]!.body.contents as Content[]).at(-1)!.parts[0]!.functionResponse!.response.output as {
+        count: number;
+      };
       expect(alerts.count).toBe(1);
       expect((await summariseHistory(handle)).scheduled).toEqual([
         'appendToTranscript',

@@ -109,7 +109,12 @@ describe.skipIf(noTemporal)('read-only steps', () => {
     expect(results).toHaveLength(2);
     // The two calls of one step finish in either order.
     const [sixTimesSeven] = results.filter((value) => value.excerpt.includes('6 * 7'));
-    expect(sixTimesSeven).toMatchObject({ name: 'calculate', ok: true, resultRef: expect.stringMatching(/^sha256:/), excerpt: expect.stringContaining('42') });
+    expect(sixTimesSeven).toMatchObject({
+      name: 'calculate',
+      ok: true,
+      resultRef: expect.stringMatching(/^sha256:/),
+      excerpt: expect.stringContaining('42'),
+    });
     expect(sixTimesSeven!.bytes).toBeLessThan(200);
     expect(notes.filter((note) => note === 'forty-two')).toHaveLength(1);
   });
@@ -135,7 +140,9 @@ describe.skipIf(noTemporal)('read-only steps', () => {
   });
 
   it("hears a person's stop of a conversation's turn in a read-only step within 2 s (the turn's run has the short task timeout)", async () => {
-    model = await startScriptedModel(Array.from({ length: 19 }, (_, index) => callTools({ name: 'slow_read', args: { key: `c${index}` } })));
+    model = await startScriptedModel(
+      Array.from({ length: 19 }, (_, index) => callTools({ name: 'slow_read', args: { key: `c${index}` } })),
+    );
     const taskQueue = temporal.taskQueue('read-only-chat');
     await temporal.startWorker({
       taskQueue,

@@ -36,7 +36,9 @@ describe.skipIf(noTemporal)('searchable runs', () => {
       };
       // Visibility lags the executions a little: poll until the run's outcome shows.
       const query = `AgentName = '${alpha.name}'`;
-      await expect.poll(async () => (await list(query)).map((execution) => execution.attributes.Outcome ?? null), { timeout: 20_000, interval: 250 }).toContain('answer');
+      await expect
+        .poll(async () => (await list(query)).map((execution) => execution.attributes.Outcome ?? null), { timeout: 20_000, interval: 250 })
+        .toContain('answer');
       const found = await list(query);
       expect(found.map((execution) => [execution.type, execution.workflowId])).toEqual([
         ['conversation', alphaChat.conversationId],
@@ -52,9 +54,12 @@ describe.skipIf(noTemporal)('searchable runs', () => {
       // The list reads like a sentence: the conversation's current details, the run's summary.
       expect(await (await alphaChat.handle.describe()).staticSummary()).toBe(`${alpha.name} · none conversation`);
       // The Web UI reads current details through this built-in query.
-      const details = async () => ((await alphaChat.handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails;
+      const details = async () =>
+        ((await alphaChat.handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails;
       expect(await details()).toBe(`${alpha.name} · none · turn 1 · answer`);
-      expect(await (await temporal.client.workflow.getHandle(`${alphaChat.conversationId}/turn-1`).describe()).staticSummary()).toBe(`${alpha.name} · none · turn 1`);
+      expect(await (await temporal.client.workflow.getHandle(`${alphaChat.conversationId}/turn-1`).describe()).staticSummary()).toBe(
+        `${alpha.name} · none · turn 1`,
+      );
     } finally {
       await model.close();
     }
@@ -64,7 +69,13 @@ describe.skipIf(noTemporal)('searchable runs', () => {
     // A context update calls no model.
     await temporal.startWorker({ taskQueue, tools: [], agents: [alpha], modelUrl: 'http://127.0.0.1:9' });
     const conversationId = `context-${crypto.randomUUID()}`;
-    await sendContext(temporal.client, { conversationId, taskQueue, start: { agent: alpha.name, channel: { kind: 'none' } }, context: { channelId: 'C1', by: 'U1' }, updateId: `context-${conversationId}` });
+    await sendContext(temporal.client, {
+      conversationId,
+      taskQueue,
+      start: { agent: alpha.name, channel: { kind: 'none' } },
+      context: { channelId: 'C1', by: 'U1' },
+      updateId: `context-${conversationId}`,
+    });
     const described = await temporal.client.workflow.getHandle(conversationId).describe();
     const attributes = Object.fromEntries(described.typedSearchAttributes.getAll().map((pair) => [pair.key.name, pair.value]));
     expect(attributes).toMatchObject({ AgentName: alpha.name, ChannelKind: 'none', TriggerKind: 'message' });

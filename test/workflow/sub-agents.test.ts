@@ -15,10 +15,19 @@ const researcher = defineAgent({
   instructions: 'You are the researcher.',
   tools: [calculatorTool],
 });
-const lead = defineAgent({ name: 'lead', instructions: 'You are the lead.', subAgents: [researcher], limits: { maxSteps: 6, maxTokens: 1_000 } });
+const lead = defineAgent({
+  name: 'lead',
+  instructions: 'You are the lead.',
+  subAgents: [researcher],
+  limits: { maxSteps: 6, maxTokens: 1_000 },
+});
 
-const withUsage = (reply: GeminiReply, promptTokens: number, outputTokens: number): GeminiReply => ({ ...reply, usage: { promptTokens, outputTokens } });
-const agentOf = (request: GeminiRequest) => (request.body.systemInstruction?.parts?.[0]?.text === 'You are the lead.' ? 'lead' : 'researcher');
+const withUsage = (reply: GeminiReply, promptTokens: number, outputTokens: number): GeminiReply => ({
+  ...reply,
+  usage: { promptTokens, outputTokens },
+});
+const agentOf = (request: GeminiRequest) =>
+  request.body.systemInstruction?.parts?.[0]?.text === 'You are the lead.' ? 'lead' : 'researcher';
 const hasToolResult = (request: GeminiRequest) => (request.body.contents as Content[]).at(-1)!.parts.some((part) => part.functionResponse);
 
 describe('sub-agents as data', () => {
@@ -29,7 +38,8 @@ describe('sub-agents as data', () => {
     expect(spec.subAgents?.[0]?.tools.map((tool) => tool.name)).toEqual(['calculate']);
 
     let chain = defineAgent({ name: 'level5', instructions: 'Bottom.' });
-    for (const level of [4, 3, 2, 1, 0]) chain = defineAgent({ name: `level${level}`, instructions: `Level ${level}.`, subAgents: [chain] });
+    for (const level of [4, 3, 2, 1, 0])
+      chain = defineAgent({ name: `level${level}`, instructions: `Level ${level}.`, subAgents: [chain] });
     let nested: AgentSpec | undefined = compileAgent(chain);
     let depth = 0;
     while (nested?.subAgents?.length) {
@@ -69,7 +79,9 @@ describe.skipIf(noTemporal)('sub-agents', () => {
           ? withUsage(answer('It is 42, says the researcher.'), 30, 10)
           : withUsage(callTools({ name: 'researcher', args: { task: 'Compute 6*7.' } }), 80, 20);
       }
-      return hasToolResult(request) ? withUsage(answer('42'), 200, 5) : withUsage(callTools({ name: 'calculate', args: { expression: '6*7' } }), 100, 10);
+      return hasToolResult(request)
+        ? withUsage(answer('42'), 200, 5)
+        : withUsage(callTools({ name: 'calculate', args: { expression: '6*7' } }), 100, 10);
     });
     expect(result).toMatchObject({ answer: 'It is 42, says the researcher.', stopReason: 'answer', steps: 4, toolCalls: 2 });
     // Parent 100 + 40, child 110 + 205.
@@ -103,7 +115,10 @@ describe.skipIf(noTemporal)('sub-agents', () => {
     expect(childInput.spec.limits).toMatchObject({ maxTokens: 900, maxSteps: 5 });
     expect(childInput.depth).toBe(1);
     const childId = started.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId!;
-    expect(await temporal.client.workflow.getHandle(childId).result()).toMatchObject({ stopReason: 'max_tokens', usage: { totalTokens: 950 } });
+    expect(await temporal.client.workflow.getHandle(childId).result()).toMatchObject({
+      stopReason: 'max_tokens',
+      usage: { totalTokens: 950 },
+    });
     expect(result).toMatchObject({ stopReason: 'max_tokens', steps: 2, usage: { totalTokens: 1_050 } });
     expect(result.answer).toMatch(/1050 tokens/);
     // One model call each: the parent never called the model again once the child had spent its budget.
@@ -115,13 +130,19 @@ describe.skipIf(noTemporal)('sub-agents', () => {
       if (agentOf(request) === 'lead') {
         return hasToolResult(request)
           ? withUsage(answer('Both researchers agree.'), 30, 10)
-          : withUsage(callTools({ name: 'researcher', args: { task: 'Compute 6*7.' } }, { name: 'researcher', args: { task: 'Compute 7*6.' } }), 80, 21);
+          : withUsage(
+              callTools({ name: 'researcher', args: { task: 'Compute 6*7.' } }, { name: 'researcher', args: { task: 'Compute 7*6.' } }),
+              80,
+              21,
+            );
       }
       return withUsage(answer('42'), 100, 5);
     });
     const history = await summariseHistory(handle);
     const children = history.events.flatMap((event) => event.startChildWorkflowExecutionInitiatedEventAttributes ?? []);
-    const limits = children.map((child) => (JSON.parse(Buffer.from(child.input!.payloads![0]!.data!).toString()) as { spec: AgentSpec }).spec.limits);
+    const limits = children.map(
+      (child) => (JSON.parse(Buffer.from(child.input!.payloads![0]!.data!).toString()) as { spec: AgentSpec }).spec.limits,
+    );
     // After the lead's first step: 5 steps and 899 tokens left, in two parts, the remainder to the first call.
     expect(limits).toMatchObject([
       { maxSteps: 3, maxTokens: 450 },

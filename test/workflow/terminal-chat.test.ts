@@ -32,7 +32,13 @@ describe.skipIf(noTemporal)('the terminal chat path', () => {
         : callTools({ name: 'restart_service', args: { service: 'api' } }),
     );
     taskQueue = temporal.taskQueue('terminal');
-    await temporal.startWorker({ taskQueue, tools: [], agents: [agent], modelUrl: model.url, replyAdapters: { terminal: terminal.adapter } });
+    await temporal.startWorker({
+      taskQueue,
+      tools: [],
+      agents: [agent],
+      modelUrl: model.url,
+      replyAdapters: { terminal: terminal.adapter },
+    });
   });
   afterAll(async () => {
     await model?.close();
@@ -44,23 +50,53 @@ describe.skipIf(noTemporal)('the terminal chat path', () => {
     const replies: TerminalReply[] = [];
     const stop = terminal.subscribe(session, (reply) => {
       replies.push(reply);
-      if (reply.kind === 'approval') void sendApproval(temporal.client, conversationId, { requestId: reply.request.requestId, decision: 'approve', approver: 'me' });
+      if (reply.kind === 'approval')
+        void sendApproval(temporal.client, conversationId, { requestId: reply.request.requestId, decision: 'approve', approver: 'me' });
     });
     const message = { id: crypto.randomUUID(), text: 'restart the api', user: { id: 'me' }, receivedAt: new Date().toISOString() };
-    const { turn } = await sendMessage(temporal.client, { conversationId, taskQueue, message, start: { agent: agent.name, channel: { kind: 'terminal', session } } });
+    const { turn } = await sendMessage(temporal.client, {
+      conversationId,
+      taskQueue,
+      message,
+      start: { agent: agent.name, channel: { kind: 'terminal', session } },
+    });
     const events: RunEvent[] = [];
-    const outcome = await followTurn({ client: temporal.client, conversationId, turn, onEvent: (event) => events.push(event), onApproval: async () => undefined });
+    const outcome = await followTurn({
+      client: temporal.client,
+      conversationId,
+      turn,
+      onEvent: (event) => events.push(event),
+      onApproval: async () => undefined,
+    });
     expect(outcome).toMatchObject({ answer: 'Restarted the api service.', summary: { status: 'answered', turn: 1 } });
-    expect(events.map((event) => event.kind)).toEqual(['model', 'tool', 'approval', 'approval', 'tool_start', 'tool_result', 'model', 'answer']);
-    expect(events.filter((event) => event.kind === 'approval')).toMatchObject([{ outcome: 'requested' }, { outcome: 'approved', by: 'me' }]);
+    expect(events.map((event) => event.kind)).toEqual([
+      'model',
+      'tool',
+      'approval',
+      'approval',
+      'tool_start',
+      'tool_result',
+      'model',
+      'answer',
+    ]);
+    expect(events.filter((event) => event.kind === 'approval')).toMatchObject([
+      { outcome: 'requested' },
+      { outcome: 'approved', by: 'me' },
+    ]);
     const kinds = () => replies.map((reply) => (reply.kind === 'status' ? `status:${reply.status.state}` : reply.kind));
     await expect.poll(() => kinds().filter((kind) => kind === 'answer' || kind === 'status:done').length, { timeout: 5_000 }).toBe(2);
     // "Running" shows only once the call is approved. The status mirror may or may not catch
     // the second step's "thinking" before the turn ends; the answer and "done" come together.
     // The step's call shows as running, then finished with its output (the two may coalesce into the second).
-    const shown = kinds().filter((kind, index, all) => !(kind === 'status:thinking' && index > 0) && !(kind === 'status:tool' && all[index - 1] === 'status:tool'));
+    const shown = kinds().filter(
+      (kind, index, all) => !(kind === 'status:thinking' && index > 0) && !(kind === 'status:tool' && all[index - 1] === 'status:tool'),
+    );
     const toolStatuses = replies.flatMap((reply) => (reply.kind === 'status' && reply.status.state === 'tool' ? [reply.status] : []));
-    expect(toolStatuses.at(-1)).toMatchObject({ tool: 'restart_service', step: 1, output: { ok: true, text: '{"ok":true,"result":{"restarted":"api"}}' } });
+    expect(toolStatuses.at(-1)).toMatchObject({
+      tool: 'restart_service',
+      step: 1,
+      output: { ok: true, text: '{"ok":true,"result":{"restarted":"api"}}' },
+    });
     expect(shown.slice(0, 4)).toEqual(['status:thinking', 'status:waiting_for_approval', 'approval', 'status:tool']);
     expect(shown.slice(4).sort()).toEqual(['answer', 'status:done']);
     expect(new Set(replies.flatMap((reply) => ('key' in reply ? [reply.key] : [])))).toEqual(new Set([`${conversationId}#1`]));

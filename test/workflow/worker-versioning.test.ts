@@ -27,7 +27,8 @@ function whichBuildTool(buildId: string) {
   });
 }
 
-const agentOn = (buildId: string) => defineAgent({ name: 'versioned', instructions: 'Be brief.', tools: [whichBuildTool(buildId)], limits: { maxSteps: 4 } });
+const agentOn = (buildId: string) =>
+  defineAgent({ name: 'versioned', instructions: 'Be brief.', tools: [whichBuildTool(buildId)], limits: { maxSteps: 4 } });
 
 /** Asks for `which_build`, then answers with what it said. Questions containing "hold" wait for `release()` first. */
 function scriptedModel() {
@@ -66,7 +67,12 @@ async function aroundThePin(handle: WorkflowHandle) {
       .filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
       .map((event) => event.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId ?? 'unversioned'),
     scheduledBefore: before
-      .filter((event) => event.activityTaskScheduledEventAttributes || event.startChildWorkflowExecutionInitiatedEventAttributes || event.timerStartedEventAttributes)
+      .filter(
+        (event) =>
+          event.activityTaskScheduledEventAttributes ||
+          event.startChildWorkflowExecutionInitiatedEventAttributes ||
+          event.timerStartedEventAttributes,
+      )
       .map((event) => EventType[event.eventType!]),
   };
 }
@@ -96,8 +102,10 @@ describe.skipIf(noTemporal)('worker versioning on the dev server', () => {
       taskQueue,
       deploymentName,
       release: script.release,
-      start: (buildId: string) => temporal.startWorker({ taskQueue, tools: [], agents: [agentOn(buildId)], modelUrl: model!.url, deployment: version(buildId) }),
-      makeCurrent: (buildId: string) => whenVersionReady(() => setCurrentVersion(temporal.client, version(buildId)), { timeoutMs: 30_000, intervalMs: 200 }),
+      start: (buildId: string) =>
+        temporal.startWorker({ taskQueue, tools: [], agents: [agentOn(buildId)], modelUrl: model!.url, deployment: version(buildId) }),
+      makeCurrent: (buildId: string) =>
+        whenVersionReady(() => setCurrentVersion(temporal.client, version(buildId)), { timeoutMs: 30_000, intervalMs: 200 }),
     };
   }
 
@@ -114,7 +122,9 @@ describe.skipIf(noTemporal)('worker versioning on the dev server', () => {
       });
     // The first run waits in its first model call, which a v1 worker has taken.
     const first = await start('hold: which build?');
-    await expect.poll(() => model!.requests.filter((request) => lastUserText(request).startsWith('hold')).length, { timeout: 20_000 }).toBe(1);
+    await expect
+      .poll(() => model!.requests.filter((request) => lastUserText(request).startsWith('hold')).length, { timeout: 20_000 })
+      .toBe(1);
 
     await deploy.start('v2');
     await deploy.makeCurrent('v2');
@@ -136,7 +146,8 @@ describe.skipIf(noTemporal)('worker versioning on the dev server', () => {
   it('makes a first version current by itself, later ones only when told to (TEMPORAL_VERSION_PROMOTION)', async () => {
     const deploy = await deployment();
     const version = (buildId: string) => ({ deploymentName: deploy.deploymentName, buildId });
-    const promote = (buildId: string, promotion: 'first' | 'always' | 'never') => promoteVersion(temporal.client, version(buildId), promotion, { timeoutMs: 30_000, intervalMs: 200 });
+    const promote = (buildId: string, promotion: 'first' | 'always' | 'never') =>
+      promoteVersion(temporal.client, version(buildId), promotion, { timeoutMs: 30_000, intervalMs: 200 });
     await deploy.start('v1');
     // A first deploy: nothing is current, so without this no worker would take new runs.
     expect(await promote('v1', 'never')).toBe('left-to-the-commands');
@@ -162,7 +173,11 @@ describe.skipIf(noTemporal)('worker versioning on the dev server', () => {
     expect((await chat.waitForTurn(1)).answerExcerpt).toBe('ran on none');
     const markers = ((await chat.handle.fetchHistory()).events ?? [])
       .filter((event) => event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED)
-      .flatMap((event) => Object.values(event.markerRecordedEventAttributes?.details ?? {}).flatMap((payloads) => (payloads.payloads ?? []).map((payload) => new TextDecoder().decode(payload.data ?? new Uint8Array()))));
+      .flatMap((event) =>
+        Object.values(event.markerRecordedEventAttributes?.details ?? {}).flatMap((payloads) =>
+          (payloads.payloads ?? []).map((payload) => new TextDecoder().decode(payload.data ?? new Uint8Array())),
+        ),
+      );
     expect(markers.join('\n')).not.toMatch(/version:follow/);
   });
 
@@ -174,7 +189,9 @@ describe.skipIf(noTemporal)('worker versioning on the dev server', () => {
     // One event of history is enough to continue as new after every turn.
     const chat = conversationDriver(temporal.client, deploy.taskQueue, 'versioned', { options: { maxHistoryEvents: 1 } });
     await chat.send(incoming('hold: which build?'));
-    await expect.poll(() => model!.requests.filter((request) => lastUserText(request).startsWith('hold')).length, { timeout: 20_000 }).toBe(1);
+    await expect
+      .poll(() => model!.requests.filter((request) => lastUserText(request).startsWith('hold')).length, { timeout: 20_000 })
+      .toBe(1);
     const { runId: firstRunId } = await chat.handle.describe();
     const runOf = (runId: string) => temporal.client.workflow.getHandle(chat.conversationId, runId);
 
@@ -190,7 +207,7 @@ describe.skipIf(noTemporal)('worker versioning on the dev server', () => {
     return { chat, nextRun: runOf(nextRunId), deploy };
   }
 
-  it('keeps a conversation\'s run on the version it started on, through a deploy', async () => {
+  it("keeps a conversation's run on the version it started on, through a deploy", async () => {
     await conversationAcrossADeploy();
   });
 

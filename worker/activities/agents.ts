@@ -14,7 +14,10 @@ export function createAgentActivities(agents: Iterable<AgentDefinition>): AgentA
     async resolveAgent({ name }) {
       const agent = byName.get(name);
       if (!agent) {
-        throw ApplicationFailure.nonRetryable(`No agent named "${name}" on this worker. Agents: ${[...byName.keys()].join(', ') || 'none'}.`, 'UnknownAgent');
+        throw ApplicationFailure.nonRetryable(
+          `No agent named "${name}" on this worker. Agents: ${[...byName.keys()].join(', ') || 'none'}.`,
+          'UnknownAgent',
+        );
       }
       return compileAgent(agent);
     },

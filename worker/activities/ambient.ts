@@ -43,7 +43,10 @@ export function createAmbientActivities(deps: AmbientActivityDeps): AmbientActiv
 
   const agentAddress = (agent: string) => {
     if (!deps.emailDomain) {
-      throw ApplicationFailure.nonRetryable(`Agent "${agent}" has an email trigger, but EMAIL_AGENT_DOMAIN is not set: emails go from <agent>@<EMAIL_AGENT_DOMAIN>.`, 'AmbientEmailUnavailable');
+      throw ApplicationFailure.nonRetryable(
+        `Agent "${agent}" has an email trigger, but EMAIL_AGENT_DOMAIN is not set: emails go from <agent>@<EMAIL_AGENT_DOMAIN>.`,
+        'AmbientEmailUnavailable',
+      );
     }
     return `${agent}@${deps.emailDomain}`;
   };
@@ -51,7 +54,10 @@ export function createAmbientActivities(deps: AmbientActivityDeps): AmbientActiv
   const adapterFor = (kind: 'slack' | 'email'): ReplyAdapter & Required<Pick<ReplyAdapter, 'startThread'>> => {
     const adapter = deps.replyAdapters[kind];
     if (!adapter?.startThread) {
-      throw ApplicationFailure.nonRetryable(`This worker has no ${kind} reply adapter that can start a thread (it has: ${Object.keys(deps.replyAdapters).join(', ') || 'none'}).`, 'NoReplyAdapter');
+      throw ApplicationFailure.nonRetryable(
+        `This worker has no ${kind} reply adapter that can start a thread (it has: ${Object.keys(deps.replyAdapters).join(', ') || 'none'}).`,
+        'NoReplyAdapter',
+      );
     }
     return adapter as ReplyAdapter & Required<Pick<ReplyAdapter, 'startThread'>>;
   };
@@ -119,19 +125,31 @@ export function createAmbientActivities(deps: AmbientActivityDeps): AmbientActiv
       return { ...started, conversationId: slackConversationId(started.teamId, started.channelId, started.ts) };
     }
     const started = await adapterFor('email').startThread(
-      { kind: 'email', from: agentAddress(agent), to: trigger.deliver.to, subject: subjectOf(agent, trigger), ...(emailThreadRoot ? { threadRoot: emailThreadRoot } : {}) },
+      {
+        kind: 'email',
+        from: agentAddress(agent),
+        to: trigger.deliver.to,
+        subject: subjectOf(agent, trigger),
+        ...(emailThreadRoot ? { threadRoot: emailThreadRoot } : {}),
+      },
       key,
       whole,
     );
     if (started.kind !== 'email') throw new Error('The email adapter started a thread of another kind');
-    return { kind: 'email', messageId: started.messageId, threadRoot: emailThreadRoot ?? started.messageId, conversationId: emailConversationId(started.messageId) };
+    return {
+      kind: 'email',
+      messageId: started.messageId,
+      threadRoot: emailThreadRoot ?? started.messageId,
+      conversationId: emailConversationId(started.messageId),
+    };
   }
 }
 
 /** A check's verdict as the workflow may record it: the right shape, a bounded cursor, a bounded context. */
 function checked(agent: string, verdict: AmbientCheckResult): AmbientCheckResult {
   const fail = (problem: string) => ApplicationFailure.nonRetryable(`The check of agent "${agent}" ${problem}.`, 'AmbientCheckInvalid');
-  if (typeof verdict !== 'object' || verdict === null || typeof verdict.quiet !== 'boolean') throw fail('returned neither { quiet: true, reason } nor { quiet: false }');
+  if (typeof verdict !== 'object' || verdict === null || typeof verdict.quiet !== 'boolean')
+    throw fail('returned neither { quiet: true, reason } nor { quiet: false }');
   if (verdict.quiet) return { quiet: true, reason: String(verdict.reason ?? '').slice(0, 300) || 'nothing new' };
   if (verdict.cursor !== undefined && (typeof verdict.cursor !== 'string' || verdict.cursor.length > MAX_AMBIENT_CURSOR_CHARS)) {
     throw fail(`returned a cursor that is not a string of at most ${MAX_AMBIENT_CURSOR_CHARS} characters`);
@@ -141,7 +159,10 @@ function checked(agent: string, verdict: AmbientCheckResult): AmbientCheckResult
     quiet: false,
     ...(verdict.cursor !== undefined ? { cursor: verdict.cursor } : {}),
     ...(context !== undefined
-      ? { context: context.length > MAX_AMBIENT_CHECK_CONTEXT_CHARS ? `${context.slice(0, MAX_AMBIENT_CHECK_CONTEXT_CHARS)}\n… (cut)` : context }
+      ? {
+          context:
+            context.length > MAX_AMBIENT_CHECK_CONTEXT_CHARS ? `${context.slice(0, MAX_AMBIENT_CHECK_CONTEXT_CHARS)}\n… (cut)` : context,
+        }
       : {}),
   };
 }

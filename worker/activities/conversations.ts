@@ -1,4 +1,8 @@
-import { LOAD_CONVERSATION_ACTIVITY, SAVE_CONVERSATION_ACTIVITY, type ConversationStoreActivities } from '../../core/contracts/conversations.ts';
+import {
+  LOAD_CONVERSATION_ACTIVITY,
+  SAVE_CONVERSATION_ACTIVITY,
+  type ConversationStoreActivities,
+} from '../../core/contracts/conversations.ts';
 import { DEFAULT_APPROVAL_TIMEOUT, type Duration } from '../../core/spec.ts';
 import type { ConversationIndex } from '../../store/conversation-index.ts';
 
@@ -22,7 +26,10 @@ export function createConversationActivities(index: ConversationIndex, defaults:
       const saved = await index.load(conversationId);
       return {
         ...(saved ? { saved } : {}),
-        defaults: { idleTimeout: defaults.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, approvalTimeout: defaults.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT },
+        defaults: {
+          idleTimeout: defaults.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+          approvalTimeout: defaults.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT,
+        },
       };
     },
     async [SAVE_CONVERSATION_ACTIVITY](input) {

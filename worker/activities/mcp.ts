@@ -101,7 +101,12 @@ export function createMcpActivities({ store, servers, approvals }: McpActivityDe
       const client = new Client({ name: CLIENT_NAME, version: '1.0.0' });
       const transport =
         server.transport === 'stdio'
-          ? new StdioClientTransport({ command: server.command, args: server.args ?? [], ...(server.cwd ? { cwd: server.cwd } : {}), stderr: 'ignore' })
+          ? new StdioClientTransport({
+              command: server.command,
+              args: server.args ?? [],
+              ...(server.cwd ? { cwd: server.cwd } : {}),
+              stderr: 'ignore',
+            })
           : new StreamableHTTPClientTransport(new URL(server.url));
       client.onclose = () => {
         if (connections.get(key) === connection) connections.delete(key);
@@ -164,7 +169,11 @@ export function createMcpActivities({ store, servers, approvals }: McpActivityDe
     async [MCP_CALL_ACTIVITY]({ server: ref, tool, call, approval }) {
       const server = resolve(ref);
       const args = (call.argsRef ? await store.get(call.argsRef) : (call.args ?? {})) as Record<string, unknown>;
-      if (server.approval) await approvals.check(approval, { target: approvalTarget({ name: call.name, mcp: { server: server.name, tool } }), args: approvedArgs(call) });
+      if (server.approval)
+        await approvals.check(approval, {
+          target: approvalTarget({ name: call.name, mcp: { server: server.name, tool } }),
+          args: approvedArgs(call),
+        });
       const context = Context.current();
       const client = await connect(server);
       const heartbeats = startHeartbeats();
@@ -212,15 +221,23 @@ type Named = WorkerMcpServer & { name: string };
 
 /** A refusal the model can correct when the arguments do not fit the tool's schema; nothing for arguments that do. */
 function checkArguments(server: string, tool: string, validator: z.ZodType | Error | undefined, args: unknown): ToolOutcome | undefined {
-  if (validator === undefined) return { ok: false, error: { type: 'UnknownTool', message: `MCP server "${server}" lists no tool "${tool}".` } };
+  if (validator === undefined)
+    return { ok: false, error: { type: 'UnknownTool', message: `MCP server "${server}" lists no tool "${tool}".` } };
   // A schema this worker cannot read is refused rather than passed through unchecked.
-  if (validator instanceof Error) return { ok: false, error: { type: 'McpSchemaUnsupported', message: `The input schema of ${server}/${tool} cannot be checked: ${validator.message}` } };
+  if (validator instanceof Error)
+    return {
+      ok: false,
+      error: { type: 'McpSchemaUnsupported', message: `The input schema of ${server}/${tool} cannot be checked: ${validator.message}` },
+    };
   const parsed = validator.safeParse(args);
   return parsed.success ? undefined : { ok: false, error: { type: 'InvalidArguments', message: z.prettifyError(parsed.error) } };
 }
 
 function uniqueName(wanted: string, taken: Set<string>): string {
-  const base = wanted.replace(/[^a-zA-Z0-9_-]/g, '_').replace(/^[^a-zA-Z_]/, '_').slice(0, 60);
+  const base = wanted
+    .replace(/[^a-zA-Z0-9_-]/g, '_')
+    .replace(/^[^a-zA-Z_]/, '_')
+    .slice(0, 60);
   let name = base;
   for (let suffix = 2; taken.has(name); suffix += 1) name = `${base}_${suffix}`;
   taken.add(name);

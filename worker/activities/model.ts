@@ -4,7 +4,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FunctionCallingConfigMode, GoogleGenAI, ThinkingLevel, type GenerateContentResponse } from '@google/genai';
 import { callCost, modelInfo } from '../../core/models.ts';
 import { RUN_TIME_LIMIT, type ModelActivities, type ModelStepResult } from '../../core/contracts/model.ts';
-import { functionCalls, textOf, type AgentSpec, type Content, type Part, type PlannedCall, type ToolOutcome, type ToolResultRef } from '../../core/spec.ts';
+import {
+  functionCalls,
+  textOf,
+  type AgentSpec,
+  type Content,
+  type Part,
+  type PlannedCall,
+  type ToolOutcome,
+  type ToolResultRef,
+} from '../../core/spec.ts';
 import { boundResult } from '../../store/excerpt.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
 import { classifyModelError, ModelErrorType } from '../model-errors.ts';
@@ -57,7 +66,12 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
     },
   });
 
-  async function generate(spec: AgentSpec, contents: Content[], stream?: AnswerStream, deadlineAt?: number): Promise<GenerateContentResponse> {
+  async function generate(
+    spec: AgentSpec,
+    contents: Content[],
+    stream?: AnswerStream,
+    deadlineAt?: number,
+  ): Promise<GenerateContentResponse> {
     const cancelled = activitySignal();
     // The run's time budget ends the call where it ends, whatever the activity's own timeouts.
     const outOfTime = deadlineAt === undefined ? undefined : AbortSignal.timeout(Math.max(1, deadlineAt - Date.now()));
@@ -74,7 +88,10 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
         let started = false;
         for await (const chunk of await client.models.generateContentStream(request)) {
           chunks.push(chunk);
-          const text = (chunk.candidates?.[0]?.content?.parts ?? []).filter((part) => part.text && !part.thought).map((part) => part.text).join('');
+          const text = (chunk.candidates?.[0]?.content?.parts ?? [])
+            .filter((part) => part.text && !part.thought)
+            .map((part) => part.text)
+            .join('');
           if (text) await stream.append(text);
           if (!started && stream.progress()) {
             started = true;
@@ -85,7 +102,8 @@ export function createModelActivities(deps: ModelActivityDeps): ModelActivities 
       });
     } catch (error) {
       if (cancelled?.aborted) throw error;
-      if (outOfTime?.aborted) throw ApplicationFailure.nonRetryable('The run reached its time limit during the model call.', RUN_TIME_LIMIT);
+      if (outOfTime?.aborted)
+        throw ApplicationFailure.nonRetryable('The run reached its time limit during the model call.', RUN_TIME_LIMIT);
       const failure = classifyModelError(error, slot.headers?.get('retry-after'), spec.model);
       // A refused model is the operator's to fix: one line in the worker's log too, besides the person's reply.
       if ((failure as { type?: string }).type === ModelErrorType.ModelRefused) console.error(failure.message);
@@ -182,7 +200,15 @@ export function requestConfig(spec: AgentSpec) {
     ...(spec.tools.length === 0
       ? {}
       : {
-          tools: [{ functionDeclarations: spec.tools.map((tool) => ({ name: tool.name, description: tool.description, parametersJsonSchema: tool.parameters })) }],
+          tools: [
+            {
+              functionDeclarations: spec.tools.map((tool) => ({
+                name: tool.name,
+                description: tool.description,
+                parametersJsonSchema: tool.parameters,
+              })),
+            },
+          ],
           toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode[spec.functionCallingMode ?? 'AUTO'] } },
         }),
     ...(level ? { thinkingConfig: { thinkingLevel: level } } : {}),
@@ -193,8 +219,10 @@ export function requestConfig(spec: AgentSpec) {
 /** The daily caps a call counts against: the person's (when someone asked) and the agent's. */
 function dailyCaps(spec: AgentSpec, person: string | undefined): DailyCap[] {
   const caps: DailyCap[] = [];
-  if (spec.budget?.perPersonPerDay !== undefined && person) caps.push({ scope: 'person', id: `${spec.name}\u0000${person}`, agent: spec.name, cap: spec.budget.perPersonPerDay });
-  if (spec.budget?.perAgentPerDay !== undefined) caps.push({ scope: 'agent', id: spec.name, agent: spec.name, cap: spec.budget.perAgentPerDay });
+  if (spec.budget?.perPersonPerDay !== undefined && person)
+    caps.push({ scope: 'person', id: `${spec.name}\u0000${person}`, agent: spec.name, cap: spec.budget.perPersonPerDay });
+  if (spec.budget?.perAgentPerDay !== undefined)
+    caps.push({ scope: 'agent', id: spec.name, agent: spec.name, cap: spec.budget.perAgentPerDay });
   return caps;
 }
 
@@ -239,7 +267,12 @@ function mergeChunks(chunks: GenerateContentResponse[]): GenerateContentResponse
     last = chunk;
     for (const part of chunk.candidates?.[0]?.content?.parts ?? []) {
       const previous = parts.at(-1);
-      const joinable = part.text !== undefined && !part.functionCall && previous?.text !== undefined && !previous.functionCall && Boolean(previous.thought) === Boolean(part.thought);
+      const joinable =
+        part.text !== undefined &&
+        !part.functionCall &&
+        previous?.text !== undefined &&
+        !previous.functionCall &&
+        Boolean(previous.thought) === Boolean(part.thought);
       if (joinable) {
         previous.text += part.text as string;
         if (part.thoughtSignature) previous.thoughtSignature = part.thoughtSignature;
@@ -263,7 +296,10 @@ function activitySignal(): AbortSignal | undefined {
   }
 }
 
-function toContent(response: GenerateContentResponse, model: string): { content: Content; usage: ModelStepResult['usage']; finishReason?: string } {
+function toContent(
+  response: GenerateContentResponse,
+  model: string,
+): { content: Content; usage: ModelStepResult['usage']; finishReason?: string } {
   const candidate = response.candidates?.[0];
   const parts = (candidate?.content?.parts ?? []).flatMap((part) => {
     const kept: Part = {};

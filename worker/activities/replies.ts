@@ -1,6 +1,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ReplyChannel } from '../../core/conversation.ts';
-import { REPLY_ANSWER_ACTIVITY, REPLY_APPROVAL_ACTIVITY, REPLY_APPROVAL_ENDED_ACTIVITY, REPLY_STATUS_ACTIVITY, type ReplyActivities } from '../../core/contracts/replies.ts';
+import {
+  REPLY_ANSWER_ACTIVITY,
+  REPLY_APPROVAL_ACTIVITY,
+  REPLY_APPROVAL_ENDED_ACTIVITY,
+  REPLY_STATUS_ACTIVITY,
+  type ReplyActivities,
+} from '../../core/contracts/replies.ts';
 import { argumentsUnreadable, shownArguments } from '../replies/approval-arguments.ts';
 import type { ApprovalRequest, ReplyAdapter, ReplyAdapters } from '../replies/reply-channel.ts';
 

@@ -2,7 +2,13 @@ import { Context } from '@temporalio/activity';
 import * as z from 'zod';
 import { definitionNeedsApproval, ToolInputError, type ToolDefinition } from '../../authoring/define-tool.ts';
 import { summarise } from '../../core/run-events.ts';
-import { approvalTarget, toolActivityType, type ApprovalActivities, type ToolActivities, type ToolConversation } from '../../core/contracts/tools.ts';
+import {
+  approvalTarget,
+  toolActivityType,
+  type ApprovalActivities,
+  type ToolActivities,
+  type ToolConversation,
+} from '../../core/contracts/tools.ts';
 import type { PlannedCall, ToolOutcome, ToolResultRef } from '../../core/spec.ts';
 import type { TranscriptStore } from '../../store/transcript-store.ts';
 import { approvedArgs, type ApprovalRecords } from '../../store/approval-records.ts';

@@ -21,7 +21,10 @@ export function slackReplyAdapterFrom(settings: SlackReplySettings, transcripts?
   const records = transcripts ? recordFilesFor(transcripts) : undefined;
   return createSlackReplyAdapter({
     ...(records ? { posted: createPostedReplies(records), stepRecords: records } : {}),
-    client: createSlackWebClient({ token: settings.SLACK_BOT_TOKEN, ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}) }),
+    client: createSlackWebClient({
+      token: settings.SLACK_BOT_TOKEN,
+      ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}),
+    }),
     // The settings schema refuses a bot token without it.
     approvalTokenSecret: settings.APPROVAL_TOKEN_SECRET as string,
     statusIntervalMs: settings.SLACK_STATUS_INTERVAL_MS,
@@ -33,13 +36,20 @@ export function slackAnswerStreamsFrom(settings: SlackReplySettings, transcripts
   if (!settings.SLACK_BOT_TOKEN) return undefined;
   return createSlackAnswerStreams({
     ...(transcripts ? { posted: createPostedReplies(transcripts) } : {}),
-    client: createSlackWebClient({ token: settings.SLACK_BOT_TOKEN, ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}) }),
+    client: createSlackWebClient({
+      token: settings.SLACK_BOT_TOKEN,
+      ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}),
+    }),
     ...(settings.APPROVAL_TOKEN_SECRET ? { feedbackTokenSecret: settings.APPROVAL_TOKEN_SECRET } : {}),
   });
 }
 
 /** The email adapter the settings describe, or undefined when `EMAIL_REPLY_TOKEN_SECRET` is not set. */
-export function emailReplyAdapterFrom(settings: EmailReplySettings, ses: SESv2Client = new SESv2Client({}), transcripts?: TranscriptStoreSettings): ReplyAdapter | undefined {
+export function emailReplyAdapterFrom(
+  settings: EmailReplySettings,
+  ses: SESv2Client = new SESv2Client({}),
+  transcripts?: TranscriptStoreSettings,
+): ReplyAdapter | undefined {
   if (!settings.EMAIL_REPLY_TOKEN_SECRET) return undefined;
   return createEmailReplyAdapter({
     ses,
@@ -53,7 +63,11 @@ export function emailReplyAdapterFrom(settings: EmailReplySettings, ses: SESv2Cl
 }
 
 /** The Slack and email adapters the settings turn on (`none` is always there in the worker). */
-export function replyAdaptersFrom(settings: { slack: SlackReplySettings; email: EmailReplySettings; transcripts?: TranscriptStoreSettings }): ReplyAdapters {
+export function replyAdaptersFrom(settings: {
+  slack: SlackReplySettings;
+  email: EmailReplySettings;
+  transcripts?: TranscriptStoreSettings;
+}): ReplyAdapters {
   const slack = slackReplyAdapterFrom(settings.slack, settings.transcripts);
   const email = emailReplyAdapterFrom(settings.email, undefined, settings.transcripts);
   return { ...(slack ? { slack } : {}), ...(email ? { email } : {}) };

@@ -48,5 +48,8 @@ export function argumentsDigest(args: Record<string, unknown>): string {
 
 /** The refusal of a request whose arguments were stored by reference and cannot be read back. */
 export function argumentsUnreadable(tool: string, why: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`The arguments of ${tool} could not be read to show them (${why}); nobody was asked and the call did not run.`, APPROVAL_NOT_SHOWN);
+  return ApplicationFailure.nonRetryable(
+    `The arguments of ${tool} could not be read to show them (${why}); nobody was asked and the call did not run.`,
+    APPROVAL_NOT_SHOWN,
+  );
 }

@@ -65,7 +65,12 @@ export function buildReplyMime(input: ReplyMimeInput): string {
     ...(answers
       ? ([
           ['In-Reply-To', `<${input.inReplyTo}>`],
-          ['References', threadReferences(input.references, input.inReplyTo).map((id) => `<${id}>`).join(' ')],
+          [
+            'References',
+            threadReferences(input.references, input.inReplyTo)
+              .map((id) => `<${id}>`)
+              .join(' '),
+          ],
         ] as [string, string][])
       : []),
     // RFC 3834: an automatic message; vacation responders must not answer it.

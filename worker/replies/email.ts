@@ -122,7 +122,8 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
       sesMessageId = accepted.MessageId;
     } catch (error) {
       const name = (error as Error).name;
-      if (PERMANENT_SES_ERRORS.has(name)) throw ApplicationFailure.nonRetryable(`SES refused the reply: ${name}: ${(error as Error).message}`, 'EmailRefused');
+      if (PERMANENT_SES_ERRORS.has(name))
+        throw ApplicationFailure.nonRetryable(`SES refused the reply: ${name}: ${(error as Error).message}`, 'EmailRefused');
       throw error;
     }
     // Sent: a failure to mark it must not fail the activity, whose retry would send it again;
@@ -154,7 +155,8 @@ export function createEmailReplyAdapter(options: EmailReplyAdapterOptions): Repl
      * Message-ID names the conversation a reply continues.
      */
     async startThread(target: ThreadStart, key, text): Promise<StartedThread> {
-      if (target.kind !== 'email') throw ApplicationFailure.nonRetryable(`The email reply adapter cannot start a ${target.kind} thread`, 'WrongReplyChannel');
+      if (target.kind !== 'email')
+        throw ApplicationFailure.nonRetryable(`The email reply adapter cannot start a ${target.kind} thread`, 'WrongReplyChannel');
       const sendKey = `thread:${key}`;
       const messageId = replyMessageId(sendKey, target.from);
       const root = target.threadRoot;
@@ -194,7 +196,8 @@ function approvalText(request: ApprovalRequest, code: string): string {
 }
 
 function emailChannel(channel: ReplyChannel): EmailChannel {
-  if (channel.kind !== 'email') throw ApplicationFailure.nonRetryable(`The email reply adapter cannot answer on a ${channel.kind} channel`, 'WrongReplyChannel');
+  if (channel.kind !== 'email')
+    throw ApplicationFailure.nonRetryable(`The email reply adapter cannot answer on a ${channel.kind} channel`, 'WrongReplyChannel');
   return channel;
 }
 

@@ -36,7 +36,10 @@ export interface MrkdwnOptions {
  * and mailto. Linear in the input: no pattern here backtracks over a line.
  */
 export function markdownToMrkdwn(markdown: string, options: MrkdwnOptions = {}): string {
-  const lines = markdown.replace(/[\uE000-\uE002]/g, '').replace(/\r\n?/g, '\n').split('\n');
+  const lines = markdown
+    .replace(/[\uE000-\uE002]/g, '')
+    .replace(/\r\n?/g, '\n')
+    .split('\n');
   const output: string[] = [];
   let fence: string | undefined;
   for (let index = 0; index < lines.length; index++) {
@@ -64,7 +67,13 @@ export function markdownToMrkdwn(markdown: string, options: MrkdwnOptions = {}):
     output.push(convertLine(line, options));
   }
   if (fence !== undefined) output.push('```');
-  return slackSafe(output.join('\n').replace(/\n{3,}/g, '\n\n').trim(), options);
+  return slackSafe(
+    output
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim(),
+    options,
+  );
 }
 
 function convertLine(line: string, options: MrkdwnOptions): string {
@@ -127,7 +136,7 @@ function convertInline(text: string, options: MrkdwnOptions, bold = BOLD): strin
 function codeSpans(text: string, render: (code: string) => string): string {
   if (!text.includes('`')) return text;
   const runs: { start: number; length: number }[] = [];
-  for (let index = text.indexOf('`'); index >= 0; ) {
+  for (let index = text.indexOf('`'); index >= 0;) {
     let end = index;
     while (text[end] === '`') end++;
     runs.push({ start: index, length: end - index });
@@ -331,8 +340,17 @@ function pairs(text: string, delimiter: string, render: (content: string) => str
 /** What `\s` matches, by character code, without a regular expression per character. */
 function isSpace(code: number): boolean {
   return (
-    code === 32 || (code >= 9 && code <= 13) || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) ||
-    code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+    code === 32 ||
+    (code >= 9 && code <= 13) ||
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
   );
 }
 

@@ -15,10 +15,16 @@ export function isAssistantThread(channel: Pick<Extract<ReplyChannel, { kind: 's
 export function assistantStatus(status: TurnStatus): { status: string; loadingMessages: string[] } {
   switch (status.state) {
     case 'thinking':
-      return { status: 'is thinking…', loadingMessages: [`Thinking… (step ${status.step})`, `Working out the next step (step ${status.step})…`] };
+      return {
+        status: 'is thinking…',
+        loadingMessages: [`Thinking… (step ${status.step})`, `Working out the next step (step ${status.step})…`],
+      };
     case 'tool':
       if (status.output) return { status: 'is thinking…', loadingMessages: [`Reading what ${status.tool} gave (step ${status.step})…`] };
-      return { status: `is running ${status.tool}…`, loadingMessages: [`Running ${status.tool}… (step ${status.step})`, `Waiting for ${status.tool} to answer…`] };
+      return {
+        status: `is running ${status.tool}…`,
+        loadingMessages: [`Running ${status.tool}… (step ${status.step})`, `Waiting for ${status.tool} to answer…`],
+      };
     case 'waiting_for_approval':
       return { status: `is waiting for approval to run ${status.tool}`, loadingMessages: [] };
     case 'done':

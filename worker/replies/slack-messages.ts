@@ -11,7 +11,8 @@ export function statusText(status: TurnStatus): string {
     case 'thinking':
       return `:hourglass_flowing_sand: Thinking… (step ${status.step})`;
     case 'tool':
-      if (status.output) return `${status.output.ok ? ':white_check_mark: Ran' : ':x: Failed to run'} \`${escapeSlackText(status.tool)}\` (step ${status.step})`;
+      if (status.output)
+        return `${status.output.ok ? ':white_check_mark: Ran' : ':x: Failed to run'} \`${escapeSlackText(status.tool)}\` (step ${status.step})`;
       return `:hammer_and_wrench: Running \`${escapeSlackText(status.tool)}\` (step ${status.step})`;
     case 'waiting_for_approval':
       return `:raised_hand: Waiting for approval to run \`${escapeSlackText(status.tool)}\``;
@@ -36,7 +37,13 @@ function requestedCall(request: ApprovalRequest, heading: string): Record<string
   const shown = shownArguments(request.tool, request.args);
   const pieces = slackPieces(escapeSlackText(shown.json), MAX_SECTION_CHARS);
   return [
-    { type: 'section', text: { type: 'mrkdwn', text: `${heading} run \`${escapeSlackText(request.tool)}\` with these arguments (SHA-256 \`${shown.sha256}\`):` } },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `${heading} run \`${escapeSlackText(request.tool)}\` with these arguments (SHA-256 \`${shown.sha256}\`):`,
+      },
+    },
     ...pieces.map((piece) => ({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${piece}\`\`\`` } })),
   ];
 }
@@ -66,7 +73,9 @@ function slackPieces(text: string, max: number): string[] {
 export function approvalBlocks(request: ApprovalRequest, token: string): { text: string; blocks: unknown[] } {
   const approvers = request.approvers.length ? request.approvers.map(mention).join(', ') : 'the person who asked';
   const expires = Math.floor(Date.parse(request.expiresAt) / 1000);
-  const expiry = Number.isFinite(expires) ? `<!date^${expires}^{date_short_pretty} {time}|${escapeSlackText(request.expiresAt)}>` : escapeSlackText(request.expiresAt);
+  const expiry = Number.isFinite(expires)
+    ? `<!date^${expires}^{date_short_pretty} {time}|${escapeSlackText(request.expiresAt)}>`
+    : escapeSlackText(request.expiresAt);
   const tool = escapeSlackText(request.tool);
   return {
     text: `Approval needed: run ${tool}?`,
@@ -77,8 +86,20 @@ export function approvalBlocks(request: ApprovalRequest, token: string): { text:
         type: 'actions',
         block_id: `approval:${request.requestId}`.slice(0, 255),
         elements: [
-          { type: 'button', action_id: APPROVAL_ACTION_IDS.approve, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: token },
-          { type: 'button', action_id: APPROVAL_ACTION_IDS.deny, style: 'danger', text: { type: 'plain_text', text: 'Deny' }, value: token },
+          {
+            type: 'button',
+            action_id: APPROVAL_ACTION_IDS.approve,
+            style: 'primary',
+            text: { type: 'plain_text', text: 'Approve' },
+            value: token,
+          },
+          {
+            type: 'button',
+            action_id: APPROVAL_ACTION_IDS.deny,
+            style: 'danger',
+            text: { type: 'plain_text', text: 'Deny' },
+            value: token,
+          },
         ],
       },
     ],
@@ -102,7 +123,10 @@ export function endedApprovalBlocks(request: ApprovalRequest, ended: ApprovalEnd
         return [`:octagonal_sign: The turn ended before anyone decided${when}: \`${tool}\` did not run.`, `Withdrawn: ${tool}`];
     }
   })();
-  return { text, blocks: [...requestedCall(request, '*Approval asked:*'), { type: 'context', elements: [{ type: 'mrkdwn', text: outcome }] }] };
+  return {
+    text,
+    blocks: [...requestedCall(request, '*Approval asked:*'), { type: 'context', elements: [{ type: 'mrkdwn', text: outcome }] }],
+  };
 }
 
 /** Slack user ids become mentions; anything else (an email address) is shown as text. */
@@ -123,15 +147,27 @@ export function feedbackBlock(key: string, secret: string, now: () => number): R
   if (!match) return undefined;
   const [, conversationId, turnText] = match as unknown as [string, string, string];
   const token = (value: FeedbackValue) =>
-    signToken({ conversationId, turn: Number(turnText), value }, secret, { purpose: FEEDBACK_TOKEN_PURPOSE, expiresInSeconds: FEEDBACK_LIFETIME_SECONDS, now });
+    signToken({ conversationId, turn: Number(turnText), value }, secret, {
+      purpose: FEEDBACK_TOKEN_PURPOSE,
+      expiresInSeconds: FEEDBACK_LIFETIME_SECONDS,
+      now,
+    });
   return {
     type: 'context_actions',
     elements: [
       {
         type: 'feedback_buttons',
         action_id: FEEDBACK_ACTION_ID,
-        positive_button: { text: { type: 'plain_text', text: 'Good answer' }, accessibility_label: 'Mark this answer as good', value: token('positive') },
-        negative_button: { text: { type: 'plain_text', text: 'Bad answer' }, accessibility_label: 'Mark this answer as bad', value: token('negative') },
+        positive_button: {
+          text: { type: 'plain_text', text: 'Good answer' },
+          accessibility_label: 'Mark this answer as good',
+          value: token('positive'),
+        },
+        negative_button: {
+          text: { type: 'plain_text', text: 'Bad answer' },
+          accessibility_label: 'Mark this answer as bad',
+          value: token('negative'),
+        },
       },
     ],
   };

@@ -51,7 +51,9 @@ export function createAgentSessions(client: WebClient, callSlack: SlackCaller, e
   /** `agents.sessions.rename`; a refusal leaves the session untitled rather than failing the status. */
   async function rename(channel: Pick<Extract<ReplyChannel, { kind: 'slack' }>, 'channelId' | 'threadTs'>, title: string): Promise<void> {
     try {
-      await callSlack('agents.sessions.rename', () => client.agents.sessions.rename({ channel_id: channel.channelId, thread_ts: channel.threadTs, title }));
+      await callSlack('agents.sessions.rename', () =>
+        client.agents.sessions.rename({ channel_id: channel.channelId, thread_ts: channel.threadTs, title }),
+      );
     } catch (error) {
       if (!(error instanceof ApplicationFailure && error.type === 'SlackRefused')) throw error;
     }
@@ -64,7 +66,12 @@ export function createAgentSessions(client: WebClient, callSlack: SlackCaller, e
       const title = status.state === 'thinking' && status.title ? status.title.slice(0, MAX_TITLE_CHARS) : undefined;
       try {
         const set = await callSlack('agents.sessions.setStatus', () =>
-          client.agents.sessions.setStatus({ channel_id: channel.channelId, thread_ts: channel.threadTs, status: sessionStatus(status), ...(title ? { title } : {}) }),
+          client.agents.sessions.setStatus({
+            channel_id: channel.channelId,
+            thread_ts: channel.threadTs,
+            status: sessionStatus(status),
+            ...(title ? { title } : {}),
+          }),
         );
         // Slack takes setStatus's title only when it creates the session. One that existed
         // untitled (made by a status without a title) is named here; a titled one keeps its

@@ -84,17 +84,23 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
       if (ready === '') return;
       const chunk = safeStreamText(ready, allowMentions);
       pending = rest;
-      const recipient = isAssistantThread(channel) ? {} : { recipient_user_id: channel.recipientUserId as string, recipient_team_id: channel.teamId };
+      const recipient = isAssistantThread(channel)
+        ? {}
+        : { recipient_user_id: channel.recipientUserId as string, recipient_team_id: channel.teamId };
       try {
         if (ts === undefined) {
-          const started = await callSlack('chat.startStream', () => client.chat.startStream({ channel: channel.channelId, thread_ts: channel.threadTs, markdown_text: chunk, ...recipient }));
+          const started = await callSlack('chat.startStream', () =>
+            client.chat.startStream({ channel: channel.channelId, thread_ts: channel.threadTs, markdown_text: chunk, ...recipient }),
+          );
           if (!started.ts) throw new Error('Slack chat.startStream answered without a ts');
           ts = started.ts;
           startedAt = now();
         } else if (now() - startedAt > streamLimitMs) {
           appendable = false;
         } else {
-          await callSlack('chat.appendStream', () => client.chat.appendStream({ channel: channel.channelId, ts: ts as string, markdown_text: chunk }));
+          await callSlack('chat.appendStream', () =>
+            client.chat.appendStream({ channel: channel.channelId, ts: ts as string, markdown_text: chunk }),
+          );
         }
         lastAppendAt = now();
       } catch (error) {
@@ -107,7 +113,10 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
 
     /** Closes an open stream; one Slack already closed (its limit, an earlier attempt) is fine. */
     async function stop(metadata?: ReturnType<typeof replyMetadata>, rest = ''): Promise<boolean> {
-      const feedback = metadata?.event_payload.role === STREAM_ROLE && options.feedbackTokenSecret ? feedbackBlock(key, options.feedbackTokenSecret, now) : undefined;
+      const feedback =
+        metadata?.event_payload.role === STREAM_ROLE && options.feedbackTokenSecret
+          ? feedbackBlock(key, options.feedbackTokenSecret, now)
+          : undefined;
       try {
         await callSlack('chat.stopStream', () =>
           client.chat.stopStream({
@@ -160,16 +169,22 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
       }
       // The message holds part of this answer, or an earlier attempt's: it becomes the whole answer,
       // with the feedback buttons a streamed answer ends with (a markdown block: markdown_text takes no blocks).
-      const whole = text.trim() === '' ? '_(The answer moved on: see below.)_' : safeStreamText(text.slice(0, maxStreamChars), allowMentions);
+      const whole =
+        text.trim() === '' ? '_(The answer moved on: see below.)_' : safeStreamText(text.slice(0, maxStreamChars), allowMentions);
       const feedback = final && options.feedbackTokenSecret ? feedbackBlock(key, options.feedbackTokenSecret, now) : undefined;
       await callSlack('chat.update', () =>
         client.chat.update(
           feedback
-            ? { channel: channel.channelId, ts: ts as string, text: whole, blocks: [{ type: 'markdown', text: whole } as never, feedback as never], metadata }
+            ? {
+                channel: channel.channelId,
+                ts: ts as string,
+                text: whole,
+                blocks: [{ type: 'markdown', text: whole } as never, feedback as never],
+                metadata,
+              }
             : { channel: channel.channelId, ts: ts as string, markdown_text: whole, metadata },
         ),
       );
     }
   }
 }
-

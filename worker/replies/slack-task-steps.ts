@@ -67,7 +67,9 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
   /** Approval request → turn key, for `approvalEnded`, which names only the request. */
   const approvalTurns = new Map<string, string>();
 
-  const records = options.records && createRecordStore(options.records, { path: (key: string) => `slack-steps/${sha256Hex(key)}.json`, schema: stepsRecordSchema });
+  const records =
+    options.records &&
+    createRecordStore(options.records, { path: (key: string) => `slack-steps/${sha256Hex(key)}.json`, schema: stepsRecordSchema });
 
   async function recorded(key: string): Promise<StepsRecord | undefined> {
     const known = messages.get(key);
@@ -88,9 +90,18 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
 
   /** Starts the steps message with `cards`; outside a DM the stream names who asked. */
   async function start(channel: SlackChannel, key: string, cards: TaskCard[]): Promise<void> {
-    const recipient = channel.channelId.startsWith('D') || !channel.recipientUserId ? {} : { recipient_user_id: channel.recipientUserId, recipient_team_id: channel.teamId };
+    const recipient =
+      channel.channelId.startsWith('D') || !channel.recipientUserId
+        ? {}
+        : { recipient_user_id: channel.recipientUserId, recipient_team_id: channel.teamId };
     const started = await callSlack('chat.startStream', () =>
-      client.chat.startStream({ channel: channel.channelId, thread_ts: channel.threadTs, chunks: cards as never, task_display_mode: 'timeline', ...recipient }),
+      client.chat.startStream({
+        channel: channel.channelId,
+        thread_ts: channel.threadTs,
+        chunks: cards as never,
+        task_display_mode: 'timeline',
+        ...recipient,
+      }),
     );
     if (!started.ts) throw new Error('Slack chat.startStream answered without a ts');
     await remember(key, { ts: started.ts, startedAt: now() });
@@ -102,7 +113,9 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
     const message = await recorded(key);
     if (message && now() - message.startedAt < streamLimitMs) {
       try {
-        await callSlack('chat.appendStream', () => client.chat.appendStream({ channel: channel.channelId, ts: message.ts, chunks: cards as never }));
+        await callSlack('chat.appendStream', () =>
+          client.chat.appendStream({ channel: channel.channelId, ts: message.ts, chunks: cards as never }),
+        );
         await remember(key, { ts: message.ts, startedAt: message.startedAt });
         return;
       } catch (error) {
@@ -141,11 +154,21 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
       switch (status.state) {
         case 'tool': {
           const id = `step-${status.step}-${status.tool}`.slice(0, 255);
-          const card: TaskCard = { type: 'task_update', id, title: status.tool.slice(0, MAX_TASK_TEXT), status: 'in_progress', details: `Step ${status.step}` };
+          const card: TaskCard = {
+            type: 'task_update',
+            id,
+            title: status.tool.slice(0, MAX_TASK_TEXT),
+            status: 'in_progress',
+            details: `Step ${status.step}`,
+          };
           if (status.output) {
             // The step's call finished: its card settles with what it gave (the same card if it was shown running).
             open.get(key)?.delete(id);
-            const settled: TaskCard = { ...card, status: status.output.ok ? 'complete' : 'error', output: cardText(status.output.ok ? status.output.text : `Failed: ${status.output.text}`) };
+            const settled: TaskCard = {
+              ...card,
+              status: status.output.ok ? 'complete' : 'error',
+              output: cardText(status.output.ok ? status.output.text : `Failed: ${status.output.text}`),
+            };
             return send(channel, key, [...settle(key, 'complete'), settled]);
           }
           return send(channel, key, [...settle(key, 'complete', undefined, id), opened(key, card)]);
@@ -154,7 +177,13 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
           return send(channel, key, settle(key, 'complete'));
         case 'waiting_for_approval': {
           approvalTurns.set(status.requestId, key);
-          const card = opened(key, { type: 'task_update', id: `approval-${status.requestId}`.slice(0, 255), title: `Approval to run ${status.tool}`.slice(0, MAX_TASK_TEXT), status: 'pending', details: 'Waiting for a person to decide' });
+          const card = opened(key, {
+            type: 'task_update',
+            id: `approval-${status.requestId}`.slice(0, 255),
+            title: `Approval to run ${status.tool}`.slice(0, MAX_TASK_TEXT),
+            status: 'pending',
+            details: 'Waiting for a person to decide',
+          });
           return send(channel, key, [card]);
         }
         case 'done':
@@ -187,7 +216,15 @@ export function createTaskSteps(options: TaskStepsOptions): TaskSteps {
             : ended.outcome === 'timed_out'
               ? ['error', 'Nobody decided in time']
               : ['error', 'The turn ended before anyone decided'];
-      await send(channel, key, [{ type: 'task_update', id, title: `Approval to run ${request.tool}`.slice(0, MAX_TASK_TEXT), status, output: output.slice(0, MAX_TASK_TEXT) }]);
+      await send(channel, key, [
+        {
+          type: 'task_update',
+          id,
+          title: `Approval to run ${request.tool}`.slice(0, MAX_TASK_TEXT),
+          status,
+          output: output.slice(0, MAX_TASK_TEXT),
+        },
+      ]);
     },
   };
 }

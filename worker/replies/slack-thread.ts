@@ -53,7 +53,10 @@ export function createBotIdentity(client: WebClient, callSlack: SlackCaller): ()
   return () => {
     identity ??= callSlack('auth.test', () => client.auth.test()).then(
       (result) => {
-        const found = { ...(result.user_id ? { userId: result.user_id } : {}), ...(result.bot_id ? { botId: result.bot_id as string } : {}) };
+        const found = {
+          ...(result.user_id ? { userId: result.user_id } : {}),
+          ...(result.bot_id ? { botId: result.bot_id as string } : {}),
+        };
         if (!found.userId && !found.botId) throw new Error('Slack auth.test named neither a user nor a bot');
         return found;
       },
@@ -71,7 +74,10 @@ export function createBotIdentity(client: WebClient, callSlack: SlackCaller): ()
  * message carrying our event type and key. Only a message posted by this app counts as ours.
  */
 export function isOwnMessage(message: ThreadMessage, identity: BotIdentity): boolean {
-  return (identity.botId !== undefined && message.bot_id === identity.botId) || (identity.userId !== undefined && message.user === identity.userId);
+  return (
+    (identity.botId !== undefined && message.bot_id === identity.botId) ||
+    (identity.userId !== undefined && message.user === identity.userId)
+  );
 }
 
 /** The ts of every reply of this app in the thread marked with `key`, by `markId`. */

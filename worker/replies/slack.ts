@@ -13,7 +13,15 @@ import { createTaskSteps, type TaskSteps } from './slack-task-steps.ts';
 import { createAgentSessions, type AgentSessions } from './slack-session.ts';
 import { canStream } from './slack-stream.ts';
 import { approvalBlocks, endedApprovalBlocks, feedbackBlock, statusText } from './slack-messages.ts';
-import { createBotIdentity, findMarkedPosts, findMarkedReplies, markId, replyMetadata, type BotIdentity, type ReplyMark } from './slack-thread.ts';
+import {
+  createBotIdentity,
+  findMarkedPosts,
+  findMarkedReplies,
+  markId,
+  replyMetadata,
+  type BotIdentity,
+  type ReplyMark,
+} from './slack-thread.ts';
 import { createCoalescingThrottle } from './slack-throttle.ts';
 import { addNewest, setNewest } from '../../core/bounded.ts';
 
@@ -182,12 +190,20 @@ async function existing(state: SlackReplyState, channel: SlackPlace, key: string
   }
   const identity = await state.botIdentity();
   const found =
-    channel.threadTs === '' ? await findMarkedPosts(client, callSlack, channel.channelId, key, identity) : await findMarkedReplies(client, callSlack, channel, key, identity);
+    channel.threadTs === ''
+      ? await findMarkedPosts(client, callSlack, channel.channelId, key, identity)
+      : await findMarkedReplies(client, callSlack, channel, key, identity);
   for (const [id, ts] of found) remember(state, id, ts);
   return ids.map((id) => found.get(id));
 }
 
-async function post(state: SlackReplyState, channel: SlackPlace, mark: ReplyMark, parts: number, content: { text: string; blocks?: unknown[] }): Promise<string> {
+async function post(
+  state: SlackReplyState,
+  channel: SlackPlace,
+  mark: ReplyMark,
+  parts: number,
+  content: { text: string; blocks?: unknown[] },
+): Promise<string> {
   const { client, options } = state;
   const id = markId(channel.channelId, channel.threadTs, mark);
   await options.posted?.claim(id);
@@ -209,10 +225,12 @@ async function post(state: SlackReplyState, channel: SlackPlace, mark: ReplyMark
 
 /** The bot's own team id, asked once: a trigger may leave its workspace out. */
 function teamId(state: SlackReplyState): Promise<string> {
-  state.workspace ??= state.callSlack('auth.test', () => state.client.auth.test()).then((result) => {
-    if (!result.team_id) throw new Error('Slack auth.test answered without a team_id');
-    return result.team_id;
-  });
+  state.workspace ??= state
+    .callSlack('auth.test', () => state.client.auth.test())
+    .then((result) => {
+      if (!result.team_id) throw new Error('Slack auth.test answered without a team_id');
+      return result.team_id;
+    });
   return state.workspace.catch((error: unknown) => {
     state.workspace = undefined;
     throw error;
@@ -226,7 +244,10 @@ function answerParts(state: SlackReplyState, text: string): string[] {
   const parts = converted === '' ? ['_(The agent gave no answer.)_'] : splitMessage(converted, state.maxMessageChars);
   if (parts.length <= maxAnswerMessages) return parts;
   const cut = parts.slice(maxAnswerMessages - 1).reduce((sum, part) => sum + part.length, 0);
-  return [...parts.slice(0, maxAnswerMessages - 1), `_(The answer continues for ${cut} more characters, not posted: an answer takes at most ${maxAnswerMessages} messages.)_`];
+  return [
+    ...parts.slice(0, maxAnswerMessages - 1),
+    `_(The answer continues for ${cut} more characters, not posted: an answer takes at most ${maxAnswerMessages} messages.)_`,
+  ];
 }
 
 function stopRefreshing(state: SlackReplyState, turn: string): void {
@@ -273,7 +294,9 @@ async function sendStatusNow(state: SlackReplyState, turn: string, { channel, te
   const mark: ReplyMark = { key: turn, role: 'status', part: 0 };
   const [ts] = await existing(state, channel, turn, [mark]);
   if (!ts) return void (await post(state, channel, mark, 1, { text }));
-  await state.callSlack('chat.update', () => state.client.chat.update({ channel: channel.channelId, ts, text, metadata: replyMetadata(mark) }));
+  await state.callSlack('chat.update', () =>
+    state.client.chat.update({ channel: channel.channelId, ts, text, metadata: replyMetadata(mark) }),
+  );
 }
 
 async function showStatus(state: SlackReplyState, slack: SlackChannel, key: string, status: TurnStatus): Promise<void> {
@@ -283,7 +306,8 @@ async function showStatus(state: SlackReplyState, slack: SlackChannel, key: stri
   const terminal = status.state === 'done' || status.state === 'stopped';
   if (state.finished.has(turn) && !terminal) return;
   // An agent app's task cards: every step, never coalesced away as status lines may be.
-  if (state.sessions.available() && slack.threadTs !== '') await serially(state, `steps\u0000${turn}`, () => state.steps.show(slack, turn, status));
+  if (state.sessions.available() && slack.threadTs !== '')
+    await serially(state, `steps\u0000${turn}`, () => state.steps.show(slack, turn, status));
   if (terminal) addNewest(state.finished, turn, state.maxRemembered);
   await state.sendStatus(turn, { channel: slack, text: statusText(status), status }).catch((error: unknown) => {
     if (terminal) state.finished.delete(turn);
@@ -299,13 +323,16 @@ async function postAnswer(state: SlackReplyState, slack: SlackChannel, key: stri
     const marks = parts.map((_, part): ReplyMark => ({ key, role: 'answer', part }));
     // Where answers stream, the model activity may have streamed this one and marked it when it stopped: nothing to post.
     const streamable = canStream(slack);
-    const [streamed, ...already] = streamable ? await existing(state, slack, key, [{ key, role: 'stream', part: 0 }, ...marks]) : [undefined, ...(await existing(state, slack, key, marks))];
+    const [streamed, ...already] = streamable
+      ? await existing(state, slack, key, [{ key, role: 'stream', part: 0 }, ...marks])
+      : [undefined, ...(await existing(state, slack, key, marks))];
     if (streamed !== undefined) return;
     const feedback = feedbackBlock(key, state.options.approvalTokenSecret, state.now);
     for (const [index, part] of parts.entries()) {
       if (already[index] !== undefined) continue;
       // Thumbs up and down under the answer's last message, wherever it is posted.
-      const blocks = feedback && index === parts.length - 1 ? [{ type: 'section', text: { type: 'mrkdwn', text: part } }, feedback] : undefined;
+      const blocks =
+        feedback && index === parts.length - 1 ? [{ type: 'section', text: { type: 'mrkdwn', text: part } }, feedback] : undefined;
       await post(state, slack, marks[index] as ReplyMark, parts.length, { text: part, ...(blocks ? { blocks } : {}) });
     }
   });
@@ -327,7 +354,12 @@ async function postApprovalRequest(state: SlackReplyState, slack: SlackChannel, 
   });
 }
 
-async function markApprovalEnded(state: SlackReplyState, slack: SlackChannel, request: ApprovalRequest, ended: ApprovalEnded): Promise<void> {
+async function markApprovalEnded(
+  state: SlackReplyState,
+  slack: SlackChannel,
+  request: ApprovalRequest,
+  ended: ApprovalEnded,
+): Promise<void> {
   const key = `approval:${request.requestId}`;
   await state.steps.approvalEnded(slack, request, ended);
   await serially(state, key, async () => {
@@ -336,12 +368,15 @@ async function markApprovalEnded(state: SlackReplyState, slack: SlackChannel, re
     // Never posted (Slack was down for the whole request): nothing shows buttons.
     if (!ts) return;
     // The mark stays, so a late retry of the request finds this message and posts no other.
-    await state.callSlack('chat.update', () => state.client.chat.update({ channel: slack.channelId, ts, ...endedApprovalBlocks(request, ended), metadata: replyMetadata(mark) }));
+    await state.callSlack('chat.update', () =>
+      state.client.chat.update({ channel: slack.channelId, ts, ...endedApprovalBlocks(request, ended), metadata: replyMetadata(mark) }),
+    );
   });
 }
 
 async function startSlackThread(state: SlackReplyState, target: ThreadStart, key: string, text: string): Promise<StartedThread> {
-  if (target.kind !== 'slack') throw ApplicationFailure.nonRetryable(`The Slack reply adapter cannot start a ${target.kind} thread`, 'WrongReplyChannel');
+  if (target.kind !== 'slack')
+    throw ApplicationFailure.nonRetryable(`The Slack reply adapter cannot start a ${target.kind} thread`, 'WrongReplyChannel');
   const parts = answerParts(state, text);
   return serially(state, `thread\u0000${key}`, async () => {
     const team = target.teamId ?? (await teamId(state));
@@ -370,6 +405,7 @@ function approvalTokenLifetime(expiresAt: string, nowMs: number): number {
 }
 
 function slackChannel(channel: ReplyChannel): SlackChannel {
-  if (channel.kind !== 'slack') throw ApplicationFailure.nonRetryable(`The Slack reply adapter cannot answer on a ${channel.kind} channel`, 'WrongReplyChannel');
+  if (channel.kind !== 'slack')
+    throw ApplicationFailure.nonRetryable(`The Slack reply adapter cannot answer on a ${channel.kind} channel`, 'WrongReplyChannel');
   return channel;
 }

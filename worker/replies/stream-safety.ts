@@ -7,7 +7,9 @@ import { slackSafe } from './markdown.ts';
  */
 export function safeStreamText(text: string, allowMentions: boolean): string {
   // Markdown links keep their label; a link to anything but http(s) or mailto loses its target.
-  const linked = text.replace(/\[([^\]\n]{0,500})\]\(([^)\s]{0,2000})\)/g, (whole, label: string, url: string) => (/^(https?:\/\/|mailto:)/i.test(url) ? whole : label));
+  const linked = text.replace(/\[([^\]\n]{0,500})\]\(([^)\s]{0,2000})\)/g, (whole, label: string, url: string) =>
+    /^(https?:\/\/|mailto:)/i.test(url) ? whole : label,
+  );
   return slackSafe(linked, { allowMentions });
 }
 
