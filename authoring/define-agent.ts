@@ -7,7 +7,7 @@ import {
   type McpServerSpec,
   type ToolSpec,
 } from '../core/spec.ts';
-import { expandGroups } from '../core/approval-policy.ts';
+import { approvalPolicyField } from '../core/approval-policy.ts';
 import { compileTool, TOOL_NAME_PATTERN, type ApproverGroups, type ToolDefinition } from './define-tool.ts';
 import type { AmbientCheck } from '../core/ambient.ts';
 import { MAX_SUGGESTED_PROMPTS, suggestedPromptsSchema, type SuggestedPrompt } from './suggested-prompts.ts';
@@ -263,14 +263,7 @@ export function compileAgent(
     // By name only: what a server runs stays in the worker (see `mcpServersOf`).
     ...(agent.mcpServers?.length ? { mcpServers: agent.mcpServers.map(mcpServerRef) } : {}),
     ...(agent.approvalTimeout === undefined ? {} : { approvalTimeout: agent.approvalTimeout }),
-    ...(agent.approvers?.length || agent.notRequester !== undefined
-      ? {
-          approvalPolicy: {
-            approvers: expandGroups(agent.approvers ?? [], groups),
-            ...(agent.notRequester === undefined ? {} : { notRequester: agent.notRequester }),
-          },
-        }
-      : {}),
+    ...approvalPolicyField(agent, groups),
   };
 }
 

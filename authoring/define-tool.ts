@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { expandGroups } from '../core/approval-policy.ts';
+import { approvalPolicyField } from '../core/approval-policy.ts';
 import type { ToolConversation } from '../core/contracts/tools.ts';
 import type { Duration, RetrySpec, ToolSpec } from '../core/spec.ts';
 
@@ -93,14 +93,7 @@ export function compileTool(tool: ToolDefinition, groups: ApproverGroups = {}): 
     approval: tool.approval === undefined || tool.approval === false ? 'never' : tool.approval === true ? 'always' : 'predicate',
     ...(tool.readOnly === true ? { readOnly: true as const } : {}),
     ...(tool.approvalTimeout === undefined ? {} : { approvalTimeout: tool.approvalTimeout }),
-    ...(tool.approvers?.length || tool.notRequester !== undefined
-      ? {
-          approvalPolicy: {
-            approvers: expandGroups(tool.approvers ?? [], groups),
-            ...(tool.notRequester === undefined ? {} : { notRequester: tool.notRequester }),
-          },
-        }
-      : {}),
+    ...approvalPolicyField(tool, groups),
   };
 }
 

@@ -12,6 +12,7 @@ import { check, formatBytes, percentile, round, table } from './report.ts';
 import { taskLatencies } from './task-latency.ts';
 import { createLoopTool, loopAgentSpec, loopPrompt, loopResponder } from './scripted-loop.ts';
 import { AGENT_RUN_WORKFLOW } from '../core/run-events.ts';
+import { quietLogger } from '../worker/workflow-bundle.ts';
 
 export interface CapacityOptions {
   /** Concurrent agent runs. @default 1000 */
@@ -68,7 +69,7 @@ export async function runCapacity(options: CapacityOptions = {}) {
   try {
     log('capacity: bundling workflows for the worker process');
     const bundlePath = join(environment.storeDirectory, '..', 'workflow-bundle.js');
-    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silentLogger })).code);
+    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger })).code);
     const taskQueue = `capacity-${crypto.randomUUID()}`;
     const settings: CapacityWorkerSettings = {
       address: environment.address,
@@ -267,12 +268,3 @@ async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Pr
   );
   return results;
 }
-
-const silentLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string) => console.error(message),
-};

@@ -24,6 +24,7 @@ import { createLoopTool, loopAgentSpec, loopPrompt, loopResponder } from './scri
 import { eventsPerStep } from './step-events.ts';
 import { taskLatencies } from './task-latency.ts';
 import { AGENT_RUN_WORKFLOW } from '../core/run-events.ts';
+import { quietLogger } from '../worker/workflow-bundle.ts';
 
 /**
  * One way of running both designs: the dev server's dynamic config, and how this project's
@@ -167,7 +168,7 @@ export async function runOverhead(options: OverheadOptions = {}) {
   const log = options.log ?? (() => undefined);
   const names = options.variants ?? ['project_default'];
   const loadBefore = loadavg();
-  const bundle = await bundleWorkflowCode({ workflowsPath: BENCH_WORKFLOWS_PATH, logger: silentLogger });
+  const bundle = await bundleWorkflowCode({ workflowsPath: BENCH_WORKFLOWS_PATH, logger: quietLogger });
   const measured: Record<string, Awaited<ReturnType<typeof measure>>> = {};
   for (const name of names) {
     const variant = OVERHEAD_VARIANTS[name];
@@ -455,12 +456,3 @@ async function summarise(
   );
   return { section, text };
 }
-
-const silentLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string) => console.error(message),
-};

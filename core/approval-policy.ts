@@ -78,6 +78,23 @@ export function expandGroups(approvers: readonly string[], groups: Readonly<Reco
   return unique(approvers.flatMap((name) => (Object.hasOwn(groups, name) ? [...groups[name]!] : [name])));
 }
 
+/**
+ * The `approvalPolicy` field of a compiled tool or agent: its approvers with groups expanded, and
+ * `notRequester`; nothing when it names neither.
+ */
+export function approvalPolicyField(
+  owner: { approvers?: readonly string[]; notRequester?: boolean },
+  groups: Readonly<Record<string, readonly string[]>>,
+): { approvalPolicy?: ApprovalPolicySpec } {
+  if (!owner.approvers?.length && owner.notRequester === undefined) return {};
+  return {
+    approvalPolicy: {
+      approvers: expandGroups(owner.approvers ?? [], groups),
+      ...(owner.notRequester === undefined ? {} : { notRequester: owner.notRequester }),
+    },
+  };
+}
+
 function unique(people: readonly string[]): string[] {
   const seen = new Set<string>();
   return people.filter((who) => {

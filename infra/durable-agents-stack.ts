@@ -129,46 +129,33 @@ export class DurableAgentsStack extends Stack {
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
     });
 
-    new CfnOutput(this, 'SlackRequestUrl', {
-      value: this.slackIngress.functionUrl.url,
-      description: 'Request URL for Slack events, interactivity and slash commands',
-    });
-    new CfnOutput(this, 'IngressQueueUrl', {
-      value: this.ingressQueue.queue.queueUrl,
-      description: 'SQS FIFO queue: ingress → dispatcher',
-    });
-    new CfnOutput(this, 'IngressDeadLetterQueueUrl', {
-      value: this.ingressQueue.deadLetterQueue.queueUrl,
-      description: 'Events the dispatcher could not deliver',
-    });
-    new CfnOutput(this, 'EmailQueueUrl', {
-      value: this.emailIngress.notificationQueue.queueUrl,
-      description: 'SES notifications → email ingress',
-    });
-    new CfnOutput(this, 'EmailDeadLetterQueueUrl', {
-      value: this.emailIngress.deadLetterQueue.queueUrl,
-      description: 'SES notifications the email ingress could not process',
-    });
-    new CfnOutput(this, 'ReceiptRuleSetName', {
-      value: this.emailIngress.ruleSet.receiptRuleSetName,
-      description: 'Activate once: aws ses set-active-receipt-rule-set --rule-set-name <this>',
-    });
-    new CfnOutput(this, 'TranscriptBucketName', { value: this.bucket.bucket.bucketName });
-    new CfnOutput(this, 'WorkerLogGroup', { value: this.worker.logGroup.logGroupName });
-    if (settings.workerDeploymentName) {
-      new CfnOutput(this, 'WorkerDeploymentName', {
-        value: settings.workerDeploymentName,
-        description: 'Worker Deployment of the workers (TEMPORAL_DEPLOYMENT_NAME)',
-      });
-      new CfnOutput(this, 'WorkerBuildId', {
-        value: this.worker.buildId,
-        description: "Build id of this deploy's worker image; make it current: npm run deployment -- current --outputs <cdk outputs file>",
-      });
-    }
-    new CfnOutput(this, 'AlarmTopicArn', {
-      value: this.alarms.topic.topicArn,
-      description: 'SNS topic every alarm notifies; subscribe to it (or set alarmEmail)',
-    });
+    // What a deploy prints: [id, value, what it is for].
+    const outputs: [string, string, string?][] = [
+      ['SlackRequestUrl', this.slackIngress.functionUrl.url, 'Request URL for Slack events, interactivity and slash commands'],
+      ['IngressQueueUrl', this.ingressQueue.queue.queueUrl, 'SQS FIFO queue: ingress → dispatcher'],
+      ['IngressDeadLetterQueueUrl', this.ingressQueue.deadLetterQueue.queueUrl, 'Events the dispatcher could not deliver'],
+      ['EmailQueueUrl', this.emailIngress.notificationQueue.queueUrl, 'SES notifications → email ingress'],
+      ['EmailDeadLetterQueueUrl', this.emailIngress.deadLetterQueue.queueUrl, 'SES notifications the email ingress could not process'],
+      [
+        'ReceiptRuleSetName',
+        this.emailIngress.ruleSet.receiptRuleSetName,
+        'Activate once: aws ses set-active-receipt-rule-set --rule-set-name <this>',
+      ],
+      ['TranscriptBucketName', this.bucket.bucket.bucketName],
+      ['WorkerLogGroup', this.worker.logGroup.logGroupName],
+      ...(settings.workerDeploymentName
+        ? ([
+            ['WorkerDeploymentName', settings.workerDeploymentName, 'Worker Deployment of the workers (TEMPORAL_DEPLOYMENT_NAME)'],
+            [
+              'WorkerBuildId',
+              this.worker.buildId,
+              "Build id of this deploy's worker image; make it current: npm run deployment -- current --outputs <cdk outputs file>",
+            ],
+          ] satisfies [string, string, string][])
+        : []),
+      ['AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic every alarm notifies; subscribe to it (or set alarmEmail)'],
+    ];
+    for (const [id, value, description] of outputs) new CfnOutput(this, id, description ? { value, description } : { value });
 
     const placeholders = placeholdersInUse(settings);
     if (placeholders.length > 0) {

@@ -56,7 +56,8 @@ export async function replayRecordedHistories(code: string, directory: string): 
   return files;
 }
 
-const quietLogger = {
+/** The bundler's log: warnings and errors only (webpack's progress is noise at every start). */
+export const quietLogger = {
   log: () => undefined,
   trace: () => undefined,
   debug: () => undefined,

@@ -20,7 +20,7 @@ import { freePort } from '../../local/free-port.ts';
 import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { recordFilesFor } from '../../store/record-files.ts';
 import { transcriptStoreSettingsSchema } from '../../store/create-store.ts';
-import { APPROVAL_SECRET, REPLY_SECRET, emailConfig, motoEventQueue, slackConfig } from '../../testkit/ingress.ts';
+import { APPROVAL_SECRET, REPLY_SECRET, emailConfig, motoEventQueue, queueDepth, slackConfig } from '../../testkit/ingress.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';
 import { onceReady, startWorkerProcess } from '../../testkit/worker-process.ts';
@@ -360,18 +360,7 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
     dispatcher,
     temporal: temporalControl,
     expensesFile: join(workerDir, '.data', 'expenses.jsonl'),
-    async deadLetters() {
-      const attributes = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: deadLetterUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      return (
-        Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) +
-        Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-      );
-    },
+    deadLetters: () => queueDepth(sqs, deadLetterUrl),
     async close() {
       for (const closer of closers.reverse()) await closer().catch(() => undefined);
       for (const client of [s3, sqs, ses]) client.destroy();
