@@ -4,6 +4,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import { TEST_PAYLOAD_KEYS_JSON, testDataConverter } from '../testkit/payload-keys.ts';
 import { sendMessage } from '../temporal-client/send-message.ts';
 import { TURNS_QUERY, type TurnSummary } from '../core/conversation.ts';
 import { startGeminiServer } from '../local/gemini-server.ts';
@@ -45,7 +46,7 @@ export async function runIdleConversationsBench(options: IdleConversationsBenchO
   const server = await startDevServer({ executable: findTemporalCli(process.env), dbFilename: dbFile });
   const model = await startGeminiServer({ respond: offlineModel });
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: testDataConverter });
   const taskQueue = `bench-idle-${crypto.randomUUID().slice(0, 8)}`;
   const dbBefore = databaseBytes(dbFile);
   const worker = spawn(process.execPath, [WORKER_MAIN], {
@@ -55,6 +56,8 @@ export async function runIdleConversationsBench(options: IdleConversationsBenchO
       TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: taskQueue,
       GOOGLE_API_KEY: 'bench-key',
+      // The worker encrypts payloads as in production; the bench's client reads them with the same keys.
+      PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON,
       GEMINI_BASE_URL: model.url,
       TRANSCRIPT_DIR: join(scratch, 'transcripts'),
       SCHEDULES_SYNC_AT_START: 'false',

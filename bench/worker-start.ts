@@ -4,6 +4,7 @@ import { cpus, hostname, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import { TEST_PAYLOAD_KEYS_JSON, testDataConverter } from '../testkit/payload-keys.ts';
 import proto from '@temporalio/proto';
 import { findTemporalCli, startDevServer } from '../local/temporal-dev-server.ts';
 import { buildWorkflowBundle } from '../worker/workflow-bundle.ts';
@@ -48,7 +49,7 @@ export async function runWorkerStartBench(options: WorkerStartBenchOptions = {})
   log(`worker-start: bundle built in ${Math.round(bundleMs)} ms; starting a dev server`);
   const server = await startDevServer({ executable: findTemporalCli(process.env) });
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: testDataConverter });
   const taskQueue = `bench-worker-start-${crypto.randomUUID().slice(0, 8)}`;
   const ways: Way[] = [];
   try {
@@ -112,6 +113,8 @@ async function timeToFirstPoll(
       TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: taskQueue,
       GOOGLE_API_KEY: 'bench-key',
+      // The worker encrypts payloads as in production; the bench's client reads them with the same keys.
+      PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON,
       GEMINI_BASE_URL: 'http://127.0.0.1:9',
       TRANSCRIPT_DIR: join(scratch, 'transcripts'),
       ...(bundle ? { WORKFLOW_BUNDLE_PATH: bundle } : {}),
