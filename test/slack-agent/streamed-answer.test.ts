@@ -85,7 +85,9 @@ describe('answers streamed into an assistant thread', () => {
       ...calls.slice(1, -1).map(() => 'chat.appendStream'),
       'chat.stopStream',
     ]);
-    // Buffered: far fewer calls than the model's 40-character chunks, none refused.
+    // The stream starts with the model's first chunk, not a full buffer: a person sees the first words at once.
+    expect(String(calls[0]?.args.markdown_text).length).toBeLessThanOrEqual(40);
+    // Then buffered: far fewer calls than the model's 40-character chunks, none refused.
     expect(calls.length).toBeLessThan(ANSWER.length / 100 + 3);
     expect(calls.every((call) => call.outcome === 'ok')).toBe(true);
   });

@@ -10,7 +10,7 @@ import { heldBack, safeStreamText } from './stream-safety.ts';
 
 export interface SlackAnswerStreamOptions {
   client: WebClient;
-  /** Characters gathered before an append: fewer, larger calls. @default 256 */
+  /** Characters gathered before an append (the stream itself starts with the first): fewer, larger calls. @default 256 */
   bufferChars?: number;
   /** Least time between two appends to one stream (`chat.appendStream` is tier 4). @default 1000 ms */
   minAppendIntervalMs?: number;
@@ -77,7 +77,10 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
 
     async function flush(force: boolean): Promise<void> {
       if (!appendable || pending === '' || failed) return;
-      if (!force && (pending.length < bufferChars || now() - lastAppendAt < minInterval)) return;
+      // The first characters start the stream at once (what a person waits for); later ones are
+      // gathered into fewer, larger appends.
+      const started = ts !== undefined;
+      if (!force && started && (pending.length < bufferChars || now() - lastAppendAt < minInterval)) return;
       if (text.length > maxStreamChars) return void (appendable = false);
       // Held back: what the next chunk could complete into a mention or a link.
       const [ready, rest] = force ? [pending, ''] : heldBack(pending);
@@ -101,8 +104,9 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
           await callSlack('chat.appendStream', () =>
             client.chat.appendStream({ channel: channel.channelId, ts: ts as string, markdown_text: chunk }),
           );
+          // Only appends are spaced: the start does not delay the first full buffer.
+          lastAppendAt = now();
         }
-        lastAppendAt = now();
       } catch (error) {
         if (ts !== undefined && slackErrorCode(error) === 'message_not_in_streaming_state') return void (appendable = false);
         // Streaming is a courtesy: when Slack will not take it, the answer step posts the answer whole.
