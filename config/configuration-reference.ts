@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { dispatchSecretArnsSchema, dispatchSettingsSchema, temporalAddressSchema } from './dispatcher-settings.ts';
 import { emailEdgeSettingsSchema, emailSecretArnsSchema } from './email-edge-settings.ts';
 import { costsCommandSchema, deploymentCommandSchema, schedulesCommandSchema } from './cli-settings.ts';
@@ -21,7 +20,7 @@ import {
   workerConnectionSchema,
   workerVersioningSchema,
 } from './worker-settings.ts';
-import { transcriptStoreSettingsSchema } from '../store/create-store.ts';
+import { transcriptStoreSettingsSchema } from './transcript-store-settings.ts';
 
 /**
  * What the configuration reference (docs/configuration.md, written by `npm run docs`) holds:
@@ -49,33 +48,7 @@ export interface Deployable {
   placeholders?: readonly string[];
 }
 
-/**
- * The transcript store's schema lives with the store (store/create-store.ts); its fields'
- * descriptions are attached here, and the type makes this list name every field it has.
- */
-const transcriptStoreDescriptions = {
-  TRANSCRIPT_STORE: { description: 'Where transcripts, attachments and the record files go: `local` (a folder) or `s3`.' },
-  TRANSCRIPT_DIR: { description: 'Folder of the local store.' },
-  TRANSCRIPT_BUCKET: { description: 'S3 bucket of the store.', requiredWhen: 'when TRANSCRIPT_STORE is `s3`' },
-  TRANSCRIPT_PREFIX: { description: 'Prefix of every S3 key.' },
-  TRANSCRIPT_CACHE_BYTES: { description: 'Size of the in-memory cache of the store, in bytes; `0` turns it off.', unset: '64 MiB' },
-  AWS_ENDPOINT_URL_S3: {
-    description:
-      'S3 endpoint (a local S3 such as moto); read by the AWS SDK, and here to switch to the path-style addressing local servers need.',
-    unset: 'AWS',
-  },
-} satisfies Record<keyof typeof transcriptStoreSettingsSchema.shape, z.core.GlobalMeta>;
-
-const transcriptStoreSchema: SettingsSchema = z.object(
-  Object.fromEntries(
-    Object.entries(transcriptStoreSettingsSchema.shape).map(([name, field]) => [
-      name,
-      field.meta(transcriptStoreDescriptions[name as keyof typeof transcriptStoreDescriptions]),
-    ]),
-  ),
-);
-
-const transcripts: SettingsGroup = { title: 'Transcript store', schema: transcriptStoreSchema };
+const transcripts: SettingsGroup = { title: 'Transcript store', schema: transcriptStoreSettingsSchema };
 
 export const DEPLOYABLES: readonly Deployable[] = [
   {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { loadSettingGroups, positiveInteger, requiredText, type Environment } from './load-settings.ts';
-import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from '../store/create-store.ts';
+import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from './transcript-store-settings.ts';
 import { fifoQueueUrl } from '../functions/shared/queue-url.ts';
 import { normaliseAllowEntry } from '../functions/email/email-checks.ts';
 

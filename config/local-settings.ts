@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { flag, loadSettingGroups, optionalText, positiveInteger, requiredText, type Environment } from './load-settings.ts';
 import { dispatchSettingsSchema, type DispatchSettings } from './dispatcher-settings.ts';
 import { slackEdgeSettingsSchema, type SlackEdgeSettings } from './slack-edge-settings.ts';
-import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from '../store/create-store.ts';
+import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from './transcript-store-settings.ts';
 import {
   agentWorkerSettingsSchema,
   emailReplySettingsSchema,

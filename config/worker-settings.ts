@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { duration, flag, loadSettingGroups, optionalText, optionalUrl, requiredText, type Environment } from './load-settings.ts';
 import { modelRefusal } from '../core/models.ts';
 import { payloadKeysSetting } from '../temporal-client/payload-encryption.ts';
-import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from '../store/create-store.ts';
+import { transcriptStoreSettingsSchema, type TranscriptStoreSettings } from './transcript-store-settings.ts';
 
 /**
  * Settings of the worker container (`worker/main.ts`), read once from its environment and

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createFileAtomically, writeFileAtomically } from './atomic-file.ts';
-import { s3LocationFor, type TranscriptStoreDeps, type TranscriptStoreSettings } from './create-store.ts';
+import { s3LocationFor, type TranscriptStoreDeps } from './create-store.ts';
+import { type TranscriptStoreSettings } from '../config/transcript-store-settings.ts';
 import { normalizePrefix, putObjectIfAbsent, statusOf } from './s3-objects.ts';
 
 /**

@@ -19,7 +19,7 @@ import { findTemporalCli } from '../../local/temporal-dev-server.ts';
 import { freePort } from '../../local/free-port.ts';
 import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { recordFilesFor } from '../../store/record-files.ts';
-import { transcriptStoreSettingsSchema } from '../../store/create-store.ts';
+import { transcriptStoreSettingsSchema } from '../../config/transcript-store-settings.ts';
 import { APPROVAL_SECRET, REPLY_SECRET, emailConfig, motoEventQueue, queueDepth, slackConfig } from '../../testkit/ingress.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 import { TEST_PAYLOAD_KEYS_JSON } from '../../testkit/payload-keys.ts';

@@ -22,7 +22,7 @@ describe('the ingress bundles', () => {
     expect(inputs.filter((input) => input.includes('@aws-sdk/client-sqs'))).toEqual([]);
     const ownFiles = inputs.filter((input) => !input.includes('node_modules'));
     const edgeFiles =
-      /^(functions\/(slack|email|shared)\/|events\/|store\/|config\/(load-settings|slack-edge-settings|email-edge-settings)\.ts$|core\/(duration|conversation|forward-search)\.ts$|telemetry\/traceparent\.ts$|authoring\/suggested-prompts\.ts$)/;
+      /^(functions\/(slack|email|shared)\/|events\/|store\/|config\/(load-settings|slack-edge-settings|email-edge-settings|transcript-store-settings)\.ts$|core\/(duration|conversation|forward-search)\.ts$|telemetry\/traceparent\.ts$|authoring\/suggested-prompts\.ts$)/;
     expect(ownFiles.filter((input) => !edgeFiles.test(input))).toEqual([]);
     const bytes = result.outputFiles[0]?.contents.byteLength ?? 0;
     expect(bytes).toBeLessThan(1.5 * 1024 * 1024);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
-import { createTranscriptStore, loadTranscriptStoreSettings } from '../../store/create-store.ts';
+import { createTranscriptStore } from '../../store/create-store.ts';
+import { loadTranscriptStoreSettings } from '../../config/transcript-store-settings.ts';
 import { MOTO_CLIENT_CONFIG, startMoto, type MotoServer } from '../../testkit/moto.ts';
 
 let moto: MotoServer;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { loadTranscriptStoreSettings, type TranscriptStoreSettings } from '../../store/create-store.ts';
+import { loadTranscriptStoreSettings, type TranscriptStoreSettings } from '../../config/transcript-store-settings.ts';
 import { createMemoryRecordFiles, recordFilesFor, type RecordFiles } from '../../store/record-files.ts';
 import { createRecordStore, hashedPath } from '../../store/record-store.ts';
 import { useRecordBackends } from '../../testkit/record-backends.ts';

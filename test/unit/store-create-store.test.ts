@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../config/load-settings.ts';
-import { loadTranscriptStoreSettings } from '../../store/create-store.ts';
+import { loadTranscriptStoreSettings } from '../../config/transcript-store-settings.ts';
 
 describe('loadTranscriptStoreSettings', () => {
   it('defaults to a local directory with a 64 MiB cache', () => {

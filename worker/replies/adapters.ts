@@ -1,5 +1,5 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import type { TranscriptStoreSettings } from '../../store/create-store.ts';
+import type { TranscriptStoreSettings } from '../../config/transcript-store-settings.ts';
 import { createEmailThreadIndex } from '../../store/email-thread-index.ts';
 import { recordFilesFor } from '../../store/record-files.ts';
 import { createPostedReplies } from '../../store/posted-replies.ts';
