@@ -135,12 +135,28 @@ describe('answers streamed into an assistant thread', () => {
     expect(shortStreams.calls.some((call) => call.method === 'chat.update' && call.outcome === 'ok')).toBe(true);
   });
 
-  it('a short answer is not streamed: the answer step posts it, as before', async () => {
+  it('a short answer streams too: one message, marked, and the answer step posts nothing more', async () => {
     const { model: modelActivities, replies } = activities(slack);
     const { input, channel } = await stepInput(slack);
     next = () => answer('Tuesday.', { chunkChars: 4 });
     const result = (await new MockActivityEnvironment().run(modelActivities.callModel, input)) as ModelStepResult;
     await replies.answer(channel, 'conversation#1', result.text);
-    expect(botMessages(slack, channel.threadTs).map((message) => message.text)).toEqual(['Tuesday.']);
+    const messages = botMessages(slack, channel.threadTs);
+    expect(messages.map((message) => message.text)).toEqual(['Tuesday.']);
+    expect(messages[0]?.stream?.stopped).toBe(true);
+    expect(messages[0]?.metadata?.event_payload).toMatchObject({ key: 'conversation#1', role: 'stream' });
+  });
+
+  it('text the model writes before calling a tool stays as a note, not as the answer', async () => {
+    const { model: modelActivities } = activities(slack);
+    const { input, channel } = await stepInput(slack);
+    next = () => ({
+      content: { role: 'model', parts: [{ text: 'Let me check the calendar.' }, { functionCall: { name: 'calendar', args: {} } }] },
+      stream: { chunkChars: 8 },
+    });
+    await new MockActivityEnvironment().run(modelActivities.callModel, input);
+    const messages = botMessages(slack, channel.threadTs);
+    expect(messages.map((message) => message.text)).toEqual(['Let me check the calendar.']);
+    expect(messages[0]?.metadata?.event_payload).toMatchObject({ key: 'conversation#1', role: 'note' });
   });
 });

@@ -149,7 +149,7 @@ export function createSlackAnswerStreams(options: SlackAnswerStreamOptions): Ans
 
       async finish(final) {
         if (ts === undefined) {
-          // Too short to have started, or Slack refused: the answer step posts it.
+          // Never started (all of it held back, or Slack refused): the answer step posts it.
           return;
         }
         const mark: ReplyMark = { key, role: final ? STREAM_ROLE : 'note', part: 0 };
