@@ -114,11 +114,15 @@ async function measured(
     }
     return result;
   }
-  const tool = type.slice('tool:'.length);
+  return measuredToolCall(meter, type.slice('tool:'.length), () => next(input));
+}
+
+/** One tool attempt counted and timed by tool and outcome: an activity's, or one run inside a model call (`fuseReadOnlyTools`). */
+export async function measuredToolCall<T>(meter: ActivityContext['metricMeter'], tool: string, attempt: () => Promise<T>): Promise<T> {
   const started = Date.now();
   let outcome = 'ok';
   try {
-    return await next(input);
+    return await attempt();
   } catch (error) {
     outcome = 'error';
     meter.createCounter(AGENT_METRICS.toolFailures, 'failures', 'Tool attempts that failed').add(1, { tool });

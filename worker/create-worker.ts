@@ -15,6 +15,7 @@ import { createMcpActivities, type WorkerMcpServer } from './activities/mcp.ts';
 import type { ModelActivities } from '../core/contracts/model.ts';
 import type { ToolActivities } from '../core/contracts/tools.ts';
 import { createModelActivities, type ModelActivityDeps } from './activities/model.ts';
+import { fuseReadOnlyTools } from './activities/read-only-tools.ts';
 import { createReplyActivities } from './activities/replies.ts';
 import { createApprovalActivities, createToolActivities } from './activities/tools.ts';
 import { createTranscriptActivities } from './activities/transcript.ts';
@@ -189,7 +190,10 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
   const modelTaskQueue = options.modelTaskQueue ?? `${options.taskQueue}-model`;
   // Model calls on the main queue: one worker, and eager dispatch for the model call too.
   const modelOnMain = modelTaskQueue === options.taskQueue;
-  const modelActivities = modelActivitiesFor(options);
+  const tools = [...(options.tools ?? []), ...toolsOf(agents)];
+  const ownTools = createToolActivities(tools, options.model.store, approvalRecords);
+  const toolActivities = options.toolActivities ? options.toolActivities(ownTools) : ownTools;
+  const modelActivities = modelActivitiesFor(options, toolActivities);
   const traced = tracingWorkerOptions(options.tracing);
   const versioning = deploymentOptions(options.deployment);
   const activityInterceptors = [...(traced.interceptors.activity ?? []), agentMetricsInterceptor];
@@ -201,7 +205,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH }),
-    activities: { ...mainActivities(options, { agents, approvalRecords, modelActivities }), ...mcpActivities },
+    activities: { ...mainActivities(options, { agents, tools, approvalRecords, modelActivities, toolActivities }), ...mcpActivities },
     // Cancellation reaches a running activity with its next heartbeat sent to the server.
     maxHeartbeatThrottleInterval: '5 seconds',
     ...versioning,
@@ -255,8 +259,11 @@ function mcpServersFor(agents: AgentDefinition[], extra: Record<string, WorkerMc
   return servers;
 }
 
-/** The model call, measured (tokens, cost, counts) and spaced by this process's share of the rate limit. */
-function modelActivitiesFor(options: AgentWorkerOptions): ModelActivities {
+/**
+ * The model call, measured (tokens, cost, counts) and spaced by this process's share of the
+ * rate limit; a read-only step's tools run in the same call (`fuseReadOnlyTools`).
+ */
+function modelActivitiesFor(options: AgentWorkerOptions, tools: ToolActivities): ModelActivities {
   const counts = options.counts;
   const callModel = measuredModel(
     options.model.store,
@@ -266,24 +273,28 @@ function modelActivitiesFor(options: AgentWorkerOptions): ModelActivities {
   );
   const perWorker = modelCallsPerProcess(options);
   // One limiter for every model call of this process, local activities and the model queue's alike.
-  return { callModel: perWorker ? rateLimited(createRateLimiter(perWorker), callModel) : callModel };
+  return { callModel: fuseReadOnlyTools(perWorker ? rateLimited(createRateLimiter(perWorker), callModel) : callModel, tools) };
 }
 
 /** Every activity of the main worker but MCP's: transcript, model, tools, approvals, agents, replies, conversations, versions, ambient runs. */
 function mainActivities(
   options: AgentWorkerOptions,
-  parts: { agents: AgentDefinition[]; approvalRecords: ApprovalRecords; modelActivities: ModelActivities },
+  parts: {
+    agents: AgentDefinition[];
+    tools: ToolDefinition[];
+    approvalRecords: ApprovalRecords;
+    modelActivities: ModelActivities;
+    toolActivities: ToolActivities;
+  },
 ): object {
   const { store } = options.model;
-  const { agents, approvalRecords } = parts;
-  const tools = [...(options.tools ?? []), ...toolsOf(agents)];
-  const toolActivities: ToolActivities = createToolActivities(tools, store, approvalRecords);
+  const { agents, tools, approvalRecords } = parts;
   const replyAdapters: ReplyAdapters = { none: noneReplyAdapter, ...options.replyAdapters };
   return {
     ...createTranscriptActivities(store),
     // Model calls run here as local activities of the runs this worker holds (and as activities when on this queue).
     ...parts.modelActivities,
-    ...(options.toolActivities ? options.toolActivities(toolActivities) : toolActivities),
+    ...parts.toolActivities,
     ...createApprovalRecordActivities(approvalRecords),
     ...createApprovalActivities(tools, store),
     ...createAgentActivities(agents),

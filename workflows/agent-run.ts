@@ -31,7 +31,16 @@ import { PROGRESS_QUERY, summarise, toolStepOutput, type RunEvent } from '../cor
 import { openApprovalDesk, type RunConversation } from './approvals.ts';
 import { shouldContinueAsNew, type ContinueAsNewPolicy } from './continue-as-new.ts';
 import { createModelCaller } from './model-call.ts';
-import { approveCalls, executeCall, failed, readOnlyStep, subAgentCallsOf, type ToolCallContext } from './tool-calls.ts';
+import {
+  approveCalls,
+  executeCall,
+  failed,
+  ranWithModelCall,
+  readOnlyStep,
+  readOnlyToolOffer,
+  subAgentCallsOf,
+  type ToolCallContext,
+} from './tool-calls.ts';
 import { recordOutcome } from './search-attributes.ts';
 
 export interface AgentRunInput {
@@ -137,6 +146,8 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   const callModel = createModelCaller(input.modelTaskQueue ?? `${info.taskQueue}-model`, {
     local: input.localModelCalls !== false && !input.conversation?.reportProgress,
   });
+  // A local model call may run a read-only step's tools itself: the step is then one local activity.
+  const readOnlyTools = callModel.local ? readOnlyToolOffer(spec, input.conversation) : undefined;
 
   let state: CarriedState;
   if (input.carried) {
@@ -222,6 +233,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       ...(state.pending.length ? { toolResults: state.pending } : {}),
       ...streamTarget,
       ...dailyBudget,
+      ...(readOnlyTools ? { readOnlyTools } : {}),
     };
     let step;
     try {
@@ -275,6 +287,11 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       emit({ kind: 'tool_result', step: state.steps, tool: call.name, ok: false, excerpt: result.excerpt });
       return result;
     });
+    if (skipped.length === 0 && ranWithModelCall(context, calls, step.toolResults)) {
+      localMarkers.add(1);
+      state.pending = step.toolResults!;
+      continue;
+    }
     const waitStarted = Date.now();
     const clearances = await approveCalls(context, calls);
     state.waitedMs = (state.waitedMs ?? 0) + (Date.now() - waitStarted);

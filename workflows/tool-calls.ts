@@ -22,7 +22,16 @@ import {
 } from '../core/contracts/tools.ts';
 import { durationMs } from '../core/duration.ts';
 import { AGENT_RUN_TASK_TIMEOUT, AGENT_RUN_WORKFLOW, summarise, type RunEvent } from '../core/run-events.ts';
-import { MAX_AGENT_DEPTH, type AgentSpec, type PlannedCall, type TokenUsage, type ToolResultRef, type ToolSpec } from '../core/spec.ts';
+import type { ReadOnlyToolOffer } from '../core/contracts/model.ts';
+import {
+  MAX_AGENT_DEPTH,
+  MAX_TOOL_CALLS_PER_STEP,
+  type AgentSpec,
+  type PlannedCall,
+  type TokenUsage,
+  type ToolResultRef,
+  type ToolSpec,
+} from '../core/spec.ts';
 import type { agentRun } from './agent-run.ts';
 import type { ApprovalDesk, ApprovalOutcome, RunConversation } from './approvals.ts';
 
@@ -58,10 +67,54 @@ export function readOnlyStep(spec: AgentSpec, calls: PlannedCall[]): boolean {
   for (const call of calls) {
     const tool = spec.tools.find((candidate) => candidate.name === call.name);
     if (!tool) continue;
-    if (tool.readOnly !== true || tool.approval !== 'never' || tool.subAgent || tool.mcp) return false;
+    if (!runsLocally(tool)) return false;
     some = true;
   }
   return some;
+}
+
+function runsLocally(tool: ToolSpec): boolean {
+  return tool.readOnly === true && tool.approval === 'never' && !tool.subAgent && !tool.mcp;
+}
+
+/**
+ * The read-only tools a local model call may run itself, right after the model answers
+ * (`fuseReadOnlyTools` in the worker): the step is then one local activity. Undefined when
+ * the spec has none.
+ */
+export function readOnlyToolOffer(spec: AgentSpec, conversation: RunConversation | undefined): ReadOnlyToolOffer | undefined {
+  const tools = spec.tools.filter(runsLocally).map((tool) => ({ name: tool.name, timeoutMs: durationMs(tool.timeout) }));
+  if (tools.length === 0) return undefined;
+  const asked = toolConversation(spec, conversation);
+  return { tools, maxCalls: spec.limits.maxToolCallsPerStep ?? MAX_TOOL_CALLS_PER_STEP, ...(asked ? { conversation: asked } : {}) };
+}
+
+/**
+ * Whether the model call ran the step's calls itself (`readOnlyToolOffer`): a result for each,
+ * and each a read-only tool of the spec. The run then reports them as it reports calls it runs.
+ */
+export function ranWithModelCall(context: ToolCallContext, calls: PlannedCall[], results: ToolResultRef[] | undefined): boolean {
+  if (!results || results.length !== calls.length) return false;
+  if (!calls.every((call) => context.spec.tools.some((tool) => tool.name === call.name && runsLocally(tool)))) return false;
+  for (const [index, call] of calls.entries()) {
+    const result = results[index]!;
+    context.emit({ kind: 'tool', step: context.step, tool: call.name, args: call.args ?? { argsRef: call.argsRef } });
+    context.emit({ kind: 'tool_start', step: context.step, tool: call.name });
+    context.emit({ kind: 'tool_result', step: context.step, tool: call.name, ok: result.ok, excerpt: result.excerpt });
+  }
+  return true;
+}
+
+/** Who a call answers, and where, from the run (never from the model's arguments). */
+function toolConversation(spec: AgentSpec, conversation: RunConversation | undefined): ToolConversation | undefined {
+  return (
+    conversation && {
+      conversationId: conversation.workflowId,
+      agent: spec.name,
+      channel: conversation.channel,
+      requesters: conversation.requesters ?? [],
+    }
+  );
 }
 
 /** The sub-agent calls among a step's calls that will run, by the tools of the run's spec. */
@@ -153,13 +206,7 @@ async function callActivity(context: ToolCallContext, tool: ToolSpec, call: Plan
       ...(grant ? { approval: grant } : {}),
     });
   } else {
-    // Who asked and where comes from the run, never from the model's arguments.
-    const conversation: ToolConversation | undefined = context.conversation && {
-      conversationId: context.conversation.workflowId,
-      agent: context.spec.name,
-      channel: context.conversation.channel,
-      requesters: context.conversation.requesters ?? [],
-    };
+    const conversation = toolConversation(context.spec, context.conversation);
     const tools = context.localTools ? proxyLocalActivities<ToolActivities>(localOptions(tool)) : proxyActivities<ToolActivities>(options);
     // The proxy answers every key; the index type alone cannot say so.
     running = tools[toolActivityType(tool.name)]!({

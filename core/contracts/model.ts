@@ -5,6 +5,7 @@
 
 import type { ReplyChannel } from '../conversation.ts';
 import type { MessageRef, PlannedCall, TokenUsage, ToolResultRef } from '../spec.ts';
+import type { ToolConversation } from './tools.ts';
 
 /** Input of the model activity: references only, so history grows by a constant per step. */
 export interface ModelStepInput {
@@ -31,6 +32,24 @@ export interface ModelStepInput {
    * @default no daily caps checked
    */
   budget?: { person?: string };
+  /**
+   * Tools the worker may run in this same call, right after the model answers, when every
+   * call of the answer names one of them and there are at most `maxCalls`: read-only tools
+   * that ask no one (`readOnlyStep`). Their results come back in the result's `toolResults`,
+   * so such a step is one local activity. Any failure leaves them to the workflow, which runs
+   * them with each tool's own retries. @default none: the calls come back for the workflow to run
+   */
+  readOnlyTools?: ReadOnlyToolOffer;
+}
+
+/** The read-only tools a model call may run itself (`ModelStepInput.readOnlyTools`). */
+export interface ReadOnlyToolOffer {
+  /** Each tool's name and its start-to-close timeout. */
+  tools: { name: string; timeoutMs: number }[];
+  /** The step's cap on calls (`maxToolCallsPerStep`): an answer with more is left to the workflow. */
+  maxCalls: number;
+  /** Who the calls answer, as a tool activity gets it. @default absent (a run started on its own) */
+  conversation?: ToolConversation;
 }
 
 /** Failure type of a model call abandoned at its run's `deadlineAt`. */
@@ -46,6 +65,8 @@ export interface ModelStepResult {
   textRef?: MessageRef;
   usage: TokenUsage;
   finishReason?: string;
+  /** Set when the worker ran the answer's calls itself (`ModelStepInput.readOnlyTools`): one result per call, in order. */
+  toolResults?: ToolResultRef[];
 }
 
 export interface ModelActivities {

@@ -10,7 +10,7 @@ import { compileAgent, defineAgent } from '../../authoring/define-agent.ts';
 import { defineTool } from '../../authoring/define-tool.ts';
 import { LOCAL_ACTIVITY_MARKER } from '../../core/local-activity-marker.ts';
 import { AGENT_RUN_TASK_TIMEOUT, AGENT_RUN_WORKFLOW } from '../../core/run-events.ts';
-import type { ToolResultRef } from '../../core/spec.ts';
+import type { ModelStepResult } from '../../core/contracts/model.ts';
 import type { GeminiServer } from '../../local/gemini-server.ts';
 import type { AgentRunResult } from '../../workflows/agent-run.ts';
 import { createConversationIndex } from '../../store/conversation-index.ts';
@@ -54,10 +54,25 @@ const slowReadTool = defineTool({
   },
 });
 
+/** A read-only tool that fails its first two attempts. */
+let flakyAttempts = 0;
+const flakyReadTool = defineTool({
+  name: 'flaky_read',
+  readOnly: true,
+  description: 'Reads something, unreliably.',
+  input: z.object({ key: z.string().describe('What to read.') }),
+  retry: { initialInterval: '10 ms', maximumAttempts: 3 },
+  handler({ key }) {
+    flakyAttempts += 1;
+    if (flakyAttempts < 3) throw new Error('not yet');
+    return { key };
+  },
+});
+
 const agent = defineAgent({
   name: 'read-only-steps',
   instructions: 'Be brief.',
-  tools: [calculatorTool, recordNoteTool, slowReadTool],
+  tools: [calculatorTool, recordNoteTool, slowReadTool, flakyReadTool],
   limits: { maxSteps: 20 },
 });
 
@@ -82,7 +97,16 @@ describe.skipIf(noTemporal)('read-only steps', () => {
     return { handle, model, result: handle.result() as Promise<AgentRunResult> };
   }
 
-  it('runs a read-only step with no activity task: its result is a local-activity marker; a side-effecting tool stays an activity', async () => {
+  /** The `callModel` markers' results, in order: a read-only step's carries its tools' results. */
+  function modelMarkers(history: Awaited<ReturnType<typeof summariseHistory>>): ModelStepResult[] {
+    return history.events
+      .map((event) => event.markerRecordedEventAttributes)
+      .filter((marker) => marker?.markerName === LOCAL_ACTIVITY_MARKER && marker.details?.result)
+      .map((marker) => JSON.parse(new TextDecoder().decode(marker!.details!.result!.payloads![0]!.data!)) as ModelStepResult)
+      .filter((value) => Array.isArray(value.calls));
+  }
+
+  it("runs a read-only step in its model call, no activity task: the tools' results are in its marker; a side-effecting tool stays an activity", async () => {
     const { handle, result } = await run([
       callTools({ name: 'calculate', args: { expression: '6 * 7' } }, { name: 'calculate', args: { expression: '1 + 1' } }),
       callTools({ name: 'record_note', args: { text: 'forty-two' } }),
@@ -98,25 +122,38 @@ describe.skipIf(noTemporal)('read-only steps', () => {
       .map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name);
     // Step 1's two calculations scheduled no activity task; step 3's one did, beside its note.
     expect(activityTasks).toEqual(['appendToTranscript', 'tool:record_note', 'tool:calculate', 'tool:record_note']);
-    expect(history.local).toEqual(['callModel', 'tool:calculate', 'tool:calculate', 'callModel', 'callModel', 'callModel']);
+    // Step 1 is one local activity: the model call ran its two calculations itself.
+    expect(history.local).toEqual(['callModel', 'callModel', 'callModel', 'callModel']);
 
-    // The tool's result is in history, in its marker: a reference to the stored outcome and an excerpt, as an activity returns.
-    const results = history.events
-      .map((event) => event.markerRecordedEventAttributes)
-      .filter((marker) => marker?.markerName === LOCAL_ACTIVITY_MARKER)
-      .map((marker) => JSON.parse(new TextDecoder().decode(marker!.details!.result!.payloads![0]!.data!)) as ToolResultRef)
-      .filter((value) => value.name === 'calculate');
-    expect(results).toHaveLength(2);
-    // The two calls of one step finish in either order.
-    const [sixTimesSeven] = results.filter((value) => value.excerpt.includes('6 * 7'));
-    expect(sixTimesSeven).toMatchObject({
+    // The tools' results are in history, in the step's marker: references to the stored outcomes and excerpts, as activities return.
+    const [first, second] = modelMarkers(history);
+    expect(first!.calls.map((call) => call.args)).toEqual([{ expression: '6 * 7' }, { expression: '1 + 1' }]);
+    expect(first!.toolResults).toHaveLength(2);
+    expect(first!.toolResults![0]).toMatchObject({
       name: 'calculate',
       ok: true,
       resultRef: expect.stringMatching(/^sha256:/),
       excerpt: expect.stringContaining('42'),
     });
-    expect(sixTimesSeven!.bytes).toBeLessThan(200);
+    expect(first!.toolResults![0]!.bytes).toBeLessThan(200);
+    expect(first!.toolResults![1]!.excerpt).toContain('2');
+    // The side-effecting step's model call ran nothing itself.
+    expect(second!.toolResults).toBeUndefined();
     expect(notes.filter((note) => note === 'forty-two')).toHaveLength(1);
+  });
+
+  it('hands a read-only call that failed inside the model call back to the run, which runs it as a local activity with its retries', async () => {
+    flakyAttempts = 0;
+    const { handle, result } = await run([callTools({ name: 'flaky_read', args: { key: 'a' } }), answer('Read a.')]);
+    expect(await result).toMatchObject({ answer: 'Read a.', steps: 2, toolCalls: 1 });
+    // Once in the model call (failed), then as its own local activity: failed once more, then read.
+    expect(flakyAttempts).toBe(3);
+    const history = await summariseHistory(handle);
+    expect(history.local).toEqual(['callModel', 'tool:flaky_read', 'callModel']);
+    expect(modelMarkers(history)[0]!.toolResults).toBeUndefined();
+    expect(history.events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'tool:flaky_read')).toBe(
+      false,
+    );
   });
 
   it('hears a stop during a run of read-only steps within 2 s', async () => {
@@ -133,8 +170,9 @@ describe.skipIf(noTemporal)('read-only steps', () => {
     expect(took).toBeLessThan(2_000);
 
     const history = await summariseHistory(handle);
-    expect(history.scheduled.filter((type) => type === 'tool:slow_read').length).toBeGreaterThanOrEqual(1);
-    // Every slow read ran locally: none was an activity task.
+    // Every slow read ran inside its model call: step 1's result is in its marker, and none was an activity task.
+    expect(modelMarkers(history)[0]!.toolResults).toMatchObject([{ name: 'slow_read', ok: true }]);
+    expect(history.scheduled.filter((type) => type === 'tool:slow_read')).toEqual([]);
     expect(history.events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'tool:slow_read')).toBe(false);
     expect(history.events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);
   });
