@@ -1,4 +1,4 @@
-import type { DataConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type DataConverter, type Payload } from '@temporalio/common';
 import { createEncryptionCodec, parsePayloadKeys } from '../temporal-client/payload-encryption.ts';
 
 /** The payload keys every worker process a test starts (worker/main.ts) is given as PAYLOAD_KEYS. */
@@ -16,3 +16,9 @@ const codec = createEncryptionCodec(TEST_PAYLOAD_KEYS);
 export const testDataConverter: DataConverter = {
   payloadCodecs: [{ encode: async (payloads) => payloads, decode: (payloads) => codec.decode(payloads) }],
 };
+
+/** A payload as the test client reads it: opened with the test keys when a worker process sealed it, then decoded from JSON. */
+export async function openTestPayload(payload: Payload): Promise<unknown> {
+  const [opened] = await codec.decode([payload]);
+  return defaultPayloadConverter.fromPayload(opened!);
+}

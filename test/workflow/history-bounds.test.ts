@@ -90,12 +90,12 @@ describe.skipIf(noTemporal)('history stays small', () => {
         request.index < STEPS - 1
           ? callTools({ name: 'calculate', args: { expression: `${request.index}+1` } })
           : answer('Counted to a thousand.'),
-      // Two markers a step (the model call's and the read-only calculator's, in one workflow task across many steps): five or more runs.
+      // One marker a step (the model call's, which ran the read-only calculator too; one workflow task across many steps): three or more runs.
       { spec: compileAgent(agents.counter), continueAsNew: { maxHistoryEvents: 300 } },
     );
     const result = (await handle.result()) as AgentRunResult;
     expect(result).toMatchObject({ answer: 'Counted to a thousand.', stopReason: 'answer', steps: STEPS, toolCalls: STEPS - 1 });
-    expect(result.continuedCount).toBeGreaterThanOrEqual(5);
+    expect(result.continuedCount).toBeGreaterThanOrEqual(3);
     expect(model!.requests).toHaveLength(STEPS);
 
     // Each step saw the previous step's tool result: nothing lost at a continue-as-new boundary.
@@ -159,11 +159,8 @@ describe.skipIf(noTemporal)('history stays small', () => {
     const result = (await handle.result()) as AgentRunResult;
     expect(result).toMatchObject({ answer: 'done', steps: 6 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
-    // Local activities of the workflow's worker: no task queue in between (the read-only calculator's calls too).
-    expect((await summariseHistory(handle)).local).toEqual([
-      ...Array.from({ length: 5 }, () => ['callModel', 'tool:calculate']).flat(),
-      'callModel',
-    ]);
+    // Local activities of the workflow's worker: no task queue in between (the read-only calculator runs inside each model call).
+    expect((await summariseHistory(handle)).local).toEqual(Array.from({ length: 6 }, () => 'callModel'));
   });
 
   it('refuses a fleet-wide model limit without the size of the fleet, which each worker takes its share of', async () => {
