@@ -88,7 +88,7 @@ export const OVERHEAD_VARIANTS: Record<string, OverheadVariant> = {
   read_only_tools: {
     readOnlyTool: true,
     about:
-      "as project_default, the loop's tool declared read-only: each step's tool call runs as a local activity in the workflow task of its model call, with no server round trip",
+      "as project_default, the loop's tool declared read-only: each step's tool call runs inside its model call's local activity, one local activity a step and no server round trip",
   },
   project_default_20k: {
     toolResultBytes: 20 * 1024,

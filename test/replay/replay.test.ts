@@ -32,6 +32,9 @@ const EXPECTED = [
   'conversation-stop.turn-2',
   'ambient-run',
   'ambient-run.run',
+  // Kept from before read-only tools ran inside their model call (a local activity of their own
+  // then): a run in flight across that change replays, taking the calls back from the marker.
+  'agent-run-read-only-tool-as-local-activity',
 ];
 
 /** The worker decodes through the payload codec; these histories, recorded by a worker without it, pass through it in clear. */
