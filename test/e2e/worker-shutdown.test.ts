@@ -14,6 +14,10 @@ import { summariseHistory } from '../../testkit/history.ts';
 import { answer, callTools, startScriptedModel } from '../../testkit/scripted-model.ts';
 import { noTemporal, temporalAddress, useTemporal } from '../../testkit/temporal.ts';
 import { startWorkerProcess } from '../../testkit/worker-process.ts';
+import { openTestPayload } from '../../testkit/payload-keys.ts';
+import type { ModelStepResult } from '../../core/contracts/model.ts';
+import type { Payload } from '@temporalio/common';
+import type { AgentSpec } from '../../core/spec.ts';
 
 /** How long the IP lookup takes: the worker is told to stop while it runs. */
 const SLOW_MS = 2500;
@@ -68,7 +72,13 @@ describe.skipIf(noTemporal)('a worker told to stop in the middle of a tool call'
     await new Promise((resolve) => lookups?.close(resolve));
   });
 
-  it('finishes the tool call, records it once, and exits; the next worker finishes the run', async () => {
+  // The weather agent's lookup is read-only: it runs inside its model call. With the flag taken
+  // out of the spec, the run makes it an activity, as it does every side-effecting tool.
+  it.each([
+    { shape: 'an activity', readOnly: false },
+    { shape: 'inside its model call', readOnly: true },
+  ])('finishes the tool call ($shape), records it once, and exits; the next worker finishes the run', async ({ readOnly }) => {
+    calls.length = 0;
     const env = {
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: 'default',
@@ -87,7 +97,7 @@ describe.skipIf(noTemporal)('a worker told to stop in the middle of a tool call'
     const handle = await temporal.client.workflow.start(AGENT_RUN_WORKFLOW, {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       workflowId: `shutdown-${crypto.randomUUID()}`,
-      args: [{ spec: compileAgent(createAgentRegistry().get('weather')), prompt: 'Where is 8.8.8.8?' }],
+      args: [{ spec: weatherSpec(readOnly), prompt: 'Where is 8.8.8.8?' }],
     });
     await lookupStarted;
     const stopAsked = Date.now();
@@ -101,7 +111,21 @@ describe.skipIf(noTemporal)('a worker told to stop in the middle of a tool call'
     expect(result).toMatchObject({ answer: 'Mountain View, California.', steps: 2, toolCalls: 1 });
     expect(calls).toEqual(['/json/8.8.8.8']);
     const history = await summariseHistory(handle);
-    expect(history.completed['tool:get_ip_location']).toBe(1);
     expect(history.failedAttempts).toBe(0);
+    if (!readOnly) {
+      expect(history.completed['tool:get_ip_location']).toBe(1);
+      return;
+    }
+    // Recorded once: the read-only lookup ran inside its model call, whose marker holds its result.
+    expect(history.completed).toEqual({ appendToTranscript: 1, callModel: 2 });
+    const markers = history.events.flatMap((event) => event.markerRecordedEventAttributes?.details?.result?.payloads ?? []);
+    const steps = (await Promise.all(markers.map((payload) => openTestPayload(payload as Payload)))) as ModelStepResult[];
+    expect(steps.flatMap((step) => step.toolResults ?? []).map((result) => result.name)).toEqual(['get_ip_location']);
   });
 });
+
+function weatherSpec(readOnly: boolean): AgentSpec {
+  const spec = compileAgent(createAgentRegistry().get('weather'));
+  if (readOnly) return spec;
+  return { ...spec, tools: spec.tools.map(({ readOnly: _flag, ...tool }) => tool) };
+}
