@@ -69,11 +69,21 @@ describe("Temporal Cloud's billable actions, counted from history", () => {
     });
   });
 
-  it('a recorded agent run: its start, its transcript activity, its timer, one task of local activities and its Outcome', () => {
+  it('a recorded agent run: its start, its transcript activity, one task of local activities and its Outcome', () => {
+    // Its read-only tool ran inside a model call: no timer either, the local calls' schedule-to-close keeps the time limit.
     const { history } = loadRecordedHistory(join(REPLAY_HISTORIES_DIR, 'agent-run-plain.json'));
     expect(billableActions(history.events ?? [])).toEqual({
-      total: 5,
-      byKind: { workflow: 1, activity: 1, timer: 1, local_activities: 1, search_attributes: 1 },
+      total: 4,
+      byKind: { workflow: 1, activity: 1, local_activities: 1, search_attributes: 1 },
+    });
+    // The same run before read-only tools ran inside the model call: the time limit's timer armed around the tool.
+    const before = loadRecordedHistory(join(REPLAY_HISTORIES_DIR, 'agent-run-read-only-tool-as-local-activity.json')).history;
+    expect(billableActions(before.events ?? []).byKind).toEqual({
+      workflow: 1,
+      activity: 1,
+      timer: 1,
+      local_activities: 1,
+      search_attributes: 1,
     });
     expect(priceUsd(1_000_000)).toBe(50);
   });

@@ -149,7 +149,7 @@ describe.skipIf(noTemporal)('Gemini 3 request shape in agent runs', () => {
   });
 
   it('keeps the signatures across continue-as-new (the transcript travels by reference)', async () => {
-    const result = await run(await startScriptedModel(twoSteps), { continueAsNew: { maxHistoryEvents: 12 } });
+    const result = await run(await startScriptedModel(twoSteps), { continueAsNew: { maxHistoryEvents: 10 } });
     expect(result.stopReason).toBe('answer');
     expect(result.continuedCount).toBeGreaterThanOrEqual(1);
     expect(signatures(model!.requests[2]!.body.contents)).toHaveLength(2);
