@@ -59,6 +59,24 @@ export const agentWorkerSettingsSchema = z
         description: 'The most worker processes the deployment runs at once (the CDK app sets its scaling maximum).',
         requiredWhen: 'with MODEL_CALLS_PER_SECOND',
       }),
+    WORKER_MAX_CACHED_WORKFLOWS: z
+      .preprocess(
+        (value) => (value === '' ? undefined : value),
+        z.coerce
+          .number({ message: 'WORKER_MAX_CACHED_WORKFLOWS must be a whole number' })
+          .int({ message: 'WORKER_MAX_CACHED_WORKFLOWS must be a whole number' })
+          .nonnegative({ message: 'WORKER_MAX_CACHED_WORKFLOWS must be 0 or more' })
+          // The SDK would raise 1 to 2 with a warning; say so at the start instead.
+          .refine((count) => count !== 1, {
+            message: 'WORKER_MAX_CACHED_WORKFLOWS is 0 (no cache: every workflow task replays its history) or at least 2',
+          })
+          .optional(),
+      )
+      .meta({
+        description:
+          "How many workflows (conversations, agent runs) a worker process keeps in memory between their tasks (Temporal's sticky cache); the least recently used one past it is evicted and replayed from its history at its next task. Below 200 it also lowers the workflow tasks that run at once in the process (each model call of a run holds one) to its size. 0 turns the cache off; 1 is refused. The CDK app sets it from the task's memory.",
+        unset: "the SDK's, from the V8 heap limit (about 2,300 with a 4 GiB heap)",
+      }),
     DOCS_DIR: optionalText.meta({ description: 'Markdown folder the `search_docs` tool reads.', unset: '`agents/docs`' }),
     NWS_BASE_URL: optionalUrl('NWS_BASE_URL').meta({
       description: 'National Weather Service API (the `get_weather_alerts` tool).',
