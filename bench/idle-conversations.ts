@@ -59,8 +59,8 @@ export async function runIdleConversationsBench(options: IdleConversationsBenchO
   const log = options.log ?? (() => undefined);
   if (!Number.isInteger(count) || count < 1) throw new Error(`--conversations ${count}: give a whole number above 0.`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency ${concurrency}: give a whole number above 0.`);
-  if (!Number.isInteger(cachedWorkflows) || cachedWorkflows < 0 || cachedWorkflows === 1)
-    throw new Error(`--cached-workflows ${cachedWorkflows}: give 0 (no cache) or a whole number from 2.`);
+  if (!Number.isInteger(cachedWorkflows) || cachedWorkflows < 2)
+    throw new Error(`--cached-workflows ${cachedWorkflows}: give a whole number from 2 (WORKER_MAX_CACHED_WORKFLOWS).`);
   const loadBefore = loadavg();
   const scratch = mkdtempSync(join(tmpdir(), 'bench-idle-'));
   // Killed (Ctrl-C, a timeout's SIGTERM), the bench takes its worker and dev server down with it.

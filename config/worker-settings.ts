@@ -65,16 +65,15 @@ export const agentWorkerSettingsSchema = z
         z.coerce
           .number({ message: 'WORKER_MAX_CACHED_WORKFLOWS must be a whole number' })
           .int({ message: 'WORKER_MAX_CACHED_WORKFLOWS must be a whole number' })
-          .nonnegative({ message: 'WORKER_MAX_CACHED_WORKFLOWS must be 0 or more' })
-          // The SDK would raise 1 to 2 with a warning; say so at the start instead.
-          .refine((count) => count !== 1, {
-            message: 'WORKER_MAX_CACHED_WORKFLOWS is 0 (no cache: every workflow task replays its history) or at least 2',
+          // 1 the SDK would quietly raise to 2; 0 (no cache) leaves a conversation's next message unanswered (SDK 1.24).
+          .min(2, {
+            message: 'WORKER_MAX_CACHED_WORKFLOWS must be at least 2 (with no cache, 0, a conversation never answers its next message)',
           })
           .optional(),
       )
       .meta({
         description:
-          "How many workflows (conversations, agent runs) a worker process keeps in memory between their tasks (Temporal's sticky cache); the least recently used one past it is evicted and replayed from its history at its next task. Below 200 it also lowers the workflow tasks that run at once in the process (each model call of a run holds one) to its size. 0 turns the cache off; 1 is refused. The CDK app sets it from the task's memory.",
+          "How many workflows (conversations, agent runs) a worker process keeps in memory between their tasks (Temporal's sticky cache); the least recently used one past it is evicted and replayed from its history at its next task. Below 200 it also lowers the workflow tasks that run at once in the process (each model call of a run holds one) to its size. At least 2: turned off (0), the cache leaves a conversation's later messages unanswered. The CDK app sets it from the task's memory.",
         unset: "the SDK's, from the V8 heap limit (about 2,300 with a 4 GiB heap)",
       }),
     DOCS_DIR: optionalText.meta({ description: 'Markdown folder the `search_docs` tool reads.', unset: '`agents/docs`' }),

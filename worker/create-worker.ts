@@ -182,7 +182,7 @@ function slotsOf(supplier: unknown): number | undefined {
 
 /**
  * Workflow task slots of the main worker. A workflow task holds its workflow in the sticky cache,
- * and Temporal refuses more slots than cached workflows (unless the cache is off): a bounded
+ * and Temporal's rule is no more slots than cached workflows (unless the cache is off): a bounded
  * cache below OPEN_MODEL_CALLS lowers the model calls that run at once to its size.
  */
 export function workflowTaskSlotsFor(maxCachedWorkflows: number | undefined): number {

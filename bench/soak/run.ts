@@ -68,8 +68,8 @@ try {
   process.exit(2);
 }
 const cachedWorkflows = Number(values['cached-workflows']);
-if (!Number.isInteger(cachedWorkflows) || cachedWorkflows < 0 || cachedWorkflows === 1) {
-  console.error(`--cached-workflows ${values['cached-workflows']}: give 0 (no cache) or a whole number from 2.`);
+if (!Number.isInteger(cachedWorkflows) || cachedWorkflows < 2) {
+  console.error(`--cached-workflows ${values['cached-workflows']}: give a whole number from 2 (WORKER_MAX_CACHED_WORKFLOWS).`);
   process.exit(2);
 }
 

@@ -7,18 +7,19 @@ const worker = (env: Record<string, string>) =>
   loadWorkerSettings({ TEMPORAL_ADDRESS: 'temporal:7233', GOOGLE_API_KEY: 'key', PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON, ...env });
 
 describe("the worker's sticky cache bound (WORKER_MAX_CACHED_WORKFLOWS)", () => {
-  it("reads a whole number, 0 included (no cache), and leaves it to the SDK's default when unset or empty", () => {
+  it("reads a whole number from 2, and leaves it to the SDK's default when unset or empty", () => {
     expect(worker({ WORKER_MAX_CACHED_WORKFLOWS: '500' }).agents.WORKER_MAX_CACHED_WORKFLOWS).toBe(500);
-    expect(worker({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).agents.WORKER_MAX_CACHED_WORKFLOWS).toBe(0);
+    expect(worker({ WORKER_MAX_CACHED_WORKFLOWS: '2' }).agents.WORKER_MAX_CACHED_WORKFLOWS).toBe(2);
     expect(worker({}).agents.WORKER_MAX_CACHED_WORKFLOWS).toBeUndefined();
     expect(worker({ WORKER_MAX_CACHED_WORKFLOWS: '' }).agents.WORKER_MAX_CACHED_WORKFLOWS).toBeUndefined();
   });
 
-  it('refuses a negative, a fraction, a word and 1 (which the SDK would quietly raise to 2), naming the variable', () => {
-    expect(() => worker({ WORKER_MAX_CACHED_WORKFLOWS: '-5' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be 0 or more/);
+  it('refuses 0 (no cache: later messages go unanswered), 1 (the SDK would quietly raise it to 2), a fraction and a word, naming the variable', () => {
+    expect(() => worker({ WORKER_MAX_CACHED_WORKFLOWS: '0' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be at least 2/);
+    expect(() => worker({ WORKER_MAX_CACHED_WORKFLOWS: '-5' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be at least 2/);
     expect(() => worker({ WORKER_MAX_CACHED_WORKFLOWS: '2.5' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be a whole number/);
     expect(() => worker({ WORKER_MAX_CACHED_WORKFLOWS: 'many' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be a whole number/);
-    expect(() => worker({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS is 0 .* or at least 2/);
+    expect(() => worker({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be at least 2/);
   });
 
   it('keeps the workflow task slots within a bounded cache, and at OPEN_MODEL_CALLS with the cache off or large', () => {
