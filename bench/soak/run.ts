@@ -27,15 +27,16 @@ import {
   type SoakFaultKind,
 } from './measure.ts';
 
-// `npm run soak -- --minutes N [--seed S] [--faults KINDS] [--cached-workflows N] [--keep]`: the faults harness's whole local stack
-// (dev server, worker, dispatcher, moto, the Slack and email edges, the Gemini, Slack and IP
-// stand-ins) under mixed traffic for N minutes: Slack questions, emails, expense claims whose
-// approval is clicked, and an ambient schedule firing every minute. Faults come at seeded
-// random moments: the worker killed and started again, the worker's and dispatcher's
-// connection to Temporal cut, the model answering errors (`--faults temporal-cut,model-errors`
-// keeps one worker for the whole run, so its memory can be judged). Then the answers are counted
-// (exactly once, lost), and each process's RSS and open handles, sampled through the run, are
-// checked for growth after a warm-up. Written to bench/results.json under `soak`. Exits 0 when
+// `npm run soak -- --minutes N [--seed S] [--faults KINDS] [--cached-workflows N] [--keep]`:
+// the faults harness's whole local stack (dev server, worker, dispatcher, moto, the Slack and
+// email edges, the Gemini, Slack and IP stand-ins) under mixed traffic for N minutes: Slack
+// questions, emails, expense claims whose approval is clicked, and an ambient schedule firing
+// every minute. Faults come at seeded random moments: the worker killed and started again, the
+// worker's and dispatcher's connection to Temporal cut, the model answering errors
+// (`--faults temporal-cut,model-errors` keeps one worker for the whole run, so its memory can be
+// judged). Then the answers are counted (exactly once, lost), and each process's RSS and open
+// handles, sampled through the run, are checked for growth after a warm-up. Written to
+// bench/results.json under `soak` (`soak_one_worker` without worker kills). Exits 0 when
 // nothing was lost or answered twice.
 
 /** The worker's sticky cache: a few minutes of the soak's conversations, so its memory levels off early in a run. */
@@ -415,7 +416,8 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
 }
 
 if (result) {
-  saveSection('soak', result.section);
+  // A run that keeps its one worker is kept beside the default run, not over it.
+  saveSection(faultKinds.includes('worker-kill') ? 'soak' : 'soak_one_worker', result.section);
   console.log(`\n${result.text}\n`);
   console.log(
     result.ok
