@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 export const RESULTS_PATH = fileURLToPath(new URL('./results.json', import.meta.url));
 
-export type Section = 'history' | 'overhead' | 'capacity' | 'capacity_model_on_main_queue' | 'overhead_read_only_tools' | 'faults' | 'soak';
+export type Section =
+  'history' | 'overhead' | 'capacity' | 'capacity_model_on_main_queue' | 'overhead_read_only_tools' | 'faults' | 'soak' | 'soak_one_worker';
 
 /** Writes one part's section into results.json, keeping the other parts' sections. */
 export function saveSection(section: Section, value: unknown): void {

@@ -35,6 +35,8 @@ const { values, positionals } = parseArgs({
     steps: { type: 'string' },
     seconds: { type: 'string' },
     conversations: { type: 'string' },
+    concurrency: { type: 'string' },
+    'cached-workflows': { type: 'string' },
     rates: { type: 'string' },
     variants: { type: 'string' },
     'model-on-main-queue': { type: 'boolean', default: false },
@@ -104,6 +106,8 @@ async function runPart(part: Part): Promise<{ section: unknown; text: string }> 
     case 'idle-conversations':
       return runIdleConversationsBench({
         ...(values.conversations ? { conversations: Number(values.conversations) } : {}),
+        ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
+        ...(values['cached-workflows'] ? { cachedWorkflows: Number(values['cached-workflows']) } : {}),
         ...(log ? { log } : {}),
       });
     case 'slack-latency':

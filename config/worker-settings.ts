@@ -59,6 +59,23 @@ export const agentWorkerSettingsSchema = z
         description: 'The most worker processes the deployment runs at once (the CDK app sets its scaling maximum).',
         requiredWhen: 'with MODEL_CALLS_PER_SECOND',
       }),
+    WORKER_MAX_CACHED_WORKFLOWS: z
+      .preprocess(
+        (value) => (value === '' ? undefined : value),
+        z.coerce
+          .number({ message: 'WORKER_MAX_CACHED_WORKFLOWS must be a whole number' })
+          .int({ message: 'WORKER_MAX_CACHED_WORKFLOWS must be a whole number' })
+          // 1 the SDK would quietly raise to 2; 0 (no cache) leaves a conversation's next message unanswered (SDK 1.24).
+          .min(2, {
+            message: 'WORKER_MAX_CACHED_WORKFLOWS must be at least 2 (with no cache, 0, a conversation never answers its next message)',
+          })
+          .optional(),
+      )
+      .meta({
+        description:
+          "How many workflows (conversations, agent runs) a worker process keeps in memory between their tasks (Temporal's sticky cache); the least recently used one past it is evicted and replayed from its history at its next task. Below 200 it also lowers the workflow tasks that run at once in the process (each model call of a run holds one) to its size. At least 2: turned off (0), the cache leaves a conversation's later messages unanswered. The CDK app sets it from the task's memory.",
+        unset: "the SDK's, from the V8 heap limit (about 2,300 with a 4 GiB heap)",
+      }),
     DOCS_DIR: optionalText.meta({ description: 'Markdown folder the `search_docs` tool reads.', unset: '`agents/docs`' }),
     NWS_BASE_URL: optionalUrl('NWS_BASE_URL').meta({
       description: 'National Weather Service API (the `get_weather_alerts` tool).',

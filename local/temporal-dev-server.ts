@@ -65,6 +65,8 @@ export interface DevServerOptions {
   dynamicConfig?: Record<string, string | number | boolean>;
   /** SQLite file that keeps workflows, schedules and namespaces across restarts. @default none: in memory */
   dbFilename?: string;
+  /** SQLite pragmas of that file, e.g. `{ journal_mode: 'wal', synchronous: 'normal' }` (a bench's many small writes). @default SQLite's */
+  sqlitePragmas?: Record<string, string>;
   /** Register this project's search attributes at start (a test of a namespace without them sets false). @default true */
   registerSearchAttributes?: boolean;
 }
@@ -93,6 +95,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       extraArgs: [
         '--log-level',
         'error',
+        ...Object.entries(options.sqlitePragmas ?? {}).flatMap(([pragma, value]) => ['--sqlite-pragma', `${pragma}=${value}`]),
         ...Object.entries(options.dynamicConfig ?? DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => [
           '--dynamic-config-value',
           `${key}=${JSON.stringify(value)}`,

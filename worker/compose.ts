@@ -185,10 +185,17 @@ export async function composeWorker(settings: CompositionSettings, deps: Composi
     ...(tracing ? { tracing } : {}),
     ...(counts ? { counts } : {}),
     ...(deps.deployment ? { deployment: deps.deployment } : {}),
-    ...(deps.tuning ? { tuning: deps.tuning } : {}),
+    ...tuningOf(agentSettings, deps.tuning),
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : {}),
   });
   const result: ComposedWorker = { ...worker, registry, replyChannels: ['none', ...Object.keys(replyAdapters)], schedules };
   composed.add(result);
   return result;
+}
+
+/** The caller's tuning with the sticky cache's bound (`WORKER_MAX_CACHED_WORKFLOWS`); nothing when neither is set. */
+function tuningOf(settings: AgentWorkerSettings, tuning: Tuning | undefined): { tuning?: Tuning } {
+  const cache = settings.WORKER_MAX_CACHED_WORKFLOWS;
+  if (cache === undefined) return tuning ? { tuning } : {};
+  return { tuning: { ...tuning, maxCachedWorkflows: cache } };
 }

@@ -158,6 +158,10 @@ export interface TemporalWorkerDescription {
   activityInterceptors: string[];
   /** Workflow interceptor modules bundled with `workflows/` (none with a prebuilt bundle: it holds them). */
   workflowInterceptorModules: string[];
+  /** Workflows kept in memory between their tasks (the sticky cache); 0: none. */
+  maxCachedWorkflows: number;
+  /** Workflow tasks run at once (slots); undefined when a resource-based tuner sizes them. */
+  workflowTaskSlots: number | undefined;
 }
 
 function describeWorker(worker: Worker): TemporalWorkerDescription {
@@ -167,7 +171,23 @@ function describeWorker(worker: Worker): TemporalWorkerDescription {
     activities: [...options.activities.keys()].sort(),
     activityInterceptors: options.interceptors.activity.map((factory) => factory.name || 'anonymous'),
     workflowInterceptorModules: [...options.interceptors.workflowModules],
+    maxCachedWorkflows: options.maxCachedWorkflows,
+    workflowTaskSlots: slotsOf(options.tuner.workflowTaskSlotSupplier),
   };
+}
+
+function slotsOf(supplier: unknown): number | undefined {
+  const fixed = supplier as { type?: string; numSlots?: number };
+  return fixed.type === 'fixed-size' ? fixed.numSlots : undefined;
+}
+
+/**
+ * Workflow task slots of the main worker. A workflow task holds its workflow in the sticky cache,
+ * and Temporal's rule is no more slots than cached workflows (unless the cache is off): a bounded
+ * cache below OPEN_MODEL_CALLS lowers the model calls that run at once to its size.
+ */
+export function workflowTaskSlotsFor(maxCachedWorkflows: number | undefined): number {
+  return maxCachedWorkflows ? Math.min(OPEN_MODEL_CALLS, maxCachedWorkflows) : OPEN_MODEL_CALLS;
 }
 
 /**
@@ -212,7 +232,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Ag
     // A model call runs inside its workflow task, which stays open until the call returns: each
     // open call holds a workflow task slot and a local activity slot (the SDK's defaults, 40 and
     // 100, would let only 40 model calls run at once in a process).
-    maxConcurrentWorkflowTaskExecutions: OPEN_MODEL_CALLS,
+    maxConcurrentWorkflowTaskExecutions: workflowTaskSlotsFor(options.tuning?.maxCachedWorkflows),
     maxConcurrentLocalActivityExecutions: OPEN_MODEL_CALLS,
     ...options.tuning,
   });

@@ -97,6 +97,8 @@ export interface FaultStackOptions {
   log: (line: string) => void;
   /** Puts a fault proxy between the dev server and the worker and dispatcher (`npm run soak` cuts it). @default false */
   proxyTemporal?: boolean;
+  /** More of the worker's settings, e.g. `WORKER_MAX_CACHED_WORKFLOWS` (`npm run soak` bounds its cache). @default none */
+  workerSettings?: Record<string, string>;
 }
 
 /**
@@ -281,6 +283,7 @@ async function assemble(options: FaultStackOptions, closers: (() => Promise<unkn
     SLACK_API_URL: slack.url,
     APPROVAL_TOKEN_SECRET: APPROVAL_SECRET,
     EMAIL_REPLY_TOKEN_SECRET: REPLY_SECRET,
+    ...options.workerSettings,
   };
   const workerLog = createWriteStream(join(runDir, 'logs', 'worker.log'), { flags: 'a' });
   const worker = restartable('worker', log, async () => {

@@ -30,19 +30,40 @@ export interface PlannedFault {
 }
 
 /**
+ * The fault kinds `--faults` names, comma-separated, in SOAK_FAULT_KINDS' order whatever the
+ * order given (so a seed places the same faults); `none` for none. Throws a one-line reason.
+ */
+export function parseFaultKinds(text: string): SoakFaultKind[] {
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (names.length === 1 && names[0] === 'none') return [];
+  const unknown = names.filter((name) => !SOAK_FAULT_KINDS.includes(name as SoakFaultKind));
+  if (names.length === 0 || unknown.length > 0)
+    throw new Error(
+      `--faults ${text}: name fault kinds from ${SOAK_FAULT_KINDS.join(', ')}, comma-separated, or none${unknown.length ? ` (not ${unknown.join(', ')})` : ''}.`,
+    );
+  return SOAK_FAULT_KINDS.filter((kind) => names.includes(kind));
+}
+
+/**
  * Faults at random moments over `durationMs`: gaps of `minGapMs` to `maxGapMs` between them
  * (so one has ended before the next), none in the last `quietTailMs` (the run's answers are
- * then counted on a healthy stack). Bounded: at most durationMs / minGapMs faults.
+ * then counted on a healthy stack). Bounded: at most durationMs / minGapMs faults. Each is
+ * one of `kinds` (by default every kind); without `worker-kill`, one worker lives the whole run.
  */
 export function planFaults(
   random: () => number,
-  options: { durationMs: number; minGapMs: number; maxGapMs: number; quietTailMs: number },
+  options: { durationMs: number; minGapMs: number; maxGapMs: number; quietTailMs: number; kinds?: readonly SoakFaultKind[] },
 ): PlannedFault[] {
+  const kinds = options.kinds ?? SOAK_FAULT_KINDS;
   const faults: PlannedFault[] = [];
+  if (kinds.length === 0) return faults;
   const last = options.durationMs - options.quietTailMs;
   let at = options.minGapMs / 2 + (random() * (options.maxGapMs - options.minGapMs)) / 2;
   while (at < last && faults.length < Math.ceil(options.durationMs / options.minGapMs)) {
-    const kind = SOAK_FAULT_KINDS[Math.floor(random() * SOAK_FAULT_KINDS.length)]!;
+    const kind = kinds[Math.floor(random() * kinds.length)]!;
     // A cut or a model outage lasts 5 to 20 s, never past the quiet tail.
     const forMs = kind === 'worker-kill' ? 0 : Math.min(5000 + Math.round(random() * 15_000), Math.max(0, last - at));
     faults.push({ kind, atMs: Math.round(at), forMs });

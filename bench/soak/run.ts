@@ -17,28 +17,38 @@ import {
   countAnswers,
   growthOfLongestLife,
   matchAmbientPosts,
+  parseFaultKinds,
   planFaults,
   seededRandom,
+  SOAK_FAULT_KINDS,
   type Expected,
   type PlannedFault,
   type Sample,
+  type SoakFaultKind,
 } from './measure.ts';
 
-// `npm run soak -- --minutes N [--seed S] [--keep]`: the faults harness's whole local stack
-// (dev server, worker, dispatcher, moto, the Slack and email edges, the Gemini, Slack and IP
-// stand-ins) under mixed traffic for N minutes: Slack questions, emails, expense claims whose
-// approval is clicked, and an ambient schedule firing every minute. Faults come at seeded
-// random moments: the worker killed and started again, the worker's and dispatcher's
-// connection to Temporal cut, the model answering errors. Then the answers are counted
-// (exactly once, lost), and each process's RSS and open handles, sampled through the run, are
-// checked for growth after a warm-up. Written to bench/results.json under `soak`. Exits 0 when
+// `npm run soak -- --minutes N [--seed S] [--faults KINDS] [--cached-workflows N] [--keep]`:
+// the faults harness's whole local stack (dev server, worker, dispatcher, moto, the Slack and
+// email edges, the Gemini, Slack and IP stand-ins) under mixed traffic for N minutes: Slack
+// questions, emails, expense claims whose approval is clicked, and an ambient schedule firing
+// every minute. Faults come at seeded random moments: the worker killed and started again, the
+// worker's and dispatcher's connection to Temporal cut, the model answering errors
+// (`--faults temporal-cut,model-errors` keeps one worker for the whole run, so its memory can be
+// judged). Then the answers are counted (exactly once, lost), and each process's RSS and open
+// handles, sampled through the run, are checked for growth after a warm-up. Written to
+// bench/results.json under `soak` (`soak_one_worker` without worker kills). Exits 0 when
 // nothing was lost or answered twice.
+
+/** The worker's sticky cache: a few minutes of the soak's conversations, so its memory levels off early in a run. */
+const DEFAULT_CACHED_WORKFLOWS = 50;
 
 const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
+    faults: { type: 'string', default: SOAK_FAULT_KINDS.join(',') },
+    'cached-workflows': { type: 'string', default: String(DEFAULT_CACHED_WORKFLOWS) },
   },
 });
 const minutes = Number(values.minutes);
@@ -49,6 +59,18 @@ if (!Number.isFinite(minutes) || minutes < 1 || minutes > 24 * 60) {
 }
 if (!Number.isInteger(seed)) {
   console.error(`--seed ${values.seed}: give an integer.`);
+  process.exit(2);
+}
+let faultKinds: SoakFaultKind[];
+try {
+  faultKinds = parseFaultKinds(values.faults);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+const cachedWorkflows = Number(values['cached-workflows']);
+if (!Number.isInteger(cachedWorkflows) || cachedWorkflows < 2) {
+  console.error(`--cached-workflows ${values['cached-workflows']}: give a whole number from 2 (WORKER_MAX_CACHED_WORKFLOWS).`);
   process.exit(2);
 }
 
@@ -70,7 +92,7 @@ const durationMs = Math.round(minutes * 60_000);
 /** Of each process's life: its start, the stack's first requests and the JIT settle in it. */
 const warmupMs = Math.min(60_000, durationMs / 4);
 const random = seededRandom(seed);
-const faultPlan = planFaults(random, { durationMs, minGapMs: 25_000, maxGapMs: 60_000, quietTailMs: 15_000 });
+const faultPlan = planFaults(random, { durationMs, minGapMs: 25_000, maxGapMs: 60_000, quietTailMs: 15_000, kinds: faultKinds });
 
 const started = Date.now();
 const since = () => Date.now() - started;
@@ -78,7 +100,7 @@ const log = (line: string) => console.error(`[soak ${(since() / 1000).toFixed(0)
 const loadStart = loadavg()[0]!;
 const runDir = mkdtempSync(join(tmpdir(), 'soak-'));
 console.log(
-  `npm run soak: ${minutes} min, seed ${seed}, ${faultPlan.length} fault(s) planned, on ${cpus().length} CPUs, Node ${process.version}, load average ${loadStart.toFixed(2)}; logs in ${runDir}/logs`,
+  `npm run soak: ${minutes} min, seed ${seed}, ${faultPlan.length} fault(s) planned (${faultKinds.join(', ') || 'none'}), worker cache ${cachedWorkflows}, on ${cpus().length} CPUs, Node ${process.version}, load average ${loadStart.toFixed(2)}; logs in ${runDir}/logs`,
 );
 
 /** The faults script, and the ambient trigger's run: a post naming the moment the run began. */
@@ -89,7 +111,14 @@ function soakScript(request: GeminiRequest): GeminiReply {
   return faultScript(request);
 }
 
-const stack = await startFaultStack({ runDir, script: soakScript, log, proxyTemporal: true });
+const stack = await startFaultStack({
+  runDir,
+  script: soakScript,
+  log,
+  proxyTemporal: true,
+  // A bounded cache: the conversations pile up (each message opens one), and the worker's memory levels off once it is full.
+  workerSettings: { WORKER_MAX_CACHED_WORKFLOWS: String(cachedWorkflows) },
+});
 process.once('SIGINT', () => void stack.close().then(() => process.exit(130)));
 const traffic = createTraffic(stack, log);
 const ambientPosts = new Map<string, Map<string, number>>();
@@ -329,12 +358,15 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
   });
   const growthMet = processes.every((entry) => (entry.rss?.meetsGoal ?? true) && (entry.openHandles?.meetsGoal ?? true));
   const ok = all.lost === 0 && all.answeredMoreThanOnce === 0 && finishedToolCallsRepeated === 0 && all.expected > 0;
-  const command = `npm run soak -- --minutes ${minutes}${seed !== 1 ? ` --seed ${seed}` : ''}`;
+  const defaultFaults = faultKinds.length === SOAK_FAULT_KINDS.length;
+  const command = `npm run soak -- --minutes ${minutes}${seed !== 1 ? ` --seed ${seed}` : ''}${defaultFaults ? '' : ` --faults ${faultKinds.join(',') || 'none'}`}${cachedWorkflows !== DEFAULT_CACHED_WORKFLOWS ? ` --cached-workflows ${cachedWorkflows}` : ''}`;
   const section = {
     command,
     date: new Date().toISOString(),
     minutes,
     seed,
+    faultKinds,
+    workerCachedWorkflows: cachedWorkflows,
     wallSeconds: Math.round(since() / 1000),
     loadAverage: { start: loadStart, end: loadavg()[0]! },
     goals: { lost: 0, answeredMoreThanOnce: 0, finishedToolCallsRepeated: 0, growthAfterWarmupAtMostPercent: GROWTH_GOAL_PERCENT },
@@ -384,7 +416,8 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
 }
 
 if (result) {
-  saveSection('soak', result.section);
+  // A run that keeps its one worker is kept beside the default run, not over it.
+  saveSection(faultKinds.includes('worker-kill') ? 'soak' : 'soak_one_worker', result.section);
   console.log(`\n${result.text}\n`);
   console.log(
     result.ok

@@ -10,10 +10,21 @@ import type { TemporalTarget } from './dispatcher.ts';
 import { REPOSITORY_ROOT, retentionOf } from './node-lambda.ts';
 import type { TranscriptBucket } from './transcript-bucket.ts';
 import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
-import { COLLECTOR_ENDPOINTS, OtelCollector } from './otel-collector.ts';
+import { COLLECTOR_ENDPOINTS, COLLECTOR_MEMORY_MIB, OtelCollector } from './otel-collector.ts';
 
 /** Fargate's longest stop timeout: between SIGTERM and SIGKILL the worker lets its running calls finish. */
 const WORKER_STOP_TIMEOUT_SECONDS = 120;
+
+/**
+ * The worker's sticky cache for the memory it has (`WORKER_MAX_CACHED_WORKFLOWS`): about 512 MiB
+ * for the process itself (Node, the SDK's Core, the bundle; measured by `npm run bench --
+ * idle-conversations`), then one cached workflow per 1.5 MiB of the rest (a cached conversation
+ * costs 1 to 1.5 MiB there). Never under 50. The SDK's own default follows the V8 heap limit,
+ * not the task's memory, and may outgrow a small task.
+ */
+export function cachedWorkflowsFor(workerMemoryMiB: number): number {
+  return Math.max(50, Math.floor((workerMemoryMiB - 512) / 1.5));
+}
 
 /** During a rolling deploy the service runs up to this share of its desired count (new tasks start before old ones stop). */
 export const WORKER_MAX_HEALTHY_PERCENT = 200;
@@ -228,6 +239,8 @@ export class AgentWorkerService extends Construct {
         CLOUDWATCH_METRICS: 'true',
         // Told to stop, running calls finish; 20 s before ECS's SIGKILL (the stop timeout below).
         WORKER_SHUTDOWN_GRACE_TIME: `${WORKER_STOP_TIMEOUT_SECONDS - 20} seconds`,
+        // Idle conversations stay in memory only up to what the task holds; the others replay at their next message.
+        WORKER_MAX_CACHED_WORKFLOWS: String(cachedWorkflowsFor((props.memoryLimitMiB ?? 1024) - (collecting ? COLLECTOR_MEMORY_MIB : 0))),
         ...(collecting
           ? { OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR_ENDPOINTS.traces, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: COLLECTOR_ENDPOINTS.metrics }
           : {}),

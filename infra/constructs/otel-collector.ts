@@ -9,6 +9,9 @@ import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
 export const ADOT_COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.45.1';
 
 /** Where the worker sends its telemetry: the sidecar shares the task's network namespace. */
+/** The collector's hard memory limit, taken from the task's: the worker has the rest. */
+export const COLLECTOR_MEMORY_MIB = 256;
+
 export const COLLECTOR_ENDPOINTS = {
   /** OTLP/HTTP: the worker's spans (`OTEL_EXPORTER_OTLP_ENDPOINT`, `{url}/v1/traces`). */
   traces: 'http://localhost:4318',
@@ -72,7 +75,7 @@ export class OtelCollector extends Construct {
     this.container = props.taskDefinition.addContainer('Collector', {
       image: ecs.ContainerImage.fromRegistry(ADOT_COLLECTOR_IMAGE),
       essential: false,
-      memoryLimitMiB: 256,
+      memoryLimitMiB: COLLECTOR_MEMORY_MIB,
       command: ['--feature-gates=exporter.awsxray.skiptimestampvalidation'],
       // JSON is YAML: the config as CloudFormation resolves it (the log group's name, the region).
       environment: { AOT_CONFIG_CONTENT: Stack.of(this).toJsonString(this.config) },

@@ -343,6 +343,8 @@ describe('the stack, as deployed with real settings', () => {
             { Name: 'EMAIL_CONFIGURATION_SET', Value: 'agent-replies' },
             // Running calls finish before the stop timeout's SIGKILL.
             { Name: 'WORKER_SHUTDOWN_GRACE_TIME', Value: '100 seconds' },
+            // A 1 GiB task less the collector's 256 MiB: (768 − 512) ÷ 1.5 cached workflows.
+            { Name: 'WORKER_MAX_CACHED_WORKFLOWS', Value: '170' },
             { Name: 'GEMINI_MODEL', Value: 'gemini-3.5-flash' },
             { Name: 'APPROVAL_TIMEOUT', Value: '2 hours' },
           ]),

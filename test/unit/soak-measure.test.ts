@@ -4,6 +4,7 @@ import {
   growthAfterWarmup,
   growthOfLongestLife,
   matchAmbientPosts,
+  parseFaultKinds,
   planFaults,
   seededRandom,
   type Expected,
@@ -98,5 +99,27 @@ describe('npm run soak: seeded faults', () => {
       expect(fault.atMs + fault.forMs).toBeLessThanOrEqual(options.durationMs - options.quietTailMs);
       if (index > 0) expect(fault.atMs).toBeGreaterThanOrEqual(plan[index - 1]!.atMs + plan[index - 1]!.forMs + options.minGapMs);
     }
+  });
+
+  it('draws only the kinds named: without worker kills one worker lives the whole run, while cuts and outages still come', () => {
+    const options = { durationMs: 30 * 60_000, minGapMs: 25_000, maxGapMs: 60_000, quietTailMs: 15_000 };
+    // Every kind named is the default plan, seed for seed.
+    expect(planFaults(seededRandom(7), { ...options, kinds: parseFaultKinds('worker-kill,temporal-cut,model-errors') })).toEqual(
+      planFaults(seededRandom(7), options),
+    );
+    const kinds = parseFaultKinds('model-errors, temporal-cut');
+    const plan = planFaults(seededRandom(7), { ...options, kinds });
+    expect(planFaults(seededRandom(7), { ...options, kinds })).toEqual(plan);
+    expect(plan.length).toBeGreaterThan(15);
+    expect(new Set(plan.map((fault) => fault.kind))).toEqual(new Set(['temporal-cut', 'model-errors']));
+    expect(planFaults(seededRandom(7), { ...options, kinds: parseFaultKinds('none') })).toEqual([]);
+  });
+
+  it('reads --faults in one order whatever the order given, and refuses an unknown kind or an empty list', () => {
+    expect(parseFaultKinds('model-errors,temporal-cut')).toEqual(['temporal-cut', 'model-errors']);
+    expect(parseFaultKinds('worker-kill')).toEqual(['worker-kill']);
+    expect(parseFaultKinds('none')).toEqual([]);
+    expect(() => parseFaultKinds('worker-kill,disk-full')).toThrow(/--faults worker-kill,disk-full: .* \(not disk-full\)/);
+    expect(() => parseFaultKinds('')).toThrow(/name fault kinds from worker-kill, temporal-cut, model-errors/);
   });
 });

@@ -61,7 +61,12 @@ describe.skipIf(noTemporal)("the container's entry and npm start", () => {
     // What worker/main.ts runs, given the image's bundle as the container is.
     const bundlePath = join(scratch, 'workflow-bundle.js');
     writeFileSync(bundlePath, inject('workflowBundleCode'));
-    const common = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue, SCHEDULES_SYNC_AT_START: 'false' };
+    const common = {
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      SCHEDULES_SYNC_AT_START: 'false',
+      WORKER_MAX_CACHED_WORKFLOWS: '24',
+    };
     const containerEnv = {
       ...common,
       GOOGLE_API_KEY: 'not-called',
@@ -95,6 +100,8 @@ describe.skipIf(noTemporal)("the container's entry and npm start", () => {
     expect(model!.activities).toEqual(['callModel']);
     for (const worker of containerWorkers) expect(worker.activityInterceptors).toContain('agentMetricsInterceptor');
     expect(main!.workflowInterceptorModules.map((path) => relative(REPOSITORY, path))).toEqual(['workflows/interceptors.ts']);
+    // The sticky cache is bounded as the setting says, and the workflow task slots stay within it.
+    expect(main).toMatchObject({ maxCachedWorkflows: 24, workflowTaskSlots: 24 });
     // What differs is a parameter: the local stack also replies in terminal chats and to its stand-ins.
     expect(container.worker.replyChannels).toEqual(['none']);
     expect(stack.worker.replyChannels).toEqual(['none', 'terminal', 'slack', 'email']);
