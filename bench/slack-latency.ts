@@ -123,10 +123,17 @@ export async function runSlackLatencyBench(options: SlackLatencyBenchOptions = {
       const cpu = cpuSince(cpuBefore, count);
       for (const moments of sent) await addTemporalShares(stack.temporal.client(), moments);
       const summary = summarise(sent);
-      results[`at_${rate}_per_second`] = { messages: count, ...summary, cpu_ms_per_message: cpu };
+      const total = Object.values(cpu).reduce((sum, ms) => sum + ms, 0);
+      // Cores the stack keeps busy at this rate, had it kept up: past the machine's, the queues before each hop grow.
+      results[`at_${rate}_per_second`] = {
+        messages: count,
+        ...summary,
+        cpu_ms_per_message: { ...cpu, total: round(total) },
+        cores_needed: round((total * rate) / 1000, 2),
+      };
+      cpuRows.push([rate, ...CPU_PROCESSES.map((name) => cpu[name] ?? ''), round(total), round((total * rate) / 1000, 2), cpus().length]);
       rows.push(...rowsOf(rate, summary));
       hopRows.push(...hopRowsOf(rate, summary.hops));
-      cpuRows.push([rate, ...CPU_PROCESSES.map((name) => cpu[name] ?? '')]);
     }
   } finally {
     await stack.close();
@@ -152,8 +159,8 @@ export async function runSlackLatencyBench(options: SlackLatencyBenchOptions = {
       hopRows,
     ),
     table(
-      'CPU per message, by process (ms; the bench process holds the edge, the Slack and model stand-ins)',
-      ['rate /s', ...CPU_PROCESSES],
+      'CPU per message, by process (ms; the bench process holds the edge, the Slack and model stand-ins), and the cores the rate needs',
+      ['rate /s', ...CPU_PROCESSES, 'total', 'cores needed', 'cores'],
       cpuRows,
     ),
   ].join('\n\n');
