@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -10,6 +10,7 @@ import { slackPost } from '../testkit/ingress.ts';
 import { answerText, faultScript, markerName, markerOf } from './faults/script.ts';
 import { BOT, CHANNEL, PERSON, TEAM, startFaultStack } from './faults/stack.ts';
 import { percentile, round, table } from './report.ts';
+import { HOPS, eventTime, historyMoments, type AllMoments, type HistoryMoments } from './slack-hops.ts';
 
 /**
  * What a person in Slack waits for beyond the model's own time, on the local stack of
@@ -54,6 +55,8 @@ interface Moments {
   temporalSawAt?: number;
   temporalShareToStatusMs?: number;
   temporalShareToFinishedMs?: number;
+  /** The moments in between, from the histories (`slack-hops.ts`). */
+  history?: HistoryMoments;
 }
 
 export async function runSlackLatencyBench(options: SlackLatencyBenchOptions = {}): Promise<{ section: unknown; text: string }> {
@@ -81,6 +84,8 @@ export async function runSlackLatencyBench(options: SlackLatencyBenchOptions = {
   };
   const results: Record<string, unknown> = {};
   const rows: (string | number)[][] = [];
+  const hopRows: (string | number)[][] = [];
+  const cpuRows: (string | number)[][] = [];
   let sequence = 0;
   try {
     for (const rate of rates) {
@@ -88,6 +93,7 @@ export async function runSlackLatencyBench(options: SlackLatencyBenchOptions = {
       log(`slack-latency: ${count} messages at ${rate}/s`);
       const sent: Moments[] = [];
       const sends: Promise<void>[] = [];
+      const cpuBefore = processCpuMs();
       for (let index = 0; index < count; index += 1) {
         const marker = markerName(++sequence + 5000);
         const question = `${marker} where is ${marker}?`;
@@ -114,10 +120,20 @@ export async function runSlackLatencyBench(options: SlackLatencyBenchOptions = {
       const deadline = Date.now() + 60_000;
       while (sent.some((moments) => moments.finishedAt === undefined) && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 100));
+      const cpu = cpuSince(cpuBefore, count);
       for (const moments of sent) await addTemporalShares(stack.temporal.client(), moments);
       const summary = summarise(sent);
-      results[`at_${rate}_per_second`] = { messages: count, ...summary };
+      const total = Object.values(cpu).reduce((sum, ms) => sum + ms, 0);
+      // Cores the stack keeps busy at this rate, had it kept up: past the machine's, the queues before each hop grow.
+      results[`at_${rate}_per_second`] = {
+        messages: count,
+        ...summary,
+        cpu_ms_per_message: { ...cpu, total: round(total) },
+        cores_needed: round((total * rate) / 1000, 2),
+      };
+      cpuRows.push([rate, ...CPU_PROCESSES.map((name) => cpu[name] ?? ''), round(total), round((total * rate) / 1000, 2), cpus().length]);
       rows.push(...rowsOf(rate, summary));
+      hopRows.push(...hopRowsOf(rate, summary.hops));
     }
   } finally {
     await stack.close();
@@ -131,11 +147,23 @@ export async function runSlackLatencyBench(options: SlackLatencyBenchOptions = {
     about:
       "npm run faults' local stack (edge app, moto SQS, dispatcher and worker processes, Slack stand-in), a model answering at once; Temporal's share: time the conversation's and turn's tasks waited between scheduled and started inside each interval; the machine is shared",
   };
-  const text = table(
-    `Slack, one-tool answers, model time zero (${seconds} s at each rate)`,
-    ['rate /s', 'interval', 'p50 ms', 'p99 ms', "Temporal's share p50 ms", 'goal'],
-    rows,
-  );
+  const text = [
+    table(
+      `Slack, one-tool answers, model time zero (${seconds} s at each rate)`,
+      ['rate /s', 'interval', 'p50 ms', 'p99 ms', "Temporal's share p50 ms", 'goal'],
+      rows,
+    ),
+    table(
+      'Hop by hop (each from the moment before it; the status and the turn branch at the update completed)',
+      ['rate /s', 'hop', 'p50 ms', 'p99 ms'],
+      hopRows,
+    ),
+    table(
+      'CPU per message, by process (ms; the bench process holds the edge, the Slack and model stand-ins), and the cores the rate needs',
+      ['rate /s', ...CPU_PROCESSES, 'total', 'cores needed', 'cores'],
+      cpuRows,
+    ),
+  ].join('\n\n');
   return { section, text };
 }
 
@@ -166,7 +194,71 @@ function summarise(sent: Moments[]) {
     ),
     finished_after_200_ms: of((moments) => (moments.finishedAt === undefined ? undefined : moments.finishedAt - moments.acceptedAt!)),
     finished_temporal_share_ms: of((moments) => moments.temporalShareToFinishedMs),
+    hops: Object.fromEntries(
+      HOPS.map((hop) => [
+        hop.key,
+        of((moments) => {
+          const all: AllMoments = {
+            ...moments.history,
+            accepted: moments.acceptedAt,
+            ...(moments.statusAt !== undefined ? { statusVisible: moments.statusAt } : {}),
+            ...(moments.finishedAt !== undefined ? { finished: moments.finishedAt } : {}),
+          };
+          const from = all[hop.from];
+          const to = all[hop.to];
+          return from === undefined || to === undefined ? undefined : to - from;
+        }),
+      ]),
+    ) as Record<string, Figures>,
   };
+}
+
+function hopRowsOf(rate: number, hops: Record<string, Figures>): (string | number)[][] {
+  return HOPS.map((hop) => [rate, hop.label, hops[hop.key]?.p50 ?? '', hops[hop.key]?.p99 ?? '']);
+}
+
+/** The stack's processes, by what they run: the bench's children, and the bench itself. */
+const CPU_PROCESSES = ['worker', 'temporal', 'dispatcher', 'moto', 'bench'] as const;
+
+/** CPU time used so far by each of the stack's processes (Linux /proc; empty elsewhere). */
+function processCpuMs(): Record<string, number> {
+  const used: Record<string, number> = {};
+  const add = (name: string, ms: number) => (used[name] = (used[name] ?? 0) + ms);
+  const usage = process.cpuUsage();
+  add('bench', (usage.user + usage.system) / 1000);
+  let children: string[] = [];
+  try {
+    children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return used;
+  }
+  for (const pid of children) {
+    try {
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      // utime and stime, in clock ticks (100 a second on Linux), after the command name's closing parenthesis.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+      const [program = '', script = ''] = command.split('\0');
+      const name = program.endsWith('temporal')
+        ? 'temporal'
+        : command.includes('moto')
+          ? 'moto'
+          : script.endsWith('dispatch.ts')
+            ? 'dispatcher'
+            : script.includes('worker')
+              ? 'worker'
+              : undefined;
+      if (name) add(name, ms);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return used;
+}
+
+function cpuSince(before: Record<string, number>, messages: number): Record<string, number> {
+  const after = processCpuMs();
+  return Object.fromEntries(Object.entries(after).map(([name, ms]) => [name, round((ms - (before[name] ?? 0)) / messages)]));
 }
 
 function rowsOf(rate: number, summary: ReturnType<typeof summarise>): (string | number)[][] {
@@ -203,15 +295,19 @@ function rowsOf(rate: number, summary: ReturnType<typeof summarise>): (string | 
 /** Time the conversation's and the turn's tasks waited in Temporal (scheduled → started) within each interval. */
 async function addTemporalShares(client: Client, moments: Moments): Promise<void> {
   const conversationId = slackConversationId(TEAM, CHANNEL, moments.rootTs);
-  const events: Event[] = [];
-  for (const workflowId of [conversationId, `${conversationId}/turn-1`]) {
-    try {
-      events.push(...((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []));
-    } catch {
-      // Not there (the message never reached Temporal): no share to report.
-    }
-  }
-  const time = (event: Event) => Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
+  const [conversation, turn] = await Promise.all(
+    [conversationId, `${conversationId}/turn-1`].map((workflowId) =>
+      client.workflow
+        .getHandle(workflowId)
+        .fetchHistory()
+        .then((history) => history.events ?? [])
+        // Not there (the message never reached Temporal): no share to report.
+        .catch((): Event[] => []),
+    ),
+  );
+  const events = [...conversation!, ...turn!];
+  moments.history = historyMoments(conversation!, turn!);
+  const time = eventTime;
   const first = events.find(
     (event) =>
       event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED ||

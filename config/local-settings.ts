@@ -101,6 +101,12 @@ export const pollerSettingsSchema = z.object({
       description: 'How long a received message stays hidden, in seconds; a failed one comes back after it.',
       unset: "the queue's own",
     }),
+  DISPATCH_CONCURRENT_BATCHES: positiveInteger('DISPATCH_CONCURRENT_BATCHES', 5)
+    .pipe(z.number().max(100, { message: 'DISPATCH_CONCURRENT_BATCHES is at most 100' }))
+    .meta({
+      description:
+        "Batches `npm run dispatch` has in flight at once, each its own receive → handle → delete loop, as Lambda's event source keeps several (it starts with five); a slow delivery then holds back only its own batch. FIFO order per message group holds: SQS hands out none of a group's messages while one is in flight.",
+    }),
 });
 
 export type PollerSettings = z.infer<typeof pollerSettingsSchema>;

@@ -17,13 +17,19 @@ const temporal = createTemporalClientProvider({ env: process.env, connectTimeout
 const stop = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
 
-jsonLog({ msg: 'dispatch polling', queueUrl: poller.DISPATCH_QUEUE_URL, taskQueue: dispatch.TEMPORAL_TASK_QUEUE });
+jsonLog({
+  msg: 'dispatch polling',
+  queueUrl: poller.DISPATCH_QUEUE_URL,
+  taskQueue: dispatch.TEMPORAL_TASK_QUEUE,
+  concurrentBatches: poller.DISPATCH_CONCURRENT_BATCHES,
+});
 await pollQueue({
   sqs: new SQSClient({}),
   queueUrl: poller.DISPATCH_QUEUE_URL,
   handler: createDispatchBatchHandler({ config: dispatch, temporal }),
   signal: stop.signal,
   waitTimeSeconds: poller.DISPATCH_WAIT_SECONDS,
+  concurrentBatches: poller.DISPATCH_CONCURRENT_BATCHES,
   ...(poller.DISPATCH_VISIBILITY_TIMEOUT_SECONDS !== undefined
     ? { visibilityTimeoutSeconds: poller.DISPATCH_VISIBILITY_TIMEOUT_SECONDS }
     : {}),

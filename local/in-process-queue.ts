@@ -24,6 +24,8 @@ export interface InProcessQueueOptions {
   maxReceives?: number;
   /** Records per batch. @default 10, as SQS */
   batchSize?: number;
+  /** Batches handled at once, as Lambda's event source keeps several in flight: a slow delivery holds back only its own. @default 5 */
+  concurrentBatches?: number;
   log?: Log;
   /** Clock, in milliseconds. @default Date.now */
   now?: () => number;
@@ -50,7 +52,7 @@ export interface InProcessQueue extends EventQueue {
   /** Messages accepted and not yet handled (in flight included). */
   pending(): number;
   deadLetters(): number;
-  /** Feeds the handler until `signal` aborts; resolves when the batch in hand is done. */
+  /** Feeds the handler until `signal` aborts; resolves when the batches in hand are done. */
   run(handler: (batch: SqsBatchEvent) => Promise<SqsBatchResponse>, signal: AbortSignal): Promise<void>;
 }
 
@@ -60,7 +62,11 @@ export function createInProcessQueue(options: InProcessQueueOptions): InProcessQ
   const state = load(options.file);
   /** Groups with a record in flight: SQS FIFO hands out nothing more of them until it is done. */
   const busyGroups = new Set<string>();
-  let wake: (() => void) | undefined;
+  /** Loops waiting for a record: a new message, or a group that is free again, wakes them. */
+  const waiting = new Set<() => void>();
+  const wakeAll = () => {
+    for (const wake of [...waiting]) wake();
+  };
 
   function save(): void {
     mkdirSync(dirname(options.file), { recursive: true });
@@ -91,6 +97,66 @@ export function createInProcessQueue(options: InProcessQueueOptions): InProcessQ
     return batch;
   }
 
+  /** One loop of `run`: take a batch, hand it to the handler, settle its records. */
+  async function feed(handler: (batch: SqsBatchEvent) => Promise<SqsBatchResponse>, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const batch = takeBatch();
+      if (batch.length === 0) {
+        const nextVisible = Math.min(
+          ...state.messages.filter((message) => !busyGroups.has(message.groupId)).map((message) => message.visibleAt),
+        );
+        const waitMs = Number.isFinite(nextVisible) ? Math.max(10, nextVisible - now()) : 60_000;
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            waiting.delete(wake);
+            signal.removeEventListener('abort', wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, waitMs);
+          waiting.add(wake);
+          signal.addEventListener('abort', wake, { once: true });
+        });
+        continue;
+      }
+      for (const message of batch) {
+        message.receiveCount += 1;
+        busyGroups.add(message.groupId);
+      }
+      save();
+      let failed: Set<string>;
+      try {
+        const response = await handler({
+          Records: batch.map((message) => ({
+            messageId: message.messageId,
+            body: message.body,
+            attributes: { MessageGroupId: message.groupId, ApproximateReceiveCount: String(message.receiveCount) },
+          })),
+        });
+        failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+      } catch (error) {
+        // As in Lambda: a handler that throws fails the whole batch.
+        options.log?.({ msg: 'batch failed', error: (error as Error).name, detail: (error as Error).message });
+        failed = new Set(batch.map((message) => message.messageId));
+      }
+      for (const message of batch) {
+        busyGroups.delete(message.groupId);
+        if (!failed.has(message.messageId)) {
+          state.messages = state.messages.filter((candidate) => candidate !== message);
+        } else if (message.receiveCount >= (options.maxReceives ?? 10)) {
+          state.messages = state.messages.filter((candidate) => candidate !== message);
+          state.deadLetters.push({ ...message, deadAt: now() });
+          options.log?.({ msg: 'dead letter', sqsMessageId: message.messageId, receives: message.receiveCount });
+        } else {
+          message.visibleAt = now() + (options.retryDelayMs ?? 2000);
+        }
+      }
+      save();
+      // Its groups are free again: a loop that found only them busy may take their next records.
+      wakeAll();
+    }
+  }
+
   return {
     async send(event) {
       const message = sqsMessageOf(event);
@@ -106,63 +172,13 @@ export function createInProcessQueue(options: InProcessQueueOptions): InProcessQ
         visibleAt: 0,
       });
       save();
-      wake?.();
+      wakeAll();
     },
     pending: () => state.messages.length,
     deadLetters: () => state.deadLetters.length,
     async run(handler, signal) {
-      while (!signal.aborted) {
-        const batch = takeBatch();
-        if (batch.length === 0) {
-          const nextVisible = Math.min(
-            ...state.messages.filter((message) => !busyGroups.has(message.groupId)).map((message) => message.visibleAt),
-          );
-          const waitMs = Number.isFinite(nextVisible) ? Math.max(10, nextVisible - now()) : 60_000;
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, waitMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-            signal.addEventListener('abort', wake, { once: true });
-          });
-          wake = undefined;
-          continue;
-        }
-        for (const message of batch) {
-          message.receiveCount += 1;
-          busyGroups.add(message.groupId);
-        }
-        save();
-        let failed: Set<string>;
-        try {
-          const response = await handler({
-            Records: batch.map((message) => ({
-              messageId: message.messageId,
-              body: message.body,
-              attributes: { MessageGroupId: message.groupId, ApproximateReceiveCount: String(message.receiveCount) },
-            })),
-          });
-          failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
-        } catch (error) {
-          // As in Lambda: a handler that throws fails the whole batch.
-          options.log?.({ msg: 'batch failed', error: (error as Error).name, detail: (error as Error).message });
-          failed = new Set(batch.map((message) => message.messageId));
-        }
-        for (const message of batch) {
-          busyGroups.delete(message.groupId);
-          if (!failed.has(message.messageId)) {
-            state.messages = state.messages.filter((candidate) => candidate !== message);
-          } else if (message.receiveCount >= (options.maxReceives ?? 10)) {
-            state.messages = state.messages.filter((candidate) => candidate !== message);
-            state.deadLetters.push({ ...message, deadAt: now() });
-            options.log?.({ msg: 'dead letter', sqsMessageId: message.messageId, receives: message.receiveCount });
-          } else {
-            message.visibleAt = now() + (options.retryDelayMs ?? 2000);
-          }
-        }
-        save();
-      }
+      // Each loop takes a batch of groups no other loop holds, so a group's records still go one batch at a time, in order.
+      await Promise.all(Array.from({ length: Math.max(1, options.concurrentBatches ?? 5) }, () => feed(handler, signal)));
     },
   };
 }

@@ -95,6 +95,15 @@ async function viaSdk(dbFilename: string, options: PersistentDevServerOptions): 
   };
 }
 
+/**
+ * The database in write-ahead-log mode, synced at checkpoints rather than at every commit:
+ * SQLite's default (a rollback journal, synced two or three times a commit) serialises every
+ * write of the server behind the disk, and readers behind the writer. A killed server (the
+ * faults harness's SIGKILL) loses nothing in WAL mode; only the machine losing power could
+ * drop the last commits, which a local stack can afford.
+ */
+const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
+
 /** How long a dev server may take to open its database and answer. */
 const START_TIMEOUT_MS = 60_000;
 
@@ -119,6 +128,7 @@ async function runCli(executable: string, dbFilename: string, options: Persisten
     'default',
     '--log-level',
     'warn',
+    ...SQLITE_PRAGMAS.flatMap((pragma) => ['--sqlite-pragma', pragma]),
     ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
     // AgentName, ChannelKind, TriggerKind, Outcome: conversations start with them.
     ...searchAttributeArgs(),

@@ -58,6 +58,7 @@ describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and 
   function startDispatch(
     queueUrl: string,
     address: string,
+    settings: Record<string, string> = {},
   ): { child: ChildProcess; lines: Record<string, unknown>[]; stop(): Promise<void> } {
     const child = spawn(process.execPath, [DISPATCH_ENTRY], {
       env: {
@@ -74,6 +75,7 @@ describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and 
         APPROVAL_TOKEN_SECRET: APPROVAL_SECRET,
         PAYLOAD_KEYS: TEST_PAYLOAD_KEYS_JSON,
         TEMPORAL_CONFIG_FILE: '/nonexistent/temporal.toml',
+        ...settings,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -139,7 +141,10 @@ describe.skipIf(noTemporal)('npm run dispatch: poll loop, dead-letter queue and 
     expect(await queueDepth(sqs, dlqUrl)).toBe(0);
     expect(await queueDepth(sqs, queueUrl)).toBe(3);
 
-    const up = startDispatch(queueUrl, temporalAddress);
+    // Several batches are in flight at once (as in Lambda), so a record must stay hidden longer
+    // than its delivery takes, or another batch receives it again: the queue's 1 s is for the
+    // retries above, not for deliveries that start conversations on a busy machine.
+    const up = startDispatch(queueUrl, temporalAddress, { DISPATCH_VISIBILITY_TIMEOUT_SECONDS: '30' });
     await waitFor(
       'the queue to drain',
       async () => (await queueDepth(sqs, queueUrl)) === 0 && up.lines.filter((line) => line.msg === 'delivered').length === 3,

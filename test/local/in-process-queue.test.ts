@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { InboundEvent } from '../../events/inbound-event.ts';
 import type { SqsBatchEvent, SqsBatchResponse } from '../../functions/shared/sqs-batch.ts';
 import { createInProcessQueue } from '../../local/in-process-queue.ts';
@@ -110,6 +110,36 @@ describe('the in-process queue keeps the promises of SQS FIFO', () => {
     );
     expect(batches).toEqual([['k1']]);
     expect(createInProcessQueue({ file }).pending()).toBe(0);
+  });
+
+  it('handles several batches at once: a slow conversation holds back no other, and its own next message waits for it', async () => {
+    const queue = createInProcessQueue({ file: nextFile() });
+    const started: string[] = [];
+    const finished: string[] = [];
+    let releaseSlow = () => {};
+    const slow = new Promise<void>((resolve) => (releaseSlow = resolve));
+    const stop = new AbortController();
+    const running = queue.run(async (batch) => {
+      for (const record of batch.Records) {
+        const text = (JSON.parse(record.body) as InboundEvent).text;
+        started.push(text);
+        if (text === 'slow') await slow;
+        finished.push(text);
+      }
+      return { batchItemFailures: [] };
+    }, stop.signal);
+    await queue.send(event('s1', 'S', 'slow'));
+    await vi.waitFor(() => expect(started).toEqual(['slow']));
+    await queue.send(event('s2', 'S', 'after slow'));
+    await queue.send(event('q1', 'Q', 'quick'));
+    // With one batch at a time, "quick" would wait for "slow".
+    await vi.waitFor(() => expect(finished).toEqual(['quick']), { timeout: 2_000 });
+    expect(started).toEqual(['slow', 'quick']);
+    releaseSlow();
+    await vi.waitFor(() => expect(finished).toEqual(['quick', 'slow', 'after slow']));
+    stop.abort();
+    await running;
+    expect(queue.pending()).toBe(0);
   });
 
   it('makes a dead letter of a record that failed too often', async () => {
