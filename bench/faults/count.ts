@@ -21,6 +21,12 @@ export interface ToolCallRecord {
   scheduled?: number;
   /** Attempts Temporal started, summed over those activities (a retry after a kill is attempt 2). */
   attempts?: number;
+  /**
+   * The tool changes nothing (`defineTool`'s `readOnly`): it runs inside its run's workflow task
+   * (a local activity, or inside the model call), and a task whose completion is lost (a kill, a
+   * cut connection) runs it again. That is allowed: its extra runs are reruns, never repeats.
+   */
+  readOnly?: boolean;
 }
 
 export interface FaultWindow {
@@ -62,6 +68,7 @@ export interface RowInput {
 /** Finished repeats and in-flight reruns of one call: executions beyond the attempts Temporal ran are repeats of a finished call. */
 export function classifyToolCall(record: ToolCallRecord): { inFlight: number; finishedRepeated: number } {
   if (record.executions <= 1) return { inFlight: 0, finishedRepeated: 0 };
+  if (record.readOnly) return { inFlight: record.executions - 1, finishedRepeated: 0 };
   // Without the history nothing shows the extra runs were retries: count them against the goal.
   if (record.scheduled === undefined || record.attempts === undefined) return { inFlight: 0, finishedRepeated: record.executions - 1 };
   const finishedRepeated = Math.max(0, record.scheduled - 1) + Math.max(0, record.executions - record.attempts);

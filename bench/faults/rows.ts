@@ -258,8 +258,9 @@ export async function runFault(
   const tools: ToolCallRecord[] = [];
   for (const message of plan.filter((entry) => entry.acceptedAt !== undefined)) {
     const executions = traffic.toolExecutions(message.marker, message.kind);
-    const record: ToolCallRecord = { marker: message.marker, executions };
-    if (executions > 1 && message.conversationId) {
+    // The IP lookup is read-only; the expense claim is not.
+    const record: ToolCallRecord = { marker: message.marker, executions, ...(message.kind === 'expense' ? {} : { readOnly: true }) };
+    if (executions > 1 && message.conversationId && message.kind === 'expense') {
       const activity = message.kind === 'expense' ? 'tool:submit_expense' : 'tool:get_ip_location';
       const recorded = await toolActivityRecord(stack.temporal.client(), `${message.conversationId}/turn-1`, activity).catch(
         () => undefined,

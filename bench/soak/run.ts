@@ -8,6 +8,7 @@ import type { TriggerSpec } from '../../core/triggers.ts';
 import type { GeminiReply, GeminiRequest } from '../../local/gemini-server.ts';
 import type { SlackStoredMessage } from '../../local/slack-api-server.ts';
 import { toolActivityRecord } from '../faults/history.ts';
+import { classifyToolCall, type ToolCallRecord } from '../faults/count.ts';
 import { faultScript } from '../faults/script.ts';
 import { PERSON, startFaultStack, TASK_QUEUE, type FaultStack } from '../faults/stack.ts';
 import { createTraffic, sleep, type PlannedMessage } from '../faults/traffic.ts';
@@ -315,16 +316,25 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
       sentAtSeconds: seconds(entry.sentAt),
       answersAtSeconds: (answers.get(entry.key) ?? []).map(seconds),
     }));
-  // A tool that ran more than once: an attempt in flight at a kill (allowed), or a finished call repeated (not).
+  // A tool that ran more than once: an attempt in flight at a kill, a read-only call whose task was lost (allowed), or a finished call repeated (not).
   let finishedToolCallsRepeated = 0;
+  let toolReruns = 0;
   for (const message of sent.filter((entry) => entry.acceptedAt !== undefined && entry.conversationId)) {
     const executions = traffic.toolExecutions(message.marker, message.kind);
     if (executions <= 1) continue;
-    const activity = message.kind === 'expense' ? 'tool:submit_expense' : 'tool:get_ip_location';
-    const recorded = await toolActivityRecord(stack.temporal.client(), `${message.conversationId}/turn-1`, activity).catch(() => undefined);
-    finishedToolCallsRepeated += recorded
-      ? Math.max(0, recorded.scheduled - 1) + Math.max(0, executions - recorded.attempts)
-      : executions - 1;
+    // The IP lookup is read-only; the expense claim is an activity whose history says which runs were retries.
+    const record: ToolCallRecord = { marker: message.marker, executions };
+    if (message.kind === 'expense') {
+      const recorded = await toolActivityRecord(stack.temporal.client(), `${message.conversationId}/turn-1`, 'tool:submit_expense').catch(
+        () => undefined,
+      );
+      if (recorded) Object.assign(record, recorded);
+    } else {
+      record.readOnly = true;
+    }
+    const { inFlight, finishedRepeated } = classifyToolCall(record);
+    toolReruns += inFlight;
+    finishedToolCallsRepeated += finishedRepeated;
   }
   sampleData();
   const processes = [...samples].map(([name, series]) => {
@@ -379,6 +389,7 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
     misses,
     approvalsClicked: approvalRequests.size,
     finishedToolCallsRepeated,
+    toolReruns,
     faults: faultLog,
     processes,
     data,
@@ -405,7 +416,7 @@ async function report(): Promise<{ section: Record<string, unknown>; ok: boolean
       (entry) =>
         `- ${entry.what}: ${formatBytes(entry.startBytes)} → ${formatBytes(entry.endBytes)} (${formatBytes(entry.bytesPerMinute)} a minute)`,
     ),
-    `- finished tool calls repeated: ${finishedToolCallsRepeated}`,
+    `- finished tool calls repeated: ${finishedToolCallsRepeated}; tool calls run again (read-only, or in flight at a fault): ${toolReruns}`,
     ...misses.map(
       (miss) =>
         `- ${miss.kind} ${miss.key}, sent at +${miss.sentAtSeconds} s: ${miss.answersAtSeconds.length === 0 ? 'never answered' : `answered at ${miss.answersAtSeconds.map((at) => `+${at} s`).join(', ')}`}`,

@@ -76,6 +76,8 @@ describe('npm run faults: counting a row', () => {
     expect(classifyToolCall({ marker: 'x', executions: 2, scheduled: 2, attempts: 2 })).toEqual({ inFlight: 0, finishedRepeated: 1 });
     // No history to show they were retries: counted against the goal.
     expect(classifyToolCall({ marker: 'x', executions: 2 })).toEqual({ inFlight: 0, finishedRepeated: 1 });
+    // A read-only call may run again whenever its task is lost: reruns, never repeats.
+    expect(classifyToolCall({ marker: 'x', executions: 3, readOnly: true })).toEqual({ inFlight: 2, finishedRepeated: 0 });
   });
 
   it('keys tool calls and answers by marker', () => {
