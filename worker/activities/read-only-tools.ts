@@ -6,6 +6,9 @@ import { measuredToolCall } from '../../telemetry/agent-metrics.ts';
 
 type CallModel = ModelActivities['callModel'];
 
+/** Time kept back from the model call's start-to-close for storing the results and completing. */
+const MARGIN_MS = 1_000;
+
 /**
  * The model call of a read-only step, with its tools: when the workflow offers read-only tools
  * (`ModelStepInput.readOnlyTools`) and every call of the model's answer names one of them, the
@@ -34,6 +37,12 @@ function runnable(calls: PlannedCall[], offer: ReadOnlyToolOffer, tools: ToolAct
 /** The calls side by side, each in its own activity context; undefined when any failed (the others are stopped). */
 async function runCalls(calls: PlannedCall[], offer: ReadOnlyToolOffer, tools: ToolActivities): Promise<ToolResultRef[] | undefined> {
   const parent = currentContext();
+  // The tools end before the model call's own start-to-close would: past it, the call would be
+  // retried, model and tools again, each time. A tool that needs longer runs on its own.
+  const leftMs = parent
+    ? parent.info.currentAttemptScheduledTimestampMs + parent.info.startToCloseTimeoutMs - Date.now() - MARGIN_MS
+    : Infinity;
+  if (leftMs <= 0) return undefined;
   const failed = new AbortController();
   const settled = await Promise.allSettled(
     calls.map(async (call, index) => {
@@ -41,7 +50,7 @@ async function runCalls(calls: PlannedCall[], offer: ReadOnlyToolOffer, tools: T
       const timeoutMs = offer.tools.find((tool) => tool.name === call.name)!.timeoutMs;
       const signal = AbortSignal.any([
         failed.signal,
-        AbortSignal.timeout(Math.max(1, timeoutMs)),
+        AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, leftMs))),
         ...(parent ? [parent.cancellationSignal] : []),
       ]);
       const run = () => tools[type]!({ call, ...(offer.conversation ? { conversation: offer.conversation } : {}) });
