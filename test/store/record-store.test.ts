@@ -74,7 +74,9 @@ describe.each(backends)('record store in %s', (name, backendOf) => {
     expect(await notes.get(id)).toEqual({ text: 'third', by: 'U3' });
   });
 
-  it("lets exactly one of many racing creates on one key win, and keeps the winner's record", async () => {
+  // S3 makes a conditional put atomic; moto checks and then writes, so two racing creates can both win there
+  // (seen once in twelve racers). On S3 this file checks the store's side: the If-None-Match put and its 412, above.
+  it.skipIf(name.startsWith('S3'))("lets exactly one of many racing creates on one key win, and keeps the winner's record", async () => {
     const notes = notesIn(backendOf().files);
     const id = `note-${crypto.randomUUID()}`;
     const created = await Promise.all(
